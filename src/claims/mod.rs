@@ -1,0 +1,1 @@
+//! Claims in, decisions out: the serde types of `CLAIMS.md` and the input readers.
