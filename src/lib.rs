@@ -8,3 +8,4 @@
 
 pub mod claims;
 pub mod codes;
+pub mod syntax;

@@ -1,0 +1,476 @@
+//! The policy tree: what a file says, with a source span on every node.
+//!
+//! The tree is lowered from pest pairs by [`super::parser`] and knows nothing of
+//! evaluation: names are unresolved, codes and dates are the text as written. The
+//! checker gives them meaning.
+
+use super::span::{Span, Spanned};
+
+/// A name as written: a policy id, a code-set name, a rule id, a payer id.
+pub type Ident = Spanned<String>;
+
+/// One parsed file: its imports and the policy or library it defines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    /// `import "path"` lines, in order.
+    pub imports: Vec<Spanned<String>>,
+    /// The module the file defines; `None` when its opening line did not parse.
+    pub module: Option<Module>,
+}
+
+/// Whether a module is selected for claims (`policy`) or only imported (`library`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleKind {
+    /// Applies to claims of its payers within its effective dates.
+    Policy,
+    /// Holds code sets and rules that policies import.
+    Library,
+}
+
+impl ModuleKind {
+    /// The keyword that introduces this kind of module.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ModuleKind::Policy => "policy",
+            ModuleKind::Library => "library",
+        }
+    }
+}
+
+/// A `policy` or `library` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Module {
+    /// Policy or library.
+    pub kind: ModuleKind,
+    /// Its id (`medicare-tpi`), used in decisions.
+    pub id: Ident,
+    /// The quoted title after the id.
+    pub title: Option<Spanned<String>>,
+    /// `///` lines before the module keyword.
+    pub doc: Vec<String>,
+    /// Header items (`payer`, `version`, `effective`, `source`) in source order.
+    pub header: Vec<Header>,
+    /// Code sets and rules in source order.
+    pub items: Vec<Item>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// A header item of a module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// What the item says.
+    pub kind: HeaderKind,
+    /// The whole item, keyword included.
+    pub span: Span,
+}
+
+/// The header items a policy can carry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeaderKind {
+    /// `payer medicare, medicare-rr`: the payer ids the policy applies to.
+    Payer(Vec<Ident>),
+    /// `version "2024.1"`.
+    Version(Spanned<String>),
+    /// `effective 2024-04-01..` or `effective 2017-03-01..2024-03-31` (both ends inclusive).
+    Effective {
+        /// First date of service covered, as written.
+        from: Spanned<String>,
+        /// Last date of service covered, as written; open-ended when absent.
+        to: Option<Spanned<String>>,
+    },
+    /// `source "LCD L34211 ..."`: the citation of the payer document.
+    Source(Spanned<String>),
+}
+
+impl HeaderKind {
+    /// The keyword of the item, for messages.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            HeaderKind::Payer(_) => "payer",
+            HeaderKind::Version(_) => "version",
+            HeaderKind::Effective { .. } => "effective",
+            HeaderKind::Source(_) => "source",
+        }
+    }
+}
+
+/// A code set or a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// `codes NAME = ...`.
+    Codes(CodeSetDecl),
+    /// `rule ID "title" { ... }`.
+    Rule(Rule),
+}
+
+/// `codes NAME = SET`: a named set of procedure or diagnosis codes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeSetDecl {
+    /// The set's name.
+    pub name: Ident,
+    /// `///` lines before it.
+    pub doc: Vec<String>,
+    /// What the set holds.
+    pub expr: SetExpr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A set expression: literals, references to named sets, union and difference.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetExpr {
+    /// `cpt 20552, 20553` or `icd10 M79.1*, M60.80-M60.89`.
+    Literal(CodeList),
+    /// The name of another set.
+    Ref(Ident),
+    /// `a + b` or `a - b`.
+    Binary {
+        /// Union or difference.
+        op: SetOp,
+        /// Left operand.
+        lhs: Box<SetExpr>,
+        /// Right operand.
+        rhs: Box<SetExpr>,
+        /// The whole expression.
+        span: Span,
+    },
+}
+
+impl SetExpr {
+    /// The source span of the expression.
+    pub fn span(&self) -> Span {
+        match self {
+            SetExpr::Literal(list) => list.span,
+            SetExpr::Ref(name) => name.span,
+            SetExpr::Binary { span, .. } => *span,
+        }
+    }
+}
+
+/// Set algebra operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOp {
+    /// `+`: every code in either set.
+    Union,
+    /// `-`: the codes of the left set that are not in the right one.
+    Difference,
+}
+
+/// The code system a literal list is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeSystem {
+    /// AMA CPT (HCPCS Level I): `20552`, `0213T`.
+    Cpt,
+    /// HCPCS Level I or II: `J3301`, `20552`.
+    Hcpcs,
+    /// ICD-10-CM diagnoses: `M79.18`.
+    Icd10,
+}
+
+impl CodeSystem {
+    /// The keyword that introduces a list in this system.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CodeSystem::Cpt => "cpt",
+            CodeSystem::Hcpcs => "hcpcs",
+            CodeSystem::Icd10 => "icd10",
+        }
+    }
+}
+
+/// A literal list of codes in one system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeList {
+    /// The system keyword.
+    pub system: Spanned<CodeSystem>,
+    /// The entries, in order.
+    pub entries: Vec<Spanned<CodeEntry>>,
+    /// The whole list.
+    pub span: Span,
+}
+
+/// One entry of a code list, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeEntry {
+    /// A single code.
+    Code(String),
+    /// `LO-HI`: every code from LO to HI, and the codes under HI.
+    Range(String, String),
+    /// `M79.1*`: every code that starts with the text.
+    Prefix(String),
+}
+
+/// `rule ID "title" { when ...  checks... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// The stable id that decisions name.
+    pub id: Ident,
+    /// The quoted title, used as the default message.
+    pub title: Option<Spanned<String>>,
+    /// `///` lines before it, shown by `--explain`.
+    pub doc: Vec<String>,
+    /// `when` conditions: the rule applies to a line when all hold.
+    pub when: Vec<Expr>,
+    /// What the rule checks, in order; the first that fails decides.
+    pub checks: Vec<Check>,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// One check of a rule, with the action taken when it fails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// What is checked.
+    pub kind: CheckKind,
+    /// What happens when the check fails.
+    pub action: Action,
+    /// The whole check.
+    pub span: Span,
+}
+
+/// The kinds of check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckKind {
+    /// `require EXPR else ACTION`: fails when EXPR is false.
+    Require(Expr),
+    /// `limit SET to N per D days [per site] else ACTION`: fails when the services
+    /// in SET within the window, this one included, would be more than N.
+    Limit {
+        /// Which services count.
+        set: SetExpr,
+        /// The most allowed in the window.
+        max: Spanned<u32>,
+        /// The window's length in days (`per day` is 1).
+        days: Spanned<u32>,
+        /// Whether only services at the same site count.
+        scope: Option<Spanned<SiteScope>>,
+    },
+    /// `interval SET at least D days [per site] else ACTION`: fails when a service
+    /// in SET was given 1 to D-1 days before this one.
+    Interval {
+        /// Which services count.
+        set: SetExpr,
+        /// The least number of days between two services.
+        days: Spanned<u32>,
+        /// Whether only services at the same site count.
+        scope: Option<Spanned<SiteScope>>,
+    },
+    /// A bare action: fails whenever the rule applies.
+    Always,
+}
+
+/// How history services are matched by anatomic site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteScope {
+    /// `per site`: same site label; a missing site is a site of its own.
+    Strict,
+    /// `per site or unsited`: same site label, and a missing site on either side
+    /// matches every site.
+    OrUnsited,
+}
+
+/// What a failed check does to the line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// Deny, review or allow (with a note).
+    pub verb: Spanned<Verb>,
+    /// `CO-50`: claim adjustment group and reason code.
+    pub carc: Option<Spanned<String>>,
+    /// Remittance advice remark codes.
+    pub rarc: Vec<Spanned<String>>,
+    /// The message of the reason; the rule title when absent.
+    pub message: Option<Spanned<String>>,
+    /// The whole action.
+    pub span: Span,
+}
+
+/// Action verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// Allow, with a note in the reasons.
+    Allow,
+    /// Pend the line for a person.
+    Review,
+    /// Deny the line.
+    Deny,
+}
+
+/// An expression with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    /// What the expression is.
+    pub kind: ExprKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// Expression forms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// `a or b or ...`.
+    Or(Vec<Expr>),
+    /// `a and b and ...`.
+    And(Vec<Expr>),
+    /// `not a`.
+    Not(Box<Expr>),
+    /// `a OP b` for `== != < <= > >=`.
+    Compare {
+        /// The operator.
+        op: Spanned<CompareOp>,
+        /// Left side.
+        lhs: Box<Expr>,
+        /// Right side.
+        rhs: Box<Expr>,
+    },
+    /// `a in SET`, `a not in SET`, `list any in SET`, `list all in SET`.
+    In {
+        /// The operator.
+        op: Spanned<InOp>,
+        /// The value or list tested.
+        lhs: Box<Expr>,
+        /// A named or literal code set, or a literal list.
+        rhs: InTarget,
+    },
+    /// `list has value`.
+    Has {
+        /// The list.
+        lhs: Box<Expr>,
+        /// The value looked for.
+        rhs: Box<Expr>,
+    },
+    /// `a exists` or `a is missing`.
+    Exists {
+        /// The value tested.
+        operand: Box<Expr>,
+        /// True for `is missing`.
+        negated: bool,
+    },
+    /// `some|no|every other line (EXPR)`, where `other.` names the other line.
+    Quantified {
+        /// The quantifier.
+        quant: Spanned<Quant>,
+        /// The condition on the other line.
+        body: Box<Expr>,
+    },
+    /// `count(SET WINDOW [per site])`: services in history.
+    Count {
+        /// Which services count.
+        set: SetExpr,
+        /// Which dates count.
+        window: Spanned<Window>,
+        /// Whether only the same site counts.
+        scope: Option<Spanned<SiteScope>>,
+    },
+    /// `line.units`, `facts.relief_percent`.
+    Field(Vec<Ident>),
+    /// A literal value.
+    Literal(Literal),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CompareOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+}
+
+/// Membership operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InOp {
+    /// `in`: the value is a member.
+    In,
+    /// `not in`: the value is not a member.
+    NotIn,
+    /// `any in`: some element of the list is a member.
+    AnyIn,
+    /// `all in`: every element of the list is a member.
+    AllIn,
+}
+
+impl InOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            InOp::In => "in",
+            InOp::NotIn => "not in",
+            InOp::AnyIn => "any in",
+            InOp::AllIn => "all in",
+        }
+    }
+}
+
+/// The right side of a membership test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InTarget {
+    /// A code set (named or literal).
+    Set(SetExpr),
+    /// A literal list of values: `["11", "22"]`.
+    List(Vec<Spanned<Literal>>, Span),
+}
+
+/// Quantifiers over the other lines of the claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quant {
+    /// At least one other line satisfies the condition.
+    Some,
+    /// No other line does.
+    No,
+    /// Every other line does.
+    Every,
+}
+
+/// Which history dates a `count` looks at, relative to the line's date of service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// `on same day`: the date of service itself.
+    SameDay,
+    /// `within D days`: `[DOS - (D-1), DOS]`; with `before`: `[DOS - D, DOS - 1]`.
+    Within {
+        /// The window's length in days.
+        days: u32,
+        /// Whether the window ends the day before the date of service.
+        before: bool,
+    },
+}
+
+/// Literal values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// A whole number.
+    Int(i64),
+    /// A number with a fraction.
+    Number(f64),
+    /// A quoted string.
+    Str(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A `YYYY-MM-DD` date, as written.
+    Date(String),
+    /// `[a, b, ...]`.
+    List(Vec<Spanned<Literal>>),
+}

@@ -1,0 +1,852 @@
+//! Policy text -> [`File`] tree and every syntax error found.
+//!
+//! pest stops at the first error, so on a failure the parser recovers at item
+//! granularity: it finds the module's body by brace matching and parses each item
+//! (header line, code set, rule) on its own. One broken rule then costs one error,
+//! and the items that did parse still reach the checker.
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+use pest_derive::Parser;
+
+use super::ast::*;
+use super::expected::describe;
+use super::span::{Span, Spanned};
+
+#[derive(Parser)]
+#[grammar = "../grammar/policy.pest"]
+struct PolicyParser;
+
+/// A syntax error: where, and what the parser expected there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Where parsing stopped (usually the offending token).
+    pub span: Span,
+    /// Human names of what could have come next (`a code list`, `\`else\``).
+    pub expected: Vec<String>,
+    /// The text found instead, or `None` at the end of the file.
+    pub found: Option<String>,
+}
+
+impl SyntaxError {
+    /// One-line description: "expected X or Y, found `z`".
+    pub fn message(&self) -> String {
+        let expected = join_or(&self.expected);
+        let found = match &self.found {
+            Some(text) => format!("`{text}`"),
+            None => "the end of the file".to_string(),
+        };
+        if expected.is_empty() {
+            format!("unexpected {found}")
+        } else {
+            format!("expected {expected}, found {found}")
+        }
+    }
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The tree of a file and the syntax errors in it. With errors, the tree holds
+/// whatever items could still be parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// The tree.
+    pub file: File,
+    /// Syntax errors, in source order.
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Parses a policy or library file.
+pub fn parse(text: &str) -> Parsed {
+    match PolicyParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let file = pairs
+                .next()
+                .map(|pair| Lower { offset: 0 }.file(pair))
+                .unwrap_or(File { imports: Vec::new(), module: None });
+            Parsed { file, errors: Vec::new() }
+        }
+        Err(err) => recover(text, syntax_error(&err, text, 0)),
+    }
+}
+
+/// Parses a single rule, code set or header item: used to parse documentation
+/// snippets and by the recovery below.
+pub fn parse_item(text: &str) -> Result<Item, SyntaxError> {
+    parse_item_at(text, 0).and_then(|item| {
+        item.ok_or_else(|| SyntaxError {
+            span: Span::new(0, text.len()),
+            expected: vec!["a code set or a rule".into()],
+            found: Some(first_token(text)),
+        })
+    })
+}
+
+/// Parses one module item; header items come back as `Ok(None)` with the header
+/// pushed to `header` by the caller through [`parse_module_item`].
+fn parse_item_at(text: &str, offset: usize) -> Result<Option<Item>, SyntaxError> {
+    parse_module_item(text, offset).map(|piece| match piece {
+        Piece::Item(item) => Some(item),
+        Piece::Header(_) => None,
+    })
+}
+
+enum Piece {
+    Header(Header),
+    Item(Item),
+}
+
+fn parse_module_item(text: &str, offset: usize) -> Result<Piece, SyntaxError> {
+    let mut pairs = PolicyParser::parse(Rule::item_alone, text)
+        .map_err(|err| syntax_error(&err, text, offset))?;
+    let lower = Lower { offset };
+    let pair = pairs
+        .next()
+        .and_then(|p| p.into_inner().find(|p| p.as_rule() != Rule::EOI))
+        .ok_or_else(|| SyntaxError {
+            span: Span::new(offset, offset + text.len()),
+            expected: vec!["a code set or a rule".into()],
+            found: None,
+        })?;
+    Ok(lower.module_item(pair))
+}
+
+fn syntax_error(err: &pest::error::Error<Rule>, text: &str, offset: usize) -> SyntaxError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<String> = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(|r| describe(*r)).map(str::to_string).collect()
+        }
+        ErrorVariant::CustomError { message } => vec![message.clone()],
+    };
+    expected.sort();
+    expected.dedup();
+    let rest = text.get(pos..).unwrap_or("");
+    let found = (!rest.trim().is_empty()).then(|| first_token(rest));
+    let len = found.as_ref().map_or(0, |t| t.len());
+    SyntaxError { span: Span::new(offset + pos, offset + pos + len), expected, found }
+}
+
+/// The token at the start of `text`: a word, a quoted string, or one character.
+fn first_token(text: &str) -> String {
+    let text = text.trim_start();
+    let word: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '*'))
+        .take(40)
+        .collect();
+    if !word.is_empty() {
+        return word;
+    }
+    text.chars().next().map(String::from).unwrap_or_default()
+}
+
+// ------------------------------------------------------------------ recovery
+
+fn recover(text: &str, first: SyntaxError) -> Parsed {
+    let mut errors = Vec::new();
+    let mut file = File { imports: Vec::new(), module: None };
+    let Some(open) = find_body_open(text) else {
+        return Parsed { file, errors: vec![first] };
+    };
+    let head = &text[..=open];
+    match PolicyParser::parse(Rule::head, head) {
+        Ok(mut pairs) => {
+            if let Some(pair) = pairs.next() {
+                let (imports, module) = Lower { offset: 0 }.head(pair);
+                file.imports = imports;
+                file.module = Some(module);
+            }
+        }
+        Err(_) => return Parsed { file, errors: vec![first] },
+    }
+    let close = find_matching_close(text, open);
+    let body_end = close.unwrap_or(text.len());
+    let body_start = open + 1;
+    let mut header = Vec::new();
+    let mut items = Vec::new();
+    for (start, end) in split_items(text, body_start, body_end) {
+        let chunk = &text[start..end];
+        if chunk.trim().is_empty() {
+            continue;
+        }
+        match parse_module_item(chunk, start) {
+            Ok(Piece::Header(h)) => header.push(h),
+            Ok(Piece::Item(item)) => items.push(item),
+            Err(err) => errors.push(err),
+        }
+    }
+    match close {
+        None => errors.push(SyntaxError {
+            span: Span::new(text.len(), text.len()),
+            expected: vec!["`}` to close the module".into()],
+            found: None,
+        }),
+        Some(close) => {
+            let trailing = &text[close + 1..];
+            if let Err(err) = PolicyParser::parse(Rule::trailing, trailing) {
+                errors.push(syntax_error(&err, trailing, close + 1));
+            }
+        }
+    }
+    if errors.is_empty() {
+        errors.push(first);
+    }
+    if let Some(module) = file.module.as_mut() {
+        module.header = header;
+        module.items = items;
+        module.span = Span::new(module.span.start, close.map_or(text.len(), |c| c + 1));
+    }
+    errors.sort_by_key(|e| e.span.start);
+    errors.dedup();
+    Parsed { file, errors }
+}
+
+/// A light lexer over the text: yields each byte's offset that is code (not in a
+/// string or comment), so brace matching ignores `{` in messages and comments.
+fn code_bytes(text: &str, from: usize, to: usize) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    let mut in_string = false;
+    std::iter::from_fn(move || {
+        while i < to {
+            let at = i;
+            let b = bytes[at];
+            i += 1;
+            if in_string {
+                match b {
+                    b'\\' => i += 1,
+                    b'"' | b'\n' => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'/' if bytes.get(at + 1) == Some(&b'/') => {
+                    while i < to && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                    // Doc comments start items; report their first slash.
+                    if bytes.get(at + 2) == Some(&b'/') {
+                        return Some((at, b'/'));
+                    }
+                }
+                _ => return Some((at, b)),
+            }
+        }
+        None
+    })
+}
+
+fn find_body_open(text: &str) -> Option<usize> {
+    code_bytes(text, 0, text.len()).find(|(_, b)| *b == b'{').map(|(at, _)| at)
+}
+
+fn find_matching_close(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, b) in code_bytes(text, open, text.len()) {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+const ITEM_STARTS: [&str; 7] = ["payer", "version", "effective", "source", "codes", "rule", "///"];
+
+/// Splits a module body into item chunks: a chunk starts at a line whose first
+/// token, at brace depth 0, starts an item; doc lines stay with the item they precede.
+fn split_items(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut starts = vec![start];
+    let mut depth = 0usize;
+    let mut prev_was_doc = false;
+    let mut last_line = None;
+    for (at, b) in code_bytes(text, start, end) {
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        let line_begin = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        if depth == 0 && last_line != Some(line_begin) {
+            let rest = &text[at..end];
+            let word = ITEM_STARTS.iter().find(|w| {
+                rest.starts_with(**w)
+                    && (**w == "///"
+                        || !rest[w.len()..]
+                            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            });
+            match word {
+                Some(w) => {
+                    if !prev_was_doc && at > start {
+                        starts.push(at);
+                    }
+                    prev_was_doc = *w == "///";
+                }
+                None => prev_was_doc = false,
+            }
+        }
+        last_line = Some(line_begin);
+        match b {
+            b'{' => depth += 1,
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    starts.dedup();
+    let mut chunks = Vec::new();
+    for (i, s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).copied().unwrap_or(end);
+        chunks.push((*s, e));
+    }
+    chunks
+}
+
+// ------------------------------------------------------------------ lowering
+
+/// Lowers pest pairs to tree nodes, one method per grammar rule. `offset` moves
+/// spans when a piece of the file is parsed on its own.
+struct Lower {
+    offset: usize,
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    format!("{rule:?}").starts_with("kw_")
+}
+
+/// The meaningful children of a pair: keywords are left out.
+fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Lower {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(s.start() + self.offset, s.end() + self.offset)
+    }
+
+    fn spanned<T>(&self, pair: &Pair<'_, Rule>, node: T) -> Spanned<T> {
+        Spanned::new(node, self.span(pair))
+    }
+
+    fn text(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
+        self.spanned(pair, pair.as_str().to_string())
+    }
+
+    fn string(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
+        let inner = pair.as_str();
+        let raw = inner.get(1..inner.len().saturating_sub(1)).unwrap_or("");
+        self.spanned(pair, unescape(raw))
+    }
+
+    fn file(&self, pair: Pair<'_, Rule>) -> File {
+        let mut imports = Vec::new();
+        let mut module = None;
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::import => imports.extend(kids(p).next().map(|s| self.string(&s))),
+                Rule::module => module = Some(self.module(p)),
+                _ => {}
+            }
+        }
+        File { imports, module }
+    }
+
+    /// `head`: imports and a module's opening line, for recovery.
+    fn head(&self, pair: Pair<'_, Rule>) -> (Vec<Spanned<String>>, Module) {
+        let span = self.span(&pair);
+        let mut imports = Vec::new();
+        let mut module = Module {
+            kind: ModuleKind::Policy,
+            id: Spanned::new(String::new(), span),
+            title: None,
+            doc: Vec::new(),
+            header: Vec::new(),
+            items: Vec::new(),
+            span,
+        };
+        let mut module_start = None;
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::import => imports.extend(kids(p).next().map(|s| self.string(&s))),
+                Rule::doc => {
+                    module_start.get_or_insert(self.span(&p).start);
+                    module.doc.push(doc_text(p.as_str()));
+                }
+                Rule::module_kind => {
+                    module_start.get_or_insert(self.span(&p).start);
+                    module.kind = module_kind(p);
+                }
+                Rule::name => module.id = self.text(&p),
+                Rule::string => module.title = Some(self.string(&p)),
+                _ => {}
+            }
+        }
+        module.span = Span::new(module_start.unwrap_or(span.start), span.end);
+        (imports, module)
+    }
+
+    fn module(&self, pair: Pair<'_, Rule>) -> Module {
+        let span = self.span(&pair);
+        let mut module = Module {
+            kind: ModuleKind::Policy,
+            id: Spanned::new(String::new(), span),
+            title: None,
+            doc: Vec::new(),
+            header: Vec::new(),
+            items: Vec::new(),
+            span,
+        };
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::doc => module.doc.push(doc_text(p.as_str())),
+                Rule::module_kind => module.kind = module_kind(p),
+                Rule::name => module.id = self.text(&p),
+                Rule::string => module.title = Some(self.string(&p)),
+                _ => match self.module_item(p) {
+                    Piece::Header(h) => module.header.push(h),
+                    Piece::Item(i) => module.items.push(i),
+                },
+            }
+        }
+        module
+    }
+
+    fn module_item(&self, pair: Pair<'_, Rule>) -> Piece {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::codes_decl => Piece::Item(Item::Codes(self.codes_decl(pair))),
+            Rule::rule_decl => Piece::Item(Item::Rule(self.rule_decl(pair))),
+            _ => Piece::Header(Header { kind: self.header_kind(pair), span }),
+        }
+    }
+
+    fn header_kind(&self, pair: Pair<'_, Rule>) -> HeaderKind {
+        let rule = pair.as_rule();
+        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+        match rule {
+            Rule::payer_decl => HeaderKind::Payer(parts.iter().map(|p| self.text(p)).collect()),
+            Rule::version_decl => HeaderKind::Version(self.first_string(&parts)),
+            Rule::source_decl => HeaderKind::Source(self.first_string(&parts)),
+            _ => {
+                let mut dates = parts.iter().map(|p| self.text(p));
+                let from = dates.next().unwrap_or_default_spanned();
+                HeaderKind::Effective { from, to: dates.next() }
+            }
+        }
+    }
+
+    fn first_string(&self, parts: &[Pair<'_, Rule>]) -> Spanned<String> {
+        parts.first().map(|p| self.string(p)).unwrap_or_else(|| Spanned::new(String::new(), Span::default()))
+    }
+
+    fn codes_decl(&self, pair: Pair<'_, Rule>) -> CodeSetDecl {
+        let span = self.span(&pair);
+        let mut doc = Vec::new();
+        let mut name = Spanned::new(String::new(), span);
+        let mut expr = None;
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::doc => doc.push(doc_text(p.as_str())),
+                Rule::name => name = self.text(&p),
+                _ => expr = Some(self.set_expr(p)),
+            }
+        }
+        let expr = expr.unwrap_or_else(|| SetExpr::Ref(name.clone()));
+        CodeSetDecl { name, doc, expr, span }
+    }
+
+    /// `set_expr` or any `set_term` (a list, a name, a parenthesized expression).
+    fn set_expr(&self, pair: Pair<'_, Rule>) -> SetExpr {
+        match pair.as_rule() {
+            Rule::code_list => SetExpr::Literal(self.code_list(pair)),
+            Rule::set_name => {
+                let name = kids(pair).next();
+                SetExpr::Ref(name.map(|n| self.text(&n)).unwrap_or_else(|| Spanned::new(String::new(), Span::default())))
+            }
+            _ => {
+                let mut parts = kids(pair);
+                let Some(first) = parts.next() else {
+                    return SetExpr::Ref(Spanned::new(String::new(), Span::default()));
+                };
+                let mut acc = self.set_expr(first);
+                while let (Some(op), Some(rhs)) = (parts.next(), parts.next()) {
+                    let rhs = self.set_expr(rhs);
+                    let op = if op.as_str() == "+" { SetOp::Union } else { SetOp::Difference };
+                    let span = acc.span().join(rhs.span());
+                    acc = SetExpr::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs), span };
+                }
+                acc
+            }
+        }
+    }
+
+    fn code_list(&self, pair: Pair<'_, Rule>) -> CodeList {
+        let span = self.span(&pair);
+        let mut system = Spanned::new(CodeSystem::Cpt, span);
+        let mut entries = Vec::new();
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::code_system => {
+                    let s = match p.as_str() {
+                        "hcpcs" => CodeSystem::Hcpcs,
+                        "icd10" => CodeSystem::Icd10,
+                        _ => CodeSystem::Cpt,
+                    };
+                    system = self.spanned(&p, s);
+                }
+                Rule::code_range => {
+                    let mut ends = kids(p.clone()).map(|c| c.as_str().to_string());
+                    let lo = ends.next().unwrap_or_default();
+                    let hi = ends.next().unwrap_or_default();
+                    entries.push(self.spanned(&p, CodeEntry::Range(lo, hi)));
+                }
+                Rule::code_prefix => {
+                    let text = p.as_str().trim_end_matches('*').to_string();
+                    entries.push(self.spanned(&p, CodeEntry::Prefix(text)));
+                }
+                _ => entries.push(self.spanned(&p, CodeEntry::Code(p.as_str().to_string()))),
+            }
+        }
+        CodeList { system, entries, span }
+    }
+
+    fn rule_decl(&self, pair: Pair<'_, Rule>) -> Rule_ {
+        let span = self.span(&pair);
+        let mut rule = Rule_ {
+            id: Spanned::new(String::new(), span),
+            title: None,
+            doc: Vec::new(),
+            when: Vec::new(),
+            checks: Vec::new(),
+            span,
+        };
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::doc => rule.doc.push(doc_text(p.as_str())),
+                Rule::name => rule.id = self.text(&p),
+                Rule::string => rule.title = Some(self.string(&p)),
+                Rule::when_clause => rule.when.extend(kids(p).next().map(|e| self.expr(e))),
+                _ => rule.checks.push(self.check(p)),
+            }
+        }
+        rule
+    }
+
+    fn check(&self, pair: Pair<'_, Rule>) -> Check {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        if rule == Rule::action {
+            return Check { kind: CheckKind::Always, action: self.action(pair), span };
+        }
+        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+        let action = parts
+            .iter()
+            .rev()
+            .find(|p| p.as_rule() == Rule::action)
+            .map(|p| self.action(p.clone()))
+            .unwrap_or_else(|| self.empty_action(span));
+        let kind = match rule {
+            Rule::require_check => {
+                let cond = parts.first().map(|p| self.expr(p.clone())).unwrap_or_else(|| Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                });
+                CheckKind::Require(cond)
+            }
+            Rule::limit_check => {
+                let set = self.set_expr(parts[0].clone());
+                let max = self.integer(&parts[1]);
+                let days = self.period(parts[2].clone());
+                let scope = parts.get(3).filter(|p| p.as_rule() == Rule::site_scope).map(|p| self.site_scope(p.clone()));
+                CheckKind::Limit { set, max, days, scope }
+            }
+            _ => {
+                let set = self.set_expr(parts[0].clone());
+                let days = self.integer(&parts[1]);
+                let scope = parts.get(2).filter(|p| p.as_rule() == Rule::site_scope).map(|p| self.site_scope(p.clone()));
+                CheckKind::Interval { set, days, scope }
+            }
+        };
+        Check { kind, action, span }
+    }
+
+    fn integer(&self, pair: &Pair<'_, Rule>) -> Spanned<u32> {
+        // The grammar admits only digits; an overflowing number saturates and the
+        // checker reports it as out of range.
+        self.spanned(pair, pair.as_str().parse::<u32>().unwrap_or(u32::MAX))
+    }
+
+    fn period(&self, pair: Pair<'_, Rule>) -> Spanned<u32> {
+        let span = self.span(&pair);
+        match kids(pair).next() {
+            Some(n) => Spanned::new(self.integer(&n).node, span),
+            None => Spanned::new(1, span),
+        }
+    }
+
+    fn site_scope(&self, pair: Pair<'_, Rule>) -> Spanned<SiteScope> {
+        let unsited = kids(pair.clone()).any(|p| p.as_rule() == Rule::unsited);
+        self.spanned(&pair, if unsited { SiteScope::OrUnsited } else { SiteScope::Strict })
+    }
+
+    fn empty_action(&self, span: Span) -> Action {
+        Action { verb: Spanned::new(Verb::Deny, span), carc: None, rarc: Vec::new(), message: None, span }
+    }
+
+    fn action(&self, pair: Pair<'_, Rule>) -> Action {
+        let span = self.span(&pair);
+        let mut action = self.empty_action(span);
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::verb => {
+                    let verb = match p.as_str() {
+                        "allow" => Verb::Allow,
+                        "review" => Verb::Review,
+                        _ => Verb::Deny,
+                    };
+                    action.verb = self.spanned(&p, verb);
+                }
+                Rule::carc => action.carc = Some(self.text(&p)),
+                Rule::rarc_list => action.rarc = kids(p).map(|r| self.text(&r)).collect(),
+                Rule::message => action.message = kids(p).next().map(|s| self.string(&s)),
+                _ => {}
+            }
+        }
+        action
+    }
+
+    fn expr(&self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::expr => match kids(pair).next() {
+                Some(inner) => self.expr(inner),
+                None => Expr { kind: ExprKind::Literal(Literal::Bool(true)), span },
+            },
+            Rule::or_expr | Rule::and_expr => {
+                let is_or = pair.as_rule() == Rule::or_expr;
+                let mut parts: Vec<Expr> = kids(pair).map(|p| self.expr(p)).collect();
+                if parts.len() == 1 {
+                    return parts.remove(0);
+                }
+                let kind = if is_or { ExprKind::Or(parts) } else { ExprKind::And(parts) };
+                Expr { kind, span }
+            }
+            Rule::not_expr => {
+                let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+                let mut nots = Vec::new();
+                let mut inner = None;
+                for p in parts {
+                    if p.as_rule() == Rule::not_op {
+                        nots.push(self.span(&p));
+                    } else {
+                        inner = Some(self.expr(p));
+                    }
+                }
+                let mut e = inner.unwrap_or(Expr { kind: ExprKind::Literal(Literal::Bool(true)), span });
+                for not_span in nots.into_iter().rev() {
+                    let s = not_span.join(e.span);
+                    e = Expr { kind: ExprKind::Not(Box::new(e)), span: s };
+                }
+                e
+            }
+            Rule::predicate => self.predicate(pair),
+            Rule::quantifier => {
+                let mut parts = kids(pair);
+                let quant_pair = parts.next();
+                let quant = match quant_pair.as_ref().map(|q| q.as_str()) {
+                    Some("no") => Quant::No,
+                    Some("every") => Quant::Every,
+                    _ => Quant::Some,
+                };
+                let qspan = quant_pair.map(|q| self.span(&q)).unwrap_or(span);
+                let body = parts.next().map(|b| self.expr(b)).unwrap_or(Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                });
+                Expr { kind: ExprKind::Quantified { quant: Spanned::new(quant, qspan), body: Box::new(body) }, span }
+            }
+            Rule::count => {
+                let mut set = SetExpr::Ref(Spanned::new(String::new(), span));
+                let mut window = Spanned::new(Window::SameDay, span);
+                let mut scope = None;
+                for p in kids(pair) {
+                    match p.as_rule() {
+                        Rule::window => window = self.window(p),
+                        Rule::site_scope => scope = Some(self.site_scope(p)),
+                        _ => set = self.set_expr(p),
+                    }
+                }
+                Expr { kind: ExprKind::Count { set, window, scope }, span }
+            }
+            Rule::field => {
+                let parts = kids(pair).map(|p| self.text(&p)).collect();
+                Expr { kind: ExprKind::Field(parts), span }
+            }
+            _ => Expr { kind: ExprKind::Literal(self.literal(pair)), span },
+        }
+    }
+
+    fn window(&self, pair: Pair<'_, Rule>) -> Spanned<Window> {
+        let span = self.span(&pair);
+        let Some(inner) = kids(pair).next() else {
+            return Spanned::new(Window::SameDay, span);
+        };
+        if inner.as_rule() == Rule::same_day {
+            return Spanned::new(Window::SameDay, span);
+        }
+        let parts: Vec<Pair<'_, Rule>> = kids(inner).collect();
+        let days = parts.first().map_or(0, |p| self.integer(p).node);
+        let before = parts.iter().any(|p| p.as_rule() == Rule::before);
+        Spanned::new(Window::Within { days, before }, span)
+    }
+
+    fn literal(&self, pair: Pair<'_, Rule>) -> Literal {
+        match pair.as_rule() {
+            Rule::date => Literal::Date(pair.as_str().to_string()),
+            Rule::number => {
+                let text = pair.as_str();
+                match text.parse::<i64>() {
+                    Ok(i) => Literal::Int(i),
+                    Err(_) => Literal::Number(text.parse::<f64>().unwrap_or(f64::NAN)),
+                }
+            }
+            Rule::string => Literal::Str(self.string(&pair).node),
+            Rule::boolean => Literal::Bool(pair.as_str() == "true"),
+            Rule::list => Literal::List(self.list_items(pair)),
+            _ => Literal::Str(pair.as_str().to_string()),
+        }
+    }
+
+    fn list_items(&self, pair: Pair<'_, Rule>) -> Vec<Spanned<Literal>> {
+        kids(pair).map(|p| Spanned::new(self.literal(p.clone()), self.span(&p))).collect()
+    }
+
+    fn predicate(&self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut parts = kids(pair);
+        let Some(first) = parts.next() else {
+            return Expr { kind: ExprKind::Literal(Literal::Bool(true)), span };
+        };
+        let lhs = self.expr(first);
+        let Some(tail) = parts.next() else {
+            return lhs;
+        };
+        let tail_rule = tail.as_rule();
+        let tail_span = self.span(&tail);
+        let mut tparts: Vec<Pair<'_, Rule>> = tail.into_inner().collect();
+        let kind = match tail_rule {
+            Rule::compare_tail => {
+                let op_pair = tparts.remove(0);
+                let op = match op_pair.as_str() {
+                    "==" => CompareOp::Eq,
+                    "!=" => CompareOp::Ne,
+                    "<" => CompareOp::Lt,
+                    "<=" => CompareOp::Le,
+                    ">" => CompareOp::Gt,
+                    _ => CompareOp::Ge,
+                };
+                let rhs = tparts.pop().map(|p| self.expr(p)).unwrap_or(Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span: tail_span,
+                });
+                ExprKind::Compare { op: self.spanned(&op_pair, op), lhs: Box::new(lhs), rhs: Box::new(rhs) }
+            }
+            Rule::in_tail => {
+                let op_pair = tparts.remove(0);
+                let words: Vec<&str> = op_pair.as_str().split_whitespace().collect();
+                let op = match words.first().copied() {
+                    Some("not") => InOp::NotIn,
+                    Some("any") => InOp::AnyIn,
+                    Some("all") => InOp::AllIn,
+                    _ => InOp::In,
+                };
+                let target = match tparts.pop() {
+                    Some(p) if p.as_rule() == Rule::list => {
+                        let lspan = self.span(&p);
+                        InTarget::List(self.list_items(p), lspan)
+                    }
+                    Some(p) => InTarget::Set(self.set_expr(p)),
+                    None => InTarget::List(Vec::new(), tail_span),
+                };
+                ExprKind::In { op: self.spanned(&op_pair, op), lhs: Box::new(lhs), rhs: target }
+            }
+            Rule::has_tail => {
+                let rhs = tparts
+                    .into_iter()
+                    .rfind(|p| !is_keyword(p.as_rule()))
+                    .map(|p| self.expr(p))
+                    .unwrap_or(Expr { kind: ExprKind::Literal(Literal::Bool(true)), span: tail_span });
+                ExprKind::Has { lhs: Box::new(lhs), rhs: Box::new(rhs) }
+            }
+            _ => {
+                let negated = tparts.iter().any(|p| p.as_rule() == Rule::kw_missing);
+                ExprKind::Exists { operand: Box::new(lhs), negated }
+            }
+        };
+        Expr { kind, span }
+    }
+}
+
+// `Rule` is taken by pest's generated enum in this module.
+use super::ast::Rule as Rule_;
+
+fn module_kind(pair: Pair<'_, Rule>) -> ModuleKind {
+    if pair.as_str() == "library" {
+        ModuleKind::Library
+    } else {
+        ModuleKind::Policy
+    }
+}
+
+fn doc_text(raw: &str) -> String {
+    let text = raw.trim_start_matches("///");
+    text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+}
+
+trait OrDefaultSpanned {
+    fn unwrap_or_default_spanned(self) -> Spanned<String>;
+}
+
+impl OrDefaultSpanned for Option<Spanned<String>> {
+    fn unwrap_or_default_spanned(self) -> Spanned<String> {
+        self.unwrap_or_else(|| Spanned::new(String::new(), Span::default()))
+    }
+}
+
+/// The pest rule type, for the human names in [`super::expected`].
+pub(crate) type GrammarRule = Rule;
