@@ -1,0 +1,348 @@
+//! Types of conditions: fields exist, comparisons compare like with like, codes
+//! meet sets of their own code system, conditions are true/false.
+
+use std::sync::Arc;
+
+use super::fields::{self, Ty, RECORDS};
+use super::scope::{Scope, SetKind};
+use super::suggest::closest;
+use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
+use crate::syntax::ast::{CompareOp, Expr, ExprKind, InOp, InTarget, Literal, SetExpr, Window};
+use crate::syntax::{Span, Spanned};
+
+/// Checks expressions of one file against a scope.
+pub struct ExprChecker<'a, 'w> {
+    /// Names visible to the module.
+    pub scope: &'a Scope<'w>,
+    /// The file the expressions are in.
+    pub file: &'a Arc<SourceFile>,
+    /// Where problems go.
+    pub diags: &'a mut Vec<Diagnostic>,
+    /// True inside `some/no/every other line (...)`.
+    in_quantifier: bool,
+}
+
+impl<'a, 'w> ExprChecker<'a, 'w> {
+    /// A checker for one file.
+    pub fn new(scope: &'a Scope<'w>, file: &'a Arc<SourceFile>, diags: &'a mut Vec<Diagnostic>) -> Self {
+        ExprChecker { scope, file, diags, in_quantifier: false }
+    }
+
+    fn push(&mut self, code: DiagCode, span: Span, message: String, help: impl Into<String>) {
+        self.diags.push(Diagnostic::new(code, self.file, span, message).with_help(help));
+    }
+
+    /// Checks a condition: it must be true/false (or a documentation fact).
+    pub fn condition(&mut self, expr: &Expr) {
+        let ty = self.ty(expr);
+        if !matches!(ty, Ty::Bool | Ty::Fact | Ty::Error) {
+            self.push(
+                DiagCode::NotACondition,
+                expr.span,
+                format!("this is {}, not a condition", ty.name()),
+                "compare it with something, e.g. `line.units > 1`, or test it with `exists`",
+            );
+        }
+    }
+
+    /// The kind of a set expression, reporting unknown names and mixed systems.
+    pub fn set(&mut self, expr: &SetExpr) -> Option<SetKind> {
+        match expr {
+            SetExpr::Literal(list) => Some(SetKind::of(list.system.node)),
+            SetExpr::Ref(name) => {
+                if !self.scope.sets.contains_key(name.node.as_str()) {
+                    let help = match closest(&name.node, self.scope.set_names()) {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => "define it with `codes NAME = cpt ...` or import the library that has it".to_string(),
+                    };
+                    self.push(DiagCode::UnknownCodeSet, name.span, format!("unknown code set `{}`", name.node), help);
+                    return None;
+                }
+                self.scope.kind_of(expr)
+            }
+            SetExpr::Binary { lhs, rhs, span, .. } => {
+                let l = self.set(lhs)?;
+                let r = self.set(rhs)?;
+                if l != r {
+                    self.push(
+                        DiagCode::MixedCodeSystems,
+                        *span,
+                        format!("this combines a {} set with a {} set", l.name(), r.name()),
+                        "union and difference need sets of the same code system",
+                    );
+                    return None;
+                }
+                Some(l)
+            }
+        }
+    }
+
+    /// The type of an expression; errors are reported once and yield `Ty::Error`.
+    pub fn ty(&mut self, expr: &Expr) -> Ty {
+        match &expr.kind {
+            ExprKind::Or(parts) | ExprKind::And(parts) => {
+                for p in parts {
+                    self.condition(p);
+                }
+                Ty::Bool
+            }
+            ExprKind::Not(inner) => {
+                self.condition(inner);
+                Ty::Bool
+            }
+            ExprKind::Compare { op, lhs, rhs } => {
+                let l = self.ty(lhs);
+                let r = self.ty(rhs);
+                self.compare(op, l, r, lhs, rhs);
+                Ty::Bool
+            }
+            ExprKind::In { op, lhs, rhs } => {
+                let l = self.ty(lhs);
+                self.membership(op, l, lhs, rhs);
+                Ty::Bool
+            }
+            ExprKind::Has { lhs, rhs } => {
+                let l = self.ty(lhs);
+                let r = self.ty(rhs);
+                let ok = match l {
+                    Ty::StrList => matches!(r, Ty::Str | Ty::Fact | Ty::Error),
+                    Ty::DiagnosisList => matches!(r, Ty::Str | Ty::Diagnosis | Ty::Error),
+                    Ty::Error => true,
+                    _ => false,
+                };
+                if !ok {
+                    self.push(
+                        DiagCode::TypeMismatch,
+                        expr.span,
+                        format!("`has` looks for {} in {}", r.name(), l.name()),
+                        "`has` takes a list on the left and one value on the right: `line.modifiers has \"50\"`",
+                    );
+                }
+                Ty::Bool
+            }
+            ExprKind::Exists { operand, .. } => {
+                self.ty(operand);
+                Ty::Bool
+            }
+            ExprKind::Quantified { body, quant } => {
+                if self.in_quantifier {
+                    self.push(
+                        DiagCode::NestedQuantifier,
+                        quant.span,
+                        "a quantifier over other lines cannot sit inside another".to_string(),
+                        "combine the conditions on `other.` in one quantifier",
+                    );
+                }
+                let outer = self.in_quantifier;
+                self.in_quantifier = true;
+                self.condition(body);
+                self.in_quantifier = outer;
+                Ty::Bool
+            }
+            ExprKind::Count { set, window, .. } => {
+                if let Some(kind) = self.set(set) {
+                    if kind != SetKind::Procedure {
+                        self.push(
+                            DiagCode::WrongCodeSystem,
+                            set.span(),
+                            "`count` counts services, but this is a diagnosis set".to_string(),
+                            "count a set of procedure codes (`cpt` or `hcpcs`)",
+                        );
+                    }
+                }
+                self.window(window);
+                Ty::Int
+            }
+            ExprKind::Field(parts) => self.field(parts, expr.span),
+            ExprKind::Literal(lit) => self.literal(lit, expr.span),
+        }
+    }
+
+    /// Checks a window's day count.
+    pub fn window(&mut self, window: &Spanned<Window>) {
+        if let Window::Within { days, .. } = window.node {
+            if days == 0 || days > 36_600 {
+                self.push(
+                    DiagCode::NumberOutOfRange,
+                    window.span,
+                    format!("a window of {days} days is out of range"),
+                    "a window is 1 to 36600 days long",
+                );
+            }
+        }
+    }
+
+    fn literal(&mut self, lit: &Literal, span: Span) -> Ty {
+        match lit {
+            Literal::Int(_) => Ty::Int,
+            Literal::Number(n) if n.is_finite() => Ty::Number,
+            Literal::Number(_) => {
+                self.push(DiagCode::NumberOutOfRange, span, "this number is out of range".into(), "write a finite number");
+                Ty::Error
+            }
+            Literal::Str(_) => Ty::Str,
+            Literal::Bool(_) => Ty::Bool,
+            Literal::Date(text) => {
+                if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() {
+                    self.push(
+                        DiagCode::InvalidDate,
+                        span,
+                        format!("`{text}` is not a valid date"),
+                        "dates are YYYY-MM-DD with a real month and day",
+                    );
+                    return Ty::Error;
+                }
+                Ty::Date
+            }
+            Literal::List(_) => {
+                self.push(
+                    DiagCode::TypeMismatch,
+                    span,
+                    "a list can only follow `in` or `not in`".into(),
+                    "write `claim.place_of_service in [\"11\", \"22\"]`",
+                );
+                Ty::Error
+            }
+        }
+    }
+
+    fn field(&mut self, parts: &[Spanned<String>], span: Span) -> Ty {
+        let record = parts[0].node.as_str();
+        if !RECORDS.contains(&record) {
+            let help = match closest(record, RECORDS.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("fields start with one of {}", RECORDS.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")),
+            };
+            self.push(DiagCode::UnknownField, parts[0].span, format!("unknown record `{record}`"), help);
+            return Ty::Error;
+        }
+        if record == "other" && !self.in_quantifier {
+            self.push(
+                DiagCode::OtherOutsideQuantifier,
+                span,
+                "`other.` only has a meaning inside `some/no/every other line (...)`".into(),
+                "wrap the condition: `some other line (other.procedure in drugs)`",
+            );
+            return Ty::Error;
+        }
+        if record == "facts" {
+            if parts.len() != 2 {
+                self.push(DiagCode::UnknownField, span, "a fact is named `facts.NAME`".into(), "write one name after `facts.`");
+                return Ty::Error;
+            }
+            return Ty::Fact;
+        }
+        let name = parts.get(1).map(|p| p.node.as_str()).unwrap_or("");
+        match fields::lookup(record, name) {
+            Some(def) if parts.len() == 2 => def.ty,
+            Some(_) => {
+                self.push(DiagCode::UnknownField, span, format!("`{record}.{name}` has no fields"), "remove what follows the field name");
+                Ty::Error
+            }
+            None => {
+                let help = match closest(name, fields::names_of(record)) {
+                    Some(near) => format!("did you mean `{record}.{near}`?"),
+                    None => format!(
+                        "`{record}` has {}",
+                        fields::names_of(record).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                let at = parts.get(1).map_or(span, |p| p.span);
+                self.push(DiagCode::UnknownField, at, format!("`{record}` has no field `{name}`"), help);
+                Ty::Error
+            }
+        }
+    }
+
+    fn compare(&mut self, op: &Spanned<CompareOp>, l: Ty, r: Ty, lhs: &Expr, rhs: &Expr) {
+        use Ty::*;
+        let ordered = !matches!(op.node, CompareOp::Eq | CompareOp::Ne);
+        let ok = match (l, r) {
+            (Error, _) | (_, Error) => return,
+            (a, b) if a.is_numeric() && b.is_numeric() => true,
+            (Fact, Fact) => true,
+            (Fact, other) | (other, Fact) => matches!(other, Int | Number | Str | Bool | Date),
+            (Str, Str) | (Date, Date) => true,
+            (Bool, Bool) => !ordered,
+            (Procedure | Diagnosis, Str) | (Str, Procedure | Diagnosis) => !ordered,
+            _ => false,
+        };
+        if ok {
+            return;
+        }
+        let span = lhs.span.join(rhs.span);
+        let (message, help) = if ordered && matches!((l, r), (Bool, Bool) | (Procedure | Diagnosis, Str) | (Str, Procedure | Diagnosis)) {
+            (
+                format!("`{}` does not order {}", op.node.symbol(), l.name()),
+                "use `==` or `!=`; for codes, use `in` with a code set".to_string(),
+            )
+        } else {
+            (
+                format!("cannot compare {} with {}", l.name(), r.name()),
+                format!("both sides of `{}` must be of one type, e.g. a number with a number", op.node.symbol()),
+            )
+        };
+        self.push(DiagCode::TypeMismatch, span, message, help);
+    }
+
+    fn membership(&mut self, op: &Spanned<InOp>, l: Ty, lhs: &Expr, rhs: &InTarget) {
+        let is_list = matches!(l, Ty::DiagnosisList | Ty::StrList);
+        let quantified = matches!(op.node, InOp::AnyIn | InOp::AllIn);
+        if l != Ty::Error && is_list != quantified {
+            let (msg, help) = if is_list {
+                (format!("`{}` tests one value, but this is {}", op.node.symbol(), l.name()), "use `any in` or `all in` for a list")
+            } else {
+                (format!("`{}` needs a list on the left, but this is {}", op.node.symbol(), l.name()), "use `in` for one value")
+            };
+            self.push(DiagCode::TypeMismatch, op.span, msg, help);
+        }
+        match rhs {
+            InTarget::Set(set) => {
+                let Some(kind) = self.set(set) else { return };
+                let want = match l {
+                    Ty::Procedure => Some(SetKind::Procedure),
+                    Ty::Diagnosis | Ty::DiagnosisList => Some(SetKind::Diagnosis),
+                    Ty::Fact | Ty::Str | Ty::Error => return,
+                    _ => None,
+                };
+                match want {
+                    Some(want) if want != kind => self.push(
+                        DiagCode::WrongCodeSystem,
+                        set.span(),
+                        format!("{} is tested against a {} set", l.name(), kind.name()),
+                        match want {
+                            SetKind::Procedure => "use a set of `cpt` or `hcpcs` codes here",
+                            SetKind::Diagnosis => "use a set of `icd10` codes here",
+                        },
+                    ),
+                    Some(_) => {}
+                    None => self.push(
+                        DiagCode::TypeMismatch,
+                        lhs.span,
+                        format!("{} cannot be a member of a code set", l.name()),
+                        "code sets hold procedure or diagnosis codes",
+                    ),
+                }
+            }
+            InTarget::List(items, _) => {
+                for item in items {
+                    let t = self.literal(&item.node, item.span);
+                    let ok = match (l, t) {
+                        (Ty::Error, _) | (_, Ty::Error) | (Ty::Fact, _) => true,
+                        (a, b) if a.is_numeric() && b.is_numeric() => true,
+                        (Ty::Str | Ty::StrList | Ty::Procedure | Ty::Diagnosis | Ty::DiagnosisList, Ty::Str) => true,
+                        (a, b) => a == b,
+                    };
+                    if !ok {
+                        self.push(
+                            DiagCode::TypeMismatch,
+                            item.span,
+                            format!("this list item is {}, but the value tested is {}", t.name(), l.name()),
+                            "list items must be of the tested value's type",
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! Check: names, types, codes and headers of a workspace -> diagnostics.
+//!
+//! The checker reads the tree and reports; it never changes it. A workspace with
+//! no errors is safe to compile: the compiler relies on every name resolving and
+//! every type fitting.
+
+pub mod codes;
+pub mod exprs;
+pub mod fields;
+pub mod scope;
+pub mod suggest;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
+use crate::syntax::ast::{Action, CheckKind, HeaderKind, Item, Module, ModuleKind, Rule, SetExpr, Verb};
+use crate::syntax::{Span, Spanned};
+use crate::workspace::Workspace;
+use exprs::ExprChecker;
+use scope::{Scope, SetKind};
+
+/// Checks every file of the workspace; diagnostics come sorted by file and position.
+pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (i, unit) in ws.units.iter().enumerate() {
+        for err in &unit.syntax_errors {
+            diags.push(
+                Diagnostic::new(DiagCode::Syntax, &unit.file, err.span, err.message())
+                    .with_help("see docs/language.md for the form of each item"),
+            );
+        }
+        let Some(module) = unit.module() else { continue };
+        check_header(module, &unit.file, &mut diags);
+        let scope = Scope::build(ws, i, &mut diags);
+        check_items(module, &scope, &unit.file, &mut diags);
+    }
+    check_duplicate_policies(ws, &mut diags);
+    sort(&mut diags);
+    diags
+}
+
+/// Orders diagnostics by file, then position, then code.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (a.file.path.as_str(), a.span.start, a.code.code()).cmp(&(b.file.path.as_str(), b.span.start, b.code.code()))
+    });
+}
+
+/// The date of a header or literal, if valid.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+fn check_header(module: &Module, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for item in &module.header {
+        let keyword = item.kind.keyword();
+        if let Some(first) = seen.get(keyword) {
+            diags.push(
+                Diagnostic::new(DiagCode::DuplicateHeader, file, item.span, format!("`{keyword}` is given twice"))
+                    .with_related(*first, "first given here")
+                    .with_help(match keyword {
+                        "payer" => "list every payer in one line: `payer medicare, medicare-rr`",
+                        "effective" => "a new effective range is a new version: put it in its own file with its own `version`",
+                        _ => "keep one of them",
+                    }),
+            );
+            continue;
+        }
+        seen.insert(keyword, item.span);
+        if module.kind == ModuleKind::Library && matches!(item.kind, HeaderKind::Payer(_) | HeaderKind::Effective { .. }) {
+            diags.push(
+                Diagnostic::new(DiagCode::HeaderInLibrary, file, item.span, format!("a library has no `{keyword}`"))
+                    .with_help("libraries are not selected for claims; give payers and dates in the policies that import it"),
+            );
+        }
+        if let HeaderKind::Effective { from, to } = &item.kind {
+            check_effective(from, to.as_ref(), file, diags);
+        }
+    }
+    if module.kind == ModuleKind::Library {
+        return;
+    }
+    let at = module.id.span;
+    for (keyword, example) in [("payer", "payer medicare"), ("version", "version \"2026.1\""), ("effective", "effective 2024-04-01..")] {
+        if !seen.contains_key(keyword) {
+            diags.push(
+                Diagnostic::new(DiagCode::MissingHeader, file, at, format!("policy `{}` has no `{keyword}`", module.id.node))
+                    .with_help(format!("add `{example}` at the top of the policy")),
+            );
+        }
+    }
+    if !seen.contains_key("source") {
+        diags.push(
+            Diagnostic::new(DiagCode::MissingSource, file, at, format!("policy `{}` does not cite its source", module.id.node))
+                .with_help("add `source \"...\"` naming the payer document (LCD, policy number, URL)"),
+        );
+    }
+}
+
+fn check_effective(from: &Spanned<String>, to: Option<&Spanned<String>>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    let mut date = |d: &Spanned<String>| {
+        let parsed = parse_date(&d.node);
+        if parsed.is_none() {
+            diags.push(
+                Diagnostic::new(DiagCode::InvalidDate, file, d.span, format!("`{}` is not a valid date", d.node))
+                    .with_help("dates are YYYY-MM-DD with a real month and day"),
+            );
+        }
+        parsed
+    };
+    let start = date(from);
+    let end = to.and_then(&mut date);
+    if let (Some(start), Some(end), Some(to)) = (start, end, to) {
+        if end < start {
+            diags.push(
+                Diagnostic::new(DiagCode::ReversedDates, file, from.span.join(to.span), format!("the policy ends on {end}, before it starts on {start}"))
+                    .with_help("write the first date of service covered, then `..`, then the last (inclusive)"),
+            );
+        }
+    }
+}
+
+fn check_items(module: &Module, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    for item in &module.items {
+        match item {
+            Item::Codes(decl) => {
+                check_set_literals(&decl.expr, file, diags);
+                let mut cx = ExprChecker::new(scope, file, diags);
+                if cx.set(&decl.expr).is_some() && scope.kind_of(&SetExpr::Ref(decl.name.clone())).is_none() {
+                    diags.push(
+                        Diagnostic::new(DiagCode::UnknownCodeSet, file, decl.name.span, format!("code set `{}` is defined in terms of itself", decl.name.node))
+                            .with_help("a set can only use sets that do not use it"),
+                    );
+                }
+            }
+            Item::Rule(rule) => check_rule(rule, scope, file, diags),
+        }
+    }
+}
+
+fn check_set_literals(expr: &SetExpr, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    match expr {
+        SetExpr::Literal(list) => codes::check_list(list, file, diags),
+        SetExpr::Ref(_) => {}
+        SetExpr::Binary { lhs, rhs, .. } => {
+            check_set_literals(lhs, file, diags);
+            check_set_literals(rhs, file, diags);
+        }
+    }
+}
+
+/// Code lists written inside a rule (`line.procedure in cpt 20560, 20561`).
+fn check_inline_sets(expr: &crate::syntax::ast::Expr, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    use crate::syntax::ast::{ExprKind, InTarget};
+    match &expr.kind {
+        ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().for_each(|p| check_inline_sets(p, file, diags)),
+        ExprKind::Not(e) => check_inline_sets(e, file, diags),
+        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
+            check_inline_sets(lhs, file, diags);
+            check_inline_sets(rhs, file, diags);
+        }
+        ExprKind::In { lhs, rhs, .. } => {
+            check_inline_sets(lhs, file, diags);
+            if let InTarget::Set(set) = rhs {
+                check_set_literals(set, file, diags);
+            }
+        }
+        ExprKind::Exists { operand, .. } => check_inline_sets(operand, file, diags),
+        ExprKind::Quantified { body, .. } => check_inline_sets(body, file, diags),
+        ExprKind::Count { set, .. } => check_set_literals(set, file, diags),
+        ExprKind::Field(_) | ExprKind::Literal(_) => {}
+    }
+}
+
+fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    for cond in &rule.when {
+        check_inline_sets(cond, file, diags);
+        ExprChecker::new(scope, file, diags).condition(cond);
+    }
+    if rule.checks.is_empty() {
+        diags.push(
+            Diagnostic::new(DiagCode::RuleWithoutCheck, file, rule.id.span, format!("rule `{}` has no check or action", rule.id.node))
+                .with_help("add `require CONDITION else deny CO-..`, a `limit`, an `interval`, or an action such as `deny CO-50`"),
+        );
+    }
+    let mut always_at: Option<Span> = None;
+    for check in &rule.checks {
+        if let Some(at) = always_at {
+            diags.push(
+                Diagnostic::new(DiagCode::UnreachableCheck, file, check.span, "this check can never run".to_string())
+                    .with_related(at, "this action fires whenever the rule applies")
+                    .with_help("put checks before the bare action, or move the action into `require ... else`"),
+            );
+        }
+        match &check.kind {
+            CheckKind::Require(cond) => {
+                check_inline_sets(cond, file, diags);
+                ExprChecker::new(scope, file, diags).condition(cond);
+            }
+            CheckKind::Limit { set, max, days, .. } => {
+                check_set_literals(set, file, diags);
+                counted_set(set, scope, file, diags);
+                positive(days, "a window", file, diags);
+                if max.node > 100_000 {
+                    positive(max, "a limit", file, diags);
+                }
+            }
+            CheckKind::Interval { set, days, .. } => {
+                check_set_literals(set, file, diags);
+                counted_set(set, scope, file, diags);
+                positive(days, "an interval", file, diags);
+            }
+            CheckKind::Always => always_at = Some(check.span),
+        }
+        check_action(&check.action, file, diags);
+    }
+}
+
+fn counted_set(set: &SetExpr, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    let mut cx = ExprChecker::new(scope, file, diags);
+    if cx.set(set) == Some(SetKind::Diagnosis) {
+        diags.push(
+            Diagnostic::new(DiagCode::WrongCodeSystem, file, set.span(), "limits count services, but this is a diagnosis set".to_string())
+                .with_help("limit a set of procedure codes (`cpt` or `hcpcs`)"),
+        );
+    }
+}
+
+fn positive(n: &Spanned<u32>, what: &str, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    if n.node == 0 || n.node > 100_000 {
+        diags.push(
+            Diagnostic::new(DiagCode::NumberOutOfRange, file, n.span, format!("{what} of {} is out of range", n.node))
+                .with_help("write a whole number from 1 to 100000"),
+        );
+    }
+}
+
+const CARC_GROUPS: [&str; 5] = ["CO", "PR", "OA", "PI", "CR"];
+
+fn check_action(action: &Action, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+    match &action.carc {
+        None if action.verb.node != Verb::Allow => diags.push(
+            Diagnostic::new(DiagCode::InvalidCarc, file, action.verb.span, "a denial or review needs a group and reason code".to_string())
+                .with_help("add one after the verb, e.g. `deny CO-50 rarc N115`"),
+        ),
+        None => {}
+        Some(carc) => {
+            let (group, reason) = carc.node.split_once('-').unwrap_or(("", ""));
+            let ok = CARC_GROUPS.contains(&group)
+                && (1..=3).contains(&reason.len())
+                && reason.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if !ok {
+                diags.push(
+                    Diagnostic::new(DiagCode::InvalidCarc, file, carc.span, format!("`{}` is not a group and reason code", carc.node))
+                        .with_help("write a group (CO, PR, OA, PI or CR), a dash and the CARC: `CO-50`, `CO-B15`"),
+                );
+            }
+        }
+    }
+    for rarc in &action.rarc {
+        let text = rarc.node.as_str();
+        let letters = text.chars().take_while(char::is_ascii_uppercase).count();
+        let digits = &text[letters..];
+        let ok = (1..=2).contains(&letters) && (1..=4).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
+        if !ok {
+            diags.push(
+                Diagnostic::new(DiagCode::InvalidRarc, file, rarc.span, format!("`{text}` is not a remark code"))
+                    .with_help("remark codes are 1-2 capital letters and 1-4 digits: `N115`, `M80`, `MA130`"),
+            );
+        }
+    }
+}
+
+fn check_duplicate_policies(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<(String, String), (usize, Span)> = HashMap::new();
+    for (i, unit) in ws.units.iter().enumerate() {
+        let Some(module) = unit.module() else { continue };
+        if module.kind != ModuleKind::Policy {
+            continue;
+        }
+        let version = module
+            .header
+            .iter()
+            .find_map(|h| match &h.kind {
+                HeaderKind::Version(v) => Some(v.node.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let key = (module.id.node.clone(), version.clone());
+        if let Some((first, _)) = seen.get(&key) {
+            diags.push(
+                Diagnostic::new(
+                    DiagCode::DuplicatePolicy,
+                    &unit.file,
+                    module.id.span,
+                    format!("policy `{}` version \"{version}\" is also defined in `{}`", module.id.node, ws.units[*first].file.path),
+                )
+                .with_help("give the new version its own `version`, or remove one of the files"),
+            );
+        } else {
+            seen.insert(key, (i, module.id.span));
+        }
+    }
+}

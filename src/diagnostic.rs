@@ -1,0 +1,274 @@
+//! Diagnostics: every problem a user can cause in a policy file, with a stable
+//! code, a severity, the file and span, and a help line saying how to fix it.
+//!
+//! The codes live in one table ([`DiagCode`]) so that docs, tests and output
+//! formats agree on them; a code, once published, keeps its meaning.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+use crate::syntax::Span;
+
+/// A policy file's path (as given) and text.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The path as the user gave it, for messages and `at` locations.
+    pub path: String,
+    /// The whole text.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// A file from its path and text.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
+        Arc::new(SourceFile { path: path.into(), text: text.into() })
+    }
+
+    /// `path:line:column` of a span's start.
+    pub fn location(&self, span: Span) -> String {
+        let (line, col) = span.line_col(&self.text);
+        format!("{}:{line}:{col}", self.path)
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth a look; the policy still loads.
+    Warning,
+    /// The policy cannot be used until it is fixed.
+    Error,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! diag_codes {
+    ($( $variant:ident = $code:literal, $sev:ident, $summary:literal; )*) => {
+        /// Every diagnostic the tool can report. The code string is stable.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum DiagCode { $( #[doc = $summary] $variant, )* }
+
+        impl DiagCode {
+            /// All codes, in table order.
+            pub const ALL: &'static [DiagCode] = &[$(DiagCode::$variant,)*];
+
+            /// The stable code, e.g. `PR206`.
+            pub fn code(self) -> &'static str {
+                match self { $(DiagCode::$variant => $code,)* }
+            }
+
+            /// The default severity.
+            pub fn severity(self) -> Severity {
+                match self { $(DiagCode::$variant => Severity::$sev,)* }
+            }
+
+            /// One line on what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(DiagCode::$variant => $summary,)* }
+            }
+        }
+    };
+}
+
+diag_codes! {
+    Syntax              = "PR001", Error,   "the text does not follow the grammar";
+    ImportNotFound      = "PR002", Error,   "an imported file cannot be read";
+    ImportCycle         = "PR003", Error,   "files import each other in a cycle";
+    ImportNotLibrary    = "PR004", Error,   "an imported file is a policy, not a library";
+    FileUnreadable      = "PR005", Error,   "a policy file or directory cannot be read";
+    DuplicateCodeSet    = "PR101", Error,   "two code sets have the same name";
+    DuplicateRule       = "PR102", Error,   "two rules have the same id";
+    UnknownCodeSet      = "PR103", Error,   "a code set name is not defined";
+    UnknownField        = "PR104", Error,   "a field name is not known";
+    MissingHeader       = "PR105", Error,   "a policy lacks a required header item";
+    DuplicateHeader     = "PR106", Error,   "a header item is given twice";
+    HeaderInLibrary     = "PR107", Error,   "a library has a header item only policies have";
+    DuplicatePolicy     = "PR108", Error,   "two files define the same policy id and version";
+    MissingSource       = "PR109", Warning, "a policy does not cite its source";
+    InvalidDate         = "PR201", Error,   "a date is not a valid YYYY-MM-DD date";
+    ReversedDates       = "PR202", Error,   "an effective range ends before it starts";
+    MalformedProcedure  = "PR203", Error,   "a CPT or HCPCS code has the wrong shape";
+    MalformedDiagnosis  = "PR204", Error,   "an ICD-10-CM code has the wrong shape";
+    ReversedRange       = "PR205", Error,   "a code range ends before it starts";
+    UnknownDiagnosis    = "PR206", Error,   "an ICD-10-CM code is not in the FY2026 code set";
+    HeaderDiagnosis     = "PR207", Warning, "an ICD-10-CM code is a non-billable header";
+    MixedCodeSystems    = "PR208", Error,   "a set mixes procedure and diagnosis codes";
+    InvalidCarc         = "PR209", Error,   "an action's group and reason code is missing or malformed";
+    InvalidRarc         = "PR210", Error,   "a remark code is malformed";
+    NumberOutOfRange    = "PR211", Error,   "a number is outside the range it must be in";
+    TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
+    NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
+    WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";
+    OtherOutsideQuantifier = "PR304", Error, "`other.` is used outside `some/no/every other line (...)`";
+    NestedQuantifier    = "PR305", Error,   "quantifiers over other lines are nested";
+    RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
+    UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
+}
+
+/// One problem found in a policy file.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// Which problem.
+    pub code: DiagCode,
+    /// Error or warning (the code's default unless raised).
+    pub severity: Severity,
+    /// What is wrong: lowercase, no trailing period, user text in backticks.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// The file the span points into.
+    pub file: Arc<SourceFile>,
+    /// Where the problem is.
+    pub span: Span,
+    /// Text under the primary span.
+    pub label: Option<String>,
+    /// Other places in the same file that explain the problem.
+    pub related: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity.
+    pub fn new(code: DiagCode, file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            help: None,
+            file: Arc::clone(file),
+            span,
+            label: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// Adds the help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a label under the primary span.
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a secondary span with its label.
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    /// True for errors.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// 1-based line and column of the primary span.
+    pub fn line_col(&self) -> (usize, usize) {
+        self.span.line_col(&self.file.text)
+    }
+
+    /// Renders the diagnostic as miette's graphical report, without colours:
+    /// what tests snapshot and what `check` prints when not on a terminal.
+    pub fn render_plain(&self) -> String {
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100);
+        let mut out = String::new();
+        if handler.render_report(&mut out, self).is_err() {
+            out = format!("{}: {}", self.code.code(), self.message);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.code()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&*self.file)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(self.label.clone(), self.span);
+        let related = self.related.iter().map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), *span));
+        Some(Box::new(std::iter::once(primary).chain(related)))
+    }
+}
+
+// Named contents make miette print `path:line:col` above the snippet.
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.path.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for code in DiagCode::ALL {
+            assert!(seen.insert(code.code()), "duplicate code {}", code.code());
+            assert!(code.code().starts_with("PR") && code.code().len() == 5);
+            assert!(!code.summary().ends_with('.'));
+        }
+    }
+
+    #[test]
+    fn renders_file_line_and_help() {
+        let file = SourceFile::new("p.policy", "policy x {\n  bad\n}\n");
+        let d = Diagnostic::new(DiagCode::Syntax, &file, Span::new(13, 16), "expected a rule, found `bad`")
+            .with_help("start a rule with `rule`");
+        let out = d.render_plain();
+        assert!(out.contains("PR001"), "{out}");
+        assert!(out.contains("p.policy:2:3"), "{out}");
+        assert!(out.contains("start a rule with `rule`"), "{out}");
+    }
+}
