@@ -1,6 +1,10 @@
 //! Medical code sets the engine knows without a policy: the shipped FY2026
 //! ICD-10-CM table and the shapes of CPT and HCPCS codes.
 
+pub mod icd10;
 pub mod key;
+pub mod procedure;
 
+pub use icd10::{Icd10Code, Icd10Kind};
 pub use key::CodeKey;
+pub use procedure::ProcedureShape;

@@ -1,0 +1,619 @@
+//! The shipped ICD-10-CM table ([`EDITION`]): every header and billable code with
+//! its CMS description.
+//!
+//! `build.rs` turns `data/icd10cm-2026.tsv.gz` into a blob that is embedded with
+//! `include_bytes!` and searched in place, so nothing is parsed at start-up:
+//!
+//! ```text
+//! header   8 bytes   b"I10C", u32 LE record count
+//! records  16 bytes  u64 BE key, u8 kind (0 billable, 1 header), u8 code length,
+//!                    u32 LE text offset, u16 LE description length; sorted by key
+//! text     ...       per record the dotted code then its description (UTF-8)
+//! ```
+//!
+//! Chapters and blocks (`A00-A09`) are groupings, not codes, and are not in the
+//! table. Keep this file and `build.rs` in step.
+
+use std::ops::Range;
+
+use super::key::MAX_CODE_LEN;
+use super::CodeKey;
+
+/// The code set this table holds.
+pub const EDITION: &str = "ICD-10-CM FY2026 (April 1, 2026 update)";
+
+/// Whether a code may be reported on a claim.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Icd10Kind {
+    /// A complete code that can be reported (`M79.18`).
+    Billable,
+    /// A category or subcategory that has more specific codes below it (`M79.1`)
+    /// and cannot be reported itself.
+    Header,
+}
+
+/// One code of the table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Icd10Code {
+    /// The code as CMS prints it, with the dot (`M79.18`).
+    pub code: &'static str,
+    /// The packed code, for interval tests against policy code sets.
+    pub key: CodeKey,
+    /// Billable or header.
+    pub kind: Icd10Kind,
+    /// The CMS description (`Myalgia, other site`).
+    pub description: &'static str,
+}
+
+macro_rules! blob {
+    () => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/icd10cm.bin"))
+    };
+}
+
+static BLOB: &[u8] = blob!();
+
+const HEADER: usize = 8;
+const RECORD: usize = 16;
+
+/// Number of records, read from the blob header at compile time; the asserts
+/// turn a blob that does not match this reader into a build error.
+const COUNT: usize = {
+    let b: &[u8] = blob!();
+    assert!(b.len() >= HEADER, "icd10cm.bin: truncated header");
+    assert!(
+        b[0] == b'I' && b[1] == b'1' && b[2] == b'0' && b[3] == b'C',
+        "icd10cm.bin: bad magic"
+    );
+    let n = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
+    assert!(
+        b.len() >= HEADER + n * RECORD,
+        "icd10cm.bin: truncated records"
+    );
+    n
+};
+
+/// Where the text area starts.
+const TEXT: usize = HEADER + COUNT * RECORD;
+
+/// Number of codes (headers and billable) in the table.
+pub fn len() -> usize {
+    COUNT
+}
+
+/// Whether record `i` is billable, without reading the rest of it.
+fn is_billable_at(i: usize) -> bool {
+    i < COUNT && BLOB.get(HEADER + i * RECORD + 8) == Some(&0)
+}
+
+/// The packed key of record `i`; zero, which no code packs to, past the end.
+fn key_at(i: usize) -> u64 {
+    if i >= COUNT {
+        return 0;
+    }
+    let at = HEADER + i * RECORD;
+    BLOB.get(at..at + 8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// Record `i`, or `None` past the end (or for a blob this reader does not know).
+fn record(i: usize) -> Option<Icd10Code> {
+    if i >= COUNT {
+        return None;
+    }
+    let at = HEADER + i * RECORD;
+    let &[k0, k1, k2, k3, k4, k5, k6, k7, kind, code_len, o0, o1, o2, o3, d0, d1] =
+        BLOB.get(at..at + RECORD)?
+    else {
+        return None;
+    };
+    let kind = match kind {
+        0 => Icd10Kind::Billable,
+        1 => Icd10Kind::Header,
+        _ => return None,
+    };
+    let start = TEXT + u32::from_le_bytes([o0, o1, o2, o3]) as usize;
+    let mid = start + usize::from(code_len);
+    let end = mid + usize::from(u16::from_le_bytes([d0, d1]));
+    Some(Icd10Code {
+        code: std::str::from_utf8(BLOB.get(start..mid)?).ok()?,
+        key: CodeKey(u64::from_be_bytes([k0, k1, k2, k3, k4, k5, k6, k7])),
+        kind,
+        description: std::str::from_utf8(BLOB.get(mid..end)?).ok()?,
+    })
+}
+
+/// The first record index whose key does not satisfy `before` (binary search;
+/// `before` must hold for a prefix of the sorted records).
+fn partition_point(before: impl Fn(u64) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, COUNT);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(key_at(mid)) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Looks a code up by its text, with or without the dot and in any case
+/// (`M79.18`, `m7918`). Text that is not [well formed](is_well_formed), including
+/// text with surrounding whitespace, finds nothing.
+pub fn lookup(text: &str) -> Option<Icd10Code> {
+    if !is_well_formed(text) {
+        return None;
+    }
+    CodeKey::parse(text).and_then(lookup_key)
+}
+
+/// Looks a code up by its packed key.
+pub fn lookup_key(key: CodeKey) -> Option<Icd10Code> {
+    let i = partition_point(|k| k < key.0);
+    if key_at(i) == key.0 {
+        record(i)
+    } else {
+        None
+    }
+}
+
+/// Every code (header or billable) with `lo <= key <= hi`, in key order. Use
+/// `hi.prefix_end()` to include the codes that extend `hi`: the range
+/// `M60.80-M60.89` is `in_range(M6080, M6089.prefix_end())`.
+pub fn in_range(lo: CodeKey, hi: CodeKey) -> impl Iterator<Item = Icd10Code> {
+    indices(lo, hi).filter_map(record)
+}
+
+/// The record indices with `lo <= key <= hi`.
+fn indices(lo: CodeKey, hi: CodeKey) -> Range<usize> {
+    let start = partition_point(|k| k < lo.0);
+    let end = partition_point(|k| k <= hi.0).max(start);
+    start..end
+}
+
+/// The billable codes that start with `key` and are longer than it, in key
+/// order: for `M79.1` these are `M79.10`, `M79.11`, `M79.12` and `M79.18`.
+/// Empty for a billable leaf and for a key that is not a prefix of any code.
+pub fn billable_descendants(key: CodeKey) -> impl Iterator<Item = Icd10Code> {
+    in_range(key, key.prefix_end()).filter(move |c| c.kind == Icd10Kind::Billable && c.key != key)
+}
+
+/// True when `text` has the shape of an ICD-10-CM code: a letter, then two
+/// letters or digits (the category, `M79`; the second character is a letter in
+/// FY2026 category `QA0`), then up to four letters or digits, optionally after a
+/// single dot right after the category (`M79.18` or `M7918`; a dot must be
+/// followed by something). 3 to 7 characters without the dot, either case,
+/// nothing else (no spaces). Says nothing about whether the code exists; see
+/// [`lookup`].
+pub fn is_well_formed(text: &str) -> bool {
+    let [first, second, third, rest @ ..] = text.as_bytes() else {
+        return false;
+    };
+    let tail = match rest {
+        [b'.', tail @ ..] if !tail.is_empty() => tail,
+        [b'.', ..] => return false,
+        tail => tail,
+    };
+    first.is_ascii_alphabetic()
+        && second.is_ascii_alphanumeric()
+        && third.is_ascii_alphanumeric()
+        && tail.len() <= 4
+        && tail.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// Up to `n` billable codes close to `text`, best first, for "did you mean"
+/// suggestions when `text` is not a billable code. Candidates are the billable
+/// codes sharing the longest prefix with `text` (dots, case and other
+/// punctuation ignored). They are ranked by the edit distance from `text` to the
+/// closest start of the candidate (so a header with a typo still finds the codes
+/// below it), then by the edit distance to the whole candidate, then by
+/// closeness in code order; swapping look-alike characters (`O`/`0`, `I`/`1`,
+/// `S`/`5`, ...) costs half an edit. `M79.19` gives `M79.18`, `M79.12`,
+/// `M79.11`, `M79.10`; the header `M79.1` gives its billable codes; the typo
+/// `M7O.1` gives `M70.10`, `M70.11`, `M70.12`. A billable `text` comes first.
+///
+/// The cost grows with the number of candidates (release build): a few
+/// microseconds when the category is shared, about 0.5 ms when only the first
+/// letter is (`S`), about 2 ms when not even that is and the whole table
+/// competes (`7M9.18`).
+pub fn nearest(text: &str, n: usize) -> Vec<Icd10Code> {
+    let query: Vec<u8> = text
+        .bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_uppercase())
+        .take(MAX_CODE_LEN)
+        .collect();
+    if n == 0 || query.is_empty() {
+        return Vec::new();
+    }
+
+    // The longest prefix of the query that still has billable codes below it.
+    let candidates = (1..=query.len())
+        .rev()
+        .map(|len| {
+            let prefix = CodeKey(pack(&query[..len]));
+            indices(prefix, prefix.prefix_end())
+        })
+        .find(|range| range.clone().any(is_billable_at))
+        .unwrap_or(0..COUNT); // nothing shares even the first character
+
+    // Where the query sits in code order, reading a look-alike letter in the
+    // category's digit positions as its digit (`M7O` as `M70`): the last
+    // tie-break.
+    let mut anchor = query.clone();
+    for b in anchor.iter_mut().skip(1).take(2) {
+        *b = LOOK_ALIKE[usize::from(*b)];
+    }
+    let anchor = pack(&anchor);
+
+    let mut distance = Distance::new(&query);
+    let mut scored: Vec<((u8, u8, u64), usize)> = candidates
+        .filter(|&i| is_billable_at(i))
+        .map(|i| {
+            let key = key_at(i);
+            let bytes = key.to_be_bytes();
+            let (to_start, to_whole) = distance.to(&bytes[..CodeKey(key).len()]);
+            ((to_start, to_whole, key.abs_diff(anchor)), i)
+        })
+        .collect();
+    // Records are sorted, so the index breaks the remaining ties by key.
+    if scored.len() > n {
+        scored.select_nth_unstable(n - 1);
+        scored.truncate(n);
+    }
+    scored.sort_unstable();
+    scored.into_iter().filter_map(|(_, i)| record(i)).collect()
+}
+
+/// Packs at most [`MAX_CODE_LEN`] upper-case alphanumeric bytes like
+/// [`CodeKey::parse`] (zero for none).
+fn pack(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .take(MAX_CODE_LEN)
+        .enumerate()
+        .fold(0, |key, (i, &b)| key | u64::from(b) << (8 * (7 - i)))
+}
+
+/// Each byte mapped to the digit it is easily mistaken for (`O`, `Q` and `D`
+/// to `0`, `I` and `L` to `1`, `Z` to `2`, `S` to `5`, `G` to `6`, `B` to `8`),
+/// other bytes to themselves.
+static LOOK_ALIKE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = i as u8;
+        i += 1;
+    }
+    let pairs = [
+        (b'O', b'0'),
+        (b'Q', b'0'),
+        (b'D', b'0'),
+        (b'I', b'1'),
+        (b'L', b'1'),
+        (b'Z', b'2'),
+        (b'S', b'5'),
+        (b'G', b'6'),
+        (b'B', b'8'),
+    ];
+    let mut j = 0;
+    while j < pairs.len() {
+        table[pairs[j].0 as usize] = pairs[j].1;
+        j += 1;
+    }
+    table
+};
+
+/// Levenshtein distances in half steps from a fixed query to candidate codes:
+/// insertions, deletions and substitutions cost 2, a look-alike substitution 1.
+/// Rows are kept per candidate character, so a candidate that shares its first
+/// characters with the previous one (sorted codes mostly do) only computes the
+/// rows after them. Only the first [`MAX_CODE_LEN`] bytes of either side count.
+struct Distance {
+    query: Vec<u8>,
+    /// `rows[j][i]`: distance from `query[..i]` to the first `j` characters
+    /// of the last candidate.
+    rows: [[u8; MAX_CODE_LEN + 1]; MAX_CODE_LEN + 1],
+    /// `to_start[j]`: the smallest `rows[..=j][query.len()]`.
+    to_start: [u8; MAX_CODE_LEN + 1],
+    last: [u8; MAX_CODE_LEN],
+    /// How many leading rows are valid for `last`.
+    valid: usize,
+}
+
+impl Distance {
+    fn new(query: &[u8]) -> Distance {
+        let query = query[..query.len().min(MAX_CODE_LEN)].to_vec();
+        let mut rows = [[0u8; MAX_CODE_LEN + 1]; MAX_CODE_LEN + 1];
+        for (i, cell) in rows[0].iter_mut().enumerate() {
+            *cell = 2 * i as u8;
+        }
+        let mut to_start = [0u8; MAX_CODE_LEN + 1];
+        to_start[0] = rows[0][query.len()];
+        Distance {
+            query,
+            rows,
+            to_start,
+            last: [0; MAX_CODE_LEN],
+            valid: 0,
+        }
+    }
+
+    /// The distances from the query to the closest prefix of `code` and to all
+    /// of it.
+    fn to(&mut self, code: &[u8]) -> (u8, u8) {
+        let code = &code[..code.len().min(MAX_CODE_LEN)];
+        let shared = code
+            .iter()
+            .zip(&self.last[..self.valid])
+            .take_while(|(a, b)| a == b)
+            .count();
+        let q = self.query.len();
+        for (j, &c) in code.iter().enumerate().skip(shared) {
+            let (done, next) = self.rows.split_at_mut(j + 1);
+            let (old, new) = (&done[j], &mut next[0]);
+            new[0] = old[0] + 2;
+            for (i, &x) in self.query.iter().enumerate() {
+                let sub = if x == c {
+                    0
+                } else if LOOK_ALIKE[usize::from(x)] == LOOK_ALIKE[usize::from(c)] {
+                    1
+                } else {
+                    2
+                };
+                new[i + 1] = (old[i] + sub).min(old[i + 1] + 2).min(new[i] + 2);
+            }
+            self.to_start[j + 1] = self.to_start[j].min(new[q]);
+            self.last[j] = c;
+        }
+        self.valid = code.len();
+        (self.to_start[code.len()], self.rows[code.len()][q])
+    }
+}
+
+/// The two distances of [`Distance::to`] for one pair.
+#[cfg(test)]
+fn edit_distance(a: &[u8], b: &[u8]) -> (u8, u8) {
+    Distance::new(a).to(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> CodeKey {
+        CodeKey::parse(text).unwrap_or_default()
+    }
+
+    fn codes(it: impl IntoIterator<Item = Icd10Code>) -> Vec<&'static str> {
+        it.into_iter().map(|c| c.code).collect()
+    }
+
+    #[test]
+    fn table_holds_every_header_and_billable_row() {
+        // `zcat data/icd10cm-2026.tsv.gz | cut -f2 | grep -cE '^(header|billable)$'`
+        // (74,714 billable + 23,433 headers; 22 chapters and 336 blocks dropped).
+        assert_eq!(len(), 98_147);
+        let billable = in_range(CodeKey(0), CodeKey(u64::MAX))
+            .filter(|c| c.kind == Icd10Kind::Billable)
+            .count();
+        assert_eq!(billable, 74_714);
+    }
+
+    #[test]
+    fn records_are_sorted_well_formed_and_keys_match_codekey() {
+        let mut previous = None;
+        let mut seen = 0;
+        for i in 0..len() {
+            let c = record(i).unwrap_or_else(|| panic!("record {i} unreadable"));
+            assert!(is_well_formed(c.code), "{} is not well formed", c.code);
+            // build.rs duplicates CodeKey's packing; this keeps the two in step.
+            assert_eq!(CodeKey::parse(c.code), Some(c.key), "{}", c.code);
+            assert!(previous < Some(c.key), "{} out of order", c.code);
+            assert!(!c.description.is_empty() && !c.description.contains('\t'));
+            previous = Some(c.key);
+            seen += 1;
+        }
+        assert_eq!(seen, len());
+        assert_eq!(record(len()), None);
+    }
+
+    #[test]
+    fn first_and_last_codes_are_found() {
+        let first = record(0).unwrap_or_else(|| panic!("no first record"));
+        let last = record(len() - 1).unwrap_or_else(|| panic!("no last record"));
+        assert_eq!(first.code, "A00");
+        assert_eq!(last.code, "Z99.89");
+        assert_eq!(lookup("A00"), Some(first));
+        assert_eq!(lookup("Z99.89"), Some(last));
+        assert_eq!(lookup_key(first.key), Some(first));
+        assert_eq!(lookup_key(last.key), Some(last));
+        // Just outside both ends.
+        assert_eq!(lookup_key(key("A0")), None);
+        assert_eq!(lookup_key(key("Z99899")), None);
+        assert_eq!(lookup_key(key("ZZZZZZZ")), None);
+        assert_eq!(lookup_key(CodeKey(0)), None);
+        assert_eq!(lookup_key(CodeKey(u64::MAX)), None);
+    }
+
+    #[test]
+    fn m79_1_is_a_header_over_four_billable_codes() {
+        let header = lookup("M79.1").unwrap_or_else(|| panic!("M79.1 missing"));
+        assert_eq!(header.kind, Icd10Kind::Header);
+        assert_eq!(header.description, "Myalgia");
+        assert_eq!(
+            codes(billable_descendants(header.key)),
+            ["M79.10", "M79.11", "M79.12", "M79.18"]
+        );
+        // A billable leaf has no descendants; a header's are all billable leaves.
+        assert_eq!(billable_descendants(key("M79.18")).count(), 0);
+        assert_eq!(billable_descendants(key("M60.8")).count(), 24);
+        assert!(billable_descendants(key("M608")).all(|c| c.key.len() > 4));
+    }
+
+    #[test]
+    fn m79_18_is_billable_with_its_description() {
+        let c = lookup("M79.18").unwrap_or_else(|| panic!("M79.18 missing"));
+        assert_eq!(c.kind, Icd10Kind::Billable);
+        assert_eq!(c.code, "M79.18");
+        assert_eq!(c.key, key("M7918"));
+        assert_eq!(c.description, "Myalgia, other site");
+    }
+
+    #[test]
+    fn dot_and_case_do_not_matter() {
+        assert!(lookup("M79.18").is_some());
+        assert_eq!(lookup("m7918"), lookup("M79.18"));
+        assert_eq!(lookup("M7918"), lookup("m79.18"));
+        // but the dot, when present, sits after the category
+        assert_eq!(lookup("M7.918"), None);
+        assert_eq!(lookup(" M79.18"), None);
+    }
+
+    #[test]
+    fn known_codes_and_kinds() {
+        let kind = |t| lookup(t).map(|c| c.kind);
+        assert_eq!(kind("G44.201"), Some(Icd10Kind::Billable));
+        assert_eq!(kind("M54.5"), Some(Icd10Kind::Header));
+        assert_eq!(kind("M54.50"), Some(Icd10Kind::Billable));
+        assert_eq!(kind("M79"), Some(Icd10Kind::Header));
+        assert_eq!(kind("S52.521A"), Some(Icd10Kind::Billable));
+        assert_eq!(kind("QA0.0101"), Some(Icd10Kind::Billable));
+        assert_eq!(
+            lookup("G44.201").map(|c| c.description),
+            Some("Tension-type headache, unspecified, intractable")
+        );
+    }
+
+    #[test]
+    fn stray_tabs_in_cms_descriptions_are_dropped() {
+        assert_eq!(
+            lookup("S52.001B").map(|c| c.description),
+            Some(
+                "Unspecified fracture of upper end of right ulna, initial encounter for open \
+                 fracture type I or II/initial encounter for open fracture NOS"
+            )
+        );
+    }
+
+    #[test]
+    fn chapters_and_blocks_are_not_codes() {
+        assert_eq!(lookup("A00-A09"), None);
+        assert_eq!(lookup_key(key("1")), None);
+        assert_eq!(lookup_key(key("17")), None);
+    }
+
+    #[test]
+    fn unknown_code_is_none_and_nearest_suggests_siblings() {
+        assert_eq!(lookup("M79.19"), None);
+        let near = nearest("M79.19", 4);
+        assert_eq!(
+            codes(near.clone()),
+            ["M79.18", "M79.12", "M79.11", "M79.10"]
+        );
+        assert!(near.iter().all(|c| c.kind == Icd10Kind::Billable));
+        assert_eq!(codes(nearest("m7919", 1)), ["M79.18"]);
+    }
+
+    #[test]
+    fn nearest_handles_headers_typos_and_edges() {
+        assert_eq!(
+            codes(nearest("M79.1", 10)),
+            ["M79.10", "M79.11", "M79.12", "M79.18"]
+        );
+        assert_eq!(codes(nearest("M7O.1", 3)), ["M70.10", "M70.11", "M70.12"]);
+        assert_eq!(codes(nearest("M79.18", 1)), ["M79.18"]);
+        assert!(nearest("M79.19", 0).is_empty());
+        assert!(nearest("", 5).is_empty());
+        assert!(nearest("...", 5).is_empty());
+        // Nothing shares a first character with a digit: the whole table competes.
+        let far = nearest("7M9.18", 3);
+        assert_eq!(far.len(), 3);
+        assert!(far.iter().all(|c| c.kind == Icd10Kind::Billable));
+    }
+
+    #[test]
+    fn in_range_returns_the_m60_8x_codes() {
+        let got = codes(in_range(key("M60.80"), key("M60.89").prefix_end()));
+        assert_eq!(got.len(), 31); // 24 billable, 7 headers M60.81-M60.87
+        assert_eq!(got.first(), Some(&"M60.80"));
+        assert_eq!(got.last(), Some(&"M60.89"));
+        assert!(got.contains(&"M60.81")); // a header inside the range
+        assert!(got.contains(&"M60.879"));
+        assert!(!got.contains(&"M60.8")); // sorts before M60.80
+        assert!(got.iter().all(|c| c.starts_with("M60.8")));
+        // Without prefix_end the upper bound is the code itself.
+        assert_eq!(
+            codes(in_range(key("M60.88"), key("M60.89"))),
+            ["M60.88", "M60.89"]
+        );
+        // An inverted range is empty.
+        assert_eq!(in_range(key("M60.89"), key("M60.80")).count(), 0);
+    }
+
+    #[test]
+    fn well_formed_codes() {
+        for t in [
+            "A00", "M79", "m79", "M79.1", "M79.18", "M7918", "G44.201", "S52.521A", "S52521A",
+            "C4A.0", "QA0.0101", "Z99.89",
+        ] {
+            assert!(is_well_formed(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn malformed_codes() {
+        for t in [
+            "",
+            "M",
+            "M7",
+            "7M9",
+            "M79.",
+            "M79..1",
+            ".M79",
+            "M7.91",
+            "M79.1.8",
+            "M79.18901",
+            "M7918901",
+            "M79 18",
+            " M79",
+            "M79-18",
+            "M79.1*",
+            "M79é",
+            "1",
+            "A00-A09",
+        ] {
+            assert!(!is_well_formed(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn reused_rows_give_the_same_distances_as_fresh_ones() {
+        for query in ["M7O1", "M79189", "S5252", "Z", "QA001"] {
+            let mut reused = Distance::new(query.as_bytes());
+            for c in in_range(key("M6"), key("N0")).chain(in_range(key("Q9"), key("S53"))) {
+                let code = c.key.as_string();
+                assert_eq!(
+                    reused.to(code.as_bytes()),
+                    edit_distance(query.as_bytes(), code.as_bytes()),
+                    "{query} -> {code}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_half_steps() {
+        assert_eq!(edit_distance(b"M7919", b"M7918"), (2, 2));
+        assert_eq!(edit_distance(b"M7O1", b"M701"), (1, 1));
+        assert_eq!(edit_distance(b"M7O1", b"M7010"), (1, 3));
+        assert_eq!(edit_distance(b"M7O1", b"M721"), (2, 2));
+        assert_eq!(edit_distance(b"M791", b"M7918"), (0, 2));
+        assert_eq!(edit_distance(b"M79181", b"M7918"), (2, 2));
+        assert_eq!(edit_distance(b"", b"M79"), (0, 6));
+        assert_eq!(edit_distance(b"M79", b""), (6, 6));
+        assert_eq!(edit_distance(b"ABCDEFGH", b"ABCDEFGH"), (0, 0));
+    }
+}
