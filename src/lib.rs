@@ -7,5 +7,8 @@
 //! code tables. See `docs/architecture.md`.
 
 pub mod claims;
+pub mod check;
 pub mod codes;
+pub mod diagnostic;
 pub mod syntax;
+pub mod workspace;

@@ -17,7 +17,7 @@ pub struct Unit {
     /// Path and text.
     pub file: Arc<SourceFile>,
     /// The tree (with whatever parsed if there were syntax errors).
-    pub parsed: syntax::File,
+    pub parsed: ast::File,
     /// For each `import`, the index of the unit it names (`None`: unreadable).
     pub imports: Vec<Option<usize>>,
     /// True for files named by the user (not only reached through an import).

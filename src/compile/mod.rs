@@ -1,0 +1,250 @@
+//! Compile: a checked workspace -> evaluation plans, one per policy.
+//!
+//! Runs only on a workspace the checker passed, so names resolve and types fit;
+//! where the tree still surprises it (a bug, not a user error) it yields an
+//! internal error instead of panicking.
+
+pub mod codeset;
+pub mod plan;
+
+use std::collections::HashMap;
+
+use crate::check::fields;
+use crate::check::parse_date;
+use crate::check::scope::Scope;
+use crate::claims::Action;
+use crate::syntax::ast::{self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr, SetOp, Verb, Window};
+use crate::workspace::Workspace;
+pub use codeset::CodeSet;
+use plan::*;
+
+/// A compiler bug: the checked tree had a shape the compiler does not expect.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("internal error while compiling `{policy}`: {message}")]
+pub struct CompileError {
+    /// The policy being compiled.
+    pub policy: String,
+    /// What surprised the compiler.
+    pub message: String,
+}
+
+/// Compiles every policy (not library) named as a root of the workspace, or every
+/// policy when `roots_only` is false.
+pub fn compile_workspace(ws: &Workspace) -> Result<Vec<Policy>, CompileError> {
+    let mut out = Vec::new();
+    for (i, unit) in ws.units.iter().enumerate() {
+        let Some(module) = unit.module() else { continue };
+        if module.kind != ModuleKind::Policy {
+            continue;
+        }
+        let mut sink = Vec::new();
+        let scope = Scope::build(ws, i, &mut sink);
+        out.push(Compiler::new(ws, &scope, module.id.node.clone()).policy(module, i)?);
+    }
+    Ok(out)
+}
+
+struct Compiler<'a, 'w> {
+    ws: &'w Workspace,
+    scope: &'a Scope<'w>,
+    policy: String,
+    sets: Vec<CodeSet>,
+    named: HashMap<String, SetId>,
+}
+
+impl<'a, 'w> Compiler<'a, 'w> {
+    fn new(ws: &'w Workspace, scope: &'a Scope<'w>, policy: String) -> Self {
+        Compiler { ws, scope, policy, sets: Vec::new(), named: HashMap::new() }
+    }
+
+    fn err<T>(&self, message: impl Into<String>) -> Result<T, CompileError> {
+        Err(CompileError { policy: self.policy.clone(), message: message.into() })
+    }
+
+    fn policy(mut self, module: &ast::Module, unit: usize) -> Result<Policy, CompileError> {
+        let mut version = String::new();
+        let mut payers = Vec::new();
+        let mut source = String::new();
+        let mut from = None;
+        let mut to = None;
+        for h in &module.header {
+            match &h.kind {
+                HeaderKind::Payer(ps) => payers = ps.iter().map(|p| p.node.clone()).collect(),
+                HeaderKind::Version(v) => version = v.node.clone(),
+                HeaderKind::Source(s) => source = s.node.clone(),
+                HeaderKind::Effective { from: f, to: t } => {
+                    from = parse_date(&f.node);
+                    to = t.as_ref().and_then(|t| parse_date(&t.node));
+                }
+            }
+        }
+        let Some(effective_from) = from else { return self.err("no effective date") };
+        let mut rules = Vec::new();
+        for def in &self.scope.rules {
+            let file = &self.ws.units[def.unit].file;
+            rules.push(self.rule(def.rule, file.location(def.rule.span))?);
+        }
+        Ok(Policy {
+            id: module.id.node.clone(),
+            title: module.title.as_ref().map(|t| t.node.clone()).unwrap_or_default(),
+            version,
+            payers,
+            effective_from,
+            effective_to: to,
+            source,
+            path: self.ws.units[unit].file.path.clone(),
+            sets: self.sets,
+            rules,
+        })
+    }
+
+    fn rule(&mut self, rule: &ast::Rule, at: String) -> Result<Rule, CompileError> {
+        let title = rule.title.as_ref().map(|t| t.node.clone()).unwrap_or_else(|| rule.id.node.clone());
+        let when = rule.when.iter().map(|e| self.cond(e, false)).collect::<Result<Vec<_>, _>>()?;
+        let trigger = rule.when.iter().find_map(|e| self.trigger(e)).transpose()?;
+        let mut checks = Vec::new();
+        for check in &rule.checks {
+            let kind = match &check.kind {
+                AstCheck::Require(e) => CheckKind::Require(self.cond(e, false)?),
+                AstCheck::Limit { set, max, days, scope } => CheckKind::Limit {
+                    set: self.set(set)?,
+                    max: max.node,
+                    days: days.node,
+                    scope: scope.as_ref().map(|s| s.node),
+                },
+                AstCheck::Interval { set, days, scope } => {
+                    CheckKind::Interval { set: self.set(set)?, days: days.node, scope: scope.as_ref().map(|s| s.node) }
+                }
+                AstCheck::Always => CheckKind::Always,
+            };
+            let a = &check.action;
+            let action = Outcome {
+                action: match a.verb.node {
+                    Verb::Allow => Action::Allow,
+                    Verb::Review => Action::Review,
+                    Verb::Deny => Action::Deny,
+                },
+                carc: a.carc.as_ref().map(|c| c.node.clone()),
+                rarc: a.rarc.iter().map(|r| r.node.clone()).collect(),
+                message: a.message.as_ref().map(|m| m.node.clone()).unwrap_or_else(|| title.clone()),
+            };
+            checks.push(Check { kind, action });
+        }
+        Ok(Rule { id: rule.id.node.clone(), title, doc: rule.doc.clone(), at, trigger, when, checks })
+    }
+
+    /// `line.procedure in SET` as a top-level conjunct gives the rule's trigger.
+    fn trigger(&mut self, expr: &ast::Expr) -> Option<Result<SetId, CompileError>> {
+        match &expr.kind {
+            ExprKind::And(parts) => parts.iter().find_map(|p| self.trigger(p)),
+            ExprKind::In { op, lhs, rhs: InTarget::Set(set) } if op.node == ast::InOp::In => match &lhs.kind {
+                ExprKind::Field(parts)
+                    if parts.len() == 2 && parts[0].node == "line" && parts[1].node == "procedure" =>
+                {
+                    Some(self.set(set))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, expr: &SetExpr) -> Result<SetId, CompileError> {
+        if let SetExpr::Ref(name) = expr {
+            if let Some(&id) = self.named.get(&name.node) {
+                return Ok(id);
+            }
+        }
+        let set = self.set_value(expr, 0)?;
+        self.sets.push(set);
+        let id = self.sets.len() - 1;
+        if let SetExpr::Ref(name) = expr {
+            self.named.insert(name.node.clone(), id);
+        }
+        Ok(id)
+    }
+
+    fn set_value(&self, expr: &SetExpr, depth: usize) -> Result<CodeSet, CompileError> {
+        if depth > 64 {
+            return self.err("code sets nest too deeply");
+        }
+        match expr {
+            SetExpr::Literal(list) => Ok(CodeSet::from_entries(list.entries.iter().map(|e| &e.node))),
+            SetExpr::Ref(name) => match self.scope.sets.get(name.node.as_str()) {
+                Some(def) => self.set_value(&def.decl.expr, depth + 1),
+                None => self.err(format!("unknown code set `{}`", name.node)),
+            },
+            SetExpr::Binary { op, lhs, rhs, .. } => {
+                let l = self.set_value(lhs, depth + 1)?;
+                let r = self.set_value(rhs, depth + 1)?;
+                Ok(match op {
+                    SetOp::Union => l.union(&r),
+                    SetOp::Difference => l.difference(&r),
+                })
+            }
+        }
+    }
+
+    fn cond(&mut self, expr: &ast::Expr, in_quant: bool) -> Result<Cond, CompileError> {
+        Ok(match &expr.kind {
+            ExprKind::Or(parts) => Cond::Or(parts.iter().map(|p| self.cond(p, in_quant)).collect::<Result<_, _>>()?),
+            ExprKind::And(parts) => Cond::And(parts.iter().map(|p| self.cond(p, in_quant)).collect::<Result<_, _>>()?),
+            ExprKind::Not(inner) => Cond::Not(Box::new(self.cond(inner, in_quant)?)),
+            ExprKind::Compare { op, lhs, rhs } => Cond::Compare(op.node, self.value(lhs)?, self.value(rhs)?),
+            ExprKind::In { op, lhs, rhs } => match rhs {
+                InTarget::Set(set) => Cond::InSet(op.node, self.value(lhs)?, self.set(set)?),
+                InTarget::List(items, _) => {
+                    let consts = items.iter().map(|i| self.constant(&i.node)).collect::<Result<_, _>>()?;
+                    Cond::InList(op.node, self.value(lhs)?, consts)
+                }
+            },
+            ExprKind::Has { lhs, rhs } => Cond::Has(self.value(lhs)?, self.value(rhs)?),
+            ExprKind::Exists { operand, negated } => Cond::Exists(self.value(operand)?, *negated),
+            ExprKind::Quantified { quant, body } => Cond::Quantified(quant.node, Box::new(self.cond(body, true)?)),
+            ExprKind::Literal(Literal::Bool(b)) => Cond::Const(*b),
+            ExprKind::Field(_) => Cond::Truthy(self.value(expr)?),
+            _ => return self.err("a value where a condition belongs"),
+        })
+    }
+
+    fn value(&mut self, expr: &ast::Expr) -> Result<Value, CompileError> {
+        Ok(match &expr.kind {
+            ExprKind::Field(parts) => {
+                let record = parts[0].node.as_str();
+                let name = parts.get(1).map(|p| p.node.as_str()).unwrap_or("");
+                if record == "facts" {
+                    Value::Fact(name.to_string())
+                } else {
+                    match fields::lookup(record, name) {
+                        Some(def) => Value::Field { id: def.id, other: record == "other" },
+                        None => return self.err(format!("unknown field `{record}.{name}`")),
+                    }
+                }
+            }
+            ExprKind::Literal(lit) => Value::Const(self.constant(lit)?),
+            ExprKind::Count { set, window, scope } => {
+                let (from, to) = match window.node {
+                    Window::SameDay => (0, 0),
+                    Window::Within { days, before: false } => (1 - i64::from(days), 0),
+                    Window::Within { days, before: true } => (-i64::from(days), -1),
+                };
+                Value::Count(Count { set: self.set(set)?, from, to, scope: scope.as_ref().map(|s| s.node) })
+            }
+            _ => return self.err("a condition where a value belongs"),
+        })
+    }
+
+    fn constant(&self, lit: &Literal) -> Result<Const, CompileError> {
+        Ok(match lit {
+            Literal::Int(i) => Const::Int(*i),
+            Literal::Number(n) => Const::Number(*n),
+            Literal::Str(s) => Const::Str(s.clone()),
+            Literal::Bool(b) => Const::Bool(*b),
+            Literal::Date(d) => match parse_date(d) {
+                Some(date) => Const::Date(date),
+                None => return self.err(format!("invalid date `{d}`")),
+            },
+            Literal::List(_) => return self.err("a nested list"),
+        })
+    }
+}

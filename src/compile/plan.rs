@@ -1,0 +1,189 @@
+//! The evaluation plan: what the evaluator runs. Names are resolved to indexes,
+//! literals to values, code sets to intervals; nothing refers back to the tree.
+
+use chrono::NaiveDate;
+
+pub use super::codeset::CodeSet;
+use crate::check::fields::FieldId;
+use crate::claims::Action;
+pub use crate::syntax::ast::{CompareOp, InOp, Quant, SiteScope};
+
+/// Index of a code set in [`Policy::sets`].
+pub type SetId = usize;
+
+/// A compiled policy: selected by payer and dates, then run line by line.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The policy id (`medicare-tpi`).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its version string.
+    pub version: String,
+    /// The payer ids it applies to.
+    pub payers: Vec<String>,
+    /// First date of service covered.
+    pub effective_from: NaiveDate,
+    /// Last date of service covered (inclusive), if any.
+    pub effective_to: Option<NaiveDate>,
+    /// The cited source.
+    pub source: String,
+    /// The file it was loaded from.
+    pub path: String,
+    /// Every code set a rule uses, named or inline.
+    pub sets: Vec<CodeSet>,
+    /// Rules in policy order (imported ones first).
+    pub rules: Vec<Rule>,
+}
+
+impl Policy {
+    /// True when the policy covers the date of service.
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        date >= self.effective_from && self.effective_to.is_none_or(|end| date <= end)
+    }
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The stable id decisions name.
+    pub id: String,
+    /// The title (default message).
+    pub title: String,
+    /// Doc lines, for `--explain`.
+    pub doc: Vec<String>,
+    /// `path:line:col` of the rule, for decisions.
+    pub at: String,
+    /// A set the line's procedure must be in for the rule to apply at all: taken
+    /// from a `when line.procedure in SET`, so lines skip rules cheaply.
+    pub trigger: Option<SetId>,
+    /// The `when` conditions, all of which must hold.
+    pub when: Vec<Cond>,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+}
+
+/// A check and the action taken when it fails.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// What is checked.
+    pub kind: CheckKind,
+    /// What a failure does.
+    pub action: Outcome,
+}
+
+/// Compiled check kinds.
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    /// Fails when the condition is false.
+    Require(Cond),
+    /// Fails when the services of the set in the last `days` days, this one
+    /// included, exceed `max`.
+    Limit {
+        /// Counted services.
+        set: SetId,
+        /// Most allowed.
+        max: u32,
+        /// Window length.
+        days: u32,
+        /// Site matching.
+        scope: Option<SiteScope>,
+    },
+    /// Fails when a service of the set lies 1 to `days - 1` days before this one.
+    Interval {
+        /// Counted services.
+        set: SetId,
+        /// Least days apart.
+        days: u32,
+        /// Site matching.
+        scope: Option<SiteScope>,
+    },
+    /// Fails whenever the rule applies.
+    Always,
+}
+
+/// The reason a failed check gives.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Allow, review or deny.
+    pub action: Action,
+    /// `CO-50`.
+    pub carc: Option<String>,
+    /// Remark codes.
+    pub rarc: Vec<String>,
+    /// The message.
+    pub message: String,
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    /// A constant.
+    Const(bool),
+    /// Any holds.
+    Or(Vec<Cond>),
+    /// All hold.
+    And(Vec<Cond>),
+    /// Does not hold.
+    Not(Box<Cond>),
+    /// A comparison; false when a side is missing or the types differ at run time.
+    Compare(CompareOp, Value, Value),
+    /// Membership of a code (or list of codes) in a set.
+    InSet(InOp, Value, SetId),
+    /// Membership of a value in a literal list.
+    InList(InOp, Value, Vec<Const>),
+    /// A list contains a value.
+    Has(Value, Value),
+    /// The value is present (`exists`), or absent when negated (`is missing`).
+    Exists(Value, bool),
+    /// A quantifier over the claim's other lines.
+    Quantified(Quant, Box<Cond>),
+    /// A fact used as a condition: true only when it is the boolean `true`.
+    Truthy(Value),
+}
+
+/// A compiled value.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A field of the current line (or of the other line when `other`).
+    Field {
+        /// Which field.
+        id: FieldId,
+        /// True for `other.X`.
+        other: bool,
+    },
+    /// A documentation fact.
+    Fact(String),
+    /// A literal.
+    Const(Const),
+    /// A count of history services.
+    Count(Count),
+}
+
+/// Literal values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    /// A whole number.
+    Int(i64),
+    /// A number.
+    Number(f64),
+    /// Text.
+    Str(String),
+    /// True/false.
+    Bool(bool),
+    /// A date.
+    Date(NaiveDate),
+}
+
+/// A history count: services in `set` with dates in `[DOS + from, DOS + to]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Count {
+    /// Counted services.
+    pub set: SetId,
+    /// Window start, in days relative to the date of service (<= 0).
+    pub from: i64,
+    /// Window end, in days relative to the date of service (<= 0).
+    pub to: i64,
+    /// Site matching.
+    pub scope: Option<SiteScope>,
+}
