@@ -1,1 +1,20 @@
-//! Claims in, decisions out: the serde types of `CLAIMS.md` and the input readers.
+//! Claims in, decisions out: the claim and decision shapes of `CLAIMS.md`, the
+//! input readers and claim validation.
+//!
+//! [`ClaimReader`] turns JSON Lines, a JSON array or YAML into a stream of
+//! validated [`Claim`]s or [`ClaimError`]s, one per input record, in input order;
+//! the evaluator answers each with an [`Outcome`].
+
+pub mod decision;
+pub mod error;
+pub mod model;
+pub mod read;
+pub mod validate;
+
+pub use decision::{
+    Action, ClaimDecision, Decision, ErrorBody, ErrorRecord, LineDecision, Outcome, Reason,
+    TraceOutcome, TraceStep,
+};
+pub use error::{ClaimError, ErrorKind};
+pub use model::{Claim, FactValue, Facts, Line, Patient, Provider, Sex};
+pub use read::{read_claims_str, ClaimReader, InputFormat};

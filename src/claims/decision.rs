@@ -1,0 +1,365 @@
+//! The decision side of the contract: what the engine writes for each claim.
+//!
+//! Field order in these structs is the order of `CLAIMS.md`; serde writes fields in
+//! declaration order, so reordering them changes the output.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ClaimError, ErrorKind};
+
+/// What a rule, and then a line, asks for. Ordered by severity so that the most
+/// severe action of the rules that fired is their `max()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Pay the line.
+    Allow,
+    /// Pend the line for a person.
+    Review,
+    /// Do not pay the line.
+    Deny,
+}
+
+impl Action {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Review => "review",
+            Action::Deny => "deny",
+        }
+    }
+}
+
+/// The decision on a whole claim, summarizing its lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimDecision {
+    /// Every line allowed.
+    Allow,
+    /// At least one line pends for a person.
+    Review,
+    /// Every line denied.
+    Deny,
+    /// Some lines denied, the others allowed.
+    Partial,
+}
+
+impl ClaimDecision {
+    /// The claim decision from its line decisions, by the contract's rule: `review`
+    /// if any line is `review`; else `deny` if every line is `deny`; else `partial`
+    /// if some line is `deny`; else `allow`. A claim without lines (which
+    /// validation never lets through) denied nothing and so is `allow`.
+    pub fn from_lines(lines: &[Action]) -> ClaimDecision {
+        let denied = lines.iter().filter(|a| **a == Action::Deny).count();
+        if lines.contains(&Action::Review) {
+            ClaimDecision::Review
+        } else if denied == 0 {
+            ClaimDecision::Allow
+        } else if denied == lines.len() {
+            ClaimDecision::Deny
+        } else {
+            ClaimDecision::Partial
+        }
+    }
+
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimDecision::Allow => "allow",
+            ClaimDecision::Review => "review",
+            ClaimDecision::Deny => "deny",
+            ClaimDecision::Partial => "partial",
+        }
+    }
+}
+
+/// Why a rule fired on a line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The rule's name in its policy.
+    pub rule: String,
+    /// What the rule asked for.
+    pub action: Action,
+    /// Claim adjustment group and reason code joined by `-` (`CO-11`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carc: Option<String>,
+    /// Remittance advice remark codes; may be empty.
+    #[serde(default)]
+    pub rarc: Vec<String>,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The rule's location in its policy file, `path:line:column`.
+    pub at: String,
+}
+
+/// One step of an evaluation trace: what one rule did on a line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceStep {
+    /// The rule's name.
+    pub rule: String,
+    /// Whether the rule applied and, if so, whether it fired.
+    pub outcome: TraceOutcome,
+    /// Extra detail, such as the count a frequency limit saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What a rule did on a line, for traces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceOutcome {
+    /// The rule's scope did not cover the line.
+    NotApplicable,
+    /// The rule applied and its conditions held.
+    Passed,
+    /// The rule applied and acted on the line.
+    Fired,
+}
+
+/// The decision on one service line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LineDecision {
+    /// The line number from the claim.
+    pub line: u32,
+    /// The line's procedure code as given (trimmed, uppercased).
+    pub procedure: String,
+    /// The most severe action of the rules that fired; `allow` if none did.
+    pub decision: Action,
+    /// Every rule that fired, in policy order.
+    pub reasons: Vec<Reason>,
+    /// What every rule did, when tracing was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<TraceStep>>,
+}
+
+/// The decision on one claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The claim's id.
+    pub id: String,
+    /// The claim's payer.
+    pub payer: String,
+    /// Name of the policy that decided it.
+    pub policy: String,
+    /// Version of that policy.
+    pub policy_version: String,
+    /// The claim decision, from the line decisions.
+    pub decision: ClaimDecision,
+    /// One decision per claim line, in claim order.
+    pub lines: Vec<LineDecision>,
+}
+
+/// The output record for a claim that could not be evaluated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// The claim's id, or `null` when it could not be read.
+    pub id: Option<String>,
+    /// What went wrong.
+    pub error: ErrorBody,
+    /// 1-based position of the claim in the input (added to the contract, optional
+    /// for readers), to find claims without a readable id.
+    #[serde(default)]
+    pub record: usize,
+}
+
+/// The `error` object of an [`ErrorRecord`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// `invalid_claim` or `no_policy`.
+    pub kind: ErrorKind,
+    /// What is wrong.
+    pub message: String,
+    /// The first bad field, as `lines[0].date_of_service`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl From<ClaimError> for ErrorRecord {
+    fn from(err: ClaimError) -> ErrorRecord {
+        ErrorRecord {
+            id: err.id,
+            error: ErrorBody {
+                kind: err.kind,
+                message: err.message,
+                path: err.path,
+            },
+            record: err.record,
+        }
+    }
+}
+
+/// One output record: a decision or an error, written without a tag since the
+/// contract tells them apart by their fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// The claim was evaluated.
+    Decision(Decision),
+    /// The claim could not be evaluated.
+    Error(ErrorRecord),
+}
+
+impl From<ClaimError> for Outcome {
+    fn from(err: ClaimError) -> Outcome {
+        Outcome::Error(err.into())
+    }
+}
+
+impl From<Decision> for Outcome {
+    fn from(decision: Decision) -> Outcome {
+        Outcome::Decision(decision)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Decision {
+        Decision {
+            id: "CLM-000123".into(),
+            payer: "medicare".into(),
+            policy: "medicare-tpi".into(),
+            policy_version: "2026.1".into(),
+            decision: ClaimDecision::Deny,
+            lines: vec![LineDecision {
+                line: 1,
+                procedure: "20553".into(),
+                decision: Action::Deny,
+                reasons: vec![Reason {
+                    rule: "covered-diagnosis".into(),
+                    action: Action::Deny,
+                    carc: Some("CO-11".into()),
+                    rarc: vec!["N657".into()],
+                    message: "no diagnosis on the claim supports medical necessity for 20553"
+                        .into(),
+                    at: "policies/medicare/tpi.policy:14:3".into(),
+                }],
+                trace: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn action_order_is_severity() {
+        assert!(Action::Allow < Action::Review);
+        assert!(Action::Review < Action::Deny);
+        let fired = [Action::Review, Action::Deny, Action::Allow];
+        assert_eq!(fired.iter().copied().max(), Some(Action::Deny));
+        assert_eq!(
+            [Action::Allow, Action::Review].iter().copied().max(),
+            Some(Action::Review)
+        );
+    }
+
+    #[test]
+    fn claim_decision_from_lines() {
+        use Action::{Allow as A, Deny as D, Review as R};
+        let table: &[(&[Action], ClaimDecision)] = &[
+            (&[A], ClaimDecision::Allow),
+            (&[A, A], ClaimDecision::Allow),
+            (&[D], ClaimDecision::Deny),
+            (&[D, D], ClaimDecision::Deny),
+            (&[A, D], ClaimDecision::Partial),
+            (&[D, A, D], ClaimDecision::Partial),
+            (&[R], ClaimDecision::Review),
+            (&[D, R], ClaimDecision::Review),
+            (&[D, D, R], ClaimDecision::Review),
+            (&[A, R], ClaimDecision::Review),
+            (&[], ClaimDecision::Allow),
+        ];
+        for (lines, want) in table {
+            assert_eq!(ClaimDecision::from_lines(lines), *want, "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn decision_serializes_to_contract_fields_in_order() {
+        let json = serde_json::to_string(&Outcome::Decision(sample())).unwrap_or_default();
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"id":"CLM-000123","payer":"medicare","policy":"medicare-tpi","policy_version":"2026.1","#,
+                r#""decision":"deny","lines":[{"line":1,"procedure":"20553","decision":"deny","#,
+                r#""reasons":[{"rule":"covered-diagnosis","action":"deny","carc":"CO-11","rarc":["N657"],"#,
+                r#""message":"no diagnosis on the claim supports medical necessity for 20553","#,
+                r#""at":"policies/medicare/tpi.policy:14:3"}]}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn optional_fields_are_skipped_or_written() {
+        let mut d = sample();
+        d.lines[0].reasons[0].carc = None;
+        d.lines[0].reasons[0].rarc.clear();
+        d.lines[0].trace = Some(vec![
+            TraceStep {
+                rule: "r1".into(),
+                outcome: TraceOutcome::NotApplicable,
+                detail: None,
+            },
+            TraceStep {
+                rule: "r2".into(),
+                outcome: TraceOutcome::Fired,
+                detail: Some("3 > 2".into()),
+            },
+        ]);
+        let json = serde_json::to_string(&d.lines[0]).unwrap_or_default();
+        assert!(
+            json.contains(r#""action":"deny","rarc":[],"message""#),
+            "{json}"
+        );
+        assert!(
+            json.ends_with(
+                r#""trace":[{"rule":"r1","outcome":"not_applicable"},{"rule":"r2","outcome":"fired","detail":"3 > 2"}]}"#
+            ),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn error_record_serializes_to_contract_shape() {
+        let err = ClaimError::invalid(
+            Some("CLM-9".into()),
+            Some("lines[0].date_of_service".into()),
+            "date_of_service is required",
+            4,
+        );
+        let json = serde_json::to_string(&Outcome::from(err)).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"id":"CLM-9","error":{"kind":"invalid_claim","message":"date_of_service is required","path":"lines[0].date_of_service"},"record":4}"#
+        );
+        let err = ClaimError {
+            id: None,
+            kind: ErrorKind::NoPolicy,
+            message: "m".into(),
+            path: None,
+            record: 1,
+        };
+        let json = serde_json::to_string(&ErrorRecord::from(err)).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"id":null,"error":{"kind":"no_policy","message":"m"},"record":1}"#
+        );
+    }
+
+    #[test]
+    fn outcomes_read_back() {
+        let decision = Outcome::Decision(sample());
+        let text = serde_json::to_string(&decision).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<Outcome>(&text).ok(), Some(decision));
+        // The contract's own error example, without our `record` field.
+        let text = r#"{"id": "CLM-9", "error": {"kind": "invalid_claim", "message": "...", "path": "lines[0].date_of_service"}}"#;
+        let Ok(Outcome::Error(record)) = serde_json::from_str::<Outcome>(text) else {
+            panic!("not an error record: {text}");
+        };
+        assert_eq!(
+            record.error.path.as_deref(),
+            Some("lines[0].date_of_service")
+        );
+        assert_eq!(record.record, 0);
+    }
+}

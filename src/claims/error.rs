@@ -1,0 +1,116 @@
+//! Why a claim could not be evaluated.
+//!
+//! One [`ClaimError`] stands for one input record: the reader and the validator
+//! produce them, the evaluator adds `no_policy`, and the output turns each into an
+//! [`ErrorRecord`](super::decision::ErrorRecord) in place of that claim's decision.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The `error.kind` of an error record in the contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The claim is malformed: unreadable, a required field missing, a bad value.
+    InvalidClaim,
+    /// The claim is well formed but no loaded policy covers its payer.
+    NoPolicy,
+}
+
+impl ErrorKind {
+    /// The contract's spelling (`invalid_claim`, `no_policy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidClaim => "invalid_claim",
+            ErrorKind::NoPolicy => "no_policy",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A claim that could not be evaluated, with enough context to find it in the input.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub struct ClaimError {
+    /// The claim's `id`, when the record had a readable, non-empty one.
+    pub id: Option<String>,
+    /// Which of the contract's error kinds this is.
+    pub kind: ErrorKind,
+    /// What is wrong, lowercase, without a trailing period.
+    pub message: String,
+    /// The first bad field, as `lines[0].units` (0-based indexes); `None` when the
+    /// record as a whole is unreadable.
+    pub path: Option<String>,
+    /// 1-based position of the claim in the input, so that claims without a
+    /// readable id can still be found.
+    pub record: usize,
+}
+
+impl ClaimError {
+    /// A malformed claim.
+    pub fn invalid(
+        id: Option<String>,
+        path: Option<String>,
+        message: impl Into<String>,
+        record: usize,
+    ) -> ClaimError {
+        ClaimError {
+            id,
+            kind: ErrorKind::InvalidClaim,
+            message: message.into(),
+            path,
+            record,
+        }
+    }
+
+    /// A valid claim whose payer no loaded policy covers.
+    pub fn no_policy(id: &str, payer: &str, record: usize) -> ClaimError {
+        ClaimError {
+            id: Some(id.to_owned()),
+            kind: ErrorKind::NoPolicy,
+            message: format!("no policy is loaded for payer `{payer}`"),
+            path: Some("payer".to_owned()),
+            record,
+        }
+    }
+}
+
+impl fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {}", self.record)?;
+        if let Some(id) = &self.id {
+            write!(f, " ({id})")?;
+        }
+        write!(f, ": {}", self.kind)?;
+        if let Some(path) = &self.path {
+            write!(f, " at {path}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_record_id_and_path() {
+        let err = ClaimError::invalid(
+            Some("CLM-1".into()),
+            Some("lines[0].units".into()),
+            "units must be an integer of at least 1, got 0",
+            3,
+        );
+        assert_eq!(
+            err.to_string(),
+            "record 3 (CLM-1): invalid_claim at lines[0].units: units must be an integer of at least 1, got 0"
+        );
+        let err = ClaimError::invalid(None, None, "not valid JSON", 1);
+        assert_eq!(err.to_string(), "record 1: invalid_claim: not valid JSON");
+    }
+}

@@ -1,0 +1,404 @@
+//! The validated claim the evaluator works on.
+//!
+//! These types are built only by the validator (or by hand in tests), so the
+//! evaluator can rely on their invariants: codes are packed and well shaped,
+//! every diagnosis pointer names a diagnosis, line numbers are unique, facts are
+//! sorted. They serialize back to the contract's claim shape, which is how test
+//! fixtures are written.
+
+use chrono::NaiveDate;
+use serde::{Serialize, Serializer};
+
+use crate::codes::CodeKey;
+
+/// A claim that passed validation; see `CLAIMS.md` for the meaning of each field.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Claim {
+    /// Claim id, unique within one input.
+    pub id: String,
+    /// Payer id; selects the policy that applies.
+    pub payer: String,
+    /// The member the services were given to.
+    pub patient: Patient,
+    /// The rendering provider, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    /// 2-digit CMS place-of-service code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place_of_service: Option<String>,
+    /// ICD-10-CM codes; position k (1-based) is diagnosis pointer k.
+    #[serde(serialize_with = "serialize_codes")]
+    pub diagnoses: Vec<CodeKey>,
+    /// Documentation facts a policy may require.
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
+    /// Service lines, at least one, in input order.
+    pub lines: Vec<Line>,
+}
+
+impl Claim {
+    /// The claim in the contract's JSON shape (diagnoses without their dot), so
+    /// that a claim built in a test can be written as a fixture and read back.
+    pub fn to_json(&self) -> serde_json::Value {
+        // Serializing to a Value fails only on non-string map keys or a failing
+        // custom Serialize, and these types have neither; Null is unreachable.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The line with line number `line`, if any.
+    pub fn line(&self, line: u32) -> Option<&Line> {
+        self.lines.iter().find(|l| l.line == line)
+    }
+}
+
+/// The member a claim is for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Patient {
+    /// Member id; history and frequency limits are kept per patient.
+    pub id: String,
+    /// Birth date, for age rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    /// Sex, for sex rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Sex>,
+}
+
+impl Patient {
+    /// Age in whole years on `date`; `None` without a birth date or when `date` is
+    /// before it. Someone born on 29 February turns a year older on 1 March in
+    /// common years.
+    pub fn age_on(&self, date: NaiveDate) -> Option<u32> {
+        date.years_since(self.birth_date?)
+    }
+}
+
+/// A patient's sex as the contract spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Sex {
+    /// Female.
+    F,
+    /// Male.
+    M,
+    /// Unknown.
+    U,
+}
+
+impl Sex {
+    /// Reads `F`, `M` or `U`, in either case.
+    pub fn parse(text: &str) -> Option<Sex> {
+        match text {
+            "F" | "f" => Some(Sex::F),
+            "M" | "m" => Some(Sex::M),
+            "U" | "u" => Some(Sex::U),
+            _ => None,
+        }
+    }
+
+    /// The contract's one-letter spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::F => "F",
+            Sex::M => "M",
+            Sex::U => "U",
+        }
+    }
+}
+
+/// The rendering provider.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Provider {
+    /// National Provider Identifier: 10 digits with a valid check digit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npi: Option<String>,
+    /// NUCC provider taxonomy code, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy: Option<String>,
+}
+
+/// One service line of a claim.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Line {
+    /// Line number, unique within the claim; defaults to the 1-based position.
+    pub line: u32,
+    /// Date the service was given.
+    pub date_of_service: NaiveDate,
+    /// The CPT or HCPCS code, packed for set membership tests.
+    #[serde(skip)]
+    pub procedure: CodeKey,
+    /// The procedure code as given, trimmed and uppercased, for output.
+    #[serde(rename = "procedure")]
+    pub procedure_text: String,
+    /// Up to 4 two-character modifiers, uppercased.
+    pub modifiers: Vec<String>,
+    /// Units of service, at least 1.
+    pub units: u32,
+    /// 1-based indexes into the claim's diagnoses; all of them when not given.
+    pub diagnosis_pointers: Vec<u8>,
+    /// Anatomic site label, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// Number of distinct muscles injected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muscles: Option<u32>,
+    /// Number of injections (needle placements) in the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injections: Option<u32>,
+    /// Billed amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge: Option<f64>,
+}
+
+impl Line {
+    /// The diagnoses this line points to, in pointer order.
+    pub fn pointed_diagnoses<'a>(&'a self, claim: &'a Claim) -> impl Iterator<Item = CodeKey> + 'a {
+        // Validation guarantees every pointer is in range; filter_map keeps a
+        // hand-built line with a stray pointer from panicking.
+        self.diagnosis_pointers.iter().filter_map(move |&p| {
+            let index = usize::from(p).checked_sub(1)?;
+            claim.diagnoses.get(index).copied()
+        })
+    }
+}
+
+/// The value of one documentation fact.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FactValue {
+    /// `true` or `false`.
+    Bool(bool),
+    /// Any JSON number.
+    Number(f64),
+    /// A string that is not a `YYYY-MM-DD` date.
+    Text(String),
+    /// A string in `YYYY-MM-DD` form.
+    Date(NaiveDate),
+}
+
+impl FactValue {
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            FactValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            FactValue::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The text, if this is a non-date string.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FactValue::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The date, if this is one.
+    pub fn as_date(&self) -> Option<NaiveDate> {
+        match self {
+            FactValue::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for FactValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Whole numbers go out as integers so a fixture written from `120` reads
+        // `120`, not `120.0`; 2^53 is where f64 stops holding every integer.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        match self {
+            FactValue::Bool(b) => serializer.serialize_bool(*b),
+            FactValue::Number(n) if n.fract() == 0.0 && n.abs() <= EXACT => {
+                serializer.serialize_i64(*n as i64)
+            }
+            FactValue::Number(n) => serializer.serialize_f64(*n),
+            FactValue::Text(s) => serializer.serialize_str(s),
+            FactValue::Date(d) => d.serialize(serializer),
+        }
+    }
+}
+
+/// A claim's documentation facts, sorted by name so a policy's lookups are a
+/// binary search rather than a scan or a per-claim hash map.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts(Vec<(String, FactValue)>);
+
+impl Facts {
+    /// Builds the set from pairs in any order; when a name repeats, the last
+    /// value wins, as in a JSON object read by most parsers.
+    pub fn new(mut pairs: Vec<(String, FactValue)>) -> Facts {
+        // A stable sort keeps repeats in input order, so keeping the last of each
+        // run keeps the last given.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(String, FactValue)> = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            match out.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => out.push(pair),
+            }
+        }
+        Facts(out)
+    }
+
+    /// The value of fact `name`.
+    pub fn get(&self, name: &str) -> Option<&FactValue> {
+        self.0
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// The facts in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FactValue)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// How many facts there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when the claim carries no facts.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, FactValue)> for Facts {
+    fn from_iter<I: IntoIterator<Item = (String, FactValue)>>(iter: I) -> Facts {
+        Facts::new(iter.into_iter().collect())
+    }
+}
+
+impl Serialize for Facts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(n, v)| (n, v)))
+    }
+}
+
+fn serialize_codes<S: Serializer>(codes: &[CodeKey], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(codes.iter().map(|c| c.as_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    fn key(s: &str) -> CodeKey {
+        CodeKey::parse(s).unwrap_or_default()
+    }
+
+    fn sample() -> Claim {
+        Claim {
+            id: "CLM-1".into(),
+            payer: "medicare".into(),
+            patient: Patient {
+                id: "PAT-1".into(),
+                birth_date: Some(date(1957, 6, 30)),
+                sex: Some(Sex::F),
+            },
+            provider: None,
+            place_of_service: Some("11".into()),
+            diagnoses: vec![key("M79.18"), key("M54.50"), key("G89.29")],
+            facts: Facts::new(vec![
+                ("trigger_points_palpated".into(), FactValue::Bool(true)),
+                ("symptom_duration_days".into(), FactValue::Number(120.0)),
+            ]),
+            lines: vec![Line {
+                line: 1,
+                date_of_service: date(2026, 3, 4),
+                procedure: key("20553"),
+                procedure_text: "20553".into(),
+                modifiers: vec![],
+                units: 1,
+                diagnosis_pointers: vec![3, 1],
+                site: None,
+                muscles: Some(3),
+                injections: None,
+                charge: Some(182.5),
+            }],
+        }
+    }
+
+    #[test]
+    fn age_counts_whole_years() {
+        let p = Patient {
+            id: "P".into(),
+            birth_date: Some(date(1957, 6, 30)),
+            sex: None,
+        };
+        assert_eq!(p.age_on(date(2026, 6, 29)), Some(68));
+        assert_eq!(p.age_on(date(2026, 6, 30)), Some(69));
+        assert_eq!(p.age_on(date(1957, 6, 29)), None);
+        let leap = Patient {
+            id: "P".into(),
+            birth_date: Some(date(2000, 2, 29)),
+            sex: None,
+        };
+        assert_eq!(leap.age_on(date(2001, 2, 28)), Some(0));
+        assert_eq!(leap.age_on(date(2001, 3, 1)), Some(1));
+        let unknown = Patient {
+            id: "P".into(),
+            birth_date: None,
+            sex: None,
+        };
+        assert_eq!(unknown.age_on(date(2026, 1, 1)), None);
+    }
+
+    #[test]
+    fn pointed_diagnoses_follow_pointer_order() {
+        let claim = sample();
+        let got: Vec<String> = claim.lines[0]
+            .pointed_diagnoses(&claim)
+            .map(CodeKey::as_string)
+            .collect();
+        assert_eq!(got, ["G8929", "M7918"]);
+    }
+
+    #[test]
+    fn facts_are_sorted_and_last_repeat_wins() {
+        let facts = Facts::new(vec![
+            ("b".into(), FactValue::Number(1.0)),
+            ("a".into(), FactValue::Bool(false)),
+            ("b".into(), FactValue::Number(2.0)),
+        ]);
+        assert_eq!(facts.len(), 2);
+        assert_eq!(facts.iter().map(|(n, _)| n).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(facts.get("b"), Some(&FactValue::Number(2.0)));
+        assert_eq!(facts.get("a").and_then(FactValue::as_bool), Some(false));
+        assert_eq!(facts.get("c"), None);
+    }
+
+    #[test]
+    fn serializes_to_the_contract_shape_in_contract_order() {
+        let claim = sample();
+        let json = serde_json::to_string(&claim).unwrap_or_default();
+        // to_json is the same document; its map order depends on serde_json features.
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json).ok(),
+            Some(claim.to_json())
+        );
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"id":"CLM-1","payer":"medicare","#,
+                r#""patient":{"id":"PAT-1","birth_date":"1957-06-30","sex":"F"},"#,
+                r#""place_of_service":"11","diagnoses":["M7918","M5450","G8929"],"#,
+                r#""facts":{"symptom_duration_days":120,"trigger_points_palpated":true},"#,
+                r#""lines":[{"line":1,"date_of_service":"2026-03-04","procedure":"20553","#,
+                r#""modifiers":[],"units":1,"diagnosis_pointers":[3,1],"muscles":3,"charge":182.5}]}"#
+            )
+        );
+    }
+}

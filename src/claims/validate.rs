@@ -1,0 +1,1015 @@
+//! Checking a parsed claim against `CLAIMS.md` and building the [`Claim`].
+//!
+//! Fields are checked in contract order and the first bad one rejects the claim,
+//! with its path (`lines[1].diagnosis_pointers[0]`, 0-based indexes) and a message
+//! that quotes the bad value. The shape checks are public so that other parts of
+//! the engine (policy code lists, fixtures) use the same definitions.
+
+use chrono::NaiveDate;
+
+use super::error::ClaimError;
+use super::model::{Claim, FactValue, Facts, Line, Patient, Provider, Sex};
+use super::read::{Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
+use crate::codes::CodeKey;
+
+/// Most diagnoses a claim may carry (the 837P limit).
+pub const MAX_DIAGNOSES: usize = 12;
+/// Most modifiers a line may carry.
+pub const MAX_MODIFIERS: usize = 4;
+/// Most diagnosis pointers a line may carry.
+pub const MAX_POINTERS: usize = 4;
+
+/// Reads a strict ISO `YYYY-MM-DD` date: four-digit year, two-digit month and
+/// day, and a day that exists (`2026-02-30` does not).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    if !looks_like_date(text) {
+        return None;
+    }
+    let year = text.get(0..4)?.parse().ok()?;
+    let month = text.get(5..7)?.parse().ok()?;
+    let day = text.get(8..10)?.parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// True when `text` has the `dddd-dd-dd` form, whether or not the date exists.
+fn looks_like_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// True for a National Provider Identifier: 10 digits whose last is the Luhn
+/// check digit of the first 9 prefixed with `80840` (e.g. `1234567893`).
+pub fn npi_is_valid(npi: &str) -> bool {
+    npi.len() == 10
+        && npi.bytes().all(|b| b.is_ascii_digit())
+        && npi_check_digit(npi) == npi.bytes().last()
+}
+
+/// The check digit the first 9 digits of `npi` call for, as an ASCII digit.
+fn npi_check_digit(npi: &str) -> Option<u8> {
+    let body = npi.as_bytes().get(..9)?;
+    // The 80840 prefix contributes a fixed 24 to the Luhn sum; doubling starts
+    // from the rightmost body digit because the check digit will follow it.
+    let mut sum = 24;
+    for (i, b) in body.iter().rev().enumerate() {
+        let d = u32::from(b.checked_sub(b'0')?);
+        sum += if i % 2 == 0 {
+            let twice = d * 2;
+            twice / 10 + twice % 10
+        } else {
+            d
+        };
+    }
+    Some(b'0' + ((10 - sum % 10) % 10) as u8)
+}
+
+/// True for an ICD-10-CM code shape: a letter, a digit, a letter or digit, then
+/// up to 4 letters or digits, optionally after a dot (`M79.18`, `M7918`, `U07.1`).
+pub fn is_icd10cm_shape(code: &str) -> bool {
+    let b = code.as_bytes();
+    let [first, second, third, rest @ ..] = b else {
+        return false;
+    };
+    if !(first.is_ascii_alphabetic() && second.is_ascii_digit() && third.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let rest = match rest {
+        [b'.', after @ ..] if !after.is_empty() => after,
+        [b'.', ..] => return false,
+        _ => rest,
+    };
+    rest.len() <= 4 && rest.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// True for a CPT or HCPCS Level II code shape: 5 digits (`20552`), 4 digits and
+/// `F`, `T` or `U` (CPT category II, III and PLA codes: `0213T`), or a letter A-V
+/// and 4 digits (`J3301`). Letters may be either case.
+pub fn is_procedure_shape(code: &str) -> bool {
+    let [first, middle @ .., last] = code.as_bytes() else {
+        return false;
+    };
+    if code.len() != 5 || !middle.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let (first, last) = (first.to_ascii_uppercase(), last.to_ascii_uppercase());
+    (first.is_ascii_digit() && (last.is_ascii_digit() || matches!(last, b'F' | b'T' | b'U')))
+        || ((b'A'..=b'V').contains(&first) && last.is_ascii_digit())
+}
+
+/// Checks a parsed claim and builds it; `record` is its 1-based input position.
+pub(super) fn validate(raw: RawClaim, record: usize) -> Result<Claim, ClaimError> {
+    let cx = Cx {
+        id: raw.id.clone().filter(|id| !id.trim().is_empty()),
+        record,
+    };
+    let id = cx.required_text(raw.id, "id")?;
+    let payer = cx.required_text(raw.payer, "payer")?;
+    let patient = cx.patient(raw.patient)?;
+    let provider = raw.provider.map(|Obj(p)| cx.provider(p)).transpose()?;
+    let place_of_service = raw
+        .place_of_service
+        .map(|p| cx.place_of_service(p))
+        .transpose()?;
+    let diagnoses = cx.diagnoses(raw.diagnoses)?;
+    let facts = raw
+        .facts
+        .map(|f| cx.facts(f))
+        .transpose()?
+        .unwrap_or_default();
+    let lines = cx.lines(raw.lines, diagnoses.len())?;
+    Ok(Claim {
+        id,
+        payer,
+        patient,
+        provider,
+        place_of_service,
+        diagnoses,
+        facts,
+        lines,
+    })
+}
+
+/// What every error of one claim shares.
+struct Cx {
+    id: Option<String>,
+    record: usize,
+}
+
+impl Cx {
+    fn err(&self, path: impl Into<String>, message: impl Into<String>) -> ClaimError {
+        ClaimError::invalid(self.id.clone(), Some(path.into()), message, self.record)
+    }
+
+    fn required<T>(&self, value: Option<T>, path: &str) -> Result<T, ClaimError> {
+        value.ok_or_else(|| self.err(path, format!("{} is required", leaf(path))))
+    }
+
+    fn required_text(&self, value: Option<String>, path: &str) -> Result<String, ClaimError> {
+        let value = self.required(value, path)?;
+        if value.trim().is_empty() {
+            return Err(self.err(path, format!("{} must not be empty", leaf(path))));
+        }
+        Ok(value)
+    }
+
+    fn date(&self, text: &str, path: &str) -> Result<NaiveDate, ClaimError> {
+        parse_date(text).ok_or_else(|| {
+            self.err(
+                path,
+                format!("{} `{text}` is not a valid YYYY-MM-DD date", leaf(path)),
+            )
+        })
+    }
+
+    fn patient(&self, raw: Option<Obj<RawPatient>>) -> Result<Patient, ClaimError> {
+        let Obj(raw) = self.required(raw, "patient")?;
+        let id = self.required_text(raw.id, "patient.id")?;
+        let birth_date = raw
+            .birth_date
+            .map(|d| self.date(&d, "patient.birth_date"))
+            .transpose()?;
+        let sex = raw
+            .sex
+            .map(|s| {
+                Sex::parse(&s).ok_or_else(|| {
+                    self.err("patient.sex", format!("sex must be F, M or U, got `{s}`"))
+                })
+            })
+            .transpose()?;
+        Ok(Patient {
+            id,
+            birth_date,
+            sex,
+        })
+    }
+
+    fn provider(&self, raw: RawProvider) -> Result<Provider, ClaimError> {
+        if let Some(npi) = &raw.npi {
+            if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(self.err(
+                    "provider.npi",
+                    format!("npi must be 10 digits, got `{npi}`"),
+                ));
+            }
+            if let Some(want) = npi_check_digit(npi).filter(|d| Some(*d) != npi.bytes().last()) {
+                return Err(self.err(
+                    "provider.npi",
+                    format!(
+                        "npi `{npi}` fails the NPI check digit: the last digit should be {}",
+                        char::from(want)
+                    ),
+                ));
+            }
+        }
+        Ok(Provider {
+            npi: raw.npi,
+            taxonomy: raw.taxonomy,
+        })
+    }
+
+    fn place_of_service(&self, pos: String) -> Result<String, ClaimError> {
+        if pos.len() == 2 && pos.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(pos)
+        } else {
+            Err(self.err(
+                "place_of_service",
+                format!("place_of_service must be 2 digits, got `{pos}`"),
+            ))
+        }
+    }
+
+    fn diagnoses(&self, raw: Option<Vec<String>>) -> Result<Vec<CodeKey>, ClaimError> {
+        let raw = self.required(raw, "diagnoses")?;
+        if raw.is_empty() || raw.len() > MAX_DIAGNOSES {
+            return Err(self.err(
+                "diagnoses",
+                format!(
+                    "a claim needs 1 to {MAX_DIAGNOSES} diagnoses, got {}",
+                    raw.len()
+                ),
+            ));
+        }
+        raw.iter()
+            .enumerate()
+            .map(|(i, code)| {
+                let trimmed = code.trim();
+                CodeKey::parse(trimmed).filter(|_| is_icd10cm_shape(trimmed)).ok_or_else(|| {
+                    self.err(
+                        format!("diagnoses[{i}]"),
+                        format!(
+                            "diagnosis `{code}` is not an ICD-10-CM code: expected a letter, a digit, \
+                             a letter or digit, then up to 4 letters or digits after an optional dot"
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn facts(&self, raw: RawFacts) -> Result<Facts, ClaimError> {
+        let mut facts = Vec::with_capacity(raw.0.len());
+        for (name, value) in raw.0 {
+            let path = || format!("facts.{name}");
+            let value = match value {
+                RawFact::Bool(b) => FactValue::Bool(b),
+                RawFact::Number(n) if n.is_finite() => FactValue::Number(n),
+                RawFact::Number(n) => {
+                    return Err(self.err(
+                        path(),
+                        format!("fact `{name}` must be a finite number, got {n}"),
+                    ));
+                }
+                RawFact::Text(text) if looks_like_date(&text) => match parse_date(&text) {
+                    Some(date) => FactValue::Date(date),
+                    None => {
+                        return Err(self.err(
+                            path(),
+                            format!("fact `{name}` value `{text}` is not a valid YYYY-MM-DD date"),
+                        ));
+                    }
+                },
+                RawFact::Text(text) => FactValue::Text(text),
+                RawFact::Other(kind) => {
+                    return Err(self.err(
+                        path(),
+                        format!("fact `{name}` must be a bool, number, string or date, got {kind}"),
+                    ));
+                }
+            };
+            facts.push((name, value));
+        }
+        // Checked after the values so a bad value is still the first error named.
+        let mut names: Vec<&str> = facts.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(self.err(
+                format!("facts.{}", pair[0]),
+                format!("fact `{}` is given more than once", pair[0]),
+            ));
+        }
+        Ok(Facts::new(facts))
+    }
+
+    fn lines(
+        &self,
+        raw: Option<Vec<Obj<RawLine>>>,
+        diagnoses: usize,
+    ) -> Result<Vec<Line>, ClaimError> {
+        let raw = self.required(raw, "lines")?;
+        if raw.is_empty() {
+            return Err(self.err("lines", "a claim needs at least 1 line"));
+        }
+        let mut lines: Vec<Line> = Vec::with_capacity(raw.len());
+        for (i, Obj(line)) in raw.into_iter().enumerate() {
+            let line = self.line(i, line, diagnoses, &lines)?;
+            lines.push(line);
+        }
+        Ok(lines)
+    }
+
+    /// Checks line `i`; `earlier` are the lines before it, for unique numbers.
+    fn line(
+        &self,
+        i: usize,
+        raw: RawLine,
+        diagnoses: usize,
+        earlier: &[Line],
+    ) -> Result<Line, ClaimError> {
+        let path = |field: &str| format!("lines[{i}].{field}");
+        let line = match raw.line {
+            Some(n) => self.count(n, 1, &path("line"), "line")?,
+            None => u32::try_from(i + 1).map_err(|_| self.err(path("line"), "too many lines"))?,
+        };
+        if let Some(j) = earlier.iter().position(|l| l.line == line) {
+            return Err(self.err(
+                path("line"),
+                format!("line number {line} is already used by lines[{j}]"),
+            ));
+        }
+        let date_text = self.required(raw.date_of_service, &path("date_of_service"))?;
+        let date_of_service = self.date(&date_text, &path("date_of_service"))?;
+
+        let procedure_given = self.required(raw.procedure, &path("procedure"))?;
+        let procedure_text = procedure_given.trim().to_ascii_uppercase();
+        let procedure = CodeKey::parse(&procedure_text)
+            .filter(|_| is_procedure_shape(&procedure_text))
+            .ok_or_else(|| {
+                self.err(
+                    path("procedure"),
+                    format!(
+                        "procedure `{procedure_given}` is not a CPT or HCPCS code: expected 5 digits, \
+                         4 digits and F, T or U, or a letter A-V and 4 digits"
+                    ),
+                )
+            })?;
+
+        let modifiers = raw.modifiers.unwrap_or_default();
+        if modifiers.len() > MAX_MODIFIERS {
+            return Err(self.err(
+                path("modifiers"),
+                format!(
+                    "a line takes at most {MAX_MODIFIERS} modifiers, got {}",
+                    modifiers.len()
+                ),
+            ));
+        }
+        let modifiers = modifiers
+            .into_iter()
+            .enumerate()
+            .map(|(j, m)| {
+                let upper = m.trim().to_ascii_uppercase();
+                if upper.len() == 2 && upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    Ok(upper)
+                } else {
+                    Err(self.err(
+                        format!("lines[{i}].modifiers[{j}]"),
+                        format!("modifier `{m}` must be 2 letters or digits"),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let units = match raw.units {
+            Some(n) => self.count(n, 1, &path("units"), "units")?,
+            None => 1,
+        };
+        let diagnosis_pointers = self.pointers(i, raw.diagnosis_pointers, diagnoses)?;
+        let muscles = raw
+            .muscles
+            .map(|n| self.count(n, 0, &path("muscles"), "muscles"))
+            .transpose()?;
+        let injections = raw
+            .injections
+            .map(|n| self.count(n, 0, &path("injections"), "injections"))
+            .transpose()?;
+        let charge = raw
+            .charge
+            .map(|n| {
+                let amount = n.as_f64();
+                if amount.is_finite() && amount >= 0.0 {
+                    Ok(amount)
+                } else {
+                    Err(self.err(
+                        path("charge"),
+                        format!("charge must be a non-negative number, got {n}"),
+                    ))
+                }
+            })
+            .transpose()?;
+
+        Ok(Line {
+            line,
+            date_of_service,
+            procedure,
+            procedure_text,
+            modifiers,
+            units,
+            diagnosis_pointers,
+            site: raw.site,
+            muscles,
+            injections,
+            charge,
+        })
+    }
+
+    /// A whole number from `min` up that fits a `u32`.
+    fn count(&self, n: Num, min: u32, path: &str, name: &str) -> Result<u32, ClaimError> {
+        let what = if min == 0 {
+            "a non-negative integer".to_owned()
+        } else {
+            format!("an integer of at least {min}")
+        };
+        match n.integer() {
+            Some(v) if v >= i128::from(min) => u32::try_from(v).map_err(|_| {
+                self.err(
+                    path,
+                    format!("{name} must be at most {}, got {n}", u32::MAX),
+                )
+            }),
+            _ => Err(self.err(path, format!("{name} must be {what}, got {n}"))),
+        }
+    }
+
+    fn pointers(
+        &self,
+        i: usize,
+        raw: Option<Vec<Num>>,
+        diagnoses: usize,
+    ) -> Result<Vec<u8>, ClaimError> {
+        // Absent or empty means every diagnosis, as on a paper claim left blank.
+        let raw = match raw {
+            Some(raw) if !raw.is_empty() => raw,
+            _ => {
+                return Ok((1..=diagnoses)
+                    .filter_map(|p| u8::try_from(p).ok())
+                    .collect())
+            }
+        };
+        if raw.len() > MAX_POINTERS {
+            return Err(self.err(
+                format!("lines[{i}].diagnosis_pointers"),
+                format!(
+                    "a line takes at most {MAX_POINTERS} diagnosis pointers, got {}",
+                    raw.len()
+                ),
+            ));
+        }
+        let mut pointers = Vec::with_capacity(raw.len());
+        for (j, n) in raw.into_iter().enumerate() {
+            let path = || format!("lines[{i}].diagnosis_pointers[{j}]");
+            let pointer = match n.integer() {
+                Some(p) if p > diagnoses as i128 && p > 0 => {
+                    let noun = if diagnoses == 1 {
+                        "diagnosis"
+                    } else {
+                        "diagnoses"
+                    };
+                    return Err(self.err(
+                        path(),
+                        format!(
+                            "diagnosis pointer {p} points past the {diagnoses} {noun} of the claim"
+                        ),
+                    ));
+                }
+                Some(p) => u8::try_from(p).ok().filter(|p| *p >= 1),
+                None => None,
+            };
+            let Some(pointer) = pointer else {
+                return Err(self.err(
+                    path(),
+                    format!("diagnosis pointer must be an integer from 1 to {diagnoses}, got {n}"),
+                ));
+            };
+            if pointers.contains(&pointer) {
+                return Err(self.err(
+                    path(),
+                    format!("diagnosis pointer {pointer} is given twice"),
+                ));
+            }
+            pointers.push(pointer);
+        }
+        Ok(pointers)
+    }
+}
+
+/// The last segment of a path, to name the field in a message.
+fn leaf(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::read::{read_claims_str, InputFormat};
+    use serde_json::{json, Value};
+
+    fn base() -> Value {
+        json!({
+            "id": "CLM-1", "payer": "medicare",
+            "patient": { "id": "PAT-1", "birth_date": "1957-06-30", "sex": "F" },
+            "provider": { "npi": "1234567893", "taxonomy": "208VP0014X" },
+            "place_of_service": "11",
+            "diagnoses": ["M79.18", "M54.50"],
+            "facts": { "symptom_duration_days": 120, "trigger_points_palpated": true },
+            "lines": [{ "line": 1, "date_of_service": "2026-03-04", "procedure": "20553",
+                        "modifiers": [], "units": 1, "diagnosis_pointers": [1],
+                        "site": "cervical", "muscles": 3, "injections": 4, "charge": 182.5 }]
+        })
+    }
+
+    /// JSON pointers into `base()` and the value to put there (`None` removes it).
+    type Changes = Vec<(&'static str, Option<Value>)>;
+
+    /// Sets (or with `None` removes) the value at a JSON pointer of `base()`.
+    fn with(changes: &[(&str, Option<Value>)]) -> Value {
+        let mut claim = base();
+        for (pointer, value) in changes {
+            let (parent, key) = pointer.rsplit_once('/').unwrap_or(("", pointer));
+            match (claim.pointer_mut(parent), value) {
+                (Some(Value::Object(map)), Some(v)) => {
+                    map.insert(key.to_owned(), v.clone());
+                }
+                (Some(Value::Object(map)), None) => {
+                    map.remove(key);
+                }
+                (Some(Value::Array(list)), Some(v)) => {
+                    match key.parse::<usize>().ok().and_then(|i| list.get_mut(i)) {
+                        Some(slot) => *slot = v.clone(),
+                        None => list.push(v.clone()),
+                    }
+                }
+                _ => panic!("bad pointer {pointer}"),
+            }
+        }
+        claim
+    }
+
+    /// Reads `claim` as JSON Lines and as a JSON array (the typed and the
+    /// `Value` parse paths) and insists they agree.
+    fn check(claim: &Value) -> Result<Claim, ClaimError> {
+        let mut jsonl = read_claims_str(&claim.to_string(), InputFormat::JsonLines);
+        let array = read_claims_str(&format!("[{claim}]"), InputFormat::JsonArray);
+        assert_eq!(jsonl, array, "formats disagree on {claim}");
+        assert_eq!(jsonl.len(), 1);
+        jsonl.remove(0)
+    }
+
+    #[test]
+    fn base_claim_is_valid() {
+        assert!(check(&base()).is_ok(), "{:?}", check(&base()));
+    }
+
+    #[test]
+    fn invalid_claims_name_the_first_bad_field() {
+        let thirteen: Vec<String> = (0..13).map(|i| format!("M79.1{}", i % 10)).collect();
+        let line1 = base()["lines"][0].clone();
+        let cases: Vec<(Changes, &str, &str)> = vec![
+            (
+                vec![("/lines/0/units", Some(json!(0)))],
+                "lines[0].units",
+                "units must be an integer of at least 1, got 0",
+            ),
+            (
+                vec![("/lines/0/units", Some(json!(1.5)))],
+                "lines[0].units",
+                "units must be an integer of at least 1, got 1.5",
+            ),
+            (
+                vec![("/lines/0/units", Some(json!(-1)))],
+                "lines[0].units",
+                "units must be an integer of at least 1, got -1",
+            ),
+            (
+                vec![("/lines/0/units", Some(json!(5_000_000_000u64)))],
+                "lines[0].units",
+                "units must be at most 4294967295, got 5000000000",
+            ),
+            (
+                vec![("/lines/0/date_of_service", Some(json!("2026-02-30")))],
+                "lines[0].date_of_service",
+                "date_of_service `2026-02-30` is not a valid YYYY-MM-DD date",
+            ),
+            (
+                vec![("/lines/0/date_of_service", None)],
+                "lines[0].date_of_service",
+                "date_of_service is required",
+            ),
+            (
+                vec![("/lines/0/diagnosis_pointers", Some(json!([3])))],
+                "lines[0].diagnosis_pointers[0]",
+                "diagnosis pointer 3 points past the 2 diagnoses of the claim",
+            ),
+            (
+                vec![(
+                    "/lines/1",
+                    Some(
+                        json!({"date_of_service": "2026-03-04", "procedure": "20552", "diagnosis_pointers": [2, 3]}),
+                    ),
+                )],
+                "lines[1].diagnosis_pointers[1]",
+                "diagnosis pointer 3 points past the 2 diagnoses of the claim",
+            ),
+            (
+                vec![("/lines/0/diagnosis_pointers", Some(json!([0])))],
+                "lines[0].diagnosis_pointers[0]",
+                "diagnosis pointer must be an integer from 1 to 2, got 0",
+            ),
+            (
+                vec![("/lines/0/diagnosis_pointers", Some(json!([1, 1])))],
+                "lines[0].diagnosis_pointers[1]",
+                "diagnosis pointer 1 is given twice",
+            ),
+            (
+                vec![
+                    (
+                        "/diagnoses",
+                        Some(json!(["A00", "A01", "A02", "A03", "A04"])),
+                    ),
+                    ("/lines/0/diagnosis_pointers", Some(json!([1, 2, 3, 4, 5]))),
+                ],
+                "lines[0].diagnosis_pointers",
+                "a line takes at most 4 diagnosis pointers, got 5",
+            ),
+            (
+                vec![("/diagnoses", Some(json!(thirteen)))],
+                "diagnoses",
+                "a claim needs 1 to 12 diagnoses, got 13",
+            ),
+            (
+                vec![("/diagnoses", Some(json!([])))],
+                "diagnoses",
+                "a claim needs 1 to 12 diagnoses, got 0",
+            ),
+            (
+                vec![("/diagnoses", None)],
+                "diagnoses",
+                "diagnoses is required",
+            ),
+            (
+                vec![("/diagnoses/1", Some(json!("M5")))],
+                "diagnoses[1]",
+                "diagnosis `M5` is not an ICD-10-CM code",
+            ),
+            (
+                vec![("/diagnoses/0", Some(json!("M79.18901")))],
+                "diagnoses[0]",
+                "diagnosis `M79.18901` is not an ICD-10-CM code",
+            ),
+            (
+                vec![("/provider/npi", Some(json!("1234567890")))],
+                "provider.npi",
+                "npi `1234567890` fails the NPI check digit: the last digit should be 3",
+            ),
+            (
+                vec![("/provider/npi", Some(json!("123456789")))],
+                "provider.npi",
+                "npi must be 10 digits, got `123456789`",
+            ),
+            (
+                vec![(
+                    "/lines/0/modifiers",
+                    Some(json!(["25", "59", "RT", "XS", "76"])),
+                )],
+                "lines[0].modifiers",
+                "a line takes at most 4 modifiers, got 5",
+            ),
+            (
+                vec![("/lines/0/modifiers", Some(json!(["RT", "LEFT"])))],
+                "lines[0].modifiers[1]",
+                "modifier `LEFT` must be 2 letters or digits",
+            ),
+            (
+                vec![("/lines/0/procedure", Some(json!("2055")))],
+                "lines[0].procedure",
+                "procedure `2055` is not a CPT or HCPCS code",
+            ),
+            (
+                vec![("/lines/0/procedure", Some(json!("W1234")))],
+                "lines[0].procedure",
+                "procedure `W1234` is not a CPT or HCPCS code",
+            ),
+            (
+                vec![("/lines/0/procedure", Some(json!("0213X")))],
+                "lines[0].procedure",
+                "procedure `0213X` is not a CPT or HCPCS code",
+            ),
+            (vec![("/lines", None)], "lines", "lines is required"),
+            (
+                vec![("/lines", Some(json!([])))],
+                "lines",
+                "a claim needs at least 1 line",
+            ),
+            (
+                vec![("/facts/relief_percent", Some(json!({"value": 50})))],
+                "facts.relief_percent",
+                "fact `relief_percent` must be a bool, number, string or date, got an object",
+            ),
+            (
+                vec![("/facts/x", Some(json!([1])))],
+                "facts.x",
+                "fact `x` must be a bool, number, string or date, got an array",
+            ),
+            (
+                vec![("/facts/x", Some(Value::Null))],
+                "facts.x",
+                "fact `x` must be a bool, number, string or date, got null",
+            ),
+            (
+                vec![("/facts/injury_date", Some(json!("2026-02-30")))],
+                "facts.injury_date",
+                "fact `injury_date` value `2026-02-30` is not a valid YYYY-MM-DD date",
+            ),
+            (vec![("/patient/id", None)], "patient.id", "id is required"),
+            (
+                vec![("/patient/id", Some(json!("  ")))],
+                "patient.id",
+                "id must not be empty",
+            ),
+            (vec![("/patient", None)], "patient", "patient is required"),
+            (
+                vec![("/patient/sex", Some(json!("X")))],
+                "patient.sex",
+                "sex must be F, M or U, got `X`",
+            ),
+            (
+                vec![("/patient/birth_date", Some(json!("1957-6-30")))],
+                "patient.birth_date",
+                "birth_date `1957-6-30` is not a valid YYYY-MM-DD date",
+            ),
+            (
+                vec![("/payer", Some(json!("")))],
+                "payer",
+                "payer must not be empty",
+            ),
+            (
+                vec![("/place_of_service", Some(json!("1")))],
+                "place_of_service",
+                "place_of_service must be 2 digits, got `1`",
+            ),
+            (
+                vec![("/lines/1", Some(line1.clone()))],
+                "lines[1].line",
+                "line number 1 is already used by lines[0]",
+            ),
+            // The default number (position 2) collides with an explicit 2.
+            (
+                vec![
+                    ("/lines/0/line", Some(json!(2))),
+                    (
+                        "/lines/1",
+                        Some(json!({"date_of_service": "2026-03-04", "procedure": "20552"})),
+                    ),
+                ],
+                "lines[1].line",
+                "line number 2 is already used by lines[0]",
+            ),
+            (
+                vec![("/lines/0/line", Some(json!(0)))],
+                "lines[0].line",
+                "line must be an integer of at least 1, got 0",
+            ),
+            (
+                vec![("/lines/0/muscles", Some(json!(-1)))],
+                "lines[0].muscles",
+                "muscles must be a non-negative integer, got -1",
+            ),
+            (
+                vec![("/lines/0/injections", Some(json!(2.5)))],
+                "lines[0].injections",
+                "injections must be a non-negative integer, got 2.5",
+            ),
+            (
+                vec![("/lines/0/charge", Some(json!(-5)))],
+                "lines[0].charge",
+                "charge must be a non-negative number, got -5",
+            ),
+            // First bad field in contract order wins: payer comes before lines.
+            (
+                vec![
+                    ("/lines/0/units", Some(json!(0))),
+                    ("/payer", Some(json!(" "))),
+                ],
+                "payer",
+                "payer must not be empty",
+            ),
+            // Within a line, the line number comes before the date.
+            (
+                vec![(
+                    "/lines/1",
+                    Some(json!({"line": 1, "date_of_service": "bad", "procedure": "20552"})),
+                )],
+                "lines[1].line",
+                "line number 1 is already used by lines[0]",
+            ),
+        ];
+        assert!(cases.len() >= 15);
+        for (changes, path, message) in cases {
+            let claim = with(&changes);
+            let Err(err) = check(&claim) else {
+                panic!("accepted {changes:?}")
+            };
+            assert_eq!(err.path.as_deref(), Some(path), "{changes:?}: {err}");
+            assert!(
+                err.message.starts_with(message),
+                "{changes:?}: {:?} does not start with {message:?}",
+                err.message
+            );
+            assert_eq!(err.id.as_deref(), Some("CLM-1"), "{changes:?}");
+            assert_eq!(err.kind, crate::claims::ErrorKind::InvalidClaim);
+            assert_eq!(err.record, 1);
+        }
+    }
+
+    #[test]
+    fn missing_id_has_no_id_and_path_id() {
+        for changes in [&[("/id", None)][..], &[("/id", Some(json!("")))][..]] {
+            let Err(err) = check(&with(changes)) else {
+                panic!("accepted")
+            };
+            assert_eq!(
+                (err.id.as_deref(), err.path.as_deref()),
+                (None, Some("id")),
+                "{changes:?}"
+            );
+        }
+        let Err(err) = check(&with(&[("/id", Some(json!(42)))])) else {
+            panic!("accepted")
+        };
+        assert_eq!((err.id.as_deref(), err.path.as_deref()), (None, Some("id")));
+        assert_eq!(err.message, "invalid type: integer `42`, expected a string");
+    }
+
+    #[test]
+    fn objects_must_be_objects() {
+        let Err(err) = check(&with(&[("/patient", Some(json!(["PAT-1"])))])) else {
+            panic!("accepted")
+        };
+        assert_eq!(err.path.as_deref(), Some("patient"));
+        assert_eq!(
+            err.message,
+            "invalid type: sequence, expected a patient object"
+        );
+        let Err(err) = check(&with(&[("/lines/0", Some(json!("20553")))])) else {
+            panic!("accepted")
+        };
+        assert_eq!(err.path.as_deref(), Some("lines[0]"));
+    }
+
+    #[test]
+    fn lenient_but_valid_inputs_are_accepted() {
+        let cases: Vec<Changes> = vec![
+            vec![("/lines/0/units", Some(json!(2.0)))],
+            vec![("/patient/sex", Some(json!("m")))],
+            vec![("/lines/0/procedure", Some(json!("0213T")))],
+            vec![("/lines/0/procedure", Some(json!("j3301")))],
+            vec![("/lines/0/procedure", Some(json!("0001U")))],
+            vec![("/lines/0/procedure", Some(json!("3008F")))],
+            vec![("/lines/0/procedure", Some(json!("A0425")))],
+            vec![("/diagnoses/0", Some(json!("u07.1")))],
+            vec![("/diagnoses/0", Some(json!("S52.521A")))],
+            vec![("/diagnoses/0", Some(json!("M79")))],
+            vec![("/place_of_service", Some(json!("02")))],
+            vec![("/lines/0/modifiers", Some(json!(["59", "xs", "RT", "25"])))],
+            vec![("/lines/0/diagnosis_pointers", Some(json!([])))],
+            vec![("/lines/0/muscles", Some(json!(0)))],
+            vec![("/lines/0/charge", Some(json!(0)))],
+            vec![
+                ("/unknown_field", Some(json!({"anything": [1, 2]}))),
+                ("/lines/0/extra", Some(json!(true))),
+            ],
+            vec![("/provider/npi", None)],
+            vec![
+                ("/provider", None),
+                ("/facts", None),
+                ("/place_of_service", None),
+            ],
+            vec![("/facts/note", Some(json!("2026-03")))],
+        ];
+        for changes in cases {
+            let result = check(&with(&changes));
+            assert!(result.is_ok(), "{changes:?}: {result:?}");
+        }
+        let Ok(claim) = check(&with(&[
+            ("/lines/0/modifiers", Some(json!(["xs"]))),
+            ("/patient/sex", Some(json!("m"))),
+            ("/facts/injury_date", Some(json!("2026-01-15"))),
+            ("/facts/note", Some(json!("2026-1-15"))),
+            ("/lines/0/diagnosis_pointers", Some(json!([]))),
+        ])) else {
+            panic!("rejected")
+        };
+        assert_eq!(claim.lines[0].modifiers, ["XS"]);
+        assert_eq!(claim.patient.sex, Some(Sex::M));
+        assert_eq!(claim.lines[0].diagnosis_pointers, [1, 2]);
+        assert_eq!(
+            claim.facts.get("injury_date"),
+            Some(&FactValue::Date(
+                NaiveDate::from_ymd_opt(2026, 1, 15).unwrap_or_default()
+            ))
+        );
+        assert_eq!(
+            claim.facts.get("note"),
+            Some(&FactValue::Text("2026-1-15".into()))
+        );
+    }
+
+    #[test]
+    fn repeated_fact_names_are_refused() {
+        let text = base().to_string().replace(
+            r#""trigger_points_palpated":true"#,
+            r#""trigger_points_palpated":true,"trigger_points_palpated":false"#,
+        );
+        let results = read_claims_str(&text, InputFormat::JsonLines);
+        let Some(Err(err)) = results.first() else {
+            panic!("accepted")
+        };
+        assert_eq!(err.path.as_deref(), Some("facts.trigger_points_palpated"));
+        assert_eq!(
+            err.message,
+            "fact `trigger_points_palpated` is given more than once"
+        );
+    }
+
+    #[test]
+    fn npi_luhn_check() {
+        for good in [
+            "1234567893",
+            "1999999992",
+            "1000000004",
+            "9876543213",
+            "1111111112",
+        ] {
+            assert!(npi_is_valid(good), "{good}");
+        }
+        for bad in [
+            "1234567890",
+            "1234567894",
+            "1999999991",
+            "123456789",
+            "12345678930",
+            "123456789X",
+            "",
+            "１234567893",
+        ] {
+            assert!(!npi_is_valid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn code_shapes() {
+        for code in [
+            "M79.18", "M7918", "m79.18", "A00", "U07.1", "S52.521A", "Z99.89",
+        ] {
+            assert!(is_icd10cm_shape(code), "{code}");
+        }
+        for code in [
+            "M7",
+            "7M9",
+            "MM9",
+            "M79.",
+            "M7.918",
+            "M79.18901",
+            "M79181234",
+            "M79 1",
+            ".M79",
+            "M79..1",
+        ] {
+            assert!(!is_icd10cm_shape(code), "{code}");
+        }
+        for code in [
+            "20552", "00100", "0213T", "3008F", "0001U", "J3301", "A0425", "V2020", "g0283",
+        ] {
+            assert!(is_procedure_shape(code), "{code}");
+        }
+        for code in [
+            "2055", "205520", "W1234", "J330", "J33011", "0213X", "T123F", "2055.", "ABCDE",
+            "J 301",
+        ] {
+            assert!(!is_procedure_shape(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn dates_are_strict_iso() {
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        for bad in [
+            "2026-02-30",
+            "2025-02-29",
+            "2026-3-04",
+            "26-03-04",
+            "2026/03/04",
+            "2026-03-04T00:00",
+            "+2026-03-04",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+}
