@@ -5,10 +5,24 @@
 //! [`claims`] holds the claim and decision shapes of the JSON contract,
 //! [`history`] the services earlier claims leave behind, [`codes`] the shipped
 //! code tables. See `docs/architecture.md`.
+//!
+//! The facade: [`Policies::load`] gives diagnostics and compiled policies;
+//! [`Engine`] evaluates [`Claim`]s read by [`ClaimReader`] into [`Outcome`]s.
 
-pub mod claims;
 pub mod check;
+pub mod claims;
+pub mod cli;
 pub mod codes;
+pub mod compile;
 pub mod diagnostic;
+pub mod eval;
+pub mod history;
+pub mod policies;
 pub mod syntax;
 pub mod workspace;
+
+pub use claims::{Claim, ClaimReader, Decision, InputFormat, Outcome};
+pub use diagnostic::{DiagCode, Diagnostic, Severity};
+pub use eval::Engine;
+pub use history::{HistoryStore, MemoryHistory};
+pub use policies::{Loaded, Policies};

@@ -359,6 +359,18 @@ impl Lower {
         Span::new(s.start() + self.offset, s.end() + self.offset)
     }
 
+    /// The span of an item from its keyword on: doc comments before it are left
+    /// out, so locations point at `rule` / `codes`.
+    fn item_span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let whole = self.span(pair);
+        let start = pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() != Rule::doc)
+            .map_or(whole.start, |p| p.as_span().start() + self.offset);
+        Span::new(start, whole.end)
+    }
+
     fn spanned<T>(&self, pair: &Pair<'_, Rule>, node: T) -> Spanned<T> {
         Spanned::new(node, self.span(pair))
     }
@@ -475,7 +487,7 @@ impl Lower {
     }
 
     fn codes_decl(&self, pair: Pair<'_, Rule>) -> CodeSetDecl {
-        let span = self.span(&pair);
+        let span = self.item_span(&pair);
         let mut doc = Vec::new();
         let mut name = Spanned::new(String::new(), span);
         let mut expr = None;
@@ -546,7 +558,7 @@ impl Lower {
     }
 
     fn rule_decl(&self, pair: Pair<'_, Rule>) -> Rule_ {
-        let span = self.span(&pair);
+        let span = self.item_span(&pair);
         let mut rule = Rule_ {
             id: Spanned::new(String::new(), span),
             title: None,

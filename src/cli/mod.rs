@@ -1,0 +1,90 @@
+//! The `payer-rules` command line: thin commands over the library.
+
+mod check;
+mod codes;
+mod eval;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::claims::InputFormat;
+
+/// Exit status: the run found nothing wrong.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: policy errors (or failed checks).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: bad usage or an unreadable input.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A rule engine for medical claim editing: check payer policies, evaluate claims.
+#[derive(Debug, Parser)]
+#[command(name = "payer-rules", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check policy files; exit 1 when any has an error.
+    Check {
+        /// Policy files, or directories searched for `*.policy` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Evaluate claims against the policies; one JSON decision per claim on stdout.
+    Eval {
+        /// A policy file or a directory of `*.policy` files.
+        #[arg(long, short = 'p', default_value = "policies")]
+        policies: Vec<PathBuf>,
+        /// Claims: JSON Lines, a JSON array or YAML; `-` or nothing reads stdin.
+        input: Option<PathBuf>,
+        /// Input format; `auto` looks at the first character.
+        #[arg(long, default_value = "auto")]
+        format: InputFormat,
+        /// Earlier claims that count as allowed history (same formats as the input).
+        #[arg(long)]
+        history: Vec<PathBuf>,
+        /// Add each rule's evaluation trace to every line decision.
+        #[arg(long)]
+        explain: bool,
+        /// Do not print the summary on stderr.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Look up ICD-10-CM codes in the shipped FY2026 table.
+    Codes {
+        /// What to do with codes.
+        #[command(subcommand)]
+        command: CodesCommand,
+    },
+}
+
+/// `codes` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CodesCommand {
+    /// Show a code: its kind, description and billable children.
+    Lookup {
+        /// ICD-10-CM codes, with or without the dot.
+        #[arg(required = true)]
+        codes: Vec<String>,
+    },
+}
+
+/// Runs the command line and returns the exit status.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check { paths } => check::run(&paths),
+        Command::Eval { policies, input, format, history, explain, quiet } => {
+            eval::run(&eval::Options { policies, input, format, history, explain, quiet })
+        }
+        Command::Codes { command: CodesCommand::Lookup { codes } } => codes::lookup(&codes),
+    };
+    ExitCode::from(code)
+}

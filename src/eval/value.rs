@@ -1,0 +1,185 @@
+//! Run-time values and the operations conditions apply to them.
+//!
+//! A missing value (an absent optional field or fact) makes every comparison and
+//! membership test false; only `exists` / `is missing` look at it. A fact whose
+//! run-time type does not fit the comparison is treated the same way.
+
+use std::cmp::Ordering;
+
+use chrono::NaiveDate;
+
+use crate::claims::{Claim, FactValue, Line};
+use crate::codes::CodeKey;
+use crate::compile::plan::{CompareOp, Const};
+use crate::compile::CodeSet;
+
+/// A value read from a claim, a fact, a literal or the history.
+#[derive(Debug, Clone, Copy)]
+pub enum Val<'a> {
+    /// Absent.
+    Missing,
+    /// A whole number.
+    Int(i64),
+    /// A number.
+    Num(f64),
+    /// Text.
+    Str(&'a str),
+    /// True/false.
+    Bool(bool),
+    /// A date.
+    Date(NaiveDate),
+    /// A code.
+    Code(CodeKey),
+    /// The diagnoses a line points to.
+    LineDx(&'a Line, &'a Claim),
+    /// Every diagnosis of the claim.
+    ClaimDx(&'a Claim),
+    /// A list of text values (modifiers).
+    List(&'a [String]),
+}
+
+impl<'a> Val<'a> {
+    /// The value of a literal.
+    pub fn of_const(c: &'a Const) -> Val<'a> {
+        match c {
+            Const::Int(i) => Val::Int(*i),
+            Const::Number(n) => Val::Num(*n),
+            Const::Str(s) => Val::Str(s),
+            Const::Bool(b) => Val::Bool(*b),
+            Const::Date(d) => Val::Date(*d),
+        }
+    }
+
+    /// The value of a fact.
+    pub fn of_fact(f: Option<&'a FactValue>) -> Val<'a> {
+        match f {
+            None => Val::Missing,
+            Some(FactValue::Bool(b)) => Val::Bool(*b),
+            Some(FactValue::Number(n)) => Val::Num(*n),
+            Some(FactValue::Text(s)) => Val::Str(s),
+            Some(FactValue::Date(d)) => Val::Date(*d),
+        }
+    }
+
+    /// True unless missing.
+    pub fn is_present(self) -> bool {
+        !matches!(self, Val::Missing)
+    }
+
+    fn codes(self) -> Option<Box<dyn Iterator<Item = CodeKey> + 'a>> {
+        match self {
+            Val::LineDx(line, claim) => Some(Box::new(line.pointed_diagnoses(claim))),
+            Val::ClaimDx(claim) => Some(Box::new(claim.diagnoses.iter().copied())),
+            _ => None,
+        }
+    }
+}
+
+fn order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
+        (Val::Int(x), Val::Num(y)) => (x as f64).partial_cmp(&y),
+        (Val::Num(x), Val::Int(y)) => x.partial_cmp(&(y as f64)),
+        (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
+        (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
+        (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+        _ => None,
+    }
+}
+
+fn equal(a: Val<'_>, b: Val<'_>) -> Option<bool> {
+    match (a, b) {
+        (Val::Bool(x), Val::Bool(y)) => Some(x == y),
+        (Val::Code(x), Val::Code(y)) => Some(x == y),
+        (Val::Code(x), Val::Str(s)) | (Val::Str(s), Val::Code(x)) => Some(CodeKey::parse(s) == Some(x)),
+        _ => order(a, b).map(|o| o == Ordering::Equal),
+    }
+}
+
+/// `a OP b`; false when either side is missing or the types do not fit.
+pub fn compare(op: CompareOp, a: Val<'_>, b: Val<'_>) -> bool {
+    match op {
+        CompareOp::Eq => equal(a, b) == Some(true),
+        CompareOp::Ne => equal(a, b) == Some(false),
+        CompareOp::Lt => order(a, b) == Some(Ordering::Less),
+        CompareOp::Le => matches!(order(a, b), Some(Ordering::Less | Ordering::Equal)),
+        CompareOp::Gt => order(a, b) == Some(Ordering::Greater),
+        CompareOp::Ge => matches!(order(a, b), Some(Ordering::Greater | Ordering::Equal)),
+    }
+}
+
+/// Whether one value is a member of a code set: `None` when it is no code.
+pub fn code_in(v: Val<'_>, set: &CodeSet) -> Option<bool> {
+    match v {
+        Val::Code(k) => Some(set.contains(k)),
+        Val::Str(s) => CodeKey::parse(s).map(|k| set.contains(k)),
+        _ => None,
+    }
+}
+
+/// `list any in set` (when `all` is false) or `list all in set`.
+pub fn codes_in(v: Val<'_>, set: &CodeSet, all: bool) -> bool {
+    match v.codes() {
+        Some(mut codes) if all => codes.all(|k| set.contains(k)),
+        Some(mut codes) => codes.any(|k| set.contains(k)),
+        None => false,
+    }
+}
+
+/// The elements of a list value, as values.
+pub fn elements<'a>(v: Val<'a>) -> Option<Box<dyn Iterator<Item = Val<'a>> + 'a>> {
+    match v {
+        Val::List(items) => Some(Box::new(items.iter().map(|s| Val::Str(s)))),
+        other => other.codes().map(|c| Box::new(c.map(Val::Code)) as Box<dyn Iterator<Item = Val<'a>>>),
+    }
+}
+
+/// `list has value`.
+pub fn has(list: Val<'_>, v: Val<'_>) -> bool {
+    match elements(list) {
+        Some(mut items) => items.any(|item| equal(item, v) == Some(true)),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_makes_every_comparison_false() {
+        for op in [CompareOp::Eq, CompareOp::Ne, CompareOp::Lt, CompareOp::Le, CompareOp::Gt, CompareOp::Ge] {
+            assert!(!compare(op, Val::Missing, Val::Int(1)), "{op:?}");
+            assert!(!compare(op, Val::Int(1), Val::Missing), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_compare_across_int_and_float() {
+        assert!(compare(CompareOp::Ge, Val::Num(50.0), Val::Int(50)));
+        assert!(compare(CompareOp::Lt, Val::Int(49), Val::Num(49.5)));
+        assert!(compare(CompareOp::Eq, Val::Int(3), Val::Int(3)));
+    }
+
+    #[test]
+    fn mismatched_types_are_neither_equal_nor_unequal() {
+        assert!(!compare(CompareOp::Eq, Val::Str("50"), Val::Int(50)));
+        assert!(!compare(CompareOp::Ne, Val::Str("50"), Val::Int(50)));
+        assert!(!compare(CompareOp::Lt, Val::Bool(false), Val::Bool(true)));
+    }
+
+    #[test]
+    fn codes_compare_with_text_ignoring_the_dot() {
+        let k = CodeKey::parse("M79.18").unwrap_or_default();
+        assert!(compare(CompareOp::Eq, Val::Code(k), Val::Str("M7918")));
+        assert!(compare(CompareOp::Ne, Val::Code(k), Val::Str("M79.10")));
+    }
+
+    #[test]
+    fn has_finds_modifiers() {
+        let mods = vec!["25".to_string(), "LT".to_string()];
+        assert!(has(Val::List(&mods), Val::Str("LT")));
+        assert!(!has(Val::List(&mods), Val::Str("50")));
+        assert!(!has(Val::Missing, Val::Str("50")));
+    }
+}

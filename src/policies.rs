@@ -1,0 +1,147 @@
+//! The loaded, compiled policies and how a claim finds its policy.
+//!
+//! This is the front door of the library: load files, get diagnostics, and (when
+//! there are no errors) a [`Policies`] to hand to an [`crate::Engine`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::check::check_workspace;
+use crate::claims::Claim;
+use crate::compile::{compile_workspace, plan::Policy};
+use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
+use crate::syntax::Span;
+use crate::workspace::Workspace;
+
+/// Compiled policies, indexed by payer.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    list: Vec<Policy>,
+    by_payer: HashMap<String, Vec<usize>>,
+}
+
+/// What loading produced: the policies when there was no error, and every
+/// diagnostic (warnings too).
+#[derive(Debug)]
+pub struct Loaded {
+    /// `None` when any diagnostic is an error.
+    pub policies: Option<Policies>,
+    /// Errors and warnings, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files read, for reporting.
+    pub workspace: Workspace,
+}
+
+impl Loaded {
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+impl Policies {
+    /// Loads, checks and compiles policy files and directories of `*.policy` files.
+    pub fn load(paths: &[PathBuf]) -> Loaded {
+        let (ws, diags) = Workspace::load(paths);
+        Policies::from_workspace(ws, diags)
+    }
+
+    /// Loads one policy from text: for tests and documentation snippets.
+    pub fn from_source(path: &str, text: &str) -> Loaded {
+        let (ws, diags) = Workspace::single(path, text);
+        Policies::from_workspace(ws, diags)
+    }
+
+    /// Checks and compiles a loaded workspace.
+    pub fn from_workspace(ws: Workspace, mut diagnostics: Vec<Diagnostic>) -> Loaded {
+        diagnostics.extend(check_workspace(&ws));
+        crate::check::sort(&mut diagnostics);
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return Loaded { policies: None, diagnostics, workspace: ws };
+        }
+        match compile_workspace(&ws) {
+            Ok(list) => Loaded { policies: Some(Policies::new(list)), diagnostics, workspace: ws },
+            Err(e) => {
+                let file = SourceFile::new(e.policy.clone(), String::new());
+                diagnostics.push(
+                    Diagnostic::new(DiagCode::FileUnreadable, &file, Span::default(), e.to_string())
+                        .with_help("this is a bug in payer-rules: please report it with the policy file"),
+                );
+                Loaded { policies: None, diagnostics, workspace: ws }
+            }
+        }
+    }
+
+    /// Indexes compiled policies by payer.
+    pub fn new(list: Vec<Policy>) -> Policies {
+        let mut by_payer: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in list.iter().enumerate() {
+            for payer in &p.payers {
+                by_payer.entry(payer.clone()).or_default().push(i);
+            }
+        }
+        Policies { list, by_payer }
+    }
+
+    /// The policies, in load order.
+    pub fn iter(&self) -> impl Iterator<Item = &Policy> {
+        self.list.iter()
+    }
+
+    /// How many policies are loaded.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True when none is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The policy for a claim: of the claim's payer, in effect on every line's
+    /// date of service; of several, the one that took effect last. On failure,
+    /// the message and the field path to blame.
+    pub fn select(&self, claim: &Claim) -> Result<&Policy, (String, String)> {
+        let Some(candidates) = self.by_payer.get(&claim.payer) else {
+            let mut payers: Vec<&str> = self.by_payer.keys().map(String::as_str).collect();
+            payers.sort_unstable();
+            return Err((
+                format!("no policy is loaded for payer `{}` (loaded payers: {})", claim.payer, payers.join(", ")),
+                "payer".to_string(),
+            ));
+        };
+        let best = candidates
+            .iter()
+            .map(|&i| &self.list[i])
+            .filter(|p| claim.lines.iter().all(|l| p.covers(l.date_of_service)))
+            .max_by_key(|p| p.effective_from);
+        if let Some(p) = best {
+            return Ok(p);
+        }
+        let (index, line) = claim
+            .lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| !candidates.iter().any(|&i| self.list[i].covers(l.date_of_service)))
+            .unwrap_or((0, &claim.lines[0]));
+        let spans: Vec<String> = candidates
+            .iter()
+            .map(|&i| {
+                let p = &self.list[i];
+                let end = p.effective_to.map(|d| d.to_string()).unwrap_or_default();
+                format!("{} {}..{end}", p.id, p.effective_from)
+            })
+            .collect();
+        let message = if claim.lines.iter().any(|l| candidates.iter().any(|&i| self.list[i].covers(l.date_of_service))) {
+            format!(
+                "no single `{}` policy is in effect on every date of service of the claim ({}; policies: {})",
+                claim.payer,
+                line.date_of_service,
+                spans.join(", ")
+            )
+        } else {
+            format!("no `{}` policy is in effect on {} (policies: {})", claim.payer, line.date_of_service, spans.join(", "))
+        };
+        Err((message, format!("lines[{index}].date_of_service")))
+    }
+}
