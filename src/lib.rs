@@ -19,6 +19,7 @@ pub mod eval;
 pub mod history;
 pub mod policies;
 pub mod syntax;
+pub mod testing;
 pub mod workspace;
 
 pub use claims::{Claim, ClaimReader, Decision, InputFormat, Outcome};

@@ -4,6 +4,7 @@ mod check;
 mod codes;
 mod eval;
 mod report;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +58,12 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// Run the test cases (`*.cases.yaml`) beside policies; exit 1 on a failure.
+    Test {
+        /// Case files, policy files (their cases beside them) or directories.
+        #[arg(default_value = "policies")]
+        paths: Vec<PathBuf>,
+    },
     /// Look up ICD-10-CM codes in the shipped FY2026 table.
     Codes {
         /// What to do with codes.
@@ -84,6 +91,7 @@ pub fn run() -> ExitCode {
         Command::Eval { policies, input, format, history, explain, quiet } => {
             eval::run(&eval::Options { policies, input, format, history, explain, quiet })
         }
+        Command::Test { paths } => test::run(&paths),
         Command::Codes { command: CodesCommand::Lookup { codes } } => codes::lookup(&codes),
     };
     ExitCode::from(code)
