@@ -1,0 +1,192 @@
+//! Integration tests through the built `payer-rules` binary.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payer-rules"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"))
+}
+
+fn run_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).unwrap_or_else(|e| panic!("stdin: {e}"));
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("wait: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn lines_json(out: &Output) -> Vec<serde_json::Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("payer-rules-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+#[test]
+fn check_accepts_the_bundled_policies() {
+    let out = run(&["check", "policies"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 errors, 0 warnings"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn check_reports_errors_with_code_file_and_line_and_exits_1() {
+    let path = temp_file(
+        "broken.policy",
+        "policy p \"t\" {\n  payer x\n  version \"1\"\n  effective 2024-01-01..\n  source \"s\"\n  rule R1 {\n    when line.procedure in nope\n    deny CO-50\n  }\n}\n",
+    );
+    let out = run(&["check", path.to_str().unwrap_or_default()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("PR103"), "{err}");
+    assert!(err.contains("unknown code set `nope`"), "{err}");
+    assert!(err.contains("broken.policy:7:28"), "{err}");
+    assert!(err.contains("1 error"), "{err}");
+}
+
+#[test]
+fn check_on_a_missing_path_is_a_usage_error() {
+    let out = run(&["check", "no/such/file.policy"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("PR005"));
+}
+
+#[test]
+fn eval_writes_one_outcome_per_claim_in_input_order() {
+    let out = run(&["eval", "--policies", "policies", "tests/data/mixed.jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let outcomes = lines_json(&out);
+    let ids: Vec<String> = outcomes.iter().map(|o| o["id"].as_str().unwrap_or("null").to_string()).collect();
+    assert_eq!(ids, ["A1", "A2", "A3", "A4", "A5", "A6", "null", "A8"]);
+    assert_eq!(outcomes[0]["decision"], "allow");
+    assert_eq!(outcomes[1]["decision"], "deny");
+    assert_eq!(outcomes[3]["error"]["kind"], "no_policy");
+    assert_eq!(outcomes[4]["error"]["kind"], "invalid_claim");
+    assert_eq!(outcomes[4]["error"]["path"], "lines[0].units");
+    assert_eq!(outcomes[5]["decision"], "review");
+    assert_eq!(outcomes[6]["error"]["kind"], "invalid_claim");
+    assert_eq!(outcomes[6]["record"], 7);
+    assert_eq!(outcomes[7]["error"]["kind"], "no_policy");
+    assert_eq!(outcomes[7]["error"]["path"], "lines[0].date_of_service");
+    let err = text(&out.stderr);
+    assert!(err.contains("evaluated 8 claims"), "{err}");
+    assert!(err.contains("invalid_claim 2"), "{err}");
+    assert!(err.contains("medicare-tpi") && err.contains("M1"), "{err}");
+}
+
+#[test]
+fn eval_decisions_match_the_golden_file() {
+    let out = run(&["eval", "-q", "--policies", "policies", "tests/data/mixed.jsonl"]);
+    insta::assert_snapshot!("mixed_decisions", text(&out.stdout));
+}
+
+#[test]
+fn eval_reads_stdin_and_every_input_format_alike() {
+    let jsonl = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mixed.jsonl"))
+        .unwrap_or_default();
+    let valid: Vec<serde_json::Value> =
+        jsonl.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let as_array = serde_json::to_string(&valid).unwrap_or_default();
+    let as_yaml = serde_yaml_ng::to_string(&valid).unwrap_or_default();
+    let one_per_line: String = valid.iter().map(|v| format!("{v}\n")).collect();
+    let from_jsonl = run_stdin(&["eval", "-q", "-"], &one_per_line);
+    let from_array = run_stdin(&["eval", "-q"], &as_array);
+    let from_yaml = run_stdin(&["eval", "-q", "--format", "yaml"], &as_yaml);
+    assert_eq!(lines_json(&from_jsonl).len(), valid.len());
+    // Error records carry the record number, which is the same in all three.
+    assert_eq!(text(&from_jsonl.stdout), text(&from_array.stdout));
+    assert_eq!(text(&from_jsonl.stdout), text(&from_yaml.stdout));
+}
+
+#[test]
+fn eval_history_counts_towards_limits() {
+    let claim = |id: &str, date: &str| {
+        format!(
+            r#"{{"id":"{id}","payer":"medicare","patient":{{"id":"P9"}},"diagnoses":["M79.18"],"facts":{{"relief_percent":80,"relief_weeks":10}},"lines":[{{"date_of_service":"{date}","procedure":"20552"}},{{"date_of_service":"{date}","procedure":"J3301"}}]}}"#
+        )
+    };
+    let history = temp_file("history.jsonl", &format!("{}\n{}\n{}\n", claim("H1", "2025-01-02"), claim("H2", "2025-03-01"), claim("H3", "2025-05-01")));
+    let input = claim("N1", "2025-07-01");
+    let without = run_stdin(&["eval", "-q"], &input);
+    assert_eq!(lines_json(&without)[0]["decision"], "allow");
+    let with = run_stdin(&["eval", "-q", "--history", history.to_str().unwrap_or_default()], &input);
+    let d = &lines_json(&with)[0];
+    assert_eq!(d["decision"], "partial", "{d}");
+    assert_eq!(d["lines"][0]["reasons"][0]["rule"], "M4");
+}
+
+#[test]
+fn eval_explain_adds_a_trace_per_line() {
+    let out = run(&["eval", "-q", "--explain", "tests/data/mixed.jsonl"]);
+    let first = &lines_json(&out)[0];
+    let trace = first["lines"][0]["trace"].as_array().cloned().unwrap_or_default();
+    assert_eq!(trace.len(), 11, "{first}");
+    assert_eq!(trace[0]["rule"], "M1");
+    assert_eq!(trace[0]["outcome"], "passed");
+    assert_eq!(trace[8]["outcome"], "not_applicable");
+    let plain = run(&["eval", "-q", "tests/data/mixed.jsonl"]);
+    assert!(lines_json(&plain)[0]["lines"][0].get("trace").is_none());
+}
+
+#[test]
+fn eval_refuses_broken_policies_and_writes_nothing() {
+    let path = temp_file("bad.policy", "policy p {\n  payer x\n  rule R {\n}\n");
+    let out = run_stdin(&["eval", "--policies", path.to_str().unwrap_or_default()], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("nothing was evaluated"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn eval_on_an_unreadable_input_is_a_usage_error() {
+    let out = run(&["eval", "no/such/claims.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read claims"));
+}
+
+#[test]
+fn test_command_runs_the_policy_cases() {
+    let out = run(&["test", "policies"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn codes_lookup_shows_headers_children_and_near_misses() {
+    let out = run(&["codes", "lookup", "M79.1"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout.contains("header"), "{stdout}");
+    for child in ["M79.10", "M79.11", "M79.12", "M79.18"] {
+        assert!(stdout.contains(child), "{stdout}");
+    }
+    let out = run(&["codes", "lookup", "M79.19"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("M79.18"), "{}", text(&out.stderr));
+}

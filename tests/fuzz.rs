@@ -1,0 +1,103 @@
+//! Property tests: no input text panics the parser, the checker or the claim
+//! reader, and policies that still load after a mutation evaluate claims without
+//! panicking.
+
+use payer_rules::claims::{read_claims_str, InputFormat};
+use payer_rules::{Engine, Policies};
+use proptest::prelude::*;
+
+const MEDICARE: &str = include_str!("../policies/medicare-tpi.policy");
+const EMBLEM: &str = include_str!("../policies/emblemhealth-tpi.policy");
+const CLAIMS: &str = include_str!("data/mixed.jsonl");
+
+/// Pieces of the language, so that mutations stay near valid syntax and reach
+/// the checker, not just the first parse error.
+const TOKENS: &[&str] = &[
+    "{", "}", "(", ")", "[", "]", ",", "-", "+", "*", ".", "..", "\"", "///", "//", "\n", " ", "rule", "codes", "when",
+    "require", "else", "limit", "interval", "deny", "review", "allow", "rarc", "message", "and", "or", "not", "in",
+    "any in", "all in", "has", "exists", "is missing", "some other line", "count(", "within", "before", "on same day",
+    "per site", "or unsited", "to", "per", "day", "days", "at least", "cpt", "hcpcs", "icd10", "line.procedure",
+    "line.units", "other.procedure", "facts.x", "patient.age", "20552", "M79.1", "M79.19", "J*", "00100-01999",
+    "2024-02-30", "CO-50", "N115", "0", "99999999999", "tpi", "import \"x.policy\"", "library", "policy",
+];
+
+fn mutate(base: &str, edits: &[(usize, usize, usize)]) -> String {
+    let mut text: Vec<u8> = base.as_bytes().to_vec();
+    for &(at, len, token) in edits {
+        let at = at % (text.len() + 1);
+        let end = (at + len % 12).min(text.len());
+        let token = TOKENS[token % TOKENS.len()].as_bytes();
+        text.splice(at..end, token.iter().copied());
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+fn load_and_run(text: &str) {
+    let loaded = Policies::from_source("fuzz.policy", text);
+    for d in &loaded.diagnostics {
+        // Spans must stay inside the file so that reports can show them.
+        assert!(d.span.end <= d.file.text.len() && d.span.start <= d.span.end, "{d:?}");
+        let _ = d.render_plain();
+    }
+    if let Some(policies) = loaded.policies {
+        let mut engine = Engine::new(policies).explain(true);
+        for (i, claim) in read_claims_str(CLAIMS, InputFormat::JsonLines).into_iter().enumerate() {
+            if let Ok(claim) = claim {
+                let _ = engine.evaluate(&claim, i + 1);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        load_and_run(&text);
+    }
+
+    #[test]
+    fn mutated_policies_never_panic(
+        which in 0usize..2,
+        edits in proptest::collection::vec((0usize..4000, 0usize..40, 0usize..200), 1..6),
+    ) {
+        let base = if which == 0 { MEDICARE } else { EMBLEM };
+        load_and_run(&mutate(base, &edits));
+    }
+
+    #[test]
+    fn arbitrary_claim_input_never_panics(text in "\\PC{0,300}") {
+        for format in [InputFormat::Auto, InputFormat::JsonLines, InputFormat::JsonArray, InputFormat::Yaml] {
+            let _ = read_claims_str(&text, format);
+        }
+    }
+
+    #[test]
+    fn mutated_claims_never_panic(edits in proptest::collection::vec((0usize..2000, 0usize..8, any::<u8>()), 1..8)) {
+        let mut bytes = CLAIMS.as_bytes().to_vec();
+        for (at, len, byte) in edits {
+            let at = at % (bytes.len() + 1);
+            let end = (at + len).min(bytes.len());
+            bytes.splice(at..end, [byte]);
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let loaded = Policies::from_source("p.policy", MEDICARE);
+        let policies = loaded.policies.unwrap_or_default();
+        let mut engine = Engine::new(policies);
+        for (i, claim) in read_claims_str(&text, InputFormat::Auto).into_iter().enumerate() {
+            if let Ok(claim) = claim {
+                let _ = engine.evaluate(&claim, i + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_reference_policies_load_cleanly() {
+    for (name, text) in [("medicare-tpi.policy", MEDICARE), ("emblemhealth-tpi.policy", EMBLEM)] {
+        let loaded = Policies::from_source(name, text);
+        assert!(loaded.diagnostics.is_empty(), "{name}: {:?}", loaded.diagnostics);
+        assert!(loaded.policies.is_some());
+    }
+}
