@@ -15,7 +15,10 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -31,7 +34,14 @@ impl Rng {
 
 const COVERED: &[&str] = &["M79.18", "M79.12", "M79.10", "G44.209", "G44.219", "M79.11"];
 const OTHER_DX: &[&str] = &["M54.2", "M54.50", "M62.830", "M79.7", "G89.29", "M54.6"];
-const SITES: &[&str] = &["cervical", "lumbar", "thoracic", "left-shoulder", "right-shoulder", "scapular"];
+const SITES: &[&str] = &[
+    "cervical",
+    "lumbar",
+    "thoracic",
+    "left-shoulder",
+    "right-shoulder",
+    "scapular",
+];
 const DRUGS: &[&str] = &["J3301", "J1030", "J1040", "J2001", "J1100"];
 
 fn date(day: u64) -> String {
@@ -69,16 +79,32 @@ fn main() -> io::Result<()> {
         // Dates advance with the claim index so that the batch arrives in order.
         let day = i * 700 / count.max(1) + rng.below(3);
         let dos = date(day);
-        let payer = if rng.chance(55) { "medicare" } else if rng.chance(97) { "emblemhealth" } else { "aetna" };
+        let payer = if rng.chance(55) {
+            "medicare"
+        } else if rng.chance(97) {
+            "emblemhealth"
+        } else {
+            "aetna"
+        };
         let patient = format!("PAT-{:06}", rng.below(patients));
-        let mut dx = vec![if rng.chance(85) { rng.pick(COVERED) } else { rng.pick(OTHER_DX) }];
+        let mut dx = vec![if rng.chance(85) {
+            rng.pick(COVERED)
+        } else {
+            rng.pick(OTHER_DX)
+        }];
         if rng.chance(40) {
             dx.push(rng.pick(OTHER_DX));
         }
         let tpi = if rng.chance(60) { "20553" } else { "20552" };
         let site = rng.pick(SITES);
         let units = if rng.chance(4) { 2 } else { 1 };
-        let mods = if rng.chance(3) { r#"["50"]"# } else if rng.chance(5) { r#"["59"]"# } else { "[]" };
+        let mods = if rng.chance(3) {
+            r#"["50"]"#
+        } else if rng.chance(5) {
+            r#"["59"]"#
+        } else {
+            "[]"
+        };
         let mut lines = vec![format!(
             r#"{{"line":1,"date_of_service":"{dos}","procedure":"{tpi}","modifiers":{mods},"units":{units},"diagnosis_pointers":[1],"site":"{site}","muscles":{},"charge":182.5}}"#,
             if tpi == "20553" { 3 } else { 2 }
@@ -99,10 +125,16 @@ fn main() -> io::Result<()> {
         };
         if let Some(code) = extra_code {
             let n = lines.len() + 1;
-            lines.push(format!(r#"{{"line":{n},"date_of_service":"{dos}","procedure":"{code}","units":1}}"#));
+            lines.push(format!(
+                r#"{{"line":{n},"date_of_service":"{dos}","procedure":"{code}","units":1}}"#
+            ));
         }
         let facts = if rng.chance(50) {
-            format!(r#","facts":{{"relief_percent":{},"relief_weeks":{}}}"#, 30 + rng.below(60), 3 + rng.below(8))
+            format!(
+                r#","facts":{{"relief_percent":{},"relief_weeks":{}}}"#,
+                30 + rng.below(60),
+                3 + rng.below(8)
+            )
         } else {
             String::new()
         };

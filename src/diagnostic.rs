@@ -23,7 +23,10 @@ pub struct SourceFile {
 impl SourceFile {
     /// A file from its path and text.
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
-        Arc::new(SourceFile { path: path.into(), text: text.into() })
+        Arc::new(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        })
     }
 
     /// `path:line:column` of a span's start.
@@ -138,7 +141,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with the code's default severity.
-    pub fn new(code: DiagCode, file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn new(
+        code: DiagCode,
+        file: &Arc<SourceFile>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             code,
             severity: code.severity(),
@@ -182,8 +190,9 @@ impl Diagnostic {
     /// Renders the diagnostic as miette's graphical report, without colours:
     /// what tests snapshot and what `check` prints when not on a terminal.
     pub fn render_plain(&self) -> String {
-        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100);
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100);
         let mut out = String::new();
         if handler.render_report(&mut out, self).is_err() {
             out = format!("{}: {}", self.code.code(), self.message);
@@ -213,7 +222,9 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -222,7 +233,10 @@ impl miette::Diagnostic for Diagnostic {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let primary = LabeledSpan::new_primary_with_span(self.label.clone(), self.span);
-        let related = self.related.iter().map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), *span));
+        let related = self
+            .related
+            .iter()
+            .map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), *span));
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }
@@ -235,7 +249,9 @@ impl SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.path.clone(),
             inner.data(),
@@ -264,8 +280,13 @@ mod tests {
     #[test]
     fn renders_file_line_and_help() {
         let file = SourceFile::new("p.policy", "policy x {\n  bad\n}\n");
-        let d = Diagnostic::new(DiagCode::Syntax, &file, Span::new(13, 16), "expected a rule, found `bad`")
-            .with_help("start a rule with `rule`");
+        let d = Diagnostic::new(
+            DiagCode::Syntax,
+            &file,
+            Span::new(13, 16),
+            "expected a rule, found `bad`",
+        )
+        .with_help("start a rule with `rule`");
         let out = d.render_plain();
         assert!(out.contains("PR001"), "{out}");
         assert!(out.contains("p.policy:2:3"), "{out}");

@@ -57,17 +57,36 @@ impl Policies {
         diagnostics.extend(check_workspace(&ws));
         crate::check::sort(&mut diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
-            return Loaded { policies: None, diagnostics, workspace: ws };
+            return Loaded {
+                policies: None,
+                diagnostics,
+                workspace: ws,
+            };
         }
         match compile_workspace(&ws) {
-            Ok(list) => Loaded { policies: Some(Policies::new(list)), diagnostics, workspace: ws },
+            Ok(list) => Loaded {
+                policies: Some(Policies::new(list)),
+                diagnostics,
+                workspace: ws,
+            },
             Err(e) => {
                 let file = SourceFile::new(e.policy.clone(), String::new());
                 diagnostics.push(
-                    Diagnostic::new(DiagCode::FileUnreadable, &file, Span::default(), e.to_string())
-                        .with_help("this is a bug in payer-rules: please report it with the policy file"),
+                    Diagnostic::new(
+                        DiagCode::FileUnreadable,
+                        &file,
+                        Span::default(),
+                        e.to_string(),
+                    )
+                    .with_help(
+                        "this is a bug in payer-rules: please report it with the policy file",
+                    ),
                 );
-                Loaded { policies: None, diagnostics, workspace: ws }
+                Loaded {
+                    policies: None,
+                    diagnostics,
+                    workspace: ws,
+                }
             }
         }
     }
@@ -106,7 +125,11 @@ impl Policies {
             let mut payers: Vec<&str> = self.by_payer.keys().map(String::as_str).collect();
             payers.sort_unstable();
             return Err((
-                format!("no policy is loaded for payer `{}` (loaded payers: {})", claim.payer, payers.join(", ")),
+                format!(
+                    "no policy is loaded for payer `{}` (loaded payers: {})",
+                    claim.payer,
+                    payers.join(", ")
+                ),
                 "payer".to_string(),
             ));
         };
@@ -122,7 +145,11 @@ impl Policies {
             .lines
             .iter()
             .enumerate()
-            .find(|(_, l)| !candidates.iter().any(|&i| self.list[i].covers(l.date_of_service)))
+            .find(|(_, l)| {
+                !candidates
+                    .iter()
+                    .any(|&i| self.list[i].covers(l.date_of_service))
+            })
             .unwrap_or((0, &claim.lines[0]));
         let spans: Vec<String> = candidates
             .iter()
@@ -132,7 +159,11 @@ impl Policies {
                 format!("{} {}..{end}", p.id, p.effective_from)
             })
             .collect();
-        let message = if claim.lines.iter().any(|l| candidates.iter().any(|&i| self.list[i].covers(l.date_of_service))) {
+        let message = if claim.lines.iter().any(|l| {
+            candidates
+                .iter()
+                .any(|&i| self.list[i].covers(l.date_of_service))
+        }) {
             format!(
                 "no single `{}` policy is in effect on every date of service of the claim ({}; policies: {})",
                 claim.payer,
@@ -140,7 +171,12 @@ impl Policies {
                 spans.join(", ")
             )
         } else {
-            format!("no `{}` policy is in effect on {} (policies: {})", claim.payer, line.date_of_service, spans.join(", "))
+            format!(
+                "no `{}` policy is in effect on {} (policies: {})",
+                claim.payer,
+                line.date_of_service,
+                spans.join(", ")
+            )
         };
         Err((message, format!("lines[{index}].date_of_service")))
     }

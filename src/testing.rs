@@ -137,41 +137,74 @@ pub fn cases_for(policy: &Path) -> Option<PathBuf> {
 /// Reads a case file, loads its policy and runs every case.
 pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, CaseFileError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CaseFileError::Io { path: name.clone(), message: e.to_string() })?;
-    let file: CaseFile =
-        serde_yaml_ng::from_str(&text).map_err(|e| CaseFileError::Format { path: name.clone(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| CaseFileError::Io {
+        path: name.clone(),
+        message: e.to_string(),
+    })?;
+    let file: CaseFile = serde_yaml_ng::from_str(&text).map_err(|e| CaseFileError::Format {
+        path: name.clone(),
+        message: e.to_string(),
+    })?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let policy_path = match &file.policy {
         Some(p) => dir.join(p),
         None => {
-            let stem = path.file_name().and_then(|n| n.to_str()).unwrap_or("").trim_end_matches(".cases.yaml");
+            let stem = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .trim_end_matches(".cases.yaml");
             dir.join(format!("{stem}.policy"))
         }
     };
     let loaded = Policies::load(std::slice::from_ref(&policy_path));
     let Some(policies) = loaded.policies else {
-        let message = loaded.diagnostics.iter().take(3).map(|d| d.message.clone()).collect::<Vec<_>>().join("; ");
-        return Err(CaseFileError::Policy { path: policy_path.display().to_string(), cases: name, message });
+        let message = loaded
+            .diagnostics
+            .iter()
+            .take(3)
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(CaseFileError::Policy {
+            path: policy_path.display().to_string(),
+            cases: name,
+            message,
+        });
     };
-    Ok(file.cases.iter().map(|case| run_case(case, &policies)).collect())
+    Ok(file
+        .cases
+        .iter()
+        .map(|case| run_case(case, &policies))
+        .collect())
 }
 
-fn claims_of(values: &[serde_json::Value]) -> Vec<Result<crate::claims::Claim, crate::claims::ClaimError>> {
+fn claims_of(
+    values: &[serde_json::Value],
+) -> Vec<Result<crate::claims::Claim, crate::claims::ClaimError>> {
     let text = serde_json::Value::Array(values.to_vec()).to_string();
     read_claims_str(&text, InputFormat::JsonArray)
 }
 
 /// Runs one case against loaded policies.
 pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
-    let mut result = CaseResult { name: case.name.clone(), failures: Vec::new(), fired: BTreeMap::new() };
+    let mut result = CaseResult {
+        name: case.name.clone(),
+        failures: Vec::new(),
+        fired: BTreeMap::new(),
+    };
     if case.expect.is_empty() {
-        result.failures.push("the case expects nothing: add at least one `expect` entry".into());
+        result
+            .failures
+            .push("the case expects nothing: add at least one `expect` entry".into());
     }
     let mut engine = Engine::new(policies.clone());
     for (i, claim) in claims_of(&case.history).into_iter().enumerate() {
         match claim {
             Ok(claim) => engine.record_prior(&claim),
-            Err(e) => result.failures.push(format!("history[{i}] is not a valid claim: {e}")),
+            Err(e) => result
+                .failures
+                .push(format!("history[{i}] is not a valid claim: {e}")),
         }
     }
     let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
@@ -208,17 +241,29 @@ fn compare(expect: &Expect, actual: Option<&Outcome>, failures: &mut Vec<String>
             let kind = e.error.kind.as_str();
             match &expect.error {
                 Some(want) if want == kind => {}
-                Some(want) => failures.push(format!("{id}: expected error `{want}`, got `{kind}`: {}", e.error.message)),
-                None => failures.push(format!("{id}: expected a decision, got error `{kind}`: {}", e.error.message)),
+                Some(want) => failures.push(format!(
+                    "{id}: expected error `{want}`, got `{kind}`: {}",
+                    e.error.message
+                )),
+                None => failures.push(format!(
+                    "{id}: expected a decision, got error `{kind}`: {}",
+                    e.error.message
+                )),
             }
         }
         Outcome::Decision(d) => {
             if let Some(want) = &expect.error {
-                failures.push(format!("{id}: expected error `{want}`, got decision `{}`", d.decision.as_str()));
+                failures.push(format!(
+                    "{id}: expected error `{want}`, got decision `{}`",
+                    d.decision.as_str()
+                ));
             }
             if let Some(want) = &expect.decision {
                 if want != d.decision.as_str() {
-                    failures.push(format!("{id}: expected decision `{want}`, got `{}`", d.decision.as_str()));
+                    failures.push(format!(
+                        "{id}: expected decision `{want}`, got `{}`",
+                        d.decision.as_str()
+                    ));
                 }
             }
             for want in &expect.lines {
@@ -229,24 +274,40 @@ fn compare(expect: &Expect, actual: Option<&Outcome>, failures: &mut Vec<String>
                 let at = format!("{id} line {}", want.line);
                 if let Some(decision) = want.decision {
                     if decision != line.decision {
-                        failures.push(format!("{at}: expected `{}`, got `{}`", decision.as_str(), line.decision.as_str()));
+                        failures.push(format!(
+                            "{at}: expected `{}`, got `{}`",
+                            decision.as_str(),
+                            line.decision.as_str()
+                        ));
                     }
                 }
                 let got_rules: Vec<String> = line.reasons.iter().map(|r| r.rule.clone()).collect();
                 diff_list(&at, "rules", want.rules.as_ref(), &got_rules, failures);
-                let got_carc: Vec<String> = line.reasons.iter().filter_map(|r| r.carc.clone()).collect();
+                let got_carc: Vec<String> =
+                    line.reasons.iter().filter_map(|r| r.carc.clone()).collect();
                 diff_list(&at, "carc", want.carc.as_ref(), &got_carc, failures);
-                let got_rarc: Vec<String> = line.reasons.iter().flat_map(|r| r.rarc.clone()).collect();
+                let got_rarc: Vec<String> =
+                    line.reasons.iter().flat_map(|r| r.rarc.clone()).collect();
                 diff_list(&at, "rarc", want.rarc.as_ref(), &got_rarc, failures);
             }
         }
     }
 }
 
-fn diff_list(at: &str, what: &str, want: Option<&Vec<String>>, got: &[String], failures: &mut Vec<String>) {
+fn diff_list(
+    at: &str,
+    what: &str,
+    want: Option<&Vec<String>>,
+    got: &[String],
+    failures: &mut Vec<String>,
+) {
     if let Some(want) = want {
         if want.as_slice() != got {
-            failures.push(format!("{at}: expected {what} [{}], got [{}]", want.join(", "), got.join(", ")));
+            failures.push(format!(
+                "{at}: expected {what} [{}], got [{}]",
+                want.join(", "),
+                got.join(", ")
+            ));
         }
     }
 }

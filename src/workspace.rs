@@ -50,7 +50,10 @@ impl Reader<'_> {
     fn read(&self, path: &Path) -> Result<String, String> {
         match self {
             Reader::Disk => std::fs::read_to_string(path).map_err(|e| e.to_string()),
-            Reader::Memory(files) => files.get(path).cloned().ok_or_else(|| "no such file".to_string()),
+            Reader::Memory(files) => files
+                .get(path)
+                .cloned()
+                .ok_or_else(|| "no such file".to_string()),
         }
     }
 }
@@ -79,7 +82,10 @@ impl Workspace {
     }
 
     /// Loads in-memory files (`path -> text`); `roots` are the files named by the user.
-    pub fn from_memory(files: &HashMap<PathBuf, String>, roots: &[PathBuf]) -> (Workspace, Vec<Diagnostic>) {
+    pub fn from_memory(
+        files: &HashMap<PathBuf, String>,
+        roots: &[PathBuf],
+    ) -> (Workspace, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let mut ws = Workspace::default();
         ws.add_roots(roots, &Reader::Memory(files), &mut diags);
@@ -114,8 +120,12 @@ impl Workspace {
         while next < self.units.len() {
             let base = PathBuf::from(&self.units[next].file.path);
             let dir = base.parent().map(Path::to_path_buf).unwrap_or_default();
-            let imports: Vec<(String, Span)> =
-                self.units[next].parsed.imports.iter().map(|s| (s.node.clone(), s.span)).collect();
+            let imports: Vec<(String, Span)> = self.units[next]
+                .parsed
+                .imports
+                .iter()
+                .map(|s| (s.node.clone(), s.span))
+                .collect();
             let mut resolved = Vec::new();
             for (target, span) in imports {
                 let path = normalize(&dir.join(&target));
@@ -138,7 +148,9 @@ impl Workspace {
                                 span,
                                 format!("cannot read imported file `{}`: {e}", path.display()),
                             )
-                            .with_help("import paths are relative to the importing file's directory"),
+                            .with_help(
+                                "import paths are relative to the importing file's directory",
+                            ),
                         );
                         resolved.push(None);
                     }
@@ -152,19 +164,34 @@ impl Workspace {
     fn push(&mut self, path: &Path, text: String, root: bool) -> usize {
         let parsed = syntax::parse(&text);
         let file = SourceFile::new(path.display().to_string(), text);
-        self.units.push(Unit { file, parsed: parsed.file, imports: Vec::new(), root, syntax_errors: parsed.errors });
+        self.units.push(Unit {
+            file,
+            parsed: parsed.file,
+            imports: Vec::new(),
+            root,
+            syntax_errors: parsed.errors,
+        });
         self.units.len() - 1
     }
 }
 
 fn io_diagnostic(path: &Path, error: &str) -> Diagnostic {
     let file = SourceFile::new(path.display().to_string(), String::new());
-    Diagnostic::new(DiagCode::FileUnreadable, &file, Span::default(), format!("cannot read `{}`: {error}", path.display()))
-        .with_help("check the path; `check` and `eval` take policy files or directories of `*.policy` files")
+    Diagnostic::new(
+        DiagCode::FileUnreadable,
+        &file,
+        Span::default(),
+        format!("cannot read `{}`: {error}", path.display()),
+    )
+    .with_help(
+        "check the path; `check` and `eval` take policy files or directories of `*.policy` files",
+    )
 }
 
 fn collect_policy_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -200,14 +227,20 @@ mod tests {
 
     #[test]
     fn normalize_folds_dots() {
-        assert_eq!(normalize(Path::new("a/./b/../c.policy")), PathBuf::from("a/c.policy"));
+        assert_eq!(
+            normalize(Path::new("a/./b/../c.policy")),
+            PathBuf::from("a/c.policy")
+        );
         assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
     }
 
     #[test]
     fn imports_resolve_relative_to_the_importer() {
         let mut files = HashMap::new();
-        files.insert(PathBuf::from("p/a.policy"), "import \"lib/b.policy\"\npolicy a { }".to_string());
+        files.insert(
+            PathBuf::from("p/a.policy"),
+            "import \"lib/b.policy\"\npolicy a { }".to_string(),
+        );
         files.insert(PathBuf::from("p/lib/b.policy"), "library b { }".to_string());
         let (ws, diags) = Workspace::from_memory(&files, &[PathBuf::from("p/a.policy")]);
         assert!(diags.is_empty(), "{diags:?}");

@@ -11,7 +11,10 @@ fn bin() -> Command {
 }
 
 fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"))
+    bin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"))
 }
 
 fn run_stdin(args: &[&str], input: &str) -> Output {
@@ -23,9 +26,13 @@ fn run_stdin(args: &[&str], input: &str) -> Output {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"));
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).unwrap_or_else(|e| panic!("stdin: {e}"));
+        stdin
+            .write_all(input.as_bytes())
+            .unwrap_or_else(|e| panic!("stdin: {e}"));
     }
-    child.wait_with_output().unwrap_or_else(|e| panic!("wait: {e}"))
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait: {e}"))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -51,7 +58,11 @@ fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
 fn check_accepts_the_bundled_policies() {
     let out = run(&["check", "policies"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("0 errors, 0 warnings"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("0 errors, 0 warnings"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -81,7 +92,10 @@ fn eval_writes_one_outcome_per_claim_in_input_order() {
     let out = run(&["eval", "--policies", "policies", "tests/data/mixed.jsonl"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let outcomes = lines_json(&out);
-    let ids: Vec<String> = outcomes.iter().map(|o| o["id"].as_str().unwrap_or("null").to_string()).collect();
+    let ids: Vec<String> = outcomes
+        .iter()
+        .map(|o| o["id"].as_str().unwrap_or("null").to_string())
+        .collect();
     assert_eq!(ids, ["A1", "A2", "A3", "A4", "A5", "A6", "null", "A8"]);
     assert_eq!(outcomes[0]["decision"], "allow");
     assert_eq!(outcomes[1]["decision"], "deny");
@@ -101,16 +115,26 @@ fn eval_writes_one_outcome_per_claim_in_input_order() {
 
 #[test]
 fn eval_decisions_match_the_golden_file() {
-    let out = run(&["eval", "-q", "--policies", "policies", "tests/data/mixed.jsonl"]);
+    let out = run(&[
+        "eval",
+        "-q",
+        "--policies",
+        "policies",
+        "tests/data/mixed.jsonl",
+    ]);
     insta::assert_snapshot!("mixed_decisions", text(&out.stdout));
 }
 
 #[test]
 fn eval_reads_stdin_and_every_input_format_alike() {
-    let jsonl = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mixed.jsonl"))
-        .unwrap_or_default();
-    let valid: Vec<serde_json::Value> =
-        jsonl.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let jsonl = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mixed.jsonl"),
+    )
+    .unwrap_or_default();
+    let valid: Vec<serde_json::Value> = jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     let as_array = serde_json::to_string(&valid).unwrap_or_default();
     let as_yaml = serde_yaml_ng::to_string(&valid).unwrap_or_default();
     let one_per_line: String = valid.iter().map(|v| format!("{v}\n")).collect();
@@ -130,11 +154,27 @@ fn eval_history_counts_towards_limits() {
             r#"{{"id":"{id}","payer":"medicare","patient":{{"id":"P9"}},"diagnoses":["M79.18"],"facts":{{"relief_percent":80,"relief_weeks":10}},"lines":[{{"date_of_service":"{date}","procedure":"20552"}},{{"date_of_service":"{date}","procedure":"J3301"}}]}}"#
         )
     };
-    let history = temp_file("history.jsonl", &format!("{}\n{}\n{}\n", claim("H1", "2025-01-02"), claim("H2", "2025-03-01"), claim("H3", "2025-05-01")));
+    let history = temp_file(
+        "history.jsonl",
+        &format!(
+            "{}\n{}\n{}\n",
+            claim("H1", "2025-01-02"),
+            claim("H2", "2025-03-01"),
+            claim("H3", "2025-05-01")
+        ),
+    );
     let input = claim("N1", "2025-07-01");
     let without = run_stdin(&["eval", "-q"], &input);
     assert_eq!(lines_json(&without)[0]["decision"], "allow");
-    let with = run_stdin(&["eval", "-q", "--history", history.to_str().unwrap_or_default()], &input);
+    let with = run_stdin(
+        &[
+            "eval",
+            "-q",
+            "--history",
+            history.to_str().unwrap_or_default(),
+        ],
+        &input,
+    );
     let d = &lines_json(&with)[0];
     assert_eq!(d["decision"], "partial", "{d}");
     assert_eq!(d["lines"][0]["reasons"][0]["rule"], "M4");
@@ -144,7 +184,10 @@ fn eval_history_counts_towards_limits() {
 fn eval_explain_adds_a_trace_per_line() {
     let out = run(&["eval", "-q", "--explain", "tests/data/mixed.jsonl"]);
     let first = &lines_json(&out)[0];
-    let trace = first["lines"][0]["trace"].as_array().cloned().unwrap_or_default();
+    let trace = first["lines"][0]["trace"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(trace.len(), 11, "{first}");
     assert_eq!(trace[0]["rule"], "M1");
     assert_eq!(trace[0]["outcome"], "passed");
@@ -156,10 +199,17 @@ fn eval_explain_adds_a_trace_per_line() {
 #[test]
 fn eval_refuses_broken_policies_and_writes_nothing() {
     let path = temp_file("bad.policy", "policy p {\n  payer x\n  rule R {\n}\n");
-    let out = run_stdin(&["eval", "--policies", path.to_str().unwrap_or_default()], "");
+    let out = run_stdin(
+        &["eval", "--policies", path.to_str().unwrap_or_default()],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    assert!(text(&out.stderr).contains("nothing was evaluated"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nothing was evaluated"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -188,5 +238,9 @@ fn codes_lookup_shows_headers_children_and_near_misses() {
     }
     let out = run(&["codes", "lookup", "M79.19"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("M79.18"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("M79.18"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -13,12 +13,78 @@ const CLAIMS: &str = include_str!("data/mixed.jsonl");
 /// Pieces of the language, so that mutations stay near valid syntax and reach
 /// the checker, not just the first parse error.
 const TOKENS: &[&str] = &[
-    "{", "}", "(", ")", "[", "]", ",", "-", "+", "*", ".", "..", "\"", "///", "//", "\n", " ", "rule", "codes", "when",
-    "require", "else", "limit", "interval", "deny", "review", "allow", "rarc", "message", "and", "or", "not", "in",
-    "any in", "all in", "has", "exists", "is missing", "some other line", "count(", "within", "before", "on same day",
-    "per site", "or unsited", "to", "per", "day", "days", "at least", "cpt", "hcpcs", "icd10", "line.procedure",
-    "line.units", "other.procedure", "facts.x", "patient.age", "20552", "M79.1", "M79.19", "J*", "00100-01999",
-    "2024-02-30", "CO-50", "N115", "0", "99999999999", "tpi", "import \"x.policy\"", "library", "policy",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "-",
+    "+",
+    "*",
+    ".",
+    "..",
+    "\"",
+    "///",
+    "//",
+    "\n",
+    " ",
+    "rule",
+    "codes",
+    "when",
+    "require",
+    "else",
+    "limit",
+    "interval",
+    "deny",
+    "review",
+    "allow",
+    "rarc",
+    "message",
+    "and",
+    "or",
+    "not",
+    "in",
+    "any in",
+    "all in",
+    "has",
+    "exists",
+    "is missing",
+    "some other line",
+    "count(",
+    "within",
+    "before",
+    "on same day",
+    "per site",
+    "or unsited",
+    "to",
+    "per",
+    "day",
+    "days",
+    "at least",
+    "cpt",
+    "hcpcs",
+    "icd10",
+    "line.procedure",
+    "line.units",
+    "other.procedure",
+    "facts.x",
+    "patient.age",
+    "20552",
+    "M79.1",
+    "M79.19",
+    "J*",
+    "00100-01999",
+    "2024-02-30",
+    "CO-50",
+    "N115",
+    "0",
+    "99999999999",
+    "tpi",
+    "import \"x.policy\"",
+    "library",
+    "policy",
 ];
 
 fn mutate(base: &str, edits: &[(usize, usize, usize)]) -> String {
@@ -36,12 +102,18 @@ fn load_and_run(text: &str) {
     let loaded = Policies::from_source("fuzz.policy", text);
     for d in &loaded.diagnostics {
         // Spans must stay inside the file so that reports can show them.
-        assert!(d.span.end <= d.file.text.len() && d.span.start <= d.span.end, "{d:?}");
+        assert!(
+            d.span.end <= d.file.text.len() && d.span.start <= d.span.end,
+            "{d:?}"
+        );
         let _ = d.render_plain();
     }
     if let Some(policies) = loaded.policies {
         let mut engine = Engine::new(policies).explain(true);
-        for (i, claim) in read_claims_str(CLAIMS, InputFormat::JsonLines).into_iter().enumerate() {
+        for (i, claim) in read_claims_str(CLAIMS, InputFormat::JsonLines)
+            .into_iter()
+            .enumerate()
+        {
             if let Ok(claim) = claim {
                 let _ = engine.evaluate(&claim, i + 1);
             }
@@ -95,9 +167,16 @@ proptest! {
 
 #[test]
 fn the_reference_policies_load_cleanly() {
-    for (name, text) in [("medicare-tpi.policy", MEDICARE), ("emblemhealth-tpi.policy", EMBLEM)] {
+    for (name, text) in [
+        ("medicare-tpi.policy", MEDICARE),
+        ("emblemhealth-tpi.policy", EMBLEM),
+    ] {
         let loaded = Policies::from_source(name, text);
-        assert!(loaded.diagnostics.is_empty(), "{name}: {:?}", loaded.diagnostics);
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "{name}: {:?}",
+            loaded.diagnostics
+        );
         assert!(loaded.policies.is_some());
     }
 }

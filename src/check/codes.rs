@@ -13,7 +13,9 @@ use crate::syntax::Spanned;
 pub fn check_list(list: &CodeList, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
     for entry in &list.entries {
         match list.system.node {
-            CodeSystem::Cpt | CodeSystem::Hcpcs => procedure_entry(list.system.node, entry, file, diags),
+            CodeSystem::Cpt | CodeSystem::Hcpcs => {
+                procedure_entry(list.system.node, entry, file, diags)
+            }
             CodeSystem::Icd10 => diagnosis_entry(entry, file, diags),
         }
     }
@@ -26,9 +28,16 @@ fn procedure_shape_ok(system: CodeSystem, code: &str) -> bool {
     }
 }
 
-fn procedure_entry(system: CodeSystem, entry: &Spanned<CodeEntry>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn procedure_entry(
+    system: CodeSystem,
+    entry: &Spanned<CodeEntry>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let help = match system {
-        CodeSystem::Cpt => "CPT codes are 5 characters: 5 digits (`20552`), or 4 digits and F, T or U (`0213T`)",
+        CodeSystem::Cpt => {
+            "CPT codes are 5 characters: 5 digits (`20552`), or 4 digits and F, T or U (`0213T`)"
+        }
         _ => "HCPCS codes are 5 characters: a CPT code, or a letter A-V and 4 digits (`J3301`)",
     };
     let malformed = |code: &str| {
@@ -66,25 +75,43 @@ fn procedure_entry(system: CodeSystem, entry: &Spanned<CodeEntry>, file: &Arc<So
     }
 }
 
-fn reversed(lo: &str, hi: &str, entry: &Spanned<CodeEntry>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> bool {
-    let (Some(l), Some(h)) = (CodeKey::parse(lo), CodeKey::parse(hi)) else { return false };
+fn reversed(
+    lo: &str,
+    hi: &str,
+    entry: &Spanned<CodeEntry>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let (Some(l), Some(h)) = (CodeKey::parse(lo), CodeKey::parse(hi)) else {
+        return false;
+    };
     if l > h {
         diags.push(
-            Diagnostic::new(DiagCode::ReversedRange, file, entry.span, format!("the range `{lo}-{hi}` ends before it starts"))
-                .with_help(format!("write the lower code first: `{hi}-{lo}`")),
+            Diagnostic::new(
+                DiagCode::ReversedRange,
+                file,
+                entry.span,
+                format!("the range `{lo}-{hi}` ends before it starts"),
+            )
+            .with_help(format!("write the lower code first: `{hi}-{lo}`")),
         );
         return true;
     }
     false
 }
 
-fn diagnosis_entry(entry: &Spanned<CodeEntry>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn diagnosis_entry(
+    entry: &Spanned<CodeEntry>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     match &entry.node {
         CodeEntry::Code(code) => {
             known_diagnosis(code, entry, file, diags, true);
         }
         CodeEntry::Range(lo, hi) => {
-            let ok = known_diagnosis(lo, entry, file, diags, false) & known_diagnosis(hi, entry, file, diags, false);
+            let ok = known_diagnosis(lo, entry, file, diags, false)
+                & known_diagnosis(hi, entry, file, diags, false);
             if ok {
                 reversed(lo, hi, entry, file, diags);
             }
@@ -102,7 +129,10 @@ fn diagnosis_entry(entry: &Spanned<CodeEntry>, file: &Arc<SourceFile>, diags: &m
                         entry.span,
                         format!("no ICD-10-CM code starts with `{prefix}`"),
                     )
-                    .with_help(format!("the prefix matches nothing in {}; check for a typo", icd10::EDITION)),
+                    .with_help(format!(
+                        "the prefix matches nothing in {}; check for a typo",
+                        icd10::EDITION
+                    )),
                 );
             }
         }
@@ -116,28 +146,48 @@ fn malformed_dx(code: &str, entry: &Spanned<CodeEntry>, file: &Arc<SourceFile>) 
 
 /// Reports an unknown or malformed code; warns on a header when `warn_header`.
 /// Returns true when the code exists.
-fn known_diagnosis(code: &str, entry: &Spanned<CodeEntry>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>, warn_header: bool) -> bool {
+fn known_diagnosis(
+    code: &str,
+    entry: &Spanned<CodeEntry>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+    warn_header: bool,
+) -> bool {
     if !icd10::is_well_formed(code) {
         diags.push(malformed_dx(code, entry, file));
         return false;
     }
     let Some(found) = icd10::lookup(code) else {
-        let near: Vec<String> = icd10::nearest(code, 4).iter().map(|c| format!("`{}`", c.code)).collect();
+        let near: Vec<String> = icd10::nearest(code, 4)
+            .iter()
+            .map(|c| format!("`{}`", c.code))
+            .collect();
         let help = if near.is_empty() {
             format!("check the code against {}", icd10::EDITION)
         } else {
             format!("the nearest billable codes are {}", near.join(", "))
         };
         diags.push(
-            Diagnostic::new(DiagCode::UnknownDiagnosis, file, entry.span, format!("`{code}` is not an ICD-10-CM code in {}", icd10::EDITION))
-                .with_help(help),
+            Diagnostic::new(
+                DiagCode::UnknownDiagnosis,
+                file,
+                entry.span,
+                format!("`{code}` is not an ICD-10-CM code in {}", icd10::EDITION),
+            )
+            .with_help(help),
         );
         return false;
     };
     if warn_header && found.kind == Icd10Kind::Header {
-        let children: Vec<String> = icd10::billable_descendants(found.key).map(|c| c.code.to_string()).collect();
+        let children: Vec<String> = icd10::billable_descendants(found.key)
+            .map(|c| c.code.to_string())
+            .collect();
         let shown: Vec<&str> = children.iter().take(12).map(String::as_str).collect();
-        let more = if children.len() > shown.len() { format!(" and {} more", children.len() - shown.len()) } else { String::new() };
+        let more = if children.len() > shown.len() {
+            format!(" and {} more", children.len() - shown.len())
+        } else {
+            String::new()
+        };
         diags.push(
             Diagnostic::new(
                 DiagCode::HeaderDiagnosis,

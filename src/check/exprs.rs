@@ -24,12 +24,22 @@ pub struct ExprChecker<'a, 'w> {
 
 impl<'a, 'w> ExprChecker<'a, 'w> {
     /// A checker for one file.
-    pub fn new(scope: &'a Scope<'w>, file: &'a Arc<SourceFile>, diags: &'a mut Vec<Diagnostic>) -> Self {
-        ExprChecker { scope, file, diags, in_quantifier: false }
+    pub fn new(
+        scope: &'a Scope<'w>,
+        file: &'a Arc<SourceFile>,
+        diags: &'a mut Vec<Diagnostic>,
+    ) -> Self {
+        ExprChecker {
+            scope,
+            file,
+            diags,
+            in_quantifier: false,
+        }
     }
 
     fn push(&mut self, code: DiagCode, span: Span, message: String, help: impl Into<String>) {
-        self.diags.push(Diagnostic::new(code, self.file, span, message).with_help(help));
+        self.diags
+            .push(Diagnostic::new(code, self.file, span, message).with_help(help));
     }
 
     /// Checks a condition: it must be true/false (or a documentation fact).
@@ -55,7 +65,12 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                         Some(near) => format!("did you mean `{near}`?"),
                         None => "define it with `codes NAME = cpt ...` or import the library that has it".to_string(),
                     };
-                    self.push(DiagCode::UnknownCodeSet, name.span, format!("unknown code set `{}`", name.node), help);
+                    self.push(
+                        DiagCode::UnknownCodeSet,
+                        name.span,
+                        format!("unknown code set `{}`", name.node),
+                        help,
+                    );
                     return None;
                 }
                 self.scope.kind_of(expr)
@@ -177,7 +192,12 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             Literal::Int(_) => Ty::Int,
             Literal::Number(n) if n.is_finite() => Ty::Number,
             Literal::Number(_) => {
-                self.push(DiagCode::NumberOutOfRange, span, "this number is out of range".into(), "write a finite number");
+                self.push(
+                    DiagCode::NumberOutOfRange,
+                    span,
+                    "this number is out of range".into(),
+                    "write a finite number",
+                );
                 Ty::Error
             }
             Literal::Str(_) => Ty::Str,
@@ -211,9 +231,21 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         if !RECORDS.contains(&record) {
             let help = match closest(record, RECORDS.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`?"),
-                None => format!("fields start with one of {}", RECORDS.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")),
+                None => format!(
+                    "fields start with one of {}",
+                    RECORDS
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             };
-            self.push(DiagCode::UnknownField, parts[0].span, format!("unknown record `{record}`"), help);
+            self.push(
+                DiagCode::UnknownField,
+                parts[0].span,
+                format!("unknown record `{record}`"),
+                help,
+            );
             return Ty::Error;
         }
         if record == "other" && !self.in_quantifier {
@@ -227,7 +259,12 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         }
         if record == "facts" {
             if parts.len() != 2 {
-                self.push(DiagCode::UnknownField, span, "a fact is named `facts.NAME`".into(), "write one name after `facts.`");
+                self.push(
+                    DiagCode::UnknownField,
+                    span,
+                    "a fact is named `facts.NAME`".into(),
+                    "write one name after `facts.`",
+                );
                 return Ty::Error;
             }
             return Ty::Fact;
@@ -236,7 +273,12 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         match fields::lookup(record, name) {
             Some(def) if parts.len() == 2 => def.ty,
             Some(_) => {
-                self.push(DiagCode::UnknownField, span, format!("`{record}.{name}` has no fields"), "remove what follows the field name");
+                self.push(
+                    DiagCode::UnknownField,
+                    span,
+                    format!("`{record}.{name}` has no fields"),
+                    "remove what follows the field name",
+                );
                 Ty::Error
             }
             None => {
@@ -244,11 +286,19 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                     Some(near) => format!("did you mean `{record}.{near}`?"),
                     None => format!(
                         "`{record}` has {}",
-                        fields::names_of(record).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        fields::names_of(record)
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 };
                 let at = parts.get(1).map_or(span, |p| p.span);
-                self.push(DiagCode::UnknownField, at, format!("`{record}` has no field `{name}`"), help);
+                self.push(
+                    DiagCode::UnknownField,
+                    at,
+                    format!("`{record}` has no field `{name}`"),
+                    help,
+                );
                 Ty::Error
             }
         }
@@ -271,7 +321,11 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             return;
         }
         let span = lhs.span.join(rhs.span);
-        let (message, help) = if ordered && matches!((l, r), (Bool, Bool) | (Procedure | Diagnosis, Str) | (Str, Procedure | Diagnosis)) {
+        let (message, help) = if ordered
+            && matches!(
+                (l, r),
+                (Bool, Bool) | (Procedure | Diagnosis, Str) | (Str, Procedure | Diagnosis)
+            ) {
             (
                 format!("`{}` does not order {}", op.node.symbol(), l.name()),
                 "use `==` or `!=`; for codes, use `in` with a code set".to_string(),
@@ -279,7 +333,10 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         } else {
             (
                 format!("cannot compare {} with {}", l.name(), r.name()),
-                format!("both sides of `{}` must be of one type, e.g. a number with a number", op.node.symbol()),
+                format!(
+                    "both sides of `{}` must be of one type, e.g. a number with a number",
+                    op.node.symbol()
+                ),
             )
         };
         self.push(DiagCode::TypeMismatch, span, message, help);
@@ -290,9 +347,23 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         let quantified = matches!(op.node, InOp::AnyIn | InOp::AllIn);
         if l != Ty::Error && is_list != quantified {
             let (msg, help) = if is_list {
-                (format!("`{}` tests one value, but this is {}", op.node.symbol(), l.name()), "use `any in` or `all in` for a list")
+                (
+                    format!(
+                        "`{}` tests one value, but this is {}",
+                        op.node.symbol(),
+                        l.name()
+                    ),
+                    "use `any in` or `all in` for a list",
+                )
             } else {
-                (format!("`{}` needs a list on the left, but this is {}", op.node.symbol(), l.name()), "use `in` for one value")
+                (
+                    format!(
+                        "`{}` needs a list on the left, but this is {}",
+                        op.node.symbol(),
+                        l.name()
+                    ),
+                    "use `in` for one value",
+                )
             };
             self.push(DiagCode::TypeMismatch, op.span, msg, help);
         }
@@ -330,14 +401,25 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                     let ok = match (l, t) {
                         (Ty::Error, _) | (_, Ty::Error) | (Ty::Fact, _) => true,
                         (a, b) if a.is_numeric() && b.is_numeric() => true,
-                        (Ty::Str | Ty::StrList | Ty::Procedure | Ty::Diagnosis | Ty::DiagnosisList, Ty::Str) => true,
+                        (
+                            Ty::Str
+                            | Ty::StrList
+                            | Ty::Procedure
+                            | Ty::Diagnosis
+                            | Ty::DiagnosisList,
+                            Ty::Str,
+                        ) => true,
                         (a, b) => a == b,
                     };
                     if !ok {
                         self.push(
                             DiagCode::TypeMismatch,
                             item.span,
-                            format!("this list item is {}, but the value tested is {}", t.name(), l.name()),
+                            format!(
+                                "this list item is {}, but the value tested is {}",
+                                t.name(),
+                                l.name()
+                            ),
                             "list items must be of the tested value's type",
                         );
                     }

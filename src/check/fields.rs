@@ -171,7 +171,10 @@ pub fn lookup(record: &str, name: &str) -> Option<&'static FieldDef> {
 /// The names of a record's fields, for suggestions.
 pub fn names_of(record: &str) -> impl Iterator<Item = &'static str> + '_ {
     let record = if record == "other" { "line" } else { record };
-    FIELDS.iter().filter(move |f| f.record == record).map(|f| f.name)
+    FIELDS
+        .iter()
+        .filter(move |f| f.record == record)
+        .map(|f| f.name)
 }
 
 #[cfg(test)]
@@ -180,7 +183,10 @@ mod tests {
 
     #[test]
     fn other_reads_line_fields() {
-        assert_eq!(lookup("other", "procedure").map(|f| f.id), Some(FieldId::LineProcedure));
+        assert_eq!(
+            lookup("other", "procedure").map(|f| f.id),
+            Some(FieldId::LineProcedure)
+        );
         assert!(lookup("claim", "procedure").is_none());
     }
 
@@ -188,7 +194,12 @@ mod tests {
     fn paths_are_unique() {
         for (i, a) in FIELDS.iter().enumerate() {
             for b in &FIELDS[i + 1..] {
-                assert!(!(a.record == b.record && a.name == b.name), "{}.{}", a.record, a.name);
+                assert!(
+                    !(a.record == b.record && a.name == b.name),
+                    "{}.{}",
+                    a.record,
+                    a.name
+                );
             }
         }
     }

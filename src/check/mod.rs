@@ -16,7 +16,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
-use crate::syntax::ast::{Action, CheckKind, HeaderKind, Item, Module, ModuleKind, Rule, SetExpr, Verb};
+use crate::syntax::ast::{
+    Action, CheckKind, HeaderKind, Item, Module, ModuleKind, Rule, SetExpr, Verb,
+};
 use crate::syntax::{Span, Spanned};
 use crate::workspace::Workspace;
 use exprs::ExprChecker;
@@ -32,7 +34,9 @@ pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
                     .with_help("see docs/language.md for the form of each item"),
             );
         }
-        let Some(module) = unit.module() else { continue };
+        let Some(module) = unit.module() else {
+            continue;
+        };
         check_header(module, &unit.file, &mut diags);
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
@@ -45,7 +49,11 @@ pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
 /// Orders diagnostics by file, then position, then code.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (a.file.path.as_str(), a.span.start, a.code.code()).cmp(&(b.file.path.as_str(), b.span.start, b.code.code()))
+        (a.file.path.as_str(), a.span.start, a.code.code()).cmp(&(
+            b.file.path.as_str(),
+            b.span.start,
+            b.code.code(),
+        ))
     });
 }
 
@@ -71,7 +79,12 @@ fn check_header(module: &Module, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
             continue;
         }
         seen.insert(keyword, item.span);
-        if module.kind == ModuleKind::Library && matches!(item.kind, HeaderKind::Payer(_) | HeaderKind::Effective { .. }) {
+        if module.kind == ModuleKind::Library
+            && matches!(
+                item.kind,
+                HeaderKind::Payer(_) | HeaderKind::Effective { .. }
+            )
+        {
             diags.push(
                 Diagnostic::new(DiagCode::HeaderInLibrary, file, item.span, format!("a library has no `{keyword}`"))
                     .with_help("libraries are not selected for claims; give payers and dates in the policies that import it"),
@@ -85,29 +98,53 @@ fn check_header(module: &Module, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
         return;
     }
     let at = module.id.span;
-    for (keyword, example) in [("payer", "payer medicare"), ("version", "version \"2026.1\""), ("effective", "effective 2024-04-01..")] {
+    for (keyword, example) in [
+        ("payer", "payer medicare"),
+        ("version", "version \"2026.1\""),
+        ("effective", "effective 2024-04-01.."),
+    ] {
         if !seen.contains_key(keyword) {
             diags.push(
-                Diagnostic::new(DiagCode::MissingHeader, file, at, format!("policy `{}` has no `{keyword}`", module.id.node))
-                    .with_help(format!("add `{example}` at the top of the policy")),
+                Diagnostic::new(
+                    DiagCode::MissingHeader,
+                    file,
+                    at,
+                    format!("policy `{}` has no `{keyword}`", module.id.node),
+                )
+                .with_help(format!("add `{example}` at the top of the policy")),
             );
         }
     }
     if !seen.contains_key("source") {
         diags.push(
-            Diagnostic::new(DiagCode::MissingSource, file, at, format!("policy `{}` does not cite its source", module.id.node))
-                .with_help("add `source \"...\"` naming the payer document (LCD, policy number, URL)"),
+            Diagnostic::new(
+                DiagCode::MissingSource,
+                file,
+                at,
+                format!("policy `{}` does not cite its source", module.id.node),
+            )
+            .with_help("add `source \"...\"` naming the payer document (LCD, policy number, URL)"),
         );
     }
 }
 
-fn check_effective(from: &Spanned<String>, to: Option<&Spanned<String>>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn check_effective(
+    from: &Spanned<String>,
+    to: Option<&Spanned<String>>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut date = |d: &Spanned<String>| {
         let parsed = parse_date(&d.node);
         if parsed.is_none() {
             diags.push(
-                Diagnostic::new(DiagCode::InvalidDate, file, d.span, format!("`{}` is not a valid date", d.node))
-                    .with_help("dates are YYYY-MM-DD with a real month and day"),
+                Diagnostic::new(
+                    DiagCode::InvalidDate,
+                    file,
+                    d.span,
+                    format!("`{}` is not a valid date", d.node),
+                )
+                .with_help("dates are YYYY-MM-DD with a real month and day"),
             );
         }
         parsed
@@ -117,23 +154,45 @@ fn check_effective(from: &Spanned<String>, to: Option<&Spanned<String>>, file: &
     if let (Some(start), Some(end), Some(to)) = (start, end, to) {
         if end < start {
             diags.push(
-                Diagnostic::new(DiagCode::ReversedDates, file, from.span.join(to.span), format!("the policy ends on {end}, before it starts on {start}"))
-                    .with_help("write the first date of service covered, then `..`, then the last (inclusive)"),
+                Diagnostic::new(
+                    DiagCode::ReversedDates,
+                    file,
+                    from.span.join(to.span),
+                    format!("the policy ends on {end}, before it starts on {start}"),
+                )
+                .with_help(
+                    "write the first date of service covered, then `..`, then the last (inclusive)",
+                ),
             );
         }
     }
 }
 
-fn check_items(module: &Module, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn check_items(
+    module: &Module,
+    scope: &Scope<'_>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     for item in &module.items {
         match item {
             Item::Codes(decl) => {
                 check_set_literals(&decl.expr, file, diags);
                 let mut cx = ExprChecker::new(scope, file, diags);
-                if cx.set(&decl.expr).is_some() && scope.kind_of(&SetExpr::Ref(decl.name.clone())).is_none() {
+                if cx.set(&decl.expr).is_some()
+                    && scope.kind_of(&SetExpr::Ref(decl.name.clone())).is_none()
+                {
                     diags.push(
-                        Diagnostic::new(DiagCode::UnknownCodeSet, file, decl.name.span, format!("code set `{}` is defined in terms of itself", decl.name.node))
-                            .with_help("a set can only use sets that do not use it"),
+                        Diagnostic::new(
+                            DiagCode::UnknownCodeSet,
+                            file,
+                            decl.name.span,
+                            format!(
+                                "code set `{}` is defined in terms of itself",
+                                decl.name.node
+                            ),
+                        )
+                        .with_help("a set can only use sets that do not use it"),
                     );
                 }
             }
@@ -154,10 +213,16 @@ fn check_set_literals(expr: &SetExpr, file: &Arc<SourceFile>, diags: &mut Vec<Di
 }
 
 /// Code lists written inside a rule (`line.procedure in cpt 20560, 20561`).
-fn check_inline_sets(expr: &crate::syntax::ast::Expr, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn check_inline_sets(
+    expr: &crate::syntax::ast::Expr,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     use crate::syntax::ast::{ExprKind, InTarget};
     match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().for_each(|p| check_inline_sets(p, file, diags)),
+        ExprKind::Or(parts) | ExprKind::And(parts) => {
+            parts.iter().for_each(|p| check_inline_sets(p, file, diags))
+        }
         ExprKind::Not(e) => check_inline_sets(e, file, diags),
         ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
             check_inline_sets(lhs, file, diags);
@@ -191,9 +256,16 @@ fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mu
     for check in &rule.checks {
         if let Some(at) = always_at {
             diags.push(
-                Diagnostic::new(DiagCode::UnreachableCheck, file, check.span, "this check can never run".to_string())
-                    .with_related(at, "this action fires whenever the rule applies")
-                    .with_help("put checks before the bare action, or move the action into `require ... else`"),
+                Diagnostic::new(
+                    DiagCode::UnreachableCheck,
+                    file,
+                    check.span,
+                    "this check can never run".to_string(),
+                )
+                .with_related(at, "this action fires whenever the rule applies")
+                .with_help(
+                    "put checks before the bare action, or move the action into `require ... else`",
+                ),
             );
         }
         match &check.kind {
@@ -220,12 +292,22 @@ fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mu
     }
 }
 
-fn counted_set(set: &SetExpr, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn counted_set(
+    set: &SetExpr,
+    scope: &Scope<'_>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut cx = ExprChecker::new(scope, file, diags);
     if cx.set(set) == Some(SetKind::Diagnosis) {
         diags.push(
-            Diagnostic::new(DiagCode::WrongCodeSystem, file, set.span(), "limits count services, but this is a diagnosis set".to_string())
-                .with_help("limit a set of procedure codes (`cpt` or `hcpcs`)"),
+            Diagnostic::new(
+                DiagCode::WrongCodeSystem,
+                file,
+                set.span(),
+                "limits count services, but this is a diagnosis set".to_string(),
+            )
+            .with_help("limit a set of procedure codes (`cpt` or `hcpcs`)"),
         );
     }
 }
@@ -233,8 +315,13 @@ fn counted_set(set: &SetExpr, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: 
 fn positive(n: &Spanned<u32>, what: &str, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
     if n.node == 0 || n.node > 100_000 {
         diags.push(
-            Diagnostic::new(DiagCode::NumberOutOfRange, file, n.span, format!("{what} of {} is out of range", n.node))
-                .with_help("write a whole number from 1 to 100000"),
+            Diagnostic::new(
+                DiagCode::NumberOutOfRange,
+                file,
+                n.span,
+                format!("{what} of {} is out of range", n.node),
+            )
+            .with_help("write a whole number from 1 to 100000"),
         );
     }
 }
@@ -244,15 +331,22 @@ const CARC_GROUPS: [&str; 5] = ["CO", "PR", "OA", "PI", "CR"];
 fn check_action(action: &Action, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
     match &action.carc {
         None if action.verb.node != Verb::Allow => diags.push(
-            Diagnostic::new(DiagCode::InvalidCarc, file, action.verb.span, "a denial or review needs a group and reason code".to_string())
-                .with_help("add one after the verb, e.g. `deny CO-50 rarc N115`"),
+            Diagnostic::new(
+                DiagCode::InvalidCarc,
+                file,
+                action.verb.span,
+                "a denial or review needs a group and reason code".to_string(),
+            )
+            .with_help("add one after the verb, e.g. `deny CO-50 rarc N115`"),
         ),
         None => {}
         Some(carc) => {
             let (group, reason) = carc.node.split_once('-').unwrap_or(("", ""));
             let ok = CARC_GROUPS.contains(&group)
                 && (1..=3).contains(&reason.len())
-                && reason.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                && reason
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
             if !ok {
                 diags.push(
                     Diagnostic::new(DiagCode::InvalidCarc, file, carc.span, format!("`{}` is not a group and reason code", carc.node))
@@ -265,11 +359,20 @@ fn check_action(action: &Action, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
         let text = rarc.node.as_str();
         let letters = text.chars().take_while(char::is_ascii_uppercase).count();
         let digits = &text[letters..];
-        let ok = (1..=2).contains(&letters) && (1..=4).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
+        let ok = (1..=2).contains(&letters)
+            && (1..=4).contains(&digits.len())
+            && digits.chars().all(|c| c.is_ascii_digit());
         if !ok {
             diags.push(
-                Diagnostic::new(DiagCode::InvalidRarc, file, rarc.span, format!("`{text}` is not a remark code"))
-                    .with_help("remark codes are 1-2 capital letters and 1-4 digits: `N115`, `M80`, `MA130`"),
+                Diagnostic::new(
+                    DiagCode::InvalidRarc,
+                    file,
+                    rarc.span,
+                    format!("`{text}` is not a remark code"),
+                )
+                .with_help(
+                    "remark codes are 1-2 capital letters and 1-4 digits: `N115`, `M80`, `MA130`",
+                ),
             );
         }
     }
@@ -278,7 +381,9 @@ fn check_action(action: &Action, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
 fn check_duplicate_policies(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<(String, String), (usize, Span)> = HashMap::new();
     for (i, unit) in ws.units.iter().enumerate() {
-        let Some(module) = unit.module() else { continue };
+        let Some(module) = unit.module() else {
+            continue;
+        };
         if module.kind != ModuleKind::Policy {
             continue;
         }
@@ -297,12 +402,78 @@ fn check_duplicate_policies(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
                     DiagCode::DuplicatePolicy,
                     &unit.file,
                     module.id.span,
-                    format!("policy `{}` version \"{version}\" is also defined in `{}`", module.id.node, ws.units[*first].file.path),
+                    format!(
+                        "policy `{}` version \"{version}\" is also defined in `{}`",
+                        module.id.node, ws.units[*first].file.path
+                    ),
                 )
                 .with_help("give the new version its own `version`, or remove one of the files"),
             );
         } else {
             seen.insert(key, (i, module.id.span));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::DiagCode;
+    use crate::policies::Policies;
+
+    fn codes(rules: &str) -> Vec<(DiagCode, String)> {
+        let text = format!(
+            "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n{rules}\n}}"
+        );
+        Policies::from_source("t.policy", &text)
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.code, d.help.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_rule_has_no_diagnostics() {
+        assert!(codes("rule A { when line.procedure in tpi require line.units <= 1 else deny CO-151 rarc N362 }").is_empty());
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_nearest() {
+        let d = codes("rule A { when line.procedure in tpj and line.unit > 1 deny CO-1 }");
+        assert_eq!(
+            d.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            [DiagCode::UnknownCodeSet, DiagCode::UnknownField]
+        );
+        assert!(d[0].1.contains("`tpi`"), "{}", d[0].1);
+        assert!(d[1].1.contains("`line.units`"), "{}", d[1].1);
+    }
+
+    #[test]
+    fn incompatible_comparisons_and_code_systems_are_errors() {
+        let d = codes(
+            "codes dx = icd10 M79.18\n rule A { when line.units > \"3\" and line.procedure in dx and line.diagnoses in dx deny CO-1 }",
+        );
+        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            got,
+            [
+                DiagCode::TypeMismatch,
+                DiagCode::WrongCodeSystem,
+                DiagCode::TypeMismatch
+            ]
+        );
+    }
+
+    #[test]
+    fn actions_need_well_formed_codes() {
+        let d = codes("rule A { when line.procedure in tpi deny }\n rule B { when line.procedure in tpi deny XX-1 rarc n1 }");
+        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            got,
+            [
+                DiagCode::InvalidCarc,
+                DiagCode::InvalidCarc,
+                DiagCode::InvalidRarc
+            ]
+        );
     }
 }

@@ -68,7 +68,11 @@ impl<'w> Scope<'w> {
     /// Resolves the scope of `unit`, reporting duplicates, cycles and imports of
     /// non-libraries that the unit itself causes.
     pub fn build(ws: &'w Workspace, unit: usize, diags: &mut Vec<Diagnostic>) -> Scope<'w> {
-        let mut scope = Scope { unit, sets: HashMap::new(), rules: Vec::new() };
+        let mut scope = Scope {
+            unit,
+            sets: HashMap::new(),
+            rules: Vec::new(),
+        };
         let mut visited = vec![false; ws.units.len()];
         let mut stack = Vec::new();
         scope.visit(ws, unit, None, &mut visited, &mut stack, diags);
@@ -90,7 +94,12 @@ impl<'w> Scope<'w> {
         let unit = &ws.units[at];
         for (i, target) in unit.imports.iter().enumerate() {
             let Some(target) = *target else { continue };
-            let span = unit.parsed.imports.get(i).map(|s| s.span).unwrap_or_default();
+            let span = unit
+                .parsed
+                .imports
+                .get(i)
+                .map(|s| s.span)
+                .unwrap_or_default();
             let via_here = via.or(Some(span));
             if stack.contains(&target) {
                 if at == self.unit {
@@ -132,15 +141,37 @@ impl<'w> Scope<'w> {
             match item {
                 Item::Codes(decl) => {
                     if let Some(first) = self.sets.get(decl.name.node.as_str()) {
-                        self.duplicate(ws, at, via, first.unit, first.decl.name.span, decl.name.span, "code set", &decl.name.node, diags);
+                        self.duplicate(
+                            ws,
+                            at,
+                            via,
+                            first.unit,
+                            first.decl.name.span,
+                            decl.name.span,
+                            "code set",
+                            &decl.name.node,
+                            diags,
+                        );
                         continue;
                     }
-                    self.sets.insert(decl.name.node.as_str(), SetDef { unit: at, decl });
+                    self.sets
+                        .insert(decl.name.node.as_str(), SetDef { unit: at, decl });
                 }
                 Item::Rule(rule) => {
-                    if let Some(first) = self.rules.iter().find(|r| r.rule.id.node == rule.id.node) {
+                    if let Some(first) = self.rules.iter().find(|r| r.rule.id.node == rule.id.node)
+                    {
                         let (fu, fs) = (first.unit, first.rule.id.span);
-                        self.duplicate(ws, at, via, fu, fs, rule.id.span, "rule", &rule.id.node, diags);
+                        self.duplicate(
+                            ws,
+                            at,
+                            via,
+                            fu,
+                            fs,
+                            rule.id.span,
+                            "rule",
+                            &rule.id.node,
+                            diags,
+                        );
                         continue;
                     }
                     self.rules.push(RuleDef { unit: at, rule });
@@ -162,19 +193,34 @@ impl<'w> Scope<'w> {
         name: &str,
         diags: &mut Vec<Diagnostic>,
     ) {
-        let code = if what == "rule" { DiagCode::DuplicateRule } else { DiagCode::DuplicateCodeSet };
+        let code = if what == "rule" {
+            DiagCode::DuplicateRule
+        } else {
+            DiagCode::DuplicateCodeSet
+        };
         let file = &ws.units[self.unit].file;
         let first_path = &ws.units[first_unit].file.path;
         let diag = if at == self.unit {
-            let d = Diagnostic::new(code, file, span, format!("{what} `{name}` is defined twice")).with_label("defined again here");
+            let d = Diagnostic::new(
+                code,
+                file,
+                span,
+                format!("{what} `{name}` is defined twice"),
+            )
+            .with_label("defined again here");
             if first_unit == self.unit {
                 d.with_related(first_span, "first defined here")
             } else {
                 d.with_label(format!("already defined in `{first_path}`"))
             }
         } else if let Some(via) = via {
-            Diagnostic::new(code, file, via, format!("this import defines {what} `{name}`, which `{first_path}` defines too"))
-                .with_label("imported here")
+            Diagnostic::new(
+                code,
+                file,
+                via,
+                format!("this import defines {what} `{name}`, which `{first_path}` defines too"),
+            )
+            .with_label("imported here")
         } else {
             return;
         };

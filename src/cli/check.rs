@@ -12,8 +12,16 @@ pub fn run(paths: &[PathBuf]) -> u8 {
     let loaded = Policies::load(paths);
     print_diagnostics(&loaded.diagnostics);
     let files = loaded.workspace.units.len();
-    eprintln!("checked {files} file{}: {}", if files == 1 { "" } else { "s" }, tally(&loaded.diagnostics));
-    if loaded.diagnostics.iter().any(|d| d.code == DiagCode::FileUnreadable) {
+    eprintln!(
+        "checked {files} file{}: {}",
+        if files == 1 { "" } else { "s" },
+        tally(&loaded.diagnostics)
+    );
+    if loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.code == DiagCode::FileUnreadable)
+    {
         EXIT_USAGE
     } else if loaded.has_errors() {
         EXIT_FAILED

@@ -22,9 +22,19 @@ pub fn lookup(codes: &[String]) -> u8 {
             }
             None => {
                 status = EXIT_FAILED;
-                let near: Vec<String> = icd10::nearest(text, 4).iter().map(|c| c.code.to_string()).collect();
-                let hint = if near.is_empty() { String::new() } else { format!("; nearest: {}", near.join(", ")) };
-                eprintln!("`{text}` is not an ICD-10-CM code in {}{hint}", icd10::EDITION);
+                let near: Vec<String> = icd10::nearest(text, 4)
+                    .iter()
+                    .map(|c| c.code.to_string())
+                    .collect();
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!("; nearest: {}", near.join(", "))
+                };
+                eprintln!(
+                    "`{text}` is not an ICD-10-CM code in {}{hint}",
+                    icd10::EDITION
+                );
             }
         }
     }

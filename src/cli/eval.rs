@@ -56,7 +56,10 @@ impl Summary {
                 *self.by_decision.entry(d.decision.as_str()).or_default() += 1;
                 for line in &d.lines {
                     for r in &line.reasons {
-                        *self.by_rule.entry((d.policy.clone(), r.rule.clone(), r.action.as_str())).or_default() += 1;
+                        *self
+                            .by_rule
+                            .entry((d.policy.clone(), r.rule.clone(), r.action.as_str()))
+                            .or_default() += 1;
                     }
                 }
             }
@@ -65,16 +68,32 @@ impl Summary {
     }
 
     fn print(&self, seconds: f64) {
-        let rate = if seconds > 0.0 { self.claims as f64 / seconds } else { 0.0 };
-        let decisions: Vec<String> = self.by_decision.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let rate = if seconds > 0.0 {
+            self.claims as f64 / seconds
+        } else {
+            0.0
+        };
+        let decisions: Vec<String> = self
+            .by_decision
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         eprintln!(
             "evaluated {} claims ({} lines) in {seconds:.3} s ({rate:.0} claims/s): {}",
             self.claims,
             self.lines,
-            if decisions.is_empty() { "no decisions".to_string() } else { decisions.join(", ") }
+            if decisions.is_empty() {
+                "no decisions".to_string()
+            } else {
+                decisions.join(", ")
+            }
         );
         if !self.by_error.is_empty() {
-            let errors: Vec<String> = self.by_error.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let errors: Vec<String> = self
+                .by_error
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             eprintln!("errors: {}", errors.join(", "));
         }
         if !self.by_rule.is_empty() {
@@ -91,12 +110,24 @@ pub fn run(opts: &Options) -> u8 {
     let loaded = Policies::load(&opts.policies);
     if loaded.has_errors() || loaded.policies.is_none() {
         print_diagnostics(&loaded.diagnostics);
-        eprintln!("the policies have errors ({}); nothing was evaluated", tally(&loaded.diagnostics));
+        eprintln!(
+            "the policies have errors ({}); nothing was evaluated",
+            tally(&loaded.diagnostics)
+        );
         return EXIT_FAILED;
     }
-    let Some(policies) = loaded.policies else { return EXIT_FAILED };
+    let Some(policies) = loaded.policies else {
+        return EXIT_FAILED;
+    };
     if policies.is_empty() {
-        eprintln!("no policy found in {}", opts.policies.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        eprintln!(
+            "no policy found in {}",
+            opts.policies
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         return EXIT_USAGE;
     }
     let mut engine = Engine::new(policies).explain(opts.explain);
@@ -120,7 +151,11 @@ pub fn run(opts: &Options) -> u8 {
     let input = match open(opts.input.as_ref()) {
         Ok(r) => r,
         Err(e) => {
-            let name = opts.input.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            let name = opts
+                .input
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             eprintln!("cannot read claims `{name}`: {e}");
             return EXIT_USAGE;
         }
@@ -135,7 +170,9 @@ pub fn run(opts: &Options) -> u8 {
             Err(e) => Outcome::Error(e.into()),
         };
         summary.add(&outcome);
-        let written = serde_json::to_writer(&mut out, &outcome).map_err(io::Error::from).and_then(|()| out.write_all(b"\n"));
+        let written = serde_json::to_writer(&mut out, &outcome)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n"));
         if let Err(e) = written {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return EXIT_OK;

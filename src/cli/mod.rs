@@ -88,11 +88,25 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check { paths } => check::run(&paths),
-        Command::Eval { policies, input, format, history, explain, quiet } => {
-            eval::run(&eval::Options { policies, input, format, history, explain, quiet })
-        }
+        Command::Eval {
+            policies,
+            input,
+            format,
+            history,
+            explain,
+            quiet,
+        } => eval::run(&eval::Options {
+            policies,
+            input,
+            format,
+            history,
+            explain,
+            quiet,
+        }),
         Command::Test { paths } => test::run(&paths),
-        Command::Codes { command: CodesCommand::Lookup { codes } } => codes::lookup(&codes),
+        Command::Codes {
+            command: CodesCommand::Lookup { codes },
+        } => codes::lookup(&codes),
     };
     ExitCode::from(code)
 }

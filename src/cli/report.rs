@@ -8,7 +8,11 @@ use crate::diagnostic::{Diagnostic, Severity};
 /// a closing count.
 pub fn print_diagnostics(diags: &[Diagnostic]) {
     let colour = std::io::stderr().is_terminal();
-    let theme = if colour { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let theme = if colour {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     for d in diags {
         let mut out = String::new();
@@ -21,9 +25,16 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
 
 /// "2 errors, 1 warning".
 pub fn tally(diags: &[Diagnostic]) -> String {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
-    format!("{errors} error{}, {warnings} warning{}", plural(errors), plural(warnings))
+    format!(
+        "{errors} error{}, {warnings} warning{}",
+        plural(errors),
+        plural(warnings)
+    )
 }
 
 fn plural(n: usize) -> &'static str {

@@ -87,7 +87,10 @@ mod tests {
     #[test]
     fn dot_and_case_do_not_matter() {
         assert_eq!(CodeKey::parse("M79.18"), CodeKey::parse("m7918"));
-        assert_eq!(CodeKey::parse("M79.18").map(CodeKey::as_string).as_deref(), Some("M7918"));
+        assert_eq!(
+            CodeKey::parse("M79.18").map(CodeKey::as_string).as_deref(),
+            Some("M7918")
+        );
     }
 
     #[test]

@@ -21,9 +21,9 @@ impl CodeSet {
         for entry in entries {
             let range = match entry {
                 CodeEntry::Code(c) => CodeKey::parse(c).map(|k| (k.0, k.0)),
-                CodeEntry::Range(lo, hi) => {
-                    CodeKey::parse(lo).zip(CodeKey::parse(hi)).map(|(l, h)| (l.0, h.prefix_end().0))
-                }
+                CodeEntry::Range(lo, hi) => CodeKey::parse(lo)
+                    .zip(CodeKey::parse(hi))
+                    .map(|(l, h)| (l.0, h.prefix_end().0)),
                 CodeEntry::Prefix(p) => CodeKey::parse(p).map(|k| (k.0, k.prefix_end().0)),
             };
             ranges.extend(range);
@@ -148,10 +148,17 @@ mod tests {
 
     #[test]
     fn adjacent_and_overlapping_ranges_merge() {
-        let s = set(&[code("20552"), code("20553"), CodeEntry::Range("20550".into(), "20552".into())]);
+        let s = set(&[
+            code("20552"),
+            code("20553"),
+            CodeEntry::Range("20550".into(), "20552".into()),
+        ]);
         // 20553 starts right after the codes under 20552, so all merge into one.
         assert_eq!(s.ranges().len(), 1, "{:?}", s.ranges());
-        let t = set(&[CodeEntry::Range("00100".into(), "00500".into()), CodeEntry::Range("00400".into(), "00900".into())]);
+        let t = set(&[
+            CodeEntry::Range("00100".into(), "00500".into()),
+            CodeEntry::Range("00400".into(), "00900".into()),
+        ]);
         assert_eq!(t.ranges().len(), 1);
     }
 }

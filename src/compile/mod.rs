@@ -13,7 +13,10 @@ use crate::check::fields;
 use crate::check::parse_date;
 use crate::check::scope::Scope;
 use crate::claims::Action;
-use crate::syntax::ast::{self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr, SetOp, Verb, Window};
+use crate::syntax::ast::{
+    self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr,
+    SetOp, Verb, Window,
+};
 use crate::workspace::Workspace;
 pub use codeset::CodeSet;
 use plan::*;
@@ -33,7 +36,9 @@ pub struct CompileError {
 pub fn compile_workspace(ws: &Workspace) -> Result<Vec<Policy>, CompileError> {
     let mut out = Vec::new();
     for (i, unit) in ws.units.iter().enumerate() {
-        let Some(module) = unit.module() else { continue };
+        let Some(module) = unit.module() else {
+            continue;
+        };
         if module.kind != ModuleKind::Policy {
             continue;
         }
@@ -54,11 +59,20 @@ struct Compiler<'a, 'w> {
 
 impl<'a, 'w> Compiler<'a, 'w> {
     fn new(ws: &'w Workspace, scope: &'a Scope<'w>, policy: String) -> Self {
-        Compiler { ws, scope, policy, sets: Vec::new(), named: HashMap::new() }
+        Compiler {
+            ws,
+            scope,
+            policy,
+            sets: Vec::new(),
+            named: HashMap::new(),
+        }
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, CompileError> {
-        Err(CompileError { policy: self.policy.clone(), message: message.into() })
+        Err(CompileError {
+            policy: self.policy.clone(),
+            message: message.into(),
+        })
     }
 
     fn policy(mut self, module: &ast::Module, unit: usize) -> Result<Policy, CompileError> {
@@ -78,7 +92,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 }
             }
         }
-        let Some(effective_from) = from else { return self.err("no effective date") };
+        let Some(effective_from) = from else {
+            return self.err("no effective date");
+        };
         let mut rules = Vec::new();
         for def in &self.scope.rules {
             let file = &self.ws.units[def.unit].file;
@@ -86,7 +102,11 @@ impl<'a, 'w> Compiler<'a, 'w> {
         }
         Ok(Policy {
             id: module.id.node.clone(),
-            title: module.title.as_ref().map(|t| t.node.clone()).unwrap_or_default(),
+            title: module
+                .title
+                .as_ref()
+                .map(|t| t.node.clone())
+                .unwrap_or_default(),
             version,
             payers,
             effective_from,
@@ -99,22 +119,37 @@ impl<'a, 'w> Compiler<'a, 'w> {
     }
 
     fn rule(&mut self, rule: &ast::Rule, at: String) -> Result<Rule, CompileError> {
-        let title = rule.title.as_ref().map(|t| t.node.clone()).unwrap_or_else(|| rule.id.node.clone());
-        let when = rule.when.iter().map(|e| self.cond(e, false)).collect::<Result<Vec<_>, _>>()?;
+        let title = rule
+            .title
+            .as_ref()
+            .map(|t| t.node.clone())
+            .unwrap_or_else(|| rule.id.node.clone());
+        let when = rule
+            .when
+            .iter()
+            .map(|e| self.cond(e))
+            .collect::<Result<Vec<_>, _>>()?;
         let trigger = rule.when.iter().find_map(|e| self.trigger(e)).transpose()?;
         let mut checks = Vec::new();
         for check in &rule.checks {
             let kind = match &check.kind {
-                AstCheck::Require(e) => CheckKind::Require(self.cond(e, false)?),
-                AstCheck::Limit { set, max, days, scope } => CheckKind::Limit {
+                AstCheck::Require(e) => CheckKind::Require(self.cond(e)?),
+                AstCheck::Limit {
+                    set,
+                    max,
+                    days,
+                    scope,
+                } => CheckKind::Limit {
                     set: self.set(set)?,
                     max: max.node,
                     days: days.node,
                     scope: scope.as_ref().map(|s| s.node),
                 },
-                AstCheck::Interval { set, days, scope } => {
-                    CheckKind::Interval { set: self.set(set)?, days: days.node, scope: scope.as_ref().map(|s| s.node) }
-                }
+                AstCheck::Interval { set, days, scope } => CheckKind::Interval {
+                    set: self.set(set)?,
+                    days: days.node,
+                    scope: scope.as_ref().map(|s| s.node),
+                },
                 AstCheck::Always => CheckKind::Always,
             };
             let a = &check.action;
@@ -126,20 +161,38 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 },
                 carc: a.carc.as_ref().map(|c| c.node.clone()),
                 rarc: a.rarc.iter().map(|r| r.node.clone()).collect(),
-                message: a.message.as_ref().map(|m| m.node.clone()).unwrap_or_else(|| title.clone()),
+                message: a
+                    .message
+                    .as_ref()
+                    .map(|m| m.node.clone())
+                    .unwrap_or_else(|| title.clone()),
             };
             checks.push(Check { kind, action });
         }
-        Ok(Rule { id: rule.id.node.clone(), title, doc: rule.doc.clone(), at, trigger, when, checks })
+        Ok(Rule {
+            id: rule.id.node.clone(),
+            title,
+            doc: rule.doc.clone(),
+            at,
+            trigger,
+            when,
+            checks,
+        })
     }
 
     /// `line.procedure in SET` as a top-level conjunct gives the rule's trigger.
     fn trigger(&mut self, expr: &ast::Expr) -> Option<Result<SetId, CompileError>> {
         match &expr.kind {
             ExprKind::And(parts) => parts.iter().find_map(|p| self.trigger(p)),
-            ExprKind::In { op, lhs, rhs: InTarget::Set(set) } if op.node == ast::InOp::In => match &lhs.kind {
+            ExprKind::In {
+                op,
+                lhs,
+                rhs: InTarget::Set(set),
+            } if op.node == ast::InOp::In => match &lhs.kind {
                 ExprKind::Field(parts)
-                    if parts.len() == 2 && parts[0].node == "line" && parts[1].node == "procedure" =>
+                    if parts.len() == 2
+                        && parts[0].node == "line"
+                        && parts[1].node == "procedure" =>
                 {
                     Some(self.set(set))
                 }
@@ -169,7 +222,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
             return self.err("code sets nest too deeply");
         }
         match expr {
-            SetExpr::Literal(list) => Ok(CodeSet::from_entries(list.entries.iter().map(|e| &e.node))),
+            SetExpr::Literal(list) => {
+                Ok(CodeSet::from_entries(list.entries.iter().map(|e| &e.node)))
+            }
             SetExpr::Ref(name) => match self.scope.sets.get(name.node.as_str()) {
                 Some(def) => self.set_value(&def.decl.expr, depth + 1),
                 None => self.err(format!("unknown code set `{}`", name.node)),
@@ -185,22 +240,39 @@ impl<'a, 'w> Compiler<'a, 'w> {
         }
     }
 
-    fn cond(&mut self, expr: &ast::Expr, in_quant: bool) -> Result<Cond, CompileError> {
+    fn cond(&mut self, expr: &ast::Expr) -> Result<Cond, CompileError> {
         Ok(match &expr.kind {
-            ExprKind::Or(parts) => Cond::Or(parts.iter().map(|p| self.cond(p, in_quant)).collect::<Result<_, _>>()?),
-            ExprKind::And(parts) => Cond::And(parts.iter().map(|p| self.cond(p, in_quant)).collect::<Result<_, _>>()?),
-            ExprKind::Not(inner) => Cond::Not(Box::new(self.cond(inner, in_quant)?)),
-            ExprKind::Compare { op, lhs, rhs } => Cond::Compare(op.node, self.value(lhs)?, self.value(rhs)?),
+            ExprKind::Or(parts) => Cond::Or(
+                parts
+                    .iter()
+                    .map(|p| self.cond(p))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ExprKind::And(parts) => Cond::And(
+                parts
+                    .iter()
+                    .map(|p| self.cond(p))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ExprKind::Not(inner) => Cond::Not(Box::new(self.cond(inner)?)),
+            ExprKind::Compare { op, lhs, rhs } => {
+                Cond::Compare(op.node, self.value(lhs)?, self.value(rhs)?)
+            }
             ExprKind::In { op, lhs, rhs } => match rhs {
                 InTarget::Set(set) => Cond::InSet(op.node, self.value(lhs)?, self.set(set)?),
                 InTarget::List(items, _) => {
-                    let consts = items.iter().map(|i| self.constant(&i.node)).collect::<Result<_, _>>()?;
+                    let consts = items
+                        .iter()
+                        .map(|i| self.constant(&i.node))
+                        .collect::<Result<_, _>>()?;
                     Cond::InList(op.node, self.value(lhs)?, consts)
                 }
             },
             ExprKind::Has { lhs, rhs } => Cond::Has(self.value(lhs)?, self.value(rhs)?),
             ExprKind::Exists { operand, negated } => Cond::Exists(self.value(operand)?, *negated),
-            ExprKind::Quantified { quant, body } => Cond::Quantified(quant.node, Box::new(self.cond(body, true)?)),
+            ExprKind::Quantified { quant, body } => {
+                Cond::Quantified(quant.node, Box::new(self.cond(body)?))
+            }
             ExprKind::Literal(Literal::Bool(b)) => Cond::Const(*b),
             ExprKind::Field(_) => Cond::Truthy(self.value(expr)?),
             _ => return self.err("a value where a condition belongs"),
@@ -216,7 +288,10 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     Value::Fact(name.to_string())
                 } else {
                     match fields::lookup(record, name) {
-                        Some(def) => Value::Field { id: def.id, other: record == "other" },
+                        Some(def) => Value::Field {
+                            id: def.id,
+                            other: record == "other",
+                        },
                         None => return self.err(format!("unknown field `{record}.{name}`")),
                     }
                 }
@@ -225,10 +300,18 @@ impl<'a, 'w> Compiler<'a, 'w> {
             ExprKind::Count { set, window, scope } => {
                 let (from, to) = match window.node {
                     Window::SameDay => (0, 0),
-                    Window::Within { days, before: false } => (1 - i64::from(days), 0),
+                    Window::Within {
+                        days,
+                        before: false,
+                    } => (1 - i64::from(days), 0),
                     Window::Within { days, before: true } => (-i64::from(days), -1),
                 };
-                Value::Count(Count { set: self.set(set)?, from, to, scope: scope.as_ref().map(|s| s.node) })
+                Value::Count(Count {
+                    set: self.set(set)?,
+                    from,
+                    to,
+                    scope: scope.as_ref().map(|s| s.node),
+                })
             }
             _ => return self.err("a condition where a value belongs"),
         })
@@ -246,5 +329,58 @@ impl<'a, 'w> Compiler<'a, 'w> {
             },
             Literal::List(_) => return self.err("a nested list"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policies::Policies;
+
+    fn compile(rules: &str) -> crate::compile::plan::Policy {
+        let text = format!(
+            "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n codes g = cpt 76942\n{rules}\n}}"
+        );
+        let loaded = Policies::from_source("t.policy", &text);
+        let errors: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        loaded
+            .policies
+            .and_then(|p| p.iter().next().cloned())
+            .unwrap_or_else(|| panic!("{errors:?}"))
+    }
+
+    #[test]
+    fn a_procedure_membership_in_when_becomes_the_trigger() {
+        let p = compile(
+            "rule A { when line.units > 1 and line.procedure in tpi deny CO-1 }\n\
+             rule B { when line.procedure in g or line.procedure in tpi deny CO-1 }\n\
+             rule C { when line.procedure not in tpi deny CO-1 }",
+        );
+        let tpi = p.rules[0].trigger.map(|s| &p.sets[s]);
+        assert!(
+            tpi.is_some_and(
+                |s| s.contains(crate::codes::CodeKey::parse("20553").unwrap_or_default())
+            )
+        );
+        assert!(
+            p.rules[1].trigger.is_none(),
+            "a disjunction cannot narrow the rule"
+        );
+        assert!(
+            p.rules[2].trigger.is_none(),
+            "`not in` cannot narrow the rule"
+        );
+    }
+
+    #[test]
+    fn named_sets_compile_once_and_rules_keep_their_location() {
+        let p =
+            compile("rule A { when line.procedure in tpi limit tpi to 1 per day else deny CO-97 }");
+        assert_eq!(p.sets.len(), 1, "the `when` and the `limit` share the set");
+        assert_eq!(p.rules[0].at, "t.policy:4:1");
+        assert_eq!(p.rules[0].checks[0].action.message, "A");
     }
 }

@@ -9,8 +9,8 @@ use chrono::{Duration, NaiveDate};
 
 use crate::check::fields::FieldId;
 use crate::claims::{
-    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Line, LineDecision, Outcome, Reason, TraceOutcome,
-    TraceStep,
+    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Line, LineDecision, Outcome,
+    Reason, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{Check, CheckKind, Cond, Count, InOp, Policy, Quant, Rule, Value};
 use crate::history::{HistoryStore, MemoryHistory, Query, Service};
@@ -34,7 +34,11 @@ impl Engine<MemoryHistory> {
 impl<H: HistoryStore> Engine<H> {
     /// An engine over the given history store.
     pub fn with_history(policies: Policies, history: H) -> Engine<H> {
-        Engine { policies, history, explain: false }
+        Engine {
+            policies,
+            history,
+            explain: false,
+        }
     }
 
     /// Adds each rule's evaluation trace to line decisions.
@@ -67,14 +71,26 @@ impl<H: HistoryStore> Engine<H> {
             Ok(p) => p,
             Err((message, path)) => {
                 return Outcome::Error(
-                    ClaimError { id: Some(claim.id.clone()), kind: ErrorKind::NoPolicy, message, path: Some(path), record }
-                        .into(),
+                    ClaimError {
+                        id: Some(claim.id.clone()),
+                        kind: ErrorKind::NoPolicy,
+                        message,
+                        path: Some(path),
+                        record,
+                    }
+                    .into(),
                 );
             }
         };
         let mut lines = Vec::with_capacity(claim.lines.len());
         for (index, line) in claim.lines.iter().enumerate() {
-            let cx = LineCx { claim, line, index, policy, history: &self.history };
+            let cx = LineCx {
+                claim,
+                line,
+                index,
+                policy,
+                history: &self.history,
+            };
             let decided = cx.decide(self.explain);
             if decided.decision != Action::Deny {
                 self.history.record(&claim.patient.id, service(line));
@@ -94,11 +110,20 @@ impl<H: HistoryStore> Engine<H> {
 }
 
 fn service(line: &Line) -> Service {
-    Service { date: line.date_of_service, procedure: line.procedure, site: line.site.clone() }
+    Service {
+        date: line.date_of_service,
+        procedure: line.procedure,
+        site: line.site.clone(),
+    }
 }
 
 fn shift(date: NaiveDate, days: i64) -> NaiveDate {
-    date.checked_add_signed(Duration::days(days)).unwrap_or(if days < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+    date.checked_add_signed(Duration::days(days))
+        .unwrap_or(if days < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
 }
 
 /// Everything a condition on one line can see.
@@ -117,11 +142,25 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         for rule in &self.policy.rules {
             let (outcome, detail) = self.run_rule(rule, &mut reasons);
             if let Some(trace) = trace.as_mut() {
-                trace.push(TraceStep { rule: rule.id.clone(), outcome, detail });
+                trace.push(TraceStep {
+                    rule: rule.id.clone(),
+                    outcome,
+                    detail,
+                });
             }
         }
-        let decision = reasons.iter().map(|r: &Reason| r.action).max().unwrap_or(Action::Allow);
-        LineDecision { line: self.line.line, procedure: self.line.procedure_text.clone(), decision, reasons, trace }
+        let decision = reasons
+            .iter()
+            .map(|r: &Reason| r.action)
+            .max()
+            .unwrap_or(Action::Allow);
+        LineDecision {
+            line: self.line.line,
+            procedure: self.line.procedure_text.clone(),
+            decision,
+            reasons,
+            trace,
+        }
     }
 
     fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<String>) {
@@ -131,7 +170,10 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             }
         }
         if let Some(i) = rule.when.iter().position(|c| !self.cond(c, None)) {
-            return (TraceOutcome::NotApplicable, Some(format!("`when` #{} is false", i + 1)));
+            return (
+                TraceOutcome::NotApplicable,
+                Some(format!("`when` #{} is false", i + 1)),
+            );
         }
         for (i, check) in rule.checks.iter().enumerate() {
             if let Some(detail) = self.failed(check) {
@@ -144,7 +186,10 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                     message: a.message.clone(),
                     at: rule.at.clone(),
                 });
-                return (TraceOutcome::Fired, Some(format!("check #{}: {detail}", i + 1)));
+                return (
+                    TraceOutcome::Fired,
+                    Some(format!("check #{}: {detail}", i + 1)),
+                );
             }
         }
         (TraceOutcome::Passed, None)
@@ -154,26 +199,45 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
     fn failed(&self, check: &Check) -> Option<String> {
         let dos = self.line.date_of_service;
         match &check.kind {
-            CheckKind::Require(cond) => (!self.cond(cond, None)).then(|| "the required condition is false".to_string()),
+            CheckKind::Require(cond) => {
+                (!self.cond(cond, None)).then(|| "the required condition is false".to_string())
+            }
             CheckKind::Always => Some("the rule applies".to_string()),
-            CheckKind::Limit { set, max, days, scope } => {
+            CheckKind::Limit {
+                set,
+                max,
+                days,
+                scope,
+            } => {
                 let from = shift(dos, 1 - i64::from(*days));
                 let q = self.query(*set, from, dos, *scope);
                 let earlier = self.history.count(&q);
                 let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
-                (total > *max).then(|| format!("{total} services from {from} to {dos}, more than {max}"))
+                (total > *max)
+                    .then(|| format!("{total} services from {from} to {dos}, more than {max}"))
             }
             CheckKind::Interval { set, days, scope } => {
                 let from = shift(dos, 1 - i64::from(*days));
                 let q = self.query(*set, from, shift(dos, -1), *scope);
                 let earlier = self.history.count(&q);
-                (earlier > 0).then(|| format!("{earlier} services from {from} to {}, less than {days} days ago", shift(dos, -1)))
+                (earlier > 0).then(|| {
+                    format!(
+                        "{earlier} services from {from} to {}, less than {days} days ago",
+                        shift(dos, -1)
+                    )
+                })
             }
         }
     }
 
-    fn query(&self, set: usize, from: NaiveDate, to: NaiveDate, scope: Option<crate::syntax::ast::SiteScope>) -> Query<'a> {
+    fn query(
+        &self,
+        set: usize,
+        from: NaiveDate,
+        to: NaiveDate,
+        scope: Option<crate::syntax::ast::SiteScope>,
+    ) -> Query<'a> {
         Query {
             patient: &self.claim.patient.id,
             from,
@@ -204,7 +268,11 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             }
             Cond::InList(op, v, items) => {
                 let v = self.value(v, other);
-                let member = |x: Val<'_>| items.iter().any(|c| compare(crate::compile::plan::CompareOp::Eq, x, Val::of_const(c)));
+                let member = |x: Val<'_>| {
+                    items
+                        .iter()
+                        .any(|c| compare(crate::compile::plan::CompareOp::Eq, x, Val::of_const(c)))
+                };
                 match op {
                     InOp::In => member(v),
                     InOp::NotIn => v.is_present() && !member(v),
@@ -215,8 +283,13 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             Cond::Has(list, v) => has(self.value(list, other), self.value(v, other)),
             Cond::Exists(v, negated) => self.value(v, other).is_present() != *negated,
             Cond::Quantified(quant, body) => {
-                let mut others =
-                    self.claim.lines.iter().enumerate().filter(|(i, _)| *i != self.index).map(|(_, l)| l);
+                let mut others = self
+                    .claim
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != self.index)
+                    .map(|(_, l)| l);
                 match quant {
                     Quant::Some => others.any(|l| self.cond(body, Some(l))),
                     Quant::No => !others.any(|l| self.cond(body, Some(l))),
@@ -232,8 +305,15 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             Value::Const(c) => Val::of_const(c),
             Value::Fact(name) => Val::of_fact(self.claim.facts.get(name)),
             Value::Count(count) => Val::Int(i64::from(self.count(count))),
-            Value::Field { id, other: is_other } => {
-                let line = if *is_other { other.unwrap_or(self.line) } else { self.line };
+            Value::Field {
+                id,
+                other: is_other,
+            } => {
+                let line = if *is_other {
+                    other.unwrap_or(self.line)
+                } else {
+                    self.line
+                };
                 self.field(*id, line)
             }
         }
@@ -241,7 +321,8 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 
     fn count(&self, c: &Count) -> u32 {
         let dos = self.line.date_of_service;
-        self.history.count(&self.query(c.set, shift(dos, c.from), shift(dos, c.to), c.scope))
+        self.history
+            .count(&self.query(c.set, shift(dos, c.from), shift(dos, c.to), c.scope))
     }
 
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
@@ -263,15 +344,267 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             FieldId::ClaimPayer => Val::Str(&claim.payer),
             FieldId::ClaimPlaceOfService => opt_str(&claim.place_of_service),
             FieldId::ClaimDiagnoses => Val::ClaimDx(claim),
-            FieldId::ClaimLineCount => Val::Int(i64::try_from(claim.lines.len()).unwrap_or(i64::MAX)),
-            FieldId::PatientId => Val::Str(&claim.patient.id),
-            FieldId::PatientAge => {
-                claim.patient.age_on(self.line.date_of_service).map_or(Val::Missing, |a| Val::Int(i64::from(a)))
+            FieldId::ClaimLineCount => {
+                Val::Int(i64::try_from(claim.lines.len()).unwrap_or(i64::MAX))
             }
-            FieldId::PatientSex => claim.patient.sex.map_or(Val::Missing, |s| Val::Str(s.as_str())),
+            FieldId::PatientId => Val::Str(&claim.patient.id),
+            FieldId::PatientAge => claim
+                .patient
+                .age_on(self.line.date_of_service)
+                .map_or(Val::Missing, |a| Val::Int(i64::from(a))),
+            FieldId::PatientSex => claim
+                .patient
+                .sex
+                .map_or(Val::Missing, |s| Val::Str(s.as_str())),
             FieldId::PatientBirthDate => claim.patient.birth_date.map_or(Val::Missing, Val::Date),
-            FieldId::ProviderNpi => claim.provider.as_ref().map_or(Val::Missing, |p| opt_str(&p.npi)),
-            FieldId::ProviderTaxonomy => claim.provider.as_ref().map_or(Val::Missing, |p| opt_str(&p.taxonomy)),
+            FieldId::ProviderNpi => claim
+                .provider
+                .as_ref()
+                .map_or(Val::Missing, |p| opt_str(&p.npi)),
+            FieldId::ProviderTaxonomy => claim
+                .provider
+                .as_ref()
+                .map_or(Val::Missing, |p| opt_str(&p.taxonomy)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::{read_claims_str, InputFormat};
+
+    const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n";
+
+    fn engine(rules: &str) -> Engine {
+        let text = format!("policy t \"test\" {{\n {HEADER}\n{rules}\n}}\n");
+        let loaded = Policies::from_source("t.policy", &text);
+        let errors: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.render_plain())
+            .collect();
+        assert!(loaded.policies.is_some(), "{}", errors.join("\n"));
+        Engine::new(loaded.policies.unwrap_or_default())
+    }
+
+    /// Evaluates claims given as JSON Lines; returns each line's fired rule ids.
+    fn fired(engine: &mut Engine, claims: &str) -> Vec<Vec<Vec<String>>> {
+        read_claims_str(claims, InputFormat::JsonLines)
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| match c.map(|c| engine.evaluate(&c, i + 1)) {
+                Ok(Outcome::Decision(d)) => d
+                    .lines
+                    .iter()
+                    .map(|l| l.reasons.iter().map(|r| r.rule.clone()).collect())
+                    .collect(),
+                other => panic!("claim {i}: {other:?}"),
+            })
+            .collect()
+    }
+
+    fn claim(id: &str, lines: &[(&str, &str)]) -> String {
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|(date, code)| format!(r#"{{"date_of_service":"{date}","procedure":"{code}"}}"#))
+            .collect();
+        format!(
+            r#"{{"id":"{id}","payer":"p","patient":{{"id":"P","birth_date":"1960-06-15"}},"diagnoses":["M79.18"],"place_of_service":"11","lines":[{}]}}"#,
+            lines.join(",")
+        ) + "\n"
+    }
+
+    #[test]
+    fn a_line_allowed_earlier_in_the_same_claim_is_history() {
+        let mut e =
+            engine("rule D { when line.procedure in tpi limit tpi to 1 per day else deny CO-97 }");
+        let out = fired(
+            &mut e,
+            &claim(
+                "C1",
+                &[
+                    ("2025-01-01", "20552"),
+                    ("2025-01-01", "20553"),
+                    ("2025-01-02", "20553"),
+                ],
+            ),
+        );
+        assert_eq!(
+            out[0],
+            vec![Vec::<String>::new(), vec!["D".to_string()], vec![]]
+        );
+    }
+
+    #[test]
+    fn a_denied_line_is_not_history() {
+        let mut e = engine(
+            "rule D { when line.procedure in tpi limit tpi to 1 per day else deny CO-97 }\n\
+             rule X { when line.procedure in tpi and line.date_of_service == 2025-01-01 deny CO-50 }",
+        );
+        let out = fired(
+            &mut e,
+            &(claim("C1", &[("2025-01-01", "20552")]) + &claim("C2", &[("2025-01-01", "20553")])),
+        );
+        assert_eq!(out[0][0], vec!["X"]);
+        assert_eq!(
+            out[1][0],
+            vec!["X"],
+            "C1 was denied, so C2 is not a second session"
+        );
+    }
+
+    #[test]
+    fn count_windows_include_or_exclude_the_date_of_service() {
+        let mut e = engine(
+            "rule W { when line.procedure in tpi and line.date_of_service == 2025-01-31 \
+               require count(tpi within 30 days) == 2 else review CO-16 }\n\
+             rule B { when line.procedure in tpi and line.date_of_service == 2025-01-31 \
+               require count(tpi within 30 days before) == 2 else review CO-16 }\n\
+             rule S { when line.procedure in tpi and line.date_of_service == 2025-01-31 \
+               require count(tpi on same day) == 1 else review CO-16 }",
+        );
+        // History: 2025-01-01 (day -30), 2025-01-02 (day -29), 2025-01-31 (day 0, same day).
+        let input = claim(
+            "H",
+            &[
+                ("2025-01-01", "20552"),
+                ("2025-01-02", "20552"),
+                ("2025-01-31", "20552"),
+            ],
+        ) + &claim("C", &[("2025-01-31", "20553")]);
+        let out = fired(&mut e, &input);
+        // within 30 days = [01-02, 01-31]: 01-02 and 01-31 -> 2; before = [01-01, 01-30] -> 2; same day -> 1.
+        assert_eq!(out[1][0], Vec::<String>::new());
+    }
+
+    #[test]
+    fn missing_facts_fail_comparisons_and_exists_tells_them_apart() {
+        let mut e = engine(
+            "rule F { when line.procedure in tpi \
+               require facts.relief exists else review CO-16 \
+               require facts.relief >= 50 else deny CO-50 }",
+        );
+        let with = |facts: &str| {
+            format!(
+                r#"{{"id":"C","payer":"p","patient":{{"id":"Q"}},"diagnoses":["M79.18"],"facts":{facts},"lines":[{{"date_of_service":"2025-01-01","procedure":"20552"}}]}}"#
+            ) + "\n"
+        };
+        assert_eq!(fired(&mut e, &with("{}"))[0][0], vec!["F"]);
+        let e2 = &mut engine(
+            "rule F { when line.procedure in tpi require facts.relief >= 50 else deny CO-50 }",
+        );
+        assert_eq!(
+            fired(e2, &with("{}"))[0][0],
+            vec!["F"],
+            "a missing fact fails the comparison"
+        );
+        assert_eq!(
+            fired(e2, &with(r#"{"relief":"lots"}"#))[0][0],
+            vec!["F"],
+            "a text fact fails a numeric comparison"
+        );
+        assert!(fired(e2, &with(r#"{"relief":50}"#))[0][0].is_empty());
+    }
+
+    #[test]
+    fn quantifiers_look_at_the_other_lines_only() {
+        let mut e = engine(
+            "rule S { when line.procedure in tpi require some other line (other.procedure in drugs) else review CO-16 }\n\
+             rule N { when line.procedure in tpi require no other line (other.procedure in tpi) else deny CO-97 }\n\
+             rule E { when line.procedure in drugs require every other line (other.date_of_service == line.date_of_service) else review CO-16 }",
+        );
+        let out = fired(
+            &mut e,
+            &(claim("A", &[("2025-01-01", "20552"), ("2025-01-01", "J3301")])
+                + &claim("B", &[("2025-02-01", "20552")])
+                + &claim("C", &[("2025-03-01", "J3301"), ("2025-03-02", "20552")])),
+        );
+        assert_eq!(out[0], vec![Vec::<String>::new(), vec![]]);
+        assert_eq!(out[1][0], vec!["S"]);
+        assert_eq!(out[2][0], vec!["E"]);
+    }
+
+    #[test]
+    fn lists_ages_and_modifiers() {
+        let mut e = engine(
+            "rule P { when line.procedure in tpi and claim.place_of_service not in [\"11\", \"22\"] deny CO-58 }\n\
+             rule A { when line.procedure in tpi and patient.age < 65 review CO-16 }",
+        );
+        // Born 1960-06-15: 64 on 2025-06-14, 65 on 2025-06-15.
+        let out = fired(
+            &mut e,
+            &(claim("A", &[("2025-06-14", "20552")]) + &claim("B", &[("2025-06-15", "20552")])),
+        );
+        assert_eq!(out[0][0], vec!["A"]);
+        assert!(out[1][0].is_empty());
+    }
+
+    #[test]
+    fn line_takes_the_most_severe_action_and_the_claim_is_partial() {
+        let mut e = engine(
+            "rule R { when line.procedure in tpi review CO-16 }\n\
+             rule D { when line.procedure in tpi and line.units > 1 deny CO-151 }",
+        );
+        let input = r#"{"id":"C","payer":"p","patient":{"id":"Z"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2025-01-01","procedure":"20552","units":2},{"date_of_service":"2025-01-01","procedure":"J3301"}]}"#;
+        let claim = read_claims_str(input, InputFormat::JsonLines)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let Outcome::Decision(d) = e.evaluate(&claim, 1) else {
+            panic!("no decision")
+        };
+        assert_eq!(d.lines[0].decision, Action::Deny);
+        assert_eq!(
+            d.lines[0]
+                .reasons
+                .iter()
+                .map(|r| r.rule.as_str())
+                .collect::<Vec<_>>(),
+            ["R", "D"]
+        );
+        assert_eq!(d.decision, ClaimDecision::Partial);
+    }
+
+    #[test]
+    fn the_latest_version_in_effect_is_chosen() {
+        let v = |version: &str, range: &str, carc: &str| {
+            format!(
+                "policy t \"t\" {{ payer p version \"{version}\" effective {range} source \"s\" codes tpi = cpt 20552 \
+                 rule R {{ when line.procedure in tpi deny {carc} }} }}"
+            )
+        };
+        let mut files = std::collections::HashMap::new();
+        files.insert(
+            std::path::PathBuf::from("a.policy"),
+            v("old", "2020-01-01..2024-12-31", "CO-1"),
+        );
+        files.insert(
+            std::path::PathBuf::from("b.policy"),
+            v("new", "2024-06-01..", "CO-2"),
+        );
+        let roots = [
+            std::path::PathBuf::from("a.policy"),
+            std::path::PathBuf::from("b.policy"),
+        ];
+        let (ws, diags) = crate::workspace::Workspace::from_memory(&files, &roots);
+        let loaded = Policies::from_workspace(ws, diags);
+        let mut e = Engine::new(loaded.policies.unwrap_or_default());
+        let version = |e: &mut Engine, date: &str| {
+            let c =
+                read_claims_str(&claim("C", &[(date, "20552")]), InputFormat::JsonLines).remove(0);
+            match c.map(|c| e.evaluate(&c, 1)) {
+                Ok(Outcome::Decision(d)) => d.policy_version,
+                other => format!("{other:?}"),
+            }
+        };
+        assert_eq!(version(&mut e, "2024-05-31"), "old");
+        assert_eq!(
+            version(&mut e, "2024-06-01"),
+            "new",
+            "both cover it; the later start wins"
+        );
+        assert_eq!(version(&mut e, "2024-12-31"), "new");
+        assert_eq!(version(&mut e, "2025-01-01"), "new");
+        assert!(version(&mut e, "2019-12-31").contains("NoPolicy"));
     }
 }

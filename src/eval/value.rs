@@ -91,7 +91,9 @@ fn equal(a: Val<'_>, b: Val<'_>) -> Option<bool> {
     match (a, b) {
         (Val::Bool(x), Val::Bool(y)) => Some(x == y),
         (Val::Code(x), Val::Code(y)) => Some(x == y),
-        (Val::Code(x), Val::Str(s)) | (Val::Str(s), Val::Code(x)) => Some(CodeKey::parse(s) == Some(x)),
+        (Val::Code(x), Val::Str(s)) | (Val::Str(s), Val::Code(x)) => {
+            Some(CodeKey::parse(s) == Some(x))
+        }
         _ => order(a, b).map(|o| o == Ordering::Equal),
     }
 }
@@ -130,7 +132,9 @@ pub fn codes_in(v: Val<'_>, set: &CodeSet, all: bool) -> bool {
 pub fn elements<'a>(v: Val<'a>) -> Option<Box<dyn Iterator<Item = Val<'a>> + 'a>> {
     match v {
         Val::List(items) => Some(Box::new(items.iter().map(|s| Val::Str(s)))),
-        other => other.codes().map(|c| Box::new(c.map(Val::Code)) as Box<dyn Iterator<Item = Val<'a>>>),
+        other => other
+            .codes()
+            .map(|c| Box::new(c.map(Val::Code)) as Box<dyn Iterator<Item = Val<'a>>>),
     }
 }
 
@@ -148,7 +152,14 @@ mod tests {
 
     #[test]
     fn missing_makes_every_comparison_false() {
-        for op in [CompareOp::Eq, CompareOp::Ne, CompareOp::Lt, CompareOp::Le, CompareOp::Gt, CompareOp::Ge] {
+        for op in [
+            CompareOp::Eq,
+            CompareOp::Ne,
+            CompareOp::Lt,
+            CompareOp::Le,
+            CompareOp::Gt,
+            CompareOp::Ge,
+        ] {
             assert!(!compare(op, Val::Missing, Val::Int(1)), "{op:?}");
             assert!(!compare(op, Val::Int(1), Val::Missing), "{op:?}");
         }

@@ -44,12 +44,17 @@ pub struct Query<'a> {
 impl Query<'_> {
     /// True when a service matches the query's set and site (dates aside).
     pub fn matches(&self, service: &Service) -> bool {
-        self.set.contains(service.procedure) && site_matches(self.scope, self.site, service.site.as_deref())
+        self.set.contains(service.procedure)
+            && site_matches(self.scope, self.site, service.site.as_deref())
     }
 }
 
 /// Site matching as the language defines it (see `SiteScope`).
-pub fn site_matches(scope: Option<SiteScope>, current: Option<&str>, earlier: Option<&str>) -> bool {
+pub fn site_matches(
+    scope: Option<SiteScope>,
+    current: Option<&str>,
+    earlier: Option<&str>,
+) -> bool {
     match scope {
         None => true,
         Some(SiteScope::Strict) => current == earlier,
@@ -98,7 +103,11 @@ impl HistoryStore for MemoryHistory {
     fn count(&self, query: &Query<'_>) -> u32 {
         let services = self.services(query.patient);
         let start = services.partition_point(|s| s.date < query.from);
-        let n = services[start..].iter().take_while(|s| s.date <= query.to).filter(|s| query.matches(s)).count();
+        let n = services[start..]
+            .iter()
+            .take_while(|s| s.date <= query.to)
+            .filter(|s| query.matches(s))
+            .count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
@@ -120,26 +129,75 @@ mod tests {
     }
 
     fn svc(d: &str, code: &str, site: Option<&str>) -> Service {
-        Service { date: date(d), procedure: CodeKey::parse(code).unwrap_or_default(), site: site.map(str::to_string) }
+        Service {
+            date: date(d),
+            procedure: CodeKey::parse(code).unwrap_or_default(),
+            site: site.map(str::to_string),
+        }
     }
 
     #[test]
     fn counts_by_window_set_and_site() {
-        let tpi = CodeSet::from_entries(&[CodeEntry::Code("20552".into()), CodeEntry::Code("20553".into())]);
+        let tpi = CodeSet::from_entries(&[
+            CodeEntry::Code("20552".into()),
+            CodeEntry::Code("20553".into()),
+        ]);
         let mut h = MemoryHistory::new();
         h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
         h.record("P1", svc("2026-01-01", "20552", None));
         h.record("P1", svc("2026-01-20", "J3301", None));
         h.record("P2", svc("2026-01-10", "20553", Some("cervical")));
-        let q = |from, to, scope, site| Query { patient: "P1", from: date(from), to: date(to), set: &tpi, scope, site };
+        let q = |from, to, scope, site| Query {
+            patient: "P1",
+            from: date(from),
+            to: date(to),
+            set: &tpi,
+            scope,
+            site,
+        };
         assert_eq!(h.count(&q("2026-01-01", "2026-01-31", None, None)), 2);
         assert_eq!(h.count(&q("2026-01-02", "2026-01-31", None, None)), 1);
         assert_eq!(h.count(&q("2026-01-01", "2026-01-09", None, None)), 1);
-        assert_eq!(h.count(&q("2026-01-01", "2026-01-31", Some(SiteScope::Strict), Some("cervical"))), 1);
-        assert_eq!(h.count(&q("2026-01-01", "2026-01-31", Some(SiteScope::Strict), None)), 1);
-        assert_eq!(h.count(&q("2026-01-01", "2026-01-31", Some(SiteScope::OrUnsited), Some("lumbar"))), 1);
-        assert_eq!(h.count(&q("2026-01-01", "2026-01-31", Some(SiteScope::OrUnsited), None)), 2);
-        assert_eq!(h.services("P1").first().map(|s| s.date), Some(date("2026-01-01")));
+        assert_eq!(
+            h.count(&q(
+                "2026-01-01",
+                "2026-01-31",
+                Some(SiteScope::Strict),
+                Some("cervical")
+            )),
+            1
+        );
+        assert_eq!(
+            h.count(&q(
+                "2026-01-01",
+                "2026-01-31",
+                Some(SiteScope::Strict),
+                None
+            )),
+            1
+        );
+        assert_eq!(
+            h.count(&q(
+                "2026-01-01",
+                "2026-01-31",
+                Some(SiteScope::OrUnsited),
+                Some("lumbar")
+            )),
+            1
+        );
+        assert_eq!(
+            h.count(&q(
+                "2026-01-01",
+                "2026-01-31",
+                Some(SiteScope::OrUnsited),
+                None
+            )),
+            2
+        );
+        assert_eq!(
+            h.services("P1").first().map(|s| s.date),
+            Some(date("2026-01-01"))
+        );
     }
 
     #[test]
@@ -156,7 +214,11 @@ mod tests {
             (Some(OrUnsited), Some("a"), Some("b"), false),
         ];
         for (scope, cur, earlier, want) in cases {
-            assert_eq!(site_matches(scope, cur, earlier), want, "{scope:?} {cur:?} {earlier:?}");
+            assert_eq!(
+                site_matches(scope, cur, earlier),
+                want,
+                "{scope:?} {cur:?} {earlier:?}"
+            );
         }
     }
 }

@@ -59,9 +59,7 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::in_tail | R::in_op | R::kw_in | R::kw_any | R::kw_all => "`in`",
         R::has_tail | R::kw_has => "`has`",
         R::exists_tail | R::kw_exists | R::kw_is | R::kw_missing => "`exists` or `is missing`",
-        R::quantifier | R::quant | R::kw_some | R::kw_no | R::kw_every => {
-            "`some other line (...)`"
-        }
+        R::quantifier | R::quant | R::kw_some | R::kw_no | R::kw_every => "`some other line (...)`",
         R::kw_other => "`other`",
         R::kw_line => "`line`",
         R::count | R::kw_count => "`count(...)`",

@@ -69,8 +69,14 @@ pub fn parse(text: &str) -> Parsed {
             let file = pairs
                 .next()
                 .map(|pair| Lower { offset: 0 }.file(pair))
-                .unwrap_or(File { imports: Vec::new(), module: None });
-            Parsed { file, errors: Vec::new() }
+                .unwrap_or(File {
+                    imports: Vec::new(),
+                    module: None,
+                });
+            Parsed {
+                file,
+                errors: Vec::new(),
+            }
         }
         Err(err) => recover(text, syntax_error(&err, text, 0)),
     }
@@ -124,9 +130,11 @@ fn syntax_error(err: &pest::error::Error<Rule>, text: &str, offset: usize) -> Sy
         InputLocation::Span((s, _)) => s,
     };
     let mut expected: Vec<String> = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(|r| describe(*r)).map(str::to_string).collect()
-        }
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| describe(*r))
+            .map(str::to_string)
+            .collect(),
         ErrorVariant::CustomError { message } => vec![message.clone()],
     };
     expected.sort();
@@ -134,7 +142,11 @@ fn syntax_error(err: &pest::error::Error<Rule>, text: &str, offset: usize) -> Sy
     let rest = text.get(pos..).unwrap_or("");
     let found = (!rest.trim().is_empty()).then(|| first_token(rest));
     let len = found.as_ref().map_or(0, |t| t.len());
-    SyntaxError { span: Span::new(offset + pos, offset + pos + len), expected, found }
+    SyntaxError {
+        span: Span::new(offset + pos, offset + pos + len),
+        expected,
+        found,
+    }
 }
 
 /// The token at the start of `text`: a word, a quoted string, or one character.
@@ -155,9 +167,15 @@ fn first_token(text: &str) -> String {
 
 fn recover(text: &str, first: SyntaxError) -> Parsed {
     let mut errors = Vec::new();
-    let mut file = File { imports: Vec::new(), module: None };
+    let mut file = File {
+        imports: Vec::new(),
+        module: None,
+    };
     let Some(open) = find_body_open(text) else {
-        return Parsed { file, errors: vec![first] };
+        return Parsed {
+            file,
+            errors: vec![first],
+        };
     };
     let head = &text[..=open];
     match PolicyParser::parse(Rule::head, head) {
@@ -168,7 +186,12 @@ fn recover(text: &str, first: SyntaxError) -> Parsed {
                 file.module = Some(module);
             }
         }
-        Err(_) => return Parsed { file, errors: vec![first] },
+        Err(_) => {
+            return Parsed {
+                file,
+                errors: vec![first],
+            }
+        }
     }
     let close = find_matching_close(text, open);
     let body_end = close.unwrap_or(text.len());
@@ -250,7 +273,9 @@ fn code_bytes(text: &str, from: usize, to: usize) -> impl Iterator<Item = (usize
 }
 
 fn find_body_open(text: &str) -> Option<usize> {
-    code_bytes(text, 0, text.len()).find(|(_, b)| *b == b'{').map(|(at, _)| at)
+    code_bytes(text, 0, text.len())
+        .find(|(_, b)| *b == b'{')
+        .map(|(at, _)| at)
 }
 
 fn find_matching_close(text: &str, open: usize) -> Option<usize> {
@@ -270,7 +295,15 @@ fn find_matching_close(text: &str, open: usize) -> Option<usize> {
     None
 }
 
-const ITEM_STARTS: [&str; 7] = ["payer", "version", "effective", "source", "codes", "rule", "///"];
+const ITEM_STARTS: [&str; 7] = [
+    "payer",
+    "version",
+    "effective",
+    "source",
+    "codes",
+    "rule",
+    "///",
+];
 
 /// Splits a module body into item chunks: a chunk starts at a line whose first
 /// token, at brace depth 0, starts an item; doc lines stay with the item they precede.
@@ -289,8 +322,9 @@ fn split_items(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
             let word = ITEM_STARTS.iter().find(|w| {
                 rest.starts_with(**w)
                     && (**w == "///"
-                        || !rest[w.len()..]
-                            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                        || !rest[w.len()..].starts_with(|c: char| {
+                            c.is_ascii_alphanumeric() || c == '_' || c == '-'
+                        }))
             });
             match word {
                 Some(w) => {
@@ -463,7 +497,10 @@ impl Lower {
         match pair.as_rule() {
             Rule::codes_decl => Piece::Item(Item::Codes(self.codes_decl(pair))),
             Rule::rule_decl => Piece::Item(Item::Rule(self.rule_decl(pair))),
-            _ => Piece::Header(Header { kind: self.header_kind(pair), span }),
+            _ => Piece::Header(Header {
+                kind: self.header_kind(pair),
+                span,
+            }),
         }
     }
 
@@ -477,13 +514,19 @@ impl Lower {
             _ => {
                 let mut dates = parts.iter().map(|p| self.text(p));
                 let from = dates.next().unwrap_or_default_spanned();
-                HeaderKind::Effective { from, to: dates.next() }
+                HeaderKind::Effective {
+                    from,
+                    to: dates.next(),
+                }
             }
         }
     }
 
     fn first_string(&self, parts: &[Pair<'_, Rule>]) -> Spanned<String> {
-        parts.first().map(|p| self.string(p)).unwrap_or_else(|| Spanned::new(String::new(), Span::default()))
+        parts
+            .first()
+            .map(|p| self.string(p))
+            .unwrap_or_else(|| Spanned::new(String::new(), Span::default()))
     }
 
     fn codes_decl(&self, pair: Pair<'_, Rule>) -> CodeSetDecl {
@@ -499,7 +542,12 @@ impl Lower {
             }
         }
         let expr = expr.unwrap_or_else(|| SetExpr::Ref(name.clone()));
-        CodeSetDecl { name, doc, expr, span }
+        CodeSetDecl {
+            name,
+            doc,
+            expr,
+            span,
+        }
     }
 
     /// `set_expr` or any `set_term` (a list, a name, a parenthesized expression).
@@ -508,7 +556,10 @@ impl Lower {
             Rule::code_list => SetExpr::Literal(self.code_list(pair)),
             Rule::set_name => {
                 let name = kids(pair).next();
-                SetExpr::Ref(name.map(|n| self.text(&n)).unwrap_or_else(|| Spanned::new(String::new(), Span::default())))
+                SetExpr::Ref(
+                    name.map(|n| self.text(&n))
+                        .unwrap_or_else(|| Spanned::new(String::new(), Span::default())),
+                )
             }
             _ => {
                 let mut parts = kids(pair);
@@ -518,9 +569,18 @@ impl Lower {
                 let mut acc = self.set_expr(first);
                 while let (Some(op), Some(rhs)) = (parts.next(), parts.next()) {
                     let rhs = self.set_expr(rhs);
-                    let op = if op.as_str() == "+" { SetOp::Union } else { SetOp::Difference };
+                    let op = if op.as_str() == "+" {
+                        SetOp::Union
+                    } else {
+                        SetOp::Difference
+                    };
                     let span = acc.span().join(rhs.span());
-                    acc = SetExpr::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs), span };
+                    acc = SetExpr::Binary {
+                        op,
+                        lhs: Box::new(acc),
+                        rhs: Box::new(rhs),
+                        span,
+                    };
                 }
                 acc
             }
@@ -554,7 +614,11 @@ impl Lower {
                 _ => entries.push(self.spanned(&p, CodeEntry::Code(p.as_str().to_string()))),
             }
         }
-        CodeList { system, entries, span }
+        CodeList {
+            system,
+            entries,
+            span,
+        }
     }
 
     fn rule_decl(&self, pair: Pair<'_, Rule>) -> Rule_ {
@@ -583,7 +647,11 @@ impl Lower {
         let span = self.span(&pair);
         let rule = pair.as_rule();
         if rule == Rule::action {
-            return Check { kind: CheckKind::Always, action: self.action(pair), span };
+            return Check {
+                kind: CheckKind::Always,
+                action: self.action(pair),
+                span,
+            };
         }
         let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
         let action = parts
@@ -594,23 +662,37 @@ impl Lower {
             .unwrap_or_else(|| self.empty_action(span));
         let kind = match rule {
             Rule::require_check => {
-                let cond = parts.first().map(|p| self.expr(p.clone())).unwrap_or_else(|| Expr {
-                    kind: ExprKind::Literal(Literal::Bool(true)),
-                    span,
-                });
+                let cond = parts
+                    .first()
+                    .map(|p| self.expr(p.clone()))
+                    .unwrap_or_else(|| Expr {
+                        kind: ExprKind::Literal(Literal::Bool(true)),
+                        span,
+                    });
                 CheckKind::Require(cond)
             }
             Rule::limit_check => {
                 let set = self.set_expr(parts[0].clone());
                 let max = self.integer(&parts[1]);
                 let days = self.period(parts[2].clone());
-                let scope = parts.get(3).filter(|p| p.as_rule() == Rule::site_scope).map(|p| self.site_scope(p.clone()));
-                CheckKind::Limit { set, max, days, scope }
+                let scope = parts
+                    .get(3)
+                    .filter(|p| p.as_rule() == Rule::site_scope)
+                    .map(|p| self.site_scope(p.clone()));
+                CheckKind::Limit {
+                    set,
+                    max,
+                    days,
+                    scope,
+                }
             }
             _ => {
                 let set = self.set_expr(parts[0].clone());
                 let days = self.integer(&parts[1]);
-                let scope = parts.get(2).filter(|p| p.as_rule() == Rule::site_scope).map(|p| self.site_scope(p.clone()));
+                let scope = parts
+                    .get(2)
+                    .filter(|p| p.as_rule() == Rule::site_scope)
+                    .map(|p| self.site_scope(p.clone()));
                 CheckKind::Interval { set, days, scope }
             }
         };
@@ -633,11 +715,24 @@ impl Lower {
 
     fn site_scope(&self, pair: Pair<'_, Rule>) -> Spanned<SiteScope> {
         let unsited = kids(pair.clone()).any(|p| p.as_rule() == Rule::unsited);
-        self.spanned(&pair, if unsited { SiteScope::OrUnsited } else { SiteScope::Strict })
+        self.spanned(
+            &pair,
+            if unsited {
+                SiteScope::OrUnsited
+            } else {
+                SiteScope::Strict
+            },
+        )
     }
 
     fn empty_action(&self, span: Span) -> Action {
-        Action { verb: Spanned::new(Verb::Deny, span), carc: None, rarc: Vec::new(), message: None, span }
+        Action {
+            verb: Spanned::new(Verb::Deny, span),
+            carc: None,
+            rarc: Vec::new(),
+            message: None,
+            span,
+        }
     }
 
     fn action(&self, pair: Pair<'_, Rule>) -> Action {
@@ -667,7 +762,10 @@ impl Lower {
         match pair.as_rule() {
             Rule::expr => match kids(pair).next() {
                 Some(inner) => self.expr(inner),
-                None => Expr { kind: ExprKind::Literal(Literal::Bool(true)), span },
+                None => Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                },
             },
             Rule::or_expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::or_expr;
@@ -675,7 +773,11 @@ impl Lower {
                 if parts.len() == 1 {
                     return parts.remove(0);
                 }
-                let kind = if is_or { ExprKind::Or(parts) } else { ExprKind::And(parts) };
+                let kind = if is_or {
+                    ExprKind::Or(parts)
+                } else {
+                    ExprKind::And(parts)
+                };
                 Expr { kind, span }
             }
             Rule::not_expr => {
@@ -689,10 +791,16 @@ impl Lower {
                         inner = Some(self.expr(p));
                     }
                 }
-                let mut e = inner.unwrap_or(Expr { kind: ExprKind::Literal(Literal::Bool(true)), span });
+                let mut e = inner.unwrap_or(Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                });
                 for not_span in nots.into_iter().rev() {
                     let s = not_span.join(e.span);
-                    e = Expr { kind: ExprKind::Not(Box::new(e)), span: s };
+                    e = Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span: s,
+                    };
                 }
                 e
             }
@@ -710,7 +818,13 @@ impl Lower {
                     kind: ExprKind::Literal(Literal::Bool(true)),
                     span,
                 });
-                Expr { kind: ExprKind::Quantified { quant: Spanned::new(quant, qspan), body: Box::new(body) }, span }
+                Expr {
+                    kind: ExprKind::Quantified {
+                        quant: Spanned::new(quant, qspan),
+                        body: Box::new(body),
+                    },
+                    span,
+                }
             }
             Rule::count => {
                 let mut set = SetExpr::Ref(Spanned::new(String::new(), span));
@@ -723,13 +837,22 @@ impl Lower {
                         _ => set = self.set_expr(p),
                     }
                 }
-                Expr { kind: ExprKind::Count { set, window, scope }, span }
+                Expr {
+                    kind: ExprKind::Count { set, window, scope },
+                    span,
+                }
             }
             Rule::field => {
                 let parts = kids(pair).map(|p| self.text(&p)).collect();
-                Expr { kind: ExprKind::Field(parts), span }
+                Expr {
+                    kind: ExprKind::Field(parts),
+                    span,
+                }
             }
-            _ => Expr { kind: ExprKind::Literal(self.literal(pair)), span },
+            _ => Expr {
+                kind: ExprKind::Literal(self.literal(pair)),
+                span,
+            },
         }
     }
 
@@ -765,14 +888,19 @@ impl Lower {
     }
 
     fn list_items(&self, pair: Pair<'_, Rule>) -> Vec<Spanned<Literal>> {
-        kids(pair).map(|p| Spanned::new(self.literal(p.clone()), self.span(&p))).collect()
+        kids(pair)
+            .map(|p| Spanned::new(self.literal(p.clone()), self.span(&p)))
+            .collect()
     }
 
     fn predicate(&self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
         let mut parts = kids(pair);
         let Some(first) = parts.next() else {
-            return Expr { kind: ExprKind::Literal(Literal::Bool(true)), span };
+            return Expr {
+                kind: ExprKind::Literal(Literal::Bool(true)),
+                span,
+            };
         };
         let lhs = self.expr(first);
         let Some(tail) = parts.next() else {
@@ -796,7 +924,11 @@ impl Lower {
                     kind: ExprKind::Literal(Literal::Bool(true)),
                     span: tail_span,
                 });
-                ExprKind::Compare { op: self.spanned(&op_pair, op), lhs: Box::new(lhs), rhs: Box::new(rhs) }
+                ExprKind::Compare {
+                    op: self.spanned(&op_pair, op),
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                }
             }
             Rule::in_tail => {
                 let op_pair = tparts.remove(0);
@@ -815,19 +947,32 @@ impl Lower {
                     Some(p) => InTarget::Set(self.set_expr(p)),
                     None => InTarget::List(Vec::new(), tail_span),
                 };
-                ExprKind::In { op: self.spanned(&op_pair, op), lhs: Box::new(lhs), rhs: target }
+                ExprKind::In {
+                    op: self.spanned(&op_pair, op),
+                    lhs: Box::new(lhs),
+                    rhs: target,
+                }
             }
             Rule::has_tail => {
                 let rhs = tparts
                     .into_iter()
                     .rfind(|p| !is_keyword(p.as_rule()))
                     .map(|p| self.expr(p))
-                    .unwrap_or(Expr { kind: ExprKind::Literal(Literal::Bool(true)), span: tail_span });
-                ExprKind::Has { lhs: Box::new(lhs), rhs: Box::new(rhs) }
+                    .unwrap_or(Expr {
+                        kind: ExprKind::Literal(Literal::Bool(true)),
+                        span: tail_span,
+                    });
+                ExprKind::Has {
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                }
             }
             _ => {
                 let negated = tparts.iter().any(|p| p.as_rule() == Rule::kw_missing);
-                ExprKind::Exists { operand: Box::new(lhs), negated }
+                ExprKind::Exists {
+                    operand: Box::new(lhs),
+                    negated,
+                }
             }
         };
         Expr { kind, span }
@@ -847,7 +992,10 @@ fn module_kind(pair: Pair<'_, Rule>) -> ModuleKind {
 
 fn doc_text(raw: &str) -> String {
     let text = raw.trim_start_matches("///");
-    text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+    text.strip_prefix(' ')
+        .unwrap_or(text)
+        .trim_end()
+        .to_string()
 }
 
 trait OrDefaultSpanned {
