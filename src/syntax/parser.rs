@@ -1010,3 +1010,107 @@ impl OrDefaultSpanned for Option<Spanned<String>> {
 
 /// The pest rule type, for the human names in [`super::expected`].
 pub(crate) type GrammarRule = Rule;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+import "lib/common.policy"
+/// A doc line.
+policy p "Title" {
+  payer a, b
+  version "1"
+  effective 2024-01-01..2024-12-31
+  source "s"
+  codes tpi = cpt 20552, 20553
+  codes dx = icd10 M79.1*, M60.80-M60.89 + extra - icd10 M79.7
+  /// Rule doc.
+  rule R1 "title" {
+    when line.procedure in tpi and not (line.units > 1)
+    require some other line (other.procedure in hcpcs J*) else review CO-16
+    limit tpi to 3 per 90 days per site or unsited else deny CO-151 rarc N640, N435 message "m"
+    interval tpi at least 42 days per site else deny CO-151
+  }
+}
+"#;
+
+    #[test]
+    fn a_full_file_parses_with_spans() {
+        let parsed = parse(OK);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.file.imports.len(), 1);
+        let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+        assert_eq!(module.doc, vec!["A doc line."]);
+        assert_eq!(module.header.len(), 4);
+        assert_eq!(module.items.len(), 3);
+        let Item::Rule(rule) = &module.items[2] else {
+            panic!("not a rule")
+        };
+        assert_eq!(rule.doc, vec!["Rule doc."]);
+        assert_eq!(&OK[rule.span.start..rule.span.start + 4], "rule");
+        assert_eq!(&OK[rule.id.span.start..rule.id.span.end], "R1");
+        assert_eq!(rule.checks.len(), 3);
+        let CheckKind::Limit {
+            max, days, scope, ..
+        } = &rule.checks[1].kind
+        else {
+            panic!("not a limit")
+        };
+        assert_eq!(
+            (max.node, days.node, scope.as_ref().map(|s| s.node)),
+            (3, 90, Some(SiteScope::OrUnsited))
+        );
+        assert_eq!(rule.checks[1].action.rarc.len(), 2);
+    }
+
+    #[test]
+    fn several_broken_items_give_several_errors_and_keep_the_rest() {
+        let text = "policy p {\n  payer a\n  rule A { when line.units > }\n  codes ok = cpt 20552\n  rule B { deny CO-1 rarc }\n  rule C { deny CO-1 }\n}\n";
+        let parsed = parse(text);
+        assert_eq!(parsed.errors.len(), 2, "{:?}", parsed.errors);
+        assert!(
+            parsed.errors[0].message().contains("found `}`"),
+            "{}",
+            parsed.errors[0].message()
+        );
+        let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+        assert_eq!(module.header.len(), 1);
+        assert_eq!(module.items.len(), 2, "the code set and rule C survive");
+    }
+
+    #[test]
+    fn an_unclosed_module_is_reported_at_the_end() {
+        let parsed = parse("policy p {\n  payer a\n");
+        assert!(
+            parsed
+                .errors
+                .iter()
+                .any(|e| e.message().contains("`}` to close the module")),
+            "{:?}",
+            parsed.errors
+        );
+    }
+
+    #[test]
+    fn keywords_are_not_names_but_may_start_them() {
+        assert!(parse("policy p { codes rule = cpt 20552 }").errors.len() == 1);
+        let parsed = parse("policy p { codes rules = cpt 20552 codes index = cpt 20553 }");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    }
+
+    #[test]
+    fn strings_unescape_and_braces_in_strings_do_not_confuse_recovery() {
+        let parsed = parse("policy p \"a \\\"q\\\" {\" {\n  rule A { deny CO-1 message \"}\" }\n  rule B { when }\n}\n");
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+        assert_eq!(module.title.map(|t| t.node).as_deref(), Some("a \"q\" {"));
+    }
+
+    #[test]
+    fn parse_item_reads_one_rule() {
+        let item = parse_item("rule X { when line.procedure in cpt 20560, 20561 deny CO-96 }");
+        assert!(matches!(item, Ok(Item::Rule(_))), "{item:?}");
+        assert!(parse_item("rule X {").is_err());
+    }
+}
