@@ -222,7 +222,9 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
             Outcome::Decision(d) => d.id.clone(),
             Outcome::Error(e) => e.id.clone().unwrap_or_else(|| format!("#{}", i + 1)),
         };
-        outcomes.insert(id, outcome);
+        if outcomes.insert(id.clone(), outcome).is_some() {
+            result.failures.push(format!("{id}: two claims of the case have this id; give each its own"));
+        }
     }
     for expect in &case.expect {
         compare(expect, outcomes.get(&expect.id), &mut result.failures);
