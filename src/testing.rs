@@ -223,7 +223,9 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
             Outcome::Error(e) => e.id.clone().unwrap_or_else(|| format!("#{}", i + 1)),
         };
         if outcomes.insert(id.clone(), outcome).is_some() {
-            result.failures.push(format!("{id}: two claims of the case have this id; give each its own"));
+            result.failures.push(format!(
+                "{id}: two claims of the case have this id; give each its own"
+            ));
         }
     }
     for expect in &case.expect {
@@ -311,5 +313,52 @@ fn diff_list(
                 got.join(", ")
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "policy t { payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552\n rule R { when line.procedure in tpi and line.units > 1 deny CO-151 rarc N362 } }";
+
+    fn case(yaml: &str) -> CaseResult {
+        let case: Case = serde_yaml_ng::from_str(yaml).unwrap_or_else(|e| panic!("{e}"));
+        let policies = Policies::from_source("t.policy", POLICY)
+            .policies
+            .unwrap_or_default();
+        run_case(&case, &policies)
+    }
+
+    const CLAIM: &str = "claims: [{id: C, payer: p, patient: {id: P}, diagnoses: [M79.18], lines: [{date_of_service: 2025-01-01, procedure: '20552', units: 2}]}]\n";
+
+    #[test]
+    fn a_matching_expectation_passes() {
+        let r = case(&format!("name: ok\n{CLAIM}expect: [{{id: C, decision: deny, lines: [{{line: 1, rules: [R], carc: [CO-151], rarc: [N362]}}]}}]"));
+        assert!(r.passed(), "{:?}", r.failures);
+        assert_eq!(r.fired.get("R"), Some(&1));
+    }
+
+    #[test]
+    fn every_mismatch_is_reported() {
+        let r = case(&format!(
+            "name: bad\n{CLAIM}expect: [{{id: C, decision: allow, lines: [{{line: 1, decision: allow, rules: [], carc: [CO-1]}}, {{line: 2}}]}}, {{id: Z}}]"
+        ));
+        assert_eq!(r.failures.len(), 6, "{:#?}", r.failures);
+        assert!(r.failures[0].contains("expected decision `allow`, got `deny`"));
+        assert!(r
+            .failures
+            .iter()
+            .any(|f| f.contains("expected rules [], got [R]")));
+        assert!(r
+            .failures
+            .iter()
+            .any(|f| f.contains("Z: no claim with this id")));
+    }
+
+    #[test]
+    fn a_case_without_expectations_fails() {
+        let r = case(&format!("name: empty\n{CLAIM}expect: []"));
+        assert!(!r.passed());
     }
 }
