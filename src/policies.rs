@@ -181,3 +181,47 @@ impl Policies {
         Err((message, format!("lines[{index}].date_of_service")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn imported_code_sets_and_rules_compile_into_the_policy_first() {
+        let mut files = HashMap::new();
+        files.insert(
+            PathBuf::from("p/shared/base.policy"),
+            "library base {\n codes tpi = cpt 20552, 20553\n rule B1 { when line.procedure in tpi and line.units > 1 deny CO-151 }\n}".to_string(),
+        );
+        files.insert(
+            PathBuf::from("p/payer.policy"),
+            "import \"shared/base.policy\"\npolicy acme { payer x version \"1\" effective 2024-01-01.. source \"s\"\n rule P1 { when line.procedure in tpi deny CO-50 }\n}".to_string(),
+        );
+        let (ws, diags) = Workspace::from_memory(&files, &[PathBuf::from("p/payer.policy")]);
+        let loaded = Policies::from_workspace(ws, diags);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let policies = loaded.policies.unwrap_or_default();
+        assert_eq!(policies.len(), 1, "a library is not a selectable policy");
+        let p = policies
+            .iter()
+            .next()
+            .unwrap_or_else(|| panic!("no policy"));
+        let ids: Vec<&str> = p.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["B1", "P1"]);
+        assert!(
+            p.rules[0].at.starts_with("p/shared/base.policy:3:"),
+            "{}",
+            p.rules[0].at
+        );
+    }
+
+    #[test]
+    fn a_policy_with_errors_does_not_compile() {
+        let loaded = Policies::from_source("x.policy", "policy x { payer a }");
+        assert!(loaded.has_errors());
+        assert!(loaded.policies.is_none());
+    }
+}
