@@ -28,6 +28,8 @@ const INPUT: &str = "data/icd10cm-2026.tsv.gz";
 const MAGIC: &[u8; 4] = b"I10C";
 const KIND_BILLABLE: u8 = 0;
 const KIND_HEADER: u8 = 1;
+/// A single-category block before it is known to be a header or billable.
+const KIND_CATEGORY_BLOCK: u8 = 2;
 const MAX_CODE_LEN: usize = 8;
 
 /// Packs a code like `CodeKey::parse` in `src/codes/key.rs`: dots dropped,
@@ -79,7 +81,12 @@ fn main() {
         let kind = match fields.next() {
             Some("billable") => KIND_BILLABLE,
             Some("header") => KIND_HEADER,
-            Some("chapter" | "block") => continue,
+            Some("chapter") => continue,
+            // A block named by one category (`B20`, no dash) stands for that
+            // category, whose own row the file leaves out; whether it is billable
+            // depends on whether it has children, decided after the loop.
+            Some("block") if !code.contains('-') => KIND_CATEGORY_BLOCK,
+            Some("block") => continue,
             other => panic!("{INPUT}:{line_no}: unknown kind {other:?} for {code:?}"),
         };
         // 518 billable rows of the FY2026 file (H35.3x, S-code 7th characters)
@@ -100,6 +107,16 @@ fn main() {
         });
     }
     rows.sort_by_key(|r| r.key);
+    // The file lists each single-category block twice; keep one row.
+    rows.dedup_by(|b, a| a.key == b.key && a.kind == KIND_CATEGORY_BLOCK && b.kind == KIND_CATEGORY_BLOCK);
+    for i in 0..rows.len() {
+        if rows[i].kind == KIND_CATEGORY_BLOCK {
+            let key = rows[i].key;
+            let end = key | (u64::MAX >> (8 * (8 - key.trailing_zeros() as usize / 8)).min(63));
+            let has_children = rows.get(i + 1).is_some_and(|next| next.key > key && next.key <= end);
+            rows[i].kind = if has_children { KIND_HEADER } else { KIND_BILLABLE };
+        }
+    }
     for pair in rows.windows(2) {
         if pair[0].key == pair[1].key {
             panic!(

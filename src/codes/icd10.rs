@@ -394,12 +394,18 @@ mod tests {
     #[test]
     fn table_holds_every_header_and_billable_row() {
         // `zcat data/icd10cm-2026.tsv.gz | cut -f2 | grep -cE '^(header|billable)$'`
-        // (74,714 billable + 23,433 headers; 22 chapters and 336 blocks dropped).
-        assert_eq!(len(), 98_147);
+        // (74,714 billable + 23,433 headers) plus the 39 categories the file only
+        // gives as single-category blocks (`B20`, `O09`; each listed twice).
+        assert_eq!(len(), 98_147 + 39);
         let billable = in_range(CodeKey(0), CodeKey(u64::MAX))
             .filter(|c| c.kind == Icd10Kind::Billable)
             .count();
-        assert_eq!(billable, 74_714);
+        // Five of those categories are billable: B20, F99, P84, R99, Z66.
+        assert_eq!(billable, 74_714 + 5);
+        for code in ["B20", "F99", "P84", "R99", "Z66"] {
+            assert_eq!(lookup(code).map(|c| c.kind), Some(Icd10Kind::Billable), "{code}");
+        }
+        assert_eq!(lookup("O09").map(|c| c.kind), Some(Icd10Kind::Header));
     }
 
     #[test]
