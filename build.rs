@@ -108,13 +108,21 @@ fn main() {
     }
     rows.sort_by_key(|r| r.key);
     // The file lists each single-category block twice; keep one row.
-    rows.dedup_by(|b, a| a.key == b.key && a.kind == KIND_CATEGORY_BLOCK && b.kind == KIND_CATEGORY_BLOCK);
+    rows.dedup_by(|b, a| {
+        a.key == b.key && a.kind == KIND_CATEGORY_BLOCK && b.kind == KIND_CATEGORY_BLOCK
+    });
     for i in 0..rows.len() {
         if rows[i].kind == KIND_CATEGORY_BLOCK {
             let key = rows[i].key;
             let end = key | (u64::MAX >> (8 * (8 - key.trailing_zeros() as usize / 8)).min(63));
-            let has_children = rows.get(i + 1).is_some_and(|next| next.key > key && next.key <= end);
-            rows[i].kind = if has_children { KIND_HEADER } else { KIND_BILLABLE };
+            let has_children = rows
+                .get(i + 1)
+                .is_some_and(|next| next.key > key && next.key <= end);
+            rows[i].kind = if has_children {
+                KIND_HEADER
+            } else {
+                KIND_BILLABLE
+            };
         }
     }
     for pair in rows.windows(2) {

@@ -178,10 +178,7 @@ fn check_items(
         match item {
             Item::Codes(decl) => {
                 check_set_literals(&decl.expr, file, diags);
-                let mut cx = ExprChecker::new(scope, file, diags);
-                if cx.set(&decl.expr).is_some()
-                    && scope.kind_of(&SetExpr::Ref(decl.name.clone())).is_none()
-                {
+                if scope.is_cyclic(&decl.name.node) {
                     diags.push(
                         Diagnostic::new(
                             DiagCode::UnknownCodeSet,
@@ -194,7 +191,9 @@ fn check_items(
                         )
                         .with_help("a set can only use sets that do not use it"),
                     );
+                    continue;
                 }
+                ExprChecker::new(scope, file, diags).set(&decl.expr);
             }
             Item::Rule(rule) => check_rule(rule, scope, file, diags),
         }
@@ -473,6 +472,44 @@ mod tests {
                 DiagCode::InvalidCarc,
                 DiagCode::InvalidCarc,
                 DiagCode::InvalidRarc
+            ]
+        );
+    }
+
+    #[test]
+    fn a_set_defined_through_itself_is_an_error_not_a_crash() {
+        let d = codes(
+            "codes a = b + tpi\n codes b = a\n rule R { when line.procedure in a deny CO-1 }",
+        );
+        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
+        assert_eq!(got, [DiagCode::UnknownCodeSet, DiagCode::UnknownCodeSet]);
+    }
+
+    #[test]
+    fn an_import_cycle_is_reported_by_each_file_in_it() {
+        use std::collections::HashMap;
+        use std::path::PathBuf;
+        let mut files = HashMap::new();
+        files.insert(
+            PathBuf::from("a.policy"),
+            "import \"b.policy\"\nlibrary a { }".to_string(),
+        );
+        files.insert(
+            PathBuf::from("b.policy"),
+            "import \"a.policy\"\nlibrary b { }".to_string(),
+        );
+        let roots = [PathBuf::from("a.policy"), PathBuf::from("b.policy")];
+        let (ws, _) = crate::workspace::Workspace::from_memory(&files, &roots);
+        let diags = super::check_workspace(&ws);
+        let got: Vec<(String, DiagCode)> = diags
+            .iter()
+            .map(|d| (d.file.path.clone(), d.code))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a.policy".to_string(), DiagCode::ImportCycle),
+                ("b.policy".to_string(), DiagCode::ImportCycle)
             ]
         );
     }

@@ -102,15 +102,23 @@ impl<'w> Scope<'w> {
                 .unwrap_or_default();
             let via_here = via.or(Some(span));
             if stack.contains(&target) {
-                if at == self.unit {
-                    diags.push(
-                        Diagnostic::new(
-                            DiagCode::ImportCycle,
-                            &unit.file,
-                            span,
-                            format!("importing `{}` leads back to this file", ws.units[target].file.path),
+                // Report a cycle through this file, at this file's import that
+                // leads into it; other cycles are reported by their own files.
+                if target == self.unit {
+                    let own = via_here.unwrap_or(span);
+                    let here = &ws.units[self.unit].file;
+                    let message = if at == self.unit {
+                        format!("`{}` imports itself", here.path)
+                    } else {
+                        format!(
+                            "this import leads back to this file (through `{}`)",
+                            unit.file.path
                         )
-                        .with_help("move the shared code sets into a library that imports nothing from here"),
+                    };
+                    diags.push(
+                        Diagnostic::new(DiagCode::ImportCycle, here, own, message).with_help(
+                            "move what both files share into a library that imports neither",
+                        ),
                     );
                 }
                 continue;
@@ -257,6 +265,40 @@ impl<'w> Scope<'w> {
                 (l == r).then_some(l)
             }
         }
+    }
+
+    /// True when a named set is defined in terms of itself, directly or through
+    /// other sets.
+    pub fn is_cyclic(&self, name: &str) -> bool {
+        fn refs<'e>(expr: &'e SetExpr, out: &mut Vec<&'e str>) {
+            match expr {
+                SetExpr::Literal(_) => {}
+                SetExpr::Ref(n) => out.push(&n.node),
+                SetExpr::Binary { lhs, rhs, .. } => {
+                    refs(lhs, out);
+                    refs(rhs, out);
+                }
+            }
+        }
+        let mut todo = vec![name];
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(current) = todo.pop() {
+            let Some(def) = self.sets.get(current) else {
+                continue;
+            };
+            let mut next = Vec::new();
+            refs(&def.decl.expr, &mut next);
+            for n in next {
+                if n == name {
+                    return true;
+                }
+                if !seen.contains(&n) {
+                    seen.push(n);
+                    todo.push(n);
+                }
+            }
+        }
+        false
     }
 
     /// Names of the visible code sets, for suggestions.

@@ -403,7 +403,11 @@ mod tests {
         // Five of those categories are billable: B20, F99, P84, R99, Z66.
         assert_eq!(billable, 74_714 + 5);
         for code in ["B20", "F99", "P84", "R99", "Z66"] {
-            assert_eq!(lookup(code).map(|c| c.kind), Some(Icd10Kind::Billable), "{code}");
+            assert_eq!(
+                lookup(code).map(|c| c.kind),
+                Some(Icd10Kind::Billable),
+                "{code}"
+            );
         }
         assert_eq!(lookup("O09").map(|c| c.kind), Some(Icd10Kind::Header));
     }

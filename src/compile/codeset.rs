@@ -1,97 +1,156 @@
 //! Code sets as sorted, disjoint, closed intervals of packed code keys.
 //!
-//! A single code is the interval `[k, k]`; a range `LO-HI` is `[LO, HI.prefix_end()]`
-//! so that codes under HI count too; a prefix `P*` is `[P, P.prefix_end()]`.
+//! A single code is the interval `[k, k]`; a prefix `P*` is `[P, P.prefix_end()]`;
+//! a range `LO-HI` is `[LO, HI.prefix_end()]` so that codes under HI count too.
 //! Membership is a binary search; union and difference are linear merges.
+//!
+//! Lexical order alone would put CPT Category II/III codes (`0012F`, `0101T`)
+//! inside the numeric range `00100-01999`. So codes are split by *shape*: which of
+//! their first five characters are letters. A range whose two ends have the same
+//! shape holds only codes of that shape; singles, prefixes and mixed-shape ranges
+//! hold every shape. Each shape keeps its own interval list, which keeps union and
+//! difference exact.
 
 use crate::codes::CodeKey;
 use crate::syntax::ast::CodeEntry;
 
+/// Number of shapes: one bit per letter among the first five characters.
+const SHAPES: usize = 32;
+
+/// The shape of a code: bit `i` is set when character `i` (of the first five) is a letter.
+fn shape(key: u64) -> usize {
+    let bytes = key.to_be_bytes();
+    (0..5)
+        .filter(|&i| bytes[i].is_ascii_alphabetic())
+        .fold(0, |m, i| m | (1 << i))
+}
+
 /// A set of codes; see the module docs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeSet {
-    ranges: Vec<(u64, u64)>,
+    by_shape: Vec<Vec<(u64, u64)>>,
+}
+
+impl Default for CodeSet {
+    fn default() -> CodeSet {
+        CodeSet {
+            by_shape: vec![Vec::new(); SHAPES],
+        }
+    }
 }
 
 impl CodeSet {
     /// The set of the given entries; entries that do not pack are skipped (the
     /// checker has rejected them already).
     pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a CodeEntry>) -> CodeSet {
-        let mut ranges = Vec::new();
+        let mut raw: Vec<Vec<(u64, u64)>> = vec![Vec::new(); SHAPES];
+        let mut all = |range: (u64, u64)| raw.iter_mut().for_each(|r| r.push(range));
+        let mut shaped = Vec::new();
         for entry in entries {
-            let range = match entry {
-                CodeEntry::Code(c) => CodeKey::parse(c).map(|k| (k.0, k.0)),
-                CodeEntry::Range(lo, hi) => CodeKey::parse(lo)
-                    .zip(CodeKey::parse(hi))
-                    .map(|(l, h)| (l.0, h.prefix_end().0)),
-                CodeEntry::Prefix(p) => CodeKey::parse(p).map(|k| (k.0, k.prefix_end().0)),
-            };
-            ranges.extend(range);
-        }
-        CodeSet::normalized(ranges)
-    }
-
-    fn normalized(mut ranges: Vec<(u64, u64)>) -> CodeSet {
-        ranges.retain(|(lo, hi)| lo <= hi);
-        ranges.sort_unstable();
-        let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
-        for (lo, hi) in ranges {
-            match out.last_mut() {
-                Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
-                _ => out.push((lo, hi)),
+            match entry {
+                CodeEntry::Code(c) => CodeKey::parse(c).into_iter().for_each(|k| all((k.0, k.0))),
+                CodeEntry::Prefix(p) => CodeKey::parse(p)
+                    .into_iter()
+                    .for_each(|k| all((k.0, k.prefix_end().0))),
+                CodeEntry::Range(lo, hi) => {
+                    if let (Some(l), Some(h)) = (CodeKey::parse(lo), CodeKey::parse(hi)) {
+                        let range = (l.0, h.prefix_end().0);
+                        if shape(l.0) == shape(h.0) {
+                            shaped.push((shape(l.0), range));
+                        } else {
+                            all(range);
+                        }
+                    }
+                }
             }
         }
-        CodeSet { ranges: out }
+        for (s, range) in shaped {
+            raw[s].push(range);
+        }
+        CodeSet {
+            by_shape: raw.into_iter().map(normalized).collect(),
+        }
     }
 
     /// True when the code is in the set.
     pub fn contains(&self, key: CodeKey) -> bool {
+        let ranges = &self.by_shape[shape(key.0)];
         let k = key.0;
         // The last interval starting at or before k is the only candidate.
-        let idx = self.ranges.partition_point(|(lo, _)| *lo <= k);
-        idx > 0 && self.ranges[idx - 1].1 >= k
+        let idx = ranges.partition_point(|(lo, _)| *lo <= k);
+        idx > 0 && ranges[idx - 1].1 >= k
     }
 
     /// Every code in either set.
     pub fn union(&self, other: &CodeSet) -> CodeSet {
-        CodeSet::normalized(self.ranges.iter().chain(&other.ranges).copied().collect())
+        let by_shape = self
+            .by_shape
+            .iter()
+            .zip(&other.by_shape)
+            .map(|(a, b)| normalized(a.iter().chain(b).copied().collect()))
+            .collect();
+        CodeSet { by_shape }
     }
 
     /// The codes of `self` not in `other`.
     pub fn difference(&self, other: &CodeSet) -> CodeSet {
-        let mut out = Vec::new();
-        for &(lo, hi) in &self.ranges {
-            let mut start = lo;
-            let mut open = true;
-            for &(olo, ohi) in &other.ranges {
-                if ohi < start || olo > hi {
-                    continue;
-                }
-                if olo > start {
-                    out.push((start, olo - 1));
-                }
-                if ohi >= hi {
-                    open = false;
-                    break;
-                }
-                start = ohi + 1;
-            }
-            if open {
-                out.push((start, hi));
-            }
-        }
-        CodeSet::normalized(out)
+        let by_shape = self
+            .by_shape
+            .iter()
+            .zip(&other.by_shape)
+            .map(|(a, b)| difference(a, b))
+            .collect();
+        CodeSet { by_shape }
     }
 
     /// True when no code is in the set.
     pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
+        self.by_shape.iter().all(Vec::is_empty)
     }
 
-    /// The intervals, for tests and tooling.
-    pub fn ranges(&self) -> &[(u64, u64)] {
-        &self.ranges
+    /// The intervals of codes whose first five characters have no letter (plain
+    /// CPT codes), for tests and tooling.
+    pub fn numeric_ranges(&self) -> &[(u64, u64)] {
+        &self.by_shape[0]
     }
+}
+
+fn normalized(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.retain(|(lo, hi)| lo <= hi);
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        match out.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+fn difference(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    for &(lo, hi) in a {
+        let mut start = lo;
+        let mut open = true;
+        for &(olo, ohi) in b {
+            if ohi < start || olo > hi {
+                continue;
+            }
+            if olo > start {
+                out.push((start, olo - 1));
+            }
+            if ohi >= hi {
+                open = false;
+                break;
+            }
+            start = ohi + 1;
+        }
+        if open {
+            out.push((start, hi));
+        }
+    }
+    normalized(out)
 }
 
 #[cfg(test)]
@@ -154,11 +213,35 @@ mod tests {
             CodeEntry::Range("20550".into(), "20552".into()),
         ]);
         // 20553 starts right after the codes under 20552, so all merge into one.
-        assert_eq!(s.ranges().len(), 1, "{:?}", s.ranges());
+        assert_eq!(s.numeric_ranges().len(), 1, "{:?}", s.numeric_ranges());
         let t = set(&[
             CodeEntry::Range("00100".into(), "00500".into()),
             CodeEntry::Range("00400".into(), "00900".into()),
         ]);
-        assert_eq!(t.ranges().len(), 1);
+        assert_eq!(t.numeric_ranges().len(), 1);
+    }
+
+    #[test]
+    fn a_numeric_range_holds_no_category_ii_or_iii_codes() {
+        let s = set(&[CodeEntry::Range("00100".into(), "01999".into())]);
+        assert!(s.contains(key("01992")));
+        assert!(!s.contains(key("0012F")));
+        assert!(!s.contains(key("0101T")));
+        let iii = set(&[CodeEntry::Range("0001T".into(), "0999T".into())]);
+        assert!(iii.contains(key("0213T")));
+        assert!(!iii.contains(key("00100")));
+        let both = s.union(&iii).difference(&set(&[code("0213T")]));
+        assert!(
+            both.contains(key("00500"))
+                && both.contains(key("0101T"))
+                && !both.contains(key("0213T"))
+        );
+    }
+
+    #[test]
+    fn a_prefix_or_a_single_code_holds_every_shape() {
+        let s = set(&[CodeEntry::Prefix("0".into()), code("M1A.0")]);
+        assert!(s.contains(key("0012F")) && s.contains(key("00100")));
+        assert!(s.contains(key("M1A.0")) && !s.contains(key("M1A.00")));
     }
 }
