@@ -1,0 +1,637 @@
+//! The documentation's examples are tests.
+//!
+//! Every fenced block in `docs/*.md` whose info string starts with `policy` is
+//! loaded and checked:
+//!
+//! - ```` ```policy ````: a whole file; it must load with no diagnostics.
+//! - ```` ```policy-item ````: rules and `codes` lines; they are put into [`PRELUDE`]
+//!   (a policy that defines the code sets the docs use) and must load with no
+//!   diagnostics. A set the item defines itself replaces the prelude's.
+//! - ```` ```policy-error ```` / ```` ```policy-item-error ````: the same, but
+//!   the block must produce at least one error.
+//!
+//! Words after the tag refine the check:
+//!
+//! - `PR206` (any diagnostic code): the codes the block produces, exactly. A
+//!   valid block may list warnings (`policy-item PR207`); an error block lists
+//!   the errors it shows.
+//! - `file=PATH`: the block is a file of a small in-memory project (one per doc
+//!   file) so that `import` can be shown; it is loaded as the root, with every
+//!   other `file=` block of the same doc file available to import.
+//! - `prelude`: the block shows [`PRELUDE`] and must equal it.
+//!
+//! More tests keep `docs/language.md` in step with the code: the field table with
+//! `FIELDS`, the diagnostic table with `DiagCode::ALL`, and the tables and worked
+//! example that describe behaviour (missing values, site matching, windows) with
+//! what the engine does on claims.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use payer_rules::check::fields::FIELDS;
+use payer_rules::claims::{read_claims_str, Action, InputFormat};
+use payer_rules::workspace::Workspace;
+use payer_rules::{DiagCode, Engine, Loaded, Outcome, Policies};
+
+/// The policy `policy-item` blocks are wrapped in; `docs/language.md` shows it in
+/// a ```` ```policy prelude ```` block. One `codes` declaration per line, so that an
+/// item can replace one.
+const PRELUDE: &str = r#"/// The code sets every `policy-item` example in the docs may use.
+policy doc-example "Documentation examples" {
+  payer example
+  version "1"
+  effective 2020-01-01..
+  source "docs/language.md"
+
+  codes tpi           = cpt 20552, 20553
+  codes dry_needling  = cpt 20560, 20561
+  codes drugs         = hcpcs J*
+  codes guidance      = cpt 76942, 77002, 77021
+  codes anesthesia    = cpt 00100-01999
+  codes em_visits     = cpt 99202-99205, 99211-99215
+  codes covered_dx    = icd10 G44.201, G44.209, G44.211, G44.219, G44.221, G44.229, M79.10, M79.11, M79.12, M79.18
+  codes myofascial_dx = icd10 M60.80-M60.89, M62.830-M62.838, M79.1*, M79.7
+}"#;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Policy,
+    Item,
+    PolicyError,
+    ItemError,
+}
+
+impl Kind {
+    fn from_tag(tag: &str) -> Option<Kind> {
+        match tag {
+            "policy" => Some(Kind::Policy),
+            "policy-item" => Some(Kind::Item),
+            "policy-error" => Some(Kind::PolicyError),
+            "policy-item-error" => Some(Kind::ItemError),
+            _ => None,
+        }
+    }
+
+    fn wants_error(self) -> bool {
+        matches!(self, Kind::PolicyError | Kind::ItemError)
+    }
+
+    fn is_item(self) -> bool {
+        matches!(self, Kind::Item | Kind::ItemError)
+    }
+}
+
+/// One fenced example.
+#[derive(Debug, Clone)]
+struct Block {
+    /// `docs/x.md:LINE` of the opening fence.
+    at: String,
+    kind: Kind,
+    /// `file=PATH`.
+    file: Option<String>,
+    /// Diagnostic codes listed after the tag.
+    codes: BTreeSet<String>,
+    /// Tagged `prelude`.
+    prelude: bool,
+    text: String,
+}
+
+fn docs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")
+}
+
+fn doc_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(docs_dir())
+        .unwrap_or_else(|e| panic!("cannot read docs/: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn display_name(path: &Path) -> String {
+    format!(
+        "docs/{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    )
+}
+
+/// The `policy*` blocks of a markdown text. An info string that starts with
+/// `policy` but is no known tag is an error, so a typo cannot skip an example.
+fn extract(name: &str, text: &str) -> Result<Vec<Block>, String> {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        // A fence may be indented (inside a list item); so is its body.
+        let indent = line.len() - line.trim_start().len();
+        let Some(info) = line.trim_start().strip_prefix("```") else {
+            continue;
+        };
+        let mut words = info.split_whitespace();
+        let tag = words.next().unwrap_or("");
+        let mut body = String::new();
+        let mut closed = false;
+        for (_, inner) in lines.by_ref() {
+            if inner.trim() == "```" {
+                closed = true;
+                break;
+            }
+            let unindented = inner
+                .get(indent..)
+                .filter(|_| inner[..indent].trim().is_empty());
+            body.push_str(unindented.unwrap_or(inner.trim_start()));
+            body.push('\n');
+        }
+        let at = format!("{name}:{}", i + 1);
+        if !closed {
+            return Err(format!("{at}: the block is never closed"));
+        }
+        if !tag.starts_with("policy") {
+            continue;
+        }
+        let kind = Kind::from_tag(tag).ok_or_else(|| format!("{at}: unknown tag `{tag}`"))?;
+        let mut block = Block {
+            at,
+            kind,
+            file: None,
+            codes: BTreeSet::new(),
+            prelude: false,
+            text: body,
+        };
+        for word in words {
+            if let Some(path) = word.strip_prefix("file=") {
+                block.file = Some(path.to_string());
+            } else if word == "prelude" {
+                block.prelude = true;
+            } else if DiagCode::ALL.iter().any(|c| c.code() == word) {
+                block.codes.insert(word.to_string());
+            } else {
+                return Err(format!("{}: unknown word `{word}` after `{tag}`", block.at));
+            }
+        }
+        if block.file.is_some() && kind.is_item() {
+            return Err(format!(
+                "{}: `file=` is for whole files, not items",
+                block.at
+            ));
+        }
+        blocks.push(block);
+    }
+    Ok(blocks)
+}
+
+/// The names an item defines with `codes NAME =`.
+fn defined_sets(item: &str) -> BTreeSet<String> {
+    item.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("codes "))
+        .filter_map(|rest| rest.split('=').next())
+        .map(|name| name.trim().to_string())
+        .collect()
+}
+
+/// The prelude with the item put before its closing brace, less the prelude
+/// sets the item defines itself.
+fn wrap(item: &str) -> String {
+    let own = defined_sets(item);
+    let mut out = String::new();
+    let body = PRELUDE.trim_end().strip_suffix('}').unwrap_or(PRELUDE);
+    for line in body.lines() {
+        let replaced = line
+            .trim_start()
+            .strip_prefix("codes ")
+            .and_then(|rest| rest.split('=').next())
+            .is_some_and(|name| own.contains(name.trim()));
+        if !replaced {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out.push_str(item);
+    out.push_str("}\n");
+    out
+}
+
+fn describe(loaded: &Loaded) -> String {
+    let mut out = String::new();
+    for d in &loaded.diagnostics {
+        let _ = writeln!(out, "{}", d.render_plain());
+    }
+    out
+}
+
+/// Checks what loading a block produced against what the block promises.
+fn verdict(block: &Block, loaded: &Loaded) -> Result<(), String> {
+    let got: BTreeSet<String> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| d.code.code().to_string())
+        .collect();
+    let fail = |why: String| Err(format!("{}: {why}\n{}", block.at, describe(loaded)));
+    if block.kind.wants_error() {
+        if !loaded.has_errors() {
+            return fail("the example should not load, but it has no error".into());
+        }
+        if !block.codes.is_empty() && got != block.codes {
+            return fail(format!(
+                "the example should report {:?}, but reports {got:?}",
+                block.codes
+            ));
+        }
+    } else {
+        if loaded.has_errors() || loaded.policies.is_none() {
+            return fail("the example does not load".into());
+        }
+        if got != block.codes {
+            return fail(format!(
+                "the example should report {:?}, but reports {got:?}",
+                block.codes
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn load_file_block(files: &HashMap<PathBuf, String>, path: &str) -> Loaded {
+    let (ws, diags) = Workspace::from_memory(files, &[PathBuf::from(path)]);
+    Policies::from_workspace(ws, diags)
+}
+
+/// Checks every block of one doc file; returns the failures and the number of blocks.
+fn check_doc(path: &Path) -> (Vec<String>, usize) {
+    let name = display_name(path);
+    let blocks = match extract(&name, &read(path)) {
+        Ok(b) => b,
+        Err(e) => return (vec![e], 0),
+    };
+    let mut failures = Vec::new();
+    let mut files: HashMap<PathBuf, String> = HashMap::new();
+    for block in &blocks {
+        if let Some(file) = &block.file {
+            if files
+                .insert(PathBuf::from(file), block.text.clone())
+                .is_some()
+            {
+                failures.push(format!(
+                    "{}: `file={file}` is given twice in {name}",
+                    block.at
+                ));
+            }
+        }
+    }
+    for block in &blocks {
+        if block.prelude && block.text.trim() != PRELUDE.trim() {
+            failures.push(format!(
+                "{}: the prelude block differs from PRELUDE in tests/docs.rs",
+                block.at
+            ));
+        }
+        let loaded = match (&block.file, block.kind.is_item()) {
+            (Some(file), _) => load_file_block(&files, file),
+            (None, true) => Policies::from_source("example.policy", &wrap(&block.text)),
+            (None, false) => Policies::from_source("example.policy", &block.text),
+        };
+        if let Err(e) = verdict(block, &loaded) {
+            failures.push(e);
+        }
+    }
+    (failures, blocks.len())
+}
+
+#[test]
+fn every_policy_example_in_the_docs_is_valid() {
+    let mut failures = Vec::new();
+    let mut counts = BTreeMap::new();
+    for path in doc_files() {
+        let (f, n) = check_doc(&path);
+        failures.extend(f);
+        counts.insert(display_name(&path), n);
+    }
+    assert!(
+        counts.get("docs/language.md").is_some_and(|n| *n > 0),
+        "docs/language.md has no policy examples: {counts:?}"
+    );
+    eprintln!("policy examples checked: {counts:?}");
+    assert!(
+        failures.is_empty(),
+        "{} example(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The rows of the markdown table between `<!-- NAME:start -->` and `<!-- NAME:end -->`,
+/// as trimmed cells, header and separator rows left out.
+fn table(doc: &str, name: &str) -> Vec<Vec<String>> {
+    let start = format!("<!-- {name}:start -->");
+    let end = format!("<!-- {name}:end -->");
+    let from = doc
+        .find(&start)
+        .unwrap_or_else(|| panic!("docs/language.md has no `{start}`"));
+    let to = doc[from..]
+        .find(&end)
+        .map(|i| from + i)
+        .unwrap_or_else(|| panic!("docs/language.md has no `{end}`"));
+    doc[from + start.len()..to]
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .skip(1) // the header
+        .filter(|cells| {
+            !cells
+                .iter()
+                .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+        })
+        .collect()
+}
+
+fn unquote(cell: &str) -> String {
+    cell.trim_matches('`').to_string()
+}
+
+#[test]
+fn the_field_table_lists_every_field() {
+    let doc = read(&docs_dir().join("language.md"));
+    let rows = table(&doc, "fields");
+    let documented: BTreeMap<String, (String, String)> = rows
+        .iter()
+        .map(|cells| {
+            let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
+            (unquote(&cell(0)), (cell(1), cell(2)))
+        })
+        .collect();
+    assert_eq!(
+        documented.len(),
+        rows.len(),
+        "a field is listed twice: {rows:?}"
+    );
+    let expected: BTreeMap<String, (String, String)> = FIELDS
+        .iter()
+        .map(|f| {
+            let ty = f.ty.name();
+            let ty = ty
+                .strip_prefix("a ")
+                .or_else(|| ty.strip_prefix("an "))
+                .unwrap_or(ty);
+            let optional = if f.optional { "yes" } else { "no" };
+            (
+                format!("{}.{}", f.record, f.name),
+                (ty.to_string(), optional.to_string()),
+            )
+        })
+        .collect();
+    let listed: Vec<&String> = documented.keys().collect();
+    let fields: Vec<&String> = expected.keys().collect();
+    assert_eq!(
+        listed, fields,
+        "the field table of docs/language.md does not list exactly the fields of FIELDS"
+    );
+    for (path, want) in &expected {
+        assert_eq!(
+            &documented[path], want,
+            "`{path}`: (type, optional) in docs/language.md vs FIELDS"
+        );
+    }
+}
+
+#[test]
+fn the_diagnostic_table_lists_every_code() {
+    let doc = read(&docs_dir().join("language.md"));
+    let documented: Vec<(String, String)> = table(&doc, "diagnostics")
+        .iter()
+        .map(|cells| {
+            (
+                unquote(&cells[0]),
+                cells.get(1).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = DiagCode::ALL
+        .iter()
+        .map(|c| (c.code().to_string(), c.severity().as_str().to_string()))
+        .collect();
+    assert_eq!(
+        documented, expected,
+        "the diagnostic table of docs/language.md vs DiagCode::ALL (code, severity, in order)"
+    );
+}
+
+#[test]
+fn wrapping_replaces_the_sets_an_item_defines() {
+    let wrapped = wrap("codes tpi = cpt 20553\n");
+    assert_eq!(wrapped.matches("codes tpi").count(), 1, "{wrapped}");
+    assert!(wrapped.contains("codes drugs"), "{wrapped}");
+    let loaded = Policies::from_source("example.policy", &wrapped);
+    assert!(loaded.diagnostics.is_empty(), "{}", describe(&loaded));
+}
+
+#[test]
+fn extraction_sees_tags_words_and_other_blocks() {
+    let md = "text\n```policy-item PR207\ncodes x = icd10 M79.1\n```\n```json\n{}\n```\n```policy file=a/b.policy\nlibrary b { }\n```\n";
+    let blocks = extract("t.md", md).unwrap_or_default();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[0].kind, Kind::Item);
+    assert!(blocks[0].codes.contains("PR207"));
+    assert_eq!(blocks[0].at, "t.md:2");
+    assert_eq!(blocks[1].file.as_deref(), Some("a/b.policy"));
+    assert!(
+        extract("t.md", "```polcy\nx\n```\n").is_ok(),
+        "not a policy tag: ignored"
+    );
+    assert!(
+        extract("t.md", "```policy-items\nx\n```\n").is_err(),
+        "a typo in a policy tag is an error"
+    );
+    assert!(extract("t.md", "```policy PR999\nx\n```\n").is_err());
+    let indented = extract(
+        "t.md",
+        "- item:\n\n  ```policy-item\n  rule A {\n    deny CO-50\n  }\n  ```\n",
+    )
+    .unwrap_or_default();
+    assert_eq!(
+        indented.len(),
+        1,
+        "a fence inside a list item is an example too"
+    );
+    assert_eq!(indented[0].text, "rule A {\n  deny CO-50\n}\n");
+}
+
+// ------------------------------------------------------------------ behaviour
+//
+// Some of the page's claims are about what the engine does, not only about what
+// loads: the missing-value table, the site-matching table and the worked window
+// example are replayed here.
+
+/// A policy of `rules` on the prelude's code sets.
+fn engine(rules: &str) -> Engine {
+    let loaded = Policies::from_source("behaviour.policy", &wrap(rules));
+    assert!(loaded.diagnostics.is_empty(), "{}", describe(&loaded));
+    Engine::new(loaded.policies.unwrap_or_default())
+}
+
+/// A one-line claim of payer `example` on the given date, as JSON.
+fn claim_json(id: &str, patient: &str, date: &str, code: &str, extra_line: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","payer":"example","patient":{patient},"diagnoses":["M79.18"],"lines":[{{"date_of_service":"{date}","procedure":"{code}"{extra_line}}}]}}"#
+    )
+}
+
+fn read_one(json: &str) -> payer_rules::Claim {
+    match read_claims_str(json, InputFormat::JsonLines).pop() {
+        Some(Ok(claim)) => claim,
+        other => panic!("bad test claim {json}: {other:?}"),
+    }
+}
+
+/// The decision and the fired rule ids of a claim's first line.
+fn decide(engine: &mut Engine, json: &str) -> (Action, Vec<String>) {
+    match engine.evaluate(&read_one(json), 1) {
+        Outcome::Decision(d) => {
+            let line = &d.lines[0];
+            (
+                line.decision,
+                line.reasons.iter().map(|r| r.rule.clone()).collect(),
+            )
+        }
+        other => panic!("no decision for {json}: {other:?}"),
+    }
+}
+
+fn truth(cell: &str) -> bool {
+    match cell.trim_matches('*') {
+        "true" => true,
+        "false" => false,
+        other => panic!("not true/false: {other}"),
+    }
+}
+
+#[test]
+fn the_missing_value_table_is_what_the_engine_does() {
+    let doc = read(&docs_dir().join("language.md"));
+    let rows = table(&doc, "missing");
+    assert!(rows.len() >= 4, "{rows:?}");
+    let rules: String = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("rule R{i} {{ when {} allow }}\n", unquote(&r[0])))
+        .collect();
+    let mut e = engine(&rules);
+    let patients = [
+        r#"{"id":"F1","sex":"F"}"#,
+        r#"{"id":"M1","sex":"M"}"#,
+        r#"{"id":"X1"}"#,
+    ];
+    for (column, patient) in patients.iter().enumerate() {
+        let (_, fired) = decide(&mut e, &claim_json("C", patient, "2025-01-02", "20552", ""));
+        for (i, row) in rows.iter().enumerate() {
+            let want = truth(&row[column + 1]);
+            assert_eq!(
+                fired.contains(&format!("R{i}")),
+                want,
+                "`{}` for patient {patient}",
+                row[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_site_matching_table_is_what_the_engine_does() {
+    let doc = read(&docs_dir().join("language.md"));
+    let rows = table(&doc, "sites");
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let mut e = engine(
+        "rule N { when count(tpi within 30 days) >= 1 allow }\n\
+         rule S { when count(tpi within 30 days per site) >= 1 allow }\n\
+         rule U { when count(tpi within 30 days per site or unsited) >= 1 allow }\n",
+    );
+    let site = |cell: &str| match unquote(cell).as_str() {
+        "missing" => String::new(),
+        label => format!(r#","site":"{label}""#),
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let patient = format!(r#"{{"id":"S{i}"}}"#);
+        e.record_prior(&read_one(&claim_json(
+            "H",
+            &patient,
+            "2025-01-01",
+            "20553",
+            &site(&row[1]),
+        )));
+        let (_, fired) = decide(
+            &mut e,
+            &claim_json("C", &patient, "2025-01-10", "20552", &site(&row[0])),
+        );
+        for (rule, cell) in ["N", "S", "U"].iter().zip(&row[2..5]) {
+            let want = cell == "counts";
+            assert_eq!(
+                fired.contains(&rule.to_string()),
+                want,
+                "row {row:?}, rule {rule}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_worked_window_example_is_what_the_engine_does() {
+    let rule = "rule M4 \"no more than 3 TPI sessions in a rolling 12 months\" {\n  when line.procedure in tpi\n  limit tpi to 3 per 365 days\n    else deny CO-151 rarc N640\n}\n";
+    let doc = read(&docs_dir().join("language.md"));
+    assert!(
+        doc.contains(rule),
+        "the worked example's rule M4 is no longer in docs/language.md"
+    );
+    let patient = r#"{"id":"W"}"#;
+    let history = |e: &mut Engine, dates: &[&str]| {
+        for d in dates {
+            e.record_prior(&read_one(&claim_json("H", patient, d, "20553", "")));
+        }
+    };
+    let mut e = engine(rule);
+    history(&mut e, &["2025-03-01", "2025-03-02", "2025-09-01"]);
+    assert_eq!(
+        decide(&mut e, &claim_json("C", patient, "2026-03-01", "20553", "")).0,
+        Action::Allow
+    );
+
+    let mut e = engine(rule);
+    history(
+        &mut e,
+        &["2025-03-01", "2025-03-02", "2025-09-01", "2025-12-01"],
+    );
+    assert_eq!(
+        decide(&mut e, &claim_json("C", patient, "2026-03-01", "20553", "")).0,
+        Action::Deny
+    );
+
+    // `interval tpi at least 42 days` on 2026-03-01: 2026-01-18 is fine, 2026-01-19 is not.
+    let interval =
+        "rule M5 { when line.procedure in tpi interval tpi at least 42 days else deny CO-151 }\n";
+    for (earlier, want) in [
+        ("2026-01-18", Action::Allow),
+        ("2026-01-19", Action::Deny),
+        ("2026-03-01", Action::Allow),
+    ] {
+        let mut e = engine(interval);
+        history(&mut e, &[earlier]);
+        assert_eq!(
+            decide(&mut e, &claim_json("C", patient, "2026-03-01", "20553", "")).0,
+            want,
+            "earlier TPI on {earlier}"
+        );
+    }
+}
