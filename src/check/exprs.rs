@@ -315,6 +315,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             (Str, Str) | (Date, Date) => true,
             (Bool, Bool) => !ordered,
             (Procedure | Diagnosis, Str) | (Str, Procedure | Diagnosis) => !ordered,
+            (Procedure, Procedure) | (Diagnosis, Diagnosis) => !ordered,
             _ => false,
         };
         if ok {
