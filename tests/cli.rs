@@ -244,3 +244,28 @@ fn codes_lookup_shows_headers_children_and_near_misses() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn explain_shows_a_rule_with_its_doc_location_and_text() {
+    let out = run(&["explain", "M5"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("medicare-tpi M5: at least 6 weeks between TPI sessions at the same site"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("at policies/medicare-tpi.policy:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("A line without a site matches every site."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("interval tpi at least 42 days per site or unsited"),
+        "{stdout}"
+    );
+    let out = run(&["explain", "NOPE"]);
+    assert_eq!(out.status.code(), Some(1));
+}

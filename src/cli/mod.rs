@@ -3,6 +3,7 @@
 mod check;
 mod codes;
 mod eval;
+mod explain;
 mod report;
 mod test;
 
@@ -64,6 +65,14 @@ pub enum Command {
         #[arg(default_value = "policies")]
         paths: Vec<PathBuf>,
     },
+    /// Show what a rule is for, where it is and what it checks.
+    Explain {
+        /// The rule id (`M4`).
+        rule: String,
+        /// A policy file or a directory of `*.policy` files.
+        #[arg(long, short = 'p', default_value = "policies")]
+        policies: Vec<PathBuf>,
+    },
     /// Look up ICD-10-CM codes in the shipped FY2026 table.
     Codes {
         /// What to do with codes.
@@ -104,6 +113,7 @@ pub fn run() -> ExitCode {
             quiet,
         }),
         Command::Test { paths } => test::run(&paths),
+        Command::Explain { rule, policies } => explain::run(&policies, &rule),
         Command::Codes {
             command: CodesCommand::Lookup { codes },
         } => codes::lookup(&codes),

@@ -98,7 +98,13 @@ impl<'a, 'w> Compiler<'a, 'w> {
         let mut rules = Vec::new();
         for def in &self.scope.rules {
             let file = &self.ws.units[def.unit].file;
-            rules.push(self.rule(def.rule, file.location(def.rule.span))?);
+            let mut rule = self.rule(def.rule, file.location(def.rule.span))?;
+            rule.source = file
+                .text
+                .get(def.rule.span.start..def.rule.span.end)
+                .unwrap_or_default()
+                .to_string();
+            rules.push(rule);
         }
         Ok(Policy {
             id: module.id.node.clone(),
@@ -174,6 +180,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
             title,
             doc: rule.doc.clone(),
             at,
+            source: String::new(),
             trigger,
             when,
             checks,

@@ -54,6 +54,8 @@ pub struct Rule {
     pub doc: Vec<String>,
     /// `path:line:col` of the rule, for decisions.
     pub at: String,
+    /// The rule's text as written, for `explain`.
+    pub source: String,
     /// A set the line's procedure must be in for the rule to apply at all: taken
     /// from a `when line.procedure in SET`, so lines skip rules cheaply.
     pub trigger: Option<SetId>,

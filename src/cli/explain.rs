@@ -1,0 +1,74 @@
+//! `payer-rules explain RULE`: what a rule is for, where it is, what it checks.
+
+use std::path::PathBuf;
+
+use super::report::print_diagnostics;
+use super::{EXIT_FAILED, EXIT_OK};
+use crate::compile::plan::{CheckKind, Rule};
+use crate::policies::Policies;
+
+fn describe(rule: &Rule) -> Vec<String> {
+    rule.checks
+        .iter()
+        .map(|c| {
+            let what = match &c.kind {
+                CheckKind::Require(_) => "require its condition".to_string(),
+                CheckKind::Always => "always, when the rule applies".to_string(),
+                CheckKind::Limit {
+                    max, days, scope, ..
+                } => {
+                    let site = if scope.is_some() { " per site" } else { "" };
+                    format!("at most {max} per {days} days{site}, this service included")
+                }
+                CheckKind::Interval { days, scope, .. } => {
+                    let site = if scope.is_some() { " per site" } else { "" };
+                    format!("at least {days} days since the last service{site}")
+                }
+            };
+            let a = &c.action;
+            let carc = a.carc.as_deref().unwrap_or("-");
+            let rarc = if a.rarc.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", a.rarc.join(", "))
+            };
+            format!(
+                "{what}; else {} {carc}{rarc}: {}",
+                a.action.as_str(),
+                a.message
+            )
+        })
+        .collect()
+}
+
+/// Prints every rule with the id (in every loaded policy that has it).
+pub fn run(policies: &[PathBuf], id: &str) -> u8 {
+    let loaded = Policies::load(policies);
+    let Some(set) = loaded.policies.as_ref() else {
+        print_diagnostics(&loaded.diagnostics);
+        return EXIT_FAILED;
+    };
+    let mut found = false;
+    for policy in set.iter() {
+        for rule in policy.rules.iter().filter(|r| r.id == id) {
+            found = true;
+            println!("{} {}: {}", policy.id, rule.id, rule.title);
+            println!("  at {}", rule.at);
+            for line in &rule.doc {
+                println!("  {line}");
+            }
+            for (i, check) in describe(rule).iter().enumerate() {
+                println!("  check {}: {check}", i + 1);
+            }
+            println!();
+            for line in rule.source.lines() {
+                println!("    {line}");
+            }
+        }
+    }
+    if !found {
+        eprintln!("no rule `{id}` in the loaded policies");
+        return EXIT_FAILED;
+    }
+    EXIT_OK
+}
