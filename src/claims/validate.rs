@@ -133,6 +133,34 @@ pub(super) fn validate(raw: RawClaim, record: usize) -> Result<Claim, ClaimError
     })
 }
 
+/// A field path, rendered only when an error needs it: validating a good claim
+/// formats no paths (this is on the hot path of every batch).
+trait FieldPath {
+    fn render(self) -> String;
+}
+
+impl FieldPath for &str {
+    fn render(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl FieldPath for String {
+    fn render(self) -> String {
+        self
+    }
+}
+
+/// `lines[i].field`.
+#[derive(Clone, Copy)]
+struct LineField(usize, &'static str);
+
+impl FieldPath for LineField {
+    fn render(self) -> String {
+        format!("lines[{}].{}", self.0, self.1)
+    }
+}
+
 /// What every error of one claim shares.
 struct Cx {
     id: Option<String>,
@@ -140,12 +168,16 @@ struct Cx {
 }
 
 impl Cx {
-    fn err(&self, path: impl Into<String>, message: impl Into<String>) -> ClaimError {
-        ClaimError::invalid(self.id.clone(), Some(path.into()), message, self.record)
+    fn err(&self, path: impl FieldPath, message: impl Into<String>) -> ClaimError {
+        ClaimError::invalid(self.id.clone(), Some(path.render()), message, self.record)
     }
 
-    fn required<T>(&self, value: Option<T>, path: &str) -> Result<T, ClaimError> {
-        value.ok_or_else(|| self.err(path, format!("{} is required", leaf(path))))
+    fn required<T>(&self, value: Option<T>, path: impl FieldPath) -> Result<T, ClaimError> {
+        value.ok_or_else(|| {
+            let path = path.render();
+            let message = format!("{} is required", leaf(&path));
+            self.err(path, message)
+        })
     }
 
     fn required_text(&self, value: Option<String>, path: &str) -> Result<String, ClaimError> {
@@ -156,12 +188,11 @@ impl Cx {
         Ok(value)
     }
 
-    fn date(&self, text: &str, path: &str) -> Result<NaiveDate, ClaimError> {
+    fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
         parse_date(text).ok_or_else(|| {
-            self.err(
-                path,
-                format!("{} `{text}` is not a valid YYYY-MM-DD date", leaf(path)),
-            )
+            let path = path.render();
+            let message = format!("{} `{text}` is not a valid YYYY-MM-DD date", leaf(&path));
+            self.err(path, message)
         })
     }
 
@@ -319,9 +350,9 @@ impl Cx {
         diagnoses: usize,
         earlier: &[Line],
     ) -> Result<Line, ClaimError> {
-        let path = |field: &str| format!("lines[{i}].{field}");
+        let path = |field: &'static str| LineField(i, field);
         let line = match raw.line {
-            Some(n) => self.count(n, 1, &path("line"), "line")?,
+            Some(n) => self.count(n, 1, path("line"), "line")?,
             None => u32::try_from(i + 1).map_err(|_| self.err(path("line"), "too many lines"))?,
         };
         if let Some(j) = earlier.iter().position(|l| l.line == line) {
@@ -330,10 +361,10 @@ impl Cx {
                 format!("line number {line} is already used by lines[{j}]"),
             ));
         }
-        let date_text = self.required(raw.date_of_service, &path("date_of_service"))?;
-        let date_of_service = self.date(&date_text, &path("date_of_service"))?;
+        let date_text = self.required(raw.date_of_service, path("date_of_service"))?;
+        let date_of_service = self.date(&date_text, path("date_of_service"))?;
 
-        let procedure_given = self.required(raw.procedure, &path("procedure"))?;
+        let procedure_given = self.required(raw.procedure, path("procedure"))?;
         let procedure_text = procedure_given.trim().to_ascii_uppercase();
         let procedure = CodeKey::parse(&procedure_text)
             .filter(|_| is_procedure_shape(&procedure_text))
@@ -374,17 +405,17 @@ impl Cx {
             .collect::<Result<Vec<_>, _>>()?;
 
         let units = match raw.units {
-            Some(n) => self.count(n, 1, &path("units"), "units")?,
+            Some(n) => self.count(n, 1, path("units"), "units")?,
             None => 1,
         };
         let diagnosis_pointers = self.pointers(i, raw.diagnosis_pointers, diagnoses)?;
         let muscles = raw
             .muscles
-            .map(|n| self.count(n, 0, &path("muscles"), "muscles"))
+            .map(|n| self.count(n, 0, path("muscles"), "muscles"))
             .transpose()?;
         let injections = raw
             .injections
-            .map(|n| self.count(n, 0, &path("injections"), "injections"))
+            .map(|n| self.count(n, 0, path("injections"), "injections"))
             .transpose()?;
         let charge = raw
             .charge
@@ -417,11 +448,13 @@ impl Cx {
     }
 
     /// A whole number from `min` up that fits a `u32`.
-    fn count(&self, n: Num, min: u32, path: &str, name: &str) -> Result<u32, ClaimError> {
-        let what = if min == 0 {
-            "a non-negative integer".to_owned()
-        } else {
-            format!("an integer of at least {min}")
+    fn count(&self, n: Num, min: u32, path: impl FieldPath, name: &str) -> Result<u32, ClaimError> {
+        let what = || {
+            if min == 0 {
+                "a non-negative integer".to_owned()
+            } else {
+                format!("an integer of at least {min}")
+            }
         };
         match n.integer() {
             Some(v) if v >= i128::from(min) => u32::try_from(v).map_err(|_| {
@@ -430,7 +463,7 @@ impl Cx {
                     format!("{name} must be at most {}, got {n}", u32::MAX),
                 )
             }),
-            _ => Err(self.err(path, format!("{name} must be {what}, got {n}"))),
+            _ => Err(self.err(path, format!("{name} must be {}, got {n}", what()))),
         }
     }
 
