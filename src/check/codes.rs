@@ -129,14 +129,14 @@ fn known_diagnosis(code: &str, entry: &Spanned<CodeEntry>, file: &Arc<SourceFile
             format!("the nearest billable codes are {}", near.join(", "))
         };
         diags.push(
-            Diagnostic::new(DiagCode::UnknownDiagnosis, file, entry.span, format!("`{code}` is not an ICD-10-CM code in {}", icd10::EDITION))
+            Diagnostic::new(DiagCode::UnknownDiagnosis, file, entry.span, format!("`{code}` is not in {}", icd10::EDITION))
                 .with_help(help),
         );
         return false;
     };
     if warn_header && found.kind == Icd10Kind::Header {
         let children: Vec<String> = icd10::billable_descendants(found.key).map(|c| c.code.to_string()).collect();
-        let shown: Vec<&str> = children.iter().take(12).map(String::as_str).collect();
+        let shown: Vec<String> = children.iter().take(12).map(|c| format!("`{c}`")).collect();
         let more = if children.len() > shown.len() { format!(" and {} more", children.len() - shown.len()) } else { String::new() };
         diags.push(
             Diagnostic::new(
