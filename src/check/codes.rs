@@ -172,7 +172,7 @@ fn known_diagnosis(
                 DiagCode::UnknownDiagnosis,
                 file,
                 entry.span,
-                format!("`{code}` is not an ICD-10-CM code in {}", icd10::EDITION),
+                format!("`{code}` is not in {}", icd10::EDITION),
             )
             .with_help(help),
         );
@@ -182,7 +182,7 @@ fn known_diagnosis(
         let children: Vec<String> = icd10::billable_descendants(found.key)
             .map(|c| c.code.to_string())
             .collect();
-        let shown: Vec<&str> = children.iter().take(12).map(String::as_str).collect();
+        let shown: Vec<String> = children.iter().take(12).map(|c| format!("`{c}`")).collect();
         let more = if children.len() > shown.len() {
             format!(" and {} more", children.len() - shown.len())
         } else {

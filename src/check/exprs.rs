@@ -18,8 +18,8 @@ pub struct ExprChecker<'a, 'w> {
     pub file: &'a Arc<SourceFile>,
     /// Where problems go.
     pub diags: &'a mut Vec<Diagnostic>,
-    /// True inside `some/no/every other line (...)`.
-    in_quantifier: bool,
+    /// Inside `some/no/every other line (...)`: where its quantifier is.
+    in_quantifier: Option<Span>,
 }
 
 impl<'a, 'w> ExprChecker<'a, 'w> {
@@ -33,7 +33,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             scope,
             file,
             diags,
-            in_quantifier: false,
+            in_quantifier: None,
         }
     }
 
@@ -46,13 +46,38 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
     pub fn condition(&mut self, expr: &Expr) {
         let ty = self.ty(expr);
         if !matches!(ty, Ty::Bool | Ty::Fact | Ty::Error) {
+            let help = match (&expr.kind, ty) {
+                (ExprKind::Count { .. }, _) => format!(
+                    "compare the count with a number: `{} >= 1`",
+                    self.source(expr.span)
+                ),
+                (_, Ty::StrList | Ty::DiagnosisList) => {
+                    format!(
+                        "test what the list holds: `{} has ...` or `{} any in ...`",
+                        self.source(expr.span),
+                        self.source(expr.span)
+                    )
+                }
+                (ExprKind::Field(_), _) => format!(
+                    "compare it with something, e.g. `{} == ...`, or test it with `{} exists`",
+                    self.source(expr.span),
+                    self.source(expr.span)
+                ),
+                _ => "compare it with something, e.g. `line.units > 1`, or test it with `exists`"
+                    .to_string(),
+            };
             self.push(
                 DiagCode::NotACondition,
                 expr.span,
                 format!("this is {}, not a condition", ty.name()),
-                "compare it with something, e.g. `line.units > 1`, or test it with `exists`",
+                help,
             );
         }
+    }
+
+    /// The text under a span, for help lines that repeat the user's words.
+    fn source(&self, span: Span) -> &str {
+        self.file.text.get(span.start..span.end).unwrap_or("")
     }
 
     /// The kind of a set expression, reporting unknown names and mixed systems.
@@ -61,9 +86,15 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             SetExpr::Literal(list) => Some(SetKind::of(list.system.node)),
             SetExpr::Ref(name) => {
                 if !self.scope.sets.contains_key(name.node.as_str()) {
-                    let help = match closest(&name.node, self.scope.set_names()) {
-                        Some(near) => format!("did you mean `{near}`?"),
-                        None => "define it with `codes NAME = cpt ...` or import the library that has it".to_string(),
+                    let help = match (closest(&name.node, self.scope.set_names()), self.scope.broken_imports.as_slice()) {
+                        (Some(near), _) => format!("did you mean `{near}`?"),
+                        (None, []) => {
+                            format!("define it with `codes {} = cpt ...` or import the library that has it", name.node)
+                        }
+                        (None, broken) => format!(
+                            "it may be defined in {}, which could not be imported: fix the import first",
+                            broken.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", ")
+                        ),
                     };
                     self.push(
                         DiagCode::UnknownCodeSet,
@@ -140,16 +171,20 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 Ty::Bool
             }
             ExprKind::Quantified { body, quant } => {
-                if self.in_quantifier {
-                    self.push(
-                        DiagCode::NestedQuantifier,
-                        quant.span,
-                        "a quantifier over other lines cannot sit inside another".to_string(),
-                        "combine the conditions on `other.` in one quantifier",
+                if let Some(outer) = self.in_quantifier {
+                    self.diags.push(
+                        Diagnostic::new(
+                            DiagCode::NestedQuantifier,
+                            self.file,
+                            quant.span,
+                            "a quantifier over other lines cannot sit inside another",
+                        )
+                        .with_related(outer, "inside this one")
+                        .with_help("combine the conditions on `other.` in one quantifier"),
                     );
                 }
                 let outer = self.in_quantifier;
-                self.in_quantifier = true;
+                self.in_quantifier = Some(quant.span);
                 self.condition(body);
                 self.in_quantifier = outer;
                 Ty::Bool
@@ -248,7 +283,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             );
             return Ty::Error;
         }
-        if record == "other" && !self.in_quantifier {
+        if record == "other" && self.in_quantifier.is_none() {
             self.push(
                 DiagCode::OtherOutsideQuantifier,
                 span,
@@ -273,11 +308,16 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         match fields::lookup(record, name) {
             Some(def) if parts.len() == 2 => def.ty,
             Some(_) => {
+                let rest: Vec<&str> = parts[2..].iter().map(|p| p.node.as_str()).collect();
                 self.push(
                     DiagCode::UnknownField,
                     span,
                     format!("`{record}.{name}` has no fields"),
-                    "remove what follows the field name",
+                    format!(
+                        "remove `.{}`: `{record}.{name}` is {}",
+                        rest.join("."),
+                        def_name(record, name)
+                    ),
                 );
                 Ty::Error
             }
@@ -322,11 +362,17 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             return;
         }
         let span = lhs.span.join(rhs.span);
-        let (message, help) = if ordered
+        let (message, help) = if let Some(help) = self.compare_hint(op, l, r, lhs, rhs) {
+            (
+                format!("cannot compare {} with {}", l.name(), r.name()),
+                help,
+            )
+        } else if ordered
             && matches!(
                 (l, r),
                 (Bool, Bool) | (Procedure | Diagnosis, Str) | (Str, Procedure | Diagnosis)
-            ) {
+            )
+        {
             (
                 format!("`{}` does not order {}", op.node.symbol(), l.name()),
                 "use `==` or `!=`; for codes, use `in` with a code set".to_string(),
@@ -341,6 +387,49 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             )
         };
         self.push(DiagCode::TypeMismatch, span, message, help);
+    }
+
+    /// A fix for the usual mismatches: a list compared with one value (meant
+    /// `has`), a number written in quotes.
+    fn compare_hint(
+        &self,
+        op: &Spanned<CompareOp>,
+        l: Ty,
+        r: Ty,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> Option<String> {
+        let list = matches!(l, Ty::StrList | Ty::DiagnosisList);
+        if list && op.node == CompareOp::Eq && !matches!(r, Ty::StrList | Ty::DiagnosisList) {
+            return Some(format!(
+                "to test whether the list holds the value, write `{} has {}`",
+                self.source(lhs.span),
+                self.source(rhs.span)
+            ));
+        }
+        if list && op.node == CompareOp::Ne {
+            return Some(format!(
+                "to test that the list lacks the value, write `not {} has {}`",
+                self.source(lhs.span),
+                self.source(rhs.span)
+            ));
+        }
+        let quoted_number = |ty: Ty, e: &Expr| match &e.kind {
+            ExprKind::Literal(Literal::Str(text))
+                if ty == Ty::Str && text.parse::<f64>().is_ok() =>
+            {
+                Some(text.clone())
+            }
+            _ => None,
+        };
+        let number = if l.is_numeric() {
+            quoted_number(r, rhs)
+        } else if r.is_numeric() {
+            quoted_number(l, lhs)
+        } else {
+            None
+        };
+        number.map(|n| format!("remove the quotes: `{n}` is a number, `\"{n}\"` is text"))
     }
 
     fn membership(&mut self, op: &Spanned<InOp>, l: Ty, lhs: &Expr, rhs: &InTarget) {
@@ -413,6 +502,19 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                         (a, b) => a == b,
                     };
                     if !ok {
+                        let text_tested = matches!(
+                            l,
+                            Ty::Str
+                                | Ty::StrList
+                                | Ty::Procedure
+                                | Ty::Diagnosis
+                                | Ty::DiagnosisList
+                        );
+                        let help = if text_tested && t.is_numeric() {
+                            format!("write it in quotes: `\"{}\"`", self.source(item.span))
+                        } else {
+                            format!("list items must be {}, like the value tested", l.name())
+                        };
                         self.push(
                             DiagCode::TypeMismatch,
                             item.span,
@@ -421,11 +523,16 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                                 t.name(),
                                 l.name()
                             ),
-                            "list items must be of the tested value's type",
+                            help,
                         );
                     }
                 }
             }
         }
     }
+}
+
+/// "a date", "a whole number": what a field holds, for help lines.
+fn def_name(record: &str, name: &str) -> &'static str {
+    fields::lookup(record, name).map_or("a value", |d| d.ty.name())
 }

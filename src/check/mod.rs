@@ -19,7 +19,7 @@ use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::{
     Action, CheckKind, HeaderKind, Item, Module, ModuleKind, Rule, SetExpr, Verb,
 };
-use crate::syntax::{Span, Spanned};
+use crate::syntax::{Span, Spanned, SyntaxError};
 use crate::workspace::Workspace;
 use exprs::ExprChecker;
 use scope::{Scope, SetKind};
@@ -31,19 +31,89 @@ pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
         for err in &unit.syntax_errors {
             diags.push(
                 Diagnostic::new(DiagCode::Syntax, &unit.file, err.span, err.message())
-                    .with_help("see docs/language.md for the form of each item"),
+                    .with_help(syntax_help(err)),
             );
         }
         let Some(module) = unit.module() else {
             continue;
         };
-        check_header(module, &unit.file, &mut diags);
+        // With syntax errors, a header line may be missing only because it did not parse.
+        check_header(
+            module,
+            &unit.file,
+            unit.syntax_errors.is_empty(),
+            &mut diags,
+        );
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
     }
     check_duplicate_policies(ws, &mut diags);
     sort(&mut diags);
     diags
+}
+
+/// How to fix a syntax error: the parser's own advice when it has some, else a
+/// fix for a common slip (`&&`, `=`, a misspelled keyword, a missing `else`).
+fn syntax_help(err: &SyntaxError) -> String {
+    if let Some(help) = &err.help {
+        return help.clone();
+    }
+    let found = err.found.as_deref().unwrap_or("");
+    let expects = |what: &str| err.expected.iter().any(|e| e == what);
+    match found {
+        "&&" | "&" => return "join conditions with `and`".into(),
+        "||" | "|" => return "join conditions with `or`".into(),
+        "=" => return "compare with `==`, e.g. `claim.place_of_service == \"11\"`".into(),
+        "!" => return "negate a condition with `not`".into(),
+        _ => {}
+    }
+    // Every backticked word the parser would have taken: a near miss is a typo.
+    let words: Vec<&str> = err
+        .expected
+        .iter()
+        .flat_map(|e| e.split('`').skip(1).step_by(2))
+        .filter(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    if let Some(near) = suggest::closest(found, words.iter().copied()).filter(|near| *near != found)
+    {
+        return format!("did you mean `{near}`?");
+    }
+    if expects("`else`") && matches!(found, "deny" | "review" | "allow") {
+        return format!("write `else` before the action: `else {found} CO-50`");
+    }
+    if expects("`else`") {
+        return "end the check with `else` and an action, e.g. `require line.units <= 1 else deny CO-151`".into();
+    }
+    if expects("`days`") {
+        return "write the period as `per day` or `per N days`, e.g. `limit tpi to 3 per 365 days`"
+            .into();
+    }
+    if expects("a quoted string")
+        && err.expected.len() == 1
+        && !found.starts_with('"')
+        && !found.is_empty()
+    {
+        return format!("put the text in double quotes: `\"{found}\"`");
+    }
+    if expects("`+`")
+        && found
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return "separate codes with `,` and combine code sets with `+` or `-`: `cpt 20552, 20553`, `tpi + drugs`".into();
+    }
+    if expects("`codes`") || expects("a code set (`codes`)") {
+        return "a module holds header lines (`payer`, `version`, `effective`, `source`), code sets (`codes`) and rules (`rule`)"
+            .into();
+    }
+    if expects("a condition") {
+        return "write a condition, e.g. `line.procedure in tpi` or `line.units > 1`".into();
+    }
+    if err.expected.iter().any(|e| e.starts_with("a value")) {
+        return "write a value here: a field such as `line.units`, a number such as `1`, a quoted string or a date".into();
+    }
+    "see docs/language.md for the form of each item".into()
 }
 
 /// Orders diagnostics by file, then position, then code.
@@ -62,7 +132,12 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
-fn check_header(module: &Module, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn check_header(
+    module: &Module,
+    file: &Arc<SourceFile>,
+    complete: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for item in &module.header {
         let keyword = item.kind.keyword();
@@ -86,7 +161,7 @@ fn check_header(module: &Module, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
             )
         {
             diags.push(
-                Diagnostic::new(DiagCode::HeaderInLibrary, file, item.span, format!("a library has no `{keyword}`"))
+                Diagnostic::new(DiagCode::HeaderInLibrary, file, item.span, format!("a library cannot have `{keyword}`"))
                     .with_help("libraries are not selected for claims; give payers and dates in the policies that import it"),
             );
         }
@@ -94,26 +169,38 @@ fn check_header(module: &Module, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
             check_effective(from, to.as_ref(), file, diags);
         }
     }
-    if module.kind == ModuleKind::Library {
+    if module.kind == ModuleKind::Library || !complete {
         return;
     }
     let at = module.id.span;
-    for (keyword, example) in [
+    let missing: Vec<(&str, &str)> = [
         ("payer", "payer medicare"),
         ("version", "version \"2026.1\""),
         ("effective", "effective 2024-04-01.."),
-    ] {
-        if !seen.contains_key(keyword) {
-            diags.push(
-                Diagnostic::new(
-                    DiagCode::MissingHeader,
-                    file,
-                    at,
-                    format!("policy `{}` has no `{keyword}`", module.id.node),
-                )
-                .with_help(format!("add `{example}` at the top of the policy")),
-            );
-        }
+    ]
+    .into_iter()
+    .filter(|(keyword, _)| !seen.contains_key(keyword))
+    .collect();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|(k, _)| format!("`{k}`")).collect();
+        let examples: Vec<String> = missing.iter().map(|(_, e)| format!("`{e}`")).collect();
+        let (them, lines) = if missing.len() == 1 {
+            ("it", "a line such as")
+        } else {
+            ("them", "lines such as")
+        };
+        diags.push(
+            Diagnostic::new(
+                DiagCode::MissingHeader,
+                file,
+                at,
+                format!("policy `{}` has no {}", module.id.node, join_or(&names)),
+            )
+            .with_help(format!(
+                "add {them} at the top of the policy: {lines} {}",
+                examples.join(", ")
+            )),
+        );
     }
     if !seen.contains_key("source") {
         diags.push(
@@ -125,6 +212,15 @@ fn check_header(module: &Module, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
             )
             .with_help("add `source \"...\"` naming the payer document (LCD, policy number, URL)"),
         );
+    }
+}
+
+/// "`a`, `b` or `c`".
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
 
@@ -178,7 +274,8 @@ fn check_items(
         match item {
             Item::Codes(decl) => {
                 check_set_literals(&decl.expr, file, diags);
-                if scope.is_cyclic(&decl.name.node) {
+                ExprChecker::new(scope, file, diags).set(&decl.expr);
+                if scope.is_circular(&decl.name.node) {
                     diags.push(
                         Diagnostic::new(
                             DiagCode::UnknownCodeSet,
@@ -191,9 +288,7 @@ fn check_items(
                         )
                         .with_help("a set can only use sets that do not use it"),
                     );
-                    continue;
                 }
-                ExprChecker::new(scope, file, diags).set(&decl.expr);
             }
             Item::Rule(rule) => check_rule(rule, scope, file, diags),
         }
@@ -275,15 +370,15 @@ fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mu
             CheckKind::Limit { set, max, days, .. } => {
                 check_set_literals(set, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "a window", file, diags);
+                positive(days, "a window", " days", file, diags);
                 if max.node > 100_000 {
-                    positive(max, "a limit", file, diags);
+                    positive(max, "a limit", "", file, diags);
                 }
             }
             CheckKind::Interval { set, days, .. } => {
                 check_set_literals(set, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "an interval", file, diags);
+                positive(days, "an interval", " days", file, diags);
             }
             CheckKind::Always => always_at = Some(check.span),
         }
@@ -311,16 +406,31 @@ fn counted_set(
     }
 }
 
-fn positive(n: &Spanned<u32>, what: &str, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+/// `unit`: what the number counts, with its leading space (`" days"`), or "".
+fn positive(
+    n: &Spanned<u32>,
+    what: &str,
+    unit: &str,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     if n.node == 0 || n.node > 100_000 {
+        let shown = if n.node == u32::MAX {
+            "more than 4294967294".to_string()
+        } else {
+            n.node.to_string()
+        };
         diags.push(
             Diagnostic::new(
                 DiagCode::NumberOutOfRange,
                 file,
                 n.span,
-                format!("{what} of {} is out of range", n.node),
+                format!("{what} of {shown}{unit} is out of range"),
             )
-            .with_help("write a whole number from 1 to 100000"),
+            .with_help(format!(
+                "write a whole number{} from 1 to 100000",
+                if unit.is_empty() { "" } else { " of days" }
+            )),
         );
     }
 }
@@ -340,28 +450,36 @@ fn check_action(action: &Action, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
         ),
         None => {}
         Some(carc) => {
-            let (group, reason) = carc.node.split_once('-').unwrap_or(("", ""));
-            let ok = CARC_GROUPS.contains(&group)
-                && (1..=3).contains(&reason.len())
-                && reason
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            let ok = carc_ok(&carc.node);
             if !ok {
+                let upper = carc.node.to_ascii_uppercase();
+                let help = if upper != carc.node && carc_ok(&upper) {
+                    format!("group and reason codes are written in capitals: `{upper}`")
+                } else {
+                    "write a group (`CO`, `PR`, `OA`, `PI` or `CR`), a dash and the CARC: `CO-50`, `CO-B15`".to_string()
+                };
                 diags.push(
-                    Diagnostic::new(DiagCode::InvalidCarc, file, carc.span, format!("`{}` is not a group and reason code", carc.node))
-                        .with_help("write a group (CO, PR, OA, PI or CR), a dash and the CARC: `CO-50`, `CO-B15`"),
+                    Diagnostic::new(
+                        DiagCode::InvalidCarc,
+                        file,
+                        carc.span,
+                        format!("`{}` is not a group and reason code", carc.node),
+                    )
+                    .with_help(help),
                 );
             }
         }
     }
     for rarc in &action.rarc {
         let text = rarc.node.as_str();
-        let letters = text.chars().take_while(char::is_ascii_uppercase).count();
-        let digits = &text[letters..];
-        let ok = (1..=2).contains(&letters)
-            && (1..=4).contains(&digits.len())
-            && digits.chars().all(|c| c.is_ascii_digit());
-        if !ok {
+        if !rarc_ok(text) {
+            let upper = text.to_ascii_uppercase();
+            let help = if upper != text && rarc_ok(&upper) {
+                format!("remark codes are written in capitals: `{upper}`")
+            } else {
+                "remark codes are 1-2 capital letters and 1-4 digits: `N115`, `M80`, `MA130`"
+                    .to_string()
+            };
             diags.push(
                 Diagnostic::new(
                     DiagCode::InvalidRarc,
@@ -369,12 +487,29 @@ fn check_action(action: &Action, file: &Arc<SourceFile>, diags: &mut Vec<Diagnos
                     rarc.span,
                     format!("`{text}` is not a remark code"),
                 )
-                .with_help(
-                    "remark codes are 1-2 capital letters and 1-4 digits: `N115`, `M80`, `MA130`",
-                ),
+                .with_help(help),
             );
         }
     }
+}
+
+/// `CO-50`: a group, a dash and a reason code of 1-3 capitals or digits.
+fn carc_ok(text: &str) -> bool {
+    let (group, reason) = text.split_once('-').unwrap_or(("", ""));
+    CARC_GROUPS.contains(&group)
+        && (1..=3).contains(&reason.len())
+        && reason
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// `N115`: 1-2 capitals and 1-4 digits.
+fn rarc_ok(text: &str) -> bool {
+    let letters = text.chars().take_while(char::is_ascii_uppercase).count();
+    let digits = &text[letters..];
+    (1..=2).contains(&letters)
+        && (1..=4).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 fn check_duplicate_policies(ws: &Workspace, diags: &mut Vec<Diagnostic>) {

@@ -62,6 +62,9 @@ pub struct Scope<'w> {
     pub sets: HashMap<&'w str, SetDef<'w>>,
     /// Rules in policy order: imported libraries' rules first, in import order.
     pub rules: Vec<RuleDef<'w>>,
+    /// Paths of imports that brought nothing in: unreadable files and policies.
+    /// Names defined there are unknown here.
+    pub broken_imports: Vec<String>,
 }
 
 impl<'w> Scope<'w> {
@@ -72,6 +75,7 @@ impl<'w> Scope<'w> {
             unit,
             sets: HashMap::new(),
             rules: Vec::new(),
+            broken_imports: Vec::new(),
         };
         let mut visited = vec![false; ws.units.len()];
         let mut stack = Vec::new();
@@ -93,32 +97,43 @@ impl<'w> Scope<'w> {
         stack.push(at);
         let unit = &ws.units[at];
         for (i, target) in unit.imports.iter().enumerate() {
-            let Some(target) = *target else { continue };
-            let span = unit
-                .parsed
-                .imports
-                .get(i)
-                .map(|s| s.span)
-                .unwrap_or_default();
+            let written = unit.parsed.imports.get(i);
+            let span = written.map(|s| s.span).unwrap_or_default();
+            let Some(target) = *target else {
+                // As the loader resolved it: relative to the importing file.
+                let dir = std::path::Path::new(&unit.file.path)
+                    .parent()
+                    .unwrap_or(std::path::Path::new(""));
+                self.broken_imports
+                    .extend(written.map(|w| dir.join(&w.node).display().to_string()));
+                continue;
+            };
             let via_here = via.or(Some(span));
             if stack.contains(&target) {
-                // Report a cycle through this file, at this file's import that
-                // leads into it; other cycles are reported by their own files.
+                // Each file of a cycle reports it, at its own import that leads back.
                 if target == self.unit {
-                    let own = via_here.unwrap_or(span);
-                    let here = &ws.units[self.unit].file;
-                    let message = if at == self.unit {
-                        format!("`{}` imports itself", here.path)
-                    } else {
-                        format!(
-                            "this import leads back to this file (through `{}`)",
-                            unit.file.path
-                        )
-                    };
+                    let own = &ws.units[self.unit];
+                    let first = stack.get(1).copied().unwrap_or(target);
+                    let written = own
+                        .imports
+                        .iter()
+                        .position(|t| *t == Some(first))
+                        .and_then(|i| own.parsed.imports.get(i))
+                        .map_or_else(|| ws.units[first].file.path.clone(), |w| w.node.clone());
+                    let chain: Vec<String> = stack
+                        .iter()
+                        .chain([&target])
+                        .map(|&u| format!("`{}`", ws.units[u].file.path))
+                        .collect();
                     diags.push(
-                        Diagnostic::new(DiagCode::ImportCycle, here, own, message).with_help(
-                            "move what both files share into a library that imports neither",
-                        ),
+                        Diagnostic::new(
+                            DiagCode::ImportCycle,
+                            &own.file,
+                            via_here.unwrap_or_default(),
+                            format!("importing `{written}` leads back to this file"),
+                        )
+                        .with_label(format!("cycle: {}", chain.join(" -> ")))
+                        .with_help("files cannot import each other: move the shared code sets into a library that imports neither"),
                     );
                 }
                 continue;
@@ -135,6 +150,7 @@ impl<'w> Scope<'w> {
                             )
                             .with_help("move what both policies share into a `library` file and import that"),
                         );
+                        self.broken_imports.push(ws.units[target].file.path.clone());
                         continue;
                     }
                 }
@@ -232,10 +248,11 @@ impl<'w> Scope<'w> {
         } else {
             return;
         };
-        let help = if what == "rule" {
-            "give each rule its own id: decisions name rules by id"
-        } else {
-            "rename one of the code sets, or remove the copy and use the imported one"
+        let help = match (what, first_unit == at, at == self.unit) {
+            ("rule", _, _) => "give each rule its own id: decisions name rules by id",
+            (_, true, _) => "rename one of the code sets, or merge them into one",
+            (_, false, true) => "rename this code set, or remove it and use the imported one",
+            (_, false, false) => "rename the code set in one of the two files",
         };
         diags.push(diag.with_help(help));
     }
@@ -267,34 +284,30 @@ impl<'w> Scope<'w> {
         }
     }
 
-    /// True when a named set is defined in terms of itself, directly or through
-    /// other sets.
-    pub fn is_cyclic(&self, name: &str) -> bool {
-        fn refs<'e>(expr: &'e SetExpr, out: &mut Vec<&'e str>) {
+    /// True when the code set `name` is defined, directly or through other sets,
+    /// in terms of itself.
+    pub fn is_circular(&self, name: &str) -> bool {
+        let Some(def) = self.sets.get(name) else {
+            return false;
+        };
+        let mut stack = vec![&def.decl.expr];
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(expr) = stack.pop() {
             match expr {
                 SetExpr::Literal(_) => {}
-                SetExpr::Ref(n) => out.push(&n.node),
                 SetExpr::Binary { lhs, rhs, .. } => {
-                    refs(lhs, out);
-                    refs(rhs, out);
+                    stack.push(lhs);
+                    stack.push(rhs);
                 }
-            }
-        }
-        let mut todo = vec![name];
-        let mut seen: Vec<&str> = Vec::new();
-        while let Some(current) = todo.pop() {
-            let Some(def) = self.sets.get(current) else {
-                continue;
-            };
-            let mut next = Vec::new();
-            refs(&def.decl.expr, &mut next);
-            for n in next {
-                if n == name {
-                    return true;
-                }
-                if !seen.contains(&n) {
-                    seen.push(n);
-                    todo.push(n);
+                SetExpr::Ref(r) if r.node == name => return true,
+                SetExpr::Ref(r) => {
+                    if seen.contains(&r.node.as_str()) {
+                        continue;
+                    }
+                    seen.push(r.node.as_str());
+                    if let Some(d) = self.sets.get(r.node.as_str()) {
+                        stack.push(&d.decl.expr);
+                    }
                 }
             }
         }

@@ -1,18 +1,31 @@
 //! Near-miss suggestions for unknown names ("did you mean `tpi`?").
 
-/// Edit distance between two strings (insertions, deletions, substitutions).
+/// Edit distance between two strings: insertions, deletions, substitutions and
+/// swaps of two adjacent characters (`tip` -> `tpi` is one edit).
 pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    // rows[i][j]: distance between a[..i] and b[..j]
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j - 1] + cost)
+                .min(rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// The candidate closest to `name`, if it is close enough to be a likely typo:
@@ -34,7 +47,8 @@ mod tests {
     #[test]
     fn distance_counts_edits() {
         assert_eq!(distance("tpi", "tpi"), 0);
-        assert_eq!(distance("tpi", "tip"), 2);
+        assert_eq!(distance("tpi", "tip"), 1);
+        assert_eq!(distance("tpi", "pit"), 2);
         assert_eq!(distance("procedure", "procedur"), 1);
         assert_eq!(distance("", "abc"), 3);
     }
@@ -45,5 +59,6 @@ mod tests {
         assert_eq!(closest("procedur", names), Some("procedure"));
         assert_eq!(closest("unit", names), Some("units"));
         assert_eq!(closest("zzz", names), None);
+        assert_eq!(closest("tip", ["tpi", "drugs"]), Some("tpi"));
     }
 }

@@ -8,7 +8,7 @@ use super::parser::GrammarRule as R;
 pub(crate) fn describe(rule: R) -> Option<&'static str> {
     Some(match rule {
         R::EOI => "the end of the file",
-        R::file | R::module => "a policy or library",
+        R::file | R::module => "`policy` or `library`",
         R::import | R::kw_import => "`import`",
         R::module_kind | R::kw_policy | R::kw_library => "`policy` or `library`",
         R::name | R::set_name => "a name",
@@ -36,7 +36,7 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::interval_check | R::kw_interval => "`interval`",
         R::kw_else => "`else`",
         R::action | R::verb | R::kw_deny | R::kw_review | R::kw_allow => {
-            "an action (`deny`, `review` or `allow`)"
+            "an action (`deny`, `review`, `allow`)"
         }
         R::carc => "a group and reason code such as `CO-50`",
         R::rarc_list | R::kw_rarc => "`rarc`",

@@ -26,11 +26,29 @@ pub struct SyntaxError {
     pub expected: Vec<String>,
     /// The text found instead, or `None` at the end of the file.
     pub found: Option<String>,
+    /// A message that says more than "expected ..., found ...", when recovery
+    /// knows what is wrong (an unclosed brace, text after the module).
+    pub custom: Option<String>,
+    /// How to fix it, when the parser can tell.
+    pub help: Option<String>,
 }
 
 impl SyntaxError {
+    fn new(span: Span, expected: Vec<String>, found: Option<String>) -> SyntaxError {
+        SyntaxError {
+            span,
+            expected,
+            found,
+            custom: None,
+            help: None,
+        }
+    }
+
     /// One-line description: "expected X or Y, found `z`".
     pub fn message(&self) -> String {
+        if let Some(custom) = &self.custom {
+            return custom.clone();
+        }
         let expected = join_or(&self.expected);
         let found = match &self.found {
             Some(text) => format!("`{text}`"),
@@ -50,6 +68,68 @@ fn join_or(items: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
+}
+
+/// What the parser may expect where a value starts; listed in full, they bury
+/// the point, so [`condense`] names them once.
+const VALUES: [&str; 10] = [
+    "`count(...)`",
+    "`some other line (...)`",
+    "`true`",
+    "`false`",
+    "a date (YYYY-MM-DD)",
+    "a field such as `line.procedure`",
+    "a list (`[...]`)",
+    "a number",
+    "a quoted string",
+    "a value",
+];
+const VALUE: &str = "a value (a field, number, string, date, list or `count(...)`)";
+
+/// What may follow a value in a condition.
+const OPERATORS: [&str; 5] = [
+    "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+    "`in`",
+    "`has`",
+    "`exists`",
+    "`is missing`",
+];
+const OPERATOR: &str = "an operator (`==`, `<`, `in`, `has`, `exists` ...)";
+
+/// Human names of what the parser expected: alternatives such as "`policy` or
+/// `library`" are split so the list reads as one, long runs of value and operator
+/// kinds become one entry each, and a condition absorbs the values it can be.
+fn condense(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let parts: Vec<&str> = name.split(" or ").collect();
+        let all_quoted = parts
+            .iter()
+            .all(|p| p.starts_with('`') && p.ends_with('`') && p.matches('`').count() == 2);
+        if parts.len() > 1 && all_quoted {
+            out.extend(parts.iter().map(|p| p.to_string()));
+        } else {
+            out.push(name);
+        }
+    }
+    let values = out.iter().filter(|e| VALUES.contains(&e.as_str())).count();
+    if values >= 3 {
+        out.retain(|e| !VALUES.contains(&e.as_str()));
+        if !out.iter().any(|e| e == "a condition") {
+            out.push(VALUE.to_string());
+        }
+    }
+    let operators = out
+        .iter()
+        .filter(|e| OPERATORS.contains(&e.as_str()))
+        .count();
+    if operators >= 3 {
+        out.retain(|e| !OPERATORS.contains(&e.as_str()));
+        out.push(OPERATOR.to_string());
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The tree of a file and the syntax errors in it. With errors, the tree holds
@@ -86,10 +166,12 @@ pub fn parse(text: &str) -> Parsed {
 /// snippets and by the recovery below.
 pub fn parse_item(text: &str) -> Result<Item, SyntaxError> {
     parse_item_at(text, 0).and_then(|item| {
-        item.ok_or_else(|| SyntaxError {
-            span: Span::new(0, text.len()),
-            expected: vec!["a code set or a rule".into()],
-            found: Some(first_token(text)),
+        item.ok_or_else(|| {
+            SyntaxError::new(
+                Span::new(0, text.len()),
+                vec!["a code set or a rule".into()],
+                Some(first_token(text)),
+            )
         })
     })
 }
@@ -115,10 +197,12 @@ fn parse_module_item(text: &str, offset: usize) -> Result<Piece, SyntaxError> {
     let pair = pairs
         .next()
         .and_then(|p| p.into_inner().find(|p| p.as_rule() != Rule::EOI))
-        .ok_or_else(|| SyntaxError {
-            span: Span::new(offset, offset + text.len()),
-            expected: vec!["a code set or a rule".into()],
-            found: None,
+        .ok_or_else(|| {
+            SyntaxError::new(
+                Span::new(offset, offset + text.len()),
+                vec!["a code set or a rule".into()],
+                None,
+            )
         })?;
     Ok(lower.module_item(pair))
 }
@@ -129,27 +213,30 @@ fn syntax_error(err: &pest::error::Error<Rule>, text: &str, offset: usize) -> Sy
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let mut expected: Vec<String> = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives
-            .iter()
-            .filter_map(|r| describe(*r))
-            .map(str::to_string)
-            .collect(),
+    let expected: Vec<String> = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => condense(
+            positives
+                .iter()
+                .filter_map(|r| describe(*r))
+                .map(str::to_string)
+                .collect(),
+        ),
         ErrorVariant::CustomError { message } => vec![message.clone()],
     };
-    expected.sort();
-    expected.dedup();
     let rest = text.get(pos..).unwrap_or("");
     let found = (!rest.trim().is_empty()).then(|| first_token(rest));
     let len = found.as_ref().map_or(0, |t| t.len());
-    SyntaxError {
-        span: Span::new(offset + pos, offset + pos + len),
-        expected,
-        found,
+    let mut error = SyntaxError::new(Span::new(offset + pos, offset + pos + len), expected, found);
+    // `first_token` takes a whole string only when it is closed on its line.
+    if error.found.as_deref() == Some("\"") {
+        error.custom = Some("this string has no closing `\"`".into());
+        error.help = Some("end the string on the line where it starts".into());
     }
+    error
 }
 
-/// The token at the start of `text`: a word, a quoted string, or one character.
+/// The token at the start of `text`: a word, a quoted string, an operator such
+/// as `&&`, or one character.
 fn first_token(text: &str) -> String {
     let text = text.trim_start();
     let word: String = text
@@ -160,7 +247,32 @@ fn first_token(text: &str) -> String {
     if !word.is_empty() {
         return word;
     }
+    if let Some(body) = text.strip_prefix('"') {
+        if let Some(end) = body
+            .find(['"', '\n'])
+            .filter(|&e| e <= 40 && body[e..].starts_with('"'))
+        {
+            return format!("\"{}\"", &body[..end]);
+        }
+    }
+    let op: String = text
+        .chars()
+        .take_while(|c| matches!(c, '&' | '|' | '=' | '!' | '<' | '>'))
+        .take(3)
+        .collect();
+    if !op.is_empty() {
+        return op;
+    }
     text.chars().next().map(String::from).unwrap_or_default()
+}
+
+/// The next token at or after `pos`, skipping whitespace and comments: its offset
+/// and text (`None` at the end of the file).
+fn next_token(text: &str, pos: usize) -> (usize, Option<String>) {
+    match code_bytes(text, pos, text.len()).find(|(_, b)| !b.is_ascii_whitespace()) {
+        Some((at, _)) => (at, Some(first_token(&text[at..]))),
+        None => (text.len(), None),
+    }
 }
 
 // ------------------------------------------------------------------ recovery
@@ -193,32 +305,68 @@ fn recover(text: &str, first: SyntaxError) -> Parsed {
             }
         }
     }
-    let close = find_matching_close(text, open);
-    let body_end = close.unwrap_or(text.len());
-    let body_start = open + 1;
+    let (kind, id) = file.module.as_ref().map_or(("policy", String::new()), |m| {
+        (m.kind.keyword(), m.id.node.clone())
+    });
+    // Items are split at the lines that start one, at any brace depth, so a rule
+    // that lacks its `}` does not swallow the items after it. The module ends at
+    // the first `}` that closes more than its item opened.
+    let mut chunks = split_items(text, open + 1, text.len());
+    let mut close = None;
+    if let Some((i, at)) = chunks
+        .iter()
+        .enumerate()
+        .find_map(|(i, &(s, e))| stray_close(text, s, e).map(|at| (i, at)))
+    {
+        chunks[i].1 = at;
+        chunks.truncate(i + 1);
+        close = Some(at);
+    }
     let mut header = Vec::new();
     let mut items = Vec::new();
-    for (start, end) in split_items(text, body_start, body_end) {
+    let mut keep = |piece: Piece| match piece {
+        Piece::Header(h) => header.push(h),
+        Piece::Item(item) => items.push(item),
+    };
+    for (i, &(start, end)) in chunks.iter().enumerate() {
         let chunk = &text[start..end];
         if chunk.trim().is_empty() {
             continue;
         }
-        match parse_module_item(chunk, start) {
-            Ok(Piece::Header(h)) => header.push(h),
-            Ok(Piece::Item(item)) => items.push(item),
-            Err(err) => errors.push(err),
+        let err = match parse_module_item(chunk, start) {
+            Ok(piece) => {
+                keep(piece);
+                continue;
+            }
+            Err(err) => err,
+        };
+        if let Some(brace) = unclosed_brace(text, start, end, &err) {
+            let next = chunks.get(i + 1).map(|c| c.0).or(close);
+            errors.push(unclosed_rule(text, start, brace, next));
+            continue;
         }
+        // Keep what parsed before the error: a header line before a stray word,
+        // the codes of a list before a typo.
+        let parsed = err.span.start.saturating_sub(start);
+        if parsed > 0 {
+            if let Ok(piece) = parse_module_item(&chunk[..parsed], start) {
+                keep(piece);
+            }
+        }
+        errors.push(in_item_error(text, err));
     }
     match close {
-        None => errors.push(SyntaxError {
-            span: Span::new(text.len(), text.len()),
-            expected: vec!["`}` to close the module".into()],
-            found: None,
-        }),
+        None => errors.push(unclosed_module(open, kind, &id)),
         Some(close) => {
             let trailing = &text[close + 1..];
             if let Err(err) = PolicyParser::parse(Rule::trailing, trailing) {
-                errors.push(syntax_error(&err, trailing, close + 1));
+                errors.push(after_module(
+                    text,
+                    syntax_error(&err, trailing, close + 1),
+                    close,
+                    kind,
+                    &id,
+                ));
             }
         }
     }
@@ -233,6 +381,129 @@ fn recover(text: &str, first: SyntaxError) -> Parsed {
     errors.sort_by_key(|e| e.span.start);
     errors.dedup();
     Parsed { file, errors }
+}
+
+const END_OF_FILE: &str = "the end of the file";
+
+/// The keywords that start a module item (`ITEM_STARTS` less doc comments).
+fn item_starts() -> Vec<String> {
+    ITEM_STARTS
+        .iter()
+        .filter(|w| w.starts_with(char::is_alphabetic))
+        .map(|w| format!("`{w}`"))
+        .collect()
+}
+
+/// An error inside one item parsed alone: "the end of the file" there is the end
+/// of the item, and what is found there is what follows in the whole file.
+fn in_item_error(text: &str, mut err: SyntaxError) -> SyntaxError {
+    if err.found.is_none() {
+        let (at, token) = next_token(text, err.span.start);
+        err.span = Span::new(at, at + token.as_ref().map_or(0, String::len));
+        err.found = token;
+    }
+    if err.expected.iter().any(|e| e == END_OF_FILE) {
+        err.expected.retain(|e| e != END_OF_FILE);
+        // A word at the start of a line is most likely an item the language does
+        // not have; elsewhere, the item went wrong where it stands.
+        let line_start = text[..err.span.start].rfind('\n').map_or(0, |i| i + 1);
+        if err.expected.is_empty() || text[line_start..err.span.start].trim().is_empty() {
+            err.expected.extend(item_starts());
+            err.expected.sort();
+            err.expected.dedup();
+        }
+    }
+    err
+}
+
+/// The first `}` in `start..end` that closes a brace opened before `start`.
+fn stray_close(text: &str, start: usize, end: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, b) in code_bytes(text, start, end) {
+        match b {
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return Some(at),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The `{` of an item that is never closed, when the item's parse failed at its
+/// end: the item runs into the next one.
+fn unclosed_brace(text: &str, start: usize, end: usize, err: &SyntaxError) -> Option<usize> {
+    let mut open = Vec::new();
+    for (at, b) in code_bytes(text, start, end) {
+        match b {
+            b'{' => open.push(at),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let brace = *open.first()?;
+    let rest_blank =
+        code_bytes(text, err.span.start.min(end), end).all(|(_, b)| b.is_ascii_whitespace());
+    rest_blank.then_some(brace)
+}
+
+fn line_of(text: &str, at: usize) -> usize {
+    Span::new(at, at).line_col(text).0
+}
+
+fn unclosed_rule(text: &str, start: usize, brace: usize, next: Option<usize>) -> SyntaxError {
+    let head = &text[start..brace];
+    let mut words = head
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("///"))
+        .flat_map(str::split_whitespace);
+    let custom = match (words.next(), words.next()) {
+        (Some("rule"), Some(name)) => format!("rule `{name}` has no closing `}}`"),
+        _ => "this `{` has no closing `}`".to_string(),
+    };
+    let help = match next {
+        Some(next) => format!(
+            "add `}}` after the rule's last check, before line {}",
+            line_of(text, next)
+        ),
+        None => "add `}` after the rule's last check".to_string(),
+    };
+    SyntaxError {
+        span: Span::new(brace, brace + 1),
+        expected: vec!["`}`".into()],
+        found: None,
+        custom: Some(custom),
+        help: Some(help),
+    }
+}
+
+fn unclosed_module(open: usize, kind: &str, id: &str) -> SyntaxError {
+    SyntaxError {
+        span: Span::new(open, open + 1),
+        expected: vec!["`}`".into()],
+        found: None,
+        custom: Some(format!("{kind} `{id}` has no closing `}}`")),
+        help: Some(format!("add `}}` at the end of the file to close the {kind}; if a rule lacks its `}}`, add that instead")),
+    }
+}
+
+fn after_module(
+    text: &str,
+    mut err: SyntaxError,
+    close: usize,
+    kind: &str,
+    id: &str,
+) -> SyntaxError {
+    let found = err.found.clone().unwrap_or_default();
+    err.custom = Some(format!("found `{found}` after the end of {kind} `{id}`"));
+    err.help = Some(format!(
+        "a file holds one {kind}, and `{id}` ends at the `}}` on line {}: move this inside its braces, \
+         or remove that `}}` if it ends the {kind} too early",
+        line_of(text, close)
+    ));
+    err
 }
 
 /// A light lexer over the text: yields each byte's offset that is code (not in a
@@ -255,7 +526,10 @@ fn code_bytes(text: &str, from: usize, to: usize) -> impl Iterator<Item = (usize
                 continue;
             }
             match b {
-                b'"' => in_string = true,
+                b'"' => {
+                    in_string = true;
+                    return Some((at, b));
+                }
                 b'/' if bytes.get(at + 1) == Some(&b'/') => {
                     while i < to && bytes[i] != b'\n' {
                         i += 1;
@@ -278,23 +552,6 @@ fn find_body_open(text: &str) -> Option<usize> {
         .map(|(at, _)| at)
 }
 
-fn find_matching_close(text: &str, open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (at, b) in code_bytes(text, open, text.len()) {
-        match b {
-            b'{' => depth += 1,
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Some(at);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 const ITEM_STARTS: [&str; 7] = [
     "payer",
     "version",
@@ -306,18 +563,18 @@ const ITEM_STARTS: [&str; 7] = [
 ];
 
 /// Splits a module body into item chunks: a chunk starts at a line whose first
-/// token, at brace depth 0, starts an item; doc lines stay with the item they precede.
+/// token starts an item; doc lines stay with the item they precede. Brace depth
+/// is ignored: no item keyword can stand at the start of a line inside a rule.
 fn split_items(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let mut starts = vec![start];
-    let mut depth = 0usize;
     let mut prev_was_doc = false;
     let mut last_line = None;
     for (at, b) in code_bytes(text, start, end) {
-        if b.is_ascii_whitespace() {
+        if b.is_ascii_whitespace() || !text.is_char_boundary(at) {
             continue;
         }
         let line_begin = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        if depth == 0 && last_line != Some(line_begin) {
+        if last_line != Some(line_begin) {
             let rest = &text[at..end];
             let word = ITEM_STARTS.iter().find(|w| {
                 rest.starts_with(**w)
@@ -337,11 +594,6 @@ fn split_items(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
             }
         }
         last_line = Some(line_begin);
-        match b {
-            b'{' => depth += 1,
-            b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
     }
     starts.dedup();
     let mut chunks = Vec::new();
@@ -369,6 +621,39 @@ fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
 }
 
+/// `text` without trailing whitespace and `//` comments.
+fn without_trailing_trivia(text: &str) -> &str {
+    let mut text = text.trim_end();
+    loop {
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        let Some(comment) = comment_start(&text[line_start..]) else {
+            return text;
+        };
+        let cut = text[..line_start + comment].trim_end();
+        if cut.is_empty() {
+            return text;
+        }
+        text = cut;
+    }
+}
+
+/// Where a `//` comment starts in one line, outside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
@@ -388,9 +673,12 @@ fn unescape(raw: &str) -> String {
 }
 
 impl Lower {
+    /// A pair's span without the whitespace and comments pest leaves at its end
+    /// (it skips them before trying an optional or repeated part that is absent).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(s.start() + self.offset, s.end() + self.offset)
+        let len = without_trailing_trivia(s.as_str()).len();
+        Span::new(s.start() + self.offset, s.start() + len + self.offset)
     }
 
     /// The span of an item from its keyword on: doc comments before it are left
@@ -1015,6 +1303,51 @@ pub(crate) type GrammarRule = Rule;
 mod tests {
     use super::*;
 
+    #[test]
+    fn long_value_lists_are_condensed() {
+        let parsed =
+            parse("policy p {\n  rule r {\n    require line.units <= else deny CO-1\n  }\n}\n");
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors[0].expected, vec![VALUE.to_string()]);
+        assert_eq!(parsed.errors[0].found.as_deref(), Some("else"));
+    }
+
+    #[test]
+    fn an_unclosed_rule_does_not_swallow_the_next() {
+        let text = "policy p {\n  rule a {\n    deny CO-1\n\n  rule b {\n    deny CO-2\n  }\n}\n";
+        let parsed = parse(text);
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors[0].message(), "rule `a` has no closing `}`");
+        assert_eq!(parsed.errors[0].span, Span::new(20, 21));
+        let items = parsed.file.module.map(|m| m.items.len());
+        assert_eq!(items, Some(1));
+    }
+
+    #[test]
+    fn a_header_line_before_a_stray_word_is_kept() {
+        let parsed =
+            parse("policy p {\n  source \"x\"\n  owner \"y\"\n  rule r { deny CO-1 }\n}\n");
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors[0].found.as_deref(), Some("owner"));
+        let header = parsed.file.module.map(|m| m.header.len());
+        assert_eq!(header, Some(1));
+    }
+
+    #[test]
+    fn spans_end_before_trailing_whitespace_and_comments() {
+        assert_eq!(without_trailing_trivia("payer a  // main\n  "), "payer a");
+        assert_eq!(
+            without_trailing_trivia("message \"a // b\"\n"),
+            "message \"a // b\""
+        );
+        assert_eq!(without_trailing_trivia("/// doc"), "/// doc");
+    }
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+
     const OK: &str = r#"
 import "lib/common.policy"
 /// A doc line.
@@ -1086,7 +1419,7 @@ policy p "Title" {
             parsed
                 .errors
                 .iter()
-                .any(|e| e.message().contains("`}` to close the module")),
+                .any(|e| e.message().contains("has no closing `}`")),
             "{:?}",
             parsed.errors
         );
