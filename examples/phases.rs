@@ -5,6 +5,9 @@ use std::time::Instant;
 use payer_rules::claims::{ClaimReader, InputFormat, Outcome};
 use payer_rules::{Engine, Policies};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let path = std::env::args().nth(1).unwrap_or_default();
     let t = Instant::now();

@@ -209,7 +209,7 @@ mod tests {
             .iter()
             .next()
             .unwrap_or_else(|| panic!("no policy"));
-        let ids: Vec<&str> = p.rules.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = p.rules.iter().map(|r| &*r.id).collect();
         assert_eq!(ids, ["B1", "P1"]);
         assert!(
             p.rules[0].at.starts_with("p/shared/base.policy:3:"),

@@ -215,7 +215,7 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
         };
         if let Outcome::Decision(d) = &outcome {
             for r in d.lines.iter().flat_map(|l| &l.reasons) {
-                *result.fired.entry(r.rule.clone()).or_default() += 1;
+                *result.fired.entry(r.rule.to_string()).or_default() += 1;
             }
         }
         let id = match &outcome {
@@ -285,13 +285,20 @@ fn compare(expect: &Expect, actual: Option<&Outcome>, failures: &mut Vec<String>
                         ));
                     }
                 }
-                let got_rules: Vec<String> = line.reasons.iter().map(|r| r.rule.clone()).collect();
+                let got_rules: Vec<String> =
+                    line.reasons.iter().map(|r| r.rule.to_string()).collect();
                 diff_list(&at, "rules", want.rules.as_ref(), &got_rules, failures);
-                let got_carc: Vec<String> =
-                    line.reasons.iter().filter_map(|r| r.carc.clone()).collect();
+                let got_carc: Vec<String> = line
+                    .reasons
+                    .iter()
+                    .filter_map(|r| r.carc.as_deref().map(str::to_string))
+                    .collect();
                 diff_list(&at, "carc", want.carc.as_ref(), &got_carc, failures);
-                let got_rarc: Vec<String> =
-                    line.reasons.iter().flat_map(|r| r.rarc.clone()).collect();
+                let got_rarc: Vec<String> = line
+                    .reasons
+                    .iter()
+                    .flat_map(|r| r.rarc.iter().cloned())
+                    .collect();
                 diff_list(&at, "rarc", want.rarc.as_ref(), &got_rarc, failures);
             }
         }

@@ -504,7 +504,7 @@ fn decide(engine: &mut Engine, json: &str) -> (Action, Vec<String>) {
             let line = &d.lines[0];
             (
                 line.decision,
-                line.reasons.iter().map(|r| r.rule.clone()).collect(),
+                line.reasons.iter().map(|r| r.rule.to_string()).collect(),
             )
         }
         other => panic!("no decision for {json}: {other:?}"),

@@ -3,9 +3,12 @@
 //! Field order in these structs is the order of `CLAIMS.md`; serde writes fields in
 //! declaration order, so reordering them changes the output.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::error::{ClaimError, ErrorKind};
+use crate::codes::CodeKey;
 
 /// What a rule, and then a line, asks for. Ordered by severity so that the most
 /// severe action of the rules that fired is their `max()`.
@@ -51,12 +54,22 @@ impl ClaimDecision {
     /// if some line is `deny`; else `allow`. A claim without lines (which
     /// validation never lets through) denied nothing and so is `allow`.
     pub fn from_lines(lines: &[Action]) -> ClaimDecision {
-        let denied = lines.iter().filter(|a| **a == Action::Deny).count();
-        if lines.contains(&Action::Review) {
+        ClaimDecision::of(lines.iter().copied())
+    }
+
+    /// [`ClaimDecision::from_lines`] over any sequence of line actions.
+    pub fn of(lines: impl IntoIterator<Item = Action>) -> ClaimDecision {
+        let (mut total, mut denied, mut review) = (0usize, 0usize, false);
+        for a in lines {
+            total += 1;
+            denied += usize::from(a == Action::Deny);
+            review |= a == Action::Review;
+        }
+        if review {
             ClaimDecision::Review
         } else if denied == 0 {
             ClaimDecision::Allow
-        } else if denied == lines.len() {
+        } else if denied == total {
             ClaimDecision::Deny
         } else {
             ClaimDecision::Partial
@@ -77,27 +90,32 @@ impl ClaimDecision {
 /// Why a rule fired on a line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
-    /// The rule's name in its policy.
-    pub rule: String,
+    /// The rule's name in its policy. Shared text: the same rule's reasons on
+    /// many lines point at one string, not a copy each.
+    pub rule: Arc<str>,
     /// What the rule asked for.
     pub action: Action,
     /// Claim adjustment group and reason code joined by `-` (`CO-11`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carc: Option<String>,
+    pub carc: Option<Arc<str>>,
     /// Remittance advice remark codes; may be empty.
-    #[serde(default)]
-    pub rarc: Vec<String>,
+    #[serde(default = "no_rarc")]
+    pub rarc: Arc<[String]>,
     /// Human-readable explanation.
-    pub message: String,
+    pub message: Arc<str>,
     /// The rule's location in its policy file, `path:line:column`.
-    pub at: String,
+    pub at: Arc<str>,
+}
+
+fn no_rarc() -> Arc<[String]> {
+    Arc::from(Vec::new())
 }
 
 /// One step of an evaluation trace: what one rule did on a line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceStep {
     /// The rule's name.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// Whether the rule applied and, if so, whether it fired.
     pub outcome: TraceOutcome,
     /// Extra detail, such as the count a frequency limit saw.
@@ -123,7 +141,7 @@ pub struct LineDecision {
     /// The line number from the claim.
     pub line: u32,
     /// The line's procedure code as given (trimmed, uppercased).
-    pub procedure: String,
+    pub procedure: CodeKey,
     /// The most severe action of the rules that fired; `allow` if none did.
     pub decision: Action,
     /// Every rule that fired, in policy order.
@@ -141,9 +159,9 @@ pub struct Decision {
     /// The claim's payer.
     pub payer: String,
     /// Name of the policy that decided it.
-    pub policy: String,
+    pub policy: Arc<str>,
     /// Version of that policy.
-    pub policy_version: String,
+    pub policy_version: Arc<str>,
     /// The claim decision, from the line decisions.
     pub decision: ClaimDecision,
     /// One decision per claim line, in claim order.
@@ -231,7 +249,7 @@ mod tests {
                     rule: "covered-diagnosis".into(),
                     action: Action::Deny,
                     carc: Some("CO-11".into()),
-                    rarc: vec!["N657".into()],
+                    rarc: vec!["N657".to_string()].into(),
                     message: "no diagnosis on the claim supports medical necessity for 20553"
                         .into(),
                     at: "policies/medicare/tpi.policy:14:3".into(),
@@ -293,7 +311,7 @@ mod tests {
     fn optional_fields_are_skipped_or_written() {
         let mut d = sample();
         d.lines[0].reasons[0].carc = None;
-        d.lines[0].reasons[0].rarc.clear();
+        d.lines[0].reasons[0].rarc = Vec::new().into();
         d.lines[0].trace = Some(vec![
             TraceStep {
                 rule: "r1".into(),

@@ -58,7 +58,7 @@ impl Summary {
                     for r in &line.reasons {
                         *self
                             .by_rule
-                            .entry((d.policy.clone(), r.rule.clone(), r.action.as_str()))
+                            .entry((d.policy.to_string(), r.rule.to_string(), r.action.as_str()))
                             .or_default() += 1;
                     }
                 }

@@ -50,7 +50,7 @@ pub fn run(policies: &[PathBuf], id: &str) -> u8 {
     };
     let mut found = false;
     for policy in set.iter() {
-        for rule in policy.rules.iter().filter(|r| r.id == id) {
+        for rule in policy.rules.iter().filter(|r| &*r.id == id) {
             found = true;
             println!("{} {}: {}", policy.id, rule.id, rule.title);
             println!("  at {}", rule.at);

@@ -68,6 +68,31 @@ impl CodeKey {
     }
 }
 
+impl From<&str> for CodeKey {
+    /// Packs a code known to be valid; text that does not pack gives the empty key.
+    fn from(text: &str) -> CodeKey {
+        CodeKey::parse(text).unwrap_or_default()
+    }
+}
+
+// Written as the code's text, without allocating: decisions carry procedure codes
+// as keys and print them straight into the output.
+impl serde::Serialize for CodeKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes = self.0.to_be_bytes();
+        let text = std::str::from_utf8(&bytes[..self.len()]).unwrap_or("");
+        serializer.serialize_str(text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CodeKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<CodeKey, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        CodeKey::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a code")))
+    }
+}
+
 impl fmt::Debug for CodeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CodeKey({})", self.as_string())

@@ -107,13 +107,13 @@ impl<'a, 'w> Compiler<'a, 'w> {
             rules.push(rule);
         }
         Ok(Policy {
-            id: module.id.node.clone(),
+            id: module.id.node.as_str().into(),
             title: module
                 .title
                 .as_ref()
                 .map(|t| t.node.clone())
                 .unwrap_or_default(),
-            version,
+            version: version.into(),
             payers,
             effective_from,
             effective_to: to,
@@ -165,21 +165,21 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     Verb::Review => Action::Review,
                     Verb::Deny => Action::Deny,
                 },
-                carc: a.carc.as_ref().map(|c| c.node.clone()),
+                carc: a.carc.as_ref().map(|c| c.node.as_str().into()),
                 rarc: a.rarc.iter().map(|r| r.node.clone()).collect(),
                 message: a
                     .message
                     .as_ref()
-                    .map(|m| m.node.clone())
-                    .unwrap_or_else(|| title.clone()),
+                    .map_or(title.as_str(), |m| m.node.as_str())
+                    .into(),
             };
             checks.push(Check { kind, action });
         }
         Ok(Rule {
-            id: rule.id.node.clone(),
+            id: rule.id.node.as_str().into(),
             title,
             doc: rule.doc.clone(),
-            at,
+            at: at.into(),
             source: String::new(),
             trigger,
             when,
@@ -387,7 +387,7 @@ mod tests {
         let p =
             compile("rule A { when line.procedure in tpi limit tpi to 1 per day else deny CO-97 }");
         assert_eq!(p.sets.len(), 1, "the `when` and the `limit` share the set");
-        assert_eq!(p.rules[0].at, "t.policy:4:1");
-        assert_eq!(p.rules[0].checks[0].action.message, "A");
+        assert_eq!(&*p.rules[0].at, "t.policy:4:1");
+        assert_eq!(&*p.rules[0].checks[0].action.message, "A");
     }
 }

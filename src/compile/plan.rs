@@ -1,6 +1,8 @@
 //! The evaluation plan: what the evaluator runs. Names are resolved to indexes,
 //! literals to values, code sets to intervals; nothing refers back to the tree.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 
 pub use super::codeset::CodeSet;
@@ -15,11 +17,11 @@ pub type SetId = usize;
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// The policy id (`medicare-tpi`).
-    pub id: String,
+    pub id: Arc<str>,
     /// Its title.
     pub title: String,
     /// Its version string.
-    pub version: String,
+    pub version: Arc<str>,
     /// The payer ids it applies to.
     pub payers: Vec<String>,
     /// First date of service covered.
@@ -47,13 +49,13 @@ impl Policy {
 #[derive(Debug, Clone)]
 pub struct Rule {
     /// The stable id decisions name.
-    pub id: String,
+    pub id: Arc<str>,
     /// The title (default message).
     pub title: String,
     /// Doc lines, for `--explain`.
     pub doc: Vec<String>,
     /// `path:line:col` of the rule, for decisions.
-    pub at: String,
+    pub at: Arc<str>,
     /// The rule's text as written, for `explain`.
     pub source: String,
     /// A set the line's procedure must be in for the rule to apply at all: taken
@@ -110,11 +112,11 @@ pub struct Outcome {
     /// Allow, review or deny.
     pub action: Action,
     /// `CO-50`.
-    pub carc: Option<String>,
+    pub carc: Option<Arc<str>>,
     /// Remark codes.
-    pub rarc: Vec<String>,
+    pub rarc: Arc<[String]>,
     /// The message.
-    pub message: String,
+    pub message: Arc<str>,
 }
 
 /// A compiled condition.

@@ -97,23 +97,77 @@ impl<H: HistoryStore> Engine<H> {
             }
             lines.push(decided);
         }
-        let actions: Vec<Action> = lines.iter().map(|l| l.decision).collect();
         Outcome::Decision(Decision {
             id: claim.id.clone(),
             payer: claim.payer.clone(),
             policy: policy.id.clone(),
             policy_version: policy.version.clone(),
-            decision: ClaimDecision::from_lines(&actions),
+            decision: ClaimDecision::of(lines.iter().map(|l| l.decision)),
             lines,
         })
     }
 }
 
-fn service(line: &Line) -> Service {
+/// Why a rule did what it did; turned into text only for `--explain`, so the
+/// hot path formats nothing.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    WhenFalse(usize),
+    Required(usize),
+    Always(usize),
+    Limit {
+        index: usize,
+        total: u32,
+        max: u32,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    Interval {
+        index: usize,
+        earlier: u32,
+        days: u32,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+}
+
+impl Why {
+    fn describe(self) -> String {
+        match self {
+            Why::WhenFalse(i) => format!("`when` #{} is false", i + 1),
+            Why::Required(i) => format!("check #{}: the required condition is false", i + 1),
+            Why::Always(i) => format!("check #{}: the rule applies", i + 1),
+            Why::Limit {
+                index,
+                total,
+                max,
+                from,
+                to,
+            } => {
+                format!(
+                    "check #{}: {total} services from {from} to {to}, more than {max}",
+                    index + 1
+                )
+            }
+            Why::Interval {
+                index,
+                earlier,
+                days,
+                from,
+                to,
+            } => format!(
+                "check #{}: {earlier} services from {from} to {to}, less than {days} days ago",
+                index + 1
+            ),
+        }
+    }
+}
+
+fn service(line: &Line) -> Service<'_> {
     Service {
         date: line.date_of_service,
         procedure: line.procedure,
-        site: line.site.clone(),
+        site: line.site.as_deref(),
     }
 }
 
@@ -140,12 +194,12 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         let mut reasons = Vec::new();
         let mut trace = explain.then(Vec::new);
         for rule in &self.policy.rules {
-            let (outcome, detail) = self.run_rule(rule, &mut reasons);
+            let (outcome, why) = self.run_rule(rule, &mut reasons);
             if let Some(trace) = trace.as_mut() {
                 trace.push(TraceStep {
                     rule: rule.id.clone(),
                     outcome,
-                    detail,
+                    detail: why.map(Why::describe),
                 });
             }
         }
@@ -156,27 +210,24 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             .unwrap_or(Action::Allow);
         LineDecision {
             line: self.line.line,
-            procedure: self.line.procedure_text.clone(),
+            procedure: self.line.procedure,
             decision,
             reasons,
             trace,
         }
     }
 
-    fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<String>) {
+    fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<Why>) {
         if let Some(trigger) = rule.trigger {
             if !self.policy.sets[trigger].contains(self.line.procedure) {
                 return (TraceOutcome::NotApplicable, None);
             }
         }
         if let Some(i) = rule.when.iter().position(|c| !self.cond(c, None)) {
-            return (
-                TraceOutcome::NotApplicable,
-                Some(format!("`when` #{} is false", i + 1)),
-            );
+            return (TraceOutcome::NotApplicable, Some(Why::WhenFalse(i)));
         }
         for (i, check) in rule.checks.iter().enumerate() {
-            if let Some(detail) = self.failed(check) {
+            if let Some(why) = self.failed(check, i) {
                 let a = &check.action;
                 reasons.push(Reason {
                     rule: rule.id.clone(),
@@ -186,23 +237,18 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                     message: a.message.clone(),
                     at: rule.at.clone(),
                 });
-                return (
-                    TraceOutcome::Fired,
-                    Some(format!("check #{}: {detail}", i + 1)),
-                );
+                return (TraceOutcome::Fired, Some(why));
             }
         }
         (TraceOutcome::Passed, None)
     }
 
-    /// `Some(why)` when the check fails.
-    fn failed(&self, check: &Check) -> Option<String> {
+    /// `Some(why)` when check number `index` fails.
+    fn failed(&self, check: &Check, index: usize) -> Option<Why> {
         let dos = self.line.date_of_service;
         match &check.kind {
-            CheckKind::Require(cond) => {
-                (!self.cond(cond, None)).then(|| "the required condition is false".to_string())
-            }
-            CheckKind::Always => Some("the rule applies".to_string()),
+            CheckKind::Require(cond) => (!self.cond(cond, None)).then_some(Why::Required(index)),
+            CheckKind::Always => Some(Why::Always(index)),
             CheckKind::Limit {
                 set,
                 max,
@@ -210,22 +256,27 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 scope,
             } => {
                 let from = shift(dos, 1 - i64::from(*days));
-                let q = self.query(*set, from, dos, *scope);
-                let earlier = self.history.count(&q);
+                let earlier = self.history.count(&self.query(*set, from, dos, *scope));
                 let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
-                (total > *max)
-                    .then(|| format!("{total} services from {from} to {dos}, more than {max}"))
+                (total > *max).then_some(Why::Limit {
+                    index,
+                    total,
+                    max: *max,
+                    from,
+                    to: dos,
+                })
             }
             CheckKind::Interval { set, days, scope } => {
                 let from = shift(dos, 1 - i64::from(*days));
-                let q = self.query(*set, from, shift(dos, -1), *scope);
-                let earlier = self.history.count(&q);
-                (earlier > 0).then(|| {
-                    format!(
-                        "{earlier} services from {from} to {}, less than {days} days ago",
-                        shift(dos, -1)
-                    )
+                let to = shift(dos, -1);
+                let earlier = self.history.count(&self.query(*set, from, to, *scope));
+                (earlier > 0).then_some(Why::Interval {
+                    index,
+                    earlier,
+                    days: *days,
+                    from,
+                    to,
                 })
             }
         }
@@ -397,7 +448,7 @@ mod tests {
                 Ok(Outcome::Decision(d)) => d
                     .lines
                     .iter()
-                    .map(|l| l.reasons.iter().map(|r| r.rule.clone()).collect())
+                    .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
                     .collect(),
                 other => panic!("claim {i}: {other:?}"),
             })
@@ -558,7 +609,7 @@ mod tests {
             d.lines[0]
                 .reasons
                 .iter()
-                .map(|r| r.rule.as_str())
+                .map(|r| &*r.rule)
                 .collect::<Vec<_>>(),
             ["R", "D"]
         );
@@ -593,7 +644,7 @@ mod tests {
             let c =
                 read_claims_str(&claim("C", &[(date, "20552")]), InputFormat::JsonLines).remove(0);
             match c.map(|c| e.evaluate(&c, 1)) {
-                Ok(Outcome::Decision(d)) => d.policy_version,
+                Ok(Outcome::Decision(d)) => d.policy_version.to_string(),
                 other => format!("{other:?}"),
             }
         };

@@ -5,23 +5,22 @@
 //! Prior history loaded with `--history` counts as allowed. The store is a trait
 //! so that an on-disk store can stand in for the in-memory one.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 
 use crate::codes::CodeKey;
 use crate::compile::CodeSet;
 use crate::syntax::ast::SiteScope;
 
-/// One counted service of a patient.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
+/// One counted service of a patient, as the store is given it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service<'a> {
     /// Date of service.
     pub date: NaiveDate,
     /// The procedure code.
     pub procedure: CodeKey,
     /// The anatomic site, if the line gave one.
-    pub site: Option<String>,
+    pub site: Option<&'a str>,
 }
 
 /// Which services a count looks at.
@@ -39,14 +38,6 @@ pub struct Query<'a> {
     pub scope: Option<SiteScope>,
     /// The site of the line being decided.
     pub site: Option<&'a str>,
-}
-
-impl Query<'_> {
-    /// True when a service matches the query's set and site (dates aside).
-    pub fn matches(&self, service: &Service) -> bool {
-        self.set.contains(service.procedure)
-            && site_matches(self.scope, self.site, service.site.as_deref())
-    }
 }
 
 /// Site matching as the language defines it (see `SiteScope`).
@@ -67,14 +58,26 @@ pub trait HistoryStore {
     /// How many services match the query.
     fn count(&self, query: &Query<'_>) -> u32;
     /// Records a service of a patient.
-    fn record(&mut self, patient: &str, service: Service);
+    fn record(&mut self, patient: &str, service: Service<'_>);
+}
+
+/// A stored service: sites are interned, so recording allocates nothing once a
+/// patient and a site have been seen.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    date: NaiveDate,
+    procedure: CodeKey,
+    /// Index into `MemoryHistory::site_names` plus one; 0 for no site.
+    site: u32,
 }
 
 /// History in memory: per patient, services sorted by date, so a window is found
 /// by binary search rather than a scan of the patient's whole history.
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
-    by_patient: HashMap<String, Vec<Service>>,
+    by_patient: FxHashMap<Box<str>, Vec<Entry>>,
+    site_ids: FxHashMap<Box<str>, u32>,
+    site_names: Vec<Box<str>>,
 }
 
 impl MemoryHistory {
@@ -84,8 +87,25 @@ impl MemoryHistory {
     }
 
     /// A patient's services, by date.
-    pub fn services(&self, patient: &str) -> &[Service] {
-        self.by_patient.get(patient).map_or(&[], Vec::as_slice)
+    pub fn services(&self, patient: &str) -> Vec<Service<'_>> {
+        self.by_patient
+            .get(patient)
+            .map_or_else(Vec::new, |entries| {
+                entries
+                    .iter()
+                    .map(|e| Service {
+                        date: e.date,
+                        procedure: e.procedure,
+                        site: self.site_name(e.site),
+                    })
+                    .collect()
+            })
+    }
+
+    fn site_name(&self, id: u32) -> Option<&str> {
+        id.checked_sub(1)
+            .and_then(|i| self.site_names.get(i as usize))
+            .map(|s| &**s)
     }
 
     /// Number of services kept.
@@ -97,25 +117,58 @@ impl MemoryHistory {
     pub fn is_empty(&self) -> bool {
         self.by_patient.is_empty()
     }
+
+    fn intern(&mut self, site: Option<&str>) -> u32 {
+        let Some(site) = site else { return 0 };
+        if let Some(&id) = self.site_ids.get(site) {
+            return id;
+        }
+        self.site_names.push(site.into());
+        let id = u32::try_from(self.site_names.len()).unwrap_or(u32::MAX);
+        self.site_ids.insert(site.into(), id);
+        id
+    }
 }
 
 impl HistoryStore for MemoryHistory {
     fn count(&self, query: &Query<'_>) -> u32 {
-        let services = self.services(query.patient);
-        let start = services.partition_point(|s| s.date < query.from);
-        let n = services[start..]
+        let Some(entries) = self.by_patient.get(query.patient) else {
+            return 0;
+        };
+        // A site never recorded matches no stored site; u32::MAX is never an id.
+        let site = query
+            .site
+            .map_or(0, |s| self.site_ids.get(s).copied().unwrap_or(u32::MAX));
+        let start = entries.partition_point(|e| e.date < query.from);
+        let n = entries[start..]
             .iter()
-            .take_while(|s| s.date <= query.to)
-            .filter(|s| query.matches(s))
+            .take_while(|e| e.date <= query.to)
+            .filter(|e| {
+                query.set.contains(e.procedure)
+                    && match query.scope {
+                        None => true,
+                        Some(SiteScope::Strict) => e.site == site,
+                        Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
+                    }
+            })
             .count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
-    fn record(&mut self, patient: &str, service: Service) {
-        let list = self.by_patient.entry(patient.to_string()).or_default();
+    fn record(&mut self, patient: &str, service: Service<'_>) {
+        let site = self.intern(service.site);
+        let entry = Entry {
+            date: service.date,
+            procedure: service.procedure,
+            site,
+        };
+        let list = match self.by_patient.get_mut(patient) {
+            Some(list) => list,
+            None => self.by_patient.entry(patient.into()).or_default(),
+        };
         // Claims mostly arrive in date order: the insertion point is usually the end.
-        let at = list.partition_point(|s| s.date <= service.date);
-        list.insert(at, service);
+        let at = list.partition_point(|e| e.date <= entry.date);
+        list.insert(at, entry);
     }
 }
 
@@ -128,11 +181,11 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
     }
 
-    fn svc(d: &str, code: &str, site: Option<&str>) -> Service {
+    fn svc<'a>(d: &str, code: &str, site: Option<&'a str>) -> Service<'a> {
         Service {
             date: date(d),
             procedure: CodeKey::parse(code).unwrap_or_default(),
-            site: site.map(str::to_string),
+            site,
         }
     }
 
