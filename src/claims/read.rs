@@ -285,7 +285,26 @@ fn skip_start<R: BufRead>(input: &mut R, detect: bool) -> std::io::Result<Prefix
     }
 }
 
-fn parse_json_line(line: &[u8], record: usize) -> Result<Claim, ClaimError> {
+/// The patient id of one JSON Lines record, read without building the claim:
+/// what parallel evaluation shards by. `None` when the line has no readable
+/// `patient.id` (such a line is an invalid claim anyway).
+pub fn patient_of_line(line: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Outer<'a> {
+        #[serde(borrow)]
+        patient: Option<Inner<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct Inner<'a> {
+        #[serde(borrow)]
+        id: Option<std::borrow::Cow<'a, str>>,
+    }
+    let outer: Outer<'_> = serde_json::from_slice(line).ok()?;
+    outer.patient?.id.map(|id| id.into_owned())
+}
+
+/// Reads one JSON Lines record (`record`: its 1-based position in the input).
+pub fn parse_json_line(line: &[u8], record: usize) -> Result<Claim, ClaimError> {
     // The fast path: plain serde. Only a claim that fails is parsed again with
     // path tracking, which costs several times more per field.
     if let Ok(Obj(raw)) = serde_json::from_slice::<Obj<RawClaim>>(line) {

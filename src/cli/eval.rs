@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::claims::{ClaimReader, InputFormat, Outcome};
+use crate::eval::parallel::evaluate_lines;
 use crate::eval::Engine;
 use crate::policies::Policies;
 
@@ -27,9 +28,11 @@ pub struct Options {
     pub explain: bool,
     /// No summary.
     pub quiet: bool,
+    /// Worker threads; claims of one patient always go to the same worker.
+    pub jobs: usize,
 }
 
-fn open(path: Option<&PathBuf>) -> io::Result<Box<dyn BufRead>> {
+fn open(path: Option<&PathBuf>) -> io::Result<Box<dyn BufRead + Send>> {
     match path {
         None => Ok(Box::new(BufReader::new(io::stdin()))),
         Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::new(io::stdin()))),
@@ -105,6 +108,37 @@ impl Summary {
     }
 }
 
+/// The first byte that is not white space, without consuming anything.
+fn first_byte(input: &mut Box<dyn BufRead + Send>) -> Option<u8> {
+    let buf = input.fill_buf().ok()?;
+    buf.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+/// One thread: read, decide, write, claim after claim.
+fn sequential(
+    policies: Policies,
+    prior: Vec<crate::claims::Claim>,
+    opts: &Options,
+    input: Box<dyn BufRead + Send>,
+    out: &mut impl Write,
+    summary: &mut Summary,
+) -> io::Result<()> {
+    let mut engine = Engine::new(policies).explain(opts.explain);
+    for claim in &prior {
+        engine.record_prior(claim);
+    }
+    for (i, claim) in ClaimReader::new(input, opts.format).enumerate() {
+        let outcome = match claim {
+            Ok(claim) => engine.evaluate(&claim, i + 1),
+            Err(e) => Outcome::Error(e.into()),
+        };
+        summary.add(&outcome);
+        serde_json::to_writer(&mut *out, &outcome).map_err(io::Error::from)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
 /// Runs `eval`.
 pub fn run(opts: &Options) -> u8 {
     let loaded = Policies::load(&opts.policies);
@@ -130,8 +164,7 @@ pub fn run(opts: &Options) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let mut engine = Engine::new(policies).explain(opts.explain);
-
+    let mut prior = Vec::new();
     for path in &opts.history {
         let reader = match open(Some(path)) {
             Ok(r) => r,
@@ -142,13 +175,13 @@ pub fn run(opts: &Options) -> u8 {
         };
         for claim in ClaimReader::new(reader, InputFormat::Auto) {
             match claim {
-                Ok(claim) => engine.record_prior(&claim),
+                Ok(claim) => prior.push(claim),
                 Err(e) => eprintln!("history `{}`: skipped {e}", path.display()),
             }
         }
     }
 
-    let input = match open(opts.input.as_ref()) {
+    let mut input = match open(opts.input.as_ref()) {
         Ok(r) => r,
         Err(e) => {
             let name = opts
@@ -164,28 +197,30 @@ pub fn run(opts: &Options) -> u8 {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut summary = Summary::default();
-    for (i, claim) in ClaimReader::new(input, opts.format).enumerate() {
-        let outcome = match claim {
-            Ok(claim) => engine.evaluate(&claim, i + 1),
-            Err(e) => Outcome::Error(e.into()),
-        };
-        summary.add(&outcome);
-        let written = serde_json::to_writer(&mut out, &outcome)
-            .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
-        if let Err(e) = written {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                return EXIT_OK;
-            }
-            eprintln!("cannot write decisions: {e}");
-            return EXIT_USAGE;
-        }
-    }
-    if let Err(e) = out.flush() {
+    let lines = match opts.format {
+        InputFormat::JsonLines => true,
+        InputFormat::Auto => first_byte(&mut input) == Some(b'{'),
+        _ => false,
+    };
+    let result = if opts.jobs > 1 && lines {
+        evaluate_lines(
+            &policies,
+            prior,
+            opts.explain,
+            opts.jobs,
+            input,
+            &mut out,
+            |o| summary.add(o),
+        )
+    } else {
+        sequential(policies, prior, opts, input, &mut out, &mut summary)
+    };
+    if let Err(e) = result.and_then(|()| out.flush()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("cannot write decisions: {e}");
             return EXIT_USAGE;
         }
+        return EXIT_OK;
     }
     if !opts.quiet {
         summary.print(started.elapsed().as_secs_f64());

@@ -58,6 +58,9 @@ pub enum Command {
         /// Do not print the summary on stderr.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Evaluate with N threads (JSON Lines input); the output is the same as with 1.
+        #[arg(long, short = 'j', default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: u16,
     },
     /// Run the test cases (`*.cases.yaml`) beside policies; exit 1 on a failure.
     Test {
@@ -104,6 +107,7 @@ pub fn run() -> ExitCode {
             history,
             explain,
             quiet,
+            jobs,
         } => eval::run(&eval::Options {
             policies,
             input,
@@ -111,6 +115,7 @@ pub fn run() -> ExitCode {
             history,
             explain,
             quiet,
+            jobs: usize::from(jobs),
         }),
         Command::Test { paths } => test::run(&paths),
         Command::Explain { rule, policies } => explain::run(&policies, &rule),

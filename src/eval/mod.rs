@@ -3,6 +3,7 @@
 //! Lines are decided in claim order; a line decided allow or review becomes
 //! history at once, so a later line of the same claim (or a later claim) sees it.
 
+pub mod parallel;
 pub mod value;
 
 use chrono::{Duration, NaiveDate};
