@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
@@ -70,26 +70,30 @@ impl Summary {
         }
     }
 
-    fn print(&self, seconds: f64) {
-        let rate = if seconds > 0.0 {
-            self.claims as f64 / seconds
-        } else {
-            0.0
+    fn print(&self, seconds: f64, load: Duration) {
+        let per_s = |n: usize| {
+            if seconds > 0.0 {
+                n as f64 / seconds
+            } else {
+                0.0
+            }
         };
         let decisions: Vec<String> = self
             .by_decision
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
+        let memory = peak_memory_mib()
+            .map(|m| format!(", peak memory {m:.1} MiB"))
+            .unwrap_or_default();
         eprintln!(
-            "evaluated {} claims ({} lines) in {seconds:.3} s ({rate:.0} claims/s): {}",
+            "evaluated {} claims ({} lines) in {seconds:.3} s ({:.0} claims/s, {:.0} lines/s; policies loaded in {:.1} ms{memory}): {}",
             self.claims,
             self.lines,
-            if decisions.is_empty() {
-                "no decisions".to_string()
-            } else {
-                decisions.join(", ")
-            }
+            per_s(self.claims),
+            per_s(self.lines),
+            load.as_secs_f64() * 1000.0,
+            if decisions.is_empty() { "no decisions".to_string() } else { decisions.join(", ") }
         );
         if !self.by_error.is_empty() {
             let errors: Vec<String> = self
@@ -139,9 +143,19 @@ fn sequential(
     Ok(())
 }
 
+/// The process's peak resident memory, where the OS tells it (Linux).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// Runs `eval`.
 pub fn run(opts: &Options) -> u8 {
+    let load_started = Instant::now();
     let loaded = Policies::load(&opts.policies);
+    let load_time = load_started.elapsed();
     if loaded.has_errors() || loaded.policies.is_none() {
         print_diagnostics(&loaded.diagnostics);
         eprintln!(
@@ -223,7 +237,7 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_OK;
     }
     if !opts.quiet {
-        summary.print(started.elapsed().as_secs_f64());
+        summary.print(started.elapsed().as_secs_f64(), load_time);
     }
     EXIT_OK
 }

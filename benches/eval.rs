@@ -1,0 +1,35 @@
+//! Evaluation alone: the bundled example batch, already parsed, decided by a
+//! fresh engine (empty history) per iteration. Reading and writing JSON are left
+//! out; `bench/run.sh` measures the whole command.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use payer_rules::claims::{read_claims_str, InputFormat};
+use payer_rules::{Engine, Policies};
+
+fn evaluation(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let policies = Policies::load(&[dir.join("policies")])
+        .policies
+        .unwrap_or_default();
+    let text = std::fs::read_to_string(dir.join("examples/claims.jsonl")).unwrap_or_default();
+    let claims: Vec<_> = read_claims_str(&text, InputFormat::JsonLines)
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let mut group = c.benchmark_group("eval");
+    group.throughput(Throughput::Elements(claims.len() as u64));
+    group.bench_function("bundled-batch", |b| {
+        b.iter(|| {
+            let mut engine = Engine::new(policies.clone());
+            for (i, claim) in claims.iter().enumerate() {
+                black_box(engine.evaluate(claim, i + 1));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, evaluation);
+criterion_main!(benches);
