@@ -577,6 +577,67 @@ mod tests {
     }
 
     #[test]
+    fn a_mismatch_renders_expected_and_actual_in_the_same_shape() {
+        let r = case(&format!(
+            "name: bad\n{CLAIM}expect: [{{id: C, decision: allow, lines: [{{line: 1, rules: [], rarc: [N362]}}, {{line: 2, decision: deny}}]}}, {{id: Z, error: no_policy}}]"
+        ));
+        assert_eq!(r.mismatches.len(), 2, "{:#?}", r.mismatches);
+        let m = &r.mismatches[0];
+        assert_eq!(
+            m.expected,
+            "- id: C\n  decision: allow\n  lines:\n    - {line: 1, rules: [], rarc: [N362]}\n    - {line: 2, decision: deny}\n"
+        );
+        assert_eq!(
+            m.actual,
+            "- id: C\n  decision: deny\n  lines:\n    - {line: 1, rules: [R], rarc: [N362]}\n    - {line: 2}  # no such line\n"
+        );
+        assert_eq!(m.messages.len(), 3, "{:?}", m.messages);
+        assert_eq!(
+            r.mismatches[1].actual,
+            "- id: Z\n  # no claim with this id was evaluated\n"
+        );
+        // Every failure of an expectation belongs to its mismatch.
+        let explained: usize = r.mismatches.iter().map(|m| m.messages.len()).sum();
+        assert_eq!(explained, r.failures.len());
+    }
+
+    #[test]
+    fn coverage_counts_the_cases_that_make_each_rule_fire() {
+        let fired = |rule: &str| CaseResult {
+            name: rule.into(),
+            failures: Vec::new(),
+            mismatches: Vec::new(),
+            fired: [(rule.to_string(), 2)].into_iter().collect(),
+        };
+        let rule = |id: &str| RuleRef {
+            policy: "t".into(),
+            id: id.into(),
+            at: format!("t.policy:{id}"),
+        };
+        let report = FileReport {
+            policy_path: PathBuf::from("t.policy"),
+            rules: vec![rule("A"), rule("B"), rule("C")],
+            cases: vec![fired("A"), fired("A"), fired("C")],
+        };
+        let coverage = report.coverage();
+        assert_eq!(coverage.len(), 1);
+        let c = &coverage[0];
+        let counts: Vec<(&str, usize)> = c.rules.iter().map(|(r, n)| (r.id.as_str(), *n)).collect();
+        assert_eq!(counts, vec![("A", 2), ("B", 0), ("C", 1)]);
+        assert_eq!(c.exercised(), 2);
+        assert_eq!(
+            c.unexercised().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["B"]
+        );
+        assert!((c.percent() - 200.0 / 3.0).abs() < 1e-9);
+        let empty = Coverage {
+            policy: "e".into(),
+            rules: Vec::new(),
+        };
+        assert_eq!(empty.percent(), 100.0);
+    }
+
+    #[test]
     fn a_case_without_expectations_fails() {
         let r = case(&format!("name: empty\n{CLAIM}expect: []"));
         assert!(!r.passed());
