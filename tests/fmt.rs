@@ -99,6 +99,77 @@ fn every_policy_file_formats_to_the_same_tree_and_is_stable() {
     assert!(formatted >= 30, "only {formatted} files formatted");
 }
 
+// ---------------------------------------------------------------- mutated policies
+
+const MEDICARE: &str = include_str!("../policies/medicare-tpi.policy");
+const EMBLEM: &str = include_str!("../policies/emblemhealth-tpi.policy");
+
+/// Pieces spliced into the bundled policies, as in `tests/fuzz.rs`, weighted
+/// towards layout and comments so that many mutants still parse.
+const PIECES: &[&str] = &[
+    " ",
+    "\n",
+    "\n\n\n",
+    "\t",
+    "// c\n",
+    "\n// own\n",
+    "//// four\n",
+    "///",
+    "//",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    "-",
+    "+",
+    "..",
+    "\"",
+    "when",
+    "require",
+    "else",
+    "deny",
+    "and",
+    "or",
+    "not",
+    "in",
+    "tpi",
+    "cpt 20552",
+    "line.units",
+    "1",
+    "CO-50",
+];
+
+fn mutate(base: &str, edits: &[(usize, usize, usize)]) -> String {
+    let mut text: Vec<u8> = base.as_bytes().to_vec();
+    for &(at, len, piece) in edits {
+        let at = at % (text.len() + 1);
+        let end = (at + len % 4).min(text.len());
+        text.splice(at..end, PIECES[piece % PIECES.len()].bytes());
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A mutant that parses formats to the same tree and is stable; one that does
+    /// not is refused with its syntax errors, never formatted.
+    #[test]
+    fn mutated_policies_format_or_are_refused(
+        which in 0usize..2,
+        edits in proptest::collection::vec((0usize..6000, 0usize..8, 0usize..64), 1..5),
+    ) {
+        let base = if which == 0 { MEDICARE } else { EMBLEM };
+        let text = mutate(base, &edits);
+        if parse(&text).errors.is_empty() {
+            assert_formats("mutant", &text);
+        } else {
+            prop_assert!(matches!(format(&text), Err(FormatError::Syntax(_))));
+        }
+    }
+}
+
 // ---------------------------------------------------------------- generated policies
 
 /// Separators between tokens: the layout and comments the formatter must cope with.

@@ -252,6 +252,23 @@ policy p {
     }
 
     #[test]
+    fn crlf_and_tabs_become_plain_lines() {
+        let text = "policy p {\r\n\tpayer a // x \r\n\r\n\r\n\tsource \"a\tb\"\r\n}\r\n";
+        assert_eq!(
+            check_stable(text),
+            "policy p {\n  payer a // x\n\n  source \"a\tb\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn empty_blocks_and_bare_rules() {
+        assert_eq!(
+            check_stable("library l{rule R{}}"),
+            "library l {\n  rule R {\n  }\n}\n"
+        );
+    }
+
+    #[test]
     fn syntax_errors_are_refused() {
         let err = format("policy p {\n  rule R { when }\n}\n");
         assert!(matches!(err, Err(FormatError::Syntax(e)) if e.len() == 1));
