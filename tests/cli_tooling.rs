@@ -95,34 +95,49 @@ fn fmt_rewrites_files_in_place_and_then_check_passes() {
     assert!(out.stdout.is_empty());
 }
 
-#[test]
-fn fmt_is_idempotent_over_the_bundled_policies() {
-    let dir = temp_dir("bundled");
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"))
+/// Copies a directory tree; returns the `*.policy` files copied.
+fn copy_tree(from: &Path, to: &Path) -> Vec<PathBuf> {
+    let mut policies = Vec::new();
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from)
         .unwrap_or_else(|e| panic!("{e}"))
         .filter_map(Result::ok)
     {
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "policy") {
-            let name = entry.file_name();
-            std::fs::copy(&path, dir.join(&name)).unwrap_or_else(|e| panic!("{e}"));
-            names.push(name);
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            policies.extend(copy_tree(&src, &dst));
+        } else {
+            std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("{e}"));
+            if dst.extension().is_some_and(|e| e == "policy") {
+                policies.push(dst);
+            }
         }
     }
-    assert!(names.len() >= 2);
+    policies
+}
+
+#[test]
+fn fmt_is_idempotent_over_the_bundled_policies() {
+    let dir = temp_dir("bundled");
+    let files = copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
+        &dir,
+    );
+    assert!(files.len() >= 2);
     let out = run(&["fmt", arg(&dir)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let once: Vec<String> = names.iter().map(|n| read(&dir.join(n))).collect();
+    let once: Vec<String> = files.iter().map(|f| read(f)).collect();
     let out = run(&["fmt", "--check", arg(&dir)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let out = run(&["fmt", arg(&dir)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let twice: Vec<String> = names.iter().map(|n| read(&dir.join(n))).collect();
+    let twice: Vec<String> = files.iter().map(|f| read(f)).collect();
     assert_eq!(once, twice);
-    // The formatted policies still check clean.
+    // The formatted policies still check clean and pass their cases.
     let out = run(&["check", arg(&dir)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["test", arg(&dir)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
 #[test]
