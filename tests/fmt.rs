@@ -151,7 +151,7 @@ fn mutate(base: &str, edits: &[(usize, usize, usize)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     /// A mutant that parses formats to the same tree and is stable; one that does
     /// not is refused with its syntax errors, never formatted.
@@ -545,7 +545,7 @@ fn policy() -> impl Strategy<Value = Tokens> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn generated_policies_format_to_the_same_tree_and_are_stable(
