@@ -16,6 +16,7 @@ pub mod codes;
 pub mod compile;
 pub mod diagnostic;
 pub mod eval;
+pub mod fmt;
 pub mod history;
 pub mod policies;
 pub mod syntax;

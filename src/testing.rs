@@ -5,6 +5,11 @@
 //! `history` claims as allowed services, evaluates its `claims` in order, and
 //! compares the outcomes with `expect`. Only what an expectation names is
 //! compared, so a case states exactly what it is about.
+//!
+//! An expectation that does not hold comes back as a [`Mismatch`]: the expected
+//! entry and the actual outcome written in the case file's own shape, so that a
+//! line diff of the two shows what differs. A [`FileReport`] also lists the rules
+//! of the policy the cases load (imported ones included), for coverage.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -86,8 +91,100 @@ pub struct CaseResult {
     pub name: String,
     /// What did not match; empty when the case passed.
     pub failures: Vec<String>,
+    /// The expectations that did not hold, as expected and actual text.
+    pub mismatches: Vec<Mismatch>,
     /// How often each rule fired in the case.
     pub fired: BTreeMap<String, usize>,
+}
+
+/// An expectation that did not hold: the `expect` entry as the case file has it
+/// and the actual outcome written in the same shape (the same keys), one YAML
+/// line per line decision, so that a line diff shows the difference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The claim's id.
+    pub id: String,
+    /// What differs, one message each (also in [`CaseResult::failures`]).
+    pub messages: Vec<String>,
+    /// The expectation.
+    pub expected: String,
+    /// What the policy did.
+    pub actual: String,
+}
+
+/// A rule of a tested policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRef {
+    /// The policy whose claims the rule decides.
+    pub policy: String,
+    /// The rule id.
+    pub id: String,
+    /// `path:line:col` of the rule (in a library for an imported rule).
+    pub at: String,
+}
+
+/// Everything a case file gave: its policy, the policy's rules and the cases.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The policy file the cases exercise.
+    pub policy_path: PathBuf,
+    /// Every rule of every policy the file loads, imported rules included, in
+    /// evaluation order.
+    pub rules: Vec<RuleRef>,
+    /// The result of each case, in file order.
+    pub cases: Vec<CaseResult>,
+}
+
+/// How many cases made each rule of one policy fire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    /// The policy id.
+    pub policy: String,
+    /// Each rule, in evaluation order, with the number of cases that made it fire.
+    pub rules: Vec<(RuleRef, usize)>,
+}
+
+impl Coverage {
+    /// How many rules some case made fire.
+    pub fn exercised(&self) -> usize {
+        self.rules.iter().filter(|(_, n)| *n > 0).count()
+    }
+
+    /// The rules no case makes fire.
+    pub fn unexercised(&self) -> impl Iterator<Item = &RuleRef> {
+        self.rules.iter().filter(|(_, n)| *n == 0).map(|(r, _)| r)
+    }
+
+    /// The percentage of rules exercised; 100 for a policy without rules.
+    pub fn percent(&self) -> f64 {
+        if self.rules.is_empty() {
+            100.0
+        } else {
+            100.0 * self.exercised() as f64 / self.rules.len() as f64
+        }
+    }
+}
+
+impl FileReport {
+    /// Per policy, how many of the cases made each of its rules fire.
+    pub fn coverage(&self) -> Vec<Coverage> {
+        let mut out: Vec<Coverage> = Vec::new();
+        for rule in &self.rules {
+            let cases = self
+                .cases
+                .iter()
+                .filter(|c| c.fired.get(&rule.id).is_some_and(|n| *n > 0))
+                .count();
+            match out.iter_mut().find(|c| c.policy == rule.policy) {
+                Some(c) => c.rules.push((rule.clone(), cases)),
+                None => out.push(Coverage {
+                    policy: rule.policy.clone(),
+                    rules: vec![(rule.clone(), cases)],
+                }),
+            }
+        }
+        out
+    }
 }
 
 impl CaseResult {
@@ -136,6 +233,12 @@ pub fn cases_for(policy: &Path) -> Option<PathBuf> {
 
 /// Reads a case file, loads its policy and runs every case.
 pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, CaseFileError> {
+    run_cases(path).map(|report| report.cases)
+}
+
+/// Reads a case file, loads its policy and runs every case; with the policy's
+/// rules, for coverage.
+pub fn run_cases(path: &Path) -> Result<FileReport, CaseFileError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CaseFileError::Io {
         path: name.clone(),
@@ -172,11 +275,25 @@ pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, CaseFileError> {
             message,
         });
     };
-    Ok(file
-        .cases
+    let rules = policies
         .iter()
-        .map(|case| run_case(case, &policies))
-        .collect())
+        .flat_map(|p| {
+            p.rules.iter().map(|r| RuleRef {
+                policy: p.id.to_string(),
+                id: r.id.to_string(),
+                at: r.at.to_string(),
+            })
+        })
+        .collect();
+    Ok(FileReport {
+        policy_path,
+        rules,
+        cases: file
+            .cases
+            .iter()
+            .map(|case| run_case(case, &policies))
+            .collect(),
+    })
 }
 
 fn claims_of(
@@ -191,6 +308,7 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
     let mut result = CaseResult {
         name: case.name.clone(),
         failures: Vec::new(),
+        mismatches: Vec::new(),
         fired: BTreeMap::new(),
     };
     if case.expect.is_empty() {
@@ -229,9 +347,119 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
         }
     }
     for expect in &case.expect {
-        compare(expect, outcomes.get(&expect.id), &mut result.failures);
+        let actual = outcomes.get(&expect.id);
+        let before = result.failures.len();
+        compare(expect, actual, &mut result.failures);
+        if result.failures.len() > before {
+            result.mismatches.push(Mismatch {
+                id: expect.id.clone(),
+                messages: result.failures[before..].to_vec(),
+                expected: render_expected(expect),
+                actual: render_actual(expect, actual),
+            });
+        }
     }
     result
+}
+
+/// `[a, b]`.
+fn flow_list(items: &[String]) -> String {
+    format!("[{}]", items.join(", "))
+}
+
+/// An expected line decision as the case file writes it: `{line: 1, ...}`.
+fn render_line(want: &ExpectLine, got: Option<&crate::claims::LineDecision>) -> String {
+    let mut keys = vec![format!("line: {}", want.line)];
+    let Some(got) = got else {
+        if let Some(d) = want.decision {
+            keys.push(format!("decision: {}", d.as_str()));
+        }
+        for (name, list) in [
+            ("rules", &want.rules),
+            ("carc", &want.carc),
+            ("rarc", &want.rarc),
+        ] {
+            if let Some(list) = list {
+                keys.push(format!("{name}: {}", flow_list(list)));
+            }
+        }
+        return format!("{{{}}}", keys.join(", "));
+    };
+    if want.decision.is_some() {
+        keys.push(format!("decision: {}", got.decision.as_str()));
+    }
+    if want.rules.is_some() {
+        let rules: Vec<String> = got.reasons.iter().map(|r| r.rule.to_string()).collect();
+        keys.push(format!("rules: {}", flow_list(&rules)));
+    }
+    if want.carc.is_some() {
+        let carc: Vec<String> = got
+            .reasons
+            .iter()
+            .filter_map(|r| r.carc.as_deref().map(str::to_string))
+            .collect();
+        keys.push(format!("carc: {}", flow_list(&carc)));
+    }
+    if want.rarc.is_some() {
+        let rarc: Vec<String> = got
+            .reasons
+            .iter()
+            .flat_map(|r| r.rarc.iter().cloned())
+            .collect();
+        keys.push(format!("rarc: {}", flow_list(&rarc)));
+    }
+    format!("{{{}}}", keys.join(", "))
+}
+
+/// The expectation, one key per line.
+fn render_expected(expect: &Expect) -> String {
+    let mut out = format!("- id: {}\n", expect.id);
+    if let Some(d) = &expect.decision {
+        out.push_str(&format!("  decision: {d}\n"));
+    }
+    if let Some(e) = &expect.error {
+        out.push_str(&format!("  error: {e}\n"));
+    }
+    if !expect.lines.is_empty() {
+        out.push_str("  lines:\n");
+        for line in &expect.lines {
+            out.push_str(&format!("    - {}\n", render_line(line, None)));
+        }
+    }
+    out
+}
+
+/// The actual outcome with the keys the expectation has.
+fn render_actual(expect: &Expect, actual: Option<&Outcome>) -> String {
+    let mut out = format!("- id: {}\n", expect.id);
+    match actual {
+        None => out.push_str("  # no claim with this id was evaluated\n"),
+        Some(Outcome::Error(e)) => {
+            out.push_str(&format!(
+                "  error: {}  # {}\n",
+                e.error.kind.as_str(),
+                e.error.message
+            ));
+        }
+        Some(Outcome::Decision(d)) => {
+            if expect.decision.is_some() || expect.error.is_some() {
+                out.push_str(&format!("  decision: {}\n", d.decision.as_str()));
+            }
+            if !expect.lines.is_empty() {
+                out.push_str("  lines:\n");
+                for want in &expect.lines {
+                    match d.lines.iter().find(|l| l.line == want.line) {
+                        Some(got) => {
+                            out.push_str(&format!("    - {}\n", render_line(want, Some(got))))
+                        }
+                        None => out
+                            .push_str(&format!("    - {{line: {}}}  # no such line\n", want.line)),
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn compare(expect: &Expect, actual: Option<&Outcome>, failures: &mut Vec<String>) {
@@ -361,6 +589,67 @@ mod tests {
             .failures
             .iter()
             .any(|f| f.contains("Z: no claim with this id")));
+    }
+
+    #[test]
+    fn a_mismatch_renders_expected_and_actual_in_the_same_shape() {
+        let r = case(&format!(
+            "name: bad\n{CLAIM}expect: [{{id: C, decision: allow, lines: [{{line: 1, rules: [], rarc: [N362]}}, {{line: 2, decision: deny}}]}}, {{id: Z, error: no_policy}}]"
+        ));
+        assert_eq!(r.mismatches.len(), 2, "{:#?}", r.mismatches);
+        let m = &r.mismatches[0];
+        assert_eq!(
+            m.expected,
+            "- id: C\n  decision: allow\n  lines:\n    - {line: 1, rules: [], rarc: [N362]}\n    - {line: 2, decision: deny}\n"
+        );
+        assert_eq!(
+            m.actual,
+            "- id: C\n  decision: deny\n  lines:\n    - {line: 1, rules: [R], rarc: [N362]}\n    - {line: 2}  # no such line\n"
+        );
+        assert_eq!(m.messages.len(), 3, "{:?}", m.messages);
+        assert_eq!(
+            r.mismatches[1].actual,
+            "- id: Z\n  # no claim with this id was evaluated\n"
+        );
+        // Every failure of an expectation belongs to its mismatch.
+        let explained: usize = r.mismatches.iter().map(|m| m.messages.len()).sum();
+        assert_eq!(explained, r.failures.len());
+    }
+
+    #[test]
+    fn coverage_counts_the_cases_that_make_each_rule_fire() {
+        let fired = |rule: &str| CaseResult {
+            name: rule.into(),
+            failures: Vec::new(),
+            mismatches: Vec::new(),
+            fired: [(rule.to_string(), 2)].into_iter().collect(),
+        };
+        let rule = |id: &str| RuleRef {
+            policy: "t".into(),
+            id: id.into(),
+            at: format!("t.policy:{id}"),
+        };
+        let report = FileReport {
+            policy_path: PathBuf::from("t.policy"),
+            rules: vec![rule("A"), rule("B"), rule("C")],
+            cases: vec![fired("A"), fired("A"), fired("C")],
+        };
+        let coverage = report.coverage();
+        assert_eq!(coverage.len(), 1);
+        let c = &coverage[0];
+        let counts: Vec<(&str, usize)> = c.rules.iter().map(|(r, n)| (r.id.as_str(), *n)).collect();
+        assert_eq!(counts, vec![("A", 2), ("B", 0), ("C", 1)]);
+        assert_eq!(c.exercised(), 2);
+        assert_eq!(
+            c.unexercised().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["B"]
+        );
+        assert!((c.percent() - 200.0 / 3.0).abs() < 1e-9);
+        let empty = Coverage {
+            policy: "e".into(),
+            rules: Vec::new(),
+        };
+        assert_eq!(empty.percent(), 100.0);
     }
 
     #[test]

@@ -635,3 +635,51 @@ fn the_worked_window_example_is_what_the_engine_does() {
         );
     }
 }
+
+/// `fmt` over every example of the docs: a block that parses (as a file, or as
+/// an item put into the prelude) formats to the same tree, spans aside, and
+/// formatting the result changes nothing. Error examples that do not parse are
+/// refused.
+#[test]
+fn every_policy_example_in_the_docs_formats_to_the_same_tree_and_is_stable() {
+    use payer_rules::fmt::{format, same_tree, FormatError};
+    use payer_rules::syntax::parse;
+
+    let mut failures = Vec::new();
+    let mut formatted = 0;
+    for path in doc_files() {
+        let name = display_name(&path);
+        let blocks = extract(&name, &read(&path)).unwrap_or_else(|e| panic!("{e}"));
+        for block in blocks {
+            let text = if block.kind.is_item() {
+                wrap(&block.text)
+            } else {
+                block.text.clone()
+            };
+            let before = parse(&text);
+            let once = match format(&text) {
+                Ok(once) => once,
+                Err(FormatError::Syntax(_)) if !before.errors.is_empty() => continue,
+                Err(e) => {
+                    failures.push(format!("{}: {e}", block.at));
+                    continue;
+                }
+            };
+            formatted += 1;
+            if !same_tree(&before.file, &parse(&once).file) {
+                failures.push(format!("{}: the tree changed:\n{once}", block.at));
+            }
+            match format(&once) {
+                Ok(twice) if twice == once => {}
+                Ok(twice) => failures.push(format!(
+                    "{}: not idempotent:\n{once}\n---\n{twice}",
+                    block.at
+                )),
+                Err(e) => failures.push(format!("{}: formatted text fails: {e}", block.at)),
+            }
+        }
+    }
+    eprintln!("doc examples formatted: {formatted}");
+    assert!(formatted >= 40, "only {formatted} doc examples formatted");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

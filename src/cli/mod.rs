@@ -4,6 +4,7 @@ mod check;
 mod codes;
 mod eval;
 mod explain;
+mod fmt;
 mod report;
 mod test;
 
@@ -62,11 +63,28 @@ pub enum Command {
         #[arg(long, short = 'j', default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
     },
+    /// Rewrite policy files in the canonical layout (comments kept).
+    Fmt {
+        /// Write nothing: show a diff of each file that is not formatted and exit 1.
+        #[arg(long)]
+        check: bool,
+        /// Policy files, or directories searched for `*.policy` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Run the test cases (`*.cases.yaml`) beside policies; exit 1 on a failure.
     Test {
         /// Case files, policy files (their cases beside them) or directories.
         #[arg(default_value = "policies")]
         paths: Vec<PathBuf>,
+        /// Report, per policy, how many cases make each rule fire and which rules
+        /// no case exercises.
+        #[arg(long)]
+        coverage: bool,
+        /// Exit 1 when a policy has less than this percentage of its rules
+        /// exercised by its cases (0 to 100).
+        #[arg(long, value_name = "N", value_parser = parse_percent)]
+        min_coverage: Option<f64>,
     },
     /// Show what a rule is for, where it is and what it checks.
     Explain {
@@ -95,6 +113,14 @@ pub enum CodesCommand {
     },
 }
 
+/// A percentage from 0 to 100.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(n) if (0.0..=100.0).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
+}
+
 /// Runs the command line and returns the exit status.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -117,7 +143,16 @@ pub fn run() -> ExitCode {
             quiet,
             jobs: usize::from(jobs),
         }),
-        Command::Test { paths } => test::run(&paths),
+        Command::Fmt { check, paths } => fmt::run(&paths, check),
+        Command::Test {
+            paths,
+            coverage,
+            min_coverage,
+        } => test::run(&test::Options {
+            paths,
+            coverage,
+            min_coverage,
+        }),
         Command::Explain { rule, policies } => explain::run(&policies, &rule),
         Command::Codes {
             command: CodesCommand::Lookup { codes },

@@ -1,0 +1,122 @@
+//! `payer-rules fmt [--check] PATH...`: rewrites policy files in the canonical layout.
+
+use std::path::{Path, PathBuf};
+
+use super::report::print_diagnostics;
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::check::check_workspace;
+use crate::diagnostic::DiagCode;
+use crate::fmt::{format, FormatError};
+use crate::workspace::{Workspace, EXTENSION};
+
+/// The files named by `paths`: a file itself, or every `*.policy` file below a
+/// directory, in path order. Unreadable paths are reported and counted.
+fn policy_files(paths: &[PathBuf], unreadable: &mut usize) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            if let Err(e) = walk(path, &mut out) {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                *unreadable += 1;
+            }
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == EXTENSION) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A unified diff of a file and its formatted text.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(path, &format!("{path} (formatted)"))
+        .to_string()
+}
+
+/// Prints a file's syntax errors as `check` would.
+fn report_syntax_errors(path: &str, text: &str) {
+    let (ws, _) = Workspace::single(path, text);
+    let diags: Vec<_> = check_workspace(&ws)
+        .into_iter()
+        .filter(|d| d.code == DiagCode::Syntax)
+        .collect();
+    print_diagnostics(&diags);
+}
+
+/// Formats the files in place, or with `check` only shows what would change.
+pub fn run(paths: &[PathBuf], check: bool) -> u8 {
+    let mut unreadable = 0usize;
+    let files = policy_files(paths, &mut unreadable);
+    let (mut changed, mut broken) = (0usize, 0usize);
+    for file in &files {
+        let name = file.display().to_string();
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{name}`: {e}");
+                unreadable += 1;
+                continue;
+            }
+        };
+        let formatted = match format(&text) {
+            Ok(f) => f,
+            Err(FormatError::Syntax(_)) => {
+                report_syntax_errors(&name, &text);
+                eprintln!("error: `{name}` has syntax errors: not formatted");
+                broken += 1;
+                continue;
+            }
+            Err(e @ FormatError::Unsafe(_)) => {
+                eprintln!("error: `{name}`: {e}");
+                broken += 1;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        changed += 1;
+        if check {
+            print!("{}", unified_diff(&name, &text, &formatted));
+        } else if let Err(e) = std::fs::write(file, &formatted) {
+            eprintln!("error: cannot write `{name}`: {e}");
+            unreadable += 1;
+        } else {
+            eprintln!("formatted {name}");
+        }
+    }
+    let total = files.len();
+    let verb = if check {
+        "need formatting"
+    } else {
+        "reformatted"
+    };
+    eprintln!(
+        "{total} file{}: {changed} {verb}, {broken} with errors",
+        if total == 1 { "" } else { "s" }
+    );
+    if unreadable > 0 {
+        EXIT_USAGE
+    } else if broken > 0 || (check && changed > 0) {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
