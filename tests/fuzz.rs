@@ -62,6 +62,8 @@ const TOKENS: &[&str] = &[
     "per",
     "day",
     "days",
+    "months",
+    "per code",
     "at least",
     "cpt",
     "hcpcs",

@@ -206,24 +206,30 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             CheckKind::Limit {
                 set,
                 max,
-                days,
+                period,
+                per_code,
                 scope,
             } => {
-                let from = shift(dos, 1 - i64::from(*days));
-                let q = self.query(*set, from, dos, *scope);
+                let from = shift(period.before(dos), 1);
+                let q = self.query(*set, from, dos, *per_code, *scope);
                 let earlier = self.history.count(&q);
                 let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
                 (total > *max)
                     .then(|| format!("{total} services from {from} to {dos}, more than {max}"))
             }
-            CheckKind::Interval { set, days, scope } => {
-                let from = shift(dos, 1 - i64::from(*days));
-                let q = self.query(*set, from, shift(dos, -1), *scope);
+            CheckKind::Interval {
+                set,
+                period,
+                per_code,
+                scope,
+            } => {
+                let from = shift(period.before(dos), 1);
+                let q = self.query(*set, from, shift(dos, -1), *per_code, *scope);
                 let earlier = self.history.count(&q);
                 (earlier > 0).then(|| {
                     format!(
-                        "{earlier} services from {from} to {}, less than {days} days ago",
+                        "{earlier} services from {from} to {}, less than {period} ago",
                         shift(dos, -1)
                     )
                 })
@@ -236,6 +242,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         set: usize,
         from: NaiveDate,
         to: NaiveDate,
+        per_code: bool,
         scope: Option<crate::syntax::ast::SiteScope>,
     ) -> Query<'a> {
         Query {
@@ -243,6 +250,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             from,
             to,
             set: &self.policy.sets[set],
+            code: per_code.then_some(self.line.procedure),
             scope,
             site: self.line.site.as_deref(),
         }
@@ -320,9 +328,9 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
     }
 
     fn count(&self, c: &Count) -> u32 {
-        let dos = self.line.date_of_service;
+        let (from, to) = c.window.dates(self.line.date_of_service);
         self.history
-            .count(&self.query(c.set, shift(dos, c.from), shift(dos, c.to), c.scope))
+            .count(&self.query(c.set, from, to, c.per_code, c.scope))
     }
 
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
@@ -476,6 +484,72 @@ mod tests {
         let out = fired(&mut e, &input);
         // within 30 days = [01-02, 01-31]: 01-02 and 01-31 -> 2; before = [01-01, 01-30] -> 2; same day -> 1.
         assert_eq!(out[1][0], Vec::<String>::new());
+    }
+
+    #[test]
+    fn month_windows_count_calendar_months() {
+        // 12 months before 2028-03-01 is 2027-03-01: the window starts 2027-03-02
+        // and spans 366 days, because it holds 2028-02-29.
+        let limit = "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }";
+        for (earlier, fires) in [("2027-03-01", false), ("2027-03-02", true)] {
+            let mut e = engine(limit);
+            let out = fired(
+                &mut e,
+                &(claim("H", &[(earlier, "20552")]) + &claim("C", &[("2028-03-01", "20552")])),
+            );
+            assert_eq!(out[1][0] == vec!["L"], fires, "earlier TPI on {earlier}");
+        }
+        // One month before 2025-03-31 is 2025-02-28 (the 31st does not exist).
+        let interval = "rule I { when line.procedure in tpi interval tpi at least 1 months else deny CO-151 }";
+        for (earlier, fires) in [("2025-02-28", false), ("2025-03-01", true), ("2025-03-31", false)] {
+            let mut e = engine(interval);
+            let out = fired(
+                &mut e,
+                &(claim("H", &[(earlier, "20552")]) + &claim("C", &[("2025-03-31", "20552")])),
+            );
+            assert_eq!(out[1][0] == vec!["I"], fires, "earlier TPI on {earlier}");
+        }
+        // `within 2 months before` on 2025-05-15: 2025-03-15 .. 2025-05-14.
+        let count = "rule K { when line.procedure in tpi and count(tpi within 2 months before) >= 1 allow }";
+        for (earlier, fires) in [
+            ("2025-03-14", false),
+            ("2025-03-15", true),
+            ("2025-05-14", true),
+            ("2025-05-15", false),
+        ] {
+            let mut e = engine(count);
+            let out = fired(
+                &mut e,
+                &(claim("H", &[(earlier, "20552")]) + &claim("C", &[("2025-05-15", "20552")])),
+            );
+            assert_eq!(out[1][0] == vec!["K"], fires, "earlier TPI on {earlier}");
+        }
+    }
+
+    #[test]
+    fn per_code_counts_only_services_of_the_lines_own_code() {
+        let mut e = engine(
+            "rule U { when line.procedure in tpi limit tpi to 1 per day per code else deny CO-151 }\n\
+             rule W { when line.procedure in tpi interval tpi at least 30 days per code else deny CO-151 }\n\
+             rule K { when line.procedure in tpi and count(tpi within 30 days per code) >= 1 allow }",
+        );
+        let out = fired(
+            &mut e,
+            &(claim(
+                "A",
+                &[
+                    ("2025-01-01", "20552"),
+                    ("2025-01-01", "20553"),
+                    ("2025-01-01", "20553"),
+                ],
+            ) + &claim("B", &[("2025-01-20", "20552")])),
+        );
+        assert_eq!(
+            out[0],
+            vec![Vec::<String>::new(), vec![], vec!["U".to_string(), "K".to_string()]],
+            "20552 and 20553 are counted apart; the second 20553 is over"
+        );
+        assert_eq!(out[1][0], vec!["W", "K"]);
     }
 
     #[test]
