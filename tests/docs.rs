@@ -635,3 +635,39 @@ fn the_worked_window_example_is_what_the_engine_does() {
         );
     }
 }
+
+#[test]
+fn the_month_window_examples_are_what_the_engine_does() {
+    let doc = read(&docs_dir().join("language.md"));
+    for said in [
+        "`per 12 months` on 2028-03-01 starts on\n2027-03-02",
+        "`interval tpi at least 2 months` on 2025-03-31 fails for a TPI from 2025-02-01 to\n2025-03-30 and passes for one on 2025-01-31",
+    ] {
+        assert!(doc.contains(said), "docs/language.md no longer says: {said}");
+    }
+    let patient = r#"{"id":"W"}"#;
+    let replay = |rule: &str, earlier: &str, date: &str| {
+        let mut e = engine(rule);
+        e.record_prior(&read_one(&claim_json("H", patient, earlier, "20553", "")));
+        decide(&mut e, &claim_json("C", patient, date, "20553", "")).0
+    };
+    let limit = "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }\n";
+    assert_eq!(replay(limit, "2027-03-01", "2028-03-01"), Action::Allow);
+    assert_eq!(replay(limit, "2027-03-02", "2028-03-01"), Action::Deny);
+    assert_eq!(replay(limit, "2025-03-01", "2026-03-01"), Action::Allow);
+    assert_eq!(replay(limit, "2025-03-02", "2026-03-01"), Action::Deny);
+    let interval =
+        "rule I { when line.procedure in tpi interval tpi at least 2 months else deny CO-151 }\n";
+    for (earlier, want) in [
+        ("2025-01-31", Action::Allow),
+        ("2025-02-01", Action::Deny),
+        ("2025-03-30", Action::Deny),
+        ("2025-03-31", Action::Allow),
+    ] {
+        assert_eq!(
+            replay(interval, earlier, "2025-03-31"),
+            want,
+            "earlier TPI on {earlier}"
+        );
+    }
+}
