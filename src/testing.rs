@@ -134,8 +134,34 @@ pub fn cases_for(policy: &Path) -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// What running a case file found: each case's result, and the rules of the
+/// policy (its imported rules included) so that unexercised ones can be named.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// One result per case, in file order.
+    pub results: Vec<CaseResult>,
+    /// The ids of the policy's rules, in policy order.
+    pub rules: Vec<String>,
+}
+
+impl FileReport {
+    /// The rules that no case made fire, in policy order.
+    pub fn unexercised(&self) -> Vec<&str> {
+        self.rules
+            .iter()
+            .filter(|id| !self.results.iter().any(|r| r.fired.contains_key(*id)))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 /// Reads a case file, loads its policy and runs every case.
 pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, CaseFileError> {
+    run_file_report(path).map(|report| report.results)
+}
+
+/// Like [`run_file`], and also says which rules the policy has.
+pub fn run_file_report(path: &Path) -> Result<FileReport, CaseFileError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CaseFileError::Io {
         path: name.clone(),
@@ -172,11 +198,20 @@ pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, CaseFileError> {
             message,
         });
     };
-    Ok(file
-        .cases
-        .iter()
-        .map(|case| run_case(case, &policies))
-        .collect())
+    let mut rules: Vec<String> = Vec::new();
+    for rule in policies.iter().flat_map(|p| &p.rules) {
+        if !rules.contains(&rule.id) {
+            rules.push(rule.id.clone());
+        }
+    }
+    Ok(FileReport {
+        results: file
+            .cases
+            .iter()
+            .map(|case| run_case(case, &policies))
+            .collect(),
+        rules,
+    })
 }
 
 fn claims_of(
@@ -354,6 +389,15 @@ mod tests {
             .failures
             .iter()
             .any(|f| f.contains("Z: no claim with this id")));
+    }
+
+    #[test]
+    fn a_report_names_the_rules_no_case_fires() {
+        let report = FileReport {
+            results: vec![case(&format!("name: ok\n{CLAIM}expect: [{{id: C}}]"))],
+            rules: vec!["R".into(), "S".into()],
+        };
+        assert_eq!(report.unexercised(), ["S"]);
     }
 
     #[test]

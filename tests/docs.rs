@@ -651,7 +651,8 @@ fn the_month_window_examples_are_what_the_engine_does() {
         e.record_prior(&read_one(&claim_json("H", patient, earlier, "20553", "")));
         decide(&mut e, &claim_json("C", patient, date, "20553", "")).0
     };
-    let limit = "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }\n";
+    let limit =
+        "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }\n";
     assert_eq!(replay(limit, "2027-03-01", "2028-03-01"), Action::Allow);
     assert_eq!(replay(limit, "2027-03-02", "2028-03-01"), Action::Deny);
     assert_eq!(replay(limit, "2025-03-01", "2026-03-01"), Action::Allow);

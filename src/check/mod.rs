@@ -468,7 +468,10 @@ mod tests {
         assert!(codes(ok).is_empty(), "{:?}", codes(ok));
         let d = codes("rule A { when count(tpi within 1201 months) >= 1 interval tpi at least 0 months else deny CO-151 }");
         let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(got, [DiagCode::NumberOutOfRange, DiagCode::NumberOutOfRange]);
+        assert_eq!(
+            got,
+            [DiagCode::NumberOutOfRange, DiagCode::NumberOutOfRange]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::testing::{cases_for, run_file};
+use crate::testing::{cases_for, run_file_report};
 
 /// Case files named by `paths`: a `.cases.yaml` file itself, the case file beside
 /// a `.policy` file, or every case file below a directory.
@@ -52,14 +52,15 @@ pub fn run(paths: &[PathBuf]) -> u8 {
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut status = EXIT_OK;
     for file in files {
-        match run_file(&file) {
+        match run_file_report(&file) {
             Err(e) => {
                 eprintln!("error: {e}");
                 status = EXIT_FAILED;
             }
-            Ok(results) => {
+            Ok(report) => {
                 println!("{}", file.display());
-                for r in results {
+                let unexercised = report.unexercised().join(", ");
+                for r in report.results {
                     if r.passed() {
                         passed += 1;
                         println!("  ok    {}", r.name);
@@ -70,6 +71,9 @@ pub fn run(paths: &[PathBuf]) -> u8 {
                             println!("          {f}");
                         }
                     }
+                }
+                if !unexercised.is_empty() {
+                    println!("  note  no case makes these rules fire: {unexercised}");
                 }
             }
         }

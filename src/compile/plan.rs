@@ -123,7 +123,9 @@ impl Period {
     /// month lacks becomes its last day. Saturates at the earliest date.
     pub fn before(self, date: NaiveDate) -> NaiveDate {
         let earlier = match self.unit {
-            TimeUnit::Days => date.checked_sub_signed(chrono::Duration::days(i64::from(self.length))),
+            TimeUnit::Days => {
+                date.checked_sub_signed(chrono::Duration::days(i64::from(self.length)))
+            }
             TimeUnit::Months => date.checked_sub_months(chrono::Months::new(self.length)),
         };
         earlier.unwrap_or(NaiveDate::MIN)

@@ -490,7 +490,8 @@ mod tests {
     fn month_windows_count_calendar_months() {
         // 12 months before 2028-03-01 is 2027-03-01: the window starts 2027-03-02
         // and spans 366 days, because it holds 2028-02-29.
-        let limit = "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }";
+        let limit =
+            "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }";
         for (earlier, fires) in [("2027-03-01", false), ("2027-03-02", true)] {
             let mut e = engine(limit);
             let out = fired(
@@ -500,8 +501,13 @@ mod tests {
             assert_eq!(out[1][0] == vec!["L"], fires, "earlier TPI on {earlier}");
         }
         // One month before 2025-03-31 is 2025-02-28 (the 31st does not exist).
-        let interval = "rule I { when line.procedure in tpi interval tpi at least 1 months else deny CO-151 }";
-        for (earlier, fires) in [("2025-02-28", false), ("2025-03-01", true), ("2025-03-31", false)] {
+        let interval =
+            "rule I { when line.procedure in tpi interval tpi at least 1 months else deny CO-151 }";
+        for (earlier, fires) in [
+            ("2025-02-28", false),
+            ("2025-03-01", true),
+            ("2025-03-31", false),
+        ] {
             let mut e = engine(interval);
             let out = fired(
                 &mut e,
@@ -546,7 +552,11 @@ mod tests {
         );
         assert_eq!(
             out[0],
-            vec![Vec::<String>::new(), vec![], vec!["U".to_string(), "K".to_string()]],
+            vec![
+                Vec::<String>::new(),
+                vec![],
+                vec!["U".to_string(), "K".to_string()]
+            ],
             "20552 and 20553 are counted apart; the second 20553 is over"
         );
         assert_eq!(out[1][0], vec!["W", "K"]);
