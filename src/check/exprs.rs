@@ -175,7 +175,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         }
     }
 
-    /// Checks a window's day count.
+    /// Checks a window's length (days or months).
     pub fn window(&mut self, window: &Spanned<Window>) {
         if let Window::Within { days, unit, .. } = window.node {
             let most = match unit {
