@@ -3,10 +3,16 @@
 //!
 //! `cargo run --release --example gen_claims -- [COUNT] [SEED] > claims.jsonl`
 //!
-//! The mix is deterministic for a seed: mostly clean TPI claims with their drug
-//! line, and a share of uncovered diagnoses, extra units, modifier 50, imaging
-//! guidance, anesthesia, dry needling, missing drugs, repeats with and without
-//! relief facts, and a few malformed claims and unknown payers.
+//! The batch spans every bundled payer (medicare, emblemhealth, bcbsa, cigna,
+//! aetna) and a few claims of a payer with no policy. The mix is deterministic for
+//! a seed: mostly clean TPI claims with their drug line and the documentation facts
+//! each payer asks for, and a share of what each policy edits: uncovered or
+//! investigational diagnoses, extra units, modifier 50, 20552 beside 20553, codes
+//! that disagree with the muscles injected, too many injections, imaging guidance,
+//! anesthesia, dry needling, acupuncture, E/M visits with and without modifier 25,
+//! saline or unclassified drugs, missing or insufficient documentation, repeats too
+//! soon, and a few malformed claims. Each payer has its own patients, who come back
+//! for repeat sessions, so the frequency and interval rules have history to count.
 
 use std::io::{self, BufWriter, Write};
 
@@ -32,8 +38,64 @@ impl Rng {
     }
 }
 
-const COVERED: &[&str] = &["M79.18", "M79.12", "M79.10", "G44.209", "G44.219", "M79.11"];
-const OTHER_DX: &[&str] = &["M54.2", "M54.50", "M62.830", "M79.7", "G89.29", "M54.6"];
+/// A payer of the batch: its id, its share of claims (percent), a short prefix for
+/// its patients' ids, and the diagnoses its policy covers.
+struct Payer {
+    id: &'static str,
+    share: u64,
+    prefix: &'static str,
+    covered: &'static [&'static str],
+}
+
+/// Medicare covers the LCD's ten codes; the commercial payers' claims mostly carry
+/// myofascial pain codes (BCBSA's analyst list is M79.1-, M60.8-, M62.83-).
+const MEDICARE_DX: &[&str] = &["M79.18", "M79.12", "M79.10", "G44.209", "G44.219", "M79.11"];
+const MYOFASCIAL_DX: &[&str] = &[
+    "M79.18", "M79.12", "M79.10", "M60.811", "M62.830", "M62.838",
+];
+const PAYERS: &[Payer] = &[
+    Payer {
+        id: "medicare",
+        share: 30,
+        prefix: "MC",
+        covered: MEDICARE_DX,
+    },
+    Payer {
+        id: "emblemhealth",
+        share: 15,
+        prefix: "EH",
+        covered: MYOFASCIAL_DX,
+    },
+    Payer {
+        id: "bcbsa",
+        share: 20,
+        prefix: "BC",
+        covered: MYOFASCIAL_DX,
+    },
+    Payer {
+        id: "cigna",
+        share: 18,
+        prefix: "CI",
+        covered: MYOFASCIAL_DX,
+    },
+    Payer {
+        id: "aetna",
+        share: 15,
+        prefix: "AE",
+        covered: MYOFASCIAL_DX,
+    },
+    // No bundled policy: these claims come back as `no_policy` error records.
+    Payer {
+        id: "humana",
+        share: 2,
+        prefix: "HU",
+        covered: MYOFASCIAL_DX,
+    },
+];
+
+/// Diagnoses no TPI policy here covers, and fibromyalgia / CRPS (investigational
+/// for BCBSA).
+const OTHER_DX: &[&str] = &["M54.2", "M54.50", "M79.7", "G89.29", "M54.6", "G90.511"];
 const SITES: &[&str] = &[
     "cervical",
     "lumbar",
@@ -42,7 +104,8 @@ const SITES: &[&str] = &[
     "right-shoulder",
     "scapular",
 ];
-const DRUGS: &[&str] = &["J3301", "J1030", "J1040", "J2001", "J1100"];
+/// Local anesthetics and corticosteroids, the usual TPI drugs.
+const DRUGS: &[&str] = &["J3301", "J1030", "J1040", "J2001", "J1100", "J0702"];
 
 fn date(day: u64) -> String {
     // Day 0 is 2024-04-01; months are walked by hand to avoid a date dependency.
@@ -67,11 +130,63 @@ fn date(day: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+fn pick_payer(rng: &mut Rng) -> &'static Payer {
+    let mut roll = rng.below(100);
+    for p in PAYERS {
+        if roll < p.share {
+            return p;
+        }
+        roll -= p.share;
+    }
+    &PAYERS[0]
+}
+
+/// The documentation facts a payer's policy reads, mostly present and sufficient.
+fn facts(rng: &mut Rng, payer: &str) -> Vec<String> {
+    let mut f = Vec::new();
+    match payer {
+        "medicare" | "cigna" if rng.chance(if payer == "cigna" { 75 } else { 50 }) => {
+            f.push(format!("\"relief_percent\":{}", 30 + rng.below(60)));
+            f.push(format!("\"relief_weeks\":{}", 3 + rng.below(8)));
+            if payer == "cigna" {
+                f.push(format!("\"functional_improvement\":{}", rng.chance(90)));
+                f.push(format!("\"self_management_instructed\":{}", rng.chance(90)));
+            }
+        }
+        "bcbsa" => {
+            if rng.chance(85) {
+                let weeks = if rng.chance(90) {
+                    6 + rng.below(10)
+                } else {
+                    2 + rng.below(4)
+                };
+                f.push(format!("\"conservative_therapy_weeks\":{weeks}"));
+            } else if rng.chance(40) {
+                f.push("\"conservative_therapy_not_feasible\":true".to_string());
+            }
+        }
+        "aetna" => {
+            if rng.chance(92) {
+                f.push(format!("\"symptom_duration_days\":{}", 60 + rng.below(400)));
+            }
+            if rng.chance(94) {
+                f.push(format!("\"trigger_points_palpated\":{}", rng.chance(96)));
+            }
+            if rng.chance(15) {
+                f.push("\"therapeutic_effect_achieved\":true".to_string());
+            }
+        }
+        _ => {}
+    }
+    f
+}
+
 fn main() -> io::Result<()> {
     let mut args = std::env::args().skip(1);
     let count: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(42);
     let mut rng = Rng(seed);
+    // About four claims per patient over the batch's two years.
     let patients = (count / 4).max(1);
     let out = io::stdout();
     let mut out = BufWriter::new(out.lock());
@@ -79,16 +194,11 @@ fn main() -> io::Result<()> {
         // Dates advance with the claim index so that the batch arrives in order.
         let day = i * 700 / count.max(1) + rng.below(3);
         let dos = date(day);
-        let payer = if rng.chance(55) {
-            "medicare"
-        } else if rng.chance(97) {
-            "emblemhealth"
-        } else {
-            "aetna"
-        };
-        let patient = format!("PAT-{:06}", rng.below(patients));
+        let payer = pick_payer(&mut rng);
+        let pool = (patients * payer.share / 100).max(1);
+        let patient = format!("{}-{:06}", payer.prefix, rng.below(pool));
         let mut dx = vec![if rng.chance(85) {
-            rng.pick(COVERED)
+            rng.pick(payer.covered)
         } else {
             rng.pick(OTHER_DX)
         }];
@@ -96,7 +206,22 @@ fn main() -> io::Result<()> {
             dx.push(rng.pick(OTHER_DX));
         }
         let tpi = if rng.chance(60) { "20553" } else { "20552" };
-        let site = rng.pick(SITES);
+        // 20552 is 1-2 muscles, 20553 3 or more; a few lines disagree with their code.
+        let mut muscles = if tpi == "20553" {
+            3 + u64::from(rng.chance(30)) + u64::from(rng.chance(10))
+        } else {
+            1 + rng.below(2)
+        };
+        if rng.chance(3) {
+            muscles = if tpi == "20553" { 2 } else { 3 };
+        }
+        // Usually one injection per muscle, sometimes two in one muscle.
+        let injections = muscles + u64::from(rng.chance(15));
+        let site = if rng.chance(5) {
+            String::new()
+        } else {
+            format!(r#","site":"{}""#, rng.pick(SITES))
+        };
         let units = if rng.chance(4) { 2 } else { 1 };
         let mods = if rng.chance(3) {
             r#"["50"]"#
@@ -106,14 +231,26 @@ fn main() -> io::Result<()> {
             "[]"
         };
         let mut lines = vec![format!(
-            r#"{{"line":1,"date_of_service":"{dos}","procedure":"{tpi}","modifiers":{mods},"units":{units},"diagnosis_pointers":[1],"site":"{site}","muscles":{},"charge":182.5}}"#,
-            if tpi == "20553" { 3 } else { 2 }
+            r#"{{"line":1,"date_of_service":"{dos}","procedure":"{tpi}","modifiers":{mods},"units":{units},"diagnosis_pointers":[1]{site},"muscles":{muscles},"injections":{injections},"charge":182.5}}"#
         )];
-        if !rng.chance(8) {
+        let push = |lines: &mut Vec<String>, body: String| {
+            let n = lines.len() + 1;
             lines.push(format!(
-                r#"{{"line":2,"date_of_service":"{dos}","procedure":"{}","units":1,"charge":12.0}}"#,
-                rng.pick(DRUGS)
+                r#"{{"line":{n},"date_of_service":"{dos}",{body}}}"#
             ));
+        };
+        if !rng.chance(8) {
+            // The injectate: usually a local anesthetic or corticosteroid; now and
+            // then saline or an unclassified drug.
+            let drug = match rng.below(100) {
+                0..=2 => "J7050",
+                3..=4 => "J3490",
+                _ => rng.pick(DRUGS),
+            };
+            push(
+                &mut lines,
+                format!(r#""procedure":"{drug}","units":1,"charge":12.0"#),
+            );
         }
         let extra = rng.below(100);
         let extra_code = match extra {
@@ -121,36 +258,43 @@ fn main() -> io::Result<()> {
             4..=5 => Some("77002"),
             6..=7 => Some("01992"),
             8..=10 => Some("20560"),
+            11..=12 => Some("97810"),
+            13..=15 => Some(if tpi == "20553" { "20552" } else { "20553" }),
             _ => None,
         };
         if let Some(code) = extra_code {
-            let n = lines.len() + 1;
-            lines.push(format!(
-                r#"{{"line":{n},"date_of_service":"{dos}","procedure":"{code}","units":1}}"#
-            ));
+            push(&mut lines, format!(r#""procedure":"{code}","units":1"#));
         }
-        let facts = if rng.chance(50) {
-            format!(
-                r#","facts":{{"relief_percent":{},"relief_weeks":{}}}"#,
-                30 + rng.below(60),
-                3 + rng.below(8)
-            )
-        } else {
+        if rng.chance(12) {
+            // An office visit the same day: usually with modifier 25.
+            let mods = if rng.chance(70) { r#"["25"]"# } else { "[]" };
+            let visit = rng.pick(&["99203", "99213", "99214"]);
+            push(
+                &mut lines,
+                format!(r#""procedure":"{visit}","modifiers":{mods},"units":1,"charge":110.0"#),
+            );
+        }
+        let facts = facts(&mut rng, payer.id);
+        let facts = if facts.is_empty() {
             String::new()
+        } else {
+            format!(r#","facts":{{{}}}"#, facts.join(","))
         };
         let diagnoses: Vec<String> = dx.iter().map(|d| format!("\"{d}\"")).collect();
         if rng.chance(1) {
             // A malformed claim: units 0. It must come back as an error record.
             writeln!(
                 out,
-                r#"{{"id":"CLM-{i:07}","payer":"{payer}","patient":{{"id":"{patient}"}},"diagnoses":[{}],"lines":[{{"date_of_service":"{dos}","procedure":"{tpi}","units":0}}]}}"#,
+                r#"{{"id":"CLM-{i:07}","payer":"{}","patient":{{"id":"{patient}"}},"diagnoses":[{}],"lines":[{{"date_of_service":"{dos}","procedure":"{tpi}","units":0}}]}}"#,
+                payer.id,
                 diagnoses.join(",")
             )?;
             continue;
         }
         writeln!(
             out,
-            r#"{{"id":"CLM-{i:07}","payer":"{payer}","patient":{{"id":"{patient}","birth_date":"1961-05-14","sex":"F"}},"provider":{{"npi":"1234567893","taxonomy":"208VP0014X"}},"place_of_service":"11","diagnoses":[{}]{facts},"lines":[{}]}}"#,
+            r#"{{"id":"CLM-{i:07}","payer":"{}","patient":{{"id":"{patient}","birth_date":"1961-05-14","sex":"F"}},"provider":{{"npi":"1234567893","taxonomy":"208VP0014X"}},"place_of_service":"11","diagnoses":[{}]{facts},"lines":[{}]}}"#,
+            payer.id,
             diagnoses.join(","),
             lines.join(",")
         )?;

@@ -16,8 +16,10 @@
 //!   valid block may list warnings (`policy-item PR207`); an error block lists
 //!   the errors it shows.
 //! - `file=PATH`: the block is a file of a small in-memory project (one per doc
-//!   file) so that `import` can be shown; it is loaded as the root, with every
-//!   other `file=` block of the same doc file available to import.
+//!   file) so that `import` can be shown; it is loaded as the root, with the
+//!   `file=` blocks before it in the same doc file and the bundled libraries
+//!   (`policies/lib/NAME.policy`) available to import. A later block with the same
+//!   `file=` is the next version of that file: a tutorial grows a file step by step.
 //! - `prelude`: the block shows [`PRELUDE`] and must equal it.
 //!
 //! More tests keep `docs/language.md` in step with the code: the field table with
@@ -260,6 +262,21 @@ fn verdict(block: &Block, loaded: &Loaded) -> Result<(), String> {
     Ok(())
 }
 
+/// The bundled libraries, `policies/lib/*.policy`, under those paths: a `file=`
+/// block may import them as a payer file in `policies/` does.
+fn bundled_libraries() -> HashMap<PathBuf, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/lib");
+    let mut files = HashMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().is_some_and(|e| e == "policy") {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            files.insert(PathBuf::from(format!("policies/lib/{name}")), read(&path));
+        }
+    }
+    files
+}
+
 fn load_file_block(files: &HashMap<PathBuf, String>, path: &str) -> Loaded {
     let (ws, diags) = Workspace::from_memory(files, &[PathBuf::from(path)]);
     Policies::from_workspace(ws, diags)
@@ -273,21 +290,12 @@ fn check_doc(path: &Path) -> (Vec<String>, usize) {
         Err(e) => return (vec![e], 0),
     };
     let mut failures = Vec::new();
-    let mut files: HashMap<PathBuf, String> = HashMap::new();
+    let mut files = bundled_libraries();
     for block in &blocks {
         if let Some(file) = &block.file {
-            if files
-                .insert(PathBuf::from(file), block.text.clone())
-                .is_some()
-            {
-                failures.push(format!(
-                    "{}: `file={file}` is given twice in {name}",
-                    block.at
-                ));
-            }
+            // A later block with the same path is the file's next version.
+            files.insert(PathBuf::from(file), block.text.clone());
         }
-    }
-    for block in &blocks {
         if block.prelude && block.text.trim() != PRELUDE.trim() {
             failures.push(format!(
                 "{}: the prelude block differs from PRELUDE in tests/docs.rs",
@@ -315,10 +323,12 @@ fn every_policy_example_in_the_docs_is_valid() {
         failures.extend(f);
         counts.insert(display_name(&path), n);
     }
-    assert!(
-        counts.get("docs/language.md").is_some_and(|n| *n > 0),
-        "docs/language.md has no policy examples: {counts:?}"
-    );
+    for doc in ["docs/language.md", "docs/tutorial.md"] {
+        assert!(
+            counts.get(doc).is_some_and(|n| *n > 0),
+            "{doc} has no policy examples: {counts:?}"
+        );
+    }
     eprintln!("policy examples checked: {counts:?}");
     assert!(
         failures.is_empty(),
@@ -682,4 +692,41 @@ fn every_policy_example_in_the_docs_formats_to_the_same_tree_and_is_stable() {
     eprintln!("doc examples formatted: {formatted}");
     assert!(formatted >= 40, "only {formatted} doc examples formatted");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_month_window_examples_are_what_the_engine_does() {
+    let doc = read(&docs_dir().join("language.md"));
+    for said in [
+        "`per 12 months` on 2028-03-01 starts on\n2027-03-02",
+        "`interval tpi at least 2 months` on 2025-03-31 fails for a TPI from 2025-02-01 to\n2025-03-30 and passes for one on 2025-01-31",
+    ] {
+        assert!(doc.contains(said), "docs/language.md no longer says: {said}");
+    }
+    let patient = r#"{"id":"W"}"#;
+    let replay = |rule: &str, earlier: &str, date: &str| {
+        let mut e = engine(rule);
+        e.record_prior(&read_one(&claim_json("H", patient, earlier, "20553", "")));
+        decide(&mut e, &claim_json("C", patient, date, "20553", "")).0
+    };
+    let limit =
+        "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }\n";
+    assert_eq!(replay(limit, "2027-03-01", "2028-03-01"), Action::Allow);
+    assert_eq!(replay(limit, "2027-03-02", "2028-03-01"), Action::Deny);
+    assert_eq!(replay(limit, "2025-03-01", "2026-03-01"), Action::Allow);
+    assert_eq!(replay(limit, "2025-03-02", "2026-03-01"), Action::Deny);
+    let interval =
+        "rule I { when line.procedure in tpi interval tpi at least 2 months else deny CO-151 }\n";
+    for (earlier, want) in [
+        ("2025-01-31", Action::Allow),
+        ("2025-02-01", Action::Deny),
+        ("2025-03-30", Action::Deny),
+        ("2025-03-31", Action::Allow),
+    ] {
+        assert_eq!(
+            replay(interval, earlier, "2025-03-31"),
+            want,
+            "earlier TPI on {earlier}"
+        );
+    }
 }

@@ -3,12 +3,35 @@
 //! panicking.
 
 use payer_rules::claims::{read_claims_str, InputFormat};
+use payer_rules::workspace::Workspace;
 use payer_rules::{Engine, Policies};
 use proptest::prelude::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 const MEDICARE: &str = include_str!("../policies/medicare-tpi.policy");
 const EMBLEM: &str = include_str!("../policies/emblemhealth-tpi.policy");
+const BCBSA: &str = include_str!("../policies/bcbsa-tpi.policy");
+const CIGNA: &str = include_str!("../policies/evicore-cigna-tpi.policy");
+const AETNA: &str = include_str!("../policies/aetna-tpi.policy");
+/// The libraries the payer files import, at the paths they import them from.
+const LIBRARIES: &[(&str, &str)] = &[
+    (
+        "lib/tpi-codes.policy",
+        include_str!("../policies/lib/tpi-codes.policy"),
+    ),
+    (
+        "lib/ncci-tpi.policy",
+        include_str!("../policies/lib/ncci-tpi.policy"),
+    ),
+    (
+        "lib/tpi-session-limits.policy",
+        include_str!("../policies/lib/tpi-session-limits.policy"),
+    ),
+];
 const CLAIMS: &str = include_str!("data/mixed.jsonl");
+/// The example batch: every bundled payer.
+const EXAMPLES: &str = include_str!("../examples/claims.jsonl");
 
 /// Pieces of the language, so that mutations stay near valid syntax and reach
 /// the checker, not just the first parse error.
@@ -62,6 +85,8 @@ const TOKENS: &[&str] = &[
     "per",
     "day",
     "days",
+    "months",
+    "per code",
     "at least",
     "cpt",
     "hcpcs",
@@ -98,8 +123,19 @@ fn mutate(base: &str, edits: &[(usize, usize, usize)]) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
+/// Loads `text` as `fuzz.policy`, with the bundled libraries beside it to import.
+fn load(text: &str) -> payer_rules::Loaded {
+    let mut files: HashMap<PathBuf, String> = LIBRARIES
+        .iter()
+        .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+        .collect();
+    files.insert(PathBuf::from("fuzz.policy"), text.to_string());
+    let (ws, diags) = Workspace::from_memory(&files, &[PathBuf::from("fuzz.policy")]);
+    Policies::from_workspace(ws, diags)
+}
+
 fn load_and_run(text: &str) {
-    let loaded = Policies::from_source("fuzz.policy", text);
+    let loaded = load(text);
     for d in &loaded.diagnostics {
         // Spans must stay inside the file so that reports can show them.
         assert!(
@@ -110,8 +146,14 @@ fn load_and_run(text: &str) {
     }
     if let Some(policies) = loaded.policies {
         let mut engine = Engine::new(policies).explain(true);
+        let sample: String = EXAMPLES
+            .lines()
+            .take(60)
+            .map(|l| format!("{l}\n"))
+            .collect();
         for (i, claim) in read_claims_str(CLAIMS, InputFormat::JsonLines)
             .into_iter()
+            .chain(read_claims_str(&sample, InputFormat::JsonLines))
             .enumerate()
         {
             if let Ok(claim) = claim {
@@ -131,10 +173,10 @@ proptest! {
 
     #[test]
     fn mutated_policies_never_panic(
-        which in 0usize..2,
-        edits in proptest::collection::vec((0usize..4000, 0usize..40, 0usize..200), 1..6),
+        which in 0usize..5,
+        edits in proptest::collection::vec((0usize..6000, 0usize..40, 0usize..200), 1..6),
     ) {
-        let base = if which == 0 { MEDICARE } else { EMBLEM };
+        let base = [MEDICARE, EMBLEM, BCBSA, CIGNA, AETNA][which];
         load_and_run(&mutate(base, &edits));
     }
 
@@ -170,8 +212,11 @@ fn the_reference_policies_load_cleanly() {
     for (name, text) in [
         ("medicare-tpi.policy", MEDICARE),
         ("emblemhealth-tpi.policy", EMBLEM),
+        ("bcbsa-tpi.policy", BCBSA),
+        ("evicore-cigna-tpi.policy", CIGNA),
+        ("aetna-tpi.policy", AETNA),
     ] {
-        let loaded = Policies::from_source(name, text);
+        let loaded = load(text);
         assert!(
             loaded.diagnostics.is_empty(),
             "{name}: {:?}",

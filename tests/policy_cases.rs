@@ -1,20 +1,48 @@
 //! Each bundled policy's own test cases, run through the library: every case of
-//! every `policies/*.cases.yaml` must pass, and every policy must have cases.
+//! every `policies/**/*.cases.yaml` must pass, every policy must have cases, and
+//! every rule of a policy (the rules it imports included) must fire in some case.
+//!
+//! Libraries (`policies/lib/`) have no cases of their own: they are never selected
+//! for claims, so their rules are exercised through the cases of the policies that
+//! import them, and every library must be imported by some bundled policy.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
-use payer_rules::testing::{cases_for, run_file};
+use payer_rules::syntax::ast::ModuleKind;
+use payer_rules::testing::{cases_for, run_cases, run_file};
+use payer_rules::workspace::Workspace;
+
+fn policies_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
+}
+
+/// Every `.policy` file below `policies/` with its module kind, in path order.
+fn bundled() -> Vec<(PathBuf, ModuleKind)> {
+    let (ws, diags) = Workspace::load(&[policies_dir()]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let mut files: Vec<(PathBuf, ModuleKind)> = ws
+        .units
+        .iter()
+        .filter(|u| u.root)
+        .filter_map(|u| Some((PathBuf::from(&u.file.path), u.module()?.kind)))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+fn policy_files() -> Vec<PathBuf> {
+    bundled()
+        .into_iter()
+        .filter(|(_, kind)| *kind == ModuleKind::Policy)
+        .map(|(p, _)| p)
+        .collect()
+}
 
 #[test]
 fn every_bundled_policy_passes_its_cases() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    let mut policies: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "policy"))
-        .collect();
-    policies.sort();
-    assert!(policies.len() >= 2);
+    let policies = policy_files();
+    assert!(policies.len() >= 5, "{policies:?}");
     let mut failures = Vec::new();
     let mut total = 0;
     for policy in &policies {
@@ -43,8 +71,88 @@ fn every_bundled_policy_passes_its_cases() {
 }
 
 #[test]
+fn every_rule_of_every_bundled_policy_fires_in_some_case() {
+    let mut missing = Vec::new();
+    for policy in policy_files() {
+        let Some(cases) = cases_for(&policy) else {
+            continue; // reported by the test above
+        };
+        let report = run_cases(&cases).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!report.rules.is_empty(), "{}", policy.display());
+        for coverage in report.coverage() {
+            for rule in coverage.unexercised() {
+                missing.push(format!(
+                    "{}: no case makes {} fire",
+                    cases.display(),
+                    rule.id
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn every_library_rule_is_exercised_through_an_importing_policy() {
+    let (ws, _) = Workspace::load(&[policies_dir()]);
+    let mut fired: BTreeSet<String> = BTreeSet::new();
+    for policy in policy_files() {
+        if let Some(cases) = cases_for(&policy) {
+            let report = run_cases(&cases).unwrap_or_else(|e| panic!("{e}"));
+            for r in &report.cases {
+                fired.extend(r.fired.keys().cloned());
+            }
+        }
+    }
+    let mut libraries = 0;
+    for unit in ws.units.iter().filter(|u| u.root) {
+        let Some(module) = unit.module() else {
+            continue;
+        };
+        if module.kind != ModuleKind::Library {
+            continue;
+        }
+        libraries += 1;
+        assert!(
+            cases_for(Path::new(&unit.file.path)).is_none(),
+            "{}: a library is never selected for claims; test it through the policies that import it",
+            unit.file.path
+        );
+        let imported = ws.units.iter().any(|other| {
+            other.module().is_some_and(|m| m.kind == ModuleKind::Policy)
+                && other
+                    .imports
+                    .iter()
+                    .flatten()
+                    .any(|&i| ws.units[i].file.path == unit.file.path)
+        });
+        let rules: Vec<&str> = module
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                payer_rules::syntax::ast::Item::Rule(r) => Some(r.id.node.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            imported || rules.is_empty(),
+            "{}: no bundled policy imports this library, so its rules never run",
+            unit.file.path
+        );
+        for rule in rules {
+            assert!(
+                fired.contains(rule),
+                "{}: no case of an importing policy makes {rule} fire",
+                unit.file.path
+            );
+        }
+    }
+    assert!(libraries >= 3, "expected the libraries of policies/lib/");
+}
+
+#[test]
 fn every_rule_of_the_reference_policies_fires_in_some_case() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let dir = policies_dir();
     for (file, rules) in [
         (
             "medicare-tpi.cases.yaml",

@@ -7,7 +7,9 @@ use super::fields::{self, Ty, RECORDS};
 use super::scope::{Scope, SetKind};
 use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
-use crate::syntax::ast::{CompareOp, Expr, ExprKind, InOp, InTarget, Literal, SetExpr, Window};
+use crate::syntax::ast::{
+    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, SetExpr, TimeUnit, Window,
+};
 use crate::syntax::{Span, Spanned};
 
 /// Checks expressions of one file against a scope.
@@ -208,15 +210,19 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         }
     }
 
-    /// Checks a window's day count.
+    /// Checks a window's length (days or months).
     pub fn window(&mut self, window: &Spanned<Window>) {
-        if let Window::Within { days, .. } = window.node {
-            if days == 0 || days > 36_600 {
+        if let Window::Within { days, unit, .. } = window.node {
+            let most = match unit {
+                TimeUnit::Days => 36_600,
+                TimeUnit::Months => 1_200,
+            };
+            if days == 0 || days > most {
                 self.push(
                     DiagCode::NumberOutOfRange,
                     window.span,
-                    format!("a window of {days} days is out of range"),
-                    "a window is 1 to 36600 days long",
+                    format!("a window of {days} {} is out of range", unit.word()),
+                    "a window is 1 to 36600 days (1 to 1200 months) long",
                 );
             }
         }

@@ -598,6 +598,18 @@ mod tests {
     }
 
     #[test]
+    fn month_windows_have_their_own_range() {
+        let ok = "rule A { when count(tpi within 1200 months) >= 1 limit tpi to 4 per 12 months per code else deny CO-151 }";
+        assert!(codes(ok).is_empty(), "{:?}", codes(ok));
+        let d = codes("rule A { when count(tpi within 1201 months) >= 1 interval tpi at least 0 months else deny CO-151 }");
+        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            got,
+            [DiagCode::NumberOutOfRange, DiagCode::NumberOutOfRange]
+        );
+    }
+
+    #[test]
     fn actions_need_well_formed_codes() {
         let d = codes("rule A { when line.procedure in tpi deny }\n rule B { when line.procedure in tpi deny XX-1 rarc n1 }");
         let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();

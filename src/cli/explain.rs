@@ -15,14 +15,25 @@ fn describe(rule: &Rule) -> Vec<String> {
                 CheckKind::Require(_) => "require its condition".to_string(),
                 CheckKind::Always => "always, when the rule applies".to_string(),
                 CheckKind::Limit {
-                    max, days, scope, ..
+                    max,
+                    period,
+                    per_code,
+                    scope,
+                    ..
                 } => {
+                    let code = if *per_code { " per code" } else { "" };
                     let site = if scope.is_some() { " per site" } else { "" };
-                    format!("at most {max} per {days} days{site}, this service included")
+                    format!("at most {max} per {period}{code}{site}, this service included")
                 }
-                CheckKind::Interval { days, scope, .. } => {
+                CheckKind::Interval {
+                    period,
+                    per_code,
+                    scope,
+                    ..
+                } => {
+                    let code = if *per_code { " per code" } else { "" };
                     let site = if scope.is_some() { " per site" } else { "" };
-                    format!("at least {days} days since the last service{site}")
+                    format!("at least {period} since the last service{code}{site}")
                 }
             };
             let a = &c.action;

@@ -144,16 +144,32 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     set,
                     max,
                     days,
+                    unit,
+                    per_code,
                     scope,
                 } => CheckKind::Limit {
                     set: self.set(set)?,
                     max: max.node,
-                    days: days.node,
+                    period: Period {
+                        length: days.node,
+                        unit: *unit,
+                    },
+                    per_code: *per_code,
                     scope: scope.as_ref().map(|s| s.node),
                 },
-                AstCheck::Interval { set, days, scope } => CheckKind::Interval {
+                AstCheck::Interval {
+                    set,
+                    days,
+                    unit,
+                    per_code,
+                    scope,
+                } => CheckKind::Interval {
                     set: self.set(set)?,
-                    days: days.node,
+                    period: Period {
+                        length: days.node,
+                        unit: *unit,
+                    },
+                    per_code: *per_code,
                     scope: scope.as_ref().map(|s| s.node),
                 },
                 AstCheck::Always => CheckKind::Always,
@@ -304,19 +320,27 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 }
             }
             ExprKind::Literal(lit) => Value::Const(self.constant(lit)?),
-            ExprKind::Count { set, window, scope } => {
-                let (from, to) = match window.node {
-                    Window::SameDay => (0, 0),
-                    Window::Within {
-                        days,
-                        before: false,
-                    } => (1 - i64::from(days), 0),
-                    Window::Within { days, before: true } => (-i64::from(days), -1),
+            ExprKind::Count {
+                set,
+                window,
+                per_code,
+                scope,
+            } => {
+                let window = match window.node {
+                    Window::SameDay => CountWindow::SameDay,
+                    Window::Within { days, unit, before } => {
+                        let period = Period { length: days, unit };
+                        if before {
+                            CountWindow::Before(period)
+                        } else {
+                            CountWindow::Within(period)
+                        }
+                    }
                 };
                 Value::Count(Count {
                     set: self.set(set)?,
-                    from,
-                    to,
+                    window,
+                    per_code: *per_code,
                     scope: scope.as_ref().map(|s| s.node),
                 })
             }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 pub use super::codeset::CodeSet;
 use crate::check::fields::FieldId;
 use crate::claims::Action;
-pub use crate::syntax::ast::{CompareOp, InOp, Quant, SiteScope};
+pub use crate::syntax::ast::{CompareOp, InOp, Quant, SiteScope, TimeUnit};
 
 /// Index of a code set in [`Policy::sets`].
 pub type SetId = usize;
@@ -81,29 +81,63 @@ pub struct Check {
 pub enum CheckKind {
     /// Fails when the condition is false.
     Require(Cond),
-    /// Fails when the services of the set in the last `days` days, this one
-    /// included, exceed `max`.
+    /// Fails when the services of the set in the window of `period` ending on the
+    /// date of service, this one included, exceed `max`.
     Limit {
         /// Counted services.
         set: SetId,
         /// Most allowed.
         max: u32,
         /// Window length.
-        days: u32,
+        period: Period,
+        /// Only services with the line's own procedure code count.
+        per_code: bool,
         /// Site matching.
         scope: Option<SiteScope>,
     },
-    /// Fails when a service of the set lies 1 to `days - 1` days before this one.
+    /// Fails when a service of the set lies less than `period` before this one
+    /// (and not on the same day).
     Interval {
         /// Counted services.
         set: SetId,
-        /// Least days apart.
-        days: u32,
+        /// Least time apart.
+        period: Period,
+        /// Only services with the line's own procedure code count.
+        per_code: bool,
         /// Site matching.
         scope: Option<SiteScope>,
     },
     /// Fails whenever the rule applies.
     Always,
+}
+
+/// A length of time: so many days or calendar months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// How many units.
+    pub length: u32,
+    /// Days or months.
+    pub unit: TimeUnit,
+}
+
+impl Period {
+    /// The date `self` before `date` (`date - length units`); a day the earlier
+    /// month lacks becomes its last day. Saturates at the earliest date.
+    pub fn before(self, date: NaiveDate) -> NaiveDate {
+        let earlier = match self.unit {
+            TimeUnit::Days => {
+                date.checked_sub_signed(chrono::Duration::days(i64::from(self.length)))
+            }
+            TimeUnit::Months => date.checked_sub_months(chrono::Months::new(self.length)),
+        };
+        earlier.unwrap_or(NaiveDate::MIN)
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.length, self.unit.word())
+    }
 }
 
 /// The reason a failed check gives.
@@ -179,15 +213,38 @@ pub enum Const {
     Date(NaiveDate),
 }
 
-/// A history count: services in `set` with dates in `[DOS + from, DOS + to]`.
+/// A history count: services in `set` with dates in a window around the date of
+/// service.
 #[derive(Debug, Clone, Copy)]
 pub struct Count {
     /// Counted services.
     pub set: SetId,
-    /// Window start, in days relative to the date of service (<= 0).
-    pub from: i64,
-    /// Window end, in days relative to the date of service (<= 0).
-    pub to: i64,
+    /// Which dates count.
+    pub window: CountWindow,
+    /// Only services with the line's own procedure code count.
+    pub per_code: bool,
     /// Site matching.
     pub scope: Option<SiteScope>,
+}
+
+/// The dates a `count` looks at, for a date of service `DOS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountWindow {
+    /// `on same day`: `DOS`.
+    SameDay,
+    /// `within P`: from the day after `DOS - P` to `DOS`.
+    Within(Period),
+    /// `within P before`: from `DOS - P` to the day before `DOS`.
+    Before(Period),
+}
+
+impl CountWindow {
+    /// The first and last dates counted (both inclusive).
+    pub fn dates(self, dos: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match self {
+            CountWindow::SameDay => (dos, dos),
+            CountWindow::Within(p) => (p.before(dos).succ_opt().unwrap_or(dos), dos),
+            CountWindow::Before(p) => (p.before(dos), dos.pred_opt().unwrap_or(NaiveDate::MIN)),
+        }
+    }
 }

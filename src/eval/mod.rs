@@ -13,7 +13,9 @@ use crate::claims::{
     Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Line, LineDecision, Outcome,
     Reason, TraceOutcome, TraceStep,
 };
-use crate::compile::plan::{Check, CheckKind, Cond, Count, InOp, Policy, Quant, Rule, Value};
+use crate::compile::plan::{
+    Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
+};
 use crate::history::{HistoryStore, MemoryHistory, Query, Service};
 use crate::policies::Policies;
 use value::{code_in, codes_in, compare, elements, has, Val};
@@ -126,7 +128,7 @@ enum Why {
     Interval {
         index: usize,
         earlier: u32,
-        days: u32,
+        period: Period,
         from: NaiveDate,
         to: NaiveDate,
     },
@@ -153,11 +155,11 @@ impl Why {
             Why::Interval {
                 index,
                 earlier,
-                days,
+                period,
                 from,
                 to,
             } => format!(
-                "check #{}: {earlier} services from {from} to {to}, less than {days} days ago",
+                "check #{}: {earlier} services from {from} to {to}, less than {period} ago",
                 index + 1
             ),
         }
@@ -253,11 +255,14 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             CheckKind::Limit {
                 set,
                 max,
-                days,
+                period,
+                per_code,
                 scope,
             } => {
-                let from = shift(dos, 1 - i64::from(*days));
-                let earlier = self.history.count(&self.query(*set, from, dos, *scope));
+                let from = shift(period.before(dos), 1);
+                let earlier = self
+                    .history
+                    .count(&self.query(*set, from, dos, *per_code, *scope));
                 let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
@@ -268,14 +273,21 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                     to: dos,
                 })
             }
-            CheckKind::Interval { set, days, scope } => {
-                let from = shift(dos, 1 - i64::from(*days));
+            CheckKind::Interval {
+                set,
+                period,
+                per_code,
+                scope,
+            } => {
+                let from = shift(period.before(dos), 1);
                 let to = shift(dos, -1);
-                let earlier = self.history.count(&self.query(*set, from, to, *scope));
+                let earlier = self
+                    .history
+                    .count(&self.query(*set, from, to, *per_code, *scope));
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
-                    days: *days,
+                    period: *period,
                     from,
                     to,
                 })
@@ -288,6 +300,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         set: usize,
         from: NaiveDate,
         to: NaiveDate,
+        per_code: bool,
         scope: Option<crate::syntax::ast::SiteScope>,
     ) -> Query<'a> {
         Query {
@@ -295,6 +308,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             from,
             to,
             set: &self.policy.sets[set],
+            code: per_code.then_some(self.line.procedure),
             scope,
             site: self.line.site.as_deref(),
         }
@@ -372,9 +386,9 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
     }
 
     fn count(&self, c: &Count) -> u32 {
-        let dos = self.line.date_of_service;
+        let (from, to) = c.window.dates(self.line.date_of_service);
         self.history
-            .count(&self.query(c.set, shift(dos, c.from), shift(dos, c.to), c.scope))
+            .count(&self.query(c.set, from, to, c.per_code, c.scope))
     }
 
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
@@ -528,6 +542,82 @@ mod tests {
         let out = fired(&mut e, &input);
         // within 30 days = [01-02, 01-31]: 01-02 and 01-31 -> 2; before = [01-01, 01-30] -> 2; same day -> 1.
         assert_eq!(out[1][0], Vec::<String>::new());
+    }
+
+    #[test]
+    fn month_windows_count_calendar_months() {
+        // 12 months before 2028-03-01 is 2027-03-01: the window starts 2027-03-02
+        // and spans 366 days, because it holds 2028-02-29.
+        let limit =
+            "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }";
+        for (earlier, fires) in [("2027-03-01", false), ("2027-03-02", true)] {
+            let mut e = engine(limit);
+            let out = fired(
+                &mut e,
+                &(claim("H", &[(earlier, "20552")]) + &claim("C", &[("2028-03-01", "20552")])),
+            );
+            assert_eq!(out[1][0] == vec!["L"], fires, "earlier TPI on {earlier}");
+        }
+        // One month before 2025-03-31 is 2025-02-28 (the 31st does not exist).
+        let interval =
+            "rule I { when line.procedure in tpi interval tpi at least 1 months else deny CO-151 }";
+        for (earlier, fires) in [
+            ("2025-02-28", false),
+            ("2025-03-01", true),
+            ("2025-03-31", false),
+        ] {
+            let mut e = engine(interval);
+            let out = fired(
+                &mut e,
+                &(claim("H", &[(earlier, "20552")]) + &claim("C", &[("2025-03-31", "20552")])),
+            );
+            assert_eq!(out[1][0] == vec!["I"], fires, "earlier TPI on {earlier}");
+        }
+        // `within 2 months before` on 2025-05-15: 2025-03-15 .. 2025-05-14.
+        let count = "rule K { when line.procedure in tpi and count(tpi within 2 months before) >= 1 allow }";
+        for (earlier, fires) in [
+            ("2025-03-14", false),
+            ("2025-03-15", true),
+            ("2025-05-14", true),
+            ("2025-05-15", false),
+        ] {
+            let mut e = engine(count);
+            let out = fired(
+                &mut e,
+                &(claim("H", &[(earlier, "20552")]) + &claim("C", &[("2025-05-15", "20552")])),
+            );
+            assert_eq!(out[1][0] == vec!["K"], fires, "earlier TPI on {earlier}");
+        }
+    }
+
+    #[test]
+    fn per_code_counts_only_services_of_the_lines_own_code() {
+        let mut e = engine(
+            "rule U { when line.procedure in tpi limit tpi to 1 per day per code else deny CO-151 }\n\
+             rule W { when line.procedure in tpi interval tpi at least 30 days per code else deny CO-151 }\n\
+             rule K { when line.procedure in tpi and count(tpi within 30 days per code) >= 1 allow }",
+        );
+        let out = fired(
+            &mut e,
+            &(claim(
+                "A",
+                &[
+                    ("2025-01-01", "20552"),
+                    ("2025-01-01", "20553"),
+                    ("2025-01-01", "20553"),
+                ],
+            ) + &claim("B", &[("2025-01-20", "20552")])),
+        );
+        assert_eq!(
+            out[0],
+            vec![
+                Vec::<String>::new(),
+                vec![],
+                vec!["U".to_string(), "K".to_string()]
+            ],
+            "20552 and 20553 are counted apart; the second 20553 is over"
+        );
+        assert_eq!(out[1][0], vec!["W", "K"]);
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct Query<'a> {
     pub to: NaiveDate,
     /// The procedures counted.
     pub set: &'a CodeSet,
+    /// When given, only services with exactly this procedure code count
+    /// (`per code`).
+    pub code: Option<CodeKey>,
     /// Site matching, against `site`.
     pub scope: Option<SiteScope>,
     /// The site of the line being decided.
@@ -145,6 +148,7 @@ impl HistoryStore for MemoryHistory {
             .take_while(|e| e.date <= query.to)
             .filter(|e| {
                 query.set.contains(e.procedure)
+                    && query.code.is_none_or(|c| c == e.procedure)
                     && match query.scope {
                         None => true,
                         Some(SiteScope::Strict) => e.site == site,
@@ -205,6 +209,7 @@ mod tests {
             from: date(from),
             to: date(to),
             set: &tpi,
+            code: None,
             scope,
             site,
         };
@@ -250,6 +255,35 @@ mod tests {
         assert_eq!(
             h.services("P1").first().map(|s| s.date),
             Some(date("2026-01-01"))
+        );
+    }
+
+    #[test]
+    fn per_code_counts_only_the_same_procedure() {
+        let tpi = CodeSet::from_entries(&[
+            CodeEntry::Code("20552".into()),
+            CodeEntry::Code("20553".into()),
+        ]);
+        let mut h = MemoryHistory::new();
+        h.record("P1", svc("2026-01-10", "20553", None));
+        h.record("P1", svc("2026-01-10", "20552", None));
+        h.record("P1", svc("2026-01-11", "20553", None));
+        let q = |code: Option<&str>| Query {
+            patient: "P1",
+            from: date("2026-01-01"),
+            to: date("2026-01-31"),
+            set: &tpi,
+            code: code.and_then(CodeKey::parse),
+            scope: None,
+            site: None,
+        };
+        assert_eq!(h.count(&q(None)), 3);
+        assert_eq!(h.count(&q(Some("20553"))), 2);
+        assert_eq!(h.count(&q(Some("20552"))), 1);
+        assert_eq!(
+            h.count(&q(Some("J3301"))),
+            0,
+            "a code outside the set counts nothing"
         );
     }
 

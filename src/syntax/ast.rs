@@ -234,30 +234,61 @@ pub struct Check {
 pub enum CheckKind {
     /// `require EXPR else ACTION`: fails when EXPR is false.
     Require(Expr),
-    /// `limit SET to N per D days [per site] else ACTION`: fails when the services
-    /// in SET within the window, this one included, would be more than N.
+    /// `limit SET to N per D days|months [per code] [per site] else ACTION`: fails
+    /// when the services in SET within the window, this one included, would be
+    /// more than N.
     Limit {
         /// Which services count.
         set: SetExpr,
         /// The most allowed in the window.
         max: Spanned<u32>,
-        /// The window's length in days (`per day` is 1).
+        /// The window's length, in `unit`s (`per day` is 1 day).
         days: Spanned<u32>,
+        /// Whether `days` counts days or calendar months.
+        unit: TimeUnit,
+        /// `per code`: only services with this line's procedure code count.
+        per_code: bool,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
     },
-    /// `interval SET at least D days [per site] else ACTION`: fails when a service
-    /// in SET was given 1 to D-1 days before this one.
+    /// `interval SET at least D days|months [per code] [per site] else ACTION`:
+    /// fails when a service in SET was given less than D days (or months) before
+    /// this one, and not on the same day.
     Interval {
         /// Which services count.
         set: SetExpr,
-        /// The least number of days between two services.
+        /// The least time between two services, in `unit`s.
         days: Spanned<u32>,
+        /// Whether `days` counts days or calendar months.
+        unit: TimeUnit,
+        /// `per code`: only services with this line's procedure code count.
+        per_code: bool,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
     },
     /// A bare action: fails whenever the rule applies.
     Always,
+}
+
+/// The unit of a window's or an interval's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// `days`.
+    Days,
+    /// `months`: calendar months, counted back from the date of service (a day
+    /// that the earlier month lacks becomes its last day: one month before
+    /// 2025-03-31 is 2025-02-28).
+    Months,
+}
+
+impl TimeUnit {
+    /// The keyword, as written in a policy.
+    pub fn word(self) -> &'static str {
+        match self {
+            TimeUnit::Days => "days",
+            TimeUnit::Months => "months",
+        }
+    }
 }
 
 /// How history services are matched by anatomic site.
@@ -353,12 +384,14 @@ pub enum ExprKind {
         /// The condition on the other line.
         body: Box<Expr>,
     },
-    /// `count(SET WINDOW [per site])`: services in history.
+    /// `count(SET WINDOW [per code] [per site])`: services in history.
     Count {
         /// Which services count.
         set: SetExpr,
         /// Which dates count.
         window: Spanned<Window>,
+        /// `per code`: only services with this line's procedure code count.
+        per_code: bool,
         /// Whether only the same site counts.
         scope: Option<Spanned<SiteScope>>,
     },
@@ -450,9 +483,12 @@ pub enum Window {
     /// `on same day`: the date of service itself.
     SameDay,
     /// `within D days`: `[DOS - (D-1), DOS]`; with `before`: `[DOS - D, DOS - 1]`.
+    /// In months, `DOS - D` is the date D calendar months before.
     Within {
-        /// The window's length in days.
+        /// The window's length, in `unit`s.
         days: u32,
+        /// Days or calendar months.
+        unit: TimeUnit,
         /// Whether the window ends the day before the date of service.
         before: bool,
     },

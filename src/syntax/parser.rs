@@ -962,26 +962,29 @@ impl Lower {
             Rule::limit_check => {
                 let set = self.set_expr(parts[0].clone());
                 let max = self.integer(&parts[1]);
-                let days = self.period(parts[2].clone());
-                let scope = parts
-                    .get(3)
-                    .filter(|p| p.as_rule() == Rule::site_scope)
-                    .map(|p| self.site_scope(p.clone()));
+                let (days, unit) = self.period(parts[2].clone());
+                let (per_code, scope) = self.scopes(&parts[3..]);
                 CheckKind::Limit {
                     set,
                     max,
                     days,
+                    unit,
+                    per_code,
                     scope,
                 }
             }
             _ => {
                 let set = self.set_expr(parts[0].clone());
                 let days = self.integer(&parts[1]);
-                let scope = parts
-                    .get(2)
-                    .filter(|p| p.as_rule() == Rule::site_scope)
-                    .map(|p| self.site_scope(p.clone()));
-                CheckKind::Interval { set, days, scope }
+                let unit = parts.get(2).map_or(TimeUnit::Days, time_unit);
+                let (per_code, scope) = self.scopes(&parts[2..]);
+                CheckKind::Interval {
+                    set,
+                    days,
+                    unit,
+                    per_code,
+                    scope,
+                }
             }
         };
         Check { kind, action, span }
@@ -993,12 +996,27 @@ impl Lower {
         self.spanned(pair, pair.as_str().parse::<u32>().unwrap_or(u32::MAX))
     }
 
-    fn period(&self, pair: Pair<'_, Rule>) -> Spanned<u32> {
+    /// `day` or `N days|months`: the length (spanning the whole period) and unit.
+    fn period(&self, pair: Pair<'_, Rule>) -> (Spanned<u32>, TimeUnit) {
         let span = self.span(&pair);
-        match kids(pair).next() {
-            Some(n) => Spanned::new(self.integer(&n).node, span),
-            None => Spanned::new(1, span),
+        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+        match parts.first() {
+            Some(n) => (
+                Spanned::new(self.integer(n).node, span),
+                parts.get(1).map_or(TimeUnit::Days, time_unit),
+            ),
+            None => (Spanned::new(1, span), TimeUnit::Days),
         }
+    }
+
+    /// The optional `per code` and `per site [or unsited]` after a window.
+    fn scopes(&self, parts: &[Pair<'_, Rule>]) -> (bool, Option<Spanned<SiteScope>>) {
+        let per_code = parts.iter().any(|p| p.as_rule() == Rule::code_scope);
+        let scope = parts
+            .iter()
+            .find(|p| p.as_rule() == Rule::site_scope)
+            .map(|p| self.site_scope(p.clone()));
+        (per_code, scope)
     }
 
     fn site_scope(&self, pair: Pair<'_, Rule>) -> Spanned<SiteScope> {
@@ -1118,15 +1136,22 @@ impl Lower {
                 let mut set = SetExpr::Ref(Spanned::new(String::new(), span));
                 let mut window = Spanned::new(Window::SameDay, span);
                 let mut scope = None;
+                let mut per_code = false;
                 for p in kids(pair) {
                     match p.as_rule() {
                         Rule::window => window = self.window(p),
                         Rule::site_scope => scope = Some(self.site_scope(p)),
+                        Rule::code_scope => per_code = true,
                         _ => set = self.set_expr(p),
                     }
                 }
                 Expr {
-                    kind: ExprKind::Count { set, window, scope },
+                    kind: ExprKind::Count {
+                        set,
+                        window,
+                        per_code,
+                        scope,
+                    },
                     span,
                 }
             }
@@ -1154,8 +1179,12 @@ impl Lower {
         }
         let parts: Vec<Pair<'_, Rule>> = kids(inner).collect();
         let days = parts.first().map_or(0, |p| self.integer(p).node);
+        let unit = parts
+            .iter()
+            .find(|p| p.as_rule() == Rule::time_unit)
+            .map_or(TimeUnit::Days, time_unit);
         let before = parts.iter().any(|p| p.as_rule() == Rule::before);
-        Spanned::new(Window::Within { days, before }, span)
+        Spanned::new(Window::Within { days, unit, before }, span)
     }
 
     fn literal(&self, pair: Pair<'_, Rule>) -> Literal {
@@ -1269,6 +1298,15 @@ impl Lower {
 
 // `Rule` is taken by pest's generated enum in this module.
 use super::ast::Rule as Rule_;
+
+/// `days` or `months` (a `time_unit` pair; anything else reads as days).
+fn time_unit(pair: &Pair<'_, Rule>) -> TimeUnit {
+    if pair.as_rule() == Rule::time_unit && pair.as_str().starts_with("months") {
+        TimeUnit::Months
+    } else {
+        TimeUnit::Days
+    }
+}
 
 fn module_kind(pair: Pair<'_, Rule>) -> ModuleKind {
     if pair.as_str() == "library" {
@@ -1438,6 +1476,86 @@ policy p "Title" {
         assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
         let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
         assert_eq!(module.title.map(|t| t.node).as_deref(), Some("a \"q\" {"));
+    }
+
+    #[test]
+    fn months_and_per_code_are_read_on_limits_intervals_and_counts() {
+        let item = parse_item(
+            "rule X {\n  when count(tpi within 12 months before per code per site) >= 1\n  \
+             limit tpi to 4 per 12 months per code per site or unsited else deny CO-151\n  \
+             interval tpi at least 2 months per code else deny CO-151\n  \
+             limit tpi to 1 per day per code else deny CO-151\n  \
+             interval tpi at least 7 days else deny CO-151\n}",
+        );
+        let Ok(Item::Rule(rule)) = item else {
+            panic!("{item:?}")
+        };
+        let ExprKind::Compare { lhs, .. } = &rule.when[0].kind else {
+            panic!("{:?}", rule.when[0])
+        };
+        let ExprKind::Count {
+            window,
+            per_code,
+            scope,
+            ..
+        } = &lhs.kind
+        else {
+            panic!("{lhs:?}")
+        };
+        assert_eq!(
+            (window.node, *per_code, scope.as_ref().map(|s| s.node)),
+            (
+                Window::Within {
+                    days: 12,
+                    unit: TimeUnit::Months,
+                    before: true
+                },
+                true,
+                Some(SiteScope::Strict)
+            )
+        );
+        let shapes: Vec<(u32, TimeUnit, bool, Option<SiteScope>)> = rule
+            .checks
+            .iter()
+            .map(|c| match &c.kind {
+                CheckKind::Limit {
+                    days,
+                    unit,
+                    per_code,
+                    scope,
+                    ..
+                }
+                | CheckKind::Interval {
+                    days,
+                    unit,
+                    per_code,
+                    scope,
+                    ..
+                } => (days.node, *unit, *per_code, scope.as_ref().map(|s| s.node)),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            shapes,
+            [
+                (12, TimeUnit::Months, true, Some(SiteScope::OrUnsited)),
+                (2, TimeUnit::Months, true, None),
+                (1, TimeUnit::Days, true, None),
+                (7, TimeUnit::Days, false, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn per_code_comes_before_per_site_and_code_is_a_keyword() {
+        assert!(parse_item(
+            "rule X { when line.procedure in tpi limit tpi to 1 per day per site per code else deny CO-1 }"
+        )
+        .is_err());
+        assert!(parse_item("rule X { interval tpi at least 2 month else deny CO-1 }").is_err());
+        assert!(parse("policy p { codes code = cpt 20552 }").errors.len() == 1);
+        let parsed = parse("policy p { codes codes_x = cpt 20552 codes months_ago = cpt 20553 }");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     }
 
     #[test]
