@@ -59,22 +59,29 @@ pub fn run(policies: &[PathBuf], id: &str) -> u8 {
         print_diagnostics(&loaded.diagnostics);
         return EXIT_FAILED;
     };
-    let mut found = false;
+    // A library rule is part of every policy that imports it: show it once.
+    let mut shown: Vec<(&str, Vec<&str>, &Rule)> = Vec::new();
     for policy in set.iter() {
         for rule in policy.rules.iter().filter(|r| &*r.id == id) {
-            found = true;
-            println!("{} {}: {}", policy.id, rule.id, rule.title);
-            println!("  at {}", rule.at);
-            for line in &rule.doc {
-                println!("  {line}");
+            match shown.iter_mut().find(|(at, _, _)| *at == &*rule.at) {
+                Some((_, users, _)) => users.push(&policy.id),
+                None => shown.push((&rule.at, vec![&policy.id], rule)),
             }
-            for (i, check) in describe(rule).iter().enumerate() {
-                println!("  check {}: {check}", i + 1);
-            }
-            println!();
-            for line in rule.source.lines() {
-                println!("    {line}");
-            }
+        }
+    }
+    let found = !shown.is_empty();
+    for (_, users, rule) in shown {
+        println!("{} {}: {}", users.join(", "), rule.id, rule.title);
+        println!("  at {}", rule.at);
+        for line in &rule.doc {
+            println!("  {line}");
+        }
+        for (i, check) in describe(rule).iter().enumerate() {
+            println!("  check {}: {check}", i + 1);
+        }
+        println!();
+        for line in rule.source.lines() {
+            println!("    {line}");
         }
     }
     if !found {

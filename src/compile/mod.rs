@@ -49,6 +49,33 @@ pub fn compile_workspace(ws: &Workspace) -> Result<Vec<Policy>, CompileError> {
     Ok(out)
 }
 
+/// A rule's text with its first line's indentation, dedented, for `explain`.
+fn source_text(text: &str, span: crate::syntax::Span) -> String {
+    let line_start = text
+        .get(..span.start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let start = if text
+        .get(line_start..span.start)
+        .is_some_and(|p| p.trim().is_empty())
+    {
+        line_start
+    } else {
+        span.start
+    };
+    let body = text.get(start..span.end).unwrap_or_default();
+    let indent = body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    body.lines()
+        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 struct Compiler<'a, 'w> {
     ws: &'w Workspace,
     scope: &'a Scope<'w>,
@@ -99,11 +126,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
         for def in &self.scope.rules {
             let file = &self.ws.units[def.unit].file;
             let mut rule = self.rule(def.rule, file.location(def.rule.span))?;
-            rule.source = file
-                .text
-                .get(def.rule.span.start..def.rule.span.end)
-                .unwrap_or_default()
-                .to_string();
+            rule.source = source_text(&file.text, def.rule.span);
             rules.push(rule);
         }
         Ok(Policy {
