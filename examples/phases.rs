@@ -1,4 +1,5 @@
-//! Times the phases of `eval` on a claims file: read+validate, evaluate, serialize.
+//! Times the phases of `eval` on a claims file: read + validate, evaluate,
+//! serialize. `bench/profile.sh` runs it under callgrind.
 use std::io::BufReader;
 use std::time::Instant;
 
