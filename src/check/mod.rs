@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod exprs;
 pub mod fields;
+pub mod lints;
 pub mod scope;
 pub mod suggest;
 
@@ -46,8 +47,17 @@ pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
         );
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
+        let cx = lints::ModuleCx {
+            ws,
+            unit: i,
+            module,
+            scope: &scope,
+            file: &unit.file,
+        };
+        lints::check_module(&cx, &mut diags);
     }
     check_duplicate_policies(ws, &mut diags);
+    lints::check_workspace(ws, &mut diags);
     sort(&mut diags);
     diags
 }

@@ -18,7 +18,7 @@ use crate::syntax::ast::CodeEntry;
 const SHAPES: usize = 32;
 
 /// The shape of a code: bit `i` is set when character `i` (of the first five) is a letter.
-fn shape(key: u64) -> usize {
+pub(crate) fn shape(key: u64) -> usize {
     let bytes = key.to_be_bytes();
     (0..5)
         .filter(|&i| bytes[i].is_ascii_alphabetic())
@@ -103,6 +103,17 @@ impl CodeSet {
         CodeSet { by_shape }
     }
 
+    /// The codes in both sets.
+    pub fn intersection(&self, other: &CodeSet) -> CodeSet {
+        let by_shape = self
+            .by_shape
+            .iter()
+            .zip(&other.by_shape)
+            .map(|(a, b)| intersection(a, b))
+            .collect();
+        CodeSet { by_shape }
+    }
+
     /// True when no code is in the set.
     pub fn is_empty(&self) -> bool {
         self.by_shape.iter().all(Vec::is_empty)
@@ -123,6 +134,25 @@ fn normalized(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
         match out.last_mut() {
             Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
             _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+/// Both lists are sorted and disjoint (normalized): a linear merge.
+fn intersection(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let lo = a[i].0.max(b[j].0);
+        let hi = a[i].1.min(b[j].1);
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
         }
     }
     out
@@ -203,6 +233,22 @@ mod tests {
         assert!(d.contains(key("M79.10")) && d.contains(key("M79.12")) && d.contains(key("M79.1")));
         assert!(!d.contains(key("M79.11")));
         assert!(a.difference(&a).is_empty());
+    }
+
+    #[test]
+    fn intersection_keeps_the_common_codes() {
+        let a = set(&[CodeEntry::Prefix("M79.1".into()), code("M79.7")]);
+        let b = set(&[code("M79.11"), code("M79.7"), code("M60.80")]);
+        let i = a.intersection(&b);
+        assert!(i.contains(key("M79.11")) && i.contains(key("M79.7")));
+        assert!(!i.contains(key("M79.12")) && !i.contains(key("M60.80")));
+        assert_eq!(i, b.intersection(&a));
+        let tpi = set(&[code("20552"), code("20553")]);
+        let guidance = set(&[code("76942"), code("77002")]);
+        assert!(tpi.intersection(&guidance).is_empty());
+        let numeric = set(&[CodeEntry::Range("00100".into(), "01999".into())]);
+        let iii = set(&[CodeEntry::Range("0001T".into(), "0999T".into())]);
+        assert!(numeric.intersection(&iii).is_empty(), "shapes keep apart");
     }
 
     #[test]
