@@ -6,10 +6,11 @@
 //!
 //! Lexical order alone would put CPT Category II/III codes (`0012F`, `0101T`)
 //! inside the numeric range `00100-01999`. So codes are split by *shape*: which of
-//! their first five characters are letters. A range whose two ends have the same
-//! shape holds only codes of that shape; singles, prefixes and mixed-shape ranges
-//! hold every shape. Each shape keeps its own interval list, which keeps union and
-//! difference exact.
+//! their first five characters are letters. A single code is of its own shape; a
+//! range whose two ends have the same shape holds only codes of that shape;
+//! prefixes and mixed-shape ranges hold every shape. Each shape keeps its own
+//! interval list, which keeps union, difference and intersection exact (and a set
+//! whose codes were all removed empty).
 
 use crate::codes::CodeKey;
 use crate::syntax::ast::CodeEntry;
@@ -48,7 +49,12 @@ impl CodeSet {
         let mut shaped = Vec::new();
         for entry in entries {
             match entry {
-                CodeEntry::Code(c) => CodeKey::parse(c).into_iter().for_each(|k| all((k.0, k.0))),
+                // A single code has one shape: it is found only in that shape's list.
+                CodeEntry::Code(c) => {
+                    if let Some(k) = CodeKey::parse(c) {
+                        shaped.push((shape(k.0), (k.0, k.0)));
+                    }
+                }
                 CodeEntry::Prefix(p) => CodeKey::parse(p)
                     .into_iter()
                     .for_each(|k| all((k.0, k.prefix_end().0))),
@@ -289,5 +295,16 @@ mod tests {
         let s = set(&[CodeEntry::Prefix("0".into()), code("M1A.0")]);
         assert!(s.contains(key("0012F")) && s.contains(key("00100")));
         assert!(s.contains(key("M1A.0")) && !s.contains(key("M1A.00")));
+    }
+
+    #[test]
+    fn removing_every_code_leaves_an_empty_set() {
+        let tpi = set(&[code("20552"), code("20553")]);
+        let range = set(&[CodeEntry::Range("20550".into(), "20553".into())]);
+        assert!(tpi.difference(&range).is_empty());
+        assert!(!tpi.intersection(&range).is_empty());
+        let iii = set(&[CodeEntry::Range("0001T".into(), "0999T".into())]);
+        assert!(set(&[code("0213T")]).difference(&iii).is_empty());
+        assert!(set(&[code("00150")]).intersection(&iii).is_empty());
     }
 }

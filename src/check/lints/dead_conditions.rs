@@ -15,6 +15,9 @@
 //!
 //! When the `when` lines cannot hold, the rule never applies; when a `require`
 //! cannot hold, its check fails on every line the rule applies to.
+//!
+//! A file with errors is skipped: a malformed code or an unknown name would
+//! make the sets guesswork.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +41,9 @@ impl Lint for DeadConditions {
     }
 
     fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
+        if !cx.clean {
+            return;
+        }
         let mut sets = SetResolver::new(cx.scope);
         for rule in rules(cx.module) {
             check_rule(cx, &mut sets, rule, diags);
@@ -187,12 +193,15 @@ fn flip(op: CompareOp) -> CompareOp {
 
 /// Whether a value fits a field's type; facts take anything.
 fn fits(ty: Option<Ty>, v: &Val) -> bool {
-    match (ty, v) {
-        (None, _) => true,
-        (Some(Ty::Int | Ty::Number | Ty::Date), Val::Num(_)) => true,
-        (Some(Ty::Str | Ty::Procedure | Ty::Diagnosis | Ty::Bool), Val::Text(_)) => true,
-        _ => false,
-    }
+    matches!(
+        (ty, v),
+        (None, _)
+            | (Some(Ty::Int | Ty::Number | Ty::Date), Val::Num(_))
+            | (
+                Some(Ty::Str | Ty::Procedure | Ty::Diagnosis | Ty::Bool),
+                Val::Text(_)
+            )
+    )
 }
 
 fn test_of(
@@ -290,8 +299,8 @@ struct Conflict<'e> {
 enum Why {
     /// A set that holds no code on its own.
     EmptySet(String),
-    /// Sets with no code in common (`names`: the sets' texts, `in` ones first).
-    NoCommonCode,
+    /// Sets with no code in common; `removed`: a `not in` took the last codes.
+    NoCommonCode { removed: bool },
     /// Comparisons no value passes.
     NoValue,
     /// `exists` with `is missing`.
@@ -335,7 +344,7 @@ fn first_conflict<'e>(field: &str, tests: &[(&'e Expr, Test)]) -> Option<Conflic
                     field: path,
                     at: atom,
                     with: atoms,
-                    why: Why::NoCommonCode,
+                    why: Why::NoCommonCode { removed: *negated },
                 });
             }
             atoms.push(atom);
@@ -495,17 +504,21 @@ fn report(cx: &ModuleCx<'_, '_>, place: Place<'_>, c: Conflict<'_>) -> Diagnosti
             format!("`{name}` holds no code"),
             format!("check how `{name}` is defined: nothing is left in it"),
         ),
-        Why::NoCommonCode => {
+        Why::NoCommonCode { removed } => {
             let all: Vec<String> = c
                 .with
                 .iter()
                 .chain([&c.at])
                 .map(|e| format!("`{}`", text(e.span)))
                 .collect();
+            let help = if *removed {
+                "`not in` removes every code the other tests leave: check which codes each set holds"
+            } else {
+                "the sets share no code: to accept a code of either set, join the tests with `or`"
+            };
             (
                 format!("no code of `{field}` passes {}", join_and(&all)),
-                "the sets share no code: to accept a code of either set, join the tests with `or`"
-                    .to_string(),
+                help.to_string(),
             )
         }
         Why::NoValue => {

@@ -39,6 +39,11 @@ pub struct ModuleCx<'a, 'w> {
     pub scope: &'a Scope<'w>,
     /// Its file.
     pub file: &'a Arc<SourceFile>,
+    /// False when the checker found errors in the file. Lints that reason about
+    /// the whole module (unused sets, dead conditions) stay quiet then: an item
+    /// that did not parse, a name that does not resolve or a malformed code
+    /// would make them guess.
+    pub clean: bool,
 }
 
 /// One lint: a code and the checks that report it.

@@ -24,7 +24,8 @@ impl<'a, 'w> SetResolver<'a, 'w> {
     }
 
     /// The codes of a set expression; `None` when a name is unknown or
-    /// circular, or a code does not pack (the checker reports those).
+    /// circular, a code does not pack or a range is reversed (the checker
+    /// reports those).
     pub fn resolve(&mut self, expr: &SetExpr) -> Option<CodeSet> {
         self.value(expr, 0)
     }
@@ -38,7 +39,9 @@ impl<'a, 'w> SetResolver<'a, 'w> {
                 let packs = |c: &str| CodeKey::parse(c).is_some();
                 let ok = list.entries.iter().all(|e| match &e.node {
                     CodeEntry::Code(c) | CodeEntry::Prefix(c) => packs(c),
-                    CodeEntry::Range(lo, hi) => packs(lo) && packs(hi),
+                    CodeEntry::Range(lo, hi) => CodeKey::parse(lo)
+                        .zip(CodeKey::parse(hi))
+                        .is_some_and(|(l, h)| l <= h),
                 });
                 ok.then(|| CodeSet::from_entries(list.entries.iter().map(|e| &e.node)))
             }

@@ -3,8 +3,8 @@
 //!
 //! Only policies are checked, and only the sets they define themselves: a
 //! library's sets are there to be imported, and which policy uses which is not
-//! the library's concern. A policy with an unknown set name is skipped: the
-//! unknown name (PR103) may be a misspelled use.
+//! the library's concern. A policy with errors is skipped: the rule that did
+//! not parse, or the unknown name (PR103), may be the use.
 
 use std::collections::HashSet;
 
@@ -22,7 +22,7 @@ impl Lint for UnusedCodeSets {
     }
 
     fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
-        if cx.module.kind != ModuleKind::Policy {
+        if cx.module.kind != ModuleKind::Policy || !cx.clean {
             return;
         }
         // Names the policy's rules (its own and imported ones) name...
