@@ -57,6 +57,11 @@ fn json_is_one_object_per_line_with_every_field() {
         })
         .collect();
     assert_eq!(got, EXPECTED);
+    let first = stdout(&out).lines().next().unwrap_or("").to_string();
+    assert!(
+        first.starts_with(r#"{"code":"PR206","severity":"error","file":"#),
+        "fields in the documented order: {first}"
+    );
     let dup = &objects[1];
     assert_eq!(
         (dup["end_line"].as_u64(), dup["end_column"].as_u64()),

@@ -69,6 +69,31 @@ fn region(file: &SourceFile, span: Span) -> Region {
     }
 }
 
+/// One diagnostic as `--format json` writes it; fields in this order.
+#[derive(serde::Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'static str,
+    severity: &'static str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    help: Option<&'a str>,
+    related: Vec<JsonRelated<'a>>,
+}
+
+/// Another place in the same file that explains the diagnostic.
+#[derive(serde::Serialize)]
+struct JsonRelated<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+}
+
 /// One JSON object per diagnostic, one per line: `code`, `severity`, `file`,
 /// `line`, `column`, `end_line`, `end_column`, `message`, `help` (or null) and
 /// `related` (other places in the file, each with its position and `message`).
@@ -76,33 +101,36 @@ pub fn json_lines(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
         let r = region(&d.file, d.span);
-        let related: Vec<serde_json::Value> = d
+        let related = d
             .related
             .iter()
             .map(|(span, label)| {
                 let r = region(&d.file, *span);
-                json!({
-                    "line": r.line,
-                    "column": r.column,
-                    "end_line": r.end_line,
-                    "end_column": r.end_column,
-                    "message": label,
-                })
+                JsonRelated {
+                    line: r.line,
+                    column: r.column,
+                    end_line: r.end_line,
+                    end_column: r.end_column,
+                    message: label,
+                }
             })
             .collect();
-        let value = json!({
-            "code": d.code.code(),
-            "severity": d.severity.as_str(),
-            "file": d.file.path,
-            "line": r.line,
-            "column": r.column,
-            "end_line": r.end_line,
-            "end_column": r.end_column,
-            "message": d.message,
-            "help": d.help,
-            "related": related,
-        });
-        out.push_str(&value.to_string());
+        let value = JsonDiagnostic {
+            code: d.code.code(),
+            severity: d.severity.as_str(),
+            file: &d.file.path,
+            line: r.line,
+            column: r.column,
+            end_line: r.end_line,
+            end_column: r.end_column,
+            message: &d.message,
+            help: d.help.as_deref(),
+            related,
+        };
+        match serde_json::to_string(&value) {
+            Ok(line) => out.push_str(&line),
+            Err(e) => out.push_str(&json!({ "error": e.to_string() }).to_string()),
+        }
         out.push('\n');
     }
     out
