@@ -218,6 +218,17 @@ fn test_of(
             };
             let (path, ty) = field_of(field)?;
             let v = value_of(lit)?;
+            // A procedure compared with one code is a test against a set of one.
+            if let (Some(Ty::Procedure), Val::Text(code), CompareOp::Eq | CompareOp::Ne) =
+                (ty, &v, op)
+            {
+                crate::codes::CodeKey::parse(code)?;
+                let one = crate::syntax::ast::CodeEntry::Code(code.clone());
+                let set = CodeSet::from_entries([&one]);
+                let negated = op == CompareOp::Ne;
+                let name = format!("cpt {code}");
+                return Some((key(&path, ty), Test::Codes { set, negated, name }));
+            }
             if !fits(ty, &v) || (ty == Some(Ty::Bool) && op != CompareOp::Eq && op != CompareOp::Ne)
             {
                 return None;
@@ -568,5 +579,76 @@ fn join_and(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::DiagCode;
+    use crate::policies::Policies;
+
+    /// Whether `when CONDITION` makes PR403, in a policy with `tpi`, `drugs`, `dx`.
+    fn dead(condition: &str) -> bool {
+        let text = format!(
+            "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n codes dx = icd10 M79.18\n rule A {{ when {condition} deny CO-1 }}\n rule B {{ when line.procedure in drugs and line.diagnoses any in dx deny CO-1 }}\n rule C {{ when line.procedure in tpi deny CO-1 }}\n}}"
+        );
+        let loaded = Policies::from_source("t.policy", &text);
+        assert!(
+            !loaded.has_errors(),
+            "{condition}: {:?}",
+            loaded.diagnostics
+        );
+        loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.code == DiagCode::DeadCondition)
+    }
+
+    #[test]
+    fn contradictions_are_found() {
+        for c in [
+            "line.procedure in tpi and line.procedure in drugs",
+            "line.procedure in tpi and line.procedure not in (tpi + drugs)",
+            "line.procedure in (tpi - cpt 20552, 20553)",
+            "line.procedure in tpi and line.procedure == \"J3301\"",
+            "line.units > 2 and line.units < 2",
+            "line.units > 1 and line.units < 2",
+            "line.units >= 3 and 2 >= line.units",
+            "line.units == 1 and line.units == 2",
+            "line.units == 1 and line.units != 1",
+            "line.units >= 1 and line.units <= 1 and line.units != 1",
+            "line.charge > 10.5 and line.charge < 10",
+            "claim.place_of_service in [\"11\", \"22\"] and claim.place_of_service == \"21\"",
+            "claim.place_of_service in [\"11\"] and claim.place_of_service not in [\"11\", \"22\"]",
+            "patient.sex == \"F\" and patient.sex == \"M\"",
+            "line.date_of_service < 2024-01-01 and line.date_of_service > 2024-12-31",
+            "facts.relief_percent >= 50 and facts.relief_percent < 10",
+            "line.site exists and line.site is missing",
+            "line.procedure in tpi and (line.units > 3 and line.units < 3 or line.site exists)",
+            "line.procedure in tpi and not (line.units > 3 and line.units < 3)",
+            "some other line (other.procedure in tpi and other.procedure in drugs)",
+        ] {
+            assert!(dead(c), "not found: {c}");
+        }
+    }
+
+    #[test]
+    fn satisfiable_conditions_are_left_alone() {
+        for c in [
+            "line.procedure in tpi",
+            "line.procedure in tpi and line.procedure in cpt 20552",
+            "line.procedure in tpi and line.procedure not in cpt 20552",
+            "line.procedure in tpi or line.procedure in drugs",
+            "line.units >= 2 and line.units <= 2",
+            "line.units > 1 and line.units < 3",
+            "facts.relief_percent > 1 and facts.relief_percent < 2",
+            "line.charge > 10 and line.charge < 10.5",
+            "line.units != 1 and line.units != 2",
+            "claim.place_of_service in [\"11\", \"22\"] and claim.place_of_service != \"11\"",
+            "line.diagnoses any in dx and line.diagnoses any in icd10 M79.7",
+            "line.procedure in tpi and some other line (other.procedure in drugs)",
+        ] {
+            assert!(!dead(c), "wrongly found: {c}");
+        }
     }
 }

@@ -115,14 +115,13 @@ fn check_list(cx: &ModuleCx<'_, '_>, list: &CodeList, diags: &mut Vec<Diagnostic
         .filter_map(|e| Cover::of(&e.node, e.span))
         .collect();
     let text = |span: Span| cx.file.text.get(span.start..span.end).unwrap_or("");
+    let partners = overlapping_pairs(&covers);
     for (j, b) in covers.iter().enumerate() {
         // The most telling reason to flag `b`: a repeat or a covered code, then
         // an overlap with an earlier entry. A covering entry is not flagged.
         let mut best: Option<(usize, Finding)> = None;
-        for (i, a) in covers.iter().enumerate() {
-            if i == j || !a.overlaps(b) {
-                continue;
-            }
+        for &i in &partners[j] {
+            let a = &covers[i];
             if a.same_codes(b) {
                 if i < j {
                     best = Some((i, Finding::Twice));
@@ -179,6 +178,31 @@ fn check_list(cx: &ModuleCx<'_, '_>, list: &CodeList, diags: &mut Vec<Diagnostic
         };
         diags.push(diag);
     }
+}
+
+/// For each entry, the entries it shares codes with, in list order. A sweep over
+/// the entries sorted by their first key: each entry meets only those still
+/// open when it starts, so a list of disjoint codes costs `n log n`, not `n²`.
+fn overlapping_pairs(covers: &[Cover]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..covers.len()).collect();
+    order.sort_by_key(|&i| (covers[i].lo, std::cmp::Reverse(covers[i].hi), i));
+    let mut partners = vec![Vec::new(); covers.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for &j in &order {
+        let b = &covers[j];
+        open.retain(|&i| covers[i].hi >= b.lo);
+        for &i in &open {
+            if covers[i].overlaps(b) {
+                partners[i].push(j);
+                partners[j].push(i);
+            }
+        }
+        open.push(j);
+    }
+    for p in &mut partners {
+        p.sort_unstable();
+    }
+    partners
 }
 
 /// `LO-HI` covering two overlapping ranges, from their written ends.
