@@ -342,25 +342,24 @@ fn first_conflict<'e>(field: &str, tests: &[(&'e Expr, Test)]) -> Option<Conflic
                 why: Why::EmptySet(name.clone()),
             });
         }
-        let next = match (&codes, negated) {
-            (None, false) => Some((set.clone(), vec![*atom])),
-            (None, true) => None,
-            (Some((have, _)), false) => Some((have.intersection(set), vec![*atom])),
-            (Some((have, _)), true) => Some((have.difference(set), vec![*atom])),
+        // The codes still possible, and the tests that narrowed them.
+        let now = match (&codes, negated) {
+            (None, false) => set.clone(),
+            (None, true) => continue, // `not in` alone leaves codes over
+            (Some((have, _)), false) => have.intersection(set),
+            (Some((have, _)), true) => have.difference(set),
         };
-        if let Some((now, _)) = next {
-            let mut atoms = codes.take().map(|(_, a)| a).unwrap_or_default();
-            if now.is_empty() {
-                return Some(Conflict {
-                    field: path,
-                    at: atom,
-                    with: atoms,
-                    why: Why::NoCommonCode { removed: *negated },
-                });
-            }
-            atoms.push(atom);
-            codes = Some((now, atoms));
+        let mut atoms = codes.take().map(|(_, a)| a).unwrap_or_default();
+        if now.is_empty() {
+            return Some(Conflict {
+                field: path,
+                at: atom,
+                with: atoms,
+                why: Why::NoCommonCode { removed: *negated },
+            });
         }
+        atoms.push(atom);
+        codes = Some((now, atoms));
     }
     // Values.
     let whole = field.starts_with('#');
