@@ -79,6 +79,11 @@ macro_rules! diag_codes {
             pub fn summary(self) -> &'static str {
                 match self { $(DiagCode::$variant => $summary,)* }
             }
+
+            /// The code's name in PascalCase, e.g. `UnknownDiagnosis` (SARIF `rule.name`).
+            pub fn name(self) -> &'static str {
+                match self { $(DiagCode::$variant => stringify!($variant),)* }
+            }
         }
     };
 }
@@ -116,6 +121,24 @@ diag_codes! {
     NestedQuantifier    = "PR305", Error,   "quantifiers over other lines are nested";
     RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
     UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
+    OverlappingCodes    = "PR401", Warning, "a code list names a code twice or covers it with two entries";
+    UnusedCodeSet       = "PR402", Warning, "a policy's code set is never used";
+    DeadCondition       = "PR403", Warning, "a condition can never hold: the rule never applies or its check always fails";
+    OverlappingVersions = "PR404", Warning, "two policies of one payer are in effect on the same dates";
+    ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
+}
+
+impl DiagCode {
+    /// The code for its text, e.g. `PR206`.
+    pub fn from_code(code: &str) -> Option<DiagCode> {
+        DiagCode::ALL.iter().copied().find(|c| c.code() == code)
+    }
+
+    /// True for the lints: warnings about policies that load but are likely
+    /// wrong (the `PR4xx` codes).
+    pub fn is_lint(self) -> bool {
+        self.code().starts_with("PR4")
+    }
 }
 
 /// One problem found in a policy file.

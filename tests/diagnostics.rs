@@ -192,3 +192,21 @@ fn diagnostics_match_snapshots() {
         failed.join(", ")
     );
 }
+
+/// "Every lint has a fixture test": each code documented in `docs/lints/` is on
+/// some fixture's `// expect:` line, so removing the lint fails a fixture.
+#[test]
+fn every_lint_code_has_a_fixture() {
+    use payer_rules::check::lints::LINT_CODES;
+    let expected: Vec<String> = fixtures()
+        .iter()
+        .flat_map(|f| f.files.iter())
+        .flat_map(|(path, text)| expected_codes(Path::new(path), text))
+        .collect();
+    let missing: Vec<&str> = LINT_CODES
+        .iter()
+        .map(|c| c.code())
+        .filter(|c| !expected.iter().any(|e| e == c))
+        .collect();
+    assert!(missing.is_empty(), "no fixture expects {missing:?}");
+}

@@ -1,7 +1,7 @@
 //! The documentation's examples are tests.
 //!
-//! Every fenced block in `docs/*.md` whose info string starts with `policy` is
-//! loaded and checked:
+//! Every fenced block in `docs/*.md` and `docs/lints/*.md` whose info string
+//! starts with `policy` is loaded and checked:
 //!
 //! - ```` ```policy ````: a whole file; it must load with no diagnostics.
 //! - ```` ```policy-item ````: rules and `codes` lines; they are put into [`PRELUDE`]
@@ -17,10 +17,18 @@
 //!   the errors it shows.
 //! - `file=PATH`: the block is a file of a small in-memory project (one per doc
 //!   file) so that `import` can be shown; it is loaded as the root, with the
-//!   `file=` blocks before it in the same doc file and the bundled libraries
+//!   other `file=` blocks of the same doc file and the bundled libraries
 //!   (`policies/lib/NAME.policy`) available to import. A later block with the same
 //!   `file=` is the next version of that file: a tutorial grows a file step by step.
+//! - `with=PATH`: another `file=` block of the same doc file loaded beside this
+//!   one as a root too (as `payer-rules check` loads a directory), e.g. to show
+//!   two policies of one payer.
 //! - `prelude`: the block shows [`PRELUDE`] and must equal it.
+//!
+//! The prelude defines more sets than any one item uses; that they are unused
+//! (PR402) is not the item's doing, so those warnings are left out. So are the
+//! PR402 warnings of an item that only shows `codes` lines: the rules that would
+//! use them are not part of the example.
 //!
 //! More tests keep `docs/language.md` in step with the code: the field table with
 //! `FIELDS`, the diagnostic table with `DiagCode::ALL`, and the tables and worked
@@ -96,6 +104,8 @@ struct Block {
     codes: BTreeSet<String>,
     /// Tagged `prelude`.
     prelude: bool,
+    /// `with=PATH`: more roots.
+    with: Vec<String>,
     text: String,
 }
 
@@ -103,13 +113,20 @@ fn docs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")
 }
 
-fn doc_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(docs_dir())
-        .unwrap_or_else(|e| panic!("cannot read docs/: {e}"))
+fn markdown_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
     files.sort();
+    files
+}
+
+/// `docs/*.md`, then `docs/lints/*.md`.
+fn doc_files() -> Vec<PathBuf> {
+    let mut files = markdown_in(&docs_dir());
+    files.extend(markdown_in(&docs_dir().join("lints")));
     files
 }
 
@@ -118,12 +135,8 @@ fn read(path: &Path) -> String {
 }
 
 fn display_name(path: &Path) -> String {
-    format!(
-        "docs/{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    )
+    let relative = path.strip_prefix(docs_dir()).unwrap_or(path);
+    format!("docs/{}", relative.to_string_lossy())
 }
 
 /// The `policy*` blocks of a markdown text. An info string that starts with
@@ -166,10 +179,13 @@ fn extract(name: &str, text: &str) -> Result<Vec<Block>, String> {
             file: None,
             codes: BTreeSet::new(),
             prelude: false,
+            with: Vec::new(),
             text: body,
         };
         for word in words {
-            if let Some(path) = word.strip_prefix("file=") {
+            if let Some(path) = word.strip_prefix("with=") {
+                block.with.push(path.to_string());
+            } else if let Some(path) = word.strip_prefix("file=") {
                 block.file = Some(path.to_string());
             } else if word == "prelude" {
                 block.prelude = true;
@@ -178,6 +194,9 @@ fn extract(name: &str, text: &str) -> Result<Vec<Block>, String> {
             } else {
                 return Err(format!("{}: unknown word `{word}` after `{tag}`", block.at));
             }
+        }
+        if !block.with.is_empty() && block.file.is_none() {
+            return Err(format!("{}: `with=` needs `file=`", block.at));
         }
         if block.file.is_some() && kind.is_item() {
             return Err(format!(
@@ -202,6 +221,11 @@ fn defined_sets(item: &str) -> BTreeSet<String> {
 /// The prelude with the item put before its closing brace, less the prelude
 /// sets the item defines itself.
 fn wrap(item: &str) -> String {
+    wrap_at(item).0
+}
+
+/// [`wrap`], and where the item starts in the text.
+fn wrap_at(item: &str) -> (String, usize) {
     let own = defined_sets(item);
     let mut out = String::new();
     let body = PRELUDE.trim_end().strip_suffix('}').unwrap_or(PRELUDE);
@@ -217,9 +241,20 @@ fn wrap(item: &str) -> String {
         }
     }
     out.push('\n');
+    let at = out.len();
     out.push_str(item);
     out.push_str("}\n");
-    out
+    (out, at)
+}
+
+/// Loads text that starts with (part of) the prelude, leaving out the warnings
+/// that sets defined before `item_at` are unused.
+fn load_with_prelude(text: &str, item_at: usize) -> Loaded {
+    let mut loaded = Policies::from_source("example.policy", text);
+    loaded
+        .diagnostics
+        .retain(|d| !(d.code == DiagCode::UnusedCodeSet && d.span.start < item_at));
+    loaded
 }
 
 fn describe(loaded: &Loaded) -> String {
@@ -277,8 +312,12 @@ fn bundled_libraries() -> HashMap<PathBuf, String> {
     files
 }
 
-fn load_file_block(files: &HashMap<PathBuf, String>, path: &str) -> Loaded {
-    let (ws, diags) = Workspace::from_memory(files, &[PathBuf::from(path)]);
+fn load_file_block(files: &HashMap<PathBuf, String>, path: &str, with: &[String]) -> Loaded {
+    let roots: Vec<PathBuf> = std::iter::once(path)
+        .chain(with.iter().map(String::as_str))
+        .map(PathBuf::from)
+        .collect();
+    let (ws, diags) = Workspace::from_memory(files, &roots);
     Policies::from_workspace(ws, diags)
 }
 
@@ -291,6 +330,15 @@ fn check_doc(path: &Path) -> (Vec<String>, usize) {
     };
     let mut failures = Vec::new();
     let mut files = bundled_libraries();
+    // Every file of the doc is there from the start (in its first version), so
+    // that files can import each other whatever their order on the page.
+    for block in &blocks {
+        if let Some(file) = &block.file {
+            files
+                .entry(PathBuf::from(file))
+                .or_insert_with(|| block.text.clone());
+        }
+    }
     for block in &blocks {
         if let Some(file) = &block.file {
             // A later block with the same path is the file's next version.
@@ -303,8 +351,16 @@ fn check_doc(path: &Path) -> (Vec<String>, usize) {
             ));
         }
         let loaded = match (&block.file, block.kind.is_item()) {
-            (Some(file), _) => load_file_block(&files, file),
-            (None, true) => Policies::from_source("example.policy", &wrap(&block.text)),
+            (Some(file), _) => load_file_block(&files, file, &block.with),
+            (None, true) => {
+                let (text, at) = wrap_at(&block.text);
+                let sets_only = !block
+                    .text
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("rule "));
+                load_with_prelude(&text, if sets_only { text.len() } else { at })
+            }
+            (None, false) if block.prelude => load_with_prelude(&block.text, block.text.len()),
             (None, false) => Policies::from_source("example.policy", &block.text),
         };
         if let Err(e) = verdict(block, &loaded) {
@@ -445,7 +501,7 @@ fn wrapping_replaces_the_sets_an_item_defines() {
     let wrapped = wrap("codes tpi = cpt 20553\n");
     assert_eq!(wrapped.matches("codes tpi").count(), 1, "{wrapped}");
     assert!(wrapped.contains("codes drugs"), "{wrapped}");
-    let loaded = Policies::from_source("example.policy", &wrapped);
+    let loaded = load_with_prelude(&wrapped, wrapped.len());
     assert!(loaded.diagnostics.is_empty(), "{}", describe(&loaded));
 }
 
@@ -488,7 +544,8 @@ fn extraction_sees_tags_words_and_other_blocks() {
 
 /// A policy of `rules` on the prelude's code sets.
 fn engine(rules: &str) -> Engine {
-    let loaded = Policies::from_source("behaviour.policy", &wrap(rules));
+    let (text, at) = wrap_at(rules);
+    let loaded = load_with_prelude(&text, at);
     assert!(loaded.diagnostics.is_empty(), "{}", describe(&loaded));
     Engine::new(loaded.policies.unwrap_or_default())
 }
@@ -729,4 +786,51 @@ fn the_month_window_examples_are_what_the_engine_does() {
             "earlier TPI on {earlier}"
         );
     }
+}
+
+#[test]
+fn every_lint_has_a_page_that_shows_it() {
+    use payer_rules::check::lints::LINT_CODES;
+    let dir = docs_dir().join("lints");
+    let index = read(&dir.join("README.md"));
+    let mut failures = Vec::new();
+    // Every lint has a page; so does every other code, for SARIF's `helpUri`.
+    for code in LINT_CODES.iter().chain(DiagCode::ALL) {
+        if !dir.join(format!("{}.md", code.code())).exists() {
+            failures.push(format!("{}: no docs/lints/{}.md", code.code(), code.code()));
+        }
+    }
+    for page in markdown_in(&dir) {
+        let name = display_name(&page);
+        let stem = page
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if stem == "README" {
+            continue;
+        }
+        let Some(code) = DiagCode::from_code(&stem) else {
+            failures.push(format!("{name}: not named after a diagnostic code"));
+            continue;
+        };
+        let text = read(&page);
+        if !text.starts_with(&format!("# {stem}: ")) {
+            failures.push(format!("{name}: the title is not `# {stem}: ...`"));
+        }
+        let severity = format!("**Severity:** {}", code.severity().as_str());
+        if !text.contains(&severity) {
+            failures.push(format!("{name}: does not say `{severity}`"));
+        }
+        // A file that cannot be read cannot be shown in a policy block.
+        let showable = code != DiagCode::FileUnreadable;
+        match extract(&name, &text) {
+            Ok(blocks) if !showable || blocks.iter().any(|b| b.codes.contains(&stem)) => {}
+            Ok(_) => failures.push(format!("{name}: no example block lists `{stem}`")),
+            Err(e) => failures.push(e),
+        }
+        if !index.contains(&format!("({stem}.md)")) {
+            failures.push(format!("docs/lints/README.md: no link to {stem}.md"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

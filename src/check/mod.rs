@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod exprs;
 pub mod fields;
+pub mod lints;
 pub mod scope;
 pub mod suggest;
 
@@ -28,6 +29,7 @@ use scope::{Scope, SetKind};
 pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (i, unit) in ws.units.iter().enumerate() {
+        let from = diags.len();
         for err in &unit.syntax_errors {
             diags.push(
                 Diagnostic::new(DiagCode::Syntax, &unit.file, err.span, err.message())
@@ -46,8 +48,18 @@ pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
         );
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
+        let cx = lints::ModuleCx {
+            ws,
+            unit: i,
+            module,
+            scope: &scope,
+            file: &unit.file,
+            clean: !diags[from..].iter().any(Diagnostic::is_error),
+        };
+        lints::check_module(&cx, &mut diags);
     }
     check_duplicate_policies(ws, &mut diags);
+    lints::check_workspace(ws, &mut diags);
     sort(&mut diags);
     diags
 }
@@ -582,9 +594,45 @@ mod tests {
     }
 
     #[test]
+    fn near_misses_are_suggested_for_records_sets_fields_and_diagnoses() {
+        let d = codes(
+            "codes dx = icd10 M79.19\n rule A { when line.procedure in tip and lien.units > 1 and claim.place_of_servce == \"11\" and line.diagnoses any in dx deny CO-1 }",
+        );
+        let help = |code: DiagCode| -> Vec<String> {
+            d.iter()
+                .filter(|(c, _)| *c == code)
+                .map(|(_, h)| h.clone())
+                .collect()
+        };
+        assert_eq!(help(DiagCode::UnknownCodeSet), ["did you mean `tpi`?"]);
+        assert_eq!(
+            help(DiagCode::UnknownField),
+            [
+                "did you mean `line`?",
+                "did you mean `claim.place_of_service`?"
+            ]
+        );
+        // The nearest codes that exist and are billable, the closest first.
+        let dx = help(DiagCode::UnknownDiagnosis);
+        assert_eq!(dx.len(), 1);
+        assert!(
+            dx[0].starts_with("the nearest billable codes are `M79.18`"),
+            "{}",
+            dx[0]
+        );
+        for code in dx[0].split('`').skip(1).step_by(2) {
+            let found = crate::codes::icd10::lookup(code);
+            assert!(
+                found.is_some_and(|c| c.kind != crate::codes::icd10::Icd10Kind::Header),
+                "{code} is not billable"
+            );
+        }
+    }
+
+    #[test]
     fn incompatible_comparisons_and_code_systems_are_errors() {
         let d = codes(
-            "codes dx = icd10 M79.18\n rule A { when line.units > \"3\" and line.procedure in dx and line.diagnoses in dx deny CO-1 }",
+            "codes dx = icd10 M79.18\n rule A { when line.procedure in tpi and line.units > \"3\" and line.procedure in dx and line.diagnoses in dx deny CO-1 }",
         );
         let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
         assert_eq!(

@@ -34,12 +34,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Parse and check policy files; exit 1 when any has an error.
-    Check {
-        /// Policy files, or directories searched for `*.policy` files.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    /// Parse, check and lint policy files; exit 1 on an error (or a warning
+    /// with `--deny-warnings`), 2 when a path cannot be read.
+    Check(check::Args),
     /// Evaluate claims against the policies; one JSON decision per claim on stdout.
     Eval {
         /// A policy file or a directory of `*.policy` files.
@@ -125,7 +122,7 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Check { paths } => check::run(&paths),
+        Command::Check(args) => check::run(&args),
         Command::Eval {
             policies,
             input,

@@ -6,10 +6,11 @@
 //!
 //! Lexical order alone would put CPT Category II/III codes (`0012F`, `0101T`)
 //! inside the numeric range `00100-01999`. So codes are split by *shape*: which of
-//! their first five characters are letters. A range whose two ends have the same
-//! shape holds only codes of that shape; singles, prefixes and mixed-shape ranges
-//! hold every shape. Each shape keeps its own interval list, which keeps union and
-//! difference exact.
+//! their first five characters are letters. A single code is of its own shape; a
+//! range whose two ends have the same shape holds only codes of that shape;
+//! prefixes and mixed-shape ranges hold every shape. Each shape keeps its own
+//! interval list, which keeps union, difference and intersection exact (and a set
+//! whose codes were all removed empty).
 
 use crate::codes::CodeKey;
 use crate::syntax::ast::CodeEntry;
@@ -18,7 +19,7 @@ use crate::syntax::ast::CodeEntry;
 const SHAPES: usize = 32;
 
 /// The shape of a code: bit `i` is set when character `i` (of the first five) is a letter.
-fn shape(key: u64) -> usize {
+pub(crate) fn shape(key: u64) -> usize {
     let bytes = key.to_be_bytes();
     (0..5)
         .filter(|&i| bytes[i].is_ascii_alphabetic())
@@ -48,7 +49,12 @@ impl CodeSet {
         let mut shaped = Vec::new();
         for entry in entries {
             match entry {
-                CodeEntry::Code(c) => CodeKey::parse(c).into_iter().for_each(|k| all((k.0, k.0))),
+                // A single code has one shape: it is found only in that shape's list.
+                CodeEntry::Code(c) => {
+                    if let Some(k) = CodeKey::parse(c) {
+                        shaped.push((shape(k.0), (k.0, k.0)));
+                    }
+                }
                 CodeEntry::Prefix(p) => CodeKey::parse(p)
                     .into_iter()
                     .for_each(|k| all((k.0, k.prefix_end().0))),
@@ -103,6 +109,17 @@ impl CodeSet {
         CodeSet { by_shape }
     }
 
+    /// The codes in both sets.
+    pub fn intersection(&self, other: &CodeSet) -> CodeSet {
+        let by_shape = self
+            .by_shape
+            .iter()
+            .zip(&other.by_shape)
+            .map(|(a, b)| intersection(a, b))
+            .collect();
+        CodeSet { by_shape }
+    }
+
     /// True when no code is in the set.
     pub fn is_empty(&self) -> bool {
         self.by_shape.iter().all(Vec::is_empty)
@@ -123,6 +140,25 @@ fn normalized(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
         match out.last_mut() {
             Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
             _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+/// Both lists are sorted and disjoint (normalized): a linear merge.
+fn intersection(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let lo = a[i].0.max(b[j].0);
+        let hi = a[i].1.min(b[j].1);
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
         }
     }
     out
@@ -206,6 +242,22 @@ mod tests {
     }
 
     #[test]
+    fn intersection_keeps_the_common_codes() {
+        let a = set(&[CodeEntry::Prefix("M79.1".into()), code("M79.7")]);
+        let b = set(&[code("M79.11"), code("M79.7"), code("M60.80")]);
+        let i = a.intersection(&b);
+        assert!(i.contains(key("M79.11")) && i.contains(key("M79.7")));
+        assert!(!i.contains(key("M79.12")) && !i.contains(key("M60.80")));
+        assert_eq!(i, b.intersection(&a));
+        let tpi = set(&[code("20552"), code("20553")]);
+        let guidance = set(&[code("76942"), code("77002")]);
+        assert!(tpi.intersection(&guidance).is_empty());
+        let numeric = set(&[CodeEntry::Range("00100".into(), "01999".into())]);
+        let iii = set(&[CodeEntry::Range("0001T".into(), "0999T".into())]);
+        assert!(numeric.intersection(&iii).is_empty(), "shapes keep apart");
+    }
+
+    #[test]
     fn adjacent_and_overlapping_ranges_merge() {
         let s = set(&[
             code("20552"),
@@ -243,5 +295,16 @@ mod tests {
         let s = set(&[CodeEntry::Prefix("0".into()), code("M1A.0")]);
         assert!(s.contains(key("0012F")) && s.contains(key("00100")));
         assert!(s.contains(key("M1A.0")) && !s.contains(key("M1A.00")));
+    }
+
+    #[test]
+    fn removing_every_code_leaves_an_empty_set() {
+        let tpi = set(&[code("20552"), code("20553")]);
+        let range = set(&[CodeEntry::Range("20550".into(), "20553".into())]);
+        assert!(tpi.difference(&range).is_empty());
+        assert!(!tpi.intersection(&range).is_empty());
+        let iii = set(&[CodeEntry::Range("0001T".into(), "0999T".into())]);
+        assert!(set(&[code("0213T")]).difference(&iii).is_empty());
+        assert!(set(&[code("00150")]).intersection(&iii).is_empty());
     }
 }

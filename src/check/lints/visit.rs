@@ -1,0 +1,88 @@
+//! Walks over the tree that several lints share.
+
+use crate::syntax::ast::{
+    CheckKind, CodeList, Expr, ExprKind, Ident, InTarget, Item, Module, Rule, SetExpr,
+};
+
+/// Every set expression a rule writes: in `when` and `require` conditions,
+/// `count(...)`, `limit` and `interval`.
+pub fn rule_sets<'e>(rule: &'e Rule, out: &mut Vec<&'e SetExpr>) {
+    for cond in &rule.when {
+        expr_sets(cond, out);
+    }
+    for check in &rule.checks {
+        match &check.kind {
+            CheckKind::Require(cond) => expr_sets(cond, out),
+            CheckKind::Limit { set, .. } | CheckKind::Interval { set, .. } => out.push(set),
+            CheckKind::Always => {}
+        }
+    }
+}
+
+/// Every set expression inside a condition.
+pub fn expr_sets<'e>(expr: &'e Expr, out: &mut Vec<&'e SetExpr>) {
+    match &expr.kind {
+        ExprKind::Or(parts) | ExprKind::And(parts) => {
+            parts.iter().for_each(|p| expr_sets(p, out));
+        }
+        ExprKind::Not(inner) => expr_sets(inner, out),
+        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
+            expr_sets(lhs, out);
+            expr_sets(rhs, out);
+        }
+        ExprKind::In { lhs, rhs, .. } => {
+            expr_sets(lhs, out);
+            if let InTarget::Set(set) = rhs {
+                out.push(set);
+            }
+        }
+        ExprKind::Exists { operand, .. } => expr_sets(operand, out),
+        ExprKind::Quantified { body, .. } => expr_sets(body, out),
+        ExprKind::Count { set, .. } => out.push(set),
+        ExprKind::Field(_) | ExprKind::Literal(_) => {}
+    }
+}
+
+/// Every set expression a module writes: its `codes` declarations and its rules.
+pub fn module_sets(module: &Module) -> Vec<&SetExpr> {
+    let mut out = Vec::new();
+    for item in &module.items {
+        match item {
+            Item::Codes(decl) => out.push(&decl.expr),
+            Item::Rule(rule) => rule_sets(rule, &mut out),
+        }
+    }
+    out
+}
+
+/// The literal code lists of a set expression.
+pub fn literals<'e>(set: &'e SetExpr, out: &mut Vec<&'e CodeList>) {
+    match set {
+        SetExpr::Literal(list) => out.push(list),
+        SetExpr::Ref(_) => {}
+        SetExpr::Binary { lhs, rhs, .. } => {
+            literals(lhs, out);
+            literals(rhs, out);
+        }
+    }
+}
+
+/// The names a set expression refers to.
+pub fn refs<'e>(set: &'e SetExpr, out: &mut Vec<&'e Ident>) {
+    match set {
+        SetExpr::Literal(_) => {}
+        SetExpr::Ref(name) => out.push(name),
+        SetExpr::Binary { lhs, rhs, .. } => {
+            refs(lhs, out);
+            refs(rhs, out);
+        }
+    }
+}
+
+/// The rules of a module, in source order.
+pub fn rules(module: &Module) -> impl Iterator<Item = &Rule> {
+    module.items.iter().filter_map(|item| match item {
+        Item::Rule(rule) => Some(rule),
+        Item::Codes(_) => None,
+    })
+}

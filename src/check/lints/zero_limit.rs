@@ -1,0 +1,46 @@
+//! PR405: `limit SET to 0 ...`: every service in the set is over the limit, so
+//! the check always fails. A bare action says that plainly.
+//!
+//! A window or interval of 0 days stays an error (PR211): it has no meaning.
+
+use super::visit::rules;
+use super::{Lint, ModuleCx};
+use crate::diagnostic::{DiagCode, Diagnostic};
+use crate::syntax::ast::CheckKind;
+
+/// See the module docs.
+pub struct ZeroLimit;
+
+impl Lint for ZeroLimit {
+    fn code(&self) -> DiagCode {
+        DiagCode::ZeroLimit
+    }
+
+    fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
+        for rule in rules(cx.module) {
+            for check in &rule.checks {
+                let CheckKind::Limit { set, max, .. } = &check.kind else {
+                    continue;
+                };
+                if max.node != 0 {
+                    continue;
+                }
+                let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
+                diags.push(
+                    Diagnostic::new(
+                        DiagCode::ZeroLimit,
+                        cx.file,
+                        max.span,
+                        format!("a limit of 0 denies every service in `{}`", text(set.span())),
+                    )
+                    .with_label("no service is ever within this limit")
+                    .with_help(format!(
+                        "use a bare action instead: `{}`, with `when line.procedure in {}` to choose the lines",
+                        text(check.action.span),
+                        text(set.span())
+                    )),
+                );
+            }
+        }
+    }
+}
