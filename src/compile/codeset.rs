@@ -16,7 +16,7 @@ use crate::codes::CodeKey;
 use crate::syntax::ast::CodeEntry;
 
 /// Number of shapes: one bit per letter among the first five characters.
-const SHAPES: usize = 32;
+pub(crate) const SHAPES: usize = 32;
 
 /// The shape of a code: bit `i` is set when character `i` (of the first five) is a letter.
 pub(crate) fn shape(key: u64) -> usize {
@@ -80,11 +80,21 @@ impl CodeSet {
 
     /// True when the code is in the set.
     pub fn contains(&self, key: CodeKey) -> bool {
-        let ranges = &self.by_shape[shape(key.0)];
-        let k = key.0;
+        self.contains_shaped(shape(key.0), key.0)
+    }
+
+    /// Membership of a key taken as a code of shape `shape` (for index building,
+    /// where keys are interval bounds rather than codes).
+    pub(crate) fn contains_shaped(&self, shape: usize, k: u64) -> bool {
+        let ranges = &self.by_shape[shape];
         // The last interval starting at or before k is the only candidate.
         let idx = ranges.partition_point(|(lo, _)| *lo <= k);
         idx > 0 && ranges[idx - 1].1 >= k
+    }
+
+    /// The intervals of one shape.
+    pub(crate) fn shape_ranges(&self, shape: usize) -> &[(u64, u64)] {
+        &self.by_shape[shape]
     }
 
     /// Every code in either set.

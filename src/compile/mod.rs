@@ -5,6 +5,7 @@
 //! internal error instead of panicking.
 
 pub mod codeset;
+pub mod dispatch;
 pub mod plan;
 
 use std::collections::HashMap;
@@ -142,6 +143,12 @@ impl<'a, 'w> Compiler<'a, 'w> {
             effective_to: to,
             source,
             path: self.ws.units[unit].file.path.clone(),
+            dispatch: dispatch::Dispatch::new(
+                &rules
+                    .iter()
+                    .map(|r: &Rule| r.trigger.map(|t| &self.sets[t]))
+                    .collect::<Vec<_>>(),
+            ),
             sets: self.sets,
             rules,
         })
@@ -153,12 +160,37 @@ impl<'a, 'w> Compiler<'a, 'w> {
             .as_ref()
             .map(|t| t.node.clone())
             .unwrap_or_else(|| rule.id.node.clone());
-        let when = rule
+        let mut when = rule
             .when
             .iter()
             .map(|e| self.cond(e))
             .collect::<Result<Vec<_>, _>>()?;
         let trigger = rule.when.iter().find_map(|e| self.trigger(e)).transpose()?;
+        // The rule index already tests the trigger: drop that test from `when`.
+        if let Some(t) = trigger {
+            let sets = &self.sets;
+            let is_trigger = |c: &Cond| match c {
+                Cond::InSet(
+                    InOp::In,
+                    Value::Field {
+                        id: fields::FieldId::LineProcedure,
+                        other: false,
+                    },
+                    s,
+                ) => sets[*s] == sets[t],
+                _ => false,
+            };
+            for cond in &mut when {
+                match cond {
+                    Cond::And(parts) => parts.retain(|p| !is_trigger(p)),
+                    c if is_trigger(c) => *c = Cond::Const(true),
+                    _ => {}
+                }
+            }
+            when.retain(|c| {
+                !matches!(c, Cond::Const(true)) && !matches!(c, Cond::And(p) if p.is_empty())
+            });
+        }
         let mut checks = Vec::new();
         for check in &rule.checks {
             let kind = match &check.kind {

@@ -36,6 +36,8 @@ pub struct Policy {
     pub sets: Vec<CodeSet>,
     /// Rules in policy order (imported ones first).
     pub rules: Vec<Rule>,
+    /// Which rules a procedure code can trigger.
+    pub dispatch: super::dispatch::Dispatch,
 }
 
 impl Policy {

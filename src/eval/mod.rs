@@ -195,17 +195,33 @@ struct LineCx<'a, H: HistoryStore> {
 impl<'a, H: HistoryStore> LineCx<'a, H> {
     fn decide(&self, explain: bool) -> LineDecision {
         let mut reasons = Vec::new();
-        let mut trace = explain.then(Vec::new);
-        for rule in &self.policy.rules {
-            let (outcome, why) = self.run_rule(rule, &mut reasons);
-            if let Some(trace) = trace.as_mut() {
-                trace.push(TraceStep {
+        let trace = if explain {
+            // A trace names every rule, so every rule is visited.
+            let mut steps = Vec::with_capacity(self.policy.rules.len());
+            for rule in &self.policy.rules {
+                let triggered = rule
+                    .trigger
+                    .is_none_or(|t| self.policy.sets[t].contains(self.line.procedure));
+                let (outcome, why) = if triggered {
+                    self.run_rule(rule, &mut reasons)
+                } else {
+                    (TraceOutcome::NotApplicable, None)
+                };
+                steps.push(TraceStep {
                     rule: rule.id.clone(),
                     outcome,
                     detail: why.map(Why::describe),
                 });
             }
-        }
+            Some(steps)
+        } else {
+            for &i in self.policy.dispatch.rules_for(self.line.procedure) {
+                if let Some(rule) = self.policy.rules.get(usize::from(i)) {
+                    self.run_rule(rule, &mut reasons);
+                }
+            }
+            None
+        };
         let decision = reasons
             .iter()
             .map(|r: &Reason| r.action)
@@ -220,12 +236,8 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         }
     }
 
+    /// Runs a rule whose trigger (if any) the line's procedure is known to meet.
     fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<Why>) {
-        if let Some(trigger) = rule.trigger {
-            if !self.policy.sets[trigger].contains(self.line.procedure) {
-                return (TraceOutcome::NotApplicable, None);
-            }
-        }
         if let Some(i) = rule.when.iter().position(|c| !self.cond(c, None)) {
             return (TraceOutcome::NotApplicable, Some(Why::WhenFalse(i)));
         }
