@@ -188,18 +188,39 @@ fn io_diagnostic(path: &Path, error: &str) -> Diagnostic {
     )
 }
 
-fn collect_policy_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            collect_policy_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == EXTENSION) {
-            out.push(path);
+/// Every file below `dir` (recursively, in path order) that `keep` accepts: how
+/// `check`, `fmt` and `test` find policy and case files in a directory.
+pub fn files_below(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> std::io::Result<Vec<PathBuf>> {
+    fn walk(
+        dir: &Path,
+        keep: &dyn Fn(&Path) -> bool,
+        out: &mut Vec<PathBuf>,
+    ) -> std::io::Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, keep, out)?;
+            } else if keep(&path) {
+                out.push(path);
+            }
         }
+        Ok(())
     }
+    let mut out = Vec::new();
+    walk(dir, keep, &mut out)?;
+    Ok(out)
+}
+
+/// True for a `*.policy` file.
+pub fn is_policy_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == EXTENSION)
+}
+
+fn collect_policy_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    out.extend(files_below(dir, &is_policy_file)?);
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::check::check_workspace;
 use crate::diagnostic::DiagCode;
 use crate::fmt::{format, FormatError};
-use crate::workspace::{Workspace, EXTENSION};
+use crate::workspace::Workspace;
 
 /// The files named by `paths`: a file itself, or every `*.policy` file below a
 /// directory, in path order. Unreadable paths are reported and counted.
@@ -27,17 +27,10 @@ fn policy_files(paths: &[PathBuf], unreadable: &mut usize) -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == EXTENSION) {
-            out.push(path);
-        }
-    }
+    out.extend(crate::workspace::files_below(
+        dir,
+        &crate::workspace::is_policy_file,
+    )?);
     Ok(())
 }
 

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::syntax::{self, ast::ModuleKind};
 use crate::testing::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
-use crate::workspace::EXTENSION;
 
 /// What `test` was asked to do.
 #[derive(Debug, Clone)]
@@ -43,19 +42,12 @@ fn case_files(paths: &[PathBuf]) -> std::io::Result<(Vec<PathBuf>, Vec<PathBuf>)
 }
 
 fn walk(dir: &Path, cases: &mut Vec<PathBuf>, policies: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, cases, policies)?;
-        } else if path.to_string_lossy().ends_with(".cases.yaml") {
-            cases.push(path);
-        } else if path.extension().is_some_and(|e| e == EXTENSION) {
-            policies.push(path);
-        }
-    }
+    let is_cases = |p: &Path| p.to_string_lossy().ends_with(".cases.yaml");
+    cases.extend(crate::workspace::files_below(dir, &is_cases)?);
+    policies.extend(crate::workspace::files_below(
+        dir,
+        &crate::workspace::is_policy_file,
+    )?);
     Ok(())
 }
 
