@@ -8,8 +8,8 @@
 use chrono::NaiveDate;
 
 use super::error::ClaimError;
-use super::model::{Claim, FactValue, Facts, Line, Patient, Provider, Sex};
-use super::read::{Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
+use super::model::{Claim, FactValue, Facts, Frequency, Line, Patient, Provider, Sex};
+use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
 use crate::codes::CodeKey;
 
 /// Most diagnoses a claim may carry (the 837P limit).
@@ -121,6 +121,15 @@ pub(super) fn validate(raw: RawClaim, record: usize) -> Result<Claim, ClaimError
         .transpose()?
         .unwrap_or_default();
     let lines = cx.lines(raw.lines, diagnoses.len())?;
+    let frequency = raw
+        .frequency_code
+        .map(|c| cx.frequency(c))
+        .transpose()?
+        .unwrap_or_default();
+    let replaces = raw
+        .replaces
+        .map(|r| cx.replaces(r, frequency))
+        .transpose()?;
     Ok(Claim {
         id,
         payer,
@@ -130,6 +139,8 @@ pub(super) fn validate(raw: RawClaim, record: usize) -> Result<Claim, ClaimError
         diagnoses,
         facts,
         lines,
+        frequency,
+        replaces,
     })
 }
 
@@ -240,6 +251,31 @@ impl Cx {
             npi: raw.npi,
             taxonomy: raw.taxonomy,
         })
+    }
+
+    fn frequency(&self, code: Code) -> Result<Frequency, ClaimError> {
+        Frequency::parse(code.0.trim()).ok_or_else(|| {
+            self.err(
+                "frequency_code",
+                format!(
+                    "frequency_code must be 1 (original), 7 (replacement) or 8 (void), got `{}`",
+                    code.0
+                ),
+            )
+        })
+    }
+
+    fn replaces(&self, id: String, frequency: Frequency) -> Result<String, ClaimError> {
+        if frequency.is_original() {
+            return Err(self.err(
+                "replaces",
+                "replaces needs frequency_code 7 (replacement) or 8 (void)",
+            ));
+        }
+        if id.trim().is_empty() {
+            return Err(self.err("replaces", "replaces must not be empty"));
+        }
+        Ok(id)
     }
 
     fn place_of_service(&self, pos: String) -> Result<String, ClaimError> {

@@ -1,22 +1,32 @@
 //! Eval: claim + history -> decision, by running a compiled policy line by line.
 //!
-//! Lines are decided in claim order; a line decided allow or review becomes
-//! history at once, so a later line of the same claim (or a later claim) sees it.
+//! Lines are decided in claim order; a line decided allow or review counts at
+//! once for the later lines of the same claim, and the claim's counted lines
+//! enter the history together with its decision when the claim is done.
+//!
+//! Before a claim is evaluated, the engine asks the history's claim ledger about
+//! it (see `crate::history`): the same content under the same patient and claim
+//! id is answered with the stored decision and changes nothing; other content
+//! under a stored id is a `conflict`, unless the claim replaces that id; a
+//! replacement (frequency code 7) takes the earlier claim's services out and is
+//! evaluated in its place; a void (8) takes them out and is answered `void`.
 
 pub mod parallel;
 pub mod value;
+
+use std::convert::Infallible;
 
 use chrono::{Duration, NaiveDate};
 
 use crate::check::fields::FieldId;
 use crate::claims::{
-    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Line, LineDecision, Outcome,
-    Reason, TraceOutcome, TraceStep,
+    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Frequency, Line, LineDecision,
+    Outcome, Reason, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
     Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
 };
-use crate::history::{HistoryStore, MemoryHistory, Query, Service};
+use crate::history::{ContentHash, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status};
 use crate::policies::Policies;
 use value::{code_in, codes_in, compare, elements, has, Val};
 
@@ -27,10 +37,48 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     explain: bool,
 }
 
+/// One evaluated claim.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// The decision or error record.
+    pub outcome: Outcome,
+    /// The outcome as one JSON line (no newline), as it is written out.
+    pub json: String,
+    /// True when the decision is the stored one of an earlier, identical claim.
+    pub replayed: bool,
+}
+
+/// What importing a paid claim into the history did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Stored; all its lines count from now on.
+    Added,
+    /// The same content was already stored under this patient and id: nothing
+    /// changed.
+    Present,
+    /// Other content is stored under this patient and id: nothing changed.
+    Conflict,
+}
+
 impl Engine<MemoryHistory> {
     /// An engine with an empty in-memory history.
     pub fn new(policies: Policies) -> Engine<MemoryHistory> {
         Engine::with_history(policies, MemoryHistory::new())
+    }
+}
+
+impl<H: HistoryStore<Error = Infallible>> Engine<H> {
+    /// Records every line of an already adjudicated claim as an allowed service,
+    /// without claim identity (every call counts, whatever its id).
+    pub fn record_prior(&mut self, claim: &Claim) {
+        let Ok(()) = self.try_record_prior(claim);
+    }
+
+    /// Decides one claim (`record`: its 1-based position in the input) and records
+    /// its allowed and reviewed lines in the history; see [`Engine::try_evaluate`].
+    pub fn evaluate(&mut self, claim: &Claim, record: usize) -> Outcome {
+        let Ok(done) = self.try_evaluate(claim, record);
+        done.outcome
     }
 }
 
@@ -60,54 +108,243 @@ impl<H: HistoryStore> Engine<H> {
         &self.history
     }
 
-    /// Records every line of an already adjudicated claim as an allowed service.
-    pub fn record_prior(&mut self, claim: &Claim) {
-        for line in &claim.lines {
-            self.history.record(&claim.patient.id, service(line));
-        }
+    /// The history, to drive a store's transactions.
+    pub fn history_mut(&mut self) -> &mut H {
+        &mut self.history
     }
 
-    /// Decides one claim (`record`: its 1-based position in the input) and records
-    /// its allowed and reviewed lines in the history.
-    pub fn evaluate(&mut self, claim: &Claim, record: usize) -> Outcome {
+    /// The history, giving up the engine.
+    pub fn into_history(self) -> H {
+        self.history
+    }
+
+    /// [`Engine::record_prior`] for a store that can fail.
+    pub fn try_record_prior(&mut self, claim: &Claim) -> Result<(), H::Error> {
+        self.history.load(&claim.patient.id)?;
+        for line in &claim.lines {
+            self.history.record(&claim.patient.id, service(line))?;
+        }
+        Ok(())
+    }
+
+    /// Stores a claim paid elsewhere: all its lines count as allowed history, and
+    /// a replacement or void can act on it. Importing the same claim again
+    /// changes nothing. Its frequency code is not acted on.
+    pub fn import(&mut self, claim: &Claim) -> Result<Imported, H::Error> {
+        let patient = claim.patient.id.as_str();
+        self.history.load(patient)?;
+        let hash = ContentHash::of(claim);
+        let versions = self.history.versions(patient, &claim.id);
+        if versions.iter().any(|v| v.hash == hash) {
+            return Ok(Imported::Present);
+        }
+        if !versions.is_empty() {
+            return Ok(Imported::Conflict);
+        }
+        let services: Vec<(u32, Service<'_>)> =
+            claim.lines.iter().map(|l| (l.line, service(l))).collect();
+        self.history.store(NewClaim {
+            patient,
+            id: &claim.id,
+            hash,
+            status: Status::Imported,
+            replaces: None,
+            services: &services,
+            decision: None,
+        })?;
+        Ok(Imported::Added)
+    }
+
+    /// Decides one claim (`record`: its 1-based position in the input) against
+    /// the history and stores it with its counted lines; see the module
+    /// documentation for resubmissions, replacements and voids. Only a failing
+    /// store is an `Err`; a claim that cannot be decided is an error record.
+    pub fn try_evaluate(&mut self, claim: &Claim, record: usize) -> Result<Evaluated, H::Error> {
+        let patient = claim.patient.id.as_str();
+        let id = claim.id.as_str();
+        self.history.load(patient)?;
+        let hash = ContentHash::of(claim);
+        let versions = self.history.versions(patient, id);
+        if versions.iter().any(|v| v.hash == hash) {
+            return Ok(match self.history.decision(patient, id, hash)? {
+                Some(json) => replayed(json, record),
+                None => error(ClaimError::conflict(
+                    id,
+                    "id",
+                    format!(
+                        "claim `{id}` is in the history as a paid claim (imported); \
+                         a replacement (frequency_code 7) can change it"
+                    ),
+                    record,
+                )),
+            });
+        }
+        let target = claim.target();
+        if !versions.is_empty() && target != Some(id) {
+            return Ok(error(ClaimError::conflict(
+                id,
+                "id",
+                format!(
+                    "claim `{id}` was already evaluated with other content; \
+                     a replacement (frequency_code 7) can change it"
+                ),
+                record,
+            )));
+        }
+        // The claim a replacement or void takes out of the history, when it is
+        // there. One never seen is nothing to take out: a replacement of it is
+        // evaluated as an original, a void of it changes nothing.
+        let mut retire = None;
+        if let Some(t) = target {
+            let of_target = self.history.versions(patient, t);
+            if let Some(current) = of_target.iter().find(|v| v.status.is_current()) {
+                if current.status == Status::Void {
+                    return Ok(error(ClaimError::conflict(
+                        id,
+                        "replaces",
+                        format!("claim `{t}` is a void; it cannot be replaced or voided"),
+                        record,
+                    )));
+                }
+                retire = Some(t);
+            } else if let Some(last) = of_target.last() {
+                let how = if last.status == Status::Voided {
+                    "voided"
+                } else {
+                    "replaced"
+                };
+                let by = last.replaced_by.as_deref().unwrap_or_default();
+                return Ok(error(ClaimError::conflict(
+                    id,
+                    "replaces",
+                    format!("claim `{t}` was already {how} by claim `{by}`"),
+                    record,
+                )));
+            }
+        }
         let policy = match self.policies.select(claim) {
             Ok(p) => p,
             Err((message, path)) => {
-                return Outcome::Error(
-                    ClaimError {
-                        id: Some(claim.id.clone()),
-                        kind: ErrorKind::NoPolicy,
-                        message,
-                        path: Some(path),
-                        record,
-                    }
-                    .into(),
-                );
+                return Ok(error(ClaimError {
+                    id: Some(claim.id.clone()),
+                    kind: ErrorKind::NoPolicy,
+                    message,
+                    path: Some(path),
+                    record,
+                }));
             }
         };
-        let mut lines = Vec::with_capacity(claim.lines.len());
-        for (index, line) in claim.lines.iter().enumerate() {
-            let cx = LineCx {
-                claim,
-                line,
-                index,
-                policy,
-                history: &self.history,
+        let void = claim.frequency == Frequency::Void;
+        if let Some(t) = retire {
+            let how = if void {
+                Status::Voided
+            } else {
+                Status::Replaced
             };
-            let decided = cx.decide(self.explain);
-            if decided.decision != Action::Deny {
-                self.history.record(&claim.patient.id, service(line));
-            }
-            lines.push(decided);
+            self.history.retire(patient, t, how, id)?;
         }
-        Outcome::Decision(Decision {
+        let mut counted: Vec<(u32, Service<'_>)> = Vec::with_capacity(claim.lines.len());
+        let mut lines = Vec::with_capacity(claim.lines.len());
+        if !void {
+            for (index, line) in claim.lines.iter().enumerate() {
+                let cx = LineCx {
+                    claim,
+                    line,
+                    index,
+                    policy,
+                    history: &self.history,
+                    earlier: &counted,
+                };
+                let decided = cx.decide(self.explain);
+                if decided.decision != Action::Deny {
+                    counted.push((line.line, service(line)));
+                }
+                lines.push(decided);
+            }
+        }
+        let decision = Decision {
             id: claim.id.clone(),
             payer: claim.payer.clone(),
             policy: policy.id.clone(),
             policy_version: policy.version.clone(),
-            decision: ClaimDecision::of(lines.iter().map(|l| l.decision)),
+            decision: if void {
+                ClaimDecision::Void
+            } else {
+                ClaimDecision::of(lines.iter().map(|l| l.decision))
+            },
             lines,
+        };
+        let outcome = Outcome::Decision(decision);
+        let json = to_json(&outcome);
+        // The stored decision carries no trace: a resubmission is answered with
+        // the decision, however the first one was asked for.
+        let untraced = match &outcome {
+            Outcome::Decision(d) if self.explain => Some(to_json(&Outcome::Decision(Decision {
+                lines: d
+                    .lines
+                    .iter()
+                    .map(|l| LineDecision {
+                        trace: None,
+                        ..l.clone()
+                    })
+                    .collect(),
+                ..d.clone()
+            }))),
+            _ => None,
+        };
+        self.history.store(NewClaim {
+            patient,
+            id,
+            hash,
+            status: if void { Status::Void } else { Status::Active },
+            replaces: target,
+            services: &counted,
+            decision: Some(untraced.as_deref().unwrap_or(&json)),
+        })?;
+        Ok(Evaluated {
+            outcome,
+            json,
+            replayed: false,
         })
+    }
+}
+
+fn to_json(outcome: &Outcome) -> String {
+    // Serializing these types into memory cannot fail.
+    serde_json::to_string(outcome).unwrap_or_default()
+}
+
+fn error(err: ClaimError) -> Evaluated {
+    Evaluated::error(err)
+}
+
+impl Evaluated {
+    /// The error record of a claim that could not be evaluated.
+    pub fn error(err: ClaimError) -> Evaluated {
+        let outcome = Outcome::from(err);
+        Evaluated {
+            json: to_json(&outcome),
+            outcome,
+            replayed: false,
+        }
+    }
+}
+
+/// A stored decision given back. One that no longer reads (a damaged store) is
+/// still written out as stored, and summarized as a conflict.
+fn replayed(json: String, record: usize) -> Evaluated {
+    let outcome = serde_json::from_str::<Outcome>(&json).unwrap_or_else(|e| {
+        Outcome::from(ClaimError::conflict(
+            "",
+            "id",
+            format!("the stored decision does not read: {e}"),
+            record,
+        ))
+    });
+    Evaluated {
+        outcome,
+        json,
+        replayed: true,
     }
 }
 
@@ -190,6 +427,8 @@ struct LineCx<'a, H: HistoryStore> {
     index: usize,
     policy: &'a Policy,
     history: &'a H,
+    /// The lines of this claim counted so far: history the store has not got yet.
+    earlier: &'a [(u32, Service<'a>)],
 }
 
 impl<'a, H: HistoryStore> LineCx<'a, H> {
@@ -260,9 +499,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 scope,
             } => {
                 let from = shift(period.before(dos), 1);
-                let earlier = self
-                    .history
-                    .count(&self.query(*set, from, dos, *per_code, *scope));
+                let earlier = self.counted(&self.query(*set, from, dos, *per_code, *scope));
                 let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
@@ -281,9 +518,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             } => {
                 let from = shift(period.before(dos), 1);
                 let to = shift(dos, -1);
-                let earlier = self
-                    .history
-                    .count(&self.query(*set, from, to, *per_code, *scope));
+                let earlier = self.counted(&self.query(*set, from, to, *per_code, *scope));
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -387,8 +622,15 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 
     fn count(&self, c: &Count) -> u32 {
         let (from, to) = c.window.dates(self.line.date_of_service);
+        self.counted(&self.query(c.set, from, to, c.per_code, c.scope))
+    }
+
+    /// Services the query counts: the history's and this claim's earlier lines'.
+    fn counted(&self, query: &Query<'_>) -> u32 {
+        let here = self.earlier.iter().filter(|(_, s)| query.matches(s)).count();
         self.history
-            .count(&self.query(c.set, from, to, c.per_code, c.scope))
+            .count(query)
+            .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
     }
 
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
