@@ -84,24 +84,30 @@ pub fn site_matches(
     }
 }
 
-/// A stable hash of a claim's content: SHA-256 of its canonical JSON (the
-/// validated claim serialized, so dotted and undotted diagnoses, defaulted
-/// fields and key order do not matter), truncated to 128 bits. It is the same
-/// across runs and versions as long as the claim's serialized shape is.
+/// A stable hash of a claim's content: SHA-256, truncated to 128 bits, of the
+/// validated claim in a canonical byte encoding ([`canonical_bytes`]), so that
+/// dotted and undotted diagnoses, defaulted fields, letter case of codes and key
+/// order do not matter. The encoding is versioned and only ever extended (a new
+/// optional field is written only when present), so a hash stays the same across
+/// runs and program versions.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ContentHash(pub [u8; 16]);
 
 impl ContentHash {
     /// The hash of a claim's content.
     pub fn of(claim: &Claim) -> ContentHash {
-        let mut hasher = Sha256::new();
-        hasher.update(b"payer-rules claim v1\n");
-        // Serializing a claim into memory cannot fail (see `Claim::to_json`).
-        let _ = serde_json::to_writer(HashWriter(&mut hasher), claim);
-        let digest = hasher.finalize();
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&digest[..16]);
-        ContentHash(out)
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            canonical_bytes(claim, &mut buf);
+            let digest = Sha256::digest(&buf[..]);
+            let mut out = [0u8; 16];
+            out.copy_from_slice(&digest[..16]);
+            ContentHash(out)
+        })
     }
 
     /// The hash as 32 lowercase hex digits.
@@ -116,16 +122,117 @@ impl fmt::Debug for ContentHash {
     }
 }
 
-/// Feeds serialized bytes straight into a hasher, without a buffer.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
+/// The canonical encoding a [`ContentHash`] is taken of: every field of the
+/// validated claim in contract order, strings length-prefixed, numbers
+/// little-endian, dates as days from the common era, codes as their packed text,
+/// absent optional fields as a 0 byte.
+pub fn canonical_bytes(claim: &Claim, out: &mut Vec<u8>) {
+    use crate::claims::FactValue;
+    fn text(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    fn opt_text(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            None => out.push(0),
+            Some(s) => {
+                out.push(1);
+                text(out, s);
+            }
+        }
+    }
+    fn num(out: &mut Vec<u8>, n: u32) {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    fn opt_num(out: &mut Vec<u8>, n: Option<u32>) {
+        match n {
+            None => out.push(0),
+            Some(n) => {
+                out.push(1);
+                num(out, n);
+            }
+        }
+    }
+    fn date(out: &mut Vec<u8>, d: NaiveDate) {
+        use chrono::Datelike;
+        out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+    }
+    fn len(out: &mut Vec<u8>, n: usize) {
+        num(out, u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    out.extend_from_slice(b"payer-rules claim v1\0");
+    text(out, &claim.id);
+    text(out, &claim.payer);
+    text(out, &claim.patient.id);
+    match claim.patient.birth_date {
+        None => out.push(0),
+        Some(d) => {
+            out.push(1);
+            date(out, d);
+        }
+    }
+    opt_text(out, claim.patient.sex.map(|s| s.as_str()));
+    match &claim.provider {
+        None => out.push(0),
+        Some(p) => {
+            out.push(1);
+            opt_text(out, p.npi.as_deref());
+            opt_text(out, p.taxonomy.as_deref());
+        }
+    }
+    opt_text(out, claim.place_of_service.as_deref());
+    len(out, claim.diagnoses.len());
+    for d in &claim.diagnoses {
+        out.extend_from_slice(&d.0.to_be_bytes());
+    }
+    len(out, claim.facts.len());
+    for (name, value) in claim.facts.iter() {
+        text(out, name);
+        match value {
+            FactValue::Bool(b) => out.extend_from_slice(&[1, u8::from(*b)]),
+            FactValue::Number(n) => {
+                out.push(2);
+                out.extend_from_slice(&n.to_bits().to_le_bytes());
+            }
+            FactValue::Text(t) => {
+                out.push(3);
+                text(out, t);
+            }
+            FactValue::Date(d) => {
+                out.push(4);
+                date(out, *d);
+            }
+        }
+    }
+    len(out, claim.lines.len());
+    for l in &claim.lines {
+        num(out, l.line);
+        date(out, l.date_of_service);
+        out.extend_from_slice(&l.procedure.0.to_be_bytes());
+        len(out, l.modifiers.len());
+        for m in &l.modifiers {
+            text(out, m);
+        }
+        num(out, l.units);
+        len(out, l.diagnosis_pointers.len());
+        out.extend_from_slice(&l.diagnosis_pointers);
+        opt_text(out, l.site.as_deref());
+        opt_num(out, l.muscles);
+        opt_num(out, l.injections);
+        match l.charge {
+            None => out.push(0),
+            Some(c) => {
+                out.push(1);
+                out.extend_from_slice(&c.to_bits().to_le_bytes());
+            }
+        }
+    }
+    // Added in the claim history: written only when not the default, so the
+    // hashes of claims without them are unchanged.
+    if !claim.frequency.is_original() || claim.replaces.is_some() {
+        out.push(b'F');
+        text(out, claim.frequency.code());
+        opt_text(out, claim.replaces.as_deref());
     }
 }
 
@@ -190,10 +297,56 @@ pub struct Version {
     /// Arrival order: versions are numbered as they are stored, across runs and
     /// processes for a database.
     pub seq: u64,
-    /// The stored decision (JSON), when the store keeps it in memory.
-    decision: Option<Box<str>>,
+    /// Where the stored decision (JSON) is in the memory store's arena.
+    decision: Option<ArenaRef>,
     /// The services this version put in the history, to take out again.
     services: Box<[Entry]>,
+}
+
+/// A piece of [`Arena`] text.
+#[derive(Debug, Clone, Copy)]
+struct ArenaRef {
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+/// Decisions kept in memory: appended to large chunks rather than allocated one
+/// by one.
+#[derive(Debug, Default)]
+struct Arena {
+    chunks: Vec<String>,
+}
+
+impl Arena {
+    const CHUNK: usize = 1 << 20;
+
+    fn push(&mut self, text: &str) -> Option<ArenaRef> {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= text.len());
+        if !fits {
+            self.chunks
+                .push(String::with_capacity(Self::CHUNK.max(text.len())));
+        }
+        let chunk = self.chunks.len().checked_sub(1)?;
+        let last = self.chunks.get_mut(chunk)?;
+        let start = last.len();
+        last.push_str(text);
+        Some(ArenaRef {
+            chunk: u32::try_from(chunk).ok()?,
+            start: u32::try_from(start).ok()?,
+            len: u32::try_from(text.len()).ok()?,
+        })
+    }
+
+    fn get(&self, at: ArenaRef) -> Option<&str> {
+        let start = at.start as usize;
+        self.chunks
+            .get(at.chunk as usize)?
+            .get(start..start + at.len as usize)
+    }
 }
 
 /// A claim version to store.
@@ -275,6 +428,7 @@ pub struct MemoryHistory {
     site_ids: FxHashMap<Box<str>, u32>,
     site_names: Vec<Box<str>>,
     next_seq: u64,
+    decisions: Arena,
 }
 
 impl MemoryHistory {
@@ -401,9 +555,10 @@ impl MemoryHistory {
             replaces: claim.replaces.map(Into::into),
             replaced_by: None,
             seq,
-            decision: keep_decision
-                .then(|| claim.decision.map(Into::into))
-                .flatten(),
+            decision: match claim.decision {
+                Some(text) if keep_decision => self.decisions.push(text),
+                _ => None,
+            },
             services: if counts { entries } else { Box::default() },
         };
         self.with_book(claim.patient, |book| {
@@ -553,7 +708,9 @@ impl HistoryStore for MemoryHistory {
             .versions(patient, id)
             .iter()
             .find(|v| v.hash == hash)
-            .and_then(|v| v.decision.as_deref().map(str::to_owned)))
+            .and_then(|v| v.decision)
+            .and_then(|at| self.decisions.get(at))
+            .map(str::to_owned))
     }
 
     fn store(&mut self, claim: NewClaim<'_>) -> Result<(), Infallible> {

@@ -16,16 +16,18 @@
 //!
 //! Tables:
 //!
-//! - `claims(patient, id, hash, seq, status, replaces, replaced_by)`: one row per
-//!   version of a claim, keyed by `(patient, id, hash)`; `seq` numbers versions
-//!   in arrival order across runs and processes; at most one version of a claim
-//!   is current (`active`, `imported` or `void`: a unique partial index).
-//! - `decisions(seq, decision)`: the decision JSON a version was answered with,
-//!   returned again when the same content is sent again.
-//! - `services(patient, claim, line, date, procedure, site)`: the counted services,
-//!   keyed by `(patient, claim, line)` (clustered by patient, so a patient loads
-//!   with one range read); `claim` is empty for prior history without a claim.
-//! - `meta(key, value)`: `next_seq`.
+//! - `claims(seq, patient, id, hash, status, replaces, replaced_by, services,
+//!   decision)`: one row per version of a claim, in arrival order (`seq`, across
+//!   runs and processes). A version's counted services are a JSON array in its
+//!   row (`[[line, date, procedure, site], ...]`) and its decision the JSON it was
+//!   answered with, so a claim's decision and history are one row, written
+//!   together. At most one version of a claim id is current (`active`,
+//!   `imported` or `void`); superseded ones are `replaced` or `voided`. The only
+//!   index is on `patient`: rows are appended, so a batch of claims dirties few
+//!   pages, which is what keeps commits cheap.
+//! - `services`: a view of the counted services, one row per service, for
+//!   people querying the file with `sqlite3`.
+//! - `schema_version(version)`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,34 +46,27 @@ pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `i` takes schema version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
-    // 1: the ledger, decisions and services.
+    // 1: the claim versions, their services and decisions.
     "CREATE TABLE schema_version (version INTEGER NOT NULL);
      INSERT INTO schema_version (version) VALUES (0);
-     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-     INSERT INTO meta (key, value) VALUES ('next_seq', 1);
      CREATE TABLE claims (
+         seq INTEGER PRIMARY KEY,
          patient TEXT NOT NULL,
          id TEXT NOT NULL,
          hash BLOB NOT NULL,
-         seq INTEGER NOT NULL,
          status TEXT NOT NULL,
          replaces TEXT,
          replaced_by TEXT,
-         PRIMARY KEY (patient, id, hash)
-     ) WITHOUT ROWID;
-     CREATE TABLE decisions (seq INTEGER PRIMARY KEY, decision TEXT NOT NULL);
-     CREATE TABLE services (
-         patient TEXT NOT NULL,
-         claim TEXT NOT NULL,
-         line INTEGER NOT NULL,
-         date TEXT NOT NULL,
-         procedure TEXT NOT NULL,
-         site TEXT,
-         PRIMARY KEY (patient, claim, line)
-     ) WITHOUT ROWID;",
-    // 2: at most one current version per claim, enforced by the database too.
-    "CREATE UNIQUE INDEX claims_current ON claims (patient, id)
-         WHERE status IN ('active', 'imported', 'void');",
+         services TEXT NOT NULL,
+         decision TEXT
+     );
+     CREATE INDEX claims_by_patient ON claims (patient);",
+    // 2: the counted services as a relational view.
+    "CREATE VIEW services AS
+         SELECT c.patient AS patient, c.id AS claim, s.value ->> 0 AS line,
+                s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site
+         FROM claims AS c, json_each(c.services) AS s
+         WHERE c.status IN ('active', 'imported');",
 ];
 
 /// Patients kept in the cache before it is dropped at a batch boundary.
@@ -216,7 +211,7 @@ impl SqliteHistory {
             });
         }
         conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA foreign_keys = OFF;",
+            "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096;",
         )
         .map_err(err)?;
         let mut store = SqliteHistory {
@@ -342,7 +337,7 @@ impl SqliteHistory {
         }
         let next: i64 = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM claims", [], |r| {
                 r.get(0)
             })
             .map_err(|e| self.err(e))?;
@@ -356,10 +351,6 @@ impl SqliteHistory {
         if !self.in_batch {
             return Ok(());
         }
-        let next = i64::try_from(self.next_seq).map_err(|_| self.corrupt("seq overflow"))?;
-        self.conn
-            .execute("UPDATE meta SET value = ?1 WHERE key = 'next_seq'", [next])
-            .map_err(|e| self.err(e))?;
         self.conn
             .execute_batch("COMMIT")
             .map_err(|e| self.err(e))?;
@@ -415,40 +406,40 @@ impl SqliteHistory {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT claim, line, date, procedure, site FROM services WHERE patient = ?1
-                 ORDER BY date, claim, line",
+                "SELECT id, services FROM claims
+                 WHERE patient = ?1 AND status IN ('active', 'imported')",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([patient], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })
+            .query_map([patient], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (claim, line, date, procedure, site) = row.map_err(|e| self.err(e))?;
-            let date = parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
-            out.push(ServiceRow {
-                claim,
-                line: u32::try_from(line).unwrap_or(0),
-                date,
-                procedure,
-                site,
-            });
+            let (claim, services) = row.map_err(|e| self.err(e))?;
+            for (line, date, procedure, site) in self.parse_services(&services)? {
+                let date =
+                    parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
+                out.push(ServiceRow {
+                    claim: claim.clone(),
+                    line,
+                    date,
+                    procedure,
+                    site,
+                });
+            }
         }
+        out.sort_by(|a, b| (a.date, &a.claim, a.line).cmp(&(b.date, &b.claim, b.line)));
         Ok(out)
+    }
+
+    fn parse_services(&self, json: &str) -> Result<Vec<ServiceJson>, StoreError> {
+        serde_json::from_str(json).map_err(|e| self.corrupt(format!("services `{json}`: {e}")))
     }
 
     /// Every claim version, in arrival order (optionally one patient's).
     pub fn claims_in_order(&self, patient: Option<&str>) -> Result<Vec<ClaimRow>, StoreError> {
         let sql = "SELECT seq, patient, id, hash, status, replaces, replaced_by FROM claims
-                   WHERE ?1 IS NULL OR patient = ?1 ORDER BY seq";
+                   WHERE (?1 IS NULL OR patient = ?1) AND id != '' ORDER BY seq";
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([patient], |r| {
@@ -491,70 +482,32 @@ impl SqliteHistory {
                 .map_err(|e| self.err(e))
         };
         Ok((
-            count("SELECT count(*) FROM claims")?,
+            count("SELECT count(*) FROM claims WHERE id != ''")?,
             count("SELECT count(*) FROM services")?,
         ))
     }
 
     fn load_patient(&mut self, patient: &str) -> Result<(), StoreError> {
         self.cache.touch(patient);
-        let mut versions = Vec::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT id, hash, seq, status, replaces, replaced_by FROM claims
-                     WHERE patient = ?1",
-                )
-                .map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([patient], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                    ))
-                })
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                versions.push(row.map_err(|e| self.err(e))?);
-            }
-        }
-        for (id, hash, seq, status, replaces, replaced_by) in versions {
-            let hash: [u8; 16] = hash
-                .as_slice()
-                .try_into()
-                .map_err(|_| self.corrupt(format!("hash of claim `{id}`")))?;
-            let status =
-                Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
-            let seq = u64::try_from(seq).map_err(|_| self.corrupt("negative seq"))?;
-            let version = MemoryHistory::loaded_version(
-                ContentHash(hash),
-                status,
-                replaces,
-                replaced_by,
-                seq,
-            );
-            self.cache.add_loaded(patient, &id, version);
-        }
         let mut rows = Vec::new();
         {
             let mut stmt = self
                 .conn
                 .prepare_cached(
-                    "SELECT claim, date, procedure, site FROM services WHERE patient = ?1",
+                    "SELECT seq, id, hash, status, replaces, replaced_by, services FROM claims
+                     WHERE patient = ?1",
                 )
                 .map_err(|e| self.err(e))?;
             let found = stmt
                 .query_map([patient], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
                     ))
                 })
                 .map_err(|e| self.err(e))?;
@@ -562,90 +515,83 @@ impl SqliteHistory {
                 rows.push(row.map_err(|e| self.err(e))?);
             }
         }
-        // Rows come in key order, so one claim's services are together.
-        let mut start = 0;
-        while start < rows.len() {
-            let claim = rows[start].0.clone();
-            let end = rows[start..]
-                .iter()
-                .position(|r| r.0 != claim)
-                .map_or(rows.len(), |n| start + n);
-            let mut services = Vec::with_capacity(end - start);
-            for (_, date, procedure, site) in &rows[start..end] {
+        // The index returns rows in seq order within the patient.
+        rows.sort_unstable_by_key(|r| r.0);
+        for (seq, id, hash, status, replaces, replaced_by, services) in rows {
+            let hash: [u8; 16] = hash
+                .as_slice()
+                .try_into()
+                .map_err(|_| self.corrupt(format!("hash of claim `{id}`")))?;
+            let status =
+                Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
+            let seq = u64::try_from(seq).map_err(|_| self.corrupt("negative seq"))?;
+            if !id.is_empty() {
+                let version = MemoryHistory::loaded_version(
+                    ContentHash(hash),
+                    status,
+                    replaces,
+                    replaced_by,
+                    seq,
+                );
+                self.cache.add_loaded(patient, &id, version);
+            }
+            if !matches!(status, Status::Active | Status::Imported) {
+                continue;
+            }
+            let parsed = self.parse_services(&services)?;
+            let mut list = Vec::with_capacity(parsed.len());
+            for (_, date, procedure, site) in &parsed {
                 let date =
                     parse_date(date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
                 let procedure = CodeKey::parse(procedure)
                     .ok_or_else(|| self.corrupt(format!("procedure `{procedure}`")))?;
-                services.push(Service {
+                list.push(Service {
                     date,
                     procedure,
                     site: site.as_deref(),
                 });
             }
-            self.cache.add_loaded_services(patient, &claim, &services);
-            start = end;
+            self.cache.add_loaded_services(patient, &id, &list);
         }
         Ok(())
     }
 
-    fn store_claim(&mut self, claim: &NewClaim<'_>) -> Result<(), StoreError> {
+    fn insert(
+        &mut self,
+        claim: &NewClaim<'_>,
+        services: &[(u32, Service<'_>)],
+    ) -> Result<u64, StoreError> {
         let seq = self.next_seq();
         let seq_sql = i64::try_from(seq).map_err(|_| self.corrupt("seq overflow"))?;
+        let json = services_json(services);
         let path = &self.path;
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "INSERT INTO claims (patient, id, hash, seq, status, replaces)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(err)?;
-            stmt.execute(params![
-                claim.patient,
-                claim.id,
-                &claim.hash.0[..],
-                seq_sql,
-                claim.status.as_str(),
-                claim.replaces
-            ])
-            .map_err(err)?;
-        }
-        if let Some(decision) = claim.decision {
-            let mut stmt = self
-                .conn
-                .prepare_cached("INSERT INTO decisions (seq, decision) VALUES (?1, ?2)")
-                .map_err(err)?;
-            stmt.execute(params![seq_sql, decision]).map_err(err)?;
-        }
-        if matches!(claim.status, Status::Active | Status::Imported) && !claim.services.is_empty()
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "INSERT INTO services (patient, claim, line, date, procedure, site)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(err)?;
-            let mut date_text = String::with_capacity(10);
-            for (line, s) in claim.services {
-                date_text.clear();
-                use std::fmt::Write;
-                let _ = write!(date_text, "{}", s.date.format("%Y-%m-%d"));
+        self.conn
+            .prepare_cached(
+                "INSERT INTO claims (seq, patient, id, hash, status, replaces, services, decision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut stmt| {
                 stmt.execute(params![
+                    seq_sql,
                     claim.patient,
                     claim.id,
-                    line,
-                    date_text,
-                    s.procedure.as_string(),
-                    s.site
+                    &claim.hash.0[..],
+                    claim.status.as_str(),
+                    claim.replaces,
+                    json,
+                    claim.decision
                 ])
-                .map_err(err)?;
-            }
-        }
+            })
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(seq)
+    }
+
+    fn store_claim(&mut self, claim: &NewClaim<'_>) -> Result<(), StoreError> {
+        let counts = matches!(claim.status, Status::Active | Status::Imported);
+        let seq = self.insert(claim, if counts { claim.services } else { &[] })?;
         self.cache.add_version(claim, seq, false);
         Ok(())
     }
@@ -657,43 +603,29 @@ impl SqliteHistory {
         status: Status,
         by: &str,
     ) -> Result<(), StoreError> {
-        let path = &self.path;
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
         self.conn
             .prepare_cached(
                 "UPDATE claims SET status = ?1, replaced_by = ?2
                  WHERE patient = ?3 AND id = ?4 AND status IN ('active', 'imported', 'void')",
             )
             .and_then(|mut s| s.execute(params![status.as_str(), by, patient, id]))
-            .map_err(err)?;
-        self.conn
-            .prepare_cached("DELETE FROM services WHERE patient = ?1 AND claim = ?2")
-            .and_then(|mut s| s.execute(params![patient, id]))
-            .map_err(err)?;
+            .map_err(|e| self.err(e))?;
         self.cache.retire_version(patient, id, status, by);
         Ok(())
     }
 
     fn record_service(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
-        let date = service.date.format("%Y-%m-%d").to_string();
-        self.conn
-            .prepare_cached(
-                "INSERT INTO services (patient, claim, line, date, procedure, site)
-                 VALUES (?1, '', (SELECT coalesce(max(line), 0) + 1 FROM services
-                                  WHERE patient = ?1 AND claim = ''), ?2, ?3, ?4)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    patient,
-                    date,
-                    service.procedure.as_string(),
-                    service.site
-                ])
-            })
-            .map_err(|e| self.err(e))?;
+        // Prior history without claim identity: a row of its own, with no id.
+        let claim = NewClaim {
+            patient,
+            id: "",
+            hash: ContentHash([0; 16]),
+            status: Status::Imported,
+            replaces: None,
+            services: &[],
+            decision: None,
+        };
+        self.insert(&claim, &[(1, service)])?;
         let _ = self.cache.record(patient, service);
         Ok(())
     }
@@ -701,10 +633,40 @@ impl SqliteHistory {
     fn load_decision(&self, seq: u64) -> Result<Option<String>, StoreError> {
         let seq = i64::try_from(seq).map_err(|_| self.corrupt("seq overflow"))?;
         self.conn
-            .prepare_cached("SELECT decision FROM decisions WHERE seq = ?1")
+            .prepare_cached("SELECT decision FROM claims WHERE seq = ?1")
             .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
+            .map(Option::flatten)
             .map_err(|e| self.err(e))
     }
+}
+
+/// A service as kept in a row's `services` JSON: line, date, procedure, site.
+type ServiceJson = (u32, String, String, Option<String>);
+
+/// `[[line, "date", "procedure", "site" or null], ...]`, written by hand: this
+/// is on the path of every claim.
+fn services_json(services: &[(u32, Service<'_>)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(2 + services.len() * 40);
+    out.push('[');
+    for (i, (line, s)) in services.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "[{line},\"{}\",\"{}\",",
+            s.date.format("%Y-%m-%d"),
+            s.procedure
+        );
+        match s.site {
+            None => out.push_str("null"),
+            Some(site) => out.push_str(&serde_json::to_string(site).unwrap_or_default()),
+        }
+        out.push(']');
+    }
+    out.push(']');
+    out
 }
 
 impl HistoryStore for SqliteHistory {
