@@ -298,24 +298,37 @@ fn a_run_killed_mid_way_and_run_again_equals_an_uninterrupted_run() {
 fn two_processes_on_one_database_equal_one_process_in_commit_order() {
     let dir = temp_dir("two-processes");
     // Both halves share patients, so each process must see the other's services.
-    let a = batch(3000, 400, 11, "A");
-    let b = batch(3000, 400, 12, "B");
+    let a = batch(6000, 600, 11, "A");
+    let b = batch(6000, 600, 12, "B");
     let path_a = write(&dir.join("a.jsonl"), &(a.join("\n") + "\n"));
     let path_b = write(&dir.join("b.jsonl"), &(b.join("\n") + "\n"));
     let shared = dir.join("shared.db");
+    // The file exists, as after a first day (two processes creating one file at
+    // the same moment also give one history, but the second waits for the first
+    // to finish).
+    let empty = write(&dir.join("empty.jsonl"), "");
+    let created = run(&["history", "import", "--db", &s(&shared), &empty]);
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
     let start = |input: &str| {
         bin()
-            .args(["eval", "-q", "--batch", "50", "--db", &s(&shared), input])
+            .args(["eval", "--batch", "100", "--db", &s(&shared), input])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("{e}"))
     };
     let (pa, pb) = (start(&path_a), start(&path_b));
-    let (out_a, out_b) = (
-        pa.wait_with_output().unwrap_or_else(|e| panic!("{e}")),
-        pb.wait_with_output().unwrap_or_else(|e| panic!("{e}")),
-    );
+    // Both outputs are read at once: a full pipe would stall one process.
+    let wait = |p: Child| std::thread::spawn(move || p.wait_with_output());
+    let (wa, wb) = (wait(pa), wait(pb));
+    let out_a = wa
+        .join()
+        .unwrap_or_else(|_| panic!("reader thread"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out_b = wb
+        .join()
+        .unwrap_or_else(|_| panic!("reader thread"))
+        .unwrap_or_else(|e| panic!("{e}"));
     for out in [&out_a, &out_b] {
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{err}");
@@ -410,6 +423,8 @@ fn two_processes_on_one_database_equal_one_process_in_commit_order() {
         assert!(same(line, want_b.get(&i)), "B's claim {i}: {line}");
     }
     eprintln!("the two processes took turns {switches} times");
+    let reloads = text(&out_a.stderr).contains("reloaded") || text(&out_b.stderr).contains("reloaded");
+    eprintln!("a process reloaded its cache after the other's commit: {reloads}");
 }
 
 #[test]

@@ -876,7 +876,10 @@ mod tests {
         );
         let with = |facts: &str| {
             format!(
-                r#"{{"id":"C","payer":"p","patient":{{"id":"Q"}},"diagnoses":["M79.18"],"facts":{facts},"lines":[{{"date_of_service":"2025-01-01","procedure":"20552"}}]}}"#
+                // An id per variant: one claim id with other content would be a
+                // conflict in the ledger.
+                r#"{{"id":"C{}","payer":"p","patient":{{"id":"Q"}},"diagnoses":["M79.18"],"facts":{facts},"lines":[{{"date_of_service":"2025-01-01","procedure":"20552"}}]}}"#,
+                facts.len()
             ) + "\n"
         };
         assert_eq!(fired(&mut e, &with("{}"))[0][0], vec!["F"]);
@@ -980,7 +983,9 @@ mod tests {
         let mut e = Engine::new(loaded.policies.unwrap_or_default());
         let version = |e: &mut Engine, date: &str| {
             let c =
-                read_claims_str(&claim("C", &[(date, "20552")]), InputFormat::JsonLines).remove(0);
+                // An id per date: one id with other content would be a conflict.
+                read_claims_str(&claim(date, &[(date, "20552")]), InputFormat::JsonLines)
+                    .remove(0);
             match c.map(|c| e.evaluate(&c, 1)) {
                 Ok(Outcome::Decision(d)) => d.policy_version.to_string(),
                 other => format!("{other:?}"),

@@ -76,15 +76,15 @@ const CACHE_PATIENTS: usize = 2_000_000;
 /// a store is opened. SQLite's busy handler is a plain function, hence a static.
 static BUSY_TIMEOUT_MS: AtomicU64 = AtomicU64::new(300_000);
 
-/// Polls every millisecond, so a waiting process gets the lock between two
-/// batches of another (SQLite's default handler backs off to 100 ms sleeps and
-/// can starve behind a busy writer).
+/// Polls every 100 microseconds, so a waiting process gets the lock in the
+/// short gap between two batches of another (SQLite's default handler backs off
+/// to 100 ms sleeps and starves behind a busy writer).
 fn busy(count: i32) -> bool {
-    let limit = BUSY_TIMEOUT_MS.load(Ordering::Relaxed);
+    let limit = BUSY_TIMEOUT_MS.load(Ordering::Relaxed).saturating_mul(10);
     if u64::try_from(count).unwrap_or(0) >= limit {
         return false;
     }
-    std::thread::sleep(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_micros(100));
     true
 }
 
