@@ -442,6 +442,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
                  hash BLOB NOT NULL, status TEXT NOT NULL, replaces TEXT, replaced_by TEXT,
                  services TEXT NOT NULL, decision TEXT);
              CREATE INDEX claims_by_patient ON claims (patient);
+             CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
              INSERT INTO claims VALUES (1, 'PAT-1', 'OLD-1', zeroblob(16), 'imported', NULL, NULL,
                  '[[1,\"2026-03-04\",\"20552\",\"cervical\"]]', NULL);",
         )

@@ -147,6 +147,20 @@ fn sequential(
     for claim in &prior {
         let Ok(_) = engine.import(claim);
     }
+    let result = decide_all(&mut engine, opts, input, out, summary);
+    // The process ends next: handing the history back to the OS whole is faster
+    // than freeing it entry by entry.
+    std::mem::forget(engine);
+    result
+}
+
+fn decide_all(
+    engine: &mut Engine,
+    opts: &Options,
+    input: Box<dyn BufRead + Send>,
+    out: &mut impl Write,
+    summary: &mut Summary,
+) -> io::Result<()> {
     for (i, claim) in ClaimReader::new(input, opts.format).enumerate() {
         let evaluated = match claim {
             Ok(claim) => {
@@ -203,7 +217,8 @@ fn with_db(
     let batch_size = opts.batch.max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Chunk>(64);
-        scope.spawn(move || {
+        let reader = std::thread::Builder::new().name("claim-reader".into());
+        let spawned = reader.spawn_scoped(scope, move || {
             let mut chunk = Vec::with_capacity(CHUNK);
             for (i, claim) in ClaimReader::new(input, format).enumerate() {
                 chunk.push((i + 1, claim));
@@ -218,7 +233,12 @@ fn with_db(
                 let _ = tx.send(chunk);
             }
         });
-        let mut done: Vec<Evaluated> = Vec::with_capacity(batch_size);
+        if let Err(e) = spawned {
+            return Err(DbFailure::Write(e));
+        }
+        // The batch's decisions, held back until the batch is committed; one
+        // buffer, reused, so that holding them costs no allocation per claim.
+        let mut held: Vec<u8> = Vec::with_capacity(batch_size * 512);
         while let Ok(mut batch) = rx.recv() {
             let deadline = Instant::now() + FILL;
             while batch.len() < batch_size {
@@ -228,18 +248,24 @@ fn with_db(
                 }
             }
             engine.history_mut().begin()?;
-            match decide_batch(engine, batch, &mut done) {
+            // One trip to the database for the batch's patients not in the cache.
+            let patients: Vec<&str> = batch
+                .iter()
+                .filter_map(|(_, c)| c.as_ref().ok().map(|c| c.patient.id.as_str()))
+                .collect();
+            if let Err(e) = engine.history_mut().prefetch(&patients) {
+                let _ = engine.history_mut().rollback();
+                return Err(e.into());
+            }
+            held.clear();
+            match decide_batch(engine, batch, &mut held, summary) {
                 Ok(()) => engine.history_mut().commit()?,
                 Err(e) => {
                     let _ = engine.history_mut().rollback();
                     return Err(e.into());
                 }
             }
-            for evaluated in done.drain(..) {
-                summary.add(&evaluated);
-                out.write_all(evaluated.json.as_bytes())?;
-                out.write_all(b"\n")?;
-            }
+            out.write_all(&held)?;
             out.flush()?;
         }
         Ok(())
@@ -249,13 +275,17 @@ fn with_db(
 fn decide_batch(
     engine: &mut Engine<SqliteHistory>,
     batch: Chunk,
-    done: &mut Vec<Evaluated>,
+    held: &mut Vec<u8>,
+    summary: &mut Summary,
 ) -> Result<(), StoreError> {
     for (record, claim) in batch {
-        done.push(match claim {
+        let evaluated = match claim {
             Ok(claim) => engine.try_evaluate(&claim, record)?,
             Err(e) => Evaluated::error(e),
-        });
+        };
+        summary.add(&evaluated);
+        held.extend_from_slice(evaluated.json.as_bytes());
+        held.push(b'\n');
     }
     Ok(())
 }
@@ -272,6 +302,8 @@ pub(super) fn import_into(
     let mut counts = (0, 0, 0);
     for chunk in claims.chunks(batch.max(1)) {
         engine.history_mut().begin()?;
+        let patients: Vec<&str> = chunk.iter().map(|c| c.patient.id.as_str()).collect();
+        engine.history_mut().prefetch(&patients)?;
         for claim in chunk {
             match engine.import(claim) {
                 Ok(Imported::Added) => counts.0 += 1,

@@ -70,7 +70,7 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
         /// With --db: claims per transaction.
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u32).range(1..))]
         batch: u32,
         /// With --db: seconds to wait while another process holds the write lock.
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
@@ -146,7 +146,7 @@ pub enum HistoryCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Claims per transaction.
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u32).range(1..))]
         batch: u32,
         /// Seconds to wait while another process holds the write lock.
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]

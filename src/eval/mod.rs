@@ -26,7 +26,10 @@ use crate::claims::{
 use crate::compile::plan::{
     Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
 };
-use crate::history::{ContentHash, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status};
+use crate::history::{
+    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status,
+    StoredDecision,
+};
 use crate::policies::Policies;
 use value::{code_in, codes_in, compare, elements, has, Val};
 
@@ -151,6 +154,7 @@ impl<H: HistoryStore> Engine<H> {
             replaces: None,
             services: &services,
             decision: None,
+            kept: None,
         })?;
         Ok(Imported::Added)
     }
@@ -166,8 +170,29 @@ impl<H: HistoryStore> Engine<H> {
         let hash = ContentHash::of(claim);
         let versions = self.history.versions(patient, id);
         if versions.iter().any(|v| v.hash == hash) {
-            return Ok(match self.history.decision(patient, id, hash)? {
-                Some(json) => replayed(json, record),
+            let stored = self.history.decision(patient, id, hash)?;
+            let rebuilt = match &stored {
+                Some(StoredDecision::Kept(kept)) => self.rebuild(claim, kept),
+                Some(StoredDecision::Parts(parts)) => from_parts(claim, parts),
+                None => None,
+            };
+            return Ok(match stored {
+                Some(_) => match rebuilt {
+                    Some(decision) => {
+                        let outcome = Outcome::Decision(decision);
+                        Evaluated {
+                            json: to_json(&outcome),
+                            outcome,
+                            replayed: true,
+                        }
+                    }
+                    None => error(ClaimError::conflict(
+                        id,
+                        "id",
+                        "the stored decision does not read",
+                        record,
+                    )),
+                },
                 None => error(ClaimError::conflict(
                     id,
                     "id",
@@ -250,6 +275,15 @@ impl<H: HistoryStore> Engine<H> {
         }
         let mut counted: Vec<(u32, Service<'_>)> = Vec::with_capacity(claim.lines.len());
         let mut lines = Vec::with_capacity(claim.lines.len());
+        // The compact decision: policy, claim decision, then each line's.
+        let mut kept = Vec::with_capacity(4 + 6 * claim.lines.len());
+        let policy_index = self
+            .policies
+            .iter()
+            .position(|p| std::ptr::eq(p, policy))
+            .unwrap_or(usize::MAX);
+        kept.extend_from_slice(&u16::try_from(policy_index).unwrap_or(u16::MAX).to_le_bytes());
+        kept.push(0);
         if !void {
             for (index, line) in claim.lines.iter().enumerate() {
                 let cx = LineCx {
@@ -260,7 +294,7 @@ impl<H: HistoryStore> Engine<H> {
                     history: &self.history,
                     earlier: &counted,
                 };
-                let decided = cx.decide(self.explain);
+                let decided = cx.decide(self.explain, &mut kept);
                 if decided.decision != Action::Deny {
                     counted.push((line.line, service(line)));
                 }
@@ -279,24 +313,13 @@ impl<H: HistoryStore> Engine<H> {
             },
             lines,
         };
-        let outcome = Outcome::Decision(decision);
-        let json = to_json(&outcome);
+        kept[2] = CLAIM_DECISIONS
+            .iter()
+            .position(|d| *d == decision.decision)
+            .and_then(|i| u8::try_from(i).ok())
+            .unwrap_or(u8::MAX);
         // The stored decision carries no trace: a resubmission is answered with
         // the decision, however the first one was asked for.
-        let untraced = match &outcome {
-            Outcome::Decision(d) if self.explain => Some(to_json(&Outcome::Decision(Decision {
-                lines: d
-                    .lines
-                    .iter()
-                    .map(|l| LineDecision {
-                        trace: None,
-                        ..l.clone()
-                    })
-                    .collect(),
-                ..d.clone()
-            }))),
-            _ => None,
-        };
         self.history.store(NewClaim {
             patient,
             id,
@@ -304,12 +327,57 @@ impl<H: HistoryStore> Engine<H> {
             status: if void { Status::Void } else { Status::Active },
             replaces: target,
             services: &counted,
-            decision: Some(untraced.as_deref().unwrap_or(&json)),
+            decision: Some(&decision),
+            kept: Some(&kept),
         })?;
+        let outcome = Outcome::Decision(decision);
         Ok(Evaluated {
+            json: to_json(&outcome),
             outcome,
-            json,
             replayed: false,
+        })
+    }
+}
+
+impl<H: HistoryStore> Engine<H> {
+    /// A decision from its compact form and the claim, which gives back the id,
+    /// payer, line numbers and codes (the same content, so the same claim).
+    fn rebuild(&self, claim: &Claim, kept: &[u8]) -> Option<Decision> {
+        let word = |at: usize| -> Option<usize> {
+            Some(usize::from(u16::from_le_bytes([*kept.get(at)?, *kept.get(at + 1)?])))
+        };
+        let policy = self.policies.iter().nth(word(0)?)?;
+        let decision = *CLAIM_DECISIONS.get(usize::from(*kept.get(2)?))?;
+        let mut at = 3;
+        let mut lines = Vec::new();
+        if decision != ClaimDecision::Void {
+            for line in &claim.lines {
+                let action = action_of(*kept.get(at)?)?;
+                let n = usize::from(*kept.get(at + 1)?);
+                at += 2;
+                let mut reasons = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let rule = policy.rules.get(word(at)?)?;
+                    let check = rule.checks.get(word(at + 2)?)?;
+                    reasons.push(reason(rule, check));
+                    at += 4;
+                }
+                lines.push(LineDecision {
+                    line: line.line,
+                    procedure: line.procedure,
+                    decision: action,
+                    reasons,
+                    trace: None,
+                });
+            }
+        }
+        Some(Decision {
+            id: claim.id.clone(),
+            payer: claim.payer.clone(),
+            policy: policy.id.clone(),
+            policy_version: policy.version.clone(),
+            decision,
+            lines,
         })
     }
 }
@@ -335,22 +403,35 @@ impl Evaluated {
     }
 }
 
-/// A stored decision given back. One that no longer reads (a damaged store) is
-/// still written out as stored, and summarized as a conflict.
-fn replayed(json: String, record: usize) -> Evaluated {
-    let outcome = serde_json::from_str::<Outcome>(&json).unwrap_or_else(|e| {
-        Outcome::from(ClaimError::conflict(
-            "",
-            "id",
-            format!("the stored decision does not read: {e}"),
-            record,
-        ))
-    });
-    Evaluated {
-        outcome,
-        json,
-        replayed: true,
-    }
+/// A decision from a store's parts and the claim.
+fn from_parts(claim: &Claim, parts: &DecisionParts) -> Option<Decision> {
+    let lines = if parts.decision == ClaimDecision::Void {
+        Vec::new()
+    } else {
+        if parts.lines.len() != claim.lines.len() {
+            return None;
+        }
+        claim
+            .lines
+            .iter()
+            .zip(&parts.lines)
+            .map(|(line, (action, reasons))| LineDecision {
+                line: line.line,
+                procedure: line.procedure,
+                decision: *action,
+                reasons: reasons.clone(),
+                trace: None,
+            })
+            .collect()
+    };
+    Some(Decision {
+        id: claim.id.clone(),
+        payer: claim.payer.clone(),
+        policy: parts.policy.clone(),
+        policy_version: parts.version.clone(),
+        decision: parts.decision,
+        lines,
+    })
 }
 
 /// Why a rule did what it did; turned into text only for `--explain`, so the
@@ -376,7 +457,51 @@ enum Why {
     },
 }
 
+/// The reason a check of a rule gives when it fires.
+fn reason(rule: &Rule, check: &Check) -> Reason {
+    let a = &check.action;
+    Reason {
+        rule: rule.id.clone(),
+        action: a.action,
+        carc: a.carc.clone(),
+        rarc: a.rarc.clone(),
+        message: a.message.clone(),
+        at: rule.at.clone(),
+    }
+}
+
+fn action_code(a: Action) -> u8 {
+    match a {
+        Action::Allow => 0,
+        Action::Review => 1,
+        Action::Deny => 2,
+    }
+}
+
+fn action_of(code: u8) -> Option<Action> {
+    [Action::Allow, Action::Review, Action::Deny]
+        .get(usize::from(code))
+        .copied()
+}
+
+const CLAIM_DECISIONS: [ClaimDecision; 5] = [
+    ClaimDecision::Allow,
+    ClaimDecision::Review,
+    ClaimDecision::Deny,
+    ClaimDecision::Partial,
+    ClaimDecision::Void,
+];
+
 impl Why {
+    /// The check that fired, for a rule that fired.
+    fn check(self) -> Option<usize> {
+        match self {
+            Why::WhenFalse(_) => None,
+            Why::Required(i) | Why::Always(i) => Some(i),
+            Why::Limit { index, .. } | Why::Interval { index, .. } => Some(index),
+        }
+    }
+
     fn describe(self) -> String {
         match self {
             Why::WhenFalse(i) => format!("`when` #{} is false", i + 1),
@@ -437,11 +562,19 @@ struct LineCx<'a, H: HistoryStore> {
 }
 
 impl<'a, H: HistoryStore> LineCx<'a, H> {
-    fn decide(&self, explain: bool) -> LineDecision {
+    /// Decides the line; appends to `kept` its action and the (rule, check)
+    /// of each reason, the compact form a memory store keeps.
+    fn decide(&self, explain: bool, kept: &mut Vec<u8>) -> LineDecision {
         let mut reasons = Vec::new();
         let mut trace = explain.then(Vec::new);
-        for rule in &self.policy.rules {
+        let head = kept.len();
+        kept.extend_from_slice(&[0, 0]);
+        for (index, rule) in self.policy.rules.iter().enumerate() {
             let (outcome, why) = self.run_rule(rule, &mut reasons);
+            if let Some(check) = why.filter(|_| outcome == TraceOutcome::Fired).and_then(Why::check) {
+                kept.extend_from_slice(&u16::try_from(index).unwrap_or(u16::MAX).to_le_bytes());
+                kept.extend_from_slice(&u16::try_from(check).unwrap_or(u16::MAX).to_le_bytes());
+            }
             if let Some(trace) = trace.as_mut() {
                 trace.push(TraceStep {
                     rule: rule.id.clone(),
@@ -455,6 +588,8 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             .map(|r: &Reason| r.action)
             .max()
             .unwrap_or(Action::Allow);
+        kept[head] = action_code(decision);
+        kept[head + 1] = u8::try_from(reasons.len()).unwrap_or(u8::MAX);
         LineDecision {
             line: self.line.line,
             procedure: self.line.procedure,
@@ -475,15 +610,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         }
         for (i, check) in rule.checks.iter().enumerate() {
             if let Some(why) = self.failed(check, i) {
-                let a = &check.action;
-                reasons.push(Reason {
-                    rule: rule.id.clone(),
-                    action: a.action,
-                    carc: a.carc.clone(),
-                    rarc: a.rarc.clone(),
-                    message: a.message.clone(),
-                    at: rule.at.clone(),
-                });
+                reasons.push(reason(rule, check));
                 return (TraceOutcome::Fired, Some(why));
             }
         }

@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use crate::claims::Claim;
+use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason};
 use crate::codes::CodeKey;
 use crate::compile::CodeSet;
 use crate::syntax::ast::SiteScope;
@@ -290,14 +290,12 @@ pub struct Version {
     pub hash: ContentHash,
     /// Where it stands.
     pub status: Status,
-    /// For a replacement or void: the claim it acted on.
-    pub replaces: Option<Box<str>>,
     /// For a replaced or voided version: the claim that did it.
     pub replaced_by: Option<Box<str>>,
     /// Arrival order: versions are numbered as they are stored, across runs and
     /// processes for a database.
     pub seq: u64,
-    /// Where the stored decision (JSON) is in the memory store's arena.
+    /// Where the stored decision (compact form) is in the memory store's arena.
     decision: Option<ArenaRef>,
     /// The services this version put in the history, to take out again.
     services: Box<[Entry]>,
@@ -315,25 +313,25 @@ struct ArenaRef {
 /// by one.
 #[derive(Debug, Default)]
 struct Arena {
-    chunks: Vec<String>,
+    chunks: Vec<Vec<u8>>,
 }
 
 impl Arena {
     const CHUNK: usize = 1 << 20;
 
-    fn push(&mut self, text: &str) -> Option<ArenaRef> {
+    fn push(&mut self, text: &[u8]) -> Option<ArenaRef> {
         let fits = self
             .chunks
             .last()
             .is_some_and(|c| c.capacity() - c.len() >= text.len());
         if !fits {
             self.chunks
-                .push(String::with_capacity(Self::CHUNK.max(text.len())));
+                .push(Vec::with_capacity(Self::CHUNK.max(text.len())));
         }
         let chunk = self.chunks.len().checked_sub(1)?;
         let last = self.chunks.get_mut(chunk)?;
         let start = last.len();
-        last.push_str(text);
+        last.extend_from_slice(text);
         Some(ArenaRef {
             chunk: u32::try_from(chunk).ok()?,
             start: u32::try_from(start).ok()?,
@@ -341,12 +339,36 @@ impl Arena {
         })
     }
 
-    fn get(&self, at: ArenaRef) -> Option<&str> {
+    fn get(&self, at: ArenaRef) -> Option<&[u8]> {
         let start = at.start as usize;
         self.chunks
             .get(at.chunk as usize)?
             .get(start..start + at.len as usize)
     }
+}
+
+/// A stored decision as a store gives it back. Either way, the claim that is
+/// answered with it (the same content, so the same id, payer, lines and codes)
+/// supplies the rest of the decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredDecision {
+    /// The engine's compact form (see [`NewClaim::kept`]).
+    Kept(Vec<u8>),
+    /// The decision without what the claim gives back.
+    Parts(DecisionParts),
+}
+
+/// A decision without its claim's id, payer, line numbers and codes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionParts {
+    /// The policy that decided it.
+    pub policy: std::sync::Arc<str>,
+    /// Its version.
+    pub version: std::sync::Arc<str>,
+    /// The claim decision.
+    pub decision: ClaimDecision,
+    /// Per claim line (none for a void): its decision and reasons.
+    pub lines: Vec<(Action, Vec<Reason>)>,
 }
 
 /// A claim version to store.
@@ -364,8 +386,13 @@ pub struct NewClaim<'a> {
     pub replaces: Option<&'a str>,
     /// The services it puts in the history, each with its claim line number.
     pub services: &'a [(u32, Service<'a>)],
-    /// The decision to answer a resubmission with (JSON); `None` when imported.
-    pub decision: Option<&'a str>,
+    /// The decision to answer a resubmission with; `None` when imported. Its
+    /// traces, if any, are not kept.
+    pub decision: Option<&'a Decision>,
+    /// The same decision in the engine's compact form (policy, line actions and
+    /// the rule checks that fired, a few bytes), which a store that keeps
+    /// decisions in memory keeps instead of the JSON.
+    pub kept: Option<&'a [u8]>,
 }
 
 /// Where services and the claim ledger are kept between claims.
@@ -387,13 +414,13 @@ pub trait HistoryStore {
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Self::Error>;
     /// The versions stored under a patient's claim id, in arrival order.
     fn versions(&self, patient: &str, id: &str) -> &[Version];
-    /// The stored decision (JSON) of a version; `None` for an imported one.
+    /// The stored decision of a version; `None` for an imported one.
     fn decision(
         &mut self,
         patient: &str,
         id: &str,
         hash: ContentHash,
-    ) -> Result<Option<String>, Self::Error>;
+    ) -> Result<Option<StoredDecision>, Self::Error>;
     /// Stores a claim version and its services.
     fn store(&mut self, claim: NewClaim<'_>) -> Result<(), Self::Error>;
     /// Marks the current version of a claim `Replaced` or `Voided` by claim `by`
@@ -416,7 +443,43 @@ struct Entry {
 #[derive(Debug, Default)]
 struct PatientBook {
     services: Vec<Entry>,
-    claims: FxHashMap<Box<str>, Vec<Version>>,
+    claims: FxHashMap<Box<str>, Versions>,
+}
+
+/// The versions of one claim id: nearly always one, kept inline.
+#[derive(Debug)]
+enum Versions {
+    One(Version),
+    Many(Vec<Version>),
+}
+
+impl Versions {
+    fn as_slice(&self) -> &[Version] {
+        match self {
+            Versions::One(v) => std::slice::from_ref(v),
+            Versions::Many(list) => list,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Version] {
+        match self {
+            Versions::One(v) => std::slice::from_mut(v),
+            Versions::Many(list) => list,
+        }
+    }
+
+    fn push(&mut self, version: Version) {
+        match self {
+            Versions::Many(list) => list.push(version),
+            Versions::One(_) => {
+                let first = std::mem::replace(self, Versions::Many(Vec::with_capacity(2)));
+                if let (Versions::One(first), Versions::Many(list)) = (first, self) {
+                    list.push(first);
+                    list.push(version);
+                }
+            }
+        }
+    }
 }
 
 /// History in memory: per patient, services sorted by date, so a window is found
@@ -552,11 +615,10 @@ impl MemoryHistory {
         let version = Version {
             hash: claim.hash,
             status: claim.status,
-            replaces: claim.replaces.map(Into::into),
             replaced_by: None,
             seq,
-            decision: match claim.decision {
-                Some(text) if keep_decision => self.decisions.push(text),
+            decision: match claim.kept {
+                Some(bytes) if keep_decision => self.decisions.push(bytes),
                 _ => None,
             },
             services: if counts { entries } else { Box::default() },
@@ -568,7 +630,7 @@ impl MemoryHistory {
             match book.claims.get_mut(claim.id) {
                 Some(list) => list.push(version),
                 None => {
-                    book.claims.insert(claim.id.into(), vec![version]);
+                    book.claims.insert(claim.id.into(), Versions::One(version));
                 }
             }
         });
@@ -579,11 +641,11 @@ impl MemoryHistory {
     pub(crate) fn add_loaded(&mut self, patient: &str, id: &str, version: Version) {
         self.with_book(patient, |book| match book.claims.get_mut(id) {
             Some(list) => {
-                let at = list.partition_point(|v| v.seq < version.seq);
-                list.insert(at, version);
+                list.push(version);
+                list.as_mut_slice().sort_by_key(|v| v.seq);
             }
             None => {
-                book.claims.insert(id.into(), vec![version]);
+                book.claims.insert(id.into(), Versions::One(version));
             }
         });
     }
@@ -602,7 +664,7 @@ impl MemoryHistory {
             if let Some(v) = book
                 .claims
                 .get_mut(claim)
-                .and_then(|list| list.iter_mut().find(|v| v.status.is_current()))
+                .and_then(|list| list.as_mut_slice().iter_mut().find(|v| v.status.is_current()))
             {
                 let mut all = std::mem::take(&mut v.services).into_vec();
                 all.extend(entries);
@@ -615,14 +677,12 @@ impl MemoryHistory {
     pub(crate) fn loaded_version(
         hash: ContentHash,
         status: Status,
-        replaces: Option<String>,
         replaced_by: Option<String>,
         seq: u64,
     ) -> Version {
         Version {
             hash,
             status,
-            replaces: replaces.map(Into::into),
             replaced_by: replaced_by.map(Into::into),
             seq,
             decision: None,
@@ -637,7 +697,7 @@ impl MemoryHistory {
         let Some(v) = book
             .claims
             .get_mut(id)
-            .and_then(|list| list.iter_mut().find(|v| v.status.is_current()))
+            .and_then(|list| list.as_mut_slice().iter_mut().find(|v| v.status.is_current()))
         else {
             return;
         };
@@ -695,7 +755,7 @@ impl HistoryStore for MemoryHistory {
         self.by_patient
             .get(patient)
             .and_then(|b| b.claims.get(id))
-            .map_or(&[], Vec::as_slice)
+            .map_or(&[], Versions::as_slice)
     }
 
     fn decision(
@@ -703,14 +763,14 @@ impl HistoryStore for MemoryHistory {
         patient: &str,
         id: &str,
         hash: ContentHash,
-    ) -> Result<Option<String>, Infallible> {
+    ) -> Result<Option<StoredDecision>, Infallible> {
         Ok(self
             .versions(patient, id)
             .iter()
             .find(|v| v.hash == hash)
             .and_then(|v| v.decision)
             .and_then(|at| self.decisions.get(at))
-            .map(str::to_owned))
+            .map(|b| StoredDecision::Kept(b.to_vec())))
     }
 
     fn store(&mut self, claim: NewClaim<'_>) -> Result<(), Infallible> {
