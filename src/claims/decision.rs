@@ -46,6 +46,9 @@ pub enum ClaimDecision {
     Deny,
     /// Some lines denied, the others allowed.
     Partial,
+    /// The claim voids an earlier one (frequency code 8): nothing was evaluated
+    /// and the earlier claim's services left the history.
+    Void,
 }
 
 impl ClaimDecision {
@@ -83,6 +86,7 @@ impl ClaimDecision {
             ClaimDecision::Review => "review",
             ClaimDecision::Deny => "deny",
             ClaimDecision::Partial => "partial",
+            ClaimDecision::Void => "void",
         }
     }
 }
@@ -184,7 +188,7 @@ pub struct ErrorRecord {
 /// The `error` object of an [`ErrorRecord`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// `invalid_claim` or `no_policy`.
+    /// `invalid_claim`, `no_policy` or `conflict`.
     pub kind: ErrorKind,
     /// What is wrong.
     pub message: String,

@@ -16,14 +16,19 @@ pub enum ErrorKind {
     InvalidClaim,
     /// The claim is well formed but no loaded policy covers its payer.
     NoPolicy,
+    /// The claim clashes with the history: its id was already evaluated with
+    /// other content (and it is not a replacement), it was imported as paid, or
+    /// it replaces or voids a claim that was already replaced or voided.
+    Conflict,
 }
 
 impl ErrorKind {
-    /// The contract's spelling (`invalid_claim`, `no_policy`).
+    /// The contract's spelling (`invalid_claim`, `no_policy`, `conflict`).
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::InvalidClaim => "invalid_claim",
             ErrorKind::NoPolicy => "no_policy",
+            ErrorKind::Conflict => "conflict",
         }
     }
 }
@@ -64,6 +69,17 @@ impl ClaimError {
             kind: ErrorKind::InvalidClaim,
             message: message.into(),
             path,
+            record,
+        }
+    }
+
+    /// A valid claim that clashes with the history, at field `path`.
+    pub fn conflict(id: &str, path: &str, message: impl Into<String>, record: usize) -> ClaimError {
+        ClaimError {
+            id: Some(id.to_owned()),
+            kind: ErrorKind::Conflict,
+            message: message.into(),
+            path: Some(path.to_owned()),
             record,
         }
     }

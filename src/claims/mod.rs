@@ -16,5 +16,5 @@ pub use decision::{
     TraceOutcome, TraceStep,
 };
 pub use error::{ClaimError, ErrorKind};
-pub use model::{Claim, FactValue, Facts, Line, Patient, Provider, Sex};
+pub use model::{Claim, FactValue, Facts, Frequency, Line, Patient, Provider, Sex};
 pub use read::{read_claims_str, ClaimReader, InputFormat};

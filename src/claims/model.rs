@@ -34,6 +34,17 @@ pub struct Claim {
     pub facts: Facts,
     /// Service lines, at least one, in input order.
     pub lines: Vec<Line>,
+    /// What the claim does to an earlier one (X12 CLM05-3): an original (the
+    /// default, not written), a replacement or a void.
+    #[serde(
+        skip_serializing_if = "Frequency::is_original",
+        rename = "frequency_code"
+    )]
+    pub frequency: Frequency,
+    /// The id of the claim a replacement or void acts on; the claim's own id
+    /// when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 impl Claim {
@@ -48,6 +59,62 @@ impl Claim {
     /// The line with line number `line`, if any.
     pub fn line(&self, line: u32) -> Option<&Line> {
         self.lines.iter().find(|l| l.line == line)
+    }
+
+    /// The claim a replacement or void acts on (`replaces`, else the claim's own
+    /// id); `None` for an original.
+    pub fn target(&self) -> Option<&str> {
+        match self.frequency {
+            Frequency::Original => None,
+            Frequency::Replacement | Frequency::Void => {
+                Some(self.replaces.as_deref().unwrap_or(&self.id))
+            }
+        }
+    }
+}
+
+/// The claim frequency code of X12 837 CLM05-3, as far as the engine acts on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Frequency {
+    /// `1`: an original claim.
+    #[default]
+    Original,
+    /// `7`: replaces an earlier claim: its services leave the history and this
+    /// claim is evaluated in its place.
+    Replacement,
+    /// `8`: voids an earlier claim: its services leave the history.
+    Void,
+}
+
+impl Frequency {
+    /// Reads `1`, `7` or `8`.
+    pub fn parse(code: &str) -> Option<Frequency> {
+        match code {
+            "1" => Some(Frequency::Original),
+            "7" => Some(Frequency::Replacement),
+            "8" => Some(Frequency::Void),
+            _ => None,
+        }
+    }
+
+    /// The X12 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Frequency::Original => "1",
+            Frequency::Replacement => "7",
+            Frequency::Void => "8",
+        }
+    }
+
+    /// True for an original claim.
+    pub fn is_original(&self) -> bool {
+        *self == Frequency::Original
+    }
+}
+
+impl Serialize for Frequency {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
     }
 }
 
@@ -328,6 +395,8 @@ mod tests {
                 injections: None,
                 charge: Some(182.5),
             }],
+            frequency: Frequency::Original,
+            replaces: None,
         }
     }
 

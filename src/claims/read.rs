@@ -450,6 +450,8 @@ pub(super) struct RawClaim {
     pub diagnoses: Option<Vec<String>>,
     pub facts: Option<RawFacts>,
     pub lines: Option<Vec<Obj<RawLine>>>,
+    pub frequency_code: Option<Code>,
+    pub replaces: Option<String>,
 }
 
 impl Named for RawClaim {
@@ -493,6 +495,39 @@ pub(super) struct RawLine {
 
 impl Named for RawLine {
     const EXPECTING: &'static str = "a service line object";
+}
+
+/// A code given as a string or a number (`"7"` or `7`: YAML reads an unquoted
+/// `7` as a number), kept as text.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Code(pub String);
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
+        struct CodeVisitor;
+        impl Visitor<'_> for CodeVisitor {
+            type Value = Code;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Code, E> {
+                Ok(Code(s.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Code, E> {
+                Ok(Code(s))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Code, E> {
+                Ok(Code(n.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Code, E> {
+                Ok(Code(n.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Code, E> {
+                Ok(Code(n.to_string()))
+            }
+        }
+        deserializer.deserialize_any(CodeVisitor)
+    }
 }
 
 /// Any number, kept as read so validation can say what was wrong with it.

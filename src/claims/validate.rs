@@ -8,8 +8,8 @@
 use chrono::NaiveDate;
 
 use super::error::ClaimError;
-use super::model::{Claim, FactValue, Facts, Line, Patient, Provider, Sex};
-use super::read::{Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
+use super::model::{Claim, FactValue, Facts, Frequency, Line, Patient, Provider, Sex};
+use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
 use crate::codes::CodeKey;
 
 /// Most diagnoses a claim may carry (the 837P limit).
@@ -121,6 +121,15 @@ pub(super) fn validate(raw: RawClaim, record: usize) -> Result<Claim, ClaimError
         .transpose()?
         .unwrap_or_default();
     let lines = cx.lines(raw.lines, diagnoses.len())?;
+    let frequency = raw
+        .frequency_code
+        .map(|c| cx.frequency(c))
+        .transpose()?
+        .unwrap_or_default();
+    let replaces = raw
+        .replaces
+        .map(|r| cx.replaces(r, frequency))
+        .transpose()?;
     Ok(Claim {
         id,
         payer,
@@ -130,6 +139,8 @@ pub(super) fn validate(raw: RawClaim, record: usize) -> Result<Claim, ClaimError
         diagnoses,
         facts,
         lines,
+        frequency,
+        replaces,
     })
 }
 
@@ -240,6 +251,31 @@ impl Cx {
             npi: raw.npi,
             taxonomy: raw.taxonomy,
         })
+    }
+
+    fn frequency(&self, code: Code) -> Result<Frequency, ClaimError> {
+        Frequency::parse(code.0.trim()).ok_or_else(|| {
+            self.err(
+                "frequency_code",
+                format!(
+                    "frequency_code must be 1 (original), 7 (replacement) or 8 (void), got `{}`",
+                    code.0
+                ),
+            )
+        })
+    }
+
+    fn replaces(&self, id: String, frequency: Frequency) -> Result<String, ClaimError> {
+        if frequency.is_original() {
+            return Err(self.err(
+                "replaces",
+                "replaces needs frequency_code 7 (replacement) or 8 (void)",
+            ));
+        }
+        if id.trim().is_empty() {
+            return Err(self.err("replaces", "replaces must not be empty"));
+        }
+        Ok(id)
     }
 
     fn place_of_service(&self, pos: String) -> Result<String, ClaimError> {
@@ -838,6 +874,37 @@ mod tests {
                 "lines[1].line",
                 "line number 1 is already used by lines[0]",
             ),
+            (
+                vec![("/frequency_code", Some(json!("5")))],
+                "frequency_code",
+                "frequency_code must be 1 (original), 7 (replacement) or 8 (void), got `5`",
+            ),
+            (
+                vec![("/frequency_code", Some(json!(true)))],
+                "frequency_code",
+                "invalid type: boolean `true`, expected a string or a number",
+            ),
+            (
+                vec![("/replaces", Some(json!("CLM-0")))],
+                "replaces",
+                "replaces needs frequency_code 7 (replacement) or 8 (void)",
+            ),
+            (
+                vec![
+                    ("/frequency_code", Some(json!("1"))),
+                    ("/replaces", Some(json!("CLM-0"))),
+                ],
+                "replaces",
+                "replaces needs frequency_code 7 (replacement) or 8 (void)",
+            ),
+            (
+                vec![
+                    ("/frequency_code", Some(json!(8))),
+                    ("/replaces", Some(json!(" "))),
+                ],
+                "replaces",
+                "replaces must not be empty",
+            ),
         ];
         assert!(cases.len() >= 15);
         for (changes, path, message) in cases {
@@ -1044,5 +1111,51 @@ mod tests {
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod frequency_tests {
+    use crate::claims::model::Frequency;
+    use crate::claims::read::{read_claims_str, InputFormat};
+
+    #[test]
+    fn frequency_codes_and_replaces_are_read_in_every_format() {
+        let base = r#"{"id":"C2","payer":"p","patient":{"id":"P"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2025-01-01","procedure":"20552"}]"#;
+        for (extra, frequency, replaces) in [
+            ("", Frequency::Original, None),
+            (r#","frequency_code":"1""#, Frequency::Original, None),
+            (r#","frequency_code":7"#, Frequency::Replacement, None),
+            (
+                r#","frequency_code":"8","replaces":"C1""#,
+                Frequency::Void,
+                Some("C1"),
+            ),
+        ] {
+            let text = format!("{base}{extra}}}");
+            let claim = read_claims_str(&text, InputFormat::JsonLines)
+                .remove(0)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(claim.frequency, frequency, "{text}");
+            assert_eq!(claim.replaces.as_deref(), replaces);
+            let target = claim.target();
+            assert_eq!(
+                target,
+                match frequency {
+                    Frequency::Original => None,
+                    _ => Some(replaces.unwrap_or("C2")),
+                }
+            );
+            // Written back only when not an original, and read back the same.
+            let json = claim.to_json().to_string();
+            assert_eq!(json.contains("frequency_code"), !frequency.is_original());
+            let again = read_claims_str(&json, InputFormat::JsonLines).remove(0);
+            assert_eq!(again.as_ref().ok(), Some(&claim));
+        }
+        let yaml = "- {id: C2, payer: p, patient: {id: P}, diagnoses: [M79.18], frequency_code: 7, replaces: C1, lines: [{date_of_service: 2025-01-01, procedure: '20552'}]}\n";
+        let claim = read_claims_str(yaml, InputFormat::Yaml)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(claim.frequency, Frequency::Replacement);
     }
 }

@@ -4,14 +4,16 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::report::{print_diagnostics, tally};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::claims::{ClaimReader, InputFormat, Outcome};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
+use crate::claims::{Claim, ClaimError, ClaimReader, InputFormat, Outcome};
 use crate::eval::parallel::evaluate_lines;
-use crate::eval::Engine;
+use crate::eval::{Engine, Evaluated, Imported};
+use crate::history::{SqliteHistory, StoreError};
 use crate::policies::Policies;
 
 /// What `eval` was asked to do.
@@ -30,6 +32,12 @@ pub struct Options {
     pub quiet: bool,
     /// Worker threads; claims of one patient always go to the same worker.
     pub jobs: usize,
+    /// The history database; in memory when `None`.
+    pub db: Option<PathBuf>,
+    /// Claims per transaction with `db`.
+    pub batch: usize,
+    /// How long to wait for another process's write lock on `db`.
+    pub busy_timeout: Duration,
 }
 
 fn open(path: Option<&PathBuf>) -> io::Result<Box<dyn BufRead + Send>> {
@@ -44,6 +52,7 @@ fn open(path: Option<&PathBuf>) -> io::Result<Box<dyn BufRead + Send>> {
 #[derive(Default)]
 struct Summary {
     claims: usize,
+    replayed: usize,
     lines: usize,
     by_decision: BTreeMap<&'static str, usize>,
     by_error: BTreeMap<&'static str, usize>,
@@ -51,9 +60,10 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, outcome: &Outcome) {
+    fn add(&mut self, evaluated: &Evaluated) {
         self.claims += 1;
-        match outcome {
+        self.replayed += usize::from(evaluated.replayed);
+        match &evaluated.outcome {
             Outcome::Decision(d) => {
                 self.lines += d.lines.len();
                 *self.by_decision.entry(d.decision.as_str()).or_default() += 1;
@@ -95,6 +105,12 @@ impl Summary {
             load.as_secs_f64() * 1000.0,
             if decisions.is_empty() { "no decisions".to_string() } else { decisions.join(", ") }
         );
+        if self.replayed > 0 {
+            eprintln!(
+                "{} claims were sent before with the same content: answered with their stored decisions",
+                self.replayed
+            );
+        }
         if !self.by_error.is_empty() {
             let errors: Vec<String> = self
                 .by_error
@@ -121,7 +137,7 @@ fn first_byte(input: &mut Box<dyn BufRead + Send>) -> Option<u8> {
 /// One thread: read, decide, write, claim after claim.
 fn sequential(
     policies: Policies,
-    prior: Vec<crate::claims::Claim>,
+    prior: Vec<Claim>,
     opts: &Options,
     input: Box<dyn BufRead + Send>,
     out: &mut impl Write,
@@ -129,18 +145,193 @@ fn sequential(
 ) -> io::Result<()> {
     let mut engine = Engine::new(policies).explain(opts.explain);
     for claim in &prior {
-        engine.record_prior(claim);
+        let Ok(_) = engine.import(claim);
     }
+    let result = decide_all(&mut engine, opts, input, out, summary);
+    // The process ends next: handing the history back to the OS whole is faster
+    // than freeing it entry by entry.
+    std::mem::forget(engine);
+    result
+}
+
+fn decide_all(
+    engine: &mut Engine,
+    opts: &Options,
+    input: Box<dyn BufRead + Send>,
+    out: &mut impl Write,
+    summary: &mut Summary,
+) -> io::Result<()> {
     for (i, claim) in ClaimReader::new(input, opts.format).enumerate() {
-        let outcome = match claim {
-            Ok(claim) => engine.evaluate(&claim, i + 1),
-            Err(e) => Outcome::Error(e.into()),
+        let evaluated = match claim {
+            Ok(claim) => {
+                let Ok(done) = engine.try_evaluate(&claim, i + 1);
+                done
+            }
+            Err(e) => Evaluated::error(e),
         };
-        summary.add(&outcome);
-        serde_json::to_writer(&mut *out, &outcome).map_err(io::Error::from)?;
+        summary.add(&evaluated);
+        out.write_all(evaluated.json.as_bytes())?;
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// Why a run with a database stopped.
+enum DbFailure {
+    Store(StoreError),
+    Write(io::Error),
+}
+
+impl From<StoreError> for DbFailure {
+    fn from(e: StoreError) -> DbFailure {
+        DbFailure::Store(e)
+    }
+}
+
+impl From<io::Error> for DbFailure {
+    fn from(e: io::Error) -> DbFailure {
+        DbFailure::Write(e)
+    }
+}
+
+/// Records read ahead of evaluation, a chunk per message.
+type Chunk = Vec<(usize, Result<Claim, ClaimError>)>;
+
+/// With a database: a reader thread parses claims while this thread evaluates
+/// them in batches. Each batch is one transaction: the write lock is taken, the
+/// claims are decided and stored, the transaction commits, and only then are the
+/// batch's decisions written out, in input order. A crash loses at most the
+/// uncommitted batch, whose decisions were never written; running the same input
+/// again answers the committed claims from the store and evaluates the rest.
+fn with_db(
+    engine: &mut Engine<SqliteHistory>,
+    opts: &Options,
+    input: Box<dyn BufRead + Send>,
+    out: &mut impl Write,
+    summary: &mut Summary,
+) -> Result<(), DbFailure> {
+    const CHUNK: usize = 64;
+    // How long a batch waits to fill up when claims arrive slowly.
+    const FILL: Duration = Duration::from_millis(50);
+    let format = opts.format;
+    let batch_size = opts.batch.max(1);
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Chunk>(64);
+        let reader = std::thread::Builder::new().name("claim-reader".into());
+        let spawned = reader.spawn_scoped(scope, move || {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for (i, claim) in ClaimReader::new(input, format).enumerate() {
+                chunk.push((i + 1, claim));
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if tx.send(full).is_err() {
+                        return;
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = tx.send(chunk);
+            }
+        });
+        if let Err(e) = spawned {
+            return Err(DbFailure::Write(e));
+        }
+        // The batch's decisions, held back until the batch is committed; one
+        // buffer, reused, so that holding them costs no allocation per claim.
+        let mut held: Vec<u8> = Vec::with_capacity(batch_size * 512);
+        while let Ok(mut batch) = rx.recv() {
+            let deadline = Instant::now() + FILL;
+            while batch.len() < batch_size {
+                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(more) => batch.extend(more),
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            engine.history_mut().begin()?;
+            // One trip to the database for the batch's patients not in the cache.
+            let patients: Vec<&str> = batch
+                .iter()
+                .filter_map(|(_, c)| c.as_ref().ok().map(|c| c.patient.id.as_str()))
+                .collect();
+            if let Err(e) = engine.history_mut().prefetch(&patients) {
+                let _ = engine.history_mut().rollback();
+                return Err(e.into());
+            }
+            held.clear();
+            match decide_batch(engine, batch, &mut held, summary) {
+                Ok(()) => engine.history_mut().commit()?,
+                Err(e) => {
+                    let _ = engine.history_mut().rollback();
+                    return Err(e.into());
+                }
+            }
+            out.write_all(&held)?;
+            out.flush()?;
+        }
+        Ok(())
+    })
+}
+
+fn decide_batch(
+    engine: &mut Engine<SqliteHistory>,
+    batch: Chunk,
+    held: &mut Vec<u8>,
+    summary: &mut Summary,
+) -> Result<(), StoreError> {
+    for (record, claim) in batch {
+        let evaluated = match claim {
+            Ok(claim) => engine.try_evaluate(&claim, record)?,
+            Err(e) => Evaluated::error(e),
+        };
+        summary.add(&evaluated);
+        held.extend_from_slice(evaluated.json.as_bytes());
+        held.push(b'\n');
+    }
+    Ok(())
+}
+
+/// Imports paid claims into a store, `batch` claims per transaction, reporting
+/// conflicts on stderr. Returns how many were added, already present and
+/// conflicting.
+pub(super) fn import_into(
+    engine: &mut Engine<SqliteHistory>,
+    claims: &[Claim],
+    batch: usize,
+    source: &str,
+) -> Result<(usize, usize, usize), StoreError> {
+    let mut counts = (0, 0, 0);
+    for chunk in claims.chunks(batch.max(1)) {
+        engine.history_mut().begin()?;
+        let patients: Vec<&str> = chunk.iter().map(|c| c.patient.id.as_str()).collect();
+        engine.history_mut().prefetch(&patients)?;
+        for claim in chunk {
+            match engine.import(claim) {
+                Ok(Imported::Added) => counts.0 += 1,
+                Ok(Imported::Present) => counts.1 += 1,
+                Ok(Imported::Conflict) => {
+                    counts.2 += 1;
+                    eprintln!(
+                        "history `{source}`: skipped claim `{}` of patient `{}`: other content is already stored under its id",
+                        claim.id, claim.patient.id
+                    );
+                }
+                Err(e) => {
+                    let _ = engine.history_mut().rollback();
+                    return Err(e);
+                }
+            }
+        }
+        engine.history_mut().commit()?;
+    }
+    Ok(counts)
+}
+
+/// Opens the history database, or says why not.
+pub(super) fn open_db(path: &Path, busy_timeout: Duration) -> Result<SqliteHistory, u8> {
+    SqliteHistory::open(path, busy_timeout).map_err(|e| {
+        eprintln!("cannot open the history database: {e}");
+        EXIT_STORE
+    })
 }
 
 /// The process's peak resident memory, where the OS tells it (Linux).
@@ -178,6 +369,14 @@ pub fn run(opts: &Options) -> u8 {
         );
         return EXIT_USAGE;
     }
+    if opts.db.is_some() && opts.jobs > 1 {
+        eprintln!(
+            "--jobs works with in-memory history only: with --db, one thread evaluates the claims \
+             in arrival order and the database's transactions keep other processes in step; \
+             drop --jobs (or --db)"
+        );
+        return EXIT_USAGE;
+    }
     let mut prior = Vec::new();
     for path in &opts.history {
         let reader = match open(Some(path)) {
@@ -207,10 +406,56 @@ pub fn run(opts: &Options) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let started = Instant::now();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut summary = Summary::default();
+    if let Some(db) = &opts.db {
+        let store = match open_db(db, opts.busy_timeout) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let mut engine = Engine::with_history(policies, store).explain(opts.explain);
+        let source = opts
+            .history
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Err(e) = import_into(&mut engine, &prior, opts.batch, &source) {
+            eprintln!("cannot import the history: {e}");
+            return EXIT_STORE;
+        }
+        let started = Instant::now();
+        match with_db(&mut engine, opts, input, &mut out, &mut summary) {
+            Ok(()) => {}
+            Err(DbFailure::Store(e)) => {
+                let _ = out.flush();
+                eprintln!(
+                    "the history database failed; claims after the last decision written were not stored: {e}"
+                );
+                return EXIT_STORE;
+            }
+            Err(DbFailure::Write(e)) => {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    eprintln!("cannot write decisions: {e}");
+                    return EXIT_USAGE;
+                }
+                return EXIT_OK;
+            }
+        }
+        if !opts.quiet {
+            summary.print(started.elapsed().as_secs_f64(), load_time);
+            let drops = engine.history().cache_drops;
+            if drops > 0 {
+                eprintln!(
+                    "history `{}`: another process committed during the run; the cache was reloaded {drops} times",
+                    db.display()
+                );
+            }
+        }
+        return EXIT_OK;
+    }
+    let started = Instant::now();
     let lines = match opts.format {
         InputFormat::JsonLines => true,
         InputFormat::Auto => first_byte(&mut input) == Some(b'{'),

@@ -5,6 +5,7 @@ mod codes;
 mod eval;
 mod explain;
 mod fmt;
+mod history;
 mod report;
 mod test;
 
@@ -21,6 +22,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: bad usage or an unreadable input.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit status: the history database cannot be opened or failed.
+pub const EXIT_STORE: u8 = 3;
 
 /// A rule engine for medical claim editing: check payer policies, evaluate claims.
 #[derive(Debug, Parser)]
@@ -59,6 +62,22 @@ pub enum Command {
         /// Evaluate with N threads (JSON Lines input); the output is the same as with 1.
         #[arg(long, short = 'j', default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
+        /// Keep the history in this SQLite file (created when missing): claims of
+        /// earlier runs count, and decisions are written once stored.
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// With --db: claims per transaction.
+        #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u32).range(1..))]
+        batch: u32,
+        /// With --db: seconds to wait while another process holds the write lock.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        busy_timeout: u64,
+    },
+    /// Look at or seed the claim history kept in a database.
+    History {
+        /// What to do with the history.
+        #[command(subcommand)]
+        command: HistoryCommand,
     },
     /// Rewrite policy files in the canonical layout (comments kept).
     Fmt {
@@ -99,6 +118,39 @@ pub enum Command {
     },
 }
 
+/// `history` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// List a patient's counted services and claims.
+    Show {
+        /// The history database.
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+        /// The patient id.
+        #[arg(long)]
+        patient: String,
+        /// JSON Lines: one object per service, then one per claim version.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store paid claims (JSON Lines, a JSON array or YAML) as history: all their
+    /// lines count as allowed; importing the same claims again changes nothing.
+    Import {
+        /// The history database (created when missing).
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+        /// Files of paid claims; `-` reads stdin.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Claims per transaction.
+        #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u32).range(1..))]
+        batch: u32,
+        /// Seconds to wait while another process holds the write lock.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        busy_timeout: u64,
+    },
+}
+
 /// `codes` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CodesCommand {
@@ -131,6 +183,9 @@ pub fn run() -> ExitCode {
             explain,
             quiet,
             jobs,
+            db,
+            batch,
+            busy_timeout,
         } => eval::run(&eval::Options {
             policies,
             input,
@@ -139,7 +194,11 @@ pub fn run() -> ExitCode {
             explain,
             quiet,
             jobs: usize::from(jobs),
+            db,
+            batch: batch as usize,
+            busy_timeout: std::time::Duration::from_secs(busy_timeout),
         }),
+        Command::History { command } => history::run(command),
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Test {
             paths,

@@ -1,22 +1,35 @@
 //! Eval: claim + history -> decision, by running a compiled policy line by line.
 //!
-//! Lines are decided in claim order; a line decided allow or review becomes
-//! history at once, so a later line of the same claim (or a later claim) sees it.
+//! Lines are decided in claim order; a line decided allow or review counts at
+//! once for the later lines of the same claim, and the claim's counted lines
+//! enter the history together with its decision when the claim is done.
+//!
+//! Before a claim is evaluated, the engine asks the history's claim ledger about
+//! it (see `crate::history`): the same content under the same patient and claim
+//! id is answered with the stored decision and changes nothing; other content
+//! under a stored id is a `conflict`, unless the claim replaces that id; a
+//! replacement (frequency code 7) takes the earlier claim's services out and is
+//! evaluated in its place; a void (8) takes them out and is answered `void`.
 
 pub mod parallel;
 pub mod value;
+
+use std::convert::Infallible;
 
 use chrono::{Duration, NaiveDate};
 
 use crate::check::fields::FieldId;
 use crate::claims::{
-    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Line, LineDecision, Outcome,
-    Reason, TraceOutcome, TraceStep,
+    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Frequency, Line, LineDecision,
+    Outcome, Reason, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
     Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
 };
-use crate::history::{HistoryStore, MemoryHistory, Query, Service};
+use crate::history::{
+    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status,
+    StoredDecision,
+};
 use crate::policies::Policies;
 use value::{code_in, codes_in, compare, elements, has, Val};
 
@@ -27,10 +40,48 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     explain: bool,
 }
 
+/// One evaluated claim.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// The decision or error record.
+    pub outcome: Outcome,
+    /// The outcome as one JSON line (no newline), as it is written out.
+    pub json: String,
+    /// True when the decision is the stored one of an earlier, identical claim.
+    pub replayed: bool,
+}
+
+/// What importing a paid claim into the history did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Stored; all its lines count from now on.
+    Added,
+    /// The same content was already stored under this patient and id: nothing
+    /// changed.
+    Present,
+    /// Other content is stored under this patient and id: nothing changed.
+    Conflict,
+}
+
 impl Engine<MemoryHistory> {
     /// An engine with an empty in-memory history.
     pub fn new(policies: Policies) -> Engine<MemoryHistory> {
         Engine::with_history(policies, MemoryHistory::new())
+    }
+}
+
+impl<H: HistoryStore<Error = Infallible>> Engine<H> {
+    /// Records every line of an already adjudicated claim as an allowed service,
+    /// without claim identity (every call counts, whatever its id).
+    pub fn record_prior(&mut self, claim: &Claim) {
+        let Ok(()) = self.try_record_prior(claim);
+    }
+
+    /// Decides one claim (`record`: its 1-based position in the input) and records
+    /// its allowed and reviewed lines in the history; see [`Engine::try_evaluate`].
+    pub fn evaluate(&mut self, claim: &Claim, record: usize) -> Outcome {
+        let Ok(done) = self.try_evaluate(claim, record);
+        done.outcome
     }
 }
 
@@ -60,55 +111,334 @@ impl<H: HistoryStore> Engine<H> {
         &self.history
     }
 
-    /// Records every line of an already adjudicated claim as an allowed service.
-    pub fn record_prior(&mut self, claim: &Claim) {
-        for line in &claim.lines {
-            self.history.record(&claim.patient.id, service(line));
-        }
+    /// The history, to drive a store's transactions.
+    pub fn history_mut(&mut self) -> &mut H {
+        &mut self.history
     }
 
-    /// Decides one claim (`record`: its 1-based position in the input) and records
-    /// its allowed and reviewed lines in the history.
-    pub fn evaluate(&mut self, claim: &Claim, record: usize) -> Outcome {
+    /// The history, giving up the engine.
+    pub fn into_history(self) -> H {
+        self.history
+    }
+
+    /// [`Engine::record_prior`] for a store that can fail.
+    pub fn try_record_prior(&mut self, claim: &Claim) -> Result<(), H::Error> {
+        self.history.load(&claim.patient.id)?;
+        for line in &claim.lines {
+            self.history.record(&claim.patient.id, service(line))?;
+        }
+        Ok(())
+    }
+
+    /// Stores a claim paid elsewhere: all its lines count as allowed history, and
+    /// a replacement or void can act on it. Importing the same claim again
+    /// changes nothing. Its frequency code is not acted on.
+    pub fn import(&mut self, claim: &Claim) -> Result<Imported, H::Error> {
+        let patient = claim.patient.id.as_str();
+        self.history.load(patient)?;
+        let hash = ContentHash::of(claim);
+        let versions = self.history.versions(patient, &claim.id);
+        if versions.iter().any(|v| v.hash == hash) {
+            return Ok(Imported::Present);
+        }
+        if !versions.is_empty() {
+            return Ok(Imported::Conflict);
+        }
+        let services: Vec<(u32, Service<'_>)> =
+            claim.lines.iter().map(|l| (l.line, service(l))).collect();
+        self.history.store(NewClaim {
+            patient,
+            id: &claim.id,
+            hash,
+            status: Status::Imported,
+            replaces: None,
+            services: &services,
+            decision: None,
+            kept: None,
+        })?;
+        Ok(Imported::Added)
+    }
+
+    /// Decides one claim (`record`: its 1-based position in the input) against
+    /// the history and stores it with its counted lines; see the module
+    /// documentation for resubmissions, replacements and voids. Only a failing
+    /// store is an `Err`; a claim that cannot be decided is an error record.
+    pub fn try_evaluate(&mut self, claim: &Claim, record: usize) -> Result<Evaluated, H::Error> {
+        let patient = claim.patient.id.as_str();
+        let id = claim.id.as_str();
+        self.history.load(patient)?;
+        let hash = ContentHash::of(claim);
+        let versions = self.history.versions(patient, id);
+        if versions.iter().any(|v| v.hash == hash) {
+            let stored = self.history.decision(patient, id, hash)?;
+            let rebuilt = match &stored {
+                Some(StoredDecision::Kept(kept)) => self.rebuild(claim, kept),
+                Some(StoredDecision::Parts(parts)) => from_parts(claim, parts),
+                None => None,
+            };
+            return Ok(match stored {
+                Some(_) => match rebuilt {
+                    Some(decision) => {
+                        let outcome = Outcome::Decision(decision);
+                        Evaluated {
+                            json: to_json(&outcome),
+                            outcome,
+                            replayed: true,
+                        }
+                    }
+                    None => error(ClaimError::conflict(
+                        id,
+                        "id",
+                        "the stored decision does not read",
+                        record,
+                    )),
+                },
+                None => error(ClaimError::conflict(
+                    id,
+                    "id",
+                    format!(
+                        "claim `{id}` is in the history as a paid claim (imported); \
+                         a replacement (frequency_code 7) can change it"
+                    ),
+                    record,
+                )),
+            });
+        }
+        // What does not depend on the history comes before what does: a claim
+        // answered with an error stores nothing, so running the same input again
+        // after a crash, against a history that has grown since, must give it the
+        // same answer.
         let policy = match self.policies.select(claim) {
             Ok(p) => p,
             Err((message, path)) => {
-                return Outcome::Error(
-                    ClaimError {
-                        id: Some(claim.id.clone()),
-                        kind: ErrorKind::NoPolicy,
-                        message,
-                        path: Some(path),
-                        record,
-                    }
-                    .into(),
-                );
+                return Ok(error(ClaimError {
+                    id: Some(claim.id.clone()),
+                    kind: ErrorKind::NoPolicy,
+                    message,
+                    path: Some(path),
+                    record,
+                }));
             }
         };
-        let mut lines = Vec::with_capacity(claim.lines.len());
-        for (index, line) in claim.lines.iter().enumerate() {
-            let cx = LineCx {
-                claim,
-                line,
-                index,
-                policy,
-                history: &self.history,
-            };
-            let decided = cx.decide(self.explain);
-            if decided.decision != Action::Deny {
-                self.history.record(&claim.patient.id, service(line));
-            }
-            lines.push(decided);
+        let versions = self.history.versions(patient, id);
+        let target = claim.target();
+        if !versions.is_empty() && target != Some(id) {
+            return Ok(error(ClaimError::conflict(
+                id,
+                "id",
+                format!(
+                    "claim `{id}` was already evaluated with other content; \
+                     a replacement (frequency_code 7) can change it"
+                ),
+                record,
+            )));
         }
-        Outcome::Decision(Decision {
+        // The claim a replacement or void takes out of the history, when it is
+        // there. One never seen is nothing to take out: a replacement of it is
+        // evaluated as an original, a void of it changes nothing.
+        let mut retire = None;
+        if let Some(t) = target {
+            let of_target = self.history.versions(patient, t);
+            if let Some(current) = of_target.iter().find(|v| v.status.is_current()) {
+                if current.status == Status::Void {
+                    return Ok(error(ClaimError::conflict(
+                        id,
+                        "replaces",
+                        format!("claim `{t}` is a void; it cannot be replaced or voided"),
+                        record,
+                    )));
+                }
+                retire = Some(t);
+            } else if let Some(last) = of_target.last() {
+                let how = if last.status == Status::Voided {
+                    "voided"
+                } else {
+                    "replaced"
+                };
+                let by = last.replaced_by.as_deref().unwrap_or_default();
+                return Ok(error(ClaimError::conflict(
+                    id,
+                    "replaces",
+                    format!("claim `{t}` was already {how} by claim `{by}`"),
+                    record,
+                )));
+            }
+        }
+        let void = claim.frequency == Frequency::Void;
+        if let Some(t) = retire {
+            let how = if void {
+                Status::Voided
+            } else {
+                Status::Replaced
+            };
+            self.history.retire(patient, t, how, id)?;
+        }
+        let mut counted: Vec<(u32, Service<'_>)> = Vec::with_capacity(claim.lines.len());
+        let mut lines = Vec::with_capacity(claim.lines.len());
+        // The compact decision: policy, claim decision, then each line's.
+        let mut kept = Vec::with_capacity(4 + 6 * claim.lines.len());
+        let policy_index = self
+            .policies
+            .iter()
+            .position(|p| std::ptr::eq(p, policy))
+            .unwrap_or(usize::MAX);
+        kept.extend_from_slice(
+            &u16::try_from(policy_index)
+                .unwrap_or(u16::MAX)
+                .to_le_bytes(),
+        );
+        kept.push(0);
+        if !void {
+            for (index, line) in claim.lines.iter().enumerate() {
+                let cx = LineCx {
+                    claim,
+                    line,
+                    index,
+                    policy,
+                    history: &self.history,
+                    earlier: &counted,
+                };
+                let decided = cx.decide(self.explain, &mut kept);
+                if decided.decision != Action::Deny {
+                    counted.push((line.line, service(line)));
+                }
+                lines.push(decided);
+            }
+        }
+        let decision = Decision {
             id: claim.id.clone(),
             payer: claim.payer.clone(),
             policy: policy.id.clone(),
             policy_version: policy.version.clone(),
-            decision: ClaimDecision::of(lines.iter().map(|l| l.decision)),
+            decision: if void {
+                ClaimDecision::Void
+            } else {
+                ClaimDecision::of(lines.iter().map(|l| l.decision))
+            },
+            lines,
+        };
+        kept[2] = CLAIM_DECISIONS
+            .iter()
+            .position(|d| *d == decision.decision)
+            .and_then(|i| u8::try_from(i).ok())
+            .unwrap_or(u8::MAX);
+        // The stored decision carries no trace: a resubmission is answered with
+        // the decision, however the first one was asked for.
+        self.history.store(NewClaim {
+            patient,
+            id,
+            hash,
+            status: if void { Status::Void } else { Status::Active },
+            replaces: target,
+            services: &counted,
+            decision: Some(&decision),
+            kept: Some(&kept),
+        })?;
+        let outcome = Outcome::Decision(decision);
+        Ok(Evaluated {
+            json: to_json(&outcome),
+            outcome,
+            replayed: false,
+        })
+    }
+}
+
+impl<H: HistoryStore> Engine<H> {
+    /// A decision from its compact form and the claim, which gives back the id,
+    /// payer, line numbers and codes (the same content, so the same claim).
+    fn rebuild(&self, claim: &Claim, kept: &[u8]) -> Option<Decision> {
+        let word = |at: usize| -> Option<usize> {
+            Some(usize::from(u16::from_le_bytes([
+                *kept.get(at)?,
+                *kept.get(at + 1)?,
+            ])))
+        };
+        let policy = self.policies.iter().nth(word(0)?)?;
+        let decision = *CLAIM_DECISIONS.get(usize::from(*kept.get(2)?))?;
+        let mut at = 3;
+        let mut lines = Vec::new();
+        if decision != ClaimDecision::Void {
+            for line in &claim.lines {
+                let action = action_of(*kept.get(at)?)?;
+                let n = usize::from(*kept.get(at + 1)?);
+                at += 2;
+                let mut reasons = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let rule = policy.rules.get(word(at)?)?;
+                    let check = rule.checks.get(word(at + 2)?)?;
+                    reasons.push(reason(rule, check));
+                    at += 4;
+                }
+                lines.push(LineDecision {
+                    line: line.line,
+                    procedure: line.procedure,
+                    decision: action,
+                    reasons,
+                    trace: None,
+                });
+            }
+        }
+        Some(Decision {
+            id: claim.id.clone(),
+            payer: claim.payer.clone(),
+            policy: policy.id.clone(),
+            policy_version: policy.version.clone(),
+            decision,
             lines,
         })
     }
+}
+
+fn to_json(outcome: &Outcome) -> String {
+    // Serializing these types into memory cannot fail.
+    serde_json::to_string(outcome).unwrap_or_default()
+}
+
+fn error(err: ClaimError) -> Evaluated {
+    Evaluated::error(err)
+}
+
+impl Evaluated {
+    /// The error record of a claim that could not be evaluated.
+    pub fn error(err: ClaimError) -> Evaluated {
+        let outcome = Outcome::from(err);
+        Evaluated {
+            json: to_json(&outcome),
+            outcome,
+            replayed: false,
+        }
+    }
+}
+
+/// A decision from a store's parts and the claim.
+fn from_parts(claim: &Claim, parts: &DecisionParts) -> Option<Decision> {
+    let lines = if parts.decision == ClaimDecision::Void {
+        Vec::new()
+    } else {
+        if parts.lines.len() != claim.lines.len() {
+            return None;
+        }
+        claim
+            .lines
+            .iter()
+            .zip(&parts.lines)
+            .map(|(line, (action, reasons))| LineDecision {
+                line: line.line,
+                procedure: line.procedure,
+                decision: *action,
+                reasons: reasons.clone(),
+                trace: None,
+            })
+            .collect()
+    };
+    Some(Decision {
+        id: claim.id.clone(),
+        payer: claim.payer.clone(),
+        policy: parts.policy.clone(),
+        policy_version: parts.version.clone(),
+        decision: parts.decision,
+        lines,
+    })
 }
 
 /// Why a rule did what it did; turned into text only for `--explain`, so the
@@ -134,7 +464,51 @@ enum Why {
     },
 }
 
+/// The reason a check of a rule gives when it fires.
+fn reason(rule: &Rule, check: &Check) -> Reason {
+    let a = &check.action;
+    Reason {
+        rule: rule.id.clone(),
+        action: a.action,
+        carc: a.carc.clone(),
+        rarc: a.rarc.clone(),
+        message: a.message.clone(),
+        at: rule.at.clone(),
+    }
+}
+
+fn action_code(a: Action) -> u8 {
+    match a {
+        Action::Allow => 0,
+        Action::Review => 1,
+        Action::Deny => 2,
+    }
+}
+
+fn action_of(code: u8) -> Option<Action> {
+    [Action::Allow, Action::Review, Action::Deny]
+        .get(usize::from(code))
+        .copied()
+}
+
+const CLAIM_DECISIONS: [ClaimDecision; 5] = [
+    ClaimDecision::Allow,
+    ClaimDecision::Review,
+    ClaimDecision::Deny,
+    ClaimDecision::Partial,
+    ClaimDecision::Void,
+];
+
 impl Why {
+    /// The check that fired, for a rule that fired.
+    fn check(self) -> Option<usize> {
+        match self {
+            Why::WhenFalse(_) => None,
+            Why::Required(i) | Why::Always(i) => Some(i),
+            Why::Limit { index, .. } | Why::Interval { index, .. } => Some(index),
+        }
+    }
+
     fn describe(self) -> String {
         match self {
             Why::WhenFalse(i) => format!("`when` #{} is false", i + 1),
@@ -190,15 +564,31 @@ struct LineCx<'a, H: HistoryStore> {
     index: usize,
     policy: &'a Policy,
     history: &'a H,
+    /// The lines of this claim counted so far: history the store has not got yet.
+    earlier: &'a [(u32, Service<'a>)],
 }
 
 impl<'a, H: HistoryStore> LineCx<'a, H> {
-    fn decide(&self, explain: bool) -> LineDecision {
+    /// Decides the line; appends to `kept` its action and the (rule, check)
+    /// of each reason, the compact form a memory store keeps.
+    fn decide(&self, explain: bool, kept: &mut Vec<u8>) -> LineDecision {
         let mut reasons = Vec::new();
+        let head = kept.len();
+        kept.extend_from_slice(&[0, 0]);
+        // Remembers which rule and check fired, for the compact stored decision.
+        let mut keep = |index: usize, outcome: TraceOutcome, why: Option<Why>| {
+            if let Some(check) = why
+                .filter(|_| outcome == TraceOutcome::Fired)
+                .and_then(Why::check)
+            {
+                kept.extend_from_slice(&u16::try_from(index).unwrap_or(u16::MAX).to_le_bytes());
+                kept.extend_from_slice(&u16::try_from(check).unwrap_or(u16::MAX).to_le_bytes());
+            }
+        };
         let trace = if explain {
             // A trace names every rule, so every rule is visited.
             let mut steps = Vec::with_capacity(self.policy.rules.len());
-            for rule in &self.policy.rules {
+            for (index, rule) in self.policy.rules.iter().enumerate() {
                 let triggered = rule
                     .trigger
                     .is_none_or(|t| self.policy.sets[t].contains(self.line.procedure));
@@ -207,6 +597,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 } else {
                     (TraceOutcome::NotApplicable, None)
                 };
+                keep(index, outcome, why);
                 steps.push(TraceStep {
                     rule: rule.id.clone(),
                     outcome,
@@ -216,8 +607,10 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             Some(steps)
         } else {
             for &i in self.policy.dispatch.rules_for(self.line.procedure) {
-                if let Some(rule) = self.policy.rules.get(usize::from(i)) {
-                    self.run_rule(rule, &mut reasons);
+                let index = usize::from(i);
+                if let Some(rule) = self.policy.rules.get(index) {
+                    let (outcome, why) = self.run_rule(rule, &mut reasons);
+                    keep(index, outcome, why);
                 }
             }
             None
@@ -227,6 +620,8 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             .map(|r: &Reason| r.action)
             .max()
             .unwrap_or(Action::Allow);
+        kept[head] = action_code(decision);
+        kept[head + 1] = u8::try_from(reasons.len()).unwrap_or(u8::MAX);
         LineDecision {
             line: self.line.line,
             procedure: self.line.procedure,
@@ -243,15 +638,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         }
         for (i, check) in rule.checks.iter().enumerate() {
             if let Some(why) = self.failed(check, i) {
-                let a = &check.action;
-                reasons.push(Reason {
-                    rule: rule.id.clone(),
-                    action: a.action,
-                    carc: a.carc.clone(),
-                    rarc: a.rarc.clone(),
-                    message: a.message.clone(),
-                    at: rule.at.clone(),
-                });
+                reasons.push(reason(rule, check));
                 return (TraceOutcome::Fired, Some(why));
             }
         }
@@ -272,9 +659,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 scope,
             } => {
                 let from = shift(period.before(dos), 1);
-                let earlier = self
-                    .history
-                    .count(&self.query(*set, from, dos, *per_code, *scope));
+                let earlier = self.counted(&self.query(*set, from, dos, *per_code, *scope));
                 let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
@@ -293,9 +678,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             } => {
                 let from = shift(period.before(dos), 1);
                 let to = shift(dos, -1);
-                let earlier = self
-                    .history
-                    .count(&self.query(*set, from, to, *per_code, *scope));
+                let earlier = self.counted(&self.query(*set, from, to, *per_code, *scope));
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -399,8 +782,19 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 
     fn count(&self, c: &Count) -> u32 {
         let (from, to) = c.window.dates(self.line.date_of_service);
+        self.counted(&self.query(c.set, from, to, c.per_code, c.scope))
+    }
+
+    /// Services the query counts: the history's and this claim's earlier lines'.
+    fn counted(&self, query: &Query<'_>) -> u32 {
+        let here = self
+            .earlier
+            .iter()
+            .filter(|(_, s)| query.matches(s))
+            .count();
         self.history
-            .count(&self.query(c.set, from, to, c.per_code, c.scope))
+            .count(query)
+            .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
     }
 
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
@@ -641,7 +1035,10 @@ mod tests {
         );
         let with = |facts: &str| {
             format!(
-                r#"{{"id":"C","payer":"p","patient":{{"id":"Q"}},"diagnoses":["M79.18"],"facts":{facts},"lines":[{{"date_of_service":"2025-01-01","procedure":"20552"}}]}}"#
+                // An id per variant: one claim id with other content would be a
+                // conflict in the ledger.
+                r#"{{"id":"C{}","payer":"p","patient":{{"id":"Q"}},"diagnoses":["M79.18"],"facts":{facts},"lines":[{{"date_of_service":"2025-01-01","procedure":"20552"}}]}}"#,
+                facts.len()
             ) + "\n"
         };
         assert_eq!(fired(&mut e, &with("{}"))[0][0], vec!["F"]);
@@ -745,7 +1142,9 @@ mod tests {
         let mut e = Engine::new(loaded.policies.unwrap_or_default());
         let version = |e: &mut Engine, date: &str| {
             let c =
-                read_claims_str(&claim("C", &[(date, "20552")]), InputFormat::JsonLines).remove(0);
+                // An id per date: one id with other content would be a conflict.
+                read_claims_str(&claim(date, &[(date, "20552")]), InputFormat::JsonLines)
+                    .remove(0);
             match c.map(|c| e.evaluate(&c, 1)) {
                 Ok(Outcome::Decision(d)) => d.policy_version.to_string(),
                 other => format!("{other:?}"),
@@ -760,5 +1159,275 @@ mod tests {
         assert_eq!(version(&mut e, "2024-12-31"), "new");
         assert_eq!(version(&mut e, "2025-01-01"), "new");
         assert!(version(&mut e, "2019-12-31").contains("NoPolicy"));
+    }
+}
+
+#[cfg(test)]
+mod ledger_tests {
+    use super::*;
+    use crate::claims::{read_claims_str, InputFormat};
+
+    const POLICY: &str = "policy t \"test\" {\n payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n rule D { when line.procedure in tpi limit tpi to 1 per 30 days else deny CO-97 }\n}\n";
+
+    fn engine() -> Engine {
+        let loaded = Policies::from_source("t.policy", POLICY);
+        Engine::new(loaded.policies.unwrap_or_default())
+    }
+
+    /// A claim of patient `patient` with one TPI line on `date`; `extra` adds
+    /// fields (`"frequency_code":"7"`, ...).
+    fn claim(id: &str, patient: &str, date: &str, extra: &str) -> Claim {
+        let text = format!(
+            r#"{{"id":"{id}","payer":"p","patient":{{"id":"{patient}"}},"diagnoses":["M79.18"],"lines":[{{"date_of_service":"{date}","procedure":"20552"}}]{extra}}}"#
+        );
+        read_claims_str(&text, InputFormat::JsonLines)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(e: &mut Engine, c: &Claim) -> Evaluated {
+        let Ok(done) = e.try_evaluate(c, 1);
+        done
+    }
+
+    fn decision(ev: &Evaluated) -> String {
+        match &ev.outcome {
+            Outcome::Decision(d) => d.decision.as_str().to_string(),
+            Outcome::Error(e) => e.error.kind.as_str().to_string(),
+        }
+    }
+
+    fn services(e: &Engine, patient: &str) -> usize {
+        e.history().services(patient).len()
+    }
+
+    #[test]
+    fn the_same_claim_twice_is_answered_from_the_ledger_and_counts_once() {
+        let mut e = engine();
+        let c = claim("C1", "P", "2025-01-01", "");
+        let first = run(&mut e, &c);
+        let again = run(&mut e, &c);
+        assert_eq!(decision(&first), "allow");
+        assert!(again.replayed && !first.replayed);
+        assert_eq!(first.json, again.json, "the stored decision, byte for byte");
+        assert_eq!(services(&e, "P"), 1);
+        // A later session in the window still sees one earlier session, not two.
+        let next = run(&mut e, &claim("C2", "P", "2025-01-10", ""));
+        assert_eq!(decision(&next), "deny");
+    }
+
+    #[test]
+    fn other_content_under_a_stored_id_is_a_conflict_that_changes_nothing() {
+        let mut e = engine();
+        run(&mut e, &claim("C1", "P", "2025-01-01", ""));
+        let other = run(&mut e, &claim("C1", "P", "2025-03-01", ""));
+        let Outcome::Error(err) = &other.outcome else {
+            panic!("{}", other.json)
+        };
+        assert_eq!(err.error.kind, ErrorKind::Conflict);
+        assert_eq!(err.error.path.as_deref(), Some("id"));
+        assert_eq!(services(&e, "P"), 1);
+        // The same id for another patient is another claim.
+        assert_eq!(
+            decision(&run(&mut e, &claim("C1", "Q", "2025-03-01", ""))),
+            "allow"
+        );
+    }
+
+    #[test]
+    fn a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead() {
+        let mut e = engine();
+        run(&mut e, &claim("C1", "P", "2025-01-01", ""));
+        // Same id, frequency 7: replaces itself. Without the replacement the
+        // 2025-01-05 session would be the second in 30 days.
+        let r = run(
+            &mut e,
+            &claim("C1", "P", "2025-01-05", r#","frequency_code":"7""#),
+        );
+        assert_eq!(decision(&r), "allow", "{}", r.json);
+        assert_eq!(services(&e, "P"), 1);
+        assert_eq!(e.history().services("P")[0].date.to_string(), "2025-01-05");
+        // A replacement with its own id names the claim it replaces.
+        let r2 = run(
+            &mut e,
+            &claim(
+                "C1-R",
+                "P",
+                "2025-01-06",
+                r#","frequency_code":7,"replaces":"C1""#,
+            ),
+        );
+        assert_eq!(decision(&r2), "allow", "{}", r2.json);
+        assert_eq!(services(&e, "P"), 1);
+        let versions = e.history().versions("P", "C1");
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[0].status, Status::Replaced);
+        assert_eq!(versions[1].status, Status::Replaced);
+        assert_eq!(versions[1].replaced_by.as_deref(), Some("C1-R"));
+        // The original, sent again, is answered as it was and changes nothing.
+        let orig = run(&mut e, &claim("C1", "P", "2025-01-01", ""));
+        assert!(orig.replayed);
+        assert_eq!(services(&e, "P"), 1);
+        // Replacing C1 again is a conflict: C1-R stands for it now.
+        let late = run(
+            &mut e,
+            &claim(
+                "C1-S",
+                "P",
+                "2025-01-07",
+                r#","frequency_code":"7","replaces":"C1""#,
+            ),
+        );
+        assert_eq!(decision(&late), "conflict", "{}", late.json);
+        assert!(
+            late.json.contains("already replaced by claim `C1-R`"),
+            "{}",
+            late.json
+        );
+    }
+
+    #[test]
+    fn a_void_takes_the_services_out_and_is_answered_void() {
+        let mut e = engine();
+        run(&mut e, &claim("C1", "P", "2025-01-01", ""));
+        let v = run(
+            &mut e,
+            &claim(
+                "V1",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"8","replaces":"C1""#,
+            ),
+        );
+        assert_eq!(decision(&v), "void", "{}", v.json);
+        assert!(
+            v.json.contains(r#""decision":"void","lines":[]"#),
+            "{}",
+            v.json
+        );
+        assert_eq!(services(&e, "P"), 0);
+        assert_eq!(
+            decision(&run(&mut e, &claim("C2", "P", "2025-01-02", ""))),
+            "allow"
+        );
+        // Sending the void again changes nothing; replacing a voided claim is a conflict.
+        assert!(
+            run(
+                &mut e,
+                &claim(
+                    "V1",
+                    "P",
+                    "2025-01-01",
+                    r#","frequency_code":"8","replaces":"C1""#
+                )
+            )
+            .replayed
+        );
+        let r = run(
+            &mut e,
+            &claim("C1", "P", "2025-01-03", r#","frequency_code":"7""#),
+        );
+        assert!(
+            r.json.contains("already voided by claim `V1`"),
+            "{}",
+            r.json
+        );
+        // A void is not replaced or voided itself.
+        let vv = run(
+            &mut e,
+            &claim(
+                "V2",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"8","replaces":"V1""#,
+            ),
+        );
+        assert!(vv.json.contains("is a void"), "{}", vv.json);
+    }
+
+    #[test]
+    fn a_replacement_or_void_of_an_unknown_claim() {
+        let mut e = engine();
+        // Evaluated as an original: there is nothing to take out.
+        let r = run(
+            &mut e,
+            &claim(
+                "R1",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"7","replaces":"NOPE""#,
+            ),
+        );
+        assert_eq!(decision(&r), "allow", "{}", r.json);
+        assert_eq!(services(&e, "P"), 1);
+        // A void of an unknown claim changes nothing but is kept: the same void
+        // again is answered from the ledger.
+        let v = run(
+            &mut e,
+            &claim(
+                "V1",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"8","replaces":"NOPE2""#,
+            ),
+        );
+        assert_eq!(decision(&v), "void");
+        assert_eq!(services(&e, "P"), 1);
+    }
+
+    #[test]
+    fn imported_claims_count_can_be_replaced_and_are_not_imported_twice() {
+        let mut e = engine();
+        let paid = claim("H1", "P", "2025-01-01", "");
+        assert_eq!(e.import(&paid), Ok(Imported::Added));
+        assert_eq!(e.import(&paid), Ok(Imported::Present));
+        assert_eq!(
+            e.import(&claim("H1", "P", "2025-02-01", "")),
+            Ok(Imported::Conflict)
+        );
+        assert_eq!(services(&e, "P"), 1);
+        let same = run(&mut e, &paid);
+        assert_eq!(decision(&same), "conflict");
+        assert!(same.json.contains("imported"), "{}", same.json);
+        assert_eq!(
+            decision(&run(&mut e, &claim("C2", "P", "2025-01-10", ""))),
+            "deny"
+        );
+        let r = run(
+            &mut e,
+            &claim("H1", "P", "2025-03-01", r#","frequency_code":"7""#),
+        );
+        assert_eq!(decision(&r), "allow", "{}", r.json);
+        assert_eq!(services(&e, "P"), 1);
+    }
+
+    #[test]
+    fn a_claim_without_a_policy_changes_nothing() {
+        let mut e = engine();
+        run(&mut e, &claim("C1", "P", "2025-01-01", ""));
+        let text = r#"{"id":"X","payer":"nobody","patient":{"id":"P"},"diagnoses":["M79.18"],"frequency_code":"8","replaces":"C1","lines":[{"date_of_service":"2025-01-01","procedure":"20552"}]}"#;
+        let c = read_claims_str(text, InputFormat::JsonLines)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decision(&run(&mut e, &c)), "no_policy");
+        assert_eq!(services(&e, "P"), 1, "the void did not happen");
+    }
+
+    #[test]
+    fn content_hashes_ignore_spelling_and_see_every_field() {
+        let a = claim("C1", "P", "2025-01-01", "");
+        let b = read_claims_str(
+            r#"{"lines":[{"procedure":"20552","date_of_service":"2025-01-01","line":1,"units":1}],"diagnoses":["M7918"],"patient":{"id":"P"},"payer":"p","id":"C1","frequency_code":1}"#,
+            InputFormat::JsonLines,
+        )
+        .remove(0)
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ContentHash::of(&a), ContentHash::of(&b));
+        let c = claim("C1", "P", "2025-01-02", "");
+        assert_ne!(ContentHash::of(&a), ContentHash::of(&c));
+        let d = claim("C1", "P", "2025-01-01", r#","frequency_code":"7""#);
+        assert_ne!(ContentHash::of(&a), ContentHash::of(&d));
+        // Stable across runs and versions: a fixed claim has a fixed hash.
+        assert_eq!(ContentHash::of(&a).hex(), ContentHash::of(&b).hex());
     }
 }

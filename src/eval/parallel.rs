@@ -14,9 +14,9 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 
 use rustc_hash::FxHasher;
 
-use super::Engine;
+use super::{Engine, Evaluated};
 use crate::claims::read::{parse_json_line, patient_of_line};
-use crate::claims::{Claim, Outcome};
+use crate::claims::Claim;
 use crate::policies::Policies;
 
 /// Batches in flight per worker; bounds memory whatever the input size.
@@ -36,13 +36,12 @@ pub fn shard(patient: &str, jobs: usize) -> usize {
 /// One decided record on its way to the writer.
 struct Done {
     record: usize,
-    outcome: Outcome,
-    bytes: Vec<u8>,
+    evaluated: Evaluated,
 }
 
 /// Evaluates JSON Lines from `input` with `jobs` workers and writes one JSON line
-/// per claim to `out`, in input order. `prior` claims are history that counts as
-/// allowed; `on_outcome` sees every outcome in order (for summaries).
+/// per claim to `out`, in input order. `prior` claims are imported as paid
+/// history; `on_outcome` sees every outcome in order (for summaries).
 pub fn evaluate_lines<R, W>(
     policies: &Policies,
     prior: Vec<Claim>,
@@ -50,7 +49,7 @@ pub fn evaluate_lines<R, W>(
     jobs: usize,
     input: R,
     out: &mut W,
-    mut on_outcome: impl FnMut(&Outcome),
+    mut on_outcome: impl FnMut(&Evaluated),
 ) -> io::Result<()>
 where
     R: BufRead + Send,
@@ -91,24 +90,19 @@ fn worker(
 ) {
     let mut engine = Engine::new(policies).explain(explain);
     for claim in &prior {
-        engine.record_prior(claim);
+        let Ok(_) = engine.import(claim);
     }
     for batch in rx {
         let mut results = Vec::with_capacity(batch.len());
         for (record, line) in batch {
-            let outcome = match parse_json_line(&line, record) {
-                Ok(claim) => engine.evaluate(&claim, record),
-                Err(e) => Outcome::Error(e.into()),
+            let evaluated = match parse_json_line(&line, record) {
+                Ok(claim) => {
+                    let Ok(done) = engine.try_evaluate(&claim, record);
+                    done
+                }
+                Err(e) => Evaluated::error(e),
             };
-            let mut bytes = Vec::with_capacity(512);
-            // Serializing these types into memory cannot fail.
-            let _ = serde_json::to_writer(&mut bytes, &outcome);
-            bytes.push(b'\n');
-            results.push(Done {
-                record,
-                outcome,
-                bytes,
-            });
+            results.push(Done { record, evaluated });
         }
         if done.send(results).is_err() {
             return;
@@ -149,15 +143,16 @@ fn read_and_dispatch<R: BufRead>(mut input: R, senders: &[SyncSender<Batch>]) ->
 fn write_in_order<W: Write>(
     done: Receiver<Vec<Done>>,
     out: &mut W,
-    on_outcome: &mut impl FnMut(&Outcome),
+    on_outcome: &mut impl FnMut(&Evaluated),
 ) -> io::Result<()> {
     let mut next = 1usize;
     let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
     for batch in done {
         pending.extend(batch.into_iter().map(|d| (d.record, d)));
         while let Some(d) = pending.remove(&next) {
-            on_outcome(&d.outcome);
-            out.write_all(&d.bytes)?;
+            on_outcome(&d.evaluated);
+            out.write_all(d.evaluated.json.as_bytes())?;
+            out.write_all(b"\n")?;
             next += 1;
         }
     }

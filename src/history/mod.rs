@@ -1,16 +1,33 @@
 //! Claim history: the services earlier claims left behind, which frequency
-//! limits and intervals count.
+//! limits and intervals count, and the ledger of the claims they came from.
 //!
 //! A line decided allow or review becomes a service here; a denied line does not.
-//! Prior history loaded with `--history` counts as allowed. The store is a trait
-//! so that an on-disk store can stand in for the in-memory one.
+//! Prior history loaded with `--history` counts as allowed. The ledger keeps, per
+//! patient and claim id, every version of a claim (its content hash, status and
+//! decision), so that a claim sent twice is answered from the ledger instead of
+//! counting twice, and a replacement or void can take an earlier claim's services
+//! out again. Claims are keyed by patient and id: the history is per patient, and
+//! claim ids are assigned by providers, so two patients' claims may share one.
+//!
+//! Two stores implement [`HistoryStore`]: [`MemoryHistory`] (one run) and
+//! [`SqliteHistory`] (a file that survives restarts, with `MemoryHistory` as its
+//! per-patient cache).
+
+pub mod sqlite;
+
+use std::convert::Infallible;
+use std::fmt;
 
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
 
+use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason};
 use crate::codes::CodeKey;
 use crate::compile::CodeSet;
 use crate::syntax::ast::SiteScope;
+
+pub use sqlite::{SqliteHistory, StoreError};
 
 /// One counted service of a patient, as the store is given it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +60,17 @@ pub struct Query<'a> {
     pub site: Option<&'a str>,
 }
 
+impl Query<'_> {
+    /// True when `service` is one this query counts (window, set, code, site).
+    pub fn matches(&self, service: &Service<'_>) -> bool {
+        service.date >= self.from
+            && service.date <= self.to
+            && self.set.contains(service.procedure)
+            && self.code.is_none_or(|c| c == service.procedure)
+            && site_matches(self.scope, self.site, service.site)
+    }
+}
+
 /// Site matching as the language defines it (see `SiteScope`).
 pub fn site_matches(
     scope: Option<SiteScope>,
@@ -56,17 +84,359 @@ pub fn site_matches(
     }
 }
 
-/// Where services are kept between claims.
+/// A stable hash of a claim's content: SHA-256, truncated to 128 bits, of the
+/// validated claim in a canonical byte encoding ([`canonical_bytes`]), so that
+/// dotted and undotted diagnoses, defaulted fields, letter case of codes and key
+/// order do not matter. The encoding is versioned and only ever extended (a new
+/// optional field is written only when present), so a hash stays the same across
+/// runs and program versions.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContentHash(pub [u8; 16]);
+
+impl ContentHash {
+    /// The hash of a claim's content.
+    pub fn of(claim: &Claim) -> ContentHash {
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            canonical_bytes(claim, &mut buf);
+            let digest = Sha256::digest(&buf[..]);
+            let mut out = [0u8; 16];
+            out.copy_from_slice(&digest[..16]);
+            ContentHash(out)
+        })
+    }
+
+    /// The hash as 32 lowercase hex digits.
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+/// The canonical encoding a [`ContentHash`] is taken of: every field of the
+/// validated claim in contract order, strings length-prefixed, numbers
+/// little-endian, dates as days from the common era, codes as their packed text,
+/// absent optional fields as a 0 byte.
+pub fn canonical_bytes(claim: &Claim, out: &mut Vec<u8>) {
+    use crate::claims::FactValue;
+    fn text(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    fn opt_text(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            None => out.push(0),
+            Some(s) => {
+                out.push(1);
+                text(out, s);
+            }
+        }
+    }
+    fn num(out: &mut Vec<u8>, n: u32) {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    fn opt_num(out: &mut Vec<u8>, n: Option<u32>) {
+        match n {
+            None => out.push(0),
+            Some(n) => {
+                out.push(1);
+                num(out, n);
+            }
+        }
+    }
+    fn date(out: &mut Vec<u8>, d: NaiveDate) {
+        use chrono::Datelike;
+        out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+    }
+    fn len(out: &mut Vec<u8>, n: usize) {
+        num(out, u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    out.extend_from_slice(b"payer-rules claim v1\0");
+    text(out, &claim.id);
+    text(out, &claim.payer);
+    text(out, &claim.patient.id);
+    match claim.patient.birth_date {
+        None => out.push(0),
+        Some(d) => {
+            out.push(1);
+            date(out, d);
+        }
+    }
+    opt_text(out, claim.patient.sex.map(|s| s.as_str()));
+    match &claim.provider {
+        None => out.push(0),
+        Some(p) => {
+            out.push(1);
+            opt_text(out, p.npi.as_deref());
+            opt_text(out, p.taxonomy.as_deref());
+        }
+    }
+    opt_text(out, claim.place_of_service.as_deref());
+    len(out, claim.diagnoses.len());
+    for d in &claim.diagnoses {
+        out.extend_from_slice(&d.0.to_be_bytes());
+    }
+    len(out, claim.facts.len());
+    for (name, value) in claim.facts.iter() {
+        text(out, name);
+        match value {
+            FactValue::Bool(b) => out.extend_from_slice(&[1, u8::from(*b)]),
+            FactValue::Number(n) => {
+                out.push(2);
+                out.extend_from_slice(&n.to_bits().to_le_bytes());
+            }
+            FactValue::Text(t) => {
+                out.push(3);
+                text(out, t);
+            }
+            FactValue::Date(d) => {
+                out.push(4);
+                date(out, *d);
+            }
+        }
+    }
+    len(out, claim.lines.len());
+    for l in &claim.lines {
+        num(out, l.line);
+        date(out, l.date_of_service);
+        out.extend_from_slice(&l.procedure.0.to_be_bytes());
+        len(out, l.modifiers.len());
+        for m in &l.modifiers {
+            text(out, m);
+        }
+        num(out, l.units);
+        len(out, l.diagnosis_pointers.len());
+        out.extend_from_slice(&l.diagnosis_pointers);
+        opt_text(out, l.site.as_deref());
+        opt_num(out, l.muscles);
+        opt_num(out, l.injections);
+        match l.charge {
+            None => out.push(0),
+            Some(c) => {
+                out.push(1);
+                out.extend_from_slice(&c.to_bits().to_le_bytes());
+            }
+        }
+    }
+    // Added in the claim history: written only when not the default, so the
+    // hashes of claims without them are unchanged.
+    if !claim.frequency.is_original() || claim.replaces.is_some() {
+        out.push(b'F');
+        text(out, claim.frequency.code());
+        opt_text(out, claim.replaces.as_deref());
+    }
+}
+
+/// Where a version of a claim stands in the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Evaluated; its allowed and reviewed lines count.
+    Active,
+    /// Imported as paid history; all its lines count. It has no decision.
+    Imported,
+    /// A void claim (frequency code 8); counts nothing.
+    Void,
+    /// Superseded by a replacement; its services were taken out.
+    Replaced,
+    /// Voided by a void claim; its services were taken out.
+    Voided,
+}
+
+impl Status {
+    /// The name kept in the database and shown by `history show`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Imported => "imported",
+            Status::Void => "void",
+            Status::Replaced => "replaced",
+            Status::Voided => "voided",
+        }
+    }
+
+    /// Reads a name written by [`Status::as_str`].
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "active" => Some(Status::Active),
+            "imported" => Some(Status::Imported),
+            "void" => Some(Status::Void),
+            "replaced" => Some(Status::Replaced),
+            "voided" => Some(Status::Voided),
+            _ => None,
+        }
+    }
+
+    /// True for the version that stands for its claim id now (at most one per
+    /// id): active, imported or void, not superseded.
+    pub fn is_current(self) -> bool {
+        matches!(self, Status::Active | Status::Imported | Status::Void)
+    }
+}
+
+/// One version of a claim in the ledger: a claim id has one per distinct content
+/// that was stored under it (an original, then its replacements).
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// The content hash of this version.
+    pub hash: ContentHash,
+    /// Where it stands.
+    pub status: Status,
+    /// For a replaced or voided version: the claim that did it.
+    pub replaced_by: Option<Box<str>>,
+    /// Arrival order: versions are numbered as they are stored, across runs and
+    /// processes for a database.
+    pub seq: u64,
+    /// Where the stored decision (compact form) is in the memory store's arena.
+    decision: Option<ArenaRef>,
+    /// The services this version put in the history, to take out again.
+    services: Box<[Entry]>,
+}
+
+/// A piece of [`Arena`] text.
+#[derive(Debug, Clone, Copy)]
+struct ArenaRef {
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+/// Decisions kept in memory: appended to large chunks rather than allocated one
+/// by one.
+#[derive(Debug, Default)]
+struct Arena {
+    chunks: Vec<Vec<u8>>,
+}
+
+impl Arena {
+    const CHUNK: usize = 1 << 20;
+
+    fn push(&mut self, text: &[u8]) -> Option<ArenaRef> {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= text.len());
+        if !fits {
+            self.chunks
+                .push(Vec::with_capacity(Self::CHUNK.max(text.len())));
+        }
+        let chunk = self.chunks.len().checked_sub(1)?;
+        let last = self.chunks.get_mut(chunk)?;
+        let start = last.len();
+        last.extend_from_slice(text);
+        Some(ArenaRef {
+            chunk: u32::try_from(chunk).ok()?,
+            start: u32::try_from(start).ok()?,
+            len: u32::try_from(text.len()).ok()?,
+        })
+    }
+
+    fn get(&self, at: ArenaRef) -> Option<&[u8]> {
+        let start = at.start as usize;
+        self.chunks
+            .get(at.chunk as usize)?
+            .get(start..start + at.len as usize)
+    }
+}
+
+/// A stored decision as a store gives it back. Either way, the claim that is
+/// answered with it (the same content, so the same id, payer, lines and codes)
+/// supplies the rest of the decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredDecision {
+    /// The engine's compact form (see [`NewClaim::kept`]).
+    Kept(Vec<u8>),
+    /// The decision without what the claim gives back.
+    Parts(DecisionParts),
+}
+
+/// A decision without its claim's id, payer, line numbers and codes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionParts {
+    /// The policy that decided it.
+    pub policy: std::sync::Arc<str>,
+    /// Its version.
+    pub version: std::sync::Arc<str>,
+    /// The claim decision.
+    pub decision: ClaimDecision,
+    /// Per claim line (none for a void): its decision and reasons.
+    pub lines: Vec<(Action, Vec<Reason>)>,
+}
+
+/// A claim version to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewClaim<'a> {
+    /// The patient.
+    pub patient: &'a str,
+    /// The claim id.
+    pub id: &'a str,
+    /// Its content hash.
+    pub hash: ContentHash,
+    /// `Active`, `Imported` or `Void`.
+    pub status: Status,
+    /// For a replacement or void: the claim it acts on.
+    pub replaces: Option<&'a str>,
+    /// The services it puts in the history, each with its claim line number.
+    pub services: &'a [(u32, Service<'a>)],
+    /// The decision to answer a resubmission with; `None` when imported. Its
+    /// traces, if any, are not kept.
+    pub decision: Option<&'a Decision>,
+    /// The same decision in the engine's compact form (policy, line actions and
+    /// the rule checks that fired, a few bytes), which a store that keeps
+    /// decisions in memory keeps instead of the JSON.
+    pub kept: Option<&'a [u8]>,
+}
+
+/// Where services and the claim ledger are kept between claims.
+///
+/// A store may load a patient's history lazily: [`HistoryStore::load`] is called
+/// for a patient before any other method is asked about that patient. Changes
+/// take effect at once for later calls; a store with transactions (SQLite) makes
+/// them durable when its transaction commits.
 pub trait HistoryStore {
+    /// What can go wrong in the store (`Infallible` in memory).
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Makes a patient's history and claims available.
+    fn load(&mut self, patient: &str) -> Result<(), Self::Error>;
     /// How many services match the query.
     fn count(&self, query: &Query<'_>) -> u32;
-    /// Records a service of a patient.
-    fn record(&mut self, patient: &str, service: Service<'_>);
+    /// Records a service of a patient that belongs to no claim in the ledger
+    /// (prior history given without claim identity).
+    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Self::Error>;
+    /// The versions stored under a patient's claim id, in arrival order.
+    fn versions(&self, patient: &str, id: &str) -> &[Version];
+    /// The stored decision of a version; `None` for an imported one.
+    fn decision(
+        &mut self,
+        patient: &str,
+        id: &str,
+        hash: ContentHash,
+    ) -> Result<Option<StoredDecision>, Self::Error>;
+    /// Stores a claim version and its services.
+    fn store(&mut self, claim: NewClaim<'_>) -> Result<(), Self::Error>;
+    /// Marks the current version of a claim `Replaced` or `Voided` by claim `by`
+    /// and takes its services out of the history.
+    fn retire(
+        &mut self,
+        patient: &str,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), Self::Error>;
 }
 
 /// A stored service: sites are interned, so recording allocates nothing once a
 /// patient and a site have been seen.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     date: NaiveDate,
     procedure: CodeKey,
@@ -74,13 +444,59 @@ struct Entry {
     site: u32,
 }
 
+/// One patient's history: services sorted by date, and claims by id.
+#[derive(Debug, Default)]
+struct PatientBook {
+    services: Vec<Entry>,
+    claims: FxHashMap<Box<str>, Versions>,
+}
+
+/// The versions of one claim id: nearly always one, kept inline.
+#[derive(Debug)]
+enum Versions {
+    One(Version),
+    Many(Vec<Version>),
+}
+
+impl Versions {
+    fn as_slice(&self) -> &[Version] {
+        match self {
+            Versions::One(v) => std::slice::from_ref(v),
+            Versions::Many(list) => list,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Version] {
+        match self {
+            Versions::One(v) => std::slice::from_mut(v),
+            Versions::Many(list) => list,
+        }
+    }
+
+    fn push(&mut self, version: Version) {
+        match self {
+            Versions::Many(list) => list.push(version),
+            Versions::One(_) => {
+                let first = std::mem::replace(self, Versions::Many(Vec::with_capacity(2)));
+                if let (Versions::One(first), Versions::Many(list)) = (first, self) {
+                    list.push(first);
+                    list.push(version);
+                }
+            }
+        }
+    }
+}
+
 /// History in memory: per patient, services sorted by date, so a window is found
-/// by binary search rather than a scan of the patient's whole history.
+/// by binary search rather than a scan of the patient's whole history; and the
+/// claims' versions with their decisions.
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
-    by_patient: FxHashMap<Box<str>, Vec<Entry>>,
+    by_patient: FxHashMap<Box<str>, PatientBook>,
     site_ids: FxHashMap<Box<str>, u32>,
     site_names: Vec<Box<str>>,
+    next_seq: u64,
+    decisions: Arena,
 }
 
 impl MemoryHistory {
@@ -91,18 +507,28 @@ impl MemoryHistory {
 
     /// A patient's services, by date.
     pub fn services(&self, patient: &str) -> Vec<Service<'_>> {
-        self.by_patient
+        self.by_patient.get(patient).map_or_else(Vec::new, |book| {
+            book.services.iter().map(|e| self.service(e)).collect()
+        })
+    }
+
+    /// A patient's claims: id and versions, ordered by id.
+    pub fn claims(&self, patient: &str) -> Vec<(&str, &[Version])> {
+        let mut out: Vec<(&str, &[Version])> = self
+            .by_patient
             .get(patient)
-            .map_or_else(Vec::new, |entries| {
-                entries
-                    .iter()
-                    .map(|e| Service {
-                        date: e.date,
-                        procedure: e.procedure,
-                        site: self.site_name(e.site),
-                    })
-                    .collect()
-            })
+            .map(|b| b.claims.iter().map(|(k, v)| (&**k, v.as_slice())).collect())
+            .unwrap_or_default();
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out
+    }
+
+    fn service(&self, e: &Entry) -> Service<'_> {
+        Service {
+            date: e.date,
+            procedure: e.procedure,
+            site: self.site_name(e.site),
+        }
     }
 
     fn site_name(&self, id: u32) -> Option<&str> {
@@ -113,12 +539,32 @@ impl MemoryHistory {
 
     /// Number of services kept.
     pub fn len(&self) -> usize {
-        self.by_patient.values().map(Vec::len).sum()
+        self.by_patient.values().map(|b| b.services.len()).sum()
     }
 
     /// True when nothing is kept.
     pub fn is_empty(&self) -> bool {
         self.by_patient.is_empty()
+    }
+
+    /// Number of patients kept.
+    pub fn patients(&self) -> usize {
+        self.by_patient.len()
+    }
+
+    /// Forgets everything (a cache being dropped).
+    pub(crate) fn clear(&mut self) {
+        self.by_patient.clear();
+    }
+
+    /// True when the patient has an entry (possibly empty).
+    pub(crate) fn has_patient(&self, patient: &str) -> bool {
+        self.by_patient.contains_key(patient)
+    }
+
+    /// Makes an (empty) entry for a patient.
+    pub(crate) fn touch(&mut self, patient: &str) {
+        self.with_book(patient, |_| ());
     }
 
     fn intern(&mut self, site: Option<&str>) -> u32 {
@@ -131,13 +577,157 @@ impl MemoryHistory {
         self.site_ids.insert(site.into(), id);
         id
     }
+
+    fn entry(&mut self, service: &Service<'_>) -> Entry {
+        Entry {
+            date: service.date,
+            procedure: service.procedure,
+            site: self.intern(service.site),
+        }
+    }
+
+    /// Runs `f` on a patient's book, made empty first when missing.
+    fn with_book<R>(&mut self, patient: &str, f: impl FnOnce(&mut PatientBook) -> R) -> R {
+        if let Some(book) = self.by_patient.get_mut(patient) {
+            return f(book);
+        }
+        f(self.by_patient.entry(patient.into()).or_default())
+    }
+
+    fn add_entry(book: &mut PatientBook, entry: Entry) {
+        // Claims mostly arrive in date order: the insertion point is usually the end.
+        let at = book.services.partition_point(|e| e.date <= entry.date);
+        book.services.insert(at, entry);
+    }
+
+    /// Adds a version; `seq` 0 takes the next number. Returns its number.
+    pub(crate) fn add_version(
+        &mut self,
+        claim: &NewClaim<'_>,
+        seq: u64,
+        keep_decision: bool,
+    ) -> u64 {
+        let entries: Box<[Entry]> = claim.services.iter().map(|(_, s)| self.entry(s)).collect();
+        let seq = if seq == 0 { self.next_seq + 1 } else { seq };
+        self.next_seq = self.next_seq.max(seq);
+        let counts = claim.status.is_current() && claim.status != Status::Void;
+        let version = Version {
+            hash: claim.hash,
+            status: claim.status,
+            replaced_by: None,
+            seq,
+            decision: match claim.kept {
+                Some(bytes) if keep_decision => self.decisions.push(bytes),
+                _ => None,
+            },
+            services: if counts { entries } else { Box::default() },
+        };
+        self.with_book(claim.patient, |book| {
+            for e in version.services.iter() {
+                Self::add_entry(book, *e);
+            }
+            match book.claims.get_mut(claim.id) {
+                Some(list) => list.push(version),
+                None => {
+                    book.claims.insert(claim.id.into(), Versions::One(version));
+                }
+            }
+        });
+        seq
+    }
+
+    /// Adds a version as loaded from a database, superseded ones included.
+    pub(crate) fn add_loaded(&mut self, patient: &str, id: &str, version: Version) {
+        self.with_book(patient, |book| match book.claims.get_mut(id) {
+            Some(list) => {
+                list.push(version);
+                list.as_mut_slice().sort_by_key(|v| v.seq);
+            }
+            None => {
+                book.claims.insert(id.into(), Versions::One(version));
+            }
+        });
+    }
+
+    /// Adds loaded services of a claim's current version (or of no claim, for
+    /// `claim` empty).
+    pub(crate) fn add_loaded_services(
+        &mut self,
+        patient: &str,
+        claim: &str,
+        services: &[Service<'_>],
+    ) {
+        let entries: Vec<Entry> = services.iter().map(|s| self.entry(s)).collect();
+        self.with_book(patient, |book| {
+            for e in &entries {
+                Self::add_entry(book, *e);
+            }
+            if claim.is_empty() {
+                return;
+            }
+            if let Some(v) = book.claims.get_mut(claim).and_then(|list| {
+                list.as_mut_slice()
+                    .iter_mut()
+                    .find(|v| v.status.is_current())
+            }) {
+                let mut all = std::mem::take(&mut v.services).into_vec();
+                all.extend(entries);
+                v.services = all.into_boxed_slice();
+            }
+        });
+    }
+
+    /// A version as the SQLite store loads it.
+    pub(crate) fn loaded_version(
+        hash: ContentHash,
+        status: Status,
+        replaced_by: Option<String>,
+        seq: u64,
+    ) -> Version {
+        Version {
+            hash,
+            status,
+            replaced_by: replaced_by.map(Into::into),
+            seq,
+            decision: None,
+            services: Box::default(),
+        }
+    }
+
+    fn retire_version(&mut self, patient: &str, id: &str, status: Status, by: &str) {
+        let Some(book) = self.by_patient.get_mut(patient) else {
+            return;
+        };
+        let Some(v) = book.claims.get_mut(id).and_then(|list| {
+            list.as_mut_slice()
+                .iter_mut()
+                .find(|v| v.status.is_current())
+        }) else {
+            return;
+        };
+        v.status = status;
+        v.replaced_by = Some(by.into());
+        for gone in std::mem::take(&mut v.services).iter() {
+            // Equal entries are interchangeable for counting: take out any one.
+            if let Some(at) = book.services.iter().position(|e| e == gone) {
+                book.services.remove(at);
+            }
+        }
+    }
 }
 
 impl HistoryStore for MemoryHistory {
+    type Error = Infallible;
+
+    fn load(&mut self, _patient: &str) -> Result<(), Infallible> {
+        Ok(())
+    }
+
     fn count(&self, query: &Query<'_>) -> u32 {
-        let Some(entries) = self.by_patient.get(query.patient) else {
+        let Some(book) = self.by_patient.get(query.patient) else {
             return 0;
         };
+        let entries = &book.services;
         // A site never recorded matches no stored site; u32::MAX is never an id.
         let site = query
             .site
@@ -159,20 +749,48 @@ impl HistoryStore for MemoryHistory {
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
-    fn record(&mut self, patient: &str, service: Service<'_>) {
-        let site = self.intern(service.site);
-        let entry = Entry {
-            date: service.date,
-            procedure: service.procedure,
-            site,
-        };
-        let list = match self.by_patient.get_mut(patient) {
-            Some(list) => list,
-            None => self.by_patient.entry(patient.into()).or_default(),
-        };
-        // Claims mostly arrive in date order: the insertion point is usually the end.
-        let at = list.partition_point(|e| e.date <= entry.date);
-        list.insert(at, entry);
+    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Infallible> {
+        let entry = self.entry(&service);
+        self.with_book(patient, |book| Self::add_entry(book, entry));
+        Ok(())
+    }
+
+    fn versions(&self, patient: &str, id: &str) -> &[Version] {
+        self.by_patient
+            .get(patient)
+            .and_then(|b| b.claims.get(id))
+            .map_or(&[], Versions::as_slice)
+    }
+
+    fn decision(
+        &mut self,
+        patient: &str,
+        id: &str,
+        hash: ContentHash,
+    ) -> Result<Option<StoredDecision>, Infallible> {
+        Ok(self
+            .versions(patient, id)
+            .iter()
+            .find(|v| v.hash == hash)
+            .and_then(|v| v.decision)
+            .and_then(|at| self.decisions.get(at))
+            .map(|b| StoredDecision::Kept(b.to_vec())))
+    }
+
+    fn store(&mut self, claim: NewClaim<'_>) -> Result<(), Infallible> {
+        self.add_version(&claim, 0, true);
+        Ok(())
+    }
+
+    fn retire(
+        &mut self,
+        patient: &str,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), Infallible> {
+        self.retire_version(patient, id, status, by);
+        Ok(())
     }
 }
 
@@ -200,10 +818,10 @@ mod tests {
             CodeEntry::Code("20553".into()),
         ]);
         let mut h = MemoryHistory::new();
-        h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
-        h.record("P1", svc("2026-01-01", "20552", None));
-        h.record("P1", svc("2026-01-20", "J3301", None));
-        h.record("P2", svc("2026-01-10", "20553", Some("cervical")));
+        let _ = h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
+        let _ = h.record("P1", svc("2026-01-01", "20552", None));
+        let _ = h.record("P1", svc("2026-01-20", "J3301", None));
+        let _ = h.record("P2", svc("2026-01-10", "20553", Some("cervical")));
         let q = |from, to, scope, site| Query {
             patient: "P1",
             from: date(from),
@@ -265,9 +883,9 @@ mod tests {
             CodeEntry::Code("20553".into()),
         ]);
         let mut h = MemoryHistory::new();
-        h.record("P1", svc("2026-01-10", "20553", None));
-        h.record("P1", svc("2026-01-10", "20552", None));
-        h.record("P1", svc("2026-01-11", "20553", None));
+        let _ = h.record("P1", svc("2026-01-10", "20553", None));
+        let _ = h.record("P1", svc("2026-01-10", "20552", None));
+        let _ = h.record("P1", svc("2026-01-11", "20553", None));
         let q = |code: Option<&str>| Query {
             patient: "P1",
             from: date("2026-01-01"),

@@ -1,0 +1,1102 @@
+//! The SQLite history store: claim history in one file that survives restarts.
+//!
+//! The file is opened in WAL mode with `synchronous = FULL`, so a committed
+//! transaction survives a crash of the process or of the machine. The program
+//! creates and migrates its schema itself (`schema_version` table): an older file
+//! is upgraded when opened, a newer one is refused.
+//!
+//! Evaluation reads a per-patient cache (a [`MemoryHistory`]): a patient's
+//! services and claims are loaded on first use, and every change is written
+//! through to the cache and to the database inside the open transaction. Work is
+//! done in batches: [`SqliteHistory::begin`] takes the write lock
+//! (`BEGIN IMMEDIATE`, waiting while another process holds it) and drops the
+//! cache if another connection committed since this one last looked
+//! (`PRAGMA data_version`), so counts always see the other process's services;
+//! [`SqliteHistory::commit`] makes the batch durable.
+//!
+//! Tables:
+//!
+//! - `claims(seq, patient, id, hash, status, replaces, replaced_by, services,
+//!   decision)`: one row per version of a claim, in arrival order (`seq`, across
+//!   runs and processes). A version's counted services are a JSON array in its
+//!   row (`[[line, date, procedure, site], ...]`) and its decision in a compact
+//!   form, so a claim's decision and history are one row, written together. The
+//!   decision is `[policy, version, "decision", [["action", reason, ...], ...]]`
+//!   with numbers into `texts`; with the claim that is answered with it (the same
+//!   content: id, payer, lines, codes) it gives back the decision's JSON byte for
+//!   byte, even after the policies changed. At most one version of a claim id is current (`active`,
+//!   `imported` or `void`); superseded ones are `replaced` or `voided`. The only
+//!   index is on `patient`: rows are appended, so a batch of claims dirties few
+//!   pages, which is what keeps commits cheap.
+//! - `services`: a view of the counted services, one row per service, for
+//!   people querying the file with `sqlite3`.
+//! - `texts(id, text)`: policy ids, versions and reasons (as JSON), each once.
+//! - `schema_version(version)`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, sync_channel, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use rustc_hash::FxHashMap;
+
+use super::{
+    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status,
+    StoredDecision, Version,
+};
+use crate::claims::validate::parse_date;
+use crate::claims::{Action, ClaimDecision, Decision, Reason};
+use crate::codes::CodeKey;
+
+/// The schema this program writes. Each entry of [`MIGRATIONS`] takes a file
+/// from the version before it to its own.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Migration `i` takes schema version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the claim versions, their services and decisions.
+    "CREATE TABLE schema_version (version INTEGER NOT NULL);
+     INSERT INTO schema_version (version) VALUES (0);
+     CREATE TABLE claims (
+         seq INTEGER PRIMARY KEY,
+         patient TEXT NOT NULL,
+         id TEXT NOT NULL,
+         hash BLOB NOT NULL,
+         status TEXT NOT NULL,
+         replaces TEXT,
+         replaced_by TEXT,
+         services TEXT NOT NULL,
+         decision TEXT
+     );
+     CREATE INDEX claims_by_patient ON claims (patient);
+     CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);",
+    // 2: the counted services as a relational view.
+    "CREATE VIEW services AS
+         SELECT c.patient AS patient, c.id AS claim, s.value ->> 0 AS line,
+                s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site
+         FROM claims AS c, json_each(c.services) AS s
+         WHERE c.status IN ('active', 'imported');",
+];
+
+/// Patients kept in the cache before it is dropped at a batch boundary.
+const CACHE_PATIENTS: usize = 2_000_000;
+
+/// How long to wait for another process's write lock (milliseconds); set when
+/// a store is opened. SQLite's busy handler is a plain function, hence a static.
+static BUSY_TIMEOUT_MS: AtomicU64 = AtomicU64::new(300_000);
+
+/// Polls every 100 microseconds, so a waiting process gets the lock in the
+/// short gap between two batches of another (SQLite's default handler backs off
+/// to 100 ms sleeps and starves behind a busy writer).
+fn busy(count: i32) -> bool {
+    let limit = BUSY_TIMEOUT_MS.load(Ordering::Relaxed).saturating_mul(10);
+    if u64::try_from(count).unwrap_or(0) >= limit {
+        return false;
+    }
+    std::thread::sleep(Duration::from_micros(100));
+    true
+}
+
+/// What can go wrong with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database `{path}`: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer payer-rules.
+    #[error(
+        "database `{path}` has schema version {found}, newer than the {supported} this payer-rules \
+         understands; open it with a newer payer-rules"
+    )]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this program knows.
+        supported: i64,
+    },
+    /// The file is a database, but not a history.
+    #[error("`{path}` is not a payer-rules history database: {why}")]
+    Foreign {
+        /// The file.
+        path: PathBuf,
+        /// What is missing.
+        why: String,
+    },
+    /// The database thread could not start or ended early.
+    #[error("database `{path}`: the database thread stopped: {why}")]
+    Stopped {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// A row this program cannot read.
+    #[error("database `{path}`: unreadable row: {why}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+/// A service row, as `history show` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRow {
+    /// The claim it came from; empty for prior history without a claim.
+    pub claim: String,
+    /// The claim's line number.
+    pub line: u32,
+    /// Date of service.
+    pub date: NaiveDate,
+    /// Procedure code.
+    pub procedure: String,
+    /// Anatomic site.
+    pub site: Option<String>,
+}
+
+/// A claim version row, in arrival order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRow {
+    /// Arrival order.
+    pub seq: u64,
+    /// The patient.
+    pub patient: String,
+    /// The claim id.
+    pub id: String,
+    /// The content hash, hex.
+    pub hash: String,
+    /// Where it stands.
+    pub status: Status,
+    /// The claim it replaced or voided.
+    pub replaces: Option<String>,
+    /// The claim that replaced or voided it.
+    pub replaced_by: Option<String>,
+}
+
+/// The connection and everything that runs SQL. It lives on the database thread
+/// once the store is open.
+struct Db {
+    conn: Connection,
+    path: PathBuf,
+    /// The first error of a write that was posted without waiting; the commit
+    /// reports it (and the batch is rolled back).
+    failed: Option<StoreError>,
+}
+
+/// A claim version as loaded for the cache.
+struct LoadedVersion {
+    seq: u64,
+    id: String,
+    hash: [u8; 16],
+    status: Status,
+    replaced_by: Option<String>,
+    services: Vec<(NaiveDate, CodeKey, Option<String>)>,
+}
+
+/// A row to insert.
+struct NewRow {
+    seq: i64,
+    patient: String,
+    id: String,
+    hash: [u8; 16],
+    status: Status,
+    replaces: Option<String>,
+    services: String,
+    decision: Option<String>,
+}
+
+impl Db {
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, why: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            why: why.into(),
+        }
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Creates the schema, or upgrades an older one, in one transaction.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let result = self.migrate_locked();
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.conn.execute_batch(end).map_err(|e| self.err(e));
+        result.and(ended)
+    }
+
+    fn migrate_locked(&mut self) -> Result<(), StoreError> {
+        let count = |sql: &str| -> Result<i64, StoreError> {
+            self.conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| self.err(e))
+        };
+        let has_version = count(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        )? > 0;
+        let found = if has_version {
+            self.schema_version()?
+        } else {
+            if count("SELECT count(*) FROM sqlite_master WHERE type = 'table'")? > 0 {
+                return Err(StoreError::Foreign {
+                    path: self.path.clone(),
+                    why: "it has tables but no `schema_version`".into(),
+                });
+            }
+            0
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let start = usize::try_from(found).map_err(|_| self.corrupt("negative schema version"))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+            self.conn.execute_batch(sql).map_err(|e| self.err(e))?;
+            self.conn
+                .execute("UPDATE schema_version SET version = ?1", [i as i64 + 1])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Takes the write lock; gives the data version and the next free seq.
+    fn begin(&mut self) -> Result<(i64, u64), StoreError> {
+        self.failed = None;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let version = self.data_version()?;
+        let next: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM claims", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let next = u64::try_from(next).map_err(|_| self.corrupt("negative seq"))?;
+        Ok((version, next))
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if let Some(e) = self.failed.take() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+    }
+
+    fn rollback(&mut self) -> Result<(), StoreError> {
+        self.failed = None;
+        self.conn.execute_batch("ROLLBACK").map_err(|e| self.err(e))
+    }
+
+    /// Runs a write posted without waiting; keeps its error for the commit.
+    fn posted(&mut self, write: impl FnOnce(&mut Db) -> Result<(), StoreError>) {
+        if self.failed.is_none() {
+            if let Err(e) = write(self) {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    fn parse_services(&self, json: &str) -> Result<Vec<ServiceJson>, StoreError> {
+        serde_json::from_str(json).map_err(|e| self.corrupt(format!("services `{json}`: {e}")))
+    }
+
+    fn services_of(&self, patient: &str) -> Result<Vec<ServiceRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, services FROM claims
+                 WHERE patient = ?1 AND status IN ('active', 'imported')",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([patient], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (claim, services) = row.map_err(|e| self.err(e))?;
+            for (line, date, procedure, site) in self.parse_services(&services)? {
+                let date =
+                    parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
+                out.push(ServiceRow {
+                    claim: claim.clone(),
+                    line,
+                    date,
+                    procedure,
+                    site,
+                });
+            }
+        }
+        out.sort_by(|a, b| (a.date, &a.claim, a.line).cmp(&(b.date, &b.claim, b.line)));
+        Ok(out)
+    }
+
+    fn claims_in_order(&self, patient: Option<&str>) -> Result<Vec<ClaimRow>, StoreError> {
+        let sql = "SELECT seq, patient, id, hash, status, replaces, replaced_by FROM claims
+                   WHERE (?1 IS NULL OR patient = ?1) AND id != '' ORDER BY seq";
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([patient], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, patient, id, hash, status, replaces, replaced_by) =
+                row.map_err(|e| self.err(e))?;
+            let status =
+                Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
+            out.push(ClaimRow {
+                seq: u64::try_from(seq).unwrap_or(0),
+                patient,
+                id,
+                hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+                status,
+                replaces,
+                replaced_by,
+            });
+        }
+        Ok(out)
+    }
+
+    fn totals(&self) -> Result<(u64, u64), StoreError> {
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(|e| self.err(e))
+        };
+        Ok((
+            count("SELECT count(*) FROM claims WHERE id != ''")?,
+            count("SELECT count(*) FROM services")?,
+        ))
+    }
+
+    /// A patient's claim versions, their counted services parsed.
+    fn load(&self, patient: &str) -> Result<Vec<LoadedVersion>, StoreError> {
+        let mut rows = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT seq, id, hash, status, replaced_by, services FROM claims
+                     WHERE patient = ?1",
+                )
+                .map_err(|e| self.err(e))?;
+            let found = stmt
+                .query_map([patient], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            for row in found {
+                rows.push(row.map_err(|e| self.err(e))?);
+            }
+        }
+        rows.sort_unstable_by_key(|r| r.0);
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, id, hash, status, replaced_by, services) in rows {
+            let hash: [u8; 16] = hash
+                .as_slice()
+                .try_into()
+                .map_err(|_| self.corrupt(format!("hash of claim `{id}`")))?;
+            let status =
+                Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
+            let seq = u64::try_from(seq).map_err(|_| self.corrupt("negative seq"))?;
+            let mut list = Vec::new();
+            if matches!(status, Status::Active | Status::Imported) {
+                for (_, date, procedure, site) in self.parse_services(&services)? {
+                    let date =
+                        parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
+                    let procedure = CodeKey::parse(&procedure)
+                        .ok_or_else(|| self.corrupt(format!("procedure `{procedure}`")))?;
+                    list.push((date, procedure, site));
+                }
+            }
+            out.push(LoadedVersion {
+                seq,
+                id,
+                hash,
+                status,
+                replaced_by,
+                services: list,
+            });
+        }
+        Ok(out)
+    }
+
+    fn insert(&mut self, row: NewRow) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO claims (seq, patient, id, hash, status, replaces, services, decision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    row.seq,
+                    row.patient,
+                    row.id,
+                    &row.hash[..],
+                    row.status.as_str(),
+                    row.replaces,
+                    row.services,
+                    row.decision
+                ])
+            })
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    fn retire(
+        &mut self,
+        patient: &str,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE claims SET status = ?1, replaced_by = ?2
+                 WHERE patient = ?3 AND id = ?4 AND status IN ('active', 'imported', 'void')",
+            )
+            .and_then(|mut s| s.execute(params![status.as_str(), by, patient, id]))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The id of a text, stored when new.
+    fn text_id(&mut self, text: &str) -> Result<i64, StoreError> {
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM texts WHERE text = ?1")
+            .and_then(|mut s| s.query_row([text], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+        self.conn
+            .prepare_cached("INSERT INTO texts (text) VALUES (?1)")
+            .and_then(|mut s| s.execute([text]))
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn text(&self, id: i64) -> Result<String, StoreError> {
+        self.conn
+            .prepare_cached("SELECT text FROM texts WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
+    fn decode(&self, text: &str) -> Result<DecisionParts, StoreError> {
+        let bad = || self.corrupt(format!("decision `{text}`"));
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
+        let id = |v: &serde_json::Value| v.as_i64().ok_or_else(bad);
+        let policy = self.text(id(&value[0])?)?;
+        let version = self.text(id(&value[1])?)?;
+        let decision = [
+            ClaimDecision::Allow,
+            ClaimDecision::Review,
+            ClaimDecision::Deny,
+            ClaimDecision::Partial,
+            ClaimDecision::Void,
+        ]
+        .into_iter()
+        .find(|d| value[2].as_str() == Some(d.as_str()))
+        .ok_or_else(bad)?;
+        let mut lines = Vec::new();
+        for line in value[3].as_array().ok_or_else(bad)? {
+            let items = line.as_array().ok_or_else(bad)?;
+            let (first, rest) = items.split_first().ok_or_else(bad)?;
+            let action = [Action::Allow, Action::Review, Action::Deny]
+                .into_iter()
+                .find(|a| first.as_str() == Some(a.as_str()))
+                .ok_or_else(bad)?;
+            let mut reasons = Vec::with_capacity(rest.len());
+            for r in rest {
+                let json = self.text(id(r)?)?;
+                reasons.push(serde_json::from_str::<Reason>(&json).map_err(|_| bad())?);
+            }
+            lines.push((action, reasons));
+        }
+        Ok(DecisionParts {
+            policy: policy.into(),
+            version: version.into(),
+            decision,
+            lines,
+        })
+    }
+
+    /// The stored decision of the version numbered `seq`.
+    fn decision(&self, seq: u64) -> Result<Option<DecisionParts>, StoreError> {
+        let seq = i64::try_from(seq).map_err(|_| self.corrupt("seq overflow"))?;
+        let text: Option<String> = self
+            .conn
+            .prepare_cached("SELECT decision FROM claims WHERE seq = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))?;
+        text.map(|t| self.decode(&t)).transpose()
+    }
+}
+
+/// Work for the database thread.
+type Job = Box<dyn FnOnce(&mut Db) + Send>;
+
+/// The database thread: jobs run in the order they are sent, on the one
+/// connection, so a read sees every write sent before it.
+struct Worker {
+    jobs: Option<Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    fn start(mut db: Db) -> Result<Worker, StoreError> {
+        let path = db.path.clone();
+        let (tx, rx) = channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("history-db".into())
+            .spawn(move || {
+                for job in rx {
+                    job(&mut db);
+                }
+            })
+            .map_err(|e| StoreError::Stopped {
+                path,
+                why: e.to_string(),
+            })?;
+        Ok(Worker {
+            jobs: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a job without waiting for it.
+    fn post(&self, job: impl FnOnce(&mut Db) + Send + 'static) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(Box::new(job));
+        }
+    }
+
+    /// Runs a job and waits for its answer; `None` when the thread is gone.
+    fn call<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Db) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = sync_channel(1);
+        self.post(move |db| {
+            let _ = tx.send(job(db));
+        });
+        rx.recv().ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once its jobs are done; the
+        // connection closes with it (rolling back a batch left open).
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Claim history in a SQLite file; see the module documentation.
+pub struct SqliteHistory {
+    worker: Worker,
+    path: PathBuf,
+    cache: MemoryHistory,
+    in_batch: bool,
+    data_version: i64,
+    next_seq: u64,
+    /// How many times another process's commit made this one drop its cache.
+    pub cache_drops: u64,
+    /// Ids of texts by the text (policy ids, versions, reasons as JSON).
+    text_ids: FxHashMap<Box<str>, i64>,
+    /// Ids of reasons by the identity of the plan's strings they are made of,
+    /// so that a reason is not serialized again for each claim.
+    reason_ids: FxHashMap<[usize; 6], i64>,
+}
+
+impl std::fmt::Debug for SqliteHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteHistory")
+            .field("path", &self.path)
+            .field("in_batch", &self.in_batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteHistory {
+    /// Opens (creating or upgrading) the history database at `path`; waits up to
+    /// `busy_timeout` for another process's write lock.
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<SqliteHistory, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        BUSY_TIMEOUT_MS.store(
+            u64::try_from(busy_timeout.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        conn.busy_handler(Some(busy)).map_err(err)?;
+        // WAL: readers do not block the writer; FULL: a commit is on disk before
+        // its decisions are written out.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Foreign {
+                path: path.to_owned(),
+                why: format!("cannot switch it to WAL mode (journal mode `{mode}`)"),
+            });
+        }
+        // Checkpoints every ~100 MB of WAL rather than every 4 MB: pages written
+        // by many batches are copied back once.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 25000;",
+        )
+        .map_err(err)?;
+        let mut db = Db {
+            conn,
+            path: path.to_owned(),
+            failed: None,
+        };
+        db.migrate()?;
+        let data_version = db.data_version()?;
+        Ok(SqliteHistory {
+            worker: Worker::start(db)?,
+            path: path.to_owned(),
+            cache: MemoryHistory::new(),
+            in_batch: false,
+            data_version,
+            next_seq: 0,
+            cache_drops: 0,
+            text_ids: FxHashMap::default(),
+            reason_ids: FxHashMap::default(),
+        })
+    }
+
+    fn stopped(&self) -> StoreError {
+        StoreError::Stopped {
+            path: self.path.clone(),
+            why: "it ended early".into(),
+        }
+    }
+
+    /// Runs `job` on the database thread and waits for its result.
+    fn call<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.worker.call(job).unwrap_or_else(|| Err(self.stopped()))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.call(|db| db.schema_version())
+    }
+
+    /// Starts a batch: takes the write lock (waiting for another process's batch
+    /// to end) and drops the cache when another connection committed since.
+    pub fn begin(&mut self) -> Result<(), StoreError> {
+        if self.in_batch {
+            return Ok(());
+        }
+        let (version, next) = self.call(|db| db.begin())?;
+        self.in_batch = true;
+        if version != self.data_version {
+            self.data_version = version;
+            if !self.cache.is_empty() {
+                self.cache.clear();
+                self.cache_drops += 1;
+            }
+        }
+        self.next_seq = next;
+        Ok(())
+    }
+
+    /// Ends a batch: everything stored since [`SqliteHistory::begin`] becomes
+    /// durable at once (or, when a write failed, nothing does).
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.in_batch {
+            return Ok(());
+        }
+        self.in_batch = false;
+        let result = self.call(|db| db.commit());
+        if result.is_err() {
+            self.forget();
+        } else if self.cache.patients() > CACHE_PATIENTS {
+            self.cache.clear();
+        }
+        result
+    }
+
+    /// Abandons the open batch: nothing of it reaches the file, and the cache,
+    /// which already saw it, is dropped.
+    pub fn rollback(&mut self) -> Result<(), StoreError> {
+        if !self.in_batch {
+            return Ok(());
+        }
+        self.in_batch = false;
+        self.forget();
+        self.call(|db| db.rollback())
+    }
+
+    /// Drops what the cache and the text ids may hold of a batch that did not
+    /// commit.
+    fn forget(&mut self) {
+        self.cache.clear();
+        self.text_ids.clear();
+        self.reason_ids.clear();
+    }
+
+    /// Runs `f` in a batch of its own when none is open.
+    fn batched<T>(
+        &mut self,
+        f: impl FnOnce(&mut SqliteHistory) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.in_batch {
+            return f(self);
+        }
+        self.begin()?;
+        match f(self) {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn next_seq(&mut self) -> Result<i64, StoreError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        i64::try_from(seq).map_err(|_| StoreError::Corrupt {
+            path: self.path.clone(),
+            why: "seq overflow".into(),
+        })
+    }
+
+    /// Loads, in one trip to the database, the patients of `patients` not in the
+    /// cache: a batch calls it with its claims' patients before deciding them.
+    pub fn prefetch(&mut self, patients: &[&str]) -> Result<(), StoreError> {
+        let mut missing: Vec<String> = patients
+            .iter()
+            .filter(|p| !self.cache.has_patient(p))
+            .map(|p| (*p).to_owned())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let loaded = self.call(move |db| {
+            missing
+                .into_iter()
+                .map(|p| db.load(&p).map(|v| (p, v)))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        for (patient, versions) in loaded {
+            self.fill(&patient, versions);
+        }
+        Ok(())
+    }
+
+    fn fill(&mut self, patient: &str, versions: Vec<LoadedVersion>) {
+        self.cache.touch(patient);
+        for v in versions {
+            if !v.id.is_empty() {
+                let version = MemoryHistory::loaded_version(
+                    ContentHash(v.hash),
+                    v.status,
+                    v.replaced_by,
+                    v.seq,
+                );
+                self.cache.add_loaded(patient, &v.id, version);
+            }
+            if !v.services.is_empty() {
+                let services: Vec<Service<'_>> = v
+                    .services
+                    .iter()
+                    .map(|(date, procedure, site)| Service {
+                        date: *date,
+                        procedure: *procedure,
+                        site: site.as_deref(),
+                    })
+                    .collect();
+                self.cache.add_loaded_services(patient, &v.id, &services);
+            }
+        }
+    }
+
+    /// A patient's counted services, by date, straight from the file.
+    pub fn services_of(&self, patient: &str) -> Result<Vec<ServiceRow>, StoreError> {
+        let patient = patient.to_owned();
+        self.call(move |db| db.services_of(&patient))
+    }
+
+    /// Every claim version, in arrival order (optionally one patient's).
+    pub fn claims_in_order(&self, patient: Option<&str>) -> Result<Vec<ClaimRow>, StoreError> {
+        let patient = patient.map(str::to_owned);
+        self.call(move |db| db.claims_in_order(patient.as_deref()))
+    }
+
+    /// Numbers of claim versions and of services in the file.
+    pub fn totals(&self) -> Result<(u64, u64), StoreError> {
+        self.call(|db| db.totals())
+    }
+
+    fn text_id(&mut self, text: &str) -> Result<i64, StoreError> {
+        if let Some(&id) = self.text_ids.get(text) {
+            return Ok(id);
+        }
+        let owned = text.to_owned();
+        let id = self.call(move |db| db.text_id(&owned))?;
+        self.text_ids.insert(text.into(), id);
+        Ok(id)
+    }
+
+    fn reason_id(&mut self, reason: &Reason) -> Result<i64, StoreError> {
+        let key = [
+            reason.rule.as_ptr() as usize,
+            reason.message.as_ptr() as usize,
+            reason.at.as_ptr() as usize,
+            reason.carc.as_ref().map_or(0, |c| c.as_ptr() as usize),
+            reason.rarc.as_ptr() as usize,
+            usize::from(reason.action as u8),
+        ];
+        if let Some(&id) = self.reason_ids.get(&key) {
+            return Ok(id);
+        }
+        let text = serde_json::to_string(reason).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            why: e.to_string(),
+        })?;
+        let id = self.text_id(&text)?;
+        self.reason_ids.insert(key, id);
+        Ok(id)
+    }
+
+    /// `[policy, version, "decision", [["action", reason, ...], ...]]`.
+    fn encode(&mut self, d: &Decision) -> Result<String, StoreError> {
+        use std::fmt::Write;
+        let policy = self.text_id(&d.policy)?;
+        let version = self.text_id(&d.policy_version)?;
+        let mut out = String::with_capacity(32 + 12 * d.lines.len());
+        let _ = write!(out, "[{policy},{version},\"{}\",[", d.decision.as_str());
+        for (i, line) in d.lines.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "[\"{}\"", line.decision.as_str());
+            for r in &line.reasons {
+                let id = self.reason_id(r)?;
+                let _ = write!(out, ",{id}");
+            }
+            out.push(']');
+        }
+        out.push_str("]]");
+        Ok(out)
+    }
+
+    fn store_claim(&mut self, claim: &NewClaim<'_>) -> Result<(), StoreError> {
+        let counts = matches!(claim.status, Status::Active | Status::Imported);
+        let decision = match claim.decision {
+            Some(d) => Some(self.encode(d)?),
+            None => None,
+        };
+        let seq = self.next_seq()?;
+        let row = NewRow {
+            seq,
+            patient: claim.patient.to_owned(),
+            id: claim.id.to_owned(),
+            hash: claim.hash.0,
+            status: claim.status,
+            replaces: claim.replaces.map(str::to_owned),
+            services: services_json(if counts { claim.services } else { &[] }),
+            decision,
+        };
+        self.worker.post(move |db| db.posted(|db| db.insert(row)));
+        self.cache
+            .add_version(claim, u64::try_from(seq).unwrap_or(0), false);
+        Ok(())
+    }
+
+    fn retire_claim(&mut self, patient: &str, id: &str, status: Status, by: &str) {
+        let (p, i, b) = (patient.to_owned(), id.to_owned(), by.to_owned());
+        self.worker
+            .post(move |db| db.posted(|db| db.retire(&p, &i, status, &b)));
+        self.cache.retire_version(patient, id, status, by);
+    }
+
+    fn record_service(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
+        // Prior history without claim identity: a row of its own, with no id.
+        let seq = self.next_seq()?;
+        let row = NewRow {
+            seq,
+            patient: patient.to_owned(),
+            id: String::new(),
+            hash: [0; 16],
+            status: Status::Imported,
+            replaces: None,
+            services: services_json(&[(1, service)]),
+            decision: None,
+        };
+        self.worker.post(move |db| db.posted(|db| db.insert(row)));
+        let _ = self.cache.record(patient, service);
+        Ok(())
+    }
+}
+
+/// A service as kept in a row's `services` JSON: line, date, procedure, site.
+type ServiceJson = (u32, String, String, Option<String>);
+
+/// `[[line, "date", "procedure", "site" or null], ...]`, written by hand: this
+/// is on the path of every claim.
+fn services_json(services: &[(u32, Service<'_>)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(2 + services.len() * 40);
+    out.push('[');
+    for (i, (line, s)) in services.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "[{line},\"{}\",\"{}\",",
+            s.date.format("%Y-%m-%d"),
+            s.procedure
+        );
+        match s.site {
+            None => out.push_str("null"),
+            Some(site) => out.push_str(&serde_json::to_string(site).unwrap_or_default()),
+        }
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+impl HistoryStore for SqliteHistory {
+    type Error = StoreError;
+
+    fn load(&mut self, patient: &str) -> Result<(), StoreError> {
+        if self.cache.has_patient(patient) {
+            return Ok(());
+        }
+        let owned = patient.to_owned();
+        let versions = self.call(move |db| db.load(&owned))?;
+        self.fill(patient, versions);
+        Ok(())
+    }
+
+    fn count(&self, query: &Query<'_>) -> u32 {
+        self.cache.count(query)
+    }
+
+    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
+        self.load(patient)?;
+        self.batched(|s| s.record_service(patient, service))
+    }
+
+    fn versions(&self, patient: &str, id: &str) -> &[Version] {
+        self.cache.versions(patient, id)
+    }
+
+    fn decision(
+        &mut self,
+        patient: &str,
+        id: &str,
+        hash: ContentHash,
+    ) -> Result<Option<StoredDecision>, StoreError> {
+        let Some(seq) = self
+            .cache
+            .versions(patient, id)
+            .iter()
+            .find(|v| v.hash == hash)
+            .map(|v| v.seq)
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .call(move |db| db.decision(seq))?
+            .map(StoredDecision::Parts))
+    }
+
+    fn store(&mut self, claim: NewClaim<'_>) -> Result<(), StoreError> {
+        self.batched(|s| s.store_claim(&claim))
+    }
+
+    fn retire(
+        &mut self,
+        patient: &str,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        self.batched(|s| {
+            s.retire_claim(patient, id, status, by);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,618 @@
+//! Claim history in a database, through the built binary: runs on several days,
+//! resubmissions, replacements and voids, a run killed mid-way and run again,
+//! two processes on one file, schema upgrades, `history show` and `import`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use payer_rules::claims::{read_claims_str, InputFormat};
+use payer_rules::history::ContentHash;
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payer-rules"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn lines_json(out: &Output) -> Vec<serde_json::Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+/// A fresh directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("payer-rules-db-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+fn write(path: &Path, content: &str) -> String {
+    std::fs::write(path, content).unwrap_or_else(|e| panic!("{e}"));
+    path.to_string_lossy().into_owned()
+}
+
+fn s(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// A clean Medicare TPI claim: covered diagnosis, the drug on the claim.
+fn tpi(id: &str, patient: &str, date: &str, site: &str, extra: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","payer":"medicare","patient":{{"id":"{patient}","birth_date":"1950-01-01"}},"diagnoses":["M79.18"],"facts":{{"relief_percent":80,"relief_weeks":10}},"lines":[{{"line":1,"date_of_service":"{date}","procedure":"20552","site":"{site}"}},{{"line":2,"date_of_service":"{date}","procedure":"J3301"}}]{extra}}}"#
+    )
+}
+
+/// Every row of the claims table, in arrival order.
+fn db_rows(db: &Path) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(db).unwrap_or_else(|e| panic!("{e}"));
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, patient, id, hex(hash), status, coalesce(replaces, ''),
+                    coalesce(replaced_by, ''), services, coalesce(decision, '')
+             FROM claims ORDER BY seq",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = stmt
+        .query_map([], |r| {
+            (0..9)
+                .map(|i| {
+                    r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
+                        rusqlite::types::Value::Integer(n) => n.to_string(),
+                        rusqlite::types::Value::Text(t) => t,
+                        other => format!("{other:?}"),
+                    })
+                })
+                .collect::<Result<Vec<String>, _>>()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    rows.map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect()
+}
+
+#[test]
+fn a_day_1_session_counts_on_day_2_and_a_resubmitted_day_counts_once() {
+    let dir = temp_dir("two-days");
+    let db = s(&dir.join("history.db"));
+    let day1 = write(
+        &dir.join("day1.jsonl"),
+        &(tpi("D1-A", "PAT-1", "2026-03-04", "cervical", "") + "\n"),
+    );
+    let day2 = write(
+        &dir.join("day2.jsonl"),
+        &(tpi("D2-A", "PAT-1", "2026-03-04", "lumbar", "") + "\n"),
+    );
+    let one = run(&["eval", "-q", "--db", &db, &day1]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    assert_eq!(lines_json(&one)[0]["decision"], "allow");
+    // Day 2 alone, in memory: nothing to count.
+    let alone = run(&["eval", "-q", &day2]);
+    assert_eq!(lines_json(&alone)[0]["decision"], "allow");
+    // Day 2 with the database: the day-1 session makes it the second of the day.
+    let two = run(&["eval", "-q", "--db", &db, &day2]);
+    let d = &lines_json(&two)[0];
+    assert_eq!(d["decision"], "partial", "{d}");
+    assert_eq!(d["lines"][0]["reasons"][0]["rule"], "M3", "{d}");
+    // Day 1 sent again: the stored decision, and nothing counted twice.
+    let again = run(&["eval", "--db", &db, &day1]);
+    assert_eq!(text(&again.stdout), text(&one.stdout));
+    assert!(
+        text(&again.stderr).contains("1 claims were sent before"),
+        "{}",
+        text(&again.stderr)
+    );
+    let show = run(&["history", "show", "--db", &db, "--patient", "PAT-1"]);
+    let listing = text(&show.stdout);
+    assert_eq!(show.status.code(), Some(0), "{}", text(&show.stderr));
+    assert!(
+        listing.starts_with("patient PAT-1: 3 counted services, 2 claim versions"),
+        "{listing}"
+    );
+    assert!(listing.contains("2026-03-04  20552  cervical"), "{listing}");
+}
+
+#[test]
+fn replacements_voids_and_conflicts_across_runs() {
+    let dir = temp_dir("replace");
+    let db = s(&dir.join("history.db"));
+    let eval = |name: &str, claims: &[String]| {
+        let path = write(&dir.join(name), &(claims.join("\n") + "\n"));
+        let out = run(&["eval", "-q", "--db", &db, &path]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        lines_json(&out)
+    };
+    let first = eval("a.jsonl", &[tpi("C1", "P", "2026-03-04", "cervical", "")]);
+    assert_eq!(first[0]["decision"], "allow");
+    // Another claim the same day is over the daily limit...
+    let second = eval("b.jsonl", &[tpi("C2", "P", "2026-03-04", "lumbar", "")]);
+    assert_eq!(second[0]["decision"], "partial");
+    // ... C2 replaced by a corrected claim for another day: C2's service leaves.
+    let moved = tpi(
+        "C2",
+        "P",
+        "2026-05-01",
+        "lumbar",
+        r#","frequency_code":"7""#,
+    );
+    let third = eval("c.jsonl", std::slice::from_ref(&moved));
+    assert_eq!(third[0]["decision"], "allow", "{}", third[0]);
+    // C1 voided: a new claim on 2026-03-04 is now the only session that day.
+    let void = tpi(
+        "V1",
+        "P",
+        "2026-03-04",
+        "cervical",
+        r#","frequency_code":"8","replaces":"C1""#,
+    );
+    let fourth = eval(
+        "d.jsonl",
+        &[
+            void.clone(),
+            tpi("C3", "P", "2026-03-04", "cervical", ""),
+            tpi("C3", "P", "2026-03-05", "cervical", ""),
+        ],
+    );
+    assert_eq!(fourth[0]["decision"], "void");
+    assert_eq!(fourth[0]["lines"], serde_json::json!([]));
+    assert_eq!(fourth[1]["decision"], "allow", "{}", fourth[1]);
+    assert_eq!(fourth[2]["error"]["kind"], "conflict", "{}", fourth[2]);
+    assert_eq!(fourth[2]["error"]["path"], "id");
+    // Everything again: answered from the store, nothing changes.
+    let before = db_rows(&dir.join("history.db"));
+    let replay = eval("e.jsonl", &[moved, void]);
+    assert_eq!(replay[0], third[0]);
+    assert_eq!(replay[1], fourth[0]);
+    assert_eq!(db_rows(&dir.join("history.db")), before);
+    let statuses: Vec<(String, String)> = before
+        .iter()
+        .map(|r| (r[2].clone(), r[4].clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("C1", "voided"),
+            ("C2", "replaced"),
+            ("C2", "active"),
+            ("V1", "void"),
+            ("C3", "active")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}
+
+/// A generated batch: `n` Medicare claims over `patients` patients, dates rising,
+/// with resubmissions, replacements and voids of earlier claims mixed in.
+fn batch(n: usize, patients: usize, seed: u64, prefix: &str) -> Vec<String> {
+    let mut rng = seed;
+    let mut next = move |m: usize| {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((rng >> 33) as usize) % m.max(1)
+    };
+    let sites = ["cervical", "lumbar", "thoracic", "scapular"];
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    let mut made: Vec<(String, String, String, String)> = Vec::new();
+    for i in 0..n {
+        let day = 1 + (i * 600 / n.max(1)) + next(3);
+        let date = date(day);
+        let roll = next(100);
+        if roll < 3 && !made.is_empty() {
+            // The same claim sent again.
+            let (id, p, d, site) = made[next(made.len())].clone();
+            out.push(tpi(&id, &p, &d, &site, ""));
+            continue;
+        }
+        if roll < 5 && !made.is_empty() {
+            let (id, p, _, site) = made[next(made.len())].clone();
+            out.push(tpi(&id, &p, &date, &site, r#","frequency_code":"7""#));
+            continue;
+        }
+        if roll < 6 && !made.is_empty() {
+            let (id, p, d, site) = made[next(made.len())].clone();
+            let extra = format!(r#","frequency_code":"8","replaces":"{id}""#);
+            out.push(tpi(&format!("{prefix}V{i}"), &p, &d, &site, &extra));
+            continue;
+        }
+        let id = format!("{prefix}{i:06}");
+        let patient = format!("P{:05}", next(patients));
+        let site = sites[next(sites.len())].to_string();
+        out.push(tpi(&id, &patient, &date, &site, ""));
+        made.push((id, patient, date, site));
+    }
+    out
+}
+
+fn date(day: usize) -> String {
+    let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(i64::try_from(day).unwrap_or(0));
+    d.format("%Y-%m-%d").to_string()
+}
+
+#[test]
+fn a_run_killed_mid_way_and_run_again_equals_an_uninterrupted_run() {
+    let dir = temp_dir("kill");
+    let n = 20_000;
+    let input = write(
+        &dir.join("claims.jsonl"),
+        &(batch(n, 3000, 7, "K").join("\n") + "\n"),
+    );
+    let whole_db = dir.join("whole.db");
+    let whole = run(&[
+        "eval",
+        "-q",
+        "--batch",
+        "200",
+        "--db",
+        &s(&whole_db),
+        &input,
+    ]);
+    assert_eq!(whole.status.code(), Some(0), "{}", text(&whole.stderr));
+    assert_eq!(text(&whole.stdout).lines().count(), n);
+
+    let killed_db = dir.join("killed.db");
+    let mut child: Child = bin()
+        .args([
+            "eval",
+            "-q",
+            "--batch",
+            "200",
+            "--db",
+            &s(&killed_db),
+            &input,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut seen = 0;
+    for line in BufReader::new(stdout).lines() {
+        line.unwrap_or_else(|e| panic!("{e}"));
+        seen += 1;
+        if seen == n / 5 {
+            break;
+        }
+    }
+    // Child::kill is SIGKILL on Unix: no chance to commit or flush anything.
+    child.kill().unwrap_or_else(|e| panic!("{e}"));
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(!status.success(), "the run finished before it was killed");
+    let committed = db_rows(&killed_db).len();
+    assert!(
+        committed >= seen.min(1) && committed < n,
+        "killed mid-way: {committed} claims stored of {n}"
+    );
+
+    let rerun = run(&[
+        "eval",
+        "-q",
+        "--batch",
+        "200",
+        "--db",
+        &s(&killed_db),
+        &input,
+    ]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", text(&rerun.stderr));
+    assert!(
+        text(&rerun.stdout) == text(&whole.stdout),
+        "the re-run's decisions differ from the uninterrupted run's"
+    );
+    assert!(
+        db_rows(&killed_db) == db_rows(&whole_db),
+        "the history differs from the uninterrupted run's"
+    );
+}
+
+#[test]
+fn two_processes_on_one_database_equal_one_process_in_commit_order() {
+    let dir = temp_dir("two-processes");
+    // Both halves share patients, so each process must see the other's services.
+    let a = batch(6000, 600, 11, "A");
+    let b = batch(6000, 600, 12, "B");
+    let path_a = write(&dir.join("a.jsonl"), &(a.join("\n") + "\n"));
+    let path_b = write(&dir.join("b.jsonl"), &(b.join("\n") + "\n"));
+    let shared = dir.join("shared.db");
+    // The file exists, as after a first day (two processes creating one file at
+    // the same moment also give one history, but the second waits for the first
+    // to finish).
+    let empty = write(&dir.join("empty.jsonl"), "");
+    let created = run(&["history", "import", "--db", &s(&shared), &empty]);
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let start = |input: &str| {
+        bin()
+            .args(["eval", "--batch", "100", "--db", &s(&shared), input])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (pa, pb) = (start(&path_a), start(&path_b));
+    // Both outputs are read at once: a full pipe would stall one process.
+    let wait = |p: Child| std::thread::spawn(move || p.wait_with_output());
+    let (wa, wb) = (wait(pa), wait(pb));
+    let out_a = wa
+        .join()
+        .unwrap_or_else(|_| panic!("reader thread"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out_b = wb
+        .join()
+        .unwrap_or_else(|_| panic!("reader thread"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for out in [&out_a, &out_b] {
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(!err.contains("locked"), "{err}");
+    }
+    // The batches went in some serial order. Every stored claim version has an
+    // arrival number; replays, conflicts and errors store nothing and change
+    // nothing, and their answers depend only on their own half's claims (ids
+    // differ by prefix). So feeding each process's claims up to the one that
+    // stored each row, row after row, gives one input in commit order.
+    let rows = db_rows(&shared);
+    let keys = |input: &[String]| -> Vec<(String, String)> {
+        input
+            .iter()
+            .map(|c| {
+                let claim = read_claims_str(c, InputFormat::JsonLines)
+                    .remove(0)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                (
+                    claim.id.clone(),
+                    ContentHash::of(&claim).hex().to_uppercase(),
+                )
+            })
+            .collect()
+    };
+    let (keys_a, keys_b) = (keys(&a), keys(&b));
+    let (mut next_a, mut next_b) = (0usize, 0usize);
+    let mut order: Vec<(char, usize)> = Vec::new();
+    let mut switches = 0;
+    for row in &rows {
+        let (keys, next, tag) = if row[2].starts_with('A') {
+            (&keys_a, &mut next_a, 'A')
+        } else {
+            (&keys_b, &mut next_b, 'B')
+        };
+        if order.last().is_some_and(|(t, _)| *t != tag) {
+            switches += 1;
+        }
+        while *next < keys.len() {
+            let here = *next;
+            *next += 1;
+            order.push((tag, here));
+            if keys[here].0 == row[2] && keys[here].1 == row[3] {
+                break;
+            }
+        }
+    }
+    order.extend((next_a..a.len()).map(|i| ('A', i)));
+    order.extend((next_b..b.len()).map(|i| ('B', i)));
+    assert_eq!(order.len(), a.len() + b.len());
+    let serial: Vec<String> = order
+        .iter()
+        .map(|(t, i)| {
+            if *t == 'A' {
+                a[*i].clone()
+            } else {
+                b[*i].clone()
+            }
+        })
+        .collect();
+    let single_db = dir.join("single.db");
+    let path_serial = write(&dir.join("serial.jsonl"), &(serial.join("\n") + "\n"));
+    let single = run(&["eval", "-q", "--db", &s(&single_db), &path_serial]);
+    assert_eq!(single.status.code(), Some(0), "{}", text(&single.stderr));
+    assert!(
+        db_rows(&single_db) == rows,
+        "the shared history differs from one process given both inputs in commit order"
+    );
+    // Each process's decisions are the single run's for the same claims.
+    let single_out = text(&single.stdout);
+    let single_out: Vec<&str> = single_out.lines().collect();
+    let mut want_a = HashMap::new();
+    let mut want_b = HashMap::new();
+    for ((t, i), line) in order.iter().zip(&single_out) {
+        if *t == 'A' {
+            want_a.insert(*i, *line);
+        } else {
+            want_b.insert(*i, *line);
+        }
+    }
+    let outs_a = text(&out_a.stdout);
+    let outs_b = text(&out_b.stdout);
+    let outs_a: Vec<&str> = outs_a.lines().collect();
+    let outs_b: Vec<&str> = outs_b.lines().collect();
+    assert_eq!((outs_a.len(), outs_b.len()), (a.len(), b.len()));
+    // Error records carry their position in their own input; the rest is equal.
+    let same = |got: &str, want: Option<&&str>| {
+        let strip = |l: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("record");
+            }
+            v
+        };
+        want.is_some_and(|w| strip(got) == strip(w))
+    };
+    for (i, line) in outs_a.iter().enumerate() {
+        assert!(same(line, want_a.get(&i)), "A's claim {i}: {line}");
+    }
+    for (i, line) in outs_b.iter().enumerate() {
+        assert!(same(line, want_b.get(&i)), "B's claim {i}: {line}");
+    }
+    eprintln!("the two processes took turns {switches} times");
+    let reloads =
+        text(&out_a.stderr).contains("reloaded") || text(&out_b.stderr).contains("reloaded");
+    eprintln!("a process reloaded its cache after the other's commit: {reloads}");
+}
+
+#[test]
+fn an_older_database_is_upgraded_and_a_newer_one_refused() {
+    let dir = temp_dir("schema");
+    let db = dir.join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        // Schema version 1, as the first release wrote it, with one claim.
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version (version) VALUES (1);
+             CREATE TABLE claims (
+                 seq INTEGER PRIMARY KEY, patient TEXT NOT NULL, id TEXT NOT NULL,
+                 hash BLOB NOT NULL, status TEXT NOT NULL, replaces TEXT, replaced_by TEXT,
+                 services TEXT NOT NULL, decision TEXT);
+             CREATE INDEX claims_by_patient ON claims (patient);
+             CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+             INSERT INTO claims VALUES (1, 'PAT-1', 'OLD-1', zeroblob(16), 'imported', NULL, NULL,
+                 '[[1,\"2026-03-04\",\"20552\",\"cervical\"]]', NULL);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let input = write(
+        &dir.join("c.jsonl"),
+        &(tpi("NEW-1", "PAT-1", "2026-03-04", "lumbar", "") + "\n"),
+    );
+    let out = run(&["eval", "-q", "--db", &s(&db), &input]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        lines_json(&out)[0]["decision"],
+        "partial",
+        "the old file's service counts"
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(version, 2);
+    let services: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM services WHERE patient = 'PAT-1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        services, 2,
+        "the view added by version 2 lists the services (NEW-1's TPI line was denied)"
+    );
+    conn.execute("UPDATE schema_version SET version = 99", [])
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(conn);
+    let newer = run(&["eval", "-q", "--db", &s(&db), &input]);
+    assert_eq!(newer.status.code(), Some(3));
+    assert!(newer.stdout.is_empty());
+    let err = text(&newer.stderr);
+    assert!(
+        err.contains("schema version 99, newer than the 2 this payer-rules understands"),
+        "{err}"
+    );
+    let foreign = dir.join("foreign.db");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("CREATE TABLE t (x)")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = run(&["eval", "-q", "--db", &s(&foreign), &input]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("not a payer-rules history database"));
+}
+
+#[test]
+fn jobs_with_a_database_is_refused_with_a_reason() {
+    let dir = temp_dir("jobs");
+    let out = run(&[
+        "eval",
+        "--jobs",
+        "2",
+        "--db",
+        &s(&dir.join("h.db")),
+        "examples/claims.jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--jobs works with in-memory history only"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.join("h.db").exists());
+}
+
+#[test]
+fn history_import_seeds_the_history_once() {
+    let dir = temp_dir("import");
+    let db = s(&dir.join("h.db"));
+    let paid = write(
+        &dir.join("paid.jsonl"),
+        &[
+            tpi("H1", "PAT-9", "2025-01-02", "cervical", ""),
+            tpi("H2", "PAT-9", "2025-03-01", "cervical", ""),
+            tpi("H3", "PAT-9", "2025-05-01", "cervical", ""),
+            "{\"id\": \"broken\"}".to_string(),
+        ]
+        .join("\n"),
+    );
+    let first = run(&["history", "import", "--db", &db, &paid]);
+    assert_eq!(first.status.code(), Some(1), "one record is invalid");
+    assert!(
+        text(&first.stderr).contains("imported 3 claims"),
+        "{}",
+        text(&first.stderr)
+    );
+    let again = run(&["history", "import", "--db", &db, &paid]);
+    assert!(
+        text(&again.stderr).contains("imported 0 claims")
+            && text(&again.stderr).contains("3 were already there"),
+        "{}",
+        text(&again.stderr)
+    );
+    let show = run(&[
+        "history",
+        "show",
+        "--db",
+        &db,
+        "--patient",
+        "PAT-9",
+        "--json",
+    ]);
+    let rows: Vec<serde_json::Value> = text(&show.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(rows.iter().filter(|r| r.get("date").is_some()).count(), 6);
+    assert_eq!(rows.iter().filter(|r| r["status"] == "imported").count(), 3);
+    // The fourth session within 12 months is over Medicare's limit of 3.
+    let input = write(
+        &dir.join("c.jsonl"),
+        &(tpi("N1", "PAT-9", "2025-07-01", "cervical", "") + "\n"),
+    );
+    let out = run(&["eval", "-q", "--db", &db, &input]);
+    let d = &lines_json(&out)[0];
+    assert_eq!(d["lines"][0]["reasons"][0]["rule"], "M4", "{d}");
+    let unknown = run(&["history", "show", "--db", &db, "--patient", "NOBODY"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    let mut child = bin()
+        .args(["history", "import", "--db", &db, "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(tpi("H4", "PAT-9", "2024-01-01", "lumbar", "").as_bytes());
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
