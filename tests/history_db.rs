@@ -36,10 +36,7 @@ fn lines_json(out: &Output) -> Vec<serde_json::Value> {
 
 /// A fresh directory for one test.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "payer-rules-db-{}-{name}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("payer-rules-db-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     dir
@@ -250,15 +247,34 @@ fn date(day: usize) -> String {
 fn a_run_killed_mid_way_and_run_again_equals_an_uninterrupted_run() {
     let dir = temp_dir("kill");
     let n = 20_000;
-    let input = write(&dir.join("claims.jsonl"), &(batch(n, 3000, 7, "K").join("\n") + "\n"));
+    let input = write(
+        &dir.join("claims.jsonl"),
+        &(batch(n, 3000, 7, "K").join("\n") + "\n"),
+    );
     let whole_db = dir.join("whole.db");
-    let whole = run(&["eval", "-q", "--batch", "200", "--db", &s(&whole_db), &input]);
+    let whole = run(&[
+        "eval",
+        "-q",
+        "--batch",
+        "200",
+        "--db",
+        &s(&whole_db),
+        &input,
+    ]);
     assert_eq!(whole.status.code(), Some(0), "{}", text(&whole.stderr));
     assert_eq!(text(&whole.stdout).lines().count(), n);
 
     let killed_db = dir.join("killed.db");
     let mut child: Child = bin()
-        .args(["eval", "-q", "--batch", "200", "--db", &s(&killed_db), &input])
+        .args([
+            "eval",
+            "-q",
+            "--batch",
+            "200",
+            "--db",
+            &s(&killed_db),
+            &input,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -282,7 +298,15 @@ fn a_run_killed_mid_way_and_run_again_equals_an_uninterrupted_run() {
         "killed mid-way: {committed} claims stored of {n}"
     );
 
-    let rerun = run(&["eval", "-q", "--batch", "200", "--db", &s(&killed_db), &input]);
+    let rerun = run(&[
+        "eval",
+        "-q",
+        "--batch",
+        "200",
+        "--db",
+        &s(&killed_db),
+        &input,
+    ]);
     assert_eq!(rerun.status.code(), Some(0), "{}", text(&rerun.stderr));
     assert!(
         text(&rerun.stdout) == text(&whole.stdout),
@@ -347,7 +371,10 @@ fn two_processes_on_one_database_equal_one_process_in_commit_order() {
                 let claim = read_claims_str(c, InputFormat::JsonLines)
                     .remove(0)
                     .unwrap_or_else(|e| panic!("{e}"));
-                (claim.id.clone(), ContentHash::of(&claim).hex().to_uppercase())
+                (
+                    claim.id.clone(),
+                    ContentHash::of(&claim).hex().to_uppercase(),
+                )
             })
             .collect()
     };
@@ -378,7 +405,13 @@ fn two_processes_on_one_database_equal_one_process_in_commit_order() {
     assert_eq!(order.len(), a.len() + b.len());
     let serial: Vec<String> = order
         .iter()
-        .map(|(t, i)| if *t == 'A' { a[*i].clone() } else { b[*i].clone() })
+        .map(|(t, i)| {
+            if *t == 'A' {
+                a[*i].clone()
+            } else {
+                b[*i].clone()
+            }
+        })
         .collect();
     let single_db = dir.join("single.db");
     let path_serial = write(&dir.join("serial.jsonl"), &(serial.join("\n") + "\n"));
@@ -423,7 +456,8 @@ fn two_processes_on_one_database_equal_one_process_in_commit_order() {
         assert!(same(line, want_b.get(&i)), "B's claim {i}: {line}");
     }
     eprintln!("the two processes took turns {switches} times");
-    let reloads = text(&out_a.stderr).contains("reloaded") || text(&out_b.stderr).contains("reloaded");
+    let reloads =
+        text(&out_a.stderr).contains("reloaded") || text(&out_b.stderr).contains("reloaded");
     eprintln!("a process reloaded its cache after the other's commit: {reloads}");
 }
 
@@ -465,9 +499,11 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(version, 2);
     let services: i64 = conn
-        .query_row("SELECT count(*) FROM services WHERE patient = 'PAT-1'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) FROM services WHERE patient = 'PAT-1'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         services, 2,
@@ -538,22 +574,26 @@ fn history_import_seeds_the_history_once() {
     );
     let again = run(&["history", "import", "--db", &db, &paid]);
     assert!(
-        text(&again.stderr).contains("imported 0 claims") && text(&again.stderr).contains("3 were already there"),
+        text(&again.stderr).contains("imported 0 claims")
+            && text(&again.stderr).contains("3 were already there"),
         "{}",
         text(&again.stderr)
     );
-    let show = run(&["history", "show", "--db", &db, "--patient", "PAT-9", "--json"]);
+    let show = run(&[
+        "history",
+        "show",
+        "--db",
+        &db,
+        "--patient",
+        "PAT-9",
+        "--json",
+    ]);
     let rows: Vec<serde_json::Value> = text(&show.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     assert_eq!(rows.iter().filter(|r| r.get("date").is_some()).count(), 6);
-    assert_eq!(
-        rows.iter()
-            .filter(|r| r["status"] == "imported")
-            .count(),
-        3
-    );
+    assert_eq!(rows.iter().filter(|r| r["status"] == "imported").count(), 3);
     // The fourth session within 12 months is over Medicare's limit of 3.
     let input = write(
         &dir.join("c.jsonl"),
@@ -592,13 +632,19 @@ fn the_readme_two_day_run_is_what_the_binary_does() {
         .collect();
     assert_eq!(kinds, ["partial", "allow", "void", "allow"]);
     assert_eq!(decisions[0]["lines"][0]["reasons"][0]["rule"], "M3");
-    assert_eq!(text(&day1.stdout).lines().nth(1), text(&day2.stdout).lines().nth(1));
+    assert_eq!(
+        text(&day1.stdout).lines().nth(1),
+        text(&day2.stdout).lines().nth(1)
+    );
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
         .unwrap_or_default();
     for line in text(&day2.stdout).lines() {
         let d: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
         if d["decision"] == "void" || d["decision"] == "partial" {
-            assert!(readme.contains(line.split("\"decision\"").nth(1).unwrap_or("?")), "{line}");
+            assert!(
+                readme.contains(line.split("\"decision\"").nth(1).unwrap_or("?")),
+                "{line}"
+            );
         }
     }
     assert!(
@@ -612,5 +658,9 @@ fn the_readme_two_day_run_is_what_the_binary_does() {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .unwrap_or_default();
-    assert_eq!(text(&show.stdout), block, "the README's `history show` block");
+    assert_eq!(
+        text(&show.stdout),
+        block,
+        "the README's `history show` block"
+    );
 }

@@ -36,7 +36,10 @@ pub struct Claim {
     pub lines: Vec<Line>,
     /// What the claim does to an earlier one (X12 CLM05-3): an original (the
     /// default, not written), a replacement or a void.
-    #[serde(skip_serializing_if = "Frequency::is_original", rename = "frequency_code")]
+    #[serde(
+        skip_serializing_if = "Frequency::is_original",
+        rename = "frequency_code"
+    )]
     pub frequency: Frequency,
     /// The id of the claim a replacement or void acts on; the claim's own id
     /// when not given.

@@ -282,7 +282,11 @@ impl<H: HistoryStore> Engine<H> {
             .iter()
             .position(|p| std::ptr::eq(p, policy))
             .unwrap_or(usize::MAX);
-        kept.extend_from_slice(&u16::try_from(policy_index).unwrap_or(u16::MAX).to_le_bytes());
+        kept.extend_from_slice(
+            &u16::try_from(policy_index)
+                .unwrap_or(u16::MAX)
+                .to_le_bytes(),
+        );
         kept.push(0);
         if !void {
             for (index, line) in claim.lines.iter().enumerate() {
@@ -344,7 +348,10 @@ impl<H: HistoryStore> Engine<H> {
     /// payer, line numbers and codes (the same content, so the same claim).
     fn rebuild(&self, claim: &Claim, kept: &[u8]) -> Option<Decision> {
         let word = |at: usize| -> Option<usize> {
-            Some(usize::from(u16::from_le_bytes([*kept.get(at)?, *kept.get(at + 1)?])))
+            Some(usize::from(u16::from_le_bytes([
+                *kept.get(at)?,
+                *kept.get(at + 1)?,
+            ])))
         };
         let policy = self.policies.iter().nth(word(0)?)?;
         let decision = *CLAIM_DECISIONS.get(usize::from(*kept.get(2)?))?;
@@ -571,7 +578,10 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         kept.extend_from_slice(&[0, 0]);
         for (index, rule) in self.policy.rules.iter().enumerate() {
             let (outcome, why) = self.run_rule(rule, &mut reasons);
-            if let Some(check) = why.filter(|_| outcome == TraceOutcome::Fired).and_then(Why::check) {
+            if let Some(check) = why
+                .filter(|_| outcome == TraceOutcome::Fired)
+                .and_then(Why::check)
+            {
                 kept.extend_from_slice(&u16::try_from(index).unwrap_or(u16::MAX).to_le_bytes());
                 kept.extend_from_slice(&u16::try_from(check).unwrap_or(u16::MAX).to_le_bytes());
             }
@@ -759,7 +769,11 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 
     /// Services the query counts: the history's and this claim's earlier lines'.
     fn counted(&self, query: &Query<'_>) -> u32 {
-        let here = self.earlier.iter().filter(|(_, s)| query.matches(s)).count();
+        let here = self
+            .earlier
+            .iter()
+            .filter(|(_, s)| query.matches(s))
+            .count();
         self.history
             .count(query)
             .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
@@ -1196,7 +1210,10 @@ mod ledger_tests {
         assert_eq!(err.error.path.as_deref(), Some("id"));
         assert_eq!(services(&e, "P"), 1);
         // The same id for another patient is another claim.
-        assert_eq!(decision(&run(&mut e, &claim("C1", "Q", "2025-03-01", ""))), "allow");
+        assert_eq!(
+            decision(&run(&mut e, &claim("C1", "Q", "2025-03-01", ""))),
+            "allow"
+        );
     }
 
     #[test]
@@ -1215,7 +1232,12 @@ mod ledger_tests {
         // A replacement with its own id names the claim it replaces.
         let r2 = run(
             &mut e,
-            &claim("C1-R", "P", "2025-01-06", r#","frequency_code":7,"replaces":"C1""#),
+            &claim(
+                "C1-R",
+                "P",
+                "2025-01-06",
+                r#","frequency_code":7,"replaces":"C1""#,
+            ),
         );
         assert_eq!(decision(&r2), "allow", "{}", r2.json);
         assert_eq!(services(&e, "P"), 1);
@@ -1231,10 +1253,19 @@ mod ledger_tests {
         // Replacing C1 again is a conflict: C1-R stands for it now.
         let late = run(
             &mut e,
-            &claim("C1-S", "P", "2025-01-07", r#","frequency_code":"7","replaces":"C1""#),
+            &claim(
+                "C1-S",
+                "P",
+                "2025-01-07",
+                r#","frequency_code":"7","replaces":"C1""#,
+            ),
         );
         assert_eq!(decision(&late), "conflict", "{}", late.json);
-        assert!(late.json.contains("already replaced by claim `C1-R`"), "{}", late.json);
+        assert!(
+            late.json.contains("already replaced by claim `C1-R`"),
+            "{}",
+            late.json
+        );
     }
 
     #[test]
@@ -1243,23 +1274,55 @@ mod ledger_tests {
         run(&mut e, &claim("C1", "P", "2025-01-01", ""));
         let v = run(
             &mut e,
-            &claim("V1", "P", "2025-01-01", r#","frequency_code":"8","replaces":"C1""#),
+            &claim(
+                "V1",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"8","replaces":"C1""#,
+            ),
         );
         assert_eq!(decision(&v), "void", "{}", v.json);
-        assert!(v.json.contains(r#""decision":"void","lines":[]"#), "{}", v.json);
+        assert!(
+            v.json.contains(r#""decision":"void","lines":[]"#),
+            "{}",
+            v.json
+        );
         assert_eq!(services(&e, "P"), 0);
-        assert_eq!(decision(&run(&mut e, &claim("C2", "P", "2025-01-02", ""))), "allow");
+        assert_eq!(
+            decision(&run(&mut e, &claim("C2", "P", "2025-01-02", ""))),
+            "allow"
+        );
         // Sending the void again changes nothing; replacing a voided claim is a conflict.
-        assert!(run(&mut e, &claim("V1", "P", "2025-01-01", r#","frequency_code":"8","replaces":"C1""#)).replayed);
+        assert!(
+            run(
+                &mut e,
+                &claim(
+                    "V1",
+                    "P",
+                    "2025-01-01",
+                    r#","frequency_code":"8","replaces":"C1""#
+                )
+            )
+            .replayed
+        );
         let r = run(
             &mut e,
             &claim("C1", "P", "2025-01-03", r#","frequency_code":"7""#),
         );
-        assert!(r.json.contains("already voided by claim `V1`"), "{}", r.json);
+        assert!(
+            r.json.contains("already voided by claim `V1`"),
+            "{}",
+            r.json
+        );
         // A void is not replaced or voided itself.
         let vv = run(
             &mut e,
-            &claim("V2", "P", "2025-01-01", r#","frequency_code":"8","replaces":"V1""#),
+            &claim(
+                "V2",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"8","replaces":"V1""#,
+            ),
         );
         assert!(vv.json.contains("is a void"), "{}", vv.json);
     }
@@ -1270,7 +1333,12 @@ mod ledger_tests {
         // Evaluated as an original: there is nothing to take out.
         let r = run(
             &mut e,
-            &claim("R1", "P", "2025-01-01", r#","frequency_code":"7","replaces":"NOPE""#),
+            &claim(
+                "R1",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"7","replaces":"NOPE""#,
+            ),
         );
         assert_eq!(decision(&r), "allow", "{}", r.json);
         assert_eq!(services(&e, "P"), 1);
@@ -1278,7 +1346,12 @@ mod ledger_tests {
         // again is answered from the ledger.
         let v = run(
             &mut e,
-            &claim("V1", "P", "2025-01-01", r#","frequency_code":"8","replaces":"NOPE2""#),
+            &claim(
+                "V1",
+                "P",
+                "2025-01-01",
+                r#","frequency_code":"8","replaces":"NOPE2""#,
+            ),
         );
         assert_eq!(decision(&v), "void");
         assert_eq!(services(&e, "P"), 1);
@@ -1298,7 +1371,10 @@ mod ledger_tests {
         let same = run(&mut e, &paid);
         assert_eq!(decision(&same), "conflict");
         assert!(same.json.contains("imported"), "{}", same.json);
-        assert_eq!(decision(&run(&mut e, &claim("C2", "P", "2025-01-10", ""))), "deny");
+        assert_eq!(
+            decision(&run(&mut e, &claim("C2", "P", "2025-01-10", ""))),
+            "deny"
+        );
         let r = run(
             &mut e,
             &claim("H1", "P", "2025-03-01", r#","frequency_code":"7""#),

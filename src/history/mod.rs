@@ -425,8 +425,13 @@ pub trait HistoryStore {
     fn store(&mut self, claim: NewClaim<'_>) -> Result<(), Self::Error>;
     /// Marks the current version of a claim `Replaced` or `Voided` by claim `by`
     /// and takes its services out of the history.
-    fn retire(&mut self, patient: &str, id: &str, status: Status, by: &str)
-        -> Result<(), Self::Error>;
+    fn retire(
+        &mut self,
+        patient: &str,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), Self::Error>;
 }
 
 /// A stored service: sites are interned, so recording allocates nothing once a
@@ -502,11 +507,9 @@ impl MemoryHistory {
 
     /// A patient's services, by date.
     pub fn services(&self, patient: &str) -> Vec<Service<'_>> {
-        self.by_patient
-            .get(patient)
-            .map_or_else(Vec::new, |book| {
-                book.services.iter().map(|e| self.service(e)).collect()
-            })
+        self.by_patient.get(patient).map_or_else(Vec::new, |book| {
+            book.services.iter().map(|e| self.service(e)).collect()
+        })
     }
 
     /// A patient's claims: id and versions, ordered by id.
@@ -604,11 +607,7 @@ impl MemoryHistory {
         seq: u64,
         keep_decision: bool,
     ) -> u64 {
-        let entries: Box<[Entry]> = claim
-            .services
-            .iter()
-            .map(|(_, s)| self.entry(s))
-            .collect();
+        let entries: Box<[Entry]> = claim.services.iter().map(|(_, s)| self.entry(s)).collect();
         let seq = if seq == 0 { self.next_seq + 1 } else { seq };
         self.next_seq = self.next_seq.max(seq);
         let counts = claim.status.is_current() && claim.status != Status::Void;
@@ -652,7 +651,12 @@ impl MemoryHistory {
 
     /// Adds loaded services of a claim's current version (or of no claim, for
     /// `claim` empty).
-    pub(crate) fn add_loaded_services(&mut self, patient: &str, claim: &str, services: &[Service<'_>]) {
+    pub(crate) fn add_loaded_services(
+        &mut self,
+        patient: &str,
+        claim: &str,
+        services: &[Service<'_>],
+    ) {
         let entries: Vec<Entry> = services.iter().map(|s| self.entry(s)).collect();
         self.with_book(patient, |book| {
             for e in &entries {
@@ -661,11 +665,11 @@ impl MemoryHistory {
             if claim.is_empty() {
                 return;
             }
-            if let Some(v) = book
-                .claims
-                .get_mut(claim)
-                .and_then(|list| list.as_mut_slice().iter_mut().find(|v| v.status.is_current()))
-            {
+            if let Some(v) = book.claims.get_mut(claim).and_then(|list| {
+                list.as_mut_slice()
+                    .iter_mut()
+                    .find(|v| v.status.is_current())
+            }) {
                 let mut all = std::mem::take(&mut v.services).into_vec();
                 all.extend(entries);
                 v.services = all.into_boxed_slice();
@@ -694,11 +698,11 @@ impl MemoryHistory {
         let Some(book) = self.by_patient.get_mut(patient) else {
             return;
         };
-        let Some(v) = book
-            .claims
-            .get_mut(id)
-            .and_then(|list| list.as_mut_slice().iter_mut().find(|v| v.status.is_current()))
-        else {
+        let Some(v) = book.claims.get_mut(id).and_then(|list| {
+            list.as_mut_slice()
+                .iter_mut()
+                .find(|v| v.status.is_current())
+        }) else {
             return;
         };
         v.status = status;

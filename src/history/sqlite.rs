@@ -53,8 +53,8 @@ use super::{
     ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status,
     StoredDecision, Version,
 };
-use crate::claims::{Action, ClaimDecision, Decision, Reason};
 use crate::claims::validate::parse_date;
+use crate::claims::{Action, ClaimDecision, Decision, Reason};
 use crate::codes::CodeKey;
 
 /// The schema this program writes. Each entry of [`MIGRATIONS`] takes a file
@@ -319,16 +319,12 @@ impl Db {
             let _ = self.conn.execute_batch("ROLLBACK");
             return Err(e);
         }
-        self.conn
-            .execute_batch("COMMIT")
-            .map_err(|e| self.err(e))
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
     }
 
     fn rollback(&mut self) -> Result<(), StoreError> {
         self.failed = None;
-        self.conn
-            .execute_batch("ROLLBACK")
-            .map_err(|e| self.err(e))
+        self.conn.execute_batch("ROLLBACK").map_err(|e| self.err(e))
     }
 
     /// Runs a write posted without waiting; keeps its error for the commit.
@@ -353,7 +349,9 @@ impl Db {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([patient], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map([patient], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
@@ -504,7 +502,13 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
-    fn retire(&mut self, patient: &str, id: &str, status: Status, by: &str) -> Result<(), StoreError> {
+    fn retire(
+        &mut self,
+        patient: &str,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "UPDATE claims SET status = ?1, replaced_by = ?2
@@ -630,7 +634,10 @@ impl Worker {
     }
 
     /// Runs a job and waits for its answer; `None` when the thread is gone.
-    fn call<T: Send + 'static>(&self, job: impl FnOnce(&mut Db) -> T + Send + 'static) -> Option<T> {
+    fn call<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Db) -> T + Send + 'static,
+    ) -> Option<T> {
         let (tx, rx) = sync_channel(1);
         self.post(move |db| {
             let _ = tx.send(job(db));
