@@ -664,3 +664,35 @@ fn the_readme_two_day_run_is_what_the_binary_does() {
         "the README's `history show` block"
     );
 }
+
+#[test]
+fn eval_history_files_are_imported_into_the_database_once() {
+    let dir = temp_dir("eval-history");
+    let db = s(&dir.join("h.db"));
+    let paid = write(
+        &dir.join("paid.jsonl"),
+        &[
+            tpi("H1", "PAT-9", "2025-01-02", "cervical", ""),
+            tpi("H2", "PAT-9", "2025-03-01", "cervical", ""),
+            tpi("H3", "PAT-9", "2025-05-01", "cervical", ""),
+        ]
+        .join("\n"),
+    );
+    let input = write(
+        &dir.join("c.jsonl"),
+        &(tpi("N1", "PAT-9", "2025-07-01", "cervical", "") + "\n"),
+    );
+    for _ in 0..2 {
+        // The second run imports nothing new and answers N1 from the store.
+        let out = run(&["eval", "-q", "--db", &db, "--history", &paid, &input]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let d = &lines_json(&out)[0];
+        assert_eq!(d["lines"][0]["reasons"][0]["rule"], "M4", "{d}");
+    }
+    let stats = run(&["history", "stats", "--db", &db]);
+    assert!(
+        text(&stats.stdout).contains("4 claim versions, 7 counted services"),
+        "{}",
+        text(&stats.stdout)
+    );
+}
