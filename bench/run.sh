@@ -1,28 +1,49 @@
 #!/usr/bin/env bash
 # Throughput benchmark: 1 million generated claims against the bundled policies.
 # Prints, per run, claims/s and lines/s end to end, peak memory and policy load
-# time (from eval's summary), the median of the runs, then evaluation alone
-# (criterion). Usage: bench/run.sh [CLAIMS] [RUNS]
+# time (from eval's summary), the median of the runs: in memory with --jobs 1 and
+# 2, then with the history in a database (--db, a fresh file each run) against
+# the in-memory rate, and the database's size per million counted services; then
+# evaluation alone (criterion). Usage: bench/run.sh [CLAIMS] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 runs=${2:-5}
-data=target/bench-claims-$n.jsonl
+target=${CARGO_TARGET_DIR:-target}
+data=$target/bench-claims-$n.jsonl
+db=$target/bench-history-$n.db
+bin=$target/release/payer-rules
 
 cargo build --release --quiet --bin payer-rules --example gen_claims
-[ -f "$data" ] || target/release/examples/gen_claims "$n" 42 > "$data"
+[ -f "$data" ] || "$target/release/examples/gen_claims" "$n" 42 > "$data"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "input: $data ($(wc -l < "$data") claims, $(du -h "$data" | cut -f1))"
 
-for jobs in 1 2; do
-  rates=()
-  for i in $(seq "$runs"); do
-    line=$(target/release/payer-rules eval --jobs "$jobs" "$data" 2>&1 >/dev/null | grep '^evaluated')
-    echo "jobs $jobs run $i: $line"
-    rates+=("$(sed -E 's/.*\(([0-9]+) claims\/s.*/\1/' <<< "$line")")
-  done
-  median=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-  echo "jobs $jobs median: $median claims/s"
+rate() { sed -E 's/.*\(([0-9]+) claims\/s.*/\1/' <<< "$1"; }
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+
+# In memory and with a database, run after run, so both see the same machine;
+# on a shared machine the ratio within a run is steadier than either rate.
+mem=(); two=(); disk=(); ratio=()
+for i in $(seq "$runs"); do
+  line=$("$bin" eval --jobs 1 "$data" 2>&1 >/dev/null | grep '^evaluated')
+  echo "memory  jobs 1 run $i: $line"
+  mem+=("$(rate "$line")")
+  line=$("$bin" eval --jobs 2 "$data" 2>&1 >/dev/null | grep '^evaluated')
+  echo "memory  jobs 2 run $i: $line"
+  two+=("$(rate "$line")")
+  rm -f "$db" "$db-wal" "$db-shm"
+  line=$("$bin" eval --db "$db" "$data" 2>&1 >/dev/null | grep '^evaluated')
+  echo "--db           run $i: $line"
+  disk+=("$(rate "$line")")
+  r=$(( 100 * ${disk[-1]} / ${mem[-1]} ))
+  echo "run $i: --db at $r% of memory jobs 1"
+  ratio+=("$r")
 done
+m=$(median "${mem[@]}"); m2=$(median "${two[@]}"); d=$(median "${disk[@]}")
+echo "memory jobs 1 median: $m claims/s"
+echo "memory jobs 2 median: $m2 claims/s"
+echo "--db median: $d claims/s; per run, --db at a median $(median "${ratio[@]}")% of memory jobs 1"
+"$bin" history stats --db "$db"
 
 cargo bench --quiet --bench eval -- --noplot 2>&1 | grep -E 'time:|thrpt:|eval/'

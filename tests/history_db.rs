@@ -111,7 +111,7 @@ fn a_day_1_session_counts_on_day_2_and_a_resubmitted_day_counts_once() {
     let again = run(&["eval", "--db", &db, &day1]);
     assert_eq!(text(&again.stdout), text(&one.stdout));
     assert!(
-        text(&again.stderr).contains("1 claims were sent before"),
+        text(&again.stderr).contains("1 claim was sent before"),
         "{}",
         text(&again.stderr)
     );
@@ -615,4 +615,84 @@ fn history_import_seeds_the_history_once() {
     }
     let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_readme_two_day_run_is_what_the_binary_does() {
+    let dir = temp_dir("readme");
+    let db = s(&dir.join("history.db"));
+    let day1 = run(&["eval", "-q", "--db", &db, "examples/history/day1.jsonl"]);
+    assert_eq!(day1.status.code(), Some(0), "{}", text(&day1.stderr));
+    assert!(lines_json(&day1).iter().all(|d| d["decision"] == "allow"));
+    let day2 = run(&["eval", "--db", &db, "examples/history/day2.jsonl"]);
+    let decisions: Vec<serde_json::Value> = lines_json(&day2);
+    let kinds: Vec<&str> = decisions
+        .iter()
+        .map(|d| d["decision"].as_str().unwrap_or("error"))
+        .collect();
+    assert_eq!(kinds, ["partial", "allow", "void", "allow"]);
+    assert_eq!(decisions[0]["lines"][0]["reasons"][0]["rule"], "M3");
+    assert_eq!(
+        text(&day1.stdout).lines().nth(1),
+        text(&day2.stdout).lines().nth(1)
+    );
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .unwrap_or_default();
+    for line in text(&day2.stdout).lines() {
+        let d: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        if d["decision"] == "void" || d["decision"] == "partial" {
+            assert!(
+                readme.contains(line.split("\"decision\"").nth(1).unwrap_or("?")),
+                "{line}"
+            );
+        }
+    }
+    assert!(
+        text(&day2.stderr).contains("1 claim was sent before with the same content"),
+        "{}",
+        text(&day2.stderr)
+    );
+    let show = run(&["history", "show", "--db", &db, "--patient", "PAT-7"]);
+    let block = readme
+        .split("$ payer-rules history show --db history.db --patient PAT-7\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap_or_default();
+    assert_eq!(
+        text(&show.stdout),
+        block,
+        "the README's `history show` block"
+    );
+}
+
+#[test]
+fn eval_history_files_are_imported_into_the_database_once() {
+    let dir = temp_dir("eval-history");
+    let db = s(&dir.join("h.db"));
+    let paid = write(
+        &dir.join("paid.jsonl"),
+        &[
+            tpi("H1", "PAT-9", "2025-01-02", "cervical", ""),
+            tpi("H2", "PAT-9", "2025-03-01", "cervical", ""),
+            tpi("H3", "PAT-9", "2025-05-01", "cervical", ""),
+        ]
+        .join("\n"),
+    );
+    let input = write(
+        &dir.join("c.jsonl"),
+        &(tpi("N1", "PAT-9", "2025-07-01", "cervical", "") + "\n"),
+    );
+    for _ in 0..2 {
+        // The second run imports nothing new and answers N1 from the store.
+        let out = run(&["eval", "-q", "--db", &db, "--history", &paid, &input]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let d = &lines_json(&out)[0];
+        assert_eq!(d["lines"][0]["reasons"][0]["rule"], "M4", "{d}");
+    }
+    let stats = run(&["history", "stats", "--db", &db]);
+    assert!(
+        text(&stats.stdout).contains("4 claim versions, 7 counted services"),
+        "{}",
+        text(&stats.stdout)
+    );
 }

@@ -106,8 +106,13 @@ impl Summary {
             if decisions.is_empty() { "no decisions".to_string() } else { decisions.join(", ") }
         );
         if self.replayed > 0 {
+            let (n, were) = if self.replayed == 1 {
+                ("claim", "was")
+            } else {
+                ("claims", "were")
+            };
             eprintln!(
-                "{} claims were sent before with the same content: answered with their stored decisions",
+                "{} {n} {were} sent before with the same content: answered with the stored decisions",
                 self.replayed
             );
         }

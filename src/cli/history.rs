@@ -15,6 +15,7 @@ use crate::policies::Policies;
 pub fn run(command: HistoryCommand) -> u8 {
     match command {
         HistoryCommand::Show { db, patient, json } => show(&db, &patient, json),
+        HistoryCommand::Stats { db } => stats(&db),
         HistoryCommand::Import {
             db,
             files,
@@ -27,6 +28,38 @@ pub fn run(command: HistoryCommand) -> u8 {
             Duration::from_secs(busy_timeout),
         ),
     }
+}
+
+fn stats(db: &std::path::Path) -> u8 {
+    if !db.exists() {
+        eprintln!("no history database at `{}`", db.display());
+        return EXIT_USAGE;
+    }
+    let store = match open_db(db, Duration::from_secs(30)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (claims, services) = match store.totals() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cannot read the history: {e}");
+            return EXIT_STORE;
+        }
+    };
+    drop(store);
+    // Closing the last connection checkpoints the WAL into the file.
+    let bytes = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
+    let per_million = if services > 0 {
+        bytes as f64 / services as f64
+    } else {
+        0.0
+    };
+    println!(
+        "{}: {claims} claim versions, {services} counted services, {bytes} bytes ({:.1} MB per million services)",
+        db.display(),
+        per_million
+    );
+    EXIT_OK
 }
 
 fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {

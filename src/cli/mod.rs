@@ -133,6 +133,12 @@ pub enum HistoryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Count the claim versions and services in a database, and its size.
+    Stats {
+        /// The history database.
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+    },
     /// Store paid claims (JSON Lines, a JSON array or YAML) as history: all their
     /// lines count as allowed; importing the same claims again changes nothing.
     Import {

@@ -6,13 +6,19 @@
 //! is upgraded when opened, a newer one is refused.
 //!
 //! Evaluation reads a per-patient cache (a [`MemoryHistory`]): a patient's
-//! services and claims are loaded on first use, and every change is written
-//! through to the cache and to the database inside the open transaction. Work is
-//! done in batches: [`SqliteHistory::begin`] takes the write lock
-//! (`BEGIN IMMEDIATE`, waiting while another process holds it) and drops the
-//! cache if another connection committed since this one last looked
-//! (`PRAGMA data_version`), so counts always see the other process's services;
-//! [`SqliteHistory::commit`] makes the batch durable.
+//! services and claims are loaded on first use, and every change goes to the
+//! cache at once and to the database in the open transaction. Work is done in
+//! batches: [`SqliteHistory::begin`] takes the write lock (`BEGIN IMMEDIATE`,
+//! waiting while another process holds it) and drops the cache if another
+//! connection committed since this one last looked (`PRAGMA data_version`), so
+//! counts always see the other process's services; [`SqliteHistory::prefetch`]
+//! loads the batch's patients in one trip; [`SqliteHistory::commit`] makes the
+//! batch durable, all of it or nothing.
+//!
+//! The connection lives on a thread of its own: writes are posted to it and run
+//! while the engine decides the next claims, reads wait for their answer, and
+//! jobs run in the order they were sent, so a read sees every earlier write. A
+//! failed write is reported by the commit, which then rolls the batch back.
 //!
 //! Tables:
 //!
@@ -24,10 +30,10 @@
 //!   decision is `[policy, version, "decision", [["action", reason, ...], ...]]`
 //!   with numbers into `texts`; with the claim that is answered with it (the same
 //!   content: id, payer, lines, codes) it gives back the decision's JSON byte for
-//!   byte, even after the policies changed. At most one version of a claim id is current (`active`,
-//!   `imported` or `void`); superseded ones are `replaced` or `voided`. The only
-//!   index is on `patient`: rows are appended, so a batch of claims dirties few
-//!   pages, which is what keeps commits cheap.
+//!   byte, even after the policies changed. At most one version of a claim id
+//!   is current (`active`, `imported` or `void`); superseded ones are
+//!   `replaced` or `voided`. The only index is on `patient`: rows are appended,
+//!   so a batch of claims dirties few pages, which is what keeps commits cheap.
 //! - `services`: a view of the counted services, one row per service, for
 //!   people querying the file with `sqlite3`.
 //! - `texts(id, text)`: policy ids, versions and reasons (as JSON), each once.
