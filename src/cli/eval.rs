@@ -175,8 +175,7 @@ fn decide_all(
             Err(e) => Evaluated::error(e),
         };
         summary.add(&evaluated);
-        out.write_all(evaluated.json.as_bytes())?;
-        out.write_all(b"\n")?;
+        evaluated.write_line(out)?;
     }
     Ok(())
 }
@@ -289,8 +288,8 @@ fn decide_batch(
             Err(e) => Evaluated::error(e),
         };
         summary.add(&evaluated);
-        held.extend_from_slice(evaluated.json.as_bytes());
-        held.push(b'\n');
+        // Writing into memory cannot fail.
+        let _ = evaluated.write_line(held);
     }
     Ok(())
 }

@@ -45,10 +45,22 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
 pub struct Evaluated {
     /// The decision or error record.
     pub outcome: Outcome,
-    /// The outcome as one JSON line (no newline), as it is written out.
-    pub json: String,
     /// True when the decision is the stored one of an earlier, identical claim.
     pub replayed: bool,
+}
+
+impl Evaluated {
+    /// The outcome as one JSON line (no newline), as it is written out.
+    pub fn json(&self) -> String {
+        to_json(&self.outcome)
+    }
+
+    /// Appends the outcome as one JSON line, newline included: the output of
+    /// `eval`, serialized where it is written rather than on every evaluation.
+    pub fn write_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *out, &self.outcome).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")
+    }
 }
 
 /// What importing a paid claim into the history did.
@@ -181,7 +193,6 @@ impl<H: HistoryStore> Engine<H> {
                     Some(decision) => {
                         let outcome = Outcome::Decision(decision);
                         Evaluated {
-                            json: to_json(&outcome),
                             outcome,
                             replayed: true,
                         }
@@ -336,7 +347,6 @@ impl<H: HistoryStore> Engine<H> {
         })?;
         let outcome = Outcome::Decision(decision);
         Ok(Evaluated {
-            json: to_json(&outcome),
             outcome,
             replayed: false,
         })
@@ -403,7 +413,6 @@ impl Evaluated {
     pub fn error(err: ClaimError) -> Evaluated {
         let outcome = Outcome::from(err);
         Evaluated {
-            json: to_json(&outcome),
             outcome,
             replayed: false,
         }
@@ -1209,7 +1218,11 @@ mod ledger_tests {
         let again = run(&mut e, &c);
         assert_eq!(decision(&first), "allow");
         assert!(again.replayed && !first.replayed);
-        assert_eq!(first.json, again.json, "the stored decision, byte for byte");
+        assert_eq!(
+            first.json(),
+            again.json(),
+            "the stored decision, byte for byte"
+        );
         assert_eq!(services(&e, "P"), 1);
         // A later session in the window still sees one earlier session, not two.
         let next = run(&mut e, &claim("C2", "P", "2025-01-10", ""));
@@ -1222,7 +1235,7 @@ mod ledger_tests {
         run(&mut e, &claim("C1", "P", "2025-01-01", ""));
         let other = run(&mut e, &claim("C1", "P", "2025-03-01", ""));
         let Outcome::Error(err) = &other.outcome else {
-            panic!("{}", other.json)
+            panic!("{}", other.json())
         };
         assert_eq!(err.error.kind, ErrorKind::Conflict);
         assert_eq!(err.error.path.as_deref(), Some("id"));
@@ -1244,7 +1257,7 @@ mod ledger_tests {
             &mut e,
             &claim("C1", "P", "2025-01-05", r#","frequency_code":"7""#),
         );
-        assert_eq!(decision(&r), "allow", "{}", r.json);
+        assert_eq!(decision(&r), "allow", "{}", r.json());
         assert_eq!(services(&e, "P"), 1);
         assert_eq!(e.history().services("P")[0].date.to_string(), "2025-01-05");
         // A replacement with its own id names the claim it replaces.
@@ -1257,7 +1270,7 @@ mod ledger_tests {
                 r#","frequency_code":7,"replaces":"C1""#,
             ),
         );
-        assert_eq!(decision(&r2), "allow", "{}", r2.json);
+        assert_eq!(decision(&r2), "allow", "{}", r2.json());
         assert_eq!(services(&e, "P"), 1);
         let versions = e.history().versions("P", "C1");
         assert_eq!(versions.len(), 2);
@@ -1278,11 +1291,11 @@ mod ledger_tests {
                 r#","frequency_code":"7","replaces":"C1""#,
             ),
         );
-        assert_eq!(decision(&late), "conflict", "{}", late.json);
+        assert_eq!(decision(&late), "conflict", "{}", late.json());
         assert!(
-            late.json.contains("already replaced by claim `C1-R`"),
+            late.json().contains("already replaced by claim `C1-R`"),
             "{}",
-            late.json
+            late.json()
         );
     }
 
@@ -1299,11 +1312,11 @@ mod ledger_tests {
                 r#","frequency_code":"8","replaces":"C1""#,
             ),
         );
-        assert_eq!(decision(&v), "void", "{}", v.json);
+        assert_eq!(decision(&v), "void", "{}", v.json());
         assert!(
-            v.json.contains(r#""decision":"void","lines":[]"#),
+            v.json().contains(r#""decision":"void","lines":[]"#),
             "{}",
-            v.json
+            v.json()
         );
         assert_eq!(services(&e, "P"), 0);
         assert_eq!(
@@ -1328,9 +1341,9 @@ mod ledger_tests {
             &claim("C1", "P", "2025-01-03", r#","frequency_code":"7""#),
         );
         assert!(
-            r.json.contains("already voided by claim `V1`"),
+            r.json().contains("already voided by claim `V1`"),
             "{}",
-            r.json
+            r.json()
         );
         // A void is not replaced or voided itself.
         let vv = run(
@@ -1342,7 +1355,7 @@ mod ledger_tests {
                 r#","frequency_code":"8","replaces":"V1""#,
             ),
         );
-        assert!(vv.json.contains("is a void"), "{}", vv.json);
+        assert!(vv.json().contains("is a void"), "{}", vv.json());
     }
 
     #[test]
@@ -1358,7 +1371,7 @@ mod ledger_tests {
                 r#","frequency_code":"7","replaces":"NOPE""#,
             ),
         );
-        assert_eq!(decision(&r), "allow", "{}", r.json);
+        assert_eq!(decision(&r), "allow", "{}", r.json());
         assert_eq!(services(&e, "P"), 1);
         // A void of an unknown claim changes nothing but is kept: the same void
         // again is answered from the ledger.
@@ -1388,7 +1401,7 @@ mod ledger_tests {
         assert_eq!(services(&e, "P"), 1);
         let same = run(&mut e, &paid);
         assert_eq!(decision(&same), "conflict");
-        assert!(same.json.contains("imported"), "{}", same.json);
+        assert!(same.json().contains("imported"), "{}", same.json());
         assert_eq!(
             decision(&run(&mut e, &claim("C2", "P", "2025-01-10", ""))),
             "deny"
@@ -1397,7 +1410,7 @@ mod ledger_tests {
             &mut e,
             &claim("H1", "P", "2025-03-01", r#","frequency_code":"7""#),
         );
-        assert_eq!(decision(&r), "allow", "{}", r.json);
+        assert_eq!(decision(&r), "allow", "{}", r.json());
         assert_eq!(services(&e, "P"), 1);
     }
 

@@ -37,6 +37,8 @@ pub fn shard(patient: &str, jobs: usize) -> usize {
 struct Done {
     record: usize,
     evaluated: Evaluated,
+    /// The outcome's JSON line, serialized by the worker (in parallel).
+    bytes: Vec<u8>,
 }
 
 /// Evaluates JSON Lines from `input` with `jobs` workers and writes one JSON line
@@ -102,7 +104,14 @@ fn worker(
                 }
                 Err(e) => Evaluated::error(e),
             };
-            results.push(Done { record, evaluated });
+            let mut bytes = Vec::with_capacity(512);
+            // Writing into memory cannot fail.
+            let _ = evaluated.write_line(&mut bytes);
+            results.push(Done {
+                record,
+                evaluated,
+                bytes,
+            });
         }
         if done.send(results).is_err() {
             return;
@@ -151,8 +160,7 @@ fn write_in_order<W: Write>(
         pending.extend(batch.into_iter().map(|d| (d.record, d)));
         while let Some(d) = pending.remove(&next) {
             on_outcome(&d.evaluated);
-            out.write_all(d.evaluated.json.as_bytes())?;
-            out.write_all(b"\n")?;
+            out.write_all(&d.bytes)?;
             next += 1;
         }
     }
