@@ -263,6 +263,10 @@ fn explain_shows_a_rule_with_its_doc_location_and_text() {
         "{stdout}"
     );
     assert!(
+        stdout.contains("at least 42 days since the last service per site or unsited"),
+        "{stdout}"
+    );
+    assert!(
         stdout.contains("interval tpi at least 42 days per site or unsited"),
         "{stdout}"
     );

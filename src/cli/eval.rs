@@ -346,6 +346,15 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The exit status when stdout fails: a closed pipe (`| head`) is a normal end.
+fn write_failed(e: &io::Error) -> u8 {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return EXIT_OK;
+    }
+    eprintln!("cannot write decisions: {e}");
+    EXIT_USAGE
+}
+
 /// Runs `eval`.
 pub fn run(opts: &Options) -> u8 {
     let load_started = Instant::now();
@@ -439,13 +448,7 @@ pub fn run(opts: &Options) -> u8 {
                 );
                 return EXIT_STORE;
             }
-            Err(DbFailure::Write(e)) => {
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("cannot write decisions: {e}");
-                    return EXIT_USAGE;
-                }
-                return EXIT_OK;
-            }
+            Err(DbFailure::Write(e)) => return write_failed(&e),
         }
         if !opts.quiet {
             summary.print(started.elapsed().as_secs_f64(), load_time);
@@ -479,11 +482,7 @@ pub fn run(opts: &Options) -> u8 {
         sequential(policies, prior, opts, input, &mut out, &mut summary)
     };
     if let Err(e) = result.and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("cannot write decisions: {e}");
-            return EXIT_USAGE;
-        }
-        return EXIT_OK;
+        return write_failed(&e);
     }
     if !opts.quiet {
         summary.print(started.elapsed().as_secs_f64(), load_time);

@@ -4,8 +4,19 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use crate::compile::plan::{CheckKind, Rule};
+use crate::compile::plan::{CheckKind, Rule, SiteScope};
 use crate::policies::Policies;
+
+/// Which earlier services a limit or interval counts, as the policy says it.
+fn counted(per_code: bool, scope: Option<SiteScope>) -> String {
+    let code = if per_code { " per code" } else { "" };
+    let site = match scope {
+        None => "",
+        Some(SiteScope::Strict) => " per site",
+        Some(SiteScope::OrUnsited) => " per site or unsited",
+    };
+    format!("{code}{site}")
+}
 
 fn describe(rule: &Rule) -> Vec<String> {
     rule.checks
@@ -20,21 +31,19 @@ fn describe(rule: &Rule) -> Vec<String> {
                     per_code,
                     scope,
                     ..
-                } => {
-                    let code = if *per_code { " per code" } else { "" };
-                    let site = if scope.is_some() { " per site" } else { "" };
-                    format!("at most {max} per {period}{code}{site}, this service included")
-                }
+                } => format!(
+                    "at most {max} per {period}{}, this service included",
+                    counted(*per_code, *scope)
+                ),
                 CheckKind::Interval {
                     period,
                     per_code,
                     scope,
                     ..
-                } => {
-                    let code = if *per_code { " per code" } else { "" };
-                    let site = if scope.is_some() { " per site" } else { "" };
-                    format!("at least {period} since the last service{code}{site}")
-                }
+                } => format!(
+                    "at least {period} since the last service{}",
+                    counted(*per_code, *scope)
+                ),
             };
             let a = &c.action;
             let carc = a.carc.as_deref().unwrap_or("-");

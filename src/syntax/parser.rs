@@ -724,15 +724,7 @@ impl Lower {
     fn head(&self, pair: Pair<'_, Rule>) -> (Vec<Spanned<String>>, Module) {
         let span = self.span(&pair);
         let mut imports = Vec::new();
-        let mut module = Module {
-            kind: ModuleKind::Policy,
-            id: Spanned::new(String::new(), span),
-            title: None,
-            doc: Vec::new(),
-            header: Vec::new(),
-            items: Vec::new(),
-            span,
-        };
+        let mut module = empty_module(span);
         let mut module_start = None;
         for p in kids(pair) {
             match p.as_rule() {
@@ -756,15 +748,7 @@ impl Lower {
 
     fn module(&self, pair: Pair<'_, Rule>) -> Module {
         let span = self.span(&pair);
-        let mut module = Module {
-            kind: ModuleKind::Policy,
-            id: Spanned::new(String::new(), span),
-            title: None,
-            doc: Vec::new(),
-            header: Vec::new(),
-            items: Vec::new(),
-            span,
-        };
+        let mut module = empty_module(span);
         for p in kids(pair) {
             match p.as_rule() {
                 Rule::doc => module.doc.push(doc_text(p.as_str())),
@@ -1305,6 +1289,19 @@ fn time_unit(pair: &Pair<'_, Rule>) -> TimeUnit {
         TimeUnit::Months
     } else {
         TimeUnit::Days
+    }
+}
+
+/// A module with nothing parsed into it yet.
+fn empty_module(span: Span) -> Module {
+    Module {
+        kind: ModuleKind::Policy,
+        id: Spanned::new(String::new(), span),
+        title: None,
+        doc: Vec::new(),
+        header: Vec::new(),
+        items: Vec::new(),
+        span,
     }
 }
 
