@@ -14,7 +14,7 @@ callgrind_annotate --inclusive=yes "$out" 2>/dev/null > "$out.txt"
 count() { grep -m1 "$1" "$out.txt" | awk '{gsub(",","",$1); print $1}'; }
 total=$(grep "PROGRAM TOTALS" "$out.txt" | awk '{gsub(",","",$1); print $1}')
 read=$(count 'ClaimReader<R> as core::iter::traits::iterator::Iterator>::next')
-eval=$(count 'payer_rules::eval::Engine<H>::evaluate')
-ser=$(count 'Serialize for payer_rules::claims::decision::Outcome>::serialize')
+eval=$(count 'payer_rules::eval::Engine<H>::try_evaluate')
+ser=$(count 'payer_rules::claims::write::<impl payer_rules::claims::decision::Outcome>::write_json')
 echo "instructions per claim ($n claims): total $((total / n)), read $((read / n)), evaluate $((eval / n)), serialize $((ser / n))"
 echo "top functions (self): callgrind_annotate $out | head -40"

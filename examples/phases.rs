@@ -45,7 +45,7 @@ fn main() {
     let t = Instant::now();
     let mut out = Vec::with_capacity(200 << 20);
     for o in &outcomes {
-        serde_json::to_writer(&mut out, o).unwrap_or_default();
+        o.write_json(&mut out);
         out.push(b'\n');
     }
     let ser = t.elapsed();

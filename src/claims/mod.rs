@@ -9,7 +9,9 @@ pub mod decision;
 pub mod error;
 pub mod model;
 pub mod read;
+mod scan;
 pub mod validate;
+mod write;
 
 pub use decision::{
     Action, ClaimDecision, Decision, ErrorBody, ErrorRecord, LineDecision, Outcome, Reason,

@@ -8,6 +8,7 @@
 //! 1.5" instead of serde's generic ones, and lets a malformed claim be rejected
 //! alone while the rest of the input goes on.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::BufRead;
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 
 use super::error::ClaimError;
 use super::model::Claim;
+use super::scan::scan_claim;
 use super::validate::validate;
 
 /// How claims are laid out in the input.
@@ -305,8 +307,12 @@ pub fn patient_of_line(line: &[u8]) -> Option<String> {
 
 /// Reads one JSON Lines record (`record`: its 1-based position in the input).
 pub fn parse_json_line(line: &[u8], record: usize) -> Result<Claim, ClaimError> {
-    // The fast path: plain serde. Only a claim that fails is parsed again with
-    // path tracking, which costs several times more per field.
+    // The fast path reads the common shape itself; then plain serde. Only a claim
+    // that fails both is parsed again with path tracking, which costs several
+    // times more per field.
+    if let Some(raw) = scan_claim(line) {
+        return validate(raw, record);
+    }
     if let Ok(Obj(raw)) = serde_json::from_slice::<Obj<RawClaim>>(line) {
         return validate(raw, record);
     }
@@ -417,6 +423,7 @@ fn non_empty(id: Option<String>) -> Option<String> {
 /// A struct that must be written as an object. Derived `Deserialize` also takes
 /// an array of the fields in order, which would read `"patient": ["P1"]` as a
 /// patient with id `P1`; no client means that.
+#[derive(Debug, PartialEq)]
 pub(super) struct Obj<T>(pub T);
 
 /// What an [`Obj`] is called in a type error.
@@ -440,60 +447,60 @@ impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for Obj<T> {
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct RawClaim {
-    pub id: Option<String>,
-    pub payer: Option<String>,
-    pub patient: Option<Obj<RawPatient>>,
-    pub provider: Option<Obj<RawProvider>>,
-    pub place_of_service: Option<String>,
-    pub diagnoses: Option<Vec<String>>,
-    pub facts: Option<RawFacts>,
-    pub lines: Option<Vec<Obj<RawLine>>>,
+#[derive(Debug, PartialEq, Deserialize)]
+pub(super) struct RawClaim<'a> {
+    pub id: Option<Cow<'a, str>>,
+    pub payer: Option<Cow<'a, str>>,
+    pub patient: Option<Obj<RawPatient<'a>>>,
+    pub provider: Option<Obj<RawProvider<'a>>>,
+    pub place_of_service: Option<Cow<'a, str>>,
+    pub diagnoses: Option<Vec<Cow<'a, str>>>,
+    pub facts: Option<RawFacts<'a>>,
+    pub lines: Option<Vec<Obj<RawLine<'a>>>>,
     pub frequency_code: Option<Code>,
-    pub replaces: Option<String>,
+    pub replaces: Option<Cow<'a, str>>,
 }
 
-impl Named for RawClaim {
+impl Named for RawClaim<'_> {
     const EXPECTING: &'static str = "a claim object";
 }
 
-#[derive(Deserialize)]
-pub(super) struct RawPatient {
-    pub id: Option<String>,
-    pub birth_date: Option<String>,
-    pub sex: Option<String>,
+#[derive(Debug, PartialEq, Deserialize)]
+pub(super) struct RawPatient<'a> {
+    pub id: Option<Cow<'a, str>>,
+    pub birth_date: Option<Cow<'a, str>>,
+    pub sex: Option<Cow<'a, str>>,
 }
 
-impl Named for RawPatient {
+impl Named for RawPatient<'_> {
     const EXPECTING: &'static str = "a patient object";
 }
 
-#[derive(Deserialize)]
-pub(super) struct RawProvider {
-    pub npi: Option<String>,
-    pub taxonomy: Option<String>,
+#[derive(Debug, PartialEq, Deserialize)]
+pub(super) struct RawProvider<'a> {
+    pub npi: Option<Cow<'a, str>>,
+    pub taxonomy: Option<Cow<'a, str>>,
 }
 
-impl Named for RawProvider {
+impl Named for RawProvider<'_> {
     const EXPECTING: &'static str = "a provider object";
 }
 
-#[derive(Deserialize)]
-pub(super) struct RawLine {
+#[derive(Debug, PartialEq, Deserialize)]
+pub(super) struct RawLine<'a> {
     pub line: Option<Num>,
-    pub date_of_service: Option<String>,
-    pub procedure: Option<String>,
-    pub modifiers: Option<Vec<String>>,
+    pub date_of_service: Option<Cow<'a, str>>,
+    pub procedure: Option<Cow<'a, str>>,
+    pub modifiers: Option<Vec<Cow<'a, str>>>,
     pub units: Option<Num>,
     pub diagnosis_pointers: Option<Vec<Num>>,
-    pub site: Option<String>,
+    pub site: Option<Cow<'a, str>>,
     pub muscles: Option<Num>,
     pub injections: Option<Num>,
     pub charge: Option<Num>,
 }
 
-impl Named for RawLine {
+impl Named for RawLine<'_> {
     const EXPECTING: &'static str = "a service line object";
 }
 
@@ -600,79 +607,80 @@ impl<'de> Deserialize<'de> for Num {
 /// A fact value as read; objects, arrays and null are kept as a description so
 /// validation can reject them at `facts.NAME` rather than serde at `facts`.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum RawFact {
+pub(super) enum RawFact<'a> {
     Bool(bool),
     Number(f64),
-    Text(String),
+    Text(Cow<'a, str>),
     Other(&'static str),
 }
 
-impl<'de> Deserialize<'de> for RawFact {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawFact, D::Error> {
-        struct FactVisitor;
-        impl<'de> Visitor<'de> for FactVisitor {
-            type Value = RawFact;
+impl<'de, 'a> Deserialize<'de> for RawFact<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawFact<'a>, D::Error> {
+        struct FactVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de, 'a> Visitor<'de> for FactVisitor<'a> {
+            type Value = RawFact<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a bool, number or string")
             }
-            fn visit_bool<E: de::Error>(self, b: bool) -> Result<RawFact, E> {
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Bool(b))
             }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<RawFact, E> {
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Number(n as f64))
             }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<RawFact, E> {
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Number(n as f64))
             }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<RawFact, E> {
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Number(n))
             }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawFact, E> {
-                Ok(RawFact::Text(s.to_owned()))
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawFact<'a>, E> {
+                Ok(RawFact::Text(Cow::Owned(s.to_owned())))
             }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<RawFact, E> {
-                Ok(RawFact::Text(s))
+            fn visit_string<E: de::Error>(self, s: String) -> Result<RawFact<'a>, E> {
+                Ok(RawFact::Text(Cow::Owned(s)))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<RawFact, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Other("null"))
             }
-            fn visit_none<E: de::Error>(self) -> Result<RawFact, E> {
+            fn visit_none<E: de::Error>(self) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Other("null"))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFact, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFact<'a>, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(RawFact::Other("an object"))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawFact, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawFact<'a>, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(RawFact::Other("an array"))
             }
         }
-        deserializer.deserialize_any(FactVisitor)
+        deserializer.deserialize_any(FactVisitor(std::marker::PhantomData))
     }
 }
 
 /// The `facts` object in input order, repeats included, so validation reports
 /// the first bad fact as written and can refuse a name given twice.
-pub(super) struct RawFacts(pub Vec<(String, RawFact)>);
+#[derive(Debug, PartialEq)]
+pub(super) struct RawFacts<'a>(pub Vec<(Cow<'a, str>, RawFact<'a>)>);
 
-impl<'de> Deserialize<'de> for RawFacts {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawFacts, D::Error> {
-        struct FactsVisitor;
-        impl<'de> Visitor<'de> for FactsVisitor {
-            type Value = RawFacts;
+impl<'de, 'a> Deserialize<'de> for RawFacts<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawFacts<'a>, D::Error> {
+        struct FactsVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de, 'a> Visitor<'de> for FactsVisitor<'a> {
+            type Value = RawFacts<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of facts")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFacts, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFacts<'a>, A::Error> {
                 let mut facts = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(entry) = map.next_entry::<String, RawFact>()? {
-                    facts.push(entry);
+                while let Some(entry) = map.next_entry::<String, RawFact<'a>>()? {
+                    facts.push((Cow::Owned(entry.0), entry.1));
                 }
                 Ok(RawFacts(facts))
             }
         }
-        deserializer.deserialize_map(FactsVisitor)
+        deserializer.deserialize_map(FactsVisitor(std::marker::PhantomData))
     }
 }
 

@@ -5,6 +5,8 @@
 //! that quotes the bad value. The shape checks are public so that other parts of
 //! the engine (policy code lists, fixtures) use the same definitions.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 
 use super::error::ClaimError;
@@ -101,9 +103,13 @@ pub fn is_procedure_shape(code: &str) -> bool {
 }
 
 /// Checks a parsed claim and builds it; `record` is its 1-based input position.
-pub(super) fn validate(raw: RawClaim, record: usize) -> Result<Claim, ClaimError> {
+pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimError> {
     let cx = Cx {
-        id: raw.id.clone().filter(|id| !id.trim().is_empty()),
+        id: raw
+            .id
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
+            .map(str::to_owned),
         record,
     };
     let id = cx.required_text(raw.id, "id")?;
@@ -191,12 +197,12 @@ impl Cx {
         })
     }
 
-    fn required_text(&self, value: Option<String>, path: &str) -> Result<String, ClaimError> {
+    fn required_text(&self, value: Option<Cow<'_, str>>, path: &str) -> Result<String, ClaimError> {
         let value = self.required(value, path)?;
         if value.trim().is_empty() {
             return Err(self.err(path, format!("{} must not be empty", leaf(path))));
         }
-        Ok(value)
+        Ok(value.into_owned())
     }
 
     fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
@@ -207,7 +213,7 @@ impl Cx {
         })
     }
 
-    fn patient(&self, raw: Option<Obj<RawPatient>>) -> Result<Patient, ClaimError> {
+    fn patient(&self, raw: Option<Obj<RawPatient<'_>>>) -> Result<Patient, ClaimError> {
         let Obj(raw) = self.required(raw, "patient")?;
         let id = self.required_text(raw.id, "patient.id")?;
         let birth_date = raw
@@ -229,7 +235,7 @@ impl Cx {
         })
     }
 
-    fn provider(&self, raw: RawProvider) -> Result<Provider, ClaimError> {
+    fn provider(&self, raw: RawProvider<'_>) -> Result<Provider, ClaimError> {
         if let Some(npi) = &raw.npi {
             if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(self.err(
@@ -248,8 +254,8 @@ impl Cx {
             }
         }
         Ok(Provider {
-            npi: raw.npi,
-            taxonomy: raw.taxonomy,
+            npi: raw.npi.map(Cow::into_owned),
+            taxonomy: raw.taxonomy.map(Cow::into_owned),
         })
     }
 
@@ -265,7 +271,7 @@ impl Cx {
         })
     }
 
-    fn replaces(&self, id: String, frequency: Frequency) -> Result<String, ClaimError> {
+    fn replaces(&self, id: Cow<'_, str>, frequency: Frequency) -> Result<String, ClaimError> {
         if frequency.is_original() {
             return Err(self.err(
                 "replaces",
@@ -275,12 +281,12 @@ impl Cx {
         if id.trim().is_empty() {
             return Err(self.err("replaces", "replaces must not be empty"));
         }
-        Ok(id)
+        Ok(id.into_owned())
     }
 
-    fn place_of_service(&self, pos: String) -> Result<String, ClaimError> {
+    fn place_of_service(&self, pos: Cow<'_, str>) -> Result<String, ClaimError> {
         if pos.len() == 2 && pos.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(pos)
+            Ok(pos.into_owned())
         } else {
             Err(self.err(
                 "place_of_service",
@@ -289,7 +295,7 @@ impl Cx {
         }
     }
 
-    fn diagnoses(&self, raw: Option<Vec<String>>) -> Result<Vec<CodeKey>, ClaimError> {
+    fn diagnoses(&self, raw: Option<Vec<Cow<'_, str>>>) -> Result<Vec<CodeKey>, ClaimError> {
         let raw = self.required(raw, "diagnoses")?;
         if raw.is_empty() || raw.len() > MAX_DIAGNOSES {
             return Err(self.err(
@@ -317,7 +323,7 @@ impl Cx {
             .collect()
     }
 
-    fn facts(&self, raw: RawFacts) -> Result<Facts, ClaimError> {
+    fn facts(&self, raw: RawFacts<'_>) -> Result<Facts, ClaimError> {
         let mut facts = Vec::with_capacity(raw.0.len());
         for (name, value) in raw.0 {
             let path = || format!("facts.{name}");
@@ -339,7 +345,7 @@ impl Cx {
                         ));
                     }
                 },
-                RawFact::Text(text) => FactValue::Text(text),
+                RawFact::Text(text) => FactValue::Text(text.into_owned()),
                 RawFact::Other(kind) => {
                     return Err(self.err(
                         path(),
@@ -347,7 +353,7 @@ impl Cx {
                     ));
                 }
             };
-            facts.push((name, value));
+            facts.push((name.into_owned(), value));
         }
         // Checked after the values so a bad value is still the first error named.
         let mut names: Vec<&str> = facts.iter().map(|(n, _)| n.as_str()).collect();
@@ -363,7 +369,7 @@ impl Cx {
 
     fn lines(
         &self,
-        raw: Option<Vec<Obj<RawLine>>>,
+        raw: Option<Vec<Obj<RawLine<'_>>>>,
         diagnoses: usize,
     ) -> Result<Vec<Line>, ClaimError> {
         let raw = self.required(raw, "lines")?;
@@ -382,7 +388,7 @@ impl Cx {
     fn line(
         &self,
         i: usize,
-        raw: RawLine,
+        raw: RawLine<'_>,
         diagnoses: usize,
         earlier: &[Line],
     ) -> Result<Line, ClaimError> {
@@ -476,7 +482,7 @@ impl Cx {
             modifiers,
             units,
             diagnosis_pointers,
-            site: raw.site,
+            site: raw.site.map(Cow::into_owned),
             muscles,
             injections,
             charge,

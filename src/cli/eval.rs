@@ -159,6 +159,9 @@ fn sequential(
     result
 }
 
+/// Bytes of output gathered before they are written.
+const WRITE_BLOCK: usize = 64 * 1024;
+
 fn decide_all(
     engine: &mut Engine,
     opts: &Options,
@@ -166,6 +169,9 @@ fn decide_all(
     out: &mut impl Write,
     summary: &mut Summary,
 ) -> io::Result<()> {
+    // Decisions are gathered in a buffer and written in blocks: one `write_all`
+    // per claim through the writer's checks cost more than the JSON itself.
+    let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
     for (i, claim) in ClaimReader::new(input, opts.format).enumerate() {
         let evaluated = match claim {
             Ok(claim) => {
@@ -175,9 +181,13 @@ fn decide_all(
             Err(e) => Evaluated::error(e),
         };
         summary.add(&evaluated);
-        evaluated.write_line(out)?;
+        evaluated.append_line(&mut pending);
+        if pending.len() >= WRITE_BLOCK {
+            out.write_all(&pending)?;
+            pending.clear();
+        }
     }
-    Ok(())
+    out.write_all(&pending)
 }
 
 /// Why a run with a database stopped.
@@ -289,7 +299,7 @@ fn decide_batch(
         };
         summary.add(&evaluated);
         // Writing into memory cannot fail.
-        let _ = evaluated.write_line(held);
+        evaluated.append_line(held);
     }
     Ok(())
 }

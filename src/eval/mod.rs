@@ -58,8 +58,15 @@ impl Evaluated {
     /// Appends the outcome as one JSON line, newline included: the output of
     /// `eval`, serialized where it is written rather than on every evaluation.
     pub fn write_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer(&mut *out, &self.outcome).map_err(std::io::Error::from)?;
-        out.write_all(b"\n")
+        let mut bytes = Vec::with_capacity(1024);
+        self.append_line(&mut bytes);
+        out.write_all(&bytes)
+    }
+
+    /// Appends the outcome as one JSON line, newline included, to a buffer.
+    pub fn append_line(&self, out: &mut Vec<u8>) {
+        self.outcome.write_json(out);
+        out.push(b'\n');
     }
 }
 

@@ -105,8 +105,7 @@ fn worker(
                 Err(e) => Evaluated::error(e),
             };
             let mut bytes = Vec::with_capacity(512);
-            // Writing into memory cannot fail.
-            let _ = evaluated.write_line(&mut bytes);
+            evaluated.append_line(&mut bytes);
             results.push(Done {
                 record,
                 evaluated,

@@ -1,0 +1,534 @@
+//! The fast path of the JSON Lines reader: one claim read straight from the
+//! line's bytes, every string borrowed from the line.
+//!
+//! It reads the shape clients send (the contract's fields, in any order, with
+//! no escapes in strings and plain numbers) and gives up, returning `None`, at
+//! anything else: an escape, a duplicate field, a negative number, a value of an
+//! unexpected type, malformed JSON. The caller then reads the line with
+//! serde_json, which builds the same [`RawClaim`] or reports the error with its
+//! path. So the one invariant is: **when this returns `Some`, the value equals
+//! what serde_json would have built from the same line** (tested against it on
+//! generated and mutated lines). It never has to produce an error message.
+//!
+//! Why not serde: serde_json spent about 20,000 instructions on a 560-byte
+//! claim (allocating every string, validating UTF-8 string by string, matching
+//! field names through generic visitors); this reads the same line in a few
+//! thousand.
+
+use std::borrow::Cow;
+
+use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
+
+/// Reads one JSON Lines record, or `None` to leave it to serde_json.
+pub(super) fn scan_claim(line: &[u8]) -> Option<RawClaim<'_>> {
+    // One UTF-8 check of the whole line (all ASCII in practice, which std checks a
+    // word at a time) makes every slice between two quotes a valid `&str`.
+    let text = std::str::from_utf8(line).ok()?;
+    let mut s = Scanner {
+        text,
+        bytes: line,
+        at: 0,
+    };
+    let claim = s.claim()?;
+    s.skip_ws();
+    (s.at == line.len()).then_some(claim)
+}
+
+/// The length of the string body at the start of `rest` (up to its closing
+/// quote), or `None` when it holds an escape or a control character (an escape
+/// needs decoding, a control character is an error: both are serde_json's to
+/// handle) or does not end.
+fn string_length(rest: &[u8]) -> Option<usize> {
+    // Eight bytes at a time: a byte-by-byte loop was the scanner's largest cost.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(chunk) = rest.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        // The classic "has a zero byte" / "has a byte below n" tests; the lowest
+        // flagged byte is always a true one, which is the one that matters.
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word);
+        let found = found & HIGH;
+        if found != 0 {
+            let end = at + (found.trailing_zeros() / 8) as usize;
+            return (rest[end] == b'"').then_some(end);
+        }
+        at += 8;
+    }
+    for (i, &b) in rest.get(at..)?.iter().enumerate() {
+        match b {
+            b'"' => return Some(at + i),
+            b'\\' | 0..=0x1f => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Deepest nesting an ignored value may have before the scanner leaves the line
+/// to serde_json (whose own limit is 128).
+const MAX_DEPTH: usize = 32;
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+/// Marks fields as seen, so that a field given twice (an error for serde's derived
+/// structs) sends the line to the slow path.
+#[derive(Default)]
+struct Seen(u32);
+
+impl Seen {
+    fn first(&mut self, bit: u32) -> Option<()> {
+        let mask = 1 << bit;
+        if self.0 & mask != 0 {
+            return None;
+        }
+        self.0 |= mask;
+        Some(())
+    }
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// The next significant byte, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.bytes.get(self.at).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// Consumes `word` (`null`, `true`, `false`) at the current position.
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// `null` (consumed) or anything else (not consumed).
+    fn null(&mut self) -> Option<bool> {
+        if self.peek()? == b'n' {
+            self.literal(b"null")?;
+            return Some(true);
+        }
+        Some(false)
+    }
+
+    /// A string without escapes, borrowed.
+    fn str(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.at;
+        let end = start + string_length(self.bytes.get(start..)?)?;
+        let out = self.text.get(start..end)?;
+        self.at = end + 1;
+        Some(out)
+    }
+
+    fn text(&mut self) -> Option<Cow<'a, str>> {
+        self.str().map(Cow::Borrowed)
+    }
+
+    /// `null` as `None`, else what `read` reads: serde's `Option<T>`.
+    fn opt<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.null()? {
+            Some(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
+    /// An object, calling `field` with each key positioned at its value.
+    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.str()?;
+            self.eat(b':')?;
+            field(self, key)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// An array of what `item` reads.
+    fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        self.eat(b'[')?;
+        let mut out = Vec::new();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(out);
+        }
+        loop {
+            out.push(item(self)?);
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(out);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A non-negative number as serde_json reports it: integers as `u64`, anything
+    /// with a fraction or exponent as `f64` parsed by serde_json itself (so the
+    /// rounding is the same). Negative numbers are left to serde_json.
+    fn number(&mut self) -> Option<Num> {
+        self.skip_ws();
+        let start = self.at;
+        match *self.bytes.get(self.at)? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        let mut float = false;
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            self.required_digits()?;
+            float = true;
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+            self.required_digits()?;
+            float = true;
+        }
+        let text = self.text.get(start..self.at)?;
+        if float {
+            serde_json::from_str::<f64>(text).ok().map(Num::Float)
+        } else {
+            // Past u64, serde_json reads the integer as a float; rare enough to
+            // leave to it.
+            text.parse::<u64>().ok().map(Num::Unsigned)
+        }
+    }
+
+    fn digits(&mut self) {
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Option<()> {
+        let start = self.at;
+        self.digits();
+        (self.at > start).then_some(())
+    }
+
+    /// Skips a value of a field the engine does not read, checking it is valid
+    /// JSON (serde_json would reject the line otherwise).
+    fn skip_value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.str().map(drop),
+            b'{' => self.object(|s, _| s.skip_value(depth + 1)),
+            b'[' => self.array(|s| s.skip_value(depth + 1)).map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+
+    fn claim(&mut self) -> Option<RawClaim<'a>> {
+        let mut raw = RawClaim {
+            id: None,
+            payer: None,
+            patient: None,
+            provider: None,
+            place_of_service: None,
+            diagnoses: None,
+            facts: None,
+            lines: None,
+            frequency_code: None,
+            replaces: None,
+        };
+        let mut seen = Seen::default();
+        self.object(|s, key| {
+            match key {
+                "id" => (seen.first(0)?, raw.id = s.opt(Self::text)?),
+                "payer" => (seen.first(1)?, raw.payer = s.opt(Self::text)?),
+                "patient" => (seen.first(2)?, raw.patient = s.opt(Self::patient)?),
+                "provider" => (seen.first(3)?, raw.provider = s.opt(Self::provider)?),
+                "place_of_service" => (seen.first(4)?, raw.place_of_service = s.opt(Self::text)?),
+                "diagnoses" => (
+                    seen.first(5)?,
+                    raw.diagnoses = s.opt(|s| s.array(Self::text))?,
+                ),
+                "facts" => (seen.first(6)?, raw.facts = s.opt(Self::facts)?),
+                "lines" => (seen.first(7)?, raw.lines = s.opt(|s| s.array(Self::line))?),
+                "frequency_code" => (seen.first(8)?, raw.frequency_code = s.opt(Self::code)?),
+                "replaces" => (seen.first(9)?, raw.replaces = s.opt(Self::text)?),
+                _ => (s.skip_value(1)?, ()),
+            };
+            Some(())
+        })?;
+        Some(raw)
+    }
+
+    fn patient(&mut self) -> Option<Obj<RawPatient<'a>>> {
+        let mut raw = RawPatient {
+            id: None,
+            birth_date: None,
+            sex: None,
+        };
+        let mut seen = Seen::default();
+        self.object(|s, key| {
+            match key {
+                "id" => (seen.first(0)?, raw.id = s.opt(Self::text)?),
+                "birth_date" => (seen.first(1)?, raw.birth_date = s.opt(Self::text)?),
+                "sex" => (seen.first(2)?, raw.sex = s.opt(Self::text)?),
+                _ => (s.skip_value(2)?, ()),
+            };
+            Some(())
+        })?;
+        Some(Obj(raw))
+    }
+
+    fn provider(&mut self) -> Option<Obj<RawProvider<'a>>> {
+        let mut raw = RawProvider {
+            npi: None,
+            taxonomy: None,
+        };
+        let mut seen = Seen::default();
+        self.object(|s, key| {
+            match key {
+                "npi" => (seen.first(0)?, raw.npi = s.opt(Self::text)?),
+                "taxonomy" => (seen.first(1)?, raw.taxonomy = s.opt(Self::text)?),
+                _ => (s.skip_value(2)?, ()),
+            };
+            Some(())
+        })?;
+        Some(Obj(raw))
+    }
+
+    fn line(&mut self) -> Option<Obj<RawLine<'a>>> {
+        let mut raw = RawLine {
+            line: None,
+            date_of_service: None,
+            procedure: None,
+            modifiers: None,
+            units: None,
+            diagnosis_pointers: None,
+            site: None,
+            muscles: None,
+            injections: None,
+            charge: None,
+        };
+        let mut seen = Seen::default();
+        self.object(|s, key| {
+            match key {
+                "line" => (seen.first(0)?, raw.line = s.opt(Self::number)?),
+                "date_of_service" => (seen.first(1)?, raw.date_of_service = s.opt(Self::text)?),
+                "procedure" => (seen.first(2)?, raw.procedure = s.opt(Self::text)?),
+                "modifiers" => (
+                    seen.first(3)?,
+                    raw.modifiers = s.opt(|s| s.array(Self::text))?,
+                ),
+                "units" => (seen.first(4)?, raw.units = s.opt(Self::number)?),
+                "diagnosis_pointers" => (
+                    seen.first(5)?,
+                    raw.diagnosis_pointers = s.opt(|s| s.array(Self::number))?,
+                ),
+                "site" => (seen.first(6)?, raw.site = s.opt(Self::text)?),
+                "muscles" => (seen.first(7)?, raw.muscles = s.opt(Self::number)?),
+                "injections" => (seen.first(8)?, raw.injections = s.opt(Self::number)?),
+                "charge" => (seen.first(9)?, raw.charge = s.opt(Self::number)?),
+                _ => (s.skip_value(3)?, ()),
+            };
+            Some(())
+        })?;
+        Some(Obj(raw))
+    }
+
+    /// Facts in input order, repeats kept (validation refuses them by name).
+    fn facts(&mut self) -> Option<RawFacts<'a>> {
+        let mut facts = Vec::new();
+        self.object(|s, name| {
+            let value = match s.peek()? {
+                b'"' => RawFact::Text(s.text()?),
+                b't' => s.literal(b"true").map(|()| RawFact::Bool(true))?,
+                b'f' => s.literal(b"false").map(|()| RawFact::Bool(false))?,
+                b'n' => s.literal(b"null").map(|()| RawFact::Other("null"))?,
+                // Objects and arrays are refused by validation; serde_json names them.
+                b'{' | b'[' => return None,
+                _ => RawFact::Number(s.number()?.as_f64()),
+            };
+            facts.push((Cow::Borrowed(name), value));
+            Some(())
+        })?;
+        Some(RawFacts(facts))
+    }
+
+    /// `frequency_code` as a string or a whole number.
+    fn code(&mut self) -> Option<Code> {
+        if self.peek()? == b'"' {
+            return self.str().map(|s| Code(s.to_owned()));
+        }
+        match self.number()? {
+            Num::Unsigned(n) => Some(Code(n.to_string())),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::read::Obj;
+
+    /// What serde_json builds from `line`, or `None` when it refuses the line.
+    fn serde(line: &str) -> Option<RawClaim<'_>> {
+        serde_json::from_str::<Obj<RawClaim>>(line)
+            .ok()
+            .map(|Obj(raw)| raw)
+    }
+
+    /// The fast path either leaves the line to serde_json or agrees with it.
+    fn agrees(line: &str) -> bool {
+        match scan_claim(line.as_bytes()) {
+            None => true,
+            Some(fast) => serde(line).as_ref() == Some(&fast),
+        }
+    }
+
+    const FULL: &str = r#"{"id":"CLM-1","payer":"medicare","patient":{"id":"P-1","birth_date":"1957-06-30","sex":"F"},"provider":{"npi":"1234567893","taxonomy":"208VP0014X"},"place_of_service":"11","diagnoses":["M79.18","M54.50"],"facts":{"symptom_duration_days":120,"trigger_points_palpated":true,"relief_percent":50.5,"note":"ok","last":"2026-01-02","gone":null},"lines":[{"line":1,"date_of_service":"2026-03-04","procedure":"20553","modifiers":["25"],"units":1,"diagnosis_pointers":[1,2],"site":"cervical","muscles":3,"injections":4,"charge":182.5}],"frequency_code":"7","replaces":"CLM-0"}"#;
+
+    #[test]
+    fn string_length_stops_at_the_first_quote_escape_or_control() {
+        let cases: &[(&[u8], Option<usize>)] = &[
+            (b"\"", Some(0)),
+            (b"abc\"", Some(3)),
+            (b"abcdefgh\"", Some(8)),
+            (b"abcdefghijklmnopq\"rest", Some(17)),
+            (b"abcdefg\\\"", None),
+            (b"ab\tcdefghij\"", None),
+            (b"abcdefghijkl", None),
+            (b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"", Some(8)),
+            (b"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x1f\"", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                string_length(input),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn reads_every_field_of_the_contract_like_serde() {
+        let fast = scan_claim(FULL.as_bytes());
+        assert!(
+            fast.is_some(),
+            "the full contract shape takes the fast path"
+        );
+        assert_eq!(fast, serde(FULL));
+    }
+
+    #[test]
+    fn reads_bundled_claims_like_serde() {
+        let text = include_str!("../../examples/claims.jsonl");
+        let mut fast = 0;
+        for line in text.lines() {
+            assert!(agrees(line), "disagrees with serde_json on {line}");
+            fast += usize::from(scan_claim(line.as_bytes()).is_some());
+        }
+        // Every well-formed example line takes the fast path (the file holds a few
+        // deliberately broken claims, which serde_json must explain).
+        let parsed = text.lines().filter(|l| serde(l).is_some()).count();
+        assert_eq!(fast, parsed);
+    }
+
+    #[test]
+    fn leaves_what_it_does_not_read_to_serde() {
+        for line in [
+            r#"{"id":"a\"b","payer":"x"}"#,
+            r#"{"id":"a","id":"b"}"#,
+            r#"{"id":"a",}"#,
+            r#"{"lines":[{"units":-1}]}"#,
+            r#"{"lines":[{"units":01}]}"#,
+            r#"{"lines":[{"units":1e400}]}"#,
+            r#"{"lines":[{"units":18446744073709551616}]}"#,
+            r#"{"patient":["P1"]}"#,
+            r#"{"facts":{"a":[1]}}"#,
+            r#"{"frequency_code":7.0}"#,
+            r#"{"id":"a"} x"#,
+            r#"{"id":"a"}{"id":"b"}"#,
+            "{\"id\":\"a\tb\"}",
+            r#"{"extra":{"deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#,
+        ] {
+            assert!(scan_claim(line.as_bytes()).is_none(), "{line}");
+        }
+    }
+
+    #[test]
+    fn takes_what_serde_takes_in_the_common_variations() {
+        for line in [
+            "  {\"id\" : \"a\" , \"payer\":null }\r\n",
+            r#"{"extra":{"x":[1,2.5,"s",true,false,null,{}]},"id":"a"}"#,
+            r#"{"lines":[{"units":2.0,"charge":0,"diagnosis_pointers":[]}],"diagnoses":[]}"#,
+            r#"{"frequency_code":8,"facts":{"n":1e2,"m":0.1}}"#,
+            r#"{"id":"é","payer":"日本"}"#,
+            r#"{}"#,
+        ] {
+            let fast = scan_claim(line.as_bytes());
+            assert!(fast.is_some(), "{line}");
+            assert_eq!(fast, serde(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_on_every_mutation_of_a_claim() {
+        // Each single-byte deletion, and each insertion of a byte that matters to
+        // JSON, at every position of a full claim.
+        let bytes = FULL.as_bytes();
+        let inserts = b" \",:{}[]0-.e\\n1";
+        let mut checked = 0;
+        for at in 0..bytes.len() {
+            let mut cut = bytes.to_vec();
+            cut.remove(at);
+            if let Ok(line) = std::str::from_utf8(&cut) {
+                assert!(agrees(line), "deleting byte {at}: {line}");
+                checked += 1;
+            }
+            for &b in inserts {
+                let mut grown = bytes.to_vec();
+                grown.insert(at, b);
+                if let Ok(line) = std::str::from_utf8(&grown) {
+                    assert!(agrees(line), "inserting {:?} at {at}: {line}", b as char);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10 * bytes.len());
+    }
+}
