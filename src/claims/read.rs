@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::error::ClaimError;
 use super::model::Claim;
-use super::scan::scan_claim;
+use super::scan::{scan_claim, scan_patient_id};
 use super::validate::validate;
 
 /// How claims are laid out in the input.
@@ -290,7 +290,10 @@ fn skip_start<R: BufRead>(input: &mut R, detect: bool) -> std::io::Result<Prefix
 /// The patient id of one JSON Lines record, read without building the claim:
 /// what parallel evaluation shards by. `None` when the line has no readable
 /// `patient.id` (such a line is an invalid claim anyway).
-pub fn patient_of_line(line: &[u8]) -> Option<String> {
+pub fn patient_of_line(line: &[u8]) -> Option<Cow<'_, str>> {
+    if let Some(id) = scan_patient_id(line) {
+        return Some(Cow::Borrowed(id));
+    }
     #[derive(Deserialize)]
     struct Outer<'a> {
         #[serde(borrow)]
@@ -302,7 +305,7 @@ pub fn patient_of_line(line: &[u8]) -> Option<String> {
         id: Option<std::borrow::Cow<'a, str>>,
     }
     let outer: Outer<'_> = serde_json::from_slice(line).ok()?;
-    outer.patient?.id.map(|id| id.into_owned())
+    outer.patient?.id.map(|id| Cow::Owned(id.into_owned()))
 }
 
 /// Reads one JSON Lines record (`record`: its 1-based position in the input).

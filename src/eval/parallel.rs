@@ -7,7 +7,7 @@
 //! evaluate and serialize; the caller's thread puts the outcomes back in input
 //! order. The bytes written are the same as with one job.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
@@ -24,7 +24,14 @@ const QUEUE: usize = 64;
 /// Lines per batch: channels cost per message, so lines travel in batches.
 const BATCH: usize = 256;
 
-type Batch = Vec<(usize, Vec<u8>)>;
+/// Lines on their way to a worker, in one buffer: one allocation per batch, not
+/// one per line.
+#[derive(Default)]
+struct Batch {
+    /// Each line's record number and the end of its bytes in `bytes`.
+    lines: Vec<(usize, usize)>,
+    bytes: Vec<u8>,
+}
 
 /// The worker that owns a patient.
 pub fn shard(patient: &str, jobs: usize) -> usize {
@@ -33,12 +40,16 @@ pub fn shard(patient: &str, jobs: usize) -> usize {
     (h.finish() % jobs.max(1) as u64) as usize
 }
 
-/// One decided record on its way to the writer.
+/// A worker's decided batch on its way to the writer: outcomes in the order the
+/// worker got them, which is input order among this worker's records.
 struct Done {
-    record: usize,
-    evaluated: Evaluated,
-    /// The outcome's JSON line, serialized by the worker (in parallel).
+    worker: usize,
+    records: Vec<usize>,
+    evaluated: Vec<Evaluated>,
+    /// The outcomes' JSON lines, serialized by the worker (in parallel), one
+    /// after the other; `ends[i]` is where line `i` ends.
     bytes: Vec<u8>,
+    ends: Vec<usize>,
 }
 
 /// Evaluates JSON Lines from `input` with `jobs` workers and writes one JSON line
@@ -64,18 +75,18 @@ where
         priors[s].push(claim);
     }
     std::thread::scope(|scope| {
-        let (done_tx, done_rx) = channel::<Vec<Done>>();
+        let (done_tx, done_rx) = channel::<Done>();
         let mut senders: Vec<SyncSender<Batch>> = Vec::with_capacity(jobs);
-        for prior in priors {
+        for (index, prior) in priors.into_iter().enumerate() {
             let (tx, rx) = sync_channel::<Batch>(QUEUE);
             senders.push(tx);
             let done = done_tx.clone();
             let policies = policies.clone();
-            scope.spawn(move || worker(policies, prior, explain, rx, done));
+            scope.spawn(move || worker(index, policies, prior, explain, rx, done));
         }
         drop(done_tx);
         let reader = scope.spawn(move || read_and_dispatch(input, &senders));
-        let written = write_in_order(done_rx, out, &mut on_outcome);
+        let written = write_in_order(done_rx, jobs, out, &mut on_outcome);
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")));
@@ -84,45 +95,61 @@ where
 }
 
 fn worker(
+    index: usize,
     policies: Policies,
     prior: Vec<Claim>,
     explain: bool,
     rx: Receiver<Batch>,
-    done: std::sync::mpsc::Sender<Vec<Done>>,
+    done: std::sync::mpsc::Sender<Done>,
 ) {
     let mut engine = Engine::new(policies).explain(explain);
     for claim in &prior {
         let Ok(_) = engine.import(claim);
     }
     for batch in rx {
-        let mut results = Vec::with_capacity(batch.len());
-        for (record, line) in batch {
-            let evaluated = match parse_json_line(&line, record) {
+        let n = batch.lines.len();
+        let mut out = Done {
+            worker: index,
+            records: Vec::with_capacity(n),
+            evaluated: Vec::with_capacity(n),
+            bytes: Vec::with_capacity(n * 512),
+            ends: Vec::with_capacity(n),
+        };
+        let mut start = 0;
+        for &(record, end) in &batch.lines {
+            let line = batch.bytes.get(start..end).unwrap_or_default();
+            start = end;
+            let evaluated = match parse_json_line(line, record) {
                 Ok(claim) => {
                     let Ok(done) = engine.try_evaluate(&claim, record);
                     done
                 }
                 Err(e) => Evaluated::error(e),
             };
-            let mut bytes = Vec::with_capacity(512);
-            evaluated.append_line(&mut bytes);
-            results.push(Done {
-                record,
-                evaluated,
-                bytes,
-            });
+            evaluated.append_line(&mut out.bytes);
+            out.ends.push(out.bytes.len());
+            out.records.push(record);
+            out.evaluated.push(evaluated);
         }
-        if done.send(results).is_err() {
+        if done.send(out).is_err() {
             return;
         }
     }
+    // The process ends soon: handing the history back to the OS whole is faster
+    // than freeing it entry by entry.
+    std::mem::forget(engine);
 }
 
 fn read_and_dispatch<R: BufRead>(mut input: R, senders: &[SyncSender<Batch>]) -> io::Result<()> {
     let mut record = 0usize;
-    let mut batches: Vec<Batch> = senders.iter().map(|_| Vec::with_capacity(BATCH)).collect();
+    let fresh = || Batch {
+        lines: Vec::with_capacity(BATCH),
+        bytes: Vec::with_capacity(BATCH * 640),
+    };
+    let mut batches: Vec<Batch> = senders.iter().map(|_| fresh()).collect();
+    let mut line = Vec::with_capacity(1024);
     loop {
-        let mut line = Vec::with_capacity(512);
+        line.clear();
         if input.read_until(b'\n', &mut line)? == 0 {
             break;
         }
@@ -132,35 +159,64 @@ fn read_and_dispatch<R: BufRead>(mut input: R, senders: &[SyncSender<Batch>]) ->
         record += 1;
         // A line without a readable patient is an error record; any worker will do.
         let s = patient_of_line(&line).map_or(0, |p| shard(&p, senders.len()));
-        batches[s].push((record, line));
-        if batches[s].len() == BATCH {
-            let full = std::mem::replace(&mut batches[s], Vec::with_capacity(BATCH));
+        let batch = &mut batches[s];
+        batch.bytes.extend_from_slice(&line);
+        batch.lines.push((record, batch.bytes.len()));
+        if batch.lines.len() == BATCH {
+            let full = std::mem::replace(batch, fresh());
             if senders[s].send(full).is_err() {
                 return Ok(());
             }
         }
     }
     for (s, batch) in batches.into_iter().enumerate() {
-        if !batch.is_empty() && senders[s].send(batch).is_err() {
+        if !batch.lines.is_empty() && senders[s].send(batch).is_err() {
             return Ok(());
         }
     }
     Ok(())
 }
 
+/// Writes the workers' outcomes in input order. Each worker's records arrive in
+/// increasing order, so the next record is always at the front of one worker's
+/// queue: a merge over `jobs` queues, with no map of pending records.
 fn write_in_order<W: Write>(
-    done: Receiver<Vec<Done>>,
+    done: Receiver<Done>,
+    jobs: usize,
     out: &mut W,
     on_outcome: &mut impl FnMut(&Evaluated),
 ) -> io::Result<()> {
     let mut next = 1usize;
-    let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
+    // Per worker: its batches not yet written, and how far into the first one.
+    let mut queues: Vec<(VecDeque<Done>, usize)> =
+        (0..jobs).map(|_| (VecDeque::new(), 0)).collect();
     for batch in done {
-        pending.extend(batch.into_iter().map(|d| (d.record, d)));
-        while let Some(d) = pending.remove(&next) {
-            on_outcome(&d.evaluated);
-            out.write_all(&d.bytes)?;
-            next += 1;
+        let Some(queue) = queues.get_mut(batch.worker) else {
+            continue;
+        };
+        queue.0.push_back(batch);
+        'merge: loop {
+            for (queue, at) in &mut queues {
+                let Some(front) = queue.front() else {
+                    continue;
+                };
+                if front.records.get(*at) != Some(&next) {
+                    continue;
+                }
+                let start = at.checked_sub(1).map_or(0, |p| front.ends[p]);
+                if let Some(evaluated) = front.evaluated.get(*at) {
+                    on_outcome(evaluated);
+                }
+                out.write_all(front.bytes.get(start..front.ends[*at]).unwrap_or_default())?;
+                next += 1;
+                *at += 1;
+                if *at == front.records.len() {
+                    queue.pop_front();
+                    *at = 0;
+                }
+                continue 'merge;
+            }
+            break;
         }
     }
     Ok(())
