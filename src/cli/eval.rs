@@ -62,8 +62,11 @@ struct Summary {
     /// Reasons counted by the identity of their shared texts (policy name, rule
     /// name, action): a hash of two pointers per reason instead of two strings
     /// copied and compared. The texts are kept to name them at the end.
-    by_rule: FxHashMap<(usize, usize, &'static str), (Arc<str>, Arc<str>, usize)>,
+    by_rule: FxHashMap<RuleKey, (Arc<str>, Arc<str>, usize)>,
 }
+
+/// Addresses of a reason's policy and rule texts, and its action.
+type RuleKey = (usize, usize, &'static str);
 
 impl Summary {
     fn add(&mut self, evaluated: &Evaluated) {
