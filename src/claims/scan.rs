@@ -240,6 +240,70 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// An object of the known fields `names`, calling `read` with each field's
+    /// position in `names` and the cursor at its value; an unknown field's value
+    /// is skipped (serde ignores it), at nesting `depth`.
+    ///
+    /// Clients write fields in one order, usually the contract's: the key after
+    /// field `k` is tried as field `k + 1` by comparing bytes in place, before
+    /// reading it as a string and looking it up. Keys were most of the strings a
+    /// claim holds.
+    fn fields(
+        &mut self,
+        names: &[&str],
+        depth: usize,
+        mut read: impl FnMut(&mut Self, u32) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        let mut guess = 0;
+        loop {
+            self.skip_ws();
+            let known = match self.expected_key(names, guess) {
+                Some(at) => Some(at),
+                None => {
+                    let key = self.str()?;
+                    self.eat(b':')?;
+                    field(key, names)
+                }
+            };
+            match known {
+                Some(at) => {
+                    read(self, at)?;
+                    guess = at as usize + 1;
+                }
+                None => self.skip_value(depth)?,
+            }
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// When the input holds `"names[guess]":` at the cursor, moves past it.
+    #[inline]
+    fn expected_key(&mut self, names: &[&str], guess: usize) -> Option<u32> {
+        let name = names.get(guess)?.as_bytes();
+        let start = self.at + 1;
+        let end = start + name.len();
+        let fits = self.bytes.get(self.at) == Some(&b'"')
+            && self.bytes.get(start..end) == Some(name)
+            && self.bytes.get(end..end + 2) == Some(b"\":");
+        if !fits {
+            return None;
+        }
+        self.at = end + 2;
+        u32::try_from(guess).ok()
+    }
+
     /// An array of what `item` reads.
     fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         self.eat(b'[')?;
@@ -340,10 +404,7 @@ impl<'a> Scanner<'a> {
             replaces: None,
         };
         let mut seen = Seen::default();
-        self.object(|s, key| {
-            let Some(at) = field(key, &CLAIM_FIELDS) else {
-                return s.skip_value(1);
-            };
+        self.fields(&CLAIM_FIELDS, 1, |s, at| {
             seen.first(at)?;
             match at {
                 0 => raw.id = s.opt(Self::text)?,
@@ -369,10 +430,7 @@ impl<'a> Scanner<'a> {
             sex: None,
         };
         let mut seen = Seen::default();
-        self.object(|s, key| {
-            let Some(at) = field(key, &PATIENT_FIELDS) else {
-                return s.skip_value(2);
-            };
+        self.fields(&PATIENT_FIELDS, 2, |s, at| {
             seen.first(at)?;
             let value = s.opt(Self::text)?;
             match at {
@@ -391,10 +449,7 @@ impl<'a> Scanner<'a> {
             taxonomy: None,
         };
         let mut seen = Seen::default();
-        self.object(|s, key| {
-            let Some(at) = field(key, &PROVIDER_FIELDS) else {
-                return s.skip_value(2);
-            };
+        self.fields(&PROVIDER_FIELDS, 2, |s, at| {
             seen.first(at)?;
             let value = s.opt(Self::text)?;
             match at {
@@ -420,10 +475,7 @@ impl<'a> Scanner<'a> {
             charge: None,
         };
         let mut seen = Seen::default();
-        self.object(|s, key| {
-            let Some(at) = field(key, &LINE_FIELDS) else {
-                return s.skip_value(3);
-            };
+        self.fields(&LINE_FIELDS, 3, |s, at| {
             seen.first(at)?;
             match at {
                 0 => raw.line = s.opt(Self::number)?,

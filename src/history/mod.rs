@@ -448,7 +448,65 @@ struct Entry {
 #[derive(Debug, Default)]
 struct PatientBook {
     services: Vec<Entry>,
-    claims: FxHashMap<Box<str>, Versions>,
+    claims: ClaimIndex,
+}
+
+/// A patient's claims by id. Most patients have a handful, for which a hash map
+/// per patient cost more memory than the claims themselves (about 900 bytes per
+/// patient at a million claims) and a cache miss more per lookup; a short list
+/// searched in place does better, and a patient with many claims gets a map.
+#[derive(Debug)]
+enum ClaimIndex {
+    Few(Vec<(Box<str>, Versions)>),
+    Many(FxHashMap<Box<str>, Versions>),
+}
+
+impl Default for ClaimIndex {
+    fn default() -> ClaimIndex {
+        ClaimIndex::Few(Vec::new())
+    }
+}
+
+impl ClaimIndex {
+    /// Claims a patient may have before the list becomes a map.
+    const FEW: usize = 16;
+
+    fn get(&self, id: &str) -> Option<&Versions> {
+        match self {
+            ClaimIndex::Few(list) => list.iter().find(|(k, _)| **k == *id).map(|(_, v)| v),
+            ClaimIndex::Many(map) => map.get(id),
+        }
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut Versions> {
+        match self {
+            ClaimIndex::Few(list) => list.iter_mut().find(|(k, _)| **k == *id).map(|(_, v)| v),
+            ClaimIndex::Many(map) => map.get_mut(id),
+        }
+    }
+
+    /// Adds a claim id not yet present.
+    fn insert(&mut self, id: Box<str>, versions: Versions) {
+        match self {
+            ClaimIndex::Few(list) if list.len() < Self::FEW => list.push((id, versions)),
+            ClaimIndex::Few(list) => {
+                let mut map: FxHashMap<Box<str>, Versions> =
+                    std::mem::take(list).into_iter().collect();
+                map.insert(id, versions);
+                *self = ClaimIndex::Many(map);
+            }
+            ClaimIndex::Many(map) => {
+                map.insert(id, versions);
+            }
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (&Box<str>, &Versions)> + '_> {
+        match self {
+            ClaimIndex::Few(list) => Box::new(list.iter().map(|(k, v)| (k, v))),
+            ClaimIndex::Many(map) => Box::new(map.iter()),
+        }
+    }
 }
 
 /// The versions of one claim id: nearly always one, kept inline.
@@ -796,6 +854,28 @@ impl HistoryStore for MemoryHistory {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn claim_index_finds_every_id_before_and_after_it_becomes_a_map() {
+        let mut index = ClaimIndex::default();
+        let version =
+            |seq| MemoryHistory::loaded_version(ContentHash([0; 16]), Status::Active, None, seq);
+        for n in 0..40u64 {
+            index.insert(format!("C{n}").into(), Versions::One(version(n)));
+            for m in 0..=n {
+                let got = index.get(&format!("C{m}")).map(|v| v.as_slice()[0].seq);
+                assert_eq!(got, Some(m), "after {n} inserts");
+            }
+            assert!(index.get("missing").is_none());
+            assert_eq!(index.iter().count() as u64, n + 1);
+            let is_map = matches!(index, ClaimIndex::Many(_));
+            assert_eq!(is_map, n as usize >= ClaimIndex::FEW, "after {n} inserts");
+        }
+        if let Some(v) = index.get_mut("C3") {
+            v.push(version(99));
+        }
+        assert_eq!(index.get("C3").map(|v| v.as_slice().len()), Some(2));
+    }
+
     use super::*;
     use crate::syntax::ast::CodeEntry;
 
