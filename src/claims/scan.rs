@@ -527,6 +527,8 @@ impl<'a> Scanner<'a> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::claims::read::Obj;
 
@@ -691,5 +693,103 @@ mod tests {
             }
         }
         assert!(checked > 10 * bytes.len());
+    }
+
+    /// A JSON value of the kinds a claim field may hold, or may wrongly hold.
+    fn value() -> BoxedStrategy<String> {
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            (0u64..2000).prop_map(|n| n.to_string()),
+            Just("-3".to_string()),
+            Just("2.50".to_string()),
+            Just("1e2".to_string()),
+            Just("18446744073709551616".to_string()),
+            "[A-Za-z0-9 .é-]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            Just("\"a\\u0041\"".to_string()),
+            Just("\"2026-03-04\"".to_string()),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                proptest::collection::vec(("[a-z_]{1,8}", inner), 0..4).prop_map(|fields| {
+                    let body: Vec<String> =
+                        fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+            ]
+        })
+        .boxed()
+    }
+
+    /// An object whose keys are drawn from `names` plus an unknown one, in any
+    /// order and possibly repeated, with values from `value`.
+    fn object_of(
+        names: &'static [&'static str],
+        value: BoxedStrategy<String>,
+    ) -> BoxedStrategy<String> {
+        let key = prop_oneof![
+            proptest::sample::select(names).prop_map(str::to_owned),
+            Just("extra".to_owned()),
+        ];
+        proptest::collection::vec((key, value, proptest::bool::ANY), 0..8)
+            .prop_map(|fields| {
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v, spaced)| {
+                        if *spaced {
+                            format!(" \"{k}\" : {v} ")
+                        } else {
+                            format!("\"{k}\":{v}")
+                        }
+                    })
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            })
+            .boxed()
+    }
+
+    fn claim_line() -> impl Strategy<Value = String> {
+        let line = object_of(&LINE_FIELDS, value());
+        let lines =
+            proptest::collection::vec(line, 0..3).prop_map(|l| format!("[{}]", l.join(",")));
+        let patient = object_of(&PATIENT_FIELDS, value());
+        let field_value = prop_oneof![value(), lines.boxed(), patient].boxed();
+        object_of(&CLAIM_FIELDS, field_value)
+    }
+
+    #[test]
+    fn generated_claims_often_take_the_fast_path() {
+        // The property below is only worth something if the scanner accepts a
+        // fair share of what is generated, not just steps aside.
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = claim_line();
+        let (mut fast, mut total) = (0, 0);
+        for _ in 0..500 {
+            let Ok(tree) = strategy.new_tree(&mut runner) else {
+                continue;
+            };
+            total += 1;
+            let line = proptest::strategy::ValueTree::current(&tree);
+            fast += usize::from(scan_claim(line.as_bytes()).is_some());
+        }
+        assert!(
+            total == 500 && fast > 50,
+            "{fast} of {total} on the fast path"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The invariant of the module on generated claims: fields in any
+        /// order, repeated, unknown, of the wrong type, with escapes and odd
+        /// numbers.
+        #[test]
+        fn generated_claims_read_like_serde(line in claim_line()) {
+            prop_assert!(agrees(&line), "{}", line);
+        }
     }
 }
