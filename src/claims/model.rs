@@ -304,14 +304,12 @@ impl Facts {
         // A stable sort keeps repeats in input order, so keeping the last of each
         // run keeps the last given.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(String, FactValue)> = Vec::with_capacity(pairs.len());
-        for pair in pairs {
-            match out.last_mut() {
-                Some(last) if last.0 == pair.0 => *last = pair,
-                _ => out.push(pair),
-            }
-        }
-        Facts(out)
+        // In place: reversed, each run of a name starts with its last value, the
+        // one `dedup_by` keeps.
+        pairs.reverse();
+        pairs.dedup_by(|later, kept| later.0 == kept.0);
+        pairs.reverse();
+        Facts(pairs)
     }
 
     /// The value of fact `name`.

@@ -316,6 +316,15 @@ pub fn parse_json_line(line: &[u8], record: usize) -> Result<Claim, ClaimError> 
     if let Some(raw) = scan_claim(line) {
         return validate(raw, record);
     }
+    parse_json_line_slowly(line, record)
+}
+
+/// The serde path of [`parse_json_line`]: lines the scanner stepped aside from,
+/// and every error. Kept out of line so the hot path stays small in the
+/// instruction cache.
+#[cold]
+#[inline(never)]
+fn parse_json_line_slowly(line: &[u8], record: usize) -> Result<Claim, ClaimError> {
     if let Ok(Obj(raw)) = serde_json::from_slice::<Obj<RawClaim>>(line) {
         return validate(raw, record);
     }

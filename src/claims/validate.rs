@@ -355,13 +355,15 @@ impl Cx {
             };
             facts.push((name.into_owned(), value));
         }
-        // Checked after the values so a bad value is still the first error named.
-        let mut names: Vec<&str> = facts.iter().map(|(n, _)| n.as_str()).collect();
-        names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        // Checked after the values so a bad value is still the first error named;
+        // sorted by name, a repeat is next to its first (and `Facts` wants them
+        // sorted anyway).
+        facts.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(pair) = facts.windows(2).find(|w| w[0].0 == w[1].0) {
+            let name = &pair[0].0;
             return Err(self.err(
-                format!("facts.{}", pair[0]),
-                format!("fact `{}` is given more than once", pair[0]),
+                format!("facts.{name}"),
+                format!("fact `{name}` is given more than once"),
             ));
         }
         Ok(Facts::new(facts))

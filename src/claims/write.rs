@@ -13,6 +13,8 @@ use crate::codes::CodeKey;
 
 impl Outcome {
     /// Appends the outcome as JSON (no newline) to `out`.
+    // Never inlined, for the same reason as `Engine::try_evaluate`.
+    #[inline(never)]
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Outcome::Decision(d) if d.lines.iter().all(|l| l.trace.is_none()) => {

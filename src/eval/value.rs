@@ -66,10 +66,10 @@ impl<'a> Val<'a> {
         !matches!(self, Val::Missing)
     }
 
-    fn codes(self) -> Option<Box<dyn Iterator<Item = CodeKey> + 'a>> {
+    fn codes(self) -> Option<Codes<'a>> {
         match self {
-            Val::LineDx(line, claim) => Some(Box::new(line.pointed_diagnoses(claim))),
-            Val::ClaimDx(claim) => Some(Box::new(claim.diagnoses.iter().copied())),
+            Val::LineDx(line, claim) => Some(Codes::Pointed(line.diagnosis_pointers.iter(), claim)),
+            Val::ClaimDx(claim) => Some(Codes::All(claim.diagnoses.iter())),
             _ => None,
         }
     }
@@ -119,6 +119,50 @@ pub fn code_in(v: Val<'_>, set: &CodeSet) -> Option<bool> {
     }
 }
 
+/// The codes of a diagnosis list value, without boxing an iterator (conditions
+/// on diagnoses run for nearly every line).
+pub enum Codes<'a> {
+    /// The diagnoses a line points to, in pointer order.
+    Pointed(std::slice::Iter<'a, u8>, &'a Claim),
+    /// Every diagnosis of the claim.
+    All(std::slice::Iter<'a, CodeKey>),
+}
+
+impl Iterator for Codes<'_> {
+    type Item = CodeKey;
+
+    fn next(&mut self) -> Option<CodeKey> {
+        match self {
+            // Validation keeps every pointer in range; a stray one in a
+            // hand-built claim is skipped, as `Line::pointed_diagnoses` does.
+            Codes::Pointed(pointers, claim) => pointers.find_map(|&p| {
+                let index = usize::from(p).checked_sub(1)?;
+                claim.diagnoses.get(index).copied()
+            }),
+            Codes::All(codes) => codes.next().copied(),
+        }
+    }
+}
+
+/// The elements of a list value.
+pub enum Elements<'a> {
+    /// Text values (modifiers).
+    Texts(std::slice::Iter<'a, String>),
+    /// Codes (diagnoses).
+    Codes(Codes<'a>),
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Val<'a>;
+
+    fn next(&mut self) -> Option<Val<'a>> {
+        match self {
+            Elements::Texts(items) => items.next().map(|s| Val::Str(s)),
+            Elements::Codes(codes) => codes.next().map(Val::Code),
+        }
+    }
+}
+
 /// `list any in set` (when `all` is false) or `list all in set`.
 pub fn codes_in(v: Val<'_>, set: &CodeSet, all: bool) -> bool {
     match v.codes() {
@@ -129,12 +173,10 @@ pub fn codes_in(v: Val<'_>, set: &CodeSet, all: bool) -> bool {
 }
 
 /// The elements of a list value, as values.
-pub fn elements<'a>(v: Val<'a>) -> Option<Box<dyn Iterator<Item = Val<'a>> + 'a>> {
+pub fn elements(v: Val<'_>) -> Option<Elements<'_>> {
     match v {
-        Val::List(items) => Some(Box::new(items.iter().map(|s| Val::Str(s)))),
-        other => other
-            .codes()
-            .map(|c| Box::new(c.map(Val::Code)) as Box<dyn Iterator<Item = Val<'a>>>),
+        Val::List(items) => Some(Elements::Texts(items.iter())),
+        other => other.codes().map(Elements::Codes),
     }
 }
 
