@@ -696,3 +696,27 @@ fn eval_history_files_are_imported_into_the_database_once() {
         text(&stats.stdout)
     );
 }
+
+/// The "reasons by rule" part of `eval`'s summary.
+fn reasons_by_rule(stderr: &[u8]) -> String {
+    text(stderr)
+        .lines()
+        .skip_while(|l| !l.starts_with("reasons by rule"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_replayed_run_summarizes_its_reasons_like_the_first() {
+    let dir = temp_dir("replayed-summary");
+    let db = s(&dir.join("history.db"));
+    let first = run(&["eval", "--db", &db, "examples/claims.jsonl"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let again = run(&["eval", "--db", &db, "examples/claims.jsonl"]);
+    assert_eq!(text(&again.stdout), text(&first.stdout));
+    let reasons = reasons_by_rule(&first.stderr);
+    assert!(reasons.lines().count() > 10, "{reasons}");
+    // Replayed decisions carry texts rebuilt from the store, not the policy's
+    // shared ones; they must still add up under one line per rule and action.
+    assert_eq!(reasons_by_rule(&again.stderr), reasons);
+}

@@ -63,6 +63,9 @@ struct Summary {
     /// name, action): a hash of two pointers per reason instead of two strings
     /// copied and compared. The texts are kept to name them at the end.
     by_rule: FxHashMap<RuleKey, (Arc<str>, Arc<str>, usize)>,
+    /// Reasons of replayed decisions, by text: a decision rebuilt from the
+    /// store has texts of its own, whose addresses would each make a new entry.
+    replayed_by_rule: BTreeMap<(String, String, &'static str), usize>,
 }
 
 /// Addresses of a reason's policy and rule texts, and its action.
@@ -78,6 +81,17 @@ impl Summary {
                 *self.by_decision.entry(d.decision.as_str()).or_default() += 1;
                 for line in &d.lines {
                     for r in &line.reasons {
+                        if evaluated.replayed {
+                            *self
+                                .replayed_by_rule
+                                .entry((
+                                    d.policy.to_string(),
+                                    r.rule.to_string(),
+                                    r.action.as_str(),
+                                ))
+                                .or_default() += 1;
+                            continue;
+                        }
                         let key = (
                             Arc::as_ptr(&d.policy).cast::<u8>() as usize,
                             Arc::as_ptr(&r.rule).cast::<u8>() as usize,
@@ -138,11 +152,14 @@ impl Summary {
                 .collect();
             eprintln!("errors: {}", errors.join(", "));
         }
-        if !self.by_rule.is_empty() {
+        if !self.by_rule.is_empty() || !self.replayed_by_rule.is_empty() {
             eprintln!("reasons by rule (policy, rule, action, lines):");
             // Equal texts behind different pointers (a replayed decision's) add up.
             let mut by_rule: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
             for ((_, _, action), (policy, rule, n)) in &self.by_rule {
+                *by_rule.entry((policy, rule, action)).or_default() += n;
+            }
+            for ((policy, rule, action), n) in &self.replayed_by_rule {
                 *by_rule.entry((policy, rule, action)).or_default() += n;
             }
             for ((policy, rule, action), n) in &by_rule {

@@ -151,7 +151,11 @@ fn read_and_dispatch<R: BufRead>(mut input: R, senders: &[SyncSender<Batch>]) ->
     // are copied once, from the buffer straight into their worker's batch.
     let mut straddling = Vec::new();
     loop {
-        let buffered = input.fill_buf()?;
+        let buffered = match input.fill_buf() {
+            Ok(buffered) => buffered,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if buffered.is_empty() {
             break;
         }
