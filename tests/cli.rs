@@ -273,3 +273,46 @@ fn explain_shows_a_rule_with_its_doc_location_and_text() {
     let out = run(&["explain", "NOPE"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn eval_jobs_read_the_start_of_the_input_as_one_job_does() {
+    let claims = std::fs::read_to_string("examples/claims.jsonl").unwrap_or_default();
+    // A byte order mark with the format given; white space (a form feed among
+    // it) before the first record with the format detected.
+    let cases = [
+        ("\u{FEFF}".to_owned() + &claims, "jsonl"),
+        ("\n \u{c}\n".to_owned() + &claims, "auto"),
+    ];
+    for (input, format) in cases {
+        // A file, not stdin: the output would fill its pipe before the input
+        // is all written.
+        let file = temp_file(&format!("start-{format}.jsonl"), &input);
+        let file = file.to_string_lossy();
+        let args = |jobs| {
+            [
+                "eval",
+                "-q",
+                "--policies",
+                "policies",
+                "--format",
+                format,
+                "--jobs",
+                jobs,
+                &file,
+            ]
+        };
+        let one = run(&args("1"));
+        let two = run(&args("2"));
+        assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+        let decided = lines_json(&one);
+        assert!(decided.len() >= 600, "{}", decided.len());
+        assert_eq!(
+            decided[0]["id"], "CLM-0000000",
+            "{format}: the first record reads"
+        );
+        assert!(
+            text(&one.stdout) == text(&two.stdout),
+            "{format}: --jobs 2 differs"
+        );
+    }
+}

@@ -251,6 +251,18 @@ struct Prefix {
     first_byte: Option<u8>,
 }
 
+/// Takes off what [`ClaimReader`] takes off the start of JSON Lines before the
+/// first record in `format` (`Auto` or `JsonLines`): a UTF-8 byte order mark
+/// and, when detecting the format, the white space before the first record. For
+/// readers of JSON Lines other than `ClaimReader` (parallel evaluation), so that
+/// both number and read the same records.
+pub fn skip_json_lines_start<R: BufRead>(
+    input: &mut R,
+    format: InputFormat,
+) -> std::io::Result<()> {
+    skip_start(input, format == InputFormat::Auto).map(drop)
+}
+
 /// Drops a UTF-8 byte order mark and, when detecting, reads up to the first
 /// non-whitespace byte without consuming it.
 fn skip_start<R: BufRead>(input: &mut R, detect: bool) -> std::io::Result<Prefix> {

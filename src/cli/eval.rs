@@ -520,6 +520,7 @@ pub fn run(opts: &Options) -> u8 {
             prior,
             opts.explain,
             opts.jobs,
+            opts.format,
             input,
             &mut out,
             |o| summary.add(o),

@@ -15,8 +15,9 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use rustc_hash::FxHasher;
 
 use super::{Engine, Evaluated};
-use crate::claims::read::{parse_json_line, patient_of_line};
+use crate::claims::read::{parse_json_line, patient_of_line, skip_json_lines_start};
 use crate::claims::Claim;
+use crate::claims::InputFormat;
 use crate::policies::Policies;
 
 /// Batches in flight per worker; bounds memory whatever the input size.
@@ -53,13 +54,19 @@ struct Done {
 }
 
 /// Evaluates JSON Lines from `input` with `jobs` workers and writes one JSON line
-/// per claim to `out`, in input order. `prior` claims are imported as paid
-/// history; `on_outcome` sees every outcome in order (for summaries).
+/// per claim to `out`, in input order. `format` is how the input was given
+/// (`Auto` or `JsonLines`: the start of the input is read as [`ClaimReader`]
+/// reads it). `prior` claims are imported as paid history; `on_outcome` sees
+/// every outcome in order (for summaries).
+///
+/// [`ClaimReader`]: crate::claims::ClaimReader
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate_lines<R, W>(
     policies: &Policies,
     prior: Vec<Claim>,
     explain: bool,
     jobs: usize,
+    format: InputFormat,
     input: R,
     out: &mut W,
     mut on_outcome: impl FnMut(&Evaluated),
@@ -85,7 +92,7 @@ where
             scope.spawn(move || worker(index, policies, prior, explain, rx, done));
         }
         drop(done_tx);
-        let reader = scope.spawn(move || read_and_dispatch(input, &senders));
+        let reader = scope.spawn(move || read_and_dispatch(input, format, &senders));
         let written = write_in_order(done_rx, jobs, out, &mut on_outcome);
         let read = reader
             .join()
@@ -140,7 +147,12 @@ fn worker(
     std::mem::forget(engine);
 }
 
-fn read_and_dispatch<R: BufRead>(mut input: R, senders: &[SyncSender<Batch>]) -> io::Result<()> {
+fn read_and_dispatch<R: BufRead>(
+    mut input: R,
+    format: InputFormat,
+    senders: &[SyncSender<Batch>],
+) -> io::Result<()> {
+    skip_json_lines_start(&mut input, format)?;
     let mut record = 0usize;
     let fresh = || Batch {
         lines: Vec::with_capacity(BATCH),
@@ -270,6 +282,7 @@ mod tests {
                 Vec::new(),
                 false,
                 jobs,
+                InputFormat::Auto,
                 input.as_bytes(),
                 &mut out,
                 |_| n += 1,
@@ -286,6 +299,7 @@ mod tests {
             Vec::new(),
             false,
             2,
+            InputFormat::Auto,
             std::io::BufReader::with_capacity(7, input.as_bytes()),
             &mut straddled,
             |_| {},
