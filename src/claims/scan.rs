@@ -446,42 +446,34 @@ impl<'a> Scanner<'a> {
         Some(raw)
     }
 
-    fn patient(&mut self) -> Option<Obj<RawPatient<'a>>> {
-        let mut raw = RawPatient {
-            id: None,
-            birth_date: None,
-            sex: None,
-        };
+    /// An object whose known fields are all text (`patient`, `provider`): their
+    /// values in the order of `names`.
+    fn text_fields<const N: usize>(
+        &mut self,
+        names: &[&str; N],
+    ) -> Option<[Option<Cow<'a, str>>; N]> {
+        let mut values: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
         let mut seen = Seen::default();
-        self.fields(&PATIENT_FIELDS, 2, |s, at| {
+        self.fields(names, 2, |s, at| {
             seen.first(at)?;
-            let value = s.opt(Self::text)?;
-            match at {
-                0 => raw.id = value,
-                1 => raw.birth_date = value,
-                _ => raw.sex = value,
-            }
+            *values.get_mut(at as usize)? = s.opt(Self::text)?;
             Some(())
         })?;
-        Some(Obj(raw))
+        Some(values)
+    }
+
+    fn patient(&mut self) -> Option<Obj<RawPatient<'a>>> {
+        let [id, birth_date, sex] = self.text_fields(&PATIENT_FIELDS)?;
+        Some(Obj(RawPatient {
+            id,
+            birth_date,
+            sex,
+        }))
     }
 
     fn provider(&mut self) -> Option<Obj<RawProvider<'a>>> {
-        let mut raw = RawProvider {
-            npi: None,
-            taxonomy: None,
-        };
-        let mut seen = Seen::default();
-        self.fields(&PROVIDER_FIELDS, 2, |s, at| {
-            seen.first(at)?;
-            let value = s.opt(Self::text)?;
-            match at {
-                0 => raw.npi = value,
-                _ => raw.taxonomy = value,
-            }
-            Some(())
-        })?;
-        Some(Obj(raw))
+        let [npi, taxonomy] = self.text_fields(&PROVIDER_FIELDS)?;
+        Some(Obj(RawProvider { npi, taxonomy }))
     }
 
     fn line(&mut self) -> Option<Obj<RawLine<'a>>> {

@@ -41,12 +41,7 @@ fn write_decision(d: &Decision, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"decision\":\"");
     out.extend_from_slice(d.decision.as_str().as_bytes());
     out.extend_from_slice(b"\",\"lines\":[");
-    for (i, line) in d.lines.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_line(line, out);
-    }
+    list(&d.lines, out, write_line);
     out.extend_from_slice(b"]}");
 }
 
@@ -58,12 +53,7 @@ fn write_line(line: &LineDecision, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"decision\":\"");
     out.extend_from_slice(line.decision.as_str().as_bytes());
     out.extend_from_slice(b"\",\"reasons\":[");
-    for (i, reason) in line.reasons.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_reason(reason, out);
-    }
+    list(&line.reasons, out, write_reason);
     out.extend_from_slice(b"]}");
 }
 
@@ -78,17 +68,22 @@ fn write_reason(r: &Reason, out: &mut Vec<u8>) {
         string(carc, out);
     }
     out.extend_from_slice(b",\"rarc\":[");
-    for (i, rarc) in r.rarc.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(rarc, out);
-    }
+    list(&r.rarc, out, |rarc, out| string(rarc, out));
     out.extend_from_slice(b"],\"message\":");
     string(&r.message, out);
     out.extend_from_slice(b",\"at\":");
     string(&r.at, out);
     out.push(b'}');
+}
+
+/// The items of a JSON array, comma-separated (the brackets are the caller's).
+fn list<T>(items: &[T], out: &mut Vec<u8>, mut item: impl FnMut(&T, &mut Vec<u8>)) {
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(x, out);
+    }
 }
 
 /// A code's characters, which are letters and digits: nothing to escape.
