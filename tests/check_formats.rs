@@ -2,7 +2,7 @@
 //! The SARIF log is validated against the official SARIF 2.1.0 JSON schema
 //! (`tests/data/sarif-schema-2.1.0.json`, see its `.LICENSE.md`).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -12,13 +12,9 @@ const DIR: &str = "tests/data/check-formats";
 const ERRORS: &str = "tests/data/check-formats/a-unknown-code.policy";
 const WARNINGS: &str = "tests/data/check-formats/b-lints.policy";
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payer-rules"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"))
-}
+mod common;
+
+use common::run;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -2,20 +2,11 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payer-rules"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"))
-}
+use common::{bin, lines_json, run, text};
 
 fn run_stdin(args: &[&str], input: &str) -> Output {
     let mut child = bin()
@@ -33,17 +24,6 @@ fn run_stdin(args: &[&str], input: &str) -> Output {
     child
         .wait_with_output()
         .unwrap_or_else(|e| panic!("wait: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn lines_json(out: &Output) -> Vec<serde_json::Value> {
-    text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
 }
 
 fn temp_file(name: &str, content: &str) -> std::path::PathBuf {

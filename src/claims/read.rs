@@ -471,7 +471,7 @@ impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for Obj<T> {
     }
 }
 
-#[derive(Debug, PartialEq, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub(super) struct RawClaim<'a> {
     pub id: Option<Cow<'a, str>>,
     pub payer: Option<Cow<'a, str>>,
@@ -489,7 +489,7 @@ impl Named for RawClaim<'_> {
     const EXPECTING: &'static str = "a claim object";
 }
 
-#[derive(Debug, PartialEq, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub(super) struct RawPatient<'a> {
     pub id: Option<Cow<'a, str>>,
     pub birth_date: Option<Cow<'a, str>>,
@@ -500,7 +500,7 @@ impl Named for RawPatient<'_> {
     const EXPECTING: &'static str = "a patient object";
 }
 
-#[derive(Debug, PartialEq, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub(super) struct RawProvider<'a> {
     pub npi: Option<Cow<'a, str>>,
     pub taxonomy: Option<Cow<'a, str>>,
@@ -510,7 +510,7 @@ impl Named for RawProvider<'_> {
     const EXPECTING: &'static str = "a provider object";
 }
 
-#[derive(Debug, PartialEq, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub(super) struct RawLine<'a> {
     pub line: Option<Num>,
     pub date_of_service: Option<Cow<'a, str>>,

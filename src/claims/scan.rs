@@ -414,18 +414,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn claim(&mut self) -> Option<RawClaim<'a>> {
-        let mut raw = RawClaim {
-            id: None,
-            payer: None,
-            patient: None,
-            provider: None,
-            place_of_service: None,
-            diagnoses: None,
-            facts: None,
-            lines: None,
-            frequency_code: None,
-            replaces: None,
-        };
+        let mut raw = RawClaim::default();
         let mut seen = Seen::default();
         self.fields(&CLAIM_FIELDS, 1, |s, at| {
             seen.first(at)?;
@@ -477,18 +466,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn line(&mut self) -> Option<Obj<RawLine<'a>>> {
-        let mut raw = RawLine {
-            line: None,
-            date_of_service: None,
-            procedure: None,
-            modifiers: None,
-            units: None,
-            diagnosis_pointers: None,
-            site: None,
-            muscles: None,
-            injections: None,
-            charge: None,
-        };
+        let mut raw = RawLine::default();
         let mut seen = Seen::default();
         self.fields(&LINE_FIELDS, 3, |s, at| {
             seen.first(at)?;

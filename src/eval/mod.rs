@@ -55,15 +55,9 @@ impl Evaluated {
         to_json(&self.outcome)
     }
 
-    /// Appends the outcome as one JSON line, newline included: the output of
-    /// `eval`, serialized where it is written rather than on every evaluation.
-    pub fn write_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        let mut bytes = Vec::with_capacity(1024);
-        self.append_line(&mut bytes);
-        out.write_all(&bytes)
-    }
-
-    /// Appends the outcome as one JSON line, newline included, to a buffer.
+    /// Appends the outcome as one JSON line, newline included, to a buffer: the
+    /// output of `eval`, serialized where it is written rather than on every
+    /// evaluation.
     pub fn append_line(&self, out: &mut Vec<u8>) {
         self.outcome.write_json(out);
         out.push(b'\n');

@@ -891,12 +891,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn counts_by_window_set_and_site() {
-        let tpi = CodeSet::from_entries(&[
+    /// The two TPI codes, 20552 and 20553.
+    fn tpi_codes() -> CodeSet {
+        CodeSet::from_entries(&[
             CodeEntry::Code("20552".into()),
             CodeEntry::Code("20553".into()),
-        ]);
+        ])
+    }
+
+    #[test]
+    fn counts_by_window_set_and_site() {
+        let tpi = tpi_codes();
         let mut h = MemoryHistory::new();
         let _ = h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
         let _ = h.record("P1", svc("2026-01-01", "20552", None));
@@ -958,10 +963,7 @@ mod tests {
 
     #[test]
     fn per_code_counts_only_the_same_procedure() {
-        let tpi = CodeSet::from_entries(&[
-            CodeEntry::Code("20552".into()),
-            CodeEntry::Code("20553".into()),
-        ]);
+        let tpi = tpi_codes();
         let mut h = MemoryHistory::new();
         let _ = h.record("P1", svc("2026-01-10", "20553", None));
         let _ = h.record("P1", svc("2026-01-10", "20552", None));
