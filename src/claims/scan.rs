@@ -156,6 +156,11 @@ const LINE_FIELDS: [&str; 10] = [
     "charge",
 ];
 
+/// 10^0 to 10^15, exact in an f64.
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// Deepest nesting an ignored value may have before the scanner leaves the line
 /// to serde_json (whose own limit is 128).
 const MAX_DEPTH: usize = 32;
@@ -350,32 +355,56 @@ impl<'a> Scanner<'a> {
     }
 
     /// A non-negative number as serde_json reports it: integers as `u64`, anything
-    /// with a fraction or exponent as `f64` parsed by serde_json itself (so the
-    /// rounding is the same). Negative numbers are left to serde_json.
+    /// with a fraction or exponent as `f64`, rounded as serde_json rounds it.
+    /// Negative numbers are left to serde_json.
     fn number(&mut self) -> Option<Num> {
         self.skip_ws();
         let start = self.at;
+        // The digits' value while there are at most 19 of them (any 19 digits fit
+        // a u64); `digits` counts them all.
+        let mut value = 0u64;
+        let mut digits = 0u32;
         match *self.bytes.get(self.at)? {
-            b'0' => self.at += 1,
-            b'1'..=b'9' => self.digits(),
+            b'0' => {
+                self.at += 1;
+                digits = 1;
+            }
+            b'1'..=b'9' => self.digits(&mut value, &mut digits),
             _ => return None,
         }
-        let mut float = false;
+        let mut fraction = None;
         if self.bytes.get(self.at) == Some(&b'.') {
             self.at += 1;
-            self.required_digits()?;
-            float = true;
+            let before = digits;
+            self.digits(&mut value, &mut digits);
+            fraction = Some(digits.checked_sub(before).filter(|n| *n > 0)?);
         }
+        let mut exponent = false;
         if let Some(b'e' | b'E') = self.bytes.get(self.at) {
             self.at += 1;
             if let Some(b'+' | b'-') = self.bytes.get(self.at) {
                 self.at += 1;
             }
-            self.required_digits()?;
-            float = true;
+            let mut ignored = (0, 0);
+            self.digits(&mut ignored.0, &mut ignored.1);
+            if ignored.1 == 0 {
+                return None;
+            }
+            exponent = true;
+        }
+        match (fraction, exponent) {
+            (None, false) if digits <= 19 => return Some(Num::Unsigned(value)),
+            // At most 15 digits are below 2^53, so both the digits and the power
+            // of ten are exact f64s, and one division rounds correctly: what
+            // serde_json computes for these (and any correct parser gives).
+            (Some(places), false) if digits <= 15 => {
+                let power = POWERS_OF_TEN.get(places as usize)?;
+                return Some(Num::Float(value as f64 / power));
+            }
+            _ => {}
         }
         let text = self.text.get(start..self.at)?;
-        if float {
+        if fraction.is_some() || exponent {
             serde_json::from_str::<f64>(text).ok().map(Num::Float)
         } else {
             // Past u64, serde_json reads the integer as a float; rare enough to
@@ -384,16 +413,19 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn digits(&mut self) {
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+    /// Moves past a run of digits, adding them to `value` (wrapping past 19
+    /// digits, when `count` says the value is no longer to be used).
+    #[inline]
+    fn digits(&mut self, value: &mut u64, count: &mut u32) {
+        while let Some(&b) = self.bytes.get(self.at) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            *value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+            *count += 1;
             self.at += 1;
         }
-    }
-
-    fn required_digits(&mut self) -> Option<()> {
-        let start = self.at;
-        self.digits();
-        (self.at > start).then_some(())
     }
 
     /// Skips a value of a field the engine does not read, checking it is valid
@@ -590,6 +622,83 @@ mod tests {
                 changed[i] ^= 1;
                 assert!(!same(x.as_bytes(), &changed), "{x} at {i}");
             }
+        }
+    }
+
+    /// What the scanner reads from `text` as a number, if it reads it.
+    fn scanned_number(text: &str) -> Option<Num> {
+        let mut s = Scanner {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        s.number().filter(|_| s.at == text.len())
+    }
+
+    /// A number read by the scanner is bit for bit what serde_json reads.
+    fn number_agrees(text: &str) -> bool {
+        let want = serde_json::from_str::<serde_json::Number>(text).ok();
+        match (scanned_number(text), want) {
+            (None, _) => true,
+            (Some(Num::Unsigned(n)), Some(w)) => w.as_u64() == Some(n),
+            (Some(Num::Float(f)), Some(w)) => {
+                w.as_f64().map(f64::to_bits) == Some(f.to_bits()) && !w.is_u64()
+            }
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_serde_reads_them() {
+        let cases = [
+            "0",
+            "7",
+            "10",
+            "0.5",
+            "0.05",
+            "182.5",
+            "125.00",
+            "1.1",
+            "0.1",
+            "0.3",
+            "2.675",
+            "9007199254740993",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "123456789012345.6",
+            "1234567890123456.7",
+            "0.000000000000001",
+            "1e3",
+            "1.5E-2",
+            "4.35",
+            "1234.5678",
+            "999999999999999",
+        ];
+        for text in cases {
+            assert!(number_agrees(text), "{text}");
+        }
+        // The fast path is taken where it should be.
+        assert_eq!(scanned_number("182.5"), Some(Num::Float(182.5)));
+        assert_eq!(scanned_number("42"), Some(Num::Unsigned(42)));
+        for bad in ["01", "1.", ".5", "1e", "-1", "1.e3"] {
+            assert!(scanned_number(bad).is_none(), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn generated_numbers_read_as_serde_reads_them(
+            int in "(0|[1-9][0-9]{0,21})",
+            frac in proptest::option::of("[0-9]{1,18}"),
+            exp in proptest::option::of("[eE][+-]?[0-9]{1,3}"),
+        ) {
+            let text = format!(
+                "{int}{}{}",
+                frac.map(|f| format!(".{f}")).unwrap_or_default(),
+                exp.unwrap_or_default()
+            );
+            prop_assert!(number_agrees(&text), "{}", text);
         }
     }
 

@@ -15,7 +15,9 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use rustc_hash::FxHasher;
 
 use super::{Engine, Evaluated};
-use crate::claims::read::{parse_json_line, patient_of_line, skip_json_lines_start};
+use crate::claims::read::{
+    is_blank, parse_json_line, patient_of_line, skip_json_lines_start, LineSplitter,
+};
 use crate::claims::Claim;
 use crate::claims::InputFormat;
 use crate::policies::Policies;
@@ -159,30 +161,14 @@ fn read_and_dispatch<R: BufRead>(
         bytes: Vec::with_capacity(BATCH * 640),
     };
     let mut batches: Vec<Batch> = senders.iter().map(|_| fresh()).collect();
-    // Only for a line that straddles the end of the input buffer; the others
-    // are copied once, from the buffer straight into their worker's batch.
-    let mut straddling = Vec::new();
+    let mut lines = LineSplitter::default();
     loop {
-        let buffered = match input.fill_buf() {
-            Ok(buffered) => buffered,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buffered.is_empty() {
-            break;
-        }
-        let (line, used) = match memchr::memchr(b'\n', buffered) {
-            Some(end) => (&buffered[..=end], end + 1),
-            None => {
-                straddling.clear();
-                straddling.extend_from_slice(buffered);
-                let n = buffered.len();
-                input.consume(n);
-                input.read_until(b'\n', &mut straddling)?;
-                (&straddling[..], 0)
+        // Each line is copied once, from the input buffer straight into its
+        // worker's batch.
+        let sent = lines.next(&mut input, |line| {
+            if is_blank(line) {
+                return true;
             }
-        };
-        if !line.iter().all(u8::is_ascii_whitespace) {
             record += 1;
             // A line without a readable patient is an error record; any worker
             // will do.
@@ -190,14 +176,18 @@ fn read_and_dispatch<R: BufRead>(
             let batch = &mut batches[s];
             batch.bytes.extend_from_slice(line);
             batch.lines.push((record, batch.bytes.len()));
-            if batch.lines.len() == BATCH {
-                let full = std::mem::replace(batch, fresh());
-                if senders[s].send(full).is_err() {
-                    return Ok(());
-                }
+            if batch.lines.len() < BATCH {
+                return true;
             }
+            let full = std::mem::replace(batch, fresh());
+            senders[s].send(full).is_ok()
+        })?;
+        match sent {
+            None => break,
+            // The writer has gone: nothing more is wanted.
+            Some(false) => return Ok(()),
+            Some(true) => {}
         }
-        input.consume(used);
     }
     for (s, batch) in batches.into_iter().enumerate() {
         if !batch.lines.is_empty() && senders[s].send(batch).is_err() {
