@@ -121,7 +121,7 @@ impl Policies {
     /// date of service; of several, the one that took effect last. On failure,
     /// the message and the field path to blame.
     pub fn select(&self, claim: &Claim) -> Result<&Policy, (String, String)> {
-        let Some(candidates) = self.by_payer.get(&claim.payer) else {
+        let Some(candidates) = self.by_payer.get(claim.payer.as_str()) else {
             let mut payers: Vec<&str> = self.by_payer.keys().map(String::as_str).collect();
             payers.sort_unstable();
             return Err((

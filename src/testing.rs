@@ -337,7 +337,7 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
             }
         }
         let id = match &outcome {
-            Outcome::Decision(d) => d.id.clone(),
+            Outcome::Decision(d) => d.id.to_string(),
             Outcome::Error(e) => e.id.clone().unwrap_or_else(|| format!("#{}", i + 1)),
         };
         if outcomes.insert(id.clone(), outcome).is_some() {

@@ -349,7 +349,7 @@ fn two_processes_on_one_database_equal_one_process_in_commit_order() {
                     .remove(0)
                     .unwrap_or_else(|e| panic!("{e}"));
                 (
-                    claim.id.clone(),
+                    claim.id.to_string(),
                     ContentHash::of(&claim).hex().to_uppercase(),
                 )
             })

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ClaimError, ErrorKind};
+use super::model::Text;
 use crate::codes::CodeKey;
 
 /// What a rule, and then a line, asks for. Ordered by severity so that the most
@@ -159,9 +160,9 @@ pub struct LineDecision {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// The claim's id.
-    pub id: String,
+    pub id: Text,
     /// The claim's payer.
-    pub payer: String,
+    pub payer: Text,
     /// Name of the policy that decided it.
     pub policy: Arc<str>,
     /// Version of that policy.

@@ -18,5 +18,8 @@ pub use decision::{
     TraceOutcome, TraceStep,
 };
 pub use error::{ClaimError, ErrorKind};
-pub use model::{Claim, FactValue, Facts, Frequency, Line, Patient, Provider, Sex};
+pub use model::{
+    Claim, Diagnoses, FactValue, Facts, Frequency, Line, Modifiers, Patient, Pointers, Provider,
+    Sex, Text,
+};
 pub use read::{read_claims_str, ClaimReader, InputFormat};

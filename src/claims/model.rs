@@ -9,15 +9,30 @@
 use chrono::NaiveDate;
 use serde::{Serialize, Serializer};
 
+use super::validate::{MAX_DIAGNOSES, MAX_MODIFIERS};
 use crate::codes::CodeKey;
+
+/// The text of a claim field: kept inline up to 24 bytes (ids, codes, sites), so
+/// building a claim allocates no string for any field clients send in practice.
+/// It reads as a `&str` (`Deref`) and serializes as a string.
+pub type Text = compact_str::CompactString;
+
+/// A claim's diagnoses, inline: a claim has at most [`MAX_DIAGNOSES`].
+pub type Diagnoses = arrayvec::ArrayVec<CodeKey, MAX_DIAGNOSES>;
+
+/// A line's diagnosis pointers, inline: at most 12, one per diagnosis.
+pub type Pointers = arrayvec::ArrayVec<u8, MAX_DIAGNOSES>;
+
+/// A line's modifiers, inline: at most [`MAX_MODIFIERS`].
+pub type Modifiers = arrayvec::ArrayVec<Text, MAX_MODIFIERS>;
 
 /// A claim that passed validation; see `CLAIMS.md` for the meaning of each field.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Claim {
     /// Claim id, unique within one input.
-    pub id: String,
+    pub id: Text,
     /// Payer id; selects the policy that applies.
-    pub payer: String,
+    pub payer: Text,
     /// The member the services were given to.
     pub patient: Patient,
     /// The rendering provider, when given.
@@ -25,10 +40,10 @@ pub struct Claim {
     pub provider: Option<Provider>,
     /// 2-digit CMS place-of-service code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub place_of_service: Option<String>,
+    pub place_of_service: Option<Text>,
     /// ICD-10-CM codes; position k (1-based) is diagnosis pointer k.
     #[serde(serialize_with = "serialize_codes")]
-    pub diagnoses: Vec<CodeKey>,
+    pub diagnoses: Diagnoses,
     /// Documentation facts a policy may require.
     #[serde(skip_serializing_if = "Facts::is_empty")]
     pub facts: Facts,
@@ -44,7 +59,7 @@ pub struct Claim {
     /// The id of the claim a replacement or void acts on; the claim's own id
     /// when not given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<String>,
+    pub replaces: Option<Text>,
 }
 
 impl Claim {
@@ -122,7 +137,7 @@ impl Serialize for Frequency {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Patient {
     /// Member id; history and frequency limits are kept per patient.
-    pub id: String,
+    pub id: Text,
     /// Birth date, for age rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<NaiveDate>,
@@ -177,10 +192,10 @@ impl Sex {
 pub struct Provider {
     /// National Provider Identifier: 10 digits with a valid check digit.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub npi: Option<String>,
+    pub npi: Option<Text>,
     /// NUCC provider taxonomy code, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub taxonomy: Option<String>,
+    pub taxonomy: Option<Text>,
 }
 
 /// One service line of a claim.
@@ -195,16 +210,16 @@ pub struct Line {
     pub procedure: CodeKey,
     /// The procedure code as given, trimmed and uppercased, for output.
     #[serde(rename = "procedure")]
-    pub procedure_text: String,
+    pub procedure_text: Text,
     /// Up to 4 two-character modifiers, uppercased.
-    pub modifiers: Vec<String>,
+    pub modifiers: Modifiers,
     /// Units of service, at least 1.
     pub units: u32,
     /// 1-based indexes into the claim's diagnoses; all of them when not given.
-    pub diagnosis_pointers: Vec<u8>,
+    pub diagnosis_pointers: Pointers,
     /// Anatomic site label, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub site: Option<String>,
+    pub site: Option<Text>,
     /// Number of distinct muscles injected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub muscles: Option<u32>,
@@ -236,7 +251,7 @@ pub enum FactValue {
     /// Any JSON number.
     Number(f64),
     /// A string that is not a `YYYY-MM-DD` date.
-    Text(String),
+    Text(Text),
     /// A string in `YYYY-MM-DD` form.
     Date(NaiveDate),
 }
@@ -295,12 +310,12 @@ impl Serialize for FactValue {
 /// A claim's documentation facts, sorted by name so a policy's lookups are a
 /// binary search rather than a scan or a per-claim hash map.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Facts(Vec<(String, FactValue)>);
+pub struct Facts(Vec<(Text, FactValue)>);
 
 impl Facts {
     /// Builds the set from pairs in any order; when a name repeats, the last
     /// value wins, as in a JSON object read by most parsers.
-    pub fn new(mut pairs: Vec<(String, FactValue)>) -> Facts {
+    pub fn new(mut pairs: Vec<(Text, FactValue)>) -> Facts {
         // A stable sort keeps repeats in input order, so keeping the last of each
         // run keeps the last given.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
@@ -336,8 +351,8 @@ impl Facts {
     }
 }
 
-impl FromIterator<(String, FactValue)> for Facts {
-    fn from_iter<I: IntoIterator<Item = (String, FactValue)>>(iter: I) -> Facts {
+impl FromIterator<(Text, FactValue)> for Facts {
+    fn from_iter<I: IntoIterator<Item = (Text, FactValue)>>(iter: I) -> Facts {
         Facts::new(iter.into_iter().collect())
     }
 }
@@ -375,7 +390,9 @@ mod tests {
             },
             provider: None,
             place_of_service: Some("11".into()),
-            diagnoses: vec![key("M79.18"), key("M54.50"), key("G89.29")],
+            diagnoses: [key("M79.18"), key("M54.50"), key("G89.29")]
+                .into_iter()
+                .collect(),
             facts: Facts::new(vec![
                 ("trigger_points_palpated".into(), FactValue::Bool(true)),
                 ("symptom_duration_days".into(), FactValue::Number(120.0)),
@@ -385,9 +402,9 @@ mod tests {
                 date_of_service: date(2026, 3, 4),
                 procedure: key("20553"),
                 procedure_text: "20553".into(),
-                modifiers: vec![],
+                modifiers: Modifiers::new(),
                 units: 1,
-                diagnosis_pointers: vec![3, 1],
+                diagnosis_pointers: [3, 1].into_iter().collect(),
                 site: None,
                 muscles: Some(3),
                 injections: None,

@@ -838,7 +838,7 @@ mod tests {
             Some("1234567893")
         );
         assert_eq!(
-            claim.diagnoses,
+            claim.diagnoses[..],
             [CodeKey::parse("M7918"), CodeKey::parse("M5450")].map(Option::unwrap_or_default)
         );
         assert_eq!(
@@ -857,7 +857,7 @@ mod tests {
             (line.units, line.muscles, line.injections, line.charge),
             (1, Some(3), Some(4), Some(182.5))
         );
-        assert_eq!(line.diagnosis_pointers, [1]);
+        assert_eq!(line.diagnosis_pointers[..], [1]);
         assert_eq!(line.site.as_deref(), Some("cervical"));
 
         // Explicit formats agree with detection.
@@ -915,10 +915,10 @@ mod tests {
             [1, 2]
         );
         assert_eq!(claim.lines[0].units, 1);
-        assert_eq!(claim.lines[0].diagnosis_pointers, [1, 2, 3]);
-        assert_eq!(claim.lines[0].modifiers, Vec::<String>::new());
+        assert_eq!(claim.lines[0].diagnosis_pointers[..], [1, 2, 3]);
+        assert!(claim.lines[0].modifiers.is_empty());
         assert_eq!(claim.lines[1].procedure_text, "J3301");
-        assert_eq!(claim.lines[1].modifiers, ["RT"]);
+        assert_eq!(claim.lines[1].modifiers[..], ["RT"]);
         assert_eq!(claim.lines[1].pointed_diagnoses(&claim).count(), 3);
         assert!(
             claim.provider.is_none() && claim.facts.is_empty() && claim.place_of_service.is_none()

@@ -10,7 +10,10 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 
 use super::error::ClaimError;
-use super::model::{Claim, FactValue, Facts, Frequency, Line, Patient, Provider, Sex};
+use super::model::{
+    Claim, Diagnoses, FactValue, Facts, Frequency, Line, Modifiers, Patient, Pointers, Provider,
+    Sex, Text,
+};
 use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
 use crate::codes::CodeKey;
 
@@ -149,6 +152,18 @@ pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
     })
 }
 
+/// A claim field's text, inline when short (see [`Text`]).
+fn text(given: &str) -> Text {
+    Text::from(given)
+}
+
+/// A code's text uppercased, inline when short.
+fn upper(given: &str) -> Text {
+    let mut text = Text::from(given);
+    text.make_ascii_uppercase();
+    text
+}
+
 /// A field path, rendered only when an error needs it: validating a good claim
 /// formats no paths (this is on the hot path of every batch).
 trait FieldPath {
@@ -201,12 +216,12 @@ impl Cx<'_> {
         })
     }
 
-    fn required_text(&self, value: Option<Cow<'_, str>>, path: &str) -> Result<String, ClaimError> {
+    fn required_text(&self, value: Option<Cow<'_, str>>, path: &str) -> Result<Text, ClaimError> {
         let value = self.required(value, path)?;
         if value.trim().is_empty() {
             return Err(self.err(path, format!("{} must not be empty", leaf(path))));
         }
-        Ok(value.into_owned())
+        Ok(text(&value))
     }
 
     fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
@@ -258,8 +273,8 @@ impl Cx<'_> {
             }
         }
         Ok(Provider {
-            npi: raw.npi.map(Cow::into_owned),
-            taxonomy: raw.taxonomy.map(Cow::into_owned),
+            npi: raw.npi.as_deref().map(text),
+            taxonomy: raw.taxonomy.as_deref().map(text),
         })
     }
 
@@ -275,7 +290,7 @@ impl Cx<'_> {
         })
     }
 
-    fn replaces(&self, id: Cow<'_, str>, frequency: Frequency) -> Result<String, ClaimError> {
+    fn replaces(&self, id: Cow<'_, str>, frequency: Frequency) -> Result<Text, ClaimError> {
         if frequency.is_original() {
             return Err(self.err(
                 "replaces",
@@ -285,12 +300,12 @@ impl Cx<'_> {
         if id.trim().is_empty() {
             return Err(self.err("replaces", "replaces must not be empty"));
         }
-        Ok(id.into_owned())
+        Ok(text(&id))
     }
 
-    fn place_of_service(&self, pos: Cow<'_, str>) -> Result<String, ClaimError> {
+    fn place_of_service(&self, pos: Cow<'_, str>) -> Result<Text, ClaimError> {
         if pos.len() == 2 && pos.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(pos.into_owned())
+            Ok(text(&pos))
         } else {
             Err(self.err(
                 "place_of_service",
@@ -299,7 +314,7 @@ impl Cx<'_> {
         }
     }
 
-    fn diagnoses(&self, raw: Option<Vec<Cow<'_, str>>>) -> Result<Vec<CodeKey>, ClaimError> {
+    fn diagnoses(&self, raw: Option<Vec<Cow<'_, str>>>) -> Result<Diagnoses, ClaimError> {
         let raw = self.required(raw, "diagnoses")?;
         if raw.is_empty() || raw.len() > MAX_DIAGNOSES {
             return Err(self.err(
@@ -312,6 +327,7 @@ impl Cx<'_> {
         }
         raw.iter()
             .enumerate()
+            .take(MAX_DIAGNOSES)
             .map(|(i, code)| {
                 let trimmed = code.trim();
                 CodeKey::parse(trimmed).filter(|_| is_icd10cm_shape(trimmed)).ok_or_else(|| {
@@ -349,7 +365,7 @@ impl Cx<'_> {
                         ));
                     }
                 },
-                RawFact::Text(text) => FactValue::Text(text.into_owned()),
+                RawFact::Text(given) => FactValue::Text(text(&given)),
                 RawFact::Other(kind) => {
                     return Err(self.err(
                         path(),
@@ -357,7 +373,7 @@ impl Cx<'_> {
                     ));
                 }
             };
-            facts.push((name.into_owned(), value));
+            facts.push((text(&name), value));
         }
         // Checked after the values so a bad value is still the first error named;
         // sorted by name, a repeat is next to its first (and `Facts` wants them
@@ -413,7 +429,7 @@ impl Cx<'_> {
         let date_of_service = self.date(&date_text, path("date_of_service"))?;
 
         let procedure_given = self.required(raw.procedure, path("procedure"))?;
-        let procedure_text = procedure_given.trim().to_ascii_uppercase();
+        let procedure_text = upper(procedure_given.trim());
         let procedure = CodeKey::parse(&procedure_text)
             .filter(|_| is_procedure_shape(&procedure_text))
             .ok_or_else(|| {
@@ -436,21 +452,22 @@ impl Cx<'_> {
                 ),
             ));
         }
-        let modifiers = modifiers
-            .into_iter()
-            .enumerate()
-            .map(|(j, m)| {
-                let upper = m.trim().to_ascii_uppercase();
-                if upper.len() == 2 && upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    Ok(upper)
-                } else {
-                    Err(self.err(
-                        format!("lines[{i}].modifiers[{j}]"),
-                        format!("modifier `{m}` must be 2 letters or digits"),
-                    ))
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut modifiers_kept = Modifiers::new();
+        for (j, m) in modifiers.iter().enumerate() {
+            let upper = upper(m.trim());
+            let bad = || {
+                self.err(
+                    format!("lines[{i}].modifiers[{j}]"),
+                    format!("modifier `{m}` must be 2 letters or digits"),
+                )
+            };
+            if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(bad());
+            }
+            // The count was checked above, so there is room.
+            modifiers_kept.try_push(upper).map_err(|_| bad())?;
+        }
+        let modifiers = modifiers_kept;
 
         let units = match raw.units {
             Some(n) => self.count(n, 1, path("units"), "units")?,
@@ -488,7 +505,7 @@ impl Cx<'_> {
             modifiers,
             units,
             diagnosis_pointers,
-            site: raw.site.map(Cow::into_owned),
+            site: raw.site.as_deref().map(text),
             muscles,
             injections,
             charge,
@@ -520,14 +537,16 @@ impl Cx<'_> {
         i: usize,
         raw: Option<Vec<Num>>,
         diagnoses: usize,
-    ) -> Result<Vec<u8>, ClaimError> {
+    ) -> Result<Pointers, ClaimError> {
         // Absent or empty means every diagnosis, as on a paper claim left blank.
         let raw = match raw {
             Some(raw) if !raw.is_empty() => raw,
             _ => {
+                // At most 12 diagnoses (checked before), so they fit.
                 return Ok((1..=diagnoses)
                     .filter_map(|p| u8::try_from(p).ok())
-                    .collect())
+                    .take(MAX_DIAGNOSES)
+                    .collect());
             }
         };
         if raw.len() > MAX_POINTERS {
@@ -539,8 +558,8 @@ impl Cx<'_> {
                 ),
             ));
         }
-        let mut pointers = Vec::with_capacity(raw.len());
-        for (j, n) in raw.into_iter().enumerate() {
+        let mut pointers = Pointers::new();
+        for (j, n) in raw.into_iter().enumerate().take(MAX_DIAGNOSES) {
             let path = || format!("lines[{i}].diagnosis_pointers[{j}]");
             let pointer = match n.integer() {
                 Some(p) if p > diagnoses as i128 && p > 0 => {
@@ -1014,9 +1033,9 @@ mod tests {
         ])) else {
             panic!("rejected")
         };
-        assert_eq!(claim.lines[0].modifiers, ["XS"]);
+        assert_eq!(claim.lines[0].modifiers[..], ["XS"]);
         assert_eq!(claim.patient.sex, Some(Sex::M));
-        assert_eq!(claim.lines[0].diagnosis_pointers, [1, 2]);
+        assert_eq!(claim.lines[0].diagnosis_pointers[..], [1, 2]);
         assert_eq!(
             claim.facts.get("injury_date"),
             Some(&FactValue::Date(

@@ -21,7 +21,7 @@ use chrono::{Duration, NaiveDate};
 use crate::check::fields::FieldId;
 use crate::claims::{
     Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Frequency, Line, LineDecision,
-    Outcome, Reason, TraceOutcome, TraceStep,
+    Outcome, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
     Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
@@ -227,7 +227,7 @@ impl<H: HistoryStore> Engine<H> {
             Ok(p) => p,
             Err((message, path)) => {
                 return Ok(error(ClaimError {
-                    id: Some(claim.id.clone()),
+                    id: Some(claim.id.to_string()),
                     kind: ErrorKind::NoPolicy,
                     message,
                     path: Some(path),
@@ -812,7 +812,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
         let claim = self.claim;
-        let opt_str = |s: &'a Option<String>| s.as_deref().map_or(Val::Missing, Val::Str);
+        let opt_str = |s: &'a Option<Text>| s.as_deref().map_or(Val::Missing, Val::Str);
         let opt_int = |n: Option<u32>| n.map_or(Val::Missing, |n| Val::Int(i64::from(n)));
         match id {
             FieldId::LineProcedure => Val::Code(line.procedure),

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use chrono::NaiveDate;
 
-use crate::claims::{Claim, FactValue, Line};
+use crate::claims::{Claim, FactValue, Line, Text};
 use crate::codes::CodeKey;
 use crate::compile::plan::{CompareOp, Const};
 use crate::compile::CodeSet;
@@ -35,7 +35,7 @@ pub enum Val<'a> {
     /// Every diagnosis of the claim.
     ClaimDx(&'a Claim),
     /// A list of text values (modifiers).
-    List(&'a [String]),
+    List(&'a [Text]),
 }
 
 impl<'a> Val<'a> {
@@ -147,7 +147,7 @@ impl Iterator for Codes<'_> {
 /// The elements of a list value.
 pub enum Elements<'a> {
     /// Text values (modifiers).
-    Texts(std::slice::Iter<'a, String>),
+    Texts(std::slice::Iter<'a, Text>),
     /// Codes (diagnoses).
     Codes(Codes<'a>),
 }
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn has_finds_modifiers() {
-        let mods = vec!["25".to_string(), "LT".to_string()];
+        let mods = [Text::from("25"), Text::from("LT")];
         assert!(has(Val::List(&mods), Val::Str("LT")));
         assert!(!has(Val::List(&mods), Val::Str("50")));
         assert!(!has(Val::Missing, Val::Str("50")));
