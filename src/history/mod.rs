@@ -21,7 +21,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
-use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason};
+use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason, Text};
 use crate::codes::CodeKey;
 use crate::compile::CodeSet;
 use crate::syntax::ast::SiteScope;
@@ -457,8 +457,8 @@ struct PatientBook {
 /// searched in place does better, and a patient with many claims gets a map.
 #[derive(Debug)]
 enum ClaimIndex {
-    Few(Vec<(Box<str>, Versions)>),
-    Many(FxHashMap<Box<str>, Versions>),
+    Few(Vec<(Text, Versions)>),
+    Many(FxHashMap<Text, Versions>),
 }
 
 impl Default for ClaimIndex {
@@ -486,12 +486,11 @@ impl ClaimIndex {
     }
 
     /// Adds a claim id not yet present.
-    fn insert(&mut self, id: Box<str>, versions: Versions) {
+    fn insert(&mut self, id: Text, versions: Versions) {
         match self {
             ClaimIndex::Few(list) if list.len() < Self::FEW => list.push((id, versions)),
             ClaimIndex::Few(list) => {
-                let mut map: FxHashMap<Box<str>, Versions> =
-                    std::mem::take(list).into_iter().collect();
+                let mut map: FxHashMap<Text, Versions> = std::mem::take(list).into_iter().collect();
                 map.insert(id, versions);
                 *self = ClaimIndex::Many(map);
             }
@@ -501,7 +500,7 @@ impl ClaimIndex {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (&Box<str>, &Versions)> + '_> {
+    fn iter(&self) -> Box<dyn Iterator<Item = (&Text, &Versions)> + '_> {
         match self {
             ClaimIndex::Few(list) => Box::new(list.iter().map(|(k, v)| (k, v))),
             ClaimIndex::Many(map) => Box::new(map.iter()),
@@ -550,8 +549,11 @@ impl Versions {
 /// claims' versions with their decisions.
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
-    by_patient: FxHashMap<Box<str>, PatientBook>,
-    site_ids: FxHashMap<Box<str>, u32>,
+    /// Keys inline (`Text`): comparing a key reads the table's own memory, not
+    /// a string elsewhere on the heap (a cache miss per lookup at a million
+    /// claims).
+    by_patient: FxHashMap<Text, PatientBook>,
+    site_ids: FxHashMap<Text, u32>,
     site_names: Vec<Box<str>>,
     next_seq: u64,
     decisions: Arena,
@@ -787,9 +789,11 @@ impl HistoryStore for MemoryHistory {
         };
         let entries = &book.services;
         // A site never recorded matches no stored site; u32::MAX is never an id.
-        let site = query
-            .site
-            .map_or(0, |s| self.site_ids.get(s).copied().unwrap_or(u32::MAX));
+        // Looked up only for a count that matches sites.
+        let site = match (query.scope, query.site) {
+            (Some(_), Some(s)) => self.site_ids.get(s).copied().unwrap_or(u32::MAX),
+            _ => 0,
+        };
         let start = entries.partition_point(|e| e.date < query.from);
         let n = entries[start..]
             .iter()
