@@ -764,6 +764,44 @@ mod tests {
     use crate::claims::model::{FactValue, Sex};
     use crate::codes::CodeKey;
 
+    /// Every line `LineSplitter` hands out from `input` read through a buffer
+    /// of `capacity` bytes.
+    fn split(input: &[u8], capacity: usize) -> Vec<Vec<u8>> {
+        let mut reader = std::io::BufReader::with_capacity(capacity, input);
+        let mut lines = LineSplitter::default();
+        let mut out = Vec::new();
+        while let Ok(Some(line)) = lines.next(&mut reader, <[u8]>::to_vec) {
+            out.push(line);
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_split_alike_whatever_the_buffer() {
+        let input = b"{\"a\":1}\n\n  \n{\"b\":\"a longer line than the buffer\"}\r\nlast without newline";
+        let want: Vec<Vec<u8>> = input
+            .split_inclusive(|b| *b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        for capacity in [1, 2, 7, 8, 64, 8192] {
+            assert_eq!(split(input, capacity), want, "buffer of {capacity}");
+        }
+        assert!(split(b"", 8).is_empty());
+        let blank: Vec<bool> = want.iter().map(|l| is_blank(l)).collect();
+        assert_eq!(blank, [false, true, true, false, false]);
+    }
+
+    #[test]
+    fn claims_read_alike_whatever_the_buffer() {
+        let text = include_str!("../../examples/claims.jsonl");
+        let whole = read_claims_str(text, InputFormat::JsonLines);
+        for capacity in [1, 7, 600] {
+            let reader = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+            let read: Vec<_> = ClaimReader::new(reader, InputFormat::JsonLines).collect();
+            assert_eq!(read, whole, "buffer of {capacity}");
+        }
+    }
+
     /// The example claim of `CLAIMS.md`.
     const EXAMPLE: &str = r#"{
       "id": "CLM-000123",
