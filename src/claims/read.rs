@@ -778,7 +778,8 @@ mod tests {
 
     #[test]
     fn lines_are_split_alike_whatever_the_buffer() {
-        let input = b"{\"a\":1}\n\n  \n{\"b\":\"a longer line than the buffer\"}\r\nlast without newline";
+        let input =
+            b"{\"a\":1}\n\n  \n{\"b\":\"a longer line than the buffer\"}\r\nlast without newline";
         let want: Vec<Vec<u8>> = input
             .split_inclusive(|b| *b == b'\n')
             .map(<[u8]>::to_vec)

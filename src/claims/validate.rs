@@ -30,10 +30,18 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     if !looks_like_date(text) {
         return None;
     }
-    let year = text.get(0..4)?.parse().ok()?;
-    let month = text.get(5..7)?.parse().ok()?;
-    let day = text.get(8..10)?.parse().ok()?;
-    NaiveDate::from_ymd_opt(year, month, day)
+    // The shape is checked, so the fields are plain digits: read them directly
+    // rather than through three `str::parse` calls (dates are on every line).
+    let b = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| {
+        b.get(range).map_or(0, |digits| {
+            digits
+                .iter()
+                .fold(0u32, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0')))
+        })
+    };
+    let year = i32::try_from(number(0..4)).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7), number(8..10))
 }
 
 /// True when `text` has the `dddd-dd-dd` form, whether or not the date exists.
