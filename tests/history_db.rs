@@ -528,20 +528,23 @@ fn jobs_with_a_database_is_refused_with_a_reason() {
     assert!(!dir.join("h.db").exists());
 }
 
+/// A paid-history file in `dir`: three cervical TPIs of PAT-9 in 2025, then
+/// the `extra` lines.
+fn paid_history(dir: &Path, extra: &[&str]) -> String {
+    let mut lines = vec![
+        tpi("H1", "PAT-9", "2025-01-02", "cervical", ""),
+        tpi("H2", "PAT-9", "2025-03-01", "cervical", ""),
+        tpi("H3", "PAT-9", "2025-05-01", "cervical", ""),
+    ];
+    lines.extend(extra.iter().map(|l| l.to_string()));
+    write(&dir.join("paid.jsonl"), &lines.join("\n"))
+}
+
 #[test]
 fn history_import_seeds_the_history_once() {
     let dir = temp_dir("import");
     let db = s(&dir.join("h.db"));
-    let paid = write(
-        &dir.join("paid.jsonl"),
-        &[
-            tpi("H1", "PAT-9", "2025-01-02", "cervical", ""),
-            tpi("H2", "PAT-9", "2025-03-01", "cervical", ""),
-            tpi("H3", "PAT-9", "2025-05-01", "cervical", ""),
-            "{\"id\": \"broken\"}".to_string(),
-        ]
-        .join("\n"),
-    );
+    let paid = paid_history(&dir, &["{\"id\": \"broken\"}"]);
     let first = run(&["history", "import", "--db", &db, &paid]);
     assert_eq!(first.status.code(), Some(1), "one record is invalid");
     assert!(
@@ -646,15 +649,7 @@ fn the_readme_two_day_run_is_what_the_binary_does() {
 fn eval_history_files_are_imported_into_the_database_once() {
     let dir = temp_dir("eval-history");
     let db = s(&dir.join("h.db"));
-    let paid = write(
-        &dir.join("paid.jsonl"),
-        &[
-            tpi("H1", "PAT-9", "2025-01-02", "cervical", ""),
-            tpi("H2", "PAT-9", "2025-03-01", "cervical", ""),
-            tpi("H3", "PAT-9", "2025-05-01", "cervical", ""),
-        ]
-        .join("\n"),
-    );
+    let paid = paid_history(&dir, &[]);
     let input = write(
         &dir.join("c.jsonl"),
         &(tpi("N1", "PAT-9", "2025-07-01", "cervical", "") + "\n"),

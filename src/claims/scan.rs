@@ -385,9 +385,10 @@ impl<'a> Scanner<'a> {
             if let Some(b'+' | b'-') = self.bytes.get(self.at) {
                 self.at += 1;
             }
-            let mut ignored = (0, 0);
-            self.digits(&mut ignored.0, &mut ignored.1);
-            if ignored.1 == 0 {
+            // The exponent's value is serde_json's to apply; only its digits count.
+            let (mut power, mut power_digits) = (0, 0);
+            self.digits(&mut power, &mut power_digits);
+            if power_digits == 0 {
                 return None;
             }
             exponent = true;

@@ -460,22 +460,19 @@ impl Cx<'_> {
                 ),
             ));
         }
-        let mut modifiers_kept = Modifiers::new();
-        for (j, m) in modifiers.iter().enumerate() {
+        let mut uppercased = Modifiers::new();
+        // The count was checked above, so `take` drops nothing.
+        for (j, m) in modifiers.iter().enumerate().take(MAX_MODIFIERS) {
             let upper = upper(m.trim());
-            let bad = || {
-                self.err(
+            if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(self.err(
                     format!("lines[{i}].modifiers[{j}]"),
                     format!("modifier `{m}` must be 2 letters or digits"),
-                )
-            };
-            if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(bad());
+                ));
             }
-            // The count was checked above, so there is room.
-            modifiers_kept.try_push(upper).map_err(|_| bad())?;
+            uppercased.push(upper);
         }
-        let modifiers = modifiers_kept;
+        let modifiers = uppercased;
 
         let units = match raw.units {
             Some(n) => self.count(n, 1, path("units"), "units")?,

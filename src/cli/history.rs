@@ -9,6 +9,7 @@ use super::eval::{import_into, open_db};
 use super::{HistoryCommand, EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use crate::claims::{ClaimReader, InputFormat};
 use crate::eval::Engine;
+use crate::history::SqliteHistory;
 use crate::policies::Policies;
 
 /// Runs a `history` subcommand.
@@ -30,12 +31,18 @@ pub fn run(command: HistoryCommand) -> u8 {
     }
 }
 
-fn stats(db: &std::path::Path) -> u8 {
+/// Opens a database that must already exist (reading commands do not create
+/// one); the exit status on failure.
+fn open_existing(db: &std::path::Path) -> Result<SqliteHistory, u8> {
     if !db.exists() {
         eprintln!("no history database at `{}`", db.display());
-        return EXIT_USAGE;
+        return Err(EXIT_USAGE);
     }
-    let store = match open_db(db, Duration::from_secs(30)) {
+    open_db(db, Duration::from_secs(30))
+}
+
+fn stats(db: &std::path::Path) -> u8 {
+    let store = match open_existing(db) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -63,11 +70,7 @@ fn stats(db: &std::path::Path) -> u8 {
 }
 
 fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
-    if !db.exists() {
-        eprintln!("no history database at `{}`", db.display());
-        return EXIT_USAGE;
-    }
-    let store = match open_db(db, Duration::from_secs(30)) {
+    let store = match open_existing(db) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -509,18 +509,21 @@ impl<'e> Values<'e> {
 fn report(cx: &ModuleCx<'_, '_>, place: Place<'_>, c: Conflict<'_>) -> Diagnostic {
     let text = |s: Span| cx.file.text.get(s.start..s.end).unwrap_or("");
     let field = &c.field;
+    // Every test of the conjunction, quoted, for the message.
+    let tests = || -> Vec<String> {
+        c.with
+            .iter()
+            .chain([&c.at])
+            .map(|e| format!("`{}`", text(e.span)))
+            .collect()
+    };
     let (why, help) = match &c.why {
         Why::EmptySet(name) => (
             format!("`{name}` holds no code"),
             format!("check how `{name}` is defined: nothing is left in it"),
         ),
         Why::NoCommonCode { removed } => {
-            let all: Vec<String> = c
-                .with
-                .iter()
-                .chain([&c.at])
-                .map(|e| format!("`{}`", text(e.span)))
-                .collect();
+            let all = tests();
             let help = if *removed {
                 "`not in` removes every code the other tests leave: check which codes each set holds"
             } else {
@@ -532,12 +535,7 @@ fn report(cx: &ModuleCx<'_, '_>, place: Place<'_>, c: Conflict<'_>) -> Diagnosti
             )
         }
         Why::NoValue => {
-            let all: Vec<String> = c
-                .with
-                .iter()
-                .chain([&c.at])
-                .map(|e| format!("`{}`", text(e.span)))
-                .collect();
+            let all = tests();
             (
                 format!("no value of `{field}` passes {}", join_and(&all)),
                 "check the constants and the comparison signs, or join the tests with `or`"
