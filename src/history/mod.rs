@@ -18,8 +18,12 @@ pub mod sqlite;
 use std::convert::Infallible;
 use std::fmt;
 
+use std::cell::Cell;
+use std::hash::BuildHasher;
+
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason, Text};
 use crate::codes::CodeKey;
@@ -297,8 +301,9 @@ pub struct Version {
     pub seq: u64,
     /// Where the stored decision (compact form) is in the memory store's arena.
     decision: Option<ArenaRef>,
-    /// The services this version put in the history, to take out again.
-    services: Box<[Entry]>,
+    /// Marks the services this version put in its patient's history
+    /// ([`Entry::version`]), to take them out again.
+    tag: u32,
 }
 
 /// A piece of [`Arena`] text.
@@ -442,13 +447,43 @@ struct Entry {
     procedure: CodeKey,
     /// Index into `MemoryHistory::site_names` plus one; 0 for no site.
     site: u32,
+    /// The [`Version::tag`] of the claim version that put it here, or
+    /// [`NO_VERSION`] for a service recorded without a claim. A version's
+    /// services are found by their tag when it is retired, rather than each
+    /// version keeping a second copy of them (an allocation per claim).
+    version: u32,
 }
 
+/// The tag of services that belong to no claim version.
+const NO_VERSION: u32 = u32::MAX;
+
 /// One patient's history: services sorted by date, and claims by id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct PatientBook {
+    /// The patient id, kept here rather than in the lookup table so that the
+    /// table's slots stay 4 bytes (see [`MemoryHistory`]).
+    patient: Text,
     services: Vec<Entry>,
     claims: ClaimIndex,
+    /// The tag the next version stored for this patient gets.
+    next_tag: u32,
+}
+
+impl PatientBook {
+    fn new(patient: &str) -> PatientBook {
+        PatientBook {
+            patient: patient.into(),
+            services: Vec::new(),
+            claims: ClaimIndex::default(),
+            next_tag: 0,
+        }
+    }
+
+    fn tag(&mut self) -> u32 {
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.saturating_add(1).min(NO_VERSION - 1);
+        tag
+    }
 }
 
 /// A patient's claims by id. Most patients have a handful, for which a hash map
@@ -547,12 +582,21 @@ impl Versions {
 /// History in memory: per patient, services sorted by date, so a window is found
 /// by binary search rather than a scan of the patient's whole history; and the
 /// claims' versions with their decisions.
+///
+/// At a million claims the history no longer fits in the processor's caches,
+/// and finding a patient was a fifth of the run's time, waiting for memory. So
+/// the lookup table holds only 4-byte indexes into `books` (a quarter of a
+/// million patients take about 2 MB of table, which stays in cache) and the
+/// patient id is compared in the book, which is read next anyway; and the last
+/// book found is remembered, since a claim asks about its patient several times
+/// in a row.
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
-    /// Keys inline (`Text`): comparing a key reads the table's own memory, not
-    /// a string elsewhere on the heap (a cache miss per lookup at a million
-    /// claims).
-    by_patient: FxHashMap<Text, PatientBook>,
+    /// Indexes into `books`, hashed by patient id.
+    slots: HashTable<u32>,
+    books: Vec<PatientBook>,
+    /// The index of the book the last lookup found.
+    last: Cell<usize>,
     site_ids: FxHashMap<Text, u32>,
     site_names: Vec<Box<str>>,
     next_seq: u64,
@@ -567,7 +611,7 @@ impl MemoryHistory {
 
     /// A patient's services, by date.
     pub fn services(&self, patient: &str) -> Vec<Service<'_>> {
-        self.by_patient.get(patient).map_or_else(Vec::new, |book| {
+        self.book(patient).map_or_else(Vec::new, |book| {
             book.services.iter().map(|e| self.service(e)).collect()
         })
     }
@@ -575,12 +619,40 @@ impl MemoryHistory {
     /// A patient's claims: id and versions, ordered by id.
     pub fn claims(&self, patient: &str) -> Vec<(&str, &[Version])> {
         let mut out: Vec<(&str, &[Version])> = self
-            .by_patient
-            .get(patient)
+            .book(patient)
             .map(|b| b.claims.iter().map(|(k, v)| (&**k, v.as_slice())).collect())
             .unwrap_or_default();
         out.sort_unstable_by(|a, b| a.0.cmp(b.0));
         out
+    }
+
+    fn hash(patient: &str) -> u64 {
+        FxBuildHasher.hash_one(patient)
+    }
+
+    /// The index of a patient's book.
+    fn find(&self, patient: &str) -> Option<usize> {
+        let last = self.last.get();
+        if self.books.get(last).is_some_and(|b| b.patient == patient) {
+            return Some(last);
+        }
+        let books = &self.books;
+        let found = self
+            .slots
+            .find(Self::hash(patient), |&i| {
+                books.get(i as usize).is_some_and(|b| b.patient == patient)
+            })
+            .map(|&i| i as usize)?;
+        self.last.set(found);
+        Some(found)
+    }
+
+    fn book(&self, patient: &str) -> Option<&PatientBook> {
+        self.find(patient).and_then(|i| self.books.get(i))
+    }
+
+    fn book_mut(&mut self, patient: &str) -> Option<&mut PatientBook> {
+        self.find(patient).and_then(|i| self.books.get_mut(i))
     }
 
     fn service(&self, e: &Entry) -> Service<'_> {
@@ -599,27 +671,29 @@ impl MemoryHistory {
 
     /// Number of services kept.
     pub fn len(&self) -> usize {
-        self.by_patient.values().map(|b| b.services.len()).sum()
+        self.books.iter().map(|b| b.services.len()).sum()
     }
 
     /// True when nothing is kept.
     pub fn is_empty(&self) -> bool {
-        self.by_patient.is_empty()
+        self.books.is_empty()
     }
 
     /// Number of patients kept.
     pub fn patients(&self) -> usize {
-        self.by_patient.len()
+        self.books.len()
     }
 
     /// Forgets everything (a cache being dropped).
     pub(crate) fn clear(&mut self) {
-        self.by_patient.clear();
+        self.slots.clear();
+        self.books.clear();
+        self.last.set(0);
     }
 
     /// True when the patient has an entry (possibly empty).
     pub(crate) fn has_patient(&self, patient: &str) -> bool {
-        self.by_patient.contains_key(patient)
+        self.find(patient).is_some()
     }
 
     /// Makes an (empty) entry for a patient.
@@ -638,20 +712,38 @@ impl MemoryHistory {
         id
     }
 
-    fn entry(&mut self, service: &Service<'_>) -> Entry {
+    fn entry(&mut self, service: &Service<'_>, version: u32) -> Entry {
         Entry {
             date: service.date,
             procedure: service.procedure,
             site: self.intern(service.site),
+            version,
         }
     }
 
     /// Runs `f` on a patient's book, made empty first when missing.
     fn with_book<R>(&mut self, patient: &str, f: impl FnOnce(&mut PatientBook) -> R) -> R {
-        if let Some(book) = self.by_patient.get_mut(patient) {
-            return f(book);
+        let index = match self.find(patient) {
+            Some(i) => i,
+            None => {
+                let i = self.books.len();
+                self.books.push(PatientBook::new(patient));
+                let books = &self.books;
+                // More than u32::MAX patients in memory is beyond any run this
+                // store is for; such a patient is simply not found again.
+                self.slots.insert_unique(
+                    Self::hash(patient),
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                    |&j| books.get(j as usize).map_or(0, |b| Self::hash(&b.patient)),
+                );
+                self.last.set(i);
+                i
+            }
+        };
+        match self.books.get_mut(index) {
+            Some(book) => f(book),
+            None => f(&mut PatientBook::new(patient)),
         }
-        f(self.by_patient.entry(patient.into()).or_default())
     }
 
     fn add_entry(book: &mut PatientBook, entry: Entry) {
@@ -667,38 +759,48 @@ impl MemoryHistory {
         seq: u64,
         keep_decision: bool,
     ) -> u64 {
-        let entries: Box<[Entry]> = claim.services.iter().map(|(_, s)| self.entry(s)).collect();
         let seq = if seq == 0 { self.next_seq + 1 } else { seq };
         self.next_seq = self.next_seq.max(seq);
         let counts = claim.status.is_current() && claim.status != Status::Void;
+        let decision = match claim.kept {
+            Some(bytes) if keep_decision => self.decisions.push(bytes),
+            _ => None,
+        };
+        let tag = self.with_book(claim.patient, PatientBook::tag);
+        if counts {
+            for (_, s) in claim.services {
+                let entry = self.entry(s, tag);
+                self.with_book(claim.patient, |book| Self::add_entry(book, entry));
+            }
+        }
         let version = Version {
             hash: claim.hash,
             status: claim.status,
             replaced_by: None,
             seq,
-            decision: match claim.kept {
-                Some(bytes) if keep_decision => self.decisions.push(bytes),
-                _ => None,
-            },
-            services: if counts { entries } else { Box::default() },
+            decision,
+            tag,
         };
-        self.with_book(claim.patient, |book| {
-            for e in version.services.iter() {
-                Self::add_entry(book, *e);
-            }
-            match book.claims.get_mut(claim.id) {
-                Some(list) => list.push(version),
-                None => {
-                    book.claims.insert(claim.id.into(), Versions::One(version));
-                }
+        self.with_book(claim.patient, |book| match book.claims.get_mut(claim.id) {
+            Some(list) => list.push(version),
+            None => {
+                book.claims.insert(claim.id.into(), Versions::One(version));
             }
         });
         seq
     }
 
     /// Adds a version as loaded from a database, superseded ones included.
-    pub(crate) fn add_loaded(&mut self, patient: &str, id: &str, version: Version) {
-        self.with_book(patient, |book| match book.claims.get_mut(id) {
+    pub(crate) fn add_loaded(&mut self, patient: &str, id: &str, mut version: Version) {
+        self.with_book(patient, |book| {
+            version.tag = book.tag();
+            Self::add_claim(book, id, version);
+        });
+    }
+
+    /// Adds a version to its claim id's list, kept in arrival order.
+    fn add_claim(book: &mut PatientBook, id: &str, version: Version) {
+        match book.claims.get_mut(id) {
             Some(list) => {
                 list.push(version);
                 list.as_mut_slice().sort_by_key(|v| v.seq);
@@ -706,7 +808,7 @@ impl MemoryHistory {
             None => {
                 book.claims.insert(id.into(), Versions::One(version));
             }
-        });
+        }
     }
 
     /// Adds loaded services of a claim's current version (or of no claim, for
@@ -717,24 +819,15 @@ impl MemoryHistory {
         claim: &str,
         services: &[Service<'_>],
     ) {
-        let entries: Vec<Entry> = services.iter().map(|s| self.entry(s)).collect();
-        self.with_book(patient, |book| {
-            for e in &entries {
-                Self::add_entry(book, *e);
-            }
-            if claim.is_empty() {
-                return;
-            }
-            if let Some(v) = book.claims.get_mut(claim).and_then(|list| {
-                list.as_mut_slice()
-                    .iter_mut()
-                    .find(|v| v.status.is_current())
-            }) {
-                let mut all = std::mem::take(&mut v.services).into_vec();
-                all.extend(entries);
-                v.services = all.into_boxed_slice();
-            }
-        });
+        let tag = self
+            .book(patient)
+            .and_then(|book| book.claims.get(claim))
+            .and_then(|list| list.as_slice().iter().find(|v| v.status.is_current()))
+            .map_or(NO_VERSION, |v| v.tag);
+        for s in services {
+            let entry = self.entry(s, tag);
+            self.with_book(patient, |book| Self::add_entry(book, entry));
+        }
     }
 
     /// A version as the SQLite store loads it.
@@ -750,12 +843,12 @@ impl MemoryHistory {
             replaced_by: replaced_by.map(Into::into),
             seq,
             decision: None,
-            services: Box::default(),
+            tag: NO_VERSION,
         }
     }
 
     fn retire_version(&mut self, patient: &str, id: &str, status: Status, by: &str) {
-        let Some(book) = self.by_patient.get_mut(patient) else {
+        let Some(book) = self.book_mut(patient) else {
             return;
         };
         let Some(v) = book.claims.get_mut(id).and_then(|list| {
@@ -767,11 +860,9 @@ impl MemoryHistory {
         };
         v.status = status;
         v.replaced_by = Some(by.into());
-        for gone in std::mem::take(&mut v.services).iter() {
-            // Equal entries are interchangeable for counting: take out any one.
-            if let Some(at) = book.services.iter().position(|e| e == gone) {
-                book.services.remove(at);
-            }
+        let gone = std::mem::replace(&mut v.tag, NO_VERSION);
+        if gone != NO_VERSION {
+            book.services.retain(|e| e.version != gone);
         }
     }
 }
@@ -784,7 +875,7 @@ impl HistoryStore for MemoryHistory {
     }
 
     fn count(&self, query: &Query<'_>) -> u32 {
-        let Some(book) = self.by_patient.get(query.patient) else {
+        let Some(book) = self.book(query.patient) else {
             return 0;
         };
         let entries = &book.services;
@@ -812,14 +903,13 @@ impl HistoryStore for MemoryHistory {
     }
 
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Infallible> {
-        let entry = self.entry(&service);
+        let entry = self.entry(&service, NO_VERSION);
         self.with_book(patient, |book| Self::add_entry(book, entry));
         Ok(())
     }
 
     fn versions(&self, patient: &str, id: &str) -> &[Version] {
-        self.by_patient
-            .get(patient)
+        self.book(patient)
             .and_then(|b| b.claims.get(id))
             .map_or(&[], Versions::as_slice)
     }
@@ -989,6 +1079,77 @@ mod tests {
             0,
             "a code outside the set counts nothing"
         );
+    }
+
+    #[test]
+    fn retiring_a_version_takes_out_its_own_services_only() {
+        let tpi = tpi_codes();
+        let mut h = MemoryHistory::new();
+        let same = [(1, svc("2026-01-10", "20553", Some("neck")))];
+        let store = |h: &mut MemoryHistory, id: &str| {
+            let _ = h.store(NewClaim {
+                patient: "P1",
+                id,
+                hash: ContentHash([0; 16]),
+                status: Status::Active,
+                replaces: None,
+                services: &same,
+                decision: None,
+                kept: None,
+            });
+        };
+        store(&mut h, "A");
+        store(&mut h, "B");
+        let _ = h.record("P1", svc("2026-01-10", "20553", Some("neck")));
+        // Loaded from a database: a version, then its services.
+        let loaded = MemoryHistory::loaded_version(ContentHash([1; 16]), Status::Active, None, 9);
+        h.add_loaded("P1", "C", loaded);
+        h.add_loaded_services("P1", "C", &[svc("2026-01-11", "20552", None)]);
+        let all = Query {
+            patient: "P1",
+            from: date("2026-01-01"),
+            to: date("2026-01-31"),
+            set: &tpi,
+            code: None,
+            scope: None,
+            site: None,
+        };
+        assert_eq!(h.count(&all), 4);
+        let _ = h.retire("P1", "A", Status::Replaced, "A2");
+        assert_eq!(
+            h.count(&all),
+            3,
+            "A's one service goes, B's equal one stays"
+        );
+        let _ = h.retire("P1", "A", Status::Replaced, "A3");
+        assert_eq!(
+            h.count(&all),
+            3,
+            "a retired version has nothing left to take out"
+        );
+        let _ = h.retire("P1", "C", Status::Voided, "C2");
+        assert_eq!(h.count(&all), 2, "a loaded version's services go too");
+        assert_eq!(
+            h.versions("P1", "A").first().map(|v| v.status),
+            Some(Status::Replaced)
+        );
+        assert_eq!(h.len(), 2);
+    }
+
+    #[test]
+    fn finds_every_patient_among_many() {
+        let mut h = MemoryHistory::new();
+        for n in 0..5000 {
+            let _ = h.record(&format!("P{n}"), svc("2026-01-10", "20553", None));
+        }
+        assert_eq!(h.patients(), 5000);
+        for n in (0..5000).rev() {
+            assert_eq!(h.services(&format!("P{n}")).len(), 1, "P{n}");
+        }
+        assert!(h.services("P5000").is_empty());
+        assert!(!h.has_patient("missing"));
+        h.clear();
+        assert!(h.is_empty() && !h.has_patient("P1"));
     }
 
     #[test]
