@@ -459,7 +459,8 @@ fn whole_input_error(message: impl Into<String>) -> ClaimError {
     ClaimError::invalid(None, None, message, 1)
 }
 
-fn io_error(err: &std::io::Error, record: usize) -> ClaimError {
+/// The error record of an input that failed to read at `record`.
+pub(crate) fn io_error(err: &std::io::Error, record: usize) -> ClaimError {
     ClaimError::invalid(None, None, format!("cannot read input: {err}"), record)
 }
 

@@ -17,6 +17,7 @@ pub mod value;
 use std::convert::Infallible;
 
 use chrono::{Duration, NaiveDate};
+use smallvec::SmallVec;
 
 use crate::check::fields::FieldId;
 use crate::claims::{
@@ -288,10 +289,12 @@ impl<H: HistoryStore> Engine<H> {
             };
             self.history.retire(patient, t, how, id)?;
         }
-        let mut counted: Vec<(u32, Service<'_>)> = Vec::with_capacity(claim.lines.len());
+        // Both on the stack for the claims of a few lines (nearly all): two
+        // allocations less per claim.
+        let mut counted: SmallVec<[(u32, Service<'_>); 8]> = SmallVec::new();
         let mut lines = Vec::with_capacity(claim.lines.len());
         // The compact decision: policy, claim decision, then each line's.
-        let mut kept = Vec::with_capacity(4 + 6 * claim.lines.len());
+        let mut kept: SmallVec<[u8; 64]> = SmallVec::new();
         let policy_index = self
             .policies
             .iter()
@@ -584,7 +587,7 @@ struct LineCx<'a, H: HistoryStore> {
 impl<'a, H: HistoryStore> LineCx<'a, H> {
     /// Decides the line; appends to `kept` its action and the (rule, check)
     /// of each reason, the compact form a memory store keeps.
-    fn decide(&self, explain: bool, kept: &mut Vec<u8>) -> LineDecision {
+    fn decide(&self, explain: bool, kept: &mut SmallVec<[u8; 64]>) -> LineDecision {
         let mut reasons = Vec::new();
         let head = kept.len();
         kept.extend_from_slice(&[0, 0]);

@@ -16,10 +16,10 @@ use rustc_hash::FxHasher;
 
 use super::{Engine, Evaluated};
 use crate::claims::read::{
-    is_blank, parse_json_line, patient_of_line, skip_json_lines_start, LineSplitter,
+    io_error, is_blank, parse_json_line, patient_of_line, skip_json_lines_start, LineSplitter,
 };
-use crate::claims::Claim;
 use crate::claims::InputFormat;
+use crate::claims::{Claim, ClaimError};
 use crate::policies::Policies;
 
 /// Batches in flight per worker; bounds memory whatever the input size.
@@ -34,6 +34,9 @@ struct Batch {
     /// Each line's record number and the end of its bytes in `bytes`.
     lines: Vec<(usize, usize)>,
     bytes: Vec<u8>,
+    /// The input failed to read after these lines: the error record of the
+    /// record that could not be read, the last one (as `ClaimReader` ends).
+    failed: Option<(usize, ClaimError)>,
 }
 
 /// The worker that owns a patient.
@@ -53,6 +56,15 @@ struct Done {
     /// after the other; `ends[i]` is where line `i` ends.
     bytes: Vec<u8>,
     ends: Vec<usize>,
+}
+
+impl Done {
+    fn push(&mut self, record: usize, evaluated: Evaluated) {
+        evaluated.append_line(&mut self.bytes);
+        self.ends.push(self.bytes.len());
+        self.records.push(record);
+        self.evaluated.push(evaluated);
+    }
 }
 
 /// Evaluates JSON Lines from `input` with `jobs` workers and writes one JSON line
@@ -135,10 +147,10 @@ fn worker(
                 }
                 Err(e) => Evaluated::error(e),
             };
-            evaluated.append_line(&mut out.bytes);
-            out.ends.push(out.bytes.len());
-            out.records.push(record);
-            out.evaluated.push(evaluated);
+            out.push(record, evaluated);
+        }
+        if let Some((record, err)) = batch.failed {
+            out.push(record, Evaluated::error(err));
         }
         if done.send(out).is_err() {
             return;
@@ -149,52 +161,83 @@ fn worker(
     std::mem::forget(engine);
 }
 
+/// Sends every line to its worker. An input that fails to read ends the run
+/// as it does with one job: the lines read so far are decided, then the record
+/// that could not be read is an error record.
 fn read_and_dispatch<R: BufRead>(
     mut input: R,
     format: InputFormat,
     senders: &[SyncSender<Batch>],
 ) -> io::Result<()> {
-    skip_json_lines_start(&mut input, format)?;
     let mut record = 0usize;
-    let fresh = || Batch {
-        lines: Vec::with_capacity(BATCH),
-        bytes: Vec::with_capacity(BATCH * 640),
-    };
-    let mut batches: Vec<Batch> = senders.iter().map(|_| fresh()).collect();
+    let mut batches: Vec<Batch> = senders.iter().map(|_| Batch::fresh()).collect();
+    let read = dispatch(&mut input, format, senders, &mut batches, &mut record);
+    match read {
+        // The writer has gone: nothing more is wanted.
+        Ok(false) => return Ok(()),
+        Ok(true) => {}
+        Err(err) => {
+            if let Some(first) = batches.first_mut() {
+                first.failed = Some((record + 1, io_error(&err, record + 1)));
+            }
+        }
+    }
+    for (s, batch) in batches.into_iter().enumerate() {
+        let pending = !batch.lines.is_empty() || batch.failed.is_some();
+        if pending && senders[s].send(batch).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Reads lines into the workers' batches, sending each batch when it is full;
+/// `Ok(false)` when the writer has gone.
+fn dispatch<R: BufRead>(
+    input: &mut R,
+    format: InputFormat,
+    senders: &[SyncSender<Batch>],
+    batches: &mut [Batch],
+    record: &mut usize,
+) -> io::Result<bool> {
+    skip_json_lines_start(input, format)?;
     let mut lines = LineSplitter::default();
     loop {
         // Each line is copied once, from the input buffer straight into its
         // worker's batch.
-        let sent = lines.next(&mut input, |line| {
+        let sent = lines.next(input, |line| {
             if is_blank(line) {
                 return true;
             }
-            record += 1;
+            *record += 1;
             // A line without a readable patient is an error record; any worker
             // will do.
             let s = patient_of_line(line).map_or(0, |p| shard(&p, senders.len()));
             let batch = &mut batches[s];
             batch.bytes.extend_from_slice(line);
-            batch.lines.push((record, batch.bytes.len()));
+            batch.lines.push((*record, batch.bytes.len()));
             if batch.lines.len() < BATCH {
                 return true;
             }
-            let full = std::mem::replace(batch, fresh());
+            let full = std::mem::replace(batch, Batch::fresh());
             senders[s].send(full).is_ok()
         })?;
         match sent {
-            None => break,
-            // The writer has gone: nothing more is wanted.
-            Some(false) => return Ok(()),
+            None => return Ok(true),
+            Some(false) => return Ok(false),
             Some(true) => {}
         }
     }
-    for (s, batch) in batches.into_iter().enumerate() {
-        if !batch.lines.is_empty() && senders[s].send(batch).is_err() {
-            return Ok(());
+}
+
+impl Batch {
+    fn fresh() -> Batch {
+        Batch {
+            lines: Vec::with_capacity(BATCH),
+            bytes: Vec::with_capacity(BATCH * 640),
+            failed: None,
         }
     }
-    Ok(())
 }
 
 /// Writes the workers' outcomes in input order. Each worker's records arrive in
@@ -254,6 +297,77 @@ mod tests {
                 assert!(s < jobs);
                 assert_eq!(s, shard(p, jobs));
             }
+        }
+    }
+
+    /// Gives `limit` bytes of `data`, then fails.
+    struct Failing<'a> {
+        data: &'a [u8],
+        limit: usize,
+    }
+
+    impl io::Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.limit == 0 {
+                return Err(io::Error::other("disk gone"));
+            }
+            let n = buf.len().min(self.limit).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.limit -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_input_that_fails_to_read_ends_with_an_error_record_as_with_one_job() {
+        let policies = Policies::load(&["policies".into()])
+            .policies
+            .unwrap_or_default();
+        let input = std::fs::read_to_string("examples/claims.jsonl").unwrap_or_default();
+        // Fails in the middle of the 300th line.
+        let limit = input.lines().take(299).map(|l| l.len() + 1).sum::<usize>() + 10;
+        let failing = || {
+            io::BufReader::with_capacity(
+                1000,
+                Failing {
+                    data: input.as_bytes(),
+                    limit,
+                },
+            )
+        };
+        let mut engine = Engine::new(policies.clone());
+        let mut expected = Vec::new();
+        for (i, claim) in crate::claims::ClaimReader::new(failing(), InputFormat::Auto).enumerate()
+        {
+            let outcome = match claim {
+                Ok(c) => engine.evaluate(&c, i + 1),
+                Err(e) => crate::claims::Outcome::from(e),
+            };
+            outcome.write_json(&mut expected);
+            expected.push(b'\n');
+        }
+        let expected = String::from_utf8_lossy(&expected).into_owned();
+        assert_eq!(expected.lines().count(), 300, "299 decided, then the error");
+        let last = expected.lines().last().unwrap_or_default();
+        assert!(last.contains("cannot read input: disk gone"), "{last}");
+        assert!(last.contains("\"record\":300"), "{last}");
+        for jobs in [1, 2, 3] {
+            let mut out = Vec::new();
+            let mut n = 0;
+            let result = evaluate_lines(
+                &policies,
+                Vec::new(),
+                false,
+                jobs,
+                InputFormat::Auto,
+                failing(),
+                &mut out,
+                |_| n += 1,
+            );
+            assert!(result.is_ok(), "{result:?}");
+            assert_eq!(n, 300);
+            assert_eq!(String::from_utf8_lossy(&out), expected, "--jobs {jobs}");
         }
     }
 

@@ -490,15 +490,26 @@ impl PatientBook {
 /// per patient cost more memory than the claims themselves (about 900 bytes per
 /// patient at a million claims) and a cache miss more per lookup; a short list
 /// searched in place does better, and a patient with many claims gets a map.
+///
+/// Most claims are new, and finding that an id is not there would read the
+/// whole list, elsewhere in memory: `ids` has one bit per id hash (a 64-bit
+/// filter kept in the patient's book), so a lookup of an id never stored
+/// usually ends without touching the list.
+#[derive(Debug, Default)]
+struct ClaimIndex {
+    ids: u64,
+    claims: Claims,
+}
+
 #[derive(Debug)]
-enum ClaimIndex {
+enum Claims {
     Few(Vec<(Text, Versions)>),
     Many(FxHashMap<Text, Versions>),
 }
 
-impl Default for ClaimIndex {
-    fn default() -> ClaimIndex {
-        ClaimIndex::Few(Vec::new())
+impl Default for Claims {
+    fn default() -> Claims {
+        Claims::Few(Vec::new())
     }
 }
 
@@ -506,39 +517,51 @@ impl ClaimIndex {
     /// Claims a patient may have before the list becomes a map.
     const FEW: usize = 16;
 
+    /// The filter bit of a claim id.
+    fn bit(id: &str) -> u64 {
+        1 << (FxBuildHasher.hash_one(id) >> 58)
+    }
+
     fn get(&self, id: &str) -> Option<&Versions> {
-        match self {
-            ClaimIndex::Few(list) => list.iter().find(|(k, _)| **k == *id).map(|(_, v)| v),
-            ClaimIndex::Many(map) => map.get(id),
+        if self.ids & Self::bit(id) == 0 {
+            return None;
+        }
+        match &self.claims {
+            Claims::Few(list) => list.iter().find(|(k, _)| **k == *id).map(|(_, v)| v),
+            Claims::Many(map) => map.get(id),
         }
     }
 
     fn get_mut(&mut self, id: &str) -> Option<&mut Versions> {
-        match self {
-            ClaimIndex::Few(list) => list.iter_mut().find(|(k, _)| **k == *id).map(|(_, v)| v),
-            ClaimIndex::Many(map) => map.get_mut(id),
+        if self.ids & Self::bit(id) == 0 {
+            return None;
+        }
+        match &mut self.claims {
+            Claims::Few(list) => list.iter_mut().find(|(k, _)| **k == *id).map(|(_, v)| v),
+            Claims::Many(map) => map.get_mut(id),
         }
     }
 
     /// Adds a claim id not yet present.
     fn insert(&mut self, id: Text, versions: Versions) {
-        match self {
-            ClaimIndex::Few(list) if list.len() < Self::FEW => list.push((id, versions)),
-            ClaimIndex::Few(list) => {
+        self.ids |= Self::bit(&id);
+        match &mut self.claims {
+            Claims::Few(list) if list.len() < Self::FEW => list.push((id, versions)),
+            Claims::Few(list) => {
                 let mut map: FxHashMap<Text, Versions> = std::mem::take(list).into_iter().collect();
                 map.insert(id, versions);
-                *self = ClaimIndex::Many(map);
+                self.claims = Claims::Many(map);
             }
-            ClaimIndex::Many(map) => {
+            Claims::Many(map) => {
                 map.insert(id, versions);
             }
         }
     }
 
     fn iter(&self) -> Box<dyn Iterator<Item = (&Text, &Versions)> + '_> {
-        match self {
-            ClaimIndex::Few(list) => Box::new(list.iter().map(|(k, v)| (k, v))),
-            ClaimIndex::Many(map) => Box::new(map.iter()),
+        match &self.claims {
+            Claims::Few(list) => Box::new(list.iter().map(|(k, v)| (k, v))),
+            Claims::Many(map) => Box::new(map.iter()),
         }
     }
 }
@@ -961,7 +984,7 @@ mod tests {
             }
             assert!(index.get("missing").is_none());
             assert_eq!(index.iter().count() as u64, n + 1);
-            let is_map = matches!(index, ClaimIndex::Many(_));
+            let is_map = matches!(index.claims, Claims::Many(_));
             assert_eq!(is_map, n as usize >= ClaimIndex::FEW, "after {n} inserts");
         }
         if let Some(v) = index.get_mut("C3") {
