@@ -20,23 +20,37 @@ pub(crate) const SHAPES: usize = 32;
 
 /// The shape of a code: bit `i` is set when character `i` (of the first five) is a letter.
 pub(crate) fn shape(key: u64) -> usize {
-    let bytes = key.to_be_bytes();
-    (0..5)
-        .filter(|&i| bytes[i].is_ascii_alphabetic())
-        .fold(0, |m, i| m | (1 << i))
+    // All five bytes at once (it runs for every history entry a count looks
+    // at): a byte is a letter when it is below 0x80 and, lower-cased, within
+    // `a..=z`. The additions set a byte's top bit without carrying into the
+    // next byte, since every byte is at most 0x7f before them.
+    const LOW7: u64 = 0x7f7f_7f7f_7f;
+    const TOP: u64 = 0x8080_8080_80;
+    let first5 = key >> 24;
+    let lower = (first5 | 0x2020_2020_20) & LOW7;
+    let at_least_a = lower + 0x1f1f_1f1f_1f;
+    let past_z = lower + 0x0505_0505_05;
+    let letters = at_least_a & !past_z & !first5 & TOP;
+    // Character i is byte 4 - i of `first5`, its flag at bit 8 * (4 - i) + 7.
+    let bit = |from: u32, to: u32| ((letters >> from) & 1) << to;
+    (bit(39, 0) | bit(31, 1) | bit(23, 2) | bit(15, 3) | bit(7, 4)) as usize
 }
 
 /// A set of codes; see the module docs.
+///
+/// Every shape's intervals are kept in one list, `starts` saying where each
+/// shape's begin: membership, asked for every history entry a count looks at,
+/// reads one allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeSet {
-    by_shape: Vec<Vec<(u64, u64)>>,
+    /// Shape `s` has `ranges[starts[s]..starts[s + 1]]`.
+    starts: [u32; SHAPES + 1],
+    ranges: Box<[(u64, u64)]>,
 }
 
 impl Default for CodeSet {
     fn default() -> CodeSet {
-        CodeSet {
-            by_shape: vec![Vec::new(); SHAPES],
-        }
+        CodeSet::from_shapes(std::iter::empty())
     }
 }
 
@@ -73,9 +87,34 @@ impl CodeSet {
         for (s, range) in shaped {
             raw[s].push(range);
         }
-        CodeSet {
-            by_shape: raw.into_iter().map(normalized).collect(),
+        CodeSet::from_shapes(raw.into_iter().map(normalized))
+    }
+
+    /// The set of each shape's normalized intervals, shapes in order (missing
+    /// shapes are empty).
+    fn from_shapes(shapes: impl IntoIterator<Item = Vec<(u64, u64)>>) -> CodeSet {
+        let mut starts = [0u32; SHAPES + 1];
+        let mut ranges = Vec::new();
+        let mut shapes = shapes.into_iter();
+        let len = |r: &Vec<(u64, u64)>| u32::try_from(r.len()).unwrap_or(u32::MAX);
+        for start in starts.iter_mut().take(SHAPES) {
+            *start = len(&ranges);
+            ranges.extend(shapes.next().unwrap_or_default());
         }
+        starts[SHAPES] = len(&ranges);
+        CodeSet {
+            starts,
+            ranges: ranges.into_boxed_slice(),
+        }
+    }
+
+    /// Applies `op` shape by shape.
+    fn zip_shapes(
+        &self,
+        other: &CodeSet,
+        op: impl Fn(&[(u64, u64)], &[(u64, u64)]) -> Vec<(u64, u64)>,
+    ) -> CodeSet {
+        CodeSet::from_shapes((0..SHAPES).map(|s| op(self.shape_ranges(s), other.shape_ranges(s))))
     }
 
     /// True when the code is in the set.
@@ -86,7 +125,7 @@ impl CodeSet {
     /// Membership of a key taken as a code of shape `shape` (for index building,
     /// where keys are interval bounds rather than codes).
     pub(crate) fn contains_shaped(&self, shape: usize, k: u64) -> bool {
-        let ranges = &self.by_shape[shape];
+        let ranges = self.shape_ranges(shape);
         // The last interval starting at or before k is the only candidate.
         let idx = ranges.partition_point(|(lo, _)| *lo <= k);
         idx > 0 && ranges[idx - 1].1 >= k
@@ -94,51 +133,38 @@ impl CodeSet {
 
     /// The intervals of one shape.
     pub(crate) fn shape_ranges(&self, shape: usize) -> &[(u64, u64)] {
-        &self.by_shape[shape]
+        let at = |s: usize| self.starts.get(s).map_or(0, |&i| i as usize);
+        self.ranges
+            .get(at(shape)..at(shape + 1))
+            .unwrap_or_default()
     }
 
     /// Every code in either set.
     pub fn union(&self, other: &CodeSet) -> CodeSet {
-        let by_shape = self
-            .by_shape
-            .iter()
-            .zip(&other.by_shape)
-            .map(|(a, b)| normalized(a.iter().chain(b).copied().collect()))
-            .collect();
-        CodeSet { by_shape }
+        self.zip_shapes(other, |a, b| {
+            normalized(a.iter().chain(b).copied().collect())
+        })
     }
 
     /// The codes of `self` not in `other`.
     pub fn difference(&self, other: &CodeSet) -> CodeSet {
-        let by_shape = self
-            .by_shape
-            .iter()
-            .zip(&other.by_shape)
-            .map(|(a, b)| difference(a, b))
-            .collect();
-        CodeSet { by_shape }
+        self.zip_shapes(other, difference)
     }
 
     /// The codes in both sets.
     pub fn intersection(&self, other: &CodeSet) -> CodeSet {
-        let by_shape = self
-            .by_shape
-            .iter()
-            .zip(&other.by_shape)
-            .map(|(a, b)| intersection(a, b))
-            .collect();
-        CodeSet { by_shape }
+        self.zip_shapes(other, intersection)
     }
 
     /// True when no code is in the set.
     pub fn is_empty(&self) -> bool {
-        self.by_shape.iter().all(Vec::is_empty)
+        self.ranges.is_empty()
     }
 
     /// The intervals of codes whose first five characters have no letter (plain
     /// CPT codes), for tests and tooling.
     pub fn numeric_ranges(&self) -> &[(u64, u64)] {
-        &self.by_shape[0]
+        self.shape_ranges(0)
     }
 }
 
@@ -202,6 +228,52 @@ fn difference(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shape_marks_exactly_the_letters_among_the_first_five_bytes() {
+        // Every byte value in every position, against the plain definition.
+        for position in 0..8 {
+            for byte in 0..=255u8 {
+                let k = u64::from(byte) << (8 * (7 - position));
+                let bytes = k.to_be_bytes();
+                let want = (0..5)
+                    .filter(|&i| bytes[i].is_ascii_alphabetic())
+                    .fold(0, |m, i| m | (1 << i));
+                assert_eq!(shape(k), want, "byte {byte:#04x} at {position}");
+            }
+        }
+        let mut k = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            // xorshift: whole keys, every byte at once.
+            k ^= k << 13;
+            k ^= k >> 7;
+            k ^= k << 17;
+            let bytes = k.to_be_bytes();
+            let want = (0..5)
+                .filter(|&i| bytes[i].is_ascii_alphabetic())
+                .fold(0, |m, i| m | (1 << i));
+            assert_eq!(shape(k), want, "{k:#018x}");
+        }
+        assert_eq!(shape(key("J3301").0), 1);
+        assert_eq!(shape(key("0012F").0), 1 << 4);
+        assert_eq!(shape(key("M79.18").0), 1);
+    }
+
+    #[test]
+    fn shapes_given_or_not_each_find_their_own_intervals() {
+        let set = CodeSet::from_entries(&[
+            CodeEntry::Code("20552".into()),
+            CodeEntry::Code("0012F".into()),
+            CodeEntry::Code("J3301".into()),
+        ]);
+        for s in 0..SHAPES {
+            let want = usize::from(s == 0 || s == 1 || s == 1 << 4);
+            assert_eq!(set.shape_ranges(s).len(), want, "shape {s}");
+        }
+        assert!(set.contains(key("0012F")) && !set.contains(key("0012G")));
+        assert!(CodeSet::default().is_empty());
+        assert_eq!(CodeSet::default(), CodeSet::from_entries(&[]));
+    }
 
     fn key(s: &str) -> CodeKey {
         CodeKey::parse(s).unwrap_or_default()
