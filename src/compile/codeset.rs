@@ -24,12 +24,12 @@ pub(crate) fn shape(key: u64) -> usize {
     // at): a byte is a letter when it is below 0x80 and, lower-cased, within
     // `a..=z`. The additions set a byte's top bit without carrying into the
     // next byte, since every byte is at most 0x7f before them.
-    const LOW7: u64 = 0x7f7f_7f7f_7f;
-    const TOP: u64 = 0x8080_8080_80;
+    const LOW7: u64 = 0x007f_7f7f_7f7f;
+    const TOP: u64 = 0x0080_8080_8080;
     let first5 = key >> 24;
-    let lower = (first5 | 0x2020_2020_20) & LOW7;
-    let at_least_a = lower + 0x1f1f_1f1f_1f;
-    let past_z = lower + 0x0505_0505_05;
+    let lower = (first5 | 0x0020_2020_2020) & LOW7;
+    let at_least_a = lower + 0x001f_1f1f_1f1f;
+    let past_z = lower + 0x0005_0505_0505;
     let letters = at_least_a & !past_z & !first5 & TOP;
     // Character i is byte 4 - i of `first5`, its flag at bit 8 * (4 - i) + 7.
     let bit = |from: u32, to: u32| ((letters >> from) & 1) << to;
