@@ -296,3 +296,33 @@ fn eval_jobs_read_the_start_of_the_input_as_one_job_does() {
         );
     }
 }
+
+#[test]
+fn eval_summary_is_the_same_with_any_number_of_jobs() {
+    let summary = |jobs: &str| {
+        let out = run(&[
+            "eval",
+            "--policies",
+            "policies",
+            "--jobs",
+            jobs,
+            "examples/claims.jsonl",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        // The first line has timings; the counts follow its colon.
+        let mut lines = stderr.lines();
+        let first = lines.next().unwrap_or_default();
+        let counts = first.rsplit("): ").next().unwrap_or_default().to_owned();
+        (counts, lines.map(str::to_owned).collect::<Vec<_>>())
+    };
+    let (counts, rest) = summary("1");
+    assert!(counts.contains("allow"), "{counts}");
+    assert!(
+        rest.iter().any(|l| l.contains("medicare-tpi") && l.contains("M1")),
+        "{rest:?}"
+    );
+    for jobs in ["2", "3"] {
+        assert_eq!(summary(jobs), (counts.clone(), rest.clone()), "--jobs {jobs}");
+    }
+}

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use crate::claims::{Claim, ClaimError, ClaimReader, InputFormat, Outcome};
-use crate::eval::parallel::evaluate_lines;
+use crate::eval::parallel::{evaluate_lines, Tally};
 use crate::eval::{Engine, Evaluated, Imported};
 use crate::history::{SqliteHistory, StoreError};
 use crate::policies::Policies;
@@ -71,7 +71,7 @@ struct Summary {
 /// Addresses of a reason's policy and rule texts, and its action.
 type RuleKey = (usize, usize, &'static str);
 
-impl Summary {
+impl Tally for Summary {
     fn add(&mut self, evaluated: &Evaluated) {
         self.claims += 1;
         self.replayed += usize::from(evaluated.replayed);
@@ -108,6 +108,28 @@ impl Summary {
         }
     }
 
+    fn merge(&mut self, other: Summary) {
+        self.claims += other.claims;
+        self.replayed += other.replayed;
+        self.lines += other.lines;
+        for (k, n) in other.by_decision {
+            *self.by_decision.entry(k).or_default() += n;
+        }
+        for (k, n) in other.by_error {
+            *self.by_error.entry(k).or_default() += n;
+        }
+        // Each worker's policies are its own copies: equal names under other
+        // addresses are merged when printing, as the summary already does.
+        for (k, (policy, rule, n)) in other.by_rule {
+            self.by_rule.entry(k).or_insert((policy, rule, 0)).2 += n;
+        }
+        for (k, n) in other.replayed_by_rule {
+            *self.replayed_by_rule.entry(k).or_default() += n;
+        }
+    }
+}
+
+impl Summary {
     fn print(&self, seconds: f64, load: Duration) {
         let per_s = |n: usize| {
             if seconds > 0.0 {
@@ -515,7 +537,7 @@ pub fn run(opts: &Options) -> u8 {
         _ => false,
     };
     let result = if opts.jobs > 1 && lines {
-        evaluate_lines(
+        evaluate_lines::<_, _, Summary>(
             &policies,
             prior,
             opts.explain,
@@ -523,8 +545,8 @@ pub fn run(opts: &Options) -> u8 {
             opts.format,
             input,
             &mut out,
-            |o| summary.add(o),
         )
+        .map(|counted| summary.merge(counted))
     } else {
         sequential(policies, prior, opts, input, &mut out, &mut summary)
     };

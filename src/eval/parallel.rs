@@ -51,7 +51,6 @@ pub fn shard(patient: &str, jobs: usize) -> usize {
 struct Done {
     worker: usize,
     records: Vec<usize>,
-    evaluated: Vec<Evaluated>,
     /// The outcomes' JSON lines, serialized by the worker (in parallel), one
     /// after the other; `ends[i]` is where line `i` ends.
     bytes: Vec<u8>,
@@ -59,23 +58,43 @@ struct Done {
 }
 
 impl Done {
-    fn push(&mut self, record: usize, evaluated: Evaluated) {
+    fn push(&mut self, record: usize, evaluated: &Evaluated) {
         evaluated.append_line(&mut self.bytes);
         self.ends.push(self.bytes.len());
         self.records.push(record);
-        self.evaluated.push(evaluated);
+    }
+}
+
+/// What is counted of the outcomes (the summary of `eval`). Each worker counts
+/// its own outcomes and the counts are merged at the end, so outcomes never
+/// travel to the writer: only their JSON does.
+pub trait Tally: Default + Send {
+    /// Counts one outcome.
+    fn add(&mut self, evaluated: &Evaluated);
+    /// Adds another worker's counts.
+    fn merge(&mut self, other: Self);
+}
+
+/// Counts outcomes.
+impl Tally for usize {
+    fn add(&mut self, _: &Evaluated) {
+        *self += 1;
+    }
+
+    fn merge(&mut self, other: usize) {
+        *self += other;
     }
 }
 
 /// Evaluates JSON Lines from `input` with `jobs` workers and writes one JSON line
 /// per claim to `out`, in input order. `format` is how the input was given
 /// (`Auto` or `JsonLines`: the start of the input is read as [`ClaimReader`]
-/// reads it). `prior` claims are imported as paid history; `on_outcome` sees
-/// every outcome in order (for summaries).
+/// reads it). `prior` claims are imported as paid history. Returns what `T`
+/// counted of every outcome.
 ///
 /// [`ClaimReader`]: crate::claims::ClaimReader
 #[allow(clippy::too_many_arguments)]
-pub fn evaluate_lines<R, W>(
+pub fn evaluate_lines<R, W, T>(
     policies: &Policies,
     prior: Vec<Claim>,
     explain: bool,
@@ -83,11 +102,11 @@ pub fn evaluate_lines<R, W>(
     format: InputFormat,
     input: R,
     out: &mut W,
-    mut on_outcome: impl FnMut(&Evaluated),
-) -> io::Result<()>
+) -> io::Result<T>
 where
     R: BufRead + Send,
     W: Write,
+    T: Tally,
 {
     let jobs = jobs.max(1);
     let mut priors: Vec<Vec<Claim>> = (0..jobs).map(|_| Vec::new()).collect();
@@ -98,31 +117,41 @@ where
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = channel::<Done>();
         let mut senders: Vec<SyncSender<Batch>> = Vec::with_capacity(jobs);
+        let mut workers = Vec::with_capacity(jobs);
         for (index, prior) in priors.into_iter().enumerate() {
             let (tx, rx) = sync_channel::<Batch>(QUEUE);
             senders.push(tx);
             let done = done_tx.clone();
             let policies = policies.clone();
-            scope.spawn(move || worker(index, policies, prior, explain, rx, done));
+            workers
+                .push(scope.spawn(move || worker::<T>(index, policies, prior, explain, rx, done)));
         }
         drop(done_tx);
         let reader = scope.spawn(move || read_and_dispatch(input, format, &senders));
-        let written = write_in_order(done_rx, jobs, out, &mut on_outcome);
+        let written = write_in_order(done_rx, jobs, out);
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")));
-        written.and(read)
+        let mut tally = T::default();
+        for worker in workers {
+            let counted = worker
+                .join()
+                .map_err(|_| io::Error::other("a worker thread panicked"))?;
+            tally.merge(counted);
+        }
+        written.and(read).map(|()| tally)
     })
 }
 
-fn worker(
+fn worker<T: Tally>(
     index: usize,
     policies: Policies,
     prior: Vec<Claim>,
     explain: bool,
     rx: Receiver<Batch>,
     done: std::sync::mpsc::Sender<Done>,
-) {
+) -> T {
+    let mut tally = T::default();
     let mut engine = Engine::new(policies).explain(explain);
     for claim in &prior {
         let Ok(_) = engine.import(claim);
@@ -132,7 +161,6 @@ fn worker(
         let mut out = Done {
             worker: index,
             records: Vec::with_capacity(n),
-            evaluated: Vec::with_capacity(n),
             bytes: Vec::with_capacity(n * 512),
             ends: Vec::with_capacity(n),
         };
@@ -147,18 +175,22 @@ fn worker(
                 }
                 Err(e) => Evaluated::error(e),
             };
-            out.push(record, evaluated);
+            out.push(record, &evaluated);
+            tally.add(&evaluated);
         }
         if let Some((record, err)) = batch.failed {
-            out.push(record, Evaluated::error(err));
+            let evaluated = Evaluated::error(err);
+            out.push(record, &evaluated);
+            tally.add(&evaluated);
         }
         if done.send(out).is_err() {
-            return;
+            break;
         }
     }
     // The process ends soon: handing the history back to the OS whole is faster
     // than freeing it entry by entry.
     std::mem::forget(engine);
+    tally
 }
 
 /// Sends every line to its worker. An input that fails to read ends the run
@@ -243,12 +275,7 @@ impl Batch {
 /// Writes the workers' outcomes in input order. Each worker's records arrive in
 /// increasing order, so the next record is always at the front of one worker's
 /// queue: a merge over `jobs` queues, with no map of pending records.
-fn write_in_order<W: Write>(
-    done: Receiver<Done>,
-    jobs: usize,
-    out: &mut W,
-    on_outcome: &mut impl FnMut(&Evaluated),
-) -> io::Result<()> {
+fn write_in_order<W: Write>(done: Receiver<Done>, jobs: usize, out: &mut W) -> io::Result<()> {
     let mut next = 1usize;
     // Per worker: its batches not yet written, and how far into the first one.
     let mut queues: Vec<(VecDeque<Done>, usize)> =
@@ -267,9 +294,6 @@ fn write_in_order<W: Write>(
                     continue;
                 }
                 let start = at.checked_sub(1).map_or(0, |p| front.ends[p]);
-                if let Some(evaluated) = front.evaluated.get(*at) {
-                    on_outcome(evaluated);
-                }
                 out.write_all(front.bytes.get(start..front.ends[*at]).unwrap_or_default())?;
                 next += 1;
                 *at += 1;
@@ -354,8 +378,7 @@ mod tests {
         assert!(last.contains("\"record\":300"), "{last}");
         for jobs in [1, 2, 3] {
             let mut out = Vec::new();
-            let mut n = 0;
-            let result = evaluate_lines(
+            let result = evaluate_lines::<_, _, usize>(
                 &policies,
                 Vec::new(),
                 false,
@@ -363,10 +386,8 @@ mod tests {
                 InputFormat::Auto,
                 failing(),
                 &mut out,
-                |_| n += 1,
             );
-            assert!(result.is_ok(), "{result:?}");
-            assert_eq!(n, 300);
+            assert!(matches!(result, Ok(300)), "{result:?}");
             assert_eq!(String::from_utf8_lossy(&out), expected, "--jobs {jobs}");
         }
     }
@@ -380,8 +401,7 @@ mod tests {
         assert!(input.lines().count() >= 500);
         let run = |jobs: usize| {
             let mut out = Vec::new();
-            let mut n = 0;
-            evaluate_lines(
+            let n = evaluate_lines::<_, _, usize>(
                 &policies,
                 Vec::new(),
                 false,
@@ -389,7 +409,6 @@ mod tests {
                 InputFormat::Auto,
                 input.as_bytes(),
                 &mut out,
-                |_| n += 1,
             )
             .unwrap_or_else(|e| panic!("{e}"));
             (out, n)
@@ -398,7 +417,7 @@ mod tests {
         // Lines that straddle the reader's buffer take the other path through
         // the reader; a 7-byte buffer makes every line do so.
         let mut straddled = Vec::new();
-        evaluate_lines(
+        evaluate_lines::<_, _, usize>(
             &policies,
             Vec::new(),
             false,
@@ -406,7 +425,6 @@ mod tests {
             InputFormat::Auto,
             std::io::BufReader::with_capacity(7, input.as_bytes()),
             &mut straddled,
-            |_| {},
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(one == straddled, "a small read buffer changes the output");
