@@ -3,8 +3,9 @@
 //! This is the front door of the library: load files, get diagnostics, and (when
 //! there are no errors) a [`Policies`] to hand to an [`crate::Engine`].
 
-use std::collections::HashMap;
 use std::path::PathBuf;
+
+use rustc_hash::FxHashMap;
 
 use crate::check::check_workspace;
 use crate::claims::Claim;
@@ -17,7 +18,7 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone, Default)]
 pub struct Policies {
     list: Vec<Policy>,
-    by_payer: HashMap<String, Vec<usize>>,
+    by_payer: FxHashMap<String, Vec<usize>>,
 }
 
 /// What loading produced: the policies when there was no error, and every
@@ -93,7 +94,7 @@ impl Policies {
 
     /// Indexes compiled policies by payer.
     pub fn new(list: Vec<Policy>) -> Policies {
-        let mut by_payer: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_payer: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (i, p) in list.iter().enumerate() {
             for payer in &p.payers {
                 by_payer.entry(payer.clone()).or_default().push(i);

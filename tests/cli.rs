@@ -319,10 +319,15 @@ fn eval_summary_is_the_same_with_any_number_of_jobs() {
     let (counts, rest) = summary("1");
     assert!(counts.contains("allow"), "{counts}");
     assert!(
-        rest.iter().any(|l| l.contains("medicare-tpi") && l.contains("M1")),
+        rest.iter()
+            .any(|l| l.contains("medicare-tpi") && l.contains("M1")),
         "{rest:?}"
     );
     for jobs in ["2", "3"] {
-        assert_eq!(summary(jobs), (counts.clone(), rest.clone()), "--jobs {jobs}");
+        assert_eq!(
+            summary(jobs),
+            (counts.clone(), rest.clone()),
+            "--jobs {jobs}"
+        );
     }
 }
