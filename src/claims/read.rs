@@ -191,32 +191,40 @@ impl<R: BufRead> Iterator for ClaimReader<R> {
     type Item = Result<Claim, ClaimError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        // JSON Lines, read in place: taking the state out and putting it back
+        // moved the reader and its buffer state twice per claim.
+        if let State::Lines {
+            input,
+            lines,
+            record,
+        } = &mut self.state
+        {
+            loop {
+                let read = lines.next(input, |line| {
+                    (!is_blank(line)).then(|| parse_json_line(line, *record + 1))
+                });
+                match read {
+                    Ok(None) => break,
+                    Ok(Some(None)) => {}
+                    Ok(Some(Some(item))) => {
+                        *record += 1;
+                        return Some(item);
+                    }
+                    Err(err) => {
+                        let failed = io_error(&err, *record + 1);
+                        self.state = State::Done;
+                        return Some(Err(failed));
+                    }
+                }
+            }
+            self.state = State::Done;
+            return None;
+        }
         match std::mem::replace(&mut self.state, State::Done) {
             State::Done => None,
             State::Start(input) => self.start(input),
-            State::Lines {
-                mut input,
-                mut lines,
-                mut record,
-            } => loop {
-                let read = lines.next(&mut input, |line| {
-                    (!is_blank(line)).then(|| parse_json_line(line, record + 1))
-                });
-                match read {
-                    Ok(None) => return None,
-                    Ok(Some(None)) => {}
-                    Ok(Some(Some(item))) => {
-                        record += 1;
-                        self.state = State::Lines {
-                            input,
-                            lines,
-                            record,
-                        };
-                        return Some(item);
-                    }
-                    Err(err) => return Some(Err(io_error(&err, record + 1))),
-                }
-            },
+            // Read in place above.
+            State::Lines { .. } => None,
             State::Json { mut items, record } => {
                 let value = items.next()?;
                 let record = record + 1;
