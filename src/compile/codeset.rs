@@ -46,6 +46,52 @@ pub struct CodeSet {
     /// Shape `s` has `ranges[starts[s]..starts[s + 1]]`.
     starts: [u32; SHAPES + 1],
     ranges: Box<[(u64, u64)]>,
+    /// For a set of a few single codes (`tpi = cpt 20552, 20553`, most sets
+    /// a count looks at): the codes, searched directly; membership is then a
+    /// few comparisons without working out the code's shape.
+    points: Option<Points>,
+}
+
+/// At most [`Points::MAX`] codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Points {
+    keys: [u64; Points::MAX],
+    len: usize,
+}
+
+impl Points {
+    const MAX: usize = 16;
+
+    /// The codes of a set made only of single codes, each in its own shape's
+    /// list (set algebra can leave a single key in another shape's list; such a
+    /// set takes the general path).
+    fn of(starts: &[u32; SHAPES + 1], ranges: &[(u64, u64)]) -> Option<Points> {
+        if ranges.len() > Points::MAX {
+            return None;
+        }
+        let mut keys = [0; Points::MAX];
+        for s in 0..SHAPES {
+            let list = ranges.get(starts[s] as usize..starts[s + 1] as usize)?;
+            for &(lo, hi) in list {
+                if lo != hi || shape(lo) != s {
+                    return None;
+                }
+            }
+        }
+        for (key, &(lo, _)) in keys.iter_mut().zip(ranges) {
+            *key = lo;
+        }
+        Some(Points {
+            keys,
+            len: ranges.len(),
+        })
+    }
+
+    fn contains(&self, k: u64) -> bool {
+        self.keys
+            .get(..self.len)
+            .is_some_and(|keys| keys.contains(&k))
+    }
 }
 
 impl Default for CodeSet {
@@ -102,9 +148,11 @@ impl CodeSet {
             ranges.extend(shapes.next().unwrap_or_default());
         }
         starts[SHAPES] = len(&ranges);
+        let points = Points::of(&starts, &ranges);
         CodeSet {
             starts,
             ranges: ranges.into_boxed_slice(),
+            points,
         }
     }
 
@@ -119,6 +167,9 @@ impl CodeSet {
 
     /// True when the code is in the set.
     pub fn contains(&self, key: CodeKey) -> bool {
+        if let Some(points) = &self.points {
+            return points.contains(key.0);
+        }
         self.contains_shaped(shape(key.0), key.0)
     }
 
@@ -257,6 +308,27 @@ mod tests {
         assert_eq!(shape(key("J3301").0), 1);
         assert_eq!(shape(key("0012F").0), 1 << 4);
         assert_eq!(shape(key("M79.18").0), 1);
+    }
+
+    #[test]
+    fn a_set_of_single_codes_answers_as_the_interval_lists_do() {
+        let codes = ["20552", "20553", "0012F", "J3301", "M79.18", "G44.209"];
+        let entries: Vec<CodeEntry> = codes.iter().map(|c| CodeEntry::Code((*c).into())).collect();
+        let set = CodeSet::from_entries(&entries);
+        assert!(set.points.is_some());
+        let probes = [
+            "20552", "20551", "20554", "0012F", "0012G", "J3301", "J3300", "M7918", "M79.1",
+            "G44209", "A",
+        ];
+        for p in probes {
+            let k = key(p);
+            assert_eq!(set.contains(k), set.contains_shaped(shape(k.0), k.0), "{p}");
+        }
+        assert!(!set.contains(CodeKey(0)) && !set.contains(CodeKey(u64::MAX)));
+        // A prefix or a range takes the general path.
+        let mixed = set.union(&CodeSet::from_entries(&[CodeEntry::Prefix("J".into())]));
+        assert!(mixed.points.is_none());
+        assert!(mixed.contains(key("J9999")) && mixed.contains(key("20552")));
     }
 
     #[test]
