@@ -142,7 +142,7 @@ enum Val {
 enum Test {
     /// `in SET` (`negated`: `not in SET`), with the set's text.
     Codes {
-        set: CodeSet,
+        set: Box<CodeSet>,
         negated: bool,
         name: String,
     },
@@ -224,7 +224,7 @@ fn test_of(
             {
                 crate::codes::CodeKey::parse(code)?;
                 let one = crate::syntax::ast::CodeEntry::Code(code.clone());
-                let set = CodeSet::from_entries([&one]);
+                let set = Box::new(CodeSet::from_entries([&one]));
                 let negated = op == CompareOp::Ne;
                 let name = format!("cpt {code}");
                 return Some((key(&path, ty), Test::Codes { set, negated, name }));
@@ -268,7 +268,7 @@ fn test_of(
                     Some((
                         key(&path, ty),
                         Test::Codes {
-                            set: codes,
+                            set: Box::new(codes),
                             negated,
                             name,
                         },
@@ -344,7 +344,7 @@ fn first_conflict<'e>(field: &str, tests: &[(&'e Expr, Test)]) -> Option<Conflic
         }
         // The codes still possible, and the tests that narrowed them.
         let now = match (&codes, negated) {
-            (None, false) => set.clone(),
+            (None, false) => (**set).clone(),
             (None, true) => continue, // `not in` alone leaves codes over
             (Some((have, _)), false) => have.intersection(set),
             (Some((have, _)), true) => have.difference(set),
