@@ -21,9 +21,11 @@ use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatie
 
 /// Reads one JSON Lines record, or `None` to leave it to serde_json.
 pub(super) fn scan_claim(line: &[u8]) -> Option<RawClaim<'_>> {
-    // One UTF-8 check of the whole line (all ASCII in practice, which std checks a
-    // word at a time) makes every slice between two quotes a valid `&str`.
-    let text = std::str::from_utf8(line).ok()?;
+    // One UTF-8 check of the whole line makes every slice between two quotes a
+    // valid `&str`; `simdutf8` checks 32 bytes at a time where the processor
+    // can (the standard library's check, a word at a time, was a tenth of
+    // reading a claim).
+    let text = simdutf8::basic::from_utf8(line).ok()?;
     let mut s = Scanner {
         text,
         bytes: line,
@@ -38,7 +40,7 @@ pub(super) fn scan_claim(line: &[u8]) -> Option<RawClaim<'_>> {
 /// the claim: what parallel evaluation shards by. `None` when the line is not
 /// of the plain shape the scanner reads; the caller then asks serde_json.
 pub(super) fn scan_patient_id(line: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(line).ok()?;
+    let text = simdutf8::basic::from_utf8(line).ok()?;
     let mut s = Scanner {
         text,
         bytes: line,
@@ -190,7 +192,12 @@ impl Seen {
 impl<'a> Scanner<'a> {
     #[inline]
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+        // Compact JSON has no white space between tokens, and every token
+        // starts above the space character: one comparison says so.
+        while let Some(&b) = self.bytes.get(self.at) {
+            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return;
+            }
             self.at += 1;
         }
     }
