@@ -789,25 +789,30 @@ impl MemoryHistory {
             Some(bytes) if keep_decision => self.decisions.push(bytes),
             _ => None,
         };
-        let tag = self.with_book(claim.patient, PatientBook::tag);
+        // Sites interned first, so that the patient's book is looked up once.
+        let mut entries: smallvec::SmallVec<[Entry; 8]> = smallvec::SmallVec::new();
         if counts {
             for (_, s) in claim.services {
-                let entry = self.entry(s, tag);
-                self.with_book(claim.patient, |book| Self::add_entry(book, entry));
+                entries.push(self.entry(s, NO_VERSION));
             }
         }
-        let version = Version {
-            hash: claim.hash,
-            status: claim.status,
-            replaced_by: None,
-            seq,
-            decision,
-            tag,
-        };
-        self.with_book(claim.patient, |book| match book.claims.get_mut(claim.id) {
-            Some(list) => list.push(version),
-            None => {
-                book.claims.insert(claim.id.into(), Versions::One(version));
+        self.with_book(claim.patient, |book| {
+            let tag = book.tag();
+            for mut entry in entries {
+                entry.version = tag;
+                Self::add_entry(book, entry);
+            }
+            let version = Version {
+                hash: claim.hash,
+                status: claim.status,
+                replaced_by: None,
+                seq,
+                decision,
+                tag,
+            };
+            match book.claims.get_mut(claim.id) {
+                Some(list) => list.push(version),
+                None => book.claims.insert(claim.id.into(), Versions::One(version)),
             }
         });
         seq
