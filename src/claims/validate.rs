@@ -161,7 +161,8 @@ pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
 }
 
 /// `given.trim()`, without decoding characters when the text starts and ends
-/// with a printable ASCII character (nearly always): `str::trim` decodes each
+/// with an ASCII character other than white space or a control below the
+/// space (nearly always): `str::trim` decodes each
 /// end's characters to test them for Unicode white space, some 50
 /// instructions per field of every claim.
 fn trim(given: &str) -> &str {

@@ -67,7 +67,9 @@ impl Done {
 
 /// What is counted of the outcomes (the summary of `eval`). Each worker counts
 /// its own outcomes and the counts are merged at the end, so outcomes never
-/// travel to the writer: only their JSON does.
+/// travel to the writer: only their JSON does. `add` sees one worker's
+/// outcomes in their input order, but not the outcomes of all workers in
+/// input order: what is counted must not depend on order across patients.
 pub trait Tally: Default + Send {
     /// Counts one outcome.
     fn add(&mut self, evaluated: &Evaluated);
@@ -90,7 +92,9 @@ impl Tally for usize {
 /// per claim to `out`, in input order. `format` is how the input was given
 /// (`Auto` or `JsonLines`: the start of the input is read as [`ClaimReader`]
 /// reads it). `prior` claims are imported as paid history. Returns what `T`
-/// counted of every outcome.
+/// counted of every outcome. An input that fails to read is an error record,
+/// as with [`ClaimReader`]; `Err` is a failure to write, or a thread that
+/// panicked.
 ///
 /// [`ClaimReader`]: crate::claims::ClaimReader
 #[allow(clippy::too_many_arguments)]
@@ -133,13 +137,20 @@ where
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")));
         let mut tally = T::default();
+        let mut panicked = false;
         for worker in workers {
-            let counted = worker
-                .join()
-                .map_err(|_| io::Error::other("a worker thread panicked"))?;
-            tally.merge(counted);
+            match worker.join() {
+                Ok(counted) => tally.merge(counted),
+                Err(_) => panicked = true,
+            }
         }
-        written.and(read).map(|()| tally)
+        // A failed write is the first thing to report; a worker that panicked
+        // left the output short, which must not pass for a finished run.
+        written.and(read)?;
+        if panicked {
+            return Err(io::Error::other("a worker thread panicked"));
+        }
+        Ok(tally)
     })
 }
 
