@@ -354,12 +354,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_input_that_fails_to_read_ends_with_an_error_record_as_with_one_job() {
+    /// The bundled policies and claims (JSON Lines).
+    fn bundled() -> (Policies, String) {
         let policies = Policies::load(&["policies".into()])
             .policies
             .unwrap_or_default();
         let input = std::fs::read_to_string("examples/claims.jsonl").unwrap_or_default();
+        assert!(input.lines().count() >= 500);
+        (policies, input)
+    }
+
+    #[test]
+    fn an_input_that_fails_to_read_ends_with_an_error_record_as_with_one_job() {
+        let (policies, input) = bundled();
         // Fails in the middle of the 300th line.
         let limit = input.lines().take(299).map(|l| l.len() + 1).sum::<usize>() + 10;
         let failing = || {
@@ -405,11 +412,7 @@ mod tests {
 
     #[test]
     fn parallel_output_equals_sequential_output() {
-        let policies = Policies::load(&["policies".into()])
-            .policies
-            .unwrap_or_default();
-        let input = std::fs::read_to_string("examples/claims.jsonl").unwrap_or_default();
-        assert!(input.lines().count() >= 500);
+        let (policies, input) = bundled();
         let run = |jobs: usize| {
             let mut out = Vec::new();
             let n = evaluate_lines::<_, _, usize>(
