@@ -778,8 +778,8 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
     }
 
     // Inlined into `cond`, with the rarer and larger cases (facts, counts)
-    // kept out of line: a call per operand, saving and restoring registers for
-    // all of them, was a tenth of the time of evaluating rules.
+    // kept out of line: a call per operand, saving and restoring the registers
+    // all of them need, cost more than reading most operands.
     #[inline]
     fn value(&self, v: &'a Value, other: Option<&'a Line>) -> Val<'a> {
         match v {
