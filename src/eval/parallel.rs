@@ -364,6 +364,26 @@ mod tests {
         (policies, input)
     }
 
+    /// Evaluates `input` with `jobs` workers, no prior history and no
+    /// traces: the output and the number of outcomes.
+    fn run(
+        policies: &Policies,
+        jobs: usize,
+        input: impl BufRead + Send,
+    ) -> (Vec<u8>, io::Result<usize>) {
+        let mut out = Vec::new();
+        let counted = evaluate_lines::<_, _, usize>(
+            policies,
+            Vec::new(),
+            false,
+            jobs,
+            InputFormat::Auto,
+            input,
+            &mut out,
+        );
+        (out, counted)
+    }
+
     #[test]
     fn an_input_that_fails_to_read_ends_with_an_error_record_as_with_one_job() {
         let (policies, input) = bundled();
@@ -395,16 +415,7 @@ mod tests {
         assert!(last.contains("cannot read input: disk gone"), "{last}");
         assert!(last.contains("\"record\":300"), "{last}");
         for jobs in [1, 2, 3] {
-            let mut out = Vec::new();
-            let result = evaluate_lines::<_, _, usize>(
-                &policies,
-                Vec::new(),
-                false,
-                jobs,
-                InputFormat::Auto,
-                failing(),
-                &mut out,
-            );
+            let (out, result) = run(&policies, jobs, failing());
             assert!(matches!(result, Ok(300)), "{result:?}");
             assert_eq!(String::from_utf8_lossy(&out), expected, "--jobs {jobs}");
         }
@@ -413,38 +424,19 @@ mod tests {
     #[test]
     fn parallel_output_equals_sequential_output() {
         let (policies, input) = bundled();
-        let run = |jobs: usize| {
-            let mut out = Vec::new();
-            let n = evaluate_lines::<_, _, usize>(
-                &policies,
-                Vec::new(),
-                false,
-                jobs,
-                InputFormat::Auto,
-                input.as_bytes(),
-                &mut out,
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-            (out, n)
+        let finished = |(out, n): (Vec<u8>, io::Result<usize>)| match n {
+            Ok(n) => (out, n),
+            Err(e) => panic!("{e}"),
         };
-        let (one, n1) = run(1);
+        let (one, n1) = finished(run(&policies, 1, input.as_bytes()));
         // Lines that straddle the reader's buffer take the other path through
         // the reader; a 7-byte buffer makes every line do so.
-        let mut straddled = Vec::new();
-        evaluate_lines::<_, _, usize>(
-            &policies,
-            Vec::new(),
-            false,
-            2,
-            InputFormat::Auto,
-            std::io::BufReader::with_capacity(7, input.as_bytes()),
-            &mut straddled,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let small = std::io::BufReader::with_capacity(7, input.as_bytes());
+        let (straddled, _) = finished(run(&policies, 2, small));
         assert!(one == straddled, "a small read buffer changes the output");
         assert_eq!(n1, input.lines().filter(|l| !l.trim().is_empty()).count());
         for jobs in [2, 3] {
-            let (many, n) = run(jobs);
+            let (many, n) = finished(run(&policies, jobs, input.as_bytes()));
             assert_eq!(n, n1);
             assert!(one == many, "--jobs {jobs} differs from --jobs 1");
         }
