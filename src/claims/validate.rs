@@ -14,7 +14,7 @@ use super::model::{
     Claim, Diagnoses, FactValue, Facts, Frequency, Line, Modifiers, Patient, Pointers, Provider,
     Sex, Text,
 };
-use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
+use super::read::{Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
 use crate::codes::CodeKey;
 
 /// Most diagnoses a claim may carry (the 837P limit).
@@ -114,6 +114,10 @@ pub fn is_procedure_shape(code: &str) -> bool {
 }
 
 /// Checks a parsed claim and builds it; `record` is its 1-based input position.
+///
+/// This is the order errors are reported in. Each rule is a method of [`Cx`],
+/// which the scanner's fast path (`claims::scan`) calls too as it reads a
+/// claim straight into a [`Claim`]: the rules have this one home.
 pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimError> {
     // The id, borrowed for error records: copying it for every claim would cost
     // an allocation on the path of claims that have no error.
@@ -122,13 +126,13 @@ pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
         id: raw_id.as_deref().filter(|id| !trim(id).is_empty()),
         record,
     };
-    let id = cx.required_text(raw_id.clone(), "id")?;
-    let payer = cx.required_text(raw.payer, "payer")?;
+    let id = cx.required_text(raw_id.as_deref(), "id")?;
+    let payer = cx.required_text(raw.payer.as_deref(), "payer")?;
     let patient = cx.patient(raw.patient)?;
     let provider = raw.provider.map(|Obj(p)| cx.provider(p)).transpose()?;
     let place_of_service = raw
         .place_of_service
-        .map(|p| cx.place_of_service(p))
+        .map(|p| cx.place_of_service(&p))
         .transpose()?;
     let diagnoses = cx.diagnoses(raw.diagnoses)?;
     let facts = raw
@@ -139,12 +143,12 @@ pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
     let lines = cx.lines(raw.lines, diagnoses.len())?;
     let frequency = raw
         .frequency_code
-        .map(|c| cx.frequency(c))
+        .map(|c| cx.frequency(&c.0))
         .transpose()?
         .unwrap_or_default();
     let replaces = raw
         .replaces
-        .map(|r| cx.replaces(r, frequency))
+        .map(|r| cx.replaces(&r, frequency))
         .transpose()?;
     Ok(Claim {
         id,
@@ -176,7 +180,7 @@ fn trim(given: &str) -> &str {
 }
 
 /// A claim field's text, inline when short (see [`Text`]).
-fn text(given: &str) -> Text {
+pub(super) fn text(given: &str) -> Text {
     Text::from(given)
 }
 
@@ -189,7 +193,7 @@ fn upper(given: &str) -> Text {
 
 /// A field path, rendered only when an error needs it: validating a good claim
 /// formats no paths (this is on the hot path of every batch).
-trait FieldPath {
+pub(super) trait FieldPath {
     fn render(self) -> String;
 }
 
@@ -207,7 +211,7 @@ impl FieldPath for String {
 
 /// `lines[i].field`.
 #[derive(Clone, Copy)]
-struct LineField(usize, &'static str);
+pub(super) struct LineField(pub usize, pub &'static str);
 
 impl FieldPath for LineField {
     fn render(self) -> String {
@@ -215,10 +219,15 @@ impl FieldPath for LineField {
     }
 }
 
-/// What every error of one claim shares.
-struct Cx<'r> {
-    id: Option<&'r str>,
-    record: usize,
+/// The rules of the contract, one method per field, with what every error of
+/// one claim shares. [`validate`] applies them in contract order to a claim
+/// serde read; the scanner applies them as it meets each field and steps
+/// aside at the first error, so that `validate` names it.
+pub(super) struct Cx<'r> {
+    /// The claim's id for error records, when it has a usable one.
+    pub id: Option<&'r str>,
+    /// The claim's 1-based position in the input.
+    pub record: usize,
 }
 
 impl Cx<'_> {
@@ -239,15 +248,18 @@ impl Cx<'_> {
         })
     }
 
-    fn required_text(&self, value: Option<Cow<'_, str>>, path: &str) -> Result<Text, ClaimError> {
+    /// A required text field (`id`, `payer`, `patient.id`): given, and more
+    /// than white space. Kept as given.
+    pub fn required_text(&self, value: Option<&str>, path: &str) -> Result<Text, ClaimError> {
         let value = self.required(value, path)?;
-        if trim(&value).is_empty() {
+        if trim(value).is_empty() {
             return Err(self.err(path, format!("{} must not be empty", leaf(path))));
         }
-        Ok(text(&value))
+        Ok(text(value))
     }
 
-    fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
+    /// A strict `YYYY-MM-DD` date.
+    pub fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
         parse_date(text).ok_or_else(|| {
             let path = path.render();
             let message = format!("{} `{text}` is not a valid YYYY-MM-DD date", leaf(&path));
@@ -257,19 +269,12 @@ impl Cx<'_> {
 
     fn patient(&self, raw: Option<Obj<RawPatient<'_>>>) -> Result<Patient, ClaimError> {
         let Obj(raw) = self.required(raw, "patient")?;
-        let id = self.required_text(raw.id, "patient.id")?;
+        let id = self.required_text(raw.id.as_deref(), "patient.id")?;
         let birth_date = raw
             .birth_date
             .map(|d| self.date(&d, "patient.birth_date"))
             .transpose()?;
-        let sex = raw
-            .sex
-            .map(|s| {
-                Sex::parse(&s).ok_or_else(|| {
-                    self.err("patient.sex", format!("sex must be F, M or U, got `{s}`"))
-                })
-            })
-            .transpose()?;
+        let sex = raw.sex.map(|s| self.sex(&s)).transpose()?;
         Ok(Patient {
             id,
             birth_date,
@@ -277,58 +282,73 @@ impl Cx<'_> {
         })
     }
 
+    /// `patient.sex`.
+    pub fn sex(&self, given: &str) -> Result<Sex, ClaimError> {
+        Sex::parse(given).ok_or_else(|| {
+            self.err(
+                "patient.sex",
+                format!("sex must be F, M or U, got `{given}`"),
+            )
+        })
+    }
+
     fn provider(&self, raw: RawProvider<'_>) -> Result<Provider, ClaimError> {
-        if let Some(npi) = &raw.npi {
-            if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(self.err(
-                    "provider.npi",
-                    format!("npi must be 10 digits, got `{npi}`"),
-                ));
-            }
-            if let Some(want) = npi_check_digit(npi).filter(|d| Some(*d) != npi.bytes().last()) {
-                return Err(self.err(
-                    "provider.npi",
-                    format!(
-                        "npi `{npi}` fails the NPI check digit: the last digit should be {}",
-                        char::from(want)
-                    ),
-                ));
-            }
-        }
         Ok(Provider {
-            npi: raw.npi.as_deref().map(text),
+            npi: raw.npi.as_deref().map(|npi| self.npi(npi)).transpose()?,
             taxonomy: raw.taxonomy.as_deref().map(text),
         })
     }
 
-    fn frequency(&self, code: Code) -> Result<Frequency, ClaimError> {
-        Frequency::parse(trim(&code.0)).ok_or_else(|| {
+    /// `provider.npi`: 10 digits with the NPI check digit.
+    pub fn npi(&self, npi: &str) -> Result<Text, ClaimError> {
+        if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.err(
+                "provider.npi",
+                format!("npi must be 10 digits, got `{npi}`"),
+            ));
+        }
+        if let Some(want) = npi_check_digit(npi).filter(|d| Some(*d) != npi.bytes().last()) {
+            return Err(self.err(
+                "provider.npi",
+                format!(
+                    "npi `{npi}` fails the NPI check digit: the last digit should be {}",
+                    char::from(want)
+                ),
+            ));
+        }
+        Ok(text(npi))
+    }
+
+    /// `frequency_code`, given as text (a number's digits).
+    pub fn frequency(&self, code: &str) -> Result<Frequency, ClaimError> {
+        Frequency::parse(trim(code)).ok_or_else(|| {
             self.err(
                 "frequency_code",
                 format!(
-                    "frequency_code must be 1 (original), 7 (replacement) or 8 (void), got `{}`",
-                    code.0
+                    "frequency_code must be 1 (original), 7 (replacement) or 8 (void), got `{code}`"
                 ),
             )
         })
     }
 
-    fn replaces(&self, id: Cow<'_, str>, frequency: Frequency) -> Result<Text, ClaimError> {
+    /// `replaces`, which only a replacement or a void may carry.
+    pub fn replaces(&self, id: &str, frequency: Frequency) -> Result<Text, ClaimError> {
         if frequency.is_original() {
             return Err(self.err(
                 "replaces",
                 "replaces needs frequency_code 7 (replacement) or 8 (void)",
             ));
         }
-        if trim(&id).is_empty() {
+        if trim(id).is_empty() {
             return Err(self.err("replaces", "replaces must not be empty"));
         }
-        Ok(text(&id))
+        Ok(text(id))
     }
 
-    fn place_of_service(&self, pos: Cow<'_, str>) -> Result<Text, ClaimError> {
+    /// `place_of_service`: 2 digits.
+    pub fn place_of_service(&self, pos: &str) -> Result<Text, ClaimError> {
         if pos.len() == 2 && pos.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(text(&pos))
+            Ok(text(pos))
         } else {
             Err(self.err(
                 "place_of_service",
@@ -339,65 +359,83 @@ impl Cx<'_> {
 
     fn diagnoses(&self, raw: Option<Vec<Cow<'_, str>>>) -> Result<Diagnoses, ClaimError> {
         let raw = self.required(raw, "diagnoses")?;
-        if raw.is_empty() || raw.len() > MAX_DIAGNOSES {
-            return Err(self.err(
-                "diagnoses",
-                format!(
-                    "a claim needs 1 to {MAX_DIAGNOSES} diagnoses, got {}",
-                    raw.len()
-                ),
-            ));
-        }
+        self.diagnosis_count(raw.len())?;
         raw.iter()
             .enumerate()
             .take(MAX_DIAGNOSES)
-            .map(|(i, code)| {
-                let trimmed = trim(code);
-                CodeKey::parse(trimmed).filter(|_| is_icd10cm_shape(trimmed)).ok_or_else(|| {
-                    self.err(
-                        format!("diagnoses[{i}]"),
-                        format!(
-                            "diagnosis `{code}` is not an ICD-10-CM code: expected a letter, a digit, \
-                             a letter or digit, then up to 4 letters or digits after an optional dot"
-                        ),
-                    )
-                })
-            })
+            .map(|(i, code)| self.diagnosis(i, code))
             .collect()
+    }
+
+    /// How many diagnoses a claim has: 1 to [`MAX_DIAGNOSES`].
+    pub fn diagnosis_count(&self, n: usize) -> Result<(), ClaimError> {
+        if n == 0 || n > MAX_DIAGNOSES {
+            return Err(self.err(
+                "diagnoses",
+                format!("a claim needs 1 to {MAX_DIAGNOSES} diagnoses, got {n}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `diagnoses[i]`: an ICD-10-CM code's shape, packed.
+    pub fn diagnosis(&self, i: usize, code: &str) -> Result<CodeKey, ClaimError> {
+        let trimmed = trim(code);
+        CodeKey::parse(trimmed)
+            .filter(|_| is_icd10cm_shape(trimmed))
+            .ok_or_else(|| {
+                self.err(
+                    format!("diagnoses[{i}]"),
+                    format!(
+                        "diagnosis `{code}` is not an ICD-10-CM code: expected a letter, a digit, \
+                         a letter or digit, then up to 4 letters or digits after an optional dot"
+                    ),
+                )
+            })
     }
 
     fn facts(&self, raw: RawFacts<'_>) -> Result<Facts, ClaimError> {
         let mut facts = Vec::with_capacity(raw.0.len());
         for (name, value) in raw.0 {
-            let path = || format!("facts.{name}");
-            let value = match value {
-                RawFact::Bool(b) => FactValue::Bool(b),
-                RawFact::Number(n) if n.is_finite() => FactValue::Number(n),
-                RawFact::Number(n) => {
-                    return Err(self.err(
-                        path(),
-                        format!("fact `{name}` must be a finite number, got {n}"),
-                    ));
-                }
-                RawFact::Text(text) if looks_like_date(&text) => match parse_date(&text) {
-                    Some(date) => FactValue::Date(date),
-                    None => {
-                        return Err(self.err(
-                            path(),
-                            format!("fact `{name}` value `{text}` is not a valid YYYY-MM-DD date"),
-                        ));
-                    }
-                },
-                RawFact::Text(given) => FactValue::Text(text(&given)),
-                RawFact::Other(kind) => {
-                    return Err(self.err(
-                        path(),
-                        format!("fact `{name}` must be a bool, number, string or date, got {kind}"),
-                    ));
-                }
-            };
-            facts.push((text(&name), value));
+            facts.push((text(&name), self.fact(&name, value)?));
         }
+        self.fact_names(facts)
+    }
+
+    /// The value of fact `name`: a bool, a finite number, a date (a string of
+    /// date shape, which must then be a real date) or other text.
+    pub fn fact(&self, name: &str, value: RawFact<'_>) -> Result<FactValue, ClaimError> {
+        let path = || format!("facts.{name}");
+        Ok(match value {
+            RawFact::Bool(b) => FactValue::Bool(b),
+            RawFact::Number(n) if n.is_finite() => FactValue::Number(n),
+            RawFact::Number(n) => {
+                return Err(self.err(
+                    path(),
+                    format!("fact `{name}` must be a finite number, got {n}"),
+                ));
+            }
+            RawFact::Text(text) if looks_like_date(&text) => match parse_date(&text) {
+                Some(date) => FactValue::Date(date),
+                None => {
+                    return Err(self.err(
+                        path(),
+                        format!("fact `{name}` value `{text}` is not a valid YYYY-MM-DD date"),
+                    ));
+                }
+            },
+            RawFact::Text(given) => FactValue::Text(text(&given)),
+            RawFact::Other(kind) => {
+                return Err(self.err(
+                    path(),
+                    format!("fact `{name}` must be a bool, number, string or date, got {kind}"),
+                ));
+            }
+        })
+    }
+
+    /// The facts once every value is checked: no name twice.
+    pub fn fact_names(&self, mut facts: Vec<(Text, FactValue)>) -> Result<Facts, ClaimError> {
         // Checked after the values so a bad value is still the first error named;
         // sorted by name, a repeat is next to its first (and `Facts` wants them
         // sorted anyway).
@@ -418,15 +456,21 @@ impl Cx<'_> {
         diagnoses: usize,
     ) -> Result<Vec<Line>, ClaimError> {
         let raw = self.required(raw, "lines")?;
-        if raw.is_empty() {
-            return Err(self.err("lines", "a claim needs at least 1 line"));
-        }
+        self.line_count(raw.len())?;
         let mut lines: Vec<Line> = Vec::with_capacity(raw.len());
         for (i, Obj(line)) in raw.into_iter().enumerate() {
             let line = self.line(i, line, diagnoses, &lines)?;
             lines.push(line);
         }
         Ok(lines)
+    }
+
+    /// How many lines a claim has: at least one.
+    pub fn line_count(&self, n: usize) -> Result<(), ClaimError> {
+        if n == 0 {
+            return Err(self.err("lines", "a claim needs at least 1 line"));
+        }
+        Ok(())
     }
 
     /// Checks line `i`; `earlier` are the lines before it, for unique numbers.
@@ -438,56 +482,19 @@ impl Cx<'_> {
         earlier: &[Line],
     ) -> Result<Line, ClaimError> {
         let path = |field: &'static str| LineField(i, field);
-        let line = match raw.line {
-            Some(n) => self.count(n, 1, path("line"), "line")?,
-            None => u32::try_from(i + 1).map_err(|_| self.err(path("line"), "too many lines"))?,
-        };
-        if let Some(j) = earlier.iter().position(|l| l.line == line) {
-            return Err(self.err(
-                path("line"),
-                format!("line number {line} is already used by lines[{j}]"),
-            ));
-        }
+        let line = self.line_number(i, raw.line, earlier)?;
         let date_text = self.required(raw.date_of_service, path("date_of_service"))?;
         let date_of_service = self.date(&date_text, path("date_of_service"))?;
-
         let procedure_given = self.required(raw.procedure, path("procedure"))?;
-        let procedure_text = upper(trim(&procedure_given));
-        let procedure = CodeKey::parse(&procedure_text)
-            .filter(|_| is_procedure_shape(&procedure_text))
-            .ok_or_else(|| {
-                self.err(
-                    path("procedure"),
-                    format!(
-                        "procedure `{procedure_given}` is not a CPT or HCPCS code: expected 5 digits, \
-                         4 digits and F, T or U, or a letter A-V and 4 digits"
-                    ),
-                )
-            })?;
+        let (procedure, procedure_text) = self.procedure(i, &procedure_given)?;
 
-        let modifiers = raw.modifiers.unwrap_or_default();
-        if modifiers.len() > MAX_MODIFIERS {
-            return Err(self.err(
-                path("modifiers"),
-                format!(
-                    "a line takes at most {MAX_MODIFIERS} modifiers, got {}",
-                    modifiers.len()
-                ),
-            ));
-        }
-        let mut uppercased = Modifiers::new();
+        let given = raw.modifiers.unwrap_or_default();
+        self.modifier_count(i, given.len())?;
+        let mut modifiers = Modifiers::new();
         // The count was checked above, so `take` drops nothing.
-        for (j, m) in modifiers.iter().enumerate().take(MAX_MODIFIERS) {
-            let upper = upper(trim(m));
-            if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(self.err(
-                    format!("lines[{i}].modifiers[{j}]"),
-                    format!("modifier `{m}` must be 2 letters or digits"),
-                ));
-            }
-            uppercased.push(upper);
+        for (j, m) in given.iter().enumerate().take(MAX_MODIFIERS) {
+            modifiers.push(self.modifier(i, j, m)?);
         }
-        let modifiers = uppercased;
 
         let units = match raw.units {
             Some(n) => self.count(n, 1, path("units"), "units")?,
@@ -502,20 +509,7 @@ impl Cx<'_> {
             .injections
             .map(|n| self.count(n, 0, path("injections"), "injections"))
             .transpose()?;
-        let charge = raw
-            .charge
-            .map(|n| {
-                let amount = n.as_f64();
-                if amount.is_finite() && amount >= 0.0 {
-                    Ok(amount)
-                } else {
-                    Err(self.err(
-                        path("charge"),
-                        format!("charge must be a non-negative number, got {n}"),
-                    ))
-                }
-            })
-            .transpose()?;
+        let charge = raw.charge.map(|n| self.charge(i, n)).transpose()?;
 
         Ok(Line {
             line,
@@ -532,8 +526,77 @@ impl Cx<'_> {
         })
     }
 
+    /// `lines[i].line` (`given`), or the line's 1-based position; unique among
+    /// the `earlier` lines.
+    pub fn line_number(
+        &self,
+        i: usize,
+        given: Option<Num>,
+        earlier: &[Line],
+    ) -> Result<u32, ClaimError> {
+        let path = LineField(i, "line");
+        let line = match given {
+            Some(n) => self.count(n, 1, path, "line")?,
+            None => u32::try_from(i + 1).map_err(|_| self.err(path, "too many lines"))?,
+        };
+        if let Some(j) = earlier.iter().position(|l| l.line == line) {
+            return Err(self.err(
+                path,
+                format!("line number {line} is already used by lines[{j}]"),
+            ));
+        }
+        Ok(line)
+    }
+
+    /// `lines[i].procedure`: a CPT or HCPCS code's shape, packed, and its text
+    /// trimmed and uppercased.
+    pub fn procedure(&self, i: usize, given: &str) -> Result<(CodeKey, Text), ClaimError> {
+        let procedure_text = upper(trim(given));
+        let procedure = CodeKey::parse(&procedure_text)
+            .filter(|_| is_procedure_shape(&procedure_text))
+            .ok_or_else(|| {
+                self.err(
+                    LineField(i, "procedure"),
+                    format!(
+                        "procedure `{given}` is not a CPT or HCPCS code: expected 5 digits, \
+                         4 digits and F, T or U, or a letter A-V and 4 digits"
+                    ),
+                )
+            })?;
+        Ok((procedure, procedure_text))
+    }
+
+    /// How many modifiers line `i` has: at most [`MAX_MODIFIERS`].
+    pub fn modifier_count(&self, i: usize, n: usize) -> Result<(), ClaimError> {
+        if n > MAX_MODIFIERS {
+            return Err(self.err(
+                LineField(i, "modifiers"),
+                format!("a line takes at most {MAX_MODIFIERS} modifiers, got {n}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `lines[i].modifiers[j]`: 2 letters or digits, uppercased.
+    pub fn modifier(&self, i: usize, j: usize, given: &str) -> Result<Text, ClaimError> {
+        let upper = upper(trim(given));
+        if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(self.err(
+                format!("lines[{i}].modifiers[{j}]"),
+                format!("modifier `{given}` must be 2 letters or digits"),
+            ));
+        }
+        Ok(upper)
+    }
+
     /// A whole number from `min` up that fits a `u32`.
-    fn count(&self, n: Num, min: u32, path: impl FieldPath, name: &str) -> Result<u32, ClaimError> {
+    pub fn count(
+        &self,
+        n: Num,
+        min: u32,
+        path: impl FieldPath,
+        name: &str,
+    ) -> Result<u32, ClaimError> {
         let what = || {
             if min == 0 {
                 "a non-negative integer".to_owned()
@@ -552,68 +615,101 @@ impl Cx<'_> {
         }
     }
 
+    /// `lines[i].charge`: a non-negative amount.
+    pub fn charge(&self, i: usize, n: Num) -> Result<f64, ClaimError> {
+        let amount = n.as_f64();
+        if amount.is_finite() && amount >= 0.0 {
+            Ok(amount)
+        } else {
+            Err(self.err(
+                LineField(i, "charge"),
+                format!("charge must be a non-negative number, got {n}"),
+            ))
+        }
+    }
+
     fn pointers(
         &self,
         i: usize,
         raw: Option<Vec<Num>>,
         diagnoses: usize,
     ) -> Result<Pointers, ClaimError> {
-        // Absent or empty means every diagnosis, as on a paper claim left blank.
         let raw = match raw {
             Some(raw) if !raw.is_empty() => raw,
-            _ => {
-                // At most 12 diagnoses (checked before), so they fit.
-                return Ok((1..=diagnoses)
-                    .filter_map(|p| u8::try_from(p).ok())
-                    .take(MAX_DIAGNOSES)
-                    .collect());
-            }
+            _ => return Ok(all_pointers(diagnoses)),
         };
-        if raw.len() > MAX_POINTERS {
-            return Err(self.err(
-                format!("lines[{i}].diagnosis_pointers"),
-                format!(
-                    "a line takes at most {MAX_POINTERS} diagnosis pointers, got {}",
-                    raw.len()
-                ),
-            ));
-        }
+        self.pointer_count(i, raw.len())?;
         let mut pointers = Pointers::new();
-        for (j, n) in raw.into_iter().enumerate().take(MAX_DIAGNOSES) {
-            let path = || format!("lines[{i}].diagnosis_pointers[{j}]");
-            let pointer = match n.integer() {
-                Some(p) if p > diagnoses as i128 && p > 0 => {
-                    let noun = if diagnoses == 1 {
-                        "diagnosis"
-                    } else {
-                        "diagnoses"
-                    };
-                    return Err(self.err(
-                        path(),
-                        format!(
-                            "diagnosis pointer {p} points past the {diagnoses} {noun} of the claim"
-                        ),
-                    ));
-                }
-                Some(p) => u8::try_from(p).ok().filter(|p| *p >= 1),
-                None => None,
-            };
-            let Some(pointer) = pointer else {
-                return Err(self.err(
-                    path(),
-                    format!("diagnosis pointer must be an integer from 1 to {diagnoses}, got {n}"),
-                ));
-            };
-            if pointers.contains(&pointer) {
-                return Err(self.err(
-                    path(),
-                    format!("diagnosis pointer {pointer} is given twice"),
-                ));
-            }
+        for (j, n) in raw.into_iter().enumerate().take(MAX_POINTERS) {
+            let pointer = self.pointer(i, j, n, diagnoses, &pointers)?;
             pointers.push(pointer);
         }
         Ok(pointers)
     }
+
+    /// How many diagnosis pointers line `i` has: at most [`MAX_POINTERS`].
+    pub fn pointer_count(&self, i: usize, n: usize) -> Result<(), ClaimError> {
+        if n > MAX_POINTERS {
+            return Err(self.err(
+                format!("lines[{i}].diagnosis_pointers"),
+                format!("a line takes at most {MAX_POINTERS} diagnosis pointers, got {n}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `lines[i].diagnosis_pointers[j]`: one of the claim's `diagnoses`, not
+    /// among the line's `earlier` pointers.
+    pub fn pointer(
+        &self,
+        i: usize,
+        j: usize,
+        n: Num,
+        diagnoses: usize,
+        earlier: &Pointers,
+    ) -> Result<u8, ClaimError> {
+        let path = || format!("lines[{i}].diagnosis_pointers[{j}]");
+        let pointer = match n.integer() {
+            Some(p) if p > diagnoses as i128 && p > 0 => {
+                let noun = if diagnoses == 1 {
+                    "diagnosis"
+                } else {
+                    "diagnoses"
+                };
+                return Err(self.err(
+                    path(),
+                    format!(
+                        "diagnosis pointer {p} points past the {diagnoses} {noun} of the claim"
+                    ),
+                ));
+            }
+            Some(p) => u8::try_from(p).ok().filter(|p| *p >= 1),
+            None => None,
+        };
+        let Some(pointer) = pointer else {
+            return Err(self.err(
+                path(),
+                format!("diagnosis pointer must be an integer from 1 to {diagnoses}, got {n}"),
+            ));
+        };
+        if earlier.contains(&pointer) {
+            return Err(self.err(
+                path(),
+                format!("diagnosis pointer {pointer} is given twice"),
+            ));
+        }
+        Ok(pointer)
+    }
+}
+
+/// The pointers of a line that gives none (absent or empty): every diagnosis,
+/// as on a paper claim left blank.
+pub(super) fn all_pointers(diagnoses: usize) -> Pointers {
+    // At most 12 diagnoses (checked before), so they fit.
+    (1..=diagnoses)
+        .filter_map(|p| u8::try_from(p).ok())
+        .take(MAX_DIAGNOSES)
+        .collect()
 }
 
 /// The last segment of a path, to name the field in a message.
