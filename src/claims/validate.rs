@@ -551,9 +551,9 @@ impl Cx<'_> {
     /// `lines[i].procedure`: a CPT or HCPCS code's shape, packed, and its text
     /// trimmed and uppercased.
     pub fn procedure(&self, i: usize, given: &str) -> Result<(CodeKey, Text), ClaimError> {
-        let procedure_text = upper(trim(given));
-        let procedure = CodeKey::parse(&procedure_text)
-            .filter(|_| is_procedure_shape(&procedure_text))
+        let trimmed = trim(given);
+        let procedure = CodeKey::parse(trimmed)
+            .filter(|_| is_procedure_shape(trimmed))
             .ok_or_else(|| {
                 self.err(
                     LineField(i, "procedure"),
@@ -563,6 +563,14 @@ impl Cx<'_> {
                     ),
                 )
             })?;
+        // A procedure's shape has no dot, so the packed key holds its characters
+        // uppercased: the text is read back from it rather than uppercased again
+        // (a third of checking a procedure).
+        let packed = procedure.0.to_be_bytes();
+        let procedure_text = packed
+            .get(..procedure.len())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map_or_else(|| upper(trimmed), text);
         Ok((procedure, procedure_text))
     }
 
