@@ -327,6 +327,13 @@ impl Facts {
         Facts(pairs)
     }
 
+    /// Builds the set from pairs already sorted by name, no name twice
+    /// (what validation checks), without sorting them again.
+    pub(crate) fn from_sorted(pairs: Vec<(Text, FactValue)>) -> Facts {
+        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
+        Facts(pairs)
+    }
+
     /// The value of fact `name`.
     pub fn get(&self, name: &str) -> Option<&FactValue> {
         self.0

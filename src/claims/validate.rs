@@ -447,7 +447,7 @@ impl Cx<'_> {
                 format!("fact `{name}` is given more than once"),
             ));
         }
-        Ok(Facts::new(facts))
+        Ok(Facts::from_sorted(facts))
     }
 
     fn lines(
@@ -563,14 +563,13 @@ impl Cx<'_> {
                     ),
                 )
             })?;
-        // A procedure's shape has no dot, so the packed key holds its characters
-        // uppercased: the text is read back from it rather than uppercased again
-        // (a third of checking a procedure).
-        let packed = procedure.0.to_be_bytes();
-        let procedure_text = packed
-            .get(..procedure.len())
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .map_or_else(|| upper(trimmed), text);
+        // Codes nearly always come uppercased: then the text is kept as given
+        // (uppercasing in place cost a third of checking a procedure).
+        let procedure_text = if trimmed.bytes().any(|b| b.is_ascii_lowercase()) {
+            upper(trimmed)
+        } else {
+            text(trimmed)
+        };
         Ok((procedure, procedure_text))
     }
 
@@ -612,6 +611,14 @@ impl Cx<'_> {
                 format!("an integer of at least {min}")
             }
         };
+        // The common case first, without widening to i128.
+        if let Num::Unsigned(v) = n {
+            if let Ok(v) = u32::try_from(v) {
+                if v >= min {
+                    return Ok(v);
+                }
+            }
+        }
         match n.integer() {
             Some(v) if v >= i128::from(min) => u32::try_from(v).map_err(|_| {
                 self.err(
