@@ -241,10 +241,31 @@ impl<'a> Scanner<'a> {
     #[inline]
     fn str(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
+        self.str_body()
+    }
+
+    /// The rest of a string whose opening quote the cursor has passed.
+    #[inline]
+    fn str_body(&mut self) -> Option<&'a str> {
         let start = self.at;
         let end = start + string_length(self.bytes.get(start..)?)?;
         self.at = end + 1;
         self.text.get(start..end)
+    }
+
+    /// `null` as `None`, else a string given to `read`: [`Self::opt`] of a
+    /// string with one look at the next byte instead of two (most of a
+    /// claim's values are strings).
+    #[inline]
+    fn opt_str<T>(&mut self, read: impl FnOnce(&'a str) -> Option<T>) -> Option<Option<T>> {
+        match self.peek()? {
+            b'"' => {
+                self.at += 1;
+                self.str_body().and_then(read).map(Some)
+            }
+            b'n' => self.literal(b"null").map(|()| None),
+            _ => None,
+        }
     }
 
     /// `null` as `None`, else what `read` reads: serde's `Option<T>`.
@@ -468,11 +489,11 @@ impl<'a> Scanner<'a> {
         self.fields(&CLAIM_FIELDS, 1, |s, at| {
             seen.first(at)?;
             match at {
-                0 => id = s.opt(Self::str)?,
-                1 => payer = s.opt(Self::str)?,
+                0 => id = s.opt_str(Some)?,
+                1 => payer = s.opt_str(Some)?,
                 2 => patient = s.opt(|s| s.patient(cx))?,
                 3 => provider = s.opt(|s| s.provider(cx))?,
-                4 => place_of_service = s.opt(|s| cx.place_of_service(s.str()?).ok())?,
+                4 => place_of_service = s.opt_str(|t| cx.place_of_service(t).ok())?,
                 5 => diagnoses = s.opt(|s| s.diagnoses(cx))?,
                 6 => facts = s.opt(|s| s.facts(cx))?,
                 // Pointers are checked against the diagnoses, so lines given
@@ -482,7 +503,7 @@ impl<'a> Scanner<'a> {
                     lines = s.opt(|s| s.lines(cx, count))?;
                 }
                 8 => frequency = s.opt(|s| s.frequency(cx))?,
-                _ => replaces = s.opt(Self::str)?,
+                _ => replaces = s.opt_str(Some)?,
             }
             Some(())
         })?;
@@ -511,7 +532,7 @@ impl<'a> Scanner<'a> {
         let mut seen = Seen::default();
         self.fields(names, 2, |s, at| {
             seen.first(at)?;
-            *values.get_mut(at as usize)? = s.opt(Self::str)?;
+            *values.get_mut(at as usize)? = s.opt_str(Some)?;
             Some(())
         })?;
         Some(values)
@@ -572,12 +593,12 @@ impl<'a> Scanner<'a> {
             seen.first(at)?;
             match at {
                 0 => number = s.opt(Self::number)?,
-                1 => date = s.opt(|s| cx.date(s.str()?, path("date_of_service")).ok())?,
-                2 => procedure = s.opt(|s| cx.procedure(i, s.str()?).ok())?,
+                1 => date = s.opt_str(|t| cx.date(t, path("date_of_service")).ok())?,
+                2 => procedure = s.opt_str(|t| cx.procedure(i, t).ok())?,
                 3 => modifiers = s.opt(|s| s.modifiers(cx, i))?,
                 4 => units = s.opt(|s| cx.count(s.number()?, 1, path("units"), "units").ok())?,
                 5 => pointers = s.opt(|s| s.pointers(cx, i, diagnoses))?,
-                6 => site = s.opt(Self::str)?,
+                6 => site = s.opt_str(Some)?,
                 7 => {
                     muscles =
                         s.opt(|s| cx.count(s.number()?, 0, path("muscles"), "muscles").ok())?;
