@@ -1,9 +1,13 @@
 //! Checking a parsed claim against `CLAIMS.md` and building the [`Claim`].
 //!
-//! Fields are checked in contract order and the first bad one rejects the claim,
-//! with its path (`lines[1].diagnosis_pointers[0]`, 0-based indexes) and a message
-//! that quotes the bad value. The shape checks are public so that other parts of
-//! the engine (policy code lists, fixtures) use the same definitions.
+//! The rules are the methods of [`Cx`], one per field. [`validate`] applies
+//! them in contract order to a claim serde read, and the first bad field
+//! rejects the claim, with its path (`lines[1].diagnosis_pointers[0]`, 0-based
+//! indexes) and a message that quotes the bad value. The JSON Lines scanner
+//! (`claims::scan`) applies the same methods as it reads each field and
+//! leaves a claim that breaks one to `validate`, so every message comes from
+//! here. The shape checks are public so that other parts of the engine (policy
+//! code lists, fixtures) use the same definitions.
 
 use std::borrow::Cow;
 
