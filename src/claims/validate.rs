@@ -1288,6 +1288,32 @@ mod tests {
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
+        // Every month and day number, around leap years and the ends of the range.
+        for year in [0, 1, 1900, 1999, 2000, 2023, 2024, 2100, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let text = format!("{year:04}-{month:02}-{day:02}");
+                    assert_eq!(
+                        parse_date(&text),
+                        NaiveDate::from_ymd_opt(year, month, day),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        // A byte other than a digit (or the dashes) anywhere is refused.
+        for at in 0..10 {
+            for c in [b'/', b':', b'a', b' ', b'-', b'0'] {
+                let mut bytes = *b"2024-02-29";
+                bytes[at] = c;
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let digit_at_digit = c.is_ascii_digit() && at != 4 && at != 7;
+                let dash_at_dash = c == b'-' && (at == 4 || at == 7);
+                if !(digit_at_digit || dash_at_dash) {
+                    assert_eq!(parse_date(&text), None, "{text}");
+                }
+            }
+        }
     }
 }
 
