@@ -555,6 +555,9 @@ impl Cx<'_> {
     /// `lines[i].procedure`: a CPT or HCPCS code's shape, packed, and its text
     /// trimmed and uppercased.
     pub fn procedure(&self, i: usize, given: &str) -> Result<(CodeKey, Text), ClaimError> {
+        if let Some(key) = plain_procedure(given) {
+            return Ok((key, text(given)));
+        }
         let trimmed = trim(given);
         let procedure = CodeKey::parse(trimmed)
             .filter(|_| is_procedure_shape(trimmed))
@@ -719,6 +722,21 @@ impl Cx<'_> {
         }
         Ok(pointer)
     }
+}
+
+/// The packed key of a procedure code written the common way: five
+/// characters, uppercase, no white space. `None` leaves the code to the general
+/// rule, which says the same of these codes (tested) at twice the cost.
+fn plain_procedure(given: &str) -> Option<CodeKey> {
+    let b: [u8; 5] = given.as_bytes().try_into().ok()?;
+    let [first, .., last] = b;
+    let middle = b[1..4].iter().all(u8::is_ascii_digit);
+    let shape = if first.is_ascii_digit() {
+        last.is_ascii_digit() || matches!(last, b'F' | b'T' | b'U')
+    } else {
+        (b'A'..=b'V').contains(&first) && last.is_ascii_digit()
+    };
+    (middle && shape).then(|| CodeKey(u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], 0, 0, 0])))
 }
 
 /// The pointers of a line that gives none (absent or empty): every diagnosis,
@@ -1268,6 +1286,34 @@ mod tests {
         ] {
             assert!(!is_procedure_shape(code), "{code}");
         }
+    }
+
+    #[test]
+    fn plain_procedures_read_as_the_general_rule_reads_them() {
+        let cx = Cx { id: None, record: 1 };
+        let general = |given: &str| {
+            let trimmed = trim(given);
+            CodeKey::parse(trimmed)
+                .filter(|_| is_procedure_shape(trimmed))
+                .map(|key| (key, upper(trimmed)))
+        };
+        let mut plain = 0;
+        let alphabet = b"0129AFJTUVWZaft.- ";
+        // Every code of five characters drawn from the alphabet at the
+        // positions that decide the shape, and a few of other lengths.
+        for &a in alphabet {
+            for &m in alphabet {
+                for &z in alphabet {
+                    let code = String::from_utf8(vec![a, b'2', m, b'5', z]).unwrap_or_default();
+                    plain += usize::from(plain_procedure(&code).is_some());
+                    assert_eq!(cx.procedure(0, &code).ok(), general(&code), "{code}");
+                }
+            }
+        }
+        for code in ["2055", "205521", " 20552", "20552 ", "", "J3301", "j3301", "0213T"] {
+            assert_eq!(cx.procedure(0, code).ok(), general(code), "{code}");
+        }
+        assert!(plain > 100, "{plain} codes on the plain path");
     }
 
     #[test]
