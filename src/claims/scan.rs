@@ -23,6 +23,8 @@
 
 use std::borrow::Cow;
 
+use chrono::NaiveDate;
+
 use super::model::{
     Claim, Diagnoses, Facts, Frequency, Line, Modifiers, Patient, Pointers, Provider,
 };
@@ -572,8 +574,11 @@ impl<'a> Scanner<'a> {
     fn lines(&mut self, cx: &Cx<'_>, diagnoses: usize) -> Option<Vec<Line>> {
         // Claims have one to three lines: room for four is one allocation.
         let mut lines = Vec::with_capacity(4);
+        // The lines of a claim nearly always share their date: the last date
+        // read is kept with its text, and the same text is not read again.
+        let mut last_date = None;
         self.items(|s| {
-            let line = s.line(cx, lines.len(), diagnoses, &lines)?;
+            let line = s.line(cx, lines.len(), diagnoses, &lines, &mut last_date)?;
             lines.push(line);
             Some(())
         })?;
@@ -581,8 +586,16 @@ impl<'a> Scanner<'a> {
         Some(lines)
     }
 
-    /// Line `i`; `earlier` are the lines before it, for unique numbers.
-    fn line(&mut self, cx: &Cx<'_>, i: usize, diagnoses: usize, earlier: &[Line]) -> Option<Line> {
+    /// Line `i`; `earlier` are the lines before it, for unique numbers;
+    /// `last_date` the last date of service read, with its text.
+    fn line(
+        &mut self,
+        cx: &Cx<'_>,
+        i: usize,
+        diagnoses: usize,
+        earlier: &[Line],
+        last_date: &mut Option<(&'a str, NaiveDate)>,
+    ) -> Option<Line> {
         let path = |field| LineField(i, field);
         let (mut number, mut date, mut procedure, mut modifiers, mut units) =
             (None, None, None, None, None);
@@ -593,7 +606,16 @@ impl<'a> Scanner<'a> {
             seen.first(at)?;
             match at {
                 0 => number = s.opt(Self::number)?,
-                1 => date = s.opt_str(|t| cx.date(t, path("date_of_service")).ok())?,
+                1 => {
+                    date = s.opt_str(|t| match *last_date {
+                        Some((text, date)) if text == t => Some(date),
+                        _ => {
+                            let date = cx.date(t, path("date_of_service")).ok()?;
+                            *last_date = Some((t, date));
+                            Some(date)
+                        }
+                    })?;
+                }
                 2 => procedure = s.opt_str(|t| cx.procedure(i, t).ok())?,
                 3 => modifiers = s.opt(|s| s.modifiers(cx, i))?,
                 4 => units = s.opt(|s| cx.count(s.number()?, 1, path("units"), "units").ok())?,

@@ -1318,7 +1318,10 @@ mod tests {
 
     #[test]
     fn plain_procedures_read_as_the_general_rule_reads_them() {
-        let cx = Cx { id: None, record: 1 };
+        let cx = Cx {
+            id: None,
+            record: 1,
+        };
         let general = |given: &str| {
             let trimmed = trim(given);
             CodeKey::parse(trimmed)
@@ -1338,7 +1341,9 @@ mod tests {
                 }
             }
         }
-        for code in ["2055", "205521", " 20552", "20552 ", "", "J3301", "j3301", "0213T"] {
+        for code in [
+            "2055", "205521", " 20552", "20552 ", "", "J3301", "j3301", "0213T",
+        ] {
             assert_eq!(cx.procedure(0, code).ok(), general(code), "{code}");
         }
         assert!(plain > 100, "{plain} codes on the plain path");
@@ -1346,7 +1351,10 @@ mod tests {
 
     #[test]
     fn plain_diagnoses_read_as_the_general_rule_reads_them() {
-        let cx = Cx { id: None, record: 1 };
+        let cx = Cx {
+            id: None,
+            record: 1,
+        };
         let general = |given: &str| {
             let trimmed = trim(given);
             CodeKey::parse(trimmed).filter(|_| is_icd10cm_shape(trimmed))
