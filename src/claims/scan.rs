@@ -247,7 +247,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The rest of a string whose opening quote the cursor has passed.
-    #[inline]
+    #[inline(always)]
     fn str_body(&mut self) -> Option<&'a str> {
         let start = self.at;
         let end = start + string_length(self.bytes.get(start..)?)?;
