@@ -394,6 +394,18 @@ impl<'a> Scanner<'a> {
     fn number(&mut self) -> Option<Num> {
         self.skip_ws();
         let start = self.at;
+        // One digit alone, as counts, line numbers and pointers nearly always
+        // are: no loop.
+        if let Some(&[d, next]) = self
+            .bytes
+            .get(start..start + 2)
+            .and_then(|b| <&[u8; 2]>::try_from(b).ok())
+        {
+            if d.is_ascii_digit() && !matches!(next, b'0'..=b'9' | b'.' | b'e' | b'E') {
+                self.at += 1;
+                return Some(Num::Unsigned(u64::from(d - b'0')));
+            }
+        }
         // The digits' value while there are at most 19 of them (any 19 digits fit
         // a u64); `digits` counts them all.
         let mut value = 0u64;
@@ -843,6 +855,39 @@ mod tests {
         ];
         for text in cases {
             assert!(number_agrees(text), "{text}");
+        }
+        // Followed by what ends a value, as in a claim (the one-digit path).
+        for text in cases.iter().chain(&["5", "9", "0"]) {
+            for end in [",", "}", "]", " "] {
+                let line = format!("{text}{end}");
+                let mut s = Scanner {
+                    text: &line,
+                    bytes: line.as_bytes(),
+                    at: 0,
+                };
+                let read = s.number();
+                if ["5", "9", "0", "7"].contains(text) {
+                    assert!(read.is_some(), "{line}");
+                }
+                if read.is_some() {
+                    assert_eq!(s.at, text.len(), "{line}");
+                }
+                let want = serde_json::from_str::<serde_json::Number>(text).ok();
+                match (read, want) {
+                    (None, _) => {}
+                    (Some(Num::Unsigned(n)), Some(w)) => assert_eq!(w.as_u64(), Some(n), "{line}"),
+                    (Some(Num::Float(f)), Some(w)) => assert_eq!(w.as_f64(), Some(f), "{line}"),
+                    (got, want) => panic!("{line}: {got:?} against {want:?}"),
+                }
+            }
+        }
+        for bad in ["01,", "-1,", "1.,", "1e,"] {
+            let mut s = Scanner {
+                text: bad,
+                bytes: bad.as_bytes(),
+                at: 0,
+            };
+            assert!(s.number().is_none_or(|_| s.at != bad.len() - 1), "{bad}");
         }
         // The fast path is taken where it should be.
         assert_eq!(scanned_number("182.5"), Some(Num::Float(182.5)));
