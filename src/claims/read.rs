@@ -506,7 +506,7 @@ fn non_empty(id: Option<String>) -> Option<String> {
 /// A struct that must be written as an object. Derived `Deserialize` also takes
 /// an array of the fields in order, which would read `"patient": ["P1"]` as a
 /// patient with id `P1`; no client means that.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) struct Obj<T>(pub T);
 
 /// What an [`Obj`] is called in a type error.
@@ -530,7 +530,7 @@ impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for Obj<T> {
     }
 }
 
-#[derive(Debug, Default, PartialEq, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(super) struct RawClaim<'a> {
     pub id: Option<Cow<'a, str>>,
     pub payer: Option<Cow<'a, str>>,
@@ -548,7 +548,7 @@ impl Named for RawClaim<'_> {
     const EXPECTING: &'static str = "a claim object";
 }
 
-#[derive(Debug, Default, PartialEq, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(super) struct RawPatient<'a> {
     pub id: Option<Cow<'a, str>>,
     pub birth_date: Option<Cow<'a, str>>,
@@ -559,7 +559,7 @@ impl Named for RawPatient<'_> {
     const EXPECTING: &'static str = "a patient object";
 }
 
-#[derive(Debug, Default, PartialEq, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(super) struct RawProvider<'a> {
     pub npi: Option<Cow<'a, str>>,
     pub taxonomy: Option<Cow<'a, str>>,
@@ -569,7 +569,7 @@ impl Named for RawProvider<'_> {
     const EXPECTING: &'static str = "a provider object";
 }
 
-#[derive(Debug, Default, PartialEq, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(super) struct RawLine<'a> {
     pub line: Option<Num>,
     pub date_of_service: Option<Cow<'a, str>>,
@@ -589,8 +589,15 @@ impl Named for RawLine<'_> {
 
 /// A code given as a string or a number (`"7"` or `7`: YAML reads an unquoted
 /// `7` as a number), kept as text.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) struct Code(pub String);
+
+impl Code {
+    /// A code given as a whole number: its digits.
+    pub fn of_number(n: u64) -> Code {
+        Code(n.to_string())
+    }
+}
 
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
@@ -607,7 +614,7 @@ impl<'de> Deserialize<'de> for Code {
                 Ok(Code(s))
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<Code, E> {
-                Ok(Code(n.to_string()))
+                Ok(Code::of_number(n))
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Code, E> {
                 Ok(Code(n.to_string()))
@@ -689,7 +696,7 @@ impl<'de> Deserialize<'de> for Num {
 
 /// A fact value as read; objects, arrays and null are kept as a description so
 /// validation can reject them at `facts.NAME` rather than serde at `facts`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) enum RawFact<'a> {
     Bool(bool),
     Number(f64),
@@ -744,7 +751,7 @@ impl<'de, 'a> Deserialize<'de> for RawFact<'a> {
 
 /// The `facts` object in input order, repeats included, so validation reports
 /// the first bad fact as written and can refuse a name given twice.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) struct RawFacts<'a>(pub Vec<(Cow<'a, str>, RawFact<'a>)>);
 
 impl<'de, 'a> Deserialize<'de> for RawFacts<'a> {
