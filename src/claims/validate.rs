@@ -1369,18 +1369,24 @@ mod tests {
         }
     }
 
+    /// Rules whose errors are dropped: only what they accept is compared.
+    const TEST_CX: Cx<'static> = Cx {
+        id: None,
+        record: 1,
+    };
+
+    /// What the general rule makes of a code: trimmed, packed, and only when
+    /// it has `shape`.
+    fn packed_if(given: &str, shape: fn(&str) -> bool) -> Option<CodeKey> {
+        let trimmed = trim(given);
+        CodeKey::parse(trimmed).filter(|_| shape(trimmed))
+    }
+
     #[test]
     fn plain_procedures_read_as_the_general_rule_reads_them() {
-        let cx = Cx {
-            id: None,
-            record: 1,
-        };
-        let general = |given: &str| {
-            let trimmed = trim(given);
-            CodeKey::parse(trimmed)
-                .filter(|_| is_procedure_shape(trimmed))
-                .map(|key| (key, upper(trimmed)))
-        };
+        let cx = TEST_CX;
+        let general =
+            |given: &str| packed_if(given, is_procedure_shape).map(|key| (key, upper(trim(given))));
         let mut plain = 0;
         // Every code of five characters from an alphabet of the characters
         // each position's rule tells apart (digits, the letters A-V and the
@@ -1407,14 +1413,8 @@ mod tests {
 
     #[test]
     fn plain_diagnoses_read_as_the_general_rule_reads_them() {
-        let cx = Cx {
-            id: None,
-            record: 1,
-        };
-        let general = |given: &str| {
-            let trimmed = trim(given);
-            CodeKey::parse(trimmed).filter(|_| is_icd10cm_shape(trimmed))
-        };
+        let cx = TEST_CX;
+        let general = |given: &str| packed_if(given, is_icd10cm_shape);
         let alphabet = ["M", "m", "7", "9", ".", "A", " ", "-"];
         let mut plain = 0;
         // Codes of up to 8 characters from the alphabet, first three fixed
