@@ -127,9 +127,8 @@ impl Period {
     /// month lacks becomes its last day. Saturates at the earliest date.
     pub fn before(self, date: NaiveDate) -> NaiveDate {
         let earlier = match self.unit {
-            TimeUnit::Days => {
-                date.checked_sub_signed(chrono::Duration::days(i64::from(self.length)))
-            }
+            // Whole days, without going through a `TimeDelta`'s seconds.
+            TimeUnit::Days => date.checked_sub_days(chrono::Days::new(u64::from(self.length))),
             TimeUnit::Months => date.checked_sub_months(chrono::Months::new(self.length)),
         };
         earlier.unwrap_or(NaiveDate::MIN)
@@ -247,6 +246,39 @@ impl CountWindow {
             CountWindow::SameDay => (dos, dos),
             CountWindow::Within(p) => (p.before(dos).succ_opt().unwrap_or(dos), dos),
             CountWindow::Before(p) => (p.before(dos), dos.pred_opt().unwrap_or(NaiveDate::MIN)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_of_days_before_a_date_is_whole_days_and_saturates() {
+        // Against chrono's signed-duration arithmetic, which it replaces.
+        let by_delta = |date: NaiveDate, days: u32| {
+            date.checked_sub_signed(chrono::Duration::days(i64::from(days)))
+                .unwrap_or(NaiveDate::MIN)
+        };
+        let dates = [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(2024, 3, 1).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+        ];
+        for date in dates {
+            for length in (0..=800).chain([u32::MAX]) {
+                let period = Period {
+                    length,
+                    unit: TimeUnit::Days,
+                };
+                assert_eq!(
+                    period.before(date),
+                    by_delta(date, length),
+                    "{date} {length}"
+                );
+            }
         }
     }
 }

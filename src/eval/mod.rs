@@ -16,7 +16,7 @@ pub mod value;
 
 use std::convert::Infallible;
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use smallvec::SmallVec;
 
 use crate::check::fields::FieldId;
@@ -565,12 +565,18 @@ fn service(line: &Line) -> Service<'_> {
 }
 
 fn shift(date: NaiveDate, days: i64) -> NaiveDate {
-    date.checked_add_signed(Duration::days(days))
-        .unwrap_or(if days < 0 {
-            NaiveDate::MIN
-        } else {
-            NaiveDate::MAX
-        })
+    // Whole days, without going through a `TimeDelta`'s seconds.
+    let step = chrono::Days::new(days.unsigned_abs());
+    let shifted = if days < 0 {
+        date.checked_sub_days(step)
+    } else {
+        date.checked_add_days(step)
+    };
+    shifted.unwrap_or(if days < 0 {
+        NaiveDate::MIN
+    } else {
+        NaiveDate::MAX
+    })
 }
 
 /// Everything a condition on one line can see.
@@ -871,6 +877,34 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shift_is_whole_days_and_saturates() {
+        // Against chrono's signed-duration arithmetic, which it replaces.
+        let by_delta = |date: NaiveDate, days: i64| {
+            date.checked_add_signed(chrono::Duration::days(days))
+                .unwrap_or(if days < 0 {
+                    NaiveDate::MIN
+                } else {
+                    NaiveDate::MAX
+                })
+        };
+        let dates = [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default(),
+        ];
+        for date in dates {
+            for days in -800..=800 {
+                assert_eq!(shift(date, days), by_delta(date, days), "{date} {days}");
+            }
+            // Past chrono's durations (which panic there): the ends of time.
+            assert_eq!(shift(date, i64::MIN), NaiveDate::MIN);
+            assert_eq!(shift(date, i64::MAX), NaiveDate::MAX);
+        }
+    }
     use crate::claims::{read_claims_str, InputFormat};
 
     const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n";
