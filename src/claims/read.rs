@@ -383,7 +383,7 @@ pub fn parse_json_line(line: &[u8], record: usize) -> Result<Claim, ClaimError> 
     // The fast path reads the common shape itself; then plain serde. Only a claim
     // that fails both is parsed again with path tracking, which costs several
     // times more per field.
-    if let Some(claim) = scan_claim(line, record) {
+    if let Some(claim) = scan_claim(line) {
         return Ok(claim);
     }
     parse_json_line_slowly(line, record)

@@ -29,11 +29,11 @@ use super::model::{
     Claim, Diagnoses, Facts, Frequency, Line, Modifiers, Patient, Pointers, Provider,
 };
 use super::read::{Num, RawFact};
-use super::validate::{or_all, text, Cx, LineField};
+use super::validate::{or_all, text, Cx};
 
-/// Reads one JSON Lines record (`record`: its 1-based position), or `None` to
-/// leave it to serde_json and validation.
-pub(super) fn scan_claim(line: &[u8], record: usize) -> Option<Claim> {
+/// Reads one JSON Lines record, or `None` to leave it to serde_json and
+/// validation.
+pub(super) fn scan_claim(line: &[u8]) -> Option<Claim> {
     // One UTF-8 check of the whole line makes every slice between two quotes a
     // valid `&str`; `simdutf8` checks 32 bytes at a time where the processor
     // can (the standard library's check, a word at a time, was a tenth of
@@ -44,8 +44,12 @@ pub(super) fn scan_claim(line: &[u8], record: usize) -> Option<Claim> {
         bytes: line,
         at: 0,
     };
-    // Errors are dropped (the slow path names them), so they need no id.
-    let cx = Cx { id: None, record };
+    // Errors are dropped (the slow path names them), so they need neither the
+    // claim's id nor its position.
+    let cx = Cx {
+        id: None,
+        record: 0,
+    };
     let claim = s.claim(&cx)?;
     s.skip_ws();
     (s.at == line.len()).then_some(claim)
@@ -554,22 +558,12 @@ impl<'a> Scanner<'a> {
 
     fn patient(&mut self, cx: &Cx<'_>) -> Option<Patient> {
         let [id, birth_date, sex] = self.text_fields(&PATIENT_FIELDS)?;
-        Some(Patient {
-            id: cx.required_text(id, "patient.id").ok()?,
-            birth_date: birth_date
-                .map(|d| cx.date(d, "patient.birth_date"))
-                .transpose()
-                .ok()?,
-            sex: sex.map(|s| cx.sex(s)).transpose().ok()?,
-        })
+        cx.patient(id, birth_date, sex).ok()
     }
 
     fn provider(&mut self, cx: &Cx<'_>) -> Option<Provider> {
         let [npi, taxonomy] = self.text_fields(&PROVIDER_FIELDS)?;
-        Some(Provider {
-            npi: npi.map(|n| cx.npi(n)).transpose().ok()?,
-            taxonomy: taxonomy.map(text),
-        })
+        cx.provider(npi, taxonomy).ok()
     }
 
     fn diagnoses(&mut self, cx: &Cx<'_>) -> Option<Diagnoses> {
@@ -608,7 +602,6 @@ impl<'a> Scanner<'a> {
         earlier: &[Line],
         last_date: &mut Option<(&'a str, NaiveDate)>,
     ) -> Option<Line> {
-        let path = |field| LineField(i, field);
         let (mut number, mut date, mut procedure, mut modifiers, mut units) =
             (None, None, None, None, None);
         let (mut pointers, mut site, mut muscles, mut injections, mut charge) =
@@ -622,7 +615,7 @@ impl<'a> Scanner<'a> {
                     date = s.opt_str(|t| match *last_date {
                         Some((text, date)) if text == t => Some(date),
                         _ => {
-                            let date = cx.date(t, path("date_of_service")).ok()?;
+                            let date = cx.date_of_service(i, t).ok()?;
                             *last_date = Some((t, date));
                             Some(date)
                         }
@@ -633,16 +626,8 @@ impl<'a> Scanner<'a> {
                 4 => units = s.opt(Self::number)?,
                 5 => pointers = s.opt(|s| s.pointers(cx, i, diagnoses))?,
                 6 => site = s.opt_str(Some)?,
-                7 => {
-                    muscles =
-                        s.opt(|s| cx.count(s.number()?, 0, path("muscles"), "muscles").ok())?;
-                }
-                8 => {
-                    injections = s.opt(|s| {
-                        cx.count(s.number()?, 0, path("injections"), "injections")
-                            .ok()
-                    })?;
-                }
+                7 => muscles = s.opt(|s| cx.tally(i, "muscles", s.number()?).ok())?,
+                8 => injections = s.opt(|s| cx.tally(i, "injections", s.number()?).ok())?,
                 _ => charge = s.opt(|s| cx.charge(i, s.number()?).ok())?,
             }
             Some(())
@@ -734,7 +719,7 @@ mod tests {
 
     /// The fast path either leaves the line to the slow one or agrees with it.
     fn agrees(line: &str) -> bool {
-        match scan_claim(line.as_bytes(), 1) {
+        match scan_claim(line.as_bytes()) {
             None => true,
             Some(fast) => slow(line).as_ref() == Some(&fast),
         }
@@ -916,7 +901,7 @@ mod tests {
 
     #[test]
     fn reads_every_field_of_the_contract_like_serde() {
-        let fast = scan_claim(FULL.as_bytes(), 1);
+        let fast = scan_claim(FULL.as_bytes());
         assert!(
             fast.is_some(),
             "the full contract shape takes the fast path"
@@ -930,7 +915,7 @@ mod tests {
         let mut fast = 0;
         for line in text.lines() {
             assert!(agrees(line), "disagrees with serde_json on {line}");
-            fast += usize::from(scan_claim(line.as_bytes(), 1).is_some());
+            fast += usize::from(scan_claim(line.as_bytes()).is_some());
         }
         // Every valid example claim takes the fast path (the file holds a few
         // deliberately broken claims, which the slow path must explain).
@@ -960,7 +945,7 @@ mod tests {
             ),
         ] {
             assert!(slow(&line).is_some(), "valid: {line}");
-            assert!(scan_claim(line.as_bytes(), 1).is_none(), "{line}");
+            assert!(scan_claim(line.as_bytes()).is_none(), "{line}");
         }
         // Lines serde_json or validation refuse: left to them to explain.
         for line in [
@@ -1009,7 +994,7 @@ mod tests {
             full_with(r#""id":"CLM-1""#, "\"id\":\"CLM\t1\""),
         ] {
             assert!(slow(&line).is_none(), "refused: {line}");
-            assert!(scan_claim(line.as_bytes(), 1).is_none(), "{line}");
+            assert!(scan_claim(line.as_bytes()).is_none(), "{line}");
         }
     }
 
@@ -1050,7 +1035,7 @@ mod tests {
                 r#""provider":null,"#,
             ),
         ] {
-            let fast = scan_claim(line.as_bytes(), 1);
+            let fast = scan_claim(line.as_bytes());
             assert!(fast.is_some(), "{line}");
             assert_eq!(fast, slow(&line), "{line}");
         }
@@ -1343,7 +1328,7 @@ mod tests {
             };
             total += 1;
             let line = proptest::strategy::ValueTree::current(&tree);
-            fast += usize::from(scan_claim(line.as_bytes(), 1).is_some());
+            fast += usize::from(scan_claim(line.as_bytes()).is_some());
             refused += usize::from(slow(&line).is_none());
         }
         // And the slow path must refuse a fair share too, or the rules the

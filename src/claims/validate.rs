@@ -18,7 +18,7 @@ use super::model::{
     Claim, Diagnoses, FactValue, Facts, Frequency, Line, Modifiers, Patient, Pointers, Provider,
     Sex, Text,
 };
-use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider};
+use super::read::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine};
 use crate::codes::CodeKey;
 
 /// Most diagnoses a claim may carry (the 837P limit).
@@ -140,8 +140,16 @@ pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
     };
     let id = cx.required_text(raw_id.as_deref(), "id")?;
     let payer = cx.required_text(raw.payer.as_deref(), "payer")?;
-    let patient = cx.patient(raw.patient)?;
-    let provider = raw.provider.map(|Obj(p)| cx.provider(p)).transpose()?;
+    let Obj(patient) = cx.required(raw.patient, "patient")?;
+    let patient = cx.patient(
+        patient.id.as_deref(),
+        patient.birth_date.as_deref(),
+        patient.sex.as_deref(),
+    )?;
+    let provider = raw
+        .provider
+        .map(|Obj(p)| cx.provider(p.npi.as_deref(), p.taxonomy.as_deref()))
+        .transpose()?;
     let place_of_service = raw
         .place_of_service
         .map(|p| cx.place_of_service(&p))
@@ -205,7 +213,7 @@ fn upper(given: &str) -> Text {
 
 /// A field path, rendered only when an error needs it: validating a good claim
 /// formats no paths (this is on the hot path of every batch).
-pub(super) trait FieldPath {
+trait FieldPath {
     fn render(self) -> String;
 }
 
@@ -223,7 +231,7 @@ impl FieldPath for String {
 
 /// `lines[i].field`.
 #[derive(Clone, Copy)]
-pub(super) struct LineField(pub usize, pub &'static str);
+struct LineField(usize, &'static str);
 
 impl FieldPath for LineField {
     fn render(self) -> String {
@@ -271,7 +279,7 @@ impl Cx<'_> {
     }
 
     /// A strict `YYYY-MM-DD` date.
-    pub fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
+    fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
         parse_date(text).ok_or_else(|| {
             let path = path.render();
             let message = format!("{} `{text}` is not a valid YYYY-MM-DD date", leaf(&path));
@@ -279,23 +287,25 @@ impl Cx<'_> {
         })
     }
 
-    fn patient(&self, raw: Option<Obj<RawPatient<'_>>>) -> Result<Patient, ClaimError> {
-        let Obj(raw) = self.required(raw, "patient")?;
-        let id = self.required_text(raw.id.as_deref(), "patient.id")?;
-        let birth_date = raw
-            .birth_date
-            .map(|d| self.date(&d, "patient.birth_date"))
-            .transpose()?;
-        let sex = raw.sex.map(|s| self.sex(&s)).transpose()?;
+    /// `patient`, from its fields as given: a required id, a date of birth
+    /// and a sex.
+    pub fn patient(
+        &self,
+        id: Option<&str>,
+        birth_date: Option<&str>,
+        sex: Option<&str>,
+    ) -> Result<Patient, ClaimError> {
         Ok(Patient {
-            id,
-            birth_date,
-            sex,
+            id: self.required_text(id, "patient.id")?,
+            birth_date: birth_date
+                .map(|d| self.date(d, "patient.birth_date"))
+                .transpose()?,
+            sex: sex.map(|s| self.sex(s)).transpose()?,
         })
     }
 
     /// `patient.sex`.
-    pub fn sex(&self, given: &str) -> Result<Sex, ClaimError> {
+    fn sex(&self, given: &str) -> Result<Sex, ClaimError> {
         Sex::parse(given).ok_or_else(|| {
             self.err(
                 "patient.sex",
@@ -304,15 +314,21 @@ impl Cx<'_> {
         })
     }
 
-    fn provider(&self, raw: RawProvider<'_>) -> Result<Provider, ClaimError> {
+    /// `provider`, from its fields as given: an NPI and a taxonomy code,
+    /// kept as given.
+    pub fn provider(
+        &self,
+        npi: Option<&str>,
+        taxonomy: Option<&str>,
+    ) -> Result<Provider, ClaimError> {
         Ok(Provider {
-            npi: raw.npi.as_deref().map(|npi| self.npi(npi)).transpose()?,
-            taxonomy: raw.taxonomy.as_deref().map(text),
+            npi: npi.map(|npi| self.npi(npi)).transpose()?,
+            taxonomy: taxonomy.map(text),
         })
     }
 
     /// `provider.npi`: 10 digits with the NPI check digit.
-    pub fn npi(&self, npi: &str) -> Result<Text, ClaimError> {
+    fn npi(&self, npi: &str) -> Result<Text, ClaimError> {
         if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
             return Err(self.err(
                 "provider.npi",
@@ -505,7 +521,7 @@ impl Cx<'_> {
         let path = |field: &'static str| LineField(i, field);
         let line = self.line_number(i, raw.line, earlier)?;
         let date_text = self.required(raw.date_of_service, path("date_of_service"))?;
-        let date_of_service = self.date(&date_text, path("date_of_service"))?;
+        let date_of_service = self.date_of_service(i, &date_text)?;
         let procedure_given = self.required(raw.procedure, path("procedure"))?;
         let (procedure, procedure_text) = self.procedure(i, &procedure_given)?;
 
@@ -521,11 +537,11 @@ impl Cx<'_> {
         let diagnosis_pointers = self.pointers(i, raw.diagnosis_pointers, diagnoses)?;
         let muscles = raw
             .muscles
-            .map(|n| self.count(n, 0, path("muscles"), "muscles"))
+            .map(|n| self.tally(i, "muscles", n))
             .transpose()?;
         let injections = raw
             .injections
-            .map(|n| self.count(n, 0, path("injections"), "injections"))
+            .map(|n| self.tally(i, "injections", n))
             .transpose()?;
         let charge = raw.charge.map(|n| self.charge(i, n)).transpose()?;
 
@@ -542,6 +558,17 @@ impl Cx<'_> {
             injections,
             charge,
         })
+    }
+
+    /// `lines[i].date_of_service`: a strict date.
+    pub fn date_of_service(&self, i: usize, text: &str) -> Result<NaiveDate, ClaimError> {
+        self.date(text, LineField(i, "date_of_service"))
+    }
+
+    /// `lines[i].<field>` for a count of the session (`muscles`,
+    /// `injections`): a whole number from 0.
+    pub fn tally(&self, i: usize, field: &'static str, n: Num) -> Result<u32, ClaimError> {
+        self.count(n, 0, LineField(i, field), field)
     }
 
     /// `lines[i].line` (`given`), or the line's 1-based position; unique among
@@ -618,13 +645,7 @@ impl Cx<'_> {
     }
 
     /// A whole number from `min` up that fits a `u32`.
-    pub fn count(
-        &self,
-        n: Num,
-        min: u32,
-        path: impl FieldPath,
-        name: &str,
-    ) -> Result<u32, ClaimError> {
+    fn count(&self, n: Num, min: u32, path: impl FieldPath, name: &str) -> Result<u32, ClaimError> {
         let what = || {
             if min == 0 {
                 "a non-negative integer".to_owned()
