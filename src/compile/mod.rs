@@ -6,6 +6,7 @@
 
 pub mod codeset;
 pub mod dispatch;
+pub mod lower;
 pub mod plan;
 
 use std::collections::HashMap;
@@ -191,10 +192,12 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 !matches!(c, Cond::Const(true)) && !matches!(c, Cond::And(p) if p.is_empty())
             });
         }
+        // After the trigger is found: it is looked for in the general form.
+        let when = when.into_iter().map(lower::lower).collect();
         let mut checks = Vec::new();
         for check in &rule.checks {
             let kind = match &check.kind {
-                AstCheck::Require(e) => CheckKind::Require(self.cond(e)?),
+                AstCheck::Require(e) => CheckKind::Require(lower::lower(self.cond(e)?)),
                 AstCheck::Limit {
                     set,
                     max,

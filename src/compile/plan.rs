@@ -179,6 +179,87 @@ pub enum Cond {
     Quantified(Quant, Box<Cond>),
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
+    // The forms below are what `lower` makes of the commonest shapes above:
+    // the same test, read straight from the claim instead of through `Val`.
+    /// `line.procedure in SET` (`other.procedure` when `other`); `not in` when
+    /// `negated`.
+    CodeIn {
+        /// True for `other.procedure`.
+        other: bool,
+        /// The set.
+        set: SetId,
+        /// True for `not in`.
+        negated: bool,
+    },
+    /// `line.diagnoses any in SET` (`all in` when `all`), or the same of
+    /// `claim.diagnoses` when `claim`.
+    DiagnosesIn {
+        /// True for `claim.diagnoses`.
+        claim: bool,
+        /// True for `other.diagnoses`.
+        other: bool,
+        /// The set.
+        set: SetId,
+        /// True for `all in`.
+        all: bool,
+    },
+    /// A whole-number field compared with a whole-number literal
+    /// (`line.units <= 1`); false when the field is missing.
+    FieldCompare {
+        /// The comparison.
+        op: CompareOp,
+        /// A field whose value is a whole number or missing.
+        field: FieldId,
+        /// True for `other.X`.
+        other: bool,
+        /// The literal.
+        value: i64,
+    },
+    /// Two lines' dates of service compared
+    /// (`other.date_of_service == line.date_of_service`).
+    DatesCompare {
+        /// The comparison.
+        op: CompareOp,
+        /// True when the left side is `other.date_of_service`.
+        left_other: bool,
+        /// True when the right side is `other.date_of_service`.
+        right_other: bool,
+    },
+    /// A history count compared with a whole-number literal (`count(...) >= 1`).
+    CountCompare {
+        /// The comparison.
+        op: CompareOp,
+        /// The count.
+        count: Count,
+        /// The literal.
+        value: i64,
+    },
+    /// A fact compared with a number literal (`facts.relief_percent >= 50`);
+    /// false unless the fact is a number.
+    FactCompare {
+        /// The comparison.
+        op: CompareOp,
+        /// The fact's name.
+        name: String,
+        /// The literal, as the general comparison converts it.
+        value: f64,
+    },
+    /// `facts.X exists`, or `is missing` when `negated`.
+    FactExists {
+        /// The fact's name.
+        name: String,
+        /// True for `is missing`.
+        negated: bool,
+    },
+    /// `facts.X` as a condition: true only when it is the boolean `true`.
+    FactTrue(String),
+    /// `line.modifiers has "X"` (`other.modifiers` when `other`).
+    ModifiersHas {
+        /// True for `other.modifiers`.
+        other: bool,
+        /// The modifier.
+        text: String,
+    },
 }
 
 /// A compiled value.

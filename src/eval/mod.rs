@@ -11,6 +11,8 @@
 //! replacement (frequency code 7) takes the earlier claim's services out and is
 //! evaluated in its place; a void (8) takes them out and is answered `void`.
 
+#[cfg(test)]
+mod lowered_tests;
 pub mod parallel;
 pub mod value;
 
@@ -21,8 +23,8 @@ use smallvec::SmallVec;
 
 use crate::check::fields::FieldId;
 use crate::claims::{
-    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, Frequency, Line, LineDecision,
-    Outcome, Reason, Text, TraceOutcome, TraceStep,
+    Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, FactValue, Frequency, Line,
+    LineDecision, Outcome, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
     Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
@@ -32,7 +34,7 @@ use crate::history::{
     StoredDecision,
 };
 use crate::policies::Policies;
-use value::{code_in, codes_in, compare, elements, has, Val};
+use value::{code_in, codes_in, compare, elements, has, holds, Val};
 
 /// Evaluates claims against loaded policies, keeping the history they build.
 pub struct Engine<H: HistoryStore = MemoryHistory> {
@@ -738,6 +740,60 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             Cond::Or(parts) => parts.iter().any(|c| self.cond(c, other)),
             Cond::And(parts) => parts.iter().all(|c| self.cond(c, other)),
             Cond::Not(inner) => !self.cond(inner, other),
+            Cond::CodeIn {
+                other: is_other,
+                set,
+                negated,
+            } => self.policy.sets[*set].contains(self.pick(*is_other, other).procedure) != *negated,
+            Cond::DiagnosesIn {
+                claim,
+                other: is_other,
+                set,
+                all,
+            } => {
+                let codes = if *claim {
+                    Val::ClaimDx(self.claim)
+                } else {
+                    Val::LineDx(self.pick(*is_other, other), self.claim)
+                };
+                codes_in(codes, &self.policy.sets[*set], *all)
+            }
+            Cond::FieldCompare {
+                op,
+                field,
+                other: is_other,
+                value,
+            } => match self.field(*field, self.pick(*is_other, other)) {
+                Val::Int(x) => holds(*op, x.cmp(value)),
+                _ => false,
+            },
+            Cond::DatesCompare {
+                op,
+                left_other,
+                right_other,
+            } => {
+                let left = self.pick(*left_other, other).date_of_service;
+                holds(
+                    *op,
+                    left.cmp(&self.pick(*right_other, other).date_of_service),
+                )
+            }
+            Cond::FactCompare { op, name, value } => match self.claim.facts.get(name) {
+                Some(FactValue::Number(x)) => x.partial_cmp(value).is_some_and(|o| holds(*op, o)),
+                _ => false,
+            },
+            Cond::FactExists { name, negated } => self.claim.facts.get(name).is_some() != *negated,
+            Cond::FactTrue(name) => {
+                matches!(self.claim.facts.get(name), Some(FactValue::Bool(true)))
+            }
+            Cond::ModifiersHas {
+                other: is_other,
+                text,
+            } => self
+                .pick(*is_other, other)
+                .modifiers
+                .iter()
+                .any(|m| m.as_str() == text.as_str()),
             Cond::Compare(op, a, b) => compare(*op, self.value(a, other), self.value(b, other)),
             Cond::InSet(op, v, set) => {
                 let set = &self.policy.sets[*set];
@@ -780,6 +836,20 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 }
             }
             Cond::Truthy(v) => matches!(self.value(v, other), Val::Bool(true)),
+            Cond::CountCompare { op, count, value } => {
+                holds(*op, i64::from(self.count(count)).cmp(value))
+            }
+        }
+    }
+
+    /// The line a field reads: `other` for `other.X` inside a quantifier, else
+    /// the current line (outside a quantifier `other.X` reads the current line).
+    #[inline]
+    fn pick(&self, is_other: bool, other: Option<&'a Line>) -> &'a Line {
+        if is_other {
+            other.unwrap_or(self.line)
+        } else {
+            self.line
         }
     }
 
@@ -795,14 +865,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             Value::Field {
                 id,
                 other: is_other,
-            } => {
-                let line = if *is_other {
-                    other.unwrap_or(self.line)
-                } else {
-                    self.line
-                };
-                self.field(*id, line)
-            }
+            } => self.field(*id, self.pick(*is_other, other)),
         }
     }
 

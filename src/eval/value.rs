@@ -103,10 +103,20 @@ pub fn compare(op: CompareOp, a: Val<'_>, b: Val<'_>) -> bool {
     match op {
         CompareOp::Eq => equal(a, b) == Some(true),
         CompareOp::Ne => equal(a, b) == Some(false),
-        CompareOp::Lt => order(a, b) == Some(Ordering::Less),
-        CompareOp::Le => matches!(order(a, b), Some(Ordering::Less | Ordering::Equal)),
-        CompareOp::Gt => order(a, b) == Some(Ordering::Greater),
-        CompareOp::Ge => matches!(order(a, b), Some(Ordering::Greater | Ordering::Equal)),
+        _ => order(a, b).is_some_and(|o| holds(op, o)),
+    }
+}
+
+/// Whether `a OP b` holds for two values that compare as `o` (`a` to `b`).
+#[inline]
+pub fn holds(op: CompareOp, o: Ordering) -> bool {
+    match op {
+        CompareOp::Eq => o == Ordering::Equal,
+        CompareOp::Ne => o != Ordering::Equal,
+        CompareOp::Lt => o == Ordering::Less,
+        CompareOp::Le => o != Ordering::Greater,
+        CompareOp::Gt => o == Ordering::Greater,
+        CompareOp::Ge => o != Ordering::Less,
     }
 }
 
