@@ -9,6 +9,7 @@
 //! The facade: [`Policies::load`] gives diagnostics and compiled policies;
 //! [`Engine`] evaluates [`Claim`]s read by [`ClaimReader`] into [`Outcome`]s.
 
+mod bytes;
 pub mod check;
 pub mod claims;
 pub mod cli;

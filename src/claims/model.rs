@@ -343,7 +343,7 @@ impl Facts {
             return self
                 .0
                 .iter()
-                .find(|(n, _)| n.as_str() == name)
+                .find(|(n, _)| crate::bytes::same(n.as_bytes(), name.as_bytes()))
                 .map(|(_, v)| v);
         }
         self.0

@@ -127,26 +127,6 @@ fn field(key: &str, names: &[&str]) -> Option<u32> {
     u32::try_from(at).ok()
 }
 
-/// Byte equality of two short slices with a few word compares instead of a
-/// call to `memcmp`: the scanner compares every key it meets with the one it
-/// expects.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    fn word<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
-        s.get(at..at + N)?.try_into().ok()
-    }
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    // Two overlapping words cover lengths from one word to two.
-    match n {
-        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
-        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
-        _ => a == b,
-    }
-}
-
 const CLAIM_FIELDS: [&str; 10] = [
     "id",
     "payer",
@@ -363,7 +343,7 @@ impl<'a> Scanner<'a> {
             && self
                 .bytes
                 .get(start..end)
-                .is_some_and(|key| same(key, name))
+                .is_some_and(|key| crate::bytes::same(key, name))
             && self.bytes.get(end..end + 2) == Some(b"\":");
         if !fits {
             return None;
@@ -753,34 +733,6 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(input)
             );
-        }
-    }
-
-    #[test]
-    fn same_compares_bytes() {
-        let words = [
-            "",
-            "a",
-            "ab",
-            "abc",
-            "abcd",
-            "abcde",
-            "abcdefg",
-            "abcdefgh",
-            "abcdefghi",
-            "abcdefghijklmnop",
-            "abcdefghijklmnopq",
-            "diagnosis_pointers",
-        ];
-        for x in words {
-            for y in words {
-                assert_eq!(same(x.as_bytes(), y.as_bytes()), x == y, "{x} {y}");
-            }
-            for i in 0..x.len() {
-                let mut changed = x.as_bytes().to_vec();
-                changed[i] ^= 1;
-                assert!(!same(x.as_bytes(), &changed), "{x} at {i}");
-            }
         }
     }
 

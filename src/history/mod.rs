@@ -539,7 +539,10 @@ impl ClaimIndex {
             return None;
         }
         match &self.claims {
-            Claims::Few(list) => list.iter().find(|(k, _)| **k == *id).map(|(_, v)| v),
+            Claims::Few(list) => list
+                .iter()
+                .find(|(k, _)| crate::bytes::same(k.as_bytes(), id.as_bytes()))
+                .map(|(_, v)| v),
             Claims::Many(map) => map.get(id),
         }
     }
@@ -549,7 +552,10 @@ impl ClaimIndex {
             return None;
         }
         match &mut self.claims {
-            Claims::Few(list) => list.iter_mut().find(|(k, _)| **k == *id).map(|(_, v)| v),
+            Claims::Few(list) => list
+                .iter_mut()
+                .find(|(k, _)| crate::bytes::same(k.as_bytes(), id.as_bytes()))
+                .map(|(_, v)| v),
             Claims::Many(map) => map.get_mut(id),
         }
     }
@@ -672,14 +678,15 @@ impl MemoryHistory {
     /// The index of a patient's book.
     fn find(&self, patient: &str) -> Option<usize> {
         let last = self.last.load(Ordering::Relaxed);
-        if self.books.get(last).is_some_and(|b| b.patient == patient) {
+        let same = |b: &PatientBook| crate::bytes::same(b.patient.as_bytes(), patient.as_bytes());
+        if self.books.get(last).is_some_and(same) {
             return Some(last);
         }
         let books = &self.books;
         let found = self
             .slots
             .find(Self::hash(patient), |&i| {
-                books.get(i as usize).is_some_and(|b| b.patient == patient)
+                books.get(i as usize).is_some_and(same)
             })
             .map(|&i| i as usize)?;
         self.last.store(found, Ordering::Relaxed);
