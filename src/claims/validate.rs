@@ -251,6 +251,10 @@ pub(super) struct Cx<'r> {
 }
 
 impl Cx<'_> {
+    // Out of line and cold: the validators that call it are inlined into the
+    // scanner, and their common path must stay small.
+    #[cold]
+    #[inline(never)]
     fn err(&self, path: impl FieldPath, message: impl Into<String>) -> ClaimError {
         ClaimError::invalid(
             self.id.map(str::to_owned),
@@ -279,6 +283,7 @@ impl Cx<'_> {
     }
 
     /// A strict `YYYY-MM-DD` date.
+    #[inline]
     fn date(&self, text: &str, path: impl FieldPath) -> Result<NaiveDate, ClaimError> {
         parse_date(text).ok_or_else(|| {
             let path = path.render();
@@ -413,6 +418,7 @@ impl Cx<'_> {
     }
 
     /// `diagnoses[i]`: an ICD-10-CM code's shape, packed.
+    #[inline]
     pub fn diagnosis(&self, i: usize, code: &str) -> Result<CodeKey, ClaimError> {
         if let Some(key) = plain_diagnosis(code) {
             return Ok(key);
@@ -561,6 +567,7 @@ impl Cx<'_> {
     }
 
     /// `lines[i].date_of_service`: a strict date.
+    #[inline]
     pub fn date_of_service(&self, i: usize, text: &str) -> Result<NaiveDate, ClaimError> {
         self.date(text, LineField(i, "date_of_service"))
     }
@@ -573,6 +580,7 @@ impl Cx<'_> {
 
     /// `lines[i].line` (`given`), or the line's 1-based position; unique among
     /// the `earlier` lines.
+    #[inline]
     pub fn line_number(
         &self,
         i: usize,
@@ -595,6 +603,7 @@ impl Cx<'_> {
 
     /// `lines[i].procedure`: a CPT or HCPCS code's shape, packed, and its text
     /// trimmed and uppercased.
+    #[inline]
     pub fn procedure(&self, i: usize, given: &str) -> Result<(CodeKey, Text), ClaimError> {
         if let Some(key) = plain_procedure(given) {
             return Ok((key, text(given)));
@@ -645,15 +654,10 @@ impl Cx<'_> {
     }
 
     /// A whole number from `min` up that fits a `u32`.
+    // Inlined for the common case (a small whole number, read on every line
+    // several times); the rest is out of line.
+    #[inline]
     fn count(&self, n: Num, min: u32, path: impl FieldPath, name: &str) -> Result<u32, ClaimError> {
-        let what = || {
-            if min == 0 {
-                "a non-negative integer".to_owned()
-            } else {
-                format!("an integer of at least {min}")
-            }
-        };
-        // The common case first, without widening to i128.
         if let Num::Unsigned(v) = n {
             if let Ok(v) = u32::try_from(v) {
                 if v >= min {
@@ -661,6 +665,24 @@ impl Cx<'_> {
                 }
             }
         }
+        self.count_otherwise(n, min, path, name)
+    }
+
+    #[inline(never)]
+    fn count_otherwise(
+        &self,
+        n: Num,
+        min: u32,
+        path: impl FieldPath,
+        name: &str,
+    ) -> Result<u32, ClaimError> {
+        let what = || {
+            if min == 0 {
+                "a non-negative integer".to_owned()
+            } else {
+                format!("an integer of at least {min}")
+            }
+        };
         match n.integer() {
             Some(v) if v >= i128::from(min) => u32::try_from(v).map_err(|_| {
                 self.err(
@@ -707,6 +729,7 @@ impl Cx<'_> {
     }
 
     /// How many diagnosis pointers line `i` has: at most [`MAX_POINTERS`].
+    #[inline]
     pub fn pointer_count(&self, i: usize, n: usize) -> Result<(), ClaimError> {
         if n > MAX_POINTERS {
             return Err(self.err(

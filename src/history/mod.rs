@@ -458,8 +458,14 @@ struct Entry {
 /// does: most patients have a few claims and services, and a quarter of a
 /// million patients' unused room was memory the kernel had to clear.
 fn grow<T>(list: &mut Vec<T>) {
-    if list.len() == list.capacity() {
-        list.reserve_exact(list.len().max(1));
+    grow_by(list, 1);
+}
+
+/// Makes room for `more` items, growing at most once: to twice the length, or
+/// to the room needed when that is more (a claim's services arrive together).
+fn grow_by<T>(list: &mut Vec<T>, more: usize) {
+    if list.capacity() - list.len() < more {
+        list.reserve_exact(list.len().max(more));
     }
 }
 
@@ -822,6 +828,7 @@ impl MemoryHistory {
         }
         self.with_book(claim.patient, |book| {
             let tag = book.tag();
+            grow_by(&mut book.services, entries.len());
             for mut entry in entries {
                 entry.version = tag;
                 Self::add_entry(book, entry);
