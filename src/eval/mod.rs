@@ -599,12 +599,10 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         let mut reasons = Vec::new();
         let head = kept.len();
         kept.extend_from_slice(&[0, 0]);
-        // Remembers which rule and check fired, for the compact stored decision.
-        let mut keep = |index: usize, outcome: TraceOutcome, why: Option<Why>| {
-            if let Some(check) = why
-                .filter(|_| outcome == TraceOutcome::Fired)
-                .and_then(Why::check)
-            {
+        // Remembers which rule and check fired, for the compact stored decision;
+        // called only for a rule that fired (few do), so the rest pay one test.
+        let mut keep = |index: usize, why: Option<Why>| {
+            if let Some(check) = why.and_then(Why::check) {
                 kept.extend_from_slice(&u16::try_from(index).unwrap_or(u16::MAX).to_le_bytes());
                 kept.extend_from_slice(&u16::try_from(check).unwrap_or(u16::MAX).to_le_bytes());
             }
@@ -621,7 +619,9 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 } else {
                     (TraceOutcome::NotApplicable, None)
                 };
-                keep(index, outcome, why);
+                if outcome == TraceOutcome::Fired {
+                    keep(index, why);
+                }
                 steps.push(TraceStep {
                     rule: rule.id.clone(),
                     outcome,
@@ -634,7 +634,9 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 let index = usize::from(i);
                 if let Some(rule) = self.policy.rules.get(index) {
                     let (outcome, why) = self.run_rule(rule, &mut reasons);
-                    keep(index, outcome, why);
+                    if outcome == TraceOutcome::Fired {
+                        keep(index, why);
+                    }
                 }
             }
             None
