@@ -659,7 +659,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 
     /// Runs a rule whose trigger (if any) the line's procedure is known to meet.
     fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<Why>) {
-        if let Some(i) = rule.when.iter().position(|c| !self.cond(c, None)) {
+        if let Some(i) = rule.when.iter().position(|c| !self.test(c, None)) {
             return (TraceOutcome::NotApplicable, Some(Why::WhenFalse(i)));
         }
         for (i, check) in rule.checks.iter().enumerate() {
@@ -675,7 +675,7 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
     fn failed(&self, check: &Check, index: usize) -> Option<Why> {
         let dos = self.line.date_of_service;
         match &check.kind {
-            CheckKind::Require(cond) => (!self.cond(cond, None)).then_some(Why::Required(index)),
+            CheckKind::Require(cond) => (!self.test(cond, None)).then_some(Why::Required(index)),
             CheckKind::Always => Some(Why::Always(index)),
             CheckKind::Limit {
                 set,
@@ -735,13 +735,36 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
         }
     }
 
+    /// [`LineCx::cond`], with the cheapest tests (a code in a set, a field or
+    /// two dates compared) made in place: a call to `cond`, which saves and
+    /// restores the registers its larger arms need, cost more than they do.
+    #[inline(always)]
+    fn test(&self, cond: &Cond, other: Option<&'a Line>) -> bool {
+        match cond {
+            Cond::CodeIn {
+                other: is_other,
+                set,
+                negated,
+            } => self.policy.sets[*set].contains(self.pick(*is_other, other).procedure) != *negated,
+            Cond::DatesCompare {
+                op,
+                left_other,
+                right_other,
+            } => {
+                let left = self.pick(*left_other, other).date_of_service;
+                holds(*op, left.cmp(&self.pick(*right_other, other).date_of_service))
+            }
+            _ => self.cond(cond, other),
+        }
+    }
+
     /// Evaluates a condition; `other` is the line a quantifier is looking at.
     fn cond(&self, cond: &Cond, other: Option<&'a Line>) -> bool {
         match cond {
             Cond::Const(b) => *b,
-            Cond::Or(parts) => parts.iter().any(|c| self.cond(c, other)),
-            Cond::And(parts) => parts.iter().all(|c| self.cond(c, other)),
-            Cond::Not(inner) => !self.cond(inner, other),
+            Cond::Or(parts) => parts.iter().any(|c| self.test(c, other)),
+            Cond::And(parts) => parts.iter().all(|c| self.test(c, other)),
+            Cond::Not(inner) => !self.test(inner, other),
             Cond::CodeIn {
                 other: is_other,
                 set,
@@ -832,9 +855,9 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                     .filter(|(i, _)| *i != self.index)
                     .map(|(_, l)| l);
                 match quant {
-                    Quant::Some => others.any(|l| self.cond(body, Some(l))),
-                    Quant::No => !others.any(|l| self.cond(body, Some(l))),
-                    Quant::Every => others.all(|l| self.cond(body, Some(l))),
+                    Quant::Some => others.any(|l| self.test(body, Some(l))),
+                    Quant::No => !others.any(|l| self.test(body, Some(l))),
+                    Quant::Every => others.all(|l| self.test(body, Some(l))),
                 }
             }
             Cond::Truthy(v) => matches!(self.value(v, other), Val::Bool(true)),

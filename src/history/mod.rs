@@ -938,14 +938,20 @@ impl HistoryStore for MemoryHistory {
             return 0;
         };
         let entries = &book.services;
+        let start = entries.partition_point(|e| e.date < query.from);
+        let window = &entries[start..];
+        // Most windows are empty (a patient's first claim in a while): they
+        // end before the site is looked up.
+        if window.first().is_none_or(|e| e.date > query.to) {
+            return 0;
+        }
         // A site never recorded matches no stored site; u32::MAX is never an id.
         // Looked up only for a count that matches sites.
         let site = match (query.scope, query.site) {
             (Some(_), Some(s)) => self.site_ids.get(s).copied().unwrap_or(u32::MAX),
             _ => 0,
         };
-        let start = entries.partition_point(|e| e.date < query.from);
-        let n = entries[start..]
+        let n = window
             .iter()
             .take_while(|e| e.date <= query.to)
             .filter(|e| {
