@@ -132,10 +132,12 @@ impl fmt::Debug for ContentHash {
 /// absent optional fields as a 0 byte.
 pub fn canonical_bytes(claim: &Claim, out: &mut Vec<u8>) {
     use crate::claims::FactValue;
+    #[inline(always)]
     fn text(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
         out.extend_from_slice(s.as_bytes());
     }
+    #[inline(always)]
     fn opt_text(out: &mut Vec<u8>, s: Option<&str>) {
         match s {
             None => out.push(0),
