@@ -53,6 +53,15 @@ pub enum ClaimDecision {
 }
 
 impl ClaimDecision {
+    /// Every claim decision, in declaration order (`d as usize` indexes it).
+    pub const ALL: [ClaimDecision; 5] = [
+        ClaimDecision::Allow,
+        ClaimDecision::Review,
+        ClaimDecision::Deny,
+        ClaimDecision::Partial,
+        ClaimDecision::Void,
+    ];
+
     /// The claim decision from its line decisions, by the contract's rule: `review`
     /// if any line is `review`; else `deny` if every line is `deny`; else `partial`
     /// if some line is `deny`; else `allow`. A claim without lines (which

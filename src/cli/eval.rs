@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
-use crate::claims::{Claim, ClaimError, ClaimReader, InputFormat, Outcome};
+use crate::claims::{Claim, ClaimDecision, ClaimError, ClaimReader, InputFormat, Outcome};
 use crate::eval::parallel::{evaluate_lines, Tally};
 use crate::eval::{Engine, Evaluated, Imported};
 use crate::history::{SqliteHistory, StoreError};
@@ -57,7 +57,9 @@ struct Summary {
     claims: usize,
     replayed: usize,
     lines: usize,
-    by_decision: BTreeMap<&'static str, usize>,
+    /// Claims by decision, indexed by `ClaimDecision as usize`: counted on every
+    /// claim, where a map keyed by name compared strings.
+    by_decision: [usize; ClaimDecision::ALL.len()],
     by_error: BTreeMap<&'static str, usize>,
     /// Reasons counted by the identity of their shared texts (policy name, rule
     /// name, action): a hash of two pointers per reason instead of two strings
@@ -78,7 +80,7 @@ impl Tally for Summary {
         match &evaluated.outcome {
             Outcome::Decision(d) => {
                 self.lines += d.lines.len();
-                *self.by_decision.entry(d.decision.as_str()).or_default() += 1;
+                self.by_decision[d.decision as usize] += 1;
                 for line in &d.lines {
                     for r in &line.reasons {
                         if evaluated.replayed {
@@ -112,8 +114,8 @@ impl Tally for Summary {
         self.claims += other.claims;
         self.replayed += other.replayed;
         self.lines += other.lines;
-        for (k, n) in other.by_decision {
-            *self.by_decision.entry(k).or_default() += n;
+        for (mine, n) in self.by_decision.iter_mut().zip(other.by_decision) {
+            *mine += n;
         }
         for (k, n) in other.by_error {
             *self.by_error.entry(k).or_default() += n;
@@ -138,11 +140,13 @@ impl Summary {
                 0.0
             }
         };
-        let decisions: Vec<String> = self
-            .by_decision
+        let by_name: BTreeMap<&str, usize> = ClaimDecision::ALL
             .iter()
-            .map(|(k, v)| format!("{k} {v}"))
+            .zip(self.by_decision)
+            .filter(|(_, n)| *n > 0)
+            .map(|(d, n)| (d.as_str(), n))
             .collect();
+        let decisions: Vec<String> = by_name.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let memory = peak_memory_mib()
             .map(|m| format!(", peak memory {m:.1} MiB"))
             .unwrap_or_default();

@@ -509,13 +509,8 @@ fn action_of(code: u8) -> Option<Action> {
         .copied()
 }
 
-const CLAIM_DECISIONS: [ClaimDecision; 5] = [
-    ClaimDecision::Allow,
-    ClaimDecision::Review,
-    ClaimDecision::Deny,
-    ClaimDecision::Partial,
-    ClaimDecision::Void,
-];
+/// The compact stored decision's claim decision codes.
+const CLAIM_DECISIONS: [ClaimDecision; 5] = ClaimDecision::ALL;
 
 impl Why {
     /// The check that fired, for a rule that fired.
@@ -752,7 +747,10 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 right_other,
             } => {
                 let left = self.pick(*left_other, other).date_of_service;
-                holds(*op, left.cmp(&self.pick(*right_other, other).date_of_service))
+                holds(
+                    *op,
+                    left.cmp(&self.pick(*right_other, other).date_of_service),
+                )
             }
             _ => self.cond(cond, other),
         }
