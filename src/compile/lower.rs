@@ -24,7 +24,7 @@ pub fn lower(cond: Cond) -> Cond {
 }
 
 /// Fields whose value is a whole number or missing, never another type.
-const WHOLE_NUMBER_FIELDS: [FieldId; 6] = [
+pub const WHOLE_NUMBER_FIELDS: [FieldId; 6] = [
     FieldId::LineUnits,
     FieldId::LineMuscles,
     FieldId::LineInjections,

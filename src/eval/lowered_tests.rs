@@ -6,7 +6,7 @@
 use super::*;
 use crate::check::fields::FieldId;
 use crate::claims::{read_claims_str, InputFormat};
-use crate::compile::lower::lower;
+use crate::compile::lower::{lower, WHOLE_NUMBER_FIELDS};
 use crate::compile::plan::{CompareOp, Const, CountWindow, SiteScope, TimeUnit};
 
 /// A small deterministic generator (xorshift): failures name the seed.
@@ -32,15 +32,6 @@ impl Gen {
         self.next() & 1 == 1
     }
 }
-
-const OPS: [CompareOp; 6] = [
-    CompareOp::Eq,
-    CompareOp::Ne,
-    CompareOp::Lt,
-    CompareOp::Le,
-    CompareOp::Gt,
-    CompareOp::Ge,
-];
 
 const FIELDS: [FieldId; 12] = [
     FieldId::LineProcedure,
@@ -100,7 +91,7 @@ fn value(g: &mut Gen, sets: usize) -> Value {
 /// A general leaf: half of them in a shape `lower` rewrites, the others of
 /// any shape (some of which it rewrites too).
 fn leaf(g: &mut Gen, sets: usize) -> Cond {
-    let op = g.pick(&OPS);
+    let op = g.pick(&CompareOp::ALL);
     let in_op = g.pick(&[InOp::In, InOp::NotIn, InOp::AnyIn, InOp::AllIn]);
     let other = g.flip();
     let fact = Value::Fact(g.pick(&FACTS).to_string());
@@ -122,7 +113,7 @@ fn leaf(g: &mut Gen, sets: usize) -> Cond {
             1 => Cond::Compare(
                 op,
                 Value::Field {
-                    id: g.pick(&FIELDS[4..10]),
+                    id: g.pick(&WHOLE_NUMBER_FIELDS),
                     other,
                 },
                 whole,

@@ -763,11 +763,8 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
             Cond::Or(parts) => parts.iter().any(|c| self.test(c, other)),
             Cond::And(parts) => parts.iter().all(|c| self.test(c, other)),
             Cond::Not(inner) => !self.test(inner, other),
-            Cond::CodeIn {
-                other: is_other,
-                set,
-                negated,
-            } => self.policy.sets[*set].contains(self.pick(*is_other, other).procedure) != *negated,
+            // Made in place by `test`, their one home.
+            Cond::CodeIn { .. } | Cond::DatesCompare { .. } => self.test(cond, other),
             Cond::DiagnosesIn {
                 claim,
                 other: is_other,
@@ -790,17 +787,6 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 Val::Int(x) => holds(*op, x.cmp(value)),
                 _ => false,
             },
-            Cond::DatesCompare {
-                op,
-                left_other,
-                right_other,
-            } => {
-                let left = self.pick(*left_other, other).date_of_service;
-                holds(
-                    *op,
-                    left.cmp(&self.pick(*right_other, other).date_of_service),
-                )
-            }
             Cond::FactCompare { op, name, value } => match self.claim.facts.get(name) {
                 Some(FactValue::Number(x)) => x.partial_cmp(value).is_some_and(|o| holds(*op, o)),
                 _ => false,

@@ -204,14 +204,7 @@ mod tests {
 
     #[test]
     fn missing_makes_every_comparison_false() {
-        for op in [
-            CompareOp::Eq,
-            CompareOp::Ne,
-            CompareOp::Lt,
-            CompareOp::Le,
-            CompareOp::Gt,
-            CompareOp::Ge,
-        ] {
+        for op in CompareOp::ALL {
             assert!(!compare(op, Val::Missing, Val::Int(1)), "{op:?}");
             assert!(!compare(op, Val::Int(1), Val::Missing), "{op:?}");
         }

@@ -419,6 +419,16 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// Every comparison operator.
+    pub const ALL: [CompareOp; 6] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+
     /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
