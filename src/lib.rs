@@ -18,6 +18,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod eval;
 pub mod fmt;
+mod hint;
 pub mod history;
 pub mod policies;
 pub mod syntax;

@@ -234,7 +234,13 @@ fn decide_all(
     // Decisions are gathered in a buffer and written in blocks: one `write_all`
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
-    for (i, claim) in ClaimReader::new(input, opts.format).enumerate() {
+    // One claim read ahead: its patient's history is fetched from memory
+    // while the current claim is decided (see `Engine::prefetch`).
+    let mut claims = ClaimReader::new(input, opts.format).enumerate().peekable();
+    while let Some((i, claim)) = claims.next() {
+        if let Some((_, Ok(next))) = claims.peek() {
+            engine.prefetch(next);
+        }
         let evaluated = match claim {
             Ok(claim) => {
                 let Ok(done) = engine.try_evaluate(&claim, i + 1);
@@ -354,7 +360,11 @@ fn decide_batch(
     held: &mut Vec<u8>,
     summary: &mut Summary,
 ) -> Result<(), StoreError> {
-    for (record, claim) in batch {
+    let mut claims = batch.into_iter().peekable();
+    while let Some((record, claim)) = claims.next() {
+        if let Some((_, Ok(next))) = claims.peek() {
+            engine.prefetch(next);
+        }
         let evaluated = match claim {
             Ok(claim) => engine.try_evaluate(&claim, record)?,
             Err(e) => Evaluated::error(e),

@@ -127,6 +127,12 @@ impl<H: HistoryStore> Engine<H> {
         &self.history
     }
 
+    /// A hint that `claim` will be decided after the current one: the history
+    /// starts fetching its patient's data. Changes no decision.
+    pub fn prefetch(&self, claim: &Claim) {
+        self.history.prefetch(&claim.patient.id);
+    }
+
     /// The history, to drive a store's transactions.
     pub fn history_mut(&mut self) -> &mut H {
         &mut self.history

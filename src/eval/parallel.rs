@@ -176,10 +176,22 @@ fn worker<T: Tally>(
             ends: Vec::with_capacity(n),
         };
         let mut start = 0;
-        for &(record, end) in &batch.lines {
-            let line = batch.bytes.get(start..end).unwrap_or_default();
-            start = end;
-            let evaluated = match parse_json_line(line, record) {
+        let mut claims = batch
+            .lines
+            .iter()
+            .map(|&(record, end)| {
+                let line = batch.bytes.get(start..end).unwrap_or_default();
+                start = end;
+                (record, parse_json_line(line, record))
+            })
+            .peekable();
+        while let Some((record, parsed)) = claims.next() {
+            // As with one job: the next claim's patient is fetched from
+            // memory while this one is decided (`Engine::prefetch`).
+            if let Some((_, Ok(next))) = claims.peek() {
+                engine.prefetch(next);
+            }
+            let evaluated = match parsed {
                 Ok(claim) => {
                     let Ok(done) = engine.try_evaluate(&claim, record);
                     done

@@ -28,6 +28,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason, Text};
 use crate::codes::CodeKey;
 use crate::compile::CodeSet;
+use crate::hint;
 use crate::syntax::ast::SiteScope;
 
 pub use sqlite::{SqliteHistory, StoreError};
@@ -414,6 +415,9 @@ pub trait HistoryStore {
 
     /// Makes a patient's history and claims available.
     fn load(&mut self, patient: &str) -> Result<(), Self::Error>;
+    /// A hint that a claim of this patient will be decided after the current
+    /// one: a store may start fetching what it will read. Changes nothing.
+    fn prefetch(&self, _patient: &str) {}
     /// How many services match the query.
     fn count(&self, query: &Query<'_>) -> u32;
     /// Records a service of a patient that belongs to no claim in the ledger
@@ -568,12 +572,13 @@ impl ClaimIndex {
         }
     }
 
-    /// The number of versions of the claim stored last, to read the end of
-    /// the list (see `MemoryHistory::load`).
-    fn last(&self) -> Option<usize> {
-        match &self.claims {
-            Claims::Few(list) => list.last().map(|(_, v)| v.as_slice().len()),
-            Claims::Many(_) => None,
+    /// Prefetches the end of the list, where the next claim is added (see
+    /// `MemoryHistory::load`).
+    fn prefetch_end(&self) {
+        if let Claims::Few(list) = &self.claims {
+            if let Some(last) = list.last() {
+                hint::prefetch(last);
+            }
         }
     }
 
@@ -944,13 +949,28 @@ impl HistoryStore for MemoryHistory {
         // Nothing to load: all is in memory. But evaluating the claim reads the
         // patient's book, then its services (the counts), then the end of its
         // claims list (storing the claim): three cache misses, one after
-        // another, at a million claims. Reading the last of each here lets
-        // the processor wait for the last two together, while it computes
-        // the claim's content hash, instead of one at a time later.
+        // another, at a million claims. The book was prefetched a claim
+        // earlier (`prefetch`); the ends of its two lists are prefetched here,
+        // to arrive while the claim's content hash is computed.
         if let Some(book) = self.book(patient) {
-            std::hint::black_box((book.services.last().map(|e| e.date), book.claims.last()));
+            if let Some(last) = book.services.last() {
+                hint::prefetch(last);
+            }
+            book.claims.prefetch_end();
         }
         Ok(())
+    }
+
+    fn prefetch(&self, patient: &str) {
+        // The table's slot is read (it is small and mostly cached), the book
+        // only prefetched: comparing its patient id would wait for it. A
+        // slot of another patient with the same tag (rare) is a wasted hint.
+        for &i in self.slots.iter_hash(Self::hash(patient)).take(2) {
+            if let Some(book) = self.books.get(i as usize) {
+                hint::prefetch(book);
+                hint::prefetch(&book.claims);
+            }
+        }
     }
 
     fn count(&self, query: &Query<'_>) -> u32 {
@@ -1076,6 +1096,31 @@ mod tests {
             CodeEntry::Code("20552".into()),
             CodeEntry::Code("20553".into()),
         ])
+    }
+
+    #[test]
+    fn prefetching_and_loading_change_nothing() {
+        let tpi = tpi_codes();
+        let mut h = MemoryHistory::new();
+        let _ = h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
+        let _ = h.record("P2", svc("2026-01-11", "20552", None));
+        let _ = h.record("P2", svc("2026-01-12", "20552", None));
+        let q = |patient| Query {
+            patient,
+            from: date("2026-01-01"),
+            to: date("2026-01-31"),
+            set: &tpi,
+            code: None,
+            scope: None,
+            site: None,
+        };
+        let counts = |h: &MemoryHistory| (h.count(&q("P1")), h.count(&q("P2")));
+        assert_eq!(counts(&h), (1, 2));
+        for patient in ["P2", "P1", "nobody", ""] {
+            h.prefetch(patient);
+            let _ = h.load(patient);
+            assert_eq!(counts(&h), (1, 2), "after {patient:?}");
+        }
     }
 
     #[test]

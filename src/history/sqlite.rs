@@ -1048,12 +1048,18 @@ impl HistoryStore for SqliteHistory {
 
     fn load(&mut self, patient: &str) -> Result<(), StoreError> {
         if self.cache.has_patient(patient) {
+            // Prefetches what the evaluation reads next (see `MemoryHistory`).
+            let Ok(()) = self.cache.load(patient);
             return Ok(());
         }
         let owned = patient.to_owned();
         let versions = self.call(move |db| db.load(&owned))?;
         self.fill(patient, versions);
         Ok(())
+    }
+
+    fn prefetch(&self, patient: &str) {
+        self.cache.prefetch(patient);
     }
 
     fn count(&self, query: &Query<'_>) -> u32 {
