@@ -15,7 +15,7 @@ use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use crate::claims::{Claim, ClaimDecision, ClaimError, ClaimReader, InputFormat, Outcome};
 use crate::eval::parallel::{evaluate_lines, Tally};
-use crate::eval::{Engine, Evaluated, Imported};
+use crate::eval::{Engine, Evaluated, Imported, Lookahead};
 use crate::history::{SqliteHistory, StoreError};
 use crate::policies::Policies;
 
@@ -234,16 +234,15 @@ fn decide_all(
     // Decisions are gathered in a buffer and written in blocks: one `write_all`
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
-    // One claim read ahead: its patient's history is fetched from memory
-    // while the current claim is decided (see `Engine::prefetch`).
-    let mut claims = ClaimReader::new(input, opts.format).enumerate().peekable();
-    while let Some((i, claim)) = claims.next() {
-        if let Some((_, Ok(next))) = claims.peek() {
-            engine.prefetch(next);
-        }
+    let mut claims = Lookahead::new(
+        ClaimReader::new(input, opts.format)
+            .enumerate()
+            .map(|(i, c)| (i + 1, c)),
+    );
+    while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => {
-                let Ok(done) = engine.try_evaluate(&claim, i + 1);
+                let Ok(done) = engine.try_evaluate(&claim, record);
                 done
             }
             Err(e) => Evaluated::error(e),
@@ -360,11 +359,8 @@ fn decide_batch(
     held: &mut Vec<u8>,
     summary: &mut Summary,
 ) -> Result<(), StoreError> {
-    let mut claims = batch.into_iter().peekable();
-    while let Some((record, claim)) = claims.next() {
-        if let Some((_, Ok(next))) = claims.peek() {
-            engine.prefetch(next);
-        }
+    let mut claims = Lookahead::new(batch.into_iter());
+    while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => engine.try_evaluate(&claim, record)?,
             Err(e) => Evaluated::error(e),

@@ -43,6 +43,47 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     explain: bool,
 }
 
+/// Claims read two ahead of the one being decided, so that the history can
+/// fetch the data of their patients meanwhile (`HistoryStore::prefetch`): at a
+/// million claims, finding a patient's book and lists were cache misses that
+/// the evaluation waited for. Reading ahead does not delay decisions, which
+/// are written in blocks.
+pub struct Lookahead<I: Iterator<Item = (usize, Result<Claim, ClaimError>)>> {
+    inner: I,
+    window: std::collections::VecDeque<(usize, Result<Claim, ClaimError>)>,
+}
+
+impl<I: Iterator<Item = (usize, Result<Claim, ClaimError>)>> Lookahead<I> {
+    /// Numbered claims (or their errors), in input order.
+    pub fn new(inner: I) -> Self {
+        Lookahead {
+            inner,
+            window: std::collections::VecDeque::with_capacity(3),
+        }
+    }
+
+    /// The next claim; before it is returned, the engine's history is asked to
+    /// prefetch the patients of the two after it.
+    pub fn next<H: HistoryStore>(
+        &mut self,
+        engine: &Engine<H>,
+    ) -> Option<(usize, Result<Claim, ClaimError>)> {
+        while self.window.len() < 3 {
+            match self.inner.next() {
+                Some(item) => self.window.push_back(item),
+                None => break,
+            }
+        }
+        let item = self.window.pop_front()?;
+        for (k, (_, claim)) in self.window.iter().enumerate() {
+            if let Ok(claim) = claim {
+                engine.history.prefetch(&claim.patient.id, k + 1);
+            }
+        }
+        Some(item)
+    }
+}
+
 /// One evaluated claim.
 #[derive(Debug, Clone)]
 pub struct Evaluated {
@@ -125,12 +166,6 @@ impl<H: HistoryStore> Engine<H> {
     /// The history so far.
     pub fn history(&self) -> &H {
         &self.history
-    }
-
-    /// A hint that `claim` will be decided after the current one: the history
-    /// starts fetching its patient's data. Changes no decision.
-    pub fn prefetch(&self, claim: &Claim) {
-        self.history.prefetch(&claim.patient.id);
     }
 
     /// The history, to drive a store's transactions.

@@ -14,7 +14,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 
 use rustc_hash::FxHasher;
 
-use super::{Engine, Evaluated};
+use super::{Engine, Evaluated, Lookahead};
 use crate::claims::read::{
     io_error, is_blank, parse_json_line, patient_of_line, skip_json_lines_start, LineSplitter,
 };
@@ -176,21 +176,12 @@ fn worker<T: Tally>(
             ends: Vec::with_capacity(n),
         };
         let mut start = 0;
-        let mut claims = batch
-            .lines
-            .iter()
-            .map(|&(record, end)| {
-                let line = batch.bytes.get(start..end).unwrap_or_default();
-                start = end;
-                (record, parse_json_line(line, record))
-            })
-            .peekable();
-        while let Some((record, parsed)) = claims.next() {
-            // As with one job: the next claim's patient is fetched from
-            // memory while this one is decided (`Engine::prefetch`).
-            if let Some((_, Ok(next))) = claims.peek() {
-                engine.prefetch(next);
-            }
+        let mut claims = Lookahead::new(batch.lines.iter().map(|&(record, end)| {
+            let line = batch.bytes.get(start..end).unwrap_or_default();
+            start = end;
+            (record, parse_json_line(line, record))
+        }));
+        while let Some((record, parsed)) = claims.next(&engine) {
             let evaluated = match parsed {
                 Ok(claim) => {
                     let Ok(done) = engine.try_evaluate(&claim, record);

@@ -14,6 +14,7 @@
 //! per-patient cache).
 
 pub mod sqlite;
+mod table;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -22,7 +23,6 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
-use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason, Text};
@@ -415,9 +415,10 @@ pub trait HistoryStore {
 
     /// Makes a patient's history and claims available.
     fn load(&mut self, patient: &str) -> Result<(), Self::Error>;
-    /// A hint that a claim of this patient will be decided after the current
-    /// one: a store may start fetching what it will read. Changes nothing.
-    fn prefetch(&self, _patient: &str) {}
+    /// A hint that a claim of this patient will be decided `ahead` claims
+    /// after the current one (1 or 2): a store may start fetching what it
+    /// will read. Changes nothing.
+    fn prefetch(&self, _patient: &str, _ahead: usize) {}
     /// How many services match the query.
     fn count(&self, query: &Query<'_>) -> u32;
     /// Records a service of a patient that belongs to no claim in the ledger
@@ -659,7 +660,7 @@ impl Versions {
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
     /// Indexes into `books`, hashed by patient id.
-    slots: HashTable<u32>,
+    slots: table::Table,
     books: Vec<PatientBook>,
     /// The index of the book the last lookup found: an atomic only so that the
     /// history stays `Sync` (relaxed loads and stores are plain moves).
@@ -705,12 +706,9 @@ impl MemoryHistory {
             return Some(last);
         }
         let books = &self.books;
-        let found = self
-            .slots
-            .find(Self::hash(patient), |&i| {
-                books.get(i as usize).is_some_and(same)
-            })
-            .map(|&i| i as usize)?;
+        let found = self.slots.find(Self::hash(patient), |i| {
+            books.get(i as usize).is_some_and(same)
+        })? as usize;
         self.last.store(found, Ordering::Relaxed);
         Some(found)
     }
@@ -796,14 +794,10 @@ impl MemoryHistory {
             None => {
                 let i = self.books.len();
                 self.books.push(PatientBook::new(patient));
-                let books = &self.books;
                 // More than u32::MAX patients in memory is beyond any run this
                 // store is for; past it, lookups would miss and add books anew.
-                self.slots.insert_unique(
-                    Self::hash(patient),
-                    u32::try_from(i).unwrap_or(u32::MAX),
-                    |&j| books.get(j as usize).map_or(0, |b| Self::hash(&b.patient)),
-                );
+                self.slots
+                    .insert(Self::hash(patient), u32::try_from(i).unwrap_or(u32::MAX));
                 self.last.store(i, Ordering::Relaxed);
                 i
             }
@@ -961,11 +955,18 @@ impl HistoryStore for MemoryHistory {
         Ok(())
     }
 
-    fn prefetch(&self, patient: &str) {
-        // The table's slot is read (it is small and mostly cached), the book
-        // only prefetched: comparing its patient id would wait for it. A
-        // slot of another patient with the same tag (rare) is a wasted hint.
-        for &i in self.slots.iter_hash(Self::hash(patient)).take(2) {
+    fn prefetch(&self, patient: &str, ahead: usize) {
+        let hash = Self::hash(patient);
+        if ahead >= 2 {
+            // Two claims ahead: the table's line, found from the hash alone.
+            self.slots.prefetch(hash);
+            return;
+        }
+        // One claim ahead: the table's line is in cache by now; the book is
+        // only prefetched, since comparing its patient id would wait for it.
+        // An entry of another patient with the same tag (rare) is a wasted
+        // hint.
+        for i in self.slots.candidates(hash).take(2) {
             if let Some(book) = self.books.get(i as usize) {
                 hint::prefetch(book);
                 hint::prefetch(&book.claims);
@@ -1117,7 +1118,8 @@ mod tests {
         let counts = |h: &MemoryHistory| (h.count(&q("P1")), h.count(&q("P2")));
         assert_eq!(counts(&h), (1, 2));
         for patient in ["P2", "P1", "nobody", ""] {
-            h.prefetch(patient);
+            h.prefetch(patient, 2);
+            h.prefetch(patient, 1);
             let _ = h.load(patient);
             assert_eq!(counts(&h), (1, 2), "after {patient:?}");
         }

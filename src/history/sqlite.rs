@@ -1058,8 +1058,8 @@ impl HistoryStore for SqliteHistory {
         Ok(())
     }
 
-    fn prefetch(&self, patient: &str) {
-        self.cache.prefetch(patient);
+    fn prefetch(&self, patient: &str, ahead: usize) {
+        self.cache.prefetch(patient, ahead);
     }
 
     fn count(&self, query: &Query<'_>) -> u32 {
