@@ -21,9 +21,10 @@ fn tag(hash: u64) -> u64 {
 
 impl Table {
     /// Where the probe for `tag` starts: the tag picks the entry, so that
-    /// growing needs no hashes but the entries' own.
+    /// growing needs no hashes but the entries' own. Its lowest bit, always
+    /// set, is left out.
     fn start(&self, tag: u64) -> usize {
-        (tag as usize) & (self.entries.len().wrapping_sub(1))
+        ((tag >> 1) as usize) & (self.entries.len().wrapping_sub(1))
     }
 
     /// The indexes stored under `hash`'s tag, in probe order: usually the one
