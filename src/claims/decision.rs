@@ -53,7 +53,9 @@ pub enum ClaimDecision {
 }
 
 impl ClaimDecision {
-    /// Every claim decision, in declaration order (`d as usize` indexes it).
+    /// Every claim decision, in declaration order (`d as usize` indexes it):
+    /// the index is the code a memory store keeps for a claim's decision, so
+    /// the order only ever grows at the end.
     pub const ALL: [ClaimDecision; 5] = [
         ClaimDecision::Allow,
         ClaimDecision::Review,
@@ -247,6 +249,24 @@ impl From<Decision> for Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_claim_decision_is_listed_at_its_stored_code() {
+        // The codes a memory store keeps, pinned. One arm per variant and no
+        // wildcard: a new variant stops this compiling until it has a code.
+        let code = |d: ClaimDecision| match d {
+            ClaimDecision::Allow => 0,
+            ClaimDecision::Review => 1,
+            ClaimDecision::Deny => 2,
+            ClaimDecision::Partial => 3,
+            ClaimDecision::Void => 4,
+        };
+        assert_eq!(ClaimDecision::ALL.len(), 5);
+        for (i, d) in ClaimDecision::ALL.iter().enumerate() {
+            assert_eq!(code(*d), i, "{d:?}");
+            assert_eq!(*d as usize, i, "{d:?}");
+        }
+    }
 
     fn sample() -> Decision {
         Decision {

@@ -378,11 +378,8 @@ impl<H: HistoryStore> Engine<H> {
             },
             lines,
         };
-        kept[2] = CLAIM_DECISIONS
-            .iter()
-            .position(|d| *d == decision.decision)
-            .and_then(|i| u8::try_from(i).ok())
-            .unwrap_or(u8::MAX);
+        // Its index in `ClaimDecision::ALL`, the code the compact form keeps.
+        kept[2] = decision.decision as u8;
         // The stored decision carries no trace: a resubmission is answered with
         // the decision, however the first one was asked for.
         self.history.store(NewClaim {
@@ -414,7 +411,7 @@ impl<H: HistoryStore> Engine<H> {
             ])))
         };
         let policy = self.policies.iter().nth(word(0)?)?;
-        let decision = *CLAIM_DECISIONS.get(usize::from(*kept.get(2)?))?;
+        let decision = *ClaimDecision::ALL.get(usize::from(*kept.get(2)?))?;
         let mut at = 3;
         let mut lines = Vec::new();
         if decision != ClaimDecision::Void {
@@ -549,9 +546,6 @@ fn action_of(code: u8) -> Option<Action> {
         .get(usize::from(code))
         .copied()
 }
-
-/// The compact stored decision's claim decision codes.
-const CLAIM_DECISIONS: [ClaimDecision; 5] = ClaimDecision::ALL;
 
 impl Why {
     /// The check that fired, for a rule that fired.
