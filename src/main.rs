@@ -6,5 +6,11 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // The history only grows: faulting it in as transparent huge pages made the
+    // kernel compact and clear 2 MiB at a time, twice the system time of small
+    // pages, and no faster to read (docs/performance.md). A hint: if the kernel
+    // refuses, nothing else changes.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     payer_rules::cli::run()
 }
