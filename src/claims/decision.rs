@@ -103,11 +103,24 @@ impl ClaimDecision {
     }
 }
 
-/// Why a rule fired on a line.
+/// Why a rule fired on a line. Made once per check when a policy is compiled
+/// and shared by every line it is given to: handing it to a line is one count
+/// increment rather than one per field, and writing it is one copy of its JSON,
+/// made with it. Its fields are read through [`ReasonParts`].
+#[derive(Clone, Debug)]
+pub struct Reason(Arc<SharedReason>);
+
+#[derive(Debug)]
+struct SharedReason {
+    parts: ReasonParts,
+    /// `parts` as serde_json writes them.
+    json: Box<str>,
+}
+
+/// What a reason says: the contract's fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reason {
-    /// The rule's name in its policy. Shared text: the same rule's reasons on
-    /// many lines point at one string, not a copy each.
+pub struct ReasonParts {
+    /// The rule's name in its policy.
     pub rule: Arc<str>,
     /// What the rule asked for.
     pub action: Action,
@@ -125,6 +138,47 @@ pub struct Reason {
 
 fn no_rarc() -> Arc<[String]> {
     Arc::from(Vec::new())
+}
+
+impl Reason {
+    /// A reason and its JSON.
+    pub fn new(parts: ReasonParts) -> Reason {
+        // Serializing these fields into memory cannot fail: no maps, no custom
+        // serializers.
+        let json = serde_json::to_string(&parts).unwrap_or_default().into();
+        Reason(Arc::new(SharedReason { parts, json }))
+    }
+
+    /// The reason as one JSON object, as the contract writes it.
+    pub fn json(&self) -> &str {
+        &self.0.json
+    }
+}
+
+impl std::ops::Deref for Reason {
+    type Target = ReasonParts;
+
+    fn deref(&self) -> &ReasonParts {
+        &self.0.parts
+    }
+}
+
+impl PartialEq for Reason {
+    fn eq(&self, other: &Reason) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.parts == other.0.parts
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.parts.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Reason, D::Error> {
+        ReasonParts::deserialize(deserializer).map(Reason::new)
+    }
 }
 
 /// One step of an evaluation trace: what one rule did on a line.
@@ -279,7 +333,7 @@ mod tests {
                 line: 1,
                 procedure: "20553".into(),
                 decision: Action::Deny,
-                reasons: vec![Reason {
+                reasons: vec![Reason::new(ReasonParts {
                     rule: "covered-diagnosis".into(),
                     action: Action::Deny,
                     carc: Some("CO-11".into()),
@@ -287,7 +341,7 @@ mod tests {
                     message: "no diagnosis on the claim supports medical necessity for 20553"
                         .into(),
                     at: "policies/medicare/tpi.policy:14:3".into(),
-                }],
+                })],
                 trace: None,
             }],
         }
@@ -342,10 +396,28 @@ mod tests {
     }
 
     #[test]
+    fn a_reason_is_its_fields_and_its_json_is_what_serde_writes() {
+        let d = sample();
+        let reason = &d.lines[0].reasons[0];
+        let json = serde_json::to_string(reason).unwrap_or_default();
+        assert_eq!(reason.json(), json);
+        assert!(json.starts_with(r#"{"rule":"covered-diagnosis","action":"deny","carc":"CO-11""#));
+        let back: Reason = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&back, reason);
+        assert_eq!(back.json(), json);
+        // Equal by content, not only when shared.
+        let mut other = ReasonParts::clone(reason);
+        other.message = "another".into();
+        assert_ne!(&Reason::new(other), reason);
+    }
+
+    #[test]
     fn optional_fields_are_skipped_or_written() {
         let mut d = sample();
-        d.lines[0].reasons[0].carc = None;
-        d.lines[0].reasons[0].rarc = Vec::new().into();
+        let mut parts = ReasonParts::clone(&d.lines[0].reasons[0]);
+        parts.carc = None;
+        parts.rarc = Vec::new().into();
+        d.lines[0].reasons[0] = Reason::new(parts);
         d.lines[0].trace = Some(vec![
             TraceStep {
                 rule: "r1".into(),

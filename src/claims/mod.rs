@@ -15,7 +15,7 @@ mod write;
 
 pub use decision::{
     Action, ClaimDecision, Decision, ErrorBody, ErrorRecord, LineDecision, Outcome, Reason,
-    TraceOutcome, TraceStep,
+    ReasonParts, TraceOutcome, TraceStep,
 };
 pub use error::{ClaimError, ErrorKind};
 pub use model::{

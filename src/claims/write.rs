@@ -57,23 +57,9 @@ fn write_line(line: &LineDecision, out: &mut Vec<u8>) {
     out.extend_from_slice(b"]}");
 }
 
+/// A reason's JSON is made with it, once per check of a policy.
 fn write_reason(r: &Reason, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"rule\":");
-    string(&r.rule, out);
-    out.extend_from_slice(b",\"action\":\"");
-    out.extend_from_slice(r.action.as_str().as_bytes());
-    out.push(b'"');
-    if let Some(carc) = &r.carc {
-        out.extend_from_slice(b",\"carc\":");
-        string(carc, out);
-    }
-    out.extend_from_slice(b",\"rarc\":[");
-    list(&r.rarc, out, |rarc, out| string(rarc, out));
-    out.extend_from_slice(b"],\"message\":");
-    string(&r.message, out);
-    out.extend_from_slice(b",\"at\":");
-    string(&r.at, out);
-    out.push(b'}');
+    out.extend_from_slice(r.json().as_bytes());
 }
 
 /// The items of a JSON array, comma-separated (the brackets are the caller's).
@@ -116,11 +102,13 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::claims::decision::{Action, ClaimDecision, ErrorRecord, TraceOutcome, TraceStep};
+    use crate::claims::decision::{
+        Action, ClaimDecision, ErrorRecord, ReasonParts, TraceOutcome, TraceStep,
+    };
     use crate::claims::{ClaimError, ErrorBody, ErrorKind};
 
     fn reason(carc: Option<&str>, rarc: &[&str], message: &str) -> Reason {
-        Reason {
+        Reason::new(ReasonParts {
             rule: "R1".into(),
             action: Action::Deny,
             carc: carc.map(Arc::from),
@@ -131,7 +119,7 @@ mod tests {
                 .into(),
             message: message.into(),
             at: "policies/x.policy:3:1".into(),
-        }
+        })
     }
 
     fn decision(reasons: Vec<Reason>, trace: Option<Vec<TraceStep>>) -> Outcome {

@@ -242,10 +242,10 @@ fn decide_all(
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => {
-                let Ok(done) = engine.try_evaluate(&claim, record);
+                let Ok(done) = engine.try_evaluate(claim, record);
                 done
             }
-            Err(e) => Evaluated::error(e),
+            Err(e) => Evaluated::error(e.clone()),
         };
         summary.add(&evaluated);
         evaluated.append_line(&mut pending);
@@ -362,8 +362,8 @@ fn decide_batch(
     let mut claims = Lookahead::new(batch.into_iter());
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
-            Ok(claim) => engine.try_evaluate(&claim, record)?,
-            Err(e) => Evaluated::error(e),
+            Ok(claim) => engine.try_evaluate(claim, record)?,
+            Err(e) => Evaluated::error(e.clone()),
         };
         summary.add(&evaluated);
         // Writing into memory cannot fail.

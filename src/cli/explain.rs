@@ -45,7 +45,7 @@ fn describe(rule: &Rule) -> Vec<String> {
                     counted(*per_code, *scope)
                 ),
             };
-            let a = &c.action;
+            let a = &c.reason;
             let carc = a.carc.as_deref().unwrap_or("-");
             let rarc = if a.rarc.is_empty() {
                 String::new()

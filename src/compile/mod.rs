@@ -10,11 +10,12 @@ pub mod lower;
 pub mod plan;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::check::fields;
 use crate::check::parse_date;
 use crate::check::scope::Scope;
-use crate::claims::Action;
+use crate::claims::{Action, Reason, ReasonParts};
 use crate::syntax::ast::{
     self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr,
     SetOp, Verb, Window,
@@ -194,6 +195,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
         }
         // After the trigger is found: it is looked for in the general form.
         let when = when.into_iter().map(lower::lower).collect();
+        let id: Arc<str> = rule.id.node.as_str().into();
+        let at: Arc<str> = at.into();
         let mut checks = Vec::new();
         for check in &rule.checks {
             let kind = match &check.kind {
@@ -233,7 +236,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 AstCheck::Always => CheckKind::Always,
             };
             let a = &check.action;
-            let action = Outcome {
+            let reason = Reason::new(ReasonParts {
+                rule: id.clone(),
                 action: match a.verb.node {
                     Verb::Allow => Action::Allow,
                     Verb::Review => Action::Review,
@@ -246,14 +250,15 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     .as_ref()
                     .map_or(title.as_str(), |m| m.node.as_str())
                     .into(),
-            };
-            checks.push(Check { kind, action });
+                at: at.clone(),
+            });
+            checks.push(Check { kind, reason });
         }
         Ok(Rule {
-            id: rule.id.node.as_str().into(),
+            id,
             title,
             doc: rule.doc.clone(),
-            at: at.into(),
+            at,
             source: String::new(),
             trigger,
             when,
@@ -470,6 +475,6 @@ mod tests {
             compile("rule A { when line.procedure in tpi limit tpi to 1 per day else deny CO-97 }");
         assert_eq!(p.sets.len(), 1, "the `when` and the `limit` share the set");
         assert_eq!(&*p.rules[0].at, "t.policy:4:1");
-        assert_eq!(&*p.rules[0].checks[0].action.message, "A");
+        assert_eq!(&*p.rules[0].checks[0].reason.message, "A");
     }
 }

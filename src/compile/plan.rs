@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 pub use super::codeset::CodeSet;
 use crate::check::fields::FieldId;
-use crate::claims::Action;
+use crate::claims::Reason;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, SiteScope, TimeUnit};
 
 /// Index of a code set in [`Policy::sets`].
@@ -74,8 +74,9 @@ pub struct Rule {
 pub struct Check {
     /// What is checked.
     pub kind: CheckKind,
-    /// What a failure does.
-    pub action: Outcome,
+    /// What a failure does and says: the reason a line it fails on is given,
+    /// made once here.
+    pub reason: Reason,
 }
 
 /// Compiled check kinds.
@@ -139,19 +140,6 @@ impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.length, self.unit.word())
     }
-}
-
-/// The reason a failed check gives.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// Allow, review or deny.
-    pub action: Action,
-    /// `CO-50`.
-    pub carc: Option<Arc<str>>,
-    /// Remark codes.
-    pub rarc: Arc<[String]>,
-    /// The message.
-    pub message: Arc<str>,
 }
 
 /// A compiled condition.

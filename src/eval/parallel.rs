@@ -184,10 +184,10 @@ fn worker<T: Tally>(
         while let Some((record, parsed)) = claims.next(&engine) {
             let evaluated = match parsed {
                 Ok(claim) => {
-                    let Ok(done) = engine.try_evaluate(&claim, record);
+                    let Ok(done) = engine.try_evaluate(claim, record);
                     done
                 }
-                Err(e) => Evaluated::error(e),
+                Err(e) => Evaluated::error(e.clone()),
             };
             out.push(record, &evaluated);
             tally.add(&evaluated);
