@@ -43,7 +43,7 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     explain: bool,
 }
 
-/// Claims read two ahead of the one being decided, so that the history can
+/// Claims read three ahead of the one being decided, so that the history can
 /// fetch the data of their patients meanwhile (`HistoryStore::prefetch`): at a
 /// million claims, finding a patient's book and lists were cache misses that
 /// the evaluation waited for. Reading ahead does not delay decisions, which
@@ -60,17 +60,22 @@ pub struct Lookahead<I: Iterator<Item = (usize, Result<Claim, ClaimError>)>> {
 }
 
 impl<I: Iterator<Item = (usize, Result<Claim, ClaimError>)>> Lookahead<I> {
+    /// How many claims are read ahead: each step of finding a patient's data
+    /// (the table's line, the book, the ends of its lists) depends on the one
+    /// before, so each gets a claim's time to arrive.
+    const AHEAD: usize = 3;
+
     /// Numbered claims (or their errors), in input order.
     pub fn new(inner: I) -> Self {
         Lookahead {
             inner,
-            window: std::collections::VecDeque::with_capacity(3),
+            window: std::collections::VecDeque::with_capacity(Self::AHEAD + 1),
             lent: false,
         }
     }
 
     /// The next claim; before it is lent, the engine's history is asked to
-    /// prefetch the patients of the two after it.
+    /// prefetch the patients of the three after it.
     pub fn next<H: HistoryStore>(
         &mut self,
         engine: &Engine<H>,
@@ -78,7 +83,7 @@ impl<I: Iterator<Item = (usize, Result<Claim, ClaimError>)>> Lookahead<I> {
         if std::mem::take(&mut self.lent) {
             self.window.pop_front();
         }
-        while self.window.len() < 3 {
+        while self.window.len() <= Self::AHEAD {
             match self.inner.next() {
                 Some(item) => self.window.push_back(item),
                 None => break,

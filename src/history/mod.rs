@@ -416,7 +416,7 @@ pub trait HistoryStore {
     /// Makes a patient's history and claims available.
     fn load(&mut self, patient: &str) -> Result<(), Self::Error>;
     /// A hint that a claim of this patient will be decided `ahead` claims
-    /// after the current one (1 or 2): a store may start fetching what it
+    /// after the current one (1 to 3): a store may start fetching what it
     /// will read. Changes nothing.
     fn prefetch(&self, _patient: &str, _ahead: usize) {}
     /// How many services match the query.
@@ -957,19 +957,36 @@ impl HistoryStore for MemoryHistory {
 
     fn prefetch(&self, patient: &str, ahead: usize) {
         let hash = Self::hash(patient);
-        if ahead >= 2 {
-            // Two claims ahead: the table's line, found from the hash alone.
-            self.slots.prefetch(hash);
-            return;
-        }
-        // One claim ahead: the table's line is in cache by now; the book is
-        // only prefetched, since comparing its patient id would wait for it.
-        // An entry of another patient with the same tag (rare) is a wasted
-        // hint.
-        for i in self.slots.candidates(hash).take(2) {
-            if let Some(book) = self.books.get(i as usize) {
-                hint::prefetch(book);
-                hint::prefetch(&book.claims);
+        match ahead {
+            // The table's line, found from the hash alone.
+            3.. => self.slots.prefetch(hash),
+            // The table's line is in cache by now; the book is only
+            // prefetched, since comparing its patient id would wait for it.
+            // An entry of another patient with the same tag (rare) is a
+            // wasted hint.
+            2 => {
+                for i in self.slots.candidates(hash).take(2) {
+                    if let Some(book) = self.books.get(i as usize) {
+                        hint::prefetch(book);
+                        hint::prefetch(&book.claims);
+                    }
+                }
+            }
+            // The book is in cache by now: the ends of its lists, which the
+            // counts and the storing of the claim read.
+            _ => {
+                let books = &self.books;
+                let same =
+                    |b: &PatientBook| crate::bytes::same(b.patient.as_bytes(), patient.as_bytes());
+                let found = self
+                    .slots
+                    .find(hash, |i| books.get(i as usize).is_some_and(same));
+                if let Some(book) = found.and_then(|i| books.get(i as usize)) {
+                    if let Some(last) = book.services.last() {
+                        hint::prefetch(last);
+                    }
+                    book.claims.prefetch_end();
+                }
             }
         }
     }
