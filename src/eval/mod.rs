@@ -1608,5 +1608,29 @@ mod ledger_tests {
             ContentHash::of(&a).hex(),
             "3837ee7ee3ed08c88cad5fb4e1f00954"
         );
+        // A claim whose encoding outgrows the hash's buffer on the stack is
+        // hashed from the same bytes.
+        let long_facts: String = (0..40)
+            .map(|i| format!(r#","fact_{i}":"{}""#, "x".repeat(40)))
+            .collect();
+        let long = |date: &str| {
+            let facts = format!(r#","facts":{{"a":1{long_facts}}}"#);
+            claim("C1", "P", date, &facts)
+        };
+        let (e, f) = (long("2025-01-01"), long("2025-01-02"));
+        let mut bytes = Vec::new();
+        crate::history::canonical_bytes(&e, &mut bytes);
+        assert!(bytes.len() > 1024, "{}", bytes.len());
+        assert_eq!(
+            ContentHash::of(&e).0,
+            xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes()
+        );
+        assert_ne!(ContentHash::of(&e), ContentHash::of(&f));
+        let mut short = Vec::new();
+        crate::history::canonical_bytes(&a, &mut short);
+        assert_eq!(
+            ContentHash::of(&a).0,
+            xxhash_rust::xxh3::xxh3_128(&short).to_le_bytes()
+        );
     }
 }

@@ -100,19 +100,33 @@ pub struct ContentHash(pub [u8; 16]);
 impl ContentHash {
     /// The hash of a claim's content.
     pub fn of(claim: &Claim) -> ContentHash {
-        thread_local! {
-            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        // The encoding is written into a buffer on the stack, where each
+        // piece is a bounds check and a store: through a `Vec`, each of its
+        // some 60 pieces checked and grew the capacity, a third of the hash's
+        // cost. A claim whose encoding does not fit (long texts, many lines)
+        // takes the `Vec`.
+        let mut buf = [0u8; 1024];
+        let mut fixed = Fixed {
+            buf: &mut buf,
+            len: 0,
+            overflow: false,
+        };
+        encode(claim, &mut fixed);
+        if !fixed.overflow {
+            let len = fixed.len;
+            return Self::of_bytes(buf.get(..len).unwrap_or_default());
         }
-        BUF.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            buf.clear();
-            canonical_bytes(claim, &mut buf);
-            // XXH3-128: a fixed, documented algorithm (stable across runs and
-            // versions, as stored hashes need) and an order of magnitude cheaper
-            // than SHA-256 on the per-claim path; equality of a claim id's versions
-            // needs no cryptographic strength.
-            ContentHash(xxhash_rust::xxh3::xxh3_128(&buf[..]).to_le_bytes())
-        })
+        let mut bytes = Vec::new();
+        canonical_bytes(claim, &mut bytes);
+        Self::of_bytes(&bytes)
+    }
+
+    fn of_bytes(bytes: &[u8]) -> ContentHash {
+        // XXH3-128: a fixed, documented algorithm (stable across runs and
+        // versions, as stored hashes need) and an order of magnitude cheaper
+        // than SHA-256 on the per-claim path; equality of a claim id's versions
+        // needs no cryptographic strength.
+        ContentHash(xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes())
     }
 
     /// The hash as 32 lowercase hex digits.
@@ -132,57 +146,101 @@ impl fmt::Debug for ContentHash {
 /// little-endian, dates as days from the common era, codes as their packed text,
 /// absent optional fields as a 0 byte.
 pub fn canonical_bytes(claim: &Claim, out: &mut Vec<u8>) {
+    encode(claim, out);
+}
+
+/// Where the canonical encoding goes: a `Vec`, or a fixed buffer that notes
+/// when it is too small.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+struct Fixed<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    /// Something did not fit: the encoding in `buf` is incomplete.
+    overflow: bool,
+}
+
+impl Sink for Fixed<'_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(to) => {
+                to.copy_from_slice(bytes);
+                self.len = end;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// The encoding of [`canonical_bytes`], into any sink: its one home.
+#[inline(always)]
+fn encode(claim: &Claim, out: &mut impl Sink) {
     use crate::claims::FactValue;
     #[inline(always)]
-    fn text(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
-        out.extend_from_slice(s.as_bytes());
+    fn text(out: &mut impl Sink, s: &str) {
+        out.put(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.put(s.as_bytes());
     }
     #[inline(always)]
-    fn opt_text(out: &mut Vec<u8>, s: Option<&str>) {
+    fn opt_text(out: &mut impl Sink, s: Option<&str>) {
         match s {
-            None => out.push(0),
+            None => out.put(&[0]),
             Some(s) => {
-                out.push(1);
+                out.put(&[1]);
                 text(out, s);
             }
         }
     }
-    fn num(out: &mut Vec<u8>, n: u32) {
-        out.extend_from_slice(&n.to_le_bytes());
+    #[inline(always)]
+    fn num(out: &mut impl Sink, n: u32) {
+        out.put(&n.to_le_bytes());
     }
-    fn opt_num(out: &mut Vec<u8>, n: Option<u32>) {
+    #[inline(always)]
+    fn opt_num(out: &mut impl Sink, n: Option<u32>) {
         match n {
-            None => out.push(0),
+            None => out.put(&[0]),
             Some(n) => {
-                out.push(1);
+                out.put(&[1]);
                 num(out, n);
             }
         }
     }
-    fn date(out: &mut Vec<u8>, d: NaiveDate) {
+    #[inline(always)]
+    fn date(out: &mut impl Sink, d: NaiveDate) {
         use chrono::Datelike;
-        out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+        out.put(&d.num_days_from_ce().to_le_bytes());
     }
-    fn len(out: &mut Vec<u8>, n: usize) {
+    #[inline(always)]
+    fn len(out: &mut impl Sink, n: usize) {
         num(out, u32::try_from(n).unwrap_or(u32::MAX));
     }
-    out.extend_from_slice(b"payer-rules claim v1\0");
+    out.put(b"payer-rules claim v1\0");
     text(out, &claim.id);
     text(out, &claim.payer);
     text(out, &claim.patient.id);
     match claim.patient.birth_date {
-        None => out.push(0),
+        None => out.put(&[0]),
         Some(d) => {
-            out.push(1);
+            out.put(&[1]);
             date(out, d);
         }
     }
     opt_text(out, claim.patient.sex.map(|s| s.as_str()));
     match &claim.provider {
-        None => out.push(0),
+        None => out.put(&[0]),
         Some(p) => {
-            out.push(1);
+            out.put(&[1]);
             opt_text(out, p.npi.as_deref());
             opt_text(out, p.taxonomy.as_deref());
         }
@@ -190,23 +248,23 @@ pub fn canonical_bytes(claim: &Claim, out: &mut Vec<u8>) {
     opt_text(out, claim.place_of_service.as_deref());
     len(out, claim.diagnoses.len());
     for d in &claim.diagnoses {
-        out.extend_from_slice(&d.0.to_be_bytes());
+        out.put(&d.0.to_be_bytes());
     }
     len(out, claim.facts.len());
     for (name, value) in claim.facts.iter() {
         text(out, name);
         match value {
-            FactValue::Bool(b) => out.extend_from_slice(&[1, u8::from(*b)]),
+            FactValue::Bool(b) => out.put(&[1, u8::from(*b)]),
             FactValue::Number(n) => {
-                out.push(2);
-                out.extend_from_slice(&n.to_bits().to_le_bytes());
+                out.put(&[2]);
+                out.put(&n.to_bits().to_le_bytes());
             }
             FactValue::Text(t) => {
-                out.push(3);
+                out.put(&[3]);
                 text(out, t);
             }
             FactValue::Date(d) => {
-                out.push(4);
+                out.put(&[4]);
                 date(out, *d);
             }
         }
@@ -215,29 +273,29 @@ pub fn canonical_bytes(claim: &Claim, out: &mut Vec<u8>) {
     for l in &claim.lines {
         num(out, l.line);
         date(out, l.date_of_service);
-        out.extend_from_slice(&l.procedure.0.to_be_bytes());
+        out.put(&l.procedure.0.to_be_bytes());
         len(out, l.modifiers.len());
         for m in &l.modifiers {
             text(out, m);
         }
         num(out, l.units);
         len(out, l.diagnosis_pointers.len());
-        out.extend_from_slice(&l.diagnosis_pointers);
+        out.put(&l.diagnosis_pointers);
         opt_text(out, l.site.as_deref());
         opt_num(out, l.muscles);
         opt_num(out, l.injections);
         match l.charge {
-            None => out.push(0),
+            None => out.put(&[0]),
             Some(c) => {
-                out.push(1);
-                out.extend_from_slice(&c.to_bits().to_le_bytes());
+                out.put(&[1]);
+                out.put(&c.to_bits().to_le_bytes());
             }
         }
     }
     // Added in the claim history: written only when not the default, so the
     // hashes of claims without them are unchanged.
     if !claim.frequency.is_original() || claim.replaces.is_some() {
-        out.push(b'F');
+        out.put(b"F");
         text(out, claim.frequency.code());
         opt_text(out, claim.replaces.as_deref());
     }
