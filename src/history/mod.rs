@@ -559,6 +559,12 @@ impl PatientBook {
         }
     }
 
+    /// Whether this is the book of `patient`.
+    #[inline]
+    fn is(&self, patient: &str) -> bool {
+        crate::bytes::same(self.patient.as_bytes(), patient.as_bytes())
+    }
+
     /// The next version's tag. Tags saturate: past 2^32 - 2 versions of one
     /// patient (beyond any history kept in memory) later versions would share
     /// one, and retiring one would take all their services out.
@@ -759,16 +765,21 @@ impl MemoryHistory {
     /// The index of a patient's book.
     fn find(&self, patient: &str) -> Option<usize> {
         let last = self.last.load(Ordering::Relaxed);
-        let same = |b: &PatientBook| crate::bytes::same(b.patient.as_bytes(), patient.as_bytes());
-        if self.books.get(last).is_some_and(same) {
+        if self.books.get(last).is_some_and(|b| b.is(patient)) {
             return Some(last);
         }
-        let books = &self.books;
-        let found = self.slots.find(Self::hash(patient), |i| {
-            books.get(i as usize).is_some_and(same)
-        })? as usize;
+        let found = self.find_by_hash(patient, Self::hash(patient))?;
         self.last.store(found, Ordering::Relaxed);
         Some(found)
+    }
+
+    /// The index of a patient's book from the table alone, `last` untouched.
+    fn find_by_hash(&self, patient: &str, hash: u64) -> Option<usize> {
+        let books = &self.books;
+        let found = self.slots.find(hash, |i| {
+            books.get(i as usize).is_some_and(|b| b.is(patient))
+        })?;
+        Some(found as usize)
     }
 
     fn book(&self, patient: &str) -> Option<&PatientBook> {
@@ -1031,15 +1042,11 @@ impl HistoryStore for MemoryHistory {
                 }
             }
             // The book is in cache by now: the ends of its lists, which the
-            // counts and the storing of the claim read.
+            // counts and the storing of the claim read. (Found without `find`,
+            // whose `last` is to name the claim being decided.)
             _ => {
-                let books = &self.books;
-                let same =
-                    |b: &PatientBook| crate::bytes::same(b.patient.as_bytes(), patient.as_bytes());
-                let found = self
-                    .slots
-                    .find(hash, |i| books.get(i as usize).is_some_and(same));
-                if let Some(book) = found.and_then(|i| books.get(i as usize)) {
+                let found = self.find_by_hash(patient, hash);
+                if let Some(book) = found.and_then(|i| self.books.get(i)) {
                     if let Some(last) = book.services.last() {
                         hint::prefetch(last);
                     }
@@ -1193,8 +1200,9 @@ mod tests {
         let counts = |h: &MemoryHistory| (h.count(&q("P1")), h.count(&q("P2")));
         assert_eq!(counts(&h), (1, 2));
         for patient in ["P2", "P1", "nobody", ""] {
-            h.prefetch(patient, 2);
-            h.prefetch(patient, 1);
+            for ahead in [3, 2, 1] {
+                h.prefetch(patient, ahead);
+            }
             let _ = h.load(patient);
             assert_eq!(counts(&h), (1, 2), "after {patient:?}");
         }
