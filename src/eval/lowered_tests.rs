@@ -33,17 +33,13 @@ impl Gen {
     }
 }
 
-const FIELDS: [FieldId; 12] = [
+/// Fields besides `WHOLE_NUMBER_FIELDS`: codes, lists, a date and a charge,
+/// which the lowering must leave to the general comparisons.
+const OTHER_FIELDS: [FieldId; 6] = [
     FieldId::LineProcedure,
     FieldId::LineDiagnoses,
     FieldId::ClaimDiagnoses,
     FieldId::LineModifiers,
-    FieldId::LineUnits,
-    FieldId::LineMuscles,
-    FieldId::LineInjections,
-    FieldId::LineNumber,
-    FieldId::ClaimLineCount,
-    FieldId::PatientAge,
     FieldId::LineDate,
     FieldId::LineCharge,
 ];
@@ -65,7 +61,11 @@ fn constant(g: &mut Gen) -> Const {
 fn value(g: &mut Gen, sets: usize) -> Value {
     match g.below(4) {
         0 | 1 => Value::Field {
-            id: g.pick(&FIELDS),
+            id: if g.flip() {
+                g.pick(&WHOLE_NUMBER_FIELDS)
+            } else {
+                g.pick(&OTHER_FIELDS)
+            },
             other: g.flip(),
         },
         2 => Value::Fact(g.pick(&FACTS).to_string()),
