@@ -20,9 +20,63 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// Whether `s` can be written as a JSON string body as it is: no quote, no
+/// backslash, no control character. Eight bytes at a time: the writer asks
+/// this of four strings per decision, and a byte at a time cost about 45
+/// instructions a string.
+#[inline]
+pub(crate) fn plain_json(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The "has a zero byte" and "has a byte below n" tests are exact about
+    // whether such a byte exists, which is all that is asked here.
+    let special = |word: u64| {
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word))
+            & HIGH
+            != 0
+    };
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        if special(u64::from_le_bytes(word)) {
+            return false;
+        }
+    }
+    // The tail, padded with spaces, which need no escape.
+    let mut word = [b' '; 8];
+    let tail = chunks.remainder();
+    word[..tail.len()].copy_from_slice(tail);
+    !special(u64::from_le_bytes(word))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_json_is_false_exactly_for_a_quote_a_backslash_or_a_control() {
+        let needs = |s: &[u8]| s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        let mut cases: Vec<Vec<u8>> = vec![b"".to_vec(), b"CLM-0000001".to_vec()];
+        // Every special byte and some neighbours, at every position of strings
+        // from 1 to 20 bytes (tail, whole words and both).
+        for len in 1..=20 {
+            for at in 0..len {
+                for b in [0u8, 0x1f, 0x20, 0x21, b'"', b'#', b'\\', b']', 0x7f, 0x80, 0xff] {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    cases.push(s);
+                }
+            }
+        }
+        for s in cases {
+            assert_eq!(plain_json(&s), !needs(&s), "{s:?}");
+        }
+    }
 
     #[test]
     fn same_compares_bytes() {

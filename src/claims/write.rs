@@ -83,11 +83,7 @@ fn code(key: CodeKey, out: &mut Vec<u8>) {
 /// A JSON string: copied as is when nothing in it needs escaping, else escaped
 /// by serde_json.
 fn string(s: &str, out: &mut Vec<u8>) {
-    // A branch-free fold the compiler vectorizes; strings here are short.
-    let plain = !s.bytes().fold(false, |acc, b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if plain {
+    if crate::bytes::plain_json(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
