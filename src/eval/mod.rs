@@ -245,6 +245,8 @@ impl<H: HistoryStore> Engine<H> {
         self.history.load(patient)?;
         let hash = ContentHash::of(claim);
         let versions = self.history.versions(patient, id);
+        // Asked once: finding the versions is a lookup in the patient's book.
+        let known = !versions.is_empty();
         if versions.iter().any(|v| v.hash == hash) {
             let stored = self.history.decision(patient, id, hash)?;
             let rebuilt = match &stored {
@@ -295,9 +297,8 @@ impl<H: HistoryStore> Engine<H> {
                 }));
             }
         };
-        let versions = self.history.versions(patient, id);
         let target = claim.target();
-        if !versions.is_empty() && target != Some(id) {
+        if known && target != Some(id) {
             return Ok(error(ClaimError::conflict(
                 id,
                 "id",
