@@ -41,6 +41,9 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     policies: Policies,
     history: H,
     explain: bool,
+    /// The compact decision of the claim being decided, kept between claims
+    /// for its room: the store copies it.
+    kept: Vec<u8>,
 }
 
 /// Claims read three ahead of the one being decided, so that the history can
@@ -165,6 +168,7 @@ impl<H: HistoryStore> Engine<H> {
             policies,
             history,
             explain: false,
+            kept: Vec::with_capacity(64),
         }
     }
 
@@ -349,12 +353,13 @@ impl<H: HistoryStore> Engine<H> {
             };
             self.history.retire(patient, t, how, id)?;
         }
-        // Both on the stack for the claims of a few lines (nearly all): two
-        // allocations less per claim.
+        // On the stack for the claims of a few lines (nearly all): an
+        // allocation less per claim.
         let mut counted: SmallVec<[(u32, Service<'_>); 8]> = SmallVec::new();
         let mut lines = Vec::with_capacity(claim.lines.len());
         // The compact decision: policy, claim decision, then each line's.
-        let mut kept: SmallVec<[u8; 64]> = SmallVec::new();
+        let kept = &mut self.kept;
+        kept.clear();
         let policy_index = self
             .policies
             .iter()
@@ -376,7 +381,7 @@ impl<H: HistoryStore> Engine<H> {
                     history: &self.history,
                     earlier: &counted,
                 };
-                let decided = cx.decide(self.explain, &mut kept);
+                let decided = cx.decide(self.explain, kept);
                 if decided.decision != Action::Deny {
                     counted.push((line.line, service(line)));
                 }
@@ -407,7 +412,7 @@ impl<H: HistoryStore> Engine<H> {
             replaces: target,
             services: &counted,
             decision: Some(&decision),
-            kept: Some(&kept),
+            kept: Some(kept),
         })?;
         let outcome = Outcome::Decision(decision);
         Ok(Evaluated {
@@ -629,7 +634,7 @@ struct LineCx<'a, H: HistoryStore> {
 impl<'a, H: HistoryStore> LineCx<'a, H> {
     /// Decides the line; appends to `kept` its action and the (rule, check)
     /// of each reason, the compact form a memory store keeps.
-    fn decide(&self, explain: bool, kept: &mut SmallVec<[u8; 64]>) -> LineDecision {
+    fn decide(&self, explain: bool, kept: &mut Vec<u8>) -> LineDecision {
         let mut reasons = Vec::new();
         let head = kept.len();
         kept.extend_from_slice(&[0, 0]);
