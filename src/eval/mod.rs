@@ -330,7 +330,7 @@ impl<H: HistoryStore> Engine<H> {
                 } else {
                     "replaced"
                 };
-                let by = last.replaced_by.as_deref().unwrap_or_default();
+                let by = self.history.replaced_by(last).unwrap_or_default();
                 return Ok(error(ClaimError::conflict(
                     id,
                     "replaces",
@@ -1438,7 +1438,7 @@ mod ledger_tests {
         assert_eq!(versions.len(), 2);
         assert_eq!(versions[0].status, Status::Replaced);
         assert_eq!(versions[1].status, Status::Replaced);
-        assert_eq!(versions[1].replaced_by.as_deref(), Some("C1-R"));
+        assert_eq!(e.history().replaced_by(&versions[1]), Some("C1-R"));
         // The original, sent again, is answered as it was and changes nothing.
         let orig = run(&mut e, &claim("C1", "P", "2025-01-01", ""));
         assert!(orig.replayed);

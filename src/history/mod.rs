@@ -18,6 +18,7 @@ mod table;
 
 use std::convert::Infallible;
 use std::fmt;
+use std::num::NonZeroU32;
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -355,8 +356,6 @@ pub struct Version {
     pub hash: ContentHash,
     /// Where it stands.
     pub status: Status,
-    /// For a replaced or voided version: the claim that did it.
-    pub replaced_by: Option<Box<str>>,
     /// Arrival order: versions are numbered as they are stored, across runs and
     /// processes for a database.
     pub seq: u64,
@@ -365,12 +364,20 @@ pub struct Version {
     /// Marks the services this version put in its patient's history
     /// ([`Entry::version`]), to take them out again.
     tag: u32,
+    /// For a replaced or voided version, the claim that did it: its index
+    /// in the store's list of those names plus one, 0 for none (see
+    /// [`HistoryStore::replaced_by`]). Few versions are ever replaced, and
+    /// a name of their own made every version 88 bytes instead of 48 in
+    /// the patients' claim lists, which grow with each claim.
+    replaced_by: u32,
 }
 
 /// A piece of [`Arena`] text.
 #[derive(Debug, Clone, Copy)]
 struct ArenaRef {
-    chunk: u32,
+    /// The chunk's index plus one, so that `Option<ArenaRef>` takes no room
+    /// of its own in a [`Version`].
+    chunk: NonZeroU32,
     start: u32,
     len: u32,
 }
@@ -399,7 +406,7 @@ impl Arena {
         let start = last.len();
         last.extend_from_slice(text);
         Some(ArenaRef {
-            chunk: u32::try_from(chunk).ok()?,
+            chunk: NonZeroU32::new(u32::try_from(chunk + 1).ok()?)?,
             start: u32::try_from(start).ok()?,
             len: u32::try_from(text.len()).ok()?,
         })
@@ -408,7 +415,7 @@ impl Arena {
     fn get(&self, at: ArenaRef) -> Option<&[u8]> {
         let start = at.start as usize;
         self.chunks
-            .get(at.chunk as usize)?
+            .get(at.chunk.get() as usize - 1)?
             .get(start..start + at.len as usize)
     }
 }
@@ -484,6 +491,9 @@ pub trait HistoryStore {
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Self::Error>;
     /// The versions stored under a patient's claim id, in arrival order.
     fn versions(&self, patient: &str, id: &str) -> &[Version];
+    /// For a version the store gave (from [`HistoryStore::versions`]) that
+    /// was replaced or voided: the claim that did it.
+    fn replaced_by(&self, version: &Version) -> Option<&str>;
     /// The stored decision of a version; `None` for an imported one.
     fn decision(
         &mut self,
@@ -519,6 +529,18 @@ struct Entry {
     version: u32,
 }
 
+impl Entry {
+    /// A service as stored, its site interned in `sites`.
+    fn new(service: &Service<'_>, sites: &mut Sites, version: u32) -> Entry {
+        Entry {
+            date: service.date,
+            procedure: service.procedure,
+            site: sites.intern(service.site),
+            version,
+        }
+    }
+}
+
 /// Makes room for one more item, doubling from 1 rather than from 4 as `Vec`
 /// does: most patients have a few claims and services, and a quarter of a
 /// million patients' unused room was memory the kernel had to clear.
@@ -532,6 +554,13 @@ fn grow_by<T>(list: &mut Vec<T>, more: usize) {
     if list.capacity() - list.len() < more {
         list.reserve_exact(list.len().max(more));
     }
+}
+
+/// The [`Version::replaced_by`] of a version that claim `by` replaced or
+/// voided, its name kept in `replacers`.
+fn replacer(replacers: &mut Vec<Box<str>>, by: &str) -> u32 {
+    replacers.push(by.into());
+    u32::try_from(replacers.len()).unwrap_or(0)
 }
 
 /// The tag of services that belong to no claim version.
@@ -625,7 +654,12 @@ impl ClaimIndex {
     }
 
     fn get_mut(&mut self, id: &str) -> Option<&mut Versions> {
-        if self.ids & Self::bit(id) == 0 {
+        self.get_mut_by(id, Self::bit(id))
+    }
+
+    /// [`ClaimIndex::get_mut`] with the id's filter bit.
+    fn get_mut_by(&mut self, id: &str, bit: u64) -> Option<&mut Versions> {
+        if self.ids & bit == 0 {
             return None;
         }
         match &mut self.claims {
@@ -647,9 +681,16 @@ impl ClaimIndex {
         }
     }
 
-    /// Adds a claim id not yet present.
-    fn insert(&mut self, id: Text, versions: Versions) {
-        self.ids |= Self::bit(&id);
+    /// Adds a version to its claim id's list, the id's first or not.
+    fn add(&mut self, id: &str, version: Version) {
+        // The filter bit is hashed once, for the lookup and the insertion.
+        let bit = Self::bit(id);
+        if let Some(list) = self.get_mut_by(id, bit) {
+            list.push(version);
+            return;
+        }
+        self.ids |= bit;
+        let (id, versions) = (Text::from(id), Versions::One(version));
         match &mut self.claims {
             Claims::Few(list) if list.len() < Self::FEW => {
                 grow(list);
@@ -729,10 +770,55 @@ pub struct MemoryHistory {
     /// The index of the book the last lookup found: an atomic only so that the
     /// history stays `Sync` (relaxed loads and stores are plain moves).
     last: AtomicUsize,
-    site_ids: FxHashMap<Text, u32>,
-    site_names: Vec<Box<str>>,
+    sites: Sites,
+    /// The claims that replaced or voided versions ([`Version::replaced_by`]).
+    replacers: Vec<Box<str>>,
     next_seq: u64,
     decisions: Arena,
+}
+
+/// Sites, interned: a service keeps a 4-byte id instead of the name.
+#[derive(Debug, Default)]
+struct Sites {
+    ids: FxHashMap<Text, u32>,
+    /// Index plus one is the id; 0 is no site.
+    names: Vec<Box<str>>,
+}
+
+impl Sites {
+    /// Up to this many sites are found by comparing names in order, cheaper
+    /// than hashing the name: a run names a handful of sites, not more.
+    const FEW: usize = 8;
+
+    /// The id of a site seen before.
+    fn id(&self, site: &str) -> Option<u32> {
+        if self.names.len() > Self::FEW {
+            return self.ids.get(site).copied();
+        }
+        let at = self
+            .names
+            .iter()
+            .position(|n| crate::bytes::same(n.as_bytes(), site.as_bytes()))?;
+        u32::try_from(at + 1).ok()
+    }
+
+    /// The id of a site, given one the first time it is seen.
+    fn intern(&mut self, site: Option<&str>) -> u32 {
+        let Some(site) = site else { return 0 };
+        if let Some(id) = self.id(site) {
+            return id;
+        }
+        self.names.push(site.into());
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.ids.insert(site.into(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> Option<&str> {
+        id.checked_sub(1)
+            .and_then(|i| self.names.get(i as usize))
+            .map(|s| &**s)
+    }
 }
 
 impl MemoryHistory {
@@ -786,22 +872,12 @@ impl MemoryHistory {
         self.find(patient).and_then(|i| self.books.get(i))
     }
 
-    fn book_mut(&mut self, patient: &str) -> Option<&mut PatientBook> {
-        self.find(patient).and_then(|i| self.books.get_mut(i))
-    }
-
     fn service(&self, e: &Entry) -> Service<'_> {
         Service {
             date: e.date,
             procedure: e.procedure,
-            site: self.site_name(e.site),
+            site: self.sites.name(e.site),
         }
-    }
-
-    fn site_name(&self, id: u32) -> Option<&str> {
-        id.checked_sub(1)
-            .and_then(|i| self.site_names.get(i as usize))
-            .map(|s| &**s)
     }
 
     /// Number of services kept.
@@ -823,6 +899,7 @@ impl MemoryHistory {
     pub(crate) fn clear(&mut self) {
         self.slots.clear();
         self.books.clear();
+        self.replacers.clear();
         self.last.store(0, Ordering::Relaxed);
     }
 
@@ -836,41 +913,24 @@ impl MemoryHistory {
         self.with_book(patient, |_| ());
     }
 
-    fn intern(&mut self, site: Option<&str>) -> u32 {
-        let Some(site) = site else { return 0 };
-        if let Some(&id) = self.site_ids.get(site) {
-            return id;
+    /// The index of a patient's book, made empty first when missing.
+    fn book_index(&mut self, patient: &str) -> usize {
+        if let Some(i) = self.find(patient) {
+            return i;
         }
-        self.site_names.push(site.into());
-        let id = u32::try_from(self.site_names.len()).unwrap_or(u32::MAX);
-        self.site_ids.insert(site.into(), id);
-        id
-    }
-
-    fn entry(&mut self, service: &Service<'_>, version: u32) -> Entry {
-        Entry {
-            date: service.date,
-            procedure: service.procedure,
-            site: self.intern(service.site),
-            version,
-        }
+        let i = self.books.len();
+        self.books.push(PatientBook::new(patient));
+        // More than u32::MAX patients in memory is beyond any run this
+        // store is for; past it, lookups would miss and add books anew.
+        self.slots
+            .insert(Self::hash(patient), u32::try_from(i).unwrap_or(u32::MAX));
+        self.last.store(i, Ordering::Relaxed);
+        i
     }
 
     /// Runs `f` on a patient's book, made empty first when missing.
     fn with_book<R>(&mut self, patient: &str, f: impl FnOnce(&mut PatientBook) -> R) -> R {
-        let index = match self.find(patient) {
-            Some(i) => i,
-            None => {
-                let i = self.books.len();
-                self.books.push(PatientBook::new(patient));
-                // More than u32::MAX patients in memory is beyond any run this
-                // store is for; past it, lookups would miss and add books anew.
-                self.slots
-                    .insert(Self::hash(patient), u32::try_from(i).unwrap_or(u32::MAX));
-                self.last.store(i, Ordering::Relaxed);
-                i
-            }
-        };
+        let index = self.book_index(patient);
         match self.books.get_mut(index) {
             Some(book) => f(book),
             None => f(&mut PatientBook::new(patient)),
@@ -878,10 +938,15 @@ impl MemoryHistory {
     }
 
     fn add_entry(book: &mut PatientBook, entry: Entry) {
-        // Claims mostly arrive in date order: the insertion point is usually the end.
-        let at = book.services.partition_point(|e| e.date <= entry.date);
         grow(&mut book.services);
-        book.services.insert(at, entry);
+        // Claims mostly arrive in date order: the insertion point is usually
+        // the end, found without a search.
+        if book.services.last().is_none_or(|e| e.date <= entry.date) {
+            book.services.push(entry);
+        } else {
+            let at = book.services.partition_point(|e| e.date <= entry.date);
+            book.services.insert(at, entry);
+        }
     }
 
     /// Adds a version; `seq` 0 takes the next number. Returns its number.
@@ -898,55 +963,43 @@ impl MemoryHistory {
             Some(bytes) if keep_decision => self.decisions.push(bytes),
             _ => None,
         };
-        // Sites interned first, so that the patient's book is looked up once.
-        let mut entries: smallvec::SmallVec<[Entry; 8]> = smallvec::SmallVec::new();
+        let index = self.book_index(claim.patient);
+        // The book and the sites are fields apart: sites are interned as the
+        // entries go in, with the book found once.
+        let Some(book) = self.books.get_mut(index) else {
+            return seq;
+        };
+        let tag = book.tag();
         if counts {
+            grow_by(&mut book.services, claim.services.len());
             for (_, s) in claim.services {
-                entries.push(self.entry(s, NO_VERSION));
+                Self::add_entry(book, Entry::new(s, &mut self.sites, tag));
             }
         }
-        self.with_book(claim.patient, |book| {
-            let tag = book.tag();
-            grow_by(&mut book.services, entries.len());
-            for mut entry in entries {
-                entry.version = tag;
-                Self::add_entry(book, entry);
-            }
-            let version = Version {
+        book.claims.add(
+            claim.id,
+            Version {
                 hash: claim.hash,
                 status: claim.status,
-                replaced_by: None,
                 seq,
                 decision,
                 tag,
-            };
-            match book.claims.get_mut(claim.id) {
-                Some(list) => list.push(version),
-                None => book.claims.insert(claim.id.into(), Versions::One(version)),
-            }
-        });
+                replaced_by: 0,
+            },
+        );
         seq
     }
 
-    /// Adds a version as loaded from a database, superseded ones included.
+    /// Adds a version as loaded from a database, superseded ones included,
+    /// kept in arrival order.
     pub(crate) fn add_loaded(&mut self, patient: &str, id: &str, mut version: Version) {
         self.with_book(patient, |book| {
             version.tag = book.tag();
-            Self::add_claim(book, id, version);
-        });
-    }
-
-    /// Adds a version to its claim id's list, kept in arrival order.
-    fn add_claim(book: &mut PatientBook, id: &str, version: Version) {
-        match book.claims.get_mut(id) {
-            Some(list) => {
-                list.push(version);
+            book.claims.add(id, version);
+            if let Some(list) = book.claims.get_mut(id) {
                 list.as_mut_slice().sort_by_key(|v| v.seq);
             }
-            None => {
-                book.claims.insert(id.into(), Versions::One(version));
-            }
-        }
+        });
     }
 
     /// Adds loaded services of a claim's current version (or of no claim, for
@@ -963,30 +1016,31 @@ impl MemoryHistory {
             .and_then(|list| list.as_slice().iter().find(|v| v.status.is_current()))
             .map_or(NO_VERSION, |v| v.tag);
         for s in services {
-            let entry = self.entry(s, tag);
+            let entry = Entry::new(s, &mut self.sites, tag);
             self.with_book(patient, |book| Self::add_entry(book, entry));
         }
     }
 
     /// A version as the SQLite store loads it.
     pub(crate) fn loaded_version(
+        &mut self,
         hash: ContentHash,
         status: Status,
-        replaced_by: Option<String>,
+        replaced_by: Option<&str>,
         seq: u64,
     ) -> Version {
         Version {
             hash,
             status,
-            replaced_by: replaced_by.map(Into::into),
             seq,
             decision: None,
             tag: NO_VERSION,
+            replaced_by: replaced_by.map_or(0, |by| replacer(&mut self.replacers, by)),
         }
     }
 
     fn retire_version(&mut self, patient: &str, id: &str, status: Status, by: &str) {
-        let Some(book) = self.book_mut(patient) else {
+        let Some(book) = self.find(patient).and_then(|i| self.books.get_mut(i)) else {
             return;
         };
         let Some(v) = book.claims.get_mut(id).and_then(|list| {
@@ -997,7 +1051,7 @@ impl MemoryHistory {
             return;
         };
         v.status = status;
-        v.replaced_by = Some(by.into());
+        v.replaced_by = replacer(&mut self.replacers, by);
         let gone = std::mem::replace(&mut v.tag, NO_VERSION);
         if gone != NO_VERSION {
             book.services.retain(|e| e.version != gone);
@@ -1071,7 +1125,7 @@ impl HistoryStore for MemoryHistory {
         // A site never recorded matches no stored site; u32::MAX is never an id.
         // Looked up only for a count that matches sites.
         let site = match (query.scope, query.site) {
-            (Some(_), Some(s)) => self.site_ids.get(s).copied().unwrap_or(u32::MAX),
+            (Some(_), Some(s)) => self.sites.id(s).unwrap_or(u32::MAX),
             _ => 0,
         };
         let n = window
@@ -1091,7 +1145,7 @@ impl HistoryStore for MemoryHistory {
     }
 
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Infallible> {
-        let entry = self.entry(&service, NO_VERSION);
+        let entry = Entry::new(&service, &mut self.sites, NO_VERSION);
         self.with_book(patient, |book| Self::add_entry(book, entry));
         Ok(())
     }
@@ -1100,6 +1154,11 @@ impl HistoryStore for MemoryHistory {
         self.book(patient)
             .and_then(|b| b.claims.get(id))
             .map_or(&[], Versions::as_slice)
+    }
+
+    fn replaced_by(&self, version: &Version) -> Option<&str> {
+        let at = version.replaced_by.checked_sub(1)?;
+        self.replacers.get(at as usize).map(|by| &**by)
     }
 
     fn decision(
@@ -1139,10 +1198,10 @@ mod tests {
     #[test]
     fn claim_index_finds_every_id_before_and_after_it_becomes_a_map() {
         let mut index = ClaimIndex::default();
-        let version =
-            |seq| MemoryHistory::loaded_version(ContentHash([0; 16]), Status::Active, None, seq);
+        let mut h = MemoryHistory::new();
+        let mut version = |seq| h.loaded_version(ContentHash([0; 16]), Status::Active, None, seq);
         for n in 0..40u64 {
-            index.insert(format!("C{n}").into(), Versions::One(version(n)));
+            index.add(&format!("C{n}"), version(n));
             for m in 0..=n {
                 let got = index.get(&format!("C{m}")).map(|v| v.as_slice()[0].seq);
                 assert_eq!(got, Some(m), "after {n} inserts");
@@ -1152,10 +1211,20 @@ mod tests {
             let is_map = matches!(index.claims, Claims::Many(_));
             assert_eq!(is_map, n as usize >= ClaimIndex::FEW, "after {n} inserts");
         }
-        if let Some(v) = index.get_mut("C3") {
-            v.push(version(99));
-        }
+        // A second version of an id, in the map and in a list.
+        index.add("C3", version(99));
         assert_eq!(index.get("C3").map(|v| v.as_slice().len()), Some(2));
+        let mut few = ClaimIndex::default();
+        few.add("C1", version(1));
+        few.add("C2", version(2));
+        few.add("C1", version(3));
+        let seqs = |i: &ClaimIndex, id| {
+            i.get(id)
+                .map(|v| v.as_slice().iter().map(|v| v.seq).collect::<Vec<_>>())
+        };
+        assert_eq!(seqs(&few, "C1"), Some(vec![1, 3]));
+        assert_eq!(seqs(&few, "C2"), Some(vec![2]));
+        assert_eq!(few.iter().count(), 2);
     }
 
     use super::*;
@@ -1317,7 +1386,7 @@ mod tests {
         store(&mut h, "B");
         let _ = h.record("P1", svc("2026-01-10", "20553", Some("neck")));
         // Loaded from a database: a version, then its services.
-        let loaded = MemoryHistory::loaded_version(ContentHash([1; 16]), Status::Active, None, 9);
+        let loaded = h.loaded_version(ContentHash([1; 16]), Status::Active, None, 9);
         h.add_loaded("P1", "C", loaded);
         h.add_loaded_services("P1", "C", &[svc("2026-01-11", "20552", None)]);
         let all = Query {
@@ -1365,6 +1434,31 @@ mod tests {
         assert!(!h.has_patient("missing"));
         h.clear();
         assert!(h.is_empty() && !h.has_patient("P1"));
+    }
+
+    #[test]
+    fn a_version_takes_48_bytes() {
+        // The patients' claim lists grow with every claim: what a version
+        // takes is copied whenever one grows.
+        assert_eq!(std::mem::size_of::<Version>(), 48);
+        assert_eq!(std::mem::size_of::<Versions>(), 48);
+    }
+
+    #[test]
+    fn sites_are_found_by_name_before_and_after_the_map() {
+        let mut sites = Sites::default();
+        let names: Vec<String> = (0..20).map(|n| format!("site{n}")).collect();
+        for (n, name) in names.iter().enumerate() {
+            assert_eq!(sites.id(name), None);
+            assert_eq!(sites.intern(Some(name)), n as u32 + 1);
+            for (m, seen) in names.iter().enumerate().take(n + 1) {
+                assert_eq!(sites.id(seen), Some(m as u32 + 1), "after {n}");
+                assert_eq!(sites.intern(Some(seen)), m as u32 + 1);
+                assert_eq!(sites.name(m as u32 + 1), Some(seen.as_str()));
+            }
+        }
+        assert_eq!(sites.intern(None), 0);
+        assert_eq!(sites.name(0), None);
     }
 
     #[test]
