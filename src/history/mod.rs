@@ -541,18 +541,15 @@ impl Entry {
     }
 }
 
-/// Makes room for one more item, doubling from 1 rather than from 4 as `Vec`
-/// does: most patients have a few claims and services, and a quarter of a
-/// million patients' unused room was memory the kernel had to clear.
-fn grow<T>(list: &mut Vec<T>) {
-    grow_by(list, 1);
-}
-
-/// Makes room for `more` items, growing at most once: to twice the length, or
-/// to the room needed when that is more (a claim's services arrive together).
-fn grow_by<T>(list: &mut Vec<T>, more: usize) {
+/// Makes room for `more` items, growing at most once: to twice the length,
+/// or to the room needed when that is more (a claim's services arrive
+/// together), and to at least `least` items. `Vec` starts at 4 whatever the
+/// item's size; a quarter of a million patients' unused room is memory the
+/// kernel has to clear, and each reallocation of a list about 200
+/// instructions, so each list gets its own start.
+fn grow_by<T>(list: &mut Vec<T>, more: usize, least: usize) {
     if list.capacity() - list.len() < more {
-        list.reserve_exact(list.len().max(more));
+        list.reserve_exact(list.len().max(more).max(least));
     }
 }
 
@@ -579,6 +576,9 @@ struct PatientBook {
 }
 
 impl PatientBook {
+    /// Room for the first services (see [`grow_by`]).
+    const FIRST_SERVICES: usize = 4;
+
     fn new(patient: &str) -> PatientBook {
         PatientBook {
             patient: patient.into(),
@@ -634,6 +634,8 @@ impl Default for Claims {
 impl ClaimIndex {
     /// Claims a patient may have before the list becomes a map.
     const FEW: usize = 16;
+    /// Room for the first claims (see [`grow_by`]).
+    const FIRST: usize = 4;
 
     /// The filter bit of a claim id.
     fn bit(id: &str) -> u64 {
@@ -693,7 +695,7 @@ impl ClaimIndex {
         let (id, versions) = (Text::from(id), Versions::One(version));
         match &mut self.claims {
             Claims::Few(list) if list.len() < Self::FEW => {
-                grow(list);
+                grow_by(list, 1, ClaimIndex::FIRST);
                 list.push((id, versions));
             }
             Claims::Few(list) => {
@@ -938,7 +940,7 @@ impl MemoryHistory {
     }
 
     fn add_entry(book: &mut PatientBook, entry: Entry) {
-        grow(&mut book.services);
+        grow_by(&mut book.services, 1, PatientBook::FIRST_SERVICES);
         // Claims mostly arrive in date order: the insertion point is usually
         // the end, found without a search.
         if book.services.last().is_none_or(|e| e.date <= entry.date) {
@@ -971,7 +973,11 @@ impl MemoryHistory {
         };
         let tag = book.tag();
         if counts {
-            grow_by(&mut book.services, claim.services.len());
+            grow_by(
+                &mut book.services,
+                claim.services.len(),
+                PatientBook::FIRST_SERVICES,
+            );
             for (_, s) in claim.services {
                 Self::add_entry(book, Entry::new(s, &mut self.sites, tag));
             }
