@@ -16,6 +16,7 @@
 pub mod sqlite;
 mod table;
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fmt;
 use std::num::NonZeroU32;
@@ -101,25 +102,30 @@ pub struct ContentHash(pub [u8; 16]);
 impl ContentHash {
     /// The hash of a claim's content.
     pub fn of(claim: &Claim) -> ContentHash {
-        // The encoding is written into a buffer on the stack, where each
-        // piece is a bounds check and a store: through a `Vec`, each of its
-        // some 60 pieces checked and grew the capacity, a third of the hash's
-        // cost. A claim whose encoding does not fit (long texts, many lines)
-        // takes the `Vec`.
-        let mut buf = [0u8; 1024];
-        let mut fixed = Fixed {
-            buf: &mut buf,
-            len: 0,
-            overflow: false,
-        };
-        encode(claim, &mut fixed);
-        if !fixed.overflow {
-            let len = fixed.len;
-            return Self::of_bytes(buf.get(..len).unwrap_or_default());
+        // The encoding is written into a buffer of the thread's own, where
+        // each piece is a bounds check and a store: through a `Vec`, each of
+        // its some 60 pieces checked and grew the capacity, a third of the
+        // hash's cost; a buffer on the stack was cleared for each claim. A
+        // claim whose encoding does not fit (long texts, many lines) takes
+        // the `Vec`.
+        thread_local! {
+            static BUF: RefCell<[u8; 1024]> = const { RefCell::new([0; 1024]) };
         }
-        let mut bytes = Vec::new();
-        canonical_bytes(claim, &mut bytes);
-        Self::of_bytes(&bytes)
+        let fixed = BUF.with_borrow_mut(|buf| {
+            let mut fixed = Fixed {
+                buf,
+                len: 0,
+                overflow: false,
+            };
+            encode(claim, &mut fixed);
+            let len = fixed.len;
+            (!fixed.overflow).then(|| Self::of_bytes(buf.get(..len).unwrap_or_default()))
+        });
+        fixed.unwrap_or_else(|| {
+            let mut bytes = Vec::new();
+            canonical_bytes(claim, &mut bytes);
+            Self::of_bytes(&bytes)
+        })
     }
 
     fn of_bytes(bytes: &[u8]) -> ContentHash {
@@ -190,7 +196,7 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
     use crate::claims::FactValue;
     #[inline(always)]
     fn text(out: &mut impl Sink, s: &str) {
-        out.put(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.put(&u32_of(s.len()));
         out.put(s.as_bytes());
     }
     #[inline(always)]
@@ -198,33 +204,44 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
         match s {
             None => out.put(&[0]),
             Some(s) => {
-                out.put(&[1]);
-                text(out, s);
+                out.put(&join::<1, 4, 5>([1], u32_of(s.len())));
+                out.put(s.as_bytes());
             }
         }
-    }
-    #[inline(always)]
-    fn num(out: &mut impl Sink, n: u32) {
-        out.put(&n.to_le_bytes());
     }
     #[inline(always)]
     fn opt_num(out: &mut impl Sink, n: Option<u32>) {
         match n {
             None => out.put(&[0]),
-            Some(n) => {
-                out.put(&[1]);
-                num(out, n);
-            }
+            Some(n) => out.put(&join::<1, 4, 5>([1], n.to_le_bytes())),
         }
     }
     #[inline(always)]
-    fn date(out: &mut impl Sink, d: NaiveDate) {
-        use chrono::Datelike;
-        out.put(&d.num_days_from_ce().to_le_bytes());
+    fn len(out: &mut impl Sink, n: usize) {
+        out.put(&u32_of(n));
     }
     #[inline(always)]
-    fn len(out: &mut impl Sink, n: usize) {
-        num(out, u32::try_from(n).unwrap_or(u32::MAX));
+    fn u32_of(n: usize) -> [u8; 4] {
+        u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes()
+    }
+    #[inline(always)]
+    fn days(d: NaiveDate) -> [u8; 4] {
+        use chrono::Datelike;
+        d.num_days_from_ce().to_le_bytes()
+    }
+    /// `N` bytes made of `A` and `B`: fields of a fixed size are written
+    /// together, one bounds check for all.
+    #[inline(always)]
+    fn join<const A: usize, const B: usize, const N: usize>(a: [u8; A], b: [u8; B]) -> [u8; N] {
+        const { assert!(A + B == N) };
+        let mut out = [0; N];
+        if let Some((x, y)) = out.split_first_chunk_mut::<A>() {
+            *x = a;
+            if let Some(y) = y.first_chunk_mut::<B>() {
+                *y = b;
+            }
+        }
+        out
     }
     out.put(b"payer-rules claim v1\0");
     text(out, &claim.id);
@@ -232,10 +249,7 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
     text(out, &claim.patient.id);
     match claim.patient.birth_date {
         None => out.put(&[0]),
-        Some(d) => {
-            out.put(&[1]);
-            date(out, d);
-        }
+        Some(d) => out.put(&join::<1, 4, 5>([1], days(d))),
     }
     opt_text(out, claim.patient.sex.map(|s| s.as_str()));
     match &claim.provider {
@@ -256,41 +270,33 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
         text(out, name);
         match value {
             FactValue::Bool(b) => out.put(&[1, u8::from(*b)]),
-            FactValue::Number(n) => {
-                out.put(&[2]);
-                out.put(&n.to_bits().to_le_bytes());
-            }
+            FactValue::Number(n) => out.put(&join::<1, 8, 9>([2], n.to_bits().to_le_bytes())),
             FactValue::Text(t) => {
                 out.put(&[3]);
                 text(out, t);
             }
-            FactValue::Date(d) => {
-                out.put(&[4]);
-                date(out, *d);
-            }
+            FactValue::Date(d) => out.put(&join::<1, 4, 5>([4], days(*d))),
         }
     }
     len(out, claim.lines.len());
     for l in &claim.lines {
-        num(out, l.line);
-        date(out, l.date_of_service);
-        out.put(&l.procedure.0.to_be_bytes());
-        len(out, l.modifiers.len());
+        let head = join::<4, 4, 8>(l.line.to_le_bytes(), days(l.date_of_service));
+        let head = join::<8, 8, 16>(head, l.procedure.0.to_be_bytes());
+        out.put(&join::<16, 4, 20>(head, u32_of(l.modifiers.len())));
         for m in &l.modifiers {
             text(out, m);
         }
-        num(out, l.units);
-        len(out, l.diagnosis_pointers.len());
+        out.put(&join::<4, 4, 8>(
+            l.units.to_le_bytes(),
+            u32_of(l.diagnosis_pointers.len()),
+        ));
         out.put(&l.diagnosis_pointers);
         opt_text(out, l.site.as_deref());
         opt_num(out, l.muscles);
         opt_num(out, l.injections);
         match l.charge {
             None => out.put(&[0]),
-            Some(c) => {
-                out.put(&[1]);
-                out.put(&c.to_bits().to_le_bytes());
-            }
+            Some(c) => out.put(&join::<1, 8, 9>([1], c.to_bits().to_le_bytes())),
         }
     }
     // Added in the claim history: written only when not the default, so the
