@@ -886,6 +886,7 @@ impl MemoryHistory {
         Some(found as usize)
     }
 
+    #[inline]
     fn book(&self, patient: &str) -> Option<&PatientBook> {
         self.find(patient).and_then(|i| self.books.get(i))
     }
