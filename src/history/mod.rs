@@ -16,8 +16,10 @@
 pub mod sqlite;
 mod table;
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fmt;
+use std::num::NonZeroU32;
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -100,25 +102,30 @@ pub struct ContentHash(pub [u8; 16]);
 impl ContentHash {
     /// The hash of a claim's content.
     pub fn of(claim: &Claim) -> ContentHash {
-        // The encoding is written into a buffer on the stack, where each
-        // piece is a bounds check and a store: through a `Vec`, each of its
-        // some 60 pieces checked and grew the capacity, a third of the hash's
-        // cost. A claim whose encoding does not fit (long texts, many lines)
-        // takes the `Vec`.
-        let mut buf = [0u8; 1024];
-        let mut fixed = Fixed {
-            buf: &mut buf,
-            len: 0,
-            overflow: false,
-        };
-        encode(claim, &mut fixed);
-        if !fixed.overflow {
-            let len = fixed.len;
-            return Self::of_bytes(buf.get(..len).unwrap_or_default());
+        // The encoding is written into a buffer of the thread's own, where
+        // each piece is a bounds check and a store: through a `Vec`, each of
+        // its some 60 pieces checked and grew the capacity, a third of the
+        // hash's cost; a buffer on the stack was cleared for each claim. A
+        // claim whose encoding does not fit (long texts, many lines) takes
+        // the `Vec`.
+        thread_local! {
+            static BUF: RefCell<[u8; 1024]> = const { RefCell::new([0; 1024]) };
         }
-        let mut bytes = Vec::new();
-        canonical_bytes(claim, &mut bytes);
-        Self::of_bytes(&bytes)
+        let fixed = BUF.with_borrow_mut(|buf| {
+            let mut fixed = Fixed {
+                buf,
+                len: 0,
+                overflow: false,
+            };
+            encode(claim, &mut fixed);
+            let len = fixed.len;
+            (!fixed.overflow).then(|| Self::of_bytes(buf.get(..len).unwrap_or_default()))
+        });
+        fixed.unwrap_or_else(|| {
+            let mut bytes = Vec::new();
+            canonical_bytes(claim, &mut bytes);
+            Self::of_bytes(&bytes)
+        })
     }
 
     fn of_bytes(bytes: &[u8]) -> ContentHash {
@@ -189,7 +196,7 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
     use crate::claims::FactValue;
     #[inline(always)]
     fn text(out: &mut impl Sink, s: &str) {
-        out.put(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.put(&u32_of(s.len()));
         out.put(s.as_bytes());
     }
     #[inline(always)]
@@ -197,33 +204,44 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
         match s {
             None => out.put(&[0]),
             Some(s) => {
-                out.put(&[1]);
-                text(out, s);
+                out.put(&join::<1, 4, 5>([1], u32_of(s.len())));
+                out.put(s.as_bytes());
             }
         }
-    }
-    #[inline(always)]
-    fn num(out: &mut impl Sink, n: u32) {
-        out.put(&n.to_le_bytes());
     }
     #[inline(always)]
     fn opt_num(out: &mut impl Sink, n: Option<u32>) {
         match n {
             None => out.put(&[0]),
-            Some(n) => {
-                out.put(&[1]);
-                num(out, n);
-            }
+            Some(n) => out.put(&join::<1, 4, 5>([1], n.to_le_bytes())),
         }
     }
     #[inline(always)]
-    fn date(out: &mut impl Sink, d: NaiveDate) {
-        use chrono::Datelike;
-        out.put(&d.num_days_from_ce().to_le_bytes());
+    fn len(out: &mut impl Sink, n: usize) {
+        out.put(&u32_of(n));
     }
     #[inline(always)]
-    fn len(out: &mut impl Sink, n: usize) {
-        num(out, u32::try_from(n).unwrap_or(u32::MAX));
+    fn u32_of(n: usize) -> [u8; 4] {
+        u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes()
+    }
+    #[inline(always)]
+    fn days(d: NaiveDate) -> [u8; 4] {
+        use chrono::Datelike;
+        d.num_days_from_ce().to_le_bytes()
+    }
+    /// `N` bytes made of `A` and `B`: fields of a fixed size are written
+    /// together, one bounds check for all.
+    #[inline(always)]
+    fn join<const A: usize, const B: usize, const N: usize>(a: [u8; A], b: [u8; B]) -> [u8; N] {
+        const { assert!(A + B == N) };
+        let mut out = [0; N];
+        if let Some((x, y)) = out.split_first_chunk_mut::<A>() {
+            *x = a;
+            if let Some(y) = y.first_chunk_mut::<B>() {
+                *y = b;
+            }
+        }
+        out
     }
     out.put(b"payer-rules claim v1\0");
     text(out, &claim.id);
@@ -231,10 +249,7 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
     text(out, &claim.patient.id);
     match claim.patient.birth_date {
         None => out.put(&[0]),
-        Some(d) => {
-            out.put(&[1]);
-            date(out, d);
-        }
+        Some(d) => out.put(&join::<1, 4, 5>([1], days(d))),
     }
     opt_text(out, claim.patient.sex.map(|s| s.as_str()));
     match &claim.provider {
@@ -255,41 +270,33 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
         text(out, name);
         match value {
             FactValue::Bool(b) => out.put(&[1, u8::from(*b)]),
-            FactValue::Number(n) => {
-                out.put(&[2]);
-                out.put(&n.to_bits().to_le_bytes());
-            }
+            FactValue::Number(n) => out.put(&join::<1, 8, 9>([2], n.to_bits().to_le_bytes())),
             FactValue::Text(t) => {
                 out.put(&[3]);
                 text(out, t);
             }
-            FactValue::Date(d) => {
-                out.put(&[4]);
-                date(out, *d);
-            }
+            FactValue::Date(d) => out.put(&join::<1, 4, 5>([4], days(*d))),
         }
     }
     len(out, claim.lines.len());
     for l in &claim.lines {
-        num(out, l.line);
-        date(out, l.date_of_service);
-        out.put(&l.procedure.0.to_be_bytes());
-        len(out, l.modifiers.len());
+        let head = join::<4, 4, 8>(l.line.to_le_bytes(), days(l.date_of_service));
+        let head = join::<8, 8, 16>(head, l.procedure.0.to_be_bytes());
+        out.put(&join::<16, 4, 20>(head, u32_of(l.modifiers.len())));
         for m in &l.modifiers {
             text(out, m);
         }
-        num(out, l.units);
-        len(out, l.diagnosis_pointers.len());
+        out.put(&join::<4, 4, 8>(
+            l.units.to_le_bytes(),
+            u32_of(l.diagnosis_pointers.len()),
+        ));
         out.put(&l.diagnosis_pointers);
         opt_text(out, l.site.as_deref());
         opt_num(out, l.muscles);
         opt_num(out, l.injections);
         match l.charge {
             None => out.put(&[0]),
-            Some(c) => {
-                out.put(&[1]);
-                out.put(&c.to_bits().to_le_bytes());
-            }
+            Some(c) => out.put(&join::<1, 8, 9>([1], c.to_bits().to_le_bytes())),
         }
     }
     // Added in the claim history: written only when not the default, so the
@@ -355,8 +362,6 @@ pub struct Version {
     pub hash: ContentHash,
     /// Where it stands.
     pub status: Status,
-    /// For a replaced or voided version: the claim that did it.
-    pub replaced_by: Option<Box<str>>,
     /// Arrival order: versions are numbered as they are stored, across runs and
     /// processes for a database.
     pub seq: u64,
@@ -365,12 +370,20 @@ pub struct Version {
     /// Marks the services this version put in its patient's history
     /// ([`Entry::version`]), to take them out again.
     tag: u32,
+    /// For a replaced or voided version, the claim that did it: its index
+    /// in the store's list of those names plus one, 0 for none (see
+    /// [`HistoryStore::replaced_by`]). Few versions are ever replaced, and
+    /// a name of their own made every version 88 bytes instead of 48 in
+    /// the patients' claim lists, which grow with each claim.
+    replaced_by: u32,
 }
 
 /// A piece of [`Arena`] text.
 #[derive(Debug, Clone, Copy)]
 struct ArenaRef {
-    chunk: u32,
+    /// The chunk's index plus one, so that `Option<ArenaRef>` takes no room
+    /// of its own in a [`Version`].
+    chunk: NonZeroU32,
     start: u32,
     len: u32,
 }
@@ -399,7 +412,7 @@ impl Arena {
         let start = last.len();
         last.extend_from_slice(text);
         Some(ArenaRef {
-            chunk: u32::try_from(chunk).ok()?,
+            chunk: NonZeroU32::new(u32::try_from(chunk + 1).ok()?)?,
             start: u32::try_from(start).ok()?,
             len: u32::try_from(text.len()).ok()?,
         })
@@ -408,7 +421,7 @@ impl Arena {
     fn get(&self, at: ArenaRef) -> Option<&[u8]> {
         let start = at.start as usize;
         self.chunks
-            .get(at.chunk as usize)?
+            .get(at.chunk.get() as usize - 1)?
             .get(start..start + at.len as usize)
     }
 }
@@ -484,6 +497,9 @@ pub trait HistoryStore {
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Self::Error>;
     /// The versions stored under a patient's claim id, in arrival order.
     fn versions(&self, patient: &str, id: &str) -> &[Version];
+    /// For a version the store gave (from [`HistoryStore::versions`]) that
+    /// was replaced or voided: the claim that did it.
+    fn replaced_by(&self, version: &Version) -> Option<&str>;
     /// The stored decision of a version; `None` for an imported one.
     fn decision(
         &mut self,
@@ -519,19 +535,35 @@ struct Entry {
     version: u32,
 }
 
-/// Makes room for one more item, doubling from 1 rather than from 4 as `Vec`
-/// does: most patients have a few claims and services, and a quarter of a
-/// million patients' unused room was memory the kernel had to clear.
-fn grow<T>(list: &mut Vec<T>) {
-    grow_by(list, 1);
+impl Entry {
+    /// A service as stored, its site interned in `sites`.
+    fn new(service: &Service<'_>, sites: &mut Sites, version: u32) -> Entry {
+        Entry {
+            date: service.date,
+            procedure: service.procedure,
+            site: sites.intern(service.site),
+            version,
+        }
+    }
 }
 
-/// Makes room for `more` items, growing at most once: to twice the length, or
-/// to the room needed when that is more (a claim's services arrive together).
-fn grow_by<T>(list: &mut Vec<T>, more: usize) {
+/// Makes room for `more` items, growing at most once: to twice the length,
+/// or to the room needed when that is more (a claim's services arrive
+/// together), and to at least `least` items. `Vec` starts at 4 whatever the
+/// item's size; a quarter of a million patients' unused room is memory the
+/// kernel has to clear, and each reallocation of a list about 200
+/// instructions, so each list gets its own start.
+fn grow_by<T>(list: &mut Vec<T>, more: usize, least: usize) {
     if list.capacity() - list.len() < more {
-        list.reserve_exact(list.len().max(more));
+        list.reserve_exact(list.len().max(more).max(least));
     }
+}
+
+/// The [`Version::replaced_by`] of a version that claim `by` replaced or
+/// voided, its name kept in `replacers`.
+fn replacer(replacers: &mut Vec<Box<str>>, by: &str) -> u32 {
+    replacers.push(by.into());
+    u32::try_from(replacers.len()).unwrap_or(0)
 }
 
 /// The tag of services that belong to no claim version.
@@ -550,6 +582,9 @@ struct PatientBook {
 }
 
 impl PatientBook {
+    /// Room for the first services (see [`grow_by`]).
+    const FIRST_SERVICES: usize = 4;
+
     fn new(patient: &str) -> PatientBook {
         PatientBook {
             patient: patient.into(),
@@ -605,6 +640,8 @@ impl Default for Claims {
 impl ClaimIndex {
     /// Claims a patient may have before the list becomes a map.
     const FEW: usize = 16;
+    /// Room for the first claims (see [`grow_by`]).
+    const FIRST: usize = 4;
 
     /// The filter bit of a claim id.
     fn bit(id: &str) -> u64 {
@@ -625,7 +662,12 @@ impl ClaimIndex {
     }
 
     fn get_mut(&mut self, id: &str) -> Option<&mut Versions> {
-        if self.ids & Self::bit(id) == 0 {
+        self.get_mut_by(id, Self::bit(id))
+    }
+
+    /// [`ClaimIndex::get_mut`] with the id's filter bit.
+    fn get_mut_by(&mut self, id: &str, bit: u64) -> Option<&mut Versions> {
+        if self.ids & bit == 0 {
             return None;
         }
         match &mut self.claims {
@@ -647,12 +689,19 @@ impl ClaimIndex {
         }
     }
 
-    /// Adds a claim id not yet present.
-    fn insert(&mut self, id: Text, versions: Versions) {
-        self.ids |= Self::bit(&id);
+    /// Adds a version to its claim id's list, the id's first or not.
+    fn add(&mut self, id: &str, version: Version) {
+        // The filter bit is hashed once, for the lookup and the insertion.
+        let bit = Self::bit(id);
+        if let Some(list) = self.get_mut_by(id, bit) {
+            list.push(version);
+            return;
+        }
+        self.ids |= bit;
+        let (id, versions) = (Text::from(id), Versions::One(version));
         match &mut self.claims {
             Claims::Few(list) if list.len() < Self::FEW => {
-                grow(list);
+                grow_by(list, 1, ClaimIndex::FIRST);
                 list.push((id, versions));
             }
             Claims::Few(list) => {
@@ -729,10 +778,55 @@ pub struct MemoryHistory {
     /// The index of the book the last lookup found: an atomic only so that the
     /// history stays `Sync` (relaxed loads and stores are plain moves).
     last: AtomicUsize,
-    site_ids: FxHashMap<Text, u32>,
-    site_names: Vec<Box<str>>,
+    sites: Sites,
+    /// The claims that replaced or voided versions ([`Version::replaced_by`]).
+    replacers: Vec<Box<str>>,
     next_seq: u64,
     decisions: Arena,
+}
+
+/// Sites, interned: a service keeps a 4-byte id instead of the name.
+#[derive(Debug, Default)]
+struct Sites {
+    ids: FxHashMap<Text, u32>,
+    /// Index plus one is the id; 0 is no site.
+    names: Vec<Box<str>>,
+}
+
+impl Sites {
+    /// Up to this many sites are found by comparing names in order, cheaper
+    /// than hashing the name: a run names a handful of sites, not more.
+    const FEW: usize = 8;
+
+    /// The id of a site seen before.
+    fn id(&self, site: &str) -> Option<u32> {
+        if self.names.len() > Self::FEW {
+            return self.ids.get(site).copied();
+        }
+        let at = self
+            .names
+            .iter()
+            .position(|n| crate::bytes::same(n.as_bytes(), site.as_bytes()))?;
+        u32::try_from(at + 1).ok()
+    }
+
+    /// The id of a site, given one the first time it is seen.
+    fn intern(&mut self, site: Option<&str>) -> u32 {
+        let Some(site) = site else { return 0 };
+        if let Some(id) = self.id(site) {
+            return id;
+        }
+        self.names.push(site.into());
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.ids.insert(site.into(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> Option<&str> {
+        id.checked_sub(1)
+            .and_then(|i| self.names.get(i as usize))
+            .map(|s| &**s)
+    }
 }
 
 impl MemoryHistory {
@@ -763,11 +857,21 @@ impl MemoryHistory {
     }
 
     /// The index of a patient's book.
+    // Inlined where it is asked, which is several times per claim and nearly
+    // always for the last book found: a call and its saved registers cost
+    // more than the comparison.
+    #[inline]
     fn find(&self, patient: &str) -> Option<usize> {
         let last = self.last.load(Ordering::Relaxed);
         if self.books.get(last).is_some_and(|b| b.is(patient)) {
             return Some(last);
         }
+        self.find_in_table(patient)
+    }
+
+    /// [`MemoryHistory::find`] for a patient other than the last one found.
+    #[inline(never)]
+    fn find_in_table(&self, patient: &str) -> Option<usize> {
         let found = self.find_by_hash(patient, Self::hash(patient))?;
         self.last.store(found, Ordering::Relaxed);
         Some(found)
@@ -782,26 +886,17 @@ impl MemoryHistory {
         Some(found as usize)
     }
 
+    #[inline]
     fn book(&self, patient: &str) -> Option<&PatientBook> {
         self.find(patient).and_then(|i| self.books.get(i))
-    }
-
-    fn book_mut(&mut self, patient: &str) -> Option<&mut PatientBook> {
-        self.find(patient).and_then(|i| self.books.get_mut(i))
     }
 
     fn service(&self, e: &Entry) -> Service<'_> {
         Service {
             date: e.date,
             procedure: e.procedure,
-            site: self.site_name(e.site),
+            site: self.sites.name(e.site),
         }
-    }
-
-    fn site_name(&self, id: u32) -> Option<&str> {
-        id.checked_sub(1)
-            .and_then(|i| self.site_names.get(i as usize))
-            .map(|s| &**s)
     }
 
     /// Number of services kept.
@@ -823,6 +918,7 @@ impl MemoryHistory {
     pub(crate) fn clear(&mut self) {
         self.slots.clear();
         self.books.clear();
+        self.replacers.clear();
         self.last.store(0, Ordering::Relaxed);
     }
 
@@ -836,41 +932,24 @@ impl MemoryHistory {
         self.with_book(patient, |_| ());
     }
 
-    fn intern(&mut self, site: Option<&str>) -> u32 {
-        let Some(site) = site else { return 0 };
-        if let Some(&id) = self.site_ids.get(site) {
-            return id;
+    /// The index of a patient's book, made empty first when missing.
+    fn book_index(&mut self, patient: &str) -> usize {
+        if let Some(i) = self.find(patient) {
+            return i;
         }
-        self.site_names.push(site.into());
-        let id = u32::try_from(self.site_names.len()).unwrap_or(u32::MAX);
-        self.site_ids.insert(site.into(), id);
-        id
-    }
-
-    fn entry(&mut self, service: &Service<'_>, version: u32) -> Entry {
-        Entry {
-            date: service.date,
-            procedure: service.procedure,
-            site: self.intern(service.site),
-            version,
-        }
+        let i = self.books.len();
+        self.books.push(PatientBook::new(patient));
+        // More than u32::MAX patients in memory is beyond any run this
+        // store is for; past it, lookups would miss and add books anew.
+        self.slots
+            .insert(Self::hash(patient), u32::try_from(i).unwrap_or(u32::MAX));
+        self.last.store(i, Ordering::Relaxed);
+        i
     }
 
     /// Runs `f` on a patient's book, made empty first when missing.
     fn with_book<R>(&mut self, patient: &str, f: impl FnOnce(&mut PatientBook) -> R) -> R {
-        let index = match self.find(patient) {
-            Some(i) => i,
-            None => {
-                let i = self.books.len();
-                self.books.push(PatientBook::new(patient));
-                // More than u32::MAX patients in memory is beyond any run this
-                // store is for; past it, lookups would miss and add books anew.
-                self.slots
-                    .insert(Self::hash(patient), u32::try_from(i).unwrap_or(u32::MAX));
-                self.last.store(i, Ordering::Relaxed);
-                i
-            }
-        };
+        let index = self.book_index(patient);
         match self.books.get_mut(index) {
             Some(book) => f(book),
             None => f(&mut PatientBook::new(patient)),
@@ -878,10 +957,15 @@ impl MemoryHistory {
     }
 
     fn add_entry(book: &mut PatientBook, entry: Entry) {
-        // Claims mostly arrive in date order: the insertion point is usually the end.
-        let at = book.services.partition_point(|e| e.date <= entry.date);
-        grow(&mut book.services);
-        book.services.insert(at, entry);
+        grow_by(&mut book.services, 1, PatientBook::FIRST_SERVICES);
+        // Claims mostly arrive in date order: the insertion point is usually
+        // the end, found without a search.
+        if book.services.last().is_none_or(|e| e.date <= entry.date) {
+            book.services.push(entry);
+        } else {
+            let at = book.services.partition_point(|e| e.date <= entry.date);
+            book.services.insert(at, entry);
+        }
     }
 
     /// Adds a version; `seq` 0 takes the next number. Returns its number.
@@ -898,55 +982,47 @@ impl MemoryHistory {
             Some(bytes) if keep_decision => self.decisions.push(bytes),
             _ => None,
         };
-        // Sites interned first, so that the patient's book is looked up once.
-        let mut entries: smallvec::SmallVec<[Entry; 8]> = smallvec::SmallVec::new();
+        let index = self.book_index(claim.patient);
+        // The book and the sites are fields apart: sites are interned as the
+        // entries go in, with the book found once.
+        let Some(book) = self.books.get_mut(index) else {
+            return seq;
+        };
+        let tag = book.tag();
         if counts {
+            grow_by(
+                &mut book.services,
+                claim.services.len(),
+                PatientBook::FIRST_SERVICES,
+            );
             for (_, s) in claim.services {
-                entries.push(self.entry(s, NO_VERSION));
+                Self::add_entry(book, Entry::new(s, &mut self.sites, tag));
             }
         }
-        self.with_book(claim.patient, |book| {
-            let tag = book.tag();
-            grow_by(&mut book.services, entries.len());
-            for mut entry in entries {
-                entry.version = tag;
-                Self::add_entry(book, entry);
-            }
-            let version = Version {
+        book.claims.add(
+            claim.id,
+            Version {
                 hash: claim.hash,
                 status: claim.status,
-                replaced_by: None,
                 seq,
                 decision,
                 tag,
-            };
-            match book.claims.get_mut(claim.id) {
-                Some(list) => list.push(version),
-                None => book.claims.insert(claim.id.into(), Versions::One(version)),
-            }
-        });
+                replaced_by: 0,
+            },
+        );
         seq
     }
 
-    /// Adds a version as loaded from a database, superseded ones included.
+    /// Adds a version as loaded from a database, superseded ones included,
+    /// kept in arrival order.
     pub(crate) fn add_loaded(&mut self, patient: &str, id: &str, mut version: Version) {
         self.with_book(patient, |book| {
             version.tag = book.tag();
-            Self::add_claim(book, id, version);
-        });
-    }
-
-    /// Adds a version to its claim id's list, kept in arrival order.
-    fn add_claim(book: &mut PatientBook, id: &str, version: Version) {
-        match book.claims.get_mut(id) {
-            Some(list) => {
-                list.push(version);
+            book.claims.add(id, version);
+            if let Some(list) = book.claims.get_mut(id) {
                 list.as_mut_slice().sort_by_key(|v| v.seq);
             }
-            None => {
-                book.claims.insert(id.into(), Versions::One(version));
-            }
-        }
+        });
     }
 
     /// Adds loaded services of a claim's current version (or of no claim, for
@@ -963,30 +1039,31 @@ impl MemoryHistory {
             .and_then(|list| list.as_slice().iter().find(|v| v.status.is_current()))
             .map_or(NO_VERSION, |v| v.tag);
         for s in services {
-            let entry = self.entry(s, tag);
+            let entry = Entry::new(s, &mut self.sites, tag);
             self.with_book(patient, |book| Self::add_entry(book, entry));
         }
     }
 
     /// A version as the SQLite store loads it.
     pub(crate) fn loaded_version(
+        &mut self,
         hash: ContentHash,
         status: Status,
-        replaced_by: Option<String>,
+        replaced_by: Option<&str>,
         seq: u64,
     ) -> Version {
         Version {
             hash,
             status,
-            replaced_by: replaced_by.map(Into::into),
             seq,
             decision: None,
             tag: NO_VERSION,
+            replaced_by: replaced_by.map_or(0, |by| replacer(&mut self.replacers, by)),
         }
     }
 
     fn retire_version(&mut self, patient: &str, id: &str, status: Status, by: &str) {
-        let Some(book) = self.book_mut(patient) else {
+        let Some(book) = self.find(patient).and_then(|i| self.books.get_mut(i)) else {
             return;
         };
         let Some(v) = book.claims.get_mut(id).and_then(|list| {
@@ -997,7 +1074,7 @@ impl MemoryHistory {
             return;
         };
         v.status = status;
-        v.replaced_by = Some(by.into());
+        v.replaced_by = replacer(&mut self.replacers, by);
         let gone = std::mem::replace(&mut v.tag, NO_VERSION);
         if gone != NO_VERSION {
             book.services.retain(|e| e.version != gone);
@@ -1015,7 +1092,13 @@ impl HistoryStore for MemoryHistory {
         // another, at a million claims. The book was prefetched a claim
         // earlier (`prefetch`); the ends of its two lists are prefetched here,
         // to arrive while the claim's content hash is computed.
-        if let Some(book) = self.book(patient) {
+        //
+        // A patient not seen before gets an empty book now rather than when
+        // the claim is stored: the lookups until then (the ledger, the
+        // counts) find it as the last book found, where they each searched
+        // the table in vain. An empty book stores nothing.
+        let index = self.book_index(patient);
+        if let Some(book) = self.books.get(index) {
             if let Some(last) = book.services.last() {
                 hint::prefetch(last);
             }
@@ -1071,7 +1154,7 @@ impl HistoryStore for MemoryHistory {
         // A site never recorded matches no stored site; u32::MAX is never an id.
         // Looked up only for a count that matches sites.
         let site = match (query.scope, query.site) {
-            (Some(_), Some(s)) => self.site_ids.get(s).copied().unwrap_or(u32::MAX),
+            (Some(_), Some(s)) => self.sites.id(s).unwrap_or(u32::MAX),
             _ => 0,
         };
         let n = window
@@ -1091,7 +1174,7 @@ impl HistoryStore for MemoryHistory {
     }
 
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Infallible> {
-        let entry = self.entry(&service, NO_VERSION);
+        let entry = Entry::new(&service, &mut self.sites, NO_VERSION);
         self.with_book(patient, |book| Self::add_entry(book, entry));
         Ok(())
     }
@@ -1100,6 +1183,11 @@ impl HistoryStore for MemoryHistory {
         self.book(patient)
             .and_then(|b| b.claims.get(id))
             .map_or(&[], Versions::as_slice)
+    }
+
+    fn replaced_by(&self, version: &Version) -> Option<&str> {
+        let at = version.replaced_by.checked_sub(1)?;
+        self.replacers.get(at as usize).map(|by| &**by)
     }
 
     fn decision(
@@ -1139,10 +1227,10 @@ mod tests {
     #[test]
     fn claim_index_finds_every_id_before_and_after_it_becomes_a_map() {
         let mut index = ClaimIndex::default();
-        let version =
-            |seq| MemoryHistory::loaded_version(ContentHash([0; 16]), Status::Active, None, seq);
+        let mut h = MemoryHistory::new();
+        let mut version = |seq| h.loaded_version(ContentHash([0; 16]), Status::Active, None, seq);
         for n in 0..40u64 {
-            index.insert(format!("C{n}").into(), Versions::One(version(n)));
+            index.add(&format!("C{n}"), version(n));
             for m in 0..=n {
                 let got = index.get(&format!("C{m}")).map(|v| v.as_slice()[0].seq);
                 assert_eq!(got, Some(m), "after {n} inserts");
@@ -1152,10 +1240,20 @@ mod tests {
             let is_map = matches!(index.claims, Claims::Many(_));
             assert_eq!(is_map, n as usize >= ClaimIndex::FEW, "after {n} inserts");
         }
-        if let Some(v) = index.get_mut("C3") {
-            v.push(version(99));
-        }
+        // A second version of an id, in the map and in a list.
+        index.add("C3", version(99));
         assert_eq!(index.get("C3").map(|v| v.as_slice().len()), Some(2));
+        let mut few = ClaimIndex::default();
+        few.add("C1", version(1));
+        few.add("C2", version(2));
+        few.add("C1", version(3));
+        let seqs = |i: &ClaimIndex, id| {
+            i.get(id)
+                .map(|v| v.as_slice().iter().map(|v| v.seq).collect::<Vec<_>>())
+        };
+        assert_eq!(seqs(&few, "C1"), Some(vec![1, 3]));
+        assert_eq!(seqs(&few, "C2"), Some(vec![2]));
+        assert_eq!(few.iter().count(), 2);
     }
 
     use super::*;
@@ -1206,6 +1304,10 @@ mod tests {
             let _ = h.load(patient);
             assert_eq!(counts(&h), (1, 2), "after {patient:?}");
         }
+        // A patient loaded has a book, empty when new: it holds nothing.
+        assert!(h.has_patient("nobody"));
+        assert!(h.services("nobody").is_empty() && h.versions("nobody", "C1").is_empty());
+        assert_eq!((h.patients(), h.len()), (4, 3));
     }
 
     #[test]
@@ -1317,7 +1419,7 @@ mod tests {
         store(&mut h, "B");
         let _ = h.record("P1", svc("2026-01-10", "20553", Some("neck")));
         // Loaded from a database: a version, then its services.
-        let loaded = MemoryHistory::loaded_version(ContentHash([1; 16]), Status::Active, None, 9);
+        let loaded = h.loaded_version(ContentHash([1; 16]), Status::Active, None, 9);
         h.add_loaded("P1", "C", loaded);
         h.add_loaded_services("P1", "C", &[svc("2026-01-11", "20552", None)]);
         let all = Query {
@@ -1365,6 +1467,31 @@ mod tests {
         assert!(!h.has_patient("missing"));
         h.clear();
         assert!(h.is_empty() && !h.has_patient("P1"));
+    }
+
+    #[test]
+    fn a_version_takes_48_bytes() {
+        // The patients' claim lists grow with every claim: what a version
+        // takes is copied whenever one grows.
+        assert_eq!(std::mem::size_of::<Version>(), 48);
+        assert_eq!(std::mem::size_of::<Versions>(), 48);
+    }
+
+    #[test]
+    fn sites_are_found_by_name_before_and_after_the_map() {
+        let mut sites = Sites::default();
+        let names: Vec<String> = (0..20).map(|n| format!("site{n}")).collect();
+        for (n, name) in names.iter().enumerate() {
+            assert_eq!(sites.id(name), None);
+            assert_eq!(sites.intern(Some(name)), n as u32 + 1);
+            for (m, seen) in names.iter().enumerate().take(n + 1) {
+                assert_eq!(sites.id(seen), Some(m as u32 + 1), "after {n}");
+                assert_eq!(sites.intern(Some(seen)), m as u32 + 1);
+                assert_eq!(sites.name(m as u32 + 1), Some(seen.as_str()));
+            }
+        }
+        assert_eq!(sites.intern(None), 0);
+        assert_eq!(sites.name(0), None);
     }
 
     #[test]

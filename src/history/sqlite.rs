@@ -872,10 +872,10 @@ impl SqliteHistory {
         self.cache.touch(patient);
         for v in versions {
             if !v.id.is_empty() {
-                let version = MemoryHistory::loaded_version(
+                let version = self.cache.loaded_version(
                     ContentHash(v.hash),
                     v.status,
-                    v.replaced_by,
+                    v.replaced_by.as_deref(),
                     v.seq,
                 );
                 self.cache.add_loaded(patient, &v.id, version);
@@ -1073,6 +1073,10 @@ impl HistoryStore for SqliteHistory {
 
     fn versions(&self, patient: &str, id: &str) -> &[Version] {
         self.cache.versions(patient, id)
+    }
+
+    fn replaced_by(&self, version: &Version) -> Option<&str> {
+        self.cache.replaced_by(version)
     }
 
     fn decision(
