@@ -186,25 +186,47 @@ impl Seen {
 }
 
 impl<'a> Scanner<'a> {
-    #[inline]
+    /// Moves past white space. Compact JSON has none between tokens, and every
+    /// token starts above the space character: one comparison of the byte at
+    /// the cursor says so, and only a byte at or below it takes the loop.
+    #[inline(always)]
     fn skip_ws(&mut self) {
-        // Compact JSON has no white space between tokens, and every token
-        // starts above the space character: one comparison says so.
-        while let Some(&b) = self.bytes.get(self.at) {
-            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-                return;
-            }
+        if self.bytes.get(self.at).is_some_and(|&b| b > b' ') {
+            return;
+        }
+        self.skip_ws_slowly();
+    }
+
+    /// [`Self::skip_ws`] past a byte at or below the space character: out of
+    /// line, so that the scanner's many inlined calls stay one comparison.
+    #[cold]
+    #[inline(never)]
+    fn skip_ws_slowly(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
             self.at += 1;
         }
     }
 
     /// The next significant byte, not consumed.
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
-        self.skip_ws();
-        self.bytes.get(self.at).copied()
+        match self.bytes.get(self.at) {
+            Some(&b) if b > b' ' => Some(b),
+            _ => {
+                self.skip_ws_slowly();
+                self.bytes.get(self.at).copied()
+            }
+        }
     }
 
+    /// Consumes `byte` (a token, above the space character) after any white
+    /// space. The byte is compared first: in compact JSON it is right there.
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> Option<()> {
+        if self.bytes.get(self.at) == Some(&byte) {
+            self.at += 1;
+            return Some(());
+        }
         (self.peek()? == byte).then(|| self.at += 1)
     }
 
@@ -734,6 +756,44 @@ mod tests {
                 String::from_utf8_lossy(input)
             );
         }
+    }
+
+    /// A scanner at the start of `text`.
+    fn scanner(text: &str) -> Scanner<'_> {
+        Scanner {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn white_space_is_skipped_before_tokens_and_nothing_else_is() {
+        // JSON's four white space characters, and bytes that look like them.
+        for (text, next) in [
+            ("{", Some(b'{')),
+            (" \t\r\n{", Some(b'{')),
+            ("  ", None),
+            ("", None),
+            ("\x0b{", Some(0x0b)),
+            (" \x0c{", Some(0x0c)),
+            ("\x00", Some(0)),
+        ] {
+            let mut s = scanner(text);
+            assert_eq!(s.peek(), next, "{text:?}");
+            let skipped = text.len() - text.trim_start_matches([' ', '\t', '\r', '\n']).len();
+            assert_eq!(s.at, skipped, "{text:?}");
+            let mut s = scanner(text);
+            s.skip_ws();
+            assert_eq!(s.at, skipped, "{text:?}");
+            let mut s = scanner(text);
+            assert_eq!(s.eat(b'{').is_some(), next == Some(b'{'), "{text:?}");
+            assert_eq!(s.at, skipped + usize::from(next == Some(b'{')), "{text:?}");
+        }
+        let mut s = scanner("\n:");
+        assert_eq!(s.eat(b','), None);
+        assert_eq!(s.eat(b':'), Some(()));
+        assert_eq!(s.at, 2);
     }
 
     /// What the scanner reads from `text` as a number, if it reads it.
