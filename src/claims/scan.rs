@@ -171,18 +171,73 @@ fn string_length_8(rest: &[u8], mut at: usize) -> Option<usize> {
     None
 }
 
-/// The position of `key` in `names`, comparing lengths first: a `match` on
+/// The position of `key` in `keys`, comparing lengths first: a `match` on
 /// strings compares each arm in turn with a call to `memcmp`, which was most of
 /// the cost of reading a service line.
-fn field(key: &str, names: &[&str]) -> Option<u32> {
-    let first = *key.as_bytes().first()?;
-    let at = names
-        .iter()
-        .position(|n| n.len() == key.len() && n.as_bytes()[0] == first && *n == key)?;
+fn field(key: &str, keys: &[Key]) -> Option<u32> {
+    let key = key.as_bytes();
+    let first = *key.first()?;
+    let at = keys.iter().position(|k| {
+        let name = k.name();
+        name.len() == key.len() && name.first() == Some(&first) && name == key
+    })?;
     u32::try_from(at).ok()
 }
 
-const CLAIM_FIELDS: [&str; 10] = [
+/// A field's key as compact JSON writes it, `"name":`, so that the key
+/// expected next is compared in place as one run of bytes (quotes and colon
+/// included) instead of three.
+#[derive(Clone, Copy)]
+struct Key {
+    written: [u8; Key::ROOM],
+    len: usize,
+}
+
+impl Key {
+    /// Room for the longest name and its quotes and colon.
+    const ROOM: usize = 32;
+
+    /// The keys of the fields `names`, in their order.
+    const fn all<const N: usize>(names: [&str; N]) -> [Key; N] {
+        let mut keys = [Key {
+            written: [0; Key::ROOM],
+            len: 0,
+        }; N];
+        let mut i = 0;
+        while i < N {
+            let name = names[i].as_bytes();
+            // Checked when compiling: a longer name fails the build.
+            assert!(name.len() + 3 <= Key::ROOM);
+            let key = &mut keys[i];
+            key.written[0] = b'"';
+            let mut j = 0;
+            while j < name.len() {
+                key.written[j + 1] = name[j];
+                j += 1;
+            }
+            key.written[name.len() + 1] = b'"';
+            key.written[name.len() + 2] = b':';
+            key.len = name.len() + 3;
+            i += 1;
+        }
+        keys
+    }
+
+    /// `"name":`.
+    #[inline(always)]
+    fn written(&self) -> &[u8] {
+        self.written.get(..self.len).unwrap_or_default()
+    }
+
+    /// The field's name.
+    fn name(&self) -> &[u8] {
+        self.written
+            .get(1..self.len.saturating_sub(2))
+            .unwrap_or_default()
+    }
+}
+
+const CLAIM_FIELDS: [Key; 10] = Key::all([
     "id",
     "payer",
     "patient",
@@ -193,10 +248,10 @@ const CLAIM_FIELDS: [&str; 10] = [
     "lines",
     "frequency_code",
     "replaces",
-];
-const PATIENT_FIELDS: [&str; 3] = ["id", "birth_date", "sex"];
-const PROVIDER_FIELDS: [&str; 2] = ["npi", "taxonomy"];
-const LINE_FIELDS: [&str; 10] = [
+]);
+const PATIENT_FIELDS: [Key; 3] = Key::all(["id", "birth_date", "sex"]);
+const PROVIDER_FIELDS: [Key; 2] = Key::all(["npi", "taxonomy"]);
+const LINE_FIELDS: [Key; 10] = Key::all([
     "line",
     "date_of_service",
     "procedure",
@@ -207,7 +262,7 @@ const LINE_FIELDS: [&str; 10] = [
     "muscles",
     "injections",
     "charge",
-];
+]);
 
 /// 10^0 to 10^15, exact in an f64.
 const POWERS_OF_TEN: [f64; 16] = [
@@ -362,8 +417,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// An object of the known fields `names`, calling `read` with each field's
-    /// position in `names` and the cursor at its value; an unknown field's value
+    /// An object of the known fields `keys`, calling `read` with each field's
+    /// position in `keys` and the cursor at its value; an unknown field's value
     /// is skipped (serde ignores it), at nesting `depth`.
     ///
     /// Clients write fields in one order, usually the contract's: the key after
@@ -372,7 +427,7 @@ impl<'a> Scanner<'a> {
     /// claim holds.
     fn fields(
         &mut self,
-        names: &[&str],
+        keys: &[Key],
         depth: usize,
         mut read: impl FnMut(&mut Self, u32) -> Option<()>,
     ) -> Option<()> {
@@ -384,12 +439,12 @@ impl<'a> Scanner<'a> {
         let mut guess = 0;
         loop {
             self.skip_ws();
-            let known = match self.expected_key(names, guess) {
+            let known = match self.expected_key(keys, guess) {
                 Some(at) => Some(at),
                 None => {
                     let key = self.str()?;
                     self.eat(b':')?;
-                    field(key, names)
+                    field(key, keys)
                 }
             };
             match known {
@@ -410,22 +465,19 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// When the input holds `"names[guess]":` at the cursor, moves past it.
-    #[inline]
-    fn expected_key(&mut self, names: &[&str], guess: usize) -> Option<u32> {
-        let name = names.get(guess)?.as_bytes();
-        let start = self.at + 1;
-        let end = start + name.len();
-        let fits = self.bytes.get(self.at) == Some(&b'"')
-            && self
-                .bytes
-                .get(start..end)
-                .is_some_and(|key| crate::bytes::same(key, name))
-            && self.bytes.get(end..end + 2) == Some(b"\":");
+    /// When the input holds the key `keys[guess]` at the cursor, moves past it.
+    #[inline(always)]
+    fn expected_key(&mut self, keys: &[Key], guess: usize) -> Option<u32> {
+        let key = keys.get(guess)?.written();
+        let fits = self
+            .bytes
+            .get(self.at..)
+            .and_then(|rest| rest.get(..key.len()))
+            .is_some_and(|written| crate::bytes::same(written, key));
         if !fits {
             return None;
         }
-        self.at = end + 2;
+        self.at += key.len();
         u32::try_from(guess).ok()
     }
 
@@ -602,10 +654,10 @@ impl<'a> Scanner<'a> {
 
     /// An object whose known fields are all text (`patient`, `provider`): their
     /// values in the order of `names`.
-    fn text_fields<const N: usize>(&mut self, names: &[&str; N]) -> Option<[Option<&'a str>; N]> {
+    fn text_fields<const N: usize>(&mut self, keys: &[Key; N]) -> Option<[Option<&'a str>; N]> {
         let mut values = [None; N];
         let mut seen = Seen::default();
-        self.fields(names, 2, |s, at| {
+        self.fields(keys, 2, |s, at| {
             seen.first(at)?;
             *values.get_mut(at as usize)? = s.opt_str(Some)?;
             Some(())
@@ -843,6 +895,38 @@ mod tests {
             let mut body = vec![b'a'; len];
             body.push(b'"');
             assert_eq!(string_length(&body), Some(len), "{len}");
+        }
+    }
+
+    #[test]
+    fn keys_are_written_as_compact_json_writes_them() {
+        let tables: [&[Key]; 4] = [
+            &CLAIM_FIELDS,
+            &PATIENT_FIELDS,
+            &PROVIDER_FIELDS,
+            &LINE_FIELDS,
+        ];
+        for keys in tables {
+            for (i, key) in keys.iter().enumerate() {
+                let name = std::str::from_utf8(key.name()).ok();
+                assert!(name.is_some_and(|n| !n.is_empty()), "{i}");
+                let name = name.unwrap_or_default();
+                let written = format!("{}:", serde_json::json!(name));
+                assert_eq!(key.written(), written.as_bytes(), "{name}");
+                assert_eq!(super::field(name, keys), u32::try_from(i).ok(), "{name}");
+                let mut s = scanner(&written);
+                assert_eq!(s.expected_key(keys, i), u32::try_from(i).ok(), "{name}");
+                assert_eq!(s.at, written.len(), "{name}");
+                // One byte short, or one byte off, is not the key.
+                let mut s = scanner(&written[..written.len() - 1]);
+                assert_eq!(s.expected_key(keys, i), None, "{name}");
+                let off = written.replacen(':', ";", 1);
+                let mut s = scanner(&off);
+                assert_eq!(s.expected_key(keys, i), None, "{name}");
+                assert_eq!(s.at, 0, "{name}");
+            }
+            assert_eq!(super::field("", keys), None);
+            assert_eq!(super::field("nope", keys), None);
         }
     }
 
