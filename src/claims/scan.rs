@@ -277,12 +277,18 @@ struct Scanner<'a> {
     at: usize,
 }
 
-/// Marks fields as seen, so that a field given twice (an error for serde's derived
-/// structs) sends the line to the slow path.
-#[derive(Default)]
+/// Marks fields as seen (by their position among at most 32 keys), so that a
+/// field given twice (an error for serde's derived structs) sends the line to
+/// the slow path.
 struct Seen(u32);
 
 impl Seen {
+    /// The fields before the `n`th, seen.
+    fn before(n: usize) -> Seen {
+        Seen(1u32.checked_shl(n as u32).map_or(u32::MAX, |bit| bit - 1))
+    }
+
+    /// Marks field `bit`; `None` when it was seen before.
     fn first(&mut self, bit: u32) -> Option<()> {
         let mask = 1 << bit;
         if self.0 & mask != 0 {
@@ -422,7 +428,7 @@ impl<'a> Scanner<'a> {
     /// Clients write fields in one order, usually the contract's: the key after
     /// field `k` is tried as field `k + 1` by comparing bytes in place, before
     /// reading it as a string and looking it up. Keys were most of the strings a
-    /// claim holds.
+    /// claim holds. A known field given twice is `None`.
     fn fields(
         &mut self,
         keys: &[Key],
@@ -435,6 +441,11 @@ impl<'a> Scanner<'a> {
             return Some(());
         }
         let mut guess = 0;
+        // While every key so far was the one expected, the fields read are
+        // exactly those before `guess`, each once; at the first other key
+        // `seen` starts marking them, so that one given twice (an error for
+        // serde's derived structs) sends the line to the slow path.
+        let mut seen = None::<Seen>;
         loop {
             self.skip_ws();
             let known = match self.expected_key(keys, guess) {
@@ -442,11 +453,15 @@ impl<'a> Scanner<'a> {
                 None => {
                     let key = self.str()?;
                     self.eat(b':')?;
+                    seen.get_or_insert(Seen::before(guess));
                     field(key, keys)
                 }
             };
             match known {
                 Some(at) => {
+                    if let Some(seen) = &mut seen {
+                        seen.first(at)?;
+                    }
                     read(self, at)?;
                     guess = at as usize + 1;
                 }
@@ -616,9 +631,7 @@ impl<'a> Scanner<'a> {
             (None, None, None, None, None);
         let (mut diagnoses, mut facts, mut lines, mut frequency, mut replaces) =
             (None::<Diagnoses>, None, None, None, None);
-        let mut seen = Seen::default();
         self.fields(&CLAIM_FIELDS, 1, |s, at| {
-            seen.first(at)?;
             match at {
                 0 => id = s.opt_str(Some)?,
                 1 => payer = s.opt_str(Some)?,
@@ -664,9 +677,7 @@ impl<'a> Scanner<'a> {
     /// values in the order of `names`.
     fn text_fields<const N: usize>(&mut self, keys: &[Key; N]) -> Option<[Option<&'a str>; N]> {
         let mut values = [None; N];
-        let mut seen = Seen::default();
         self.fields(keys, 2, |s, at| {
-            seen.first(at)?;
             *values.get_mut(at as usize)? = s.opt_str(Some)?;
             Some(())
         })?;
@@ -723,9 +734,7 @@ impl<'a> Scanner<'a> {
             (None, None, None, None, None);
         let (mut pointers, mut site, mut muscles, mut injections, mut charge) =
             (None, None, None, None, None);
-        let mut seen = Seen::default();
         self.fields(&LINE_FIELDS, 3, |s, at| {
-            seen.first(at)?;
             match at {
                 0 => number = s.opt(Self::number)?,
                 1 => {
@@ -935,6 +944,36 @@ mod tests {
             }
             assert_eq!(super::field("", keys), None);
             assert_eq!(super::field("nope", keys), None);
+        }
+    }
+
+    #[test]
+    fn a_known_field_given_twice_is_refused_in_any_order() {
+        const KEYS: [Key; 3] = Key::all(["a", "b", "c"]);
+        /// The fields `fields` reads from `text`, in order, or `None`.
+        fn read(text: &str) -> Option<Vec<u32>> {
+            let mut s = scanner(text);
+            let mut read = Vec::new();
+            s.fields(&KEYS, 1, |s, at| {
+                read.push(at);
+                s.number().map(drop)
+            })?;
+            Some(read)
+        }
+        for (text, want) in [
+            (r#"{"a":1,"b":2,"c":3}"#, Some(vec![0, 1, 2])),
+            (r#"{"b":1,"a":2,"c":3}"#, Some(vec![1, 0, 2])),
+            (r#"{"c":1,"a":2,"b":3}"#, Some(vec![2, 0, 1])),
+            (r#"{"a":1,"x":2,"b":3,"x":4}"#, Some(vec![0, 1])),
+            (r#"{ "a":1, "b":2}"#, Some(vec![0, 1])),
+            (r#"{"a":1,"b":2,"a":3}"#, None),
+            (r#"{"a":1,"a":2}"#, None),
+            (r#"{"b":1,"a":2,"b":3}"#, None),
+            (r#"{"a":1,"c":2,"b":3,"c":4}"#, None),
+            (r#"{"a":1, "a":2}"#, None),
+            (r#"{"a":1,"b":2,"c":3,"c":4}"#, None),
+        ] {
+            assert_eq!(read(text), want, "{text}");
         }
     }
 
