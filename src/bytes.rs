@@ -14,6 +14,9 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     }
     // Two overlapping words cover lengths from one word to two.
     match n {
+        17..=32 => {
+            word::<16>(a, 0) == word::<16>(b, 0) && word::<16>(a, n - 16) == word::<16>(b, n - 16)
+        }
         8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
         4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
         _ => a == b,
