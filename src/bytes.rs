@@ -69,7 +69,9 @@ mod tests {
         // from 1 to 20 bytes (tail, whole words and both).
         for len in 1..=20 {
             for at in 0..len {
-                for b in [0u8, 0x1f, 0x20, 0x21, b'"', b'#', b'\\', b']', 0x7f, 0x80, 0xff] {
+                for b in [
+                    0u8, 0x1f, 0x20, 0x21, b'"', b'#', b'\\', b']', 0x7f, 0x80, 0xff,
+                ] {
                     let mut s = vec![b'a'; len];
                     s[at] = b;
                     cases.push(s);
