@@ -23,30 +23,37 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// The bytes of `word` (eight, little-endian) that stop a JSON string body as
+/// it is: a quote, a backslash or a control character. The result has the
+/// high bit of flagged bytes set; it is non-zero exactly when `word` holds
+/// such a byte, and its lowest flagged byte is always a true one (a flag can
+/// be false only above a true one, through the borrow), so its
+/// `trailing_zeros() / 8` is the first stop. The scanner finds string ends
+/// with it and the writer asks whether a string needs escaping.
+#[inline(always)]
+pub(crate) fn json_stops(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The classic "has a zero byte" and "has a byte below n" tests.
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (word.wrapping_sub(ONES * 0x20) & !word))
+        & HIGH
+}
+
 /// Whether `s` can be written as a JSON string body as it is: no quote, no
 /// backslash, no control character. Eight bytes at a time: the writer asks
 /// this of four strings per decision, and a byte at a time cost about 45
 /// instructions a string.
 #[inline]
 pub(crate) fn plain_json(s: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The "has a zero byte" and "has a byte below n" tests are exact about
-    // whether such a byte exists, which is all that is asked here.
-    let special = |word: u64| {
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word))
-            & HIGH
-            != 0
-    };
     let mut chunks = s.chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        if special(u64::from_le_bytes(word)) {
+        if json_stops(u64::from_le_bytes(word)) != 0 {
             return false;
         }
     }
@@ -54,7 +61,7 @@ pub(crate) fn plain_json(s: &[u8]) -> bool {
     let mut word = [b' '; 8];
     let tail = chunks.remainder();
     word[..tail.len()].copy_from_slice(tail);
-    !special(u64::from_le_bytes(word))
+    json_stops(u64::from_le_bytes(word)) == 0
 }
 
 #[cfg(test)]

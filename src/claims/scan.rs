@@ -142,18 +142,8 @@ fn string_length_16(rest: &[u8]) -> Option<usize> {
 /// time, then a byte at a time for the last few.
 fn string_length_8(rest: &[u8], mut at: usize) -> Option<usize> {
     // A byte-by-byte loop was the scanner's largest cost.
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = rest.get(at..).and_then(<[u8]>::first_chunk::<8>) {
-        let word = u64::from_le_bytes(*chunk);
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        // The classic "has a zero byte" / "has a byte below n" tests; the lowest
-        // flagged byte is always a true one, which is the one that matters.
-        let found = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word);
-        let found = found & HIGH;
+        let found = crate::bytes::json_stops(u64::from_le_bytes(*chunk));
         if found != 0 {
             return stop_at(rest, at + (found.trailing_zeros() / 8) as usize);
         }
