@@ -153,6 +153,13 @@ impl Reason {
     pub fn json(&self) -> &str {
         &self.0.json
     }
+
+    /// The address of the shared reason: equal for clones of one reason, so
+    /// a count by reason can key on one word. Different reasons may still say
+    /// the same thing.
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<u8>() as usize
+    }
 }
 
 impl std::ops::Deref for Reason {
@@ -303,6 +310,23 @@ impl From<Decision> for Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reason_and_its_clones_share_an_address_and_others_do_not() {
+        let parts = ReasonParts {
+            rule: "R1".into(),
+            action: Action::Deny,
+            carc: None,
+            rarc: no_rarc(),
+            message: "m".into(),
+            at: "p:1:1".into(),
+        };
+        let one = Reason::new(parts.clone());
+        let same_words = Reason::new(parts);
+        assert_eq!(one.address(), one.clone().address());
+        assert_ne!(one.address(), same_words.address());
+        assert_eq!(one, same_words);
+    }
 
     #[test]
     fn every_claim_decision_is_listed_at_its_stored_code() {

@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
-use crate::claims::{Claim, ClaimDecision, ClaimError, ClaimReader, InputFormat, Outcome};
+use crate::claims::{Claim, ClaimDecision, ClaimError, ClaimReader, InputFormat, Outcome, Reason};
 use crate::eval::parallel::{evaluate_lines, Tally};
 use crate::eval::{Engine, Evaluated, Imported, Lookahead};
 use crate::history::{SqliteHistory, StoreError};
@@ -61,17 +61,18 @@ struct Summary {
     /// claim, where a map keyed by name compared strings.
     by_decision: [usize; ClaimDecision::ALL.len()],
     by_error: BTreeMap<&'static str, usize>,
-    /// Reasons counted by the identity of their shared texts (policy name, rule
-    /// name, action): a hash of two pointers per reason instead of two strings
-    /// copied and compared. The texts are kept to name them at the end.
-    by_rule: FxHashMap<RuleKey, (Arc<str>, Arc<str>, usize)>,
+    /// Reasons counted by identity (the policy's name and the shared reason):
+    /// a hash of two words per reason instead of strings copied and compared.
+    /// The policy and reason are kept to name them at the end, where equal
+    /// names add up.
+    by_rule: FxHashMap<RuleKey, (Arc<str>, Reason, usize)>,
     /// Reasons of replayed decisions, by text: a decision rebuilt from the
     /// store has texts of its own, whose addresses would each make a new entry.
     replayed_by_rule: BTreeMap<(String, String, &'static str), usize>,
 }
 
-/// Addresses of a reason's policy and rule texts, and its action.
-type RuleKey = (usize, usize, &'static str);
+/// The addresses of a reason's policy name and of the reason.
+type RuleKey = (usize, usize);
 
 impl Tally for Summary {
     fn add(&mut self, evaluated: &Evaluated) {
@@ -94,14 +95,10 @@ impl Tally for Summary {
                                 .or_default() += 1;
                             continue;
                         }
-                        let key = (
-                            Arc::as_ptr(&d.policy).cast::<u8>() as usize,
-                            Arc::as_ptr(&r.rule).cast::<u8>() as usize,
-                            r.action.as_str(),
-                        );
+                        let key = (Arc::as_ptr(&d.policy).cast::<u8>() as usize, r.address());
                         self.by_rule
                             .entry(key)
-                            .or_insert_with(|| (d.policy.clone(), r.rule.clone(), 0))
+                            .or_insert_with(|| (d.policy.clone(), r.clone(), 0))
                             .2 += 1;
                     }
                 }
@@ -182,8 +179,10 @@ impl Summary {
             eprintln!("reasons by rule (policy, rule, action, lines):");
             // Equal texts behind different pointers (a replayed decision's) add up.
             let mut by_rule: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
-            for ((_, _, action), (policy, rule, n)) in &self.by_rule {
-                *by_rule.entry((policy, rule, action)).or_default() += n;
+            for (policy, reason, n) in self.by_rule.values() {
+                *by_rule
+                    .entry((policy, &reason.rule, reason.action.as_str()))
+                    .or_default() += n;
             }
             for ((policy, rule, action), n) in &self.replayed_by_rule {
                 *by_rule.entry((policy, rule, action)).or_default() += n;
