@@ -8,7 +8,11 @@
 //! decisions with a trace are rare and are handed to serde_json itself, so
 //! escaping rules live in one place.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use super::decision::{Decision, LineDecision, Outcome, Reason};
+use super::model::Text;
 use crate::codes::CodeKey;
 
 impl Outcome {
@@ -32,13 +36,7 @@ impl Outcome {
 fn write_decision(d: &Decision, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"id\":");
     string(&d.id, out);
-    out.extend_from_slice(b",\"payer\":");
-    string(&d.payer, out);
-    out.extend_from_slice(b",\"policy\":");
-    string(&d.policy, out);
-    out.extend_from_slice(b",\"policy_version\":");
-    string(&d.policy_version, out);
-    out.extend_from_slice(b",\"decision\":\"");
+    Header::write(d, out);
     out.extend_from_slice(d.decision.as_str().as_bytes());
     out.extend_from_slice(b"\",\"lines\":[");
     list(&d.lines, out, write_line);
@@ -55,6 +53,70 @@ fn write_line(line: &LineDecision, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\",\"reasons\":[");
     list(&line.reasons, out, write_reason);
     out.extend_from_slice(b"]}");
+}
+
+/// A decision's fields from `payer` to the opening quote of `decision`, as
+/// written before on this thread. A run has a few payers and policies, and
+/// every claim repeats one of them: comparing with the ones written before
+/// costs less than checking the three strings for bytes to escape and copying
+/// them one by one.
+struct Header {
+    payer: Text,
+    /// Kept alive here, so that no other text can take its address: the
+    /// same address is the same text.
+    policy: Arc<str>,
+    version: Arc<str>,
+    json: Vec<u8>,
+}
+
+impl Header {
+    /// Headers kept; past them, the oldest gives way. More payers than this
+    /// take turns, which stays correct and costs a header made per claim.
+    const KEPT: usize = 8;
+
+    fn write(d: &Decision, out: &mut Vec<u8>) {
+        thread_local! {
+            static KEPT: RefCell<Vec<Header>> = const { RefCell::new(Vec::new()) };
+        }
+        KEPT.with_borrow_mut(|kept| {
+            let at = match kept.iter().position(|h| h.is_for(d)) {
+                Some(at) => at,
+                None => {
+                    if kept.len() == Self::KEPT {
+                        kept.remove(0);
+                    }
+                    kept.push(Header::of(d));
+                    kept.len() - 1
+                }
+            };
+            if let Some(h) = kept.get(at) {
+                out.extend_from_slice(&h.json);
+            }
+        });
+    }
+
+    fn of(d: &Decision) -> Header {
+        let mut json = Vec::new();
+        json.extend_from_slice(b",\"payer\":");
+        string(&d.payer, &mut json);
+        json.extend_from_slice(b",\"policy\":");
+        string(&d.policy, &mut json);
+        json.extend_from_slice(b",\"policy_version\":");
+        string(&d.policy_version, &mut json);
+        json.extend_from_slice(b",\"decision\":\"");
+        Header {
+            payer: d.payer.clone(),
+            policy: d.policy.clone(),
+            version: d.policy_version.clone(),
+            json,
+        }
+    }
+
+    fn is_for(&self, d: &Decision) -> bool {
+        Arc::ptr_eq(&self.policy, &d.policy)
+            && Arc::ptr_eq(&self.version, &d.policy_version)
+            && crate::bytes::same(self.payer.as_bytes(), d.payer.as_bytes())
+    }
 }
 
 /// A reason's JSON is made with it, once per check of a policy.
@@ -192,6 +254,32 @@ mod tests {
         ];
         for outcome in &cases {
             same_as_serde(outcome);
+        }
+    }
+
+    #[test]
+    fn writes_each_decisions_own_payer_and_policy_when_they_change() {
+        let Outcome::Decision(first) = decision(vec![], None) else {
+            panic!("a decision");
+        };
+        let mut other_payer = first.clone();
+        other_payer.payer = "bcbsa".into();
+        let mut other_policy = first.clone();
+        other_policy.policy = "bcbsa-tpi".into();
+        let mut equal_texts = first.clone();
+        equal_texts.policy = Arc::from(&*first.policy);
+        equal_texts.policy_version = "2026.2".into();
+        let mut escaped = first.clone();
+        escaped.payer = "a\"b".into();
+        let mut all = vec![first, other_payer, other_policy, equal_texts, escaped];
+        // More payers than headers kept: they take turns.
+        for n in 0..=Header::KEPT {
+            let mut d = all[0].clone();
+            d.payer = format!("payer-{n}").into();
+            all.push(d);
+        }
+        for d in all.iter().chain(all.iter().rev()).chain(&all) {
+            same_as_serde(&Outcome::Decision(d.clone()));
         }
     }
 
