@@ -33,7 +33,17 @@ use super::validate::{or_all, text, Cx};
 
 /// Reads one JSON Lines record, or `None` to leave it to serde_json and
 /// validation.
+#[cfg(test)]
 pub(super) fn scan_claim(line: &[u8]) -> Option<Claim> {
+    let mut claim = super::slot::empty_claim();
+    scan_claim_into(line, &mut claim)?;
+    Some(claim)
+}
+
+/// Reads one JSON Lines record into `claim`, overwriting every field (its
+/// lines keep their room), or `None` to leave it to serde_json and
+/// validation; `claim` then holds any mix of old and new fields.
+pub(super) fn scan_claim_into(line: &[u8], claim: &mut Claim) -> Option<()> {
     // One UTF-8 check of the whole line makes every slice between two quotes a
     // valid `&str`; `simdutf8` checks 32 bytes at a time where the processor
     // can (the standard library's check, a word at a time, was a tenth of
@@ -50,7 +60,7 @@ pub(super) fn scan_claim(line: &[u8]) -> Option<Claim> {
         id: None,
         record: 0,
     };
-    s.claim(&cx)
+    s.claim(&cx, claim)
 }
 
 /// The patient id of one JSON Lines record, found without reading the rest of
@@ -611,16 +621,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The claim, each field checked by the contract's rule as it is read;
-    /// `None` at anything the scanner does not read or any rule that fails.
-    /// The line must end with it (white space aside): checked before the claim
-    /// is built, so that it is built where the caller wants it instead of
-    /// being moved there (some 340 bytes).
-    fn claim(&mut self, cx: &Cx<'_>) -> Option<Claim> {
+    /// The claim, each field checked by the contract's rule as it is read,
+    /// into `out`; `None` at anything the scanner does not read or any rule
+    /// that fails. The line must end with it (white space aside). The
+    /// diagnoses and lines are read straight into `out`, the lines into the
+    /// room the last claim left; the other fields are assigned once at the
+    /// end, when every rule has passed.
+    fn claim(&mut self, cx: &Cx<'_>, out: &mut Claim) -> Option<()> {
         let (mut id, mut payer, mut patient, mut provider, mut place_of_service) =
             (None, None, None, None, None);
-        let (mut diagnoses, mut facts, mut lines, mut frequency, mut replaces) =
-            (None::<Diagnoses>, None, None, None, None);
+        let (mut facts, mut frequency, mut replaces) = (None, None, None);
+        let (mut diagnoses, mut lines) = (None, None);
+        let (out_diagnoses, out_lines) = (&mut out.diagnoses, &mut out.lines);
         self.fields(&CLAIM_FIELDS, 1, |s, at| {
             match at {
                 0 => id = s.opt_str(Some)?,
@@ -628,13 +640,14 @@ impl<'a> Scanner<'a> {
                 2 => patient = s.opt(|s| s.patient(cx))?,
                 3 => provider = s.opt(|s| s.provider(cx))?,
                 4 => place_of_service = s.opt_str(|t| cx.place_of_service(t).ok())?,
-                5 => diagnoses = s.opt(|s| s.diagnoses(cx))?,
+                5 => diagnoses = s.opt(|s| s.diagnoses(cx, out_diagnoses))?,
                 6 => facts = s.opt(|s| s.facts(cx))?,
                 // Pointers are checked against the diagnoses, so lines given
                 // before them are left to serde_json (clients send them after).
                 7 => {
-                    let count = diagnoses.as_ref()?.len();
-                    lines = s.opt(|s| s.lines(cx, count))?;
+                    diagnoses?;
+                    let count = out_diagnoses.len();
+                    lines = s.opt(|s| s.lines(cx, count, out_lines))?;
                 }
                 8 => frequency = s.opt(|s| s.frequency(cx))?,
                 _ => replaces = s.opt_str(Some)?,
@@ -645,22 +658,19 @@ impl<'a> Scanner<'a> {
         if self.at != self.bytes.len() {
             return None;
         }
-        let frequency = frequency.unwrap_or_default();
-        Some(Claim {
-            id: cx.required_text(id, "id").ok()?,
-            payer: cx.required_text(payer, "payer").ok()?,
-            patient: patient?,
-            provider,
-            place_of_service,
-            diagnoses: diagnoses?,
-            facts: facts.unwrap_or_default(),
-            lines: lines?,
-            frequency,
-            replaces: replaces
-                .map(|r| cx.replaces(r, frequency))
-                .transpose()
-                .ok()?,
-        })
+        let ((), (), frequency) = (diagnoses?, lines?, frequency.unwrap_or_default());
+        out.id = cx.required_text(id, "id").ok()?;
+        out.payer = cx.required_text(payer, "payer").ok()?;
+        out.patient = patient?;
+        out.replaces = replaces
+            .map(|r| cx.replaces(r, frequency))
+            .transpose()
+            .ok()?;
+        out.provider = provider;
+        out.place_of_service = place_of_service;
+        out.facts = facts.unwrap_or_default();
+        out.frequency = frequency;
+        Some(())
     }
 
     /// An object whose known fields are all text (`patient`, `provider`): their
@@ -684,30 +694,32 @@ impl<'a> Scanner<'a> {
         cx.provider(npi, taxonomy).ok()
     }
 
-    fn diagnoses(&mut self, cx: &Cx<'_>) -> Option<Diagnoses> {
-        let mut codes = Diagnoses::new();
+    /// The diagnoses, into `codes` (emptied first).
+    fn diagnoses(&mut self, cx: &Cx<'_>, codes: &mut Diagnoses) -> Option<()> {
+        codes.clear();
         self.items(|s| {
             let code = cx.diagnosis(codes.len(), s.str()?).ok()?;
             // More than the most a claim may have: the count's rule says so.
             codes.try_push(code).ok()
         })?;
-        cx.diagnosis_count(codes.len()).ok()?;
-        Some(codes)
+        cx.diagnosis_count(codes.len()).ok()
     }
 
-    fn lines(&mut self, cx: &Cx<'_>, diagnoses: usize) -> Option<Vec<Line>> {
-        // Claims have one to three lines: room for four is one allocation.
-        let mut lines = Vec::with_capacity(4);
+    /// The lines, into `lines` (emptied first, its room kept).
+    fn lines(&mut self, cx: &Cx<'_>, diagnoses: usize, lines: &mut Vec<Line>) -> Option<()> {
+        lines.clear();
+        // Claims have one to three lines: room for four is one allocation, the
+        // first time a slot is filled.
+        lines.reserve(4);
         // The lines of a claim nearly always share their date: the last date
         // read is kept with its text, and the same text is not read again.
         let mut last_date = None;
         self.items(|s| {
-            let line = s.line(cx, lines.len(), diagnoses, &lines, &mut last_date)?;
+            let line = s.line(cx, lines.len(), diagnoses, lines, &mut last_date)?;
             lines.push(line);
             Some(())
         })?;
-        cx.line_count(lines.len()).ok()?;
-        Some(lines)
+        cx.line_count(lines.len()).ok()
     }
 
     /// Line `i`; `earlier` are the lines before it, for unique numbers;
@@ -842,6 +854,10 @@ mod tests {
     }
 
     const FULL: &str = r#"{"id":"CLM-1","payer":"medicare","patient":{"id":"P-1","birth_date":"1957-06-30","sex":"F"},"provider":{"npi":"1234567893","taxonomy":"208VP0014X"},"place_of_service":"11","diagnoses":["M79.18","M54.50"],"facts":{"symptom_duration_days":120,"trigger_points_palpated":true,"relief_percent":50.5,"note":"ok","last":"2026-01-02"},"lines":[{"line":1,"date_of_service":"2026-03-04","procedure":"20553","modifiers":["25"],"units":1,"diagnosis_pointers":[1,2],"site":"cervical","muscles":3,"injections":4,"charge":182.5}],"frequency_code":"7","replaces":"CLM-0"}"#;
+
+    /// [`FULL`] read, every optional field set: what a used claim may hold.
+    static FULL_CLAIM: std::sync::LazyLock<Claim> =
+        std::sync::LazyLock::new(|| slow(FULL).unwrap_or_else(super::super::slot::empty_claim));
 
     /// [`FULL`] with `from` replaced by `to` (which must occur).
     fn full_with(from: &str, to: &str) -> String {
@@ -1580,6 +1596,20 @@ mod tests {
         #[test]
         fn generated_claims_read_like_serde(line in claim_line()) {
             prop_assert!(agrees(&line), "{}", line);
+        }
+
+        /// A claim read into one that held another (read whole, or left half
+        /// read when the scanner stepped aside) is the claim read afresh:
+        /// every field is overwritten, none kept from before.
+        #[test]
+        fn a_used_claim_reads_like_a_fresh_one(
+            before in claim_line(),
+            line in claim_line(),
+        ) {
+            let mut claim = FULL_CLAIM.clone();
+            let _ = scan_claim_into(before.as_bytes(), &mut claim);
+            let used = scan_claim_into(line.as_bytes(), &mut claim).map(|()| claim);
+            prop_assert_eq!(used, scan_claim(line.as_bytes()), "{} after {}", line, before);
         }
     }
 }
