@@ -10,6 +10,7 @@ pub mod error;
 pub mod model;
 pub mod read;
 mod scan;
+pub mod slot;
 pub mod validate;
 mod write;
 
@@ -23,3 +24,4 @@ pub use model::{
     Sex, Text,
 };
 pub use read::{read_claims_str, ClaimReader, InputFormat};
+pub use slot::ClaimSlot;

@@ -18,7 +18,8 @@ use serde::Deserialize;
 
 use super::error::ClaimError;
 use super::model::Claim;
-use super::scan::{scan_claim, scan_patient_id};
+use super::scan::{scan_claim_into, scan_patient_id};
+use super::slot::{empty_claim, ClaimSlot};
 use super::validate::validate;
 
 /// How claims are laid out in the input.
@@ -187,38 +188,77 @@ impl<R: BufRead> ClaimReader<R> {
     }
 }
 
-impl<R: BufRead> Iterator for ClaimReader<R> {
-    type Item = Result<Claim, ClaimError>;
+impl<R: BufRead> ClaimReader<R> {
+    /// Reads the next record into `slot`, as [`Iterator::next`] would return
+    /// it; `false` at the end of the input. JSON Lines are parsed in place,
+    /// into the claim the slot holds (see [`ClaimSlot`]).
+    pub fn read_into(&mut self, slot: &mut ClaimSlot) -> bool {
+        match self.next_line(|line, record| slot.read_json_line(line, record)) {
+            Some(Ok(())) => true,
+            Some(Err(failed)) => {
+                slot.reject(failed);
+                true
+            }
+            None => match self.next() {
+                Some(read) => {
+                    slot.set(read);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
-        // JSON Lines, read in place: taking the state out and putting it back
-        // moved the reader and its buffer state twice per claim.
-        if let State::Lines {
+    /// With JSON Lines, calls `parse` with the next non-blank line and its
+    /// record number: `Some(Ok(..))` with what it returned, `Some(Err(..))`
+    /// when the input failed to read, `None` at the end of the input. `None`
+    /// too, calling nothing, when the format is not (or not yet) JSON Lines.
+    #[inline]
+    fn next_line<T>(
+        &mut self,
+        mut parse: impl FnMut(&[u8], usize) -> T,
+    ) -> Option<Result<T, ClaimError>> {
+        // Read in place: taking the state out and putting it back moved the
+        // reader and its buffer state twice per claim.
+        let State::Lines {
             input,
             lines,
             record,
         } = &mut self.state
-        {
-            loop {
-                let read = lines.next(input, |line| {
-                    (!is_blank(line)).then(|| parse_json_line(line, *record + 1))
-                });
-                match read {
-                    Ok(None) => break,
-                    Ok(Some(None)) => {}
-                    Ok(Some(Some(item))) => {
-                        *record += 1;
-                        return Some(item);
-                    }
-                    Err(err) => {
-                        let failed = io_error(&err, *record + 1);
-                        self.state = State::Done;
-                        return Some(Err(failed));
-                    }
+        else {
+            return None;
+        };
+        loop {
+            let read = lines.next(input, |line| {
+                (!is_blank(line)).then(|| parse(line, *record + 1))
+            });
+            match read {
+                Ok(None) => break,
+                Ok(Some(None)) => {}
+                Ok(Some(Some(item))) => {
+                    *record += 1;
+                    return Some(Ok(item));
+                }
+                Err(err) => {
+                    let failed = io_error(&err, *record + 1);
+                    self.state = State::Done;
+                    return Some(Err(failed));
                 }
             }
-            self.state = State::Done;
-            return None;
+        }
+        self.state = State::Done;
+        None
+    }
+}
+
+impl<R: BufRead> Iterator for ClaimReader<R> {
+    type Item = Result<Claim, ClaimError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let State::Lines { .. } = self.state {
+            return self
+                .next_line(parse_json_line)
+                .map(|read| read.and_then(|parsed| parsed));
         }
         match std::mem::replace(&mut self.state, State::Done) {
             State::Done => None,
@@ -380,13 +420,26 @@ pub fn patient_of_line(line: &[u8]) -> Option<Cow<'_, str>> {
 
 /// Reads one JSON Lines record (`record`: its 1-based position in the input).
 pub fn parse_json_line(line: &[u8], record: usize) -> Result<Claim, ClaimError> {
+    let mut claim = empty_claim();
+    parse_json_line_into(line, record, &mut claim)?;
+    Ok(claim)
+}
+
+/// [`parse_json_line`] into `claim`, whose fields are all overwritten on
+/// `Ok` (its lines keep their room) and left in any state on `Err`.
+pub fn parse_json_line_into(
+    line: &[u8],
+    record: usize,
+    claim: &mut Claim,
+) -> Result<(), ClaimError> {
     // The fast path reads the common shape itself; then plain serde. Only a claim
     // that fails both is parsed again with path tracking, which costs several
     // times more per field.
-    if let Some(claim) = scan_claim(line) {
-        return Ok(claim);
+    if scan_claim_into(line, claim).is_some() {
+        return Ok(());
     }
-    parse_json_line_slowly(line, record)
+    *claim = parse_json_line_slowly(line, record)?;
+    Ok(())
 }
 
 /// The serde path of [`parse_json_line`]: lines the scanner stepped aside from,
@@ -817,6 +870,36 @@ mod tests {
             let read: Vec<_> = ClaimReader::new(reader, InputFormat::JsonLines).collect();
             assert_eq!(read, whole, "buffer of {capacity}");
         }
+    }
+
+    /// Every record read into one slot, one after the other.
+    fn read_into_one_slot(text: &str, format: InputFormat) -> Vec<Result<Claim, ClaimError>> {
+        let mut reader = ClaimReader::new(text.as_bytes(), format);
+        let mut slot = ClaimSlot::new();
+        let mut read = Vec::new();
+        while reader.read_into(&mut slot) {
+            read.push(slot.get().cloned().map_err(Clone::clone));
+        }
+        read
+    }
+
+    #[test]
+    fn claims_read_alike_into_one_slot() {
+        // The bundled claims hold errors between claims, claims of every shape
+        // and claims the scanner leaves to serde: each must read as if alone.
+        let text = include_str!("../../examples/claims.jsonl");
+        for format in [InputFormat::Auto, InputFormat::JsonLines] {
+            assert_eq!(
+                read_into_one_slot(text, format),
+                read_claims_str(text, format)
+            );
+        }
+        let array = format!("[{EXAMPLE}, 7, {EXAMPLE}]");
+        assert_eq!(
+            read_into_one_slot(&array, InputFormat::Auto),
+            read_claims_str(&array, InputFormat::Auto)
+        );
+        assert!(read_into_one_slot("", InputFormat::Auto).is_empty());
     }
 
     /// The example claim of `CLAIMS.md`.

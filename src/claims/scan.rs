@@ -33,24 +33,30 @@ use super::validate::{or_all, text, Cx};
 
 /// Reads one JSON Lines record, or `None` to leave it to serde_json and
 /// validation.
+#[cfg(test)]
 pub(super) fn scan_claim(line: &[u8]) -> Option<Claim> {
+    let mut claim = super::slot::empty_claim();
+    scan_claim_into(line, &mut claim)?;
+    Some(claim)
+}
+
+/// Reads one JSON Lines record into `claim`, overwriting every field (its
+/// lines keep their room), or `None` to leave it to serde_json and
+/// validation; `claim` then holds any mix of old and new fields.
+pub(super) fn scan_claim_into(line: &[u8], claim: &mut Claim) -> Option<()> {
     // One UTF-8 check of the whole line makes every slice between two quotes a
     // valid `&str`; `simdutf8` checks 32 bytes at a time where the processor
     // can (the standard library's check, a word at a time, was a tenth of
     // reading a claim).
     let text = simdutf8::basic::from_utf8(line).ok()?;
-    let mut s = Scanner {
-        text,
-        bytes: line,
-        at: 0,
-    };
+    let mut s = Scanner::new(text);
     // Errors are dropped (the slow path names them), so they need neither the
     // claim's id nor its position.
     let cx = Cx {
         id: None,
         record: 0,
     };
-    s.claim(&cx)
+    s.claim(&cx, claim)
 }
 
 /// The patient id of one JSON Lines record, found without reading the rest of
@@ -58,11 +64,7 @@ pub(super) fn scan_claim(line: &[u8]) -> Option<Claim> {
 /// of the plain shape the scanner reads; the caller then asks serde_json.
 pub(super) fn scan_patient_id(line: &[u8]) -> Option<&str> {
     let text = simdutf8::basic::from_utf8(line).ok()?;
-    let mut s = Scanner {
-        text,
-        bytes: line,
-        at: 0,
-    };
+    let mut s = Scanner::new(text);
     let mut found = None;
     s.object(|s, key| {
         if key != "patient" {
@@ -261,10 +263,15 @@ const POWERS_OF_TEN: [f64; 16] = [
 /// to serde_json (whose own limit is 128).
 const MAX_DEPTH: usize = 32;
 
+/// A cursor over one line. What is left to read is a shrinking slice, not a
+/// position in the line: looking at the next byte is then a test of the
+/// slice's length, where a position cost an addition and a comparison with
+/// the line's length at every byte (about 550 instructions per claim).
 struct Scanner<'a> {
+    /// The whole line, for string bodies as `&str`.
     text: &'a str,
-    bytes: &'a [u8],
-    at: usize,
+    /// What is left of `text`, as bytes.
+    rest: &'a [u8],
 }
 
 /// Marks fields as seen (by their position among at most 32 keys), so that a
@@ -290,12 +297,32 @@ impl Seen {
 }
 
 impl<'a> Scanner<'a> {
+    /// A scanner at the start of `text`.
+    fn new(text: &'a str) -> Scanner<'a> {
+        Scanner {
+            text,
+            rest: text.as_bytes(),
+        }
+    }
+
+    /// The position of the cursor in the line.
+    #[inline(always)]
+    fn at(&self) -> usize {
+        self.text.len() - self.rest.len()
+    }
+
+    /// Moves past `n` bytes (at most what is left).
+    #[inline(always)]
+    fn advance(&mut self, n: usize) {
+        self.rest = self.rest.get(n..).unwrap_or_default();
+    }
+
     /// Moves past white space. Compact JSON has none between tokens, and every
     /// token starts above the space character: one comparison of the byte at
     /// the cursor says so, and only a byte at or below it takes the loop.
     #[inline(always)]
     fn skip_ws(&mut self) {
-        if self.bytes.get(self.at).is_some_and(|&b| b > b' ') {
+        if self.rest.first().is_some_and(|&b| b > b' ') {
             return;
         }
         self.skip_ws_slowly();
@@ -306,19 +333,37 @@ impl<'a> Scanner<'a> {
     #[cold]
     #[inline(never)]
     fn skip_ws_slowly(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
-            self.at += 1;
+        while let Some((b' ' | b'\t' | b'\n' | b'\r', rest)) = self.rest.split_first() {
+            self.rest = rest;
         }
     }
 
     /// The next significant byte, not consumed.
     #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
-        match self.bytes.get(self.at) {
+        match self.rest.first() {
             Some(&b) if b > b' ' => Some(b),
             _ => {
                 self.skip_ws_slowly();
-                self.bytes.get(self.at).copied()
+                self.rest.first().copied()
+            }
+        }
+    }
+
+    /// The next significant byte, consumed: after a value, where any byte
+    /// other than the one expected makes the scanner step aside anyway.
+    #[inline(always)]
+    fn token(&mut self) -> Option<u8> {
+        match self.rest.split_first() {
+            Some((&b, rest)) if b > b' ' => {
+                self.rest = rest;
+                Some(b)
+            }
+            _ => {
+                self.skip_ws_slowly();
+                let (&b, rest) = self.rest.split_first()?;
+                self.rest = rest;
+                Some(b)
             }
         }
     }
@@ -327,17 +372,19 @@ impl<'a> Scanner<'a> {
     /// space. The byte is compared first: in compact JSON it is right there.
     #[inline(always)]
     fn eat(&mut self, byte: u8) -> Option<()> {
-        if self.bytes.get(self.at) == Some(&byte) {
-            self.at += 1;
-            return Some(());
+        if let Some((&b, rest)) = self.rest.split_first() {
+            if b == byte {
+                self.rest = rest;
+                return Some(());
+            }
         }
-        (self.peek()? == byte).then(|| self.at += 1)
+        (self.peek()? == byte).then(|| self.advance(1))
     }
 
     /// Consumes `word` (`null`, `true`, `false`) at the current position.
     fn literal(&mut self, word: &[u8]) -> Option<()> {
-        let end = self.at + word.len();
-        (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
+        self.rest = self.rest.strip_prefix(word)?;
+        Some(())
     }
 
     /// `null` (consumed) or anything else (not consumed).
@@ -359,10 +406,12 @@ impl<'a> Scanner<'a> {
     /// The rest of a string whose opening quote the cursor has passed.
     #[inline(always)]
     fn str_body(&mut self) -> Option<&'a str> {
-        let start = self.at;
-        let end = start + string_length(self.bytes.get(start..)?)?;
-        self.at = end + 1;
-        self.text.get(start..end)
+        let len = string_length(self.rest)?;
+        let start = self.at();
+        let body = self.text.get(start..start + len)?;
+        // Past the body and its closing quote.
+        self.rest = self.rest.get(len + 1..)?;
+        Some(body)
     }
 
     /// `null` as `None`, else a string given to `read`: [`Self::opt`] of a
@@ -372,7 +421,7 @@ impl<'a> Scanner<'a> {
     fn opt_str<T>(&mut self, read: impl FnOnce(&'a str) -> Option<T>) -> Option<Option<T>> {
         match self.peek()? {
             b'"' => {
-                self.at += 1;
+                self.advance(1);
                 self.str_body().and_then(read).map(Some)
             }
             b'n' => self.literal(b"null").map(|()| None),
@@ -393,19 +442,16 @@ impl<'a> Scanner<'a> {
     fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
-            self.at += 1;
+            self.advance(1);
             return Some(());
         }
         loop {
             let key = self.str()?;
             self.eat(b':')?;
             field(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
+            match self.token()? {
+                b',' => {}
+                b'}' => return Some(()),
                 _ => return None,
             }
         }
@@ -427,7 +473,7 @@ impl<'a> Scanner<'a> {
     ) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
-            self.at += 1;
+            self.advance(1);
             return Some(());
         }
         let mut guess = 0;
@@ -457,12 +503,9 @@ impl<'a> Scanner<'a> {
                 }
                 None => self.skip_value(depth)?,
             }
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
+            match self.token()? {
+                b',' => {}
+                b'}' => return Some(()),
                 _ => return None,
             }
         }
@@ -472,15 +515,11 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn expected_key(&mut self, keys: &[Key], guess: usize) -> Option<u32> {
         let key = keys.get(guess)?.written();
-        let fits = self
-            .bytes
-            .get(self.at..)
-            .and_then(|rest| rest.get(..key.len()))
-            .is_some_and(|written| crate::bytes::same(written, key));
-        if !fits {
+        let (written, rest) = self.rest.split_at_checked(key.len())?;
+        if !crate::bytes::same(written, key) {
             return None;
         }
-        self.at += key.len();
+        self.rest = rest;
         u32::try_from(guess).ok()
     }
 
@@ -488,17 +527,14 @@ impl<'a> Scanner<'a> {
     fn items(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.eat(b'[')?;
         if self.peek()? == b']' {
-            self.at += 1;
+            self.advance(1);
             return Some(());
         }
         loop {
             item(self)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
+            match self.token()? {
+                b',' => {}
+                b']' => return Some(()),
                 _ => return None,
             }
         }
@@ -511,9 +547,9 @@ impl<'a> Scanner<'a> {
     fn number(&mut self) -> Option<Num> {
         // One digit alone, as counts, line numbers and pointers nearly always
         // are: no loop, and no call (which cost as much as reading the digit).
-        if let Some(&[d, next]) = self.bytes.get(self.at..).and_then(<[u8]>::first_chunk) {
+        if let Some(&[d, next]) = self.rest.first_chunk() {
             if d.is_ascii_digit() && !matches!(next, b'0'..=b'9' | b'.' | b'e' | b'E') {
-                self.at += 1;
+                self.advance(1);
                 return Some(Num::Unsigned(u64::from(d - b'0')));
             }
         }
@@ -524,31 +560,31 @@ impl<'a> Scanner<'a> {
     #[inline(never)]
     fn longer_number(&mut self) -> Option<Num> {
         self.skip_ws();
-        let start = self.at;
+        let start = self.at();
         // The digits' value while there are at most 19 of them (any 19 digits fit
         // a u64); `digits` counts them all.
         let mut value = 0u64;
         let mut digits = 0u32;
-        match *self.bytes.get(self.at)? {
+        match *self.rest.first()? {
             b'0' => {
-                self.at += 1;
+                self.advance(1);
                 digits = 1;
             }
             b'1'..=b'9' => self.digits(&mut value, &mut digits),
             _ => return None,
         }
         let mut fraction = None;
-        if self.bytes.get(self.at) == Some(&b'.') {
-            self.at += 1;
+        if self.rest.first() == Some(&b'.') {
+            self.advance(1);
             let before = digits;
             self.digits(&mut value, &mut digits);
             fraction = Some(digits.checked_sub(before).filter(|n| *n > 0)?);
         }
         let mut exponent = false;
-        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
-                self.at += 1;
+        if let Some(b'e' | b'E') = self.rest.first() {
+            self.advance(1);
+            if let Some(b'+' | b'-') = self.rest.first() {
+                self.advance(1);
             }
             // The exponent's value is serde_json's to apply; only its digits count.
             let (mut power, mut power_digits) = (0, 0);
@@ -569,7 +605,7 @@ impl<'a> Scanner<'a> {
             }
             _ => {}
         }
-        let text = self.text.get(start..self.at)?;
+        let text = self.text.get(start..self.at())?;
         if fraction.is_some() || exponent {
             serde_json::from_str::<f64>(text).ok().map(Num::Float)
         } else {
@@ -583,14 +619,14 @@ impl<'a> Scanner<'a> {
     /// digits, when `count` says the value is no longer to be used).
     #[inline]
     fn digits(&mut self, value: &mut u64, count: &mut u32) {
-        while let Some(&b) = self.bytes.get(self.at) {
+        while let Some((&b, rest)) = self.rest.split_first() {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
                 break;
             }
             *value = value.wrapping_mul(10).wrapping_add(u64::from(d));
             *count += 1;
-            self.at += 1;
+            self.rest = rest;
         }
     }
 
@@ -611,16 +647,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The claim, each field checked by the contract's rule as it is read;
-    /// `None` at anything the scanner does not read or any rule that fails.
-    /// The line must end with it (white space aside): checked before the claim
-    /// is built, so that it is built where the caller wants it instead of
-    /// being moved there (some 340 bytes).
-    fn claim(&mut self, cx: &Cx<'_>) -> Option<Claim> {
+    /// The claim, each field checked by the contract's rule as it is read,
+    /// into `out`; `None` at anything the scanner does not read or any rule
+    /// that fails. The line must end with it (white space aside). The
+    /// diagnoses and lines are read straight into `out`, the lines into the
+    /// room the last claim left; the other fields are assigned once at the
+    /// end, when every rule has passed.
+    fn claim(&mut self, cx: &Cx<'_>, out: &mut Claim) -> Option<()> {
         let (mut id, mut payer, mut patient, mut provider, mut place_of_service) =
             (None, None, None, None, None);
-        let (mut diagnoses, mut facts, mut lines, mut frequency, mut replaces) =
-            (None::<Diagnoses>, None, None, None, None);
+        let (mut facts, mut frequency, mut replaces) = (None, None, None);
+        let (mut diagnoses, mut lines) = (None, None);
+        let (out_diagnoses, out_lines) = (&mut out.diagnoses, &mut out.lines);
         self.fields(&CLAIM_FIELDS, 1, |s, at| {
             match at {
                 0 => id = s.opt_str(Some)?,
@@ -628,13 +666,14 @@ impl<'a> Scanner<'a> {
                 2 => patient = s.opt(|s| s.patient(cx))?,
                 3 => provider = s.opt(|s| s.provider(cx))?,
                 4 => place_of_service = s.opt_str(|t| cx.place_of_service(t).ok())?,
-                5 => diagnoses = s.opt(|s| s.diagnoses(cx))?,
+                5 => diagnoses = s.opt(|s| s.diagnoses(cx, out_diagnoses))?,
                 6 => facts = s.opt(|s| s.facts(cx))?,
                 // Pointers are checked against the diagnoses, so lines given
                 // before them are left to serde_json (clients send them after).
                 7 => {
-                    let count = diagnoses.as_ref()?.len();
-                    lines = s.opt(|s| s.lines(cx, count))?;
+                    diagnoses?;
+                    let count = out_diagnoses.len();
+                    lines = s.opt(|s| s.lines(cx, count, out_lines))?;
                 }
                 8 => frequency = s.opt(|s| s.frequency(cx))?,
                 _ => replaces = s.opt_str(Some)?,
@@ -642,25 +681,22 @@ impl<'a> Scanner<'a> {
             Some(())
         })?;
         self.skip_ws();
-        if self.at != self.bytes.len() {
+        if !self.rest.is_empty() {
             return None;
         }
-        let frequency = frequency.unwrap_or_default();
-        Some(Claim {
-            id: cx.required_text(id, "id").ok()?,
-            payer: cx.required_text(payer, "payer").ok()?,
-            patient: patient?,
-            provider,
-            place_of_service,
-            diagnoses: diagnoses?,
-            facts: facts.unwrap_or_default(),
-            lines: lines?,
-            frequency,
-            replaces: replaces
-                .map(|r| cx.replaces(r, frequency))
-                .transpose()
-                .ok()?,
-        })
+        let ((), (), frequency) = (diagnoses?, lines?, frequency.unwrap_or_default());
+        out.id = cx.required_text(id, "id").ok()?;
+        out.payer = cx.required_text(payer, "payer").ok()?;
+        out.patient = patient?;
+        out.replaces = replaces
+            .map(|r| cx.replaces(r, frequency))
+            .transpose()
+            .ok()?;
+        out.provider = provider;
+        out.place_of_service = place_of_service;
+        out.facts = facts.unwrap_or_default();
+        out.frequency = frequency;
+        Some(())
     }
 
     /// An object whose known fields are all text (`patient`, `provider`): their
@@ -684,30 +720,32 @@ impl<'a> Scanner<'a> {
         cx.provider(npi, taxonomy).ok()
     }
 
-    fn diagnoses(&mut self, cx: &Cx<'_>) -> Option<Diagnoses> {
-        let mut codes = Diagnoses::new();
+    /// The diagnoses, into `codes` (emptied first).
+    fn diagnoses(&mut self, cx: &Cx<'_>, codes: &mut Diagnoses) -> Option<()> {
+        codes.clear();
         self.items(|s| {
             let code = cx.diagnosis(codes.len(), s.str()?).ok()?;
             // More than the most a claim may have: the count's rule says so.
             codes.try_push(code).ok()
         })?;
-        cx.diagnosis_count(codes.len()).ok()?;
-        Some(codes)
+        cx.diagnosis_count(codes.len()).ok()
     }
 
-    fn lines(&mut self, cx: &Cx<'_>, diagnoses: usize) -> Option<Vec<Line>> {
-        // Claims have one to three lines: room for four is one allocation.
-        let mut lines = Vec::with_capacity(4);
+    /// The lines, into `lines` (emptied first, its room kept).
+    fn lines(&mut self, cx: &Cx<'_>, diagnoses: usize, lines: &mut Vec<Line>) -> Option<()> {
+        lines.clear();
+        // Claims have one to three lines: room for four is one allocation, the
+        // first time a slot is filled.
+        lines.reserve(4);
         // The lines of a claim nearly always share their date: the last date
         // read is kept with its text, and the same text is not read again.
         let mut last_date = None;
         self.items(|s| {
-            let line = s.line(cx, lines.len(), diagnoses, &lines, &mut last_date)?;
+            let line = s.line(cx, lines.len(), diagnoses, lines, &mut last_date)?;
             lines.push(line);
             Some(())
         })?;
-        cx.line_count(lines.len()).ok()?;
-        Some(lines)
+        cx.line_count(lines.len()).ok()
     }
 
     /// Line `i`; `earlier` are the lines before it, for unique numbers;
@@ -843,6 +881,10 @@ mod tests {
 
     const FULL: &str = r#"{"id":"CLM-1","payer":"medicare","patient":{"id":"P-1","birth_date":"1957-06-30","sex":"F"},"provider":{"npi":"1234567893","taxonomy":"208VP0014X"},"place_of_service":"11","diagnoses":["M79.18","M54.50"],"facts":{"symptom_duration_days":120,"trigger_points_palpated":true,"relief_percent":50.5,"note":"ok","last":"2026-01-02"},"lines":[{"line":1,"date_of_service":"2026-03-04","procedure":"20553","modifiers":["25"],"units":1,"diagnosis_pointers":[1,2],"site":"cervical","muscles":3,"injections":4,"charge":182.5}],"frequency_code":"7","replaces":"CLM-0"}"#;
 
+    /// [`FULL`] read, every optional field set: what a used claim may hold.
+    static FULL_CLAIM: std::sync::LazyLock<Claim> =
+        std::sync::LazyLock::new(|| slow(FULL).unwrap_or_else(super::super::slot::empty_claim));
+
     /// [`FULL`] with `from` replaced by `to` (which must occur).
     fn full_with(from: &str, to: &str) -> String {
         assert!(FULL.contains(from), "{from}");
@@ -923,14 +965,14 @@ mod tests {
                 assert_eq!(super::field(name, keys), u32::try_from(i).ok(), "{name}");
                 let mut s = scanner(&written);
                 assert_eq!(s.expected_key(keys, i), u32::try_from(i).ok(), "{name}");
-                assert_eq!(s.at, written.len(), "{name}");
+                assert_eq!(s.at(), written.len(), "{name}");
                 // One byte short, or one byte off, is not the key.
                 let mut s = scanner(&written[..written.len() - 1]);
                 assert_eq!(s.expected_key(keys, i), None, "{name}");
                 let off = written.replacen(':', ";", 1);
                 let mut s = scanner(&off);
                 assert_eq!(s.expected_key(keys, i), None, "{name}");
-                assert_eq!(s.at, 0, "{name}");
+                assert_eq!(s.at(), 0, "{name}");
             }
             assert_eq!(super::field("", keys), None);
             assert_eq!(super::field("nope", keys), None);
@@ -969,11 +1011,7 @@ mod tests {
 
     /// A scanner at the start of `text`.
     fn scanner(text: &str) -> Scanner<'_> {
-        Scanner {
-            text,
-            bytes: text.as_bytes(),
-            at: 0,
-        }
+        Scanner::new(text)
     }
 
     #[test]
@@ -991,28 +1029,38 @@ mod tests {
             let mut s = scanner(text);
             assert_eq!(s.peek(), next, "{text:?}");
             let skipped = text.len() - text.trim_start_matches([' ', '\t', '\r', '\n']).len();
-            assert_eq!(s.at, skipped, "{text:?}");
+            assert_eq!(s.at(), skipped, "{text:?}");
             let mut s = scanner(text);
             s.skip_ws();
-            assert_eq!(s.at, skipped, "{text:?}");
+            assert_eq!(s.at(), skipped, "{text:?}");
             let mut s = scanner(text);
             assert_eq!(s.eat(b'{').is_some(), next == Some(b'{'), "{text:?}");
-            assert_eq!(s.at, skipped + usize::from(next == Some(b'{')), "{text:?}");
+            assert_eq!(
+                s.at(),
+                skipped + usize::from(next == Some(b'{')),
+                "{text:?}"
+            );
         }
         let mut s = scanner("\n:");
         assert_eq!(s.eat(b','), None);
         assert_eq!(s.eat(b':'), Some(()));
-        assert_eq!(s.at, 2);
+        assert_eq!(s.at(), 2);
+        // `token` consumes the byte it returns, white space before it too.
+        let mut s = scanner(",\r\n} ]\x01");
+        let mut tokens = Vec::new();
+        while let Some(b) = s.token() {
+            tokens.push((b, s.at()));
+        }
+        assert_eq!(tokens, [(b',', 1), (b'}', 4), (b']', 6), (1, 7)]);
+        assert_eq!(s.at(), 7);
+        let mut s = scanner(" \t ");
+        assert_eq!((s.token(), s.at()), (None, 3));
     }
 
     /// What the scanner reads from `text` as a number, if it reads it.
     fn scanned_number(text: &str) -> Option<Num> {
-        let mut s = Scanner {
-            text,
-            bytes: text.as_bytes(),
-            at: 0,
-        };
-        s.number().filter(|_| s.at == text.len())
+        let mut s = Scanner::new(text);
+        s.number().filter(|_| s.at() == text.len())
     }
 
     /// A number read by the scanner is bit for bit what serde_json reads.
@@ -1069,17 +1117,13 @@ mod tests {
         for text in cases.iter().chain(&["5", "9", "0"]) {
             for end in [",", "}", "]", " "] {
                 let line = format!("{text}{end}");
-                let mut s = Scanner {
-                    text: &line,
-                    bytes: line.as_bytes(),
-                    at: 0,
-                };
+                let mut s = Scanner::new(&line);
                 let read = s.number();
                 if ["5", "9", "0", "7"].contains(text) {
                     assert!(read.is_some(), "{line}");
                 }
                 if read.is_some() {
-                    assert_eq!(s.at, text.len(), "{line}");
+                    assert_eq!(s.at(), text.len(), "{line}");
                 }
                 let want = serde_json::from_str::<serde_json::Number>(text).ok();
                 assert!(
@@ -1089,12 +1133,8 @@ mod tests {
             }
         }
         for bad in ["01,", "-1,", "1.,", "1e,"] {
-            let mut s = Scanner {
-                text: bad,
-                bytes: bad.as_bytes(),
-                at: 0,
-            };
-            assert!(s.number().is_none_or(|_| s.at != bad.len() - 1), "{bad}");
+            let mut s = Scanner::new(bad);
+            assert!(s.number().is_none_or(|_| s.at() != bad.len() - 1), "{bad}");
         }
         // White space before a number is skipped, one digit or more.
         for (text, want) in [
@@ -1105,7 +1145,7 @@ mod tests {
         ] {
             let mut s = scanner(text);
             assert_eq!(s.number(), Some(want), "{text:?}");
-            assert_eq!(s.at, text.len() - 1, "{text:?}");
+            assert_eq!(s.at(), text.len() - 1, "{text:?}");
         }
         // The fast path is taken where it should be.
         assert_eq!(scanned_number("182.5"), Some(Num::Float(182.5)));
@@ -1580,6 +1620,20 @@ mod tests {
         #[test]
         fn generated_claims_read_like_serde(line in claim_line()) {
             prop_assert!(agrees(&line), "{}", line);
+        }
+
+        /// A claim read into one that held another (read whole, or left half
+        /// read when the scanner stepped aside) is the claim read afresh:
+        /// every field is overwritten, none kept from before.
+        #[test]
+        fn a_used_claim_reads_like_a_fresh_one(
+            before in claim_line(),
+            line in claim_line(),
+        ) {
+            let mut claim = FULL_CLAIM.clone();
+            let _ = scan_claim_into(before.as_bytes(), &mut claim);
+            let used = scan_claim_into(line.as_bytes(), &mut claim).map(|()| claim);
+            prop_assert_eq!(used, scan_claim(line.as_bytes()), "{} after {}", line, before);
         }
     }
 }

@@ -13,7 +13,9 @@ use rustc_hash::FxHashMap;
 
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
-use crate::claims::{Claim, ClaimDecision, ClaimError, ClaimReader, InputFormat, Outcome, Reason};
+use crate::claims::{
+    Claim, ClaimDecision, ClaimError, ClaimReader, ClaimSlot, InputFormat, Outcome, Reason,
+};
 use crate::eval::parallel::{evaluate_lines, Tally};
 use crate::eval::{Engine, Evaluated, Imported, Lookahead};
 use crate::history::{SqliteHistory, StoreError};
@@ -233,11 +235,14 @@ fn decide_all(
     // Decisions are gathered in a buffer and written in blocks: one `write_all`
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
-    let mut claims = Lookahead::new(
-        ClaimReader::new(input, opts.format)
-            .enumerate()
-            .map(|(i, c)| (i + 1, c)),
-    );
+    let mut reader = ClaimReader::new(input, opts.format);
+    let mut record = 0;
+    let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
+        reader.read_into(slot).then(|| {
+            record += 1;
+            record
+        })
+    });
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => {
@@ -358,7 +363,12 @@ fn decide_batch(
     held: &mut Vec<u8>,
     summary: &mut Summary,
 ) -> Result<(), StoreError> {
-    let mut claims = Lookahead::new(batch.into_iter());
+    let mut batch = batch.into_iter();
+    let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
+        let (record, read) = batch.next()?;
+        slot.set(read);
+        Some(record)
+    });
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => engine.try_evaluate(claim, record)?,

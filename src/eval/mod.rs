@@ -11,6 +11,7 @@
 //! replacement (frequency code 7) takes the earlier claim's services out and is
 //! evaluated in its place; a void (8) takes them out and is answered `void`.
 
+mod lookahead;
 #[cfg(test)]
 mod lowered_tests;
 pub mod parallel;
@@ -34,6 +35,7 @@ use crate::history::{
     StoredDecision,
 };
 use crate::policies::Policies;
+pub use lookahead::Lookahead;
 use value::{code_in, codes_in, compare, elements, has, holds, Val};
 
 /// Evaluates claims against loaded policies, keeping the history they build.
@@ -44,63 +46,6 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     /// The compact decision of the claim being decided, kept between claims
     /// for its room: the store copies it.
     kept: Vec<u8>,
-}
-
-/// Claims read three ahead of the one being decided, so that the history can
-/// fetch the data of their patients meanwhile (`HistoryStore::prefetch`): at a
-/// million claims, finding a patient's book and lists were cache misses that
-/// the evaluation waited for. Reading ahead does not delay decisions, which
-/// are written in blocks.
-///
-/// A claim is lent where it waits, not moved out: claims are a few hundred
-/// bytes, and moving each out of the queue and into the caller was a
-/// twentieth of the run's copying.
-pub struct Lookahead<I: Iterator<Item = (usize, Result<Claim, ClaimError>)>> {
-    inner: I,
-    window: std::collections::VecDeque<(usize, Result<Claim, ClaimError>)>,
-    /// The front of `window` was lent by the last `next`: it is done with.
-    lent: bool,
-}
-
-impl<I: Iterator<Item = (usize, Result<Claim, ClaimError>)>> Lookahead<I> {
-    /// How many claims are read ahead: each step of finding a patient's data
-    /// (the table's line, the book, the ends of its lists) depends on the one
-    /// before, so each gets a claim's time to arrive.
-    const AHEAD: usize = 3;
-
-    /// Numbered claims (or their errors), in input order.
-    pub fn new(inner: I) -> Self {
-        Lookahead {
-            inner,
-            window: std::collections::VecDeque::with_capacity(Self::AHEAD + 1),
-            lent: false,
-        }
-    }
-
-    /// The next claim; before it is lent, the engine's history is asked to
-    /// prefetch the patients of the three after it.
-    pub fn next<H: HistoryStore>(
-        &mut self,
-        engine: &Engine<H>,
-    ) -> Option<(usize, &Result<Claim, ClaimError>)> {
-        if std::mem::take(&mut self.lent) {
-            self.window.pop_front();
-        }
-        while self.window.len() <= Self::AHEAD {
-            match self.inner.next() {
-                Some(item) => self.window.push_back(item),
-                None => break,
-            }
-        }
-        for (k, (_, claim)) in self.window.iter().skip(1).enumerate() {
-            if let Ok(claim) = claim {
-                engine.history.prefetch(&claim.patient.id, k + 1);
-            }
-        }
-        let (record, claim) = self.window.front()?;
-        self.lent = true;
-        Some((*record, claim))
-    }
 }
 
 /// One evaluated claim.

@@ -16,10 +16,10 @@ use rustc_hash::FxHasher;
 
 use super::{Engine, Evaluated, Lookahead};
 use crate::claims::read::{
-    io_error, is_blank, parse_json_line, patient_of_line, skip_json_lines_start, LineSplitter,
+    io_error, is_blank, patient_of_line, skip_json_lines_start, LineSplitter,
 };
 use crate::claims::InputFormat;
-use crate::claims::{Claim, ClaimError};
+use crate::claims::{Claim, ClaimError, ClaimSlot};
 use crate::policies::Policies;
 
 /// Batches in flight per worker; bounds memory whatever the input size.
@@ -176,11 +176,14 @@ fn worker<T: Tally>(
             ends: Vec::with_capacity(n),
         };
         let mut start = 0;
-        let mut claims = Lookahead::new(batch.lines.iter().map(|&(record, end)| {
+        let mut lines = batch.lines.iter();
+        let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
+            let &(record, end) = lines.next()?;
             let line = batch.bytes.get(start..end).unwrap_or_default();
             start = end;
-            (record, parse_json_line(line, record))
-        }));
+            slot.read_json_line(line, record);
+            Some(record)
+        });
         while let Some((record, parsed)) = claims.next(&engine) {
             let evaluated = match parsed {
                 Ok(claim) => {
