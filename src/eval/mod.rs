@@ -703,6 +703,10 @@ impl<'a> LineCx<'a> {
     }
 
     /// Runs a rule whose trigger (if any) the line's procedure is known to meet.
+    // Inlined into `decide`'s loop over the rules: a call per rule, saving
+    // and restoring the registers of all its checks, cost more than most
+    // rules' tests.
+    #[inline(always)]
     fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<Why>) {
         if let Some(i) = rule.when.iter().position(|c| !self.test(c, None)) {
             return (TraceOutcome::NotApplicable, Some(Why::WhenFalse(i)));
@@ -717,6 +721,8 @@ impl<'a> LineCx<'a> {
     }
 
     /// `Some(why)` when check number `index` fails.
+    // Inlined into `decide` with `run_rule`, for the same reason.
+    #[inline(always)]
     fn failed(&self, check: &Check, index: usize) -> Option<Why> {
         let dos = self.line.date_of_service;
         match &check.kind {

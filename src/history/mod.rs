@@ -122,26 +122,30 @@ impl Window<'_> {
         site: SiteId,
     ) -> u32 {
         let site = site.0;
+        let counts = |e: &Entry| {
+            // The code first: an equality, where membership is a search.
+            code.is_none_or(|c| c == e.procedure)
+                && set.contains(e.procedure)
+                && match scope {
+                    None => true,
+                    Some(SiteScope::Strict) => e.site == site,
+                    Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
+                }
+        };
         // From the latest back: every window ends on or just before the
         // line's date, nearly always the patient's latest, so the scan stops
         // at the first service before the window, and an empty one costs a
         // comparison or two.
-        let n = self
-            .entries
-            .iter()
-            .rev()
-            .skip_while(|e| e.day > to)
-            .take_while(|e| e.day >= from)
-            .filter(|e| {
-                set.contains(e.procedure)
-                    && code.is_none_or(|c| c == e.procedure)
-                    && match scope {
-                        None => true,
-                        Some(SiteScope::Strict) => e.site == site,
-                        Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
-                    }
-            })
-            .count();
+        let mut n = 0usize;
+        for e in self.entries.iter().rev() {
+            if e.day > to {
+                continue;
+            }
+            if e.day < from {
+                break;
+            }
+            n += usize::from(counts(e));
+        }
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 }
