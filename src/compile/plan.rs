@@ -98,6 +98,10 @@ pub enum CheckKind {
         per_code: bool,
         /// Site matching.
         scope: Option<SiteScope>,
+        /// True when every line the rule runs on is in `set` (the rule's
+        /// trigger is a subset of it): the line counts itself without a
+        /// search.
+        counts_line: bool,
     },
     /// Fails when a service of the set lies less than `period` before this one
     /// (and not on the same day).

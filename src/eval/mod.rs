@@ -734,10 +734,12 @@ impl<'a> LineCx<'a> {
                 period,
                 per_code,
                 scope,
+                counts_line,
             } => {
                 let from = period.before_day(dos, self.day).succ();
                 let earlier = self.counted(*set, from, self.day, *per_code, *scope);
-                let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
+                let this =
+                    u32::from(*counts_line || self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
                     index,
