@@ -132,15 +132,20 @@ impl Window<'_> {
                     Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
                 }
         };
-        // From the latest back: every window ends on or just before the
-        // line's date, nearly always the patient's latest, so the scan stops
-        // at the first service before the window, and an empty one costs a
-        // comparison or two.
+        // Every window ends on or just before the line's date, usually
+        // after the patient's latest service: its end is then the list's,
+        // found without a search, and services after it (a claim older than
+        // others of the patient, or the same day) by a binary search rather
+        // than one by one. From there the scan runs back and stops at the
+        // first service before the window.
+        let all = self.entries;
+        let end = if all.last().is_none_or(|e| e.day <= to) {
+            all.len()
+        } else {
+            all.partition_point(|e| e.day <= to)
+        };
         let mut n = 0usize;
-        for e in self.entries.iter().rev() {
-            if e.day > to {
-                continue;
-            }
+        for e in all.get(..end).unwrap_or_default().iter().rev() {
             if e.day < from {
                 break;
             }
