@@ -15,6 +15,7 @@ pub mod claims;
 pub mod cli;
 pub mod codes;
 pub mod compile;
+pub mod days;
 pub mod diagnostic;
 pub mod eval;
 pub mod fmt;

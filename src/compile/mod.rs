@@ -208,16 +208,21 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     unit,
                     per_code,
                     scope,
-                } => CheckKind::Limit {
-                    set: self.set(set)?,
-                    max: max.node,
-                    period: Period {
-                        length: days.node,
-                        unit: *unit,
-                    },
-                    per_code: *per_code,
-                    scope: scope.as_ref().map(|s| s.node),
-                },
+                } => {
+                    let set = self.set(set)?;
+                    CheckKind::Limit {
+                        set,
+                        max: max.node,
+                        period: Period {
+                            length: days.node,
+                            unit: *unit,
+                        },
+                        per_code: *per_code,
+                        scope: scope.as_ref().map(|s| s.node),
+                        counts_line: trigger
+                            .is_some_and(|t| self.sets[t].difference(&self.sets[set]).is_empty()),
+                    }
+                }
                 AstCheck::Interval {
                     set,
                     days,
@@ -467,6 +472,32 @@ mod tests {
             p.rules[2].trigger.is_none(),
             "`not in` cannot narrow the rule"
         );
+    }
+
+    #[test]
+    fn a_limit_counts_the_line_without_a_search_only_when_its_trigger_is_in_the_set() {
+        use crate::compile::plan::CheckKind;
+        let p = compile(
+            "codes one = cpt 20552
+             rule A { when line.procedure in tpi limit tpi to 1 per day else deny CO-97 }
+             rule B { when line.procedure in one limit tpi to 1 per day else deny CO-97 }
+             rule C { when line.procedure in tpi limit one to 1 per day else deny CO-97 }
+             rule D { when line.units > 1 limit tpi to 1 per day else deny CO-97 }",
+        );
+        let counts_line: Vec<bool> = p
+            .rules
+            .iter()
+            .map(|r| {
+                matches!(
+                    r.checks[0].kind,
+                    CheckKind::Limit {
+                        counts_line: true,
+                        ..
+                    }
+                )
+            })
+            .collect();
+        assert_eq!(counts_line, [true, true, false, false]);
     }
 
     #[test]

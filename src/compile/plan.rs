@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 pub use super::codeset::CodeSet;
 use crate::check::fields::FieldId;
 use crate::claims::Reason;
+use crate::days::Day;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, SiteScope, TimeUnit};
 
 /// Index of a code set in [`Policy::sets`].
@@ -97,6 +98,10 @@ pub enum CheckKind {
         per_code: bool,
         /// Site matching.
         scope: Option<SiteScope>,
+        /// True when every line the rule runs on is in `set` (the rule's
+        /// trigger is a subset of it): the line counts itself without a
+        /// search.
+        counts_line: bool,
     },
     /// Fails when a service of the set lies less than `period` before this one
     /// (and not on the same day).
@@ -133,6 +138,17 @@ impl Period {
             TimeUnit::Months => date.checked_sub_months(chrono::Months::new(self.length)),
         };
         earlier.unwrap_or(NaiveDate::MIN)
+    }
+
+    /// [`Period::before`] of `date`, whose day is `day`, as a day: a
+    /// subtraction for days; months stay calendar arithmetic, their lengths
+    /// differ.
+    #[inline]
+    pub fn before_day(self, date: NaiveDate, day: Day) -> Day {
+        match self.unit {
+            TimeUnit::Days => day.minus(self.length),
+            TimeUnit::Months => Day::of(self.before(date)),
+        }
     }
 }
 
@@ -317,6 +333,17 @@ impl CountWindow {
             CountWindow::Before(p) => (p.before(dos), dos.pred_opt().unwrap_or(NaiveDate::MIN)),
         }
     }
+
+    /// [`CountWindow::dates`] as days, for a date of service `dos` whose day
+    /// is `day`.
+    #[inline]
+    pub fn days(self, dos: NaiveDate, day: Day) -> (Day, Day) {
+        match self {
+            CountWindow::SameDay => (day, day),
+            CountWindow::Within(p) => (p.before_day(dos, day).succ(), day),
+            CountWindow::Before(p) => (p.before_day(dos, day), day.pred()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -347,6 +374,53 @@ mod tests {
                     by_delta(date, length),
                     "{date} {length}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn windows_in_days_are_the_windows_in_dates() {
+        let dates = [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
+        ];
+        for dos in dates {
+            let day = Day::of(dos);
+            for length in [
+                0,
+                1,
+                2,
+                11,
+                12,
+                13,
+                30,
+                42,
+                364,
+                365,
+                366,
+                100_000,
+                u32::MAX,
+            ] {
+                for unit in [TimeUnit::Days, TimeUnit::Months] {
+                    let p = Period { length, unit };
+                    assert_eq!(p.before_day(dos, day), Day::of(p.before(dos)), "{dos} {p}");
+                    for window in [
+                        CountWindow::SameDay,
+                        CountWindow::Within(p),
+                        CountWindow::Before(p),
+                    ] {
+                        let (from, to) = window.dates(dos);
+                        assert_eq!(
+                            window.days(dos, day),
+                            (Day::of(from), Day::of(to)),
+                            "{dos} {window:?}"
+                        );
+                    }
+                }
             }
         }
     }

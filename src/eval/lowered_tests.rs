@@ -4,6 +4,8 @@
 //! history, must come out the same both ways.
 
 use super::*;
+use chrono::NaiveDate;
+
 use crate::check::fields::FieldId;
 use crate::claims::{read_claims_str, InputFormat};
 use crate::compile::lower::{lower, WHOLE_NUMBER_FIELDS};
@@ -275,13 +277,17 @@ fn lowered_conditions_decide_what_the_general_ones_do() {
         lowered += usize::from(format!("{general:?}") != format!("{low:?}"));
         let claim = &claims[case % claims.len()];
         for (index, line) in claim.lines.iter().enumerate() {
+            let day = Day::of(line.date_of_service);
             let cx = LineCx {
                 claim,
                 line,
                 index,
                 policy,
-                history: engine.history(),
+                day,
+                window: engine.history().window(&claim.patient.id),
+                site: std::cell::Cell::new(None),
                 earlier: &[],
+                earlier_days: &[],
             };
             // Outside a quantifier, and with another line as `other`.
             let others = [None, claim.lines.get((index + 1) % claim.lines.len())];

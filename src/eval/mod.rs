@@ -19,7 +19,6 @@ pub mod value;
 
 use std::convert::Infallible;
 
-use chrono::NaiveDate;
 use smallvec::SmallVec;
 
 use crate::check::fields::FieldId;
@@ -30,9 +29,10 @@ use crate::claims::{
 use crate::compile::plan::{
     Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
 };
+use crate::days::Day;
 use crate::history::{
-    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status,
-    StoredDecision,
+    site_matches, ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service,
+    SiteId, Status, StoredDecision, Window,
 };
 use crate::policies::Policies;
 pub use lookahead::Lookahead;
@@ -301,6 +301,8 @@ impl<H: HistoryStore> Engine<H> {
         // On the stack for the claims of a few lines (nearly all): an
         // allocation less per claim.
         let mut counted: SmallVec<[(u32, Service<'_>); 8]> = SmallVec::new();
+        // Their dates as days, for the counts of the later lines.
+        let mut counted_days: SmallVec<[Day; 8]> = SmallVec::new();
         let mut lines = Vec::with_capacity(claim.lines.len());
         // The compact decision: policy, claim decision, then each line's.
         let kept = &mut self.kept;
@@ -317,18 +319,25 @@ impl<H: HistoryStore> Engine<H> {
         );
         kept.push(0);
         if !void {
+            // The claim's lines do not change the store until it is done.
+            let window = self.history.window(patient);
             for (index, line) in claim.lines.iter().enumerate() {
+                let day = Day::of(line.date_of_service);
                 let cx = LineCx {
                     claim,
                     line,
                     index,
                     policy,
-                    history: &self.history,
+                    day,
+                    window,
+                    site: std::cell::Cell::new(None),
                     earlier: &counted,
+                    earlier_days: &counted_days,
                 };
                 let decided = cx.decide(self.explain, kept);
                 if decided.decision != Action::Deny {
                     counted.push((line.line, service(line)));
+                    counted_days.push(day);
                 }
                 lines.push(decided);
             }
@@ -475,15 +484,15 @@ enum Why {
         index: usize,
         total: u32,
         max: u32,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Day,
+        to: Day,
     },
     Interval {
         index: usize,
         earlier: u32,
         period: Period,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Day,
+        to: Day,
     },
 }
 
@@ -524,8 +533,10 @@ impl Why {
                 to,
             } => {
                 format!(
-                    "check #{}: {total} services from {from} to {to}, more than {max}",
-                    index + 1
+                    "check #{}: {total} services from {} to {}, more than {max}",
+                    index + 1,
+                    from.date(),
+                    to.date()
                 )
             }
             Why::Interval {
@@ -535,8 +546,10 @@ impl Why {
                 from,
                 to,
             } => format!(
-                "check #{}: {earlier} services from {from} to {to}, less than {period} ago",
-                index + 1
+                "check #{}: {earlier} services from {} to {}, less than {period} ago",
+                index + 1,
+                from.date(),
+                to.date()
             ),
         }
     }
@@ -550,33 +563,26 @@ fn service(line: &Line) -> Service<'_> {
     }
 }
 
-fn shift(date: NaiveDate, days: i64) -> NaiveDate {
-    // Whole days, without going through a `TimeDelta`'s seconds.
-    let step = chrono::Days::new(days.unsigned_abs());
-    let shifted = if days < 0 {
-        date.checked_sub_days(step)
-    } else {
-        date.checked_add_days(step)
-    };
-    shifted.unwrap_or(if days < 0 {
-        NaiveDate::MIN
-    } else {
-        NaiveDate::MAX
-    })
-}
-
 /// Everything a condition on one line can see.
-struct LineCx<'a, H: HistoryStore> {
+struct LineCx<'a> {
     claim: &'a Claim,
     line: &'a Line,
     index: usize,
     policy: &'a Policy,
-    history: &'a H,
+    /// The line's date of service as a day, where count windows start from.
+    day: Day,
+    /// The patient's services the line's counts look at, from the store.
+    window: Window<'a>,
+    /// The line's site as the window knows it, once a count that matches
+    /// sites asked for it.
+    site: std::cell::Cell<Option<SiteId>>,
     /// The lines of this claim counted so far: history the store has not got yet.
     earlier: &'a [(u32, Service<'a>)],
+    /// Their dates as days.
+    earlier_days: &'a [Day],
 }
 
-impl<'a, H: HistoryStore> LineCx<'a, H> {
+impl<'a> LineCx<'a> {
     /// Decides the line; appends to `kept` its action and the (rule, check)
     /// of each reason, the compact form a memory store keeps.
     fn decide(&self, explain: bool, kept: &mut Vec<u8>) -> LineDecision {
@@ -642,6 +648,10 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
     }
 
     /// Runs a rule whose trigger (if any) the line's procedure is known to meet.
+    // Inlined into `decide`'s loop over the rules: a call per rule, saving
+    // and restoring the registers of all its checks, cost more than most
+    // rules' tests.
+    #[inline(always)]
     fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<Why>) {
         if let Some(i) = rule.when.iter().position(|c| !self.test(c, None)) {
             return (TraceOutcome::NotApplicable, Some(Why::WhenFalse(i)));
@@ -656,6 +666,8 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
     }
 
     /// `Some(why)` when check number `index` fails.
+    // Inlined into `decide` with `run_rule`, for the same reason.
+    #[inline(always)]
     fn failed(&self, check: &Check, index: usize) -> Option<Why> {
         let dos = self.line.date_of_service;
         match &check.kind {
@@ -667,17 +679,19 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 period,
                 per_code,
                 scope,
+                counts_line,
             } => {
-                let from = shift(period.before(dos), 1);
-                let earlier = self.counted(&self.query(*set, from, dos, *per_code, *scope));
-                let this = u32::from(self.policy.sets[*set].contains(self.line.procedure));
+                let from = period.before_day(dos, self.day).succ();
+                let earlier = self.counted(*set, from, self.day, *per_code, *scope);
+                let this =
+                    u32::from(*counts_line || self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
                     index,
                     total,
                     max: *max,
                     from,
-                    to: dos,
+                    to: self.day,
                 })
             }
             CheckKind::Interval {
@@ -686,9 +700,9 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                 per_code,
                 scope,
             } => {
-                let from = shift(period.before(dos), 1);
-                let to = shift(dos, -1);
-                let earlier = self.counted(&self.query(*set, from, to, *per_code, *scope));
+                let from = period.before_day(dos, self.day).succ();
+                let to = self.day.pred();
+                let earlier = self.counted(*set, from, to, *per_code, *scope);
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -697,25 +711,6 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
                     to,
                 })
             }
-        }
-    }
-
-    fn query(
-        &self,
-        set: usize,
-        from: NaiveDate,
-        to: NaiveDate,
-        per_code: bool,
-        scope: Option<crate::syntax::ast::SiteScope>,
-    ) -> Query<'a> {
-        Query {
-            patient: &self.claim.patient.id,
-            from,
-            to,
-            set: &self.policy.sets[set],
-            code: per_code.then_some(self.line.procedure),
-            scope,
-            site: self.line.site.as_deref(),
         }
     }
 
@@ -874,20 +869,53 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 
     #[inline(never)]
     fn count(&self, c: &Count) -> u32 {
-        let (from, to) = c.window.dates(self.line.date_of_service);
-        self.counted(&self.query(c.set, from, to, c.per_code, c.scope))
+        let (from, to) = c.window.days(self.line.date_of_service, self.day);
+        self.counted(c.set, from, to, c.per_code, c.scope)
     }
 
-    /// Services the query counts: the history's and this claim's earlier lines'.
-    fn counted(&self, query: &Query<'_>) -> u32 {
+    /// The services of `set` from day `from` to day `to` (of the line's own
+    /// procedure when `per_code`, at a site that matches under `scope`): the
+    /// history's and this claim's earlier lines'.
+    fn counted(
+        &self,
+        set: usize,
+        from: Day,
+        to: Day,
+        per_code: bool,
+        scope: Option<crate::syntax::ast::SiteScope>,
+    ) -> u32 {
+        let set = &self.policy.sets[set];
+        let code = per_code.then_some(self.line.procedure);
+        let site = self.line.site.as_deref();
         let here = self
             .earlier
             .iter()
-            .filter(|(_, s)| query.matches(s))
+            .zip(self.earlier_days)
+            .filter(|((_, s), &day)| {
+                day >= from
+                    && day <= to
+                    && set.contains(s.procedure)
+                    && code.is_none_or(|c| c == s.procedure)
+                    && site_matches(scope, site, s.site)
+            })
             .count();
-        self.history
-            .count(query)
+        // A count that does not match sites does not look the site up.
+        let site_id = match scope {
+            None => SiteId::NONE,
+            Some(_) => self.site_id(),
+        };
+        self.window
+            .count(from, to, set, code, scope, site_id)
             .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
+    }
+
+    /// The line's site as the window knows it, looked up once.
+    fn site_id(&self) -> SiteId {
+        self.site.get().unwrap_or_else(|| {
+            let id = self.window.site(self.line.site.as_deref());
+            self.site.set(Some(id));
+            id
+        })
     }
 
     #[inline]
@@ -939,33 +967,6 @@ impl<'a, H: HistoryStore> LineCx<'a, H> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn shift_is_whole_days_and_saturates() {
-        // Against chrono's signed-duration arithmetic, which it replaces.
-        let by_delta = |date: NaiveDate, days: i64| {
-            date.checked_add_signed(chrono::Duration::days(days))
-                .unwrap_or(if days < 0 {
-                    NaiveDate::MIN
-                } else {
-                    NaiveDate::MAX
-                })
-        };
-        let dates = [
-            NaiveDate::MIN,
-            NaiveDate::MAX,
-            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default(),
-            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
-            NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default(),
-        ];
-        for date in dates {
-            for days in -800..=800 {
-                assert_eq!(shift(date, days), by_delta(date, days), "{date} {days}");
-            }
-            // Past chrono's durations (which panic there): the ends of time.
-            assert_eq!(shift(date, i64::MIN), NaiveDate::MIN);
-            assert_eq!(shift(date, i64::MAX), NaiveDate::MAX);
-        }
-    }
     use crate::claims::{read_claims_str, InputFormat};
 
     const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n";

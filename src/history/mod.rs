@@ -30,6 +30,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use crate::claims::{Action, Claim, ClaimDecision, Decision, Reason, Text};
 use crate::codes::CodeKey;
 use crate::compile::CodeSet;
+use crate::days::Day;
 use crate::hint;
 use crate::syntax::ast::SiteScope;
 
@@ -74,6 +75,83 @@ impl Query<'_> {
             && self.set.contains(service.procedure)
             && self.code.is_none_or(|c| c == service.procedure)
             && site_matches(self.scope, self.site, service.site)
+    }
+}
+
+/// A patient's counted services, as a store lends them to the counts of one
+/// claim: the patient's book is found once per claim rather than once per
+/// count, and days are compared as numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window<'a> {
+    /// The services, by day.
+    entries: &'a [Entry],
+    /// The store's site names, which `entries` hold by id.
+    sites: Option<&'a Sites>,
+}
+
+/// A site as a [`Window`] knows it: 0 for none, `u32::MAX` for one never
+/// recorded, which matches no stored site; found once per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteId(u32);
+
+impl SiteId {
+    /// No site: what a count that does not match sites is given.
+    pub const NONE: SiteId = SiteId(0);
+}
+
+impl Window<'_> {
+    /// The id of a line's site, for [`Window::count`].
+    pub fn site(&self, site: Option<&str>) -> SiteId {
+        SiteId(match (site, self.sites) {
+            (Some(s), Some(sites)) => sites.id(s).unwrap_or(u32::MAX),
+            (Some(_), None) => u32::MAX,
+            (None, _) => 0,
+        })
+    }
+
+    /// How many services from day `from` to day `to` (both inclusive) are in
+    /// `set`, have procedure `code` when given, and match site `site` (of
+    /// [`Window::site`]) under `scope`.
+    pub fn count(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+    ) -> u32 {
+        let site = site.0;
+        let counts = |e: &Entry| {
+            // The code first: an equality, where membership is a search.
+            code.is_none_or(|c| c == e.procedure)
+                && set.contains(e.procedure)
+                && match scope {
+                    None => true,
+                    Some(SiteScope::Strict) => e.site == site,
+                    Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
+                }
+        };
+        // Every window ends on or just before the line's date, usually
+        // after the patient's latest service: its end is then the list's,
+        // found without a search, and services after it (a claim older than
+        // others of the patient, or the same day) by a binary search rather
+        // than one by one. From there the scan runs back and stops at the
+        // first service before the window.
+        let all = self.entries;
+        let end = if all.last().is_none_or(|e| e.day <= to) {
+            all.len()
+        } else {
+            all.partition_point(|e| e.day <= to)
+        };
+        let mut n = 0usize;
+        for e in all.get(..end).unwrap_or_default().iter().rev() {
+            if e.day < from {
+                break;
+            }
+            n += usize::from(counts(e));
+        }
+        u32::try_from(n).unwrap_or(u32::MAX)
     }
 }
 
@@ -490,8 +568,25 @@ pub trait HistoryStore {
     /// after the current one (1 to 3): a store may start fetching what it
     /// will read. Changes nothing.
     fn prefetch(&self, _patient: &str, _ahead: usize) {}
+    /// The patient's counted services, for the counts of one claim; see
+    /// [`Window`].
+    fn window(&self, patient: &str) -> Window<'_>;
     /// How many services match the query.
-    fn count(&self, query: &Query<'_>) -> u32;
+    fn count(&self, query: &Query<'_>) -> u32 {
+        let window = self.window(query.patient);
+        let site = match query.scope {
+            Some(_) => window.site(query.site),
+            None => SiteId::NONE,
+        };
+        window.count(
+            Day::of(query.from),
+            Day::of(query.to),
+            query.set,
+            query.code,
+            query.scope,
+            site,
+        )
+    }
     /// Records a service of a patient that belongs to no claim in the ledger
     /// (prior history given without claim identity).
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Self::Error>;
@@ -524,7 +619,8 @@ pub trait HistoryStore {
 /// patient and a site have been seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    date: NaiveDate,
+    /// The date of service, as a day number: windows compare it with theirs.
+    day: Day,
     procedure: CodeKey,
     /// Index into `MemoryHistory::site_names` plus one; 0 for no site.
     site: u32,
@@ -539,7 +635,7 @@ impl Entry {
     /// A service as stored, its site interned in `sites`.
     fn new(service: &Service<'_>, sites: &mut Sites, version: u32) -> Entry {
         Entry {
-            date: service.date,
+            day: Day::of(service.date),
             procedure: service.procedure,
             site: sites.intern(service.site),
             version,
@@ -893,7 +989,7 @@ impl MemoryHistory {
 
     fn service(&self, e: &Entry) -> Service<'_> {
         Service {
-            date: e.date,
+            date: e.day.date(),
             procedure: e.procedure,
             site: self.sites.name(e.site),
         }
@@ -960,10 +1056,10 @@ impl MemoryHistory {
         grow_by(&mut book.services, 1, PatientBook::FIRST_SERVICES);
         // Claims mostly arrive in date order: the insertion point is usually
         // the end, found without a search.
-        if book.services.last().is_none_or(|e| e.date <= entry.date) {
+        if book.services.last().is_none_or(|e| e.day <= entry.day) {
             book.services.push(entry);
         } else {
-            let at = book.services.partition_point(|e| e.date <= entry.date);
+            let at = book.services.partition_point(|e| e.day <= entry.day);
             book.services.insert(at, entry);
         }
     }
@@ -1139,38 +1235,11 @@ impl HistoryStore for MemoryHistory {
         }
     }
 
-    fn count(&self, query: &Query<'_>) -> u32 {
-        let Some(book) = self.book(query.patient) else {
-            return 0;
-        };
-        let entries = &book.services;
-        let start = entries.partition_point(|e| e.date < query.from);
-        let window = &entries[start..];
-        // Most windows are empty (a patient's first claim in a while): they
-        // end before the site is looked up.
-        if window.first().is_none_or(|e| e.date > query.to) {
-            return 0;
+    fn window(&self, patient: &str) -> Window<'_> {
+        Window {
+            entries: self.book(patient).map_or(&[], |book| &book.services),
+            sites: Some(&self.sites),
         }
-        // A site never recorded matches no stored site; u32::MAX is never an id.
-        // Looked up only for a count that matches sites.
-        let site = match (query.scope, query.site) {
-            (Some(_), Some(s)) => self.sites.id(s).unwrap_or(u32::MAX),
-            _ => 0,
-        };
-        let n = window
-            .iter()
-            .take_while(|e| e.date <= query.to)
-            .filter(|e| {
-                query.set.contains(e.procedure)
-                    && query.code.is_none_or(|c| c == e.procedure)
-                    && match query.scope {
-                        None => true,
-                        Some(SiteScope::Strict) => e.site == site,
-                        Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
-                    }
-            })
-            .count();
-        u32::try_from(n).unwrap_or(u32::MAX)
     }
 
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Infallible> {
@@ -1277,6 +1346,60 @@ mod tests {
             CodeEntry::Code("20552".into()),
             CodeEntry::Code("20553".into()),
         ])
+    }
+
+    #[test]
+    fn a_window_counts_what_the_query_matches() {
+        // Generated services, recorded out of date order, against every kind
+        // of window, code, scope and site: the window's backward scan over
+        // day numbers counts exactly the services `Query::matches` accepts.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let base = date("2025-12-01");
+        let day = |n: u64| base + chrono::Days::new(n);
+        let codes = ["20552", "20553", "J3301"];
+        let sites = [None, Some("cervical"), Some("lumbar")];
+        let tpi = tpi_codes();
+        let mut h = MemoryHistory::new();
+        for _ in 0..60 {
+            let s = Service {
+                date: day(next(90)),
+                procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
+                site: sites[next(3) as usize],
+            };
+            let _ = h.record("P", s);
+        }
+        let stored = h.services("P");
+        let line_sites = [None, Some("cervical"), Some("thoracic")];
+        let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
+        let mut nonzero = 0;
+        for _ in 0..3000 {
+            let from = day(next(100));
+            let to = day(next(100));
+            let q = Query {
+                patient: "P",
+                from,
+                to,
+                set: &tpi,
+                code: [None, CodeKey::parse("20553")][next(2) as usize],
+                scope: scopes[next(3) as usize],
+                site: line_sites[next(3) as usize],
+            };
+            let want = stored.iter().filter(|s| q.matches(s)).count() as u32;
+            assert_eq!(h.count(&q), want, "{q:?}");
+            nonzero += usize::from(want > 0);
+        }
+        assert!(nonzero > 500, "{nonzero} windows held services");
+        assert_eq!(
+            h.window("nobody")
+                .count(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
+            0
+        );
     }
 
     #[test]

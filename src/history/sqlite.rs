@@ -50,8 +50,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
 
 use super::{
-    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Query, Service, Status,
-    StoredDecision, Version,
+    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service, Status,
+    StoredDecision, Version, Window,
 };
 use crate::claims::validate::parse_date;
 use crate::claims::{Action, ClaimDecision, Decision, Reason};
@@ -1062,8 +1062,8 @@ impl HistoryStore for SqliteHistory {
         self.cache.prefetch(patient, ahead);
     }
 
-    fn count(&self, query: &Query<'_>) -> u32 {
-        self.cache.count(query)
+    fn window(&self, patient: &str) -> Window<'_> {
+        self.cache.window(patient)
     }
 
     fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
