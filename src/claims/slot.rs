@@ -9,7 +9,7 @@
 //! before, whose lines keep their room.
 
 use super::error::ClaimError;
-use super::model::{Claim, Diagnoses, Facts, Frequency, Patient, Text};
+use super::model::{Claim, Diagnoses, Facts, Frequency, Line, Modifiers, Patient, Pointers, Text};
 use super::read::parse_json_line_into;
 
 /// One record read in place: a claim, or the error that rejects it.
@@ -100,6 +100,24 @@ pub(super) fn empty_claim() -> Claim {
         lines: Vec::new(),
         frequency: Frequency::Original,
         replaces: None,
+    }
+}
+
+/// A line with no fields set: the room a slot's lines grow by, each to be
+/// overwritten field by field.
+pub(super) fn blank_line() -> Line {
+    Line {
+        line: 0,
+        date_of_service: chrono::NaiveDate::default(),
+        procedure: crate::codes::CodeKey::default(),
+        procedure_text: Text::default(),
+        modifiers: Modifiers::new(),
+        units: 0,
+        diagnosis_pointers: Pointers::new(),
+        site: None,
+        muscles: None,
+        injections: None,
+        charge: None,
     }
 }
 
