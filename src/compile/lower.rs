@@ -9,7 +9,7 @@
 //! what the general one does (tested against it on generated conditions and
 //! claims in `eval`); a shape not listed here stays general.
 
-use super::plan::{Cond, Const, InOp, Value};
+use super::plan::{Cond, Const, InOp, Op, Program, Value};
 use crate::check::fields::FieldId;
 
 /// The condition with every lowerable part rewritten; see the module docs.
@@ -20,6 +20,87 @@ pub fn lower(cond: Cond) -> Cond {
         Cond::Not(inner) => Cond::Not(Box::new(lower(*inner))),
         Cond::Quantified(quant, body) => Cond::Quantified(quant, Box::new(lower(*body))),
         leaf => lower_leaf(leaf),
+    }
+}
+
+/// The condition with its `and`, `or` and `not` made a [`Program`] of jumps
+/// between its leaves (and so in every quantifier's body): evaluating a tree
+/// was a call per node, each saving and restoring the registers of every
+/// leaf's test; a program is one loop. A single leaf (`and` of one part
+/// included) stays itself, which the evaluator tests in place.
+pub fn flatten(cond: Cond) -> Cond {
+    match cond {
+        Cond::And(mut parts) | Cond::Or(mut parts) if parts.len() == 1 => match parts.pop() {
+            Some(part) => flatten(part),
+            None => Cond::Const(true),
+        },
+        Cond::And(_) | Cond::Or(_) | Cond::Not(_)
+            if leaves(&cond) < usize::from(Program::FALSE) =>
+        {
+            let mut ops = Vec::with_capacity(leaves(&cond));
+            emit(cond, Program::TRUE, Program::FALSE, &mut ops);
+            Cond::Flat(Program {
+                ops: ops.into_boxed_slice(),
+            })
+        }
+        Cond::Quantified(quant, body) => Cond::Quantified(quant, Box::new(flatten(*body))),
+        other => other,
+    }
+}
+
+/// How many ops `emit` makes of a condition.
+fn leaves(cond: &Cond) -> usize {
+    match cond {
+        Cond::And(parts) | Cond::Or(parts) if !parts.is_empty() => parts.iter().map(leaves).sum(),
+        Cond::Not(inner) => leaves(inner),
+        _ => 1,
+    }
+}
+
+/// Appends the ops of `cond`, which go to `on_true` when it holds and to
+/// `on_false` when not: a part of an `and` goes on to the next part when it
+/// holds, a part of an `or` when it does not, and a `not` swaps the two.
+fn emit(cond: Cond, on_true: u16, on_false: u16, ops: &mut Vec<Op>) {
+    // The op after the next `n`, which `flatten` has made sure fits.
+    let after = |ops: &Vec<Op>, n: usize| u16::try_from(ops.len() + n).unwrap_or(Program::FALSE);
+    match cond {
+        Cond::And(parts) if !parts.is_empty() => {
+            let last = parts.len() - 1;
+            for (i, part) in parts.into_iter().enumerate() {
+                let next = if i == last {
+                    on_true
+                } else {
+                    after(ops, leaves(&part))
+                };
+                emit(part, next, on_false, ops);
+            }
+        }
+        Cond::Or(parts) if !parts.is_empty() => {
+            let last = parts.len() - 1;
+            for (i, part) in parts.into_iter().enumerate() {
+                let next = if i == last {
+                    on_false
+                } else {
+                    after(ops, leaves(&part))
+                };
+                emit(part, on_true, next, ops);
+            }
+        }
+        Cond::Not(inner) => emit(*inner, on_false, on_true, ops),
+        leaf => {
+            let leaf = match leaf {
+                // What `all` and `any` of nothing are.
+                Cond::And(_) => Cond::Const(true),
+                Cond::Or(_) => Cond::Const(false),
+                Cond::Quantified(quant, body) => Cond::Quantified(quant, Box::new(flatten(*body))),
+                leaf => leaf,
+            };
+            ops.push(Op {
+                leaf,
+                on_true,
+                on_false,
+            });
+        }
     }
 }
 
@@ -104,5 +185,55 @@ fn lower_leaf(cond: Cond) -> Cond {
             Value::Const(Const::Str(text)),
         ) => Cond::ModifiersHas { other, text },
         general => general,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(name: &str) -> Cond {
+        Cond::FactTrue(name.to_string())
+    }
+
+    fn jumps(cond: Cond) -> Vec<(String, u16, u16)> {
+        match flatten(cond) {
+            Cond::Flat(p) => p
+                .ops
+                .iter()
+                .map(|op| match &op.leaf {
+                    Cond::FactTrue(n) => (n.clone(), op.on_true, op.on_false),
+                    other => (format!("{other:?}"), op.on_true, op.on_false),
+                })
+                .collect(),
+            other => panic!("not flattened: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn and_or_not_become_jumps_between_leaves() {
+        const T: u16 = Program::TRUE;
+        const F: u16 = Program::FALSE;
+        // (a and not b) or c
+        let cond = Cond::Or(vec![
+            Cond::And(vec![fact("a"), Cond::Not(Box::new(fact("b")))]),
+            fact("c"),
+        ]);
+        let want = [("a", 1, 2), ("b", 2, T), ("c", T, F)];
+        let got = jumps(cond);
+        assert_eq!(
+            got,
+            want.map(|(n, t, f)| (n.to_string(), t, f)).to_vec(),
+            "{got:?}"
+        );
+        // A lone leaf, or an `and` of one, is left for the evaluator to test
+        // in place.
+        assert!(matches!(
+            flatten(Cond::And(vec![fact("a")])),
+            Cond::FactTrue(_)
+        ));
+        // `and` and `or` of nothing are their constants.
+        let empty = jumps(Cond::Not(Box::new(Cond::Or(Vec::new()))));
+        assert_eq!(empty, vec![("Const(false)".to_string(), F, T)]);
     }
 }

@@ -194,13 +194,18 @@ impl<'a, 'w> Compiler<'a, 'w> {
             });
         }
         // After the trigger is found: it is looked for in the general form.
-        let when = when.into_iter().map(lower::lower).collect();
+        let when = when
+            .into_iter()
+            .map(|c| lower::flatten(lower::lower(c)))
+            .collect();
         let id: Arc<str> = rule.id.node.as_str().into();
         let at: Arc<str> = at.into();
         let mut checks = Vec::new();
         for check in &rule.checks {
             let kind = match &check.kind {
-                AstCheck::Require(e) => CheckKind::Require(lower::lower(self.cond(e)?)),
+                AstCheck::Require(e) => {
+                    CheckKind::Require(lower::flatten(lower::lower(self.cond(e)?)))
+                }
                 AstCheck::Limit {
                     set,
                     max,

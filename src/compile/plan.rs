@@ -264,6 +264,35 @@ pub enum Cond {
         /// The modifier.
         text: String,
     },
+    /// `and`, `or` and `not` over leaves, flattened into jumps by
+    /// `lower::flatten`: decided in one loop rather than a call per node.
+    Flat(Program),
+}
+
+/// A condition's leaves in order, each saying where to go on true and on
+/// false; see [`Cond::Flat`].
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// The leaves; the first is tested first.
+    pub ops: Box<[Op]>,
+}
+
+/// One leaf of a [`Program`].
+#[derive(Debug, Clone)]
+pub struct Op {
+    /// A condition without `and`, `or`, `not` or `Flat` at its top.
+    pub leaf: Cond,
+    /// The next op when the leaf holds, or [`Program::TRUE`] or [`Program::FALSE`].
+    pub on_true: u16,
+    /// The next op when it does not.
+    pub on_false: u16,
+}
+
+impl Program {
+    /// The target that ends the program with true.
+    pub const TRUE: u16 = u16::MAX;
+    /// The target that ends the program with false.
+    pub const FALSE: u16 = u16::MAX - 1;
 }
 
 /// A compiled value.

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use crate::check::fields::FieldId;
 use crate::claims::{read_claims_str, InputFormat};
-use crate::compile::lower::{lower, WHOLE_NUMBER_FIELDS};
+use crate::compile::lower::{flatten, lower, WHOLE_NUMBER_FIELDS};
 use crate::compile::plan::{CompareOp, Const, CountWindow, SiteScope, TimeUnit};
 
 /// A small deterministic generator (xorshift): failures name the seed.
@@ -299,6 +299,16 @@ fn lowered_conditions_decide_what_the_general_ones_do() {
                     "case {case}, line {index}, other {}\ngeneral: {general:?}\nlowered: {low:?}\nclaim: {claim:?}",
                     other.is_some()
                 );
+                // Flattened, as the compiler gives them, lowered or not.
+                for tree in [&general, &low] {
+                    let flat = flatten(tree.clone());
+                    assert_eq!(
+                        cx.cond(&flat, other),
+                        want,
+                        "case {case}, line {index}, other {}\ntree: {tree:?}\nflat: {flat:?}\nclaim: {claim:?}",
+                        other.is_some()
+                    );
+                }
                 if want {
                     true_seen += 1;
                 } else {
@@ -323,6 +333,10 @@ fn the_bundled_policies_are_made_of_lowered_conditions() {
                 parts.iter().for_each(|p| general_leaves(p, out));
             }
             Cond::Not(inner) | Cond::Quantified(_, inner) => general_leaves(inner, out),
+            Cond::Flat(program) => program
+                .ops
+                .iter()
+                .for_each(|op| general_leaves(&op.leaf, out)),
             Cond::Compare(..)
             | Cond::InSet(..)
             | Cond::InList(..)
@@ -351,4 +365,81 @@ fn the_bundled_policies_are_made_of_lowered_conditions() {
     }
     assert!(conditions > 40, "{conditions}");
     assert_eq!(general, Vec::<String>::new());
+}
+
+#[test]
+fn flattened_deep_conditions_decide_what_their_trees_do() {
+    let engine = {
+        let text = "policy t \"test\" {\n payer p\n version \"1\"\n effective 2024-01-01..\n \
+                    source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n \
+                    rule A { when line.procedure in tpi deny CO-1 }\n}\n";
+        let loaded = Policies::from_source("t.policy", text);
+        Engine::new(loaded.policies.unwrap_or_default())
+    };
+    let Some(policy) = engine.policies().iter().next() else {
+        panic!("the test policy compiles");
+    };
+    let mut g = Gen(0x2545_f491_4f6c_dd1d);
+    let text: String = (0..20).map(|i| claim_json(&mut g, i)).collect();
+    let claims: Vec<Claim> = read_claims_str(&text, InputFormat::JsonLines)
+        .into_iter()
+        .flatten()
+        .collect();
+    // Empty `and` and `or` among generated ones, at any depth.
+    fn with_empties(g: &mut Gen, c: Cond) -> Cond {
+        match c {
+            Cond::And(mut parts) | Cond::Or(mut parts) if g.below(4) == 0 => {
+                parts.clear();
+                if g.flip() {
+                    Cond::And(parts)
+                } else {
+                    Cond::Or(parts)
+                }
+            }
+            Cond::And(parts) => Cond::And(parts.into_iter().map(|p| with_empties(g, p)).collect()),
+            Cond::Or(parts) => Cond::Or(parts.into_iter().map(|p| with_empties(g, p)).collect()),
+            Cond::Not(inner) => Cond::Not(Box::new(with_empties(g, *inner))),
+            other => other,
+        }
+    }
+    let (mut flat_seen, mut true_seen, mut false_seen) = (0, 0, 0);
+    for case in 0..2000 {
+        let deep = cond(&mut g, policy.sets.len(), 5);
+        let tree = lower(with_empties(&mut g, deep));
+        let flat = flatten(tree.clone());
+        flat_seen += usize::from(matches!(flat, Cond::Flat(_)));
+        let claim = &claims[case % claims.len()];
+        for (index, line) in claim.lines.iter().enumerate() {
+            let cx = LineCx {
+                claim,
+                line,
+                index,
+                policy,
+                day: Day::of(line.date_of_service),
+                window: engine.history().window(&claim.patient.id),
+                site: std::cell::Cell::new(None),
+                earlier: &[],
+                earlier_days: &[],
+            };
+            let others = [None, claim.lines.get((index + 1) % claim.lines.len())];
+            for other in others {
+                let want = cx.cond(&tree, other);
+                assert_eq!(
+                    cx.cond(&flat, other),
+                    want,
+                    "case {case}, line {index}\ntree: {tree:?}\nflat: {flat:?}\nclaim: {claim:?}"
+                );
+                if want {
+                    true_seen += 1;
+                } else {
+                    false_seen += 1;
+                }
+            }
+        }
+    }
+    assert!(flat_seen > 800, "{flat_seen} of 2000 flattened");
+    assert!(
+        true_seen > 500 && false_seen > 500,
+        "{true_seen} true, {false_seen} false"
+    );
 }

@@ -27,7 +27,7 @@ use crate::claims::{
     LineDecision, Outcome, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
-    Check, CheckKind, Cond, Count, InOp, Period, Policy, Quant, Rule, Value,
+    Check, CheckKind, Cond, Count, InOp, Period, Policy, Program, Quant, Rule, Value,
 };
 use crate::days::Day;
 use crate::history::{
@@ -743,6 +743,30 @@ impl<'a> LineCx<'a> {
     /// Evaluates a condition; `other` is the line a quantifier is looking at.
     fn cond(&self, cond: &Cond, other: Option<&'a Line>) -> bool {
         match cond {
+            // The loop that replaces the tree's calls: each leaf is tested in
+            // place, and says which leaf is next or that the program is done.
+            Cond::Flat(program) => {
+                let mut at = 0;
+                while let Some(op) = program.ops.get(at) {
+                    at = usize::from(if self.leaf(&op.leaf, other) {
+                        op.on_true
+                    } else {
+                        op.on_false
+                    });
+                }
+                at == usize::from(Program::TRUE)
+            }
+            _ => self.leaf(cond, other),
+        }
+    }
+
+    /// [`LineCx::cond`] of anything but a [`Cond::Flat`], made in place in
+    /// its two callers: a flattened program's loop and a lone leaf.
+    #[inline(always)]
+    fn leaf(&self, cond: &Cond, other: Option<&'a Line>) -> bool {
+        match cond {
+            // Never a leaf of a program; here for the match to be whole.
+            Cond::Flat(_) => self.cond(cond, other),
             Cond::Const(b) => *b,
             Cond::Or(parts) => parts.iter().any(|c| self.test(c, other)),
             Cond::And(parts) => parts.iter().all(|c| self.test(c, other)),
