@@ -893,6 +893,9 @@ impl<'a> LineCx<'a> {
 
     #[inline(never)]
     fn count(&self, c: &Count) -> u32 {
+        if self.nothing_to_count() {
+            return 0;
+        }
         let (from, to) = c.window.days(self.line.date_of_service, self.day);
         self.counted(c.set, from, to, c.per_code, c.scope)
     }
@@ -908,6 +911,9 @@ impl<'a> LineCx<'a> {
         per_code: bool,
         scope: Option<crate::syntax::ast::SiteScope>,
     ) -> u32 {
+        if self.nothing_to_count() {
+            return 0;
+        }
         let set = &self.policy.sets[set];
         let code = per_code.then_some(self.line.procedure);
         let site = self.line.site.as_deref();
@@ -931,6 +937,15 @@ impl<'a> LineCx<'a> {
         self.window
             .count(from, to, set, code, scope, site_id)
             .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
+    }
+
+    /// True when the patient has no services in the store and the claim no
+    /// counted lines before this one (a patient's first claim, a claim's first
+    /// line: most counts): every count is 0, without its window worked out,
+    /// the line's site looked up or either list searched.
+    #[inline]
+    fn nothing_to_count(&self) -> bool {
+        self.window.is_empty() && self.earlier.is_empty()
     }
 
     /// The line's site as the window knows it, looked up once.

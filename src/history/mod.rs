@@ -100,6 +100,12 @@ impl SiteId {
 }
 
 impl Window<'_> {
+    /// True when the patient has no services to count.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// The id of a line's site, for [`Window::count`].
     pub fn site(&self, site: Option<&str>) -> SiteId {
         SiteId(match (site, self.sites) {
