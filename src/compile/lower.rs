@@ -63,27 +63,22 @@ fn leaves(cond: &Cond) -> usize {
 fn emit(cond: Cond, on_true: u16, on_false: u16, ops: &mut Vec<Op>) {
     // The op after the next `n`, which `flatten` has made sure fits.
     let after = |ops: &Vec<Op>, n: usize| u16::try_from(ops.len() + n).unwrap_or(Program::FALSE);
+    let is_and = matches!(cond, Cond::And(_));
     match cond {
-        Cond::And(parts) if !parts.is_empty() => {
+        Cond::And(parts) | Cond::Or(parts) if !parts.is_empty() => {
             let last = parts.len() - 1;
             for (i, part) in parts.into_iter().enumerate() {
-                let next = if i == last {
-                    on_true
-                } else {
-                    after(ops, leaves(&part))
+                let next = match (i == last, is_and) {
+                    (false, _) => after(ops, leaves(&part)),
+                    (true, true) => on_true,
+                    (true, false) => on_false,
                 };
-                emit(part, next, on_false, ops);
-            }
-        }
-        Cond::Or(parts) if !parts.is_empty() => {
-            let last = parts.len() - 1;
-            for (i, part) in parts.into_iter().enumerate() {
-                let next = if i == last {
-                    on_false
+                let (holds, fails) = if is_and {
+                    (next, on_false)
                 } else {
-                    after(ops, leaves(&part))
+                    (on_true, next)
                 };
-                emit(part, on_true, next, ops);
+                emit(part, holds, fails, ops);
             }
         }
         Cond::Not(inner) => emit(*inner, on_false, on_true, ops),
