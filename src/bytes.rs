@@ -43,6 +43,17 @@ pub(crate) fn json_stops(word: u64) -> u64 {
         & HIGH
 }
 
+/// The high bit of each byte of `word` (eight, little-endian) that is not
+/// below 10: in a word with `0` taken away from each byte, the bytes that
+/// were not digits. Exact for each byte: the addition is made on seven
+/// bits, so that no carry crosses into the next byte. Short numbers and
+/// dates are read with it.
+#[inline(always)]
+pub(crate) fn over_nine(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    (((word & (ONES * 0x7f)) + ONES * 0x76) | word) & (ONES * 0x80)
+}
+
 /// Whether `s` can be written as a JSON string body as it is: no quote, no
 /// backslash, no control character. Eight bytes at a time: the writer asks
 /// this of four strings per decision, and a byte at a time cost about 45
@@ -87,6 +98,17 @@ mod tests {
         }
         for s in cases {
             assert_eq!(plain_json(&s), !needs(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn over_nine_flags_exactly_the_bytes_not_below_ten() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let word = u64::from(b) << (8 * at) | (0x0909_0909_0909_0909 & !(0xff << (8 * at)));
+                let want = if b > 9 { 0x80 << (8 * at) } else { 0 };
+                assert_eq!(over_nine(word), want, "byte {b} at {at}");
+            }
         }
     }
 

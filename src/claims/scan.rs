@@ -606,10 +606,8 @@ impl<'a> Scanner<'a> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         let word = self.word()?;
         let zeroed = word ^ (ONES * u64::from(b'0'));
-        // The high bit of each byte that is not a digit (not below 10 once
-        // `0` is taken away). Exact for each byte: the addition is made on
-        // seven bits, so that no carry crosses into the next byte.
-        let stops = (((zeroed & (ONES * 0x7f)) + ONES * 0x76) | zeroed) & (ONES * 0x80);
+        // The high bit of each byte that is not a digit.
+        let stops = crate::bytes::over_nine(zeroed);
         // Whole digits: 0 to 8 (no stop at all).
         let whole = stops.trailing_zeros() / 8;
         if whole == 0 || whole == 8 || (whole > 1 && word as u8 == b'0') {

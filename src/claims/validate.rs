@@ -45,7 +45,7 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let values = u64::from_le_bytes(*head) ^ SHAPE;
     // Every byte below 10 (the seven-bit addition carries into no other
     // byte), and the dashes exactly so.
-    let over_nine = (((values & (ONES * 0x7f)) + ONES * 0x76) | values) & (ONES * 0x80);
+    let over_nine = crate::bytes::over_nine(values);
     let (d1, d2) = (d1.wrapping_sub(b'0'), d2.wrapping_sub(b'0'));
     if over_nine != 0 || values & DASHES != 0 || d1 > 9 || d2 > 9 {
         return None;

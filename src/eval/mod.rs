@@ -27,11 +27,11 @@ use crate::claims::{
     LineDecision, Outcome, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
-    Check, CheckKind, Cond, Count, InOp, Period, Policy, Program, Quant, Rule, Value,
+    Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Rule, Value,
 };
 use crate::days::Day;
 use crate::history::{
-    site_matches, ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service,
+    counts_service, ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service,
     SiteId, Status, StoredDecision, Window,
 };
 use crate::policies::Policies;
@@ -681,8 +681,8 @@ impl<'a> LineCx<'a> {
                 scope,
                 counts_line,
             } => {
-                let from = period.before_day(dos, self.day).succ();
-                let earlier = self.counted(*set, from, self.day, *per_code, *scope);
+                let (from, to) = CountWindow::Within(*period).days(dos, self.day);
+                let earlier = self.counted(*set, from, to, *per_code, *scope);
                 let this =
                     u32::from(*counts_line || self.policy.sets[*set].contains(self.line.procedure));
                 let total = earlier.saturating_add(this);
@@ -691,7 +691,7 @@ impl<'a> LineCx<'a> {
                     total,
                     max: *max,
                     from,
-                    to: self.day,
+                    to,
                 })
             }
             CheckKind::Interval {
@@ -922,11 +922,7 @@ impl<'a> LineCx<'a> {
             .iter()
             .zip(self.earlier_days)
             .filter(|((_, s), &day)| {
-                day >= from
-                    && day <= to
-                    && set.contains(s.procedure)
-                    && code.is_none_or(|c| c == s.procedure)
-                    && site_matches(scope, site, s.site)
+                day >= from && day <= to && counts_service(set, code, scope, site, s)
             })
             .count();
         // A count that does not match sites does not look the site up.

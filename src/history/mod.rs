@@ -72,10 +72,25 @@ impl Query<'_> {
     pub fn matches(&self, service: &Service<'_>) -> bool {
         service.date >= self.from
             && service.date <= self.to
-            && self.set.contains(service.procedure)
-            && self.code.is_none_or(|c| c == service.procedure)
-            && site_matches(self.scope, self.site, service.site)
+            && counts_service(self.set, self.code, self.scope, self.site, service)
     }
+}
+
+/// Whether a count of `set` (only procedure `code`, when given; at a site
+/// matching `site` under `scope`) counts `service`, its window aside: the
+/// rule of [`Query::matches`] and of the evaluator's count of a claim's
+/// earlier lines, which compares days instead of dates.
+#[inline]
+pub fn counts_service(
+    set: &CodeSet,
+    code: Option<CodeKey>,
+    scope: Option<SiteScope>,
+    site: Option<&str>,
+    service: &Service<'_>,
+) -> bool {
+    set.contains(service.procedure)
+        && code.is_none_or(|c| c == service.procedure)
+        && site_matches(scope, site, service.site)
 }
 
 /// A patient's counted services, as a store lends them to the counts of one
@@ -628,7 +643,7 @@ struct Entry {
     /// The date of service, as a day number: windows compare it with theirs.
     day: Day,
     procedure: CodeKey,
-    /// Index into `MemoryHistory::site_names` plus one; 0 for no site.
+    /// Index into `Sites::names` plus one; 0 for no site.
     site: u32,
     /// The [`Version::tag`] of the claim version that put it here, or
     /// [`NO_VERSION`] for a service recorded without a claim. A version's
