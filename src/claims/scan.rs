@@ -64,18 +64,48 @@ pub(super) fn scan_claim_into(line: &[u8], claim: &mut Claim) -> Option<()> {
 /// the claim: what parallel evaluation shards by. `None` when the line is not
 /// of the plain shape the scanner reads; the caller then asks serde_json.
 pub(super) fn scan_patient_id(line: &[u8]) -> Option<&str> {
-    let text = simdutf8::basic::from_utf8(line).ok()?;
+    // The patient comes early in a claim as clients write it: the start of the
+    // line is checked and read first (the reader thread's share of the work,
+    // which `--jobs` cannot spread). An id found there is the one the whole
+    // line holds, since it ends within the start; else the whole line is read.
+    let start = line.get(..PATIENT_WITHIN).unwrap_or(line);
+    let text = match simdutf8::compat::from_utf8(start) {
+        Ok(text) => text,
+        // Invalid, or a character the cut went through: what is before it.
+        Err(e) => std::str::from_utf8(start.get(..e.valid_up_to())?).ok()?,
+    };
+    if let Some(id) = patient_id_in(text) {
+        return Some(id);
+    }
+    if start.len() == line.len() {
+        return None;
+    }
+    patient_id_in(simdutf8::basic::from_utf8(line).ok()?)
+}
+
+/// Bytes at the start of a line where [`scan_patient_id`] looks first.
+const PATIENT_WITHIN: usize = 256;
+
+/// The patient id of the claim that `text` is, or begins: read up to the id
+/// and no further.
+fn patient_id_in(text: &str) -> Option<&str> {
     let mut s = Scanner::new(text);
     let mut found = None;
     s.object(|s, key| {
         if key != "patient" {
             return s.skip_value(1);
         }
-        let [id, _, _] = s.text_fields(&PATIENT_FIELDS)?;
-        found = id;
-        // Stop here: the id is all that is needed. A second `patient` field,
-        // which serde_json refuses, would make the claim an error record on
-        // whichever worker gets it.
+        s.fields(&PATIENT_FIELDS, 2, |s, at| {
+            let value = s.opt_str(Some)?;
+            if at == 0 {
+                found = value;
+                // Stop here: the id is all that is needed.
+                return None;
+            }
+            Some(())
+        });
+        // Stop here too. A second `patient` field, which serde_json refuses,
+        // would make the claim an error record on whichever worker gets it.
         None
     });
     found
@@ -1569,6 +1599,35 @@ mod tests {
         ] {
             assert_eq!(scan_patient_id(line.as_bytes()), None, "{line}");
         }
+    }
+
+    #[test]
+    fn finds_the_patient_id_wherever_the_lines_start_is_cut() {
+        // Padding before the patient moves it across the end of the start
+        // that is read first: the id is found whole, never cut short, also
+        // when the cut goes through a character of several bytes or through
+        // the id itself, and past the start when it lies beyond.
+        for pad in 0..PATIENT_WITHIN + 40 {
+            for filler in ["x", "é", "\u{1F600}"] {
+                let payer = filler.repeat(pad / filler.len());
+                let line = format!(
+                    r#"{{"id":"C1","payer":"{payer}","patient":{{"id":"P-123456789","sex":"F"}},"lines":[]}}"#
+                );
+                assert_eq!(
+                    scan_patient_id(line.as_bytes()),
+                    Some("P-123456789"),
+                    "{pad} {filler}"
+                );
+            }
+        }
+        // Invalid UTF-8 after the id does not hide it; before it, it does.
+        let mut line = br#"{"patient":{"id":"P1"},"x":""#.to_vec();
+        line.extend_from_slice(&[0xff, b'"', b'}']);
+        assert_eq!(scan_patient_id(&line), Some("P1"));
+        let mut line = br#"{"x":""#.to_vec();
+        line.extend_from_slice(&[0xff]);
+        line.extend_from_slice(br#"","patient":{"id":"P1"}}"#);
+        assert_eq!(scan_patient_id(&line), None);
     }
 
     #[test]

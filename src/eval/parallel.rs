@@ -9,31 +9,32 @@
 
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use rustc_hash::FxHasher;
 
 use super::{Engine, Evaluated, Lookahead};
-use crate::claims::read::{
-    io_error, is_blank, patient_of_line, skip_json_lines_start, LineSplitter,
-};
+use crate::claims::read::{io_error, is_blank, patient_of_line, skip_json_lines_start};
 use crate::claims::InputFormat;
 use crate::claims::{Claim, ClaimError, ClaimSlot};
 use crate::policies::Policies;
 
-/// Batches in flight per worker; bounds memory whatever the input size.
-const QUEUE: usize = 64;
-/// Lines per batch: channels cost per message, so lines travel in batches.
-const BATCH: usize = 256;
+/// Batches in flight per worker; bounds memory whatever the input size (each
+/// holds a share of one input block).
+const QUEUE: usize = 4;
+/// Bytes of input read at a time: every worker gets one batch per block, so
+/// channels carry a message per worker per block rather than per line.
+const BLOCK: usize = 1 << 20;
 
-/// Lines on their way to a worker, in one buffer: one allocation per batch, not
-/// one per line.
-#[derive(Default)]
+/// A worker's lines of one input block. The block is read once and shared by
+/// every worker, and a line is handed over as where it lies in it: the reader
+/// copies no line.
 struct Batch {
-    /// Each line's record number and the end of its bytes in `bytes`.
-    lines: Vec<(usize, usize)>,
-    bytes: Vec<u8>,
+    block: Arc<Vec<u8>>,
+    /// Each line's record number, and where its bytes start and end in `block`.
+    lines: Vec<(usize, usize, usize)>,
     /// The input failed to read after these lines: the error record of the
     /// record that could not be read, the last one (as `ClaimReader` ends).
     failed: Option<(usize, ClaimError)>,
@@ -58,6 +59,20 @@ struct Done {
 }
 
 impl Done {
+    /// Outcomes per message at most: a buffer of this many decisions stays
+    /// small enough for the allocator to keep and hand out again, where a
+    /// larger one went back to the kernel and was faulted in anew.
+    const RECORDS: usize = 256;
+
+    fn fresh(worker: usize) -> Done {
+        Done {
+            worker,
+            records: Vec::with_capacity(Self::RECORDS),
+            bytes: Vec::with_capacity(Self::RECORDS * 400),
+            ends: Vec::with_capacity(Self::RECORDS),
+        }
+    }
+
     fn push(&mut self, record: usize, evaluated: &Evaluated) {
         evaluated.append_line(&mut self.bytes);
         self.ends.push(self.bytes.len());
@@ -112,6 +127,26 @@ where
     W: Write,
     T: Tally,
 {
+    evaluate_in_blocks(policies, prior, explain, jobs, format, input, out, BLOCK)
+}
+
+/// [`evaluate_lines`], reading `block` bytes of input at a time.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_in_blocks<R, W, T>(
+    policies: &Policies,
+    prior: Vec<Claim>,
+    explain: bool,
+    jobs: usize,
+    format: InputFormat,
+    input: R,
+    out: &mut W,
+    block: usize,
+) -> io::Result<T>
+where
+    R: BufRead + Send,
+    W: Write,
+    T: Tally,
+{
     let jobs = jobs.max(1);
     let mut priors: Vec<Vec<Claim>> = (0..jobs).map(|_| Vec::new()).collect();
     for claim in prior {
@@ -131,7 +166,7 @@ where
                 .push(scope.spawn(move || worker::<T>(index, policies, prior, explain, rx, done)));
         }
         drop(done_tx);
-        let reader = scope.spawn(move || read_and_dispatch(input, format, &senders));
+        let reader = scope.spawn(move || read_and_dispatch(input, format, &senders, block));
         let written = write_in_order(done_rx, jobs, out);
         let read = reader
             .join()
@@ -167,20 +202,12 @@ fn worker<T: Tally>(
     for claim in &prior {
         let Ok(_) = engine.import(claim);
     }
-    for batch in rx {
-        let n = batch.lines.len();
-        let mut out = Done {
-            worker: index,
-            records: Vec::with_capacity(n),
-            bytes: Vec::with_capacity(n * 512),
-            ends: Vec::with_capacity(n),
-        };
-        let mut start = 0;
+    let mut out = Done::fresh(index);
+    'batches: for batch in rx {
         let mut lines = batch.lines.iter();
         let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
-            let &(record, end) = lines.next()?;
-            let line = batch.bytes.get(start..end).unwrap_or_default();
-            start = end;
+            let &(record, start, end) = lines.next()?;
+            let line = batch.block.get(start..end).unwrap_or_default();
             slot.read_json_line(line, record);
             Some(record)
         });
@@ -194,13 +221,26 @@ fn worker<T: Tally>(
             };
             out.push(record, &evaluated);
             tally.add(&evaluated);
+            if out.records.len() == Done::RECORDS
+                && done
+                    .send(std::mem::replace(&mut out, Done::fresh(index)))
+                    .is_err()
+            {
+                break 'batches;
+            }
         }
         if let Some((record, err)) = batch.failed {
             let evaluated = Evaluated::error(err);
             out.push(record, &evaluated);
             tally.add(&evaluated);
         }
-        if done.send(out).is_err() {
+        // What is decided goes out at the end of each batch, so that the
+        // writer never waits on outcomes held back.
+        if !out.records.is_empty()
+            && done
+                .send(std::mem::replace(&mut out, Done::fresh(index)))
+                .is_err()
+        {
             break;
         }
     }
@@ -217,76 +257,128 @@ fn read_and_dispatch<R: BufRead>(
     mut input: R,
     format: InputFormat,
     senders: &[SyncSender<Batch>],
+    size: usize,
 ) -> io::Result<()> {
     let mut record = 0usize;
-    let mut batches: Vec<Batch> = senders.iter().map(|_| Batch::fresh()).collect();
-    let read = dispatch(&mut input, format, senders, &mut batches, &mut record);
-    match read {
-        // The writer has gone: nothing more is wanted.
-        Ok(false) => return Ok(()),
-        Ok(true) => {}
-        Err(err) => {
-            if let Some(first) = batches.first_mut() {
-                first.failed = Some((record + 1, io_error(&err, record + 1)));
+    let mut failed = None;
+    if let Err(err) = skip_json_lines_start(&mut input, format) {
+        failed = Some(err);
+    }
+    // The start of a line the last block cut off.
+    let mut carried = Vec::new();
+    let mut sent = VecDeque::new();
+    while failed.is_none() {
+        let mut block = reuse(&mut sent, size);
+        block.reserve(2 * carried.len());
+        block.append(&mut carried);
+        let (end, more) = match fill(&mut input, &mut block) {
+            Ok(true) => (block.len(), false),
+            Ok(false) => match memchr::memrchr(b'\n', &block) {
+                Some(newline) => (newline + 1, true),
+                // One line longer than the block: read on into a larger one.
+                None => {
+                    carried = block;
+                    continue;
+                }
+            },
+            Err(err) => {
+                failed = Some(err);
+                // The line being read when it failed is lost, as with one job.
+                let end = memchr::memrchr(b'\n', &block).map_or(0, |newline| newline + 1);
+                (end, false)
+            }
+        };
+        if more {
+            carried.extend_from_slice(block.get(end..).unwrap_or_default());
+        }
+        block.truncate(end);
+        if !block.is_empty() {
+            let block = Arc::new(block);
+            sent.push_back(Arc::clone(&block));
+            if !dispatch(block, senders, &mut record) {
+                // The writer has gone: nothing more is wanted.
+                return Ok(());
             }
         }
+        if !more {
+            break;
+        }
     }
-    for (s, batch) in batches.into_iter().enumerate() {
-        let pending = !batch.lines.is_empty() || batch.failed.is_some();
-        if pending && senders[s].send(batch).is_err() {
-            return Ok(());
+    if let Some(err) = failed {
+        let batch = Batch {
+            block: Arc::default(),
+            lines: Vec::new(),
+            failed: Some((record + 1, io_error(&err, record + 1))),
+        };
+        if let Some(first) = senders.first() {
+            let _ = first.send(batch);
         }
     }
     Ok(())
 }
 
-/// Reads lines into the workers' batches, sending each batch when it is full;
-/// `Ok(false)` when the writer has gone.
-fn dispatch<R: BufRead>(
-    input: &mut R,
-    format: InputFormat,
-    senders: &[SyncSender<Batch>],
-    batches: &mut [Batch],
-    record: &mut usize,
-) -> io::Result<bool> {
-    skip_json_lines_start(input, format)?;
-    let mut lines = LineSplitter::default();
-    loop {
-        // Each line is copied once, from the input buffer straight into its
-        // worker's batch.
-        let sent = lines.next(input, |line| {
-            if is_blank(line) {
-                return true;
+/// An empty block of `size` bytes: the oldest one sent when every worker is done with it,
+/// else a new one. Blocks are used again rather than freed: a freed block of
+/// a megabyte goes back to the kernel, and a new one is faulted in page by
+/// page.
+fn reuse(sent: &mut VecDeque<Arc<Vec<u8>>>, size: usize) -> Vec<u8> {
+    if let Some(oldest) = sent.pop_front() {
+        match Arc::try_unwrap(oldest) {
+            Ok(mut block) => {
+                block.clear();
+                return block;
             }
-            *record += 1;
-            // A line without a readable patient is an error record; any worker
-            // will do.
-            let s = patient_of_line(line).map_or(0, |p| shard(&p, senders.len()));
-            let batch = &mut batches[s];
-            batch.bytes.extend_from_slice(line);
-            batch.lines.push((*record, batch.bytes.len()));
-            if batch.lines.len() < BATCH {
-                return true;
-            }
-            let full = std::mem::replace(batch, Batch::fresh());
-            senders[s].send(full).is_ok()
-        })?;
-        match sent {
-            None => return Ok(true),
-            Some(false) => return Ok(false),
-            Some(true) => {}
+            Err(busy) => sent.push_front(busy),
         }
     }
+    Vec::with_capacity(size)
 }
 
-impl Batch {
-    fn fresh() -> Batch {
-        Batch {
-            lines: Vec::with_capacity(BATCH),
-            bytes: Vec::with_capacity(BATCH * 640),
+/// Reads into `block` until it is full or the input ends; `Ok(true)` at the
+/// end of the input.
+fn fill<R: Read>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
+    let room = block.capacity() - block.len();
+    let read = io::Read::take(input, room as u64).read_to_end(block)?;
+    Ok(read < room)
+}
+
+/// Sends each worker its lines of one block (whole lines); `false` when the
+/// writer has gone.
+fn dispatch(block: Arc<Vec<u8>>, senders: &[SyncSender<Batch>], record: &mut usize) -> bool {
+    let mut lines: Vec<Vec<(usize, usize, usize)>> = senders
+        .iter()
+        .map(|_| Vec::with_capacity(BLOCK / 512 / senders.len()))
+        .collect();
+    let mut start = 0;
+    while start < block.len() {
+        let rest = block.get(start..).unwrap_or_default();
+        let end = memchr::memchr(b'\n', rest).map_or(block.len(), |n| start + n + 1);
+        let line = block.get(start..end).unwrap_or_default();
+        if !is_blank(line) {
+            *record += 1;
+            // A line without a readable patient is an error record; any
+            // worker will do.
+            let s = patient_of_line(line).map_or(0, |p| shard(&p, senders.len()));
+            if let Some(list) = lines.get_mut(s) {
+                list.push((*record, start, end));
+            }
+        }
+        start = end;
+    }
+    for (sender, lines) in senders.iter().zip(lines) {
+        if lines.is_empty() {
+            continue;
+        }
+        let batch = Batch {
+            block: Arc::clone(&block),
+            lines,
             failed: None,
+        };
+        if sender.send(batch).is_err() {
+            return false;
         }
     }
+    true
 }
 
 /// Writes the workers' outcomes in input order. Each worker's records arrive in
@@ -377,8 +469,18 @@ mod tests {
         jobs: usize,
         input: impl BufRead + Send,
     ) -> (Vec<u8>, io::Result<usize>) {
+        run_in_blocks(policies, jobs, input, BLOCK)
+    }
+
+    /// [`run`], reading `block` bytes at a time.
+    fn run_in_blocks(
+        policies: &Policies,
+        jobs: usize,
+        input: impl BufRead + Send,
+        block: usize,
+    ) -> (Vec<u8>, io::Result<usize>) {
         let mut out = Vec::new();
-        let counted = evaluate_lines::<_, _, usize>(
+        let counted = evaluate_in_blocks::<_, _, usize>(
             policies,
             Vec::new(),
             false,
@@ -386,6 +488,7 @@ mod tests {
             InputFormat::Auto,
             input,
             &mut out,
+            block,
         );
         (out, counted)
     }
@@ -420,10 +523,17 @@ mod tests {
         let last = expected.lines().last().unwrap_or_default();
         assert!(last.contains("cannot read input: disk gone"), "{last}");
         assert!(last.contains("\"record\":300"), "{last}");
-        for jobs in [1, 2, 3] {
-            let (out, result) = run(&policies, jobs, failing());
-            assert!(matches!(result, Ok(300)), "{result:?}");
-            assert_eq!(String::from_utf8_lossy(&out), expected, "--jobs {jobs}");
+        // Blocks that end within lines, and blocks shorter than a line.
+        for block in [BLOCK, 4096, 1000, 7] {
+            for jobs in [1, 2, 3] {
+                let (out, result) = run_in_blocks(&policies, jobs, failing(), block);
+                assert!(matches!(result, Ok(300)), "{result:?}");
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    expected,
+                    "--jobs {jobs}, blocks of {block}"
+                );
+            }
         }
     }
 
@@ -435,11 +545,20 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let (one, n1) = finished(run(&policies, 1, input.as_bytes()));
-        // Lines that straddle the reader's buffer take the other path through
-        // the reader; a 7-byte buffer makes every line do so.
-        let small = std::io::BufReader::with_capacity(7, input.as_bytes());
-        let (straddled, _) = finished(run(&policies, 2, small));
-        assert!(one == straddled, "a small read buffer changes the output");
+        let n1_of = |text: &str| text.lines().filter(|l| !l.trim().is_empty()).count();
+        // Lines that straddle the reader's blocks are carried into the next
+        // one; a line longer than a block is read on into a larger one. Blank
+        // lines at a block's edge are skipped as anywhere else.
+        let blank = input.replace("\n{\"id\":\"CLM-00001", "\n  \n\n{\"id\":\"CLM-00001");
+        assert_ne!(blank, input);
+        for block in [7, 100, 1000, 4096] {
+            for text in [&input, &blank] {
+                let small = std::io::BufReader::with_capacity(7, text.as_bytes());
+                let (straddled, n) = finished(run_in_blocks(&policies, 2, small, block));
+                assert_eq!(n, n1_of(text));
+                assert!(one == straddled, "blocks of {block} change the output");
+            }
+        }
         assert_eq!(n1, input.lines().filter(|l| !l.trim().is_empty()).count());
         for jobs in [2, 3] {
             let (many, n) = finished(run(&policies, jobs, input.as_bytes()));

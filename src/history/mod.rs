@@ -13,6 +13,7 @@
 //! [`SqliteHistory`] (a file that survives restarts, with `MemoryHistory` as its
 //! per-patient cache).
 
+mod chunked;
 pub mod sqlite;
 mod table;
 
@@ -891,7 +892,7 @@ impl Versions {
 pub struct MemoryHistory {
     /// Indexes into `books`, hashed by patient id.
     slots: table::Table,
-    books: Vec<PatientBook>,
+    books: chunked::Chunked<PatientBook>,
     /// The index of the book the last lookup found: an atomic only so that the
     /// history stays `Sync` (relaxed loads and stores are plain moves).
     last: AtomicUsize,
@@ -1054,8 +1055,7 @@ impl MemoryHistory {
         if let Some(i) = self.find(patient) {
             return i;
         }
-        let i = self.books.len();
-        self.books.push(PatientBook::new(patient));
+        let i = self.books.push(PatientBook::new(patient));
         // More than u32::MAX patients in memory is beyond any run this
         // store is for; past it, lookups would miss and add books anew.
         self.slots
