@@ -334,6 +334,13 @@ impl Facts {
         Facts(pairs)
     }
 
+    /// The list the facts were kept in, emptied: room for the next claim's.
+    pub(crate) fn into_room(self) -> Vec<(Text, FactValue)> {
+        let mut pairs = self.0;
+        pairs.clear();
+        pairs
+    }
+
     /// The value of fact `name`.
     pub fn get(&self, name: &str) -> Option<&FactValue> {
         // Claims carry a few facts: a scan that compares lengths first beats a

@@ -253,6 +253,7 @@ fn decide_all(
         };
         summary.add(&evaluated);
         evaluated.append_line(&mut pending);
+        engine.recycle(evaluated);
         if pending.len() >= WRITE_BLOCK {
             out.write_all(&pending)?;
             pending.clear();
@@ -377,6 +378,7 @@ fn decide_batch(
         summary.add(&evaluated);
         // Writing into memory cannot fail.
         evaluated.append_line(held);
+        engine.recycle(evaluated);
     }
     Ok(())
 }

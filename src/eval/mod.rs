@@ -46,6 +46,44 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     /// The compact decision of the claim being decided, kept between claims
     /// for its room: the store copies it.
     kept: Vec<u8>,
+    /// Room for decisions, given back by [`Engine::recycle`].
+    spare: Spare,
+}
+
+/// The lists of decisions that were written out, kept for their room: a
+/// claim's list of line decisions and each line's list of reasons were two
+/// or three allocations per claim, and as many frees.
+#[derive(Debug, Default)]
+struct Spare {
+    lines: Vec<Vec<LineDecision>>,
+    reasons: Vec<Vec<Reason>>,
+}
+
+impl Spare {
+    /// Lists kept of each kind at most: a claim needs one list of lines and
+    /// a list of reasons per line.
+    const KEEP: usize = 16;
+
+    fn lines(&mut self) -> Vec<LineDecision> {
+        self.lines.pop().unwrap_or_default()
+    }
+
+    fn reasons(&mut self) -> Vec<Reason> {
+        self.reasons.pop().unwrap_or_default()
+    }
+
+    fn keep(&mut self, mut lines: Vec<LineDecision>) {
+        for line in lines.drain(..) {
+            let mut reasons = line.reasons;
+            if reasons.capacity() > 0 && self.reasons.len() < Self::KEEP {
+                reasons.clear();
+                self.reasons.push(reasons);
+            }
+        }
+        if lines.capacity() > 0 && self.lines.len() < Self::KEEP {
+            self.lines.push(lines);
+        }
+    }
 }
 
 /// One evaluated claim.
@@ -114,6 +152,16 @@ impl<H: HistoryStore> Engine<H> {
             history,
             explain: false,
             kept: Vec::with_capacity(64),
+            spare: Spare::default(),
+        }
+    }
+
+    /// Takes back an outcome that has been written out, for the room of its
+    /// lists: the next decisions are made in it. Optional; a caller that
+    /// keeps its outcomes simply does not call it.
+    pub fn recycle(&mut self, evaluated: Evaluated) {
+        if let Outcome::Decision(decision) = evaluated.outcome {
+            self.spare.keep(decision.lines);
         }
     }
 
@@ -303,7 +351,8 @@ impl<H: HistoryStore> Engine<H> {
         let mut counted: SmallVec<[(u32, Service<'_>); 8]> = SmallVec::new();
         // Their dates as days, for the counts of the later lines.
         let mut counted_days: SmallVec<[Day; 8]> = SmallVec::new();
-        let mut lines = Vec::with_capacity(claim.lines.len());
+        let mut lines = self.spare.lines();
+        lines.reserve(claim.lines.len());
         // The compact decision: policy, claim decision, then each line's.
         let kept = &mut self.kept;
         kept.clear();
@@ -334,7 +383,7 @@ impl<H: HistoryStore> Engine<H> {
                     earlier: &counted,
                     earlier_days: &counted_days,
                 };
-                let decided = cx.decide(self.explain, kept);
+                let decided = cx.decide(self.explain, kept, self.spare.reasons());
                 if decided.decision != Action::Deny {
                     counted.push((line.line, service(line)));
                     counted_days.push(day);
@@ -585,8 +634,8 @@ struct LineCx<'a> {
 impl<'a> LineCx<'a> {
     /// Decides the line; appends to `kept` its action and the (rule, check)
     /// of each reason, the compact form a memory store keeps.
-    fn decide(&self, explain: bool, kept: &mut Vec<u8>) -> LineDecision {
-        let mut reasons = Vec::new();
+    /// `reasons` is an empty list to put the reasons in.
+    fn decide(&self, explain: bool, kept: &mut Vec<u8>, mut reasons: Vec<Reason>) -> LineDecision {
         let head = kept.len();
         kept.extend_from_slice(&[0, 0]);
         // Remembers which rule and check fired, for the compact stored decision;
@@ -1016,6 +1065,33 @@ mod tests {
             .collect();
         assert!(loaded.policies.is_some(), "{}", errors.join("\n"));
         Engine::new(loaded.policies.unwrap_or_default())
+    }
+
+    #[test]
+    fn recycled_decisions_change_no_outcome() {
+        // The bundled policies and claims, decided by an engine that gets
+        // every outcome back and one that does not: the recycled lists come
+        // with other lengths and reasons, and must leave nothing behind.
+        let policies = Policies::load(&["policies".into()])
+            .policies
+            .unwrap_or_default();
+        let input = std::fs::read_to_string("examples/claims.jsonl").unwrap_or_default();
+        let claims = read_claims_str(&input, InputFormat::JsonLines);
+        assert!(claims.len() >= 500);
+        let (mut fresh, mut recycling) = (Engine::new(policies.clone()), Engine::new(policies));
+        let mut decided_with_reasons = 0;
+        for (i, claim) in claims.iter().enumerate() {
+            let Ok(claim) = claim else { continue };
+            let want = fresh.evaluate(claim, i + 1);
+            let Ok(got) = recycling.try_evaluate(claim, i + 1);
+            assert_eq!(got.outcome, want, "claim {}", i + 1);
+            if let Outcome::Decision(d) = &want {
+                decided_with_reasons += usize::from(d.lines.iter().any(|l| !l.reasons.is_empty()));
+            }
+            recycling.recycle(got);
+        }
+        assert!(decided_with_reasons > 100, "{decided_with_reasons}");
+        assert!(!recycling.spare.lines.is_empty() && !recycling.spare.reasons.is_empty());
     }
 
     /// Evaluates claims given as JSON Lines; returns each line's fired rule ids.

@@ -221,6 +221,7 @@ fn worker<T: Tally>(
             };
             out.push(record, &evaluated);
             tally.add(&evaluated);
+            engine.recycle(evaluated);
             if out.records.len() == Done::RECORDS
                 && done
                     .send(std::mem::replace(&mut out, Done::fresh(index)))
