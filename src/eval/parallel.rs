@@ -318,10 +318,10 @@ fn read_and_dispatch<R: BufRead>(
     Ok(())
 }
 
-/// An empty block of `size` bytes: the oldest one sent when every worker is done with it,
-/// else a new one. Blocks are used again rather than freed: a freed block of
-/// a megabyte goes back to the kernel, and a new one is faulted in page by
-/// page.
+/// An empty block with room for `size` bytes: the oldest one sent, when every
+/// worker is done with it, else a new one. Blocks are used again rather than
+/// freed: a freed block of a megabyte goes back to the kernel, and a new one
+/// is faulted in page by page.
 fn reuse(sent: &mut VecDeque<Arc<Vec<u8>>>, size: usize) -> Vec<u8> {
     if let Some(oldest) = sent.pop_front() {
         match Arc::try_unwrap(oldest) {
@@ -348,7 +348,8 @@ fn fill<R: Read>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
 fn dispatch(block: Arc<Vec<u8>>, senders: &[SyncSender<Batch>], record: &mut usize) -> bool {
     let mut lines: Vec<Vec<(usize, usize, usize)>> = senders
         .iter()
-        .map(|_| Vec::with_capacity(BLOCK / 512 / senders.len()))
+        // About 500 bytes per claim.
+        .map(|_| Vec::with_capacity(block.len() / 512 / senders.len().max(1)))
         .collect();
     let mut start = 0;
     while start < block.len() {
