@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use payer_rules::claims::{read_claims_str, InputFormat};
 use payer_rules::{Engine, MemoryHistory, Policies};
 
-// The allocator the binary uses (`src/main.rs`): evaluation allocates per
+// The allocator the binary uses (`crates/cli/src/main.rs`): evaluation allocates per
 // claim, so the system allocator would measure a different program.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

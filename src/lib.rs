@@ -12,7 +12,6 @@
 mod bytes;
 pub mod check;
 pub mod claims;
-pub mod cli;
 pub mod codes;
 pub mod compile;
 pub mod days;

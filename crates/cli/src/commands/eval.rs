@@ -13,13 +13,13 @@ use rustc_hash::FxHashMap;
 
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
-use crate::claims::{
+use payer_rules::claims::{
     Claim, ClaimDecision, ClaimError, ClaimReader, ClaimSlot, InputFormat, Outcome, Reason,
 };
-use crate::eval::parallel::{evaluate_lines, Tally};
-use crate::eval::{Engine, Evaluated, Imported, Lookahead};
-use crate::history::{SqliteHistory, StoreError};
-use crate::policies::Policies;
+use payer_rules::eval::parallel::{evaluate_lines, Tally};
+use payer_rules::eval::{Engine, Evaluated, Imported, Lookahead};
+use payer_rules::history::{SqliteHistory, StoreError};
+use payer_rules::policies::Policies;
 
 /// What `eval` was asked to do.
 pub struct Options {

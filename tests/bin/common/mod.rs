@@ -2,13 +2,23 @@
 //! output. Each test file uses part of it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The built `payer-rules`, run from the crate's directory.
+/// The repository's root (the core crate's directory), where `policies/`,
+/// `examples/` and `tests/data/` are: these tests belong to the CLI crate
+/// (`crates/cli`), which is two levels below it.
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// A path below the repository's root.
+pub fn root(path: &str) -> PathBuf {
+    Path::new(ROOT).join(path)
+}
+
+/// The built `payer-rules`, run from the repository's root.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_payer-rules"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.current_dir(ROOT);
     cmd
 }
 

@@ -1,4 +1,7 @@
-//! The `payer-rules` binary: see `payer_rules::cli`.
+//! The `payer-rules` binary: a thin shell over the `payer_rules` library. Each
+//! subcommand lives in `commands/`; the library does the work.
+
+mod commands;
 
 // Evaluation allocates small, short-lived strings and vectors per claim; mimalloc
 // serves them markedly faster than the system allocator (see docs/performance.md).
@@ -12,5 +15,5 @@ fn main() -> std::process::ExitCode {
     // refuses, nothing else changes.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
-    payer_rules::cli::run()
+    commands::run()
 }

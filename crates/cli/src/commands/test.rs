@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::syntax::{self, ast::ModuleKind};
-use crate::testing::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
+use payer_rules::syntax::{self, ast::ModuleKind};
+use payer_rules::testing::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
 
 /// What `test` was asked to do.
 #[derive(Debug, Clone)]
@@ -43,10 +43,10 @@ fn case_files(paths: &[PathBuf]) -> std::io::Result<(Vec<PathBuf>, Vec<PathBuf>)
 
 fn walk(dir: &Path, cases: &mut Vec<PathBuf>, policies: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let is_cases = |p: &Path| p.to_string_lossy().ends_with(".cases.yaml");
-    cases.extend(crate::workspace::files_below(dir, &is_cases)?);
-    policies.extend(crate::workspace::files_below(
+    cases.extend(payer_rules::workspace::files_below(dir, &is_cases)?);
+    policies.extend(payer_rules::workspace::files_below(
         dir,
-        &crate::workspace::is_policy_file,
+        &payer_rules::workspace::is_policy_file,
     )?);
     Ok(())
 }

@@ -149,7 +149,7 @@ fn sarif() -> Value {
 fn schema() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/sarif-schema-2.1.0.json"
+        "/../../tests/data/sarif-schema-2.1.0.json"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let stray = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;

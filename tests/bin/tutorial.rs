@@ -70,7 +70,7 @@ fn scratch() -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     let lib = dir.join("policies/lib");
     std::fs::create_dir_all(&lib).unwrap_or_else(|e| panic!("{e}"));
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/lib");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/lib");
     for entry in std::fs::read_dir(&bundled).unwrap_or_else(|e| panic!("{e}")) {
         let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
         if let Some(name) = path.file_name() {
@@ -123,7 +123,7 @@ fn as_json(text: &str) -> Result<serde_json::Value, String> {
 
 #[test]
 fn the_tutorial_replays() {
-    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tutorial.md");
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/tutorial.md");
     let text = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
     let dir = scratch();
     let blocks = blocks(&text);

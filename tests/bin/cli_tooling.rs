@@ -106,10 +106,7 @@ fn copy_tree(from: &Path, to: &Path) -> Vec<PathBuf> {
 #[test]
 fn fmt_is_idempotent_over_the_bundled_policies() {
     let dir = temp_dir("bundled");
-    let files = copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
-        &dir,
-    );
+    let files = copy_tree(&common::root("policies"), &dir);
     assert!(files.len() >= 2);
     let out = run(&["fmt", arg(&dir)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

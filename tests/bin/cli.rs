@@ -1,7 +1,7 @@
 //! Integration tests through the built `payer-rules` binary.
 
 use std::io::Write;
-use std::path::Path;
+
 use std::process::{Output, Stdio};
 
 mod common;
@@ -107,10 +107,7 @@ fn eval_decisions_match_the_golden_file() {
 
 #[test]
 fn eval_reads_stdin_and_every_input_format_alike() {
-    let jsonl = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mixed.jsonl"),
-    )
-    .unwrap_or_default();
+    let jsonl = std::fs::read_to_string(common::root("tests/data/mixed.jsonl")).unwrap_or_default();
     let valid: Vec<serde_json::Value> = jsonl
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -256,7 +253,7 @@ fn explain_shows_a_rule_with_its_doc_location_and_text() {
 
 #[test]
 fn eval_jobs_read_the_start_of_the_input_as_one_job_does() {
-    let claims = std::fs::read_to_string("examples/claims.jsonl").unwrap_or_default();
+    let claims = std::fs::read_to_string(common::root("examples/claims.jsonl")).unwrap_or_default();
     // A byte order mark with the format given; white space (a form feed among
     // it) before the first record with the format detected.
     let cases = [

@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
-use crate::diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
-use crate::syntax::Span;
+use payer_rules::diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
+use payer_rules::syntax::Span;
 
 /// Prints diagnostics to stderr as miette reports (in colour on a terminal) and
 /// a closing count.

@@ -616,8 +616,7 @@ fn the_readme_two_day_run_is_what_the_binary_does() {
         text(&day1.stdout).lines().nth(1),
         text(&day2.stdout).lines().nth(1)
     );
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap_or_default();
+    let readme = std::fs::read_to_string(common::root("README.md")).unwrap_or_default();
     for line in text(&day2.stdout).lines() {
         let d: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
         if d["decision"] == "void" || d["decision"] == "partial" {

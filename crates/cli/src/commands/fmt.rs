@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::check::check_workspace;
-use crate::diagnostic::DiagCode;
-use crate::fmt::{format, FormatError};
-use crate::workspace::Workspace;
+use payer_rules::check::check_workspace;
+use payer_rules::diagnostic::DiagCode;
+use payer_rules::fmt::{format, FormatError};
+use payer_rules::workspace::Workspace;
 
 /// The files named by `paths`: a file itself, or every `*.policy` file below a
 /// directory, in path order. Unreadable paths are reported and counted.
@@ -27,9 +27,9 @@ fn policy_files(paths: &[PathBuf], unreadable: &mut usize) -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    out.extend(crate::workspace::files_below(
+    out.extend(payer_rules::workspace::files_below(
         dir,
-        &crate::workspace::is_policy_file,
+        &payer_rules::workspace::is_policy_file,
     )?);
     Ok(())
 }
