@@ -7,7 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use payer_rules::claims::{read_claims_str, InputFormat};
+use payer_rules::internal::read_claims_str;
+use payer_rules::InputFormat;
 use payer_rules::{Engine, MemoryHistory, Policies};
 
 // The allocator the binary uses (`crates/cli/src/main.rs`): evaluation allocates per

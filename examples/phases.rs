@@ -3,7 +3,7 @@
 use std::io::BufReader;
 use std::time::Instant;
 
-use payer_rules::claims::{ClaimReader, InputFormat, Outcome};
+use payer_rules::{ClaimReader, InputFormat, Outcome};
 use payer_rules::{Engine, Policies};
 
 #[global_allocator]

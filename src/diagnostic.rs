@@ -114,6 +114,7 @@ diag_codes! {
     InvalidCarc         = "PR209", Error,   "an action's group and reason code is missing or malformed";
     InvalidRarc         = "PR210", Error,   "a remark code is malformed";
     NumberOutOfRange    = "PR211", Error,   "a number is outside the range it must be in";
+    TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
     TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
     NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
     WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";
@@ -126,6 +127,7 @@ diag_codes! {
     DeadCondition       = "PR403", Warning, "a condition can never hold: the rule never applies or its check always fails";
     OverlappingVersions = "PR404", Warning, "two policies of one payer are in effect on the same dates";
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
+    Internal            = "PR901", Error,   "payer-rules met a state it should never reach: a bug, reported instead of a wrong result";
 }
 
 impl DiagCode {

@@ -1,32 +1,83 @@
 //! payer-rules: a rule engine and policy language for medical claim editing.
 //!
-//! The pipeline runs one way: text -> [`syntax`] (a spanned tree) -> [`check`]
-//! (diagnostics) -> [`compile`] (an evaluation plan) -> [`eval`] (decisions).
-//! [`claims`] holds the claim and decision shapes of the JSON contract,
-//! [`history`] the services earlier claims leave behind, [`codes`] the shipped
-//! code tables. See `docs/architecture.md`.
+//! Payer policy teams write policy files (covered diagnoses, frequency limits,
+//! units, companion lines, each with the CARC/RARC a remittance would carry);
+//! a billing engine embeds this library, loads the policies once, and asks an
+//! [`Engine`] for a line-level decision on each claim. Everything a program
+//! needs is at the crate root:
 //!
-//! The facade: [`Policies::load`] gives diagnostics and compiled policies;
-//! [`Engine`] evaluates [`Claim`]s read by [`ClaimReader`] into [`Outcome`]s.
+//! | to | use |
+//! |---|---|
+//! | load policy files, or policy text, with their diagnostics | [`Policies::load`], [`Policies::from_source`], [`Loaded`], [`Diagnostic`] |
+//! | read claims (JSON Lines, a JSON array, YAML) | [`ClaimReader`], [`InputFormat`], [`Claim`], [`ClaimError`] |
+//! | decide claims against an in-memory history | [`Engine::new`], [`Engine::evaluate`] |
+//! | decide claims against a durable history | [`SqliteHistory`], [`Engine::with_history`], [`Engine::begin`] and its [`Batch`] |
+//! | the answers | [`Outcome`]: a [`Decision`] with its [`LineDecision`]s and [`Reason`]s, or an [`ErrorRecord`] |
+//! | policy tooling: format, run test cases, look up codes | [`tooling`] |
+//!
+//! A program evaluating the bundled example claims against the bundled policies,
+//! with the history in a SQLite file (the same file `payer-rules eval --db` uses):
+//!
+//! ```
+//! use std::time::Duration;
+//! use payer_rules::{ClaimReader, Engine, InputFormat, Policies, SqliteHistory};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = std::env::temp_dir().join(format!("payer-rules-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! // Load, check and compile; any error diagnostic makes this an `Err`.
+//! let policies = Policies::load(&["policies".into()]).into_result()?;
+//! let store = SqliteHistory::open(&dir.join("history.db"), Duration::from_secs(5))?;
+//! let mut engine = Engine::with_history(policies, store);
+//!
+//! let input = std::fs::read("examples/claims.jsonl")?;
+//! let claims = ClaimReader::new(input.as_slice(), InputFormat::JsonLines);
+//! // One transaction: the answers are released once their claims are stored.
+//! let mut batch = engine.begin()?;
+//! batch.decide_all(claims.enumerate().map(|(i, claim)| (i + 1, claim)))?;
+//! let answers = batch.commit()?;
+//! assert_eq!(answers.len(), 600);
+//! println!("{}", answers[0].json());
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Inside, data flows one way: text -> `syntax` (a spanned tree) -> `check`
+//! (diagnostics and the resolved scopes) -> `compile` (an evaluation plan) ->
+//! `eval` (decisions), with `claims` and `history` beside them; see
+//! `docs/architecture.md`. Those stages are private: the shells of this
+//! workspace (the `payer-rules` command line) reach what they need of them
+//! through [`internal`], which is not part of the API.
 
+// The stages and their helpers: private to the crate. The facade below and
+// `internal` are the only ways in.
 mod bytes;
-pub mod check;
-pub mod claims;
-pub mod codes;
-pub mod compile;
-pub mod days;
-pub mod diagnostic;
-pub mod eval;
-pub mod fmt;
+mod check;
+mod claims;
+mod codes;
+mod compile;
+mod days;
+mod diagnostic;
+mod eval;
+mod fields;
+mod fmt;
 mod hint;
-pub mod history;
-pub mod policies;
-pub mod syntax;
-pub mod testing;
-pub mod workspace;
+mod history;
+mod policies;
+mod syntax;
+mod testing;
+mod workspace;
 
-pub use claims::{Claim, ClaimReader, Decision, InputFormat, Outcome};
-pub use diagnostic::{DiagCode, Diagnostic, Severity};
-pub use eval::Engine;
-pub use history::{HistoryStore, MemoryHistory};
-pub use policies::{Loaded, Policies};
+pub mod internal;
+pub mod tooling;
+
+pub use claims::{
+    Action, Claim, ClaimDecision, ClaimError, ClaimReader, Decision, ErrorBody, ErrorKind,
+    ErrorRecord, FactValue, Frequency, InputFormat, Line, LineDecision, Outcome, Patient, Provider,
+    Reason, Sex, TraceOutcome, TraceStep,
+};
+pub use diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
+pub use eval::{Batch, Engine, Evaluated, Imported};
+pub use history::{HistoryStore, MemoryHistory, SqliteHistory, StoreError, Transactional};
+pub use policies::{InvalidPolicies, LoadError, Loaded, NoPolicies, NoPolicy, Policies};

@@ -7,11 +7,10 @@ use std::path::PathBuf;
 
 use rustc_hash::FxHashMap;
 
-use crate::check::check_workspace;
+use crate::check::check;
 use crate::claims::Claim;
 use crate::compile::{compile_workspace, plan::Policy};
-use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
-use crate::syntax::Span;
+use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::workspace::Workspace;
 
 /// Compiled policies, indexed by payer.
@@ -38,6 +37,80 @@ impl Loaded {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// The policies, ready for an [`crate::Engine`]; an error when any
+    /// diagnostic is an error or when no policy was found (libraries alone
+    /// decide nothing). Warnings are dropped: read [`Loaded::diagnostics`]
+    /// first to report them.
+    pub fn into_result(self) -> Result<Policies, LoadError> {
+        match self.policies {
+            Some(policies) if !self.diagnostics.iter().any(Diagnostic::is_error) => {
+                if policies.is_empty() {
+                    Err(LoadError::NoPolicies(NoPolicies {
+                        files: self.workspace.units.len(),
+                    }))
+                } else {
+                    Ok(policies)
+                }
+            }
+            _ => Err(LoadError::Invalid(InvalidPolicies {
+                diagnostics: self
+                    .diagnostics
+                    .into_iter()
+                    .filter(Diagnostic::is_error)
+                    .collect(),
+            })),
+        }
+    }
+}
+
+/// Why loaded policies cannot evaluate claims.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// Some diagnostic is an error.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(InvalidPolicies),
+    /// The files hold no policy.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NoPolicies(NoPolicies),
+}
+
+/// The policies have errors: nothing can be evaluated until they are fixed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("the policies have {} error(s); nothing can be evaluated", diagnostics.len())]
+#[diagnostic(
+    code(payer_rules::load::invalid),
+    help("fix the errors listed (`payer-rules check` shows them with their spans)")
+)]
+pub struct InvalidPolicies {
+    /// The error diagnostics, sorted by file and position.
+    #[related]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The files loaded hold no policy (libraries, or nothing at all).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("no policy found in the {files} file(s) loaded")]
+#[diagnostic(
+    code(payer_rules::load::no_policies),
+    help("load a directory of `*.policy` files, or files whose module is `policy`, not only `library`")
+)]
+pub struct NoPolicies {
+    /// How many files were read.
+    pub files: usize,
+}
+
+/// No loaded policy applies to a claim: an error record of kind `no_policy`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct NoPolicy {
+    /// What is missing, for the error record.
+    pub message: String,
+    /// The field to blame: `payer`, or a line's `date_of_service`.
+    pub path: String,
 }
 
 impl Policies {
@@ -55,33 +128,39 @@ impl Policies {
 
     /// Checks and compiles a loaded workspace.
     pub fn from_workspace(ws: Workspace, mut diagnostics: Vec<Diagnostic>) -> Loaded {
-        diagnostics.extend(check_workspace(&ws));
-        crate::check::sort(&mut diagnostics);
-        if diagnostics.iter().any(Diagnostic::is_error) {
-            return Loaded {
+        let compiled = {
+            let checked = check(&ws);
+            diagnostics.extend(checked.diagnostics.iter().cloned());
+            crate::check::sort(&mut diagnostics);
+            if diagnostics.iter().any(Diagnostic::is_error) {
+                None
+            } else {
+                Some(compile_workspace(&checked))
+            }
+        };
+        match compiled {
+            None => Loaded {
                 policies: None,
                 diagnostics,
                 workspace: ws,
-            };
-        }
-        match compile_workspace(&ws) {
-            Ok(list) => Loaded {
+            },
+            Some(Ok(list)) => Loaded {
                 policies: Some(Policies::new(list)),
                 diagnostics,
                 workspace: ws,
             },
-            Err(e) => {
-                let file = SourceFile::new(e.policy.clone(), String::new());
+            Some(Err(e)) => {
+                // Where the policy's file is known, the diagnostic points at it.
+                let file = ws
+                    .units
+                    .iter()
+                    .find(|u| u.module().is_some_and(|m| m.id.node == e.policy))
+                    .map_or_else(
+                        || SourceFile::new(e.policy.clone(), String::new()),
+                        |u| u.file.clone(),
+                    );
                 diagnostics.push(
-                    Diagnostic::new(
-                        DiagCode::FileUnreadable,
-                        &file,
-                        Span::default(),
-                        e.to_string(),
-                    )
-                    .with_help(
-                        "this is a bug in payer-rules: please report it with the policy file",
-                    ),
+                    Diagnostic::new(e.code, &file, e.span, e.to_string()).with_help(e.help()),
                 );
                 Loaded {
                     policies: None,
@@ -121,18 +200,18 @@ impl Policies {
     /// The policy for a claim: of the claim's payer, in effect on every line's
     /// date of service; of several, the one that took effect last. On failure,
     /// the message and the field path to blame.
-    pub fn select(&self, claim: &Claim) -> Result<&Policy, (String, String)> {
+    pub fn select(&self, claim: &Claim) -> Result<&Policy, NoPolicy> {
         let Some(candidates) = self.by_payer.get(claim.payer.as_str()) else {
             let mut payers: Vec<&str> = self.by_payer.keys().map(String::as_str).collect();
             payers.sort_unstable();
-            return Err((
-                format!(
+            return Err(NoPolicy {
+                message: format!(
                     "no policy is loaded for payer `{}` (loaded payers: {})",
                     claim.payer,
                     payers.join(", ")
                 ),
-                "payer".to_string(),
-            ));
+                path: "payer".to_string(),
+            });
         };
         let best = candidates
             .iter()
@@ -179,7 +258,10 @@ impl Policies {
                 spans.join(", ")
             )
         };
-        Err((message, format!("lines[{index}].date_of_service")))
+        Err(NoPolicy {
+            message,
+            path: format!("lines[{index}].date_of_service"),
+        })
     }
 }
 

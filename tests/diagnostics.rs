@@ -15,7 +15,7 @@ use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use payer_rules::workspace::Workspace;
+use payer_rules::internal::Workspace;
 use payer_rules::{Diagnostic, Loaded, Policies};
 
 const FIXTURES: &str = "tests/diagnostics";
@@ -197,7 +197,7 @@ fn diagnostics_match_snapshots() {
 /// some fixture's `// expect:` line, so removing the lint fails a fixture.
 #[test]
 fn every_lint_code_has_a_fixture() {
-    use payer_rules::check::lints::LINT_CODES;
+    use payer_rules::internal::LINT_CODES;
     let expected: Vec<String> = fixtures()
         .iter()
         .flat_map(|f| f.files.iter())

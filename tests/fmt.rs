@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use payer_rules::fmt::{format, same_tree, without_spans, FormatError};
-use payer_rules::syntax::parse;
+use payer_rules::internal::parse;
+use payer_rules::internal::{same_tree, without_spans};
+use payer_rules::tooling::{format, FormatError};
 use proptest::prelude::*;
 
 /// Formats `text` and checks the result: it parses to the same tree (spans

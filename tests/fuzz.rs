@@ -2,8 +2,9 @@
 //! reader, and policies that still load after a mutation evaluate claims without
 //! panicking.
 
-use payer_rules::claims::{read_claims_str, InputFormat};
-use payer_rules::workspace::Workspace;
+use payer_rules::internal::read_claims_str;
+use payer_rules::internal::Workspace;
+use payer_rules::InputFormat;
 use payer_rules::{Engine, Policies};
 use proptest::prelude::*;
 use std::collections::HashMap;

@@ -9,9 +9,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use payer_rules::syntax::ast::ModuleKind;
-use payer_rules::testing::{cases_for, run_cases, run_file};
-use payer_rules::workspace::Workspace;
+use payer_rules::internal::ast::ModuleKind;
+use payer_rules::internal::Workspace;
+use payer_rules::tooling::{cases_for, run_cases, run_file};
 
 fn policies_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
@@ -130,7 +130,7 @@ fn every_library_rule_is_exercised_through_an_importing_policy() {
             .items
             .iter()
             .filter_map(|item| match item {
-                payer_rules::syntax::ast::Item::Rule(r) => Some(r.id.node.as_str()),
+                payer_rules::internal::ast::Item::Rule(r) => Some(r.id.node.as_str()),
                 _ => None,
             })
             .collect();

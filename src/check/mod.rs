@@ -6,7 +6,9 @@
 
 pub mod codes;
 pub mod exprs;
-pub mod fields;
+// The field table moved to `crate::fields`, which the compiler and the evaluator
+// read too; this name stays for the paths that still use it.
+pub(crate) use crate::fields;
 pub mod lints;
 pub mod scope;
 pub mod suggest;
@@ -27,8 +29,41 @@ use scope::{Scope, SetKind};
 
 /// Checks every file of the workspace; diagnostics come sorted by file and position.
 pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
+    check(ws).diagnostics
+}
+
+/// A workspace after the checker: its diagnostics, and each module's resolved
+/// scope (its code sets and rules, imported ones included), which the compiler
+/// consumes rather than resolving the names again.
+#[derive(Debug)]
+pub struct Checked<'w> {
+    /// The files checked.
+    pub ws: &'w Workspace,
+    /// Errors and warnings, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The scope of each unit with a module, by unit index.
+    scopes: Vec<Option<Scope<'w>>>,
+}
+
+impl<'w> Checked<'w> {
+    /// True when any diagnostic is an error: such a workspace is not compiled.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The scope of unit `unit`, when it holds a module.
+    pub fn scope(&self, unit: usize) -> Option<&Scope<'w>> {
+        self.scopes.get(unit).and_then(Option::as_ref)
+    }
+}
+
+/// Checks every file of a workspace: syntax errors, headers, names, types,
+/// codes, and the lints.
+pub fn check(ws: &Workspace) -> Checked<'_> {
     let mut diags = Vec::new();
+    let mut scopes = Vec::with_capacity(ws.units.len());
     for (i, unit) in ws.units.iter().enumerate() {
+        scopes.push(None);
         let from = diags.len();
         for err in &unit.syntax_errors {
             diags.push(
@@ -49,19 +84,24 @@ pub fn check_workspace(ws: &Workspace) -> Vec<Diagnostic> {
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
         let cx = lints::ModuleCx {
-            ws,
-            unit: i,
             module,
             scope: &scope,
             file: &unit.file,
             clean: !diags[from..].iter().any(Diagnostic::is_error),
         };
         lints::check_module(&cx, &mut diags);
+        if let Some(slot) = scopes.last_mut() {
+            *slot = Some(scope);
+        }
     }
     check_duplicate_policies(ws, &mut diags);
     lints::check_workspace(ws, &mut diags);
     sort(&mut diags);
-    diags
+    Checked {
+        ws,
+        diagnostics: diags,
+        scopes,
+    }
 }
 
 /// How to fix a syntax error: the parser's own advice when it has some, else a

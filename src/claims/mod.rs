@@ -19,9 +19,6 @@ pub use decision::{
     ReasonParts, TraceOutcome, TraceStep,
 };
 pub use error::{ClaimError, ErrorKind};
-pub use model::{
-    Claim, Diagnoses, FactValue, Facts, Frequency, Line, Modifiers, Patient, Pointers, Provider,
-    Sex, Text,
-};
+pub use model::{Claim, FactValue, Frequency, Line, Patient, Provider, Sex, Text};
 pub use read::{read_claims_str, ClaimReader, InputFormat};
 pub use slot::ClaimSlot;

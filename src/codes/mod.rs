@@ -4,7 +4,9 @@
 pub mod icd10;
 pub mod key;
 pub mod procedure;
+pub mod set;
 
 pub use icd10::{Icd10Code, Icd10Kind};
 pub use key::CodeKey;
-pub use procedure::ProcedureShape;
+
+pub use set::{CodeEntry, CodeSet};

@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::codeset::{shape, CodeSet, SHAPES};
+use crate::codes::set::{shape, CodeSet, SHAPES};
 use crate::codes::CodeKey;
 
 /// The rule index of one policy; see the module docs.

@@ -4,7 +4,6 @@
 //! where the tree still surprises it (a bug, not a user error) it yields an
 //! internal error instead of panicking.
 
-pub mod codeset;
 pub mod dispatch;
 pub mod lower;
 pub mod plan;
@@ -15,28 +14,64 @@ use std::sync::Arc;
 use crate::check::fields;
 use crate::check::parse_date;
 use crate::check::scope::Scope;
+use crate::check::Checked;
 use crate::claims::{Action, Reason, ReasonParts};
+pub use crate::codes::CodeSet;
+use crate::diagnostic::DiagCode;
 use crate::syntax::ast::{
     self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr,
     SetOp, Verb, Window,
 };
+use crate::syntax::Span;
 use crate::workspace::Workspace;
-pub use codeset::CodeSet;
 use plan::*;
 
-/// A compiler bug: the checked tree had a shape the compiler does not expect.
+/// Why a checked policy did not compile: a compiler bug (the checked tree had
+/// a shape the compiler does not expect, [`DiagCode::Internal`]) or a policy
+/// past a limit of the plan ([`DiagCode::TooManyRules`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("internal error while compiling `{policy}`: {message}")]
+#[error("{message}")]
 pub struct CompileError {
     /// The policy being compiled.
     pub policy: String,
-    /// What surprised the compiler.
+    /// The diagnostic code to report it with.
+    pub code: DiagCode,
+    /// Where in the policy's file, when known (else the file's start).
+    pub span: Span,
+    /// What went wrong.
     pub message: String,
 }
 
+impl CompileError {
+    /// A state the checker should have ruled out: a bug in payer-rules.
+    fn internal(policy: &str, message: impl std::fmt::Display) -> CompileError {
+        CompileError {
+            policy: policy.to_string(),
+            code: DiagCode::Internal,
+            span: Span::default(),
+            message: format!("internal error while compiling `{policy}`: {message}"),
+        }
+    }
+
+    /// How to fix it, for the diagnostic.
+    pub fn help(&self) -> String {
+        match self.code {
+            DiagCode::TooManyRules => format!(
+                "split the policy (with its imports) into policies of at most {MAX_RULES} rules"
+            ),
+            _ => "this is a bug in payer-rules: please report it with the policy file".to_string(),
+        }
+    }
+}
+
+/// The most rules one policy may hold, its imported libraries' included: the
+/// dispatcher indexes rules with 16-bit numbers.
+pub const MAX_RULES: usize = u16::MAX as usize + 1;
+
 /// Compiles every policy (not library) named as a root of the workspace, or every
 /// policy when `roots_only` is false.
-pub fn compile_workspace(ws: &Workspace) -> Result<Vec<Policy>, CompileError> {
+pub fn compile_workspace(checked: &Checked<'_>) -> Result<Vec<Policy>, CompileError> {
+    let ws = checked.ws;
     let mut out = Vec::new();
     for (i, unit) in ws.units.iter().enumerate() {
         let Some(module) = unit.module() else {
@@ -45,9 +80,25 @@ pub fn compile_workspace(ws: &Workspace) -> Result<Vec<Policy>, CompileError> {
         if module.kind != ModuleKind::Policy {
             continue;
         }
-        let mut sink = Vec::new();
-        let scope = Scope::build(ws, i, &mut sink);
-        out.push(Compiler::new(ws, &scope, module.id.node.clone()).policy(module, i)?);
+        let Some(scope) = checked.scope(i) else {
+            return Err(CompileError::internal(
+                &module.id.node,
+                "the checker left no scope for this policy",
+            ));
+        };
+        if scope.rules.len() > MAX_RULES {
+            return Err(CompileError {
+                policy: module.id.node.clone(),
+                code: DiagCode::TooManyRules,
+                span: module.id.span,
+                message: format!(
+                    "policy `{}` has {} rules with its imports, more than the {MAX_RULES} one policy can hold",
+                    module.id.node,
+                    scope.rules.len()
+                ),
+            });
+        }
+        out.push(Compiler::new(ws, scope, module.id.node.clone()).policy(module, i)?);
     }
     Ok(out)
 }
@@ -99,10 +150,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, CompileError> {
-        Err(CompileError {
-            policy: self.policy.clone(),
-            message: message.into(),
-        })
+        Err(CompileError::internal(&self.policy, message.into()))
     }
 
     fn policy(mut self, module: &ast::Module, unit: usize) -> Result<Policy, CompileError> {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-pub use super::codeset::CodeSet;
 use crate::check::fields::FieldId;
 use crate::claims::Reason;
+pub use crate::codes::CodeSet;
 use crate::days::Day;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, SiteScope, TimeUnit};
 

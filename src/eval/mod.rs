@@ -11,6 +11,7 @@
 //! replacement (frequency code 7) takes the earlier claim's services out and is
 //! evaluated in its place; a void (8) takes them out and is answered `void`.
 
+mod batch;
 mod lookahead;
 #[cfg(test)]
 mod lowered_tests;
@@ -35,6 +36,7 @@ use crate::history::{
     SiteId, Status, StoredDecision, Window,
 };
 use crate::policies::Policies;
+pub use batch::Batch;
 pub use lookahead::Lookahead;
 use value::{code_in, codes_in, compare, elements, has, holds, Val};
 
@@ -284,12 +286,12 @@ impl<H: HistoryStore> Engine<H> {
         // same answer.
         let policy = match self.policies.select(claim) {
             Ok(p) => p,
-            Err((message, path)) => {
+            Err(missing) => {
                 return Ok(error(ClaimError {
                     id: Some(claim.id.to_string()),
                     kind: ErrorKind::NoPolicy,
-                    message,
-                    path: Some(path),
+                    message: missing.message,
+                    path: Some(missing.path),
                     record,
                 }));
             }

@@ -16,6 +16,7 @@
 mod chunked;
 pub mod sqlite;
 mod table;
+mod transaction;
 
 use std::cell::RefCell;
 use std::convert::Infallible;
@@ -36,6 +37,7 @@ use crate::hint;
 use crate::syntax::ast::SiteScope;
 
 pub use sqlite::{SqliteHistory, StoreError};
+pub use transaction::Transactional;
 
 /// One counted service of a patient, as the store is given it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -190,16 +190,9 @@ pub struct CodeList {
     pub span: Span,
 }
 
-/// One entry of a code list, as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeEntry {
-    /// A single code.
-    Code(String),
-    /// `LO-HI`: every code from LO to HI, and the codes under HI.
-    Range(String, String),
-    /// `M79.1*`: every code that starts with the text.
-    Prefix(String),
-}
+// One entry of a code list, as written: a code-list concept that the code sets
+// (`crate::codes::set`) build from, so it lives with them.
+pub use crate::codes::CodeEntry;
 
 /// `rule ID "title" { when ...  checks... }`.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,5 +8,5 @@ mod expected;
 pub mod parser;
 pub mod span;
 
-pub use parser::{parse, parse_item, Parsed, SyntaxError};
+pub use parser::{parse, SyntaxError};
 pub use span::{Span, Spanned};

@@ -7,8 +7,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
-use payer_rules::claims::{read_claims_str, InputFormat};
-use payer_rules::history::ContentHash;
+use payer_rules::internal::read_claims_str;
+use payer_rules::internal::ContentHash;
+use payer_rules::InputFormat;
 
 mod common;
 

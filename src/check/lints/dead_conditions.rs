@@ -27,7 +27,7 @@ use super::{Lint, ModuleCx};
 use crate::check::fields::{self, Ty};
 use crate::check::parse_date;
 use crate::check::scope::SetKind;
-use crate::compile::CodeSet;
+use crate::codes::CodeSet;
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::syntax::ast::{CheckKind, CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Rule};
 use crate::syntax::Span;

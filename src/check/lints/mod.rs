@@ -25,14 +25,8 @@ use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::Module;
 use crate::workspace::Workspace;
 
-pub use sets::SetResolver;
-
 /// What a module lint sees.
 pub struct ModuleCx<'a, 'w> {
-    /// Every file.
-    pub ws: &'w Workspace,
-    /// The module's unit.
-    pub unit: usize,
     /// The module.
     pub module: &'w Module,
     /// The names it sees.

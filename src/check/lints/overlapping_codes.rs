@@ -6,8 +6,8 @@
 
 use super::visit::{literals, module_sets};
 use super::{Lint, ModuleCx};
+use crate::codes::set::shape;
 use crate::codes::CodeKey;
-use crate::compile::codeset::shape;
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::syntax::ast::{CodeEntry, CodeList};
 use crate::syntax::Span;

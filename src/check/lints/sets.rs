@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::check::scope::Scope;
 use crate::codes::CodeKey;
-use crate::compile::CodeSet;
+use crate::codes::CodeSet;
 use crate::syntax::ast::{CodeEntry, SetExpr, SetOp};
 
 /// Resolves set expressions of one scope, each named set once.

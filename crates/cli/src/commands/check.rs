@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use super::report::{self, print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use payer_rules::diagnostic::{DiagCode, Severity};
-use payer_rules::policies::Policies;
+use payer_rules::Policies;
+use payer_rules::{DiagCode, Severity};
 
 /// How `check` writes its diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

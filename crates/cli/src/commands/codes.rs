@@ -1,7 +1,7 @@
 //! `payer-rules codes lookup`.
 
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::codes::icd10::{self, Icd10Kind};
+use payer_rules::internal::icd10::{self, Icd10Kind};
 
 /// Prints each code's kind and description; exit 1 when any is unknown.
 pub fn lookup(codes: &[String]) -> u8 {

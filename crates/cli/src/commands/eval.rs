@@ -13,13 +13,11 @@ use rustc_hash::FxHashMap;
 
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
-use payer_rules::claims::{
-    Claim, ClaimDecision, ClaimError, ClaimReader, ClaimSlot, InputFormat, Outcome, Reason,
+use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
+use payer_rules::{
+    Claim, ClaimDecision, ClaimError, ClaimReader, Engine, Evaluated, Imported, InputFormat,
+    Outcome, Policies, Reason, SqliteHistory, StoreError,
 };
-use payer_rules::eval::parallel::{evaluate_lines, Tally};
-use payer_rules::eval::{Engine, Evaluated, Imported, Lookahead};
-use payer_rules::history::{SqliteHistory, StoreError};
-use payer_rules::policies::Policies;
 
 /// What `eval` was asked to do.
 pub struct Options {
@@ -325,62 +323,32 @@ fn with_db(
         // The batch's decisions, held back until the batch is committed; one
         // buffer, reused, so that holding them costs no allocation per claim.
         let mut held: Vec<u8> = Vec::with_capacity(batch_size * 512);
-        while let Ok(mut batch) = rx.recv() {
+        while let Ok(mut claims) = rx.recv() {
             let deadline = Instant::now() + FILL;
-            while batch.len() < batch_size {
+            while claims.len() < batch_size {
                 match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(more) => batch.extend(more),
+                    Ok(more) => claims.extend(more),
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
                 }
             }
-            engine.history_mut().begin()?;
-            // One trip to the database for the batch's patients not in the cache.
-            let patients: Vec<&str> = batch
-                .iter()
-                .filter_map(|(_, c)| c.as_ref().ok().map(|c| c.patient.id.as_str()))
-                .collect();
-            if let Err(e) = engine.history_mut().prefetch(&patients) {
-                let _ = engine.history_mut().rollback();
-                return Err(e.into());
-            }
+            // The library's batch protocol: one transaction, whose answers are
+            // released only once it has committed (a failure drops the batch,
+            // which rolls it back).
+            let mut batch = engine.begin()?;
+            batch.decide_all(claims)?;
+            let answers = batch.commit()?;
             held.clear();
-            match decide_batch(engine, batch, &mut held, summary) {
-                Ok(()) => engine.history_mut().commit()?,
-                Err(e) => {
-                    let _ = engine.history_mut().rollback();
-                    return Err(e.into());
-                }
+            for evaluated in answers {
+                summary.add(&evaluated);
+                // Writing into memory cannot fail.
+                evaluated.append_line(&mut held);
+                engine.recycle(evaluated);
             }
             out.write_all(&held)?;
             out.flush()?;
         }
         Ok(())
     })
-}
-
-fn decide_batch(
-    engine: &mut Engine<SqliteHistory>,
-    batch: Chunk,
-    held: &mut Vec<u8>,
-    summary: &mut Summary,
-) -> Result<(), StoreError> {
-    let mut batch = batch.into_iter();
-    let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
-        let (record, read) = batch.next()?;
-        slot.set(read);
-        Some(record)
-    });
-    while let Some((record, claim)) = claims.next(engine) {
-        let evaluated = match claim {
-            Ok(claim) => engine.try_evaluate(claim, record)?,
-            Err(e) => Evaluated::error(e.clone()),
-        };
-        summary.add(&evaluated);
-        // Writing into memory cannot fail.
-        evaluated.append_line(held);
-        engine.recycle(evaluated);
-    }
-    Ok(())
 }
 
 /// Imports paid claims into a store, `batch` claims per transaction, reporting
@@ -394,27 +362,23 @@ pub(super) fn import_into(
 ) -> Result<(usize, usize, usize), StoreError> {
     let mut counts = (0, 0, 0);
     for chunk in claims.chunks(batch.max(1)) {
-        engine.history_mut().begin()?;
-        let patients: Vec<&str> = chunk.iter().map(|c| c.patient.id.as_str()).collect();
-        engine.history_mut().prefetch(&patients)?;
+        let mut batch = engine.begin()?;
+        let members: Vec<&str> = chunk.iter().map(|c| c.patient.id.as_str()).collect();
+        batch.load(&members)?;
         for claim in chunk {
-            match engine.import(claim) {
-                Ok(Imported::Added) => counts.0 += 1,
-                Ok(Imported::Present) => counts.1 += 1,
-                Ok(Imported::Conflict) => {
+            match batch.import(claim)? {
+                Imported::Added => counts.0 += 1,
+                Imported::Present => counts.1 += 1,
+                Imported::Conflict => {
                     counts.2 += 1;
                     eprintln!(
                         "history `{source}`: skipped claim `{}` of patient `{}`: other content is already stored under its id",
                         claim.id, claim.patient.id
                     );
                 }
-                Err(e) => {
-                    let _ = engine.history_mut().rollback();
-                    return Err(e);
-                }
             }
         }
-        engine.history_mut().commit()?;
+        batch.commit()?;
     }
     Ok(counts)
 }

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::compile::plan::{CheckKind, Rule, SiteScope};
-use payer_rules::policies::Policies;
+use payer_rules::internal::{CheckKind, Rule, SiteScope};
+use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
 fn counted(per_code: bool, scope: Option<SiteScope>) -> String {

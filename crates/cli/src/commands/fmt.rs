@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use payer_rules::check::check_workspace;
-use payer_rules::diagnostic::DiagCode;
-use payer_rules::fmt::{format, FormatError};
-use payer_rules::workspace::Workspace;
+use payer_rules::internal::check_workspace;
+use payer_rules::internal::Workspace;
+use payer_rules::tooling::{format, FormatError};
+use payer_rules::DiagCode;
 
 /// The files named by `paths`: a file itself, or every `*.policy` file below a
 /// directory, in path order. Unreadable paths are reported and counted.
@@ -27,9 +27,9 @@ fn policy_files(paths: &[PathBuf], unreadable: &mut usize) -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    out.extend(payer_rules::workspace::files_below(
+    out.extend(payer_rules::internal::files_below(
         dir,
-        &payer_rules::workspace::is_policy_file,
+        &payer_rules::internal::is_policy_file,
     )?);
     Ok(())
 }

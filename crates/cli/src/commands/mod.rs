@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use payer_rules::claims::InputFormat;
+use payer_rules::InputFormat;
 
 /// Exit status: the run found nothing wrong.
 pub const EXIT_OK: u8 = 0;

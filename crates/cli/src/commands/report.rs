@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
-use payer_rules::diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
-use payer_rules::syntax::Span;
+use payer_rules::internal::Span;
+use payer_rules::{DiagCode, Diagnostic, Severity, SourceFile};
 
 /// Prints diagnostics to stderr as miette reports (in colour on a terminal) and
 /// a closing count.

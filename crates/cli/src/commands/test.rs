@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use payer_rules::syntax::{self, ast::ModuleKind};
-use payer_rules::testing::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
+use payer_rules::internal::{ast::ModuleKind, parse};
+use payer_rules::tooling::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
 
 /// What `test` was asked to do.
 #[derive(Debug, Clone)]
@@ -43,10 +43,10 @@ fn case_files(paths: &[PathBuf]) -> std::io::Result<(Vec<PathBuf>, Vec<PathBuf>)
 
 fn walk(dir: &Path, cases: &mut Vec<PathBuf>, policies: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let is_cases = |p: &Path| p.to_string_lossy().ends_with(".cases.yaml");
-    cases.extend(payer_rules::workspace::files_below(dir, &is_cases)?);
-    policies.extend(payer_rules::workspace::files_below(
+    cases.extend(payer_rules::internal::files_below(dir, &is_cases)?);
+    policies.extend(payer_rules::internal::files_below(
         dir,
-        &payer_rules::workspace::is_policy_file,
+        &payer_rules::internal::is_policy_file,
     )?);
     Ok(())
 }
@@ -54,7 +54,7 @@ fn walk(dir: &Path, cases: &mut Vec<PathBuf>, policies: &mut Vec<PathBuf>) -> st
 /// True when the file defines a `policy` (not a library), so it needs cases.
 fn is_policy(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|text| {
-        syntax::parse(&text)
+        parse(&text)
             .file
             .module
             .is_some_and(|m| m.kind == ModuleKind::Policy)

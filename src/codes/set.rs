@@ -13,7 +13,6 @@
 //! whose codes were all removed empty).
 
 use crate::codes::CodeKey;
-use crate::syntax::ast::CodeEntry;
 
 /// Number of shapes: one bit per letter among the first five characters.
 pub(crate) const SHAPES: usize = 32;
@@ -34,6 +33,17 @@ pub(crate) fn shape(key: u64) -> usize {
     // Character i is byte 4 - i of `first5`, its flag at bit 8 * (4 - i) + 7.
     let bit = |from: u32, to: u32| ((letters >> from) & 1) << to;
     (bit(39, 0) | bit(31, 1) | bit(23, 2) | bit(15, 3) | bit(7, 4)) as usize
+}
+
+/// One entry of a code list, as written in a policy or a history query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeEntry {
+    /// A single code.
+    Code(String),
+    /// `LO-HI`: every code from LO to HI, and the codes under HI.
+    Range(String, String),
+    /// `M79.1*`: every code that starts with the text.
+    Prefix(String),
 }
 
 /// A set of codes; see the module docs.
