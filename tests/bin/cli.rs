@@ -82,7 +82,8 @@ fn eval_writes_one_outcome_per_claim_in_input_order() {
     assert_eq!(outcomes[3]["error"]["kind"], "no_policy");
     assert_eq!(outcomes[4]["error"]["kind"], "invalid_claim");
     assert_eq!(outcomes[4]["error"]["path"], "lines[0].units");
-    assert_eq!(outcomes[5]["decision"], "review");
+    // E3 (a drug line required) is gone; E4 still denies the dry needling line.
+    assert_eq!(outcomes[5]["decision"], "partial");
     assert_eq!(outcomes[6]["error"]["kind"], "invalid_claim");
     assert_eq!(outcomes[6]["record"], 7);
     assert_eq!(outcomes[7]["error"]["kind"], "no_policy");
@@ -165,7 +166,7 @@ fn eval_explain_adds_a_trace_per_line() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(trace.len(), 11, "{first}");
+    assert_eq!(trace.len(), 12, "{first}");
     assert_eq!(trace[0]["rule"], "M1");
     assert_eq!(trace[0]["outcome"], "passed");
     assert_eq!(trace[8]["outcome"], "not_applicable");
