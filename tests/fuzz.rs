@@ -5,10 +5,11 @@
 use payer_rules::internal::read_claims_str;
 use payer_rules::internal::Workspace;
 use payer_rules::InputFormat;
-use payer_rules::{Engine, Policies};
+use payer_rules::{ClaimReader, Engine, Policies};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 const MEDICARE: &str = include_str!("../policies/medicare-tpi.policy");
 const EMBLEM: &str = include_str!("../policies/emblemhealth-tpi.policy");
@@ -135,6 +136,25 @@ fn load(text: &str) -> payer_rules::Loaded {
     Policies::from_workspace(ws, diags)
 }
 
+/// The bundled Medicare policy with its libraries, loaded once. A failure to
+/// load is a failure of the test, with the diagnostics: claims run against no
+/// policies would pass having decided nothing.
+fn medicare() -> &'static Policies {
+    static MEDICARE_LOADED: OnceLock<Policies> = OnceLock::new();
+    MEDICARE_LOADED.get_or_init(|| {
+        let loaded = load(MEDICARE);
+        assert!(
+            !loaded.has_errors(),
+            "medicare-tpi.policy does not load: {:?}",
+            loaded.diagnostics
+        );
+        match loaded.into_result() {
+            Ok(policies) => policies,
+            Err(err) => panic!("medicare-tpi.policy does not load: {err:?}"),
+        }
+    })
+}
+
 fn load_and_run(text: &str) {
     let loaded = load(text);
     for d in &loaded.diagnostics {
@@ -197,9 +217,7 @@ proptest! {
             bytes.splice(at..end, [byte]);
         }
         let text = String::from_utf8_lossy(&bytes);
-        let loaded = Policies::from_source("p.policy", MEDICARE);
-        let policies = loaded.policies.unwrap_or_default();
-        let mut engine = Engine::new(policies);
+        let mut engine = Engine::new(medicare().clone());
         for (i, claim) in read_claims_str(&text, InputFormat::Auto).into_iter().enumerate() {
             if let Ok(claim) = claim {
                 let _ = engine.evaluate(&claim, i + 1);
@@ -225,4 +243,90 @@ fn the_reference_policies_load_cleanly() {
         );
         assert!(loaded.policies.is_some());
     }
+}
+
+/// The directory the command line loads: every policy and library, with no
+/// error, and at least one policy to decide with.
+#[test]
+fn the_bundled_policies_load_with_no_errors() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let loaded = Policies::load(&[dir]);
+    let errors: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.render_plain())
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    match loaded.into_result() {
+        Ok(policies) => assert!(!policies.is_empty()),
+        Err(err) => panic!("the bundled policies do not load: {err:?}"),
+    }
+    // The policy the claim tests run against decides their claims.
+    let mut engine = Engine::new(medicare().clone());
+    let decided = read_claims_str(CLAIMS, InputFormat::JsonLines)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, claim)| claim.ok().map(|claim| engine.evaluate(&claim, i + 1)))
+        .filter(|outcome| matches!(outcome, payer_rules::Outcome::Decision(_)))
+        .count();
+    assert!(
+        decided > 0,
+        "no claim of tests/data/mixed.jsonl was decided"
+    );
+}
+
+/// The inputs the fuzz targets (`fuzz/`, docs/fuzzing.md) once crashed on,
+/// saved under `fuzz/regressions/<target>/`, replayed through the same stage.
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    for target in ["parse", "check", "claims"] {
+        let Ok(entries) = std::fs::read_dir(root.join(target)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "md") {
+                continue;
+            }
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            match target {
+                "parse" => {
+                    if let Ok(text) = std::str::from_utf8(&bytes) {
+                        let _ = payer_rules::internal::parse(text);
+                    }
+                }
+                "check" => {
+                    if let Ok(text) = std::str::from_utf8(&bytes) {
+                        load_and_run(text);
+                        let _ = Policies::from_source("fuzz.policy", text);
+                    }
+                }
+                _ => {
+                    let mut engine = Engine::new(bundled().clone());
+                    for format in InputFormat::ALL {
+                        for (i, claim) in ClaimReader::new(&bytes[..], format).enumerate() {
+                            if let Ok(claim) = claim {
+                                let _ = engine.evaluate(&claim, i + 1);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every bundled policy, as the command line loads `policies/`.
+fn bundled() -> &'static Policies {
+    static BUNDLED: OnceLock<Policies> = OnceLock::new();
+    BUNDLED.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies");
+        match Policies::load(&[dir]).into_result() {
+            Ok(policies) => policies,
+            Err(err) => panic!("the bundled policies do not load: {err:?}"),
+        }
+    })
 }

@@ -35,8 +35,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "codes",
             "fields",
             "days",
-            // The reasons a rule gives are the contract's `Reason`s.
+            // The reasons a rule gives are the contract's `Reason`s, and a
+            // count asks the history in its own terms (`SiteScope`).
             "claims",
+            "history",
         ],
     ),
     // Claims and history are beside the pipeline: they know nothing of the

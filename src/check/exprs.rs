@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::fields::{self, Ty, RECORDS};
+use crate::fields::{self, Ty, RECORDS};
 use super::scope::{Scope, SetKind};
 use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};

@@ -6,9 +6,6 @@
 
 pub mod codes;
 pub mod exprs;
-// The field table moved to `crate::fields`, which the compiler and the evaluator
-// read too; this name stays for the paths that still use it.
-pub(crate) use crate::fields;
 pub mod lints;
 pub mod scope;
 pub mod suggest;

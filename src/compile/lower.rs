@@ -10,7 +10,7 @@
 //! claims in `eval`); a shape not listed here stays general.
 
 use super::plan::{Cond, Const, InOp, Op, Program, Value};
-use crate::check::fields::FieldId;
+use crate::fields::FieldId;
 
 /// The condition with every lowerable part rewritten; see the module docs.
 pub fn lower(cond: Cond) -> Cond {

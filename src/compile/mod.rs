@@ -11,7 +11,7 @@ pub mod plan;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::check::fields;
+use crate::fields;
 use crate::check::parse_date;
 use crate::check::scope::Scope;
 use crate::check::Checked;
@@ -271,7 +271,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             unit: *unit,
                         },
                         per_code: *per_code,
-                        scope: scope.as_ref().map(|s| s.node),
+                        scope: scope.as_ref().map(|s| site_scope(s.node)),
                         counts_line: trigger
                             .is_some_and(|t| self.sets[t].difference(&self.sets[set]).is_empty()),
                     }
@@ -289,7 +289,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         unit: *unit,
                     },
                     per_code: *per_code,
-                    scope: scope.as_ref().map(|s| s.node),
+                    scope: scope.as_ref().map(|s| site_scope(s.node)),
                 },
                 AstCheck::Always => CheckKind::Always,
             };
@@ -462,7 +462,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     set: self.set(set)?,
                     window,
                     per_code: *per_code,
-                    scope: scope.as_ref().map(|s| s.node),
+                    scope: scope.as_ref().map(|s| site_scope(s.node)),
                 })
             }
             _ => return self.err("a condition where a value belongs"),
@@ -481,6 +481,14 @@ impl<'a, 'w> Compiler<'a, 'w> {
             },
             Literal::List(_) => return self.err("a nested list"),
         })
+    }
+}
+
+/// The history's site matching for the language's `per site [or unsited]`.
+fn site_scope(scope: ast::SiteScope) -> crate::history::SiteScope {
+    match scope {
+        ast::SiteScope::Strict => crate::history::SiteScope::Strict,
+        ast::SiteScope::OrUnsited => crate::history::SiteScope::OrUnsited,
     }
 }
 
@@ -562,3 +570,4 @@ mod tests {
         assert_eq!(&*p.rules[0].checks[0].reason.message, "A");
     }
 }
+

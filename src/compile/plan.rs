@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::check::fields::FieldId;
+use crate::fields::FieldId;
 use crate::claims::Reason;
 pub use crate::codes::CodeSet;
 use crate::days::Day;
-pub use crate::syntax::ast::{CompareOp, InOp, Quant, SiteScope, TimeUnit};
+pub use crate::history::SiteScope;
+pub use crate::syntax::ast::{CompareOp, InOp, Quant, TimeUnit};
 
 /// Index of a code set in [`Policy::sets`].
 pub type SetId = usize;

@@ -6,7 +6,7 @@
 use super::*;
 use chrono::NaiveDate;
 
-use crate::check::fields::FieldId;
+use crate::fields::FieldId;
 use crate::claims::{read_claims_str, InputFormat};
 use crate::compile::lower::{flatten, lower, WHOLE_NUMBER_FIELDS};
 use crate::compile::plan::{CompareOp, Const, CountWindow, SiteScope, TimeUnit};

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use super::sets::SetResolver;
 use super::visit::rules;
 use super::{Lint, ModuleCx};
-use crate::check::fields::{self, Ty};
+use crate::fields::{self, Ty};
 use crate::check::parse_date;
 use crate::check::scope::SetKind;
 use crate::codes::CodeSet;

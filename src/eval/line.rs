@@ -1,0 +1,454 @@
+//! Deciding one line: its policy's rules, their conditions and counts, against
+//! the line, its claim, the claim's earlier lines and the patient's history.
+
+use super::stored::action_code;
+use super::why::Why;
+use super::*;
+
+pub(super) fn service(line: &Line) -> Service<'_> {
+    Service {
+        date: line.date_of_service,
+        procedure: line.procedure,
+        site: line.site.as_deref(),
+    }
+}
+
+/// Everything a condition on one line can see.
+pub(super) struct LineCx<'a> {
+    pub(super) claim: &'a Claim,
+    pub(super) line: &'a Line,
+    pub(super) index: usize,
+    pub(super) policy: &'a Policy,
+    /// The line's date of service as a day, where count windows start from.
+    pub(super) day: Day,
+    /// The patient's services the line's counts look at, from the store.
+    pub(super) window: Window<'a>,
+    /// The line's site as the window knows it, once a count that matches
+    /// sites asked for it.
+    pub(super) site: std::cell::Cell<Option<SiteId>>,
+    /// The lines of this claim counted so far: history the store has not got yet.
+    pub(super) earlier: &'a [(u32, Service<'a>)],
+    /// Their dates as days.
+    pub(super) earlier_days: &'a [Day],
+}
+
+impl<'a> LineCx<'a> {
+    /// Decides the line; appends to `kept` its action and the (rule, check)
+    /// of each reason, the compact form a memory store keeps.
+    /// `reasons` is an empty list to put the reasons in.
+    pub(super) fn decide(
+        &self,
+        explain: bool,
+        kept: &mut Vec<u8>,
+        mut reasons: Vec<Reason>,
+    ) -> LineDecision {
+        let head = kept.len();
+        kept.extend_from_slice(&[0, 0]);
+        // Remembers which rule and check fired, for the compact stored decision;
+        // called only for a rule that fired (few do), so the rest pay one test.
+        let mut keep = |index: usize, why: Option<Why>| {
+            if let Some(check) = why.and_then(Why::check) {
+                kept.extend_from_slice(&u16::try_from(index).unwrap_or(u16::MAX).to_le_bytes());
+                kept.extend_from_slice(&u16::try_from(check).unwrap_or(u16::MAX).to_le_bytes());
+            }
+        };
+        let trace = if explain {
+            // A trace names every rule, so every rule is visited.
+            let mut steps = Vec::with_capacity(self.policy.rules.len());
+            for (index, rule) in self.policy.rules.iter().enumerate() {
+                let triggered = rule
+                    .trigger
+                    .is_none_or(|t| self.policy.sets[t].contains(self.line.procedure));
+                let (outcome, why) = if triggered {
+                    self.run_rule(rule, &mut reasons)
+                } else {
+                    (TraceOutcome::NotApplicable, None)
+                };
+                if outcome == TraceOutcome::Fired {
+                    keep(index, why);
+                }
+                steps.push(TraceStep {
+                    rule: rule.id.clone(),
+                    outcome,
+                    detail: why.map(Why::describe),
+                });
+            }
+            Some(steps)
+        } else {
+            for &i in self.policy.dispatch.rules_for(self.line.procedure) {
+                let index = usize::from(i);
+                if let Some(rule) = self.policy.rules.get(index) {
+                    let (outcome, why) = self.run_rule(rule, &mut reasons);
+                    if outcome == TraceOutcome::Fired {
+                        keep(index, why);
+                    }
+                }
+            }
+            None
+        };
+        let decision = reasons
+            .iter()
+            .map(|r: &Reason| r.action)
+            .max()
+            .unwrap_or(Action::Allow);
+        kept[head] = action_code(decision);
+        kept[head + 1] = u8::try_from(reasons.len()).unwrap_or(u8::MAX);
+        LineDecision {
+            line: self.line.line,
+            procedure: self.line.procedure,
+            decision,
+            reasons,
+            trace,
+        }
+    }
+
+    /// Runs a rule whose trigger (if any) the line's procedure is known to meet.
+    // Inlined into `decide`'s loop over the rules: a call per rule, saving
+    // and restoring the registers of all its checks, cost more than most
+    // rules' tests.
+    #[inline(always)]
+    fn run_rule(&self, rule: &Rule, reasons: &mut Vec<Reason>) -> (TraceOutcome, Option<Why>) {
+        if let Some(i) = rule.when.iter().position(|c| !self.test(c, None)) {
+            return (TraceOutcome::NotApplicable, Some(Why::WhenFalse(i)));
+        }
+        for (i, check) in rule.checks.iter().enumerate() {
+            if let Some(why) = self.failed(check, i) {
+                reasons.push(check.reason.clone());
+                return (TraceOutcome::Fired, Some(why));
+            }
+        }
+        (TraceOutcome::Passed, None)
+    }
+
+    /// `Some(why)` when check number `index` fails.
+    // Inlined into `decide` with `run_rule`, for the same reason.
+    #[inline(always)]
+    fn failed(&self, check: &Check, index: usize) -> Option<Why> {
+        let dos = self.line.date_of_service;
+        match &check.kind {
+            CheckKind::Require(cond) => (!self.test(cond, None)).then_some(Why::Required(index)),
+            CheckKind::Always => Some(Why::Always(index)),
+            CheckKind::Limit {
+                set,
+                max,
+                period,
+                per_code,
+                scope,
+                counts_line,
+            } => {
+                let (from, to) = CountWindow::Within(*period).days(dos, self.day);
+                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                let this =
+                    u32::from(*counts_line || self.policy.sets[*set].contains(self.line.procedure));
+                let total = earlier.saturating_add(this);
+                (total > *max).then_some(Why::Limit {
+                    index,
+                    total,
+                    max: *max,
+                    from,
+                    to,
+                })
+            }
+            CheckKind::Interval {
+                set,
+                period,
+                per_code,
+                scope,
+            } => {
+                let from = period.before_day(dos, self.day).succ();
+                let to = self.day.pred();
+                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                (earlier > 0).then_some(Why::Interval {
+                    index,
+                    earlier,
+                    period: *period,
+                    from,
+                    to,
+                })
+            }
+        }
+    }
+
+    /// [`LineCx::cond`], with the cheapest tests (a code in a set, a field or
+    /// two dates compared) made in place: a call to `cond`, which saves and
+    /// restores the registers its larger arms need, cost more than they do.
+    #[inline(always)]
+    fn test(&self, cond: &Cond, other: Option<&'a Line>) -> bool {
+        match cond {
+            Cond::CodeIn {
+                other: is_other,
+                set,
+                negated,
+            } => self.policy.sets[*set].contains(self.pick(*is_other, other).procedure) != *negated,
+            Cond::DatesCompare {
+                op,
+                left_other,
+                right_other,
+            } => {
+                let left = self.pick(*left_other, other).date_of_service;
+                holds(
+                    *op,
+                    left.cmp(&self.pick(*right_other, other).date_of_service),
+                )
+            }
+            _ => self.cond(cond, other),
+        }
+    }
+
+    /// Evaluates a condition; `other` is the line a quantifier is looking at.
+    pub(super) fn cond(&self, cond: &Cond, other: Option<&'a Line>) -> bool {
+        match cond {
+            // The loop that replaces the tree's calls: each leaf is tested in
+            // place, and says which leaf is next or that the program is done.
+            Cond::Flat(program) => {
+                let mut at = 0;
+                while let Some(op) = program.ops.get(at) {
+                    at = usize::from(if self.leaf(&op.leaf, other) {
+                        op.on_true
+                    } else {
+                        op.on_false
+                    });
+                }
+                at == usize::from(Program::TRUE)
+            }
+            _ => self.leaf(cond, other),
+        }
+    }
+
+    /// [`LineCx::cond`] of anything but a [`Cond::Flat`], made in place in
+    /// its two callers: a flattened program's loop and a lone leaf.
+    #[inline(always)]
+    fn leaf(&self, cond: &Cond, other: Option<&'a Line>) -> bool {
+        match cond {
+            // Never a leaf of a program; here for the match to be whole.
+            Cond::Flat(_) => self.cond(cond, other),
+            Cond::Const(b) => *b,
+            Cond::Or(parts) => parts.iter().any(|c| self.test(c, other)),
+            Cond::And(parts) => parts.iter().all(|c| self.test(c, other)),
+            Cond::Not(inner) => !self.test(inner, other),
+            // Made in place by `test`, their one home.
+            Cond::CodeIn { .. } | Cond::DatesCompare { .. } => self.test(cond, other),
+            Cond::DiagnosesIn {
+                claim,
+                other: is_other,
+                set,
+                all,
+            } => {
+                let codes = if *claim {
+                    Val::ClaimDx(self.claim)
+                } else {
+                    Val::LineDx(self.pick(*is_other, other), self.claim)
+                };
+                codes_in(codes, &self.policy.sets[*set], *all)
+            }
+            Cond::FieldCompare {
+                op,
+                field,
+                other: is_other,
+                value,
+            } => match self.field(*field, self.pick(*is_other, other)) {
+                Val::Int(x) => holds(*op, x.cmp(value)),
+                _ => false,
+            },
+            Cond::FactCompare { op, name, value } => match self.claim.facts.get(name) {
+                Some(FactValue::Number(x)) => x.partial_cmp(value).is_some_and(|o| holds(*op, o)),
+                _ => false,
+            },
+            Cond::FactExists { name, negated } => self.claim.facts.get(name).is_some() != *negated,
+            Cond::FactTrue(name) => {
+                matches!(self.claim.facts.get(name), Some(FactValue::Bool(true)))
+            }
+            Cond::ModifiersHas {
+                other: is_other,
+                text,
+            } => self
+                .pick(*is_other, other)
+                .modifiers
+                .iter()
+                .any(|m| m.as_str() == text.as_str()),
+            Cond::Compare(op, a, b) => compare(*op, self.value(a, other), self.value(b, other)),
+            Cond::InSet(op, v, set) => {
+                let set = &self.policy.sets[*set];
+                let v = self.value(v, other);
+                match op {
+                    InOp::In => code_in(v, set) == Some(true),
+                    InOp::NotIn => code_in(v, set) == Some(false),
+                    InOp::AnyIn => codes_in(v, set, false),
+                    InOp::AllIn => codes_in(v, set, true),
+                }
+            }
+            Cond::InList(op, v, items) => {
+                let v = self.value(v, other);
+                let member = |x: Val<'_>| {
+                    items
+                        .iter()
+                        .any(|c| compare(crate::compile::plan::CompareOp::Eq, x, Val::of_const(c)))
+                };
+                match op {
+                    InOp::In => member(v),
+                    InOp::NotIn => v.is_present() && !member(v),
+                    InOp::AnyIn => elements(v).is_some_and(|mut e| e.any(member)),
+                    InOp::AllIn => elements(v).is_some_and(|mut e| e.all(member)),
+                }
+            }
+            Cond::Has(list, v) => has(self.value(list, other), self.value(v, other)),
+            Cond::Exists(v, negated) => self.value(v, other).is_present() != *negated,
+            Cond::Quantified(quant, body) => {
+                let mut others = self
+                    .claim
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != self.index)
+                    .map(|(_, l)| l);
+                match quant {
+                    Quant::Some => others.any(|l| self.test(body, Some(l))),
+                    Quant::No => !others.any(|l| self.test(body, Some(l))),
+                    Quant::Every => others.all(|l| self.test(body, Some(l))),
+                }
+            }
+            Cond::Truthy(v) => matches!(self.value(v, other), Val::Bool(true)),
+            Cond::CountCompare { op, count, value } => {
+                holds(*op, i64::from(self.count(count)).cmp(value))
+            }
+        }
+    }
+
+    /// The line a field reads: `other` for `other.X` inside a quantifier, else
+    /// the current line (outside a quantifier `other.X` reads the current line).
+    #[inline]
+    fn pick(&self, is_other: bool, other: Option<&'a Line>) -> &'a Line {
+        if is_other {
+            other.unwrap_or(self.line)
+        } else {
+            self.line
+        }
+    }
+
+    // Inlined into `cond`, with the rarer and larger cases (facts, counts)
+    // kept out of line: a call per operand, saving and restoring the registers
+    // all of them need, cost more than reading most operands.
+    #[inline]
+    fn value(&self, v: &'a Value, other: Option<&'a Line>) -> Val<'a> {
+        match v {
+            Value::Const(c) => Val::of_const(c),
+            Value::Fact(name) => self.fact(name),
+            Value::Count(count) => Val::Int(i64::from(self.count(count))),
+            Value::Field {
+                id,
+                other: is_other,
+            } => self.field(*id, self.pick(*is_other, other)),
+        }
+    }
+
+    #[inline(never)]
+    fn fact(&self, name: &str) -> Val<'a> {
+        Val::of_fact(self.claim.facts.get(name))
+    }
+
+    #[inline(never)]
+    fn count(&self, c: &Count) -> u32 {
+        if self.nothing_to_count() {
+            return 0;
+        }
+        let (from, to) = c.window.days(self.line.date_of_service, self.day);
+        self.counted(c.set, from, to, c.per_code, c.scope)
+    }
+
+    /// The services of `set` from day `from` to day `to` (of the line's own
+    /// procedure when `per_code`, at a site that matches under `scope`): the
+    /// history's and this claim's earlier lines'.
+    fn counted(
+        &self,
+        set: usize,
+        from: Day,
+        to: Day,
+        per_code: bool,
+        scope: Option<crate::history::SiteScope>,
+    ) -> u32 {
+        if self.nothing_to_count() {
+            return 0;
+        }
+        let set = &self.policy.sets[set];
+        let code = per_code.then_some(self.line.procedure);
+        let site = self.line.site.as_deref();
+        let here = self
+            .earlier
+            .iter()
+            .zip(self.earlier_days)
+            .filter(|((_, s), &day)| {
+                day >= from && day <= to && counts_service(set, code, scope, site, s)
+            })
+            .count();
+        // A count that does not match sites does not look the site up.
+        let site_id = match scope {
+            None => SiteId::NONE,
+            Some(_) => self.site_id(),
+        };
+        self.window
+            .count(from, to, set, code, scope, site_id)
+            .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
+    }
+
+    /// True when the patient has no services in the store and the claim no
+    /// counted lines before this one (a patient's first claim, a claim's first
+    /// line: most counts): every count is 0, without its window worked out,
+    /// the line's site looked up or either list searched.
+    #[inline]
+    fn nothing_to_count(&self) -> bool {
+        self.window.is_empty() && self.earlier.is_empty()
+    }
+
+    /// The line's site as the window knows it, looked up once.
+    fn site_id(&self) -> SiteId {
+        self.site.get().unwrap_or_else(|| {
+            let id = self.window.site(self.line.site.as_deref());
+            self.site.set(Some(id));
+            id
+        })
+    }
+
+    #[inline]
+    fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
+        let claim = self.claim;
+        let opt_str = |s: &'a Option<Text>| s.as_deref().map_or(Val::Missing, Val::Str);
+        let opt_int = |n: Option<u32>| n.map_or(Val::Missing, |n| Val::Int(i64::from(n)));
+        match id {
+            FieldId::LineProcedure => Val::Code(line.procedure),
+            FieldId::LineModifiers => Val::List(&line.modifiers),
+            FieldId::LineUnits => Val::Int(i64::from(line.units)),
+            FieldId::LineDiagnoses => Val::LineDx(line, claim),
+            FieldId::LineSite => opt_str(&line.site),
+            FieldId::LineMuscles => opt_int(line.muscles),
+            FieldId::LineInjections => opt_int(line.injections),
+            FieldId::LineCharge => line.charge.map_or(Val::Missing, Val::Num),
+            FieldId::LineDate => Val::Date(line.date_of_service),
+            FieldId::LineNumber => Val::Int(i64::from(line.line)),
+            FieldId::ClaimId => Val::Str(&claim.id),
+            FieldId::ClaimPayer => Val::Str(&claim.payer),
+            FieldId::ClaimPlaceOfService => opt_str(&claim.place_of_service),
+            FieldId::ClaimDiagnoses => Val::ClaimDx(claim),
+            FieldId::ClaimLineCount => {
+                Val::Int(i64::try_from(claim.lines.len()).unwrap_or(i64::MAX))
+            }
+            FieldId::PatientId => Val::Str(&claim.patient.id),
+            FieldId::PatientAge => claim
+                .patient
+                .age_on(self.line.date_of_service)
+                .map_or(Val::Missing, |a| Val::Int(i64::from(a))),
+            FieldId::PatientSex => claim
+                .patient
+                .sex
+                .map_or(Val::Missing, |s| Val::Str(s.as_str())),
+            FieldId::PatientBirthDate => claim.patient.birth_date.map_or(Val::Missing, Val::Date),
+            FieldId::ProviderNpi => claim
+                .provider
+                .as_ref()
+                .map_or(Val::Missing, |p| opt_str(&p.npi)),
+            FieldId::ProviderTaxonomy => claim
+                .provider
+                .as_ref()
+                .map_or(Val::Missing, |p| opt_str(&p.taxonomy)),
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! The connection and the SQL it runs: the schema and its migrations, loading
+//! a patient's rows, writing claim versions and their services, and the
+//! compact decision form with its `texts`.
+
+use super::*;
+
+/// The connection and everything that runs SQL. It lives on the database thread
+/// once the store is open.
+pub(super) struct Db {
+    pub(super) conn: Connection,
+    pub(super) path: PathBuf,
+    /// The first error of a write that was posted without waiting; the commit
+    /// reports it (and the batch is rolled back).
+    pub(super) failed: Option<StoreError>,
+}
+
+/// A claim version as loaded for the cache.
+pub(super) struct LoadedVersion {
+    pub(super) seq: u64,
+    pub(super) id: String,
+    pub(super) hash: [u8; 16],
+    pub(super) status: Status,
+    pub(super) replaced_by: Option<String>,
+    pub(super) services: Vec<(NaiveDate, CodeKey, Option<String>)>,
+}
+
+/// A row to insert.
+pub(super) struct NewRow {
+    pub(super) seq: i64,
+    pub(super) patient: String,
+    pub(super) id: String,
+    pub(super) hash: [u8; 16],
+    pub(super) status: Status,
+    pub(super) replaces: Option<String>,
+    pub(super) services: String,
+    pub(super) decision: Option<String>,
+}
+
+impl Db {
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, why: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            why: why.into(),
+        }
+    }
+
+    pub(super) fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Creates the schema, or upgrades an older one, in one transaction.
+    pub(super) fn migrate(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let result = self.migrate_locked();
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.conn.execute_batch(end).map_err(|e| self.err(e));
+        result.and(ended)
+    }
+
+    fn migrate_locked(&mut self) -> Result<(), StoreError> {
+        let count = |sql: &str| -> Result<i64, StoreError> {
+            self.conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| self.err(e))
+        };
+        let has_version = count(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        )? > 0;
+        let found = if has_version {
+            self.schema_version()?
+        } else {
+            if count("SELECT count(*) FROM sqlite_master WHERE type = 'table'")? > 0 {
+                return Err(StoreError::Foreign {
+                    path: self.path.clone(),
+                    why: "it has tables but no `schema_version`".into(),
+                });
+            }
+            0
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let start = usize::try_from(found).map_err(|_| self.corrupt("negative schema version"))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+            self.conn.execute_batch(sql).map_err(|e| self.err(e))?;
+            self.conn
+                .execute("UPDATE schema_version SET version = ?1", [i as i64 + 1])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Takes the write lock; gives the data version and the next free seq.
+    pub(super) fn begin(&mut self) -> Result<(i64, u64), StoreError> {
+        self.failed = None;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let version = self.data_version()?;
+        let next: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM claims", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let next = u64::try_from(next).map_err(|_| self.corrupt("negative seq"))?;
+        Ok((version, next))
+    }
+
+    pub(super) fn commit(&mut self) -> Result<(), StoreError> {
+        if let Some(e) = self.failed.take() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+    }
+
+    pub(super) fn rollback(&mut self) -> Result<(), StoreError> {
+        self.failed = None;
+        self.conn.execute_batch("ROLLBACK").map_err(|e| self.err(e))
+    }
+
+    /// Runs a write posted without waiting; keeps its error for the commit.
+    pub(super) fn posted(&mut self, write: impl FnOnce(&mut Db) -> Result<(), StoreError>) {
+        if self.failed.is_none() {
+            if let Err(e) = write(self) {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    fn parse_services(&self, json: &str) -> Result<Vec<ServiceJson>, StoreError> {
+        serde_json::from_str(json).map_err(|e| self.corrupt(format!("services `{json}`: {e}")))
+    }
+
+    pub(super) fn services_of(&self, patient: &str) -> Result<Vec<ServiceRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, services FROM claims
+                 WHERE patient = ?1 AND status IN ('active', 'imported')",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([patient], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (claim, services) = row.map_err(|e| self.err(e))?;
+            for (line, date, procedure, site) in self.parse_services(&services)? {
+                let date =
+                    parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
+                out.push(ServiceRow {
+                    claim: claim.clone(),
+                    line,
+                    date,
+                    procedure,
+                    site,
+                });
+            }
+        }
+        out.sort_by(|a, b| (a.date, &a.claim, a.line).cmp(&(b.date, &b.claim, b.line)));
+        Ok(out)
+    }
+
+    pub(super) fn claims_in_order(
+        &self,
+        patient: Option<&str>,
+    ) -> Result<Vec<ClaimRow>, StoreError> {
+        let sql = "SELECT seq, patient, id, hash, status, replaces, replaced_by FROM claims
+                   WHERE (?1 IS NULL OR patient = ?1) AND id != '' ORDER BY seq";
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([patient], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, patient, id, hash, status, replaces, replaced_by) =
+                row.map_err(|e| self.err(e))?;
+            let status =
+                Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
+            out.push(ClaimRow {
+                seq: u64::try_from(seq).unwrap_or(0),
+                patient,
+                id,
+                hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+                status,
+                replaces,
+                replaced_by,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn totals(&self) -> Result<(u64, u64), StoreError> {
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(|e| self.err(e))
+        };
+        Ok((
+            count("SELECT count(*) FROM claims WHERE id != ''")?,
+            count("SELECT count(*) FROM services")?,
+        ))
+    }
+
+    /// A patient's claim versions, their counted services parsed.
+    pub(super) fn load(&self, patient: &str) -> Result<Vec<LoadedVersion>, StoreError> {
+        let mut rows = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT seq, id, hash, status, replaced_by, services FROM claims
+                     WHERE patient = ?1",
+                )
+                .map_err(|e| self.err(e))?;
+            let found = stmt
+                .query_map([patient], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            for row in found {
+                rows.push(row.map_err(|e| self.err(e))?);
+            }
+        }
+        rows.sort_unstable_by_key(|r| r.0);
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, id, hash, status, replaced_by, services) in rows {
+            let hash: [u8; 16] = hash
+                .as_slice()
+                .try_into()
+                .map_err(|_| self.corrupt(format!("hash of claim `{id}`")))?;
+            let status =
+                Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
+            let seq = u64::try_from(seq).map_err(|_| self.corrupt("negative seq"))?;
+            let mut list = Vec::new();
+            if matches!(status, Status::Active | Status::Imported) {
+                for (_, date, procedure, site) in self.parse_services(&services)? {
+                    let date =
+                        parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
+                    let procedure = CodeKey::parse(&procedure)
+                        .ok_or_else(|| self.corrupt(format!("procedure `{procedure}`")))?;
+                    list.push((date, procedure, site));
+                }
+            }
+            out.push(LoadedVersion {
+                seq,
+                id,
+                hash,
+                status,
+                replaced_by,
+                services: list,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn insert(&mut self, row: NewRow) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO claims (seq, patient, id, hash, status, replaces, services, decision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    row.seq,
+                    row.patient,
+                    row.id,
+                    &row.hash[..],
+                    row.status.as_str(),
+                    row.replaces,
+                    row.services,
+                    row.decision
+                ])
+            })
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    pub(super) fn retire(
+        &mut self,
+        patient: &str,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE claims SET status = ?1, replaced_by = ?2
+                 WHERE patient = ?3 AND id = ?4 AND status IN ('active', 'imported', 'void')",
+            )
+            .and_then(|mut s| s.execute(params![status.as_str(), by, patient, id]))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The id of a text, stored when new.
+    pub(super) fn text_id(&mut self, text: &str) -> Result<i64, StoreError> {
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM texts WHERE text = ?1")
+            .and_then(|mut s| s.query_row([text], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+        self.conn
+            .prepare_cached("INSERT INTO texts (text) VALUES (?1)")
+            .and_then(|mut s| s.execute([text]))
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn text(&self, id: i64) -> Result<String, StoreError> {
+        self.conn
+            .prepare_cached("SELECT text FROM texts WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
+    fn decode(&self, text: &str) -> Result<DecisionParts, StoreError> {
+        let bad = || self.corrupt(format!("decision `{text}`"));
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
+        let id = |v: &serde_json::Value| v.as_i64().ok_or_else(bad);
+        let policy = self.text(id(&value[0])?)?;
+        let version = self.text(id(&value[1])?)?;
+        let decision = [
+            ClaimDecision::Allow,
+            ClaimDecision::Review,
+            ClaimDecision::Deny,
+            ClaimDecision::Partial,
+            ClaimDecision::Void,
+        ]
+        .into_iter()
+        .find(|d| value[2].as_str() == Some(d.as_str()))
+        .ok_or_else(bad)?;
+        let mut lines = Vec::new();
+        for line in value[3].as_array().ok_or_else(bad)? {
+            let items = line.as_array().ok_or_else(bad)?;
+            let (first, rest) = items.split_first().ok_or_else(bad)?;
+            let action = [Action::Allow, Action::Review, Action::Deny]
+                .into_iter()
+                .find(|a| first.as_str() == Some(a.as_str()))
+                .ok_or_else(bad)?;
+            let mut reasons = Vec::with_capacity(rest.len());
+            for r in rest {
+                let json = self.text(id(r)?)?;
+                reasons.push(serde_json::from_str::<Reason>(&json).map_err(|_| bad())?);
+            }
+            lines.push((action, reasons));
+        }
+        Ok(DecisionParts {
+            policy: policy.into(),
+            version: version.into(),
+            decision,
+            lines,
+        })
+    }
+
+    /// The stored decision of the version numbered `seq`.
+    pub(super) fn decision(&self, seq: u64) -> Result<Option<DecisionParts>, StoreError> {
+        let seq = i64::try_from(seq).map_err(|_| self.corrupt("seq overflow"))?;
+        let text: Option<String> = self
+            .conn
+            .prepare_cached("SELECT decision FROM claims WHERE seq = ?1")
+            .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))?;
+        text.map(|t| self.decode(&t)).transpose()
+    }
+}

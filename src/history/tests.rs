@@ -1,0 +1,350 @@
+//! Tests of the history: the memory store's books, windows and counts, the
+//! ledger's versions, and content hashes.
+
+use super::book::{ClaimIndex, Claims};
+
+#[test]
+fn claim_index_finds_every_id_before_and_after_it_becomes_a_map() {
+    let mut index = ClaimIndex::default();
+    let mut h = MemoryHistory::new();
+    let mut version = |seq| h.loaded_version(ContentHash([0; 16]), Status::Active, None, seq);
+    for n in 0..40u64 {
+        index.add(&format!("C{n}"), version(n));
+        for m in 0..=n {
+            let got = index.get(&format!("C{m}")).map(|v| v.as_slice()[0].seq);
+            assert_eq!(got, Some(m), "after {n} inserts");
+        }
+        assert!(index.get("missing").is_none());
+        assert_eq!(index.iter().count() as u64, n + 1);
+        let is_map = matches!(index.claims, Claims::Many(_));
+        assert_eq!(is_map, n as usize >= ClaimIndex::FEW, "after {n} inserts");
+    }
+    // A second version of an id, in the map and in a list.
+    index.add("C3", version(99));
+    assert_eq!(index.get("C3").map(|v| v.as_slice().len()), Some(2));
+    let mut few = ClaimIndex::default();
+    few.add("C1", version(1));
+    few.add("C2", version(2));
+    few.add("C1", version(3));
+    let seqs = |i: &ClaimIndex, id| {
+        i.get(id)
+            .map(|v| v.as_slice().iter().map(|v| v.seq).collect::<Vec<_>>())
+    };
+    assert_eq!(seqs(&few, "C1"), Some(vec![1, 3]));
+    assert_eq!(seqs(&few, "C2"), Some(vec![2]));
+    assert_eq!(few.iter().count(), 2);
+}
+
+use super::*;
+use crate::syntax::ast::CodeEntry;
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+}
+
+fn svc<'a>(d: &str, code: &str, site: Option<&'a str>) -> Service<'a> {
+    Service {
+        date: date(d),
+        procedure: CodeKey::parse(code).unwrap_or_default(),
+        site,
+    }
+}
+
+/// The two TPI codes, 20552 and 20553.
+fn tpi_codes() -> CodeSet {
+    CodeSet::from_entries(&[
+        CodeEntry::Code("20552".into()),
+        CodeEntry::Code("20553".into()),
+    ])
+}
+
+#[test]
+fn a_window_counts_what_the_query_matches() {
+    // Generated services, recorded out of date order, against every kind
+    // of window, code, scope and site: the window's backward scan over
+    // day numbers counts exactly the services `Query::matches` accepts.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let base = date("2025-12-01");
+    let day = |n: u64| base + chrono::Days::new(n);
+    let codes = ["20552", "20553", "J3301"];
+    let sites = [None, Some("cervical"), Some("lumbar")];
+    let tpi = tpi_codes();
+    let mut h = MemoryHistory::new();
+    for _ in 0..60 {
+        let s = Service {
+            date: day(next(90)),
+            procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
+            site: sites[next(3) as usize],
+        };
+        let _ = h.record("P", s);
+    }
+    let stored = h.services("P");
+    let line_sites = [None, Some("cervical"), Some("thoracic")];
+    let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
+    let mut nonzero = 0;
+    for _ in 0..3000 {
+        let from = day(next(100));
+        let to = day(next(100));
+        let q = Query {
+            patient: "P",
+            from,
+            to,
+            set: &tpi,
+            code: [None, CodeKey::parse("20553")][next(2) as usize],
+            scope: scopes[next(3) as usize],
+            site: line_sites[next(3) as usize],
+        };
+        let want = stored.iter().filter(|s| q.matches(s)).count() as u32;
+        assert_eq!(h.count(&q), want, "{q:?}");
+        nonzero += usize::from(want > 0);
+    }
+    assert!(nonzero > 500, "{nonzero} windows held services");
+    assert_eq!(
+        h.window("nobody")
+            .count(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
+        0
+    );
+}
+
+#[test]
+fn prefetching_and_loading_change_nothing() {
+    let tpi = tpi_codes();
+    let mut h = MemoryHistory::new();
+    let _ = h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
+    let _ = h.record("P2", svc("2026-01-11", "20552", None));
+    let _ = h.record("P2", svc("2026-01-12", "20552", None));
+    let q = |patient| Query {
+        patient,
+        from: date("2026-01-01"),
+        to: date("2026-01-31"),
+        set: &tpi,
+        code: None,
+        scope: None,
+        site: None,
+    };
+    let counts = |h: &MemoryHistory| (h.count(&q("P1")), h.count(&q("P2")));
+    assert_eq!(counts(&h), (1, 2));
+    for patient in ["P2", "P1", "nobody", ""] {
+        for ahead in [3, 2, 1] {
+            h.prefetch(patient, ahead);
+        }
+        let _ = h.load(patient);
+        assert_eq!(counts(&h), (1, 2), "after {patient:?}");
+    }
+    // A patient loaded has a book, empty when new: it holds nothing.
+    assert!(h.has_patient("nobody"));
+    assert!(h.services("nobody").is_empty() && h.versions("nobody", "C1").is_empty());
+    assert_eq!((h.patients(), h.len()), (4, 3));
+}
+
+#[test]
+fn counts_by_window_set_and_site() {
+    let tpi = tpi_codes();
+    let mut h = MemoryHistory::new();
+    let _ = h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
+    let _ = h.record("P1", svc("2026-01-01", "20552", None));
+    let _ = h.record("P1", svc("2026-01-20", "J3301", None));
+    let _ = h.record("P2", svc("2026-01-10", "20553", Some("cervical")));
+    let q = |from, to, scope, site| Query {
+        patient: "P1",
+        from: date(from),
+        to: date(to),
+        set: &tpi,
+        code: None,
+        scope,
+        site,
+    };
+    assert_eq!(h.count(&q("2026-01-01", "2026-01-31", None, None)), 2);
+    assert_eq!(h.count(&q("2026-01-02", "2026-01-31", None, None)), 1);
+    assert_eq!(h.count(&q("2026-01-01", "2026-01-09", None, None)), 1);
+    assert_eq!(
+        h.count(&q(
+            "2026-01-01",
+            "2026-01-31",
+            Some(SiteScope::Strict),
+            Some("cervical")
+        )),
+        1
+    );
+    assert_eq!(
+        h.count(&q(
+            "2026-01-01",
+            "2026-01-31",
+            Some(SiteScope::Strict),
+            None
+        )),
+        1
+    );
+    assert_eq!(
+        h.count(&q(
+            "2026-01-01",
+            "2026-01-31",
+            Some(SiteScope::OrUnsited),
+            Some("lumbar")
+        )),
+        1
+    );
+    assert_eq!(
+        h.count(&q(
+            "2026-01-01",
+            "2026-01-31",
+            Some(SiteScope::OrUnsited),
+            None
+        )),
+        2
+    );
+    assert_eq!(
+        h.services("P1").first().map(|s| s.date),
+        Some(date("2026-01-01"))
+    );
+}
+
+#[test]
+fn per_code_counts_only_the_same_procedure() {
+    let tpi = tpi_codes();
+    let mut h = MemoryHistory::new();
+    let _ = h.record("P1", svc("2026-01-10", "20553", None));
+    let _ = h.record("P1", svc("2026-01-10", "20552", None));
+    let _ = h.record("P1", svc("2026-01-11", "20553", None));
+    let q = |code: Option<&str>| Query {
+        patient: "P1",
+        from: date("2026-01-01"),
+        to: date("2026-01-31"),
+        set: &tpi,
+        code: code.and_then(CodeKey::parse),
+        scope: None,
+        site: None,
+    };
+    assert_eq!(h.count(&q(None)), 3);
+    assert_eq!(h.count(&q(Some("20553"))), 2);
+    assert_eq!(h.count(&q(Some("20552"))), 1);
+    assert_eq!(
+        h.count(&q(Some("J3301"))),
+        0,
+        "a code outside the set counts nothing"
+    );
+}
+
+#[test]
+fn retiring_a_version_takes_out_its_own_services_only() {
+    let tpi = tpi_codes();
+    let mut h = MemoryHistory::new();
+    let same = [(1, svc("2026-01-10", "20553", Some("neck")))];
+    let store = |h: &mut MemoryHistory, id: &str| {
+        let _ = h.store(NewClaim {
+            patient: "P1",
+            id,
+            hash: ContentHash([0; 16]),
+            status: Status::Active,
+            replaces: None,
+            services: &same,
+            decision: None,
+            kept: None,
+        });
+    };
+    store(&mut h, "A");
+    store(&mut h, "B");
+    let _ = h.record("P1", svc("2026-01-10", "20553", Some("neck")));
+    // Loaded from a database: a version, then its services.
+    let loaded = h.loaded_version(ContentHash([1; 16]), Status::Active, None, 9);
+    h.add_loaded("P1", "C", loaded);
+    h.add_loaded_services("P1", "C", &[svc("2026-01-11", "20552", None)]);
+    let all = Query {
+        patient: "P1",
+        from: date("2026-01-01"),
+        to: date("2026-01-31"),
+        set: &tpi,
+        code: None,
+        scope: None,
+        site: None,
+    };
+    assert_eq!(h.count(&all), 4);
+    let _ = h.retire("P1", "A", Status::Replaced, "A2");
+    assert_eq!(
+        h.count(&all),
+        3,
+        "A's one service goes, B's equal one stays"
+    );
+    let _ = h.retire("P1", "A", Status::Replaced, "A3");
+    assert_eq!(
+        h.count(&all),
+        3,
+        "a retired version has nothing left to take out"
+    );
+    let _ = h.retire("P1", "C", Status::Voided, "C2");
+    assert_eq!(h.count(&all), 2, "a loaded version's services go too");
+    assert_eq!(
+        h.versions("P1", "A").first().map(|v| v.status),
+        Some(Status::Replaced)
+    );
+    assert_eq!(h.len(), 2);
+}
+
+#[test]
+fn finds_every_patient_among_many() {
+    let mut h = MemoryHistory::new();
+    for n in 0..5000 {
+        let _ = h.record(&format!("P{n}"), svc("2026-01-10", "20553", None));
+    }
+    assert_eq!(h.patients(), 5000);
+    for n in (0..5000).rev() {
+        assert_eq!(h.services(&format!("P{n}")).len(), 1, "P{n}");
+    }
+    assert!(h.services("P5000").is_empty());
+    assert!(!h.has_patient("missing"));
+    h.clear();
+    assert!(h.is_empty() && !h.has_patient("P1"));
+}
+
+#[test]
+fn a_version_takes_48_bytes() {
+    // The patients' claim lists grow with every claim: what a version
+    // takes is copied whenever one grows.
+    assert_eq!(std::mem::size_of::<Version>(), 48);
+    assert_eq!(std::mem::size_of::<Versions>(), 48);
+}
+
+#[test]
+fn sites_are_found_by_name_before_and_after_the_map() {
+    let mut sites = Sites::default();
+    let names: Vec<String> = (0..20).map(|n| format!("site{n}")).collect();
+    for (n, name) in names.iter().enumerate() {
+        assert_eq!(sites.id(name), None);
+        assert_eq!(sites.intern(Some(name)), n as u32 + 1);
+        for (m, seen) in names.iter().enumerate().take(n + 1) {
+            assert_eq!(sites.id(seen), Some(m as u32 + 1), "after {n}");
+            assert_eq!(sites.intern(Some(seen)), m as u32 + 1);
+            assert_eq!(sites.name(m as u32 + 1), Some(seen.as_str()));
+        }
+    }
+    assert_eq!(sites.intern(None), 0);
+    assert_eq!(sites.name(0), None);
+}
+
+#[test]
+fn site_matching_table() {
+    use SiteScope::*;
+    let cases = [
+        (None, Some("a"), Some("b"), true),
+        (Some(Strict), Some("a"), Some("a"), true),
+        (Some(Strict), Some("a"), Some("b"), false),
+        (Some(Strict), None, None, true),
+        (Some(Strict), None, Some("a"), false),
+        (Some(OrUnsited), None, Some("a"), true),
+        (Some(OrUnsited), Some("a"), None, true),
+        (Some(OrUnsited), Some("a"), Some("b"), false),
+    ];
+    for (scope, cur, earlier, want) in cases {
+        assert_eq!(
+            site_matches(scope, cur, earlier),
+            want,
+            "{scope:?} {cur:?} {earlier:?}"
+        );
+    }
+}

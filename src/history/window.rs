@@ -1,0 +1,169 @@
+//! Services and the windows counts look at: a service as the store is given
+//! it, a count's query, a patient's services for one claim's counts, and the
+//! rules of what a count counts (codes, sites).
+
+use super::*;
+
+/// How a count matches earlier services by anatomic site (the language's
+/// `per site` and `per site or unsited`; a store knows nothing of the
+/// language, so the compiler maps its words to this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteScope {
+    /// Same site label; a missing site is a site of its own.
+    Strict,
+    /// Same site label, and a missing site on either side matches every site.
+    OrUnsited,
+}
+
+/// One counted service of a patient, as the store is given it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service<'a> {
+    /// Date of service.
+    pub date: NaiveDate,
+    /// The procedure code.
+    pub procedure: CodeKey,
+    /// The anatomic site, if the line gave one.
+    pub site: Option<&'a str>,
+}
+
+/// Which services a count looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    /// The patient.
+    pub patient: &'a str,
+    /// First date counted (inclusive).
+    pub from: NaiveDate,
+    /// Last date counted (inclusive).
+    pub to: NaiveDate,
+    /// The procedures counted.
+    pub set: &'a CodeSet,
+    /// When given, only services with exactly this procedure code count
+    /// (`per code`).
+    pub code: Option<CodeKey>,
+    /// Site matching, against `site`.
+    pub scope: Option<SiteScope>,
+    /// The site of the line being decided.
+    pub site: Option<&'a str>,
+}
+
+impl Query<'_> {
+    /// True when `service` is one this query counts (window, set, code, site).
+    pub fn matches(&self, service: &Service<'_>) -> bool {
+        service.date >= self.from
+            && service.date <= self.to
+            && counts_service(self.set, self.code, self.scope, self.site, service)
+    }
+}
+
+/// Whether a count of `set` (only procedure `code`, when given; at a site
+/// matching `site` under `scope`) counts `service`, its window aside: the
+/// rule of [`Query::matches`] and of the evaluator's count of a claim's
+/// earlier lines, which compares days instead of dates.
+#[inline]
+pub fn counts_service(
+    set: &CodeSet,
+    code: Option<CodeKey>,
+    scope: Option<SiteScope>,
+    site: Option<&str>,
+    service: &Service<'_>,
+) -> bool {
+    set.contains(service.procedure)
+        && code.is_none_or(|c| c == service.procedure)
+        && site_matches(scope, site, service.site)
+}
+
+/// A patient's counted services, as a store lends them to the counts of one
+/// claim: the patient's book is found once per claim rather than once per
+/// count, and days are compared as numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window<'a> {
+    /// The services, by day.
+    pub(super) entries: &'a [Entry],
+    /// The store's site names, which `entries` hold by id.
+    pub(super) sites: Option<&'a Sites>,
+}
+
+/// A site as a [`Window`] knows it: 0 for none, `u32::MAX` for one never
+/// recorded, which matches no stored site; found once per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteId(u32);
+
+impl SiteId {
+    /// No site: what a count that does not match sites is given.
+    pub const NONE: SiteId = SiteId(0);
+}
+
+impl Window<'_> {
+    /// True when the patient has no services to count.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The id of a line's site, for [`Window::count`].
+    pub fn site(&self, site: Option<&str>) -> SiteId {
+        SiteId(match (site, self.sites) {
+            (Some(s), Some(sites)) => sites.id(s).unwrap_or(u32::MAX),
+            (Some(_), None) => u32::MAX,
+            (None, _) => 0,
+        })
+    }
+
+    /// How many services from day `from` to day `to` (both inclusive) are in
+    /// `set`, have procedure `code` when given, and match site `site` (of
+    /// [`Window::site`]) under `scope`.
+    pub fn count(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+    ) -> u32 {
+        let site = site.0;
+        let counts = |e: &Entry| {
+            // The code first: an equality, where membership is a search.
+            code.is_none_or(|c| c == e.procedure)
+                && set.contains(e.procedure)
+                && match scope {
+                    None => true,
+                    Some(SiteScope::Strict) => e.site == site,
+                    Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
+                }
+        };
+        // Every window ends on or just before the line's date, usually
+        // after the patient's latest service: its end is then the list's,
+        // found without a search, and services after it (a claim older than
+        // others of the patient, or the same day) by a binary search rather
+        // than one by one. From there the scan runs back and stops at the
+        // first service before the window.
+        let all = self.entries;
+        let end = if all.last().is_none_or(|e| e.day <= to) {
+            all.len()
+        } else {
+            all.partition_point(|e| e.day <= to)
+        };
+        let mut n = 0usize;
+        for e in all.get(..end).unwrap_or_default().iter().rev() {
+            if e.day < from {
+                break;
+            }
+            n += usize::from(counts(e));
+        }
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+/// Site matching as the language defines it (see `SiteScope`).
+pub fn site_matches(
+    scope: Option<SiteScope>,
+    current: Option<&str>,
+    earlier: Option<&str>,
+) -> bool {
+    match scope {
+        None => true,
+        Some(SiteScope::Strict) => current == earlier,
+        Some(SiteScope::OrUnsited) => current.is_none() || earlier.is_none() || current == earlier,
+    }
+}

@@ -1,0 +1,731 @@
+//! Lowering pest pairs to tree nodes, one method of [`Lower`] per grammar
+//! rule.
+
+use super::*;
+
+// ------------------------------------------------------------------ lowering
+
+/// Lowers pest pairs to tree nodes, one method per grammar rule. `offset` moves
+/// spans when a piece of the file is parsed on its own.
+pub(super) struct Lower {
+    pub(super) offset: usize,
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    format!("{rule:?}").starts_with("kw_")
+}
+
+/// The meaningful children of a pair: keywords are left out.
+fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+/// `text` without trailing whitespace and `//` comments.
+pub(super) fn without_trailing_trivia(text: &str) -> &str {
+    let mut text = text.trim_end();
+    loop {
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        let Some(comment) = comment_start(&text[line_start..]) else {
+            return text;
+        };
+        let cut = text[..line_start + comment].trim_end();
+        if cut.is_empty() {
+            return text;
+        }
+        text = cut;
+    }
+}
+
+/// Where a `//` comment starts in one line, outside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Lower {
+    /// A pair's span without the whitespace and comments pest leaves at its end
+    /// (it skips them before trying an optional or repeated part that is absent).
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        let len = without_trailing_trivia(s.as_str()).len();
+        Span::new(s.start() + self.offset, s.start() + len + self.offset)
+    }
+
+    /// The span of an item from its keyword on: doc comments before it are left
+    /// out, so locations point at `rule` / `codes`.
+    fn item_span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let whole = self.span(pair);
+        let start = pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() != Rule::doc)
+            .map_or(whole.start, |p| p.as_span().start() + self.offset);
+        Span::new(start, whole.end)
+    }
+
+    fn spanned<T>(&self, pair: &Pair<'_, Rule>, node: T) -> Spanned<T> {
+        Spanned::new(node, self.span(pair))
+    }
+
+    fn text(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
+        self.spanned(pair, pair.as_str().to_string())
+    }
+
+    fn string(&self, pair: &Pair<'_, Rule>) -> Spanned<String> {
+        let inner = pair.as_str();
+        let raw = inner.get(1..inner.len().saturating_sub(1)).unwrap_or("");
+        self.spanned(pair, unescape(raw))
+    }
+
+    pub(super) fn file(&self, pair: Pair<'_, Rule>) -> File {
+        let mut imports = Vec::new();
+        let mut module = None;
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::import => imports.extend(kids(p).next().map(|s| self.string(&s))),
+                Rule::module => module = Some(self.module(p)),
+                _ => {}
+            }
+        }
+        File { imports, module }
+    }
+
+    /// `head`: imports and a module's opening line, for recovery.
+    pub(super) fn head(&self, pair: Pair<'_, Rule>) -> (Vec<Spanned<String>>, Module) {
+        let span = self.span(&pair);
+        let mut imports = Vec::new();
+        let mut module = empty_module(span);
+        let mut module_start = None;
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::import => imports.extend(kids(p).next().map(|s| self.string(&s))),
+                Rule::doc => {
+                    module_start.get_or_insert(self.span(&p).start);
+                    module.doc.push(doc_text(p.as_str()));
+                }
+                Rule::module_kind => {
+                    module_start.get_or_insert(self.span(&p).start);
+                    module.kind = module_kind(p);
+                }
+                Rule::name => module.id = self.text(&p),
+                Rule::string => module.title = Some(self.string(&p)),
+                _ => {}
+            }
+        }
+        module.span = Span::new(module_start.unwrap_or(span.start), span.end);
+        (imports, module)
+    }
+
+    fn module(&self, pair: Pair<'_, Rule>) -> Module {
+        let span = self.span(&pair);
+        let mut module = empty_module(span);
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::doc => module.doc.push(doc_text(p.as_str())),
+                Rule::module_kind => module.kind = module_kind(p),
+                Rule::name => module.id = self.text(&p),
+                Rule::string => module.title = Some(self.string(&p)),
+                _ => match self.module_item(p) {
+                    Piece::Header(h) => module.header.push(h),
+                    Piece::Item(i) => module.items.push(i),
+                },
+            }
+        }
+        module
+    }
+
+    pub(super) fn module_item(&self, pair: Pair<'_, Rule>) -> Piece {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::codes_decl => Piece::Item(Item::Codes(self.codes_decl(pair))),
+            Rule::rule_decl => Piece::Item(Item::Rule(self.rule_decl(pair))),
+            _ => Piece::Header(Header {
+                kind: self.header_kind(pair),
+                span,
+            }),
+        }
+    }
+
+    fn header_kind(&self, pair: Pair<'_, Rule>) -> HeaderKind {
+        let rule = pair.as_rule();
+        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+        match rule {
+            Rule::payer_decl => HeaderKind::Payer(parts.iter().map(|p| self.text(p)).collect()),
+            Rule::version_decl => HeaderKind::Version(self.first_string(&parts)),
+            Rule::source_decl => HeaderKind::Source(self.first_string(&parts)),
+            _ => {
+                let mut dates = parts.iter().map(|p| self.text(p));
+                let from = dates.next().unwrap_or_default_spanned();
+                HeaderKind::Effective {
+                    from,
+                    to: dates.next(),
+                }
+            }
+        }
+    }
+
+    fn first_string(&self, parts: &[Pair<'_, Rule>]) -> Spanned<String> {
+        parts
+            .first()
+            .map(|p| self.string(p))
+            .unwrap_or_else(|| Spanned::new(String::new(), Span::default()))
+    }
+
+    fn codes_decl(&self, pair: Pair<'_, Rule>) -> CodeSetDecl {
+        let span = self.item_span(&pair);
+        let mut doc = Vec::new();
+        let mut name = Spanned::new(String::new(), span);
+        let mut expr = None;
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::doc => doc.push(doc_text(p.as_str())),
+                Rule::name => name = self.text(&p),
+                _ => expr = Some(self.set_expr(p)),
+            }
+        }
+        let expr = expr.unwrap_or_else(|| SetExpr::Ref(name.clone()));
+        CodeSetDecl {
+            name,
+            doc,
+            expr,
+            span,
+        }
+    }
+
+    /// `set_expr` or any `set_term` (a list, a name, a parenthesized expression).
+    fn set_expr(&self, pair: Pair<'_, Rule>) -> SetExpr {
+        match pair.as_rule() {
+            Rule::code_list => SetExpr::Literal(self.code_list(pair)),
+            Rule::set_name => {
+                let name = kids(pair).next();
+                SetExpr::Ref(
+                    name.map(|n| self.text(&n))
+                        .unwrap_or_else(|| Spanned::new(String::new(), Span::default())),
+                )
+            }
+            _ => {
+                let mut parts = kids(pair);
+                let Some(first) = parts.next() else {
+                    return SetExpr::Ref(Spanned::new(String::new(), Span::default()));
+                };
+                let mut acc = self.set_expr(first);
+                while let (Some(op), Some(rhs)) = (parts.next(), parts.next()) {
+                    let rhs = self.set_expr(rhs);
+                    let op = if op.as_str() == "+" {
+                        SetOp::Union
+                    } else {
+                        SetOp::Difference
+                    };
+                    let span = acc.span().join(rhs.span());
+                    acc = SetExpr::Binary {
+                        op,
+                        lhs: Box::new(acc),
+                        rhs: Box::new(rhs),
+                        span,
+                    };
+                }
+                acc
+            }
+        }
+    }
+
+    fn code_list(&self, pair: Pair<'_, Rule>) -> CodeList {
+        let span = self.span(&pair);
+        let mut system = Spanned::new(CodeSystem::Cpt, span);
+        let mut entries = Vec::new();
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::code_system => {
+                    let s = match p.as_str() {
+                        "hcpcs" => CodeSystem::Hcpcs,
+                        "icd10" => CodeSystem::Icd10,
+                        _ => CodeSystem::Cpt,
+                    };
+                    system = self.spanned(&p, s);
+                }
+                Rule::code_range => {
+                    let mut ends = kids(p.clone()).map(|c| c.as_str().to_string());
+                    let lo = ends.next().unwrap_or_default();
+                    let hi = ends.next().unwrap_or_default();
+                    entries.push(self.spanned(&p, CodeEntry::Range(lo, hi)));
+                }
+                Rule::code_prefix => {
+                    let text = p.as_str().trim_end_matches('*').to_string();
+                    entries.push(self.spanned(&p, CodeEntry::Prefix(text)));
+                }
+                _ => entries.push(self.spanned(&p, CodeEntry::Code(p.as_str().to_string()))),
+            }
+        }
+        CodeList {
+            system,
+            entries,
+            span,
+        }
+    }
+
+    fn rule_decl(&self, pair: Pair<'_, Rule>) -> Rule_ {
+        let span = self.item_span(&pair);
+        let mut rule = Rule_ {
+            id: Spanned::new(String::new(), span),
+            title: None,
+            doc: Vec::new(),
+            when: Vec::new(),
+            checks: Vec::new(),
+            span,
+        };
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::doc => rule.doc.push(doc_text(p.as_str())),
+                Rule::name => rule.id = self.text(&p),
+                Rule::string => rule.title = Some(self.string(&p)),
+                Rule::when_clause => rule.when.extend(kids(p).next().map(|e| self.expr(e))),
+                _ => rule.checks.push(self.check(p)),
+            }
+        }
+        rule
+    }
+
+    fn check(&self, pair: Pair<'_, Rule>) -> Check {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        if rule == Rule::action {
+            return Check {
+                kind: CheckKind::Always,
+                action: self.action(pair),
+                span,
+            };
+        }
+        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+        let action = parts
+            .iter()
+            .rev()
+            .find(|p| p.as_rule() == Rule::action)
+            .map(|p| self.action(p.clone()))
+            .unwrap_or_else(|| self.empty_action(span));
+        let kind = match rule {
+            Rule::require_check => {
+                let cond = parts
+                    .first()
+                    .map(|p| self.expr(p.clone()))
+                    .unwrap_or_else(|| Expr {
+                        kind: ExprKind::Literal(Literal::Bool(true)),
+                        span,
+                    });
+                CheckKind::Require(cond)
+            }
+            Rule::limit_check => {
+                let set = self.set_expr(parts[0].clone());
+                let max = self.integer(&parts[1]);
+                let (days, unit) = self.period(parts[2].clone());
+                let (per_code, scope) = self.scopes(&parts[3..]);
+                CheckKind::Limit {
+                    set,
+                    max,
+                    days,
+                    unit,
+                    per_code,
+                    scope,
+                }
+            }
+            _ => {
+                let set = self.set_expr(parts[0].clone());
+                let days = self.integer(&parts[1]);
+                let unit = parts.get(2).map_or(TimeUnit::Days, time_unit);
+                let (per_code, scope) = self.scopes(&parts[2..]);
+                CheckKind::Interval {
+                    set,
+                    days,
+                    unit,
+                    per_code,
+                    scope,
+                }
+            }
+        };
+        Check { kind, action, span }
+    }
+
+    fn integer(&self, pair: &Pair<'_, Rule>) -> Spanned<u32> {
+        // The grammar admits only digits; an overflowing number saturates and the
+        // checker reports it as out of range.
+        self.spanned(pair, pair.as_str().parse::<u32>().unwrap_or(u32::MAX))
+    }
+
+    /// `day` or `N days|months`: the length (spanning the whole period) and unit.
+    fn period(&self, pair: Pair<'_, Rule>) -> (Spanned<u32>, TimeUnit) {
+        let span = self.span(&pair);
+        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+        match parts.first() {
+            Some(n) => (
+                Spanned::new(self.integer(n).node, span),
+                parts.get(1).map_or(TimeUnit::Days, time_unit),
+            ),
+            None => (Spanned::new(1, span), TimeUnit::Days),
+        }
+    }
+
+    /// The optional `per code` and `per site [or unsited]` after a window.
+    fn scopes(&self, parts: &[Pair<'_, Rule>]) -> (bool, Option<Spanned<SiteScope>>) {
+        let per_code = parts.iter().any(|p| p.as_rule() == Rule::code_scope);
+        let scope = parts
+            .iter()
+            .find(|p| p.as_rule() == Rule::site_scope)
+            .map(|p| self.site_scope(p.clone()));
+        (per_code, scope)
+    }
+
+    fn site_scope(&self, pair: Pair<'_, Rule>) -> Spanned<SiteScope> {
+        let unsited = kids(pair.clone()).any(|p| p.as_rule() == Rule::unsited);
+        self.spanned(
+            &pair,
+            if unsited {
+                SiteScope::OrUnsited
+            } else {
+                SiteScope::Strict
+            },
+        )
+    }
+
+    fn empty_action(&self, span: Span) -> Action {
+        Action {
+            verb: Spanned::new(Verb::Deny, span),
+            carc: None,
+            rarc: Vec::new(),
+            message: None,
+            span,
+        }
+    }
+
+    fn action(&self, pair: Pair<'_, Rule>) -> Action {
+        let span = self.span(&pair);
+        let mut action = self.empty_action(span);
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::verb => {
+                    let verb = match p.as_str() {
+                        "allow" => Verb::Allow,
+                        "review" => Verb::Review,
+                        _ => Verb::Deny,
+                    };
+                    action.verb = self.spanned(&p, verb);
+                }
+                Rule::carc => action.carc = Some(self.text(&p)),
+                Rule::rarc_list => action.rarc = kids(p).map(|r| self.text(&r)).collect(),
+                Rule::message => action.message = kids(p).next().map(|s| self.string(&s)),
+                _ => {}
+            }
+        }
+        action
+    }
+
+    fn expr(&self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::expr => match kids(pair).next() {
+                Some(inner) => self.expr(inner),
+                None => Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                },
+            },
+            Rule::or_expr | Rule::and_expr => {
+                let is_or = pair.as_rule() == Rule::or_expr;
+                let mut parts: Vec<Expr> = kids(pair).map(|p| self.expr(p)).collect();
+                if parts.len() == 1 {
+                    return parts.remove(0);
+                }
+                let kind = if is_or {
+                    ExprKind::Or(parts)
+                } else {
+                    ExprKind::And(parts)
+                };
+                Expr { kind, span }
+            }
+            Rule::not_expr => {
+                let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+                let mut nots = Vec::new();
+                let mut inner = None;
+                for p in parts {
+                    if p.as_rule() == Rule::not_op {
+                        nots.push(self.span(&p));
+                    } else {
+                        inner = Some(self.expr(p));
+                    }
+                }
+                let mut e = inner.unwrap_or(Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                });
+                for not_span in nots.into_iter().rev() {
+                    let s = not_span.join(e.span);
+                    e = Expr {
+                        kind: ExprKind::Not(Box::new(e)),
+                        span: s,
+                    };
+                }
+                e
+            }
+            Rule::predicate => self.predicate(pair),
+            Rule::quantifier => {
+                let mut parts = kids(pair);
+                let quant_pair = parts.next();
+                let quant = match quant_pair.as_ref().map(|q| q.as_str()) {
+                    Some("no") => Quant::No,
+                    Some("every") => Quant::Every,
+                    _ => Quant::Some,
+                };
+                let qspan = quant_pair.map(|q| self.span(&q)).unwrap_or(span);
+                let body = parts.next().map(|b| self.expr(b)).unwrap_or(Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                });
+                Expr {
+                    kind: ExprKind::Quantified {
+                        quant: Spanned::new(quant, qspan),
+                        body: Box::new(body),
+                    },
+                    span,
+                }
+            }
+            Rule::count => {
+                let mut set = SetExpr::Ref(Spanned::new(String::new(), span));
+                let mut window = Spanned::new(Window::SameDay, span);
+                let mut scope = None;
+                let mut per_code = false;
+                for p in kids(pair) {
+                    match p.as_rule() {
+                        Rule::window => window = self.window(p),
+                        Rule::site_scope => scope = Some(self.site_scope(p)),
+                        Rule::code_scope => per_code = true,
+                        _ => set = self.set_expr(p),
+                    }
+                }
+                Expr {
+                    kind: ExprKind::Count {
+                        set,
+                        window,
+                        per_code,
+                        scope,
+                    },
+                    span,
+                }
+            }
+            Rule::field => {
+                let parts = kids(pair).map(|p| self.text(&p)).collect();
+                Expr {
+                    kind: ExprKind::Field(parts),
+                    span,
+                }
+            }
+            _ => Expr {
+                kind: ExprKind::Literal(self.literal(pair)),
+                span,
+            },
+        }
+    }
+
+    fn window(&self, pair: Pair<'_, Rule>) -> Spanned<Window> {
+        let span = self.span(&pair);
+        let Some(inner) = kids(pair).next() else {
+            return Spanned::new(Window::SameDay, span);
+        };
+        if inner.as_rule() == Rule::same_day {
+            return Spanned::new(Window::SameDay, span);
+        }
+        let parts: Vec<Pair<'_, Rule>> = kids(inner).collect();
+        let days = parts.first().map_or(0, |p| self.integer(p).node);
+        let unit = parts
+            .iter()
+            .find(|p| p.as_rule() == Rule::time_unit)
+            .map_or(TimeUnit::Days, time_unit);
+        let before = parts.iter().any(|p| p.as_rule() == Rule::before);
+        Spanned::new(Window::Within { days, unit, before }, span)
+    }
+
+    fn literal(&self, pair: Pair<'_, Rule>) -> Literal {
+        match pair.as_rule() {
+            Rule::date => Literal::Date(pair.as_str().to_string()),
+            Rule::number => {
+                let text = pair.as_str();
+                match text.parse::<i64>() {
+                    Ok(i) => Literal::Int(i),
+                    Err(_) => Literal::Number(text.parse::<f64>().unwrap_or(f64::NAN)),
+                }
+            }
+            Rule::string => Literal::Str(self.string(&pair).node),
+            Rule::boolean => Literal::Bool(pair.as_str() == "true"),
+            Rule::list => Literal::List(self.list_items(pair)),
+            _ => Literal::Str(pair.as_str().to_string()),
+        }
+    }
+
+    fn list_items(&self, pair: Pair<'_, Rule>) -> Vec<Spanned<Literal>> {
+        kids(pair)
+            .map(|p| Spanned::new(self.literal(p.clone()), self.span(&p)))
+            .collect()
+    }
+
+    fn predicate(&self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let mut parts = kids(pair);
+        let Some(first) = parts.next() else {
+            return Expr {
+                kind: ExprKind::Literal(Literal::Bool(true)),
+                span,
+            };
+        };
+        let lhs = self.expr(first);
+        let Some(tail) = parts.next() else {
+            return lhs;
+        };
+        let tail_rule = tail.as_rule();
+        let tail_span = self.span(&tail);
+        let mut tparts: Vec<Pair<'_, Rule>> = tail.into_inner().collect();
+        let kind = match tail_rule {
+            Rule::compare_tail => {
+                let op_pair = tparts.remove(0);
+                let op = match op_pair.as_str() {
+                    "==" => CompareOp::Eq,
+                    "!=" => CompareOp::Ne,
+                    "<" => CompareOp::Lt,
+                    "<=" => CompareOp::Le,
+                    ">" => CompareOp::Gt,
+                    _ => CompareOp::Ge,
+                };
+                let rhs = tparts.pop().map(|p| self.expr(p)).unwrap_or(Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span: tail_span,
+                });
+                ExprKind::Compare {
+                    op: self.spanned(&op_pair, op),
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                }
+            }
+            Rule::in_tail => {
+                let op_pair = tparts.remove(0);
+                let words: Vec<&str> = op_pair.as_str().split_whitespace().collect();
+                let op = match words.first().copied() {
+                    Some("not") => InOp::NotIn,
+                    Some("any") => InOp::AnyIn,
+                    Some("all") => InOp::AllIn,
+                    _ => InOp::In,
+                };
+                let target = match tparts.pop() {
+                    Some(p) if p.as_rule() == Rule::list => {
+                        let lspan = self.span(&p);
+                        InTarget::List(self.list_items(p), lspan)
+                    }
+                    Some(p) => InTarget::Set(self.set_expr(p)),
+                    None => InTarget::List(Vec::new(), tail_span),
+                };
+                ExprKind::In {
+                    op: self.spanned(&op_pair, op),
+                    lhs: Box::new(lhs),
+                    rhs: target,
+                }
+            }
+            Rule::has_tail => {
+                let rhs = tparts
+                    .into_iter()
+                    .rfind(|p| !is_keyword(p.as_rule()))
+                    .map(|p| self.expr(p))
+                    .unwrap_or(Expr {
+                        kind: ExprKind::Literal(Literal::Bool(true)),
+                        span: tail_span,
+                    });
+                ExprKind::Has {
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                }
+            }
+            _ => {
+                let negated = tparts.iter().any(|p| p.as_rule() == Rule::kw_missing);
+                ExprKind::Exists {
+                    operand: Box::new(lhs),
+                    negated,
+                }
+            }
+        };
+        Expr { kind, span }
+    }
+}
+
+// `Rule` is taken by pest's generated enum in this module.
+use crate::syntax::ast::Rule as Rule_;
+
+/// `days` or `months` (a `time_unit` pair; anything else reads as days).
+fn time_unit(pair: &Pair<'_, Rule>) -> TimeUnit {
+    if pair.as_rule() == Rule::time_unit && pair.as_str().starts_with("months") {
+        TimeUnit::Months
+    } else {
+        TimeUnit::Days
+    }
+}
+
+/// A module with nothing parsed into it yet.
+fn empty_module(span: Span) -> Module {
+    Module {
+        kind: ModuleKind::Policy,
+        id: Spanned::new(String::new(), span),
+        title: None,
+        doc: Vec::new(),
+        header: Vec::new(),
+        items: Vec::new(),
+        span,
+    }
+}
+
+fn module_kind(pair: Pair<'_, Rule>) -> ModuleKind {
+    if pair.as_str() == "library" {
+        ModuleKind::Library
+    } else {
+        ModuleKind::Policy
+    }
+}
+
+fn doc_text(raw: &str) -> String {
+    let text = raw.trim_start_matches("///");
+    text.strip_prefix(' ')
+        .unwrap_or(text)
+        .trim_end()
+        .to_string()
+}
+
+trait OrDefaultSpanned {
+    fn unwrap_or_default_spanned(self) -> Spanned<String>;
+}
+
+impl OrDefaultSpanned for Option<Spanned<String>> {
+    fn unwrap_or_default_spanned(self) -> Spanned<String> {
+        self.unwrap_or_else(|| Spanned::new(String::new(), Span::default()))
+    }
+}

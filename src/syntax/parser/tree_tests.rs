@@ -1,0 +1,182 @@
+//! Tests of the tree the parser builds from policy text.
+
+use super::*;
+
+const OK: &str = r#"
+import "lib/common.policy"
+/// A doc line.
+policy p "Title" {
+  payer a, b
+  version "1"
+  effective 2024-01-01..2024-12-31
+  source "s"
+  codes tpi = cpt 20552, 20553
+  codes dx = icd10 M79.1*, M60.80-M60.89 + extra - icd10 M79.7
+  /// Rule doc.
+  rule R1 "title" {
+    when line.procedure in tpi and not (line.units > 1)
+    require some other line (other.procedure in hcpcs J*) else review CO-16
+    limit tpi to 3 per 90 days per site or unsited else deny CO-151 rarc N640, N435 message "m"
+    interval tpi at least 42 days per site else deny CO-151
+  }
+}
+"#;
+
+#[test]
+fn a_full_file_parses_with_spans() {
+    let parsed = parse(OK);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    assert_eq!(parsed.file.imports.len(), 1);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    assert_eq!(module.doc, vec!["A doc line."]);
+    assert_eq!(module.header.len(), 4);
+    assert_eq!(module.items.len(), 3);
+    let Item::Rule(rule) = &module.items[2] else {
+        panic!("not a rule")
+    };
+    assert_eq!(rule.doc, vec!["Rule doc."]);
+    assert_eq!(&OK[rule.span.start..rule.span.start + 4], "rule");
+    assert_eq!(&OK[rule.id.span.start..rule.id.span.end], "R1");
+    assert_eq!(rule.checks.len(), 3);
+    let CheckKind::Limit {
+        max, days, scope, ..
+    } = &rule.checks[1].kind
+    else {
+        panic!("not a limit")
+    };
+    assert_eq!(
+        (max.node, days.node, scope.as_ref().map(|s| s.node)),
+        (3, 90, Some(SiteScope::OrUnsited))
+    );
+    assert_eq!(rule.checks[1].action.rarc.len(), 2);
+}
+
+#[test]
+fn several_broken_items_give_several_errors_and_keep_the_rest() {
+    let text = "policy p {\n  payer a\n  rule A { when line.units > }\n  codes ok = cpt 20552\n  rule B { deny CO-1 rarc }\n  rule C { deny CO-1 }\n}\n";
+    let parsed = parse(text);
+    assert_eq!(parsed.errors.len(), 2, "{:?}", parsed.errors);
+    assert!(
+        parsed.errors[0].message().contains("found `}`"),
+        "{}",
+        parsed.errors[0].message()
+    );
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    assert_eq!(module.header.len(), 1);
+    assert_eq!(module.items.len(), 2, "the code set and rule C survive");
+}
+
+#[test]
+fn an_unclosed_module_is_reported_at_the_end() {
+    let parsed = parse("policy p {\n  payer a\n");
+    assert!(
+        parsed
+            .errors
+            .iter()
+            .any(|e| e.message().contains("has no closing `}`")),
+        "{:?}",
+        parsed.errors
+    );
+}
+
+#[test]
+fn keywords_are_not_names_but_may_start_them() {
+    assert!(parse("policy p { codes rule = cpt 20552 }").errors.len() == 1);
+    let parsed = parse("policy p { codes rules = cpt 20552 codes index = cpt 20553 }");
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+}
+
+#[test]
+fn strings_unescape_and_braces_in_strings_do_not_confuse_recovery() {
+    let parsed = parse("policy p \"a \\\"q\\\" {\" {\n  rule A { deny CO-1 message \"}\" }\n  rule B { when }\n}\n");
+    assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    assert_eq!(module.title.map(|t| t.node).as_deref(), Some("a \"q\" {"));
+}
+
+#[test]
+fn months_and_per_code_are_read_on_limits_intervals_and_counts() {
+    let item = parse_item(
+        "rule X {\n  when count(tpi within 12 months before per code per site) >= 1\n  \
+         limit tpi to 4 per 12 months per code per site or unsited else deny CO-151\n  \
+         interval tpi at least 2 months per code else deny CO-151\n  \
+         limit tpi to 1 per day per code else deny CO-151\n  \
+         interval tpi at least 7 days else deny CO-151\n}",
+    );
+    let Ok(Item::Rule(rule)) = item else {
+        panic!("{item:?}")
+    };
+    let ExprKind::Compare { lhs, .. } = &rule.when[0].kind else {
+        panic!("{:?}", rule.when[0])
+    };
+    let ExprKind::Count {
+        window,
+        per_code,
+        scope,
+        ..
+    } = &lhs.kind
+    else {
+        panic!("{lhs:?}")
+    };
+    assert_eq!(
+        (window.node, *per_code, scope.as_ref().map(|s| s.node)),
+        (
+            Window::Within {
+                days: 12,
+                unit: TimeUnit::Months,
+                before: true
+            },
+            true,
+            Some(SiteScope::Strict)
+        )
+    );
+    let shapes: Vec<(u32, TimeUnit, bool, Option<SiteScope>)> = rule
+        .checks
+        .iter()
+        .map(|c| match &c.kind {
+            CheckKind::Limit {
+                days,
+                unit,
+                per_code,
+                scope,
+                ..
+            }
+            | CheckKind::Interval {
+                days,
+                unit,
+                per_code,
+                scope,
+                ..
+            } => (days.node, *unit, *per_code, scope.as_ref().map(|s| s.node)),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            (12, TimeUnit::Months, true, Some(SiteScope::OrUnsited)),
+            (2, TimeUnit::Months, true, None),
+            (1, TimeUnit::Days, true, None),
+            (7, TimeUnit::Days, false, None),
+        ]
+    );
+}
+
+#[test]
+fn per_code_comes_before_per_site_and_code_is_a_keyword() {
+    assert!(parse_item(
+        "rule X { when line.procedure in tpi limit tpi to 1 per day per site per code else deny CO-1 }"
+    )
+    .is_err());
+    assert!(parse_item("rule X { interval tpi at least 2 month else deny CO-1 }").is_err());
+    assert!(parse("policy p { codes code = cpt 20552 }").errors.len() == 1);
+    let parsed = parse("policy p { codes codes_x = cpt 20552 codes months_ago = cpt 20553 }");
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+}
+
+#[test]
+fn parse_item_reads_one_rule() {
+    let item = parse_item("rule X { when line.procedure in cpt 20560, 20561 deny CO-96 }");
+    assert!(matches!(item, Ok(Item::Rule(_))), "{item:?}");
+    assert!(parse_item("rule X {").is_err());
+}
