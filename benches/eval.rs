@@ -9,7 +9,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use payer_rules::internal::read_claims_str;
 use payer_rules::InputFormat;
-use payer_rules::{Engine, MemoryHistory, Policies};
+use payer_rules::{Engine, LoadError, MemoryHistory, Outcome, Policies};
 
 // The allocator the binary uses (`crates/cli/src/main.rs`): evaluation allocates per
 // claim, so the system allocator would measure a different program.
@@ -18,17 +18,41 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn evaluation(c: &mut Criterion) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let policies = Policies::load(&[dir.join("policies")])
-        .policies
-        .unwrap_or_default();
-    let text = std::fs::read_to_string(dir.join("examples/claims.jsonl")).unwrap_or_default();
+    // No fallback to empty policies: they would decide nothing, fast.
+    let policies = match Policies::load(&[dir.join("policies")]).into_result() {
+        Ok(policies) => policies,
+        Err(err) => {
+            if let LoadError::Invalid(invalid) = &err {
+                for d in &invalid.diagnostics {
+                    eprintln!("{}", d.render_plain());
+                }
+            }
+            panic!("the bundled policies do not load: {err}");
+        }
+    };
+    let path = dir.join("examples/claims.jsonl");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let claims: Vec<_> = read_claims_str(&text, InputFormat::JsonLines)
         .into_iter()
         .filter_map(Result::ok)
         .collect();
+    // A benchmark must measure decisions: every claim that has a policy (the
+    // batch holds a few of a payer with none) is decided, and there are some.
+    let with_policy = claims.iter().filter(|c| policies.select(c).is_ok()).count();
+    let mut engine = Engine::new(policies);
+    let decided = claims
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| matches!(engine.evaluate(c, i + 1), Outcome::Decision(_)))
+        .count();
+    assert!(
+        decided > 0 && decided == with_policy,
+        "{decided} of the {} claims read decided, {with_policy} have a policy",
+        claims.len()
+    );
     let mut group = c.benchmark_group("eval");
     group.throughput(Throughput::Elements(claims.len() as u64));
-    let mut engine = Engine::new(policies);
     group.bench_function("bundled-batch", |b| {
         b.iter(|| {
             // The last iteration's history is dropped here, inside the timing.
