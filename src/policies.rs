@@ -213,37 +213,39 @@ impl Policies {
                 path: "payer".to_string(),
             });
         };
-        let best = candidates
-            .iter()
-            .map(|&i| &self.list[i])
+        // The payers' lists hold indexes into `list` (`Policies::new`).
+        let of_payer = || candidates.iter().filter_map(|&i| self.list.get(i));
+        let best = of_payer()
             .filter(|p| claim.lines.iter().all(|l| p.covers(l.date_of_service)))
             .max_by_key(|p| p.effective_from);
         if let Some(p) = best {
             return Ok(p);
         }
-        let (index, line) = claim
+        // A claim has a line (validation checks it); one without any is in
+        // every policy's dates, so it was answered above.
+        let Some((index, line)) = claim
             .lines
             .iter()
             .enumerate()
-            .find(|(_, l)| {
-                !candidates
-                    .iter()
-                    .any(|&i| self.list[i].covers(l.date_of_service))
-            })
-            .unwrap_or((0, &claim.lines[0]));
-        let spans: Vec<String> = candidates
-            .iter()
-            .map(|&i| {
-                let p = &self.list[i];
+            .find(|(_, l)| !of_payer().any(|p| p.covers(l.date_of_service)))
+            .or_else(|| claim.lines.first().map(|l| (0, l)))
+        else {
+            return Err(NoPolicy {
+                message: format!("claim `{}` has no lines", claim.id),
+                path: "lines".to_string(),
+            });
+        };
+        let spans: Vec<String> = of_payer()
+            .map(|p| {
                 let end = p.effective_to.map(|d| d.to_string()).unwrap_or_default();
                 format!("{} {}..{end}", p.id, p.effective_from)
             })
             .collect();
-        let message = if claim.lines.iter().any(|l| {
-            candidates
-                .iter()
-                .any(|&i| self.list[i].covers(l.date_of_service))
-        }) {
+        let message = if claim
+            .lines
+            .iter()
+            .any(|l| of_payer().any(|p| p.covers(l.date_of_service)))
+        {
             format!(
                 "no single `{}` policy is in effect on every date of service of the claim ({}; policies: {})",
                 claim.payer,

@@ -353,7 +353,7 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
         if result.failures.len() > before {
             result.mismatches.push(Mismatch {
                 id: expect.id.clone(),
-                messages: result.failures[before..].to_vec(),
+                messages: result.failures.get(before..).unwrap_or_default().to_vec(),
                 expected: render_expected(expect),
                 actual: render_actual(expect, actual),
             });

@@ -103,8 +103,9 @@ impl Workspace {
         let mut index: HashMap<PathBuf, usize> = HashMap::new();
         for root in roots {
             let key = normalize(root);
-            if let Some(&i) = index.get(&key) {
-                self.units[i].root = true;
+            // `index` holds indexes into `units`.
+            if let Some(unit) = index.get(&key).and_then(|&i| self.units.get_mut(i)) {
+                unit.root = true;
                 continue;
             }
             match reader.read(root) {
@@ -117,10 +118,11 @@ impl Workspace {
         }
         // Breadth-first over imports; `units` grows while we walk it.
         let mut next = 0;
-        while next < self.units.len() {
-            let base = PathBuf::from(&self.units[next].file.path);
+        while let Some(unit) = self.units.get(next) {
+            let importer = Arc::clone(&unit.file);
+            let base = PathBuf::from(&importer.path);
             let dir = base.parent().map(Path::to_path_buf).unwrap_or_default();
-            let imports: Vec<(String, Span)> = self.units[next]
+            let imports: Vec<(String, Span)> = unit
                 .parsed
                 .imports
                 .iter()
@@ -140,11 +142,10 @@ impl Workspace {
                         resolved.push(Some(i));
                     }
                     Err(e) => {
-                        let file = Arc::clone(&self.units[next].file);
                         diags.push(
                             Diagnostic::new(
                                 DiagCode::ImportNotFound,
-                                &file,
+                                &importer,
                                 span,
                                 format!("cannot read imported file `{}`: {e}", path.display()),
                             )
@@ -156,7 +157,9 @@ impl Workspace {
                     }
                 }
             }
-            self.units[next].imports = resolved;
+            if let Some(unit) = self.units.get_mut(next) {
+                unit.imports = resolved;
+            }
             next += 1;
         }
     }

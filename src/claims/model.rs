@@ -330,7 +330,7 @@ impl Facts {
     /// Builds the set from pairs already sorted by name, no name twice
     /// (what validation checks), without sorting them again.
     pub(crate) fn from_sorted(pairs: Vec<(Text, FactValue)>) -> Facts {
-        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
+        debug_assert!(pairs.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0)));
         Facts(pairs)
     }
 
@@ -356,7 +356,8 @@ impl Facts {
         self.0
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .ok()
-            .map(|i| &self.0[i].1)
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
     }
 
     /// The facts in name order.

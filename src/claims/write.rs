@@ -135,6 +135,10 @@ fn list<T>(items: &[T], out: &mut Vec<u8>, mut item: impl FnMut(&T, &mut Vec<u8>
 }
 
 /// A code's characters, which are letters and digits: nothing to escape.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`CodeKey::len` is at most `MAX_CODE_LEN`, 8, the length of `to_be_bytes()`"
+)]
 fn code(key: CodeKey, out: &mut Vec<u8>) {
     let bytes = key.0.to_be_bytes();
     out.push(b'"');

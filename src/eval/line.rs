@@ -58,7 +58,7 @@ impl<'a> LineCx<'a> {
             for (index, rule) in self.policy.rules.iter().enumerate() {
                 let triggered = rule
                     .trigger
-                    .is_none_or(|t| self.policy.sets[t].contains(self.line.procedure));
+                    .is_none_or(|t| self.set(t).is_some_and(|s| s.contains(self.line.procedure)));
                 let (outcome, why) = if triggered {
                     self.run_rule(rule, &mut reasons)
                 } else {
@@ -91,8 +91,11 @@ impl<'a> LineCx<'a> {
             .map(|r: &Reason| r.action)
             .max()
             .unwrap_or(Action::Allow);
-        kept[head] = action_code(decision);
-        kept[head + 1] = u8::try_from(reasons.len()).unwrap_or(u8::MAX);
+        // The two bytes pushed at `head` above.
+        if let Some([action, count, ..]) = kept.get_mut(head..) {
+            *action = action_code(decision);
+            *count = u8::try_from(reasons.len()).unwrap_or(u8::MAX);
+        }
         LineDecision {
             line: self.line.line,
             procedure: self.line.procedure,
@@ -138,8 +141,12 @@ impl<'a> LineCx<'a> {
             } => {
                 let (from, to) = CountWindow::Within(*period).days(dos, self.day);
                 let earlier = self.counted(*set, from, to, *per_code, *scope);
-                let this =
-                    u32::from(*counts_line || self.policy.sets[*set].contains(self.line.procedure));
+                let this = u32::from(
+                    *counts_line
+                        || self
+                            .set(*set)
+                            .is_some_and(|s| s.contains(self.line.procedure)),
+                );
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
                     index,
@@ -179,7 +186,9 @@ impl<'a> LineCx<'a> {
                 other: is_other,
                 set,
                 negated,
-            } => self.policy.sets[*set].contains(self.pick(*is_other, other).procedure) != *negated,
+            } => self
+                .set(*set)
+                .is_some_and(|s| s.contains(self.pick(*is_other, other).procedure) != *negated),
             Cond::DatesCompare {
                 op,
                 left_other,
@@ -239,7 +248,7 @@ impl<'a> LineCx<'a> {
                 } else {
                     Val::LineDx(self.pick(*is_other, other), self.claim)
                 };
-                codes_in(codes, &self.policy.sets[*set], *all)
+                self.set(*set).is_some_and(|s| codes_in(codes, s, *all))
             }
             Cond::FieldCompare {
                 op,
@@ -268,7 +277,9 @@ impl<'a> LineCx<'a> {
                 .any(|m| m.as_str() == text.as_str()),
             Cond::Compare(op, a, b) => compare(*op, self.value(a, other), self.value(b, other)),
             Cond::InSet(op, v, set) => {
-                let set = &self.policy.sets[*set];
+                let Some(set) = self.set(*set) else {
+                    return false;
+                };
                 let v = self.value(v, other);
                 match op {
                     InOp::In => code_in(v, set) == Some(true),
@@ -369,7 +380,9 @@ impl<'a> LineCx<'a> {
         if self.nothing_to_count() {
             return 0;
         }
-        let set = &self.policy.sets[set];
+        let Some(set) = self.set(set) else {
+            return 0;
+        };
         let code = per_code.then_some(self.line.procedure);
         let site = self.line.site.as_deref();
         let here = self
@@ -397,6 +410,15 @@ impl<'a> LineCx<'a> {
     #[inline]
     fn nothing_to_count(&self) -> bool {
         self.window.is_empty() && self.earlier.is_empty()
+    }
+
+    /// Code set `id` of the line's policy. The compiler gives a set its id
+    /// once the set is in the policy's `sets`, so `None` is only for a policy
+    /// put together otherwise: a test against the missing set is false (negated
+    /// or not) and a count of it is 0.
+    #[inline(always)]
+    fn set(&self, id: usize) -> Option<&'a crate::codes::CodeSet> {
+        self.policy.sets.get(id)
     }
 
     /// The line's site as the window knows it, looked up once.

@@ -60,7 +60,13 @@ impl<F: FnMut(&mut ClaimSlot) -> Option<usize>> Lookahead<F> {
             self.held -= 1;
         }
         while self.held < LOOKAHEAD_SLOTS && !self.ended {
-            let (record, slot) = &mut self.slots[(self.front + self.held) % LOOKAHEAD_SLOTS];
+            // Every index is taken modulo the ring's length: always a slot.
+            let Some((record, slot)) = self
+                .slots
+                .get_mut((self.front + self.held) % LOOKAHEAD_SLOTS)
+            else {
+                break;
+            };
             match (self.fill)(slot) {
                 Some(read) => {
                     *record = read;
@@ -70,16 +76,19 @@ impl<F: FnMut(&mut ClaimSlot) -> Option<usize>> Lookahead<F> {
             }
         }
         for k in 1..self.held {
-            let (_, slot) = &self.slots[(self.front + k) % LOOKAHEAD_SLOTS];
-            if let Ok(claim) = slot.get() {
+            if let Some(Ok(claim)) = self
+                .slots
+                .get((self.front + k) % LOOKAHEAD_SLOTS)
+                .map(|(_, slot)| slot.get())
+            {
                 engine.history.prefetch(&claim.patient.id, k);
             }
         }
         if self.held == 0 {
             return None;
         }
+        let (record, slot) = self.slots.get(self.front % LOOKAHEAD_SLOTS)?;
         self.lent = true;
-        let (record, slot) = &self.slots[self.front % LOOKAHEAD_SLOTS];
         Some((*record, slot.get()))
     }
 }

@@ -6,10 +6,10 @@
 use super::*;
 use chrono::NaiveDate;
 
-use crate::fields::FieldId;
 use crate::claims::{read_claims_str, InputFormat};
 use crate::compile::lower::{flatten, lower, WHOLE_NUMBER_FIELDS};
 use crate::compile::plan::{CompareOp, Const, CountWindow, SiteScope, TimeUnit};
+use crate::fields::FieldId;
 
 /// A small deterministic generator (xorshift): failures name the seed.
 struct Gen(u64);

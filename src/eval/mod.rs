@@ -29,7 +29,6 @@ use std::convert::Infallible;
 
 use smallvec::SmallVec;
 
-use crate::fields::FieldId;
 use crate::claims::{
     Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, FactValue, Frequency, Line,
     LineDecision, Outcome, Reason, Text, TraceOutcome, TraceStep,
@@ -38,6 +37,7 @@ use crate::compile::plan::{
     Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Rule, Value,
 };
 use crate::days::Day;
+use crate::fields::FieldId;
 use crate::history::{
     counts_service, ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service,
     SiteId, Status, StoredDecision, Window,
@@ -414,8 +414,11 @@ impl<H: HistoryStore> Engine<H> {
             },
             lines,
         };
-        // Its index in `ClaimDecision::ALL`, the code the compact form keeps.
-        kept[2] = decision.decision as u8;
+        // Its index in `ClaimDecision::ALL`, the code the compact form keeps,
+        // in the byte pushed after the policy's two.
+        if let Some(code) = kept.get_mut(2) {
+            *code = decision.decision as u8;
+        }
         // The stored decision carries no trace: a resubmission is answered with
         // the decision, however the first one was asked for.
         self.history.store(NewClaim {

@@ -150,8 +150,10 @@ where
     let jobs = jobs.max(1);
     let mut priors: Vec<Vec<Claim>> = (0..jobs).map(|_| Vec::new()).collect();
     for claim in prior {
-        let s = shard(&claim.patient.id, jobs);
-        priors[s].push(claim);
+        // `shard` is below `jobs`, the number of lists.
+        if let Some(list) = priors.get_mut(shard(&claim.patient.id, jobs)) {
+            list.push(claim);
+        }
     }
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = channel::<Done>();
@@ -404,8 +406,12 @@ fn write_in_order<W: Write>(done: Receiver<Done>, jobs: usize, out: &mut W) -> i
                 if front.records.get(*at) != Some(&next) {
                     continue;
                 }
-                let start = at.checked_sub(1).map_or(0, |p| front.ends[p]);
-                out.write_all(front.bytes.get(start..front.ends[*at]).unwrap_or_default())?;
+                // `ends` has an entry per record (`Done::push`).
+                let start = at
+                    .checked_sub(1)
+                    .map_or(0, |p| front.ends.get(p).copied().unwrap_or(0));
+                let end = front.ends.get(*at).copied().unwrap_or(start);
+                out.write_all(front.bytes.get(start..end).unwrap_or_default())?;
                 next += 1;
                 *at += 1;
                 if *at == front.records.len() {

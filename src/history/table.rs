@@ -70,6 +70,11 @@ impl Table {
         self.place((tag(hash) << 32) | u64::from(index));
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`at` is masked by `entries.len() - 1`, and `insert` keeps `entries.len()` a power \
+                  of two (16 or more): `at < entries.len()`"
+    )]
     fn place(&mut self, entry: u64) {
         let mask = self.entries.len() - 1;
         let mut at = self.start(entry >> 32);

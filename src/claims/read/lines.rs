@@ -49,9 +49,12 @@ impl LineSplitter {
             if buffered.is_empty() {
                 return Ok(None);
             }
-            if let Some(end) = memchr::memchr(b'\n', buffered) {
-                let out = f(&buffered[..=end]);
-                input.consume(end + 1);
+            // `memchr` gives the index of a byte of `buffered`.
+            if let Some(line) = memchr::memchr(b'\n', buffered).and_then(|end| buffered.get(..=end))
+            {
+                let n = line.len();
+                let out = f(line);
+                input.consume(n);
                 return Ok(Some(out));
             }
             self.straddling.clear();
@@ -94,7 +97,7 @@ pub(super) fn skip_start<R: BufRead>(input: &mut R, detect: bool) -> std::io::Re
         }
         let spaces = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
         let first_byte = buf.get(spaces).copied();
-        consumed.extend_from_slice(&buf[..spaces]);
+        consumed.extend_from_slice(buf.get(..spaces).unwrap_or_default());
         input.consume(spaces);
         if first_byte.is_some() {
             return Ok(Prefix {

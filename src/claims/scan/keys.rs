@@ -28,6 +28,11 @@ impl Key {
     const ROOM: usize = 32;
 
     /// The keys of the fields `names`, in their order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "run only to make constants, where an index out of bounds fails the build; and in \
+                  bounds: `i < N`, `j < name.len()`, `name.len() + 3 <= Key::ROOM` (asserted)"
+    )]
     pub(super) const fn all<const N: usize>(names: [&str; N]) -> [Key; N] {
         let mut keys = [Key {
             written: [0; Key::ROOM],

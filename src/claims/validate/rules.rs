@@ -283,8 +283,10 @@ impl Cx<'_> {
         // sorted by name, a repeat is next to its first (and `Facts` wants them
         // sorted anyway).
         facts.sort_by(|a, b| a.0.cmp(&b.0));
-        if let Some(pair) = facts.windows(2).find(|w| w[0].0 == w[1].0) {
-            let name = &pair[0].0;
+        if let Some(name) = facts.windows(2).find_map(|w| match w {
+            [a, b] if a.0 == b.0 => Some(&a.0),
+            _ => None,
+        }) {
             return Err(self.err(
                 format!("facts.{name}"),
                 format!("fact `{name}` is given more than once"),

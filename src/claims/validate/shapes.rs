@@ -52,6 +52,10 @@ pub(super) fn looks_like_date(text: &str) -> bool {
 }
 
 /// The check digit the first 9 digits of `npi` call for, as an ASCII digit.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`DOUBLED` has 10 entries and is indexed by digits, `v <= 9` (checked above)"
+)]
 pub(super) fn npi_check_digit(npi: &str) -> Option<u8> {
     // Luhn: the 80840 prefix contributes a fixed 24 to the sum; doubling starts
     // from the rightmost body digit because the check digit will follow it.
@@ -131,7 +135,7 @@ pub(super) fn plain_procedure(given: &str) -> Option<CodeKey> {
 pub(super) fn plain_diagnosis(code: &str) -> Option<CodeKey> {
     let upper_or_digit = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
     let b = code.as_bytes();
-    let (head, rest) = b.split_at_checked(3)?;
+    let (head, rest) = b.split_first_chunk::<3>()?;
     let body = match rest {
         [b'.', after @ ..] if !after.is_empty() => after,
         _ => rest,

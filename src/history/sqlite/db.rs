@@ -364,8 +364,9 @@ impl Db {
         let bad = || self.corrupt(format!("decision `{text}`"));
         let value: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
         let id = |v: &serde_json::Value| v.as_i64().ok_or_else(bad);
-        let policy = self.text(id(&value[0])?)?;
-        let version = self.text(id(&value[1])?)?;
+        let item = |i: usize| value.get(i).ok_or_else(bad);
+        let policy = self.text(id(item(0)?)?)?;
+        let version = self.text(id(item(1)?)?)?;
         let decision = [
             ClaimDecision::Allow,
             ClaimDecision::Review,
@@ -374,10 +375,10 @@ impl Db {
             ClaimDecision::Void,
         ]
         .into_iter()
-        .find(|d| value[2].as_str() == Some(d.as_str()))
+        .find(|d| value.get(2).and_then(serde_json::Value::as_str) == Some(d.as_str()))
         .ok_or_else(bad)?;
         let mut lines = Vec::new();
-        for line in value[3].as_array().ok_or_else(bad)? {
+        for line in item(3)?.as_array().ok_or_else(bad)? {
             let items = line.as_array().ok_or_else(bad)?;
             let (first, rest) = items.split_first().ok_or_else(bad)?;
             let action = [Action::Allow, Action::Review, Action::Deny]
