@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::fields::{self, Ty, RECORDS};
 use super::scope::{Scope, SetKind};
 use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
+use crate::fields::{self, Ty, RECORDS};
 use crate::syntax::ast::{
     CompareOp, Expr, ExprKind, InOp, InTarget, Literal, SetExpr, TimeUnit, Window,
 };
@@ -268,7 +268,11 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
     }
 
     fn field(&mut self, parts: &[Spanned<String>], span: Span) -> Ty {
-        let record = parts[0].node.as_str();
+        // The parser gives a field at least one part.
+        let Some(first) = parts.first() else {
+            return Ty::Error;
+        };
+        let record = first.node.as_str();
         if !RECORDS.contains(&record) {
             let help = match closest(record, RECORDS.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`?"),
@@ -283,7 +287,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             };
             self.push(
                 DiagCode::UnknownField,
-                parts[0].span,
+                first.span,
                 format!("unknown record `{record}`"),
                 help,
             );
@@ -314,7 +318,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         match fields::lookup(record, name) {
             Some(def) if parts.len() == 2 => def.ty,
             Some(_) => {
-                let rest: Vec<&str> = parts[2..].iter().map(|p| p.node.as_str()).collect();
+                let rest: Vec<&str> = parts.iter().skip(2).map(|p| p.node.as_str()).collect();
                 self.push(
                     DiagCode::UnknownField,
                     span,

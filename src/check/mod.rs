@@ -84,7 +84,7 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
             module,
             scope: &scope,
             file: &unit.file,
-            clean: !diags[from..].iter().any(Diagnostic::is_error),
+            clean: !diags.iter().skip(from).any(Diagnostic::is_error),
         };
         lints::check_module(&cx, &mut diags);
         if let Some(slot) = scopes.last_mut() {
@@ -587,7 +587,8 @@ fn check_duplicate_policies(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
                     module.id.span,
                     format!(
                         "policy `{}` version \"{version}\" is also defined in `{}`",
-                        module.id.node, ws.units[*first].file.path
+                        module.id.node,
+                        ws.units.get(*first).map_or("", |u| u.file.path.as_str())
                     ),
                 )
                 .with_help("give the new version its own `version`, or remove one of the files"),

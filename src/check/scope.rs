@@ -93,9 +93,13 @@ impl<'w> Scope<'w> {
         stack: &mut Vec<usize>,
         diags: &mut Vec<Diagnostic>,
     ) {
-        visited[at] = true;
+        // Unit indices come from the loader, and `visited` has one flag per unit.
+        let (Some(seen), Some(unit)) = (visited.get_mut(at), ws.units.get(at)) else {
+            return;
+        };
+        *seen = true;
         stack.push(at);
-        let unit = &ws.units[at];
+        let path = |u: usize| ws.units.get(u).map_or("", |u| u.file.path.as_str());
         for (i, target) in unit.imports.iter().enumerate() {
             let written = unit.parsed.imports.get(i);
             let span = written.map(|s| s.span).unwrap_or_default();
@@ -111,19 +115,18 @@ impl<'w> Scope<'w> {
             let via_here = via.or(Some(span));
             if stack.contains(&target) {
                 // Each file of a cycle reports it, at its own import that leads back.
-                if target == self.unit {
-                    let own = &ws.units[self.unit];
+                if let Some(own) = ws.units.get(target).filter(|_| target == self.unit) {
                     let first = stack.get(1).copied().unwrap_or(target);
                     let written = own
                         .imports
                         .iter()
                         .position(|t| *t == Some(first))
                         .and_then(|i| own.parsed.imports.get(i))
-                        .map_or_else(|| ws.units[first].file.path.clone(), |w| w.node.clone());
+                        .map_or_else(|| path(first).to_owned(), |w| w.node.clone());
                     let chain: Vec<String> = stack
                         .iter()
                         .chain([&target])
-                        .map(|&u| format!("`{}`", ws.units[u].file.path))
+                        .map(|&u| format!("`{}`", path(u)))
                         .collect();
                     diags.push(
                         Diagnostic::new(
@@ -139,23 +142,23 @@ impl<'w> Scope<'w> {
                 continue;
             }
             if at == self.unit {
-                if let Some(m) = ws.units[target].module() {
+                if let Some(m) = ws.units.get(target).and_then(|u| u.module()) {
                     if m.kind == ModuleKind::Policy {
                         diags.push(
                             Diagnostic::new(
                                 DiagCode::ImportNotLibrary,
                                 &unit.file,
                                 span,
-                                format!("`{}` is a policy; only libraries can be imported", ws.units[target].file.path),
+                                format!("`{}` is a policy; only libraries can be imported", path(target)),
                             )
                             .with_help("move what both policies share into a `library` file and import that"),
                         );
-                        self.broken_imports.push(ws.units[target].file.path.clone());
+                        self.broken_imports.push(path(target).to_owned());
                         continue;
                     }
                 }
             }
-            if !visited[target] {
+            if visited.get(target) == Some(&false) {
                 self.visit(ws, target, via_here, visited, stack, diags);
             }
         }
@@ -222,8 +225,13 @@ impl<'w> Scope<'w> {
         } else {
             DiagCode::DuplicateCodeSet
         };
-        let file = &ws.units[self.unit].file;
-        let first_path = &ws.units[first_unit].file.path;
+        let Some(file) = ws.units.get(self.unit).map(|u| &u.file) else {
+            return;
+        };
+        let first_path = ws
+            .units
+            .get(first_unit)
+            .map_or("", |u| u.file.path.as_str());
         let diag = if at == self.unit {
             let d = Diagnostic::new(
                 code,

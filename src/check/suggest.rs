@@ -2,6 +2,10 @@
 
 /// Edit distance between two strings: insertions, deletions, substitutions and
 /// swaps of two adjacent characters (`tip` -> `tpi` is one edit).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`rows` is `(a.len() + 1) x (b.len() + 1)`; the loops keep `1 <= i <= a.len()` and `1 <= j <= b.len()`, and `i - 2`, `j - 2` are only read when `i > 1 && j > 1`"
+)]
 pub fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();

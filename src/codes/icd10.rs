@@ -62,10 +62,13 @@ const COUNT: usize = {
     let b: &[u8] = blob!();
     assert!(b.len() >= HEADER, "icd10cm.bin: truncated header");
     assert!(
-        b[0] == b'I' && b[1] == b'1' && b[2] == b'0' && b[3] == b'C',
+        matches!(b, [b'I', b'1', b'0', b'C', ..]),
         "icd10cm.bin: bad magic"
     );
-    let n = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
+    let n = match b {
+        [_, _, _, _, n0, n1, n2, n3, ..] => u32::from_le_bytes([*n0, *n1, *n2, *n3]) as usize,
+        _ => 0, // ruled out by the header assert above
+    };
     assert!(
         b.len() >= HEADER + n * RECORD,
         "icd10cm.bin: truncated records"
@@ -232,8 +235,9 @@ pub fn nearest(text: &str, n: usize) -> Vec<Icd10Code> {
     // The longest prefix of the query that still has billable codes below it.
     let candidates = (1..=query.len())
         .rev()
-        .map(|len| {
-            let prefix = CodeKey(pack(&query[..len]));
+        .filter_map(|len| query.get(..len))
+        .map(|prefix| {
+            let prefix = CodeKey(pack(prefix));
             indices(prefix, prefix.prefix_end())
         })
         .find(|range| range.clone().any(is_billable_at))
@@ -244,7 +248,7 @@ pub fn nearest(text: &str, n: usize) -> Vec<Icd10Code> {
     // tie-break.
     let mut anchor = query.clone();
     for b in anchor.iter_mut().skip(1).take(2) {
-        *b = LOOK_ALIKE[usize::from(*b)];
+        *b = look_alike(*b);
     }
     let anchor = pack(&anchor);
 
@@ -254,7 +258,9 @@ pub fn nearest(text: &str, n: usize) -> Vec<Icd10Code> {
         .map(|i| {
             let key = key_at(i);
             let bytes = key.to_be_bytes();
-            let (to_start, to_whole) = distance.to(&bytes[..CodeKey(key).len()]);
+            // A key is at most 8 characters, so the `get` always succeeds.
+            let code = bytes.get(..CodeKey(key).len()).unwrap_or(&bytes);
+            let (to_start, to_whole) = distance.to(code);
             ((to_start, to_whole, key.abs_diff(anchor)), i)
         })
         .collect();
@@ -280,31 +286,17 @@ fn pack(bytes: &[u8]) -> u64 {
 /// Each byte mapped to the digit it is easily mistaken for (`O`, `Q` and `D`
 /// to `0`, `I` and `L` to `1`, `Z` to `2`, `S` to `5`, `G` to `6`, `B` to `8`),
 /// other bytes to themselves.
-static LOOK_ALIKE: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        table[i] = i as u8;
-        i += 1;
+const fn look_alike(b: u8) -> u8 {
+    match b {
+        b'O' | b'Q' | b'D' => b'0',
+        b'I' | b'L' => b'1',
+        b'Z' => b'2',
+        b'S' => b'5',
+        b'G' => b'6',
+        b'B' => b'8',
+        other => other,
     }
-    let pairs = [
-        (b'O', b'0'),
-        (b'Q', b'0'),
-        (b'D', b'0'),
-        (b'I', b'1'),
-        (b'L', b'1'),
-        (b'Z', b'2'),
-        (b'S', b'5'),
-        (b'G', b'6'),
-        (b'B', b'8'),
-    ];
-    let mut j = 0;
-    while j < pairs.len() {
-        table[pairs[j].0 as usize] = pairs[j].1;
-        j += 1;
-    }
-    table
-};
+}
 
 /// Levenshtein distances in half steps from a fixed query to candidate codes:
 /// insertions, deletions and substitutions cost 2, a look-alike substitution 1.
@@ -325,13 +317,14 @@ struct Distance {
 
 impl Distance {
     fn new(query: &[u8]) -> Distance {
-        let query = query[..query.len().min(MAX_CODE_LEN)].to_vec();
+        let query: Vec<u8> = query.iter().take(MAX_CODE_LEN).copied().collect();
         let mut rows = [[0u8; MAX_CODE_LEN + 1]; MAX_CODE_LEN + 1];
         for (i, cell) in rows[0].iter_mut().enumerate() {
             *cell = 2 * i as u8;
         }
         let mut to_start = [0u8; MAX_CODE_LEN + 1];
-        to_start[0] = rows[0][query.len()];
+        // `query.len() <= MAX_CODE_LEN`, so the `get` always succeeds.
+        to_start[0] = rows[0].get(query.len()).copied().unwrap_or(0);
         Distance {
             query,
             rows,
@@ -343,6 +336,10 @@ impl Distance {
 
     /// The distances from the query to the closest prefix of `code` and to all
     /// of it.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`code` and `self.query` are cut to MAX_CODE_LEN and `self.valid` is an earlier `code.len()`, so `j + 1`, `i + 1`, `q` and `code.len()` are at most MAX_CODE_LEN, within the `MAX_CODE_LEN + 1` rows and columns (and `next` is never empty)"
+    )]
     fn to(&mut self, code: &[u8]) -> (u8, u8) {
         let code = &code[..code.len().min(MAX_CODE_LEN)];
         let shared = code
@@ -358,7 +355,7 @@ impl Distance {
             for (i, &x) in self.query.iter().enumerate() {
                 let sub = if x == c {
                     0
-                } else if LOOK_ALIKE[usize::from(x)] == LOOK_ALIKE[usize::from(c)] {
+                } else if look_alike(x) == look_alike(c) {
                     1
                 } else {
                     2

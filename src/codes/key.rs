@@ -80,7 +80,10 @@ impl From<&str> for CodeKey {
 impl serde::Serialize for CodeKey {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let bytes = self.0.to_be_bytes();
-        let text = std::str::from_utf8(&bytes[..self.len()]).unwrap_or("");
+        let text = bytes
+            .get(..self.len())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("");
         serializer.serialize_str(text)
     }
 }

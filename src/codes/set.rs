@@ -80,8 +80,11 @@ impl Points {
             return None;
         }
         let mut keys = [0; Points::MAX];
-        for s in 0..SHAPES {
-            let list = ranges.get(starts[s] as usize..starts[s + 1] as usize)?;
+        for (s, bounds) in starts.windows(2).enumerate() {
+            let &[start, end] = bounds else {
+                return None;
+            };
+            let list = ranges.get(start as usize..end as usize)?;
             for &(lo, hi) in list {
                 if lo != hi || shape(lo) != s {
                     return None;
@@ -141,7 +144,10 @@ impl CodeSet {
             }
         }
         for (s, range) in shaped {
-            raw[s].push(range);
+            // `shape` is below SHAPES, so the list is always there.
+            if let Some(list) = raw.get_mut(s) {
+                list.push(range);
+            }
         }
         CodeSet::from_shapes(raw.into_iter().map(normalized))
     }
@@ -189,7 +195,9 @@ impl CodeSet {
         let ranges = self.shape_ranges(shape);
         // The last interval starting at or before k is the only candidate.
         let idx = ranges.partition_point(|(lo, _)| *lo <= k);
-        idx > 0 && ranges[idx - 1].1 >= k
+        idx.checked_sub(1)
+            .and_then(|i| ranges.get(i))
+            .is_some_and(|&(_, hi)| hi >= k)
     }
 
     /// The intervals of one shape.
@@ -246,13 +254,13 @@ fn normalized(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
 fn intersection(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let lo = a[i].0.max(b[j].0);
-        let hi = a[i].1.min(b[j].1);
+    while let (Some(&(alo, ahi)), Some(&(blo, bhi))) = (a.get(i), b.get(j)) {
+        let lo = alo.max(blo);
+        let hi = ahi.min(bhi);
         if lo <= hi {
             out.push((lo, hi));
         }
-        if a[i].1 < b[j].1 {
+        if ahi < bhi {
             i += 1;
         } else {
             j += 1;

@@ -25,9 +25,11 @@ pub struct Dispatch {
 impl Dispatch {
     /// Builds the index from each rule's trigger set (`None`: no trigger).
     pub fn new(triggers: &[Option<&CodeSet>]) -> Dispatch {
-        let untriggered: Box<[u16]> = (0..triggers.len())
-            .filter(|&i| triggers[i].is_none())
-            .filter_map(|i| u16::try_from(i).ok())
+        let untriggered: Box<[u16]> = triggers
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.is_none())
+            .filter_map(|(i, _)| u16::try_from(i).ok())
             .collect();
         let mut lists: Vec<Box<[u16]>> = Vec::new();
         let mut list_ids: FxHashMap<Box<[u16]>, u32> = FxHashMap::default();
@@ -67,6 +69,10 @@ impl Dispatch {
     }
 
     /// The rules a line with this procedure code visits, in policy order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`new` pushes one segment list per shape (SHAPES) and `shape` is below SHAPES; `i = idx - 1` is below the list's length because `partition_point` is at most it; every line's dispatch, measured in docs/performance.md"
+    )]
     pub fn rules_for(&self, code: CodeKey) -> &[u16] {
         let segments = &self.segments[shape(code.0)];
         let idx = segments.partition_point(|(start, _)| *start <= code.0);

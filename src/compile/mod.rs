@@ -11,13 +11,13 @@ pub mod plan;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::fields;
 use crate::check::parse_date;
 use crate::check::scope::Scope;
 use crate::check::Checked;
 use crate::claims::{Action, Reason, ReasonParts};
 pub use crate::codes::CodeSet;
 use crate::diagnostic::DiagCode;
+use crate::fields;
 use crate::syntax::ast::{
     self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr,
     SetOp, Verb, Window,
@@ -175,11 +175,24 @@ impl<'a, 'w> Compiler<'a, 'w> {
         };
         let mut rules = Vec::new();
         for def in &self.scope.rules {
-            let file = &self.ws.units[def.unit].file;
+            let Some(file) = self.ws.units.get(def.unit).map(|u| &u.file) else {
+                return self.err("a rule's file is not in the workspace");
+            };
             let mut rule = self.rule(def.rule, file.location(def.rule.span))?;
             rule.source = source_text(&file.text, def.rule.span);
             rules.push(rule);
         }
+        let Some(path) = self.ws.units.get(unit).map(|u| u.file.path.clone()) else {
+            return self.err("the policy's file is not in the workspace");
+        };
+        let Ok(triggers) = rules
+            .iter()
+            .map(|r: &Rule| r.trigger.map(|t| self.sets.get(t).ok_or(t)).transpose())
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return self.err("a rule's trigger names an unknown code set");
+        };
+        let dispatch = dispatch::Dispatch::new(&triggers);
         Ok(Policy {
             id: module.id.node.as_str().into(),
             title: module
@@ -192,13 +205,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
             effective_from,
             effective_to: to,
             source,
-            path: self.ws.units[unit].file.path.clone(),
-            dispatch: dispatch::Dispatch::new(
-                &rules
-                    .iter()
-                    .map(|r: &Rule| r.trigger.map(|t| &self.sets[t]))
-                    .collect::<Vec<_>>(),
-            ),
+            path,
+            dispatch,
             sets: self.sets,
             rules,
         })
@@ -227,7 +235,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         other: false,
                     },
                     s,
-                ) => sets[*s] == sets[t],
+                ) => sets.get(*s).is_some_and(|a| sets.get(t) == Some(a)),
                 _ => false,
             };
             for cond in &mut when {
@@ -272,8 +280,12 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         },
                         per_code: *per_code,
                         scope: scope.as_ref().map(|s| site_scope(s.node)),
-                        counts_line: trigger
-                            .is_some_and(|t| self.sets[t].difference(&self.sets[set]).is_empty()),
+                        counts_line: trigger.is_some_and(|t| {
+                            match (self.sets.get(t), self.sets.get(set)) {
+                                (Some(t), Some(s)) => t.difference(s).is_empty(),
+                                _ => false,
+                            }
+                        }),
                     }
                 }
                 AstCheck::Interval {
@@ -334,9 +346,10 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 rhs: InTarget::Set(set),
             } if op.node == ast::InOp::In => match &lhs.kind {
                 ExprKind::Field(parts)
-                    if parts.len() == 2
-                        && parts[0].node == "line"
-                        && parts[1].node == "procedure" =>
+                    if matches!(
+                        parts.as_slice(),
+                        [record, name] if record.node == "line" && name.node == "procedure"
+                    ) =>
                 {
                     Some(self.set(set))
                 }
@@ -426,7 +439,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
     fn value(&mut self, expr: &ast::Expr) -> Result<Value, CompileError> {
         Ok(match &expr.kind {
             ExprKind::Field(parts) => {
-                let record = parts[0].node.as_str();
+                let Some(record) = parts.first().map(|p| p.node.as_str()) else {
+                    return self.err("a field without a name");
+                };
                 let name = parts.get(1).map(|p| p.node.as_str()).unwrap_or("");
                 if record == "facts" {
                     Value::Fact(name.to_string())
@@ -570,4 +585,3 @@ mod tests {
         assert_eq!(&*p.rules[0].checks[0].reason.message, "A");
     }
 }
-

@@ -56,8 +56,7 @@ pub(crate) fn lex(text: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut i = 0;
     let mut newlines = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
+    while let Some(&b) = bytes.get(i) {
         if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
             if b == b'\n' {
                 newlines += 1;
@@ -76,8 +75,8 @@ pub(crate) fn lex(text: &str) -> Vec<Token<'_>> {
             }
         } else if b == b'"' {
             i += 1;
-            while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            while let Some(&c) = bytes.get(i).filter(|&&c| c != b'"' && c != b'\n') {
+                i += if c == b'\\' { 2 } else { 1 };
             }
             i = (i + 1).min(bytes.len());
             Kind::Str
@@ -87,7 +86,7 @@ pub(crate) fn lex(text: &str) -> Vec<Token<'_>> {
             i += 1;
             Kind::Punct
         } else if is_word_byte(b) {
-            while i < bytes.len() && is_word_byte(bytes[i]) {
+            while bytes.get(i).copied().is_some_and(is_word_byte) {
                 i += 1;
             }
             Kind::Word

@@ -46,7 +46,11 @@ pub fn format(text: &str) -> Result<String, FormatError> {
     if !after.errors.is_empty() {
         return Err(FormatError::Unsafe(format!(
             "the result does not parse: {}",
-            after.errors[0].message()
+            after
+                .errors
+                .first()
+                .map(|e| e.message())
+                .unwrap_or_default()
         )));
     }
     if !same_tree(&before.file, &after.file) {

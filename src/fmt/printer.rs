@@ -95,7 +95,7 @@ fn width(text: &str) -> usize {
 impl<'a> Printer<'a> {
     /// The next token after `k` that is not a comment.
     fn next_token(&self, k: usize) -> Option<&'a Token<'a>> {
-        self.tokens[k + 1..].iter().find(|t| !t.is_comment())
+        self.tokens.iter().skip(k + 1).find(|t| !t.is_comment())
     }
 
     /// The indent of the line `token` starts, or `None` when it continues the
@@ -266,16 +266,17 @@ fn code_set_pads(tokens: &[Token<'_>]) -> HashMap<usize, usize> {
             last_was_codes = false;
         } else if depth == 1 && is_word(token, &HEADER_AND_ITEMS) {
             if token.is("codes") {
-                let name = tokens[k + 1..]
+                let name = tokens
                     .iter()
-                    .position(|t| !t.is_comment())
-                    .map(|i| k + 1 + i);
-                if let Some(name) = name {
+                    .enumerate()
+                    .skip(k + 1)
+                    .find(|(_, t)| !t.is_comment());
+                if let Some((name, name_token)) = name {
                     if !last_was_codes || blank {
                         groups.push(Vec::new());
                     }
                     if let Some(group) = groups.last_mut() {
-                        group.push((name, width(tokens[name].text)));
+                        group.push((name, width(name_token.text)));
                     }
                 }
                 last_was_codes = true;

@@ -81,7 +81,7 @@ pub fn check_module(cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
     for lint in LINTS {
         let from = diags.len();
         lint.module(cx, diags);
-        debug_assert!(diags[from..].iter().all(|d| d.code == lint.code()));
+        debug_assert!(diags.iter().skip(from).all(|d| d.code == lint.code()));
     }
 }
 
@@ -90,7 +90,7 @@ pub fn check_workspace(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
     for lint in LINTS {
         let from = diags.len();
         lint.workspace(ws, diags);
-        debug_assert!(diags[from..].iter().all(|d| d.code == lint.code()));
+        debug_assert!(diags.iter().skip(from).all(|d| d.code == lint.code()));
     }
 }
 

@@ -116,12 +116,13 @@ fn check_list(cx: &ModuleCx<'_, '_>, list: &CodeList, diags: &mut Vec<Diagnostic
         .collect();
     let text = |span: Span| cx.file.text.get(span.start..span.end).unwrap_or("");
     let partners = overlapping_pairs(&covers);
-    for (j, b) in covers.iter().enumerate() {
+    for ((j, b), partners) in covers.iter().enumerate().zip(&partners) {
         // The most telling reason to flag `b`: a repeat or a covered code, then
         // an overlap with an earlier entry. A covering entry is not flagged.
         let mut best: Option<(usize, Finding)> = None;
-        for &i in &partners[j] {
-            let a = &covers[i];
+        for &i in partners {
+            // Partners are indices into `covers`.
+            let Some(a) = covers.get(i) else { continue };
             if a.same_codes(b) {
                 if i < j {
                     best = Some((i, Finding::Twice));
@@ -135,7 +136,7 @@ fn check_list(cx: &ModuleCx<'_, '_>, list: &CodeList, diags: &mut Vec<Diagnostic
             }
         }
         let Some((i, finding)) = best else { continue };
-        let a = &covers[i];
+        let Some(a) = covers.get(i) else { continue };
         let (at, other) = (text(b.span), text(a.span));
         let diag = match finding {
             Finding::Twice => Diagnostic::new(
@@ -183,6 +184,10 @@ fn check_list(cx: &ModuleCx<'_, '_>, list: &CodeList, diags: &mut Vec<Diagnostic
 /// For each entry, the entries it shares codes with, in list order. A sweep over
 /// the entries sorted by their first key: each entry meets only those still
 /// open when it starts, so a list of disjoint codes costs `n log n`, not `n²`.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`order` is a permutation of `0..covers.len()` and `open` holds entries of it, so every index is below `covers.len()`, the length of `covers` and of `partners`"
+)]
 fn overlapping_pairs(covers: &[Cover]) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..covers.len()).collect();
     order.sort_by_key(|&i| (covers[i].lo, std::cmp::Reverse(covers[i].hi), i));

@@ -113,10 +113,15 @@ impl Lint for OverlappingVersions {
                 } else {
                     format!("to {last}")
                 };
-                let other = &ws.units[a.unit].file.path;
+                // `dated` takes its unit indices from `ws.units`.
+                let (Some(a_unit), Some(b_unit)) = (ws.units.get(a.unit), ws.units.get(b.unit))
+                else {
+                    continue;
+                };
+                let other = &a_unit.file.path;
                 let mut d = Diagnostic::new(
                     DiagCode::OverlappingVersions,
-                    &ws.units[b.unit].file,
+                    &b_unit.file,
                     b.span,
                     format!(
                         "policy `{}` and policy `{}` (`{other}`, {}) both apply to payer `{payer}` from {} {until}",

@@ -41,8 +41,8 @@ fn comment_start(line: &str) -> Option<usize> {
     let bytes = line.as_bytes();
     let mut in_string = false;
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(&b) = bytes.get(i) {
+        match b {
             b'\\' if in_string => i += 1,
             b'"' => in_string = !in_string,
             b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return Some(i),
@@ -331,22 +331,24 @@ impl Lower {
             .find(|p| p.as_rule() == Rule::action)
             .map(|p| self.action(p.clone()))
             .unwrap_or_else(|| self.empty_action(span));
-        let kind = match rule {
-            Rule::require_check => {
-                let cond = parts
-                    .first()
-                    .map(|p| self.expr(p.clone()))
-                    .unwrap_or_else(|| Expr {
-                        kind: ExprKind::Literal(Literal::Bool(true)),
-                        span,
-                    });
-                CheckKind::Require(cond)
-            }
-            Rule::limit_check => {
-                let set = self.set_expr(parts[0].clone());
-                let max = self.integer(&parts[1]);
-                let (days, unit) = self.period(parts[2].clone());
-                let (per_code, scope) = self.scopes(&parts[3..]);
+        // A check the grammar could not have produced (a limit without its
+        // number, say) is read like a `require` without a condition.
+        let unconditional = || {
+            CheckKind::Require(Expr {
+                kind: ExprKind::Literal(Literal::Bool(true)),
+                span,
+            })
+        };
+        let kind = match (rule, parts.as_slice()) {
+            (Rule::require_check, parts) => match parts.first() {
+                Some(p) => CheckKind::Require(self.expr(p.clone())),
+                None => unconditional(),
+            },
+            (Rule::limit_check, [set, max, period, rest @ ..]) => {
+                let set = self.set_expr(set.clone());
+                let max = self.integer(max);
+                let (days, unit) = self.period(period.clone());
+                let (per_code, scope) = self.scopes(rest);
                 CheckKind::Limit {
                     set,
                     max,
@@ -356,11 +358,12 @@ impl Lower {
                     scope,
                 }
             }
-            _ => {
-                let set = self.set_expr(parts[0].clone());
-                let days = self.integer(&parts[1]);
-                let unit = parts.get(2).map_or(TimeUnit::Days, time_unit);
-                let (per_code, scope) = self.scopes(&parts[2..]);
+            (Rule::limit_check, _) => unconditional(),
+            (_, [set, days, rest @ ..]) => {
+                let set = self.set_expr(set.clone());
+                let days = self.integer(days);
+                let unit = rest.first().map_or(TimeUnit::Days, time_unit);
+                let (per_code, scope) = self.scopes(rest);
                 CheckKind::Interval {
                     set,
                     days,
@@ -369,6 +372,7 @@ impl Lower {
                     scope,
                 }
             }
+            _ => unconditional(),
         };
         Check { kind, action, span }
     }

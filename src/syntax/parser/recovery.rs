@@ -47,7 +47,9 @@ pub(super) fn recover(text: &str, first: SyntaxError) -> Parsed {
         .enumerate()
         .find_map(|(i, &(s, e))| stray_close(text, s, e).map(|at| (i, at)))
     {
-        chunks[i].1 = at;
+        if let Some(chunk) = chunks.get_mut(i) {
+            chunk.1 = at;
+        }
         chunks.truncate(i + 1);
         close = Some(at);
     }
@@ -248,7 +250,8 @@ pub(super) fn code_bytes(
     std::iter::from_fn(move || {
         while i < to {
             let at = i;
-            let b = bytes[at];
+            // Callers keep `to` within the text.
+            let &b = bytes.get(at)?;
             i += 1;
             if in_string {
                 match b {
@@ -264,7 +267,7 @@ pub(super) fn code_bytes(
                     return Some((at, b));
                 }
                 b'/' if bytes.get(at + 1) == Some(&b'/') => {
-                    while i < to && bytes[i] != b'\n' {
+                    while i < to && bytes.get(i).is_some_and(|&c| c != b'\n') {
                         i += 1;
                     }
                     // Doc comments start items; report their first slash.
