@@ -16,6 +16,12 @@ use payer_rules::{Engine, LoadError, MemoryHistory, Outcome, Policies};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Stops the benchmark: figures of a run that could not decide would mislead.
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+
 fn evaluation(c: &mut Criterion) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     // No fallback to empty policies: they would decide nothing, fast.
@@ -27,12 +33,12 @@ fn evaluation(c: &mut Criterion) {
                     eprintln!("{}", d.render_plain());
                 }
             }
-            panic!("the bundled policies do not load: {err}");
+            fail(&format!("the bundled policies do not load: {err}"));
         }
     };
     let path = dir.join("examples/claims.jsonl");
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())));
     let claims: Vec<_> = read_claims_str(&text, InputFormat::JsonLines)
         .into_iter()
         .filter_map(Result::ok)

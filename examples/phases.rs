@@ -31,7 +31,10 @@ fn main() {
     };
     println!("load {:?}", t.elapsed());
     let t = Instant::now();
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| {
+        eprintln!("error: cannot read {path}: {e}");
+        std::process::exit(1)
+    });
     let claims: Vec<_> = ClaimReader::new(BufReader::new(file), InputFormat::Auto).collect();
     let read = t.elapsed();
     println!(
