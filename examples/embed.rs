@@ -29,7 +29,9 @@ pub fn decide(claims: &Path, db: &Path) -> Result<Vec<Evaluated>, Box<dyn std::e
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let claims = args.next().unwrap_or_else(|| "examples/claims.jsonl".into());
+    let claims = args
+        .next()
+        .unwrap_or_else(|| "examples/claims.jsonl".into());
     let db: PathBuf = args.next().map_or_else(
         || std::env::temp_dir().join(format!("payer-rules-embed-{}.db", std::process::id())),
         Into::into,

@@ -31,7 +31,8 @@ impl Rng {
         self.next() % n
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
+        let at = self.below(items.len() as u64) as usize;
+        items.get(at).copied().unwrap_or_default()
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
@@ -113,7 +114,7 @@ fn date(day: u64) -> String {
     let (mut y, mut m, mut d) = (2024u64, 4u64, 1 + day);
     loop {
         let idx = ((m + 12 - 4) % 12) as usize;
-        let mut len = DAYS[idx];
+        let mut len = DAYS.get(idx).copied().unwrap_or(31);
         if m == 2 && y % 4 == 0 {
             len = 29;
         }
@@ -130,6 +131,10 @@ fn date(day: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "PAYERS is a constant, non-empty table"
+)]
 fn pick_payer(rng: &mut Rng) -> &'static Payer {
     let mut roll = rng.below(100);
     for p in PAYERS {

@@ -10,6 +10,12 @@
 //! produce, one entry per diagnostic (`// expect:` alone: none); the test fails
 //! when the codes reported differ, so a diagnostic cannot silently disappear.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::collections::HashMap;
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};

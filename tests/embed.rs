@@ -2,6 +2,12 @@
 //! library's batch protocol it gives the decisions the in-memory engine gives,
 //! and a second run on the same history file answers every claim from it.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 #[path = "../examples/embed.rs"]
 #[allow(dead_code)]
 mod embed;
@@ -40,7 +46,10 @@ fn the_embedding_example_decides_and_replays() {
 
     let again = embed::decide(claims, &db).unwrap_or_else(|e| panic!("{e}"));
     let again_json: Vec<String> = again.iter().map(|a| a.json()).collect();
-    assert_eq!(again_json, expected, "answered from the history, byte for byte");
+    assert_eq!(
+        again_json, expected,
+        "answered from the history, byte for byte"
+    );
     assert!(again.iter().all(|a| a.replayed), "every claim was stored");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -57,8 +66,7 @@ fn a_batch_dropped_without_commit_stores_nothing() {
     let store = payer_rules::SqliteHistory::open(&db, std::time::Duration::from_secs(5))
         .unwrap_or_else(|e| panic!("{e}"));
     let mut engine = Engine::with_history(policies, store);
-    let input =
-        std::fs::read("examples/history/day1.jsonl").unwrap_or_else(|e| panic!("{e}"));
+    let input = std::fs::read("examples/history/day1.jsonl").unwrap_or_else(|e| panic!("{e}"));
     let claims = || {
         ClaimReader::new(input.as_slice(), InputFormat::Auto)
             .enumerate()
@@ -66,16 +74,12 @@ fn a_batch_dropped_without_commit_stores_nothing() {
     };
     {
         let mut batch = engine.begin().unwrap_or_else(|e| panic!("{e}"));
-        batch
-            .decide_all(claims())
-            .unwrap_or_else(|e| panic!("{e}"));
+        batch.decide_all(claims()).unwrap_or_else(|e| panic!("{e}"));
         assert!(!batch.is_empty());
         // Dropped here: rolled back, its answers never released.
     }
     let mut batch = engine.begin().unwrap_or_else(|e| panic!("{e}"));
-    batch
-        .decide_all(claims())
-        .unwrap_or_else(|e| panic!("{e}"));
+    batch.decide_all(claims()).unwrap_or_else(|e| panic!("{e}"));
     let answers = batch.commit().unwrap_or_else(|e| panic!("{e}"));
     assert!(
         answers.iter().all(|a| !a.replayed),

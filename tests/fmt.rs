@@ -3,6 +3,12 @@
 //! over policies generated from the grammar with random layout and comments.
 //! The docs' examples are covered in `tests/docs.rs`.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::path::{Path, PathBuf};
 
 use payer_rules::internal::parse;

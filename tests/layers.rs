@@ -6,6 +6,12 @@
 //! Unit tests (from a module's `#[cfg(test)]` on) may reach further: a test of
 //! the checker loads whole policies through `crate::policies`.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -23,7 +29,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fmt", &["syntax"]),
     (
         "check",
-        &["syntax", "diagnostic", "workspace", "codes", "fields", "days"],
+        &[
+            "syntax",
+            "diagnostic",
+            "workspace",
+            "codes",
+            "fields",
+            "days",
+        ],
     ),
     (
         "compile",
@@ -47,13 +60,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("history", &["claims", "codes", "days", "bytes", "hint"]),
     (
         "policies",
-        &["check", "compile", "workspace", "diagnostic", "syntax", "claims"],
+        &[
+            "check",
+            "compile",
+            "workspace",
+            "diagnostic",
+            "syntax",
+            "claims",
+        ],
     ),
     (
         "eval",
         &[
-            "compile", "policies", "claims", "history", "fields", "days", "codes", "bytes",
-            "hint",
+            "compile", "policies", "claims", "history", "fields", "days", "codes", "bytes", "hint",
         ],
     ),
     ("testing", &["eval", "policies", "claims"]),

@@ -8,6 +8,12 @@
 //! (an optional library that no bundled payer adopts) by an example payer under
 //! `tests/data/` with cases of its own.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

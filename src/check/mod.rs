@@ -64,8 +64,17 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
         let from = diags.len();
         for err in &unit.syntax_errors {
             diags.push(
-                Diagnostic::new(DiagCode::Syntax, &unit.file, err.span, err.message())
-                    .with_help(syntax_help(err)),
+                Diagnostic::new(
+                    if err.internal {
+                        DiagCode::Internal
+                    } else {
+                        DiagCode::Syntax
+                    },
+                    &unit.file,
+                    err.span,
+                    err.message(),
+                )
+                .with_help(syntax_help(err)),
             );
         }
         let Some(module) = unit.module() else {

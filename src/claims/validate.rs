@@ -32,8 +32,7 @@ mod tests;
 
 pub(super) use rules::Cx;
 pub use shapes::{
-    is_icd10cm_shape, is_procedure_shape, parse_date, MAX_DIAGNOSES, MAX_MODIFIERS,
-    MAX_POINTERS,
+    is_icd10cm_shape, is_procedure_shape, parse_date, MAX_DIAGNOSES, MAX_MODIFIERS, MAX_POINTERS,
 };
 
 /// Checks a parsed claim and builds it; `record` is its 1-based input position.

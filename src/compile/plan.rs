@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::fields::FieldId;
 use crate::claims::Reason;
 pub use crate::codes::CodeSet;
 use crate::days::Day;
+use crate::fields::FieldId;
 pub use crate::history::SiteScope;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, TimeUnit};
 

@@ -19,9 +19,9 @@ mod content_hash;
 mod memory;
 pub mod sqlite;
 mod table;
-mod transaction;
 #[cfg(test)]
 mod tests;
+mod transaction;
 mod window;
 
 use std::cell::RefCell;

@@ -40,6 +40,9 @@ pub struct SyntaxError {
     pub custom: Option<String>,
     /// How to fix it, when the parser can tell.
     pub help: Option<String>,
+    /// Not the text's fault: the parser met a shape its grammar cannot
+    /// produce (a bug in payer-rules, reported as PR901).
+    pub internal: bool,
 }
 
 impl SyntaxError {
@@ -50,6 +53,23 @@ impl SyntaxError {
             found,
             custom: None,
             help: None,
+            internal: false,
+        }
+    }
+
+    /// An internal error at `span`: see [`SyntaxError::internal`].
+    pub(crate) fn internal(span: Span) -> SyntaxError {
+        SyntaxError {
+            span,
+            expected: Vec::new(),
+            found: None,
+            custom: Some(
+                "internal error: the parser met a shape its grammar cannot produce".into(),
+            ),
+            help: Some(
+                "this is a bug in payer-rules: please report it with the policy file".into(),
+            ),
+            internal: true,
         }
     }
 
@@ -155,16 +175,14 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Parsed {
     match PolicyParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
-            let file = pairs
-                .next()
-                .map(|pair| Lower { offset: 0 }.file(pair))
-                .unwrap_or(File {
-                    imports: Vec::new(),
-                    module: None,
-                });
+            let lower = Lower::new(0);
+            let file = pairs.next().map(|pair| lower.file(pair)).unwrap_or(File {
+                imports: Vec::new(),
+                module: None,
+            });
             Parsed {
                 file,
-                errors: Vec::new(),
+                errors: lower.surprises(),
             }
         }
         Err(err) => recover(text, syntax_error(&err, text, 0)),
@@ -204,7 +222,7 @@ enum Piece {
 fn parse_module_item(text: &str, offset: usize) -> Result<Piece, SyntaxError> {
     let mut pairs = PolicyParser::parse(Rule::item_alone, text)
         .map_err(|err| syntax_error(&err, text, offset))?;
-    let lower = Lower { offset };
+    let lower = Lower::new(offset);
     let pair = pairs
         .next()
         .and_then(|p| p.into_inner().find(|p| p.as_rule() != Rule::EOI))
@@ -215,7 +233,11 @@ fn parse_module_item(text: &str, offset: usize) -> Result<Piece, SyntaxError> {
                 None,
             )
         })?;
-    Ok(lower.module_item(pair))
+    let item = lower.module_item(pair);
+    match lower.surprises().into_iter().next() {
+        Some(surprise) => Err(surprise),
+        None => Ok(item),
+    }
 }
 
 fn syntax_error(err: &pest::error::Error<Rule>, text: &str, offset: usize) -> SyntaxError {

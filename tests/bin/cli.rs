@@ -1,5 +1,11 @@
 //! Integration tests through the built `payer-rules` binary.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::io::Write;
 
 use std::process::{Output, Stdio};

@@ -1,6 +1,12 @@
 //! Integration tests of the policy tooling through the binary: `fmt` and the
 //! diff and coverage parts of `test`.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::path::{Path, PathBuf};
 
 mod common;

@@ -2,6 +2,12 @@
 //! resubmissions, replacements and voids, a run killed mid-way and run again,
 //! two processes on one file, schema upgrades, `history show` and `import`.
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

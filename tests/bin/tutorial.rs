@@ -16,6 +16,12 @@
 //! ```` ```bash ```` blocks are instructions for the reader and are not run.
 //! (`tests/docs.rs` checks the ```` ```policy ```` blocks as it does everywhere.)
 
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

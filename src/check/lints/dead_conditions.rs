@@ -24,11 +24,11 @@ use std::collections::BTreeMap;
 use super::sets::SetResolver;
 use super::visit::rules;
 use super::{Lint, ModuleCx};
-use crate::fields::{self, Ty};
 use crate::check::parse_date;
 use crate::check::scope::SetKind;
 use crate::codes::CodeSet;
 use crate::diagnostic::{DiagCode, Diagnostic};
+use crate::fields::{self, Ty};
 use crate::syntax::ast::{CheckKind, CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Rule};
 use crate::syntax::Span;
 

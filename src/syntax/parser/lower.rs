@@ -9,6 +9,38 @@ use super::*;
 /// spans when a piece of the file is parsed on its own.
 pub(super) struct Lower {
     pub(super) offset: usize,
+    /// Where the tree had a shape the grammar cannot produce (a limit without
+    /// its number, an expression without its parts): each becomes an internal
+    /// error (PR901), so that the placeholder put in its place is never
+    /// compiled or evaluated.
+    surprises: std::cell::RefCell<Vec<Span>>,
+}
+
+impl Lower {
+    /// Lowers pairs of a text that starts `offset` bytes into its file.
+    pub(super) fn new(offset: usize) -> Lower {
+        Lower {
+            offset,
+            surprises: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The internal errors met while lowering, in source order.
+    pub(super) fn surprises(&self) -> Vec<SyntaxError> {
+        let mut spans = self.surprises.take();
+        spans.sort_by_key(|s| s.start);
+        spans.into_iter().map(SyntaxError::internal).collect()
+    }
+
+    /// A placeholder for a node the grammar guarantees and the pairs lack,
+    /// with an internal error recorded at `span`.
+    fn missing(&self, span: Span) -> Expr {
+        self.surprises.borrow_mut().push(span);
+        Expr {
+            kind: ExprKind::Literal(Literal::Bool(true)),
+            span,
+        }
+    }
 }
 
 fn is_keyword(rule: Rule) -> bool {
@@ -332,13 +364,8 @@ impl Lower {
             .map(|p| self.action(p.clone()))
             .unwrap_or_else(|| self.empty_action(span));
         // A check the grammar could not have produced (a limit without its
-        // number, say) is read like a `require` without a condition.
-        let unconditional = || {
-            CheckKind::Require(Expr {
-                kind: ExprKind::Literal(Literal::Bool(true)),
-                span,
-            })
-        };
+        // number, say) is an internal error, with a placeholder in its place.
+        let unconditional = || CheckKind::Require(self.missing(span));
         let kind = match (rule, parts.as_slice()) {
             (Rule::require_check, parts) => match parts.first() {
                 Some(p) => CheckKind::Require(self.expr(p.clone())),
@@ -455,10 +482,7 @@ impl Lower {
         match pair.as_rule() {
             Rule::expr => match kids(pair).next() {
                 Some(inner) => self.expr(inner),
-                None => Expr {
-                    kind: ExprKind::Literal(Literal::Bool(true)),
-                    span,
-                },
+                None => self.missing(span),
             },
             Rule::or_expr | Rule::and_expr => {
                 let is_or = pair.as_rule() == Rule::or_expr;
@@ -484,10 +508,7 @@ impl Lower {
                         inner = Some(self.expr(p));
                     }
                 }
-                let mut e = inner.unwrap_or(Expr {
-                    kind: ExprKind::Literal(Literal::Bool(true)),
-                    span,
-                });
+                let mut e = inner.unwrap_or_else(|| self.missing(span));
                 for not_span in nots.into_iter().rev() {
                     let s = not_span.join(e.span);
                     e = Expr {
@@ -507,10 +528,10 @@ impl Lower {
                     _ => Quant::Some,
                 };
                 let qspan = quant_pair.map(|q| self.span(&q)).unwrap_or(span);
-                let body = parts.next().map(|b| self.expr(b)).unwrap_or(Expr {
-                    kind: ExprKind::Literal(Literal::Bool(true)),
-                    span,
-                });
+                let body = parts
+                    .next()
+                    .map(|b| self.expr(b))
+                    .unwrap_or_else(|| self.missing(span));
                 Expr {
                     kind: ExprKind::Quantified {
                         quant: Spanned::new(quant, qspan),
@@ -601,10 +622,7 @@ impl Lower {
         let span = self.span(&pair);
         let mut parts = kids(pair);
         let Some(first) = parts.next() else {
-            return Expr {
-                kind: ExprKind::Literal(Literal::Bool(true)),
-                span,
-            };
+            return self.missing(span);
         };
         let lhs = self.expr(first);
         let Some(tail) = parts.next() else {
@@ -624,10 +642,10 @@ impl Lower {
                     ">" => CompareOp::Gt,
                     _ => CompareOp::Ge,
                 };
-                let rhs = tparts.pop().map(|p| self.expr(p)).unwrap_or(Expr {
-                    kind: ExprKind::Literal(Literal::Bool(true)),
-                    span: tail_span,
-                });
+                let rhs = tparts
+                    .pop()
+                    .map(|p| self.expr(p))
+                    .unwrap_or_else(|| self.missing(tail_span));
                 ExprKind::Compare {
                     op: self.spanned(&op_pair, op),
                     lhs: Box::new(lhs),
@@ -662,10 +680,7 @@ impl Lower {
                     .into_iter()
                     .rfind(|p| !is_keyword(p.as_rule()))
                     .map(|p| self.expr(p))
-                    .unwrap_or(Expr {
-                        kind: ExprKind::Literal(Literal::Bool(true)),
-                        span: tail_span,
-                    });
+                    .unwrap_or_else(|| self.missing(tail_span));
                 ExprKind::Has {
                     lhs: Box::new(lhs),
                     rhs: Box::new(rhs),

@@ -19,12 +19,15 @@ pub(super) fn recover(text: &str, first: SyntaxError) -> Parsed {
         };
     };
     let head = &text[..=open];
+    let mut head_surprises = Vec::new();
     match PolicyParser::parse(Rule::head, head) {
         Ok(mut pairs) => {
             if let Some(pair) = pairs.next() {
-                let (imports, module) = Lower { offset: 0 }.head(pair);
+                let lower = Lower::new(0);
+                let (imports, module) = lower.head(pair);
                 file.imports = imports;
                 file.module = Some(module);
+                head_surprises = lower.surprises();
             }
         }
         Err(_) => {
@@ -109,6 +112,7 @@ pub(super) fn recover(text: &str, first: SyntaxError) -> Parsed {
         module.items = items;
         module.span = Span::new(module.span.start, close.map_or(text.len(), |c| c + 1));
     }
+    errors.extend(head_surprises);
     errors.sort_by_key(|e| e.span.start);
     errors.dedup();
     Parsed { file, errors }
@@ -207,6 +211,7 @@ fn unclosed_rule(text: &str, start: usize, brace: usize, next: Option<usize>) ->
         found: None,
         custom: Some(custom),
         help: Some(help),
+        internal: false,
     }
 }
 
@@ -217,6 +222,7 @@ fn unclosed_module(open: usize, kind: &str, id: &str) -> SyntaxError {
         found: None,
         custom: Some(format!("{kind} `{id}` has no closing `}}`")),
         help: Some(format!("add `}}` at the end of the file to close the {kind}; if a rule lacks its `}}`, add that instead")),
+        internal: false,
     }
 }
 

@@ -81,7 +81,11 @@ impl Tally for Summary {
         match &evaluated.outcome {
             Outcome::Decision(d) => {
                 self.lines += d.lines.len();
-                self.by_decision[d.decision as usize] += 1;
+                // One counter per `ClaimDecision::ALL` entry, indexed by its
+                // discriminant.
+                if let Some(n) = self.by_decision.get_mut(d.decision as usize) {
+                    *n += 1;
+                }
                 for line in &d.lines {
                     for r in &line.reasons {
                         if evaluated.replayed {

@@ -282,8 +282,8 @@ pub fn sarif(diags: &[Diagnostic], docs_url: &str) -> serde_json::Value {
                     }
                 }],
             });
-            if !related.is_empty() {
-                result["relatedLocations"] = serde_json::Value::Array(related);
+            if let (false, Some(fields)) = (related.is_empty(), result.as_object_mut()) {
+                fields.insert("relatedLocations".into(), serde_json::Value::Array(related));
             }
             result
         })
