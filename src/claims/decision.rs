@@ -106,7 +106,7 @@ impl ClaimDecision {
 /// Why a rule fired on a line. Made once per check when a policy is compiled
 /// and shared by every line it is given to: handing it to a line is one count
 /// increment rather than one per field, and writing it is one copy of its JSON,
-/// made with it. Its fields are read through [`ReasonParts`].
+/// made with it. Its fields are read through `ReasonParts`.
 #[derive(Clone, Debug)]
 pub struct Reason(Arc<SharedReason>);
 

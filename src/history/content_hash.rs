@@ -4,7 +4,7 @@
 use super::*;
 
 /// A stable hash of a claim's content: XXH3-128 of the
-/// validated claim in a canonical byte encoding ([`canonical_bytes`]), so that
+/// validated claim in a canonical byte encoding (`canonical_bytes`), so that
 /// dotted and undotted diagnoses, defaulted fields, letter case of codes and key
 /// order do not matter. The encoding is versioned and only ever extended (a new
 /// optional field is written only when present), so a hash stays the same across

@@ -1,6 +1,6 @@
 //! The policy tree: what a file says, with a source span on every node.
 //!
-//! The tree is lowered from pest pairs by [`super::parser`] and knows nothing of
+//! The tree is lowered from pest pairs by `super::parser` and knows nothing of
 //! evaluation: names are unresolved, codes and dates are the text as written. The
 //! checker gives them meaning.
 
