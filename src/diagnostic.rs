@@ -59,6 +59,7 @@ macro_rules! diag_codes {
     ($( $variant:ident = $code:literal, $sev:ident, $summary:literal; )*) => {
         /// Every diagnostic the tool can report. The code string is stable.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum DiagCode { $( #[doc = $summary] $variant, )* }
 
         impl DiagCode {

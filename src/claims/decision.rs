@@ -38,6 +38,7 @@ impl Action {
 /// The decision on a whole claim, summarizing its lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ClaimDecision {
     /// Every line allowed.
     Allow,

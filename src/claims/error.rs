@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// The `error.kind` of an error record in the contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The claim is malformed: unreadable, a required field missing, a bad value.
     InvalidClaim,

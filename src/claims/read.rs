@@ -36,6 +36,7 @@ pub use record::{parse_json_line, parse_json_line_into, patient_of_line};
 
 /// How claims are laid out in the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// Decide from the first non-whitespace byte: `[` is a JSON array, `{` JSON
     /// Lines, anything else YAML.

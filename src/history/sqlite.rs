@@ -113,6 +113,7 @@ fn busy(count: i32) -> bool {
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// SQLite said no.
     #[error("database `{path}`: {source}")]
