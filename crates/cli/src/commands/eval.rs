@@ -1,6 +1,7 @@
 //! `payer-rules eval`: claims in, one decision per claim out (JSON Lines), a
 //! summary on stderr.
 
+use crate::stdio::errln;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -151,7 +152,7 @@ impl Summary {
         let memory = peak_memory_mib()
             .map(|m| format!(", peak memory {m:.1} MiB"))
             .unwrap_or_default();
-        eprintln!(
+        errln!(
             "evaluated {} claims ({} lines) in {seconds:.3} s ({:.0} claims/s, {:.0} lines/s; policies loaded in {:.1} ms{memory}): {}",
             self.claims,
             self.lines,
@@ -166,7 +167,7 @@ impl Summary {
             } else {
                 ("claims", "were")
             };
-            eprintln!(
+            errln!(
                 "{} {n} {were} sent before with the same content: answered with the stored decisions",
                 self.replayed
             );
@@ -177,10 +178,10 @@ impl Summary {
                 .iter()
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect();
-            eprintln!("errors: {}", errors.join(", "));
+            errln!("errors: {}", errors.join(", "));
         }
         if !self.by_rule.is_empty() || !self.replayed_by_rule.is_empty() {
-            eprintln!("reasons by rule (policy, rule, action, lines):");
+            errln!("reasons by rule (policy, rule, action, lines):");
             // Equal texts behind different pointers (a replayed decision's) add up.
             let mut by_rule: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
             for (policy, reason, n) in self.by_rule.values() {
@@ -192,7 +193,7 @@ impl Summary {
                 *by_rule.entry((policy, rule, action)).or_default() += n;
             }
             for ((policy, rule, action), n) in &by_rule {
-                eprintln!("  {policy:<20} {rule:<12} {action:<7} {n}");
+                errln!("  {policy:<20} {rule:<12} {action:<7} {n}");
             }
         }
     }
@@ -375,7 +376,7 @@ pub(super) fn import_into(
                 Imported::Present => counts.1 += 1,
                 Imported::Conflict => {
                     counts.2 += 1;
-                    eprintln!(
+                    errln!(
                         "history `{source}`: skipped claim `{}` of patient `{}`: other content is already stored under its id",
                         claim.id, claim.patient.id
                     );
@@ -390,7 +391,7 @@ pub(super) fn import_into(
 /// Opens the history database, or says why not.
 pub(super) fn open_db(path: &Path, busy_timeout: Duration) -> Result<SqliteHistory, u8> {
     SqliteHistory::open(path, busy_timeout).map_err(|e| {
-        eprintln!("cannot open the history database: {e}");
+        errln!("cannot open the history database: {e}");
         EXIT_STORE
     })
 }
@@ -408,7 +409,7 @@ fn write_failed(e: &io::Error) -> u8 {
     if e.kind() == io::ErrorKind::BrokenPipe {
         return EXIT_OK;
     }
-    eprintln!("cannot write decisions: {e}");
+    errln!("cannot write decisions: {e}");
     EXIT_USAGE
 }
 
@@ -419,7 +420,7 @@ pub fn run(opts: &Options) -> u8 {
     let load_time = load_started.elapsed();
     if loaded.has_errors() || loaded.policies.is_none() {
         print_diagnostics(&loaded.diagnostics);
-        eprintln!(
+        errln!(
             "the policies have errors ({}); nothing was evaluated",
             tally(&loaded.diagnostics)
         );
@@ -429,7 +430,7 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_FAILED;
     };
     if policies.is_empty() {
-        eprintln!(
+        errln!(
             "no policy found in {}",
             opts.policies
                 .iter()
@@ -440,7 +441,7 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_USAGE;
     }
     if opts.db.is_some() && opts.jobs > 1 {
-        eprintln!(
+        errln!(
             "--jobs works with in-memory history only: with --db, one thread evaluates the claims \
              in arrival order and the database's transactions keep other processes in step; \
              drop --jobs (or --db)"
@@ -452,14 +453,14 @@ pub fn run(opts: &Options) -> u8 {
         let reader = match open(Some(path)) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("cannot read history `{}`: {e}", path.display());
+                errln!("cannot read history `{}`: {e}", path.display());
                 return EXIT_USAGE;
             }
         };
         for claim in ClaimReader::new(reader, InputFormat::Auto) {
             match claim {
                 Ok(claim) => prior.push(claim),
-                Err(e) => eprintln!("history `{}`: skipped {e}", path.display()),
+                Err(e) => errln!("history `{}`: skipped {e}", path.display()),
             }
         }
     }
@@ -472,7 +473,7 @@ pub fn run(opts: &Options) -> u8 {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            eprintln!("cannot read claims `{name}`: {e}");
+            errln!("cannot read claims `{name}`: {e}");
             return EXIT_USAGE;
         }
     };
@@ -492,7 +493,7 @@ pub fn run(opts: &Options) -> u8 {
             .collect::<Vec<_>>()
             .join(", ");
         if let Err(e) = import_into(&mut engine, &prior, opts.batch, &source) {
-            eprintln!("cannot import the history: {e}");
+            errln!("cannot import the history: {e}");
             return EXIT_STORE;
         }
         let started = Instant::now();
@@ -500,7 +501,7 @@ pub fn run(opts: &Options) -> u8 {
             Ok(()) => {}
             Err(DbFailure::Store(e)) => {
                 let _ = out.flush();
-                eprintln!(
+                errln!(
                     "the history database failed; claims after the last decision written were not stored: {e}"
                 );
                 return EXIT_STORE;
@@ -511,7 +512,7 @@ pub fn run(opts: &Options) -> u8 {
             summary.print(started.elapsed().as_secs_f64(), load_time);
             let drops = engine.history().cache_drops;
             if drops > 0 {
-                eprintln!(
+                errln!(
                     "history `{}`: another process committed during the run; the cache was reloaded {drops} times",
                     db.display()
                 );

@@ -1,6 +1,7 @@
 //! `payer-rules history`: look at a patient's stored history, or seed the history
 //! from a file of paid claims.
 
+use crate::stdio::{errln, outln};
 use std::time::Duration;
 
 use serde_json::json;
@@ -35,7 +36,7 @@ pub fn run(command: HistoryCommand) -> u8 {
 /// one); the exit status on failure.
 fn open_existing(db: &std::path::Path) -> Result<SqliteHistory, u8> {
     if !db.exists() {
-        eprintln!("no history database at `{}`", db.display());
+        errln!("no history database at `{}`", db.display());
         return Err(EXIT_USAGE);
     }
     open_db(db, Duration::from_secs(30))
@@ -49,7 +50,7 @@ fn stats(db: &std::path::Path) -> u8 {
     let (claims, services) = match store.totals() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("cannot read the history: {e}");
+            errln!("cannot read the history: {e}");
             return EXIT_STORE;
         }
     };
@@ -61,7 +62,7 @@ fn stats(db: &std::path::Path) -> u8 {
     } else {
         0.0
     };
-    println!(
+    outln!(
         "{}: {claims} claim versions, {services} counted services, {bytes} bytes ({:.1} MB per million services)",
         db.display(),
         per_million
@@ -80,27 +81,27 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
     {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("cannot read the history: {e}");
+            errln!("cannot read the history: {e}");
             return EXIT_STORE;
         }
     };
     if as_json {
         for s in &services {
-            println!(
+            outln!(
                 "{}",
                 json!({"patient": patient, "date": s.date, "procedure": s.procedure,
                        "site": s.site, "claim": s.claim, "line": s.line})
             );
         }
         for c in &claims {
-            println!(
+            outln!(
                 "{}",
                 json!({"patient": patient, "claim": c.id, "seq": c.seq, "status": c.status.as_str(),
                        "replaces": c.replaces, "replaced_by": c.replaced_by, "hash": c.hash})
             );
         }
     } else {
-        println!(
+        outln!(
             "patient {patient}: {} counted service{}, {} claim version{}",
             services.len(),
             if services.len() == 1 { "" } else { "s" },
@@ -108,14 +109,14 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
             if claims.len() == 1 { "" } else { "s" }
         );
         if !services.is_empty() {
-            println!("services (date, procedure, site, claim, line):");
+            outln!("services (date, procedure, site, claim, line):");
             for s in &services {
                 let claim = if s.claim.is_empty() {
                     "(prior history)"
                 } else {
                     &s.claim
                 };
-                println!(
+                outln!(
                     "  {}  {:<5}  {:<16} {claim} line {}",
                     s.date,
                     s.procedure,
@@ -125,7 +126,7 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
             }
         }
         if !claims.is_empty() {
-            println!("claims (arrival order):");
+            outln!("claims (arrival order):");
             for c in &claims {
                 let mut note = String::new();
                 if let Some(t) = &c.replaces {
@@ -134,12 +135,12 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
                 if let Some(by) = &c.replaced_by {
                     note.push_str(&format!(", by {by}"));
                 }
-                println!("  #{:<8} {:<20} {}{note}", c.seq, c.id, c.status.as_str());
+                outln!("  #{:<8} {:<20} {}{note}", c.seq, c.id, c.status.as_str());
             }
         }
     }
     if services.is_empty() && claims.is_empty() {
-        eprintln!("no history for patient `{patient}`");
+        errln!("no history for patient `{patient}`");
         return EXIT_FAILED;
     }
     EXIT_OK
@@ -160,7 +161,7 @@ fn import(db: &std::path::Path, files: &[std::path::PathBuf], batch: usize, busy
             match std::fs::File::open(path) {
                 Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
                 Err(e) => {
-                    eprintln!("cannot read `{}`: {e}", path.display());
+                    errln!("cannot read `{}`: {e}", path.display());
                     return EXIT_USAGE;
                 }
             }
@@ -171,7 +172,7 @@ fn import(db: &std::path::Path, files: &[std::path::PathBuf], batch: usize, busy
                 Ok(c) => claims.push(c),
                 Err(e) => {
                     invalid += 1;
-                    eprintln!("`{}`: skipped {e}", path.display());
+                    errln!("`{}`: skipped {e}", path.display());
                 }
             }
         }
@@ -183,12 +184,12 @@ fn import(db: &std::path::Path, files: &[std::path::PathBuf], batch: usize, busy
                 totals.2 += c;
             }
             Err(e) => {
-                eprintln!("cannot import `{source}`: {e}");
+                errln!("cannot import `{source}`: {e}");
                 return EXIT_STORE;
             }
         }
     }
-    eprintln!(
+    errln!(
         "imported {} claims into `{}`; {} were already there, {} conflicted with stored claims, {} were invalid",
         totals.0,
         db.display(),

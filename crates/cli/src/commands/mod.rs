@@ -220,5 +220,6 @@ pub fn run() -> ExitCode {
             command: CodesCommand::Lookup { codes },
         } => codes::lookup(&codes),
     };
-    ExitCode::from(code)
+    // stdout flushed, and a lost message on stderr counted (see `stdio`).
+    ExitCode::from(crate::stdio::finish(code))
 }
