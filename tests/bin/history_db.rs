@@ -698,3 +698,63 @@ fn a_replayed_run_summarizes_its_reasons_like_the_first() {
     // shared ones; they must still add up under one line per rule and action.
     assert_eq!(reasons_by_rule(&again.stderr), reasons);
 }
+
+/// Finding H1: claims streamed one at a time are answered (and, with `--db`,
+/// committed) one at a time, before the input ends, whatever `--batch` says.
+#[test]
+fn claims_streamed_slowly_are_answered_before_the_input_ends() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = temp_dir("stream");
+    let db = dir.join("s.db");
+    let db_arg = s(&db);
+    for with_db in [true, false] {
+        let mut args = vec!["eval", "-q", "--batch", "1000"];
+        if with_db {
+            args.extend(["--db", db_arg.as_str()]);
+        }
+        args.push("-");
+        let mut child = bin()
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("stdin"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
+        let (tx, rx) = mpsc::channel();
+        let lines = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        for (i, id) in ["S1", "S2", "S3"].iter().enumerate() {
+            let claim = tpi(id, &format!("PS{i}"), "2026-03-04", "scapular", "");
+            writeln!(stdin, "{claim}").unwrap_or_else(|e| panic!("{e}"));
+            stdin.flush().unwrap_or_else(|e| panic!("{e}"));
+            let line = rx
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|e| panic!("no decision for {id} (db: {with_db}): {e}"));
+            assert!(line.contains(&format!("\"id\":\"{id}\"")), "{line}");
+            if with_db {
+                // Committed before it was written, the input still open.
+                let conn = rusqlite::Connection::open_with_flags(
+                    &db,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                let n: i64 = conn
+                    .query_row("SELECT count(*) FROM claims", [], |r| r.get(0))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(n, i as i64 + 1);
+            }
+        }
+        drop(stdin);
+        let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success());
+        let _ = lines.join();
+    }
+}

@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
+use super::prior::{self, Counts, PriorFile};
 use super::report::{print_diagnostics, tally};
+use super::waiting::Watched;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
-    Claim, ClaimDecision, ClaimError, ClaimReader, Engine, Evaluated, Imported, InputFormat,
-    Outcome, Policies, Reason, SqliteHistory, StoreError,
+    Claim, ClaimDecision, ClaimError, ClaimReader, Engine, Evaluated, InputFormat, Outcome,
+    Policies, Reason, SqliteHistory, StoreError,
 };
 
 /// What `eval` was asked to do.
@@ -208,16 +210,19 @@ fn first_byte(input: &mut Box<dyn BufRead + Send>) -> Option<u8> {
 /// One thread: read, decide, write, claim after claim.
 fn sequential(
     policies: Policies,
-    prior: Vec<Claim>,
+    prior: Vec<PriorFile>,
     opts: &Options,
     input: Box<dyn BufRead + Send>,
     out: &mut impl Write,
     summary: &mut Summary,
 ) -> io::Result<()> {
     let mut engine = Engine::new(policies).explain(opts.explain);
-    for claim in &prior {
-        let Ok(_) = engine.import(claim);
+    let mut counts = Counts::default();
+    for file in &prior {
+        counts.add(prior::import_in_memory(&mut engine, file));
     }
+    drop(prior);
+    report_history(opts, counts);
     let result = decide_all(&mut engine, opts, input, out, summary);
     // The process ends next: handing the history back to the OS whole is faster
     // than freeing it entry by entry.
@@ -238,14 +243,21 @@ fn decide_all(
     // Decisions are gathered in a buffer and written in blocks: one `write_all`
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
+    // Claims streamed one at a time are answered one at a time (finding H1):
+    // nothing is read ahead, and the output is flushed, when the input would
+    // make the run wait.
+    let (input, stall) = Watched::new(input);
     let mut reader = ClaimReader::new(input, opts.format);
     let mut record = 0;
+    let ahead = stall.clone();
     let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
         reader.read_into(slot).then(|| {
             record += 1;
             record
         })
-    });
+    })
+    .reading_ahead_while(|| !ahead.may_wait());
+    let mut unflushed = false;
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => {
@@ -260,6 +272,13 @@ fn decide_all(
         if pending.len() >= WRITE_BLOCK {
             out.write_all(&pending)?;
             pending.clear();
+            unflushed = true;
+        }
+        if claims.read_ahead() == 0 && stall.may_wait() && (unflushed || !pending.is_empty()) {
+            out.write_all(&pending)?;
+            pending.clear();
+            out.flush()?;
+            unflushed = false;
         }
     }
     out.write_all(&pending)
@@ -309,7 +328,21 @@ fn with_db(
         let reader = std::thread::Builder::new().name("claim-reader".into());
         let spawned = reader.spawn_scoped(scope, move || {
             let mut chunk = Vec::with_capacity(CHUNK);
-            for (i, claim) in ClaimReader::new(input, format).enumerate() {
+            // A chunk goes when full, and also before a read that may wait
+            // for the writer (finding H1): a claim streamed alone is stored
+            // and answered without waiting for the next.
+            let (input, stall) = Watched::new(input);
+            let mut claims = ClaimReader::new(input, format).enumerate();
+            loop {
+                if stall.may_wait() && !chunk.is_empty() {
+                    let ready = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if tx.send(ready).is_err() {
+                        return;
+                    }
+                }
+                let Some((i, claim)) = claims.next() else {
+                    break;
+                };
                 chunk.push((i + 1, claim));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -328,13 +361,26 @@ fn with_db(
         // The batch's decisions, held back until the batch is committed; one
         // buffer, reused, so that holding them costs no allocation per claim.
         let mut held: Vec<u8> = Vec::with_capacity(batch_size * 512);
-        while let Ok(mut claims) = rx.recv() {
+        // What a chunk brought beyond the batch's size: the next batch's start.
+        let mut carried: Chunk = Vec::new();
+        loop {
+            let mut claims = if carried.is_empty() {
+                match rx.recv() {
+                    Ok(claims) => claims,
+                    Err(_) => break,
+                }
+            } else {
+                std::mem::take(&mut carried)
+            };
             let deadline = Instant::now() + FILL;
             while claims.len() < batch_size {
                 match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                     Ok(more) => claims.extend(more),
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
                 }
+            }
+            if claims.len() > batch_size {
+                carried = claims.split_off(batch_size);
             }
             // The library's batch protocol: one transaction, whose answers are
             // released only once it has committed (a failure drops the batch,
@@ -356,36 +402,11 @@ fn with_db(
     })
 }
 
-/// Imports paid claims into a store, `batch` claims per transaction, reporting
-/// conflicts on stderr. Returns how many were added, already present and
-/// conflicting.
-pub(super) fn import_into(
-    engine: &mut Engine<SqliteHistory>,
-    claims: &[Claim],
-    batch: usize,
-    source: &str,
-) -> Result<(usize, usize, usize), StoreError> {
-    let mut counts = (0, 0, 0);
-    for chunk in claims.chunks(batch.max(1)) {
-        let mut batch = engine.begin()?;
-        let members: Vec<&str> = chunk.iter().map(|c| c.patient.id.as_str()).collect();
-        batch.load(&members)?;
-        for claim in chunk {
-            match batch.import(claim)? {
-                Imported::Added => counts.0 += 1,
-                Imported::Present => counts.1 += 1,
-                Imported::Conflict => {
-                    counts.2 += 1;
-                    errln!(
-                        "history `{source}`: skipped claim `{}` of patient `{}`: other content is already stored under its id",
-                        claim.id, claim.patient.id
-                    );
-                }
-            }
-        }
-        batch.commit()?;
+/// The history files' summary line, as `--db` and memory both give it.
+fn report_history(opts: &Options, counts: Counts) {
+    if !opts.history.is_empty() && !opts.quiet {
+        errln!("history: {}", counts.line());
     }
-    Ok(counts)
 }
 
 /// Opens the history database, or says why not.
@@ -448,22 +469,11 @@ pub fn run(opts: &Options) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let mut prior = Vec::new();
-    for path in &opts.history {
-        let reader = match open(Some(path)) {
-            Ok(r) => r,
-            Err(e) => {
-                errln!("cannot read history `{}`: {e}", path.display());
-                return EXIT_USAGE;
-            }
-        };
-        for claim in ClaimReader::new(reader, InputFormat::Auto) {
-            match claim {
-                Ok(claim) => prior.push(claim),
-                Err(e) => errln!("history `{}`: skipped {e}", path.display()),
-            }
-        }
-    }
+    // Every history file is open before anything is read or stored.
+    let prior: Vec<PriorFile> = match prior::open_all(&opts.history) {
+        Ok(inputs) => inputs.into_iter().map(prior::read).collect(),
+        Err(code) => return code,
+    };
 
     let mut input = match open(opts.input.as_ref()) {
         Ok(r) => r,
@@ -486,16 +496,17 @@ pub fn run(opts: &Options) -> u8 {
             Err(code) => return code,
         };
         let mut engine = Engine::with_history(policies, store).explain(opts.explain);
-        let source = opts
-            .history
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if let Err(e) = import_into(&mut engine, &prior, opts.batch, &source) {
-            errln!("cannot import the history: {e}");
-            return EXIT_STORE;
+        let mut counts = Counts::default();
+        for file in &prior {
+            match prior::import_into(&mut engine, file, opts.batch) {
+                Ok(c) => counts.add(c),
+                Err(e) => {
+                    errln!("cannot import the history `{}`: {e}", file.name);
+                    return EXIT_STORE;
+                }
+            }
         }
+        report_history(opts, counts);
         let started = Instant::now();
         match with_db(&mut engine, opts, input, &mut out, &mut summary) {
             Ok(()) => {}
@@ -527,6 +538,19 @@ pub fn run(opts: &Options) -> u8 {
         _ => false,
     };
     let result = if opts.jobs > 1 && lines {
+        // The workers import the history themselves, saying nothing: what it
+        // holds is told from an import of its own (finding H3).
+        let mut scratch = Engine::new(Policies::default());
+        let mut counts = Counts::default();
+        for file in &prior {
+            counts.add(prior::import_in_memory(&mut scratch, file));
+        }
+        std::mem::forget(scratch);
+        report_history(opts, counts);
+        let prior = prior
+            .into_iter()
+            .flat_map(|f| f.claims.into_iter().map(|(_, c)| c))
+            .collect();
         evaluate_lines::<_, _, Summary>(
             &policies,
             prior,

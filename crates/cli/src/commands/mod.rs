@@ -6,8 +6,10 @@ mod eval;
 mod explain;
 mod fmt;
 mod history;
+mod prior;
 mod report;
 mod test;
+mod waiting;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
