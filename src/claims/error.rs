@@ -68,7 +68,7 @@ impl ClaimError {
         ClaimError {
             id,
             kind: ErrorKind::InvalidClaim,
-            message: message.into(),
+            message: capped_quotes(&message.into()),
             path,
             record,
         }
@@ -100,8 +100,9 @@ impl ClaimError {
 impl fmt::Display for ClaimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "record {}", self.record)?;
+        // Shown on stderr and in logs: the id escaped and capped (finding S2).
         if let Some(id) = &self.id {
-            write!(f, " ({id})")?;
+            write!(f, " ({})", for_log(id))?;
         }
         write!(f, ": {}", self.kind)?;
         if let Some(path) = &self.path {
@@ -109,6 +110,72 @@ impl fmt::Display for ClaimError {
         }
         write!(f, ": {}", self.message)
     }
+}
+
+/// The longest claim value echoed in a message or a log line, in characters.
+pub const SHOWN_CHARS: usize = 64;
+
+/// `text` as a log line may show it (finding S2): control characters
+/// escaped (an id with ESC or a newline can neither drive a terminal nor
+/// forge a line) and at most [`SHOWN_CHARS`] characters, then `…`.
+pub fn for_log(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS + 8));
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A message with each quoted claim value (`"..."`, as serde quotes what it
+/// found) cut to [`SHOWN_CHARS`] characters and `…`, and control characters
+/// escaped: error records and stderr never carry a value of unbounded size
+/// (finding S2). serde already escapes quotes inside the value (`\"`).
+fn capped_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * SHOWN_CHARS));
+    let mut quoted: Option<usize> = None;
+    let mut escaped = false;
+    for c in message.chars() {
+        match quoted {
+            None => {
+                if c == '"' {
+                    quoted = Some(0);
+                }
+                if c.is_control() {
+                    out.extend(c.escape_default());
+                } else {
+                    out.push(c);
+                }
+            }
+            Some(n) => {
+                let ends = c == '"' && !escaped;
+                escaped = !escaped && c == '\\';
+                if ends {
+                    quoted = None;
+                    out.push(c);
+                    continue;
+                }
+                if n < SHOWN_CHARS {
+                    if c.is_control() {
+                        out.extend(c.escape_default());
+                    } else {
+                        out.push(c);
+                    }
+                } else if n == SHOWN_CHARS {
+                    out.push('…');
+                }
+                quoted = Some(n + 1);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -129,5 +196,30 @@ mod tests {
         );
         let err = ClaimError::invalid(None, None, "not valid JSON", 1);
         assert_eq!(err.to_string(), "record 1: invalid_claim: not valid JSON");
+    }
+
+    #[test]
+    fn values_in_messages_and_ids_in_logs_are_escaped_and_capped() {
+        let long = "x".repeat(100_000);
+        let err = ClaimError::invalid(
+            Some(format!("EVIL\u{1b}]0;pwned\u{7}\r\nFAKE{long}")),
+            Some("patient".into()),
+            format!("invalid type: string \"John \\\"Smith\\\" {long}\", expected a claim"),
+            4,
+        );
+        assert_eq!(
+            err.message,
+            format!(
+                "invalid type: string \"John \\\"Smith\\\" {}…\", expected a claim",
+                "x".repeat(SHOWN_CHARS - 15)
+            )
+        );
+        let shown = err.to_string();
+        assert!(shown.len() < 300, "{shown}");
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert!(
+            shown.starts_with("record 4 (EVIL\\u{1b}]0;pwned\\u{7}\\r\\nFAKE"),
+            "{shown}"
+        );
     }
 }

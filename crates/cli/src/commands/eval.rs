@@ -1,6 +1,7 @@
 //! `payer-rules eval`: claims in, one decision per claim out (JSON Lines), a
 //! summary on stderr.
 
+use crate::stdio::errln;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -11,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
+use super::prior::{self, Counts, PriorFile};
 use super::report::{print_diagnostics, tally};
+use super::waiting::Watched;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
-    Claim, ClaimDecision, ClaimError, ClaimReader, Engine, Evaluated, Imported, InputFormat,
-    Outcome, Policies, Reason, SqliteHistory, StoreError,
+    Claim, ClaimDecision, ClaimError, ClaimReader, Engine, Evaluated, InputFormat, Outcome,
+    Policies, Reason, SqliteHistory, StoreError,
 };
 
 /// What `eval` was asked to do.
@@ -151,7 +154,7 @@ impl Summary {
         let memory = peak_memory_mib()
             .map(|m| format!(", peak memory {m:.1} MiB"))
             .unwrap_or_default();
-        eprintln!(
+        errln!(
             "evaluated {} claims ({} lines) in {seconds:.3} s ({:.0} claims/s, {:.0} lines/s; policies loaded in {:.1} ms{memory}): {}",
             self.claims,
             self.lines,
@@ -166,7 +169,7 @@ impl Summary {
             } else {
                 ("claims", "were")
             };
-            eprintln!(
+            errln!(
                 "{} {n} {were} sent before with the same content: answered with the stored decisions",
                 self.replayed
             );
@@ -177,10 +180,10 @@ impl Summary {
                 .iter()
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect();
-            eprintln!("errors: {}", errors.join(", "));
+            errln!("errors: {}", errors.join(", "));
         }
         if !self.by_rule.is_empty() || !self.replayed_by_rule.is_empty() {
-            eprintln!("reasons by rule (policy, rule, action, lines):");
+            errln!("reasons by rule (policy, rule, action, lines):");
             // Equal texts behind different pointers (a replayed decision's) add up.
             let mut by_rule: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
             for (policy, reason, n) in self.by_rule.values() {
@@ -192,7 +195,7 @@ impl Summary {
                 *by_rule.entry((policy, rule, action)).or_default() += n;
             }
             for ((policy, rule, action), n) in &by_rule {
-                eprintln!("  {policy:<20} {rule:<12} {action:<7} {n}");
+                errln!("  {policy:<20} {rule:<12} {action:<7} {n}");
             }
         }
     }
@@ -207,16 +210,19 @@ fn first_byte(input: &mut Box<dyn BufRead + Send>) -> Option<u8> {
 /// One thread: read, decide, write, claim after claim.
 fn sequential(
     policies: Policies,
-    prior: Vec<Claim>,
+    prior: Vec<PriorFile>,
     opts: &Options,
     input: Box<dyn BufRead + Send>,
     out: &mut impl Write,
     summary: &mut Summary,
 ) -> io::Result<()> {
     let mut engine = Engine::new(policies).explain(opts.explain);
-    for claim in &prior {
-        let Ok(_) = engine.import(claim);
+    let mut counts = Counts::default();
+    for file in &prior {
+        counts.add(prior::import_in_memory(&mut engine, file));
     }
+    drop(prior);
+    report_history(opts, counts);
     let result = decide_all(&mut engine, opts, input, out, summary);
     // The process ends next: handing the history back to the OS whole is faster
     // than freeing it entry by entry.
@@ -237,14 +243,21 @@ fn decide_all(
     // Decisions are gathered in a buffer and written in blocks: one `write_all`
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
+    // Claims streamed one at a time are answered one at a time (finding H1):
+    // nothing is read ahead, and the output is flushed, when the input would
+    // make the run wait.
+    let (input, stall) = Watched::new(input);
     let mut reader = ClaimReader::new(input, opts.format);
     let mut record = 0;
+    let ahead = stall.clone();
     let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
         reader.read_into(slot).then(|| {
             record += 1;
             record
         })
-    });
+    })
+    .reading_ahead_while(|| !ahead.may_wait());
+    let mut unflushed = false;
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => {
@@ -259,6 +272,13 @@ fn decide_all(
         if pending.len() >= WRITE_BLOCK {
             out.write_all(&pending)?;
             pending.clear();
+            unflushed = true;
+        }
+        if claims.read_ahead() == 0 && stall.may_wait() && (unflushed || !pending.is_empty()) {
+            out.write_all(&pending)?;
+            pending.clear();
+            out.flush()?;
+            unflushed = false;
         }
     }
     out.write_all(&pending)
@@ -308,7 +328,21 @@ fn with_db(
         let reader = std::thread::Builder::new().name("claim-reader".into());
         let spawned = reader.spawn_scoped(scope, move || {
             let mut chunk = Vec::with_capacity(CHUNK);
-            for (i, claim) in ClaimReader::new(input, format).enumerate() {
+            // A chunk goes when full, and also before a read that may wait
+            // for the writer (finding H1): a claim streamed alone is stored
+            // and answered without waiting for the next.
+            let (input, stall) = Watched::new(input);
+            let mut claims = ClaimReader::new(input, format).enumerate();
+            loop {
+                if stall.may_wait() && !chunk.is_empty() {
+                    let ready = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if tx.send(ready).is_err() {
+                        return;
+                    }
+                }
+                let Some((i, claim)) = claims.next() else {
+                    break;
+                };
                 chunk.push((i + 1, claim));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -327,13 +361,26 @@ fn with_db(
         // The batch's decisions, held back until the batch is committed; one
         // buffer, reused, so that holding them costs no allocation per claim.
         let mut held: Vec<u8> = Vec::with_capacity(batch_size * 512);
-        while let Ok(mut claims) = rx.recv() {
+        // What a chunk brought beyond the batch's size: the next batch's start.
+        let mut carried: Chunk = Vec::new();
+        loop {
+            let mut claims = if carried.is_empty() {
+                match rx.recv() {
+                    Ok(claims) => claims,
+                    Err(_) => break,
+                }
+            } else {
+                std::mem::take(&mut carried)
+            };
             let deadline = Instant::now() + FILL;
             while claims.len() < batch_size {
                 match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                     Ok(more) => claims.extend(more),
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
                 }
+            }
+            if claims.len() > batch_size {
+                carried = claims.split_off(batch_size);
             }
             // The library's batch protocol: one transaction, whose answers are
             // released only once it has committed (a failure drops the batch,
@@ -355,42 +402,17 @@ fn with_db(
     })
 }
 
-/// Imports paid claims into a store, `batch` claims per transaction, reporting
-/// conflicts on stderr. Returns how many were added, already present and
-/// conflicting.
-pub(super) fn import_into(
-    engine: &mut Engine<SqliteHistory>,
-    claims: &[Claim],
-    batch: usize,
-    source: &str,
-) -> Result<(usize, usize, usize), StoreError> {
-    let mut counts = (0, 0, 0);
-    for chunk in claims.chunks(batch.max(1)) {
-        let mut batch = engine.begin()?;
-        let members: Vec<&str> = chunk.iter().map(|c| c.patient.id.as_str()).collect();
-        batch.load(&members)?;
-        for claim in chunk {
-            match batch.import(claim)? {
-                Imported::Added => counts.0 += 1,
-                Imported::Present => counts.1 += 1,
-                Imported::Conflict => {
-                    counts.2 += 1;
-                    eprintln!(
-                        "history `{source}`: skipped claim `{}` of patient `{}`: other content is already stored under its id",
-                        claim.id, claim.patient.id
-                    );
-                }
-            }
-        }
-        batch.commit()?;
+/// The history files' summary line, as `--db` and memory both give it.
+fn report_history(opts: &Options, counts: Counts) {
+    if !opts.history.is_empty() && !opts.quiet {
+        errln!("history: {}", counts.line());
     }
-    Ok(counts)
 }
 
 /// Opens the history database, or says why not.
 pub(super) fn open_db(path: &Path, busy_timeout: Duration) -> Result<SqliteHistory, u8> {
     SqliteHistory::open(path, busy_timeout).map_err(|e| {
-        eprintln!("cannot open the history database: {e}");
+        errln!("cannot open the history database: {e}");
         EXIT_STORE
     })
 }
@@ -408,7 +430,7 @@ fn write_failed(e: &io::Error) -> u8 {
     if e.kind() == io::ErrorKind::BrokenPipe {
         return EXIT_OK;
     }
-    eprintln!("cannot write decisions: {e}");
+    errln!("cannot write decisions: {e}");
     EXIT_USAGE
 }
 
@@ -419,7 +441,7 @@ pub fn run(opts: &Options) -> u8 {
     let load_time = load_started.elapsed();
     if loaded.has_errors() || loaded.policies.is_none() {
         print_diagnostics(&loaded.diagnostics);
-        eprintln!(
+        errln!(
             "the policies have errors ({}); nothing was evaluated",
             tally(&loaded.diagnostics)
         );
@@ -429,7 +451,7 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_FAILED;
     };
     if policies.is_empty() {
-        eprintln!(
+        errln!(
             "no policy found in {}",
             opts.policies
                 .iter()
@@ -440,29 +462,18 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_USAGE;
     }
     if opts.db.is_some() && opts.jobs > 1 {
-        eprintln!(
+        errln!(
             "--jobs works with in-memory history only: with --db, one thread evaluates the claims \
              in arrival order and the database's transactions keep other processes in step; \
              drop --jobs (or --db)"
         );
         return EXIT_USAGE;
     }
-    let mut prior = Vec::new();
-    for path in &opts.history {
-        let reader = match open(Some(path)) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("cannot read history `{}`: {e}", path.display());
-                return EXIT_USAGE;
-            }
-        };
-        for claim in ClaimReader::new(reader, InputFormat::Auto) {
-            match claim {
-                Ok(claim) => prior.push(claim),
-                Err(e) => eprintln!("history `{}`: skipped {e}", path.display()),
-            }
-        }
-    }
+    // Every history file is open before anything is read or stored.
+    let prior: Vec<PriorFile> = match prior::open_all(&opts.history) {
+        Ok(inputs) => inputs.into_iter().map(prior::read).collect(),
+        Err(code) => return code,
+    };
 
     let mut input = match open(opts.input.as_ref()) {
         Ok(r) => r,
@@ -472,7 +483,7 @@ pub fn run(opts: &Options) -> u8 {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            eprintln!("cannot read claims `{name}`: {e}");
+            errln!("cannot read claims `{name}`: {e}");
             return EXIT_USAGE;
         }
     };
@@ -485,22 +496,23 @@ pub fn run(opts: &Options) -> u8 {
             Err(code) => return code,
         };
         let mut engine = Engine::with_history(policies, store).explain(opts.explain);
-        let source = opts
-            .history
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if let Err(e) = import_into(&mut engine, &prior, opts.batch, &source) {
-            eprintln!("cannot import the history: {e}");
-            return EXIT_STORE;
+        let mut counts = Counts::default();
+        for file in &prior {
+            match prior::import_into(&mut engine, file, opts.batch) {
+                Ok(c) => counts.add(c),
+                Err(e) => {
+                    errln!("cannot import the history `{}`: {e}", file.name);
+                    return EXIT_STORE;
+                }
+            }
         }
+        report_history(opts, counts);
         let started = Instant::now();
         match with_db(&mut engine, opts, input, &mut out, &mut summary) {
             Ok(()) => {}
             Err(DbFailure::Store(e)) => {
                 let _ = out.flush();
-                eprintln!(
+                errln!(
                     "the history database failed; claims after the last decision written were not stored: {e}"
                 );
                 return EXIT_STORE;
@@ -511,7 +523,7 @@ pub fn run(opts: &Options) -> u8 {
             summary.print(started.elapsed().as_secs_f64(), load_time);
             let drops = engine.history().cache_drops;
             if drops > 0 {
-                eprintln!(
+                errln!(
                     "history `{}`: another process committed during the run; the cache was reloaded {drops} times",
                     db.display()
                 );
@@ -526,6 +538,19 @@ pub fn run(opts: &Options) -> u8 {
         _ => false,
     };
     let result = if opts.jobs > 1 && lines {
+        // The workers import the history themselves, saying nothing: what it
+        // holds is told from an import of its own (finding H3).
+        let mut scratch = Engine::new(Policies::default());
+        let mut counts = Counts::default();
+        for file in &prior {
+            counts.add(prior::import_in_memory(&mut scratch, file));
+        }
+        std::mem::forget(scratch);
+        report_history(opts, counts);
+        let prior = prior
+            .into_iter()
+            .flat_map(|f| f.claims.into_iter().map(|(_, c)| c))
+            .collect();
         evaluate_lines::<_, _, Summary>(
             &policies,
             prior,

@@ -1,5 +1,6 @@
 //! `payer-rules fmt [--check] PATH...`: rewrites policy files in the canonical layout.
 
+use crate::stdio::{errln, out};
 use std::path::{Path, PathBuf};
 
 use super::report::print_diagnostics;
@@ -16,7 +17,7 @@ fn policy_files(paths: &[PathBuf], unreadable: &mut usize) -> Vec<PathBuf> {
     for path in paths {
         if path.is_dir() {
             if let Err(e) = walk(path, &mut out) {
-                eprintln!("error: cannot read `{}`: {e}", path.display());
+                errln!("error: cannot read `{}`: {e}", path.display());
                 *unreadable += 1;
             }
         } else {
@@ -63,7 +64,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> u8 {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("error: cannot read `{name}`: {e}");
+                errln!("error: cannot read `{name}`: {e}");
                 unreadable += 1;
                 continue;
             }
@@ -72,12 +73,12 @@ pub fn run(paths: &[PathBuf], check: bool) -> u8 {
             Ok(f) => f,
             Err(FormatError::Syntax(_)) => {
                 report_syntax_errors(&name, &text);
-                eprintln!("error: `{name}` has syntax errors: not formatted");
+                errln!("error: `{name}` has syntax errors: not formatted");
                 broken += 1;
                 continue;
             }
             Err(e @ FormatError::Unsafe(_)) => {
-                eprintln!("error: `{name}`: {e}");
+                errln!("error: `{name}`: {e}");
                 broken += 1;
                 continue;
             }
@@ -87,12 +88,12 @@ pub fn run(paths: &[PathBuf], check: bool) -> u8 {
         }
         changed += 1;
         if check {
-            print!("{}", unified_diff(&name, &text, &formatted));
+            out!("{}", unified_diff(&name, &text, &formatted));
         } else if let Err(e) = std::fs::write(file, &formatted) {
-            eprintln!("error: cannot write `{name}`: {e}");
+            errln!("error: cannot write `{name}`: {e}");
             unreadable += 1;
         } else {
-            eprintln!("formatted {name}");
+            errln!("formatted {name}");
         }
     }
     let total = files.len();
@@ -101,7 +102,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> u8 {
     } else {
         "reformatted"
     };
-    eprintln!(
+    errln!(
         "{total} file{}: {changed} {verb}, {broken} with errors",
         if total == 1 { "" } else { "s" }
     );

@@ -6,8 +6,10 @@ mod eval;
 mod explain;
 mod fmt;
 mod history;
+mod prior;
 mod report;
 mod test;
+mod waiting;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -220,5 +222,6 @@ pub fn run() -> ExitCode {
             command: CodesCommand::Lookup { codes },
         } => codes::lookup(&codes),
     };
-    ExitCode::from(code)
+    // stdout flushed, and a lost message on stderr counted (see `stdio`).
+    ExitCode::from(crate::stdio::finish(code))
 }

@@ -1,5 +1,6 @@
 //! `payer-rules test`: runs the test cases beside policies.
 
+use crate::stdio::{errln, out, outln};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -90,19 +91,19 @@ fn diff(m: &Mismatch) -> String {
 
 fn print_case(r: &CaseResult) {
     if r.passed() {
-        println!("  ok    {}", r.name);
+        outln!("  ok    {}", r.name);
         return;
     }
-    println!("  FAIL  {}", r.name);
+    outln!("  FAIL  {}", r.name);
     // Failures of an expectation show in its diff; the others (the case as a
     // whole) are printed as they are.
     for f in &r.failures {
         if !r.mismatches.iter().any(|m| m.messages.contains(f)) {
-            println!("          {f}");
+            outln!("          {f}");
         }
     }
     for m in &r.mismatches {
-        print!("{}", diff(m));
+        out!("{}", diff(m));
     }
 }
 
@@ -116,7 +117,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn print_coverage(policy_path: &Path, c: &Coverage, detail: bool) {
-    println!(
+    outln!(
         "{} ({}): {} of {} exercised ({})",
         c.policy,
         policy_path.display(),
@@ -129,16 +130,16 @@ fn print_coverage(policy_path: &Path, c: &Coverage, detail: bool) {
     }
     let width = c.rules.iter().map(|(r, _)| r.id.len()).max().unwrap_or(0);
     for (rule, cases) in &c.rules {
-        println!("  {:<width$}  {}", rule.id, plural(*cases, "case", "cases"));
+        outln!("  {:<width$}  {}", rule.id, plural(*cases, "case", "cases"));
     }
     let missing: Vec<String> = c
         .unexercised()
         .map(|r| format!("{} ({})", r.id, r.at))
         .collect();
     if missing.is_empty() {
-        println!("  not exercised: none");
+        outln!("  not exercised: none");
     } else {
-        println!("  not exercised: {}", missing.join(", "));
+        outln!("  not exercised: {}", missing.join(", "));
     }
 }
 
@@ -148,12 +149,12 @@ pub fn run(options: &Options) -> u8 {
     let (files, policies) = match case_files(&options.paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("cannot read test cases: {e}");
+            errln!("cannot read test cases: {e}");
             return EXIT_USAGE;
         }
     };
     if files.is_empty() {
-        eprintln!("no test cases (`*.cases.yaml`) found");
+        errln!("no test cases (`*.cases.yaml`) found");
         return EXIT_USAGE;
     }
     let want_coverage = options.coverage || options.min_coverage.is_some();
@@ -164,11 +165,11 @@ pub fn run(options: &Options) -> u8 {
     for file in files {
         match run_cases(&file) {
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 status = EXIT_FAILED;
             }
             Ok(report) => {
-                println!("{}", file.display());
+                outln!("{}", file.display());
                 for r in &report.cases {
                     if r.passed() {
                         passed += 1;
@@ -184,7 +185,7 @@ pub fn run(options: &Options) -> u8 {
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     if failed > 0 {
         status = EXIT_FAILED;
     }
@@ -195,13 +196,13 @@ pub fn run(options: &Options) -> u8 {
         .iter()
         .filter(|p| !tested.iter().any(|t| same_file(p, t)) && is_policy(p))
         .collect();
-    println!();
-    println!("coverage (cases that make each rule fire):");
+    outln!();
+    outln!("coverage (cases that make each rule fire):");
     for (path, c) in &coverage {
         print_coverage(path, c, options.coverage);
     }
     for path in &untested {
-        println!(
+        outln!(
             "{}: no test cases (no `{}` beside it): 0% of its rules exercised",
             path.display(),
             path.with_extension("cases.yaml")
@@ -222,9 +223,9 @@ pub fn run(options: &Options) -> u8 {
                 .map(|p| format!("{} (no cases)", p.display())),
         );
         if below.is_empty() {
-            println!("every policy has at least {min}% of its rules exercised");
+            outln!("every policy has at least {min}% of its rules exercised");
         } else {
-            println!("below the minimum coverage of {min}%: {}", below.join(", "));
+            outln!("below the minimum coverage of {min}%: {}", below.join(", "));
             status = EXIT_FAILED;
         }
     }
