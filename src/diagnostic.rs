@@ -94,6 +94,7 @@ diag_codes! {
     ImportCycle         = "PR003", Error,   "files import each other in a cycle";
     ImportNotLibrary    = "PR004", Error,   "an imported file is a policy, not a library";
     FileUnreadable      = "PR005", Error,   "a policy file or directory cannot be read";
+    ImportOutsideTree   = "PR006", Error,   "an import leaves the policy tree";
     DuplicateCodeSet    = "PR101", Error,   "two code sets have the same name";
     DuplicateRule       = "PR102", Error,   "two rules have the same id";
     UnknownCodeSet      = "PR103", Error,   "a code set name is not defined";
