@@ -116,6 +116,7 @@ diag_codes! {
     InvalidRarc         = "PR210", Error,   "a remark code is malformed";
     NumberOutOfRange    = "PR211", Error,   "a number is outside the range it must be in";
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
+    SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
     TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
     NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
     WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";

@@ -186,9 +186,7 @@ impl Reader<'_> {
     /// The identity of a path that cannot be resolved, from its spelling alone.
     fn lexical(&self, path: &Path) -> PathBuf {
         match self {
-            Reader::Disk => {
-                normalize(&std::env::current_dir().unwrap_or_default().join(path))
-            }
+            Reader::Disk => normalize(&std::env::current_dir().unwrap_or_default().join(path)),
             Reader::Memory(_) => normalize(path),
         }
     }
@@ -217,12 +215,12 @@ impl Tree {
     fn contains(&self, id: &Path) -> bool {
         self.everything
             || self.roots.iter().any(|root| {
-            id.strip_prefix(root).is_ok_and(|rest| {
-                !rest
-                    .components()
-                    .any(|c| matches!(c, Component::ParentDir | Component::RootDir))
+                id.strip_prefix(root).is_ok_and(|rest| {
+                    !rest
+                        .components()
+                        .any(|c| matches!(c, Component::ParentDir | Component::RootDir))
+                })
             })
-        })
     }
 
     /// The roots for a message.
@@ -253,10 +251,25 @@ impl Workspace {
     /// files named, after symlinks: an import, or a file found in a
     /// directory, that resolves outside it is refused (`PR006`) unread.
     pub fn load(paths: &[PathBuf]) -> (Workspace, Vec<Diagnostic>) {
+        Workspace::load_within(paths, &[])
+    }
+
+    /// [`Workspace::load`] with more directories in the policy tree, loaded
+    /// only when imported: `test` runs a case file's policy within every
+    /// path named on its command line.
+    pub fn load_within(paths: &[PathBuf], tree_too: &[PathBuf]) -> (Workspace, Vec<Diagnostic>) {
         let reader = Reader::Disk;
         let mut diags = Vec::new();
         let mut files = Vec::new();
         let mut tree = Tree::default();
+        for dir in tree_too {
+            let id = if dir.is_dir() {
+                reader.identity(dir).ok()
+            } else {
+                reader.dir_identity(dir)
+            };
+            tree.roots.extend(id);
+        }
         for path in paths {
             if path.is_dir() {
                 if let Ok(id) = reader.identity(path) {

@@ -357,9 +357,10 @@ fn check_set_literals(expr: &SetExpr, file: &Arc<SourceFile>, diags: &mut Vec<Di
     match expr {
         SetExpr::Literal(list) => codes::check_list(list, file, diags),
         SetExpr::Ref(_) => {}
-        SetExpr::Binary { lhs, rhs, .. } => {
-            check_set_literals(lhs, file, diags);
-            check_set_literals(rhs, file, diags);
+        SetExpr::Chain { .. } => {
+            for (_, term) in expr.terms() {
+                check_set_literals(term, file, diags);
+            }
         }
     }
 }

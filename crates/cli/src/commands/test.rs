@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use payer_rules::internal::{ast::ModuleKind, parse};
-use payer_rules::tooling::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
+use payer_rules::tooling::{cases_for, run_cases_within, CaseResult, Coverage, Mismatch};
 
 /// What `test` was asked to do.
 #[derive(Debug, Clone)]
@@ -162,7 +162,7 @@ pub fn run(options: &Options) -> u8 {
     let mut coverage: Vec<(PathBuf, Coverage)> = Vec::new();
     let mut tested: Vec<PathBuf> = Vec::new();
     for file in files {
-        match run_cases(&file) {
+        match run_cases_within(&file, &options.paths) {
             Err(e) => {
                 eprintln!("error: {e}");
                 status = EXIT_FAILED;
