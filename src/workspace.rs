@@ -94,6 +94,12 @@ impl ReadError {
 /// never opened (opening a FIFO blocks until a writer comes); the read is capped
 /// as well, for a file that grows after the check.
 pub fn read_policy_text(path: &Path) -> Result<String, ReadError> {
+    policy_text(read_policy_bytes(path)?)
+}
+
+/// The bytes of a policy file, with the checks of [`read_policy_text`] but
+/// before decoding: `fmt` keeps a byte order mark where it found one.
+pub fn read_policy_bytes(path: &Path) -> Result<Vec<u8>, ReadError> {
     use std::io::Read as _;
     let io = |e: std::io::Error| ReadError::Io(e.to_string());
     let meta = std::fs::metadata(path).map_err(io)?;
@@ -117,7 +123,7 @@ pub fn read_policy_text(path: &Path) -> Result<String, ReadError> {
     if len > MAX_POLICY_BYTES {
         return Err(ReadError::TooLarge(len));
     }
-    policy_text(bytes)
+    Ok(bytes)
 }
 
 /// Bytes as policy text: UTF-8, without a leading byte order mark (an editor's

@@ -248,7 +248,16 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 self.push(
                     DiagCode::NumberOutOfRange,
                     window.span,
-                    format!("a window of {days} {} is out of range", unit.word()),
+                    format!(
+                        "a window of `{}` is out of range",
+                        // The number as written and its unit: `within N days [before]`.
+                        self.source(window.span)
+                            .split_whitespace()
+                            .skip(1)
+                            .take(2)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
                     "a window is 1 to 36600 days (1 to 1200 months) long",
                 );
             }

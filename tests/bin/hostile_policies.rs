@@ -305,3 +305,120 @@ fn long_set_expressions_and_long_chains_of_sets_neither_crash_nor_hang() {
     assert_eq!(out.status.code(), Some(1));
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }
+
+/// `policies/medicare-tpi.policy` with every line's indentation removed: a
+/// file `fmt` rewrites.
+fn unformatted() -> String {
+    let text = std::fs::read_to_string(common::root("policies/medicare-tpi.policy"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    text.lines()
+        .map(|l| format!("{}\n", l.trim_start()))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_that_cannot_write_leaves_the_policy_whole_and_fails() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir("fmt-write");
+    let file = dir.join("m.policy");
+    let original = unformatted();
+    write(&file, &original);
+    // A file size limit of 512 bytes makes every write past it fail (EFBIG),
+    // as a full disk would; the signal it would raise is ignored.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 1; exec '{}' fmt m.policy",
+        env!("CARGO_BIN_EXE_payer-rules")
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let all = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("could not be written"), "{all}");
+    assert!(all.contains("0 reformatted"), "{all}");
+    let after = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(after, original, "the policy was changed by a failed write");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+
+    // A write that succeeds keeps the file's permissions.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run_in(&dir, &["fmt", "m.policy"], "", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let mode = std::fs::metadata(&file)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+    assert_ne!(std::fs::read_to_string(&file).unwrap_or_default(), original);
+}
+
+#[test]
+fn crlf_and_bom_policies_format_and_check_like_any_other() {
+    let dir = temp_dir("crlf");
+    let formatted = std::fs::read_to_string(common::root("policies/medicare-tpi.policy"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let crlf = formatted.replace('\n', "\r\n");
+    write(&dir.join("crlf.policy"), &crlf);
+    let out = run_in(&dir, &["fmt", "--check", "crlf.policy"], "", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    assert!(out.stdout.is_empty(), "{}", all_text(&out));
+
+    // Unformatted CRLF: `fmt` fixes the layout and keeps CRLF.
+    write(
+        &dir.join("crlf.policy"),
+        &unformatted().replace('\n', "\r\n"),
+    );
+    let out = run_in(&dir, &["fmt", "crlf.policy"], "", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let after = std::fs::read_to_string(dir.join("crlf.policy")).unwrap_or_default();
+    assert_eq!(after, crlf);
+
+    // A byte order mark is skipped by `check` and kept by `fmt`.
+    write(&dir.join("bom.policy"), &format!("\u{feff}{formatted}"));
+    let out = run_in(&dir, &["check", "bom.policy"], "", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+    let out = run_in(&dir, &["fmt", "--check", "bom.policy"], "", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", all_text(&out));
+}
+
+#[test]
+fn invalid_utf8_is_reported_with_its_offset_and_how_to_fix_it() {
+    let dir = temp_dir("utf8");
+    std::fs::write(
+        dir.join("bad.policy"),
+        b"policy t \"t\" {\n  payer tp\xff\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for args in [
+        &["check", "bad.policy"][..],
+        &["fmt", "--check", "bad.policy"][..],
+    ] {
+        let out = run_in(&dir, args, "", &[]);
+        let all = all_text(&out);
+        assert!(all.contains("byte offset 25"), "{args:?}: {all}");
+        assert!(all.contains("save the file as UTF-8"), "{args:?}: {all}");
+        assert!(!all.contains("check the path"), "{args:?}: {all}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn a_case_file_with_no_cases_is_no_cases_found() {
+    let dir = temp_dir("no-cases");
+    write(&dir.join("t.policy"), &policy("", "t", ""));
+    write(&dir.join("t.cases.yaml"), "cases: []\n");
+    let out = run_in(&dir, &["test", "."], "", &[]);
+    let all = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("has no cases"), "{all}");
+}

@@ -167,6 +167,15 @@ pub fn run(options: &Options) -> u8 {
                 eprintln!("error: {e}");
                 status = EXIT_FAILED;
             }
+            // A case file with no cases tests nothing: that is the README's
+            // "no cases found" (exit 2), not a pass.
+            Ok(report) if report.cases.is_empty() => {
+                eprintln!(
+                    "error: `{}` has no cases: add at least one under `cases:`",
+                    file.display()
+                );
+                status = EXIT_USAGE;
+            }
             Ok(report) => {
                 println!("{}", file.display());
                 for r in &report.cases {
@@ -185,7 +194,7 @@ pub fn run(options: &Options) -> u8 {
         }
     }
     println!("{passed} passed, {failed} failed");
-    if failed > 0 {
+    if failed > 0 && status != EXIT_USAGE {
         status = EXIT_FAILED;
     }
     if !want_coverage {
