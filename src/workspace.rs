@@ -345,7 +345,8 @@ impl Workspace {
                 unit.root = true;
                 continue;
             }
-            if !named && !(tree.contains(&key) && is_policy_file(&key)) {
+            let inside = tree.contains(&key) && is_policy_file(&key);
+            if !(*named || inside) {
                 diags.push(outside_diagnostic(root, &key, tree));
                 continue;
             }
