@@ -15,4 +15,7 @@ pub use crate::fields::FIELDS;
 pub use crate::fmt::{same_tree, without_spans};
 pub use crate::history::ContentHash;
 pub use crate::syntax::{ast, parse, Span};
-pub use crate::workspace::{files_below, is_policy_file, Workspace};
+pub use crate::workspace::{
+    files_below, is_policy_file, policy_text, read_policy_bytes, read_policy_text, ReadError,
+    Workspace, BOM,
+};

@@ -116,7 +116,13 @@ pub struct NoPolicy {
 impl Policies {
     /// Loads, checks and compiles policy files and directories of `*.policy` files.
     pub fn load(paths: &[PathBuf]) -> Loaded {
-        let (ws, diags) = Workspace::load(paths);
+        Policies::load_within(paths, &[])
+    }
+
+    /// [`Policies::load`] with more directories (or files' directories) in the
+    /// policy tree that imports may read from; they are not loaded themselves.
+    pub fn load_within(paths: &[PathBuf], tree_too: &[PathBuf]) -> Loaded {
+        let (ws, diags) = Workspace::load_within(paths, tree_too);
         Policies::from_workspace(ws, diags)
     }
 

@@ -7,6 +7,6 @@ pub use crate::codes::icd10::{lookup as lookup_icd10, nearest as nearest_icd10};
 pub use crate::codes::{Icd10Code, Icd10Kind};
 pub use crate::fmt::{format, FormatError};
 pub use crate::testing::{
-    cases_for, run_cases, run_file, CaseFileError, CaseResult, Coverage, FileReport, Mismatch,
-    RuleRef,
+    cases_for, run_cases, run_cases_within, run_file, CaseFileError, CaseResult, Coverage,
+    FileReport, Mismatch, RuleRef,
 };

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::check::parse_date;
-use crate::check::scope::Scope;
+use crate::check::scope::{Scope, MAX_SET_DEPTH};
 use crate::check::Checked;
 use crate::claims::{Action, Reason, ReasonParts};
 pub use crate::codes::CodeSet;
@@ -125,6 +125,9 @@ struct Compiler<'a, 'w> {
     policy: String,
     sets: Vec<CodeSet>,
     named: HashMap<String, SetId>,
+    /// Named sets' codes, each computed once: a set used twice by each of a
+    /// chain of sets must not be recomputed twice per step.
+    values: HashMap<String, CodeSet>,
 }
 
 impl<'a, 'w> Compiler<'a, 'w> {
@@ -135,6 +138,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
             policy,
             sets: Vec::new(),
             named: HashMap::new(),
+            values: HashMap::new(),
         }
     }
 
@@ -363,25 +367,36 @@ impl<'a, 'w> Compiler<'a, 'w> {
         Ok(id)
     }
 
-    fn set_value(&self, expr: &SetExpr, depth: usize) -> Result<CodeSet, CompileError> {
-        if depth > 64 {
+    fn set_value(&mut self, expr: &SetExpr, depth: usize) -> Result<CodeSet, CompileError> {
+        // The checker refuses deeper sets (PR213), so this never fires.
+        if depth > MAX_SET_DEPTH {
             return self.err("code sets nest too deeply");
         }
         match expr {
             SetExpr::Literal(list) => {
                 Ok(CodeSet::from_entries(list.entries.iter().map(|e| &e.node)))
             }
-            SetExpr::Ref(name) => match self.scope.sets.get(name.node.as_str()) {
-                Some(def) => self.set_value(&def.decl.expr, depth + 1),
-                None => self.err(format!("unknown code set `{}`", name.node)),
-            },
-            SetExpr::Binary { op, lhs, rhs, .. } => {
-                let l = self.set_value(lhs, depth + 1)?;
-                let r = self.set_value(rhs, depth + 1)?;
-                Ok(match op {
-                    SetOp::Union => l.union(&r),
-                    SetOp::Difference => l.difference(&r),
-                })
+            SetExpr::Ref(name) => {
+                if let Some(known) = self.values.get(&name.node) {
+                    return Ok(known.clone());
+                }
+                let Some(def) = self.scope.sets.get(name.node.as_str()) else {
+                    return self.err(format!("unknown code set `{}`", name.node));
+                };
+                let value = self.set_value(&def.decl.expr, depth + 1)?;
+                self.values.insert(name.node.clone(), value.clone());
+                Ok(value)
+            }
+            SetExpr::Chain { first, rest, .. } => {
+                let mut acc = self.set_value(first, depth + 1)?;
+                for (op, term) in rest {
+                    let r = self.set_value(term, depth + 1)?;
+                    acc = match op {
+                        SetOp::Union => acc.union(&r),
+                        SetOp::Difference => acc.difference(&r),
+                    };
+                }
+                Ok(acc)
             }
         }
     }

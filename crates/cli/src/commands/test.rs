@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use payer_rules::internal::{ast::ModuleKind, parse};
-use payer_rules::tooling::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
+use payer_rules::tooling::{cases_for, run_cases_within, CaseResult, Coverage, Mismatch};
 
 /// What `test` was asked to do.
 #[derive(Debug, Clone)]
@@ -163,10 +163,19 @@ pub fn run(options: &Options) -> u8 {
     let mut coverage: Vec<(PathBuf, Coverage)> = Vec::new();
     let mut tested: Vec<PathBuf> = Vec::new();
     for file in files {
-        match run_cases(&file) {
+        match run_cases_within(&file, &options.paths) {
             Err(e) => {
                 errln!("error: {e}");
                 status = EXIT_FAILED;
+            }
+            // A case file with no cases tests nothing: that is the README's
+            // "no cases found" (exit 2), not a pass.
+            Ok(report) if report.cases.is_empty() => {
+                errln!(
+                    "error: `{}` has no cases: add at least one under `cases:`",
+                    file.display()
+                );
+                status = EXIT_USAGE;
             }
             Ok(report) => {
                 outln!("{}", file.display());
@@ -186,7 +195,7 @@ pub fn run(options: &Options) -> u8 {
         }
     }
     outln!("{passed} passed, {failed} failed");
-    if failed > 0 {
+    if failed > 0 && status != EXIT_USAGE {
         status = EXIT_FAILED;
     }
     if !want_coverage {
