@@ -67,6 +67,7 @@ mod fields;
 mod fmt;
 mod hint;
 mod history;
+mod impact;
 mod policies;
 mod syntax;
 mod testing;

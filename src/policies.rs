@@ -126,6 +126,19 @@ impl Policies {
         Policies::from_workspace(ws, diags)
     }
 
+    /// Loads, checks and compiles policy files given as text rather than read
+    /// from disk: a bundle received over the network, or the files of a git
+    /// revision. `files` maps each path to its text; `roots` names the files
+    /// to load (imports are resolved among `files`), as [`Policies::load`]
+    /// does for paths on disk.
+    pub fn from_memory(
+        files: &std::collections::HashMap<PathBuf, String>,
+        roots: &[PathBuf],
+    ) -> Loaded {
+        let (ws, diags) = Workspace::from_memory(files, roots);
+        Policies::from_workspace(ws, diags)
+    }
+
     /// Loads one policy from text: for tests and documentation snippets.
     pub fn from_source(path: &str, text: &str) -> Loaded {
         let (ws, diags) = Workspace::single(path, text);

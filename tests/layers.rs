@@ -76,6 +76,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("testing", &["eval", "policies", "claims"]),
+    ("impact", &["eval", "policies", "claims"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
