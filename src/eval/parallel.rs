@@ -16,7 +16,9 @@ use std::sync::Arc;
 use rustc_hash::FxHasher;
 
 use super::{Engine, Evaluated, Lookahead};
-use crate::claims::read::{io_error, is_blank, patient_of_line, skip_json_lines_start};
+use crate::claims::read::{
+    gather_line, io_error, is_blank, patient_of_line, skip_json_lines_start, MAX_RECORD_BYTES,
+};
 use crate::claims::InputFormat;
 use crate::claims::{Claim, ClaimError, ClaimSlot};
 use crate::policies::Policies;
@@ -258,13 +260,14 @@ fn worker<T: Tally>(
 /// that could not be read is an error record.
 fn read_and_dispatch<R: BufRead>(
     mut input: R,
-    format: InputFormat,
+    // Either format starts alike: a byte order mark is dropped, nothing else.
+    _format: InputFormat,
     senders: &[SyncSender<Batch>],
     size: usize,
 ) -> io::Result<()> {
     let mut record = 0usize;
     let mut failed = None;
-    if let Err(err) = skip_json_lines_start(&mut input, format) {
+    if let Err(err) = skip_json_lines_start(&mut input) {
         failed = Some(err);
     }
     // The start of a line the last block cut off.
@@ -278,6 +281,17 @@ fn read_and_dispatch<R: BufRead>(
             Ok(true) => (block.len(), false),
             Ok(false) => match memchr::memrchr(b'\n', &block) {
                 Some(newline) => (newline + 1, true),
+                // One line longer than a record may be: its start is kept
+                // (one byte past the limit, so that the record is refused as
+                // too long), the rest read and dropped.
+                None if block.len() > MAX_RECORD_BYTES => {
+                    block.truncate(MAX_RECORD_BYTES + 1);
+                    if let Err(err) = gather_line(&mut input, &mut Vec::new(), 0) {
+                        failed = Some(err);
+                    }
+                    block.push(b'\n');
+                    (block.len(), failed.is_none())
+                }
                 // One line longer than the block: read on into a larger one.
                 None => {
                     carried = block;
@@ -358,8 +372,9 @@ fn dispatch(block: Arc<Vec<u8>>, senders: &[SyncSender<Batch>], record: &mut usi
         let rest = block.get(start..).unwrap_or_default();
         let end = memchr::memchr(b'\n', rest).map_or(block.len(), |n| start + n + 1);
         let line = block.get(start..end).unwrap_or_default();
+        // Every line counts, blank or not: a record's number is its line's.
+        *record += 1;
         if !is_blank(line) {
-            *record += 1;
             // A line without a readable patient is an error record; any
             // worker will do.
             let s = patient_of_line(line).map_or(0, |p| shard(&p, senders.len()));
@@ -546,6 +561,24 @@ mod tests {
     }
 
     #[test]
+    fn a_line_longer_than_a_record_may_be_is_one_error_record() {
+        let (policies, input) = bundled();
+        let first = input.lines().next().unwrap_or_default();
+        let long = "x".repeat(3 * MAX_RECORD_BYTES);
+        let text = format!("{first}\n{long}\n{first}\n");
+        for block in [4096, BLOCK] {
+            let (out, n) = run_in_blocks(&policies, 2, text.as_bytes(), block);
+            assert!(matches!(n, Ok(3)), "{n:?}");
+            let out = String::from_utf8_lossy(&out).into_owned();
+            let lines: Vec<&str> = out.lines().collect();
+            assert_eq!(lines.len(), 3);
+            assert!(lines[1].contains("longer than"), "{}", lines[1]);
+            assert!(lines[1].contains("\"record\":2"), "{}", lines[1]);
+            assert_eq!(lines[0].replace("CLM", ""), lines[2].replace("CLM", ""));
+        }
+    }
+
+    #[test]
     fn parallel_output_equals_sequential_output() {
         let (policies, input) = bundled();
         let finished = |(out, n): (Vec<u8>, io::Result<usize>)| match n {
@@ -559,12 +592,19 @@ mod tests {
         // lines at a block's edge are skipped as anywhere else.
         let blank = input.replace("\n{\"id\":\"CLM-00001", "\n  \n\n{\"id\":\"CLM-00001");
         assert_ne!(blank, input);
+        // Blank lines count in the records' numbers (their line numbers), so
+        // each text is compared with its own run by one job.
+        let (one_blank, _) = finished(run(&policies, 1, blank.as_bytes()));
+        assert_ne!(one, one_blank, "error records are numbered by line");
         for block in [7, 100, 1000, 4096] {
-            for text in [&input, &blank] {
+            for (text, expected) in [(&input, &one), (&blank, &one_blank)] {
                 let small = std::io::BufReader::with_capacity(7, text.as_bytes());
                 let (straddled, n) = finished(run_in_blocks(&policies, 2, small, block));
                 assert_eq!(n, n1_of(text));
-                assert!(one == straddled, "blocks of {block} change the output");
+                assert!(
+                    *expected == straddled,
+                    "blocks of {block} change the output"
+                );
             }
         }
         assert_eq!(n1, input.lines().filter(|l| !l.trim().is_empty()).count());

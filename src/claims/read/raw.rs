@@ -142,12 +142,13 @@ pub(in crate::claims) enum Num {
 impl Num {
     /// The value when it is a whole number (`2.0` counts, as in JSON Schema).
     pub fn integer(self) -> Option<i128> {
-        // Beyond 2^63 a float is no longer worth reading as a count.
-        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+        // A whole number too large for an integer (`18446744073709551616` is
+        // read as a float) is still a whole number: saturated, it meets the
+        // rule it breaks ("at most ..."), not "must be an integer".
         match self {
             Num::Unsigned(n) => Some(i128::from(n)),
             Num::Signed(n) => Some(i128::from(n)),
-            Num::Float(f) if f.fract() == 0.0 && f.abs() < LIMIT => Some(f as i128),
+            Num::Float(f) if f.is_finite() && f.fract() == 0.0 => Some(f as i128),
             Num::Float(_) => None,
         }
     }
