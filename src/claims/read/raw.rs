@@ -204,9 +204,25 @@ impl<'de> Deserialize<'de> for Num {
 #[derive(Debug)]
 pub(in crate::claims) enum RawFact<'a> {
     Bool(bool),
+    /// A whole number that fits an `i64`, kept exact.
+    Integer(i64),
     Number(f64),
     Text(Cow<'a, str>),
     Other(&'static str),
+}
+
+impl RawFact<'_> {
+    /// A fact's number as read: exact when it is a whole number that fits an
+    /// `i64`, else a float.
+    pub(in crate::claims) fn of_num(n: Num) -> Self {
+        match n {
+            Num::Unsigned(u) => {
+                i64::try_from(u).map_or(RawFact::Number(u as f64), RawFact::Integer)
+            }
+            Num::Signed(i) => RawFact::Integer(i),
+            Num::Float(f) => RawFact::Number(f),
+        }
+    }
 }
 
 impl<'de, 'a> Deserialize<'de> for RawFact<'a> {
@@ -221,10 +237,10 @@ impl<'de, 'a> Deserialize<'de> for RawFact<'a> {
                 Ok(RawFact::Bool(b))
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<RawFact<'a>, E> {
-                Ok(RawFact::Number(n as f64))
+                Ok(RawFact::of_num(Num::Unsigned(n)))
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<RawFact<'a>, E> {
-                Ok(RawFact::Number(n as f64))
+                Ok(RawFact::Integer(n))
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Number(n))

@@ -151,9 +151,10 @@ fn example_claim_reads_the_same_in_every_format() {
         claim.diagnoses[..],
         [CodeKey::parse("M7918"), CodeKey::parse("M5450")].map(Option::unwrap_or_default)
     );
+    // A whole number is kept exact (C5).
     assert_eq!(
         claim.facts.get("symptom_duration_days"),
-        Some(&FactValue::Number(120.0))
+        Some(&FactValue::Integer(120))
     );
     assert_eq!(
         claim.facts.get("trigger_points_palpated"),

@@ -228,7 +228,7 @@ impl<'a> Scanner<'a> {
                 b'f' => s.literal(b"false").map(|()| RawFact::Bool(false))?,
                 // Refused by the fact rule, whose message serde_json's path gives.
                 b'n' | b'{' | b'[' => return None,
-                _ => RawFact::Number(s.number()?.as_f64()),
+                _ => RawFact::of_num(s.number()?),
             };
             facts.push((text(name), cx.fact(name, value).ok()?));
             Some(())

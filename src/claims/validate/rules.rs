@@ -251,6 +251,7 @@ impl Cx<'_> {
         let path = || format!("facts.{name}");
         Ok(match value {
             RawFact::Bool(b) => FactValue::Bool(b),
+            RawFact::Integer(i) => FactValue::Integer(i),
             RawFact::Number(n) if n.is_finite() => FactValue::Number(n),
             RawFact::Number(n) => {
                 return Err(self.err(
