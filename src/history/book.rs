@@ -61,6 +61,9 @@ pub(super) struct PatientBook {
     /// table's slots stay 4 bytes (see [`MemoryHistory`]).
     pub(super) patient: Text,
     pub(super) services: Vec<Entry>,
+    /// `services` by procedure and site, once there are many (see
+    /// [`CodeIndex`]); kept in step with them.
+    pub(super) index: Option<Box<CodeIndex>>,
     pub(super) claims: ClaimIndex,
     /// The tag the next version stored for this patient gets.
     pub(super) next_tag: u32,
@@ -74,9 +77,29 @@ impl PatientBook {
         PatientBook {
             patient: patient.into(),
             services: Vec::new(),
+            index: None,
             claims: ClaimIndex::default(),
             next_tag: 0,
         }
+    }
+
+    /// Brings the index in step with the services after `added` was put
+    /// among them: added to, or made once the book is large.
+    pub(super) fn index_added(&mut self, added: &Entry) {
+        match &mut self.index {
+            Some(index) => index.add(added),
+            None if self.services.len() >= CodeIndex::FROM => {
+                self.index = Some(Box::new(CodeIndex::of(&self.services)));
+            }
+            None => {}
+        }
+    }
+
+    /// Makes the index again after services were taken out (rare: a claim
+    /// replaced or voided), or drops it when the book has become small.
+    pub(super) fn reindex(&mut self) {
+        self.index = (self.services.len() >= CodeIndex::FROM)
+            .then(|| Box::new(CodeIndex::of(&self.services)));
     }
 
     /// Whether this is the book of `patient`.

@@ -257,6 +257,7 @@ impl MemoryHistory {
             let at = book.services.partition_point(|e| e.day <= entry.day);
             book.services.insert(at, entry);
         }
+        book.index_added(&entry);
     }
 
     /// Adds a version; `seq` 0 takes the next number. Returns its number.
@@ -369,6 +370,7 @@ impl MemoryHistory {
         let gone = std::mem::replace(&mut v.tag, NO_VERSION);
         if gone != NO_VERSION {
             book.services.retain(|e| e.version != gone);
+            book.reindex();
         }
     }
 }
@@ -433,6 +435,7 @@ impl HistoryStore for MemoryHistory {
     fn window(&self, patient: &str) -> Window<'_> {
         Window {
             entries: self.book(patient).map_or(&[], |book| &book.services),
+            index: self.book(patient).and_then(|book| book.index.as_deref()),
             sites: Some(&self.sites),
         }
     }
