@@ -138,6 +138,8 @@ impl FromStr for InputFormat {
 pub struct ClaimReader<R: BufRead> {
     format: InputFormat,
     state: State<R>,
+    /// The number of the last record read (see [`ClaimReader::record`]).
+    last: usize,
 }
 
 enum State<R> {
@@ -167,7 +169,15 @@ impl<R: BufRead> ClaimReader<R> {
         ClaimReader {
             format,
             state: State::Start(input),
+            last: 0,
         }
+    }
+
+    /// The number of the record read last, as its error record would say:
+    /// its line number in JSON Lines (blank lines counted), its position in
+    /// a JSON array or a YAML list. 0 before the first.
+    pub fn record(&self) -> usize {
+        self.last
     }
 
     /// The format being read: the one given, or once reading has started, the one
@@ -318,10 +328,12 @@ impl<R: BufRead> ClaimReader<R> {
                 Ok(Some(None)) => *record += 1,
                 Ok(Some(Some(item))) => {
                     *record += 1;
+                    self.last = *record;
                     return Some(Ok(item));
                 }
                 Err(err) => {
                     let failed = io_error(&err, *record + 1);
+                    self.last = failed.record;
                     self.state = State::Done;
                     return Some(Err(failed));
                 }
@@ -341,6 +353,21 @@ impl<R: BufRead> Iterator for ClaimReader<R> {
                 .next_line(parse_json_line)
                 .map(|read| read.and_then(|parsed| parsed));
         }
+        let item = self.next_record();
+        match (&item, &self.state) {
+            (Some(Err(e)), _) => self.last = e.record,
+            (Some(Ok(_)), State::Array { record, .. } | State::Yaml { record, .. }) => {
+                self.last = *record;
+            }
+            _ => {}
+        }
+        item
+    }
+}
+
+impl<R: BufRead> ClaimReader<R> {
+    /// [`Iterator::next`] in every state but JSON Lines read in place.
+    fn next_record(&mut self) -> Option<Result<Claim, ClaimError>> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Done => None,
             State::Start(input) => self.start(input),

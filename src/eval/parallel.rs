@@ -35,10 +35,13 @@ const BLOCK: usize = 1 << 20;
 /// copies no line.
 struct Batch {
     block: Arc<Vec<u8>>,
-    /// Each line's record number, and where its bytes start and end in `block`.
-    lines: Vec<(usize, usize, usize)>,
-    /// The input failed to read after these lines: the error record of the
-    /// record that could not be read, the last one (as `ClaimReader` ends).
+    /// Each line's record number (its line number), its place among the
+    /// input's records (1, 2, 3...: what the writer orders by, where line
+    /// numbers skip blank lines), and where its bytes start and end in `block`.
+    lines: Vec<(usize, usize, usize, usize)>,
+    /// The input failed to read after these lines: the place among the
+    /// records and the error record of the record that could not be read, the
+    /// last one (as `ClaimReader` ends).
     failed: Option<(usize, ClaimError)>,
 }
 
@@ -53,6 +56,7 @@ pub fn shard(patient: &str, jobs: usize) -> usize {
 /// worker got them, which is input order among this worker's records.
 struct Done {
     worker: usize,
+    /// Each outcome's place among the input's records.
     records: Vec<usize>,
     /// The outcomes' JSON lines, serialized by the worker (in parallel), one
     /// after the other; `ends[i]` is where line `i` ends.
@@ -209,13 +213,19 @@ fn worker<T: Tally>(
     let mut out = Done::fresh(index);
     'batches: for batch in rx {
         let mut lines = batch.lines.iter();
+        // The lookahead hands back each record's place among the input's
+        // records (`Done` is ordered by it); its number is its line's.
         let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
-            let &(record, start, end) = lines.next()?;
+            let &(record, place, start, end) = lines.next()?;
             let line = batch.block.get(start..end).unwrap_or_default();
             slot.read_json_line(line, record);
-            Some(record)
+            Some(place)
         });
-        while let Some((record, parsed)) = claims.next(&engine) {
+        // Records come back in the order they were read: the n-th is line n.
+        let mut taken = 0;
+        while let Some((place, parsed)) = claims.next(&engine) {
+            let record = batch.lines.get(taken).map_or(place, |l| l.0);
+            taken += 1;
             let evaluated = match parsed {
                 Ok(claim) => {
                     let Ok(done) = engine.try_evaluate(claim, record);
@@ -223,7 +233,7 @@ fn worker<T: Tally>(
                 }
                 Err(e) => Evaluated::error(e.clone()),
             };
-            out.push(record, &evaluated);
+            out.push(place, &evaluated);
             tally.add(&evaluated);
             engine.recycle(evaluated);
             if out.records.len() == Done::RECORDS
@@ -234,9 +244,9 @@ fn worker<T: Tally>(
                 break 'batches;
             }
         }
-        if let Some((record, err)) = batch.failed {
+        if let Some((place, err)) = batch.failed {
             let evaluated = Evaluated::error(err);
-            out.push(record, &evaluated);
+            out.push(place, &evaluated);
             tally.add(&evaluated);
         }
         // What is decided goes out at the end of each batch, so that the
@@ -265,7 +275,9 @@ fn read_and_dispatch<R: BufRead>(
     senders: &[SyncSender<Batch>],
     size: usize,
 ) -> io::Result<()> {
+    // Line numbers, and places among the records (blank lines skipped).
     let mut record = 0usize;
+    let mut place = 0usize;
     let mut failed = None;
     if let Err(err) = skip_json_lines_start(&mut input) {
         failed = Some(err);
@@ -312,7 +324,7 @@ fn read_and_dispatch<R: BufRead>(
         if !block.is_empty() {
             let block = Arc::new(block);
             sent.push_back(Arc::clone(&block));
-            if !dispatch(block, senders, &mut record) {
+            if !dispatch(block, senders, &mut record, &mut place) {
                 // The writer has gone: nothing more is wanted.
                 return Ok(());
             }
@@ -325,7 +337,7 @@ fn read_and_dispatch<R: BufRead>(
         let batch = Batch {
             block: Arc::default(),
             lines: Vec::new(),
-            failed: Some((record + 1, io_error(&err, record + 1))),
+            failed: Some((place + 1, io_error(&err, record + 1))),
         };
         if let Some(first) = senders.first() {
             let _ = first.send(batch);
@@ -361,8 +373,13 @@ fn fill<R: Read>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
 
 /// Sends each worker its lines of one block (whole lines); `false` when the
 /// writer has gone.
-fn dispatch(block: Arc<Vec<u8>>, senders: &[SyncSender<Batch>], record: &mut usize) -> bool {
-    let mut lines: Vec<Vec<(usize, usize, usize)>> = senders
+fn dispatch(
+    block: Arc<Vec<u8>>,
+    senders: &[SyncSender<Batch>],
+    record: &mut usize,
+    place: &mut usize,
+) -> bool {
+    let mut lines: Vec<Vec<(usize, usize, usize, usize)>> = senders
         .iter()
         // About 500 bytes per claim.
         .map(|_| Vec::with_capacity(block.len() / 512 / senders.len().max(1)))
@@ -375,11 +392,12 @@ fn dispatch(block: Arc<Vec<u8>>, senders: &[SyncSender<Batch>], record: &mut usi
         // Every line counts, blank or not: a record's number is its line's.
         *record += 1;
         if !is_blank(line) {
+            *place += 1;
             // A line without a readable patient is an error record; any
             // worker will do.
             let s = patient_of_line(line).map_or(0, |p| shard(&p, senders.len()));
             if let Some(list) = lines.get_mut(s) {
-                list.push((*record, start, end));
+                list.push((*record, *place, start, end));
             }
         }
         start = end;

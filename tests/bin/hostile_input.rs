@@ -54,12 +54,20 @@ fn a_bad_first_line_is_one_error_record_and_the_batch_goes_on() {
         vec!["eval", "-q", "--db", &db, "-"],
     ] {
         let out = run_stdin(&args, &input);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         let outcomes = lines_json(&out);
         assert_eq!(outcomes.len(), 6, "{args:?}");
         assert!(is_error(&outcomes[0]));
         assert_eq!(outcomes[0]["record"], 1);
-        assert!(outcomes[1..].iter().all(|o| o.get("decision").is_some()), "{args:?}");
+        assert!(
+            outcomes[1..].iter().all(|o| o.get("decision").is_some()),
+            "{args:?}"
+        );
     }
 }
 
@@ -179,5 +187,25 @@ fn a_huge_line_and_a_claim_of_too_many_lines_are_error_records() {
         assert_eq!(outcomes[2]["error"]["path"], "lines");
         assert_eq!(outcomes[2]["record"], 3);
         assert!(!is_error(&outcomes[3]));
+    }
+}
+
+#[test]
+fn records_are_line_numbers_in_every_mode() {
+    // Two blank lines first: claim 54 (a payer with no policy, an error the
+    // engine gives) is on line 56.
+    let input = format!("\n \n{}\n", examples(60).join("\n"));
+    let db = temp_dir("hostile", "records").join("r.db");
+    let db = db.to_string_lossy().into_owned();
+    for args in [
+        vec!["eval", "-q", "-"],
+        vec!["eval", "-q", "-j", "2", "-"],
+        vec!["eval", "-q", "--db", &db, "-"],
+    ] {
+        let out = run_stdin(&args, &input);
+        let outcomes = lines_json(&out);
+        assert_eq!(outcomes.len(), 60, "{args:?}");
+        assert_eq!(outcomes[53]["error"]["kind"], "no_policy", "{args:?}");
+        assert_eq!(outcomes[53]["record"], 56, "{args:?}");
     }
 }

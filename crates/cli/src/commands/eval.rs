@@ -326,13 +326,10 @@ fn decide_all(
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
     let mut reader = ClaimReader::new(input, input_format(opts));
-    let mut record = 0;
-    let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
-        reader.read_into(slot).then(|| {
-            record += 1;
-            record
-        })
-    });
+    // The reader's record numbers (JSON Lines: line numbers) for the errors
+    // the engine gives (no_policy, conflict), as the reader's own give them.
+    let mut claims =
+        Lookahead::new(|slot: &mut ClaimSlot| reader.read_into(slot).then(|| reader.record()));
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => {
@@ -396,8 +393,9 @@ fn with_db(
         let reader = std::thread::Builder::new().name("claim-reader".into());
         let spawned = reader.spawn_scoped(scope, move || {
             let mut chunk = Vec::with_capacity(CHUNK);
-            for (i, claim) in ClaimReader::new(input, format).enumerate() {
-                chunk.push((i + 1, claim));
+            let mut reader = ClaimReader::new(input, format);
+            while let Some(claim) = reader.next() {
+                chunk.push((reader.record(), claim));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                     if tx.send(full).is_err() {
