@@ -54,7 +54,8 @@ pub(super) fn replacer(replacers: &mut Vec<Box<str>>, by: &str) -> u32 {
 /// The tag of services that belong to no claim version.
 pub(super) const NO_VERSION: u32 = u32::MAX;
 
-/// One patient's history: services sorted by date, and claims by id.
+/// One patient's history: services sorted by date (in arrival order once
+/// the book has an index, see [`CodeIndex`]), and claims by id.
 #[derive(Debug)]
 pub(super) struct PatientBook {
     /// The patient id, kept here rather than in the lookup table so that the
@@ -98,6 +99,12 @@ impl PatientBook {
     /// Makes the index again after services were taken out (rare: a claim
     /// replaced or voided), or drops it when the book has become small.
     pub(super) fn reindex(&mut self) {
+        if self.index.is_some() {
+            // Indexed services are kept in arrival order; a book scanned
+            // again needs them in date order (a stable sort: as inserting
+            // each in date order would have put them).
+            self.services.sort_by_key(|e| e.day);
+        }
         self.index = (self.services.len() >= CodeIndex::FROM)
             .then(|| Box::new(CodeIndex::of(&self.services)));
     }

@@ -14,9 +14,59 @@ use super::*;
 /// The days of a book's services, by procedure and site id.
 #[derive(Debug, Default)]
 pub(super) struct CodeIndex {
-    /// (procedure, site id) and that pair's days, sorted; few pairs per
-    /// patient, so a list searched in order.
-    lists: Vec<((CodeKey, u32), Vec<Day>)>,
+    /// (procedure, site id) and that pair's days; few pairs per patient, so a
+    /// list searched in order.
+    lists: Vec<((CodeKey, u32), Days)>,
+}
+
+/// One pair's days: most sorted, the latest few not yet. Inserting each day
+/// in its place moved half the list when claims came out of date order
+/// (quadratic again); the latest days are gathered unsorted and merged in
+/// once there are [`Days::RECENT`] of them.
+#[derive(Debug, Default)]
+struct Days {
+    sorted: Vec<Day>,
+    recent: Vec<Day>,
+}
+
+impl Days {
+    const RECENT: usize = 128;
+
+    fn add(&mut self, day: Day) {
+        if self.recent.is_empty() && self.sorted.last().is_none_or(|d| *d <= day) {
+            self.sorted.push(day);
+            return;
+        }
+        self.recent.push(day);
+        if self.recent.len() >= Self::RECENT {
+            self.recent.sort_unstable();
+            let mut merged = Vec::with_capacity(self.sorted.len() + self.recent.len());
+            let (mut a, mut b) = (self.sorted.iter().peekable(), self.recent.iter().peekable());
+            while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+                if x <= y {
+                    merged.extend(a.next());
+                } else {
+                    merged.extend(b.next());
+                }
+            }
+            merged.extend(a);
+            merged.extend(b);
+            self.sorted = merged;
+            self.recent.clear();
+        }
+    }
+
+    /// How many days are from `from` to `to`, both included.
+    fn count(&self, from: Day, to: Day) -> usize {
+        let start = self.sorted.partition_point(|d| *d < from);
+        let end = self.sorted.partition_point(|d| *d <= to);
+        let recent = self
+            .recent
+            .iter()
+            .filter(|d| **d >= from && **d <= to)
+            .count();
+        end.saturating_sub(start) + recent
+    }
 }
 
 impl CodeIndex {
@@ -38,18 +88,12 @@ impl CodeIndex {
         let at = match self.lists.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
             None => {
-                self.lists.push((key, Vec::new()));
+                self.lists.push((key, Days::default()));
                 self.lists.len() - 1
             }
         };
         if let Some((_, days)) = self.lists.get_mut(at) {
-            // Services mostly arrive in date order: then a push.
-            if days.last().is_none_or(|d| *d <= e.day) {
-                days.push(e.day);
-            } else {
-                let at = days.partition_point(|d| *d <= e.day);
-                days.insert(at, e.day);
-            }
+            days.add(e.day);
         }
     }
 
@@ -75,9 +119,7 @@ impl CodeIndex {
                     Some(SiteScope::OrUnsited) => site == 0 || *at == 0 || *at == site,
                 };
             if counted {
-                let start = days.partition_point(|d| *d < from);
-                let end = days.partition_point(|d| *d <= to);
-                n += end.saturating_sub(start);
+                n += days.count(from, to);
             }
         }
         n

@@ -130,7 +130,12 @@ impl MemoryHistory {
     /// A patient's services, by date.
     pub fn services(&self, patient: &str) -> Vec<Service<'_>> {
         self.book(patient).map_or_else(Vec::new, |book| {
-            book.services.iter().map(|e| self.service(e)).collect()
+            let mut services: Vec<Service<'_>> =
+                book.services.iter().map(|e| self.service(e)).collect();
+            // A book with an index keeps arrival order (stable: the same
+            // order among one date's services as inserting in date order).
+            services.sort_by_key(|s| s.date);
+            services
         })
     }
 
@@ -251,7 +256,10 @@ impl MemoryHistory {
         grow_by(&mut book.services, 1, PatientBook::FIRST_SERVICES);
         // Claims mostly arrive in date order: the insertion point is usually
         // the end, found without a search.
-        if book.services.last().is_none_or(|e| e.day <= entry.day) {
+        // A book with an index counts from it and keeps its services in
+        // arrival order: inserting each in date order moved half of them
+        // when claims came out of date order.
+        if book.index.is_some() || book.services.last().is_none_or(|e| e.day <= entry.day) {
             book.services.push(entry);
         } else {
             let at = book.services.partition_point(|e| e.day <= entry.day);
