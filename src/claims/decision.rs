@@ -257,6 +257,10 @@ pub struct ErrorRecord {
     /// for readers), to find claims without a readable id.
     #[serde(default)]
     pub record: usize,
+    /// The error is about the input, not this claim alone (see
+    /// [`ClaimError::input_lost`]); never written out.
+    #[serde(skip)]
+    pub input_lost: bool,
 }
 
 /// The `error` object of an [`ErrorRecord`].
@@ -281,6 +285,7 @@ impl From<ClaimError> for ErrorRecord {
                 path: err.path,
             },
             record: err.record,
+            input_lost: err.input_lost,
         }
     }
 }
@@ -487,6 +492,7 @@ mod tests {
             message: "m".into(),
             path: None,
             record: 1,
+            input_lost: false,
         };
         let json = serde_json::to_string(&ErrorRecord::from(err)).unwrap_or_default();
         assert_eq!(

@@ -53,8 +53,15 @@ pub struct ClaimError {
     /// record as a whole is unreadable.
     pub path: Option<String>,
     /// 1-based position of the claim in the input, so that claims without a
-    /// readable id can still be found.
+    /// readable id can still be found: the line number for JSON Lines (blank
+    /// lines counted), the element's position for an array or a YAML list.
     pub record: usize,
+    /// True when the error is about the input rather than one claim: it could
+    /// not be read (a directory, an I/O error) or not be split into claims (a
+    /// JSON array whose brackets do not balance, YAML that does not parse), so
+    /// claims in it may have been lost without a record of their own. A shell
+    /// turns this into a failing exit status; it is not part of the output.
+    pub input_lost: bool,
 }
 
 impl ClaimError {
@@ -71,6 +78,16 @@ impl ClaimError {
             message: capped_quotes(&message.into()),
             path,
             record,
+            input_lost: false,
+        }
+    }
+
+    /// An error about the input as a whole at `record` (see
+    /// [`ClaimError::input_lost`]): an invalid claim with no id and no path.
+    pub fn input(message: impl Into<String>, record: usize) -> ClaimError {
+        ClaimError {
+            input_lost: true,
+            ..ClaimError::invalid(None, None, message, record)
         }
     }
 
@@ -82,6 +99,7 @@ impl ClaimError {
             message: message.into(),
             path: Some(path.to_owned()),
             record,
+            input_lost: false,
         }
     }
 
@@ -93,6 +111,7 @@ impl ClaimError {
             message: format!("no policy is loaded for payer `{payer}`"),
             path: Some("payer".to_owned()),
             record,
+            input_lost: false,
         }
     }
 }

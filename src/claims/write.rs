@@ -253,6 +253,7 @@ mod tests {
                     path: Some("lines[0].units".into()),
                 },
                 record: 7,
+                input_lost: false,
             }),
             Outcome::from(ClaimError::conflict("CLM-2", "id", "seen", 3)),
         ];

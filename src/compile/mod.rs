@@ -5,6 +5,7 @@
 //! internal error instead of panicking.
 
 pub mod dispatch;
+pub mod facts;
 pub mod lower;
 pub mod plan;
 
@@ -201,6 +202,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
             path,
             dispatch,
             sets: self.sets,
+            facts: facts::fact_reads(&rules),
             rules,
         })
     }

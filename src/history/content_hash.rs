@@ -184,6 +184,12 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
         match value {
             FactValue::Bool(b) => out.put(&[1, u8::from(*b)]),
             FactValue::Number(n) => out.put(&join::<1, 8, 9>([2], n.to_bits().to_le_bytes())),
+            // Hashed as the float it was read as before whole numbers were
+            // kept exact, where that float is exact: stored hashes stay valid.
+            FactValue::Integer(i) if i.unsigned_abs() <= 1 << 53 => {
+                out.put(&join::<1, 8, 9>([2], (*i as f64).to_bits().to_le_bytes()));
+            }
+            FactValue::Integer(i) => out.put(&join::<1, 8, 9>([5], i.to_le_bytes())),
             FactValue::Text(t) => {
                 out.put(&[3]);
                 text(out, t);

@@ -48,10 +48,83 @@ pub struct Options {
 
 fn open(path: Option<&PathBuf>) -> io::Result<Box<dyn BufRead + Send>> {
     match path {
-        None => Ok(Box::new(BufReader::new(io::stdin()))),
-        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::new(io::stdin()))),
-        Some(p) => Ok(Box::new(BufReader::with_capacity(1 << 16, File::open(p)?))),
+        Some(p) if p.as_os_str() != "-" => {
+            let file = File::open(p)?;
+            readable(&file.metadata()?, false)?;
+            Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+        }
+        _ => {
+            #[cfg(unix)]
+            {
+                use std::io::IsTerminal;
+                use std::os::fd::AsFd;
+                let stdin = io::stdin();
+                // A closed stdin has no metadata: reading it gives nothing.
+                if let Ok(meta) = stdin.as_fd().try_clone_to_owned().map(File::from) {
+                    readable(&meta.metadata()?, stdin.is_terminal())?;
+                }
+            }
+            Ok(Box::new(BufReader::new(io::stdin())))
+        }
     }
+}
+
+/// Refuses an input that is not a file, a pipe or a terminal: a directory
+/// (reading it fails) and a device such as `/dev/zero` (which never ends and
+/// has no lines).
+fn readable(meta: &std::fs::Metadata, terminal: bool) -> io::Result<()> {
+    if meta.is_dir() {
+        return Err(io::Error::other("it is a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_char_device() && !terminal || meta.file_type().is_block_device() {
+            return Err(io::Error::other(
+                "it is a device, not a file or a pipe of claims",
+            ));
+        }
+    }
+    let _ = terminal;
+    Ok(())
+}
+
+/// The input's format: as given, else what the file's name says (`.jsonl`,
+/// `.yaml`...), else detected from the start of the input.
+fn input_format(opts: &Options) -> InputFormat {
+    match (opts.format, &opts.input) {
+        (InputFormat::Auto, Some(path)) => InputFormat::of_path(path),
+        (format, _) => format,
+    }
+}
+
+/// False when stdout was closed when the process started (`>&-`): every
+/// decision would be lost unnoticed, since Rust's stdout drops writes to a
+/// closed descriptor as if they succeeded, and its runtime reopens a closed
+/// standard descriptor on `/dev/null` before `main`. That one is read and
+/// write, which a shell's `>/dev/null` (write only) never is.
+fn stdout_is_open() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if io::stdout().as_fd().try_clone_to_owned().is_err() {
+            return false;
+        }
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|t| t == Path::new("/dev/null"));
+        let read_write = std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                .is_some_and(|flags| flags & 0o3 == 0o2)
+        });
+        if null && read_write {
+            return false;
+        }
+    }
+    true
 }
 
 /// Counts for the summary.
@@ -64,6 +137,9 @@ struct Summary {
     /// claim, where a map keyed by name compared strings.
     by_decision: [usize; ClaimDecision::ALL.len()],
     by_error: BTreeMap<&'static str, usize>,
+    /// Error records about the input rather than one claim (unreadable, or
+    /// not splittable into claims): claims may have been lost.
+    input_lost: usize,
     /// Reasons counted by identity (the policy's name and the shared reason):
     /// a hash of two words per reason instead of strings copied and compared.
     /// The policy and reason are kept to name them at the end, where equal
@@ -110,7 +186,10 @@ impl Tally for Summary {
                     }
                 }
             }
-            Outcome::Error(e) => *self.by_error.entry(e.error.kind.as_str()).or_default() += 1,
+            Outcome::Error(e) => {
+                *self.by_error.entry(e.error.kind.as_str()).or_default() += 1;
+                self.input_lost += usize::from(e.input_lost);
+            }
         }
     }
 
@@ -118,6 +197,7 @@ impl Tally for Summary {
         self.claims += other.claims;
         self.replayed += other.replayed;
         self.lines += other.lines;
+        self.input_lost += other.input_lost;
         for (mine, n) in self.by_decision.iter_mut().zip(other.by_decision) {
             *mine += n;
         }
@@ -136,6 +216,20 @@ impl Tally for Summary {
 }
 
 impl Summary {
+    /// The exit status of a run that wrote every outcome: 2 when the input
+    /// could not be read or split into claims (claims may be lost; the error
+    /// record says where), else 0.
+    fn status(&self) -> u8 {
+        if self.input_lost > 0 {
+            eprintln!(
+                "the input could not be read whole: claims after the error record may be missing"
+            );
+            EXIT_USAGE
+        } else {
+            EXIT_OK
+        }
+    }
+
     fn print(&self, seconds: f64, load: Duration) {
         let per_s = |n: usize| {
             if seconds > 0.0 {
@@ -201,12 +295,6 @@ impl Summary {
     }
 }
 
-/// The first byte that is not white space, without consuming anything.
-fn first_byte(input: &mut Box<dyn BufRead + Send>) -> Option<u8> {
-    let buf = input.fill_buf().ok()?;
-    buf.iter().copied().find(|b| !b.is_ascii_whitespace())
-}
-
 /// One thread: read, decide, write, claim after claim.
 fn sequential(
     policies: Policies,
@@ -247,16 +335,13 @@ fn decide_all(
     // nothing is read ahead, and the output is flushed, when the input would
     // make the run wait.
     let (input, stall) = Watched::new(input);
-    let mut reader = ClaimReader::new(input, opts.format);
-    let mut record = 0;
+    let mut reader = ClaimReader::new(input, input_format(opts));
     let ahead = stall.clone();
-    let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
-        reader.read_into(slot).then(|| {
-            record += 1;
-            record
-        })
-    })
-    .reading_ahead_while(|| !ahead.may_wait());
+    // The reader's record numbers (JSON Lines: line numbers) for the errors
+    // the engine gives (no_policy, conflict), as the reader's own give them.
+    let mut claims =
+        Lookahead::new(|slot: &mut ClaimSlot| reader.read_into(slot).then(|| reader.record()))
+            .reading_ahead_while(|| !ahead.may_wait());
     let mut unflushed = false;
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
@@ -321,7 +406,7 @@ fn with_db(
     const CHUNK: usize = 64;
     // How long a batch waits to fill up when claims arrive slowly.
     const FILL: Duration = Duration::from_millis(50);
-    let format = opts.format;
+    let format = input_format(opts);
     let batch_size = opts.batch.max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Chunk>(64);
@@ -332,7 +417,7 @@ fn with_db(
             // for the writer (finding H1): a claim streamed alone is stored
             // and answered without waiting for the next.
             let (input, stall) = Watched::new(input);
-            let mut claims = ClaimReader::new(input, format).enumerate();
+            let mut reader = ClaimReader::new(input, format);
             loop {
                 if stall.may_wait() && !chunk.is_empty() {
                     let ready = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -340,10 +425,10 @@ fn with_db(
                         return;
                     }
                 }
-                let Some((i, claim)) = claims.next() else {
+                let Some(claim) = reader.next() else {
                     break;
                 };
-                chunk.push((i + 1, claim));
+                chunk.push((reader.record(), claim));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                     if tx.send(full).is_err() {
@@ -436,6 +521,10 @@ fn write_failed(e: &io::Error) -> u8 {
 
 /// Runs `eval`.
 pub fn run(opts: &Options) -> u8 {
+    if !stdout_is_open() {
+        eprintln!("cannot write decisions: stdout is closed; nothing was evaluated");
+        return EXIT_USAGE;
+    }
     let load_started = Instant::now();
     let loaded = Policies::load(&opts.policies);
     let load_time = load_started.elapsed();
@@ -529,12 +618,15 @@ pub fn run(opts: &Options) -> u8 {
                 );
             }
         }
-        return EXIT_OK;
+        return summary.status();
     }
     let started = Instant::now();
-    let lines = match opts.format {
+    let format = input_format(opts);
+    let lines = match format {
         InputFormat::JsonLines => true,
-        InputFormat::Auto => first_byte(&mut input) == Some(b'{'),
+        InputFormat::Auto => {
+            InputFormat::sniff(input.fill_buf().unwrap_or_default()) == InputFormat::JsonLines
+        }
         _ => false,
     };
     let result = if opts.jobs > 1 && lines {
@@ -556,7 +648,7 @@ pub fn run(opts: &Options) -> u8 {
             prior,
             opts.explain,
             opts.jobs,
-            opts.format,
+            format,
             input,
             &mut out,
         )
@@ -570,5 +662,5 @@ pub fn run(opts: &Options) -> u8 {
     if !opts.quiet {
         summary.print(started.elapsed().as_secs_f64(), load_time);
     }
-    EXIT_OK
+    summary.status()
 }
