@@ -68,7 +68,11 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// The token of an `Authorization: Bearer ...` header.
 fn bearer(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -77,7 +81,11 @@ fn bearer(request: &Request) -> Option<&str> {
 pub type Guard = (Arc<Tokens>, Class);
 
 /// 401 unless the request carries a token for its class.
-pub async fn require(State((tokens, class)): State<Guard>, request: Request, next: Next) -> Response {
+pub async fn require(
+    State((tokens, class)): State<Guard>,
+    request: Request,
+    next: Next,
+) -> Response {
     if tokens.allows(bearer(&request), class) {
         return next.run(request).await;
     }

@@ -13,11 +13,14 @@ pub async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let too_large = || ApiError::too_large(format!("the body is larger than {limit} bytes"), "body");
+    let too_large =
+        || ApiError::too_large(format!("the body is larger than {limit} bytes"), "body");
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
 }
 
 /// A claim with more lines than the service takes becomes its error record.

@@ -292,8 +292,12 @@ fn answer(done: &Evaluated) -> Answer {
 impl Deciding {
     fn with_policies(self, policies: Policies) -> Deciding {
         match self {
-            Deciding::Memory(e) => Deciding::Memory(Engine::with_history(policies, e.into_history())),
-            Deciding::Sqlite(e) => Deciding::Sqlite(Engine::with_history(policies, e.into_history())),
+            Deciding::Memory(e) => {
+                Deciding::Memory(Engine::with_history(policies, e.into_history()))
+            }
+            Deciding::Sqlite(e) => {
+                Deciding::Sqlite(Engine::with_history(policies, e.into_history()))
+            }
         }
     }
 
@@ -372,13 +376,17 @@ fn history(engine: &Deciding, member: &str) -> Result<HistoryRows, ApiError> {
     let claims = store.claims_in_order(Some(member)).map_err(failed)?;
     let mut rows = Vec::with_capacity(services.len() + claims.len());
     for s in &services {
-        rows.push(serde_json::json!({"patient": member, "date": s.date, "procedure": s.procedure,
-            "site": s.site, "claim": s.claim, "line": s.line}));
+        rows.push(
+            serde_json::json!({"patient": member, "date": s.date, "procedure": s.procedure,
+            "site": s.site, "claim": s.claim, "line": s.line}),
+        );
     }
     for c in &claims {
-        rows.push(serde_json::json!({"patient": member, "claim": c.id, "seq": c.seq,
+        rows.push(
+            serde_json::json!({"patient": member, "claim": c.id, "seq": c.seq,
             "status": c.status.as_str(), "replaces": c.replaces, "replaced_by": c.replaced_by,
-            "hash": c.hash}));
+            "hash": c.hash}),
+        );
     }
     Ok(rows)
 }

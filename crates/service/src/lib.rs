@@ -179,7 +179,10 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
 /// SIGTERM or SIGINT.
 async fn terminated() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         // Without signal handlers the service runs until killed.
         std::future::pending::<()>().await;
         return;

@@ -23,7 +23,10 @@ pub fn policies(shared: &Arc<Shared>, debounce: Duration) -> notify::Result<Watc
         // only changes count, or every reload would trigger the next.
         let changed = events.is_ok_and(|events| {
             events.iter().any(|e| {
-                !matches!(e.event.kind, notify::EventKind::Access(_) | notify::EventKind::Other)
+                !matches!(
+                    e.event.kind,
+                    notify::EventKind::Access(_) | notify::EventKind::Other
+                )
             })
         });
         if changed {
@@ -35,7 +38,10 @@ pub fn policies(shared: &Arc<Shared>, debounce: Duration) -> notify::Result<Watc
         if path.is_dir() {
             debouncer.watch(path, RecursiveMode::Recursive)?;
         } else {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             debouncer.watch(dir, RecursiveMode::NonRecursive)?;
         }
     }

@@ -93,7 +93,10 @@ pub async fn evaluate(
     })?;
     let done = answers(&state, rx).await?;
     let Some(answer) = done.answers.into_iter().next() else {
-        return Err(ApiError::unavailable("unavailable", "the claim got no answer"));
+        return Err(ApiError::unavailable(
+            "unavailable",
+            "the claim got no answer",
+        ));
     };
     let status = match answer.error {
         None => StatusCode::OK,
@@ -103,8 +106,14 @@ pub async fn evaluate(
     Ok((
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::HeaderName::from_static(REVISION), revision_header(&done.revision)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::HeaderName::from_static(REVISION),
+                revision_header(&done.revision),
+            ),
         ],
         answer.json,
     )
@@ -149,7 +158,11 @@ pub async fn batch(
 
 /// Sends the claims to the decider a chunk at a time, in order, handing each
 /// chunk's reply on as it goes.
-fn submit_chunks(state: Arc<AppState>, records: Vec<Record>, explain: bool) -> mpsc::Receiver<Reply> {
+fn submit_chunks(
+    state: Arc<AppState>,
+    records: Vec<Record>,
+    explain: bool,
+) -> mpsc::Receiver<Reply> {
     let (tx, rx) = mpsc::channel::<Reply>(64);
     tokio::spawn(async move {
         let mut records = records.into_iter().peekable();
@@ -171,9 +184,15 @@ fn submit_chunks(state: Arc<AppState>, records: Vec<Record>, explain: bool) -> m
 
 /// The response: the first chunk is awaited (its revision goes in the
 /// header, and a failure is still a proper status), the rest stream.
-async fn stream_answers(state: Arc<AppState>, mut replies: mpsc::Receiver<Reply>) -> Result<Response, ApiError> {
+async fn stream_answers(
+    state: Arc<AppState>,
+    mut replies: mpsc::Receiver<Reply>,
+) -> Result<Response, ApiError> {
     let Some(first) = replies.recv().await else {
-        return Err(ApiError::unavailable("unavailable", "the service is shutting down"));
+        return Err(ApiError::unavailable(
+            "unavailable",
+            "the service is shutting down",
+        ));
     };
     let first = answers(&state, first).await?;
     let revision = first.revision.clone();
@@ -182,7 +201,10 @@ async fn stream_answers(state: Arc<AppState>, mut replies: mpsc::Receiver<Reply>
         (Some(head), replies, state, false),
         |(head, mut replies, state, failed)| async move {
             if let Some(head) = head {
-                return Some((Ok::<Bytes, std::io::Error>(head), (None, replies, state, failed)));
+                return Some((
+                    Ok::<Bytes, std::io::Error>(head),
+                    (None, replies, state, failed),
+                ));
             }
             if failed {
                 return None;
@@ -192,7 +214,8 @@ async fn stream_answers(state: Arc<AppState>, mut replies: mpsc::Receiver<Reply>
                 Ok(done) => Some((Ok(lines(done)), (None, replies, state, false))),
                 Err(e) => {
                     // The status is sent already: the failure is the last line.
-                    let line = serde_json::to_vec(&ErrorResponse { error: e.body }).unwrap_or_default();
+                    let line =
+                        serde_json::to_vec(&ErrorResponse { error: e.body }).unwrap_or_default();
                     let mut line = line;
                     line.push(b'\n');
                     Some((Ok(Bytes::from(line)), (None, replies, state, true)))
@@ -217,8 +240,14 @@ fn ndjson(revision: &str, body: Body) -> Response {
     (
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson")),
-            (header::HeaderName::from_static(REVISION), revision_header(revision)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            ),
+            (
+                header::HeaderName::from_static(REVISION),
+                revision_header(revision),
+            ),
         ],
         body,
     )

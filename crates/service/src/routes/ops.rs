@@ -36,9 +36,16 @@ pub async fn ready(state: St) -> Response {
     responses((status = 200, body = String, content_type = "text/plain"),
         (status = 401, body = ErrorResponse)))]
 pub async fn metrics(state: St) -> Response {
-    let text = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    let text = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
         text,
     )
         .into_response()
@@ -71,9 +78,14 @@ pub struct History {
         (status = 401, description = "No admin bearer token", body = ErrorResponse),
         (status = 404, description = "The endpoint is off, or the history is in memory", body = ErrorResponse),
         (status = 503, body = ErrorResponse)))]
-pub async fn history(state: St, Path((payer, member)): Path<(String, String)>) -> Result<Json<History>, ApiError> {
+pub async fn history(
+    state: St,
+    Path((payer, member)): Path<(String, String)>,
+) -> Result<Json<History>, ApiError> {
     if !state.config.history_api {
-        return Err(ApiError::not_found("the history endpoint is off (serve --history-api)"));
+        return Err(ApiError::not_found(
+            "the history endpoint is off (serve --history-api)",
+        ));
     }
     let (reply, rx) = oneshot::channel();
     state.decider.try_submit(Job::History {
@@ -83,5 +95,9 @@ pub async fn history(state: St, Path((payer, member)): Path<(String, String)>) -
     let rows = rx
         .await
         .map_err(|_| ApiError::unavailable("unavailable", "the service is shutting down"))??;
-    Ok(Json(History { payer, member, rows }))
+    Ok(Json(History {
+        payer,
+        member,
+        rows,
+    }))
 }

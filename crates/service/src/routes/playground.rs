@@ -39,10 +39,15 @@ pub async fn page() -> Response {
         .replace("__EXAMPLE_CLAIM__", &script_string(&pretty_claim));
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
             (
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"),
+                HeaderValue::from_static(
+                    "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+                ),
             ),
         ],
         html,
@@ -79,7 +84,11 @@ pub struct PlaygroundResult {
     responses((status = 200, body = PlaygroundResult),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 413, body = ErrorResponse)))]
-pub async fn evaluate(state: St, headers: HeaderMap, request: Body) -> Result<Json<PlaygroundResult>, ApiError> {
+pub async fn evaluate(
+    state: St,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Json<PlaygroundResult>, ApiError> {
     let bytes = body::read(request, &headers, state.config.max_body).await?;
     let asked: PlaygroundRequest = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("not a playground request: {e}"), "body"))?;

@@ -43,8 +43,15 @@ pub async fn check(
     request: Body,
 ) -> Result<Response, ApiError> {
     let bytes = body::read(request, &headers, state.config.max_body).await?;
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|e| ApiError::bad_request(format!("the policy text is not UTF-8 (byte {})", e.utf8_error().valid_up_to()), "body"))?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+        ApiError::bad_request(
+            format!(
+                "the policy text is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "body",
+        )
+    })?;
     let file = query.file.unwrap_or_else(|| "policy.policy".into());
     let lines = tokio::task::spawn_blocking(move || {
         let loaded = Policies::from_source(&file, &text);
@@ -53,7 +60,10 @@ pub async fn check(
     .await
     .map_err(|_| ApiError::unavailable("unavailable", "the check stopped"))?;
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        )],
         lines,
     )
         .into_response())
