@@ -1,6 +1,14 @@
 //! `payer-rules serve` through the real binary: a server on a loopback port
 //! (port 0, the bound address read from its stdout), talked to over HTTP.
 
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -45,6 +45,13 @@ pub struct Answers {
 /// A member's history, as `history show --json` lists it.
 pub type HistoryRows = Vec<serde_json::Value>;
 
+/// Where a job's answers go; a store failure is an `Err` with its message.
+pub type ReplyTo = oneshot::Sender<Result<Answers, String>>;
+
+/// A claims job waiting in the current group: its claims, `explain`, and
+/// where its answers go.
+type Pending = (Vec<Record>, bool, ReplyTo);
+
 /// Work for the decider.
 pub enum Job {
     /// Decide these claims and answer after their commit.
@@ -53,8 +60,8 @@ pub enum Job {
         claims: Vec<Record>,
         /// Add traces.
         explain: bool,
-        /// Where the answers go; a store failure is an `Err` with its message.
-        reply: oneshot::Sender<Result<Answers, String>>,
+        /// Where the answers go.
+        reply: ReplyTo,
     },
     /// Read a member's stored history (SQLite only).
     History {
@@ -177,8 +184,7 @@ fn run(
     depth: &AtomicUsize,
     group: usize,
 ) {
-    let mut pending: Vec<(Vec<Record>, bool, oneshot::Sender<Result<Answers, String>>)> =
-        Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
         let mut claims = 0;
@@ -224,7 +230,7 @@ fn decide(
     engine: Deciding,
     revision: &mut Arc<str>,
     shared: &Shared,
-    pending: &mut Vec<(Vec<Record>, bool, oneshot::Sender<Result<Answers, String>>)>,
+    pending: &mut Vec<Pending>,
 ) -> Deciding {
     if pending.is_empty() {
         return engine;
@@ -311,13 +317,9 @@ impl Deciding {
     /// Decides the jobs' claims in order; with SQLite in one transaction,
     /// whose answers are released by its commit. Returns the answers and how
     /// long the commit took.
-    #[expect(
-        clippy::type_complexity,
-        reason = "the pending jobs' tuple is the decider's own"
-    )]
     fn decide_group(
         &mut self,
-        jobs: &[(Vec<Record>, bool, oneshot::Sender<Result<Answers, String>>)],
+        jobs: &[Pending],
     ) -> Result<(Vec<Evaluated>, std::time::Duration), StoreError> {
         match self {
             Deciding::Memory(engine) => {
