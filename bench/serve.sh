@@ -13,7 +13,7 @@ rate=${RATE:-2000}
 duration=${DURATION:-10}
 conns=${CONNECTIONS:-32}
 rounds=${ROUNDS:-20}
-cargo build --release --quiet -p payer-rules-cli -p payer-rules-service --bin payer-rules --example load
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet -p payer-rules-cli -p payer-rules-service --bin payer-rules --example load
 bin=$target/release/payer-rules
 load=$target/release/examples/load
 work=$(mktemp -d)

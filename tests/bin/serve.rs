@@ -657,6 +657,20 @@ fn playground_in_headless_chromium() {
     assert!(dom.contains("data-testid=\"decision\">allow<"), "{dom}");
     assert!(dom.contains("data-testid=\"line-1\""), "{dom}");
     assert!(dom.contains("no diagnostics"), "{dom}");
+    // The page's own check: evaluate, then a broken policy typed in gets its
+    // diagnostic from /v1/check.
+    let selftest = std::process::Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(s.url("/playground?selftest=1"))
+        .output()
+        .unwrap();
+    let dom = text(&selftest.stdout);
+    assert!(
+        dom.contains("selftest ok: decision=allow rows=2 diagnostic=PR"),
+        "{dom}"
+    );
     // A screenshot for a reviewer, under target/.
     let shot = Path::new(common::ROOT).join("target/playground.png");
     let _ = std::process::Command::new(chromium)

@@ -109,14 +109,20 @@ fn main() {
                         let mut n = c;
                         let mut k = 0u32;
                         while n < total {
-                            let due = start + interval * k + interval.mul_f64(c as f64 / connections as f64);
+                            let due = start
+                                + interval * k
+                                + interval.mul_f64(c as f64 / connections as f64);
                             let now = Instant::now();
                             if due > now {
                                 std::thread::sleep(due - now);
                             }
-                            let claim = claims[n % claims.len()]
-                                .replacen("\"id\":\"", &format!("\"id\":\"L{n}-"), 1);
-                            let status = post(&mut conn, &url, "/v1/claims/evaluate", claim.as_bytes());
+                            let claim = claims[n % claims.len()].replacen(
+                                "\"id\":\"",
+                                &format!("\"id\":\"L{n}-"),
+                                1,
+                            );
+                            let status =
+                                post(&mut conn, &url, "/v1/claims/evaluate", claim.as_bytes());
                             if status >= 500 {
                                 errors += 1;
                             }
@@ -160,7 +166,10 @@ fn main() {
             }
             let took = started.elapsed().as_secs_f64();
             let n = claims.len() * rounds;
-            println!("batch: {n} claims in {took:.2} s ({:.0} claims/s)", n as f64 / took);
+            println!(
+                "batch: {n} claims in {took:.2} s ({:.0} claims/s)",
+                n as f64 / took
+            );
         }
         _ => panic!("mode: single or batch"),
     }

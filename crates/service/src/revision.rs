@@ -37,3 +37,26 @@ fn hash_file(hasher: &mut Xxh3, file: &Path) {
     hasher.update(&(bytes.len() as u64).to_le_bytes());
     hasher.update(&bytes);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_revision_follows_the_content() {
+        let dir = std::env::temp_dir().join(format!("payer-rules-revision-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(dir.join("a.policy"), "one").unwrap();
+        std::fs::write(dir.join("lib/b.policy"), "two").unwrap();
+        std::fs::write(dir.join("notes.txt"), "not a policy").unwrap();
+        let paths = [dir.clone()];
+        let first = of(&paths);
+        assert_eq!(first.len(), 32);
+        assert_eq!(of(&paths), first);
+        std::fs::write(dir.join("notes.txt"), "changed").unwrap();
+        assert_eq!(of(&paths), first, "only policy files count");
+        std::fs::write(dir.join("lib/b.policy"), "three").unwrap();
+        assert_ne!(of(&paths), first);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
