@@ -298,7 +298,17 @@ fn every_endpoint_and_its_error_statuses() {
     assert!(metrics.contains("payer_rules_evaluate_duration_seconds_bucket"));
     assert!(metrics.contains("payer_rules_engine_queue_depth"));
     assert!(!metrics.contains("EXP-M") && !metrics.contains("CF-1") && !metrics.contains("MC-0"));
-    assert_eq!(get(&s.url("/nope"), None).status, 404);
+    assert_eq!(
+        get(&s.url("/nope"), None).json()["error"]["kind"],
+        "not_found"
+    );
+    // Every error is JSON: a bad query, a wrong method.
+    let q = post(&s.url("/v1/claims/evaluate?explain=maybe"), &claim, None);
+    assert_eq!(q.status, 400);
+    assert_eq!(q.json()["error"]["path"], "query");
+    let m = get(&s.url("/v1/claims/evaluate"), None);
+    assert_eq!(m.status, 405);
+    assert_eq!(m.json()["error"]["kind"], "method_not_allowed");
     // The playground page.
     let page = get(&s.url("/playground"), None);
     assert_eq!(page.status, 200);

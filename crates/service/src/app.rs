@@ -48,6 +48,14 @@ pub fn router(state: Arc<AppState>, tokens: Arc<Tokens>) -> Router {
     open.merge(api)
         .merge(admin)
         .fallback(|| async { crate::error::ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            crate::error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+                None,
+            )
+        })
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +35,13 @@ pub struct ExplainQuery {
 }
 
 type Reply = oneshot::Receiver<Result<Answers, String>>;
+
+/// The query, or a JSON 400 naming it (axum's own rejection is plain text).
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(e.body_text(), "query"))
+}
 
 /// Waits for a job's answers, under the request time limit.
 async fn answers(state: &AppState, rx: Reply) -> Result<Answers, ApiError> {
@@ -78,11 +86,12 @@ fn revision_header(revision: &str) -> HeaderValue {
 )]
 pub async fn evaluate(
     state: St,
-    Query(query): Query<ExplainQuery>,
+    query_string: Result<Query<ExplainQuery>, QueryRejection>,
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response, ApiError> {
     let state = state.0;
+    let query = query(query_string)?;
     let bytes = body::read(request, &headers, state.config.max_body).await?;
     let record = body::one_claim(&bytes, state.config.max_lines)?;
     let (tx, rx) = oneshot::channel();
@@ -138,11 +147,12 @@ pub async fn evaluate(
 )]
 pub async fn batch(
     state: St,
-    Query(query): Query<ExplainQuery>,
+    query_string: Result<Query<ExplainQuery>, QueryRejection>,
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response, ApiError> {
     let state = state.0;
+    let query = query(query_string)?;
     let bytes = body::read(request, &headers, state.config.max_batch_body).await?;
     let (max_claims, max_lines) = (state.config.max_batch_claims, state.config.max_lines);
     let records = tokio::task::spawn_blocking(move || body::claims(&bytes, max_claims, max_lines))

@@ -38,10 +38,11 @@ pub struct CheckQuery {
 )]
 pub async fn check(
     state: St,
-    Query(query): Query<CheckQuery>,
+    query_string: Result<Query<CheckQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response, ApiError> {
+    let query = crate::routes::claims::query(query_string)?;
     let bytes = body::read(request, &headers, state.config.max_body).await?;
     let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
         ApiError::bad_request(
@@ -175,10 +176,12 @@ pub async fn rule(state: St, Path(id): Path<String>) -> Result<Json<Vec<RuleInfo
         }
     }
     if shown.is_empty() {
-        return Err(ApiError::not_found(format!(
+        let mut error = ApiError::not_found(format!(
             "no rule `{}` in the loaded policies",
             payer_rules::internal::for_log(&id)
-        )));
+        ));
+        error.body.path = Some("rule".into());
+        return Err(error);
     }
     Ok(Json(shown))
 }
