@@ -691,3 +691,34 @@ fn playground_in_headless_chromium() {
         .arg(&page)
         .output();
 }
+
+#[test]
+fn the_poll_catches_what_no_watcher_saw() {
+    let dir = scratch("poll");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let s = Server::start(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--no-watch",
+        "--poll",
+        "1",
+    ]);
+    let before = get(&s.url("/v1/status"), None).json()["revision"].clone();
+    let file = policies.join("aetna-tpi.policy");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}\n// polled\n")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = get(&s.url("/v1/status"), None).json();
+        if status["revision"] != before {
+            assert_eq!(status["last_reload"]["result"], "success");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the poll did not reload: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -19,6 +19,9 @@ pub struct Config {
     pub busy_timeout: Duration,
     /// Watch the policy directories and reload on a change.
     pub watch: bool,
+    /// How often the policy files are hashed to catch changes the watcher
+    /// missed; `None` turns the poll off.
+    pub poll: Option<Duration>,
     /// How long the watcher waits for changes to settle.
     pub debounce: Duration,
     /// Bearer tokens accepted on the API; no authentication when empty
@@ -59,6 +62,7 @@ impl Config {
             busy_timeout: Duration::from_secs(30),
             watch: true,
             debounce: Duration::from_millis(200),
+            poll: Some(Duration::from_secs(30)),
             tokens: Vec::new(),
             admin_tokens: Vec::new(),
             history_api: false,

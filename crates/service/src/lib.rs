@@ -136,6 +136,9 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
     } else {
         None
     };
+    if let Some(every) = config.poll.filter(|d| !d.is_zero()) {
+        watch::poll(&shared, every);
+    }
     watch::hangup(&shared).map_err(|e| ServeError::Io(e.to_string()))?;
     let grace = config.grace;
     let state = Arc::new(state::AppState {

@@ -65,3 +65,32 @@ pub fn hangup(shared: &Arc<Shared>) -> std::io::Result<()> {
     });
     Ok(())
 }
+
+/// Every `every`, hashes the policy files and reloads when the revision
+/// differs from the active one: covers what the watcher misses (network
+/// filesystems, some container mounts).
+pub fn poll(shared: &Arc<Shared>, every: Duration) {
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let paths = shared.paths.clone();
+            let Ok(revision) =
+                tokio::task::spawn_blocking(move || crate::revision::of(&paths)).await
+            else {
+                continue;
+            };
+            // A failed set stays failed until its files change again: the
+            // last attempt's revision is not retried.
+            let tried = shared.last_attempt().map(|a| a.revision);
+            if *shared.current().revision != *revision
+                && tried.as_deref() != Some(revision.as_str())
+            {
+                shared.reload("poll").await;
+            }
+        }
+    });
+}

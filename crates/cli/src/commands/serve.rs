@@ -29,6 +29,10 @@ pub struct Args {
     /// Do not watch the policy directories (SIGHUP and POST /v1/reload still reload).
     #[arg(long)]
     pub no_watch: bool,
+    /// Seconds between content-hash polls of the policy files (what the
+    /// watcher misses); 0 turns the poll off.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub poll: u64,
     /// A file of bearer tokens for the API, one per line (or PAYER_RULES_TOKEN).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
@@ -101,6 +105,7 @@ pub fn run(args: &Args) -> u8 {
     config.db.clone_from(&args.db);
     config.busy_timeout = Duration::from_secs(args.busy_timeout);
     config.watch = !args.no_watch;
+    config.poll = Some(Duration::from_secs(args.poll));
     config.history_api = args.history_api;
     config.playground = !args.no_playground;
     config.max_body = args.max_body;
