@@ -291,6 +291,96 @@ impl SourceCode for SourceFile {
     }
 }
 
+// `check --format json` and the service's `/v1/check` write diagnostics with
+// this one writer, so that the two never drift.
+
+/// Where a diagnostic starts and ends: 1-based lines and columns (in
+/// characters), the end column one past the last character.
+struct Region {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn region(file: &SourceFile, span: Span) -> Region {
+    let (line, column) = span.line_col(&file.text);
+    let (end_line, end_column) = Span::new(span.end, span.end).line_col(&file.text);
+    Region {
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
+/// One diagnostic as `--format json` writes it; fields in this order.
+#[derive(serde::Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'static str,
+    severity: &'static str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    help: Option<&'a str>,
+    related: Vec<JsonRelated<'a>>,
+}
+
+/// Another place in the same file that explains the diagnostic.
+#[derive(serde::Serialize)]
+struct JsonRelated<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+}
+
+/// One JSON object per diagnostic, one per line: `code`, `severity`, `file`,
+/// `line`, `column`, `end_line`, `end_column`, `message`, `help` (or null) and
+/// `related` (other places in the file, each with its position and `message`).
+pub fn json_lines(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let r = region(&d.file, d.span);
+        let related = d
+            .related
+            .iter()
+            .map(|(span, label)| {
+                let r = region(&d.file, *span);
+                JsonRelated {
+                    line: r.line,
+                    column: r.column,
+                    end_line: r.end_line,
+                    end_column: r.end_column,
+                    message: label,
+                }
+            })
+            .collect();
+        let value = JsonDiagnostic {
+            code: d.code.code(),
+            severity: d.severity.as_str(),
+            file: &d.file.path,
+            line: r.line,
+            column: r.column,
+            end_line: r.end_line,
+            end_column: r.end_column,
+            message: &d.message,
+            help: d.help.as_deref(),
+            related,
+        };
+        match serde_json::to_string(&value) {
+            Ok(line) => out.push_str(&line),
+            Err(e) => out.push_str(&serde_json::json!({ "error": e.to_string() }).to_string()),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

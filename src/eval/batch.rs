@@ -122,6 +122,13 @@ impl<H: Transactional> Batch<'_, H> {
         self.engine.import(claim)
     }
 
+    /// Turns traces on or off for the claims this batch decides from now on
+    /// (a service deciding several requests in one transaction honours each
+    /// request's `explain`).
+    pub fn set_explain(&mut self, on: bool) {
+        self.engine.set_explain(on);
+    }
+
     /// How many answers the batch holds.
     pub fn len(&self) -> usize {
         self.held.len()

@@ -182,6 +182,13 @@ impl<H: HistoryStore> Engine<H> {
         self
     }
 
+    /// Turns traces on or off for the claims decided from now on: a service
+    /// whose requests each ask for `explain` or not decides them all with
+    /// one engine.
+    pub fn set_explain(&mut self, on: bool) {
+        self.explain = on;
+    }
+
     /// The loaded policies.
     pub fn policies(&self) -> &Policies {
         &self.policies

@@ -221,7 +221,7 @@ impl Summary {
     /// record says where), else 0.
     fn status(&self) -> u8 {
         if self.input_lost > 0 {
-            eprintln!(
+            errln!(
                 "the input could not be read whole: claims after the error record may be missing"
             );
             EXIT_USAGE
@@ -522,7 +522,7 @@ fn write_failed(e: &io::Error) -> u8 {
 /// Runs `eval`.
 pub fn run(opts: &Options) -> u8 {
     if !stdout_is_open() {
-        eprintln!("cannot write decisions: stdout is closed; nothing was evaluated");
+        errln!("cannot write decisions: stdout is closed; nothing was evaluated");
         return EXIT_USAGE;
     }
     let load_started = Instant::now();

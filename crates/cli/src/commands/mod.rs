@@ -9,6 +9,7 @@ mod history;
 mod impact;
 mod prior;
 mod report;
+mod serve;
 mod test;
 mod waiting;
 
@@ -147,6 +148,9 @@ pub enum Command {
         #[arg(long, value_name = "CONDITION")]
         fail_on: Vec<impact::FailOn>,
     },
+    /// Serve the engine over HTTP: /v1/claims/evaluate, /v1/claims/batch,
+    /// /v1/check, reload on policy changes, /metrics (docs/service.md).
+    Serve(serve::Args),
     /// Look up ICD-10-CM codes in the shipped FY2026 table.
     Codes {
         /// What to do with codes.
@@ -274,6 +278,7 @@ pub fn run() -> ExitCode {
             output,
             fail_on,
         }),
+        Command::Serve(args) => serve::run(&args),
         Command::Codes {
             command: CodesCommand::Lookup { codes },
         } => codes::lookup(&codes),

@@ -1,0 +1,394 @@
+//! The decider: one thread owns the engine and its history store, fed by a
+//! channel. Requests from every connection queue in arrival order, so each
+//! member's claims are decided in that order; what queued meanwhile is decided
+//! in one transaction (the library's batch protocol) and each request is
+//! answered on its oneshot only after the commit.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use payer_rules::{
+    Claim, ClaimError, Engine, ErrorKind, Evaluated, MemoryHistory, Outcome, Policies,
+    SqliteHistory, StoreError,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::ApiError;
+use crate::metrics;
+use crate::policy_set::Shared;
+
+/// A claim as read, with its 1-based position in the request.
+pub type Record = (usize, Result<Claim, ClaimError>);
+
+/// One claim's answer: its JSON line (no newline), exactly as `eval` writes
+/// it, and the error kind when it is an error record.
+#[derive(Debug)]
+pub struct Answer {
+    /// `Outcome::write_json`'s bytes.
+    pub json: Vec<u8>,
+    /// The error record's kind, `None` for a decision.
+    pub error: Option<ErrorKind>,
+}
+
+/// The answers of one job, in the order of its claims, and the policy
+/// revision they were decided under.
+#[derive(Debug)]
+pub struct Answers {
+    /// One per claim.
+    pub answers: Vec<Answer>,
+    /// The active revision when they were decided.
+    pub revision: Arc<str>,
+}
+
+/// A member's history, as `history show --json` lists it.
+pub type HistoryRows = Vec<serde_json::Value>;
+
+/// Where a job's answers go; a store failure is an `Err` with its message.
+pub type ReplyTo = oneshot::Sender<Result<Answers, String>>;
+
+/// A claims job waiting in the current group: its claims, `explain`, and
+/// where its answers go.
+type Pending = (Vec<Record>, bool, ReplyTo);
+
+/// Work for the decider.
+pub enum Job {
+    /// Decide these claims and answer after their commit.
+    Claims {
+        /// The claims, in request order.
+        claims: Vec<Record>,
+        /// Add traces.
+        explain: bool,
+        /// Where the answers go.
+        reply: ReplyTo,
+    },
+    /// Read a member's stored history (SQLite only).
+    History {
+        /// The member id.
+        member: String,
+        /// Where the rows go.
+        reply: oneshot::Sender<Result<HistoryRows, ApiError>>,
+    },
+    /// Decide what came before, close the store and end.
+    Stop,
+}
+
+/// The engine over either store: the service picks one at start.
+enum Deciding {
+    Memory(Engine<MemoryHistory>),
+    Sqlite(Engine<SqliteHistory>),
+}
+
+/// The handle the handlers send jobs through.
+pub struct Decider {
+    tx: mpsc::Sender<Job>,
+    depth: Arc<AtomicUsize>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// `sqlite` or `memory`.
+    pub store: &'static str,
+}
+
+impl Decider {
+    /// Starts the decider thread over `store` (in memory when `None`).
+    pub fn start(
+        shared: Arc<Shared>,
+        store: Option<SqliteHistory>,
+        queue: usize,
+        group: usize,
+    ) -> std::io::Result<Decider> {
+        let set = shared.current();
+        let policies = set.policies.clone();
+        let (engine, kind) = match store {
+            Some(store) => (
+                Deciding::Sqlite(Engine::with_history(policies, store)),
+                "sqlite",
+            ),
+            None => (Deciding::Memory(Engine::new(policies)), "memory"),
+        };
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let depth = Arc::new(AtomicUsize::new(0));
+        let counted = depth.clone();
+        let thread = std::thread::Builder::new()
+            .name("decider".into())
+            .spawn(move || {
+                run(
+                    engine,
+                    set.revision.clone(),
+                    &shared,
+                    rx,
+                    &counted,
+                    group.max(1),
+                );
+            })?;
+        Ok(Decider {
+            tx,
+            depth,
+            thread: Mutex::new(Some(thread)),
+            store: kind,
+        })
+    }
+
+    /// Queues a job now, or says the service is overloaded (503).
+    pub fn try_submit(&self, job: Job) -> Result<(), ApiError> {
+        self.depth.fetch_add(1, Ordering::SeqCst);
+        match self.tx.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.depth.fetch_sub(1, Ordering::SeqCst);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => Err(ApiError::overloaded()),
+                    mpsc::error::TrySendError::Closed(_) => Err(stopped()),
+                }
+            }
+        }
+    }
+
+    /// Queues a job, waiting for room (a batch's chunks).
+    pub async fn submit(&self, job: Job) -> Result<(), ApiError> {
+        self.depth.fetch_add(1, Ordering::SeqCst);
+        if self.tx.send(job).await.is_err() {
+            self.depth.fetch_sub(1, Ordering::SeqCst);
+            return Err(stopped());
+        }
+        Ok(())
+    }
+
+    /// Jobs waiting.
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::SeqCst)
+    }
+
+    /// Lets the decider finish what is queued, commit and close the store,
+    /// and waits for it.
+    pub async fn stop(&self) {
+        let _ = self.tx.send(Job::Stop).await;
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+fn stopped() -> ApiError {
+    ApiError::unavailable("unavailable", "the service is shutting down")
+}
+
+/// The decider's loop: take what is queued (up to `group` claims), decide it
+/// in one transaction, answer, again.
+fn run(
+    mut engine: Deciding,
+    mut revision: Arc<str>,
+    shared: &Shared,
+    mut rx: mpsc::Receiver<Job>,
+    depth: &AtomicUsize,
+    group: usize,
+) {
+    let mut pending: Vec<Pending> = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut next = Some(first);
+        let mut claims = 0;
+        let mut stop = false;
+        while let Some(job) = next.take() {
+            depth.fetch_sub(1, Ordering::SeqCst);
+            match job {
+                Job::Claims {
+                    claims: records,
+                    explain,
+                    reply,
+                } => {
+                    claims += records.len();
+                    pending.push((records, explain, reply));
+                }
+                Job::History { member, reply } => {
+                    // What was queued before it is decided first.
+                    engine = decide(engine, &mut revision, shared, &mut pending);
+                    let _ = reply.send(history(&engine, &member));
+                }
+                Job::Stop => {
+                    stop = true;
+                    break;
+                }
+            }
+            if claims < group {
+                next = rx.try_recv().ok();
+            }
+        }
+        metrics::queue(depth.load(Ordering::SeqCst));
+        engine = decide(engine, &mut revision, shared, &mut pending);
+        if stop {
+            break;
+        }
+    }
+    // The store closes as the engine drops, after the last commit.
+    drop(engine);
+}
+
+/// Decides the pending jobs in one transaction and answers them; first
+/// swaps in a newer policy set (a new engine over the same store).
+fn decide(
+    engine: Deciding,
+    revision: &mut Arc<str>,
+    shared: &Shared,
+    pending: &mut Vec<Pending>,
+) -> Deciding {
+    if pending.is_empty() {
+        return engine;
+    }
+    let current = shared.current();
+    let mut engine = if current.revision == *revision {
+        engine
+    } else {
+        *revision = current.revision.clone();
+        engine.with_policies(current.policies.clone())
+    };
+    let started = Instant::now();
+    let result = engine.decide_group(pending);
+    let decided = started.elapsed();
+    match result {
+        Ok((evaluated, commit)) => {
+            metrics::group(decided.saturating_sub(commit), commit);
+            let mut evaluated = evaluated.into_iter();
+            for (records, _, reply) in pending.drain(..) {
+                let mut answers = Vec::with_capacity(records.len());
+                for done in evaluated.by_ref().take(records.len()) {
+                    answers.push(answer(&done));
+                    engine.recycle(done);
+                }
+                let _ = reply.send(Ok(Answers {
+                    answers,
+                    revision: revision.clone(),
+                }));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the history store failed; the group was rolled back");
+            for (_, _, reply) in pending.drain(..) {
+                let _ = reply.send(Err(e.to_string()));
+            }
+        }
+    }
+    engine
+}
+
+/// A decided claim's answer, counted in the metrics.
+fn answer(done: &Evaluated) -> Answer {
+    let mut json = Vec::with_capacity(256);
+    done.outcome.write_json(&mut json);
+    match &done.outcome {
+        Outcome::Decision(d) => {
+            metrics::claim(&d.payer, d.decision.as_str());
+            for line in &d.lines {
+                for r in &line.reasons {
+                    metrics::reason(&r.rule, r.action.as_str());
+                }
+            }
+            Answer { json, error: None }
+        }
+        Outcome::Error(e) => {
+            metrics::claim("none", e.error.kind.as_str());
+            Answer {
+                json,
+                error: Some(e.error.kind),
+            }
+        }
+    }
+}
+
+impl Deciding {
+    fn with_policies(self, policies: Policies) -> Deciding {
+        match self {
+            Deciding::Memory(e) => {
+                Deciding::Memory(Engine::with_history(policies, e.into_history()))
+            }
+            Deciding::Sqlite(e) => {
+                Deciding::Sqlite(Engine::with_history(policies, e.into_history()))
+            }
+        }
+    }
+
+    fn recycle(&mut self, done: Evaluated) {
+        match self {
+            Deciding::Memory(e) => e.recycle(done),
+            Deciding::Sqlite(e) => e.recycle(done),
+        }
+    }
+
+    /// Decides the jobs' claims in order; with SQLite in one transaction,
+    /// whose answers are released by its commit. Returns the answers and how
+    /// long the commit took.
+    fn decide_group(
+        &mut self,
+        jobs: &[Pending],
+    ) -> Result<(Vec<Evaluated>, std::time::Duration), StoreError> {
+        match self {
+            Deciding::Memory(engine) => {
+                // Nothing durable to wait for: an in-memory answer is final
+                // as soon as it is decided.
+                let mut out = Vec::new();
+                for (records, explain, _) in jobs {
+                    engine.set_explain(*explain);
+                    for (record, claim) in records {
+                        out.push(match claim {
+                            Ok(claim) => {
+                                let Ok(done) = engine.try_evaluate(claim, *record);
+                                done
+                            }
+                            Err(e) => Evaluated::error(e.clone()),
+                        });
+                    }
+                }
+                Ok((out, std::time::Duration::ZERO))
+            }
+            Deciding::Sqlite(engine) => {
+                let mut batch = engine.begin()?;
+                let members: Vec<&str> = jobs
+                    .iter()
+                    .flat_map(|(records, _, _)| records.iter())
+                    .filter_map(|(_, c)| c.as_ref().ok().map(|c| c.patient.id.as_str()))
+                    .collect();
+                batch.load(&members)?;
+                for (records, explain, _) in jobs {
+                    batch.set_explain(*explain);
+                    for (record, claim) in records {
+                        match claim {
+                            Ok(claim) => batch.decide(claim, *record)?,
+                            Err(e) => batch.reject(e.clone()),
+                        }
+                    }
+                }
+                let committing = Instant::now();
+                let answers = batch.commit()?;
+                Ok((answers, committing.elapsed()))
+            }
+        }
+    }
+}
+
+/// A member's stored services and claim versions, as `history show --json`.
+fn history(engine: &Deciding, member: &str) -> Result<HistoryRows, ApiError> {
+    let Deciding::Sqlite(engine) = engine else {
+        return Err(ApiError::not_found(
+            "the history endpoint needs a history database (serve --db)",
+        ));
+    };
+    let store = engine.history();
+    let failed = |e: StoreError| ApiError::unavailable("store_failed", e.to_string());
+    let services = store.services_of(member).map_err(failed)?;
+    let claims = store.claims_in_order(Some(member)).map_err(failed)?;
+    let mut rows = Vec::with_capacity(services.len() + claims.len());
+    for s in &services {
+        rows.push(
+            serde_json::json!({"patient": member, "date": s.date, "procedure": s.procedure,
+            "site": s.site, "claim": s.claim, "line": s.line}),
+        );
+    }
+    for c in &claims {
+        rows.push(
+            serde_json::json!({"patient": member, "claim": c.id, "seq": c.seq,
+            "status": c.status.as_str(), "replaces": c.replaces, "replaced_by": c.replaced_by,
+            "hash": c.hash}),
+        );
+    }
+    Ok(rows)
+}

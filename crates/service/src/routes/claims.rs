@@ -1,0 +1,265 @@
+//! `POST /v1/claims/evaluate` and `POST /v1/claims/batch`: claims to the
+//! decider, answers (the CLI's bytes) back after their commit.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use payer_rules::ErrorKind;
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+use utoipa::IntoParams;
+
+use crate::body;
+use crate::decider::{Answers, Job, Record};
+use crate::error::{ApiError, ErrorResponse};
+use crate::state::{AppState, St};
+
+/// The header naming the policy revision a decision was made under.
+pub const REVISION: &str = "x-policy-revision";
+
+/// Claims per job a batch is cut into: its answers stream a chunk at a time.
+const CHUNK: usize = 512;
+
+/// `?explain=true`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ExplainQuery {
+    /// Add each rule's evaluation trace to every line decision (as
+    /// `eval --explain`).
+    #[serde(default)]
+    pub explain: bool,
+}
+
+type Reply = oneshot::Receiver<Result<Answers, String>>;
+
+/// The query, or a JSON 400 naming it (axum's own rejection is plain text).
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(e.body_text(), "query"))
+}
+
+/// Waits for a job's answers, under the request time limit.
+async fn answers(state: &AppState, rx: Reply) -> Result<Answers, ApiError> {
+    match tokio::time::timeout(state.config.request_timeout, rx).await {
+        Err(_) => Err(ApiError::unavailable(
+            "timeout",
+            "no answer within the request time limit; sending the claim again is safe",
+        )),
+        Ok(Err(_)) => Err(ApiError::unavailable(
+            "unavailable",
+            "the service is shutting down",
+        )),
+        Ok(Ok(Err(store))) => Err(ApiError::unavailable(
+            "store_failed",
+            format!("the history store failed; nothing was stored: {store}"),
+        )),
+        Ok(Ok(Ok(answers))) => Ok(answers),
+    }
+}
+
+fn revision_header(revision: &str) -> HeaderValue {
+    HeaderValue::from_str(revision).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// Decide one claim.
+#[utoipa::path(
+    post,
+    path = "/v1/claims/evaluate",
+    tag = "claims",
+    params(ExplainQuery),
+    request_body(content = Object, content_type = "application/json",
+        description = "One claim, as CLAIMS.md describes it"),
+    responses(
+        (status = 200, description = "The decision, exactly as `payer-rules eval` writes it (CLAIMS.md); header `X-Policy-Revision`", body = Object),
+        (status = 400, description = "More than one claim in the body", body = ErrorResponse),
+        (status = 401, description = "No valid bearer token", body = ErrorResponse),
+        (status = 409, description = "The claim id holds other content (error record, kind `conflict`)", body = Object),
+        (status = 413, description = "The body is too large", body = ErrorResponse),
+        (status = 422, description = "Invalid claim or no policy for its payer (error record, kinds `invalid_claim`, `no_policy`)", body = Object),
+        (status = 503, description = "Overloaded, timed out, store failed or shutting down; `Retry-After`", body = ErrorResponse),
+    )
+)]
+pub async fn evaluate(
+    state: St,
+    query_string: Result<Query<ExplainQuery>, QueryRejection>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Response, ApiError> {
+    let state = state.0;
+    let query = query(query_string)?;
+    let bytes = body::read(request, &headers, state.config.max_body).await?;
+    let record = body::one_claim(&bytes, state.config.max_lines)?;
+    let (tx, rx) = oneshot::channel();
+    state.decider.try_submit(Job::Claims {
+        claims: vec![record],
+        explain: query.explain,
+        reply: tx,
+    })?;
+    let done = answers(&state, rx).await?;
+    let Some(answer) = done.answers.into_iter().next() else {
+        return Err(ApiError::unavailable(
+            "unavailable",
+            "the claim got no answer",
+        ));
+    };
+    let status = match answer.error {
+        None => StatusCode::OK,
+        Some(ErrorKind::Conflict) => StatusCode::CONFLICT,
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::HeaderName::from_static(REVISION),
+                revision_header(&done.revision),
+            ),
+        ],
+        answer.json,
+    )
+        .into_response())
+}
+
+/// Decide many claims: JSON Lines (or a JSON array, or YAML) in, JSON Lines
+/// out in input order, streamed as each chunk commits.
+#[utoipa::path(
+    post,
+    path = "/v1/claims/batch",
+    tag = "claims",
+    params(ExplainQuery),
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "Claims, one JSON object per line (a JSON array or YAML also do)"),
+    responses(
+        (status = 200, description = "One decision or error record (with `record`) per claim, in input order, byte-identical to `payer-rules eval`", body = String, content_type = "application/x-ndjson"),
+        (status = 401, description = "No valid bearer token", body = ErrorResponse),
+        (status = 413, description = "The body or the number of claims is past the limit", body = ErrorResponse),
+        (status = 503, description = "Store failed or shutting down; `Retry-After`", body = ErrorResponse),
+    )
+)]
+pub async fn batch(
+    state: St,
+    query_string: Result<Query<ExplainQuery>, QueryRejection>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Response, ApiError> {
+    let state = state.0;
+    let query = query(query_string)?;
+    let bytes = body::read(request, &headers, state.config.max_batch_body).await?;
+    let (max_claims, max_lines) = (state.config.max_batch_claims, state.config.max_lines);
+    let records = tokio::task::spawn_blocking(move || body::claims(&bytes, max_claims, max_lines))
+        .await
+        .map_err(|_| ApiError::unavailable("unavailable", "the claims could not be read"))??;
+    if records.is_empty() {
+        let revision = state.shared.current().revision.clone();
+        return Ok(ndjson(&revision, Body::empty()));
+    }
+    let replies = submit_chunks(state.clone(), records, query.explain);
+    stream_answers(state, replies).await
+}
+
+/// Sends the claims to the decider a chunk at a time, in order, handing each
+/// chunk's reply on as it goes.
+fn submit_chunks(
+    state: Arc<AppState>,
+    records: Vec<Record>,
+    explain: bool,
+) -> mpsc::Receiver<Reply> {
+    let (tx, rx) = mpsc::channel::<Reply>(64);
+    tokio::spawn(async move {
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<Record> = records.by_ref().take(CHUNK).collect();
+            let (reply, answer) = oneshot::channel();
+            let job = Job::Claims {
+                claims: chunk,
+                explain,
+                reply,
+            };
+            if state.decider.submit(job).await.is_err() || tx.send(answer).await.is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The response: the first chunk is awaited (its revision goes in the
+/// header, and a failure is still a proper status), the rest stream.
+async fn stream_answers(
+    state: Arc<AppState>,
+    mut replies: mpsc::Receiver<Reply>,
+) -> Result<Response, ApiError> {
+    let Some(first) = replies.recv().await else {
+        return Err(ApiError::unavailable(
+            "unavailable",
+            "the service is shutting down",
+        ));
+    };
+    let first = answers(&state, first).await?;
+    let revision = first.revision.clone();
+    let head = lines(first);
+    let rest = stream::unfold(
+        (Some(head), replies, state, false),
+        |(head, mut replies, state, failed)| async move {
+            if let Some(head) = head {
+                return Some((
+                    Ok::<Bytes, std::io::Error>(head),
+                    (None, replies, state, failed),
+                ));
+            }
+            if failed {
+                return None;
+            }
+            let reply = replies.recv().await?;
+            match answers(&state, reply).await {
+                Ok(done) => Some((Ok(lines(done)), (None, replies, state, false))),
+                Err(e) => {
+                    // The status is sent already: the failure is the last line.
+                    let line =
+                        serde_json::to_vec(&ErrorResponse { error: e.body }).unwrap_or_default();
+                    let mut line = line;
+                    line.push(b'\n');
+                    Some((Ok(Bytes::from(line)), (None, replies, state, true)))
+                }
+            }
+        },
+    );
+    Ok(ndjson(&revision, Body::from_stream(rest)))
+}
+
+fn lines(done: Answers) -> Bytes {
+    let size = done.answers.iter().map(|a| a.json.len() + 1).sum();
+    let mut out = Vec::with_capacity(size);
+    for answer in done.answers {
+        out.extend_from_slice(&answer.json);
+        out.push(b'\n');
+    }
+    Bytes::from(out)
+}
+
+fn ndjson(revision: &str, body: Body) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            ),
+            (
+                header::HeaderName::from_static(REVISION),
+                revision_header(revision),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,724 @@
+//! `payer-rules serve` through the real binary: a server on a loopback port
+//! (port 0, the bound address read from its stdout), talked to over HTTP.
+
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
+)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{bin, root, run, text};
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = bin()
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("serve starts");
+        let out = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(out).read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Server {
+            child,
+            url: addr.to_string(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
+}
+
+/// Status, `X-Policy-Revision` and body.
+struct Reply {
+    status: u16,
+    revision: Option<String>,
+    retry_after: Option<String>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut r = r.expect("the request is answered");
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let revision = header("x-policy-revision");
+    let retry_after = header("retry-after");
+    Reply {
+        status: r.status().as_u16(),
+        revision,
+        retry_after,
+        body: r
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap(),
+    }
+}
+
+fn post(url: &str, body: &str, token: Option<&str>) -> Reply {
+    let mut req = agent().post(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    reply(req.send(body))
+}
+
+fn get(url: &str, token: Option<&str>) -> Reply {
+    let mut req = agent().get(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    reply(req.call())
+}
+
+fn example(n: usize) -> String {
+    std::fs::read_to_string(root("examples/claims.jsonl"))
+        .unwrap()
+        .lines()
+        .nth(n)
+        .unwrap()
+        .to_string()
+}
+
+/// The Medicare example claim CLM-0000003 (allowed on its own) with another
+/// id and member.
+fn session(id: &str, member: &str) -> String {
+    example(3)
+        .replace("CLM-0000003", id)
+        .replace("MC-000015", member)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("payer-rules-serve-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_policies(to: &Path) {
+    for entry in walk(&root("policies")) {
+        let rel = entry.strip_prefix(root("policies")).unwrap();
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, dest).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_endpoint_and_its_error_statuses() {
+    let s = Server::start(&["--max-body", "4096", "--max-lines", "2", "--no-watch"]);
+    // A decision: 200, the CLI's bytes, the revision.
+    let claim = session("E-1", "E-M");
+    let r = post(&s.url("/v1/claims/evaluate"), &claim, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let revision = r.revision.clone().unwrap();
+    assert_eq!(revision.len(), 32);
+    // Pretty-printed JSON is one claim too; sent again it is the stored answer.
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&claim).unwrap())
+            .unwrap();
+    let again = post(&s.url("/v1/claims/evaluate"), &pretty, None);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, r.body);
+    // ?explain=true adds traces.
+    let explained = post(
+        &s.url("/v1/claims/evaluate?explain=true"),
+        &session("EXP-1", "EXP-M"),
+        None,
+    );
+    assert_eq!(explained.status, 200);
+    assert!(explained.body.contains("\"trace\""), "{}", explained.body);
+    // 422 invalid claim with kind, message and path.
+    let bad = post(
+        &s.url("/v1/claims/evaluate"),
+        &claim
+            .replace("E-1", "E-2")
+            .replacen("\"units\":1", "\"units\":0", 1),
+        None,
+    );
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.json()["error"]["kind"], "invalid_claim");
+    assert_eq!(bad.json()["error"]["path"], "lines[0].units");
+    // 422 no policy.
+    let none = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("NP-1", "NP-M").replace("\"medicare\"", "\"nobody\""),
+        None,
+    );
+    assert_eq!(none.status, 422);
+    assert_eq!(none.json()["error"]["kind"], "no_policy");
+    assert_eq!(none.json()["error"]["path"], "payer");
+    // 409 conflict: the same id with other content.
+    let first = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("CF-1", "CF-M"),
+        None,
+    );
+    assert_eq!(first.status, 200);
+    let other = session("CF-1", "CF-M").replace("\"charge\":12.0", "\"charge\":13.0");
+    let conflict = post(&s.url("/v1/claims/evaluate"), &other, None);
+    assert_eq!(conflict.status, 409, "{}", conflict.body);
+    assert_eq!(conflict.json()["error"]["kind"], "conflict");
+    // Lines per claim past the limit: an invalid claim at `lines`.
+    let many = post(&s.url("/v1/claims/evaluate"), &example(2), None);
+    assert_eq!(many.status, 422);
+    assert_eq!(many.json()["error"]["path"], "lines");
+    // 413 body too large.
+    let big = format!("{{\"id\":\"{}\"}}", "x".repeat(5000));
+    let large = post(&s.url("/v1/claims/evaluate"), &big, None);
+    assert_eq!(large.status, 413);
+    assert_eq!(large.json()["error"]["kind"], "too_large");
+    assert_eq!(large.json()["error"]["path"], "body");
+    // 400: two claims in one request.
+    let two = post(
+        &s.url("/v1/claims/evaluate"),
+        &format!("{claim},{claim}"),
+        None,
+    );
+    assert_eq!(two.status, 400);
+    assert_eq!(two.json()["error"]["kind"], "invalid_request");
+    // Check: diagnostics as `check --format json`.
+    let checked = post(&s.url("/v1/check?file=x.policy"), "policy broken {", None);
+    assert_eq!(checked.status, 200);
+    let diag: serde_json::Value =
+        serde_json::from_str(checked.body.lines().next().unwrap()).unwrap();
+    assert_eq!(diag["file"], "x.policy");
+    assert!(diag["code"].as_str().unwrap().starts_with("PR"));
+    let medicare = std::fs::read_to_string(root("policies/medicare-tpi.policy")).unwrap();
+    let clean = post(&s.url("/v1/check"), &medicare, None);
+    assert_eq!(
+        clean.status, 413,
+        "the policy is larger than --max-body 4096"
+    );
+    // Policies and rules.
+    let policies = get(&s.url("/v1/policies"), None).json();
+    assert_eq!(policies["revision"], revision.as_str());
+    assert!(policies["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == "medicare-tpi"));
+    let rule = get(&s.url("/v1/rules/M3"), None);
+    assert_eq!(rule.status, 200);
+    assert_eq!(rule.json()[0]["policies"][0], "medicare-tpi");
+    assert_eq!(get(&s.url("/v1/rules/NOPE"), None).status, 404);
+    // History is off unless enabled.
+    let h = get(&s.url("/v1/members/medicare/EXP-M/history"), None);
+    assert_eq!(h.status, 404);
+    // A second session on the day: M3 denies (a reason for the metrics).
+    let denied = post(&s.url("/v1/claims/evaluate"), &session("E-3", "E-M"), None);
+    assert_eq!(denied.json()["lines"][0]["reasons"][0]["rule"], "M3");
+    // Status, probes, metrics (no member or claim id), unknown path.
+    let status = get(&s.url("/v1/status"), None).json();
+    assert_eq!(status["revision"], revision.as_str());
+    assert_eq!(status["store"], "memory");
+    assert_eq!(get(&s.url("/health/live"), None).status, 200);
+    assert_eq!(get(&s.url("/health/ready"), None).status, 200);
+    let metrics = get(&s.url("/metrics"), None).body;
+    assert!(
+        metrics.contains("payer_rules_claims_total{payer=\"medicare\""),
+        "{metrics}"
+    );
+    assert!(metrics.contains("payer_rules_line_reasons_total"));
+    assert!(metrics.contains("payer_rules_evaluate_duration_seconds_bucket"));
+    assert!(metrics.contains("payer_rules_engine_queue_depth"));
+    assert!(!metrics.contains("EXP-M") && !metrics.contains("CF-1") && !metrics.contains("MC-0"));
+    assert_eq!(
+        get(&s.url("/nope"), None).json()["error"]["kind"],
+        "not_found"
+    );
+    // Every error is JSON: a bad query, a wrong method.
+    let q = post(&s.url("/v1/claims/evaluate?explain=maybe"), &claim, None);
+    assert_eq!(q.status, 400);
+    assert_eq!(q.json()["error"]["path"], "query");
+    let m = get(&s.url("/v1/claims/evaluate"), None);
+    assert_eq!(m.status, 405);
+    assert_eq!(m.json()["error"]["kind"], "method_not_allowed");
+    // The playground page.
+    let page = get(&s.url("/playground"), None);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("medicare-tpi") && !page.body.contains("https://"));
+    // The API description, snapshotted.
+    let api = get(&s.url("/v1/openapi.json"), None).json();
+    insta::assert_json_snapshot!("openapi", api);
+}
+
+#[test]
+fn batch_is_byte_identical_to_eval() {
+    let claims = std::fs::read_to_string(root("examples/claims.jsonl")).unwrap();
+    let eval = run(&["eval", "-q", "examples/claims.jsonl"]);
+    assert!(eval.status.success());
+    let s = Server::start(&["--no-watch"]);
+    let r = post(&s.url("/v1/claims/batch"), &claims, None);
+    assert_eq!(r.status, 200);
+    assert!(r.revision.is_some());
+    assert_eq!(r.body, text(&eval.stdout));
+    // The same with SQLite on both sides (each its own fresh file).
+    let dir = scratch("batch");
+    let db_eval = dir.join("eval.db");
+    let eval_db = run(&[
+        "eval",
+        "-q",
+        "--db",
+        db_eval.to_str().unwrap(),
+        "examples/claims.jsonl",
+    ]);
+    let db = dir.join("serve.db");
+    let s = Server::start(&["--no-watch", "--db", db.to_str().unwrap()]);
+    let r = post(&s.url("/v1/claims/batch"), &claims, None);
+    assert_eq!(r.body, text(&eval_db.stdout));
+    // Past the claims limit: 413.
+    let s = Server::start(&["--no-watch", "--max-batch-claims", "10"]);
+    let r = post(&s.url("/v1/claims/batch"), &claims, None);
+    assert_eq!(r.status, 413);
+}
+
+#[test]
+fn eval_and_serve_take_turns_on_one_file() {
+    let dir = scratch("turns");
+    let db = dir.join("h.db");
+    let db = db.to_str().unwrap();
+    let s = Server::start(&["--no-watch", "--db", db, "--history-api"]);
+    let r = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("TURN-1", "TURN-M"),
+        None,
+    );
+    assert_eq!(r.json()["decision"], "allow");
+    // A retry is answered from the store and counted once.
+    let again = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("TURN-1", "TURN-M"),
+        None,
+    );
+    assert_eq!(again.body, r.body);
+    let history = get(&s.url("/v1/members/medicare/TURN-M/history"), None).json();
+    let rows = history["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.iter().filter(|r| r.get("procedure").is_some()).count(),
+        2,
+        "two lines counted once: {rows:?}"
+    );
+    assert_eq!(rows.iter().filter(|r| r.get("seq").is_some()).count(), 1);
+    assert_eq!(s.terminate().code(), Some(0));
+    // eval --db on the same file sees the session.
+    let input = dir.join("second.jsonl");
+    std::fs::write(&input, session("TURN-2", "TURN-M")).unwrap();
+    let out = run(&["eval", "-q", "--db", db, input.to_str().unwrap()]);
+    assert!(text(&out.stdout).contains("M3"), "{}", text(&out.stdout));
+    // And the service, again, sees eval's claim.
+    let s = Server::start(&["--no-watch", "--db", db]);
+    let r = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("TURN-2", "TURN-M"),
+        None,
+    );
+    assert_eq!(r.body.trim(), text(&out.stdout).trim());
+}
+
+#[test]
+fn concurrent_clients_on_one_member_never_exceed_the_limit() {
+    let dir = scratch("concurrent");
+    let db = dir.join("h.db");
+    let s = Arc::new(Server::start(&["--no-watch", "--db", db.to_str().unwrap()]));
+    let allowed = Arc::new(Mutex::new(0));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            let allowed = allowed.clone();
+            std::thread::spawn(move || {
+                for i in 0..5 {
+                    let r = post(
+                        &s.url("/v1/claims/evaluate"),
+                        &session(&format!("C-{t}-{i}"), "ONE-MEMBER"),
+                        None,
+                    );
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    if r.json()["lines"][0]["decision"] == "allow" {
+                        *allowed.lock().unwrap() += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // One TPI session per day (Medicare M3): exactly one of 40 is allowed.
+    assert_eq!(*allowed.lock().unwrap(), 1);
+}
+
+#[test]
+fn reload_good_broken_fixed() {
+    let dir = scratch("reload");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let p = policies.to_str().unwrap();
+    let s = Server::start(&["--policies", p, "--history-api"]);
+    let url = |path: &str| s.url(path);
+    let first = post(&url("/v1/claims/evaluate"), &session("R-1", "R-M1"), None);
+    let rev1 = first.revision.clone().unwrap();
+    // A good change: a new revision.
+    let file = policies.join("medicare-tpi.policy");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{original}\n// a comment\n")).unwrap();
+    let r = post(&url("/v1/reload"), "", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rev2 = r.json()["active"].as_str().unwrap().to_string();
+    assert_ne!(rev1, rev2);
+    let d = post(&url("/v1/claims/evaluate"), &session("R-2", "R-M2"), None);
+    assert_eq!(d.revision.as_deref(), Some(rev2.as_str()));
+    // A broken change: 422, the old set keeps answering, status and metrics say so.
+    std::fs::write(&file, format!("{original}\nrule {{ broken\n")).unwrap();
+    let r = post(&url("/v1/reload"), "", None);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["active"], rev2.as_str());
+    let d = post(&url("/v1/claims/evaluate"), &session("R-3", "R-M3"), None);
+    assert_eq!(d.status, 200);
+    assert_eq!(d.revision.as_deref(), Some(rev2.as_str()));
+    let status = get(&url("/v1/status"), None).json();
+    assert_eq!(status["last_reload"]["result"], "failure");
+    assert!(!status["last_reload"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(get(&url("/metrics"), None)
+        .body
+        .contains("payer_rules_policy_reloads_total{result=\"failure\"}"));
+    // Fixed, picked up by the directory watcher (no request).
+    std::fs::write(&file, &original).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = get(&url("/v1/status"), None).json();
+        if status["revision"] == rev1.as_str() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watcher did not reload: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SIGHUP reloads too (same files: unchanged).
+    let pid = s.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    let d = post(&url("/v1/claims/evaluate"), &session("R-4", "R-M4"), None);
+    assert_eq!(d.revision.as_deref(), Some(rev1.as_str()));
+}
+
+#[test]
+fn sigterm_with_requests_in_flight_loses_none() {
+    let dir = scratch("sigterm");
+    let db = dir.join("h.db");
+    let db = db.to_str().unwrap().to_string();
+    let s = Server::start(&["--no-watch", "--db", &db]);
+    let url = s.url("/v1/claims/evaluate");
+    let answered = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let url = url.clone();
+            let answered = answered.clone();
+            std::thread::spawn(move || {
+                for i in 0..400 {
+                    let claim = session(&format!("S-{t}-{i}"), &format!("SM-{t}-{i}"));
+                    match agent().post(&url).send(&claim) {
+                        Ok(mut r) => {
+                            let status = r.status().as_u16();
+                            let body = r.body_mut().read_to_string().unwrap_or_default();
+                            // Either answered in full after its commit, or
+                            // refused as the service drains.
+                            assert!(status == 200 || status == 503, "{status} {body}");
+                            if status == 200 {
+                                answered.lock().unwrap().push((claim, body));
+                            }
+                        }
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(s.terminate().code(), Some(0));
+    for t in threads {
+        t.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(!answered.is_empty());
+    // Every answered claim is in the file: sent again, each gets its stored
+    // decision (and its session counts once).
+    let s = Server::start(&["--no-watch", "--db", &db]);
+    let all: String = answered.iter().map(|(c, _)| format!("{c}\n")).collect();
+    let expected: String = answered.iter().map(|(_, b)| format!("{b}\n")).collect();
+    let r = post(&s.url("/v1/claims/batch"), &all, None);
+    assert_eq!(r.body, expected);
+}
+
+#[test]
+fn tokens_are_required_before_any_handler() {
+    let dir = scratch("auth");
+    let api = dir.join("api");
+    let admin = dir.join("admin");
+    std::fs::write(&api, "# api\napi-token\n").unwrap();
+    std::fs::write(&admin, "admin-token\n").unwrap();
+    let s = Server::start(&[
+        "--no-watch",
+        "--token-file",
+        api.to_str().unwrap(),
+        "--admin-token-file",
+        admin.to_str().unwrap(),
+        "--history-api",
+    ]);
+    let claim = session("A-1", "A-M");
+    let r = post(&s.url("/v1/claims/evaluate"), &claim, None);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["error"]["kind"], "unauthorized");
+    assert_eq!(
+        post(&s.url("/v1/claims/evaluate"), &claim, Some("wrong")).status,
+        401
+    );
+    // 401 comes first: an invalid claim is not even read.
+    assert_eq!(post(&s.url("/v1/claims/evaluate"), "{}", None).status, 401);
+    assert_eq!(
+        post(&s.url("/v1/claims/evaluate"), &claim, Some("api-token")).status,
+        200
+    );
+    assert_eq!(get(&s.url("/metrics"), None).status, 401);
+    assert_eq!(
+        post(&s.url("/v1/reload"), "", Some("api-token")).status,
+        401
+    );
+    assert_eq!(
+        get(
+            &s.url("/v1/members/medicare/A-M/history"),
+            Some("api-token")
+        )
+        .status,
+        401
+    );
+    assert_eq!(
+        post(&s.url("/v1/reload"), "", Some("admin-token")).status,
+        200
+    );
+    assert_eq!(
+        post(&s.url("/v1/claims/evaluate"), &claim, Some("admin-token")).status,
+        200
+    );
+    assert_eq!(get(&s.url("/health/ready"), None).status, 200);
+    // Beyond loopback without tokens the service refuses to start.
+    let out = run(&["serve", "--addr", "0.0.0.0:0", "--no-watch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a loopback address"));
+}
+
+#[test]
+fn overload_is_503_with_retry_after() {
+    let dir = scratch("overload");
+    let db = dir.join("h.db");
+    let s = Arc::new(Server::start(&[
+        "--no-watch",
+        "--queue",
+        "1",
+        "--group",
+        "1",
+        "--db",
+        db.to_str().unwrap(),
+    ]));
+    let saw = Arc::new(Mutex::new(None::<(u16, Option<String>, String)>));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            let saw = saw.clone();
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    let r = post(
+                        &s.url("/v1/claims/evaluate"),
+                        &session(&format!("O-{t}-{i}"), &format!("OM-{t}-{i}")),
+                        None,
+                    );
+                    if r.status == 503 {
+                        *saw.lock().unwrap() =
+                            Some((r.status, r.retry_after.clone(), r.body.clone()));
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (status, retry, body) = saw.lock().unwrap().clone().expect("a full queue gives 503");
+    assert_eq!(status, 503);
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert!(body.contains("\"overloaded\""));
+}
+
+/// The playground in headless Chromium: the page checks the policy as it
+/// loads and evaluates the example claim (`?autorun`); the DOM shows the
+/// decision table and the diagnostics. Skipped when Chromium is missing.
+#[test]
+fn playground_in_headless_chromium() {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("no /usr/bin/chromium: skipped");
+        return;
+    }
+    let s = Server::start(&["--no-watch"]);
+    let page = s.url("/playground?autorun=1");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=5000",
+    ];
+    let profile = scratch("chromium");
+    let dom = std::process::Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(&page)
+        .output()
+        .unwrap();
+    let dom = text(&dom.stdout);
+    assert!(dom.contains("data-testid=\"decision\">allow<"), "{dom}");
+    assert!(dom.contains("data-testid=\"line-1\""), "{dom}");
+    assert!(dom.contains("no diagnostics"), "{dom}");
+    // The page's own check: evaluate, then a broken policy typed in gets its
+    // diagnostic from /v1/check.
+    let selftest = std::process::Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(s.url("/playground?selftest=1"))
+        .output()
+        .unwrap();
+    let dom = text(&selftest.stdout);
+    assert!(
+        dom.contains("selftest ok: decision=allow rows=2 diagnostic=PR"),
+        "{dom}"
+    );
+    // A screenshot for a reviewer, under target/.
+    let shot = Path::new(common::ROOT).join("target/playground.png");
+    let _ = std::process::Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1400,900")
+        .arg(&page)
+        .output();
+}
+
+#[test]
+fn the_poll_catches_what_no_watcher_saw() {
+    let dir = scratch("poll");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let s = Server::start(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--no-watch",
+        "--poll",
+        "1",
+    ]);
+    let before = get(&s.url("/v1/status"), None).json()["revision"].clone();
+    let file = policies.join("aetna-tpi.policy");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}\n// polled\n")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = get(&s.url("/v1/status"), None).json();
+        if status["revision"] != before {
+            assert_eq!(status["last_reload"]["result"], "success");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the poll did not reload: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
