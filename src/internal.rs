@@ -16,3 +16,4 @@ pub use crate::fmt::{same_tree, without_spans};
 pub use crate::history::ContentHash;
 pub use crate::syntax::{ast, parse, Span};
 pub use crate::workspace::{files_below, is_policy_file, Workspace};
+pub use crate::x12::{write_837p, Delimiters, Tokenizer, X12Reader, X12Writer};

@@ -22,14 +22,19 @@ use std::str::FromStr;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::error::ClaimError;
+use std::sync::Arc;
+
+use super::error::{ClaimError, Warning};
+use crate::x12::{PayerIds, X12Reader};
 use super::model::Claim;
 use super::scan::{scan_claim_into, scan_patient_id};
 use super::slot::{empty_claim, ClaimSlot};
 use super::validate::validate;
 use lines::skip_start;
 pub use lines::{is_blank, skip_json_lines_start, LineSplitter};
-pub(super) use raw::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine};
+pub(crate) use raw::{
+    Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider,
+};
 pub(crate) use record::io_error;
 use record::{json_message, parse_element, whole_input_error, yaml_items};
 pub use record::{parse_json_line, parse_json_line_into, patient_of_line};
@@ -47,15 +52,18 @@ pub enum InputFormat {
     JsonArray,
     /// A YAML list of claims (one claim mapping or several documents also do).
     Yaml,
+    /// An X12 837P interchange (auto-detected by its leading `ISA`).
+    X12,
 }
 
 impl InputFormat {
     /// Every format, for listing them in help and completions.
-    pub const ALL: [InputFormat; 4] = [
+    pub const ALL: [InputFormat; 5] = [
         InputFormat::Auto,
         InputFormat::JsonLines,
         InputFormat::JsonArray,
         InputFormat::Yaml,
+        InputFormat::X12,
     ];
 
     /// The canonical name, as accepted by [`FromStr`].
@@ -65,6 +73,7 @@ impl InputFormat {
             InputFormat::JsonLines => "jsonl",
             InputFormat::JsonArray => "json",
             InputFormat::Yaml => "yaml",
+            InputFormat::X12 => "x12",
         }
     }
 }
@@ -85,8 +94,9 @@ impl FromStr for InputFormat {
             "jsonl" | "json-lines" | "jsonlines" | "ndjson" => Ok(InputFormat::JsonLines),
             "json" | "json-array" => Ok(InputFormat::JsonArray),
             "yaml" | "yml" => Ok(InputFormat::Yaml),
+            "x12" | "837" | "837p" => Ok(InputFormat::X12),
             _ => Err(format!(
-                "unknown input format `{text}`; expected auto, jsonl, json or yaml"
+                "unknown input format `{text}`; expected auto, jsonl, json, yaml or x12"
             )),
         }
     }
@@ -101,6 +111,7 @@ impl FromStr for InputFormat {
 pub struct ClaimReader<R: BufRead> {
     format: InputFormat,
     state: State<R>,
+    payer_ids: Option<Arc<PayerIds>>,
 }
 
 enum State<R> {
@@ -118,6 +129,7 @@ enum State<R> {
         items: std::vec::IntoIter<serde_yaml_ng::Value>,
         record: usize,
     },
+    X12(Box<X12Reader<R>>),
     Done,
 }
 
@@ -127,6 +139,23 @@ impl<R: BufRead> ClaimReader<R> {
         ClaimReader {
             format,
             state: State::Start(input),
+            payer_ids: None,
+        }
+    }
+
+    /// Maps X12 payer ids (2010BB NM109) to policy payers; without it, or for
+    /// an id it lacks, the id itself is the claim's payer.
+    pub fn with_payer_ids(mut self, payer_ids: Arc<PayerIds>) -> ClaimReader<R> {
+        self.payer_ids = Some(payer_ids);
+        self
+    }
+
+    /// What the reader noticed since the last call without rejecting a claim
+    /// (X12: CLM02 against the lines' charges, minutes read as one unit).
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
+        match &mut self.state {
+            State::X12(reader) => reader.take_warnings(),
+            _ => Vec::new(),
         }
     }
 
@@ -146,10 +175,22 @@ impl<R: BufRead> ClaimReader<R> {
                 None => return None,
                 Some(b'[') => InputFormat::JsonArray,
                 Some(b'{') => InputFormat::JsonLines,
+                Some(b'I') if input.fill_buf().is_ok_and(|b| b.starts_with(b"ISA")) => {
+                    InputFormat::X12
+                }
                 Some(_) => InputFormat::Yaml,
             };
         }
         match self.format {
+            InputFormat::X12 => {
+                let offset = prefix.consumed.len() as u64;
+                self.state = State::X12(Box::new(X12Reader::new(
+                    input,
+                    offset,
+                    self.payer_ids.clone(),
+                )));
+                self.next()
+            }
             InputFormat::JsonLines | InputFormat::Auto => {
                 self.state = State::Lines {
                     input,
@@ -277,6 +318,13 @@ impl<R: BufRead> Iterator for ClaimReader<R> {
             State::Start(input) => self.start(input),
             // Read in place above.
             State::Lines { .. } => None,
+            State::X12(mut reader) => {
+                let item = reader.next();
+                if item.is_some() {
+                    self.state = State::X12(reader);
+                }
+                item
+            }
             State::Json { mut items, record } => {
                 let value = items.next()?;
                 let record = record + 1;

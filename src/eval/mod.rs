@@ -302,6 +302,7 @@ impl<H: HistoryStore> Engine<H> {
                     message: missing.message,
                     path: Some(missing.path),
                     record,
+                    x12: None,
                 }));
             }
         };

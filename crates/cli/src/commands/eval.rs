@@ -15,8 +15,8 @@ use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
-    Claim, ClaimDecision, ClaimError, ClaimReader, Engine, Evaluated, Imported, InputFormat,
-    Outcome, Policies, Reason, SqliteHistory, StoreError,
+    Claim, ClaimDecision, ClaimError, Engine, Evaluated, Imported, InputFormat,
+    Outcome, PayerIds, Policies, Reason, SqliteHistory, StoreError,
 };
 
 /// What `eval` was asked to do.
@@ -27,6 +27,8 @@ pub struct Options {
     pub input: Option<PathBuf>,
     /// Input format.
     pub format: InputFormat,
+    /// X12 payer ids and their policy payers.
+    pub payer_ids: Option<Arc<PayerIds>>,
     /// Prior-history files.
     pub history: Vec<PathBuf>,
     /// Add traces.
@@ -237,10 +239,12 @@ fn decide_all(
     // Decisions are gathered in a buffer and written in blocks: one `write_all`
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
-    let mut reader = ClaimReader::new(input, opts.format);
+    let mut reader = super::claim_reader(input, opts.format, opts.payer_ids.as_ref());
     let mut record = 0;
     let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
-        reader.read_into(slot).then(|| {
+        let read = reader.read_into(slot);
+        super::print_warnings(&mut reader);
+        read.then(|| {
             record += 1;
             record
         })
@@ -302,14 +306,19 @@ fn with_db(
     // How long a batch waits to fill up when claims arrive slowly.
     const FILL: Duration = Duration::from_millis(50);
     let format = opts.format;
+    let payer_ids = opts.payer_ids.clone();
     let batch_size = opts.batch.max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Chunk>(64);
         let reader = std::thread::Builder::new().name("claim-reader".into());
         let spawned = reader.spawn_scoped(scope, move || {
             let mut chunk = Vec::with_capacity(CHUNK);
-            for (i, claim) in ClaimReader::new(input, format).enumerate() {
-                chunk.push((i + 1, claim));
+            let mut reader = super::claim_reader(input, format, payer_ids.as_ref());
+            let mut record = 0;
+            while let Some(claim) = reader.next() {
+                super::print_warnings(&mut reader);
+                record += 1;
+                chunk.push((record, claim));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                     if tx.send(full).is_err() {
@@ -456,7 +465,7 @@ pub fn run(opts: &Options) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        for claim in ClaimReader::new(reader, InputFormat::Auto) {
+        for claim in super::claim_reader(reader, InputFormat::Auto, opts.payer_ids.as_ref()) {
             match claim {
                 Ok(claim) => prior.push(claim),
                 Err(e) => eprintln!("history `{}`: skipped {e}", path.display()),

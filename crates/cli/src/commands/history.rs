@@ -10,7 +10,7 @@ use super::{HistoryCommand, EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::Engine;
 use payer_rules::Policies;
 use payer_rules::SqliteHistory;
-use payer_rules::{ClaimReader, InputFormat};
+use payer_rules::InputFormat;
 
 /// Runs a `history` subcommand.
 pub fn run(command: HistoryCommand) -> u8 {
@@ -20,14 +20,19 @@ pub fn run(command: HistoryCommand) -> u8 {
         HistoryCommand::Import {
             db,
             files,
+            payer_ids,
             batch,
             busy_timeout,
-        } => import(
-            &db,
-            &files,
-            batch as usize,
-            Duration::from_secs(busy_timeout),
-        ),
+        } => match super::load_payer_ids(payer_ids.as_deref()) {
+            Ok(payer_ids) => import(
+                &db,
+                &files,
+                payer_ids,
+                batch as usize,
+                Duration::from_secs(busy_timeout),
+            ),
+            Err(code) => code,
+        },
     }
 }
 
@@ -145,7 +150,13 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
     EXIT_OK
 }
 
-fn import(db: &std::path::Path, files: &[std::path::PathBuf], batch: usize, busy: Duration) -> u8 {
+fn import(
+    db: &std::path::Path,
+    files: &[std::path::PathBuf],
+    payer_ids: Option<std::sync::Arc<payer_rules::PayerIds>>,
+    batch: usize,
+    busy: Duration,
+) -> u8 {
     let store = match open_db(db, busy) {
         Ok(s) => s,
         Err(code) => return code,
@@ -166,7 +177,7 @@ fn import(db: &std::path::Path, files: &[std::path::PathBuf], batch: usize, busy
             }
         };
         let mut claims = Vec::new();
-        for claim in ClaimReader::new(reader, InputFormat::Auto) {
+        for claim in super::claim_reader(reader, InputFormat::Auto, payer_ids.as_ref()) {
             match claim {
                 Ok(c) => claims.push(c),
                 Err(e) => {
