@@ -111,7 +111,7 @@ impl<R: BufRead> X12Reader<R> {
             interchange: self.interchange,
             group: self.group,
         });
-        if self.held.len() > HELD {
+        if self.held.len() - self.ready > HELD {
             // Release all: the rest of the interchange streams.
             let early = self.held.len() - self.ready;
             self.released_group += self
@@ -154,8 +154,9 @@ impl<R: BufRead> X12Reader<R> {
         }
     }
 
-    /// Rejects every held answer of the open group (`group`) or interchange
-    /// (`!group`); a record of its own when there is none.
+    /// Rejects every held claim of the open group (`group`) or interchange
+    /// (`!group`); a record of its own when there is none, so that the
+    /// rejection is always seen.
     fn reject_open(&mut self, group: bool, kind: ErrorKind, message: String, at: X12Location) {
         let (interchange, group_n) = (self.interchange, self.group);
         let released = if group {
@@ -168,24 +169,24 @@ impl<R: BufRead> X12Reader<R> {
         } else {
             message
         };
+        // Claims of the group or interchange are rejected with it; records
+        // already errors keep their own reason.
         let mut any = false;
         for held in self.held.iter_mut().skip(self.ready) {
             let inside = held.interchange == interchange && (!group || held.group == group_n);
+            let Ok(claim) = &held.item else {
+                continue;
+            };
             if !inside {
                 continue;
             }
             any = true;
-            let record = held.record;
-            let id = match &held.item {
-                Ok(claim) => Some(claim.id.to_string()),
-                Err(err) => err.id.clone(),
-            };
             held.item = Err(ClaimError {
-                id,
+                id: Some(claim.id.to_string()),
                 kind,
                 message: message.clone(),
                 path: None,
-                record,
+                record: held.record,
                 x12: Some(Box::new(at.clone())),
             });
         }
@@ -277,7 +278,10 @@ impl<R: BufRead> X12Reader<R> {
                 self.ready = self.held.len();
             }
             ReadError::Unterminated(pos) => {
-                let at = self.at(pos, "");
+                let e = self.tok.delimiters().element;
+                let id = segment_id(self.buf.get(pos.start..pos.end).unwrap_or_default(), e);
+                let id = String::from_utf8_lossy(id).into_owned();
+                let at = self.at(pos, &id);
                 self.alone(
                     ErrorKind::X12Syntax,
                     "the input ends inside a segment (no segment terminator)".into(),
@@ -558,7 +562,12 @@ impl<R: BufRead> Iterator for X12Reader<R> {
                 return self.held.pop_front().map(|h| h.item);
             }
             if self.level == Level::Done {
-                return None;
+                // Nothing is left to wait for.
+                self.ready = self.held.len();
+                if self.ready == 0 {
+                    return None;
+                }
+                continue;
             }
             self.step();
         }
