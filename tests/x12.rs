@@ -231,3 +231,35 @@ fn answers_wait_for_the_iea_up_to_a_bound_then_stream() {
     assert!(rejected.iter().all(|e| e.kind == payer_rules::ErrorKind::X12ControlNumber));
 }
 
+
+#[test]
+fn no_mutation_of_a_valid_file_panics_and_what_reads_writes_back() {
+    // Every byte deleted, or replaced by a delimiter or a digit; every
+    // truncation. The fuzz target (fuzz/fuzz_targets/x12.rs) goes further.
+    let bytes = std::fs::read(Path::new(DIR).join("valid.837")).unwrap();
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for i in 0..bytes.len() {
+        let mut cut = bytes.clone();
+        cut.remove(i);
+        inputs.push(cut);
+        for b in [b'*', b'~', b':', b'^', b'0', b'\n'] {
+            let mut changed = bytes.clone();
+            changed[i] = b;
+            inputs.push(changed);
+        }
+        inputs.push(bytes[..i].to_vec());
+    }
+    for input in &inputs {
+        let (records, _) = read(input, InputFormat::X12);
+        assert!(!records.is_empty());
+        let claims: Vec<Claim> = records.into_iter().filter_map(Result::ok).collect();
+        if let Ok(out) = write_837p(&claims, Vec::new(), Some(payer_ids())) {
+            let again: Vec<Claim> = read(&out, InputFormat::X12)
+                .0
+                .into_iter()
+                .filter_map(Result::ok)
+                .collect();
+            assert_eq!(again, claims, "{}", String::from_utf8_lossy(input));
+        }
+    }
+}
