@@ -6,6 +6,7 @@
 #![allow(
     clippy::panic,
     clippy::indexing_slicing,
+    clippy::unwrap_used,
     reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
 )]
 
@@ -71,7 +72,10 @@ const EXPECT: &[(&str, &[&str])] = &[
     ("ge-control.837", &["x12_control_number"]),
     ("iea-count.837", &["x12_group_count"]),
     ("iea-control.837", &["x12_control_number"]),
-    ("missing-se.837", &["x12_envelope", "x12_envelope", "x12_envelope"]),
+    (
+        "missing-se.837",
+        &["x12_envelope", "x12_envelope", "x12_envelope"],
+    ),
     ("unterminated.837", &["x12_envelope", "x12_syntax"]),
     (
         "wrong-component-separator.837",
@@ -79,8 +83,14 @@ const EXPECT: &[(&str, &[&str])] = &[
     ),
     ("icd9.837", &["invalid_claim diagnoses[1]", "ok"]),
     ("hi-qualifier.837", &["invalid_claim diagnoses[1]", "ok"]),
-    ("sv101-not-hc.837", &["invalid_claim lines[0].procedure", "ok"]),
-    ("units-fraction.837", &["invalid_claim lines[0].units", "ok"]),
+    (
+        "sv101-not-hc.837",
+        &["invalid_claim lines[0].procedure", "ok"],
+    ),
+    (
+        "units-fraction.837",
+        &["invalid_claim lines[0].units", "ok"],
+    ),
     ("unit-basis.837", &["invalid_claim lines[0].units", "ok"]),
     (
         "no-date-of-service.837",
@@ -89,7 +99,10 @@ const EXPECT: &[(&str, &[&str])] = &[
     ("frequency.837", &["invalid_claim frequency_code", "ok"]),
     ("replaces-original.837", &["invalid_claim replaces", "ok"]),
     ("replacement.837", &["ok", "ok"]),
-    ("rendering-not-npi.837", &["invalid_claim provider.npi", "ok"]),
+    (
+        "rendering-not-npi.837",
+        &["invalid_claim provider.npi", "ok"],
+    ),
     ("npi-check-digit.837", &["invalid_claim provider.npi", "ok"]),
     (
         "pointer-out-of-range.837",
@@ -121,7 +134,10 @@ fn every_file_reads_as_expected_and_as_snapshotted() {
     let listed: Vec<&str> = EXPECT.iter().map(|(f, _)| *f).collect();
     for path in &files {
         let name = path.file_name().unwrap().to_str().unwrap();
-        assert!(listed.contains(&name), "{name} has no expectation in EXPECT");
+        assert!(
+            listed.contains(&name),
+            "{name} has no expectation in EXPECT"
+        );
     }
     for (name, expected) in EXPECT {
         let bytes = std::fs::read(Path::new(DIR).join(name)).unwrap();
@@ -205,7 +221,11 @@ fn an_unmapped_payer_id_is_no_policy_naming_the_id() {
         panic!("not an error");
     };
     assert_eq!(record.error.kind, payer_rules::ErrorKind::NoPolicy);
-    assert!(record.error.message.contains("`77777`"), "{}", record.error.message);
+    assert!(
+        record.error.message.contains("`77777`"),
+        "{}",
+        record.error.message
+    );
 }
 
 #[test]
@@ -226,11 +246,20 @@ fn answers_wait_for_the_iea_up_to_a_bound_then_stream() {
     let (records, _) = read(bad.as_bytes(), InputFormat::Auto);
     assert_eq!(records.len(), 5000);
     let rejected: Vec<&ClaimError> = records.iter().filter_map(|r| r.as_ref().err()).collect();
-    assert!(!rejected.is_empty() && rejected.len() < 5000, "{}", rejected.len());
-    assert!(rejected[0].message.contains("had already been released"), "{}", rejected[0].message);
-    assert!(rejected.iter().all(|e| e.kind == payer_rules::ErrorKind::X12ControlNumber));
+    assert!(
+        !rejected.is_empty() && rejected.len() < 5000,
+        "{}",
+        rejected.len()
+    );
+    assert!(
+        rejected[0].message.contains("had already been released"),
+        "{}",
+        rejected[0].message
+    );
+    assert!(rejected
+        .iter()
+        .all(|e| e.kind == payer_rules::ErrorKind::X12ControlNumber));
 }
-
 
 #[test]
 fn no_mutation_of_a_valid_file_panics_and_what_reads_writes_back() {

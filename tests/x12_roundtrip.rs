@@ -6,6 +6,7 @@
 #![allow(
     clippy::panic,
     clippy::indexing_slicing,
+    clippy::unwrap_used,
     reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
 )]
 
@@ -79,7 +80,9 @@ fn fact() -> impl Strategy<Value = Value> {
 
 fn line() -> impl Strategy<Value = Map<String, Value>> {
     (
-        pick(&["20552", "20553", "J3301", "99213", "76942", "0213T", "20560"]),
+        pick(&[
+            "20552", "20553", "J3301", "99213", "76942", "0213T", "20560",
+        ]),
         proptest::collection::vec(pick(&["25", "59", "50", "LT", "RT"]), 0..3),
         proptest::option::of(1u32..4),
         proptest::option::of(proptest::sample::subsequence(vec![1u32, 2, 3], 1..3)),
@@ -121,7 +124,14 @@ fn line() -> impl Strategy<Value = Map<String, Value>> {
 fn claim() -> impl Strategy<Value = Value> {
     (
         "[A-Z]{1,3}-[0-9]{1,6}",
-        pick(&["medicare", "aetna", "bcbsa", "cigna", "emblemhealth", "humana"]),
+        pick(&[
+            "medicare",
+            "aetna",
+            "bcbsa",
+            "cigna",
+            "emblemhealth",
+            "humana",
+        ]),
         "[A-Z0-9]{1,10}",
         proptest::option::of((1930u32..2020, 1u32..13, 1u32..29)),
         proptest::option::of(pick(&["F", "M", "U"])),
@@ -130,7 +140,10 @@ fn claim() -> impl Strategy<Value = Value> {
             proptest::option::of(pick(&["208VP0014X", "207Q00000X"])),
         )),
         proptest::option::of(pick(&["11", "22", "49"])),
-        proptest::collection::vec(pick(&["M79.18", "M54.50", "M79.12", "G44.209", "M60.811"]), 3..5),
+        proptest::collection::vec(
+            pick(&["M79.18", "M54.50", "M79.12", "G44.209", "M60.811"]),
+            3..5,
+        ),
         proptest::collection::btree_map("[a-z_]{1,12}", fact(), 0..4),
         proptest::collection::vec(line(), 1..4),
         prop_oneof![Just(None), Just(Some("7")), Just(Some("8"))],
@@ -152,7 +165,8 @@ fn claim() -> impl Strategy<Value = Value> {
                 c.insert("patient".into(), Value::Object(p));
                 // An empty provider object has no 837P form (no NPI and no
                 // taxonomy to write); the writer leaves it out.
-                if let Some((npi, taxonomy)) = provider.filter(|(n, t)| n.is_some() || t.is_some()) {
+                if let Some((npi, taxonomy)) = provider.filter(|(n, t)| n.is_some() || t.is_some())
+                {
                     let mut v = Map::new();
                     if let Some(n) = npi {
                         v.insert("npi".into(), json!(n));

@@ -154,22 +154,51 @@ impl fmt::Display for Warning {
 impl fmt::Display for X12Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut sep = "";
-        let mut part = |f: &mut fmt::Formatter<'_>, name: &str, value: Option<&dyn fmt::Display>| {
-            if let Some(value) = value {
-                let out = write!(f, "{sep}{name} {value}");
-                sep = ", ";
-                out
-            } else {
-                Ok(())
-            }
-        };
-        part(f, "loop", self.loop_id.as_ref().map(|v| v as &dyn fmt::Display))?;
-        part(f, "segment", self.segment.as_ref().map(|v| v as &dyn fmt::Display))?;
-        part(f, "#", self.ordinal.as_ref().map(|v| v as &dyn fmt::Display))?;
-        part(f, "byte", self.offset.as_ref().map(|v| v as &dyn fmt::Display))?;
-        part(f, "ST02", self.transaction.as_ref().map(|v| v as &dyn fmt::Display))?;
-        part(f, "GS06", self.group.as_ref().map(|v| v as &dyn fmt::Display))?;
-        part(f, "ISA13", self.interchange.as_ref().map(|v| v as &dyn fmt::Display))
+        let mut part =
+            |f: &mut fmt::Formatter<'_>, name: &str, value: Option<&dyn fmt::Display>| {
+                if let Some(value) = value {
+                    let out = write!(f, "{sep}{name} {value}");
+                    sep = ", ";
+                    out
+                } else {
+                    Ok(())
+                }
+            };
+        part(
+            f,
+            "loop",
+            self.loop_id.as_ref().map(|v| v as &dyn fmt::Display),
+        )?;
+        part(
+            f,
+            "segment",
+            self.segment.as_ref().map(|v| v as &dyn fmt::Display),
+        )?;
+        part(
+            f,
+            "#",
+            self.ordinal.as_ref().map(|v| v as &dyn fmt::Display),
+        )?;
+        part(
+            f,
+            "byte",
+            self.offset.as_ref().map(|v| v as &dyn fmt::Display),
+        )?;
+        part(
+            f,
+            "ST02",
+            self.transaction.as_ref().map(|v| v as &dyn fmt::Display),
+        )?;
+        part(
+            f,
+            "GS06",
+            self.group.as_ref().map(|v| v as &dyn fmt::Display),
+        )?;
+        part(
+            f,
+            "ISA13",
+            self.interchange.as_ref().map(|v| v as &dyn fmt::Display),
+        )
     }
 }
 

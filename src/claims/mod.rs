@@ -21,8 +21,8 @@ pub use decision::{
 pub use error::{ClaimError, ErrorKind, Warning, X12Location};
 pub use model::{Claim, FactValue, Frequency, Line, Patient, Provider, Sex, Text};
 pub use read::{read_claims_str, ClaimReader, InputFormat};
-pub use slot::ClaimSlot;
 pub(crate) use read::{
     Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider,
 };
+pub use slot::ClaimSlot;
 pub(crate) use validate::validate;

@@ -25,11 +25,11 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use super::error::{ClaimError, Warning};
-use crate::x12::{PayerIds, X12Reader};
 use super::model::Claim;
 use super::scan::{scan_claim_into, scan_patient_id};
 use super::slot::{empty_claim, ClaimSlot};
 use super::validate::validate;
+use crate::x12::{PayerIds, X12Reader};
 use lines::skip_start;
 pub use lines::{is_blank, skip_json_lines_start, LineSplitter};
 pub(crate) use raw::{

@@ -287,7 +287,11 @@ struct Mapper<'t, 'a> {
 
 impl<'a> Mapper<'_, 'a> {
     fn seg(&self, r: Ref) -> Seg<'a> {
-        self.tx.segs.get(r.idx).copied().unwrap_or(Seg { text: "", id: "" })
+        self.tx
+            .segs
+            .get(r.idx)
+            .copied()
+            .unwrap_or(Seg { text: "", id: "" })
     }
 
     fn error(&self, c: &ClaimB<'_>, path: String, message: String, at: Ref) -> ClaimError {
@@ -377,7 +381,11 @@ impl<'a> Mapper<'_, 'a> {
                 match key {
                     "SITE" => line.raw.site = Some(Cow::Borrowed(value)),
                     _ => {
-                        let field = if key == "MUSCLES" { "muscles" } else { "injections" };
+                        let field = if key == "MUSCLES" {
+                            "muscles"
+                        } else {
+                            "injections"
+                        };
                         match number(value) {
                             Some(n) if key == "MUSCLES" => line.raw.muscles = Some(n),
                             Some(n) => line.raw.injections = Some(n),
@@ -544,14 +552,22 @@ impl<'a> Mapper<'_, 'a> {
 
     /// The claim: its own segments, its HL loop's and those above it, as the
     /// loose shape `validate` checks.
-    fn finish(&self, mut c: ClaimB<'a>, parties: &[Party<'a>]) -> (Result<Claim, ClaimError>, Vec<Warning>) {
+    fn finish(
+        &self,
+        mut c: ClaimB<'a>,
+        parties: &[Party<'a>],
+    ) -> (Result<Claim, ClaimError>, Vec<Warning>) {
         let e = self.e;
         let clm = self.seg(c.clm);
         let own = parties.get(c.hl).cloned().unwrap_or_default();
         // A claim in a patient loop (2000C) takes the subscriber from the HL
         // above it; either way the billing provider is above the subscriber.
         let (subscriber, patient_loop) = if own.level == "23" {
-            let sub = own.parent.and_then(|p| parties.get(p)).cloned().unwrap_or_default();
+            let sub = own
+                .parent
+                .and_then(|p| parties.get(p))
+                .cloned()
+                .unwrap_or_default();
             (sub, Some(own.clone()))
         } else {
             (own.clone(), None)
@@ -563,20 +579,27 @@ impl<'a> Mapper<'_, 'a> {
             .unwrap_or_default();
 
         // The payer: 2010BB NM109, through the payer id table.
-        let payer_id = subscriber.payer.map(|r| self.seg(r).el(e, 9)).filter(|s| !s.is_empty());
-        let payer = payer_id.map(|id| {
-            match self.payer_ids.and_then(|ids| ids.payer(id)) {
-                Some(payer) => Cow::Owned(payer.to_owned()),
-                None => Cow::Borrowed(id),
-            }
+        let payer_id = subscriber
+            .payer
+            .map(|r| self.seg(r).el(e, 9))
+            .filter(|s| !s.is_empty());
+        let payer = payer_id.map(|id| match self.payer_ids.and_then(|ids| ids.payer(id)) {
+            Some(payer) => Cow::Owned(payer.to_owned()),
+            None => Cow::Borrowed(id),
         });
 
         // The patient: the subscriber, or the dependent of 2000C.
-        let member = subscriber.member.map(|r| self.seg(r).el(e, 9)).filter(|s| !s.is_empty());
+        let member = subscriber
+            .member
+            .map(|r| self.seg(r).el(e, 9))
+            .filter(|s| !s.is_empty());
         let (patient_id, dmg) = match &patient_loop {
             None => (member.map(Cow::Borrowed), subscriber.dmg),
             Some(dependent) => {
-                let sent = dependent.person.map(|r| self.seg(r).el(e, 9)).filter(|s| !s.is_empty());
+                let sent = dependent
+                    .person
+                    .map(|r| self.seg(r).el(e, 9))
+                    .filter(|s| !s.is_empty());
                 let id = match (sent, member) {
                     (Some(id), _) => Some(Cow::Borrowed(id)),
                     // Never the subscriber's own id: a dependent must not share
@@ -586,7 +609,10 @@ impl<'a> Mapper<'_, 'a> {
                         let name = dependent.person.map(|r| self.seg(r));
                         let last = name.map(|n| n.el(e, 3)).unwrap_or_default();
                         let first = name.map(|n| n.el(e, 4)).unwrap_or_default();
-                        let born = dependent.dmg.map(|r| self.seg(r).el(e, 2)).unwrap_or_default();
+                        let born = dependent
+                            .dmg
+                            .map(|r| self.seg(r).el(e, 2))
+                            .unwrap_or_default();
                         Some(Cow::Owned(format!(
                             "{member}/{}/{}/{born}",
                             last.trim().to_ascii_uppercase(),
@@ -609,7 +635,9 @@ impl<'a> Mapper<'_, 'a> {
                     None => self.fail(
                         &mut c,
                         "patient.birth_date".into(),
-                        format!("DMG must give the birth date as D8 CCYYMMDD, got `{format}` `{born}`"),
+                        format!(
+                            "DMG must give the birth date as D8 CCYYMMDD, got `{format}` `{born}`"
+                        ),
                         r,
                     ),
                 }
@@ -645,19 +673,29 @@ impl<'a> Mapper<'_, 'a> {
             .map(|r| self.seg(r).el(e, 3))
             .filter(|t| !t.is_empty())
             .map(Cow::Borrowed);
-        let provider = (npi.is_some() || taxonomy.is_some()).then(|| Obj(RawProvider { npi, taxonomy }));
+        let provider =
+            (npi.is_some() || taxonomy.is_some()).then_some(Obj(RawProvider { npi, taxonomy }));
 
         // CLM05: place of service and frequency.
         let clm05 = clm.el(e, 5);
-        let place_of_service = Some(comp(clm05, self.c, 1)).filter(|p| !p.is_empty()).map(Cow::Borrowed);
-        let frequency_code = Some(comp(clm05, self.c, 3)).filter(|f| !f.is_empty()).map(|f| Code(f.to_owned()));
+        let place_of_service = Some(comp(clm05, self.c, 1))
+            .filter(|p| !p.is_empty())
+            .map(Cow::Borrowed);
+        let frequency_code = Some(comp(clm05, self.c, 3))
+            .filter(|f| !f.is_empty())
+            .map(|f| Code(f.to_owned()));
         let replaces = c.replaces.map(|r| Cow::Borrowed(self.seg(r).el(e, 2)));
 
         // CLM02 against the lines' charges: a warning (SNIP 3 is a 277CA
         // matter, not a reason to refuse the claim here).
         let total = clm.el(e, 2);
         if let Some(total_value) = decimal(total) {
-            let sum: f64 = c.lines.iter().filter_map(|l| l.raw.charge).map(Num::as_f64).sum();
+            let sum: f64 = c
+                .lines
+                .iter()
+                .filter_map(|l| l.raw.charge)
+                .map(Num::as_f64)
+                .sum();
             if (total_value - sum).abs() > 0.005 {
                 let at = c.clm;
                 self.warn(
@@ -689,7 +727,10 @@ impl<'a> Mapper<'_, 'a> {
         let refs = Located {
             clm: c.clm,
             payer: subscriber.payer,
-            patient: patient_loop.as_ref().and_then(|p| p.person).or(subscriber.member),
+            patient: patient_loop
+                .as_ref()
+                .and_then(|p| p.person)
+                .or(subscriber.member),
             dmg,
             provider: npi_ref,
             taxonomy: taxonomy_ref,
@@ -761,15 +802,17 @@ impl Located {
         } else if path == "diagnoses" {
             self.hi.first().map(|(_, r)| *r)
         } else if let Some(rest) = path.strip_prefix("lines[") {
-            index(rest).and_then(|i| self.lines.get(i)).map(|(lx, sv1, dtp)| {
-                if path.ends_with(".date_of_service") {
-                    dtp.unwrap_or(*lx)
-                } else if path.ends_with(".line") {
-                    *lx
-                } else {
-                    sv1.unwrap_or(*lx)
-                }
-            })
+            index(rest)
+                .and_then(|i| self.lines.get(i))
+                .map(|(lx, sv1, dtp)| {
+                    if path.ends_with(".date_of_service") {
+                        dtp.unwrap_or(*lx)
+                    } else if path.ends_with(".line") {
+                        *lx
+                    } else {
+                        sv1.unwrap_or(*lx)
+                    }
+                })
         } else {
             None
         };

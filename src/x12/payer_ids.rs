@@ -76,8 +76,10 @@ mod tests {
 
     #[test]
     fn reads_pairs_and_refuses_an_id_given_to_two_payers() {
-        let ids = PayerIds::parse("# Medicare MACs\n00882 medicare\n12202  medicare\n\n62308 cigna # eviCore\n")
-            .unwrap();
+        let ids = PayerIds::parse(
+            "# Medicare MACs\n00882 medicare\n12202  medicare\n\n62308 cigna # eviCore\n",
+        )
+        .unwrap();
         assert_eq!(ids.payer("12202"), Some("medicare"));
         assert_eq!(ids.payer("99999"), None);
         assert_eq!(ids.id_of("medicare"), Some("00882"));

@@ -236,7 +236,11 @@ impl<R: BufRead> X12Reader<R> {
             }
             Ok(Some(Err((why, pos)))) => {
                 let at = self.at(pos, "ISA");
-                self.alone(ErrorKind::X12Syntax, format!("interchange rejected: {why}"), at);
+                self.alone(
+                    ErrorKind::X12Syntax,
+                    format!("interchange rejected: {why}"),
+                    at,
+                );
                 // Without delimiters nothing after it can be read.
                 self.level = Level::Done;
             }
@@ -329,7 +333,11 @@ impl<R: BufRead> X12Reader<R> {
 
     fn element(&self, pos: SegPos, n: usize) -> String {
         let e = char::from(self.tok.delimiters().element);
-        self.text(pos).split(e).nth(n).unwrap_or_default().to_owned()
+        self.text(pos)
+            .split(e)
+            .nth(n)
+            .unwrap_or_default()
+            .to_owned()
     }
 
     fn envelope_segment(&mut self, pos: SegPos) {
@@ -537,7 +545,11 @@ impl<R: BufRead> X12Reader<R> {
                 Some(pos) => {
                     // The envelope segment goes to the loop again, read into
                     // a fresh buffer.
-                    let bytes = self.buf.get(pos.start..pos.end).unwrap_or_default().to_vec();
+                    let bytes = self
+                        .buf
+                        .get(pos.start..pos.end)
+                        .unwrap_or_default()
+                        .to_vec();
                     self.buf.clear();
                     self.buf.extend_from_slice(&bytes);
                     self.pending = Some(SegPos {

@@ -72,6 +72,9 @@ pub struct Isa {
     pub pos: SegPos,
 }
 
+/// Why what should be an ISA is not one, and where it is.
+pub type BadIsa = (String, SegPos);
+
 /// The longest ISA read before giving up: 106 bytes when padded as the
 /// standard says; companion guides print it with the padding collapsed.
 const ISA_MAX: usize = 256;
@@ -128,7 +131,7 @@ impl<R: BufRead> Tokenizer<R> {
     /// Reads an ISA: `Ok(None)` at the end of the input, `Err(why)` (with the
     /// segment's place) when what follows is not an ISA whose delimiters can
     /// be read. The delimiters become the tokenizer's.
-    pub fn read_isa(&mut self) -> Result<Option<Result<Isa, (String, SegPos)>>, io::Error> {
+    pub fn read_isa(&mut self) -> io::Result<Option<Result<Isa, BadIsa>>> {
         if !self.skip_space()? {
             return Ok(None);
         }
@@ -237,15 +240,12 @@ impl<R: BufRead> Tokenizer<R> {
                 pos,
             ))));
         }
-        let repetition = text
-            .split(|&b| b == element)
-            .nth(11)
-            .and_then(|e| match e {
-                [b] if !b.is_ascii_alphanumeric() && ![element, component, segment].contains(b) => {
-                    Some(*b)
-                }
-                _ => None,
-            });
+        let repetition = text.split(|&b| b == element).nth(11).and_then(|e| match e {
+            [b] if !b.is_ascii_alphanumeric() && ![element, component, segment].contains(b) => {
+                Some(*b)
+            }
+            _ => None,
+        });
         self.delimiters = Delimiters {
             element,
             component,

@@ -67,7 +67,10 @@ pub(super) struct Rejection {
 impl<'a> Tx<'a> {
     /// ST02.
     pub fn control(&self) -> &'a str {
-        self.segs.first().map(|st| st.el(self.element, 2)).unwrap_or_default()
+        self.segs
+            .first()
+            .map(|st| st.el(self.element, 2))
+            .unwrap_or_default()
     }
 
     /// Where segment `idx` lies, in loop `loop_id`.
@@ -111,11 +114,7 @@ impl<'a> Tx<'a> {
             return Err(reject(
                 ErrorKind::X12ControlNumber,
                 last,
-                format!(
-                    "SE02 `{}` differs from ST02 `{}`",
-                    se.el(e, 2),
-                    st.el(e, 2)
-                ),
+                format!("SE02 `{}` differs from ST02 `{}`", se.el(e, 2), st.el(e, 2)),
             ));
         }
         if st.el(e, 1) != "837" {
@@ -136,7 +135,8 @@ impl<'a> Tx<'a> {
                 format!("{field} `{version}` is not an 837P version (005010X222A1, 005010X222A2)"),
             ));
         }
-        self.check_hierarchy().map_err(|(kind, seg, message)| reject(kind, seg, message))
+        self.check_hierarchy()
+            .map_err(|(kind, seg, message)| reject(kind, seg, message))
     }
 
     /// HL01 runs 1, 2, 3...; HL02 names an earlier HL of the level above;

@@ -145,12 +145,7 @@ impl<W: Write> X12Writer<W> {
                 .iter()
                 .map(ToString::to_string)
                 .collect();
-            let _ = write!(
-                sv1,
-                "*{charge}*UN*{}***{}",
-                line.units,
-                pointers.join(":")
-            );
+            let _ = write!(sv1, "*{charge}*UN*{}***{}", line.units, pointers.join(":"));
             self.seg(&sv1);
             self.seg(&format!(
                 "DTP*472*D8*{}",
@@ -236,7 +231,10 @@ pub fn write_837p<'c, W: Write>(
 
 /// Refuses a claim whose text would break the segments it is written in.
 fn check_text(claim: &Claim) -> io::Result<()> {
-    let bad = |t: &str| t.bytes().any(|b| matches!(b, b'*' | b':' | b'^' | b'~' | b'\n' | b'\r'));
+    let bad = |t: &str| {
+        t.bytes()
+            .any(|b| matches!(b, b'*' | b':' | b'^' | b'~' | b'\n' | b'\r'))
+    };
     let mut texts: Vec<(&str, &str)> = vec![
         ("id", &claim.id),
         ("payer", &claim.payer),

@@ -15,8 +15,8 @@ use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
-    Claim, ClaimDecision, ClaimError, Engine, Evaluated, Imported, InputFormat,
-    Outcome, PayerIds, Policies, Reason, SqliteHistory, StoreError,
+    Claim, ClaimDecision, ClaimError, Engine, Evaluated, Imported, InputFormat, Outcome, PayerIds,
+    Policies, Reason, SqliteHistory, StoreError,
 };
 
 /// What `eval` was asked to do.

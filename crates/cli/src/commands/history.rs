@@ -8,9 +8,9 @@ use serde_json::json;
 use super::eval::{import_into, open_db};
 use super::{HistoryCommand, EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::Engine;
+use payer_rules::InputFormat;
 use payer_rules::Policies;
 use payer_rules::SqliteHistory;
-use payer_rules::InputFormat;
 
 /// Runs a `history` subcommand.
 pub fn run(command: HistoryCommand) -> u8 {

@@ -200,10 +200,12 @@ fn load_payer_ids(path: Option<&Path>) -> Result<Option<Arc<PayerIds>>, u8> {
         eprintln!("cannot read payer ids `{}`: {e}", path.display());
         EXIT_USAGE
     })?;
-    PayerIds::parse(&text).map(|ids| Some(Arc::new(ids))).map_err(|e| {
-        eprintln!("payer ids `{}`: {e}", path.display());
-        EXIT_USAGE
-    })
+    PayerIds::parse(&text)
+        .map(|ids| Some(Arc::new(ids)))
+        .map_err(|e| {
+            eprintln!("payer ids `{}`: {e}", path.display());
+            EXIT_USAGE
+        })
 }
 
 /// A claim reader with the payer ids, when given.
@@ -246,18 +248,18 @@ pub fn run() -> ExitCode {
         } => match load_payer_ids(payer_ids.as_deref()) {
             Err(code) => code,
             Ok(payer_ids) => eval::run(&eval::Options {
-            policies,
-            input,
-            format,
-            payer_ids,
-            history,
-            explain,
-            quiet,
-            jobs: usize::from(jobs),
-            db,
-            batch: batch as usize,
-            busy_timeout: std::time::Duration::from_secs(busy_timeout),
-        }),
+                policies,
+                input,
+                format,
+                payer_ids,
+                history,
+                explain,
+                quiet,
+                jobs: usize::from(jobs),
+                db,
+                batch: batch as usize,
+                busy_timeout: std::time::Duration::from_secs(busy_timeout),
+            }),
         },
         Command::Convert(args) => convert::run(&args),
         Command::History { command } => history::run(command),
