@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use crate::claims::{
     validate, Claim, ClaimError, Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient,
     RawProvider, Warning,
@@ -74,7 +76,7 @@ struct ClaimB<'a> {
     record: usize,
     replaces: Option<Ref>,
     /// Each HI segment and the index of its first diagnosis.
-    hi: Vec<(usize, Ref)>,
+    hi: SmallVec<[(usize, Ref); 4]>,
     diagnoses: Vec<Cow<'a, str>>,
     rendering: Option<Ref>,
     rendering_prv: Option<Ref>,
@@ -145,7 +147,7 @@ pub(super) fn map_claims(
                     clm: Ref { idx, lp },
                     record: *record,
                     replaces: None,
-                    hi: Vec::new(),
+                    hi: SmallVec::new(),
                     diagnoses: Vec::new(),
                     rendering: None,
                     rendering_prv: None,
@@ -287,11 +289,11 @@ struct Mapper<'t, 'a> {
 
 impl<'a> Mapper<'_, 'a> {
     fn seg(&self, r: Ref) -> Seg<'a> {
-        self.tx
-            .segs
-            .get(r.idx)
-            .copied()
-            .unwrap_or(Seg { text: "", id: "" })
+        self.tx.segs.get(r.idx).copied().unwrap_or(Seg {
+            text: "",
+            id: "",
+            cuts: &[],
+        })
     }
 
     fn error(&self, c: &ClaimB<'_>, path: String, message: String, at: Ref) -> ClaimError {
@@ -503,7 +505,7 @@ impl<'a> Mapper<'_, 'a> {
         let mut pointers = Vec::new();
         let sv107 = seg.el(e, 7);
         if !sv107.is_empty() {
-            for (j, p) in sv107.split(cs).enumerate() {
+            for (j, p) in sv107.split(|c| c == cs).enumerate() {
                 match p.parse::<u64>() {
                     Ok(n) => pointers.push(Num::Unsigned(n)),
                     Err(_) => problems.push((
@@ -771,8 +773,8 @@ struct Located {
     provider: Option<Ref>,
     taxonomy: Option<Ref>,
     replaces: Option<Ref>,
-    hi: Vec<(usize, Ref)>,
-    lines: Vec<(Ref, Option<Ref>, Option<Ref>)>,
+    hi: SmallVec<[(usize, Ref); 4]>,
+    lines: SmallVec<[(Ref, Option<Ref>, Option<Ref>); 8]>,
 }
 
 impl Located {
@@ -851,7 +853,14 @@ fn d8(text: &str) -> Option<String> {
     }
     let (year, rest) = text.split_at_checked(4)?;
     let (month, day) = rest.split_at_checked(2)?;
-    Some(format!("{year}-{month}-{day}"))
+    // Not `format!`: this runs for every line of every claim.
+    let mut iso = String::with_capacity(10);
+    iso.push_str(year);
+    iso.push('-');
+    iso.push_str(month);
+    iso.push('-');
+    iso.push_str(day);
+    Some(iso)
 }
 
 /// A fact's value as written after `=`: `true`/`false`, a number, a quoted

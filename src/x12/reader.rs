@@ -16,8 +16,8 @@ use crate::claims::{Claim, ClaimError, ErrorKind, Warning, X12Location};
 
 use super::map::map_claims;
 use super::payer_ids::PayerIds;
-use super::tokenizer::{segment_id, ReadError, SegPos, Tokenizer};
-use super::transaction::{Envelope, Rejection, Seg, Tx};
+use super::tokenizer::{segment_id, ReadError, SegPos, Tokenizer, TxEnd};
+use super::transaction::{cut, segments, Envelope, Rejection, Seg, Tx};
 
 /// How many answers wait for their interchange's IEA at most.
 pub const HELD: usize = 4096;
@@ -449,28 +449,20 @@ impl<R: BufRead> X12Reader<R> {
         self.segs.clear();
         self.segs.push(st);
         let e = self.tok.delimiters().element;
-        let closed = loop {
-            match self.tok.next_segment(&mut self.buf) {
-                Ok(Some(pos)) => {
-                    let id = segment_id(self.buf.get(pos.start..pos.end).unwrap_or_default(), e);
-                    match id {
-                        b"SE" => {
-                            self.segs.push(pos);
-                            break Ok(());
-                        }
-                        b"ST" | b"GE" | b"GS" | b"IEA" | b"ISA" => break Err(Some(pos)),
-                        _ => self.segs.push(pos),
-                    }
-                }
-                Ok(None) => break Err(None),
-                Err(ReadError::Unterminated(pos)) => {
-                    self.segs.push(pos);
-                    break Err(None);
-                }
-                Err(ReadError::Io(err)) => {
-                    self.read_failed(ReadError::Io(err));
-                    return;
-                }
+        let closed = match self.tok.read_transaction(&mut self.buf, &mut self.segs) {
+            Ok(TxEnd::Se(pos)) => {
+                self.segs.push(pos);
+                Ok(())
+            }
+            Ok(TxEnd::Envelope(pos)) => Err(Some(pos)),
+            Ok(TxEnd::Eof) => Err(None),
+            Err(ReadError::Unterminated(pos)) => {
+                self.segs.push(pos);
+                Err(None)
+            }
+            Err(ReadError::Io(err)) => {
+                self.read_failed(ReadError::Io(err));
+                return;
             }
         };
         let mut out = Vec::new();
@@ -480,18 +472,12 @@ impl<R: BufRead> X12Reader<R> {
             let text = simdutf8::basic::from_utf8(&self.buf);
             let element = char::from(e);
             let component = char::from(self.tok.delimiters().component);
+            let (cuts, ranges) = match text {
+                Ok(text) => cut(text, &self.segs, e),
+                Err(_) => (Vec::new(), Vec::new()),
+            };
             let segs: Vec<Seg<'_>> = match text {
-                Ok(text) => self
-                    .segs
-                    .iter()
-                    .map(|p| {
-                        let t = text.get(p.start..p.end).unwrap_or_default();
-                        Seg {
-                            text: t,
-                            id: t.split(element).next().unwrap_or_default(),
-                        }
-                    })
-                    .collect(),
+                Ok(text) => segments(text, &self.segs, &cuts, &ranges),
                 Err(_) => Vec::new(),
             };
             let tx = Tx {

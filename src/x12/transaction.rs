@@ -6,27 +6,121 @@ use crate::claims::{ClaimError, ErrorKind, X12Location};
 
 use super::tokenizer::SegPos;
 
-/// A segment of the transaction: its text, its id and its index in the
-/// transaction (ST is 0).
+/// A segment of the transaction: its text, its id, and where its element
+/// separators are (split once: the mapper reads elements by number).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Seg<'a> {
     pub text: &'a str,
     pub id: &'a str,
+    /// Byte positions of the element separators in `text`.
+    pub cuts: &'a [u32],
 }
 
 impl<'a> Seg<'a> {
-    /// Element `n` (1-based, as in `CLM05`); empty when absent.
-    pub fn el(&self, sep: char, n: usize) -> &'a str {
-        self.text.split(sep).nth(n).unwrap_or_default()
+    /// Element `n` (1-based, as in `CLM05`); empty when absent. `_sep` is
+    /// the separator the cuts were made at.
+    pub fn el(&self, _sep: char, n: usize) -> &'a str {
+        let Some(&before) = n.checked_sub(1).and_then(|i| self.cuts.get(i)) else {
+            return if n == 0 { self.id } else { "" };
+        };
+        let end = self.cuts.get(n).map_or(self.text.len(), |&c| c as usize);
+        self.text.get(before as usize + 1..end).unwrap_or_default()
     }
+}
+
+/// The separators' positions of each segment (`spans` into `text`), flat,
+/// and each segment's share of them; what [`Seg`]s borrow.
+pub(super) fn cut(text: &str, spans: &[SegPos], sep: u8) -> (Vec<u32>, Vec<(usize, usize)>) {
+    let mut cuts = Vec::with_capacity(spans.len() * 6);
+    let mut ranges = Vec::with_capacity(spans.len());
+    for span in spans {
+        let first = cuts.len();
+        let bytes = text
+            .as_bytes()
+            .get(span.start..span.end)
+            .unwrap_or_default();
+        cuts.extend(memchr::memchr_iter(sep, bytes).filter_map(|at| u32::try_from(at).ok()));
+        ranges.push((first, cuts.len()));
+    }
+    (cuts, ranges)
+}
+
+/// The segments of `text` at `spans`, each with its cuts.
+pub(super) fn segments<'a>(
+    text: &'a str,
+    spans: &[SegPos],
+    cuts: &'a [u32],
+    ranges: &[(usize, usize)],
+) -> Vec<Seg<'a>> {
+    spans
+        .iter()
+        .zip(ranges)
+        .map(|(span, &(from, to))| {
+            let text = text.get(span.start..span.end).unwrap_or_default();
+            let cuts = cuts.get(from..to).unwrap_or_default();
+            let id = cuts
+                .first()
+                .and_then(|&c| text.get(..c as usize))
+                .unwrap_or(text);
+            Seg { text, id, cuts }
+        })
+        .collect()
+}
+
+/// Whether a segment id belongs to a claim (2300) or a line (2400) and
+/// their loops: one of these before any CLM of its HL loop is out of place.
+fn claim_only(id: &str) -> bool {
+    matches!(
+        id,
+        "HI" | "LX"
+            | "SV1"
+            | "SV5"
+            | "DTP"
+            | "PWK"
+            | "CN1"
+            | "AMT"
+            | "K3"
+            | "NTE"
+            | "CR1"
+            | "CR2"
+            | "CRC"
+            | "HCP"
+            | "CAS"
+            | "OI"
+            | "MOA"
+            | "SVD"
+            | "LQ"
+            | "FRM"
+            | "PS1"
+            | "LIN"
+            | "CTP"
+            | "QTY"
+            | "MEA"
+    )
 }
 
 /// Component `n` (1-based, as in `SV101-2`) of a composite; empty when absent.
 pub(super) fn comp(composite: &str, sep: char, n: usize) -> &str {
-    composite
-        .split(sep)
-        .nth(n.saturating_sub(1))
-        .unwrap_or_default()
+    // By bytes: composites are a few bytes long, shorter than a searcher's
+    // set-up. The separator is ASCII (the tokenizer refuses others), so the
+    // cuts fall on character boundaries.
+    let sep = u8::try_from(sep).unwrap_or(b':');
+    let mut from = 0;
+    let mut index = 1;
+    for (at, &b) in composite.as_bytes().iter().enumerate() {
+        if b == sep {
+            if index == n {
+                return composite.get(from..at).unwrap_or_default();
+            }
+            index += 1;
+            from = at + 1;
+        }
+    }
+    if index == n {
+        composite.get(from..).unwrap_or_default()
+    } else {
+        ""
+    }
 }
 
 /// The control numbers around a transaction set.
@@ -48,13 +142,6 @@ pub(super) struct Tx<'a> {
     pub component: char,
     pub envelope: &'a Envelope,
 }
-
-/// Segments that belong to a claim (2300) or a line (2400) and its loops:
-/// one of these before any CLM of its HL loop is out of place.
-const CLAIM_ONLY: &[&str] = &[
-    "HI", "LX", "SV1", "SV5", "DTP", "PWK", "CN1", "AMT", "K3", "NTE", "CR1", "CR2", "CRC", "HCP",
-    "CAS", "OI", "MOA", "SVD", "LQ", "FRM", "PS1", "LIN", "CTP", "QTY", "MEA",
-];
 
 /// Why a transaction set is rejected whole, at segment `seg` (its index).
 #[derive(Debug)]
@@ -225,7 +312,7 @@ impl<'a> Tx<'a> {
                     }
                     seen_clm = true;
                 }
-                id if !seen_clm && CLAIM_ONLY.contains(&id) => {
+                id if !seen_clm && claim_only(id) => {
                     let at = match levels.len() {
                         0 => "before any HL".to_owned(),
                         hl => format!("before any CLM of HL {hl}"),
