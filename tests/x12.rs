@@ -292,3 +292,29 @@ fn no_mutation_of_a_valid_file_panics_and_what_reads_writes_back() {
         }
     }
 }
+
+#[test]
+fn buffers_of_any_size_read_the_same() {
+    // Segments straddle the reader's buffer anywhere.
+    for name in [
+        "valid.837",
+        "tolerated-layout.837",
+        "other-delimiters.837",
+        "se01-count.837",
+    ] {
+        let bytes = std::fs::read(Path::new(DIR).join(name)).unwrap();
+        let whole = render(&read(&bytes, InputFormat::Auto).0, &[]);
+        // From 4: a byte-order mark is only recognized whole in the buffer.
+        for size in (4..80).chain([127, 128, 129, 500]) {
+            let input = std::io::BufReader::with_capacity(size, bytes.as_slice());
+            let records: Vec<_> = ClaimReader::new(input, InputFormat::Auto)
+                .with_payer_ids(payer_ids())
+                .collect();
+            assert_eq!(
+                render(&records, &[]),
+                whole,
+                "{name} with a buffer of {size}"
+            );
+        }
+    }
+}

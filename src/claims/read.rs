@@ -175,7 +175,13 @@ impl<R: BufRead> ClaimReader<R> {
                 None => return None,
                 Some(b'[') => InputFormat::JsonArray,
                 Some(b'{') => InputFormat::JsonLines,
-                Some(b'I') if input.fill_buf().is_ok_and(|b| b.starts_with(b"ISA")) => {
+                // An interchange starts with `ISA` (a buffer shorter than
+                // that must at least begin it).
+                Some(b'I')
+                    if input
+                        .fill_buf()
+                        .is_ok_and(|b| b"ISA".starts_with(b.get(..3).unwrap_or(b))) =>
+                {
                     InputFormat::X12
                 }
                 Some(_) => InputFormat::Yaml,

@@ -61,12 +61,12 @@ enum Part {
     BelowLine,
 }
 
-/// A line as read so far.
-struct LineB<'a> {
+/// Where a line's fields came from: its LX, SV1 and DTP*472.
+#[derive(Clone, Copy, Debug)]
+struct LineAt {
     lx: Ref,
     sv1: Option<Ref>,
     dtp: Option<Ref>,
-    raw: RawLine<'a>,
 }
 
 /// A claim as read so far.
@@ -81,7 +81,10 @@ struct ClaimB<'a> {
     rendering: Option<Ref>,
     rendering_prv: Option<Ref>,
     facts: Vec<(Cow<'a, str>, RawFact<'a>)>,
-    lines: Vec<LineB<'a>>,
+    /// The lines as read, in the shape `validate` takes (moved into the
+    /// claim as they are), and where each came from.
+    lines: Vec<Obj<RawLine<'a>>>,
+    line_at: SmallVec<[LineAt; 8]>,
     /// The first X12-only error, which rejects the claim.
     error: Option<ClaimError>,
     warnings: Vec<Warning>,
@@ -153,6 +156,7 @@ pub(super) fn map_claims(
                     rendering_prv: None,
                     facts: Vec::new(),
                     lines: Vec::new(),
+                    line_at: SmallVec::new(),
                     error: None,
                     warnings: Vec::new(),
                 });
@@ -258,7 +262,7 @@ pub(super) fn map_claims(
                 }
             }
             "DTP" if matches!(part, Part::Line | Part::BelowLine) && seg.el(e, 1) == "472" => {
-                if let Some(line) = claim.as_mut().and_then(|c| c.lines.last_mut()) {
+                if let Some(line) = claim.as_mut().and_then(|c| c.line_at.last_mut()) {
                     line.dtp = Some(Ref { idx, lp });
                 }
                 if let Some(c) = claim.as_mut() {
@@ -377,11 +381,11 @@ impl<'a> Mapper<'_, 'a> {
             }
             (Part::Line, "SITE" | "MUSCLES" | "INJECTIONS") => {
                 let i = c.lines.len().saturating_sub(1);
-                let Some(line) = c.lines.last_mut() else {
+                let Some(Obj(line)) = c.lines.last_mut() else {
                     return;
                 };
                 match key {
-                    "SITE" => line.raw.site = Some(Cow::Borrowed(value)),
+                    "SITE" => line.site = Some(Cow::Borrowed(value)),
                     _ => {
                         let field = if key == "MUSCLES" {
                             "muscles"
@@ -389,8 +393,8 @@ impl<'a> Mapper<'_, 'a> {
                             "injections"
                         };
                         match number(value) {
-                            Some(n) if key == "MUSCLES" => line.raw.muscles = Some(n),
-                            Some(n) => line.raw.injections = Some(n),
+                            Some(n) if key == "MUSCLES" => line.muscles = Some(n),
+                            Some(n) => line.injections = Some(n),
                             None => self.fail(
                                 c,
                                 format!("lines[{i}].{field}"),
@@ -421,23 +425,23 @@ impl<'a> Mapper<'_, 'a> {
                 None
             }
         };
-        c.lines.push(LineB {
+        c.line_at.push(LineAt {
             lx: at,
             sv1: None,
             dtp: None,
-            raw: RawLine {
-                line,
-                date_of_service: None,
-                procedure: None,
-                modifiers: None,
-                units: None,
-                diagnosis_pointers: None,
-                site: None,
-                muscles: None,
-                injections: None,
-                charge: None,
-            },
         });
+        c.lines.push(Obj(RawLine {
+            line,
+            date_of_service: None,
+            procedure: None,
+            modifiers: None,
+            units: None,
+            diagnosis_pointers: None,
+            site: None,
+            muscles: None,
+            injections: None,
+            charge: None,
+        }));
     }
 
     /// SV1: procedure and modifiers, charge, units, diagnosis pointers.
@@ -505,7 +509,7 @@ impl<'a> Mapper<'_, 'a> {
         let mut pointers = Vec::new();
         let sv107 = seg.el(e, 7);
         if !sv107.is_empty() {
-            for (j, p) in sv107.split(|c| c == cs).enumerate() {
+            for (j, p) in sv107.split(cs).enumerate() {
                 match p.parse::<u64>() {
                     Ok(n) => pointers.push(Num::Unsigned(n)),
                     Err(_) => problems.push((
@@ -518,13 +522,15 @@ impl<'a> Mapper<'_, 'a> {
         for (path, message) in problems {
             self.fail(c, path, message, at);
         }
-        if let Some(line) = c.lines.last_mut() {
+        if let Some(line) = c.line_at.last_mut() {
             line.sv1 = Some(at);
-            line.raw.procedure = procedure;
-            line.raw.modifiers = Some(modifiers);
-            line.raw.charge = charge;
-            line.raw.units = units;
-            line.raw.diagnosis_pointers = (!pointers.is_empty()).then_some(pointers);
+        }
+        if let Some(Obj(line)) = c.lines.last_mut() {
+            line.procedure = procedure;
+            line.modifiers = Some(modifiers);
+            line.charge = charge;
+            line.units = units;
+            line.diagnosis_pointers = (!pointers.is_empty()).then_some(pointers);
         }
     }
 
@@ -539,8 +545,8 @@ impl<'a> Mapper<'_, 'a> {
         };
         match date {
             Some(date) => {
-                if let Some(line) = c.lines.last_mut() {
-                    line.raw.date_of_service = Some(Cow::Owned(date));
+                if let Some(Obj(line)) = c.lines.last_mut() {
+                    line.date_of_service = Some(Cow::Owned(date));
                 }
             }
             None => self.fail(
@@ -561,24 +567,22 @@ impl<'a> Mapper<'_, 'a> {
     ) -> (Result<Claim, ClaimError>, Vec<Warning>) {
         let e = self.e;
         let clm = self.seg(c.clm);
-        let own = parties.get(c.hl).cloned().unwrap_or_default();
+        // By reference: a party is a few hundred bytes, and this runs for
+        // every claim.
+        let empty = Party::default();
+        let own = parties.get(c.hl).unwrap_or(&empty);
         // A claim in a patient loop (2000C) takes the subscriber from the HL
         // above it; either way the billing provider is above the subscriber.
         let (subscriber, patient_loop) = if own.level == "23" {
-            let sub = own
-                .parent
-                .and_then(|p| parties.get(p))
-                .cloned()
-                .unwrap_or_default();
-            (sub, Some(own.clone()))
+            let sub = own.parent.and_then(|p| parties.get(p)).unwrap_or(&empty);
+            (sub, Some(own))
         } else {
-            (own.clone(), None)
+            (own, None)
         };
         let billing = subscriber
             .parent
             .and_then(|p| parties.get(p))
-            .cloned()
-            .unwrap_or_default();
+            .unwrap_or(&empty);
 
         // The payer: 2010BB NM109, through the payer id table.
         let payer_id = subscriber
@@ -595,7 +599,7 @@ impl<'a> Mapper<'_, 'a> {
             .member
             .map(|r| self.seg(r).el(e, 9))
             .filter(|s| !s.is_empty());
-        let (patient_id, dmg) = match &patient_loop {
+        let (patient_id, dmg) = match patient_loop {
             None => (member.map(Cow::Borrowed), subscriber.dmg),
             Some(dependent) => {
                 let sent = dependent
@@ -695,7 +699,7 @@ impl<'a> Mapper<'_, 'a> {
             let sum: f64 = c
                 .lines
                 .iter()
-                .filter_map(|l| l.raw.charge)
+                .filter_map(|Obj(l)| l.charge)
                 .map(Num::as_f64)
                 .sum();
             if (total_value - sum).abs() > 0.005 {
@@ -708,7 +712,7 @@ impl<'a> Mapper<'_, 'a> {
                 );
             }
         }
-        for (i, line) in c.lines.iter().enumerate() {
+        for (i, line) in c.line_at.iter().enumerate() {
             if line.dtp.is_none() && c.error.is_none() {
                 let at = line.sv1.unwrap_or(line.lx);
                 let err = self.error(
@@ -738,7 +742,7 @@ impl<'a> Mapper<'_, 'a> {
             taxonomy: taxonomy_ref,
             replaces: c.replaces,
             hi: std::mem::take(&mut c.hi),
-            lines: c.lines.iter().map(|l| (l.lx, l.sv1, l.dtp)).collect(),
+            lines: &c.line_at,
         };
         let raw = RawClaim {
             id: Some(Cow::Borrowed(id)),
@@ -752,7 +756,7 @@ impl<'a> Mapper<'_, 'a> {
             place_of_service,
             diagnoses: (!c.diagnoses.is_empty()).then(|| std::mem::take(&mut c.diagnoses)),
             facts: (!c.facts.is_empty()).then(|| RawFacts(std::mem::take(&mut c.facts))),
-            lines: Some(c.lines.into_iter().map(|l| Obj(l.raw)).collect()),
+            lines: Some(std::mem::take(&mut c.lines)),
             frequency_code,
             replaces,
         };
@@ -765,7 +769,7 @@ impl<'a> Mapper<'_, 'a> {
 }
 
 /// The segments a claim's fields came from, to place `validate`'s errors.
-struct Located {
+struct Located<'c> {
     clm: Ref,
     payer: Option<Ref>,
     patient: Option<Ref>,
@@ -774,10 +778,10 @@ struct Located {
     taxonomy: Option<Ref>,
     replaces: Option<Ref>,
     hi: SmallVec<[(usize, Ref); 4]>,
-    lines: SmallVec<[(Ref, Option<Ref>, Option<Ref>); 8]>,
+    lines: &'c [LineAt],
 }
 
-impl Located {
+impl Located<'_> {
     /// The segment a field path names, else the CLM.
     fn locate(&self, path: Option<&str>) -> Ref {
         let path = path.unwrap_or_default();
@@ -804,17 +808,15 @@ impl Located {
         } else if path == "diagnoses" {
             self.hi.first().map(|(_, r)| *r)
         } else if let Some(rest) = path.strip_prefix("lines[") {
-            index(rest)
-                .and_then(|i| self.lines.get(i))
-                .map(|(lx, sv1, dtp)| {
-                    if path.ends_with(".date_of_service") {
-                        dtp.unwrap_or(*lx)
-                    } else if path.ends_with(".line") {
-                        *lx
-                    } else {
-                        sv1.unwrap_or(*lx)
-                    }
-                })
+            index(rest).and_then(|i| self.lines.get(i)).map(|at| {
+                if path.ends_with(".date_of_service") {
+                    at.dtp.unwrap_or(at.lx)
+                } else if path.ends_with(".line") {
+                    at.lx
+                } else {
+                    at.sv1.unwrap_or(at.lx)
+                }
+            })
         } else {
             None
         };

@@ -345,34 +345,52 @@ impl<R: BufRead> Tokenizer<R> {
                     None => Ok(TxEnd::Eof),
                 };
             }
+            // The buffer is copied whole up to the last segment ended in it
+            // (one copy, not one per segment); segments are ranges of it, the
+            // white space and terminators between them left out.
+            let base = buf.len();
             let mut from = 0;
             let mut end = None;
             for at in memchr::memchr_iter(terminator, chunk) {
                 let piece = chunk.get(from..at).unwrap_or_default();
-                let (start, offset, piece) = match partial.take() {
-                    Some((start, offset)) => (start, offset, piece),
+                let (start, offset) = match partial.take() {
+                    Some((start, offset)) => (start, offset),
                     None => {
                         let space = piece.iter().take_while(|b| is_space(b)).count();
-                        (
-                            buf.len(),
-                            self.offset + (from + space) as u64,
-                            piece.get(space..).unwrap_or_default(),
-                        )
+                        (base + from + space, self.offset + (from + space) as u64)
                     }
                 };
-                buf.extend_from_slice(piece);
-                if terminator == b'\n' && buf.last() == Some(&b'\r') && buf.len() > start {
-                    buf.pop();
+                let mut stop = base + at;
+                if terminator == b'\n'
+                    && stop > start
+                    && chunk.get(at.wrapping_sub(1)) == Some(&b'\r')
+                {
+                    stop -= 1;
                 }
                 self.ordinal += 1;
                 let pos = SegPos {
                     start,
-                    end: buf.len(),
+                    end: stop,
                     ordinal: self.ordinal,
                     offset,
                 };
                 from = at + 1;
-                match segment_id(buf.get(start..).unwrap_or_default(), element) {
+                // The id; a segment begun in an earlier buffer has its first
+                // bytes in `buf` and the rest here.
+                let mut head = [0u8; 4];
+                let id = if start < base {
+                    let earlier = buf.get(start..).unwrap_or_default();
+                    let here = chunk.get(..at).unwrap_or_default();
+                    let mut n = 0;
+                    for (slot, &b) in head.iter_mut().zip(earlier.iter().chain(here)) {
+                        *slot = b;
+                        n += 1;
+                    }
+                    segment_id(head.get(..n).unwrap_or_default(), element)
+                } else {
+                    segment_id(chunk.get(start - base..at).unwrap_or_default(), element)
+                };
+                match id {
                     b"SE" => {
                         end = Some(TxEnd::Se(pos));
                         break;
@@ -384,21 +402,18 @@ impl<R: BufRead> Tokenizer<R> {
                     _ => segs.push(pos),
                 }
             }
-            if end.is_none() {
-                // The rest of the buffer begins a segment (or continues one).
+            if end.is_none() && partial.is_none() {
+                // The rest of the buffer begins a segment (or is white space).
                 let rest = chunk.get(from..).unwrap_or_default();
-                match partial {
-                    Some(_) => buf.extend_from_slice(rest),
-                    None => {
-                        let space = rest.iter().take_while(|b| is_space(b)).count();
-                        if space < rest.len() {
-                            partial = Some((buf.len(), self.offset + (from + space) as u64));
-                            buf.extend_from_slice(rest.get(space..).unwrap_or_default());
-                        }
-                    }
+                let space = rest.iter().take_while(|b| is_space(b)).count();
+                if space < rest.len() {
+                    partial = Some((base + from + space, self.offset + (from + space) as u64));
                 }
+            }
+            if end.is_none() {
                 from = chunk.len();
             }
+            buf.extend_from_slice(chunk.get(..from).unwrap_or_default());
             self.input.consume(from);
             self.offset += from as u64;
             if let Some(end) = end {
