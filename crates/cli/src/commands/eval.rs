@@ -465,7 +465,9 @@ pub fn run(opts: &Options) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        for claim in super::claim_reader(reader, InputFormat::Auto, opts.payer_ids.as_ref()) {
+        let mut claims = super::claim_reader(reader, InputFormat::Auto, opts.payer_ids.as_ref());
+        while let Some(claim) = claims.next() {
+            super::print_warnings(&mut claims);
             match claim {
                 Ok(claim) => prior.push(claim),
                 Err(e) => eprintln!("history `{}`: skipped {e}", path.display()),

@@ -177,7 +177,9 @@ fn import(
             }
         };
         let mut claims = Vec::new();
-        for claim in super::claim_reader(reader, InputFormat::Auto, payer_ids.as_ref()) {
+        let mut read = super::claim_reader(reader, InputFormat::Auto, payer_ids.as_ref());
+        while let Some(claim) = read.next() {
+            super::print_warnings(&mut read);
             match claim {
                 Ok(c) => claims.push(c),
                 Err(e) => {
