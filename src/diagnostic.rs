@@ -59,6 +59,7 @@ macro_rules! diag_codes {
     ($( $variant:ident = $code:literal, $sev:ident, $summary:literal; )*) => {
         /// Every diagnostic the tool can report. The code string is stable.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum DiagCode { $( #[doc = $summary] $variant, )* }
 
         impl DiagCode {
@@ -94,6 +95,7 @@ diag_codes! {
     ImportCycle         = "PR003", Error,   "files import each other in a cycle";
     ImportNotLibrary    = "PR004", Error,   "an imported file is a policy, not a library";
     FileUnreadable      = "PR005", Error,   "a policy file or directory cannot be read";
+    ImportOutsideTree   = "PR006", Error,   "an import leaves the policy tree";
     DuplicateCodeSet    = "PR101", Error,   "two code sets have the same name";
     DuplicateRule       = "PR102", Error,   "two rules have the same id";
     UnknownCodeSet      = "PR103", Error,   "a code set name is not defined";
@@ -115,6 +117,7 @@ diag_codes! {
     InvalidRarc         = "PR210", Error,   "a remark code is malformed";
     NumberOutOfRange    = "PR211", Error,   "a number is outside the range it must be in";
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
+    SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
     TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
     NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
     WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";

@@ -6,7 +6,7 @@
 
 pub use crate::check::lints::LINT_CODES;
 pub use crate::check::{check, check_workspace, Checked};
-pub use crate::claims::{read_claims_str, ClaimSlot};
+pub use crate::claims::{for_log, read_claims_str, ClaimSlot};
 pub use crate::codes::icd10;
 pub use crate::compile::plan::{CheckKind, Policy, Rule, SiteScope};
 pub use crate::eval::parallel::{evaluate_lines, Tally};
@@ -15,5 +15,8 @@ pub use crate::fields::FIELDS;
 pub use crate::fmt::{same_tree, without_spans};
 pub use crate::history::ContentHash;
 pub use crate::syntax::{ast, parse, Span};
-pub use crate::workspace::{files_below, is_policy_file, Workspace};
+pub use crate::workspace::{
+    files_below, is_policy_file, policy_text, read_policy_bytes, read_policy_text, ReadError,
+    Workspace, BOM,
+};
 pub use crate::x12::{write_837p, Delimiters, Tokenizer, X12Reader, X12Writer};

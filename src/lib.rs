@@ -12,6 +12,7 @@
 //! | read claims (JSON Lines, a JSON array, YAML, X12 837P) | [`ClaimReader`], [`InputFormat`], [`Claim`], [`ClaimError`], [`PayerIds`], [`Warning`] |
 //! | decide claims against an in-memory history | [`Engine::new`], [`Engine::evaluate`] |
 //! | decide claims against a durable history | [`SqliteHistory`], [`Engine::with_history`], [`Engine::begin`] and its [`Batch`] |
+//! | a history store of one's own | [`HistoryStore`], [`Transactional`] and the types of [`store`] |
 //! | the answers | [`Outcome`]: a [`Decision`] with its [`LineDecision`]s and [`Reason`]s, or an [`ErrorRecord`] |
 //! | policy tooling: format, run test cases, look up codes | [`tooling`] |
 //!
@@ -50,6 +51,8 @@
 //! workspace (the `payer-rules` command line) reach what they need of them
 //! through [`internal`], which is not part of the API.
 
+#![deny(missing_docs)]
+
 // The stages and their helpers: private to the crate. The facade below and
 // `internal` are the only ways in.
 mod bytes;
@@ -64,6 +67,7 @@ mod fields;
 mod fmt;
 mod hint;
 mod history;
+mod impact;
 mod policies;
 mod syntax;
 mod testing;
@@ -71,6 +75,7 @@ mod workspace;
 mod x12;
 
 pub mod internal;
+pub mod store;
 pub mod tooling;
 
 pub use claims::{

@@ -116,7 +116,26 @@ pub struct NoPolicy {
 impl Policies {
     /// Loads, checks and compiles policy files and directories of `*.policy` files.
     pub fn load(paths: &[PathBuf]) -> Loaded {
-        let (ws, diags) = Workspace::load(paths);
+        Policies::load_within(paths, &[])
+    }
+
+    /// [`Policies::load`] with more directories (or files' directories) in the
+    /// policy tree that imports may read from; they are not loaded themselves.
+    pub fn load_within(paths: &[PathBuf], tree_too: &[PathBuf]) -> Loaded {
+        let (ws, diags) = Workspace::load_within(paths, tree_too);
+        Policies::from_workspace(ws, diags)
+    }
+
+    /// Loads, checks and compiles policy files given as text rather than read
+    /// from disk: a bundle received over the network, or the files of a git
+    /// revision. `files` maps each path to its text; `roots` names the files
+    /// to load (imports are resolved among `files`), as [`Policies::load`]
+    /// does for paths on disk.
+    pub fn from_memory(
+        files: &std::collections::HashMap<PathBuf, String>,
+        roots: &[PathBuf],
+    ) -> Loaded {
+        let (ws, diags) = Workspace::from_memory(files, roots);
         Policies::from_workspace(ws, diags)
     }
 

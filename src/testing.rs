@@ -239,6 +239,12 @@ pub fn run_file(path: &Path) -> Result<Vec<CaseResult>, CaseFileError> {
 /// Reads a case file, loads its policy and runs every case; with the policy's
 /// rules, for coverage.
 pub fn run_cases(path: &Path) -> Result<FileReport, CaseFileError> {
+    run_cases_within(path, &[])
+}
+
+/// [`run_cases`] with more directories in the policy tree its policy's
+/// imports may read from (`test` passes the paths it was given).
+pub fn run_cases_within(path: &Path, tree_too: &[PathBuf]) -> Result<FileReport, CaseFileError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| CaseFileError::Io {
         path: name.clone(),
@@ -260,7 +266,7 @@ pub fn run_cases(path: &Path) -> Result<FileReport, CaseFileError> {
             dir.join(format!("{stem}.policy"))
         }
     };
-    let loaded = Policies::load(std::slice::from_ref(&policy_path));
+    let loaded = Policies::load_within(std::slice::from_ref(&policy_path), tree_too);
     let Some(policies) = loaded.policies else {
         let message = loaded
             .diagnostics

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use payer_rules::internal::ast::ModuleKind;
 use payer_rules::internal::Workspace;
-use payer_rules::tooling::{cases_for, run_cases, run_file};
+use payer_rules::tooling::{cases_for, run_cases, run_cases_within, run_file};
 
 fn policies_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
@@ -114,7 +114,8 @@ fn every_library_rule_is_exercised_through_an_importing_policy() {
     let mut fired: BTreeSet<String> = BTreeSet::new();
     for policy in policy_files().into_iter().chain(adopters()) {
         if let Some(cases) = cases_for(&policy) {
-            let report = run_cases(&cases).unwrap_or_else(|e| panic!("{e}"));
+            let report =
+                run_cases_within(&cases, &[policies_dir()]).unwrap_or_else(|e| panic!("{e}"));
             for r in &report.cases {
                 fired.extend(r.fired.keys().cloned());
             }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::scope::{Scope, SetKind};
+use super::scope::{Scope, SetKind, MAX_SET_DEPTH};
 use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::fields::{self, Ty, RECORDS};
@@ -82,8 +82,32 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         self.file.text.get(span.start..span.end).unwrap_or("")
     }
 
-    /// The kind of a set expression, reporting unknown names and mixed systems.
+    /// The kind of a set expression, reporting unknown names, mixed systems
+    /// and sets nested too deeply (PR213).
     pub fn set(&mut self, expr: &SetExpr) -> Option<SetKind> {
+        let kind = self.set_terms(expr)?;
+        // `None`: circular, which is reported at the definition.
+        let depth = self.scope.depth_of(expr)?;
+        if depth > MAX_SET_DEPTH && self.scope.names_too_deep(expr) {
+            // Reported once, where the first set too deep is defined.
+            return None;
+        }
+        if depth > MAX_SET_DEPTH {
+            self.push(
+                DiagCode::SetTooDeep,
+                expr.span(),
+                format!(
+                    "this code set nests {depth} levels deep, more than the {MAX_SET_DEPTH} allowed"
+                ),
+                "each parenthesized or `+`/`-` expression and each step through a named set \
+                 (`codes b = a`) is a level: list the codes of a long chain of sets in fewer sets",
+            );
+            return None;
+        }
+        Some(kind)
+    }
+
+    fn set_terms(&mut self, expr: &SetExpr) -> Option<SetKind> {
         match expr {
             SetExpr::Literal(list) => Some(SetKind::of(list.system.node)),
             SetExpr::Ref(name) => {
@@ -108,17 +132,20 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 }
                 self.scope.kind_of(expr)
             }
-            SetExpr::Binary { lhs, rhs, span, .. } => {
-                let l = self.set(lhs)?;
-                let r = self.set(rhs)?;
-                if l != r {
-                    self.push(
-                        DiagCode::MixedCodeSystems,
-                        *span,
-                        format!("this combines a {} set with a {} set", l.name(), r.name()),
-                        "union and difference need sets of the same code system",
-                    );
-                    return None;
+            SetExpr::Chain { first, rest, .. } => {
+                // Left to right, stopping at the first operand in error.
+                let l = self.set_terms(first)?;
+                for (_, term) in rest {
+                    let r = self.set_terms(term)?;
+                    if l != r {
+                        self.push(
+                            DiagCode::MixedCodeSystems,
+                            first.span().join(term.span()),
+                            format!("this combines a {} set with a {} set", l.name(), r.name()),
+                            "union and difference need sets of the same code system",
+                        );
+                        return None;
+                    }
                 }
                 Some(l)
             }
@@ -221,7 +248,16 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 self.push(
                     DiagCode::NumberOutOfRange,
                     window.span,
-                    format!("a window of {days} {} is out of range", unit.word()),
+                    format!(
+                        "a window of `{}` is out of range",
+                        // The number as written and its unit: `within N days [before]`.
+                        self.source(window.span)
+                            .split_whitespace()
+                            .skip(1)
+                            .take(2)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
                     "a window is 1 to 36600 days (1 to 1200 months) long",
                 );
             }

@@ -357,9 +357,10 @@ fn check_set_literals(expr: &SetExpr, file: &Arc<SourceFile>, diags: &mut Vec<Di
     match expr {
         SetExpr::Literal(list) => codes::check_list(list, file, diags),
         SetExpr::Ref(_) => {}
-        SetExpr::Binary { lhs, rhs, .. } => {
-            check_set_literals(lhs, file, diags);
-            check_set_literals(rhs, file, diags);
+        SetExpr::Chain { .. } => {
+            for (_, term) in expr.terms() {
+                check_set_literals(term, file, diags);
+            }
         }
     }
 }
@@ -428,15 +429,15 @@ fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mu
             CheckKind::Limit { set, max, days, .. } => {
                 check_set_literals(set, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "a window", " days", file, diags);
+                positive(days, "a window", true, file, diags);
                 if max.node > 100_000 {
-                    positive(max, "a limit", "", file, diags);
+                    positive(max, "a limit", false, file, diags);
                 }
             }
             CheckKind::Interval { set, days, .. } => {
                 check_set_literals(set, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "an interval", " days", file, diags);
+                positive(days, "an interval", true, file, diags);
             }
             CheckKind::Always => always_at = Some(check.span),
         }
@@ -464,31 +465,47 @@ fn counted_set(
     }
 }
 
-/// `unit`: what the number counts, with its leading space (`" days"`), or "".
+/// A count or a length from 1 to 100000. `period`: the span covers a number
+/// and its unit (`3 months`, `day`). The message quotes the text as written,
+/// so it names the unit used and a number too large for any integer type.
 fn positive(
     n: &Spanned<u32>,
     what: &str,
-    unit: &str,
+    period: bool,
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
     if n.node == 0 || n.node > 100_000 {
-        let shown = if n.node == u32::MAX {
-            "more than 4294967294".to_string()
+        let mut end = n.span.end;
+        // An interval's span is its number alone: take in the unit after it.
+        let digits_only = file
+            .text
+            .get(n.span.start..end)
+            .is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit()));
+        if period && digits_only {
+            let rest = file.text.get(end..).unwrap_or("");
+            let word = rest.trim_start();
+            if word.starts_with(char::is_alphabetic) {
+                let len = word
+                    .find(|c: char| !c.is_alphabetic())
+                    .unwrap_or(word.len());
+                end += rest.len() - word.len() + len;
+            }
+        }
+        let written = file.text.get(n.span.start..end).unwrap_or("");
+        let help = if period {
+            "write a length from 1 to 100000 days or months, e.g. `per 12 months`"
         } else {
-            n.node.to_string()
+            "write a whole number from 1 to 100000"
         };
         diags.push(
             Diagnostic::new(
                 DiagCode::NumberOutOfRange,
                 file,
                 n.span,
-                format!("{what} of {shown}{unit} is out of range"),
+                format!("{what} of `{written}` is out of range"),
             )
-            .with_help(format!(
-                "write a whole number{} from 1 to 100000",
-                if unit.is_empty() { "" } else { " of days" }
-            )),
+            .with_help(help),
         );
     }
 }

@@ -65,6 +65,150 @@ pub struct Scope<'w> {
     /// Paths of imports that brought nothing in: unreadable files and policies.
     /// Names defined there are unknown here.
     pub broken_imports: Vec<String>,
+    /// What each visible set resolves to, computed once for all of them.
+    facts: HashMap<&'w str, SetFacts>,
+}
+
+/// The deepest a code set may nest, counting each parenthesized or `+`/`-`
+/// expression and each step through a named set (`codes b = a` is one deeper
+/// than `a`). Deeper sets are PR213: everything that resolves a set recurses
+/// this deep at most.
+pub const MAX_SET_DEPTH: usize = 64;
+
+/// What a named set resolves to.
+#[derive(Debug, Clone, Copy)]
+struct SetFacts {
+    /// Its nesting depth ([`MAX_SET_DEPTH`]); `None` when it reaches a cycle.
+    depth: Option<usize>,
+    /// Its kind; `None` when mixed, circular or through an unknown name.
+    kind: Option<SetKind>,
+}
+
+/// The kinds of a set's operands so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kinds {
+    None,
+    One(SetKind),
+    Bad,
+}
+
+impl Kinds {
+    fn add(self, kind: Option<SetKind>) -> Kinds {
+        match (self, kind) {
+            (Kinds::Bad, _) | (_, None) => Kinds::Bad,
+            (Kinds::None, Some(k)) => Kinds::One(k),
+            (Kinds::One(a), Some(b)) if a == b => Kinds::One(a),
+            (Kinds::One(_), Some(_)) => Kinds::Bad,
+        }
+    }
+
+    fn kind(self) -> Option<SetKind> {
+        match self {
+            Kinds::One(k) => Some(k),
+            Kinds::None | Kinds::Bad => None,
+        }
+    }
+}
+
+/// One set expression apart from the sets it names: its depth without them,
+/// its literals' kinds and its references with the depth each sits at.
+struct Local<'e> {
+    depth: usize,
+    kinds: Kinds,
+    refs: Vec<(&'e str, usize)>,
+}
+
+impl<'e> Local<'e> {
+    fn of(expr: &'e SetExpr) -> Local<'e> {
+        let mut local = Local {
+            depth: 0,
+            kinds: Kinds::None,
+            refs: Vec::new(),
+        };
+        local.walk(expr, 1);
+        local
+    }
+
+    /// Recursion here follows parentheses only (a `+`/`-` chain is a list),
+    /// which the parser bounds.
+    fn walk(&mut self, expr: &'e SetExpr, level: usize) {
+        self.depth = self.depth.max(level);
+        match expr {
+            SetExpr::Literal(list) => {
+                self.kinds = self.kinds.add(Some(SetKind::of(list.system.node)))
+            }
+            SetExpr::Ref(name) => self.refs.push((name.node.as_str(), level)),
+            SetExpr::Chain { .. } => {
+                for (_, term) in expr.terms() {
+                    self.walk(term, level + 1);
+                }
+            }
+        }
+    }
+}
+
+/// The facts of every set, by a depth-first walk over names with an explicit
+/// stack (a chain of thousands of sets must not recurse), each set once.
+fn set_facts<'w>(sets: &HashMap<&'w str, SetDef<'w>>) -> HashMap<&'w str, SetFacts> {
+    let locals: HashMap<&'w str, Local<'w>> = sets
+        .iter()
+        .map(|(&name, def)| (name, Local::of(&def.decl.expr)))
+        .collect();
+    // `None`: on the stack, its facts not known yet.
+    let mut facts: HashMap<&'w str, Option<SetFacts>> = HashMap::new();
+    let mut names: Vec<&'w str> = sets.keys().copied().collect();
+    names.sort_unstable();
+    for start in names {
+        if facts.contains_key(start) {
+            continue;
+        }
+        facts.insert(start, None);
+        let mut stack: Vec<(&'w str, usize)> = vec![(start, 0)];
+        while let Some((name, next)) = stack.last_mut() {
+            let Some(local) = locals.get(*name) else {
+                stack.pop();
+                continue;
+            };
+            if let Some(&(r, _)) = local.refs.get(*next) {
+                *next += 1;
+                if locals.contains_key(r) && !facts.contains_key(r) {
+                    facts.insert(r, None);
+                    stack.push((r, 0));
+                }
+                continue;
+            }
+            let mut depth = Some(local.depth);
+            let mut kinds = local.kinds;
+            for &(r, at) in &local.refs {
+                match facts.get(r) {
+                    Some(Some(f)) => {
+                        depth = depth.zip(f.depth).map(|(d, e)| d.max(at + e));
+                        kinds = kinds.add(f.kind);
+                    }
+                    // On the stack: a cycle.
+                    Some(None) => {
+                        depth = None;
+                        kinds = Kinds::Bad;
+                    }
+                    // Unknown: the checker reports it.
+                    None => kinds = Kinds::Bad,
+                }
+            }
+            let name = *name;
+            facts.insert(
+                name,
+                Some(SetFacts {
+                    depth,
+                    kind: kinds.kind(),
+                }),
+            );
+            stack.pop();
+        }
+    }
+    facts
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
 }
 
 impl<'w> Scope<'w> {
@@ -76,10 +220,12 @@ impl<'w> Scope<'w> {
             sets: HashMap::new(),
             rules: Vec::new(),
             broken_imports: Vec::new(),
+            facts: HashMap::new(),
         };
         let mut visited = vec![false; ws.units.len()];
         let mut stack = Vec::new();
         scope.visit(ws, unit, None, &mut visited, &mut stack, diags);
+        scope.facts = set_facts(&scope.sets);
         scope
     }
 
@@ -268,51 +414,62 @@ impl<'w> Scope<'w> {
     /// The kind of codes a set expression holds, resolving names; `None` when a
     /// name is unknown, the definition is circular, or the operands disagree.
     pub fn kind_of(&self, expr: &SetExpr) -> Option<SetKind> {
-        self.kind_inner(expr, &mut Vec::new())
+        let local = Local::of(expr);
+        local
+            .refs
+            .iter()
+            .fold(local.kinds, |k, (r, _)| {
+                k.add(self.facts.get(r).and_then(|f| f.kind))
+            })
+            .kind()
     }
 
-    fn kind_inner(&self, expr: &SetExpr, seen: &mut Vec<String>) -> Option<SetKind> {
-        match expr {
-            SetExpr::Literal(list) => Some(SetKind::of(list.system.node)),
-            SetExpr::Ref(name) => {
-                if seen.contains(&name.node) {
-                    return None;
-                }
-                let def = self.sets.get(name.node.as_str())?;
-                seen.push(name.node.clone());
-                let kind = self.kind_inner(&def.decl.expr, seen);
-                seen.pop();
-                kind
-            }
-            SetExpr::Binary { lhs, rhs, .. } => {
-                let l = self.kind_inner(lhs, seen)?;
-                let r = self.kind_inner(rhs, seen)?;
-                (l == r).then_some(l)
-            }
-        }
+    /// How deep a set expression nests, through the sets it names (see
+    /// [`MAX_SET_DEPTH`]); `None` when it reaches a circular definition.
+    /// Unknown names count as one level.
+    pub fn depth_of(&self, expr: &SetExpr) -> Option<usize> {
+        let local = Local::of(expr);
+        local
+            .refs
+            .iter()
+            .try_fold(local.depth, |d, (r, at)| match self.facts.get(r) {
+                Some(f) => f.depth.map(|e| d.max(at + e)),
+                None => Some(d),
+            })
+    }
+
+    /// True when a set that `expr` names is itself deeper than
+    /// [`MAX_SET_DEPTH`]: its definition reports it, so uses need not.
+    pub fn names_too_deep(&self, expr: &SetExpr) -> bool {
+        Local::of(expr).refs.iter().any(|(r, _)| {
+            self.facts
+                .get(r)
+                .and_then(|f| f.depth)
+                .is_some_and(|d| d > MAX_SET_DEPTH)
+        })
     }
 
     /// True when the code set `name` is defined, directly or through other sets,
     /// in terms of itself.
     pub fn is_circular(&self, name: &str) -> bool {
+        // Only a set that reaches a cycle can be on one.
+        if self.facts.get(name).is_none_or(|f| f.depth.is_some()) {
+            return false;
+        }
         let Some(def) = self.sets.get(name) else {
             return false;
         };
         let mut stack = vec![&def.decl.expr];
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         while let Some(expr) = stack.pop() {
             match expr {
                 SetExpr::Literal(_) => {}
-                SetExpr::Binary { lhs, rhs, .. } => {
-                    stack.push(lhs);
-                    stack.push(rhs);
-                }
+                SetExpr::Chain { .. } => stack.extend(expr.terms().map(|(_, t)| t)),
                 SetExpr::Ref(r) if r.node == name => return true,
                 SetExpr::Ref(r) => {
-                    if seen.contains(&r.node.as_str()) {
+                    if !seen.insert(r.node.as_str()) {
                         continue;
                     }
-                    seen.push(r.node.as_str());
                     if let Some(d) = self.sets.get(r.node.as_str()) {
                         stack.push(&d.decl.expr);
                     }

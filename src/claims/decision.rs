@@ -38,6 +38,7 @@ impl Action {
 /// The decision on a whole claim, summarizing its lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ClaimDecision {
     /// Every line allowed.
     Allow,
@@ -106,7 +107,7 @@ impl ClaimDecision {
 /// Why a rule fired on a line. Made once per check when a policy is compiled
 /// and shared by every line it is given to: handing it to a line is one count
 /// increment rather than one per field, and writing it is one copy of its JSON,
-/// made with it. Its fields are read through [`ReasonParts`].
+/// made with it. Its fields are read through `ReasonParts`.
 #[derive(Clone, Debug)]
 pub struct Reason(Arc<SharedReason>);
 
@@ -256,6 +257,10 @@ pub struct ErrorRecord {
     /// for readers), to find claims without a readable id.
     #[serde(default)]
     pub record: usize,
+    /// The error is about the input, not this claim alone (see
+    /// [`ClaimError::input_lost`]); never written out.
+    #[serde(skip)]
+    pub input_lost: bool,
 }
 
 /// The `error` object of an [`ErrorRecord`].
@@ -284,6 +289,7 @@ impl From<ClaimError> for ErrorRecord {
                 x12: err.x12,
             },
             record: err.record,
+            input_lost: err.input_lost,
         }
     }
 }
@@ -491,6 +497,7 @@ mod tests {
             path: None,
             record: 1,
             x12: None,
+            input_lost: false,
         };
         let json = serde_json::to_string(&ErrorRecord::from(err)).unwrap_or_default();
         assert_eq!(

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// The `error.kind` of an error record in the contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The claim is malformed: unreadable, a required field missing, a bad value.
     InvalidClaim,
@@ -83,10 +84,17 @@ pub struct ClaimError {
     /// record as a whole is unreadable.
     pub path: Option<String>,
     /// 1-based position of the claim in the input, so that claims without a
-    /// readable id can still be found.
+    /// readable id can still be found: the line number for JSON Lines (blank
+    /// lines counted), the element's position for an array or a YAML list.
     pub record: usize,
     /// Where in an X12 input the problem lies; `None` for other formats.
     pub x12: Option<Box<X12Location>>,
+    /// True when the error is about the input rather than one claim: it could
+    /// not be read (a directory, an I/O error) or not be split into claims (a
+    /// JSON array whose brackets do not balance, YAML that does not parse), so
+    /// claims in it may have been lost without a record of their own. A shell
+    /// turns this into a failing exit status; it is not part of the output.
+    pub input_lost: bool,
 }
 
 /// A place in an X12 interchange, for error records and warnings: the control
@@ -138,8 +146,9 @@ pub struct Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "record {}", self.record)?;
+        // On stderr: the id escaped and capped, as for errors.
         if let Some(id) = &self.id {
-            write!(f, " ({id})")?;
+            write!(f, " ({})", for_log(id))?;
         }
         if let Some(path) = &self.path {
             write!(f, " at {path}")?;
@@ -213,10 +222,20 @@ impl ClaimError {
         ClaimError {
             id,
             kind: ErrorKind::InvalidClaim,
-            message: message.into(),
+            message: capped_quotes(&message.into()),
             path,
             record,
             x12: None,
+            input_lost: false,
+        }
+    }
+
+    /// An error about the input as a whole at `record` (see
+    /// [`ClaimError::input_lost`]): an invalid claim with no id and no path.
+    pub fn input(message: impl Into<String>, record: usize) -> ClaimError {
+        ClaimError {
+            input_lost: true,
+            ..ClaimError::invalid(None, None, message, record)
         }
     }
 
@@ -235,6 +254,7 @@ impl ClaimError {
             path: Some(path.to_owned()),
             record,
             x12: None,
+            input_lost: false,
         }
     }
 
@@ -247,6 +267,7 @@ impl ClaimError {
             path: Some("payer".to_owned()),
             record,
             x12: None,
+            input_lost: false,
         }
     }
 }
@@ -254,8 +275,9 @@ impl ClaimError {
 impl fmt::Display for ClaimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "record {}", self.record)?;
+        // Shown on stderr and in logs: the id escaped and capped (finding S2).
         if let Some(id) = &self.id {
-            write!(f, " ({id})")?;
+            write!(f, " ({})", for_log(id))?;
         }
         write!(f, ": {}", self.kind)?;
         if let Some(path) = &self.path {
@@ -266,6 +288,72 @@ impl fmt::Display for ClaimError {
         }
         write!(f, ": {}", self.message)
     }
+}
+
+/// The longest claim value echoed in a message or a log line, in characters.
+pub const SHOWN_CHARS: usize = 64;
+
+/// `text` as a log line may show it (finding S2): control characters
+/// escaped (an id with ESC or a newline can neither drive a terminal nor
+/// forge a line) and at most [`SHOWN_CHARS`] characters, then `…`.
+pub fn for_log(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(SHOWN_CHARS + 8));
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A message with each quoted claim value (`"..."`, as serde quotes what it
+/// found) cut to [`SHOWN_CHARS`] characters and `…`, and control characters
+/// escaped: error records and stderr never carry a value of unbounded size
+/// (finding S2). serde already escapes quotes inside the value (`\"`).
+fn capped_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * SHOWN_CHARS));
+    let mut quoted: Option<usize> = None;
+    let mut escaped = false;
+    for c in message.chars() {
+        match quoted {
+            None => {
+                if c == '"' {
+                    quoted = Some(0);
+                }
+                if c.is_control() {
+                    out.extend(c.escape_default());
+                } else {
+                    out.push(c);
+                }
+            }
+            Some(n) => {
+                let ends = c == '"' && !escaped;
+                escaped = !escaped && c == '\\';
+                if ends {
+                    quoted = None;
+                    out.push(c);
+                    continue;
+                }
+                if n < SHOWN_CHARS {
+                    if c.is_control() {
+                        out.extend(c.escape_default());
+                    } else {
+                        out.push(c);
+                    }
+                } else if n == SHOWN_CHARS {
+                    out.push('…');
+                }
+                quoted = Some(n + 1);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -286,5 +374,30 @@ mod tests {
         );
         let err = ClaimError::invalid(None, None, "not valid JSON", 1);
         assert_eq!(err.to_string(), "record 1: invalid_claim: not valid JSON");
+    }
+
+    #[test]
+    fn values_in_messages_and_ids_in_logs_are_escaped_and_capped() {
+        let long = "x".repeat(100_000);
+        let err = ClaimError::invalid(
+            Some(format!("EVIL\u{1b}]0;pwned\u{7}\r\nFAKE{long}")),
+            Some("patient".into()),
+            format!("invalid type: string \"John \\\"Smith\\\" {long}\", expected a claim"),
+            4,
+        );
+        assert_eq!(
+            err.message,
+            format!(
+                "invalid type: string \"John \\\"Smith\\\" {}…\", expected a claim",
+                "x".repeat(SHOWN_CHARS - 15)
+            )
+        );
+        let shown = err.to_string();
+        assert!(shown.len() < 300, "{shown}");
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert!(
+            shown.starts_with("record 4 (EVIL\\u{1b}]0;pwned\\u{7}\\r\\nFAKE"),
+            "{shown}"
+        );
     }
 }

@@ -250,6 +250,10 @@ pub enum FactValue {
     Bool(bool),
     /// Any JSON number.
     Number(f64),
+    /// A whole number written as one (no fraction, no exponent) that fits 64
+    /// bits: kept exact, since a float holds every integer only up to 2^53
+    /// (`9007199254740993` would compare equal to `9007199254740992`).
+    Integer(i64),
     /// A string that is not a `YYYY-MM-DD` date.
     Text(Text),
     /// A string in `YYYY-MM-DD` form.
@@ -269,6 +273,7 @@ impl FactValue {
     pub fn as_number(&self) -> Option<f64> {
         match self {
             FactValue::Number(n) => Some(*n),
+            FactValue::Integer(i) => Some(*i as f64),
             _ => None,
         }
     }
@@ -301,6 +306,7 @@ impl Serialize for FactValue {
                 serializer.serialize_i64(*n as i64)
             }
             FactValue::Number(n) => serializer.serialize_f64(*n),
+            FactValue::Integer(i) => serializer.serialize_i64(*i),
             FactValue::Text(s) => serializer.serialize_str(s),
             FactValue::Date(d) => d.serialize(serializer),
         }

@@ -8,6 +8,7 @@
 //! 1.5" instead of serde's generic ones, and lets a malformed claim be rejected
 //! alone while the rest of the input goes on.
 
+mod array;
 mod lines;
 mod raw;
 mod record;
@@ -30,20 +31,32 @@ use super::scan::{scan_claim_into, scan_patient_id};
 use super::slot::{empty_claim, ClaimSlot};
 use super::validate::validate;
 use crate::x12::{PayerIds, X12Reader};
-use lines::skip_start;
-pub use lines::{is_blank, skip_json_lines_start, LineSplitter};
+use array::{ArraySplitter, Item, Place};
+pub(crate) use lines::gather_line;
+pub use lines::{is_blank, skip_json_lines_start, LineSplitter, MAX_RECORD_BYTES};
+use lines::{skip_bom, sniff};
 pub(crate) use raw::{
     Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider,
 };
 pub(crate) use record::io_error;
-use record::{json_message, parse_element, whole_input_error, yaml_items};
+use record::{parse_element, parse_json_slowly, too_long, yaml_items, Unit};
 pub use record::{parse_json_line, parse_json_line_into, patient_of_line};
+
+/// The most bytes a YAML input may take: YAML is parsed whole (as a tree
+/// several times its size), so its size is bounded. JSON Lines and JSON arrays
+/// are read record by record and have no such limit.
+pub const MAX_YAML_BYTES: usize = 64 << 20;
 
 /// How claims are laid out in the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum InputFormat {
-    /// Decide from the first non-whitespace byte: `[` is a JSON array, `{` JSON
-    /// Lines, anything else YAML.
+    /// Decide from the start of the input: a JSON array when its first byte
+    /// that is not white space is `[`, YAML when its first line (blank lines
+    /// and `#` comments aside) starts a YAML document (`---`), list item
+    /// (`- `) or mapping (`id: C1`), X12 837P when it starts with `ISA`, JSON
+    /// Lines otherwise (so a bad first line is one bad record).
+    /// Only what the reader's buffer holds is looked at.
     #[default]
     Auto,
     /// One claim object per line.
@@ -78,6 +91,30 @@ impl InputFormat {
     }
 }
 
+impl InputFormat {
+    /// The format a file's name says: `.jsonl` and `.ndjson` are JSON
+    /// Lines, `.yaml` and `.yml` YAML, `.x12`, `.837` and `.edi` X12; anything else (`.json`, which may be
+    /// an array or lines) is left to [`InputFormat::Auto`].
+    pub fn of_path(path: &std::path::Path) -> InputFormat {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("jsonl" | "ndjson") => InputFormat::JsonLines,
+            Some("yaml" | "yml") => InputFormat::Yaml,
+            Some("x12" | "837" | "edi") => InputFormat::X12,
+            _ => InputFormat::Auto,
+        }
+    }
+
+    /// What [`InputFormat::Auto`] decides for an input that starts with
+    /// `start` (a byte order mark is skipped).
+    pub fn sniff(start: &[u8]) -> InputFormat {
+        sniff(start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start))
+    }
+}
+
 impl fmt::Display for InputFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -105,13 +142,18 @@ impl FromStr for InputFormat {
 /// Reads claims one at a time, yielding each valid claim or the error that
 /// rejects it, in input order.
 ///
-/// JSON Lines is read line by line, so memory stays bounded by the longest line;
-/// a JSON array or YAML input is parsed whole first. Input that is not JSON or YAML
-/// at all yields a single error (record 1) and nothing else.
+/// JSON Lines is read line by line and a JSON array element by element, so
+/// memory stays bounded by one record ([`MAX_RECORD_BYTES`]; a longer one is
+/// an error record); YAML is parsed whole first. A JSON Lines record is
+/// numbered by its line (blank lines counted), an array's or a list's by its
+/// position. An input that cannot be read, or split into claims, ends with an
+/// error whose [`ClaimError::input_lost`] is set.
 pub struct ClaimReader<R: BufRead> {
     format: InputFormat,
     state: State<R>,
     payer_ids: Option<Arc<PayerIds>>,
+    /// The number of the last record read (see [`ClaimReader::record`]).
+    last: usize,
 }
 
 enum State<R> {
@@ -121,13 +163,16 @@ enum State<R> {
         lines: LineSplitter,
         record: usize,
     },
-    Json {
-        items: std::vec::IntoIter<serde_json::Value>,
+    Array {
+        input: R,
+        split: ArraySplitter,
         record: usize,
     },
     Yaml {
         items: std::vec::IntoIter<serde_yaml_ng::Value>,
         record: usize,
+        /// Why the input stopped being readable after `items`.
+        failed: Option<String>,
     },
     X12(Box<X12Reader<R>>),
     Done,
@@ -140,6 +185,7 @@ impl<R: BufRead> ClaimReader<R> {
             format,
             state: State::Start(input),
             payer_ids: None,
+            last: 0,
         }
     }
 
@@ -159,6 +205,13 @@ impl<R: BufRead> ClaimReader<R> {
         }
     }
 
+    /// The number of the record read last, as its error record would say:
+    /// its line number in JSON Lines (blank lines counted), its position in
+    /// a JSON array or a YAML list. 0 before the first.
+    pub fn record(&self) -> usize {
+        self.last
+    }
+
     /// The format being read: the one given, or once reading has started, the one
     /// auto-detection chose.
     pub fn format(&self) -> InputFormat {
@@ -166,35 +219,20 @@ impl<R: BufRead> ClaimReader<R> {
     }
 
     fn start(&mut self, mut input: R) -> Option<Result<Claim, ClaimError>> {
-        let prefix = match skip_start(&mut input, self.format == InputFormat::Auto) {
-            Ok(prefix) => prefix,
-            Err(err) => return Some(Err(io_error(&err, 1))),
-        };
+        if let Err(err) = skip_bom(&mut input) {
+            return Some(Err(io_error(&err, 1)));
+        }
         if self.format == InputFormat::Auto {
-            self.format = match prefix.first_byte {
-                None => return None,
-                Some(b'[') => InputFormat::JsonArray,
-                Some(b'{') => InputFormat::JsonLines,
-                // An interchange starts with `ISA` (a buffer shorter than
-                // that must at least begin it).
-                Some(b'I')
-                    if input
-                        .fill_buf()
-                        .is_ok_and(|b| b"ISA".starts_with(b.get(..3).unwrap_or(b))) =>
-                {
-                    InputFormat::X12
-                }
-                Some(_) => InputFormat::Yaml,
+            self.format = match input.fill_buf() {
+                Ok(start) => sniff(start),
+                Err(err) => return Some(Err(io_error(&err, 1))),
             };
         }
         match self.format {
             InputFormat::X12 => {
-                let offset = prefix.consumed.len() as u64;
-                self.state = State::X12(Box::new(X12Reader::new(
-                    input,
-                    offset,
-                    self.payer_ids.clone(),
-                )));
+                // Byte offsets are counted after a byte order mark (white
+                // space before the ISA is the tokenizer's to count).
+                self.state = State::X12(Box::new(X12Reader::new(input, 0, self.payer_ids.clone())));
                 self.next()
             }
             InputFormat::JsonLines | InputFormat::Auto => {
@@ -206,42 +244,73 @@ impl<R: BufRead> ClaimReader<R> {
                 self.next()
             }
             InputFormat::JsonArray => {
-                let mut text = prefix.consumed;
-                if let Err(err) = input.read_to_end(&mut text) {
-                    return Some(Err(io_error(&err, 1)));
-                }
-                match serde_json::from_slice::<Vec<serde_json::Value>>(&text) {
-                    Ok(items) => {
-                        self.state = State::Json {
-                            items: items.into_iter(),
-                            record: 0,
-                        };
-                        self.next()
-                    }
-                    Err(err) => Some(Err(whole_input_error(format!(
-                        "input is not a JSON array of claims: {}",
-                        json_message(&err)
-                    )))),
-                }
+                self.state = State::Array {
+                    input,
+                    split: ArraySplitter::default(),
+                    record: 0,
+                };
+                self.next()
             }
             InputFormat::Yaml => {
-                let mut bytes = prefix.consumed;
-                if let Err(err) = input.read_to_end(&mut bytes) {
+                // YAML is parsed whole: its size is bounded instead.
+                let mut bytes = Vec::new();
+                let limit = MAX_YAML_BYTES as u64 + 1;
+                if let Err(err) = std::io::Read::read_to_end(&mut input.take(limit), &mut bytes) {
                     return Some(Err(io_error(&err, 1)));
                 }
-                let Ok(text) = String::from_utf8(bytes) else {
-                    return Some(Err(whole_input_error("input is not valid UTF-8")));
-                };
-                match yaml_items(&text) {
-                    Ok(items) => {
-                        self.state = State::Yaml {
-                            items: items.into_iter(),
-                            record: 0,
-                        };
-                        self.next()
-                    }
-                    Err(message) => Some(Err(whole_input_error(message))),
+                if bytes.len() > MAX_YAML_BYTES {
+                    return Some(Err(ClaimError::input(
+                        format!(
+                            "YAML input is larger than {} MiB; send large batches as JSON Lines",
+                            MAX_YAML_BYTES >> 20
+                        ),
+                        1,
+                    )));
                 }
+                let Ok(text) = String::from_utf8(bytes) else {
+                    return Some(Err(ClaimError::input("input is not valid UTF-8", 1)));
+                };
+                let (items, failed) = yaml_items(&text);
+                self.state = State::Yaml {
+                    items: items.into_iter(),
+                    record: 0,
+                    failed,
+                };
+                self.next()
+            }
+        }
+    }
+
+    /// The next element of a JSON array, read and checked as one record.
+    fn next_element(
+        input: &mut R,
+        split: &mut ArraySplitter,
+        record: &mut usize,
+    ) -> Option<Result<Claim, ClaimError>> {
+        let item = match split.next(input) {
+            Ok(item) => item,
+            Err(err) => return Some(Err(io_error(&err, *record + 1))),
+        };
+        match item {
+            Item::End => None,
+            Item::Broken(message) => Some(Err(ClaimError::input(
+                format!("input is not a JSON array of claims: {message}"),
+                *record + 1,
+            ))),
+            Item::Element {
+                bytes,
+                at,
+                too_long: long,
+            } => {
+                *record += 1;
+                if long {
+                    return Some(Err(too_long(*record)));
+                }
+                let mut claim = empty_claim();
+                if scan_claim_into(&bytes, &mut claim).is_some() {
+                    return Some(Ok(claim));
+                }
+                Some(parse_json_slowly(&bytes, *record, at, Unit::Element))
             }
         }
     }
@@ -288,18 +357,21 @@ impl<R: BufRead> ClaimReader<R> {
             return None;
         };
         loop {
+            // Every line counts, blank or not: a record's number is its line's.
             let read = lines.next(input, |line| {
                 (!is_blank(line)).then(|| parse(line, *record + 1))
             });
             match read {
                 Ok(None) => break,
-                Ok(Some(None)) => {}
+                Ok(Some(None)) => *record += 1,
                 Ok(Some(Some(item))) => {
                     *record += 1;
+                    self.last = *record;
                     return Some(Ok(item));
                 }
                 Err(err) => {
                     let failed = io_error(&err, *record + 1);
+                    self.last = failed.record;
                     self.state = State::Done;
                     return Some(Err(failed));
                 }
@@ -319,6 +391,22 @@ impl<R: BufRead> Iterator for ClaimReader<R> {
                 .next_line(parse_json_line)
                 .map(|read| read.and_then(|parsed| parsed));
         }
+        let item = self.next_record();
+        match (&item, &self.state) {
+            (Some(Err(e)), _) => self.last = e.record,
+            (Some(Ok(_)), State::Array { record, .. } | State::Yaml { record, .. }) => {
+                self.last = *record;
+            }
+            (Some(Ok(_)), State::X12(reader)) => self.last = reader.last_record(),
+            _ => {}
+        }
+        item
+    }
+}
+
+impl<R: BufRead> ClaimReader<R> {
+    /// [`Iterator::next`] in every state but JSON Lines read in place.
+    fn next_record(&mut self) -> Option<Result<Claim, ClaimError>> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Done => None,
             State::Start(input) => self.start(input),
@@ -331,26 +419,41 @@ impl<R: BufRead> Iterator for ClaimReader<R> {
                 }
                 item
             }
-            State::Json { mut items, record } => {
-                let value = items.next()?;
-                let record = record + 1;
-                let id = value
-                    .get("id")
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_owned);
-                let item = parse_element(value, id, record);
-                self.state = State::Json { items, record };
-                Some(item)
+            State::Array {
+                mut input,
+                mut split,
+                mut record,
+            } => {
+                let item = Self::next_element(&mut input, &mut split, &mut record);
+                // An input that failed ends there.
+                if !matches!(&item, Some(Err(e)) if e.input_lost) {
+                    self.state = State::Array {
+                        input,
+                        split,
+                        record,
+                    };
+                }
+                item
             }
-            State::Yaml { mut items, record } => {
-                let value = items.next()?;
+            State::Yaml {
+                mut items,
+                record,
+                failed,
+            } => {
                 let record = record + 1;
+                let Some(value) = items.next() else {
+                    return failed.map(|message| Err(ClaimError::input(message, record)));
+                };
                 let id = value
                     .get("id")
                     .and_then(serde_yaml_ng::Value::as_str)
                     .map(str::to_owned);
                 let item = parse_element(value, id, record);
-                self.state = State::Yaml { items, record };
+                self.state = State::Yaml {
+                    items,
+                    record,
+                    failed,
+                };
                 Some(item)
             }
         }

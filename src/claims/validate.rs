@@ -32,7 +32,8 @@ mod tests;
 
 pub(super) use rules::Cx;
 pub use shapes::{
-    is_icd10cm_shape, is_procedure_shape, parse_date, MAX_DIAGNOSES, MAX_MODIFIERS, MAX_POINTERS,
+    is_icd10cm_shape, is_procedure_shape, parse_date, MAX_DIAGNOSES, MAX_LINES, MAX_MODIFIERS,
+    MAX_POINTERS,
 };
 
 /// Checks a parsed claim and builds it; `record` is its 1-based input position.
@@ -71,6 +72,7 @@ pub(crate) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
         .transpose()?
         .unwrap_or_default();
     let lines = cx.lines(raw.lines, diagnoses.len())?;
+    cx.born_before_service(patient.birth_date, &lines)?;
     let frequency = raw
         .frequency_code
         .map(|c| cx.frequency(&c.0))

@@ -254,6 +254,7 @@ mod tests {
                     x12: None,
                 },
                 record: 7,
+                input_lost: false,
             }),
             Outcome::from(ClaimError::conflict("CLM-2", "id", "seen", 3)),
         ];

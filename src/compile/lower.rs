@@ -161,12 +161,18 @@ fn lower_leaf(cond: Cond) -> Cond {
         Cond::Compare(op, Value::Count(count), Value::Const(Const::Int(value))) => {
             Cond::CountCompare { op, count, value }
         }
-        Cond::Compare(op, Value::Fact(name), Value::Const(Const::Int(i))) => Cond::FactCompare {
-            op,
-            name,
-            // As the general comparison of a number with a whole number does.
-            value: i as f64,
-        },
+        // A whole number a float holds exactly; a larger one stays general,
+        // which compares whole numbers exactly.
+        Cond::Compare(op, Value::Fact(name), Value::Const(Const::Int(i)))
+            if i.unsigned_abs() <= 1 << 53 =>
+        {
+            Cond::FactCompare {
+                op,
+                name,
+                // As the general comparison of a number with a whole number does.
+                value: i as f64,
+            }
+        }
         Cond::Compare(op, Value::Fact(name), Value::Const(Const::Number(value))) => {
             Cond::FactCompare { op, name, value }
         }

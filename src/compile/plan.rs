@@ -40,6 +40,10 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Which rules a procedure code can trigger.
     pub dispatch: super::dispatch::Dispatch,
+    /// The facts the rules compare with literals and the kind each needs,
+    /// by name: a claim whose fact is of no kind its policy compares it with
+    /// is refused rather than decided as if the fact were missing.
+    pub facts: Vec<super::facts::FactRead>,
 }
 
 impl Policy {

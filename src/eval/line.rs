@@ -2,6 +2,7 @@
 //! the line, its claim, the claim's earlier lines and the patient's history.
 
 use super::stored::action_code;
+use super::value::int_to_float;
 use super::why::Why;
 use super::*;
 
@@ -261,6 +262,9 @@ impl<'a> LineCx<'a> {
             },
             Cond::FactCompare { op, name, value } => match self.claim.facts.get(name) {
                 Some(FactValue::Number(x)) => x.partial_cmp(value).is_some_and(|o| holds(*op, o)),
+                Some(FactValue::Integer(x)) => {
+                    int_to_float(*x, *value).is_some_and(|o| holds(*op, o))
+                }
                 _ => false,
             },
             Cond::FactExists { name, negated } => self.claim.facts.get(name).is_some() != *negated,

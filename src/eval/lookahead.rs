@@ -16,10 +16,13 @@ use crate::history::HistoryStore;
 /// a twentieth of the run's copying. A slot is filled again once its claim is
 /// done with, so its lines keep their room instead of being freed and
 /// allocated again per claim.
-pub struct Lookahead<F: FnMut(&mut ClaimSlot) -> Option<usize>> {
+pub struct Lookahead<F: FnMut(&mut ClaimSlot) -> Option<usize>, W = fn() -> bool> {
     /// Reads the next record into a slot and returns its record number;
     /// `None` at the end.
     fill: F,
+    /// Whether a record can be read ahead without waiting for the input: a
+    /// claim streamed alone is decided before the next one arrives.
+    ahead: W,
     slots: [(usize, ClaimSlot); LOOKAHEAD_SLOTS],
     /// The slot of the oldest record not done with.
     front: usize,
@@ -34,6 +37,11 @@ pub struct Lookahead<F: FnMut(&mut ClaimSlot) -> Option<usize>> {
 /// The claim being decided and the three read ahead of it.
 const LOOKAHEAD_SLOTS: usize = 4;
 
+/// Reading ahead never waits for anything but the input itself.
+fn always() -> bool {
+    true
+}
+
 impl<F: FnMut(&mut ClaimSlot) -> Option<usize>> Lookahead<F> {
     /// Records filled in input order by `fill`, which reads the next into the
     /// slot given and returns its record number (1-based), or `None` at the
@@ -41,12 +49,36 @@ impl<F: FnMut(&mut ClaimSlot) -> Option<usize>> Lookahead<F> {
     pub fn new(fill: F) -> Self {
         Lookahead {
             fill,
+            ahead: always,
             slots: Default::default(),
             front: 0,
             held: 0,
             lent: false,
             ended: false,
         }
+    }
+
+    /// Reads ahead only while `ahead` says the next record is there without
+    /// waiting for the input (a stream of claims one at a time, finding H1);
+    /// the claim to decide next is always read.
+    pub fn reading_ahead_while<V: FnMut() -> bool>(self, ahead: V) -> Lookahead<F, V> {
+        Lookahead {
+            fill: self.fill,
+            ahead,
+            slots: self.slots,
+            front: self.front,
+            held: self.held,
+            lent: self.lent,
+            ended: self.ended,
+        }
+    }
+}
+
+impl<F: FnMut(&mut ClaimSlot) -> Option<usize>, W: FnMut() -> bool> Lookahead<F, W> {
+    /// Records read and not lent yet: when none, the next [`Lookahead::next`]
+    /// reads the input.
+    pub fn read_ahead(&self) -> usize {
+        self.held.saturating_sub(usize::from(self.lent))
     }
 
     /// The next claim; before it is lent, the engine's history is asked to
@@ -60,6 +92,9 @@ impl<F: FnMut(&mut ClaimSlot) -> Option<usize>> Lookahead<F> {
             self.held -= 1;
         }
         while self.held < LOOKAHEAD_SLOTS && !self.ended {
+            if self.held > 0 && !(self.ahead)() {
+                break;
+            }
             // Every index is taken modulo the ring's length: always a slot.
             let Some((record, slot)) = self
                 .slots
@@ -133,5 +168,30 @@ mod tests {
             // Once the input has ended, it is not asked again.
             assert_eq!(fills, n + 1, "{n} records");
         }
+    }
+
+    #[test]
+    fn nothing_is_read_ahead_while_the_input_would_wait() {
+        let text = include_str!("../../examples/claims.jsonl");
+        let all = read_claims_str(text, InputFormat::JsonLines);
+        let engine = Engine::new(Policies::default());
+        let fills = std::cell::Cell::new(0);
+        let mut given = all.iter().take(6).cloned().enumerate();
+        let mut ahead = Lookahead::new(|slot: &mut ClaimSlot| {
+            fills.set(fills.get() + 1);
+            let (i, read) = given.next()?;
+            slot.set(read);
+            Some(i + 1)
+        })
+        .reading_ahead_while(|| false);
+        for want in 1..=6 {
+            let (record, _) = ahead.next(&engine).unwrap();
+            assert_eq!(record, want);
+            // The claim lent is the only one read: it is decided before the
+            // next is waited for.
+            assert_eq!(fills.get(), want);
+            assert_eq!(ahead.read_ahead(), 0);
+        }
+        assert!(ahead.next(&engine).is_none());
     }
 }

@@ -303,9 +303,15 @@ impl<H: HistoryStore> Engine<H> {
                     path: Some(missing.path),
                     record,
                     x12: None,
+                    input_lost: false,
                 }));
             }
         };
+        // Before the history too: a fact of a kind the policy never compares
+        // it with would make its comparisons false, silently.
+        if let Some(mismatch) = fact_mismatch(claim, policy, record) {
+            return Ok(error(mismatch));
+        }
         let target = claim.target();
         if known && target != Some(id) {
             return Ok(error(ClaimError::conflict(
@@ -438,6 +444,51 @@ impl<H: HistoryStore> Engine<H> {
             replayed: false,
         })
     }
+}
+
+/// The error record of a claim with a fact of a kind its policy never
+/// compares that fact with (`"relief_percent": "51"` where a rule compares it
+/// with a number): `None` when every fact fits. Facts the policy compares
+/// with no literal, and facts it does not read, fit anything.
+fn fact_mismatch(claim: &Claim, policy: &Policy, record: usize) -> Option<ClaimError> {
+    use crate::compile::facts::FactKind;
+    if policy.facts.is_empty() {
+        return None;
+    }
+    for (name, value) in claim.facts.iter() {
+        let name: &str = name;
+        let start = policy.facts.partition_point(|r| r.name.as_str() < name);
+        let reads = policy.facts.get(start..).unwrap_or_default();
+        let reads = reads.iter().take_while(|r| r.name == name);
+        let kind = match value {
+            FactValue::Number(_) | FactValue::Integer(_) => FactKind::Number,
+            FactValue::Text(_) => FactKind::Text,
+            FactValue::Bool(_) => FactKind::Bool,
+            FactValue::Date(_) => FactKind::Date,
+        };
+        let mut wanted = reads.clone().peekable();
+        if wanted.peek().is_none() || reads.clone().any(|r| r.kind == kind) {
+            continue;
+        }
+        let first = wanted.next()?;
+        let shown = match value {
+            FactValue::Text(t) => format!(" (`{t}`)"),
+            _ => String::new(),
+        };
+        return Some(ClaimError::invalid(
+            Some(claim.id.to_string()),
+            Some(format!("facts.{name}")),
+            format!(
+                "fact `{name}` is {}{shown}, but rule {} of policy `{}` compares it with {}",
+                kind.noun(),
+                first.rule,
+                policy.id,
+                first.kind.noun()
+            ),
+            record,
+        ));
+    }
+    None
 }
 
 fn to_json(outcome: &Outcome) -> String {

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use rustc_hash::FxHasher;
 
 use super::{Engine, Evaluated, Lookahead};
-use crate::claims::read::{io_error, is_blank, patient_of_line, skip_json_lines_start};
+use crate::claims::read::{
+    gather_line, io_error, is_blank, patient_of_line, skip_json_lines_start, MAX_RECORD_BYTES,
+};
 use crate::claims::InputFormat;
 use crate::claims::{Claim, ClaimError, ClaimSlot};
 use crate::policies::Policies;
@@ -33,10 +35,13 @@ const BLOCK: usize = 1 << 20;
 /// copies no line.
 struct Batch {
     block: Arc<Vec<u8>>,
-    /// Each line's record number, and where its bytes start and end in `block`.
-    lines: Vec<(usize, usize, usize)>,
-    /// The input failed to read after these lines: the error record of the
-    /// record that could not be read, the last one (as `ClaimReader` ends).
+    /// Each line's record number (its line number), its place among the
+    /// input's records (1, 2, 3...: what the writer orders by, where line
+    /// numbers skip blank lines), and where its bytes start and end in `block`.
+    lines: Vec<(usize, usize, usize, usize)>,
+    /// The input failed to read after these lines: the place among the
+    /// records and the error record of the record that could not be read, the
+    /// last one (as `ClaimReader` ends).
     failed: Option<(usize, ClaimError)>,
 }
 
@@ -51,6 +56,7 @@ pub fn shard(patient: &str, jobs: usize) -> usize {
 /// worker got them, which is input order among this worker's records.
 struct Done {
     worker: usize,
+    /// Each outcome's place among the input's records.
     records: Vec<usize>,
     /// The outcomes' JSON lines, serialized by the worker (in parallel), one
     /// after the other; `ends[i]` is where line `i` ends.
@@ -207,13 +213,19 @@ fn worker<T: Tally>(
     let mut out = Done::fresh(index);
     'batches: for batch in rx {
         let mut lines = batch.lines.iter();
+        // The lookahead hands back each record's place among the input's
+        // records (`Done` is ordered by it); its number is its line's.
         let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
-            let &(record, start, end) = lines.next()?;
+            let &(record, place, start, end) = lines.next()?;
             let line = batch.block.get(start..end).unwrap_or_default();
             slot.read_json_line(line, record);
-            Some(record)
+            Some(place)
         });
-        while let Some((record, parsed)) = claims.next(&engine) {
+        // Records come back in the order they were read: the n-th is line n.
+        let mut taken = 0;
+        while let Some((place, parsed)) = claims.next(&engine) {
+            let record = batch.lines.get(taken).map_or(place, |l| l.0);
+            taken += 1;
             let evaluated = match parsed {
                 Ok(claim) => {
                     let Ok(done) = engine.try_evaluate(claim, record);
@@ -221,7 +233,7 @@ fn worker<T: Tally>(
                 }
                 Err(e) => Evaluated::error(e.clone()),
             };
-            out.push(record, &evaluated);
+            out.push(place, &evaluated);
             tally.add(&evaluated);
             engine.recycle(evaluated);
             if out.records.len() == Done::RECORDS
@@ -232,9 +244,9 @@ fn worker<T: Tally>(
                 break 'batches;
             }
         }
-        if let Some((record, err)) = batch.failed {
+        if let Some((place, err)) = batch.failed {
             let evaluated = Evaluated::error(err);
-            out.push(record, &evaluated);
+            out.push(place, &evaluated);
             tally.add(&evaluated);
         }
         // What is decided goes out at the end of each batch, so that the
@@ -258,13 +270,16 @@ fn worker<T: Tally>(
 /// that could not be read is an error record.
 fn read_and_dispatch<R: BufRead>(
     mut input: R,
-    format: InputFormat,
+    // Either format starts alike: a byte order mark is dropped, nothing else.
+    _format: InputFormat,
     senders: &[SyncSender<Batch>],
     size: usize,
 ) -> io::Result<()> {
+    // Line numbers, and places among the records (blank lines skipped).
     let mut record = 0usize;
+    let mut place = 0usize;
     let mut failed = None;
-    if let Err(err) = skip_json_lines_start(&mut input, format) {
+    if let Err(err) = skip_json_lines_start(&mut input) {
         failed = Some(err);
     }
     // The start of a line the last block cut off.
@@ -278,6 +293,17 @@ fn read_and_dispatch<R: BufRead>(
             Ok(true) => (block.len(), false),
             Ok(false) => match memchr::memrchr(b'\n', &block) {
                 Some(newline) => (newline + 1, true),
+                // One line longer than a record may be: its start is kept
+                // (one byte past the limit, so that the record is refused as
+                // too long), the rest read and dropped.
+                None if block.len() > MAX_RECORD_BYTES => {
+                    block.truncate(MAX_RECORD_BYTES + 1);
+                    if let Err(err) = gather_line(&mut input, &mut Vec::new(), 0) {
+                        failed = Some(err);
+                    }
+                    block.push(b'\n');
+                    (block.len(), failed.is_none())
+                }
                 // One line longer than the block: read on into a larger one.
                 None => {
                     carried = block;
@@ -298,7 +324,7 @@ fn read_and_dispatch<R: BufRead>(
         if !block.is_empty() {
             let block = Arc::new(block);
             sent.push_back(Arc::clone(&block));
-            if !dispatch(block, senders, &mut record) {
+            if !dispatch(block, senders, &mut record, &mut place) {
                 // The writer has gone: nothing more is wanted.
                 return Ok(());
             }
@@ -311,7 +337,7 @@ fn read_and_dispatch<R: BufRead>(
         let batch = Batch {
             block: Arc::default(),
             lines: Vec::new(),
-            failed: Some((record + 1, io_error(&err, record + 1))),
+            failed: Some((place + 1, io_error(&err, record + 1))),
         };
         if let Some(first) = senders.first() {
             let _ = first.send(batch);
@@ -347,8 +373,13 @@ fn fill<R: Read>(input: &mut R, block: &mut Vec<u8>) -> io::Result<bool> {
 
 /// Sends each worker its lines of one block (whole lines); `false` when the
 /// writer has gone.
-fn dispatch(block: Arc<Vec<u8>>, senders: &[SyncSender<Batch>], record: &mut usize) -> bool {
-    let mut lines: Vec<Vec<(usize, usize, usize)>> = senders
+fn dispatch(
+    block: Arc<Vec<u8>>,
+    senders: &[SyncSender<Batch>],
+    record: &mut usize,
+    place: &mut usize,
+) -> bool {
+    let mut lines: Vec<Vec<(usize, usize, usize, usize)>> = senders
         .iter()
         // About 500 bytes per claim.
         .map(|_| Vec::with_capacity(block.len() / 512 / senders.len().max(1)))
@@ -358,13 +389,15 @@ fn dispatch(block: Arc<Vec<u8>>, senders: &[SyncSender<Batch>], record: &mut usi
         let rest = block.get(start..).unwrap_or_default();
         let end = memchr::memchr(b'\n', rest).map_or(block.len(), |n| start + n + 1);
         let line = block.get(start..end).unwrap_or_default();
+        // Every line counts, blank or not: a record's number is its line's.
+        *record += 1;
         if !is_blank(line) {
-            *record += 1;
+            *place += 1;
             // A line without a readable patient is an error record; any
             // worker will do.
             let s = patient_of_line(line).map_or(0, |p| shard(&p, senders.len()));
             if let Some(list) = lines.get_mut(s) {
-                list.push((*record, start, end));
+                list.push((*record, *place, start, end));
             }
         }
         start = end;
@@ -546,6 +579,24 @@ mod tests {
     }
 
     #[test]
+    fn a_line_longer_than_a_record_may_be_is_one_error_record() {
+        let (policies, input) = bundled();
+        let first = input.lines().next().unwrap_or_default();
+        let long = "x".repeat(3 * MAX_RECORD_BYTES);
+        let text = format!("{first}\n{long}\n{first}\n");
+        for block in [4096, BLOCK] {
+            let (out, n) = run_in_blocks(&policies, 2, text.as_bytes(), block);
+            assert!(matches!(n, Ok(3)), "{n:?}");
+            let out = String::from_utf8_lossy(&out).into_owned();
+            let lines: Vec<&str> = out.lines().collect();
+            assert_eq!(lines.len(), 3);
+            assert!(lines[1].contains("longer than"), "{}", lines[1]);
+            assert!(lines[1].contains("\"record\":2"), "{}", lines[1]);
+            assert_eq!(lines[0].replace("CLM", ""), lines[2].replace("CLM", ""));
+        }
+    }
+
+    #[test]
     fn parallel_output_equals_sequential_output() {
         let (policies, input) = bundled();
         let finished = |(out, n): (Vec<u8>, io::Result<usize>)| match n {
@@ -559,12 +610,19 @@ mod tests {
         // lines at a block's edge are skipped as anywhere else.
         let blank = input.replace("\n{\"id\":\"CLM-00001", "\n  \n\n{\"id\":\"CLM-00001");
         assert_ne!(blank, input);
+        // Blank lines count in the records' numbers (their line numbers), so
+        // each text is compared with its own run by one job.
+        let (one_blank, _) = finished(run(&policies, 1, blank.as_bytes()));
+        assert_ne!(one, one_blank, "error records are numbered by line");
         for block in [7, 100, 1000, 4096] {
-            for text in [&input, &blank] {
+            for (text, expected) in [(&input, &one), (&blank, &one_blank)] {
                 let small = std::io::BufReader::with_capacity(7, text.as_bytes());
                 let (straddled, n) = finished(run_in_blocks(&policies, 2, small, block));
                 assert_eq!(n, n1_of(text));
-                assert!(one == straddled, "blocks of {block} change the output");
+                assert!(
+                    *expected == straddled,
+                    "blocks of {block} change the output"
+                );
             }
         }
         assert_eq!(n1, input.lines().filter(|l| !l.trim().is_empty()).count());

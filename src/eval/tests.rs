@@ -237,12 +237,69 @@ fn missing_facts_fail_comparisons_and_exists_tells_them_apart() {
         vec!["F"],
         "a missing fact fails the comparison"
     );
-    assert_eq!(
-        fired(e2, &with(r#"{"relief":"lots"}"#))[0][0],
-        vec!["F"],
-        "a text fact fails a numeric comparison"
-    );
     assert!(fired(e2, &with(r#"{"relief":50}"#))[0][0].is_empty());
+}
+
+/// The outcome of one claim given as a JSON line.
+fn outcome(engine: &mut Engine, line: &str) -> Outcome {
+    match read_claims_str(line, InputFormat::JsonLines)
+        .into_iter()
+        .next()
+    {
+        Some(Ok(claim)) => engine.evaluate(&claim, 1),
+        other => panic!("not a claim: {other:?}"),
+    }
+}
+
+#[test]
+fn a_fact_of_another_kind_than_the_policy_compares_is_an_invalid_claim() {
+    let mut e = engine(
+        "rule F { when line.procedure in tpi require facts.relief >= 50 else deny CO-50 }\n\
+         rule G { when line.procedure in tpi require facts.note != \"x\" or facts.relief >= 0 else deny CO-50 }",
+    );
+    let with = |id: &str, facts: &str| {
+        format!(
+            r#"{{"id":"{id}","payer":"p","patient":{{"id":"Q"}},"diagnoses":["M79.18"],"facts":{facts},"lines":[{{"date_of_service":"2025-01-01","procedure":"20552"}}]}}"#
+        )
+    };
+    // Text where a rule compares with a number: refused, not denied (C5).
+    let Outcome::Error(err) = outcome(&mut e, &with("C1", r#"{"relief":"51"}"#)) else {
+        panic!("decided")
+    };
+    assert_eq!(err.error.path.as_deref(), Some("facts.relief"));
+    assert_eq!(
+        err.error.message,
+        "fact `relief` is text (`51`), but rule F of policy `t` compares it with a number"
+    );
+    assert!(matches!(
+        outcome(
+            &mut e,
+            &with("C2", r#"{"relief":51,"note":"y","other":"z"}"#)
+        ),
+        Outcome::Decision(_)
+    ));
+    let Outcome::Error(err) = outcome(&mut e, &with("C3", r#"{"relief":51,"note":true}"#)) else {
+        panic!("decided")
+    };
+    assert_eq!(err.error.path.as_deref(), Some("facts.note"));
+}
+
+#[test]
+fn whole_number_facts_compare_exactly() {
+    let mut e = engine(
+        "rule F { when line.procedure in tpi require facts.n == 9007199254740993 else deny CO-50 }\n\
+         rule G { when line.procedure in tpi require facts.n < 9007199254740993.5 else deny CO-50 }",
+    );
+    let with = |id: &str, n: &str| {
+        format!(
+            r#"{{"id":"{id}","payer":"p","patient":{{"id":"Q"}},"diagnoses":["M79.18"],"facts":{{"n":{n}}},"lines":[{{"date_of_service":"2025-01-01","procedure":"20552"}}]}}"#
+        ) + "\n"
+    };
+    assert_eq!(
+        fired(&mut e, &with("C1", "9007199254740992"))[0][0],
+        vec!["F"]
+    );
+    assert!(fired(&mut e, &with("C2", "9007199254740993"))[0][0].is_empty());
 }
 
 #[test]

@@ -56,6 +56,7 @@ impl<'a> Val<'a> {
             None => Val::Missing,
             Some(FactValue::Bool(b)) => Val::Bool(*b),
             Some(FactValue::Number(n)) => Val::Num(*n),
+            Some(FactValue::Integer(i)) => Val::Int(*i),
             Some(FactValue::Text(s)) => Val::Str(s),
             Some(FactValue::Date(d)) => Val::Date(*d),
         }
@@ -75,11 +76,33 @@ impl<'a> Val<'a> {
     }
 }
 
+/// How whole number `i` compares with float `f`, exactly: converting `i` to a
+/// float rounds it beyond 2^53 (`9007199254740993` became equal to
+/// `9007199254740992.0`). `None` for NaN.
+pub fn int_to_float(i: i64, f: f64) -> Option<Ordering> {
+    // 2^63: every float from here up is above every i64, and every float
+    // below -2^63 below every i64.
+    const TOP: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() {
+        return None;
+    }
+    if f >= TOP {
+        return Some(Ordering::Less);
+    }
+    if f < -TOP {
+        return Some(Ordering::Greater);
+    }
+    // Within range the whole part of `f` is an exact i64.
+    let whole = f.trunc();
+    let by_whole = i.cmp(&(whole as i64));
+    Some(by_whole.then_with(|| 0.0_f64.partial_cmp(&(f - whole)).unwrap_or(Ordering::Equal)))
+}
+
 fn order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
     match (a, b) {
         (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
-        (Val::Int(x), Val::Num(y)) => (x as f64).partial_cmp(&y),
-        (Val::Num(x), Val::Int(y)) => x.partial_cmp(&(y as f64)),
+        (Val::Int(x), Val::Num(y)) => int_to_float(x, y),
+        (Val::Num(x), Val::Int(y)) => int_to_float(y, x).map(Ordering::reverse),
         (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
         (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
         (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
@@ -215,6 +238,36 @@ mod tests {
         assert!(compare(CompareOp::Ge, Val::Num(50.0), Val::Int(50)));
         assert!(compare(CompareOp::Lt, Val::Int(49), Val::Num(49.5)));
         assert!(compare(CompareOp::Eq, Val::Int(3), Val::Int(3)));
+    }
+
+    #[test]
+    fn whole_numbers_compare_exactly_beyond_2_to_the_53() {
+        let big = Val::Int(9_007_199_254_740_993);
+        assert!(!compare(
+            CompareOp::Eq,
+            big,
+            Val::Int(9_007_199_254_740_992)
+        ));
+        assert!(!compare(
+            CompareOp::Eq,
+            big,
+            Val::Num(9_007_199_254_740_992.0)
+        ));
+        assert!(compare(
+            CompareOp::Gt,
+            big,
+            Val::Num(9_007_199_254_740_992.0)
+        ));
+        assert!(compare(
+            CompareOp::Lt,
+            Val::Num(9_007_199_254_740_992.0),
+            big
+        ));
+        assert!(compare(CompareOp::Lt, Val::Int(2), Val::Num(2.5)));
+        assert!(compare(CompareOp::Gt, Val::Int(-2), Val::Num(-2.5)));
+        assert!(compare(CompareOp::Lt, Val::Int(i64::MAX), Val::Num(1e19)));
+        assert!(compare(CompareOp::Gt, Val::Int(i64::MIN), Val::Num(-1e19)));
+        assert!(!compare(CompareOp::Eq, Val::Int(1), Val::Num(f64::NAN)));
     }
 
     #[test]

@@ -54,13 +54,17 @@ pub(super) fn replacer(replacers: &mut Vec<Box<str>>, by: &str) -> u32 {
 /// The tag of services that belong to no claim version.
 pub(super) const NO_VERSION: u32 = u32::MAX;
 
-/// One patient's history: services sorted by date, and claims by id.
+/// One patient's history: services sorted by date (in arrival order once
+/// the book has an index, see [`CodeIndex`]), and claims by id.
 #[derive(Debug)]
 pub(super) struct PatientBook {
     /// The patient id, kept here rather than in the lookup table so that the
     /// table's slots stay 4 bytes (see [`MemoryHistory`]).
     pub(super) patient: Text,
     pub(super) services: Vec<Entry>,
+    /// `services` by procedure and site, once there are many (see
+    /// [`CodeIndex`]); kept in step with them.
+    pub(super) index: Option<Box<CodeIndex>>,
     pub(super) claims: ClaimIndex,
     /// The tag the next version stored for this patient gets.
     pub(super) next_tag: u32,
@@ -74,9 +78,35 @@ impl PatientBook {
         PatientBook {
             patient: patient.into(),
             services: Vec::new(),
+            index: None,
             claims: ClaimIndex::default(),
             next_tag: 0,
         }
+    }
+
+    /// Brings the index in step with the services after `added` was put
+    /// among them: added to, or made once the book is large.
+    pub(super) fn index_added(&mut self, added: &Entry) {
+        match &mut self.index {
+            Some(index) => index.add(added),
+            None if self.services.len() >= CodeIndex::FROM => {
+                self.index = Some(Box::new(CodeIndex::of(&self.services)));
+            }
+            None => {}
+        }
+    }
+
+    /// Makes the index again after services were taken out (rare: a claim
+    /// replaced or voided), or drops it when the book has become small.
+    pub(super) fn reindex(&mut self) {
+        if self.index.is_some() {
+            // Indexed services are kept in arrival order; a book scanned
+            // again needs them in date order (a stable sort: as inserting
+            // each in date order would have put them).
+            self.services.sort_by_key(|e| e.day);
+        }
+        self.index = (self.services.len() >= CodeIndex::FROM)
+            .then(|| Box::new(CodeIndex::of(&self.services)));
     }
 
     /// Whether this is the book of `patient`.

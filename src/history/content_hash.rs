@@ -4,7 +4,7 @@
 use super::*;
 
 /// A stable hash of a claim's content: XXH3-128 of the
-/// validated claim in a canonical byte encoding ([`canonical_bytes`]), so that
+/// validated claim in a canonical byte encoding (`canonical_bytes`), so that
 /// dotted and undotted diagnoses, defaulted fields, letter case of codes and key
 /// order do not matter. The encoding is versioned and only ever extended (a new
 /// optional field is written only when present), so a hash stays the same across
@@ -184,6 +184,12 @@ fn encode(claim: &Claim, out: &mut impl Sink) {
         match value {
             FactValue::Bool(b) => out.put(&[1, u8::from(*b)]),
             FactValue::Number(n) => out.put(&join::<1, 8, 9>([2], n.to_bits().to_le_bytes())),
+            // Hashed as the float it was read as before whole numbers were
+            // kept exact, where that float is exact: stored hashes stay valid.
+            FactValue::Integer(i) if i.unsigned_abs() <= 1 << 53 => {
+                out.put(&join::<1, 8, 9>([2], (*i as f64).to_bits().to_le_bytes()));
+            }
+            FactValue::Integer(i) => out.put(&join::<1, 8, 9>([5], i.to_le_bytes())),
             FactValue::Text(t) => {
                 out.put(&[3]);
                 text(out, t);

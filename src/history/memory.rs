@@ -130,7 +130,12 @@ impl MemoryHistory {
     /// A patient's services, by date.
     pub fn services(&self, patient: &str) -> Vec<Service<'_>> {
         self.book(patient).map_or_else(Vec::new, |book| {
-            book.services.iter().map(|e| self.service(e)).collect()
+            let mut services: Vec<Service<'_>> =
+                book.services.iter().map(|e| self.service(e)).collect();
+            // A book with an index keeps arrival order (stable: the same
+            // order among one date's services as inserting in date order).
+            services.sort_by_key(|s| s.date);
+            services
         })
     }
 
@@ -251,12 +256,16 @@ impl MemoryHistory {
         grow_by(&mut book.services, 1, PatientBook::FIRST_SERVICES);
         // Claims mostly arrive in date order: the insertion point is usually
         // the end, found without a search.
-        if book.services.last().is_none_or(|e| e.day <= entry.day) {
+        // A book with an index counts from it and keeps its services in
+        // arrival order: inserting each in date order moved half of them
+        // when claims came out of date order.
+        if book.index.is_some() || book.services.last().is_none_or(|e| e.day <= entry.day) {
             book.services.push(entry);
         } else {
             let at = book.services.partition_point(|e| e.day <= entry.day);
             book.services.insert(at, entry);
         }
+        book.index_added(&entry);
     }
 
     /// Adds a version; `seq` 0 takes the next number. Returns its number.
@@ -369,6 +378,7 @@ impl MemoryHistory {
         let gone = std::mem::replace(&mut v.tag, NO_VERSION);
         if gone != NO_VERSION {
             book.services.retain(|e| e.version != gone);
+            book.reindex();
         }
     }
 }
@@ -433,6 +443,7 @@ impl HistoryStore for MemoryHistory {
     fn window(&self, patient: &str) -> Window<'_> {
         Window {
             entries: self.book(patient).map_or(&[], |book| &book.services),
+            index: self.book(patient).and_then(|book| book.index.as_deref()),
             sites: Some(&self.sites),
         }
     }

@@ -15,6 +15,7 @@
 
 mod book;
 mod chunked;
+mod code_index;
 mod content_hash;
 mod memory;
 pub mod sqlite;
@@ -52,6 +53,7 @@ use window::site_matches;
 pub use window::{counts_service, Query, Service, SiteId, SiteScope, Window};
 
 use book::{grow_by, replacer, Entry, PatientBook, Versions, NO_VERSION};
+use code_index::CodeIndex;
 use memory::{ArenaRef, Sites};
 
 /// Where a version of a claim stands in the ledger.

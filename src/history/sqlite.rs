@@ -40,6 +40,7 @@
 //! - `schema_version(version)`.
 
 mod db;
+mod open;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -113,6 +114,7 @@ fn busy(count: i32) -> bool {
 
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// SQLite said no.
     #[error("database `{path}`: {source}")]
@@ -134,6 +136,28 @@ pub enum StoreError {
         found: i64,
         /// The newest this program knows.
         supported: i64,
+    },
+    /// The file was written by an older payer-rules, and the command only
+    /// reads it (a read-only open does not migrate).
+    #[error(
+        "database `{path}` has schema version {found}, older than the {supported} this payer-rules \
+         reads; run `payer-rules eval --db` or `payer-rules history import --db` on it once to upgrade it"
+    )]
+    Outdated {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The version this program reads.
+        supported: i64,
+    },
+    /// The file could not be created.
+    #[error("database `{path}`: cannot create the file: {source}")]
+    Create {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
     /// The file is a database, but not a history.
     #[error("`{path}` is not a payer-rules history database: {why}")]
@@ -222,56 +246,6 @@ impl std::fmt::Debug for SqliteHistory {
 }
 
 impl SqliteHistory {
-    /// Opens (creating or upgrading) the history database at `path`; waits up to
-    /// `busy_timeout` for another process's write lock.
-    pub fn open(path: &Path, busy_timeout: Duration) -> Result<SqliteHistory, StoreError> {
-        let err = |source| StoreError::Sqlite {
-            path: path.to_owned(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(err)?;
-        BUSY_TIMEOUT_MS.store(
-            u64::try_from(busy_timeout.as_millis()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-        conn.busy_handler(Some(busy)).map_err(err)?;
-        // WAL: readers do not block the writer; FULL: a commit is on disk before
-        // its decisions are written out.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Foreign {
-                path: path.to_owned(),
-                why: format!("cannot switch it to WAL mode (journal mode `{mode}`)"),
-            });
-        }
-        // Checkpoints every ~100 MB of WAL rather than every 4 MB: pages written
-        // by many batches are copied back once.
-        conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 25000;",
-        )
-        .map_err(err)?;
-        let mut db = Db {
-            conn,
-            path: path.to_owned(),
-            failed: None,
-        };
-        db.migrate()?;
-        let data_version = db.data_version()?;
-        Ok(SqliteHistory {
-            worker: Worker::start(db)?,
-            path: path.to_owned(),
-            cache: MemoryHistory::new(),
-            in_batch: false,
-            data_version,
-            next_seq: 0,
-            cache_drops: 0,
-            text_ids: FxHashMap::default(),
-            reason_ids: FxHashMap::default(),
-        })
-    }
-
     fn stopped(&self) -> StoreError {
         StoreError::Stopped {
             path: self.path.clone(),
@@ -654,3 +628,6 @@ impl HistoryStore for SqliteHistory {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

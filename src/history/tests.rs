@@ -75,41 +75,45 @@ fn a_window_counts_what_the_query_matches() {
     let codes = ["20552", "20553", "J3301"];
     let sites = [None, Some("cervical"), Some("lumbar")];
     let tpi = tpi_codes();
-    let mut h = MemoryHistory::new();
-    for _ in 0..60 {
-        let s = Service {
-            date: day(next(90)),
-            procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
-            site: sites[next(3) as usize],
-        };
-        let _ = h.record("P", s);
+    // A small book is scanned; a large one (E1) counts from its index.
+    for services in [60, 600] {
+        let mut h = MemoryHistory::new();
+        for _ in 0..services {
+            let s = Service {
+                date: day(next(90)),
+                procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
+                site: sites[next(3) as usize],
+            };
+            let _ = h.record("P", s);
+        }
+        let stored = h.services("P");
+        let line_sites = [None, Some("cervical"), Some("thoracic")];
+        let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
+        let mut nonzero = 0;
+        for _ in 0..3000 {
+            let from = day(next(100));
+            let to = day(next(100));
+            let q = Query {
+                patient: "P",
+                from,
+                to,
+                set: &tpi,
+                code: [None, CodeKey::parse("20553")][next(2) as usize],
+                scope: scopes[next(3) as usize],
+                site: line_sites[next(3) as usize],
+            };
+            let want = stored.iter().filter(|s| q.matches(s)).count() as u32;
+            assert_eq!(h.count(&q), want, "{q:?}");
+            nonzero += usize::from(want > 0);
+        }
+        assert_eq!(h.window("P").index.is_some(), services >= CodeIndex::FROM);
+        assert!(nonzero > 500, "{nonzero} windows held services");
+        assert_eq!(
+            h.window("nobody")
+                .count(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
+            0
+        );
     }
-    let stored = h.services("P");
-    let line_sites = [None, Some("cervical"), Some("thoracic")];
-    let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
-    let mut nonzero = 0;
-    for _ in 0..3000 {
-        let from = day(next(100));
-        let to = day(next(100));
-        let q = Query {
-            patient: "P",
-            from,
-            to,
-            set: &tpi,
-            code: [None, CodeKey::parse("20553")][next(2) as usize],
-            scope: scopes[next(3) as usize],
-            site: line_sites[next(3) as usize],
-        };
-        let want = stored.iter().filter(|s| q.matches(s)).count() as u32;
-        assert_eq!(h.count(&q), want, "{q:?}");
-        nonzero += usize::from(want > 0);
-    }
-    assert!(nonzero > 500, "{nonzero} windows held services");
-    assert_eq!(
-        h.window("nobody")
-            .count(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
-        0
-    );
 }
 
 #[test]
@@ -229,6 +233,44 @@ fn per_code_counts_only_the_same_procedure() {
         0,
         "a code outside the set counts nothing"
     );
+}
+
+#[test]
+fn a_large_book_counts_from_its_index_and_keeps_it_in_step_when_claims_go() {
+    let tpi = tpi_codes();
+    let mut h = MemoryHistory::new();
+    let service = [(1, svc("2026-01-10", "20553", Some("neck")))];
+    for i in 0..CodeIndex::FROM + 10 {
+        let _ = h.store(NewClaim {
+            patient: "P1",
+            id: &format!("C{i}"),
+            hash: ContentHash([0; 16]),
+            status: Status::Active,
+            replaces: None,
+            services: &service,
+            decision: None,
+            kept: None,
+        });
+    }
+    let all = Query {
+        patient: "P1",
+        from: date("2026-01-01"),
+        to: date("2026-01-31"),
+        set: &tpi,
+        code: None,
+        scope: Some(SiteScope::Strict),
+        site: Some("neck"),
+    };
+    let n = CodeIndex::FROM as u32 + 10;
+    assert!(h.window("P1").index.is_some());
+    assert_eq!(h.count(&all), n);
+    let _ = h.retire("P1", "C0", Status::Voided, "V");
+    assert_eq!(h.count(&all), n - 1);
+    for i in 1..20 {
+        let _ = h.retire("P1", &format!("C{i}"), Status::Voided, "V");
+    }
+    assert_eq!(h.count(&all), n - 20);
+    assert!(h.window("P1").index.is_none(), "small again: scanned");
 }
 
 #[test]

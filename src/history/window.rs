@@ -79,6 +79,8 @@ pub fn counts_service(
 pub struct Window<'a> {
     /// The services, by day.
     pub(super) entries: &'a [Entry],
+    /// The entries by procedure and site, when the patient has many.
+    pub(super) index: Option<&'a CodeIndex>,
     /// The store's site names, which `entries` hold by id.
     pub(super) sites: Option<&'a Sites>,
 }
@@ -122,6 +124,10 @@ impl Window<'_> {
         site: SiteId,
     ) -> u32 {
         let site = site.0;
+        if let Some(index) = self.index {
+            let n = index.count(from, to, set, code, scope, site);
+            return u32::try_from(n).unwrap_or(u32::MAX);
+        }
         let counts = |e: &Entry| {
             // The code first: an equality, where membership is a search.
             code.is_none_or(|c| c == e.procedure)

@@ -1,6 +1,6 @@
 //! The policy tree: what a file says, with a source span on every node.
 //!
-//! The tree is lowered from pest pairs by [`super::parser`] and knows nothing of
+//! The tree is lowered from pest pairs by `super::parser` and knows nothing of
 //! evaluation: names are unresolved, codes and dates are the text as written. The
 //! checker gives them meaning.
 
@@ -124,26 +124,35 @@ pub enum SetExpr {
     Literal(CodeList),
     /// The name of another set.
     Ref(Ident),
-    /// `a + b` or `a - b`.
-    Binary {
-        /// Union or difference.
-        op: SetOp,
-        /// Left operand.
-        lhs: Box<SetExpr>,
-        /// Right operand.
-        rhs: Box<SetExpr>,
+    /// `a + b - c ...`, applied left to right. A flat list rather than nested
+    /// binary nodes, so that a long expression is a long vector, not a deep
+    /// tree that recursion over it would overflow the stack on.
+    Chain {
+        /// The first operand.
+        first: Box<SetExpr>,
+        /// Each further operand with the operation that applies it.
+        rest: Vec<(SetOp, SetExpr)>,
         /// The whole expression.
         span: Span,
     },
 }
 
 impl SetExpr {
+    /// The operands in order, the first with no operation.
+    pub fn terms(&self) -> impl Iterator<Item = (Option<SetOp>, &SetExpr)> {
+        let (first, rest): (&SetExpr, &[(SetOp, SetExpr)]) = match self {
+            SetExpr::Chain { first, rest, .. } => (first, rest),
+            other => (other, &[]),
+        };
+        std::iter::once((None, first)).chain(rest.iter().map(|(op, e)| (Some(*op), e)))
+    }
+
     /// The source span of the expression.
     pub fn span(&self) -> Span {
         match self {
             SetExpr::Literal(list) => list.span,
             SetExpr::Ref(name) => name.span,
-            SetExpr::Binary { span, .. } => *span,
+            SetExpr::Chain { span, .. } => *span,
         }
     }
 }

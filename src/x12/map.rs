@@ -865,8 +865,9 @@ fn d8(text: &str) -> Option<String> {
     Some(iso)
 }
 
-/// A fact's value as written after `=`: `true`/`false`, a number, a quoted
-/// text, else text (which validation reads as a date when it is one).
+/// A fact's value as written after `=`: `true`/`false`, a number (exact when
+/// whole, without a decimal point, and within 64 bits), a quoted text, else
+/// text (which validation reads as a date when it is one).
 fn fact_value(text: &str) -> RawFact<'_> {
     match text {
         "true" => RawFact::Bool(true),
@@ -876,7 +877,10 @@ fn fact_value(text: &str) -> RawFact<'_> {
                 return RawFact::Text(Cow::Borrowed(quoted));
             }
             match decimal(text) {
-                Some(n) => RawFact::Number(n),
+                // A whole number kept exact, as JSON's is (`1.0` is a float).
+                Some(n) => text
+                    .parse::<i64>()
+                    .map_or(RawFact::Number(n), RawFact::Integer),
                 None => RawFact::Text(Cow::Borrowed(text)),
             }
         }
@@ -902,7 +906,13 @@ mod tests {
         assert_eq!(d8("20260304").as_deref(), Some("2026-03-04"));
         assert_eq!(d8("2026034"), None);
         assert!(matches!(fact_value("true"), RawFact::Bool(true)));
-        assert!(matches!(fact_value("120"), RawFact::Number(n) if n == 120.0));
+        assert!(matches!(fact_value("120"), RawFact::Integer(120)));
+        assert!(matches!(
+            fact_value("-9007199254740993"),
+            RawFact::Integer(-9007199254740993)
+        ));
+        assert!(matches!(fact_value("120.0"), RawFact::Number(n) if n == 120.0));
+        assert!(matches!(fact_value("+120"), RawFact::Text(_)));
         assert!(matches!(fact_value("\"120\""), RawFact::Text(t) if t == "120"));
         assert!(matches!(fact_value("2026-01-02"), RawFact::Text(t) if t == "2026-01-02"));
     }

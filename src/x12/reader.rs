@@ -70,6 +70,8 @@ pub struct X12Reader<R> {
     segs: Vec<SegPos>,
     /// Whether any ISA was found.
     seen_isa: bool,
+    /// The record number of the answer returned last (0 before the first).
+    last: usize,
 }
 
 impl<R: BufRead> X12Reader<R> {
@@ -96,7 +98,14 @@ impl<R: BufRead> X12Reader<R> {
             buf: Vec::new(),
             segs: Vec::new(),
             seen_isa: false,
+            last: 0,
         }
+    }
+
+    /// The record number of the answer returned last, as its error record
+    /// would say (0 before the first).
+    pub fn last_record(&self) -> usize {
+        self.last
     }
 
     /// Warnings noticed since the last call.
@@ -135,8 +144,22 @@ impl<R: BufRead> X12Reader<R> {
             path: None,
             record: self.record,
             x12: Some(Box::new(at)),
+            input_lost: false,
         };
         self.hold(self.record, Err(err));
+    }
+
+    /// The input failed to read: an error record of its own, which says that
+    /// what follows is lost (see `ClaimError::input_lost`).
+    fn lost(&mut self, err: &std::io::Error) {
+        self.alone(
+            ErrorKind::X12Syntax,
+            format!("cannot read input: {err}"),
+            X12Location::default(),
+        );
+        if let Some(Held { item: Err(err), .. }) = self.held.back_mut() {
+            err.input_lost = true;
+        }
     }
 
     /// Where a segment outside any transaction set lies.
@@ -188,6 +211,7 @@ impl<R: BufRead> X12Reader<R> {
                 path: None,
                 record: held.record,
                 x12: Some(Box::new(at.clone())),
+                input_lost: false,
             });
         }
         if !any {
@@ -260,11 +284,7 @@ impl<R: BufRead> X12Reader<R> {
                 self.isa_at = self.at(isa.pos, "ISA");
             }
             Err(err) => {
-                self.alone(
-                    ErrorKind::X12Syntax,
-                    format!("cannot read input: {err}"),
-                    X12Location::default(),
-                );
+                self.lost(&err);
                 self.level = Level::Done;
             }
         }
@@ -273,11 +293,7 @@ impl<R: BufRead> X12Reader<R> {
     fn read_failed(&mut self, err: ReadError) {
         match err {
             ReadError::Io(err) => {
-                self.alone(
-                    ErrorKind::X12Syntax,
-                    format!("cannot read input: {err}"),
-                    X12Location::default(),
-                );
+                self.lost(&err);
                 self.level = Level::Done;
                 self.ready = self.held.len();
             }
@@ -557,7 +573,10 @@ impl<R: BufRead> Iterator for X12Reader<R> {
         loop {
             if self.ready > 0 {
                 self.ready -= 1;
-                return self.held.pop_front().map(|h| h.item);
+                return self.held.pop_front().map(|h| {
+                    self.last = h.record;
+                    h.item
+                });
             }
             if self.level == Level::Done {
                 // Nothing is left to wait for.

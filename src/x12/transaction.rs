@@ -359,5 +359,6 @@ fn rejection(why: &Rejection, id: Option<String>, record: usize, at: &X12Locatio
         path: None,
         record,
         x12: Some(Box::new(at.clone())),
+        input_lost: false,
     }
 }

@@ -127,7 +127,11 @@ impl<W: Write> X12Writer<W> {
         for (name, value) in claim.facts.iter() {
             let value = match value {
                 FactValue::Bool(b) => b.to_string(),
+                // With a decimal point when whole, so that it reads back as a
+                // number rather than an exact integer.
+                FactValue::Number(n) if n.fract() == 0.0 => format!("{n:.1}"),
                 FactValue::Number(n) => n.to_string(),
+                FactValue::Integer(n) => n.to_string(),
                 FactValue::Text(t) => format!("\"{t}\""),
                 FactValue::Date(d) => d.to_string(),
             };

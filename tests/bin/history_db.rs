@@ -698,3 +698,192 @@ fn a_replayed_run_summarizes_its_reasons_like_the_first() {
     // shared ones; they must still add up under one line per rule and action.
     assert_eq!(reasons_by_rule(&again.stderr), reasons);
 }
+
+/// Finding H1: claims streamed one at a time are answered (and, with `--db`,
+/// committed) one at a time, before the input ends, whatever `--batch` says.
+#[test]
+fn claims_streamed_slowly_are_answered_before_the_input_ends() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = temp_dir("stream");
+    let db = dir.join("s.db");
+    let db_arg = s(&db);
+    for with_db in [true, false] {
+        let mut args = vec!["eval", "-q", "--batch", "1000"];
+        if with_db {
+            args.extend(["--db", db_arg.as_str()]);
+        }
+        args.push("-");
+        let mut child = bin()
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("stdin"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
+        let (tx, rx) = mpsc::channel();
+        let lines = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        for (i, id) in ["S1", "S2", "S3"].iter().enumerate() {
+            let claim = tpi(id, &format!("PS{i}"), "2026-03-04", "scapular", "");
+            writeln!(stdin, "{claim}").unwrap_or_else(|e| panic!("{e}"));
+            stdin.flush().unwrap_or_else(|e| panic!("{e}"));
+            let line = rx
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|e| panic!("no decision for {id} (db: {with_db}): {e}"));
+            assert!(line.contains(&format!("\"id\":\"{id}\"")), "{line}");
+            if with_db {
+                // Committed before it was written, the input still open.
+                let conn = rusqlite::Connection::open_with_flags(
+                    &db,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                let n: i64 = conn
+                    .query_row("SELECT count(*) FROM claims", [], |r| r.get(0))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(n, i as i64 + 1);
+            }
+        }
+        drop(stdin);
+        let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success());
+        let _ = lines.join();
+    }
+}
+
+/// Finding H3 and S2: in-memory `--history` reports a conflicting record as
+/// `--db` does, by record number and escaped id, never the patient's id.
+#[test]
+fn in_memory_history_reports_conflicts_by_record_without_member_ids() {
+    let dir = temp_dir("h3");
+    let first = tpi(
+        "EVIL\\u001b]0;x\\u0007",
+        "PT-SECRET",
+        "2026-03-04",
+        "scapular",
+        "",
+    );
+    let other = tpi(
+        "EVIL\\u001b]0;x\\u0007",
+        "PT-SECRET",
+        "2026-03-05",
+        "scapular",
+        "",
+    );
+    let history = write(&dir.join("h.jsonl"), &format!("{first}\n{other}\n"));
+    let claims = write(
+        &dir.join("c.jsonl"),
+        &format!("{}\n", tpi("C1", "PT-2", "2026-03-04", "scapular", "")),
+    );
+    let db = s(&dir.join("h.db"));
+    for extra in [&[][..], &["--db", db.as_str()][..]] {
+        let mut args = vec!["eval", "--history", history.as_str()];
+        args.extend(extra);
+        args.push(claims.as_str());
+        let out = run(&args);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("history `") && err.contains("skipped record 2 (claim id `EVIL\\u{1b}]0;x\\u{7}`): other content is already stored"),
+            "{extra:?}: {err}"
+        );
+        assert!(
+            err.contains("history: 1 imported, 0 already present, 1 conflicting"),
+            "{extra:?}: {err}"
+        );
+        assert!(
+            !err.contains("PT-SECRET") && !err.contains('\u{1b}'),
+            "{err}"
+        );
+    }
+}
+
+/// Finding H5: every file is checked before the database is created, and
+/// each file's import is reported before a later one fails.
+#[test]
+fn history_import_checks_every_file_first_and_reports_each() {
+    let dir = temp_dir("h5");
+    let good = write(
+        &dir.join("good.jsonl"),
+        &format!("{}\n", tpi("G1", "P1", "2026-03-04", "scapular", "")),
+    );
+    let db = dir.join("h.db");
+    let out = run(&[
+        "history",
+        "import",
+        "--db",
+        &s(&db),
+        "/nonexistent/missing.jsonl",
+        &good,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!db.exists(), "a database was left behind");
+    let out = run(&["history", "import", "--db", &s(&db), &good, &good]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err.matches(&format!("`{good}`: ")).count(), 2, "{err}");
+    assert!(
+        err.contains("1 imported, 0 already present")
+            && err.contains("0 imported, 1 already present"),
+        "{err}"
+    );
+}
+
+/// Finding H4: `history stats` and `show` need no write lock, do not upgrade
+/// an older file, and count the write-ahead log in the size.
+#[test]
+fn history_stats_and_show_read_without_a_lock_or_a_migration() {
+    let dir = temp_dir("h4");
+    let db = dir.join("h.db");
+    let good = write(
+        &dir.join("good.jsonl"),
+        &format!("{}\n", tpi("G1", "P1", "2026-03-04", "scapular", "")),
+    );
+    assert!(run(&["history", "import", "--db", &s(&db), &good])
+        .status
+        .success());
+    // Another process holds the write lock, with its log not checkpointed.
+    let writer = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+    writer
+        .execute_batch("PRAGMA wal_autocheckpoint = 0; INSERT INTO texts (text) VALUES (hex(randomblob(20000))); BEGIN IMMEDIATE")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let started = std::time::Instant::now();
+    let out = run(&["history", "stats", "--db", &s(&db)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let wal = size(&dir.join("h.db-wal"));
+    assert!(wal > 0);
+    let stats = text(&out.stdout);
+    assert!(
+        stats.contains(&format!(
+            "{} bytes, {wal} of them in the write-ahead log",
+            size(&db) + wal
+        )),
+        "{stats}"
+    );
+    let out = run(&["history", "show", "--db", &s(&db), "--patient", "P1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // An older schema is refused, not upgraded.
+    writer
+        .execute_batch("UPDATE schema_version SET version = 1; COMMIT")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&["history", "stats", "--db", &s(&db)]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("to upgrade it"),
+        "{}",
+        text(&out.stderr)
+    );
+    let version: i64 = writer
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(version, 1);
+}

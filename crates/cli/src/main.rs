@@ -2,6 +2,7 @@
 //! subcommand lives in `commands/`; the library does the work.
 
 mod commands;
+mod stdio;
 
 // Evaluation allocates small, short-lived strings and vectors per claim; mimalloc
 // serves them markedly faster than the system allocator (see docs/performance.md).

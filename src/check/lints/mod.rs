@@ -62,7 +62,7 @@ pub static LINTS: &[&dyn Lint] = &[
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
-/// are lints in all but number, then the [`LINTS`].
+/// are lints in all but number, then the `LINTS`.
 pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::MissingSource,
     DiagCode::MalformedProcedure,

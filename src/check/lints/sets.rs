@@ -58,13 +58,16 @@ impl<'a, 'w> SetResolver<'a, 'w> {
                 self.named.insert(name.node.clone(), value.clone());
                 value
             }
-            SetExpr::Binary { op, lhs, rhs, .. } => {
-                let l = self.value(lhs, depth + 1)?;
-                let r = self.value(rhs, depth + 1)?;
-                Some(match op {
-                    SetOp::Union => l.union(&r),
-                    SetOp::Difference => l.difference(&r),
-                })
+            SetExpr::Chain { first, rest, .. } => {
+                let mut acc = self.value(first, depth + 1)?;
+                for (op, term) in rest {
+                    let r = self.value(term, depth + 1)?;
+                    acc = match op {
+                        SetOp::Union => acc.union(&r),
+                        SetOp::Difference => acc.difference(&r),
+                    };
+                }
+                Some(acc)
             }
         }
     }

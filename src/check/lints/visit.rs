@@ -60,9 +60,10 @@ pub fn literals<'e>(set: &'e SetExpr, out: &mut Vec<&'e CodeList>) {
     match set {
         SetExpr::Literal(list) => out.push(list),
         SetExpr::Ref(_) => {}
-        SetExpr::Binary { lhs, rhs, .. } => {
-            literals(lhs, out);
-            literals(rhs, out);
+        SetExpr::Chain { .. } => {
+            for (_, term) in set.terms() {
+                literals(term, out);
+            }
         }
     }
 }
@@ -72,9 +73,10 @@ pub fn refs<'e>(set: &'e SetExpr, out: &mut Vec<&'e Ident>) {
     match set {
         SetExpr::Literal(_) => {}
         SetExpr::Ref(name) => out.push(name),
-        SetExpr::Binary { lhs, rhs, .. } => {
-            refs(lhs, out);
-            refs(rhs, out);
+        SetExpr::Chain { .. } => {
+            for (_, term) in set.terms() {
+                refs(term, out);
+            }
         }
     }
 }

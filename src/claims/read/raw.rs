@@ -142,12 +142,13 @@ pub(crate) enum Num {
 impl Num {
     /// The value when it is a whole number (`2.0` counts, as in JSON Schema).
     pub fn integer(self) -> Option<i128> {
-        // Beyond 2^63 a float is no longer worth reading as a count.
-        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+        // A whole number too large for an integer (`18446744073709551616` is
+        // read as a float) is still a whole number: saturated, it meets the
+        // rule it breaks ("at most ..."), not "must be an integer".
         match self {
             Num::Unsigned(n) => Some(i128::from(n)),
             Num::Signed(n) => Some(i128::from(n)),
-            Num::Float(f) if f.fract() == 0.0 && f.abs() < LIMIT => Some(f as i128),
+            Num::Float(f) if f.is_finite() && f.fract() == 0.0 => Some(f as i128),
             Num::Float(_) => None,
         }
     }
@@ -203,9 +204,25 @@ impl<'de> Deserialize<'de> for Num {
 #[derive(Debug)]
 pub(crate) enum RawFact<'a> {
     Bool(bool),
+    /// A whole number that fits an `i64`, kept exact.
+    Integer(i64),
     Number(f64),
     Text(Cow<'a, str>),
     Other(&'static str),
+}
+
+impl RawFact<'_> {
+    /// A fact's number as read: exact when it is a whole number that fits an
+    /// `i64`, else a float.
+    pub(in crate::claims) fn of_num(n: Num) -> Self {
+        match n {
+            Num::Unsigned(u) => {
+                i64::try_from(u).map_or(RawFact::Number(u as f64), RawFact::Integer)
+            }
+            Num::Signed(i) => RawFact::Integer(i),
+            Num::Float(f) => RawFact::Number(f),
+        }
+    }
 }
 
 impl<'de, 'a> Deserialize<'de> for RawFact<'a> {
@@ -220,10 +237,10 @@ impl<'de, 'a> Deserialize<'de> for RawFact<'a> {
                 Ok(RawFact::Bool(b))
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<RawFact<'a>, E> {
-                Ok(RawFact::Number(n as f64))
+                Ok(RawFact::of_num(Num::Unsigned(n)))
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<RawFact<'a>, E> {
-                Ok(RawFact::Number(n as f64))
+                Ok(RawFact::Integer(n))
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<RawFact<'a>, E> {
                 Ok(RawFact::Number(n))

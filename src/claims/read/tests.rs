@@ -151,9 +151,10 @@ fn example_claim_reads_the_same_in_every_format() {
         claim.diagnoses[..],
         [CodeKey::parse("M7918"), CodeKey::parse("M5450")].map(Option::unwrap_or_default)
     );
+    // A whole number is kept exact (C5).
     assert_eq!(
         claim.facts.get("symptom_duration_days"),
-        Some(&FactValue::Number(120.0))
+        Some(&FactValue::Integer(120))
     );
     assert_eq!(
         claim.facts.get("trigger_points_palpated"),
@@ -253,7 +254,8 @@ fn one_bad_line_rejects_only_its_claim() {
     assert_eq!(err.id.as_deref(), Some("CLM-BAD"));
     assert_eq!(err.path.as_deref(), Some("lines[0].units"));
     assert_eq!(err.message, "units must be an integer of at least 1, got 0");
-    assert_eq!(err.record, 2);
+    // The record is the line's number: the blank line counts (C3).
+    assert_eq!(err.record, 3);
     assert_eq!(results[2].as_ref().map(|c| c.id.as_str()), Ok("CLM-3"));
 }
 
@@ -297,9 +299,10 @@ fn broken_lines_and_documents() {
     let Err(err) = &results[0] else {
         panic!("accepted")
     };
+    // The id read before the break is kept (C3).
     assert_eq!(
         (err.id.as_deref(), err.path.as_deref(), err.record),
-        (None, None, 1)
+        (Some("X"), None, 1)
     );
     assert!(
         err.message.starts_with("line is not complete JSON"),
@@ -320,7 +323,7 @@ fn broken_lines_and_documents() {
     let Err(err) = only(read_claims_str(&trailing, InputFormat::JsonLines)) else {
         panic!("accepted")
     };
-    assert_eq!(err.id.as_deref(), None);
+    assert_eq!(err.id.as_deref(), Some("CLM-000123"));
     assert!(
         err.message
             .starts_with("line is not valid JSON: trailing characters"),
@@ -334,14 +337,17 @@ fn broken_lines_and_documents() {
         ("{\"id\": \"x\"}", InputFormat::JsonArray),
         ("just text", InputFormat::Yaml),
     ] {
-        let Err(err) = only(read_claims_str(text, format)) else {
+        // The array's element is read before the array breaks.
+        let results = read_claims_str(text, format);
+        let Some(Err(err)) = results.last() else {
             panic!("accepted {text}")
         };
         assert_eq!(
             (err.id.as_deref(), err.path.as_deref(), err.record),
-            (None, None, 1),
+            (None, None, results.len()),
             "{text}"
         );
+        assert!(err.input_lost, "{text}");
     }
 }
 
@@ -406,9 +412,40 @@ fn detection_picks_the_format() {
     let mut reader = ClaimReader::new("\n{}".as_bytes(), InputFormat::Auto);
     assert!(matches!(reader.next(), Some(Err(_))));
     assert_eq!(reader.format(), InputFormat::JsonLines);
+    // A first line that is neither JSON nor YAML is one bad record of JSON
+    // Lines, not a batch read as YAML (C1).
     let mut reader = ClaimReader::new("# only a comment\n".as_bytes(), InputFormat::Auto);
-    assert!(reader.next().is_none());
-    assert_eq!(reader.format(), InputFormat::Yaml);
+    assert!(matches!(reader.next(), Some(Err(e)) if e.record == 1 && !e.input_lost));
+    assert_eq!(reader.format(), InputFormat::JsonLines);
+    for yaml in [
+        "# claims\n- id: X\n",
+        "---\nid: X\n",
+        "id: X\n",
+        "-\n  id: X\n",
+    ] {
+        let mut reader = ClaimReader::new(yaml.as_bytes(), InputFormat::Auto);
+        let _ = reader.next();
+        assert_eq!(reader.format(), InputFormat::Yaml, "{yaml}");
+    }
+    for lines in ["oops not json\n{}\n", "\"hello\"\n", "#comment\n{}\n"] {
+        let mut reader = ClaimReader::new(lines.as_bytes(), InputFormat::Auto);
+        let _ = reader.next();
+        assert_eq!(reader.format(), InputFormat::JsonLines, "{lines}");
+    }
+}
+
+#[test]
+fn a_bad_first_line_is_one_bad_record_not_a_yaml_batch() {
+    let good = one_line(EXAMPLE);
+    let text = format!(
+        "oops not json\n{good}\n{}\n",
+        good.replace("CLM-000123", "CLM-2")
+    );
+    let results = read_claims_str(&text, InputFormat::Auto);
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(matches!(&results[0], Err(e) if e.record == 1 && !e.input_lost));
+    assert_eq!(results[1].as_ref().map(|c| c.id.as_str()), Ok("CLM-000123"));
+    assert_eq!(results[2].as_ref().map(|c| c.id.as_str()), Ok("CLM-2"));
 }
 
 #[test]
@@ -456,4 +493,211 @@ fn format_names_round_trip() {
     assert_eq!("NDJSON".parse(), Ok(InputFormat::JsonLines));
     assert_eq!("yml".parse(), Ok(InputFormat::Yaml));
     assert!("xml".parse::<InputFormat>().is_err());
+}
+
+/// The first record's error of `text` read in `format`.
+fn first_error(text: &str, format: InputFormat) -> ClaimError {
+    match read_claims_str(text, format).into_iter().next() {
+        Some(Err(err)) => err,
+        other => panic!("not an error: {other:?}"),
+    }
+}
+
+#[test]
+fn numbers_out_of_range_keep_the_id_path_rule_and_text() {
+    let line = one_line(EXAMPLE);
+    let cases = [
+        (
+            "1e400",
+            "lines[0].units",
+            "units must be at most 4294967295, got 1e400",
+        ),
+        (
+            "18446744073709551616",
+            "lines[0].units",
+            "units must be at most 4294967295, got 18446744073709551616",
+        ),
+        (
+            "100000000000000000000000",
+            "lines[0].units",
+            "units must be at most 4294967295, got 100000000000000000000000",
+        ),
+        (
+            "-1e400",
+            "lines[0].units",
+            "units must be an integer of at least 1, got -1e400",
+        ),
+    ];
+    for (number, path, message) in cases {
+        let text = line.replace(r#""units": 1"#, &format!(r#""units": {number}"#));
+        let err = first_error(&text, InputFormat::JsonLines);
+        assert_eq!(err.id.as_deref(), Some("CLM-000123"), "{number}");
+        assert_eq!(err.path.as_deref(), Some(path), "{number}");
+        assert_eq!(err.message, message, "{number}");
+    }
+    let text = line.replace(
+        r#""diagnosis_pointers": [1]"#,
+        r#""diagnosis_pointers": [18446744073709551616]"#,
+    );
+    let err = first_error(&text, InputFormat::JsonLines);
+    assert_eq!(err.path.as_deref(), Some("lines[0].diagnosis_pointers[0]"));
+    assert!(
+        err.message.contains("18446744073709551616"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("points past"), "{}", err.message);
+    let text = line.replace(
+        r#""symptom_duration_days": 120"#,
+        r#""symptom_duration_days": 1e999"#,
+    );
+    let err = first_error(&text, InputFormat::JsonLines);
+    assert_eq!(err.path.as_deref(), Some("facts.symptom_duration_days"));
+    assert!(err.message.contains("1e999"), "{}", err.message);
+}
+
+#[test]
+fn duplicate_fields_are_named_by_their_own_path() {
+    let line = one_line(EXAMPLE);
+    let text = line.replace(r#""units": 1"#, r#""units": 1, "units": 2"#);
+    let err = first_error(&text, InputFormat::JsonLines);
+    assert_eq!(err.path.as_deref(), Some("lines[0].units"));
+    assert_eq!(err.id.as_deref(), Some("CLM-000123"));
+    let text = line.replacen(
+        r#""payer": "medicare""#,
+        r#""payer": "medicare", "id": "B""#,
+        1,
+    );
+    let err = first_error(&text, InputFormat::JsonLines);
+    assert_eq!(err.path.as_deref(), Some("id"));
+    assert_eq!(err.message, "duplicate field `id`");
+}
+
+#[test]
+fn syntax_errors_say_line_and_column() {
+    let good = one_line(EXAMPLE);
+    let text = format!("{good}\n\n{{\"id\": \"T\", \"payer\":\n{good}\n");
+    let results = read_claims_str(&text, InputFormat::JsonLines);
+    assert_eq!(results.len(), 3, "{results:?}");
+    let Err(err) = &results[1] else {
+        panic!("accepted")
+    };
+    assert_eq!((err.id.as_deref(), err.record), (Some("T"), 3));
+    assert!(
+        err.message.ends_with("at line 3 column 20"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn a_record_longer_than_the_limit_is_refused_alone() {
+    let good = one_line(EXAMPLE);
+    let long = format!("{{\"id\": \"{}\"}}", "x".repeat(MAX_RECORD_BYTES));
+    let text = format!("{good}\n{long}\n{good}\n");
+    // A small buffer, as a file or pipe gives, and the whole text at once.
+    for results in [
+        ClaimReader::new(
+            std::io::BufReader::with_capacity(4096, text.as_bytes()),
+            InputFormat::Auto,
+        )
+        .collect::<Vec<_>>(),
+        read_claims_str(&text, InputFormat::Auto),
+    ] {
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        let Err(err) = &results[1] else {
+            panic!("accepted")
+        };
+        assert!(err.message.contains("longer than"), "{}", err.message);
+        assert!(!err.input_lost);
+    }
+}
+
+#[test]
+fn array_elements_are_read_one_by_one_and_a_broken_one_costs_itself() {
+    let good = one_line(EXAMPLE);
+    // The second element is not JSON, but its brackets balance.
+    let text = format!(
+        "[{good},\n{{\"id\": \"X\" \"payer\": 1}},\n{}\n]",
+        good.replace("CLM-000123", "CLM-3")
+    );
+    let results = read_claims_str(&text, InputFormat::Auto);
+    assert_eq!(results.len(), 3, "{results:?}");
+    let Err(err) = &results[1] else {
+        panic!("accepted")
+    };
+    assert_eq!((err.id.as_deref(), err.record), (Some("X"), 2));
+    assert!(
+        err.message.ends_with("at line 2 column 12"),
+        "{}",
+        err.message
+    );
+    assert!(!err.input_lost);
+    assert_eq!(results[2].as_ref().map(|c| c.id.as_str()), Ok("CLM-3"));
+
+    // Brackets that do not balance: the claims before are read, then one
+    // error says where and that the rest is lost.
+    let text = format!("[{good},\n{{\"id\":\"X\",\n{good}]");
+    let results = read_claims_str(&text, InputFormat::Auto);
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(results[0].is_ok());
+    let Err(err) = &results[1] else {
+        panic!("accepted")
+    };
+    assert!(err.input_lost);
+    assert!(err.message.contains("line 3 column"), "{}", err.message);
+
+    // Text after the closing bracket.
+    let results = read_claims_str(&format!("[{good}] junk"), InputFormat::Auto);
+    assert!(results[0].is_ok());
+    assert!(matches!(&results[1], Err(e) if e.input_lost && e.message.contains("line 1")));
+}
+
+#[test]
+fn yaml_documents_before_a_broken_one_are_read() {
+    let text = format!("{EXAMPLE_YAML}---\n- id: [unclosed\n");
+    let results = read_claims_str(&text, InputFormat::Auto);
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(results[0].is_ok());
+    let Err(err) = &results[1] else {
+        panic!("accepted")
+    };
+    assert!(err.input_lost);
+    assert!(err.message.contains("line"), "{}", err.message);
+}
+
+#[test]
+fn an_interchange_is_detected_by_its_isa() {
+    assert_eq!(InputFormat::sniff(b"ISA*00*"), InputFormat::X12);
+    assert_eq!(
+        InputFormat::sniff(b"\xEF\xBB\xBF\r\n  ISA*00*"),
+        InputFormat::X12
+    );
+    // A buffer shorter than `ISA` that begins it.
+    assert_eq!(InputFormat::sniff(b"IS"), InputFormat::X12);
+    assert_eq!(InputFormat::sniff(b"id: C1\n"), InputFormat::Yaml);
+    assert_eq!(InputFormat::sniff(b"IS bad\n"), InputFormat::JsonLines);
+    for name in ["a.837", "a.X12", "a.edi"] {
+        assert_eq!(
+            InputFormat::of_path(std::path::Path::new(name)),
+            InputFormat::X12
+        );
+    }
+}
+
+#[test]
+fn x12_records_are_numbered_as_the_reader_says() {
+    let bytes = include_bytes!("../../../tests/data/x12/valid.837");
+    let mut reader = ClaimReader::new(&bytes[..], InputFormat::Auto);
+    let mut n = 0;
+    while let Some(read) = reader.next() {
+        n += 1;
+        assert_eq!(reader.format(), InputFormat::X12);
+        assert_eq!(reader.record(), n);
+        if let Err(err) = read {
+            assert_eq!(err.record, reader.record());
+        }
+    }
+    assert!(n > 0);
 }

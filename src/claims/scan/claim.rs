@@ -13,7 +13,7 @@ use crate::claims::model::{
 };
 use crate::claims::read::{Num, RawFact};
 use crate::claims::slot::blank_line;
-use crate::claims::validate::{or_all, text, Cx};
+use crate::claims::validate::{or_all, text, Cx, MAX_LINES};
 
 impl<'a> Scanner<'a> {
     /// The claim, each field checked by the contract's rule as it is read,
@@ -58,7 +58,9 @@ impl<'a> Scanner<'a> {
         let ((), (), frequency) = (diagnoses?, lines?, frequency.unwrap_or_default());
         out.id = cx.required_text(id, "id").ok()?;
         out.payer = cx.required_text(payer, "payer").ok()?;
-        out.patient = patient?;
+        let patient = patient?;
+        cx.born_before_service(patient.birth_date, out_lines).ok()?;
+        out.patient = patient;
         out.replaces = replaces
             .map(|r| cx.replaces(r, frequency))
             .transpose()
@@ -115,6 +117,10 @@ impl<'a> Scanner<'a> {
         // read is kept with its text, and the same text is not read again.
         let mut last_date = None;
         self.items(|s| {
+            // A line past the most a claim may have: the count's rule says so.
+            if count >= MAX_LINES {
+                return None;
+            }
             if count == lines.len() {
                 // Only while the slot's lines grow: claims have one to three.
                 lines.push(blank_line());
@@ -166,7 +172,7 @@ impl<'a> Scanner<'a> {
                 }
                 4 => units = s.opt(Self::number)?,
                 5 => pointers = s.opt(|s| s.pointers(cx, i, diagnoses))?,
-                6 => site = s.opt_str(Some)?,
+                6 => site = s.opt_str(|t| cx.site(i, t).ok())?,
                 7 => muscles = s.opt(|s| cx.tally(i, "muscles", s.number()?).ok())?,
                 8 => injections = s.opt(|s| cx.tally(i, "injections", s.number()?).ok())?,
                 _ => charge = s.opt(|s| cx.charge(i, s.number()?).ok())?,
@@ -180,7 +186,7 @@ impl<'a> Scanner<'a> {
         out.procedure_text = procedure_text;
         out.units = cx.units(i, units).ok()?;
         out.diagnosis_pointers = or_all(pointers, diagnoses);
-        out.site = site.map(text);
+        out.site = site;
         out.muscles = muscles;
         out.injections = injections;
         out.charge = charge;
@@ -222,7 +228,7 @@ impl<'a> Scanner<'a> {
                 b'f' => s.literal(b"false").map(|()| RawFact::Bool(false))?,
                 // Refused by the fact rule, whose message serde_json's path gives.
                 b'n' | b'{' | b'[' => return None,
-                _ => RawFact::Number(s.number()?.as_f64()),
+                _ => RawFact::of_num(s.number()?),
             };
             facts.push((text(name), cx.fact(name, value).ok()?));
             Some(())

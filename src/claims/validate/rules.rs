@@ -251,6 +251,7 @@ impl Cx<'_> {
         let path = || format!("facts.{name}");
         Ok(match value {
             RawFact::Bool(b) => FactValue::Bool(b),
+            RawFact::Integer(i) => FactValue::Integer(i),
             RawFact::Number(n) if n.is_finite() => FactValue::Number(n),
             RawFact::Number(n) => {
                 return Err(self.err(
@@ -310,12 +311,51 @@ impl Cx<'_> {
         Ok(lines)
     }
 
-    /// How many lines a claim has: at least one.
+    /// How many lines a claim has: 1 to [`MAX_LINES`].
     pub fn line_count(&self, n: usize) -> Result<(), ClaimError> {
         if n == 0 {
             return Err(self.err("lines", "a claim needs at least 1 line"));
         }
+        if n > MAX_LINES {
+            return Err(self.err(
+                "lines",
+                format!("a claim takes at most {MAX_LINES} lines (the 837P limit), got {n}"),
+            ));
+        }
         Ok(())
+    }
+
+    /// The patient's date of birth, when given, is on or before every
+    /// line's date of service: a claim for services before the patient was
+    /// born is a typo, and would leave `patient.age` missing.
+    #[inline]
+    pub fn born_before_service(
+        &self,
+        birth_date: Option<NaiveDate>,
+        lines: &[Line],
+    ) -> Result<(), ClaimError> {
+        let Some(born) = birth_date else {
+            return Ok(());
+        };
+        match lines.iter().position(|l| l.date_of_service < born) {
+            None => Ok(()),
+            Some(i) => Err(self.err(
+                "patient.birth_date",
+                format!(
+                    "birth_date {born} is after the date of service of lines[{i}] ({})",
+                    lines.get(i).map(|l| l.date_of_service).unwrap_or_default()
+                ),
+            )),
+        }
+    }
+
+    /// `lines[i].site`: a label, not empty (an empty one would be a site of
+    /// its own, neither unsited nor any site).
+    pub fn site(&self, i: usize, given: &str) -> Result<Text, ClaimError> {
+        if trim(given).is_empty() {
+            return Err(self.err(LineField(i, "site"), "site must not be empty"));
+        }
+        Ok(text(given))
     }
 
     /// Checks line `i`; `earlier` are the lines before it, for unique numbers.
@@ -361,7 +401,7 @@ impl Cx<'_> {
             modifiers,
             units,
             diagnosis_pointers,
-            site: raw.site.as_deref().map(text),
+            site: raw.site.as_deref().map(|s| self.site(i, s)).transpose()?,
             muscles,
             injections,
             charge,

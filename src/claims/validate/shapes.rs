@@ -11,6 +11,10 @@ pub const MAX_DIAGNOSES: usize = 12;
 pub const MAX_MODIFIERS: usize = 4;
 /// Most diagnosis pointers a line may carry.
 pub const MAX_POINTERS: usize = 4;
+/// Most service lines a claim may carry (the 837P limit, loop 2400). It also
+/// bounds the work one claim makes: rules that look at the claim's other
+/// lines look at no more than 49.
+pub const MAX_LINES: usize = 50;
 
 /// Reads a strict ISO `YYYY-MM-DD` date: four-digit year, two-digit month and
 /// day, and a day that exists (`2026-02-30` does not).

@@ -473,3 +473,52 @@ fn repeated_fact_names_are_refused() {
         "fact `trigger_points_palpated` is given more than once"
     );
 }
+
+/// The path and message of the error `changes` make, or the claim's id when
+/// they make none.
+fn rejection(changes: &[(&str, Option<Value>)]) -> (Option<String>, String) {
+    match check(&with(changes)) {
+        Err(err) => (err.path, err.message),
+        Ok(claim) => (None, format!("accepted {}", claim.id)),
+    }
+}
+
+#[test]
+fn a_birth_date_after_a_service_is_invalid() {
+    for birth in ["9999-12-31", "2030-01-01", "2026-03-05"] {
+        let (path, message) = rejection(&[("/patient/birth_date", Some(json!(birth)))]);
+        assert_eq!(path.as_deref(), Some("patient.birth_date"), "{message}");
+        assert_eq!(
+            message,
+            format!("birth_date {birth} is after the date of service of lines[0] (2026-03-04)")
+        );
+    }
+    // Born on the day of the service is fine.
+    assert!(check(&with(&[("/patient/birth_date", Some(json!("2026-03-04")))])).is_ok());
+}
+
+#[test]
+fn an_empty_site_is_invalid() {
+    for site in ["", "  "] {
+        let (path, message) = rejection(&[("/lines/0/site", Some(json!(site)))]);
+        assert_eq!(path.as_deref(), Some("lines[0].site"));
+        assert_eq!(message, "site must not be empty");
+    }
+}
+
+#[test]
+fn a_claim_takes_at_most_50_lines() {
+    let line = |n: usize| json!({"line": n, "date_of_service": "2026-03-04", "procedure": "20553"});
+    let fifty: Vec<Value> = (1..=50).map(line).collect();
+    assert!(check(&with(&[("/lines", Some(json!(fifty)))])).is_ok());
+    let many: Vec<Value> = (1..=10_000).map(line).collect();
+    let started = std::time::Instant::now();
+    let (path, message) = rejection(&[("/lines", Some(json!(many)))]);
+    assert_eq!(path.as_deref(), Some("lines"), "{message}");
+    assert_eq!(
+        message,
+        "a claim takes at most 50 lines (the 837P limit), got 10000"
+    );
+    // Refused in linear time (debug build): the scanner stops at line 51.
+    assert!(started.elapsed().as_secs() < 10);
+}

@@ -57,6 +57,29 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
+    /// The schema version of a file opened read-only: 0 for a file without
+    /// tables (nothing was ever stored).
+    pub(super) fn stored_schema_version(&self) -> Result<i64, StoreError> {
+        let count = |sql: &str| -> Result<i64, StoreError> {
+            self.conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| self.err(e))
+        };
+        if count(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        )? > 0
+        {
+            return self.schema_version();
+        }
+        if count("SELECT count(*) FROM sqlite_master WHERE type = 'table'")? > 0 {
+            return Err(StoreError::Foreign {
+                path: self.path.clone(),
+                why: "it has tables but no `schema_version`".into(),
+            });
+        }
+        Ok(0)
+    }
+
     /// Creates the schema, or upgrades an older one, in one transaction.
     pub(super) fn migrate(&mut self) -> Result<(), StoreError> {
         self.conn

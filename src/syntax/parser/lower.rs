@@ -269,7 +269,9 @@ impl Lower {
                 let Some(first) = parts.next() else {
                     return SetExpr::Ref(Spanned::new(String::new(), Span::default()));
                 };
-                let mut acc = self.set_expr(first);
+                let first = self.set_expr(first);
+                let mut span = first.span();
+                let mut rest = Vec::new();
                 while let (Some(op), Some(rhs)) = (parts.next(), parts.next()) {
                     let rhs = self.set_expr(rhs);
                     let op = if op.as_str() == "+" {
@@ -277,15 +279,17 @@ impl Lower {
                     } else {
                         SetOp::Difference
                     };
-                    let span = acc.span().join(rhs.span());
-                    acc = SetExpr::Binary {
-                        op,
-                        lhs: Box::new(acc),
-                        rhs: Box::new(rhs),
-                        span,
-                    };
+                    span = span.join(rhs.span());
+                    rest.push((op, rhs));
                 }
-                acc
+                if rest.is_empty() {
+                    return first;
+                }
+                SetExpr::Chain {
+                    first: Box::new(first),
+                    rest,
+                    span,
+                }
             }
         }
     }

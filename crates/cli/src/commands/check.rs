@@ -1,5 +1,6 @@
 //! `payer-rules check`.
 
+use crate::stdio::{errln, out, outln};
 use std::path::PathBuf;
 
 use super::report::{self, print_diagnostics, tally};
@@ -46,18 +47,18 @@ pub fn run(args: &Args) -> u8 {
     let diags = &loaded.diagnostics;
     match args.format {
         Format::Human => print_diagnostics(diags),
-        Format::Json => print!("{}", report::json_lines(diags)),
-        Format::Github => print!("{}", report::github(diags)),
+        Format::Json => out!("{}", report::json_lines(diags)),
+        Format::Github => out!("{}", report::github(diags)),
         Format::Sarif => {
             let docs = args
                 .docs_url
                 .clone()
                 .unwrap_or_else(report::default_docs_url);
-            println!("{}", report::sarif(diags, &docs));
+            outln!("{}", report::sarif(diags, &docs));
         }
     }
     let files = loaded.workspace.units.len();
-    eprintln!(
+    errln!(
         "checked {files} file{}: {}",
         if files == 1 { "" } else { "s" },
         tally(diags)

@@ -1,6 +1,7 @@
 //! `payer-rules codes lookup`.
 
 use super::{EXIT_FAILED, EXIT_OK};
+use crate::stdio::{errln, outln};
 use payer_rules::internal::icd10::{self, Icd10Kind};
 
 /// Prints each code's kind and description; exit 1 when any is unknown.
@@ -13,10 +14,10 @@ pub fn lookup(codes: &[String]) -> u8 {
                     Icd10Kind::Billable => "billable",
                     Icd10Kind::Header => "header (not billable)",
                 };
-                println!("{}\t{kind}\t{}", code.code, code.description);
+                outln!("{}\t{kind}\t{}", code.code, code.description);
                 if code.kind == Icd10Kind::Header {
                     for child in icd10::billable_descendants(code.key) {
-                        println!("  {}\t{}", child.code, child.description);
+                        outln!("  {}\t{}", child.code, child.description);
                     }
                 }
             }
@@ -31,7 +32,7 @@ pub fn lookup(codes: &[String]) -> u8 {
                 } else {
                     format!("; nearest: {}", near.join(", "))
                 };
-                eprintln!(
+                errln!(
                     "`{text}` is not an ICD-10-CM code in {}{hint}",
                     icd10::EDITION
                 );

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
+use crate::stdio::errln;
 use payer_rules::internal::X12Writer;
 use payer_rules::{InputFormat, Outcome};
 
@@ -51,15 +52,22 @@ pub fn run(args: &Args) -> u8 {
         Some(p) => match File::open(p) {
             Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
             Err(e) => {
-                eprintln!("cannot read claims `{}`: {e}", p.display());
+                errln!("cannot read claims `{}`: {e}", p.display());
                 return EXIT_USAGE;
             }
         },
     };
     let stdout = io::stdout();
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut reader = claim_reader(input, args.from, payer_ids.as_ref());
+    // As for `eval`: --from, then the file's name, then detection.
+    let from = match (args.from, &args.input) {
+        (InputFormat::Auto, Some(path)) => InputFormat::of_path(path),
+        (from, _) => from,
+    };
+    let mut reader = claim_reader(input, from, payer_ids.as_ref());
     let mut invalid = 0usize;
+    // An input not read or split whole: claims may be missing (exit 2).
+    let mut input_lost = false;
     let written = match args.to {
         Target::Jsonl => {
             let mut out = out;
@@ -70,6 +78,7 @@ pub fn run(args: &Args) -> u8 {
                     Ok(claim) => serde_json::to_string(&claim),
                     Err(err) => {
                         invalid += 1;
+                        input_lost |= err.input_lost;
                         serde_json::to_string(&Outcome::from(err))
                     }
                 };
@@ -91,13 +100,14 @@ pub fn run(args: &Args) -> u8 {
                     Ok(claim) => match writer.write(&claim) {
                         Err(e) if e.kind() == io::ErrorKind::InvalidData => {
                             invalid += 1;
-                            eprintln!("skipped {e}");
+                            errln!("skipped {e}");
                         }
                         other => result = other,
                     },
                     Err(err) => {
                         invalid += 1;
-                        eprintln!("skipped {err}");
+                        input_lost |= err.input_lost;
+                        errln!("skipped {err}");
                     }
                 }
                 if result.is_err() {
@@ -110,7 +120,13 @@ pub fn run(args: &Args) -> u8 {
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => {
-            eprintln!("cannot write the output: {e}");
+            errln!("cannot write the output: {e}");
+            EXIT_USAGE
+        }
+        Ok(()) if input_lost => {
+            errln!(
+                "the input could not be read whole: claims after the error record may be missing"
+            );
             EXIT_USAGE
         }
         Ok(()) if invalid > 0 => EXIT_FAILED,

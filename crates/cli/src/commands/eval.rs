@@ -1,6 +1,7 @@
 //! `payer-rules eval`: claims in, one decision per claim out (JSON Lines), a
 //! summary on stderr.
 
+use crate::stdio::errln;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -11,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
+use super::prior::{self, Counts, PriorFile};
 use super::report::{print_diagnostics, tally};
+use super::waiting::Watched;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
-    Claim, ClaimDecision, ClaimError, Engine, Evaluated, Imported, InputFormat, Outcome, PayerIds,
-    Policies, Reason, SqliteHistory, StoreError,
+    Claim, ClaimDecision, ClaimError, Engine, Evaluated, InputFormat, Outcome, PayerIds, Policies,
+    Reason, SqliteHistory, StoreError,
 };
 
 /// What `eval` was asked to do.
@@ -47,10 +50,83 @@ pub struct Options {
 
 fn open(path: Option<&PathBuf>) -> io::Result<Box<dyn BufRead + Send>> {
     match path {
-        None => Ok(Box::new(BufReader::new(io::stdin()))),
-        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::new(io::stdin()))),
-        Some(p) => Ok(Box::new(BufReader::with_capacity(1 << 16, File::open(p)?))),
+        Some(p) if p.as_os_str() != "-" => {
+            let file = File::open(p)?;
+            readable(&file.metadata()?, false)?;
+            Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+        }
+        _ => {
+            #[cfg(unix)]
+            {
+                use std::io::IsTerminal;
+                use std::os::fd::AsFd;
+                let stdin = io::stdin();
+                // A closed stdin has no metadata: reading it gives nothing.
+                if let Ok(meta) = stdin.as_fd().try_clone_to_owned().map(File::from) {
+                    readable(&meta.metadata()?, stdin.is_terminal())?;
+                }
+            }
+            Ok(Box::new(BufReader::new(io::stdin())))
+        }
     }
+}
+
+/// Refuses an input that is not a file, a pipe or a terminal: a directory
+/// (reading it fails) and a device such as `/dev/zero` (which never ends and
+/// has no lines).
+fn readable(meta: &std::fs::Metadata, terminal: bool) -> io::Result<()> {
+    if meta.is_dir() {
+        return Err(io::Error::other("it is a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_char_device() && !terminal || meta.file_type().is_block_device() {
+            return Err(io::Error::other(
+                "it is a device, not a file or a pipe of claims",
+            ));
+        }
+    }
+    let _ = terminal;
+    Ok(())
+}
+
+/// The input's format: as given, else what the file's name says (`.jsonl`,
+/// `.yaml`...), else detected from the start of the input.
+fn input_format(opts: &Options) -> InputFormat {
+    match (opts.format, &opts.input) {
+        (InputFormat::Auto, Some(path)) => InputFormat::of_path(path),
+        (format, _) => format,
+    }
+}
+
+/// False when stdout was closed when the process started (`>&-`): every
+/// decision would be lost unnoticed, since Rust's stdout drops writes to a
+/// closed descriptor as if they succeeded, and its runtime reopens a closed
+/// standard descriptor on `/dev/null` before `main`. That one is read and
+/// write, which a shell's `>/dev/null` (write only) never is.
+fn stdout_is_open() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if io::stdout().as_fd().try_clone_to_owned().is_err() {
+            return false;
+        }
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|t| t == Path::new("/dev/null"));
+        let read_write = std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                .is_some_and(|flags| flags & 0o3 == 0o2)
+        });
+        if null && read_write {
+            return false;
+        }
+    }
+    true
 }
 
 /// Counts for the summary.
@@ -63,6 +139,9 @@ struct Summary {
     /// claim, where a map keyed by name compared strings.
     by_decision: [usize; ClaimDecision::ALL.len()],
     by_error: BTreeMap<&'static str, usize>,
+    /// Error records about the input rather than one claim (unreadable, or
+    /// not splittable into claims): claims may have been lost.
+    input_lost: usize,
     /// Reasons counted by identity (the policy's name and the shared reason):
     /// a hash of two words per reason instead of strings copied and compared.
     /// The policy and reason are kept to name them at the end, where equal
@@ -109,7 +188,10 @@ impl Tally for Summary {
                     }
                 }
             }
-            Outcome::Error(e) => *self.by_error.entry(e.error.kind.as_str()).or_default() += 1,
+            Outcome::Error(e) => {
+                *self.by_error.entry(e.error.kind.as_str()).or_default() += 1;
+                self.input_lost += usize::from(e.input_lost);
+            }
         }
     }
 
@@ -117,6 +199,7 @@ impl Tally for Summary {
         self.claims += other.claims;
         self.replayed += other.replayed;
         self.lines += other.lines;
+        self.input_lost += other.input_lost;
         for (mine, n) in self.by_decision.iter_mut().zip(other.by_decision) {
             *mine += n;
         }
@@ -135,6 +218,20 @@ impl Tally for Summary {
 }
 
 impl Summary {
+    /// The exit status of a run that wrote every outcome: 2 when the input
+    /// could not be read or split into claims (claims may be lost; the error
+    /// record says where), else 0.
+    fn status(&self) -> u8 {
+        if self.input_lost > 0 {
+            errln!(
+                "the input could not be read whole: claims after the error record may be missing"
+            );
+            EXIT_USAGE
+        } else {
+            EXIT_OK
+        }
+    }
+
     fn print(&self, seconds: f64, load: Duration) {
         let per_s = |n: usize| {
             if seconds > 0.0 {
@@ -153,7 +250,7 @@ impl Summary {
         let memory = peak_memory_mib()
             .map(|m| format!(", peak memory {m:.1} MiB"))
             .unwrap_or_default();
-        eprintln!(
+        errln!(
             "evaluated {} claims ({} lines) in {seconds:.3} s ({:.0} claims/s, {:.0} lines/s; policies loaded in {:.1} ms{memory}): {}",
             self.claims,
             self.lines,
@@ -168,7 +265,7 @@ impl Summary {
             } else {
                 ("claims", "were")
             };
-            eprintln!(
+            errln!(
                 "{} {n} {were} sent before with the same content: answered with the stored decisions",
                 self.replayed
             );
@@ -179,10 +276,10 @@ impl Summary {
                 .iter()
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect();
-            eprintln!("errors: {}", errors.join(", "));
+            errln!("errors: {}", errors.join(", "));
         }
         if !self.by_rule.is_empty() || !self.replayed_by_rule.is_empty() {
-            eprintln!("reasons by rule (policy, rule, action, lines):");
+            errln!("reasons by rule (policy, rule, action, lines):");
             // Equal texts behind different pointers (a replayed decision's) add up.
             let mut by_rule: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
             for (policy, reason, n) in self.by_rule.values() {
@@ -194,31 +291,28 @@ impl Summary {
                 *by_rule.entry((policy, rule, action)).or_default() += n;
             }
             for ((policy, rule, action), n) in &by_rule {
-                eprintln!("  {policy:<20} {rule:<12} {action:<7} {n}");
+                errln!("  {policy:<20} {rule:<12} {action:<7} {n}");
             }
         }
     }
 }
 
-/// The first byte that is not white space, without consuming anything.
-fn first_byte(input: &mut Box<dyn BufRead + Send>) -> Option<u8> {
-    let buf = input.fill_buf().ok()?;
-    buf.iter().copied().find(|b| !b.is_ascii_whitespace())
-}
-
 /// One thread: read, decide, write, claim after claim.
 fn sequential(
     policies: Policies,
-    prior: Vec<Claim>,
+    prior: Vec<PriorFile>,
     opts: &Options,
     input: Box<dyn BufRead + Send>,
     out: &mut impl Write,
     summary: &mut Summary,
 ) -> io::Result<()> {
     let mut engine = Engine::new(policies).explain(opts.explain);
-    for claim in &prior {
-        let Ok(_) = engine.import(claim);
+    let mut counts = Counts::default();
+    for file in &prior {
+        counts.add(prior::import_in_memory(&mut engine, file));
     }
+    drop(prior);
+    report_history(opts, counts);
     let result = decide_all(&mut engine, opts, input, out, summary);
     // The process ends next: handing the history back to the OS whole is faster
     // than freeing it entry by entry.
@@ -239,16 +333,21 @@ fn decide_all(
     // Decisions are gathered in a buffer and written in blocks: one `write_all`
     // per claim through the writer's checks cost more than the JSON itself.
     let mut pending: Vec<u8> = Vec::with_capacity(2 * WRITE_BLOCK);
-    let mut reader = super::claim_reader(input, opts.format, opts.payer_ids.as_ref());
-    let mut record = 0;
+    // Claims streamed one at a time are answered one at a time (finding H1):
+    // nothing is read ahead, and the output is flushed, when the input would
+    // make the run wait.
+    let (input, stall) = Watched::new(input);
+    let mut reader = super::claim_reader(input, input_format(opts), opts.payer_ids.as_ref());
+    let ahead = stall.clone();
+    // The reader's record numbers (JSON Lines: line numbers) for the errors
+    // the engine gives (no_policy, conflict), as the reader's own give them.
     let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
         let read = reader.read_into(slot);
         super::print_warnings(&mut reader);
-        read.then(|| {
-            record += 1;
-            record
-        })
-    });
+        read.then(|| reader.record())
+    })
+    .reading_ahead_while(|| !ahead.may_wait());
+    let mut unflushed = false;
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
             Ok(claim) => {
@@ -263,6 +362,13 @@ fn decide_all(
         if pending.len() >= WRITE_BLOCK {
             out.write_all(&pending)?;
             pending.clear();
+            unflushed = true;
+        }
+        if claims.read_ahead() == 0 && stall.may_wait() && (unflushed || !pending.is_empty()) {
+            out.write_all(&pending)?;
+            pending.clear();
+            out.flush()?;
+            unflushed = false;
         }
     }
     out.write_all(&pending)
@@ -305,7 +411,7 @@ fn with_db(
     const CHUNK: usize = 64;
     // How long a batch waits to fill up when claims arrive slowly.
     const FILL: Duration = Duration::from_millis(50);
-    let format = opts.format;
+    let format = input_format(opts);
     let payer_ids = opts.payer_ids.clone();
     let batch_size = opts.batch.max(1);
     std::thread::scope(|scope| {
@@ -313,12 +419,23 @@ fn with_db(
         let reader = std::thread::Builder::new().name("claim-reader".into());
         let spawned = reader.spawn_scoped(scope, move || {
             let mut chunk = Vec::with_capacity(CHUNK);
+            // A chunk goes when full, and also before a read that may wait
+            // for the writer (finding H1): a claim streamed alone is stored
+            // and answered without waiting for the next.
+            let (input, stall) = Watched::new(input);
             let mut reader = super::claim_reader(input, format, payer_ids.as_ref());
-            let mut record = 0;
-            while let Some(claim) = reader.next() {
+            loop {
+                if stall.may_wait() && !chunk.is_empty() {
+                    let ready = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if tx.send(ready).is_err() {
+                        return;
+                    }
+                }
+                let Some(claim) = reader.next() else {
+                    break;
+                };
                 super::print_warnings(&mut reader);
-                record += 1;
-                chunk.push((record, claim));
+                chunk.push((reader.record(), claim));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                     if tx.send(full).is_err() {
@@ -336,13 +453,26 @@ fn with_db(
         // The batch's decisions, held back until the batch is committed; one
         // buffer, reused, so that holding them costs no allocation per claim.
         let mut held: Vec<u8> = Vec::with_capacity(batch_size * 512);
-        while let Ok(mut claims) = rx.recv() {
+        // What a chunk brought beyond the batch's size: the next batch's start.
+        let mut carried: Chunk = Vec::new();
+        loop {
+            let mut claims = if carried.is_empty() {
+                match rx.recv() {
+                    Ok(claims) => claims,
+                    Err(_) => break,
+                }
+            } else {
+                std::mem::take(&mut carried)
+            };
             let deadline = Instant::now() + FILL;
             while claims.len() < batch_size {
                 match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                     Ok(more) => claims.extend(more),
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
                 }
+            }
+            if claims.len() > batch_size {
+                carried = claims.split_off(batch_size);
             }
             // The library's batch protocol: one transaction, whose answers are
             // released only once it has committed (a failure drops the batch,
@@ -364,42 +494,17 @@ fn with_db(
     })
 }
 
-/// Imports paid claims into a store, `batch` claims per transaction, reporting
-/// conflicts on stderr. Returns how many were added, already present and
-/// conflicting.
-pub(super) fn import_into(
-    engine: &mut Engine<SqliteHistory>,
-    claims: &[Claim],
-    batch: usize,
-    source: &str,
-) -> Result<(usize, usize, usize), StoreError> {
-    let mut counts = (0, 0, 0);
-    for chunk in claims.chunks(batch.max(1)) {
-        let mut batch = engine.begin()?;
-        let members: Vec<&str> = chunk.iter().map(|c| c.patient.id.as_str()).collect();
-        batch.load(&members)?;
-        for claim in chunk {
-            match batch.import(claim)? {
-                Imported::Added => counts.0 += 1,
-                Imported::Present => counts.1 += 1,
-                Imported::Conflict => {
-                    counts.2 += 1;
-                    eprintln!(
-                        "history `{source}`: skipped claim `{}` of patient `{}`: other content is already stored under its id",
-                        claim.id, claim.patient.id
-                    );
-                }
-            }
-        }
-        batch.commit()?;
+/// The history files' summary line, as `--db` and memory both give it.
+fn report_history(opts: &Options, counts: Counts) {
+    if !opts.history.is_empty() && !opts.quiet {
+        errln!("history: {}", counts.line());
     }
-    Ok(counts)
 }
 
 /// Opens the history database, or says why not.
 pub(super) fn open_db(path: &Path, busy_timeout: Duration) -> Result<SqliteHistory, u8> {
     SqliteHistory::open(path, busy_timeout).map_err(|e| {
-        eprintln!("cannot open the history database: {e}");
+        errln!("cannot open the history database: {e}");
         EXIT_STORE
     })
 }
@@ -417,18 +522,22 @@ fn write_failed(e: &io::Error) -> u8 {
     if e.kind() == io::ErrorKind::BrokenPipe {
         return EXIT_OK;
     }
-    eprintln!("cannot write decisions: {e}");
+    errln!("cannot write decisions: {e}");
     EXIT_USAGE
 }
 
 /// Runs `eval`.
 pub fn run(opts: &Options) -> u8 {
+    if !stdout_is_open() {
+        errln!("cannot write decisions: stdout is closed; nothing was evaluated");
+        return EXIT_USAGE;
+    }
     let load_started = Instant::now();
     let loaded = Policies::load(&opts.policies);
     let load_time = load_started.elapsed();
     if loaded.has_errors() || loaded.policies.is_none() {
         print_diagnostics(&loaded.diagnostics);
-        eprintln!(
+        errln!(
             "the policies have errors ({}); nothing was evaluated",
             tally(&loaded.diagnostics)
         );
@@ -438,7 +547,7 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_FAILED;
     };
     if policies.is_empty() {
-        eprintln!(
+        errln!(
             "no policy found in {}",
             opts.policies
                 .iter()
@@ -449,31 +558,21 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_USAGE;
     }
     if opts.db.is_some() && opts.jobs > 1 {
-        eprintln!(
+        errln!(
             "--jobs works with in-memory history only: with --db, one thread evaluates the claims \
              in arrival order and the database's transactions keep other processes in step; \
              drop --jobs (or --db)"
         );
         return EXIT_USAGE;
     }
-    let mut prior = Vec::new();
-    for path in &opts.history {
-        let reader = match open(Some(path)) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("cannot read history `{}`: {e}", path.display());
-                return EXIT_USAGE;
-            }
-        };
-        let mut claims = super::claim_reader(reader, InputFormat::Auto, opts.payer_ids.as_ref());
-        while let Some(claim) = claims.next() {
-            super::print_warnings(&mut claims);
-            match claim {
-                Ok(claim) => prior.push(claim),
-                Err(e) => eprintln!("history `{}`: skipped {e}", path.display()),
-            }
-        }
-    }
+    // Every history file is open before anything is read or stored.
+    let prior: Vec<PriorFile> = match prior::open_all(&opts.history) {
+        Ok(inputs) => inputs
+            .into_iter()
+            .map(|input| prior::read(input, opts.payer_ids.as_ref()))
+            .collect(),
+        Err(code) => return code,
+    };
 
     let mut input = match open(opts.input.as_ref()) {
         Ok(r) => r,
@@ -483,7 +582,7 @@ pub fn run(opts: &Options) -> u8 {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            eprintln!("cannot read claims `{name}`: {e}");
+            errln!("cannot read claims `{name}`: {e}");
             return EXIT_USAGE;
         }
     };
@@ -496,22 +595,23 @@ pub fn run(opts: &Options) -> u8 {
             Err(code) => return code,
         };
         let mut engine = Engine::with_history(policies, store).explain(opts.explain);
-        let source = opts
-            .history
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if let Err(e) = import_into(&mut engine, &prior, opts.batch, &source) {
-            eprintln!("cannot import the history: {e}");
-            return EXIT_STORE;
+        let mut counts = Counts::default();
+        for file in &prior {
+            match prior::import_into(&mut engine, file, opts.batch) {
+                Ok(c) => counts.add(c),
+                Err(e) => {
+                    errln!("cannot import the history `{}`: {e}", file.name);
+                    return EXIT_STORE;
+                }
+            }
         }
+        report_history(opts, counts);
         let started = Instant::now();
         match with_db(&mut engine, opts, input, &mut out, &mut summary) {
             Ok(()) => {}
             Err(DbFailure::Store(e)) => {
                 let _ = out.flush();
-                eprintln!(
+                errln!(
                     "the history database failed; claims after the last decision written were not stored: {e}"
                 );
                 return EXIT_STORE;
@@ -522,27 +622,43 @@ pub fn run(opts: &Options) -> u8 {
             summary.print(started.elapsed().as_secs_f64(), load_time);
             let drops = engine.history().cache_drops;
             if drops > 0 {
-                eprintln!(
+                errln!(
                     "history `{}`: another process committed during the run; the cache was reloaded {drops} times",
                     db.display()
                 );
             }
         }
-        return EXIT_OK;
+        return summary.status();
     }
     let started = Instant::now();
-    let lines = match opts.format {
+    let format = input_format(opts);
+    let lines = match format {
         InputFormat::JsonLines => true,
-        InputFormat::Auto => first_byte(&mut input) == Some(b'{'),
+        InputFormat::Auto => {
+            InputFormat::sniff(input.fill_buf().unwrap_or_default()) == InputFormat::JsonLines
+        }
         _ => false,
     };
     let result = if opts.jobs > 1 && lines {
+        // The workers import the history themselves, saying nothing: what it
+        // holds is told from an import of its own (finding H3).
+        let mut scratch = Engine::new(Policies::default());
+        let mut counts = Counts::default();
+        for file in &prior {
+            counts.add(prior::import_in_memory(&mut scratch, file));
+        }
+        std::mem::forget(scratch);
+        report_history(opts, counts);
+        let prior = prior
+            .into_iter()
+            .flat_map(|f| f.claims.into_iter().map(|(_, c)| c))
+            .collect();
         evaluate_lines::<_, _, Summary>(
             &policies,
             prior,
             opts.explain,
             opts.jobs,
-            opts.format,
+            format,
             input,
             &mut out,
         )
@@ -556,5 +672,5 @@ pub fn run(opts: &Options) -> u8 {
     if !opts.quiet {
         summary.print(started.elapsed().as_secs_f64(), load_time);
     }
-    EXIT_OK
+    summary.status()
 }

@@ -1,5 +1,6 @@
 //! `payer-rules explain RULE`: what a rule is for, where it is, what it checks.
 
+use crate::stdio::{errln, outln};
 use std::path::PathBuf;
 
 use super::report::print_diagnostics;
@@ -80,21 +81,21 @@ pub fn run(policies: &[PathBuf], id: &str) -> u8 {
     }
     let found = !shown.is_empty();
     for (_, users, rule) in shown {
-        println!("{} {}: {}", users.join(", "), rule.id, rule.title);
-        println!("  at {}", rule.at);
+        outln!("{} {}: {}", users.join(", "), rule.id, rule.title);
+        outln!("  at {}", rule.at);
         for line in &rule.doc {
-            println!("  {line}");
+            outln!("  {line}");
         }
         for (i, check) in describe(rule).iter().enumerate() {
-            println!("  check {}: {check}", i + 1);
+            outln!("  check {}: {check}", i + 1);
         }
-        println!();
+        outln!();
         for line in rule.source.lines() {
-            println!("    {line}");
+            outln!("    {line}");
         }
     }
     if !found {
-        eprintln!("no rule `{id}` in the loaded policies");
+        errln!("no rule `{id}` in the loaded policies");
         return EXIT_FAILED;
     }
     EXIT_OK

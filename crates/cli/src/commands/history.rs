@@ -1,14 +1,15 @@
 //! `payer-rules history`: look at a patient's stored history, or seed the history
 //! from a file of paid claims.
 
+use crate::stdio::{errln, outln};
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::eval::{import_into, open_db};
+use super::eval::open_db;
+use super::prior;
 use super::{HistoryCommand, EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::Engine;
-use payer_rules::InputFormat;
 use payer_rules::Policies;
 use payer_rules::SqliteHistory;
 
@@ -36,14 +37,18 @@ pub fn run(command: HistoryCommand) -> u8 {
     }
 }
 
-/// Opens a database that must already exist (reading commands do not create
-/// one); the exit status on failure.
+/// Opens a database that must already exist for reading only (reading
+/// commands create nothing, migrate nothing and take no lock, finding H4);
+/// the exit status on failure.
 fn open_existing(db: &std::path::Path) -> Result<SqliteHistory, u8> {
     if !db.exists() {
-        eprintln!("no history database at `{}`", db.display());
+        errln!("no history database at `{}`", db.display());
         return Err(EXIT_USAGE);
     }
-    open_db(db, Duration::from_secs(30))
+    SqliteHistory::open_read_only(db).map_err(|e| {
+        errln!("cannot open the history database: {e}");
+        EXIT_STORE
+    })
 }
 
 fn stats(db: &std::path::Path) -> u8 {
@@ -54,20 +59,30 @@ fn stats(db: &std::path::Path) -> u8 {
     let (claims, services) = match store.totals() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("cannot read the history: {e}");
+            errln!("cannot read the history: {e}");
             return EXIT_STORE;
         }
     };
     drop(store);
-    // Closing the last connection checkpoints the WAL into the file.
-    let bytes = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
+    // The file and its write-ahead log: committed claims not yet copied into
+    // the file are in the log (finding H4).
+    let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = size(std::path::Path::new(&wal));
+    let bytes = size(db) + wal;
     let per_million = if services > 0 {
         bytes as f64 / services as f64
     } else {
         0.0
     };
-    println!(
-        "{}: {claims} claim versions, {services} counted services, {bytes} bytes ({:.1} MB per million services)",
+    let in_wal = if wal > 0 {
+        format!(", {wal} of them in the write-ahead log")
+    } else {
+        String::new()
+    };
+    outln!(
+        "{}: {claims} claim versions, {services} counted services, {bytes} bytes{in_wal} ({:.1} MB per million services)",
         db.display(),
         per_million
     );
@@ -85,27 +100,27 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
     {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("cannot read the history: {e}");
+            errln!("cannot read the history: {e}");
             return EXIT_STORE;
         }
     };
     if as_json {
         for s in &services {
-            println!(
+            outln!(
                 "{}",
                 json!({"patient": patient, "date": s.date, "procedure": s.procedure,
                        "site": s.site, "claim": s.claim, "line": s.line})
             );
         }
         for c in &claims {
-            println!(
+            outln!(
                 "{}",
                 json!({"patient": patient, "claim": c.id, "seq": c.seq, "status": c.status.as_str(),
                        "replaces": c.replaces, "replaced_by": c.replaced_by, "hash": c.hash})
             );
         }
     } else {
-        println!(
+        outln!(
             "patient {patient}: {} counted service{}, {} claim version{}",
             services.len(),
             if services.len() == 1 { "" } else { "s" },
@@ -113,14 +128,14 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
             if claims.len() == 1 { "" } else { "s" }
         );
         if !services.is_empty() {
-            println!("services (date, procedure, site, claim, line):");
+            outln!("services (date, procedure, site, claim, line):");
             for s in &services {
                 let claim = if s.claim.is_empty() {
                     "(prior history)"
                 } else {
                     &s.claim
                 };
-                println!(
+                outln!(
                     "  {}  {:<5}  {:<16} {claim} line {}",
                     s.date,
                     s.procedure,
@@ -130,7 +145,7 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
             }
         }
         if !claims.is_empty() {
-            println!("claims (arrival order):");
+            outln!("claims (arrival order):");
             for c in &claims {
                 let mut note = String::new();
                 if let Some(t) = &c.replaces {
@@ -139,12 +154,12 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
                 if let Some(by) = &c.replaced_by {
                     note.push_str(&format!(", by {by}"));
                 }
-                println!("  #{:<8} {:<20} {}{note}", c.seq, c.id, c.status.as_str());
+                outln!("  #{:<8} {:<20} {}{note}", c.seq, c.id, c.status.as_str());
             }
         }
     }
     if services.is_empty() && claims.is_empty() {
-        eprintln!("no history for patient `{patient}`");
+        errln!("no history for patient `{patient}`");
         return EXIT_FAILED;
     }
     EXIT_OK
@@ -157,59 +172,45 @@ fn import(
     batch: usize,
     busy: Duration,
 ) -> u8 {
+    // Every file open before the database is: a missing one leaves nothing
+    // behind (finding H5).
+    let inputs = match prior::open_all(files) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
     let store = match open_db(db, busy) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let mut engine = Engine::with_history(Policies::default(), store);
-    let mut invalid = 0usize;
-    let mut totals = (0usize, 0usize, 0usize);
-    for path in files {
-        let reader: Box<dyn std::io::BufRead + Send> = if path.as_os_str() == "-" {
-            Box::new(std::io::BufReader::new(std::io::stdin()))
-        } else {
-            match std::fs::File::open(path) {
-                Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
-                Err(e) => {
-                    eprintln!("cannot read `{}`: {e}", path.display());
-                    return EXIT_USAGE;
-                }
-            }
-        };
-        let mut claims = Vec::new();
-        let mut read = super::claim_reader(reader, InputFormat::Auto, payer_ids.as_ref());
-        while let Some(claim) = read.next() {
-            super::print_warnings(&mut read);
-            match claim {
-                Ok(c) => claims.push(c),
-                Err(e) => {
-                    invalid += 1;
-                    eprintln!("`{}`: skipped {e}", path.display());
-                }
-            }
-        }
-        let source = path.display().to_string();
-        match import_into(&mut engine, &claims, batch, &source) {
-            Ok((a, p, c)) => {
-                totals.0 += a;
-                totals.1 += p;
-                totals.2 += c;
+    let mut totals = prior::Counts::default();
+    for input in inputs {
+        let file = prior::read(input, payer_ids.as_ref());
+        // A line per file as it is done, so that what was stored before a
+        // failure is known.
+        match prior::import_into(&mut engine, &file, batch) {
+            Ok(counts) => {
+                errln!("`{}`: {}", file.name, counts.line());
+                totals.add(counts);
             }
             Err(e) => {
-                eprintln!("cannot import `{source}`: {e}");
+                errln!("cannot import `{}`: {e}", file.name);
+                if files.len() > 1 {
+                    errln!("before it: {}", totals.line());
+                }
                 return EXIT_STORE;
             }
         }
     }
-    eprintln!(
+    errln!(
         "imported {} claims into `{}`; {} were already there, {} conflicted with stored claims, {} were invalid",
-        totals.0,
+        totals.imported,
         db.display(),
-        totals.1,
-        totals.2,
-        invalid
+        totals.present,
+        totals.conflicting,
+        totals.invalid
     );
-    if totals.2 > 0 || invalid > 0 {
+    if totals.conflicting > 0 || totals.invalid > 0 {
         EXIT_FAILED
     } else {
         EXIT_OK

@@ -7,8 +7,11 @@ mod eval;
 mod explain;
 mod fmt;
 mod history;
+mod impact;
+mod prior;
 mod report;
 mod test;
+mod waiting;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +21,7 @@ use clap::{Parser, Subcommand};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::stdio::errln;
 use payer_rules::{InputFormat, PayerIds};
 
 /// Exit status: the run found nothing wrong.
@@ -122,6 +126,40 @@ pub enum Command {
         #[arg(long, short = 'p', default_value = "policies")]
         policies: Vec<PathBuf>,
     },
+    /// What a policy change does to real claims: replay claims against the
+    /// base and the candidate policies (each with its own history) and report
+    /// the decisions that change; exit 1 when a `--fail-on` condition holds.
+    Impact {
+        /// The policies before the change: a directory or file, or a git
+        /// revision of the repository (`HEAD~1`, `main`).
+        #[arg(long)]
+        base: String,
+        /// The policies after the change: a directory or file, or a git revision.
+        #[arg(long, default_value = "policies")]
+        candidate: String,
+        /// Claims (JSON Lines, a JSON array or YAML); `-` reads stdin.
+        #[arg(required = true)]
+        claims: Vec<PathBuf>,
+        /// The git repository revisions are read from.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// The policy directory inside a revision.
+        #[arg(long, default_value = "policies")]
+        policies_dir: PathBuf,
+        /// Paid claims loaded into both sides' histories first.
+        #[arg(long)]
+        history: Vec<PathBuf>,
+        /// The report's format.
+        #[arg(long, value_enum, default_value = "terminal")]
+        format: impact::Format,
+        /// Write the report to this file instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Exit 1 when this holds: `any`, `FROM->TO` (`allow->deny`, `*->deny`),
+        /// `claims>N`, `lines>N` or `charges>X`; repeatable.
+        #[arg(long, value_name = "CONDITION")]
+        fail_on: Vec<impact::FailOn>,
+    },
     /// Look up ICD-10-CM codes in the shipped FY2026 table.
     Codes {
         /// What to do with codes.
@@ -197,13 +235,13 @@ fn load_payer_ids(path: Option<&Path>) -> Result<Option<Arc<PayerIds>>, u8> {
         return Ok(None);
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("cannot read payer ids `{}`: {e}", path.display());
+        errln!("cannot read payer ids `{}`: {e}", path.display());
         EXIT_USAGE
     })?;
     PayerIds::parse(&text)
         .map(|ids| Some(Arc::new(ids)))
         .map_err(|e| {
-            eprintln!("payer ids `{}`: {e}", path.display());
+            errln!("payer ids `{}`: {e}", path.display());
             EXIT_USAGE
         })
 }
@@ -224,7 +262,7 @@ fn claim_reader<R: std::io::BufRead>(
 /// Prints a reader's warnings on stderr.
 fn print_warnings<R: std::io::BufRead>(reader: &mut payer_rules::ClaimReader<R>) {
     for warning in reader.take_warnings() {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
 }
 
@@ -274,9 +312,31 @@ pub fn run() -> ExitCode {
             min_coverage,
         }),
         Command::Explain { rule, policies } => explain::run(&policies, &rule),
+        Command::Impact {
+            base,
+            candidate,
+            claims,
+            repo,
+            policies_dir,
+            history,
+            format,
+            output,
+            fail_on,
+        } => impact::run(&impact::Options {
+            base,
+            candidate,
+            repo,
+            policies_dir,
+            claims,
+            history,
+            format,
+            output,
+            fail_on,
+        }),
         Command::Codes {
             command: CodesCommand::Lookup { codes },
         } => codes::lookup(&codes),
     };
-    ExitCode::from(code)
+    // stdout flushed, and a lost message on stderr counted (see `stdio`).
+    ExitCode::from(crate::stdio::finish(code))
 }

@@ -1,6 +1,7 @@
 //! Printing diagnostics: for people (miette), and as JSON Lines, GitHub workflow
 //! commands or SARIF for machines.
 
+use crate::stdio::errln;
 use std::io::IsTerminal;
 
 use serde_json::json;
@@ -23,7 +24,7 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
         if handler.render_report(&mut out, d).is_err() {
             out = format!("{}: {}", d.code.code(), d.message);
         }
-        eprintln!("{out}");
+        errln!("{out}");
     }
 }
 

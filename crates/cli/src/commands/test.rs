@@ -1,11 +1,12 @@
 //! `payer-rules test`: runs the test cases beside policies.
 
+use crate::stdio::{errln, out, outln};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use payer_rules::internal::{ast::ModuleKind, parse};
-use payer_rules::tooling::{cases_for, run_cases, CaseResult, Coverage, Mismatch};
+use payer_rules::tooling::{cases_for, run_cases_within, CaseResult, Coverage, Mismatch};
 
 /// What `test` was asked to do.
 #[derive(Debug, Clone)]
@@ -90,19 +91,19 @@ fn diff(m: &Mismatch) -> String {
 
 fn print_case(r: &CaseResult) {
     if r.passed() {
-        println!("  ok    {}", r.name);
+        outln!("  ok    {}", r.name);
         return;
     }
-    println!("  FAIL  {}", r.name);
+    outln!("  FAIL  {}", r.name);
     // Failures of an expectation show in its diff; the others (the case as a
     // whole) are printed as they are.
     for f in &r.failures {
         if !r.mismatches.iter().any(|m| m.messages.contains(f)) {
-            println!("          {f}");
+            outln!("          {f}");
         }
     }
     for m in &r.mismatches {
-        print!("{}", diff(m));
+        out!("{}", diff(m));
     }
 }
 
@@ -116,7 +117,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn print_coverage(policy_path: &Path, c: &Coverage, detail: bool) {
-    println!(
+    outln!(
         "{} ({}): {} of {} exercised ({})",
         c.policy,
         policy_path.display(),
@@ -129,16 +130,16 @@ fn print_coverage(policy_path: &Path, c: &Coverage, detail: bool) {
     }
     let width = c.rules.iter().map(|(r, _)| r.id.len()).max().unwrap_or(0);
     for (rule, cases) in &c.rules {
-        println!("  {:<width$}  {}", rule.id, plural(*cases, "case", "cases"));
+        outln!("  {:<width$}  {}", rule.id, plural(*cases, "case", "cases"));
     }
     let missing: Vec<String> = c
         .unexercised()
         .map(|r| format!("{} ({})", r.id, r.at))
         .collect();
     if missing.is_empty() {
-        println!("  not exercised: none");
+        outln!("  not exercised: none");
     } else {
-        println!("  not exercised: {}", missing.join(", "));
+        outln!("  not exercised: {}", missing.join(", "));
     }
 }
 
@@ -148,12 +149,12 @@ pub fn run(options: &Options) -> u8 {
     let (files, policies) = match case_files(&options.paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("cannot read test cases: {e}");
+            errln!("cannot read test cases: {e}");
             return EXIT_USAGE;
         }
     };
     if files.is_empty() {
-        eprintln!("no test cases (`*.cases.yaml`) found");
+        errln!("no test cases (`*.cases.yaml`) found");
         return EXIT_USAGE;
     }
     let want_coverage = options.coverage || options.min_coverage.is_some();
@@ -162,13 +163,22 @@ pub fn run(options: &Options) -> u8 {
     let mut coverage: Vec<(PathBuf, Coverage)> = Vec::new();
     let mut tested: Vec<PathBuf> = Vec::new();
     for file in files {
-        match run_cases(&file) {
+        match run_cases_within(&file, &options.paths) {
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 status = EXIT_FAILED;
             }
+            // A case file with no cases tests nothing: that is the README's
+            // "no cases found" (exit 2), not a pass.
+            Ok(report) if report.cases.is_empty() => {
+                errln!(
+                    "error: `{}` has no cases: add at least one under `cases:`",
+                    file.display()
+                );
+                status = EXIT_USAGE;
+            }
             Ok(report) => {
-                println!("{}", file.display());
+                outln!("{}", file.display());
                 for r in &report.cases {
                     if r.passed() {
                         passed += 1;
@@ -184,8 +194,8 @@ pub fn run(options: &Options) -> u8 {
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    if failed > 0 {
+    outln!("{passed} passed, {failed} failed");
+    if failed > 0 && status != EXIT_USAGE {
         status = EXIT_FAILED;
     }
     if !want_coverage {
@@ -195,13 +205,13 @@ pub fn run(options: &Options) -> u8 {
         .iter()
         .filter(|p| !tested.iter().any(|t| same_file(p, t)) && is_policy(p))
         .collect();
-    println!();
-    println!("coverage (cases that make each rule fire):");
+    outln!();
+    outln!("coverage (cases that make each rule fire):");
     for (path, c) in &coverage {
         print_coverage(path, c, options.coverage);
     }
     for path in &untested {
-        println!(
+        outln!(
             "{}: no test cases (no `{}` beside it): 0% of its rules exercised",
             path.display(),
             path.with_extension("cases.yaml")
@@ -222,9 +232,9 @@ pub fn run(options: &Options) -> u8 {
                 .map(|p| format!("{} (no cases)", p.display())),
         );
         if below.is_empty() {
-            println!("every policy has at least {min}% of its rules exercised");
+            outln!("every policy has at least {min}% of its rules exercised");
         } else {
-            println!("below the minimum coverage of {min}%: {}", below.join(", "));
+            outln!("below the minimum coverage of {min}%: {}", below.join(", "));
             status = EXIT_FAILED;
         }
     }

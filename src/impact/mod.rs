@@ -1,0 +1,362 @@
+//! Impact: what a policy change does to real claims. Two policy sets (the base
+//! and the candidate) replay the same claims in the same arrival order, each
+//! with a history of its own (a change that denies an early claim changes what
+//! later claims count), and the decisions are compared claim by claim and line
+//! by line.
+//!
+//! The report ([`Impact`]) counts every claim and line, lists transitions as
+//! matrices (`allow -> deny`), groups the changed lines by the rule that newly
+//! fires or stops firing, by payer, policy and procedure, sums the charges of
+//! the changed lines exactly (decimals, never floating point), and keeps a few
+//! example claims per rule. Claims whose decision did not change are counted,
+//! not listed. Its JSON (serde) is stable and documented in `docs/impact.md`.
+
+mod money;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::claims::{Claim, ClaimError, Outcome};
+use crate::eval::{Engine, Imported};
+use crate::policies::Policies;
+pub use money::Money;
+
+/// Examples kept per rule.
+pub const EXAMPLES_PER_RULE: usize = 3;
+
+/// A line or claim decision as the report names it: the contract's decision,
+/// or `error` for a claim that could not be decided.
+pub type Label = &'static str;
+
+/// The label of a claim that became an error record (`no_policy`, say).
+pub const ERROR: Label = "error";
+
+/// What a policy change does to a set of claims.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Impact {
+    /// Claims replayed (error records included).
+    pub claims: usize,
+    /// Lines replayed, of the claims that read.
+    pub lines: usize,
+    /// Claims whose claim decision (or error) differs.
+    pub changed_claims: usize,
+    /// Lines whose decision differs (a line of a claim that is an error record
+    /// on one side is `error` there).
+    pub changed_lines: usize,
+    /// Claims by decision before and after: `from -> to -> count`, the
+    /// unchanged diagonal included.
+    pub claim_transitions: BTreeMap<Label, BTreeMap<Label, usize>>,
+    /// Lines by decision before and after, as `claim_transitions`.
+    pub line_transitions: BTreeMap<Label, BTreeMap<Label, usize>>,
+    /// The sum of the `charge` of every changed line, exactly.
+    pub charges_moved: Money,
+    /// Changed lines by the rule that newly fires or stops firing on them,
+    /// most lines first.
+    pub by_rule: Vec<RuleChange>,
+    /// Changed lines by payer, policy and procedure.
+    pub by_payer: Vec<Group>,
+    /// See [`Impact::by_payer`]; the policy that decided the line after the
+    /// change, else before it.
+    pub by_policy: Vec<Group>,
+    /// See [`Impact::by_payer`].
+    pub by_procedure: Vec<Group>,
+}
+
+/// A rule whose firing changed on some lines.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleChange {
+    /// The policy the rule belongs to.
+    pub policy: String,
+    /// The rule's id.
+    pub rule: String,
+    /// Lines it fires on now and did not before.
+    pub newly_fires: usize,
+    /// Lines it fired on before and does not now.
+    pub stops_firing: usize,
+    /// The charges of those lines.
+    pub charges: Money,
+    /// The rule's text in the base, when it differs from the candidate's (or
+    /// the rule is only in the base).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_before: Option<String>,
+    /// The rule's text in the candidate, when it differs from the base's (or
+    /// the rule is new).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_after: Option<String>,
+    /// A few of the lines.
+    pub examples: Vec<Example>,
+}
+
+/// One changed line, for a reader to look at.
+#[derive(Debug, Clone, Serialize)]
+pub struct Example {
+    /// The claim's id.
+    pub claim: String,
+    /// The claim's 1-based position in the input.
+    pub record: usize,
+    /// The line number.
+    pub line: u32,
+    /// The line's procedure code.
+    pub procedure: String,
+    /// The line's decision before.
+    pub before: Label,
+    /// The line's decision after.
+    pub after: Label,
+    /// The rules that fired before.
+    pub rules_before: Vec<String>,
+    /// The rules that fire after.
+    pub rules_after: Vec<String>,
+}
+
+/// Changed claims and lines sharing a key (a payer, a policy, a procedure).
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// The payer id, policy id or procedure code.
+    pub key: String,
+    /// Changed claims with a changed line under this key.
+    pub claims: usize,
+    /// Changed lines under this key.
+    pub lines: usize,
+    /// Their charges.
+    pub charges: Money,
+}
+
+/// Replays claims against two policy sets and compares the answers: see the
+/// module documentation. `prior` claims are loaded into both histories first,
+/// as paid history.
+pub struct Replay {
+    base: Engine,
+    candidate: Engine,
+    impact: Impact,
+    rules: RuleTexts,
+    groups: [BTreeMap<String, Tally>; 3],
+    by_rule: BTreeMap<(String, String), RuleChange>,
+}
+
+/// What a group has counted so far: the records of its changed claims, its
+/// changed lines and their charges.
+type Tally = (BTreeSet<usize>, usize, Money);
+
+/// The source text of every rule of both sides, by policy and rule id.
+#[derive(Default)]
+struct RuleTexts {
+    base: BTreeMap<(String, String), String>,
+    candidate: BTreeMap<(String, String), String>,
+}
+
+fn texts(policies: &Policies) -> BTreeMap<(String, String), String> {
+    policies
+        .iter()
+        .flat_map(|p| {
+            p.rules
+                .iter()
+                .map(move |r| ((p.id.to_string(), r.id.to_string()), r.source.clone()))
+        })
+        .collect()
+}
+
+impl Replay {
+    /// A replay of the base policies against the candidate ones.
+    pub fn new(base: Policies, candidate: Policies) -> Replay {
+        let rules = RuleTexts {
+            base: texts(&base),
+            candidate: texts(&candidate),
+        };
+        Replay {
+            base: Engine::new(base),
+            candidate: Engine::new(candidate),
+            impact: Impact::default(),
+            rules,
+            groups: Default::default(),
+            by_rule: BTreeMap::new(),
+        }
+    }
+
+    /// Loads a claim paid before the replay into both histories; `false` when
+    /// other content is already stored under its id on either side (it is
+    /// then skipped there).
+    pub fn prior(&mut self, claim: &Claim) -> bool {
+        let base = matches!(self.base.import(claim), Ok(Imported::Conflict));
+        let candidate = matches!(self.candidate.import(claim), Ok(Imported::Conflict));
+        !(base || candidate)
+    }
+
+    /// Replays the next claim of the input (`record`: its 1-based position),
+    /// or its error record when it did not read.
+    pub fn add(&mut self, record: usize, claim: Result<&Claim, &ClaimError>) {
+        self.impact.claims += 1;
+        let Ok(claim) = claim else {
+            bump(&mut self.impact.claim_transitions, ERROR, ERROR);
+            return;
+        };
+        let before = self.base.evaluate(claim, record);
+        let after = self.candidate.evaluate(claim, record);
+        let (b, a) = (claim_label(&before), claim_label(&after));
+        bump(&mut self.impact.claim_transitions, b, a);
+        let mut changed = b != a;
+        for (k, line) in claim.lines.iter().enumerate() {
+            self.impact.lines += 1;
+            let lb = line_of(&before, k);
+            let la = line_of(&after, k);
+            let (lb_label, la_label) = (lb.0, la.0);
+            bump(&mut self.impact.line_transitions, lb_label, la_label);
+            let rules_before: BTreeSet<(String, String)> = lb.1;
+            let rules_after: BTreeSet<(String, String)> = la.1;
+            if lb_label == la_label && rules_before == rules_after {
+                continue;
+            }
+            // A line whose reasons changed but not its decision moved no money
+            // and is not a changed line; its rules still show in `by_rule`.
+            let decision_changed = lb_label != la_label;
+            let charge = line.charge.map(Money::of_f64).unwrap_or_default();
+            if decision_changed {
+                changed = true;
+                self.impact.changed_lines += 1;
+                self.impact.charges_moved += charge;
+                let policy = policy_of(&after)
+                    .or_else(|| policy_of(&before))
+                    .unwrap_or_default();
+                for (g, key) in [claim.payer.to_string(), policy, line.procedure.to_string()]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if let Some(groups) = self.groups.get_mut(g) {
+                        let entry = groups.entry(key).or_default();
+                        entry.0.insert(record);
+                        entry.1 += 1;
+                        entry.2 += charge;
+                    }
+                }
+            }
+            let example = Example {
+                claim: claim.id.to_string(),
+                record,
+                line: line.line,
+                procedure: line.procedure.to_string(),
+                before: lb_label,
+                after: la_label,
+                rules_before: rules_before.iter().map(|(_, r)| r.clone()).collect(),
+                rules_after: rules_after.iter().map(|(_, r)| r.clone()).collect(),
+            };
+            for key in rules_after.difference(&rules_before) {
+                let change = self.rule_change(key);
+                change.newly_fires += 1;
+                change.charges += charge;
+                if change.examples.len() < EXAMPLES_PER_RULE {
+                    change.examples.push(example.clone());
+                }
+            }
+            for key in rules_before.difference(&rules_after) {
+                let change = self.rule_change(key);
+                change.stops_firing += 1;
+                change.charges += charge;
+                if change.examples.len() < EXAMPLES_PER_RULE {
+                    change.examples.push(example.clone());
+                }
+            }
+        }
+        if changed {
+            self.impact.changed_claims += 1;
+        }
+    }
+
+    fn rule_change(&mut self, key: &(String, String)) -> &mut RuleChange {
+        let (before, after) = (self.rules.base.get(key), self.rules.candidate.get(key));
+        let differs = before != after;
+        self.by_rule
+            .entry(key.clone())
+            .or_insert_with(|| RuleChange {
+                policy: key.0.clone(),
+                rule: key.1.clone(),
+                newly_fires: 0,
+                stops_firing: 0,
+                charges: Money::default(),
+                text_before: before.filter(|_| differs).cloned(),
+                text_after: after.filter(|_| differs).cloned(),
+                examples: Vec::new(),
+            })
+    }
+
+    /// The report.
+    pub fn finish(mut self) -> Impact {
+        let mut rules: Vec<RuleChange> = std::mem::take(&mut self.by_rule).into_values().collect();
+        rules.sort_by(|a, b| {
+            (b.newly_fires + b.stops_firing)
+                .cmp(&(a.newly_fires + a.stops_firing))
+                .then_with(|| (&a.policy, &a.rule).cmp(&(&b.policy, &b.rule)))
+        });
+        self.impact.by_rule = rules;
+        let [payers, policies, procedures] = std::mem::take(&mut self.groups);
+        self.impact.by_payer = groups(payers);
+        self.impact.by_policy = groups(policies);
+        self.impact.by_procedure = groups(procedures);
+        self.impact
+    }
+}
+
+impl Impact {
+    /// Lines that went from `from` to `to` (`*` for any decision).
+    pub fn lines_between(&self, from: &str, to: &str) -> usize {
+        self.line_transitions
+            .iter()
+            .filter(|(f, _)| from == "*" || **f == from)
+            .flat_map(|(f, row)| row.iter().map(move |(t, n)| (*f, *t, *n)))
+            .filter(|(f, t, _)| (to == "*" || *t == to) && f != t)
+            .map(|(_, _, n)| n)
+            .sum()
+    }
+}
+
+fn groups(map: BTreeMap<String, Tally>) -> Vec<Group> {
+    let mut out: Vec<Group> = map
+        .into_iter()
+        .map(|(key, (claims, lines, charges))| Group {
+            key,
+            claims: claims.len(),
+            lines,
+            charges,
+        })
+        .collect();
+    out.sort_by(|a, b| b.lines.cmp(&a.lines).then_with(|| a.key.cmp(&b.key)));
+    out
+}
+
+fn bump(matrix: &mut BTreeMap<Label, BTreeMap<Label, usize>>, from: Label, to: Label) {
+    *matrix.entry(from).or_default().entry(to).or_default() += 1;
+}
+
+fn claim_label(outcome: &Outcome) -> Label {
+    match outcome {
+        Outcome::Decision(d) => d.decision.as_str(),
+        Outcome::Error(_) => ERROR,
+    }
+}
+
+fn policy_of(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Decision(d) => Some(d.policy.to_string()),
+        Outcome::Error(_) => None,
+    }
+}
+
+/// Line `k`'s decision and the rules that fired on it, by policy and id.
+fn line_of(outcome: &Outcome, k: usize) -> (Label, BTreeSet<(String, String)>) {
+    match outcome {
+        Outcome::Decision(d) => match d.lines.get(k) {
+            Some(line) => (
+                line.decision.as_str(),
+                line.reasons
+                    .iter()
+                    .map(|r| (d.policy.to_string(), r.rule.to_string()))
+                    .collect(),
+            ),
+            // A void has no line decisions: its lines are `void`.
+            None => (d.decision.as_str(), BTreeSet::new()),
+        },
+        Outcome::Error(_) => (ERROR, BTreeSet::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Replays of small policies over hand-written claims.
+
+use super::*;
+use crate::claims::{read_claims_str, InputFormat};
+
+fn policies(rules: &str) -> Policies {
+    let text = format!(
+        "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n{rules}\n}}"
+    );
+    let loaded = Policies::from_source("t.policy", &text);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    loaded.into_result().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn claim(id: &str, patient: &str, date: &str, code: &str, charge: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","payer":"p","patient":{{"id":"{patient}"}},"diagnoses":["M79.18"],"lines":[{{"date_of_service":"{date}","procedure":"{code}","charge":{charge}}}]}}"#
+    )
+}
+
+fn replay(base: &str, candidate: &str, claims: &[String]) -> Impact {
+    let mut replay = Replay::new(policies(base), policies(candidate));
+    let text = claims.join("\n");
+    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
+        .into_iter()
+        .enumerate()
+    {
+        replay.add(i + 1, c.as_ref());
+    }
+    replay.finish()
+}
+
+#[test]
+fn a_new_rule_flips_its_lines_and_moves_their_charges() {
+    let claims = [
+        claim("A", "P1", "2024-05-01", "20553", "100.10"),
+        claim("B", "P2", "2024-05-01", "20552", "80"),
+        claim("C", "P3", "2024-05-02", "20553", "0.2"),
+    ];
+    let impact = replay(
+        "",
+        "rule R1 \"no 20553\" {\n when line.procedure in (cpt 20553)\n deny CO-50 rarc N115\n }",
+        &claims,
+    );
+    assert_eq!((impact.claims, impact.lines), (3, 3));
+    assert_eq!((impact.changed_claims, impact.changed_lines), (2, 2));
+    assert_eq!(impact.lines_between("allow", "deny"), 2);
+    assert_eq!(impact.line_transitions["allow"]["allow"], 1);
+    assert_eq!(impact.claim_transitions["allow"]["deny"], 2);
+    assert_eq!(impact.charges_moved.text(), "100.30");
+    let r1 = &impact.by_rule[0];
+    assert_eq!(
+        (r1.rule.as_str(), r1.newly_fires, r1.stops_firing),
+        ("R1", 2, 0)
+    );
+    assert_eq!(r1.charges.text(), "100.30");
+    assert!(r1.text_before.is_none());
+    assert!(r1
+        .text_after
+        .as_deref()
+        .is_some_and(|t| t.contains("20553")));
+    let ids: Vec<&str> = r1.examples.iter().map(|e| e.claim.as_str()).collect();
+    assert_eq!(ids, ["A", "C"]);
+    assert_eq!(impact.by_procedure[0].key, "20553");
+    assert_eq!(impact.by_payer[0].claims, 2);
+}
+
+#[test]
+fn each_side_keeps_its_own_history() {
+    // The candidate denies claim A (units), so claim B on the same day is no
+    // longer the second session: B goes from deny to allow.
+    let base = "rule S \"one a day\" {\n when line.procedure in tpi\n limit tpi to 1 per day\n else deny CO-119 rarc N640\n }";
+    let candidate = format!(
+        "{base}\n rule Z \"no 20553\" {{\n when line.procedure in (cpt 20553)\n deny CO-50 rarc N115\n }}"
+    );
+    let claims = [
+        claim("A", "P1", "2024-05-01", "20553", "10"),
+        claim("B", "P1", "2024-05-01", "20552", "20"),
+    ];
+    let impact = replay(base, &candidate, &claims);
+    assert_eq!(impact.lines_between("allow", "deny"), 1, "{impact:#?}");
+    assert_eq!(impact.lines_between("deny", "allow"), 1, "{impact:#?}");
+    assert_eq!(impact.charges_moved.text(), "30.00");
+    let rules: Vec<(&str, usize, usize)> = impact
+        .by_rule
+        .iter()
+        .map(|r| (r.rule.as_str(), r.newly_fires, r.stops_firing))
+        .collect();
+    assert_eq!(rules, [("S", 0, 1), ("Z", 1, 0)]);
+}
+
+#[test]
+fn unchanged_claims_are_counted_not_listed() {
+    let claims = [claim("A", "P1", "2024-05-01", "20553", "10")];
+    let impact = replay("", "", &claims);
+    assert_eq!((impact.claims, impact.changed_claims), (1, 0));
+    assert!(impact.by_rule.is_empty() && impact.by_payer.is_empty());
+    assert_eq!(impact.claim_transitions["allow"]["allow"], 1);
+    assert_eq!(impact.charges_moved.text(), "0.00");
+}
+
+#[test]
+fn a_claim_the_candidate_has_no_policy_for_is_an_error_line() {
+    let base = policies("");
+    let candidate = Policies::default();
+    let mut replay = Replay::new(base, candidate);
+    let text = claim("A", "P1", "2024-05-01", "20553", "10");
+    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
+        .into_iter()
+        .enumerate()
+    {
+        replay.add(i + 1, c.as_ref());
+    }
+    let impact = replay.finish();
+    assert_eq!(impact.lines_between("allow", "error"), 1);
+    assert_eq!(impact.claim_transitions["allow"]["error"], 1);
+}

@@ -1,0 +1,10 @@
+//! What implementing a [`crate::HistoryStore`] takes: the services a store
+//! keeps, the claim versions of its ledger and the decisions stored with them.
+//! A store usually keeps a [`crate::MemoryHistory`] as its cache and lends its
+//! [`Window`]s, as [`crate::SqliteHistory`] does; the engine asks the questions
+//! and makes every decision.
+
+pub use crate::history::{
+    ContentHash, DecisionParts, NewClaim, Query, Service, SiteId, SiteScope, Status,
+    StoredDecision, Version, Window,
+};
