@@ -3,19 +3,22 @@
 # Prints, per run, claims/s and lines/s end to end, peak memory and policy load
 # time (from eval's summary), the median of the runs: in memory with --jobs 1 and
 # 2, then with the history in a database (--db, a fresh file each run) against
-# the in-memory rate, and the database's size per million counted services; then
-# evaluation alone (criterion). Usage: bench/run.sh [CLAIMS] [RUNS]
+# the in-memory rate, and the database's size per million counted services; the
+# same claims as X12 837P (gen_claims --x12) against JSON Lines, both --jobs 1;
+# then evaluation alone (criterion). Usage: bench/run.sh [CLAIMS] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 runs=${2:-5}
 target=${CARGO_TARGET_DIR:-target}
 data=$target/bench-claims-$n.jsonl
+x12=$target/bench-claims-$n.837p
 db=$target/bench-history-$n.db
 bin=$target/release/payer-rules
 
 cargo build --release --quiet --bin payer-rules --example gen_claims
 [ -f "$data" ] || "$target/release/examples/gen_claims" "$n" 42 > "$data"
+[ -f "$x12" ] || "$target/release/examples/gen_claims" "$n" 42 --x12 > "$x12"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "input: $data ($(wc -l < "$data") claims, $(du -h "$data" | cut -f1))"
 
@@ -24,7 +27,7 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 # In memory and with a database, run after run, so both see the same machine;
 # on a shared machine the ratio within a run is steadier than either rate.
-mem=(); two=(); disk=(); ratio=()
+mem=(); two=(); disk=(); ratio=(); edi=(); edi_ratio=()
 for i in $(seq "$runs"); do
   line=$("$bin" eval --jobs 1 "$data" 2>&1 >/dev/null | grep '^evaluated')
   echo "memory  jobs 1 run $i: $line"
@@ -39,11 +42,18 @@ for i in $(seq "$runs"); do
   r=$(( 100 * ${disk[-1]} / ${mem[-1]} ))
   echo "run $i: --db at $r% of memory jobs 1"
   ratio+=("$r")
+  line=$("$bin" eval --jobs 1 "$x12" 2>&1 >/dev/null | grep '^evaluated')
+  echo "837P    jobs 1 run $i: $line"
+  edi+=("$(rate "$line")")
+  r=$(( 100 * ${edi[-1]} / ${mem[-1]} ))
+  echo "run $i: 837P at $r% of JSON Lines jobs 1"
+  edi_ratio+=("$r")
 done
 m=$(median "${mem[@]}"); m2=$(median "${two[@]}"); d=$(median "${disk[@]}")
 echo "memory jobs 1 median: $m claims/s"
 echo "memory jobs 2 median: $m2 claims/s"
 echo "--db median: $d claims/s; per run, --db at a median $(median "${ratio[@]}")% of memory jobs 1"
+echo "837P median: $(median "${edi[@]}") claims/s; per run, 837P at a median $(median "${edi_ratio[@]}")% of JSON Lines jobs 1"
 "$bin" history stats --db "$db"
 
 cargo bench --quiet --bench eval -- --noplot 2>&1 | grep -E 'time:|thrpt:|eval/'

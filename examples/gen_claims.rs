@@ -2,6 +2,12 @@
 //! the README's main command and for throughput measurements.
 //!
 //! `cargo run --release --example gen_claims -- [COUNT] [SEED] > claims.jsonl`
+//! `cargo run --release --example gen_claims -- [COUNT] [SEED] --x12 > claims.837p`
+//!
+//! With `--x12` the same claims are written as one X12 837P interchange (the
+//! library's 837P writer), which reads back to the same claims. The few
+//! malformed claims of the batch are not valid claims, so they have no 837P
+//! form: they are left out, and the count left out is said on stderr.
 //!
 //! The batch spans every bundled payer (medicare, emblemhealth, bcbsa, cigna,
 //! aetna) and a few claims of a payer with no policy. The mix is deterministic for
@@ -15,6 +21,44 @@
 //! for repeat sessions, so the frequency and interval rules have history to count.
 
 use std::io::{self, BufWriter, Write};
+
+use payer_rules::internal::X12Writer;
+use payer_rules::{ClaimReader, InputFormat};
+
+/// Where the claims go: JSON Lines as generated, or 837P through the
+/// library's reader and writer.
+enum Sink<W: Write> {
+    Json(W),
+    X12 { writer: X12Writer<W>, left_out: u64 },
+}
+
+impl<W: Write> Sink<W> {
+    fn emit(&mut self, json: &str) -> io::Result<()> {
+        match self {
+            Sink::Json(out) => writeln!(out, "{json}"),
+            Sink::X12 { writer, left_out } => {
+                match ClaimReader::new(json.as_bytes(), InputFormat::JsonLines).next() {
+                    Some(Ok(claim)) => writer.write(&claim)?,
+                    _ => *left_out += 1,
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Sink::Json(mut out) => out.flush(),
+            Sink::X12 { writer, left_out } => {
+                writer.finish()?.flush()?;
+                if left_out > 0 {
+                    eprintln!("{left_out} malformed claims have no 837P form and were left out");
+                }
+                Ok(())
+            }
+        }
+    }
+}
 
 /// A small linear congruential generator: deterministic across platforms.
 struct Rng(u64);
@@ -187,14 +231,22 @@ fn facts(rng: &mut Rng, payer: &str) -> Vec<String> {
 }
 
 fn main() -> io::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let x12 = std::env::args().any(|a| a == "--x12");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--x12");
     let count: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(42);
     let mut rng = Rng(seed);
     // About four claims per patient over the batch's two years.
     let patients = (count / 4).max(1);
-    let out = io::stdout();
-    let mut out = BufWriter::new(out.lock());
+    let out = BufWriter::new(io::stdout().lock());
+    let mut out = if x12 {
+        Sink::X12 {
+            writer: X12Writer::new(out, None),
+            left_out: 0,
+        }
+    } else {
+        Sink::Json(out)
+    };
     for i in 0..count {
         // Dates advance with the claim index so that the batch arrives in order.
         let day = i * 700 / count.max(1) + rng.below(3);
@@ -288,21 +340,19 @@ fn main() -> io::Result<()> {
         let diagnoses: Vec<String> = dx.iter().map(|d| format!("\"{d}\"")).collect();
         if rng.chance(1) {
             // A malformed claim: units 0. It must come back as an error record.
-            writeln!(
-                out,
+            out.emit(&format!(
                 r#"{{"id":"CLM-{i:07}","payer":"{}","patient":{{"id":"{patient}"}},"diagnoses":[{}],"lines":[{{"date_of_service":"{dos}","procedure":"{tpi}","units":0}}]}}"#,
                 payer.id,
                 diagnoses.join(",")
-            )?;
+            ))?;
             continue;
         }
-        writeln!(
-            out,
+        out.emit(&format!(
             r#"{{"id":"CLM-{i:07}","payer":"{}","patient":{{"id":"{patient}","birth_date":"1961-05-14","sex":"F"}},"provider":{{"npi":"1234567893","taxonomy":"208VP0014X"}},"place_of_service":"11","diagnoses":[{}]{facts},"lines":[{}]}}"#,
             payer.id,
             diagnoses.join(","),
             lines.join(",")
-        )?;
+        ))?;
     }
-    out.flush()
+    out.finish()
 }

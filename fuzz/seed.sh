@@ -108,6 +108,14 @@ cat > "$tmp/yaml" <<'YAML'
 YAML
 put claims "$tmp/yaml"
 
-for target in parse check claims; do
+# X12 837P: the hand-written files (one per envelope and mapping rule) and the
+# bundled example.
+for f in "$root"/tests/data/x12/*.837 "$root"/examples/claims.837p; do
+    [ -f "$f" ] || continue
+    put x12 "$f"
+    put claims "$f"
+done
+
+for target in parse check claims x12; do
     printf '%s: %s files\n' "$target" "$(ls "$corpus/$target" | wc -l)"
 done

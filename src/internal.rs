@@ -19,3 +19,4 @@ pub use crate::workspace::{
     files_below, is_policy_file, policy_text, read_policy_bytes, read_policy_text, ReadError,
     Workspace, BOM,
 };
+pub use crate::x12::{write_837p, Delimiters, Tokenizer, X12Reader, X12Writer};

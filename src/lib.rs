@@ -9,7 +9,7 @@
 //! | to | use |
 //! |---|---|
 //! | load policy files, or policy text, with their diagnostics | [`Policies::load`], [`Policies::from_source`], [`Loaded`], [`Diagnostic`] |
-//! | read claims (JSON Lines, a JSON array, YAML) | [`ClaimReader`], [`InputFormat`], [`Claim`], [`ClaimError`] |
+//! | read claims (JSON Lines, a JSON array, YAML, X12 837P) | [`ClaimReader`], [`InputFormat`], [`Claim`], [`ClaimError`], [`PayerIds`], [`Warning`] |
 //! | decide claims against an in-memory history | [`Engine::new`], [`Engine::evaluate`] |
 //! | decide claims against a durable history | [`SqliteHistory`], [`Engine::with_history`], [`Engine::begin`] and its [`Batch`] |
 //! | a history store of one's own | [`HistoryStore`], [`Transactional`] and the types of [`store`] |
@@ -72,6 +72,7 @@ mod policies;
 mod syntax;
 mod testing;
 mod workspace;
+mod x12;
 
 pub mod internal;
 pub mod store;
@@ -80,9 +81,10 @@ pub mod tooling;
 pub use claims::{
     Action, Claim, ClaimDecision, ClaimError, ClaimReader, Decision, ErrorBody, ErrorKind,
     ErrorRecord, FactValue, Frequency, InputFormat, Line, LineDecision, Outcome, Patient, Provider,
-    Reason, Sex, TraceOutcome, TraceStep,
+    Reason, Sex, TraceOutcome, TraceStep, Warning, X12Location,
 };
 pub use diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
 pub use eval::{Batch, Engine, Evaluated, Imported};
 pub use history::{HistoryStore, MemoryHistory, SqliteHistory, StoreError, Transactional};
 pub use policies::{InvalidPolicies, LoadError, Loaded, NoPolicies, NoPolicy, Policies};
+pub use x12::PayerIds;

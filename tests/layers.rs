@@ -56,7 +56,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     // Claims and history are beside the pipeline: they know nothing of the
     // language.
-    ("claims", &["codes", "days", "bytes", "hint"]),
+    // The X12 reader is one of the claim readers (`InputFormat::X12`), and
+    // builds claims through the claims' own validation.
+    ("claims", &["codes", "days", "bytes", "hint", "x12"]),
+    ("x12", &["claims", "codes", "days"]),
     ("history", &["claims", "codes", "days", "bytes", "hint"]),
     (
         "policies",

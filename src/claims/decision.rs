@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{ClaimError, ErrorKind};
+use super::error::{ClaimError, ErrorKind, X12Location};
 use super::model::Text;
 use crate::codes::CodeKey;
 
@@ -273,6 +273,9 @@ pub struct ErrorBody {
     /// The first bad field, as `lines[0].date_of_service`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Where in an X12 input (added to the contract, optional for readers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x12: Option<Box<X12Location>>,
 }
 
 impl From<ClaimError> for ErrorRecord {
@@ -283,6 +286,7 @@ impl From<ClaimError> for ErrorRecord {
                 kind: err.kind,
                 message: err.message,
                 path: err.path,
+                x12: err.x12,
             },
             record: err.record,
             input_lost: err.input_lost,
@@ -492,6 +496,7 @@ mod tests {
             message: "m".into(),
             path: None,
             record: 1,
+            x12: None,
             input_lost: false,
         };
         let json = serde_json::to_string(&ErrorRecord::from(err)).unwrap_or_default();

@@ -18,7 +18,11 @@ pub use decision::{
     Action, ClaimDecision, Decision, ErrorBody, ErrorRecord, LineDecision, Outcome, Reason,
     ReasonParts, TraceOutcome, TraceStep,
 };
-pub use error::{for_log, ClaimError, ErrorKind};
+pub use error::{for_log, ClaimError, ErrorKind, Warning, X12Location};
 pub use model::{Claim, FactValue, Frequency, Line, Patient, Provider, Sex, Text};
 pub use read::{read_claims_str, ClaimReader, InputFormat};
+pub(crate) use read::{
+    Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider,
+};
 pub use slot::ClaimSlot;
+pub(crate) use validate::validate;

@@ -23,16 +23,21 @@ use std::str::FromStr;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::error::ClaimError;
+use std::sync::Arc;
+
+use super::error::{ClaimError, Warning};
 use super::model::Claim;
 use super::scan::{scan_claim_into, scan_patient_id};
 use super::slot::{empty_claim, ClaimSlot};
 use super::validate::validate;
+use crate::x12::{PayerIds, X12Reader};
 use array::{ArraySplitter, Item, Place};
 pub(crate) use lines::gather_line;
 pub use lines::{is_blank, skip_json_lines_start, LineSplitter, MAX_RECORD_BYTES};
 use lines::{skip_bom, sniff};
-pub(super) use raw::{Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine};
+pub(crate) use raw::{
+    Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider,
+};
 pub(crate) use record::io_error;
 use record::{parse_element, parse_json_slowly, too_long, yaml_items, Unit};
 pub use record::{parse_json_line, parse_json_line_into, patient_of_line};
@@ -49,7 +54,8 @@ pub enum InputFormat {
     /// Decide from the start of the input: a JSON array when its first byte
     /// that is not white space is `[`, YAML when its first line (blank lines
     /// and `#` comments aside) starts a YAML document (`---`), list item
-    /// (`- `) or mapping (`id: C1`), JSON Lines otherwise (so a bad first line is one bad record).
+    /// (`- `) or mapping (`id: C1`), X12 837P when it starts with `ISA`, JSON
+    /// Lines otherwise (so a bad first line is one bad record).
     /// Only what the reader's buffer holds is looked at.
     #[default]
     Auto,
@@ -59,15 +65,18 @@ pub enum InputFormat {
     JsonArray,
     /// A YAML list of claims (one claim mapping or several documents also do).
     Yaml,
+    /// An X12 837P interchange (auto-detected by its leading `ISA`).
+    X12,
 }
 
 impl InputFormat {
     /// Every format, for listing them in help and completions.
-    pub const ALL: [InputFormat; 4] = [
+    pub const ALL: [InputFormat; 5] = [
         InputFormat::Auto,
         InputFormat::JsonLines,
         InputFormat::JsonArray,
         InputFormat::Yaml,
+        InputFormat::X12,
     ];
 
     /// The canonical name, as accepted by [`FromStr`].
@@ -77,13 +86,14 @@ impl InputFormat {
             InputFormat::JsonLines => "jsonl",
             InputFormat::JsonArray => "json",
             InputFormat::Yaml => "yaml",
+            InputFormat::X12 => "x12",
         }
     }
 }
 
 impl InputFormat {
     /// The format a file's name says: `.jsonl` and `.ndjson` are JSON
-    /// Lines, `.yaml` and `.yml` YAML; anything else (`.json`, which may be
+    /// Lines, `.yaml` and `.yml` YAML, `.x12`, `.837` and `.edi` X12; anything else (`.json`, which may be
     /// an array or lines) is left to [`InputFormat::Auto`].
     pub fn of_path(path: &std::path::Path) -> InputFormat {
         let extension = path
@@ -93,6 +103,7 @@ impl InputFormat {
         match extension.as_deref() {
             Some("jsonl" | "ndjson") => InputFormat::JsonLines,
             Some("yaml" | "yml") => InputFormat::Yaml,
+            Some("x12" | "837" | "edi") => InputFormat::X12,
             _ => InputFormat::Auto,
         }
     }
@@ -120,8 +131,9 @@ impl FromStr for InputFormat {
             "jsonl" | "json-lines" | "jsonlines" | "ndjson" => Ok(InputFormat::JsonLines),
             "json" | "json-array" => Ok(InputFormat::JsonArray),
             "yaml" | "yml" => Ok(InputFormat::Yaml),
+            "x12" | "837" | "837p" => Ok(InputFormat::X12),
             _ => Err(format!(
-                "unknown input format `{text}`; expected auto, jsonl, json or yaml"
+                "unknown input format `{text}`; expected auto, jsonl, json, yaml or x12"
             )),
         }
     }
@@ -139,6 +151,7 @@ impl FromStr for InputFormat {
 pub struct ClaimReader<R: BufRead> {
     format: InputFormat,
     state: State<R>,
+    payer_ids: Option<Arc<PayerIds>>,
     /// The number of the last record read (see [`ClaimReader::record`]).
     last: usize,
 }
@@ -161,6 +174,7 @@ enum State<R> {
         /// Why the input stopped being readable after `items`.
         failed: Option<String>,
     },
+    X12(Box<X12Reader<R>>),
     Done,
 }
 
@@ -170,7 +184,24 @@ impl<R: BufRead> ClaimReader<R> {
         ClaimReader {
             format,
             state: State::Start(input),
+            payer_ids: None,
             last: 0,
+        }
+    }
+
+    /// Maps X12 payer ids (2010BB NM109) to policy payers; without it, or for
+    /// an id it lacks, the id itself is the claim's payer.
+    pub fn with_payer_ids(mut self, payer_ids: Arc<PayerIds>) -> ClaimReader<R> {
+        self.payer_ids = Some(payer_ids);
+        self
+    }
+
+    /// What the reader noticed since the last call without rejecting a claim
+    /// (X12: CLM02 against the lines' charges, minutes read as one unit).
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
+        match &mut self.state {
+            State::X12(reader) => reader.take_warnings(),
+            _ => Vec::new(),
         }
     }
 
@@ -198,6 +229,12 @@ impl<R: BufRead> ClaimReader<R> {
             };
         }
         match self.format {
+            InputFormat::X12 => {
+                // Byte offsets are counted after a byte order mark (white
+                // space before the ISA is the tokenizer's to count).
+                self.state = State::X12(Box::new(X12Reader::new(input, 0, self.payer_ids.clone())));
+                self.next()
+            }
             InputFormat::JsonLines | InputFormat::Auto => {
                 self.state = State::Lines {
                     input,
@@ -360,6 +397,7 @@ impl<R: BufRead> Iterator for ClaimReader<R> {
             (Some(Ok(_)), State::Array { record, .. } | State::Yaml { record, .. }) => {
                 self.last = *record;
             }
+            (Some(Ok(_)), State::X12(reader)) => self.last = reader.last_record(),
             _ => {}
         }
         item
@@ -374,6 +412,13 @@ impl<R: BufRead> ClaimReader<R> {
             State::Start(input) => self.start(input),
             // Read in place above.
             State::Lines { .. } => None,
+            State::X12(mut reader) => {
+                let item = reader.next();
+                if item.is_some() {
+                    self.state = State::X12(reader);
+                }
+                item
+            }
             State::Array {
                 mut input,
                 mut split,

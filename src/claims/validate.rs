@@ -41,7 +41,7 @@ pub use shapes::{
 /// This is the order errors are reported in. Each rule is a method of [`Cx`],
 /// which the scanner's fast path (`claims::scan`) calls too as it reads a
 /// claim straight into a [`Claim`]: the rules have this one home.
-pub(super) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimError> {
+pub(crate) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimError> {
     // The id, borrowed for error records: copying it for every claim would cost
     // an allocation on the path of claims that have no error.
     let raw_id = raw.id;

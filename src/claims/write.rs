@@ -251,6 +251,7 @@ mod tests {
                     kind: ErrorKind::InvalidClaim,
                     message: "bad \"units\"".into(),
                     path: Some("lines[0].units".into()),
+                    x12: None,
                 },
                 record: 7,
                 input_lost: false,

@@ -309,6 +309,7 @@ impl<H: HistoryStore> Engine<H> {
                     message: missing.message,
                     path: Some(missing.path),
                     record,
+                    x12: None,
                     input_lost: false,
                 }));
             }

@@ -133,13 +133,20 @@ fn starts_yaml_mapping(line: &[u8]) -> bool {
 /// order mark already taken off): a JSON array when the first byte that is
 /// not white space is `[`; YAML when the first line that is neither blank nor a
 /// `#` comment starts a YAML document (`---`), a list item (`- `) or a
-/// mapping (`id: C1`); JSON Lines
+/// mapping (`id: C1`); X12 when the first bytes that are not white space are
+/// `ISA` (or, in a buffer shorter than that, begin it); JSON Lines
 /// otherwise. A bad first line of JSON Lines is then one bad record, never a
 /// whole batch read as one YAML error.
 pub(super) fn sniff(start: &[u8]) -> InputFormat {
-    let first = start.iter().copied().find(|b| !b.is_ascii_whitespace());
-    if first == Some(b'[') {
+    let spaces = start.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let rest = start.get(spaces..).unwrap_or_default();
+    if rest.first() == Some(&b'[') {
         return InputFormat::JsonArray;
+    }
+    // An interchange starts with `ISA` (a buffer shorter than that must at
+    // least begin it).
+    if !rest.is_empty() && b"ISA".starts_with(rest.get(..3).unwrap_or(rest)) {
+        return InputFormat::X12;
     }
     for line in start.split(|&b| b == b'\n') {
         let line = line.trim_ascii();

@@ -11,10 +11,10 @@ use super::*;
 /// an array of the fields in order, which would read `"patient": ["P1"]` as a
 /// patient with id `P1`; no client means that.
 #[derive(Debug)]
-pub(in crate::claims) struct Obj<T>(pub T);
+pub(crate) struct Obj<T>(pub T);
 
 /// What an [`Obj`] is called in a type error.
-pub(in crate::claims) trait Named {
+pub(crate) trait Named {
     const EXPECTING: &'static str;
 }
 
@@ -35,7 +35,7 @@ impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for Obj<T> {
 }
 
 #[derive(Debug, Deserialize)]
-pub(in crate::claims) struct RawClaim<'a> {
+pub(crate) struct RawClaim<'a> {
     pub id: Option<Cow<'a, str>>,
     pub payer: Option<Cow<'a, str>>,
     pub patient: Option<Obj<RawPatient<'a>>>,
@@ -53,7 +53,7 @@ impl Named for RawClaim<'_> {
 }
 
 #[derive(Debug, Deserialize)]
-pub(in crate::claims) struct RawPatient<'a> {
+pub(crate) struct RawPatient<'a> {
     pub id: Option<Cow<'a, str>>,
     pub birth_date: Option<Cow<'a, str>>,
     pub sex: Option<Cow<'a, str>>,
@@ -64,7 +64,7 @@ impl Named for RawPatient<'_> {
 }
 
 #[derive(Debug, Deserialize)]
-pub(in crate::claims) struct RawProvider<'a> {
+pub(crate) struct RawProvider<'a> {
     pub npi: Option<Cow<'a, str>>,
     pub taxonomy: Option<Cow<'a, str>>,
 }
@@ -74,7 +74,7 @@ impl Named for RawProvider<'_> {
 }
 
 #[derive(Debug, Deserialize)]
-pub(in crate::claims) struct RawLine<'a> {
+pub(crate) struct RawLine<'a> {
     pub line: Option<Num>,
     pub date_of_service: Option<Cow<'a, str>>,
     pub procedure: Option<Cow<'a, str>>,
@@ -94,7 +94,7 @@ impl Named for RawLine<'_> {
 /// A code given as a string or a number (`"7"` or `7`: YAML reads an unquoted
 /// `7` as a number), kept as text.
 #[derive(Debug)]
-pub(in crate::claims) struct Code(pub String);
+pub(crate) struct Code(pub String);
 
 impl Code {
     /// A code given as a whole number: its digits.
@@ -133,7 +133,7 @@ impl<'de> Deserialize<'de> for Code {
 
 /// Any number, kept as read so validation can say what was wrong with it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(in crate::claims) enum Num {
+pub(crate) enum Num {
     Unsigned(u64),
     Signed(i64),
     Float(f64),
@@ -202,7 +202,7 @@ impl<'de> Deserialize<'de> for Num {
 /// A fact value as read; objects, arrays and null are kept as a description so
 /// validation can reject them at `facts.NAME` rather than serde at `facts`.
 #[derive(Debug)]
-pub(in crate::claims) enum RawFact<'a> {
+pub(crate) enum RawFact<'a> {
     Bool(bool),
     /// A whole number that fits an `i64`, kept exact.
     Integer(i64),
@@ -273,7 +273,7 @@ impl<'de, 'a> Deserialize<'de> for RawFact<'a> {
 /// The `facts` object in input order, repeats included, so validation reports
 /// the first bad fact as written and can refuse a name given twice.
 #[derive(Debug)]
-pub(in crate::claims) struct RawFacts<'a>(pub Vec<(Cow<'a, str>, RawFact<'a>)>);
+pub(crate) struct RawFacts<'a>(pub Vec<(Cow<'a, str>, RawFact<'a>)>);
 
 impl<'de, 'a> Deserialize<'de> for RawFacts<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawFacts<'a>, D::Error> {

@@ -666,3 +666,38 @@ fn yaml_documents_before_a_broken_one_are_read() {
     assert!(err.input_lost);
     assert!(err.message.contains("line"), "{}", err.message);
 }
+
+#[test]
+fn an_interchange_is_detected_by_its_isa() {
+    assert_eq!(InputFormat::sniff(b"ISA*00*"), InputFormat::X12);
+    assert_eq!(
+        InputFormat::sniff(b"\xEF\xBB\xBF\r\n  ISA*00*"),
+        InputFormat::X12
+    );
+    // A buffer shorter than `ISA` that begins it.
+    assert_eq!(InputFormat::sniff(b"IS"), InputFormat::X12);
+    assert_eq!(InputFormat::sniff(b"id: C1\n"), InputFormat::Yaml);
+    assert_eq!(InputFormat::sniff(b"IS bad\n"), InputFormat::JsonLines);
+    for name in ["a.837", "a.X12", "a.edi"] {
+        assert_eq!(
+            InputFormat::of_path(std::path::Path::new(name)),
+            InputFormat::X12
+        );
+    }
+}
+
+#[test]
+fn x12_records_are_numbered_as_the_reader_says() {
+    let bytes = include_bytes!("../../../tests/data/x12/valid.837");
+    let mut reader = ClaimReader::new(&bytes[..], InputFormat::Auto);
+    let mut n = 0;
+    while let Some(read) = reader.next() {
+        n += 1;
+        assert_eq!(reader.format(), InputFormat::X12);
+        assert_eq!(reader.record(), n);
+        if let Err(err) = read {
+            assert_eq!(err.record, reader.record());
+        }
+    }
+    assert!(n > 0);
+}

@@ -18,8 +18,8 @@ use super::waiting::Watched;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
-    Claim, ClaimDecision, ClaimError, ClaimReader, Engine, Evaluated, InputFormat, Outcome,
-    Policies, Reason, SqliteHistory, StoreError,
+    Claim, ClaimDecision, ClaimError, Engine, Evaluated, InputFormat, Outcome, PayerIds, Policies,
+    Reason, SqliteHistory, StoreError,
 };
 
 /// What `eval` was asked to do.
@@ -30,6 +30,8 @@ pub struct Options {
     pub input: Option<PathBuf>,
     /// Input format.
     pub format: InputFormat,
+    /// X12 payer ids and their policy payers.
+    pub payer_ids: Option<Arc<PayerIds>>,
     /// Prior-history files.
     pub history: Vec<PathBuf>,
     /// Add traces.
@@ -335,13 +337,16 @@ fn decide_all(
     // nothing is read ahead, and the output is flushed, when the input would
     // make the run wait.
     let (input, stall) = Watched::new(input);
-    let mut reader = ClaimReader::new(input, input_format(opts));
+    let mut reader = super::claim_reader(input, input_format(opts), opts.payer_ids.as_ref());
     let ahead = stall.clone();
     // The reader's record numbers (JSON Lines: line numbers) for the errors
     // the engine gives (no_policy, conflict), as the reader's own give them.
-    let mut claims =
-        Lookahead::new(|slot: &mut ClaimSlot| reader.read_into(slot).then(|| reader.record()))
-            .reading_ahead_while(|| !ahead.may_wait());
+    let mut claims = Lookahead::new(|slot: &mut ClaimSlot| {
+        let read = reader.read_into(slot);
+        super::print_warnings(&mut reader);
+        read.then(|| reader.record())
+    })
+    .reading_ahead_while(|| !ahead.may_wait());
     let mut unflushed = false;
     while let Some((record, claim)) = claims.next(engine) {
         let evaluated = match claim {
@@ -407,6 +412,7 @@ fn with_db(
     // How long a batch waits to fill up when claims arrive slowly.
     const FILL: Duration = Duration::from_millis(50);
     let format = input_format(opts);
+    let payer_ids = opts.payer_ids.clone();
     let batch_size = opts.batch.max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Chunk>(64);
@@ -417,7 +423,7 @@ fn with_db(
             // for the writer (finding H1): a claim streamed alone is stored
             // and answered without waiting for the next.
             let (input, stall) = Watched::new(input);
-            let mut reader = ClaimReader::new(input, format);
+            let mut reader = super::claim_reader(input, format, payer_ids.as_ref());
             loop {
                 if stall.may_wait() && !chunk.is_empty() {
                     let ready = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -428,6 +434,7 @@ fn with_db(
                 let Some(claim) = reader.next() else {
                     break;
                 };
+                super::print_warnings(&mut reader);
                 chunk.push((reader.record(), claim));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -560,7 +567,10 @@ pub fn run(opts: &Options) -> u8 {
     }
     // Every history file is open before anything is read or stored.
     let prior: Vec<PriorFile> = match prior::open_all(&opts.history) {
-        Ok(inputs) => inputs.into_iter().map(prior::read).collect(),
+        Ok(inputs) => inputs
+            .into_iter()
+            .map(|input| prior::read(input, opts.payer_ids.as_ref()))
+            .collect(),
         Err(code) => return code,
     };
 

@@ -21,14 +21,19 @@ pub fn run(command: HistoryCommand) -> u8 {
         HistoryCommand::Import {
             db,
             files,
+            payer_ids,
             batch,
             busy_timeout,
-        } => import(
-            &db,
-            &files,
-            batch as usize,
-            Duration::from_secs(busy_timeout),
-        ),
+        } => match super::load_payer_ids(payer_ids.as_deref()) {
+            Ok(payer_ids) => import(
+                &db,
+                &files,
+                payer_ids,
+                batch as usize,
+                Duration::from_secs(busy_timeout),
+            ),
+            Err(code) => code,
+        },
     }
 }
 
@@ -160,7 +165,13 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
     EXIT_OK
 }
 
-fn import(db: &std::path::Path, files: &[std::path::PathBuf], batch: usize, busy: Duration) -> u8 {
+fn import(
+    db: &std::path::Path,
+    files: &[std::path::PathBuf],
+    payer_ids: Option<std::sync::Arc<payer_rules::PayerIds>>,
+    batch: usize,
+    busy: Duration,
+) -> u8 {
     // Every file open before the database is: a missing one leaves nothing
     // behind (finding H5).
     let inputs = match prior::open_all(files) {
@@ -174,7 +185,7 @@ fn import(db: &std::path::Path, files: &[std::path::PathBuf], batch: usize, busy
     let mut engine = Engine::with_history(Policies::default(), store);
     let mut totals = prior::Counts::default();
     for input in inputs {
-        let file = prior::read(input);
+        let file = prior::read(input, payer_ids.as_ref());
         // A line per file as it is done, so that what was stored before a
         // failure is known.
         match prior::import_into(&mut engine, &file, batch) {

@@ -2,6 +2,7 @@
 
 mod check;
 mod codes;
+mod convert;
 mod eval;
 mod explain;
 mod fmt;
@@ -18,7 +19,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use payer_rules::InputFormat;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::stdio::errln;
+use payer_rules::{InputFormat, PayerIds};
 
 /// Exit status: the run found nothing wrong.
 pub const EXIT_OK: u8 = 0;
@@ -51,9 +56,14 @@ pub enum Command {
         policies: Vec<PathBuf>,
         /// Claims: JSON Lines, a JSON array or YAML; `-` or nothing reads stdin.
         input: Option<PathBuf>,
-        /// Input format; `auto` looks at the first character.
+        /// Input format (auto, jsonl, json, yaml, x12); `auto` looks at the
+        /// first character (an X12 interchange starts with `ISA`).
         #[arg(long, default_value = "auto")]
         format: InputFormat,
+        /// X12 payer ids (2010BB NM109) and the policy payer each stands for:
+        /// `ID PAYER` per line. An id not listed is its own payer.
+        #[arg(long, value_name = "FILE")]
+        payer_ids: Option<PathBuf>,
         /// Earlier claims that count as allowed history (same formats as the input).
         #[arg(long)]
         history: Vec<PathBuf>,
@@ -77,6 +87,9 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         busy_timeout: u64,
     },
+    /// Convert claims between formats: X12 837P to JSON Lines (and error
+    /// records), or any input to 837P; exit 1 when some records are invalid.
+    Convert(convert::Args),
     /// Look at or seed the claim history kept in a database.
     History {
         /// What to do with the history.
@@ -189,6 +202,9 @@ pub enum HistoryCommand {
         /// Files of paid claims; `-` reads stdin.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// X12 payer ids and their policy payers, as for `eval --payer-ids`.
+        #[arg(long, value_name = "FILE")]
+        payer_ids: Option<PathBuf>,
         /// Claims per transaction.
         #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u32).range(1..))]
         batch: u32,
@@ -217,6 +233,43 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Reads a `--payer-ids` file; exit status 2 when it cannot be read or parsed.
+fn load_payer_ids(path: Option<&Path>) -> Result<Option<Arc<PayerIds>>, u8> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        errln!("cannot read payer ids `{}`: {e}", path.display());
+        EXIT_USAGE
+    })?;
+    PayerIds::parse(&text)
+        .map(|ids| Some(Arc::new(ids)))
+        .map_err(|e| {
+            errln!("payer ids `{}`: {e}", path.display());
+            EXIT_USAGE
+        })
+}
+
+/// A claim reader with the payer ids, when given.
+fn claim_reader<R: std::io::BufRead>(
+    input: R,
+    format: InputFormat,
+    payer_ids: Option<&Arc<PayerIds>>,
+) -> payer_rules::ClaimReader<R> {
+    let reader = payer_rules::ClaimReader::new(input, format);
+    match payer_ids {
+        Some(ids) => reader.with_payer_ids(Arc::clone(ids)),
+        None => reader,
+    }
+}
+
+/// Prints a reader's warnings on stderr.
+fn print_warnings<R: std::io::BufRead>(reader: &mut payer_rules::ClaimReader<R>) {
+    for warning in reader.take_warnings() {
+        errln!("warning: {warning}");
+    }
+}
+
 /// Runs the command line and returns the exit status.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -226,6 +279,7 @@ pub fn run() -> ExitCode {
             policies,
             input,
             format,
+            payer_ids,
             history,
             explain,
             quiet,
@@ -233,18 +287,23 @@ pub fn run() -> ExitCode {
             db,
             batch,
             busy_timeout,
-        } => eval::run(&eval::Options {
-            policies,
-            input,
-            format,
-            history,
-            explain,
-            quiet,
-            jobs: usize::from(jobs),
-            db,
-            batch: batch as usize,
-            busy_timeout: std::time::Duration::from_secs(busy_timeout),
-        }),
+        } => match load_payer_ids(payer_ids.as_deref()) {
+            Err(code) => code,
+            Ok(payer_ids) => eval::run(&eval::Options {
+                policies,
+                input,
+                format,
+                payer_ids,
+                history,
+                explain,
+                quiet,
+                jobs: usize::from(jobs),
+                db,
+                batch: batch as usize,
+                busy_timeout: std::time::Duration::from_secs(busy_timeout),
+            }),
+        },
+        Command::Convert(args) => convert::run(&args),
         Command::History { command } => history::run(command),
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Test {

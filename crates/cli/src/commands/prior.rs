@@ -6,11 +6,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::EXIT_USAGE;
 use crate::stdio::errln;
 use payer_rules::internal::for_log;
-use payer_rules::{Claim, ClaimReader, Engine, Imported, InputFormat, SqliteHistory, StoreError};
+use payer_rules::{Claim, Engine, Imported, InputFormat, PayerIds, SqliteHistory, StoreError};
 
 /// One history file, open and not read yet.
 pub struct PriorInput {
@@ -96,17 +97,22 @@ pub fn open_all(paths: &[PathBuf]) -> Result<Vec<PriorInput>, u8> {
     Ok(opened)
 }
 
-/// Reads a file's claims; invalid records are reported (escaped and capped,
-/// see `ClaimError`'s display) and counted.
-pub fn read(input: PriorInput) -> PriorFile {
+/// Reads a file's claims, X12 payer ids mapped by `payer_ids`; invalid
+/// records are reported (escaped and capped, see `ClaimError`'s display) and
+/// counted, and the reader's warnings printed.
+pub fn read(input: PriorInput, payer_ids: Option<&Arc<PayerIds>>) -> PriorFile {
     let mut file = PriorFile {
         name: input.name,
         claims: Vec::new(),
         invalid: 0,
     };
-    for (i, claim) in ClaimReader::new(input.reader, InputFormat::Auto).enumerate() {
+    let mut reader = super::claim_reader(input.reader, InputFormat::Auto, payer_ids);
+    while let Some(claim) = reader.next() {
+        super::print_warnings(&mut reader);
         match claim {
-            Ok(claim) => file.claims.push((i + 1, claim)),
+            // Numbered as the reader numbers its error records (JSON Lines:
+            // line numbers).
+            Ok(claim) => file.claims.push((reader.record(), claim)),
             Err(e) => {
                 file.invalid += 1;
                 errln!("history `{}`: skipped {e}", file.name);

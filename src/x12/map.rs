@@ -1,0 +1,919 @@
+//! The 837P mapper: a checked transaction set's claims, each built as the
+//! loose claim shape the JSON readers build and checked by the same
+//! `validate`, so that one set of rules decides what a valid claim is.
+//!
+//! Only the segments a claim needs are decoded (see `docs/x12.md` for the
+//! table); the rest are skipped by id. X12-only rules (ICD-9 qualifiers,
+//! SV101-1 not `HC`, the unit basis, NM108 not `XX`) are checked here, with
+//! the contract's field paths; every error also carries the X12 location.
+
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
+
+use crate::claims::{
+    validate, Claim, ClaimError, Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient,
+    RawProvider, Warning,
+};
+
+use super::payer_ids::PayerIds;
+use super::transaction::{comp, Seg, Tx};
+
+/// A segment of the transaction and the loop it was read in.
+#[derive(Clone, Copy, Debug)]
+struct Ref {
+    idx: usize,
+    lp: &'static str,
+}
+
+/// What an HL loop says about its entity (billing provider, subscriber or
+/// patient), by the segments that said it.
+#[derive(Clone, Debug, Default)]
+struct Party<'a> {
+    level: &'a str,
+    parent: Option<usize>,
+    /// NM1*85 (2010AA).
+    billing: Option<Ref>,
+    /// PRV*BI (2000A).
+    taxonomy: Option<Ref>,
+    /// NM1*IL (2010BA).
+    member: Option<Ref>,
+    /// NM1*PR (2010BB).
+    payer: Option<Ref>,
+    /// NM1*QC (2010CA).
+    person: Option<Ref>,
+    /// DMG of 2010BA or 2010CA.
+    dmg: Option<Ref>,
+}
+
+/// Which part of a claim the segments being read belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// 2300 itself.
+    Claim,
+    /// A 2310 provider loop.
+    Provider,
+    /// 2320/2330: other payers, skipped.
+    OtherPayer,
+    /// 2400 itself.
+    Line,
+    /// 2410/2420/2430 below a line.
+    BelowLine,
+}
+
+/// Where a line's fields came from: its LX, SV1 and DTP*472.
+#[derive(Clone, Copy, Debug)]
+struct LineAt {
+    lx: Ref,
+    sv1: Option<Ref>,
+    dtp: Option<Ref>,
+}
+
+/// A claim as read so far.
+struct ClaimB<'a> {
+    hl: usize,
+    clm: Ref,
+    record: usize,
+    replaces: Option<Ref>,
+    /// Each HI segment and the index of its first diagnosis.
+    hi: SmallVec<[(usize, Ref); 4]>,
+    diagnoses: Vec<Cow<'a, str>>,
+    rendering: Option<Ref>,
+    rendering_prv: Option<Ref>,
+    facts: Vec<(Cow<'a, str>, RawFact<'a>)>,
+    /// The lines as read, in the shape `validate` takes (moved into the
+    /// claim as they are), and where each came from.
+    lines: Vec<Obj<RawLine<'a>>>,
+    line_at: SmallVec<[LineAt; 8]>,
+    /// The first X12-only error, which rejects the claim.
+    error: Option<ClaimError>,
+    warnings: Vec<Warning>,
+}
+
+/// Maps every claim of a checked transaction set, appending each claim (or
+/// its error record) to `out` and warnings to `warnings`; `record` counts
+/// the input's records.
+pub(super) fn map_claims(
+    tx: &Tx<'_>,
+    payer_ids: Option<&PayerIds>,
+    record: &mut usize,
+    out: &mut Vec<(usize, Result<Claim, ClaimError>)>,
+    warnings: &mut Vec<Warning>,
+) {
+    let m = Mapper {
+        tx,
+        e: tx.element,
+        c: tx.component,
+        payer_ids,
+    };
+    let mut parties: Vec<Party<'_>> = Vec::new();
+    let mut claim: Option<ClaimB<'_>> = None;
+    let mut part = Part::Claim;
+    let mut lp: &'static str = "header";
+    let inner = tx.segs.len().saturating_sub(1);
+    let mut finish = |claim: Option<ClaimB<'_>>, parties: &[Party<'_>]| {
+        if let Some(claim) = claim {
+            let record = claim.record;
+            let (result, mut said) = m.finish(claim, parties);
+            out.push((record, result));
+            warnings.append(&mut said);
+        }
+    };
+    for (idx, &seg) in tx.segs.iter().enumerate().take(inner).skip(1) {
+        let e = m.e;
+        match seg.id {
+            "HL" => {
+                finish(claim.take(), &parties);
+                let level = seg.el(e, 3);
+                lp = match level {
+                    "20" => "2000A",
+                    "22" => "2000B",
+                    _ => "2000C",
+                };
+                parties.push(Party {
+                    level,
+                    parent: seg
+                        .el(e, 2)
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|p| p.checked_sub(1)),
+                    ..Party::default()
+                });
+            }
+            "CLM" => {
+                finish(claim.take(), &parties);
+                lp = "2300";
+                part = Part::Claim;
+                *record += 1;
+                claim = Some(ClaimB {
+                    hl: parties.len().saturating_sub(1),
+                    clm: Ref { idx, lp },
+                    record: *record,
+                    replaces: None,
+                    hi: SmallVec::new(),
+                    diagnoses: Vec::new(),
+                    rendering: None,
+                    rendering_prv: None,
+                    facts: Vec::new(),
+                    lines: Vec::new(),
+                    line_at: SmallVec::new(),
+                    error: None,
+                    warnings: Vec::new(),
+                });
+            }
+            "NM1" => {
+                let entity = seg.el(e, 1);
+                if let Some(c) = claim.as_mut() {
+                    match part {
+                        Part::Claim | Part::Provider => {
+                            lp = match entity {
+                                "DN" | "P3" => "2310A",
+                                "82" => "2310B",
+                                "77" => "2310C",
+                                "DQ" => "2310D",
+                                "PW" => "2310E",
+                                "45" => "2310F",
+                                _ => "2310",
+                            };
+                            part = Part::Provider;
+                            if entity == "82" {
+                                c.rendering = Some(Ref { idx, lp });
+                            }
+                        }
+                        Part::OtherPayer => lp = "2330",
+                        Part::Line | Part::BelowLine => {
+                            lp = "2420";
+                            part = Part::BelowLine;
+                        }
+                    }
+                } else if let Some(p) = parties.last_mut() {
+                    lp = match (entity, p.level) {
+                        ("85", _) => "2010AA",
+                        ("87", _) => "2010AB",
+                        ("PE", _) => "2010AC",
+                        ("IL", _) => "2010BA",
+                        ("PR", _) => "2010BB",
+                        ("QC", _) => "2010CA",
+                        (_, "20") => "2000A",
+                        (_, "22") => "2000B",
+                        _ => "2000C",
+                    };
+                    let at = Some(Ref { idx, lp });
+                    match entity {
+                        "85" => p.billing = at,
+                        "IL" => p.member = at,
+                        "PR" => p.payer = at,
+                        "QC" => p.person = at,
+                        _ => {}
+                    }
+                } else {
+                    lp = match entity {
+                        "41" => "1000A",
+                        "40" => "1000B",
+                        _ => "header",
+                    };
+                }
+            }
+            "PRV" => match claim.as_mut() {
+                Some(c) if lp == "2310B" && seg.el(e, 1) == "PE" => {
+                    c.rendering_prv = Some(Ref { idx, lp });
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(p) = parties.last_mut().filter(|_| seg.el(e, 1) == "BI") {
+                        p.taxonomy = Some(Ref { idx, lp });
+                    }
+                }
+            },
+            "DMG" if claim.is_none() => {
+                if let Some(p) = parties.last_mut() {
+                    p.dmg = Some(Ref { idx, lp });
+                }
+            }
+            "SBR" if claim.is_some() => {
+                lp = "2320";
+                part = Part::OtherPayer;
+            }
+            "REF" if part == Part::Claim && seg.el(e, 1) == "F8" => {
+                if let Some(c) = claim.as_mut() {
+                    c.replaces = Some(Ref { idx, lp });
+                }
+            }
+            "HI" if part == Part::Claim => {
+                if let Some(c) = claim.as_mut() {
+                    m.diagnoses(c, seg, Ref { idx, lp });
+                }
+            }
+            "K3" => {
+                if let Some(c) = claim.as_mut() {
+                    m.k3(c, part, seg, Ref { idx, lp });
+                }
+            }
+            "LX" => {
+                if let Some(c) = claim.as_mut() {
+                    lp = "2400";
+                    part = Part::Line;
+                    m.line(c, seg, Ref { idx, lp });
+                }
+            }
+            "SV1" if part == Part::Line => {
+                if let Some(c) = claim.as_mut() {
+                    m.sv1(c, seg, Ref { idx, lp });
+                }
+            }
+            "DTP" if matches!(part, Part::Line | Part::BelowLine) && seg.el(e, 1) == "472" => {
+                if let Some(line) = claim.as_mut().and_then(|c| c.line_at.last_mut()) {
+                    line.dtp = Some(Ref { idx, lp });
+                }
+                if let Some(c) = claim.as_mut() {
+                    m.dtp(c, seg, Ref { idx, lp });
+                }
+            }
+            "LIN" if claim.is_some() => {
+                lp = "2410";
+                part = Part::BelowLine;
+            }
+            "SVD" if claim.is_some() => {
+                lp = "2430";
+                part = Part::BelowLine;
+            }
+            _ => {}
+        }
+    }
+    finish(claim.take(), &parties);
+}
+
+/// The mapper's view of one transaction set.
+struct Mapper<'t, 'a> {
+    tx: &'t Tx<'a>,
+    e: char,
+    c: char,
+    payer_ids: Option<&'t PayerIds>,
+}
+
+impl<'a> Mapper<'_, 'a> {
+    fn seg(&self, r: Ref) -> Seg<'a> {
+        self.tx.segs.get(r.idx).copied().unwrap_or(Seg {
+            text: "",
+            id: "",
+            cuts: &[],
+        })
+    }
+
+    fn error(&self, c: &ClaimB<'_>, path: String, message: String, at: Ref) -> ClaimError {
+        let id = self.seg(c.clm).el(self.e, 1);
+        ClaimError::invalid(
+            (!id.is_empty()).then(|| id.to_owned()),
+            Some(path),
+            message,
+            c.record,
+        )
+        .at_x12(self.tx.location(at.idx, Some(at.lp)))
+    }
+
+    /// Records an X12-only error; the first one rejects the claim.
+    fn fail(&self, c: &mut ClaimB<'_>, path: String, message: String, at: Ref) {
+        if c.error.is_none() {
+            c.error = Some(self.error(c, path, message, at));
+        }
+    }
+
+    fn warn(&self, c: &mut ClaimB<'_>, path: Option<String>, message: String, at: Ref) {
+        let id = self.seg(c.clm).el(self.e, 1);
+        c.warnings.push(Warning {
+            id: (!id.is_empty()).then(|| id.to_owned()),
+            path,
+            message,
+            record: c.record,
+            x12: Some(Box::new(self.tx.location(at.idx, Some(at.lp)))),
+        });
+    }
+
+    /// HI: ABK/ABF diagnoses in order; BP/BO (anesthesia) and BG (condition
+    /// codes) segments skipped; ICD-9 (BK/BF) and other qualifiers refused.
+    fn diagnoses(&self, c: &mut ClaimB<'a>, seg: Seg<'a>, at: Ref) {
+        let first = comp(seg.el(self.e, 1), self.c, 1);
+        if matches!(first, "BP" | "BO" | "BG") {
+            return;
+        }
+        c.hi.push((c.diagnoses.len(), at));
+        for n in 1..=12 {
+            let element = seg.el(self.e, n);
+            if element.is_empty() {
+                continue;
+            }
+            let k = c.diagnoses.len();
+            let qualifier = comp(element, self.c, 1);
+            let code = comp(element, self.c, 2);
+            match qualifier {
+                "ABK" | "ABF" => {}
+                "BK" | "BF" => self.fail(
+                    c,
+                    format!("diagnoses[{k}]"),
+                    format!(
+                        "HI{n:02} `{element}` is an ICD-9-CM code (qualifier {qualifier}): only ICD-10-CM (ABK, ABF) is accepted"
+                    ),
+                    at,
+                ),
+                _ => self.fail(
+                    c,
+                    format!("diagnoses[{k}]"),
+                    format!(
+                        "HI{n:02} qualifier `{qualifier}` is not a diagnosis qualifier (ABK, ABF)"
+                    ),
+                    at,
+                ),
+            }
+            c.diagnoses.push(Cow::Borrowed(code));
+        }
+    }
+
+    /// K3, payer-rules' own convention for what 837P has no segment for:
+    /// `K3*FACT name=value` in 2300, `K3*SITE label`, `K3*MUSCLES n` and
+    /// `K3*INJECTIONS n` in 2400. Other K3 text is not ours and is skipped.
+    fn k3(&self, c: &mut ClaimB<'a>, part: Part, seg: Seg<'a>, at: Ref) {
+        let text = seg.el(self.e, 1);
+        let (key, value) = text.split_once(' ').unwrap_or((text, ""));
+        match (part, key) {
+            (Part::Claim, "FACT") => {
+                let (name, value) = value.split_once('=').unwrap_or((value, ""));
+                c.facts.push((Cow::Borrowed(name), fact_value(value)));
+            }
+            (Part::Line, "SITE" | "MUSCLES" | "INJECTIONS") => {
+                let i = c.lines.len().saturating_sub(1);
+                let Some(Obj(line)) = c.lines.last_mut() else {
+                    return;
+                };
+                match key {
+                    "SITE" => line.site = Some(Cow::Borrowed(value)),
+                    _ => {
+                        let field = if key == "MUSCLES" {
+                            "muscles"
+                        } else {
+                            "injections"
+                        };
+                        match number(value) {
+                            Some(n) if key == "MUSCLES" => line.muscles = Some(n),
+                            Some(n) => line.injections = Some(n),
+                            None => self.fail(
+                                c,
+                                format!("lines[{i}].{field}"),
+                                format!("K3 {key} must be a number, got `{value}`"),
+                                at,
+                            ),
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// LX: a new line, numbered by LX01.
+    fn line(&self, c: &mut ClaimB<'a>, seg: Seg<'a>, at: Ref) {
+        let i = c.lines.len();
+        let lx01 = seg.el(self.e, 1);
+        let line = match lx01.parse::<u64>() {
+            Ok(n) => Some(Num::Unsigned(n)),
+            Err(_) => {
+                self.fail(
+                    c,
+                    format!("lines[{i}].line"),
+                    format!("LX01 must be a line number, got `{lx01}`"),
+                    at,
+                );
+                None
+            }
+        };
+        c.line_at.push(LineAt {
+            lx: at,
+            sv1: None,
+            dtp: None,
+        });
+        c.lines.push(Obj(RawLine {
+            line,
+            date_of_service: None,
+            procedure: None,
+            modifiers: None,
+            units: None,
+            diagnosis_pointers: None,
+            site: None,
+            muscles: None,
+            injections: None,
+            charge: None,
+        }));
+    }
+
+    /// SV1: procedure and modifiers, charge, units, diagnosis pointers.
+    fn sv1(&self, c: &mut ClaimB<'a>, seg: Seg<'a>, at: Ref) {
+        let i = c.lines.len().saturating_sub(1);
+        let (e, cs) = (self.e, self.c);
+        let sv101 = seg.el(e, 1);
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let qualifier = comp(sv101, cs, 1);
+        let procedure = if qualifier == "HC" {
+            Some(Cow::Borrowed(comp(sv101, cs, 2)))
+        } else {
+            problems.push((
+                format!("lines[{i}].procedure"),
+                format!("SV101-1 must be HC (CPT/HCPCS), got `{qualifier}`"),
+            ));
+            None
+        };
+        let modifiers: Vec<Cow<'a, str>> = (3..=6)
+            .map(|n| comp(sv101, cs, n))
+            .filter(|m| !m.is_empty())
+            .map(Cow::Borrowed)
+            .collect();
+        let sv102 = seg.el(e, 2);
+        let charge = match sv102 {
+            "" => None,
+            text => match decimal(text) {
+                Some(v) => Some(Num::Float(v)),
+                None => {
+                    problems.push((
+                        format!("lines[{i}].charge"),
+                        format!("SV102 must be an amount, got `{text}`"),
+                    ));
+                    None
+                }
+            },
+        };
+        let (basis, quantity) = (seg.el(e, 3), seg.el(e, 4));
+        let units = match (basis, decimal(quantity)) {
+            ("UN", Some(v)) => Some(Num::Float(v)),
+            ("UN", None) => {
+                problems.push((
+                    format!("lines[{i}].units"),
+                    format!("SV104 must be a quantity of units, got `{quantity}`"),
+                ));
+                None
+            }
+            ("MJ", _) => {
+                self.warn(
+                    c,
+                    Some(format!("lines[{i}].units")),
+                    format!("SV103 is MJ (minutes): SV104 `{quantity}` is counted as 1 unit"),
+                    at,
+                );
+                Some(Num::Unsigned(1))
+            }
+            _ => {
+                problems.push((
+                    format!("lines[{i}].units"),
+                    format!("SV103 must be UN (units) or MJ (minutes), got `{basis}`"),
+                ));
+                None
+            }
+        };
+        let mut pointers = Vec::new();
+        let sv107 = seg.el(e, 7);
+        if !sv107.is_empty() {
+            for (j, p) in sv107.split(cs).enumerate() {
+                match p.parse::<u64>() {
+                    Ok(n) => pointers.push(Num::Unsigned(n)),
+                    Err(_) => problems.push((
+                        format!("lines[{i}].diagnosis_pointers[{j}]"),
+                        format!("SV107-{} must be a diagnosis pointer, got `{p}`", j + 1),
+                    )),
+                }
+            }
+        }
+        for (path, message) in problems {
+            self.fail(c, path, message, at);
+        }
+        if let Some(line) = c.line_at.last_mut() {
+            line.sv1 = Some(at);
+        }
+        if let Some(Obj(line)) = c.lines.last_mut() {
+            line.procedure = procedure;
+            line.modifiers = Some(modifiers);
+            line.charge = charge;
+            line.units = units;
+            line.diagnosis_pointers = (!pointers.is_empty()).then_some(pointers);
+        }
+    }
+
+    /// DTP*472: the date of service, D8 or the start of an RD8 range.
+    fn dtp(&self, c: &mut ClaimB<'a>, seg: Seg<'a>, at: Ref) {
+        let i = c.lines.len().saturating_sub(1);
+        let (format, value) = (seg.el(self.e, 2), seg.el(self.e, 3));
+        let date = match format {
+            "D8" => d8(value),
+            "RD8" => value.split_once('-').and_then(|(start, _)| d8(start)),
+            _ => None,
+        };
+        match date {
+            Some(date) => {
+                if let Some(Obj(line)) = c.lines.last_mut() {
+                    line.date_of_service = Some(Cow::Owned(date));
+                }
+            }
+            None => self.fail(
+                c,
+                format!("lines[{i}].date_of_service"),
+                format!("DTP*472 must be D8 CCYYMMDD or RD8 CCYYMMDD-CCYYMMDD, got `{format}` `{value}`"),
+                at,
+            ),
+        }
+    }
+
+    /// The claim: its own segments, its HL loop's and those above it, as the
+    /// loose shape `validate` checks.
+    fn finish(
+        &self,
+        mut c: ClaimB<'a>,
+        parties: &[Party<'a>],
+    ) -> (Result<Claim, ClaimError>, Vec<Warning>) {
+        let e = self.e;
+        let clm = self.seg(c.clm);
+        // By reference: a party is a few hundred bytes, and this runs for
+        // every claim.
+        let empty = Party::default();
+        let own = parties.get(c.hl).unwrap_or(&empty);
+        // A claim in a patient loop (2000C) takes the subscriber from the HL
+        // above it; either way the billing provider is above the subscriber.
+        let (subscriber, patient_loop) = if own.level == "23" {
+            let sub = own.parent.and_then(|p| parties.get(p)).unwrap_or(&empty);
+            (sub, Some(own))
+        } else {
+            (own, None)
+        };
+        let billing = subscriber
+            .parent
+            .and_then(|p| parties.get(p))
+            .unwrap_or(&empty);
+
+        // The payer: 2010BB NM109, through the payer id table.
+        let payer_id = subscriber
+            .payer
+            .map(|r| self.seg(r).el(e, 9))
+            .filter(|s| !s.is_empty());
+        let payer = payer_id.map(|id| match self.payer_ids.and_then(|ids| ids.payer(id)) {
+            Some(payer) => Cow::Owned(payer.to_owned()),
+            None => Cow::Borrowed(id),
+        });
+
+        // The patient: the subscriber, or the dependent of 2000C.
+        let member = subscriber
+            .member
+            .map(|r| self.seg(r).el(e, 9))
+            .filter(|s| !s.is_empty());
+        let (patient_id, dmg) = match patient_loop {
+            None => (member.map(Cow::Borrowed), subscriber.dmg),
+            Some(dependent) => {
+                let sent = dependent
+                    .person
+                    .map(|r| self.seg(r).el(e, 9))
+                    .filter(|s| !s.is_empty());
+                let id = match (sent, member) {
+                    (Some(id), _) => Some(Cow::Borrowed(id)),
+                    // Never the subscriber's own id: a dependent must not share
+                    // the subscriber's history. Name and birth date make it
+                    // stable across claims.
+                    (None, Some(member)) => {
+                        let name = dependent.person.map(|r| self.seg(r));
+                        let last = name.map(|n| n.el(e, 3)).unwrap_or_default();
+                        let first = name.map(|n| n.el(e, 4)).unwrap_or_default();
+                        let born = dependent
+                            .dmg
+                            .map(|r| self.seg(r).el(e, 2))
+                            .unwrap_or_default();
+                        Some(Cow::Owned(format!(
+                            "{member}/{}/{}/{born}",
+                            last.trim().to_ascii_uppercase(),
+                            first.trim().to_ascii_uppercase()
+                        )))
+                    }
+                    (None, None) => None,
+                };
+                (id, dependent.dmg)
+            }
+        };
+        let mut birth_date = None;
+        let mut sex = None;
+        if let Some(r) = dmg {
+            let seg = self.seg(r);
+            let (format, born, given_sex) = (seg.el(e, 1), seg.el(e, 2), seg.el(e, 3));
+            if !born.is_empty() {
+                match d8(born).filter(|_| format == "D8") {
+                    Some(date) => birth_date = Some(Cow::Owned(date)),
+                    None => self.fail(
+                        &mut c,
+                        "patient.birth_date".into(),
+                        format!(
+                            "DMG must give the birth date as D8 CCYYMMDD, got `{format}` `{born}`"
+                        ),
+                        r,
+                    ),
+                }
+            }
+            if !given_sex.is_empty() {
+                sex = Some(Cow::Borrowed(given_sex));
+            }
+        }
+
+        // The provider: 2310B rendering, else 2010AA billing; NPIs only.
+        let (npi_ref, taxonomy_ref) = match c.rendering {
+            Some(r) => (Some(r), c.rendering_prv.or(billing.taxonomy)),
+            None => (billing.billing, billing.taxonomy),
+        };
+        let mut npi = None;
+        if let Some(r) = npi_ref {
+            let seg = self.seg(r);
+            let (qualifier, id) = (seg.el(e, 8), seg.el(e, 9));
+            if !id.is_empty() || !qualifier.is_empty() {
+                if qualifier == "XX" {
+                    npi = Some(Cow::Borrowed(id));
+                } else {
+                    self.fail(
+                        &mut c,
+                        "provider.npi".into(),
+                        format!("NM108 of the provider in {} is `{qualifier}`: the provider must be identified by NPI (XX)", r.lp),
+                        r,
+                    );
+                }
+            }
+        }
+        let taxonomy = taxonomy_ref
+            .map(|r| self.seg(r).el(e, 3))
+            .filter(|t| !t.is_empty())
+            .map(Cow::Borrowed);
+        let provider =
+            (npi.is_some() || taxonomy.is_some()).then_some(Obj(RawProvider { npi, taxonomy }));
+
+        // CLM05: place of service and frequency.
+        let clm05 = clm.el(e, 5);
+        let place_of_service = Some(comp(clm05, self.c, 1))
+            .filter(|p| !p.is_empty())
+            .map(Cow::Borrowed);
+        let frequency_code = Some(comp(clm05, self.c, 3))
+            .filter(|f| !f.is_empty())
+            .map(|f| Code(f.to_owned()));
+        let replaces = c.replaces.map(|r| Cow::Borrowed(self.seg(r).el(e, 2)));
+
+        // CLM02 against the lines' charges: a warning (SNIP 3 is a 277CA
+        // matter, not a reason to refuse the claim here).
+        let total = clm.el(e, 2);
+        if let Some(total_value) = decimal(total) {
+            let sum: f64 = c
+                .lines
+                .iter()
+                .filter_map(|Obj(l)| l.charge)
+                .map(Num::as_f64)
+                .sum();
+            if (total_value - sum).abs() > 0.005 {
+                let at = c.clm;
+                self.warn(
+                    &mut c,
+                    None,
+                    format!("CLM02 `{total}` is not the sum of the lines' SV102 ({sum:.2})"),
+                    at,
+                );
+            }
+        }
+        for (i, line) in c.line_at.iter().enumerate() {
+            if line.dtp.is_none() && c.error.is_none() {
+                let at = line.sv1.unwrap_or(line.lx);
+                let err = self.error(
+                    &c,
+                    format!("lines[{i}].date_of_service"),
+                    "DTP*472 (date of service) is required in each 2400 loop".into(),
+                    at,
+                );
+                c.error = Some(err);
+            }
+        }
+        let warnings = std::mem::take(&mut c.warnings);
+        if let Some(err) = c.error.take() {
+            return (Err(err), warnings);
+        }
+
+        let id = clm.el(e, 1);
+        let refs = Located {
+            clm: c.clm,
+            payer: subscriber.payer,
+            patient: patient_loop
+                .as_ref()
+                .and_then(|p| p.person)
+                .or(subscriber.member),
+            dmg,
+            provider: npi_ref,
+            taxonomy: taxonomy_ref,
+            replaces: c.replaces,
+            hi: std::mem::take(&mut c.hi),
+            lines: &c.line_at,
+        };
+        let raw = RawClaim {
+            id: Some(Cow::Borrowed(id)),
+            payer,
+            patient: Some(Obj(RawPatient {
+                id: patient_id,
+                birth_date,
+                sex,
+            })),
+            provider,
+            place_of_service,
+            diagnoses: (!c.diagnoses.is_empty()).then(|| std::mem::take(&mut c.diagnoses)),
+            facts: (!c.facts.is_empty()).then(|| RawFacts(std::mem::take(&mut c.facts))),
+            lines: Some(std::mem::take(&mut c.lines)),
+            frequency_code,
+            replaces,
+        };
+        let result = validate(raw, c.record).map_err(|err| {
+            let at = refs.locate(err.path.as_deref());
+            err.at_x12(self.tx.location(at.idx, Some(at.lp)))
+        });
+        (result, warnings)
+    }
+}
+
+/// The segments a claim's fields came from, to place `validate`'s errors.
+struct Located<'c> {
+    clm: Ref,
+    payer: Option<Ref>,
+    patient: Option<Ref>,
+    dmg: Option<Ref>,
+    provider: Option<Ref>,
+    taxonomy: Option<Ref>,
+    replaces: Option<Ref>,
+    hi: SmallVec<[(usize, Ref); 4]>,
+    lines: &'c [LineAt],
+}
+
+impl Located<'_> {
+    /// The segment a field path names, else the CLM.
+    fn locate(&self, path: Option<&str>) -> Ref {
+        let path = path.unwrap_or_default();
+        let found = if path == "payer" {
+            self.payer
+        } else if path == "patient.id" {
+            self.patient
+        } else if path.starts_with("patient.") {
+            self.dmg
+        } else if path == "provider.npi" {
+            self.provider
+        } else if path.starts_with("provider.") {
+            self.taxonomy
+        } else if path == "replaces" {
+            self.replaces
+        } else if let Some(rest) = path.strip_prefix("diagnoses[") {
+            let k = index(rest);
+            self.hi
+                .iter()
+                .rev()
+                .find(|(first, _)| k.is_some_and(|k| k >= *first))
+                .or(self.hi.first())
+                .map(|(_, r)| *r)
+        } else if path == "diagnoses" {
+            self.hi.first().map(|(_, r)| *r)
+        } else if let Some(rest) = path.strip_prefix("lines[") {
+            index(rest).and_then(|i| self.lines.get(i)).map(|at| {
+                if path.ends_with(".date_of_service") {
+                    at.dtp.unwrap_or(at.lx)
+                } else if path.ends_with(".line") {
+                    at.lx
+                } else {
+                    at.sv1.unwrap_or(at.lx)
+                }
+            })
+        } else {
+            None
+        };
+        found.unwrap_or(self.clm)
+    }
+}
+
+/// The number at the start of `3].units`.
+fn index(rest: &str) -> Option<usize> {
+    rest.split(']').next()?.parse().ok()
+}
+
+/// An X12 decimal (R): an optional minus, digits, an optional point and
+/// digits. Exponents, `inf` and `NaN`, which Rust's parser takes, are not X12.
+fn decimal(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain = !digits.is_empty()
+        && digits.bytes().any(|b| b.is_ascii_digit())
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|&b| b == b'.').count() <= 1;
+    plain.then(|| text.parse().ok()).flatten()
+}
+
+/// A whole number (K3 counts).
+fn number(text: &str) -> Option<Num> {
+    text.parse::<u64>()
+        .map(Num::Unsigned)
+        .ok()
+        .or_else(|| decimal(text).map(Num::Float))
+}
+
+/// `CCYYMMDD` as `CCYY-MM-DD`; validation checks it is a date.
+fn d8(text: &str) -> Option<String> {
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (year, rest) = text.split_at_checked(4)?;
+    let (month, day) = rest.split_at_checked(2)?;
+    // Not `format!`: this runs for every line of every claim.
+    let mut iso = String::with_capacity(10);
+    iso.push_str(year);
+    iso.push('-');
+    iso.push_str(month);
+    iso.push('-');
+    iso.push_str(day);
+    Some(iso)
+}
+
+/// A fact's value as written after `=`: `true`/`false`, a number (exact when
+/// whole, without a decimal point, and within 64 bits), a quoted text, else
+/// text (which validation reads as a date when it is one).
+fn fact_value(text: &str) -> RawFact<'_> {
+    match text {
+        "true" => RawFact::Bool(true),
+        "false" => RawFact::Bool(false),
+        _ => {
+            if let Some(quoted) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                return RawFact::Text(Cow::Borrowed(quoted));
+            }
+            match decimal(text) {
+                // A whole number kept exact, as JSON's is (`1.0` is a float).
+                Some(n) => text
+                    .parse::<i64>()
+                    .map_or(RawFact::Number(n), RawFact::Integer),
+                None => RawFact::Text(Cow::Borrowed(text)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_x12_decimals() {
+        assert_eq!(decimal("182.5"), Some(182.5));
+        assert_eq!(decimal("-1"), Some(-1.0));
+        assert_eq!(decimal("1.00"), Some(1.0));
+        for bad in ["", "-", ".", "1e5", "inf", "NaN", "1.2.3", "+1"] {
+            assert_eq!(decimal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_and_facts() {
+        assert_eq!(d8("20260304").as_deref(), Some("2026-03-04"));
+        assert_eq!(d8("2026034"), None);
+        assert!(matches!(fact_value("true"), RawFact::Bool(true)));
+        assert!(matches!(fact_value("120"), RawFact::Integer(120)));
+        assert!(matches!(
+            fact_value("-9007199254740993"),
+            RawFact::Integer(-9007199254740993)
+        ));
+        assert!(matches!(fact_value("120.0"), RawFact::Number(n) if n == 120.0));
+        assert!(matches!(fact_value("+120"), RawFact::Text(_)));
+        assert!(matches!(fact_value("\"120\""), RawFact::Text(t) if t == "120"));
+        assert!(matches!(fact_value("2026-01-02"), RawFact::Text(t) if t == "2026-01-02"));
+    }
+}
