@@ -722,3 +722,44 @@ fn the_poll_catches_what_no_watcher_saw() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn the_decision_log_holds_ids_decisions_and_rules_only() {
+    let mut child = bin()
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0", "--decision-log", "--no-watch"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let out = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let claim = session("LOG-1", "MEMBER-SECRET-42");
+    let r = post(&format!("{url}/v1/claims/evaluate"), &claim, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = text(&out.stderr);
+    let entry = log
+        .lines()
+        .find(|l| l.contains("\"target\":\"decision\""))
+        .unwrap_or_else(|| panic!("no decision event in {log}"));
+    assert!(entry.contains("\"claim\":\"LOG-1\""), "{entry}");
+    assert!(entry.contains("\"payer\":\"medicare\""), "{entry}");
+    assert!(entry.contains("\"decision\":\"allow\""), "{entry}");
+    assert!(entry.contains("\"revision\""), "{entry}");
+    assert!(
+        !log.contains("MEMBER-SECRET-42"),
+        "a member id reached the log: {log}"
+    );
+}

@@ -31,6 +31,9 @@ pub struct Config {
     pub admin_tokens: Vec<String>,
     /// Serve `GET /v1/members/{payer}/{member}/history` (member data).
     pub history_api: bool,
+    /// Log each decision (claim id, payer, decision, rule ids, revision) as a
+    /// `decision` event after its commit.
+    pub decision_log: bool,
     /// Serve the playground page at `/playground`.
     pub playground: bool,
     /// Largest request body of one claim, `/v1/check` and the playground.
@@ -66,6 +69,7 @@ impl Config {
             tokens: Vec::new(),
             admin_tokens: Vec::new(),
             history_api: false,
+            decision_log: false,
             playground: true,
             max_body: 1 << 20,
             max_batch_body: 64 << 20,

@@ -96,6 +96,7 @@ impl Decider {
         store: Option<SqliteHistory>,
         queue: usize,
         group: usize,
+        decision_log: bool,
     ) -> std::io::Result<Decider> {
         let set = shared.current();
         let policies = set.policies.clone();
@@ -119,6 +120,7 @@ impl Decider {
                     rx,
                     &counted,
                     group.max(1),
+                    decision_log,
                 );
             })?;
         Ok(Decider {
@@ -183,6 +185,7 @@ fn run(
     mut rx: mpsc::Receiver<Job>,
     depth: &AtomicUsize,
     group: usize,
+    decision_log: bool,
 ) {
     let mut pending: Vec<Pending> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
@@ -202,7 +205,7 @@ fn run(
                 }
                 Job::History { member, reply } => {
                     // What was queued before it is decided first.
-                    engine = decide(engine, &mut revision, shared, &mut pending);
+                    engine = decide(engine, &mut revision, shared, &mut pending, decision_log);
                     let _ = reply.send(history(&engine, &member));
                 }
                 Job::Stop => {
@@ -215,7 +218,7 @@ fn run(
             }
         }
         metrics::queue(depth.load(Ordering::SeqCst));
-        engine = decide(engine, &mut revision, shared, &mut pending);
+        engine = decide(engine, &mut revision, shared, &mut pending, decision_log);
         if stop {
             break;
         }
@@ -231,6 +234,7 @@ fn decide(
     revision: &mut Arc<str>,
     shared: &Shared,
     pending: &mut Vec<Pending>,
+    decision_log: bool,
 ) -> Deciding {
     if pending.is_empty() {
         return engine;
@@ -253,6 +257,9 @@ fn decide(
                 let mut answers = Vec::with_capacity(records.len());
                 for done in evaluated.by_ref().take(records.len()) {
                     answers.push(answer(&done));
+                    if decision_log {
+                        log_decision(&done, revision);
+                    }
                     engine.recycle(done);
                 }
                 let _ = reply.send(Ok(Answers {
@@ -269,6 +276,44 @@ fn decide(
         }
     }
     engine
+}
+
+/// One decision log entry (`serve --decision-log`), written after the commit:
+/// the claim id, the payer, the decision, the rule ids that fired and the
+/// policy revision, and nothing else (no member id, no diagnosis, no line
+/// data), as structured fields of a `decision` event.
+fn log_decision(done: &Evaluated, revision: &str) {
+    match &done.outcome {
+        Outcome::Decision(d) => {
+            let mut rules: Vec<&str> = d
+                .lines
+                .iter()
+                .flat_map(|l| l.reasons.iter().map(|r| &*r.rule))
+                .collect();
+            rules.sort_unstable();
+            rules.dedup();
+            tracing::info!(
+                target: "decision",
+                claim = %d.id,
+                payer = %d.payer,
+                policy = %d.policy,
+                decision = d.decision.as_str(),
+                rules = %rules.join(","),
+                revision,
+                "decided"
+            );
+        }
+        Outcome::Error(e) => {
+            tracing::info!(
+                target: "decision",
+                claim = e.id.as_deref().unwrap_or(""),
+                decision = "error",
+                kind = e.error.kind.as_str(),
+                revision,
+                "not decided"
+            );
+        }
+    }
 }
 
 /// A decided claim's answer, counted in the metrics.

@@ -120,8 +120,14 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
         ),
         None => None,
     };
-    let decider = decider::Decider::start(shared.clone(), store, config.queue, config.group)
-        .map_err(|e| ServeError::Io(format!("cannot start the decider: {e}")))?;
+    let decider = decider::Decider::start(
+        shared.clone(),
+        store,
+        config.queue,
+        config.group,
+        config.decision_log,
+    )
+    .map_err(|e| ServeError::Io(format!("cannot start the decider: {e}")))?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| ServeError::Io(format!("cannot listen on {}: {e}", config.addr)))?;

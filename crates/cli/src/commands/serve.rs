@@ -43,6 +43,10 @@ pub struct Args {
     /// Serve GET /v1/members/{payer}/{member}/history (member data; admin token).
     #[arg(long)]
     pub history_api: bool,
+    /// Log each decision after its commit (claim id, payer, decision, rule
+    /// ids and policy revision only) as a `decision` event of the JSON log.
+    #[arg(long)]
+    pub decision_log: bool,
     /// Do not serve the playground page.
     #[arg(long)]
     pub no_playground: bool,
@@ -107,6 +111,7 @@ pub fn run(args: &Args) -> u8 {
     config.watch = !args.no_watch;
     config.poll = Some(Duration::from_secs(args.poll));
     config.history_api = args.history_api;
+    config.decision_log = args.decision_log;
     config.playground = !args.no_playground;
     config.max_body = args.max_body;
     config.max_batch_body = args.max_batch_body;
