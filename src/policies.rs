@@ -206,6 +206,20 @@ impl Policies {
         self.list.iter()
     }
 
+    /// The X12 payer ids the policies declare (`payer-ids`), each mapped to
+    /// its policy's first payer: what an 837P's 2010BB NM109 is read as.
+    pub fn payer_ids(&self) -> crate::x12::PayerIds {
+        let mut ids = crate::x12::PayerIds::new();
+        for p in &self.list {
+            if let Some(payer) = p.payers.first() {
+                for id in &p.payer_ids {
+                    ids.insert(id, payer);
+                }
+            }
+        }
+        ids
+    }
+
     /// How many policies are loaded.
     pub fn len(&self) -> usize {
         self.list.len()

@@ -70,6 +70,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "diagnostic",
             "syntax",
             "claims",
+            // The X12 payer ids the policies declare.
+            "x12",
         ],
     ),
     (

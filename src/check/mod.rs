@@ -215,7 +215,7 @@ fn check_header(
         if module.kind == ModuleKind::Library
             && matches!(
                 item.kind,
-                HeaderKind::Payer(_) | HeaderKind::Effective { .. }
+                HeaderKind::Payer(_) | HeaderKind::PayerIds(_) | HeaderKind::Effective { .. }
             )
         {
             diags.push(

@@ -152,10 +152,14 @@ impl<'a, 'w> Compiler<'a, 'w> {
         let mut payers = Vec::new();
         let mut source = String::new();
         let mut from = None;
+        let mut payer_ids = Vec::new();
         let mut to = None;
         for h in &module.header {
             match &h.kind {
                 HeaderKind::Payer(ps) => payers = ps.iter().map(|p| p.node.clone()).collect(),
+                HeaderKind::PayerIds(ids) => {
+                    payer_ids = ids.iter().map(|i| i.node.clone()).collect()
+                }
                 HeaderKind::Version(v) => version = v.node.clone(),
                 HeaderKind::Source(s) => source = s.node.clone(),
                 HeaderKind::Effective { from: f, to: t } => {
@@ -196,6 +200,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 .unwrap_or_default(),
             version: version.into(),
             payers,
+            payer_ids,
             effective_from,
             effective_to: to,
             source,

@@ -26,6 +26,9 @@ pub struct Policy {
     pub version: Arc<str>,
     /// The payer ids it applies to.
     pub payers: Vec<String>,
+    /// The ids X12 837P names its payer by (`payer-ids`), which map to the
+    /// first of `payers`.
+    pub payer_ids: Vec<String>,
     /// First date of service covered.
     pub effective_from: NaiveDate,
     /// Last date of service covered (inclusive), if any.

@@ -79,7 +79,15 @@ pub(crate) fn print(tokens: &[Token<'_>]) -> String {
     p.out
 }
 
-const HEADER_AND_ITEMS: [&str; 6] = ["payer", "version", "effective", "source", "codes", "rule"];
+const HEADER_AND_ITEMS: [&str; 7] = [
+    "payer",
+    "payer-ids",
+    "version",
+    "effective",
+    "source",
+    "codes",
+    "rule",
+];
 const CHECKS: [&str; 4] = ["when", "require", "limit", "interval"];
 const VERBS: [&str; 3] = ["deny", "review", "allow"];
 const SYSTEMS: [&str; 3] = ["cpt", "hcpcs", "icd10"];

@@ -70,6 +70,9 @@ pub struct Header {
 pub enum HeaderKind {
     /// `payer medicare, medicare-rr`: the payer ids the policy applies to.
     Payer(Vec<Ident>),
+    /// `payer-ids "00882", "12202"`: the ids an X12 837P names the payer by
+    /// (2010BB NM109), which map to this policy's first payer.
+    PayerIds(Vec<Spanned<String>>),
     /// `version "2024.1"`.
     Version(Spanned<String>),
     /// `effective 2024-04-01..` or `effective 2017-03-01..2024-03-31` (both ends inclusive).
@@ -88,6 +91,7 @@ impl HeaderKind {
     pub fn keyword(&self) -> &'static str {
         match self {
             HeaderKind::Payer(_) => "payer",
+            HeaderKind::PayerIds(_) => "payer-ids",
             HeaderKind::Version(_) => "version",
             HeaderKind::Effective { .. } => "effective",
             HeaderKind::Source(_) => "source",

@@ -15,6 +15,7 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::string => "a quoted string",
         R::doc => "a doc comment (`///`)",
         R::payer_decl | R::kw_payer => "`payer`",
+        R::payer_ids_decl | R::kw_payer_ids => "`payer-ids`",
         R::version_decl | R::kw_version => "`version`",
         R::effective_decl | R::kw_effective => "`effective`",
         R::source_decl | R::kw_source => "`source`",

@@ -30,6 +30,24 @@ impl PayerIds {
             .or_insert_with(|| id.to_owned());
     }
 
+    /// True when no id is mapped.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// This table with `declared`'s ids added where this one has none: a
+    /// `--payer-ids` file over the ids the policies declare (`payer-ids`).
+    pub fn over(mut self, declared: &PayerIds) -> PayerIds {
+        let mut ids: Vec<(&String, &String)> = declared.by_id.iter().collect();
+        ids.sort();
+        for (id, payer) in ids {
+            if !self.by_id.contains_key(id) {
+                self.insert(id, payer);
+            }
+        }
+        self
+    }
+
     /// Reads a table: one `ID PAYER` pair per line (white space between),
     /// blank lines and `#` comments skipped. An id given twice for two
     /// payers is an error naming the line.

@@ -128,3 +128,104 @@ fn convert_writes_error_records_in_place_and_exits_1() {
     let unreadable = run(&["convert", "--payer-ids", "no/such/file", EXAMPLE]);
     assert_eq!(unreadable.status.code(), Some(2));
 }
+
+/// The bundled policies copied to a scratch directory, each policy declaring
+/// the payer ids `examples/payer-ids.txt` lists for its payer.
+fn policies_declaring_ids(test: &str) -> std::path::PathBuf {
+    let dir = common::temp_dir("x12", test);
+    let ids =
+        std::fs::read_to_string(root("examples/payer-ids.txt")).unwrap_or_else(|e| panic!("{e}"));
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+        for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            if path.is_dir() {
+                continue;
+            }
+            let name = path
+                .file_name()
+                .unwrap_or_else(|| panic!("no file name"))
+                .to_owned();
+            let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+            if let Some(payer) = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("payer "))
+                .map(|p| p.trim().to_string())
+            {
+                let declared: Vec<String> = ids
+                    .lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .filter_map(|l| l.split_once(' '))
+                    .filter(|(_, p)| p.trim() == payer)
+                    .map(|(id, _)| format!("\"{id}\""))
+                    .collect();
+                if !declared.is_empty() {
+                    text = text.replacen(
+                        &format!("payer {payer}\n"),
+                        &format!("payer {payer}\n  payer-ids {}\n", declared.join(", ")),
+                        1,
+                    );
+                }
+            }
+            std::fs::write(to.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    };
+    copy(&root("policies"), &dir.join("policies"));
+    copy(&root("policies/lib"), &dir.join("policies/lib"));
+    dir.join("policies")
+}
+
+#[test]
+fn payer_ids_declared_in_the_policies_select_them() {
+    let policies = policies_declaring_ids("declared-ids");
+    let check = run(&["check", "--deny-warnings", policies.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let declared = run(&[
+        "eval",
+        "-q",
+        "--policies",
+        policies.to_str().unwrap(),
+        "examples/claims.837p",
+    ]);
+    let file = run(&[
+        "eval",
+        "-q",
+        "--payer-ids",
+        "examples/payer-ids.txt",
+        "examples/claims.837p",
+    ]);
+    assert_eq!(
+        declared.status.code(),
+        Some(0),
+        "{}",
+        text(&declared.stderr)
+    );
+    // The policies' own ids decide as the file of ids does (the reasons'
+    // `at` differ: the copies are elsewhere and one line longer).
+    let summary = |out: &std::process::Output| -> Vec<(String, String, String)> {
+        text(&out.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let field = |k: &str| v[k].as_str().unwrap_or("").to_string();
+                let decision = v["error"]["kind"]
+                    .as_str()
+                    .map_or_else(|| field("decision"), str::to_string);
+                (field("id"), field("payer"), decision)
+            })
+            .collect()
+    };
+    assert_eq!(summary(&declared), summary(&file));
+    assert_eq!(summary(&declared).len(), 4);
+    assert!(text(&declared.stdout).contains("\"payer\":\"medicare\""));
+    // Without either, the ids are payers of their own: no policy.
+    let none = run(&["eval", "-q", "examples/claims.837p"]);
+    assert!(
+        text(&none.stdout).contains("no_policy"),
+        "{}",
+        text(&none.stdout)
+    );
+    // fmt keeps the header item where it is.
+    let fmt = run(&["fmt", "--check", policies.to_str().unwrap()]);
+    assert_eq!(fmt.status.code(), Some(0), "{}", text(&fmt.stdout));
+}

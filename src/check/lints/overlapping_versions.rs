@@ -76,7 +76,7 @@ fn dated(ws: &Workspace) -> Vec<Dated> {
                         d.span = h.span;
                     }
                 }
-                HeaderKind::Source(_) => {}
+                HeaderKind::Source(_) | HeaderKind::PayerIds(_) => {}
             }
         }
         if valid {

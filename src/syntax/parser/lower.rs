@@ -212,6 +212,9 @@ impl Lower {
         let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
         match rule {
             Rule::payer_decl => HeaderKind::Payer(parts.iter().map(|p| self.text(p)).collect()),
+            Rule::payer_ids_decl => {
+                HeaderKind::PayerIds(parts.iter().map(|p| self.string(p)).collect())
+            }
             Rule::version_decl => HeaderKind::Version(self.first_string(&parts)),
             Rule::source_decl => HeaderKind::Source(self.first_string(&parts)),
             _ => {

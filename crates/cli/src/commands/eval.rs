@@ -23,6 +23,7 @@ use payer_rules::{
 };
 
 /// What `eval` was asked to do.
+#[derive(Clone)]
 pub struct Options {
     /// Policy files or directories.
     pub policies: Vec<PathBuf>,
@@ -557,6 +558,23 @@ pub fn run(opts: &Options) -> u8 {
         );
         return EXIT_USAGE;
     }
+    // X12 payer ids: those the policies declare (`payer-ids`), under those of
+    // a `--payer-ids` file.
+    let declared = policies.payer_ids();
+    let with_ids;
+    let opts = if declared.is_empty() {
+        opts
+    } else {
+        let ids = match &opts.payer_ids {
+            Some(file) => (**file).clone().over(&declared),
+            None => declared,
+        };
+        with_ids = Options {
+            payer_ids: Some(Arc::new(ids)),
+            ..opts.clone()
+        };
+        &with_ids
+    };
     if opts.db.is_some() && opts.jobs > 1 {
         errln!(
             "--jobs works with in-memory history only: with --db, one thread evaluates the claims \
