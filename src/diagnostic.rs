@@ -295,15 +295,22 @@ impl SourceCode for SourceFile {
 // this one writer, so that the two never drift.
 
 /// Where a diagnostic starts and ends: 1-based lines and columns (in
-/// characters), the end column one past the last character.
-struct Region {
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+/// characters), the end column one past the last character. Every output
+/// format (JSON here, GitHub and SARIF in the CLI) places a span with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// First line, 1-based.
+    pub line: usize,
+    /// First column, 1-based, in characters.
+    pub column: usize,
+    /// Last line.
+    pub end_line: usize,
+    /// One past the last column.
+    pub end_column: usize,
 }
 
-fn region(file: &SourceFile, span: Span) -> Region {
+/// The region of `span` in `file`.
+pub fn region(file: &SourceFile, span: Span) -> Region {
     let (line, column) = span.line_col(&file.text);
     let (end_line, end_column) = Span::new(span.end, span.end).line_col(&file.text);
     Region {

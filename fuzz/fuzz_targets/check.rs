@@ -16,7 +16,10 @@ const CLAIM: &str = r#"{"id":"FUZZ-1","payer":"medicare","patient":{"id":"P-FUZZ
 fn claim() -> &'static Claim {
     static CLAIM_READ: OnceLock<Claim> = OnceLock::new();
     CLAIM_READ.get_or_init(|| {
-        match read_claims_str(CLAIM, InputFormat::JsonLines).into_iter().next() {
+        match read_claims_str(CLAIM, InputFormat::JsonLines)
+            .into_iter()
+            .next()
+        {
             Some(Ok(claim)) => claim,
             other => panic!("the fixed fuzz claim does not read: {other:?}"),
         }

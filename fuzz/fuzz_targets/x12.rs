@@ -4,32 +4,14 @@
 //! and are decided against the bundled policies (`policies/`), loaded once.
 #![no_main]
 
-use std::cell::RefCell;
-use std::path::PathBuf;
-use std::sync::OnceLock;
+#[path = "bundled.rs"]
+mod bundled;
 
+use bundled::ENGINE;
 use libfuzzer_sys::fuzz_target;
 use payer_rules::internal::write_837p;
-use payer_rules::{ClaimReader, Engine, InputFormat, MemoryHistory, Policies};
-
-/// The bundled policies. A target that ran with no policies would decide
-/// nothing and report a clean run, so a load failure is a panic.
-fn policies() -> &'static Policies {
-    static POLICIES: OnceLock<Policies> = OnceLock::new();
-    POLICIES.get_or_init(|| {
-        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"));
-        match Policies::load(&[dir.clone()]).into_result() {
-            Ok(policies) => policies,
-            Err(err) => panic!("the bundled policies in {} do not load: {err:?}", dir.display()),
-        }
-    })
-}
-
-thread_local! {
-    /// One engine, its history emptied for each input so that a crash replays.
-    static ENGINE: RefCell<Engine<MemoryHistory>> =
-        RefCell::new(Engine::new(policies().clone()).explain(true));
-}
+use payer_rules::MemoryHistory;
+use payer_rules::{ClaimReader, InputFormat};
 
 fuzz_target!(|data: &[u8]| {
     ENGINE.with(|engine| {

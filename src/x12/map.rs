@@ -18,6 +18,9 @@ use crate::claims::{
 
 use super::payer_ids::PayerIds;
 use super::transaction::{comp, Seg, Tx};
+use values::{d8, decimal, fact_value, number};
+
+mod values;
 
 /// A segment of the transaction and the loop it was read in.
 #[derive(Clone, Copy, Debug)]
@@ -829,91 +832,5 @@ fn index(rest: &str) -> Option<usize> {
     rest.split(']').next()?.parse().ok()
 }
 
-/// An X12 decimal (R): an optional minus, digits, an optional point and
-/// digits. Exponents, `inf` and `NaN`, which Rust's parser takes, are not X12.
-fn decimal(text: &str) -> Option<f64> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let plain = !digits.is_empty()
-        && digits.bytes().any(|b| b.is_ascii_digit())
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|&b| b == b'.').count() <= 1;
-    plain.then(|| text.parse().ok()).flatten()
-}
-
-/// A whole number (K3 counts).
-fn number(text: &str) -> Option<Num> {
-    text.parse::<u64>()
-        .map(Num::Unsigned)
-        .ok()
-        .or_else(|| decimal(text).map(Num::Float))
-}
-
-/// `CCYYMMDD` as `CCYY-MM-DD`; validation checks it is a date.
-fn d8(text: &str) -> Option<String> {
-    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (year, rest) = text.split_at_checked(4)?;
-    let (month, day) = rest.split_at_checked(2)?;
-    // Not `format!`: this runs for every line of every claim.
-    let mut iso = String::with_capacity(10);
-    iso.push_str(year);
-    iso.push('-');
-    iso.push_str(month);
-    iso.push('-');
-    iso.push_str(day);
-    Some(iso)
-}
-
-/// A fact's value as written after `=`: `true`/`false`, a number (exact when
-/// whole, without a decimal point, and within 64 bits), a quoted text, else
-/// text (which validation reads as a date when it is one).
-fn fact_value(text: &str) -> RawFact<'_> {
-    match text {
-        "true" => RawFact::Bool(true),
-        "false" => RawFact::Bool(false),
-        _ => {
-            if let Some(quoted) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-                return RawFact::Text(Cow::Borrowed(quoted));
-            }
-            match decimal(text) {
-                // A whole number kept exact, as JSON's is (`1.0` is a float).
-                Some(n) => text
-                    .parse::<i64>()
-                    .map_or(RawFact::Number(n), RawFact::Integer),
-                None => RawFact::Text(Cow::Borrowed(text)),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_are_x12_decimals() {
-        assert_eq!(decimal("182.5"), Some(182.5));
-        assert_eq!(decimal("-1"), Some(-1.0));
-        assert_eq!(decimal("1.00"), Some(1.0));
-        for bad in ["", "-", ".", "1e5", "inf", "NaN", "1.2.3", "+1"] {
-            assert_eq!(decimal(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn dates_and_facts() {
-        assert_eq!(d8("20260304").as_deref(), Some("2026-03-04"));
-        assert_eq!(d8("2026034"), None);
-        assert!(matches!(fact_value("true"), RawFact::Bool(true)));
-        assert!(matches!(fact_value("120"), RawFact::Integer(120)));
-        assert!(matches!(
-            fact_value("-9007199254740993"),
-            RawFact::Integer(-9007199254740993)
-        ));
-        assert!(matches!(fact_value("120.0"), RawFact::Number(n) if n == 120.0));
-        assert!(matches!(fact_value("+120"), RawFact::Text(_)));
-        assert!(matches!(fact_value("\"120\""), RawFact::Text(t) if t == "120"));
-        assert!(matches!(fact_value("2026-01-02"), RawFact::Text(t) if t == "2026-01-02"));
-    }
-}
+mod tests;

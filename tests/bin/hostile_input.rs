@@ -8,29 +8,9 @@
     reason = "test code: a failing test stops at the value that surprised it (clippy.toml allows it inside #[test] functions; this covers their helpers)"
 )]
 
-use std::io::Write;
-use std::process::{Output, Stdio};
-
 mod common;
 
-use common::{bin, lines_json, root, run, temp_dir, text};
-
-fn run_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"));
-    if let Some(mut stdin) = child.stdin.take() {
-        // The binary may stop reading early (a refused input): not an error here.
-        let _ = stdin.write_all(input.as_bytes());
-    }
-    child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("wait: {e}"))
-}
+use common::{bin, lines_json, root, run, run_stdin, temp_dir, text};
 
 /// The first `n` example claims, one per line.
 fn examples(n: usize) -> Vec<String> {

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
-use payer_rules::internal::Span;
+use payer_rules::internal::{region, Span};
 use payer_rules::{DiagCode, Diagnostic, Severity, SourceFile};
 
 /// Prints diagnostics to stderr as miette reports (in colour on a terminal) and
@@ -47,26 +47,6 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-/// Where a diagnostic starts and ends: 1-based lines and columns (in
-/// characters), the end column one past the last character.
-struct Region {
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-}
-
-fn region(file: &SourceFile, span: Span) -> Region {
-    let (line, column) = span.line_col(&file.text);
-    let (end_line, end_column) = Span::new(span.end, span.end).line_col(&file.text);
-    Region {
-        line,
-        column,
-        end_line,
-        end_column,
     }
 }
 
