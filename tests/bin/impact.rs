@@ -315,3 +315,47 @@ fn the_html_page_renders_in_headless_chromium_with_its_figures() {
     );
     assert!(dom.contains("<svg id=\"chart\""), "{dom}");
 }
+
+#[test]
+fn claims_in_837p_are_read_with_the_payer_ids_the_policies_declare() {
+    // The bundled policies, medicare-tpi declaring the X12 id of
+    // examples/claims.837p's Medicare claim.
+    let dir = temp_dir("impact", "x12");
+    let copy = dir.join("policies");
+    std::fs::create_dir_all(copy.join("lib")).unwrap_or_else(|e| panic!("{e}"));
+    for sub in ["", "lib"] {
+        let from = common::root("policies").join(sub);
+        for entry in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            if path.extension().is_some_and(|e| e == "policy") {
+                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+                let text = text.replacen(
+                    "payer medicare\n",
+                    "payer medicare\n  payer-ids \"00882\"\n",
+                    1,
+                );
+                let name = path.file_name().unwrap_or_else(|| panic!("no name"));
+                std::fs::write(copy.join(sub).join(name), text).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+    let out = bin()
+        .args([
+            "impact",
+            "--base",
+            s(&copy),
+            "--candidate",
+            s(&copy),
+            "--format",
+            "json",
+            "examples/claims.837p",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["claims"], 4);
+    // EX-1001 (payer id 00882) is decided under medicare-tpi, not `no_policy`.
+    assert_eq!(report["claim_transitions"]["allow"]["allow"], 1, "{report}");
+}

@@ -12,6 +12,7 @@ mod render;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use payer_rules::tooling::Replay;
 use payer_rules::{ClaimReader, InputFormat, Loaded, Policies};
@@ -119,6 +120,17 @@ pub fn run(opts: &Options) -> u8 {
     else {
         return EXIT_USAGE;
     };
+    // 837P claims name their payer by an X12 id: the ids both sides declare
+    // (`payer-ids`), the candidate's first, read them as eval does.
+    let payer_ids = Arc::new(candidate.payer_ids().over(&base.payer_ids()));
+    let reader = |input: Box<dyn Read>| {
+        let reader = ClaimReader::new(BufReader::new(input), InputFormat::Auto);
+        if payer_ids.is_empty() {
+            reader
+        } else {
+            reader.with_payer_ids(payer_ids.clone())
+        }
+    };
     let mut replay = Replay::new(base, candidate);
     for path in &opts.history {
         let input = match open(path) {
@@ -129,7 +141,7 @@ pub fn run(opts: &Options) -> u8 {
             }
         };
         let (mut added, mut skipped) = (0, 0);
-        for claim in ClaimReader::new(BufReader::new(input), InputFormat::Auto).flatten() {
+        for claim in reader(input).flatten() {
             if replay.prior(&claim) {
                 added += 1;
             } else {
@@ -150,7 +162,7 @@ pub fn run(opts: &Options) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        for claim in ClaimReader::new(BufReader::new(input), InputFormat::Auto) {
+        for claim in reader(input) {
             record += 1;
             replay.add(record, claim.as_ref());
         }
