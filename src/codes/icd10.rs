@@ -717,16 +717,23 @@ mod tests {
     }
 
     #[test]
-    fn table_holds_every_header_and_billable_row() {
-        // `zcat data/icd10cm-2026.tsv.gz | cut -f2 | grep -cE '^(header|billable)$'`
-        // (74,714 billable + 23,433 headers) plus the 39 categories the file only
-        // gives as single-category blocks (`B20`, `O09`; each listed twice).
-        assert_eq!(len(), 98_147 + 39);
-        let billable = in_range(CodeKey(0), CodeKey(u64::MAX))
-            .filter(|c| c.kind == Icd10Kind::Billable)
-            .count();
-        // Five of those categories are billable: B20, F99, P84, R99, Z66.
-        assert_eq!(billable, 74_714 + 5);
+    fn table_holds_every_code_of_every_year() {
+        // `zcat data/icd10cm.tsv.gz | grep -vc '^#'`: the codes of any year.
+        assert_eq!(len(), 98_510);
+        assert_eq!(YEARS, [2019, 2021, 2025, 2026]);
+        let all: Vec<Icd10Code> = in_range(CodeKey(0), CodeKey(u64::MAX)).collect();
+        let billable_in = |i: usize| all.iter().filter(|c| c.billable.meets(YearSet::one(i))).count();
+        // CMS's counts: FY2019 71,932; FY2021 72,616 and 5 of January 2021;
+        // FY2025 (April) 74,260; FY2026 (April) 74,714 rows and 5 billable
+        // categories (B20, F99, P84, R99, Z66).
+        assert_eq!(
+            [billable_in(0), billable_in(1), billable_in(2), billable_in(3)],
+            [71_932, 72_621, 74_260, 74_714 + 5]
+        );
+        // The FY2026 table shipped before the years: 98,186 codes.
+        assert_eq!(all.iter().filter(|c| c.years().meets(YearSet::NEWEST)).count(), 98_147 + 39);
+        // A code is never both billable and a header in one year.
+        assert!(all.iter().all(|c| !c.billable.meets(c.header) && !c.years().is_empty()));
         for code in ["B20", "F99", "P84", "R99", "Z66"] {
             assert_eq!(
                 lookup(code).map(|c| c.kind),
@@ -735,6 +742,66 @@ mod tests {
             );
         }
         assert_eq!(lookup("O09").map(|c| c.kind), Some(Icd10Kind::Header));
+    }
+
+    #[test]
+    fn m54_5_and_m79_1_change_with_the_years() {
+        let m54_5 = lookup("M54.5").unwrap_or_else(|| panic!("M54.5 missing"));
+        assert_eq!(m54_5.billable.describe(), "FY2019, FY2021");
+        assert_eq!(m54_5.header.describe(), "FY2025, FY2026");
+        assert_eq!(m54_5.kind, Icd10Kind::Header);
+        assert_eq!(m54_5.description, "Low back pain");
+        let m54_50 = lookup("M54.50").unwrap_or_else(|| panic!("M54.50 missing"));
+        assert_eq!(m54_50.billable.describe(), "FY2025, FY2026");
+        assert_eq!(m54_50.header, YearSet(0));
+        // M79.1 is a header in every shipped year (the split predates FY2019).
+        let m79_1 = lookup("M79.1").unwrap_or_else(|| panic!("M79.1 missing"));
+        assert_eq!(m79_1.header, YearSet::ALL);
+        assert_eq!(years_of(m79_1.key), (YearSet(0), YearSet::ALL));
+        assert_eq!(years_of(key("M79.18")), (YearSet::ALL, YearSet(0)));
+        assert_eq!(years_of(key("M79.19")), (YearSet(0), YearSet(0)));
+        assert_eq!(years_of(key("1")), (YearSet(0), YearSet(0)));
+        // Deleted after FY2019: its last description is kept.
+        let gone = lookup("H81.41").unwrap_or_else(|| panic!("H81.41 missing"));
+        assert_eq!((gone.billable, gone.kind), (YearSet::one(0), Icd10Kind::Billable));
+        // The descendants of a year.
+        assert_eq!(codes(billable_descendants_in(key("M54.5"), YearSet::one(1))), Vec::<&str>::new());
+        assert_eq!(codes(billable_descendants(key("M54.5"))), ["M54.50", "M54.51", "M54.59"]);
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn dates_find_their_table_year() {
+        let year = |d: &str| table_year(day(d)).map(|t| (t.year(), t.fit));
+        assert_eq!(year("2015-09-30"), None);
+        assert_eq!(year("2015-10-01"), Some((2019, Fit::BeforeOldest)));
+        assert_eq!(year("2018-09-30"), Some((2019, Fit::BeforeOldest)));
+        assert_eq!(year("2018-10-01"), Some((2019, Fit::Exact)));
+        assert_eq!(year("2019-09-30"), Some((2019, Fit::Exact)));
+        assert_eq!(year("2019-10-01"), Some((2021, Fit::Gap)));
+        assert_eq!(year("2020-10-01"), Some((2021, Fit::Exact)));
+        assert_eq!(year("2021-09-30"), Some((2021, Fit::Exact)));
+        assert_eq!(year("2021-10-01"), Some((2025, Fit::Gap)));
+        assert_eq!(year("2024-09-30"), Some((2025, Fit::Gap)));
+        assert_eq!(year("2024-10-01"), Some((2025, Fit::Exact)));
+        assert_eq!(year("2025-10-01"), Some((2026, Fit::Exact)));
+        assert_eq!(year("2026-09-30"), Some((2026, Fit::Exact)));
+        assert_eq!(year("2026-10-01"), Some((2026, Fit::AfterNewest)));
+        assert_eq!(fiscal_year(day("2021-09-30")), 2021);
+        assert_eq!(fiscal_year(day("2021-10-01")), 2022);
+        let between = |a: &str, b: Option<&str>| years_between(day(a), b.map(day)).describe();
+        assert_eq!(between("2024-04-01", None), "FY2025, FY2026");
+        assert_eq!(between("2019-12-01", Some("2024-03-31")), "FY2021, FY2025");
+        assert_eq!(between("2010-01-01", Some("2018-12-31")), "FY2019");
+        assert_eq!(between("2010-01-01", Some("2015-09-30")), "no year");
+        assert!(fit_note(Fit::Exact).is_none());
+        assert_eq!(
+            fit_note(Fit::Gap).as_deref(),
+            Some("ICD-10-CM: dates of service in FY2020, FY2022, FY2023, FY2024, whose code sets are not shipped, were checked against the next shipped year (shipped: FY2019, FY2021, FY2025, FY2026)")
+        );
     }
 
     #[test]
