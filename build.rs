@@ -18,9 +18,10 @@
 //!                    offsets counted from the start of the text area
 //! ```
 //!
-//! and `$OUT_DIR/icd10cm_years.rs`: the years (`YEARS`) and, for each first two
-//! characters of a code, where its records start (`PREFIX_STARTS`), so that a
-//! look-up searches some hundred records instead of all of them.
+//! and `$OUT_DIR/icd10cm_years.rs`: the years (`YEARS`) and, for each category
+//! (a code's first three characters), where its records start
+//! (`PREFIX_STARTS`), so that a look-up searches one category's records (M79:
+//! 80) instead of all of them.
 //!
 //! Records are sorted by key, so the runtime (`src/codes/icd10.rs`) finds a code
 //! by binary search over fixed-width records. Keep the two files in step.
@@ -44,8 +45,9 @@ const MAGIC: &[u8; 4] = b"I10Y";
 const MAX_CODE_LEN: usize = 8;
 /// At most 8 years: one bit each in a `u8`.
 const MAX_YEARS: usize = 8;
-/// Index of a code's first two characters: a letter, then a digit or letter.
-const PREFIXES: usize = 26 * 36;
+/// Index of a code's category, its first three characters: a letter, then two
+/// digits or letters.
+const PREFIXES: usize = 26 * 36 * 36;
 
 /// Packs a code like `CodeKey::parse` in `src/codes/key.rs`: dots dropped,
 /// letters upper-cased, characters left-aligned and zero-padded in a big-endian
@@ -67,16 +69,18 @@ fn pack(code: &str) -> Option<u64> {
     (len > 0).then_some(key)
 }
 
-/// The prefix index of a key's first two bytes (`src/codes/icd10.rs` has the
-/// same): letter `A`-`Z` times 36, plus the second character, digits first.
+/// The prefix index of a key's first three bytes (`src/codes/icd10.rs` has
+/// the same): letter `A`-`Z`, then two characters of 36, digits first.
 fn prefix_index(key: u64) -> usize {
-    let [a, b, ..] = key.to_be_bytes();
-    let second = if b.is_ascii_digit() {
-        b - b'0'
-    } else {
-        b - b'A' + 10
+    let [a, b, c, ..] = key.to_be_bytes();
+    let digit = |x: u8| {
+        usize::from(if x.is_ascii_digit() {
+            x - b'0'
+        } else {
+            x - b'A' + 10
+        })
     };
-    usize::from(a - b'A') * 36 + usize::from(second)
+    (usize::from(a - b'A') * 36 + digit(b)) * 36 + digit(c)
 }
 
 struct Row {
@@ -105,7 +109,10 @@ fn main() {
         if let Some(list) = line.strip_prefix("# years\t") {
             years = list
                 .split('\t')
-                .map(|y| y.parse().unwrap_or_else(|_| panic!("{INPUT}:{line_no}: bad year {y:?}")))
+                .map(|y| {
+                    y.parse()
+                        .unwrap_or_else(|_| panic!("{INPUT}:{line_no}: bad year {y:?}"))
+                })
                 .collect();
             continue;
         }
@@ -120,7 +127,11 @@ fn main() {
         let flags = fields.next().unwrap_or_default();
         let description = fields.next().unwrap_or_default().trim().to_owned();
         if flags.len() != years.len() {
-            panic!("{INPUT}:{line_no}: {code} has {} year flags for {} years", flags.len(), years.len());
+            panic!(
+                "{INPUT}:{line_no}: {code} has {} year flags for {} years",
+                flags.len(),
+                years.len()
+            );
         }
         let (mut billable, mut header) = (0u8, 0u8);
         for (i, f) in flags.bytes().enumerate() {
@@ -128,7 +139,10 @@ fn main() {
                 b'B' => billable |= 1 << i,
                 b'H' => header |= 1 << i,
                 b'-' => {}
-                other => panic!("{INPUT}:{line_no}: unknown year flag {:?} for {code}", other as char),
+                other => panic!(
+                    "{INPUT}:{line_no}: unknown year flag {:?} for {code}",
+                    other as char
+                ),
             }
         }
         if billable | header == 0 {
@@ -168,10 +182,11 @@ fn main() {
     // PREFIX_STARTS[p]: the first record whose prefix index is p or more.
     let mut starts = vec![count; PREFIXES + 1];
     for (i, r) in rows.iter().enumerate().rev() {
-        let p = prefix_index(r.key);
-        for s in &mut starts[..=p] {
-            *s = (*s).min(i as u32);
-        }
+        starts[prefix_index(r.key)] = i as u32;
+    }
+    // A category without codes starts where the next one does.
+    for p in (0..PREFIXES).rev() {
+        starts[p] = starts[p].min(starts[p + 1]);
     }
     for r in &rows {
         let offset =
@@ -211,7 +226,7 @@ fn main() {
     let starts: Vec<String> = starts.iter().map(u32::to_string).collect();
     let _ = writeln!(
         rs,
-        "/// For each prefix index (the first two characters), its first record.\n\
+        "/// For each prefix index (the first three characters), its first record.\n\
          static PREFIX_STARTS: [u32; {}] = [{}];",
         PREFIXES + 1,
         starts.join(", ")

@@ -198,7 +198,10 @@ fn known_diagnosis(
     }
     // Billable in none of the years, and not a header in all of them.
     let when = match &in_force.dates {
-        Some(dates) => format!("the years its policy is in force (`effective {dates}`: {})", years.describe()),
+        Some(dates) => format!(
+            "the years its policy is in force (`effective {dates}`: {})",
+            years.describe()
+        ),
         None => format!("any year ({})", years.describe()),
     };
     let was = if found.billable.is_empty() {
@@ -213,7 +216,10 @@ fn known_diagnosis(
     let help = if near.is_empty() {
         format!("{was}: list the codes of the policy's years, or check its `effective` dates")
     } else {
-        format!("{was}; in the policy's years the codes under it are {}", near.join(", "))
+        format!(
+            "{was}; in the policy's years the codes under it are {}",
+            near.join(", ")
+        )
     };
     diags.push(
         Diagnostic::new(

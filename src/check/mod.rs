@@ -433,9 +433,9 @@ fn check_inline_sets(
 ) {
     use crate::syntax::ast::{ExprKind, InTarget};
     match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => {
-            parts.iter().for_each(|p| check_inline_sets(p, in_force, file, diags))
-        }
+        ExprKind::Or(parts) | ExprKind::And(parts) => parts
+            .iter()
+            .for_each(|p| check_inline_sets(p, in_force, file, diags)),
         ExprKind::Not(e) => check_inline_sets(e, in_force, file, diags),
         ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
             check_inline_sets(lhs, in_force, file, diags);

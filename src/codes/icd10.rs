@@ -191,6 +191,10 @@ const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// For each year of the table, the first and last day of its fiscal year
 /// (October 1 of the year before to September 30).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const loop over `i < YEARS.len()`, the length of both arrays; a const block cannot use `get_mut`"
+)]
 const BOUNDS: [(NaiveDate, NaiveDate); YEARS.len()] = {
     let mut bounds = [(NaiveDate::MIN, NaiveDate::MIN); YEARS.len()];
     let mut i = 0;
@@ -329,7 +333,7 @@ const COUNT: usize = {
         "icd10cm.bin: truncated records"
     );
     assert!(
-        YEARS.len() >= 1 && YEARS.len() <= 8,
+        !YEARS.is_empty() && YEARS.len() <= 8,
         "icd10cm.bin: 1 to 8 years"
     );
     n
@@ -404,20 +408,20 @@ fn record(i: usize) -> Option<Icd10Code> {
     })
 }
 
-/// The records whose first two characters are those of `key` (`build.rs`
+/// The records of `key`'s category, the first three characters (`build.rs`
 /// indexes them), or `None` for a key no code of the table can start like.
 #[inline]
 fn prefix_range(key: u64) -> Option<Range<usize>> {
-    let [a, b, ..] = key.to_be_bytes();
+    let [a, b, c, ..] = key.to_be_bytes();
     if !a.is_ascii_uppercase() {
         return None;
     }
-    let second = match b {
-        b'0'..=b'9' => b - b'0',
-        b'A'..=b'Z' => b - b'A' + 10,
-        _ => return None,
+    let digit = |x: u8| match x {
+        b'0'..=b'9' => Some(usize::from(x - b'0')),
+        b'A'..=b'Z' => Some(usize::from(x - b'A' + 10)),
+        _ => None,
     };
-    let p = usize::from(a - b'A') * 36 + usize::from(second);
+    let p = (usize::from(a - b'A') * 36 + digit(b)?) * 36 + digit(c)?;
     let start = *PREFIX_STARTS.get(p)? as usize;
     let end = *PREFIX_STARTS.get(p + 1)? as usize;
     Some(start..end.max(start))
@@ -441,7 +445,7 @@ fn find(key: u64) -> Option<usize> {
 
 /// The years in which the code `key` is billable and those in which it is a
 /// header; both empty for a code of no year. What a claim's diagnosis is
-/// checked with: a search of the records sharing its first two characters.
+/// checked with: a binary search of its category's records.
 #[inline]
 pub fn years_of(key: CodeKey) -> (YearSet, YearSet) {
     find(key.0).map_or((YearSet(0), YearSet(0)), years_at)
@@ -722,18 +726,34 @@ mod tests {
         assert_eq!(len(), 98_510);
         assert_eq!(YEARS, [2019, 2021, 2025, 2026]);
         let all: Vec<Icd10Code> = in_range(CodeKey(0), CodeKey(u64::MAX)).collect();
-        let billable_in = |i: usize| all.iter().filter(|c| c.billable.meets(YearSet::one(i))).count();
+        let billable_in = |i: usize| {
+            all.iter()
+                .filter(|c| c.billable.meets(YearSet::one(i)))
+                .count()
+        };
         // CMS's counts: FY2019 71,932; FY2021 72,616 and 5 of January 2021;
         // FY2025 (April) 74,260; FY2026 (April) 74,714 rows and 5 billable
         // categories (B20, F99, P84, R99, Z66).
         assert_eq!(
-            [billable_in(0), billable_in(1), billable_in(2), billable_in(3)],
+            [
+                billable_in(0),
+                billable_in(1),
+                billable_in(2),
+                billable_in(3)
+            ],
             [71_932, 72_621, 74_260, 74_714 + 5]
         );
         // The FY2026 table shipped before the years: 98,186 codes.
-        assert_eq!(all.iter().filter(|c| c.years().meets(YearSet::NEWEST)).count(), 98_147 + 39);
+        assert_eq!(
+            all.iter()
+                .filter(|c| c.years().meets(YearSet::NEWEST))
+                .count(),
+            98_147 + 39
+        );
         // A code is never both billable and a header in one year.
-        assert!(all.iter().all(|c| !c.billable.meets(c.header) && !c.years().is_empty()));
+        assert!(all
+            .iter()
+            .all(|c| !c.billable.meets(c.header) && !c.years().is_empty()));
         for code in ["B20", "F99", "P84", "R99", "Z66"] {
             assert_eq!(
                 lookup(code).map(|c| c.kind),
@@ -763,10 +783,19 @@ mod tests {
         assert_eq!(years_of(key("1")), (YearSet(0), YearSet(0)));
         // Deleted after FY2019: its last description is kept.
         let gone = lookup("H81.41").unwrap_or_else(|| panic!("H81.41 missing"));
-        assert_eq!((gone.billable, gone.kind), (YearSet::one(0), Icd10Kind::Billable));
+        assert_eq!(
+            (gone.billable, gone.kind),
+            (YearSet::one(0), Icd10Kind::Billable)
+        );
         // The descendants of a year.
-        assert_eq!(codes(billable_descendants_in(key("M54.5"), YearSet::one(1))), Vec::<&str>::new());
-        assert_eq!(codes(billable_descendants(key("M54.5"))), ["M54.50", "M54.51", "M54.59"]);
+        assert_eq!(
+            codes(billable_descendants_in(key("M54.5"), YearSet::one(1))),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes(billable_descendants(key("M54.5"))),
+            ["M54.50", "M54.51", "M54.59"]
+        );
     }
 
     fn day(text: &str) -> NaiveDate {
@@ -814,6 +843,8 @@ mod tests {
             // build.rs duplicates CodeKey's packing; this keeps the two in step.
             assert_eq!(CodeKey::parse(c.code), Some(c.key), "{}", c.code);
             assert!(previous < Some(c.key), "{} out of order", c.code);
+            // The category index finds every record.
+            assert_eq!(find(c.key.0), Some(i), "{}", c.code);
             assert!(!c.description.is_empty() && !c.description.contains('\t'));
             previous = Some(c.key);
             seen += 1;

@@ -358,7 +358,12 @@ fn eval_checks_diagnoses_against_the_year_of_service() {
     };
     // Before 2021-10-01 M54.5 is a valid diagnosis: the claim is decided (the
     // Medicare policy starts 2024-04-01, so no policy applies).
-    assert_eq!(by_id("OLD")["error"]["kind"], "no_policy", "{:?}", by_id("OLD"));
+    assert_eq!(
+        by_id("OLD")["error"]["kind"],
+        "no_policy",
+        "{:?}",
+        by_id("OLD")
+    );
     let new = by_id("NEW");
     assert_eq!(new["error"]["kind"], "invalid_claim", "{new:?}");
     assert_eq!(new["error"]["path"], "diagnoses[0]");
@@ -369,9 +374,16 @@ fn eval_checks_diagnoses_against_the_year_of_service() {
          the FY2025 code set (FY2022 is not shipped): report one of the billable codes under it"
     );
     assert_eq!(by_id("GAP")["error"]["kind"], "no_policy");
-    assert!(by_id("LATE").get("decision").is_some(), "{:?}", by_id("LATE"));
+    assert!(
+        by_id("LATE").get("decision").is_some(),
+        "{:?}",
+        by_id("LATE")
+    );
     let stderr = text(&out.stderr);
-    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("ICD-10-CM:")).collect();
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("ICD-10-CM:"))
+        .collect();
     assert_eq!(
         notes,
         [

@@ -366,7 +366,11 @@ impl Cx<'_> {
     /// date and the fiscal year. Each table year is checked once per claim
     /// (the lines nearly always share one), with one look-up per diagnosis.
     #[inline]
-    pub fn diagnoses_in_force(&self, diagnoses: &[CodeKey], lines: &[Line]) -> Result<(), ClaimError> {
+    pub fn diagnoses_in_force(
+        &self,
+        diagnoses: &[CodeKey],
+        lines: &[Line],
+    ) -> Result<(), ClaimError> {
         let mut checked = icd10::YearSet::default();
         for (i, line) in lines.iter().enumerate() {
             let Some(year) = icd10::table_year(line.date_of_service) else {
@@ -380,7 +384,15 @@ impl Cx<'_> {
             for (k, &key) in diagnoses.iter().enumerate() {
                 let (billable, header) = icd10::years_of(key);
                 if !billable.meets(year.set()) {
-                    return Err(self.not_billable(k, key, i, line.date_of_service, year, billable, header));
+                    return Err(self.not_billable(
+                        k,
+                        key,
+                        i,
+                        line.date_of_service,
+                        year,
+                        billable,
+                        header,
+                    ));
                 }
             }
         }
@@ -403,7 +415,10 @@ impl Cx<'_> {
 
     #[cold]
     #[inline(never)]
-    #[expect(clippy::too_many_arguments, reason = "the parts of one message, built off the hot path")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of one message, built off the hot path"
+    )]
     fn not_billable(
         &self,
         k: usize,
@@ -419,7 +434,9 @@ impl Cx<'_> {
         let read = match year.fit {
             icd10::Fit::Exact => String::new(),
             icd10::Fit::Gap => format!(", read with the FY{used} code set (FY{fy} is not shipped)"),
-            icd10::Fit::BeforeOldest => format!(", read with FY{used}, the oldest code set shipped"),
+            icd10::Fit::BeforeOldest => {
+                format!(", read with FY{used}, the oldest code set shipped")
+            }
             icd10::Fit::AfterNewest => format!(", read with FY{used}, the newest code set shipped"),
         };
         let why = if header.meets(year.set()) {
@@ -427,9 +444,15 @@ impl Cx<'_> {
         } else if billable.is_empty() && header.is_empty() {
             format!("it is not in {}", icd10::EDITION)
         } else if billable.is_empty() {
-            format!("it is not in the FY{used} code set{read}, and a header in {}", header.describe())
+            format!(
+                "it is not in the FY{used} code set{read}, and a header in {}",
+                header.describe()
+            )
         } else {
-            format!("it is not in the FY{used} code set{read}; it is billable in {}", billable.describe())
+            format!(
+                "it is not in the FY{used} code set{read}; it is billable in {}",
+                billable.describe()
+            )
         };
         self.err(
             format!("diagnoses[{k}]"),

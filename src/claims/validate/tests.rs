@@ -591,12 +591,17 @@ fn diagnoses_are_checked_against_every_line_year_and_not_before_icd10() {
         ("/lines/0/date_of_service", Some(json!("2021-09-30"))),
         (
             "/lines/1",
-            Some(json!({"date_of_service": "2021-10-01", "procedure": "20552", "diagnosis_pointers": [1]})),
+            Some(
+                json!({"date_of_service": "2021-10-01", "procedure": "20552", "diagnosis_pointers": [1]}),
+            ),
         ),
     ]);
     let (path, message) = rejected(check(&two));
     assert_eq!(path, "diagnoses[0]");
-    assert!(message.contains("on 2021-10-01 (lines[1].date_of_service"), "{message}");
+    assert!(
+        message.contains("on 2021-10-01 (lines[1].date_of_service"),
+        "{message}"
+    );
     // Before 2015-10-01 no ICD-10-CM code is valid.
     let (path, message) = rejected(dx_on("M79.18", "2015-09-30"));
     assert_eq!(path, "diagnoses[0]");
@@ -608,7 +613,11 @@ fn diagnoses_are_checked_against_every_line_year_and_not_before_icd10() {
     assert!(dx_on("M79.18", "2015-10-01").is_ok());
     // A well-formed code of no year, and one deleted after FY2019.
     let (_, message) = rejected(dx_on("M79.19", "2026-03-04"));
-    assert!(message.ends_with("it is not in the ICD-10-CM code sets of FY2019, FY2021, FY2025 and FY2026"), "{message}");
+    assert!(
+        message
+            .ends_with("it is not in the ICD-10-CM code sets of FY2019, FY2021, FY2025 and FY2026"),
+        "{message}"
+    );
     assert!(dx_on("H81.41", "2019-01-01").is_ok());
     let (_, message) = rejected(dx_on("H81.41", "2020-01-01"));
     assert!(message.contains("it is not in the FY2021 code set, read with the FY2021 code set (FY2020 is not shipped); it is billable in FY2019"), "{message}");

@@ -60,5 +60,9 @@ fn years(code: &icd10::Icd10Code) -> String {
     if !missing.is_empty() {
         parts.push(format!("not in {}", missing.describe()));
     }
-    format!("years: {} (of the shipped {})", parts.join("; "), icd10::YearSet::ALL.describe())
+    format!(
+        "years: {} (of the shipped {})",
+        parts.join("; "),
+        icd10::YearSet::ALL.describe()
+    )
 }
