@@ -29,8 +29,8 @@ pub struct Service<'a> {
 /// Which services a count looks at.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {
-    /// The patient.
-    pub patient: &'a str,
+    /// The member (payer and member id) whose services are counted.
+    pub member: Member<'a>,
     /// First date counted (inclusive).
     pub from: NaiveDate,
     /// Last date counted (inclusive).
