@@ -82,7 +82,7 @@ impl<F: FnMut(&mut ClaimSlot) -> Option<usize>, W: FnMut() -> bool> Lookahead<F,
     }
 
     /// The next claim; before it is lent, the engine's history is asked to
-    /// prefetch the patients of the three after it.
+    /// prefetch the members of the three after it.
     pub fn next<H: HistoryStore>(
         &mut self,
         engine: &Engine<H>,

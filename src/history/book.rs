@@ -133,7 +133,7 @@ impl PatientBook {
     }
 }
 
-/// A patient's claims by id. Most patients have a handful, for which a hash map
+/// A member's claims by id. Most members have a handful, for which a hash map
 /// per patient cost more memory than the claims themselves (about 900 bytes per
 /// patient at a million claims) and a cache miss more per lookup; a short list
 /// searched in place does better, and a patient with many claims gets a map.

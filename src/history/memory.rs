@@ -66,7 +66,7 @@ impl Arena {
 /// sites: a run names a handful), which fits in room the book had as padding.
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
-    /// Indexes into `books`, hashed by payer and member id.
+    /// Indexes into `books`, hashed by member id (see [`MemoryHistory::hash`]).
     slots: table::Table,
     books: chunked::Chunked<PatientBook>,
     /// The index of the book the last lookup found: an atomic only so that the
@@ -154,8 +154,12 @@ impl MemoryHistory {
         out
     }
 
+    /// The table's hash of a member: of its id alone. The book compares the
+    /// payer too ([`PatientBook::is`]), so the books of one id under several
+    /// payers (rare) share a hash and are told apart there; hashing the payer
+    /// as well cost every lookup and every prefetch its bytes.
     fn hash(member: Member<'_>) -> u64 {
-        FxBuildHasher.hash_one((member.payer, member.id))
+        FxBuildHasher.hash_one(member.id)
     }
 
     /// The index of a member's book.
@@ -465,9 +469,11 @@ impl HistoryStore for MemoryHistory {
     }
 
     fn window(&self, member: Member<'_>) -> Window<'_> {
+        // The book found once: finding it compares the member id and payer.
+        let book = self.book(member);
         Window {
-            entries: self.book(member).map_or(&[], |book| &book.services),
-            index: self.book(member).and_then(|book| book.index.as_deref()),
+            entries: book.map_or(&[], |book| &book.services),
+            index: book.and_then(|book| book.index.as_deref()),
             sites: Some(&self.sites),
         }
     }
