@@ -39,7 +39,7 @@ pub struct Options {
     pub explain: bool,
     /// No summary.
     pub quiet: bool,
-    /// Worker threads; claims of one patient always go to the same worker.
+    /// Worker threads; claims of one member id always go to the same worker.
     pub jobs: usize,
     /// The history database; in memory when `None`.
     pub db: Option<PathBuf>,
