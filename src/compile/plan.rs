@@ -10,6 +10,7 @@ pub use crate::codes::CodeSet;
 use crate::days::Day;
 use crate::fields::FieldId;
 pub use crate::history::SiteScope;
+pub use crate::number::Exact;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, TimeUnit};
 
 /// Index of a code set in [`Policy::sets`].
@@ -246,15 +247,16 @@ pub enum Cond {
         /// The literal.
         value: i64,
     },
-    /// A fact compared with a number literal (`facts.relief_percent >= 50`);
+    /// A fact compared with a number literal (`facts.relief_percent >= 50`)
+    /// of at most 15 significant digits (whose [`Exact::float`] is known);
     /// false unless the fact is a number.
     FactCompare {
         /// The comparison.
         op: CompareOp,
         /// The fact's name.
         name: String,
-        /// The literal, as the general comparison converts it.
-        value: f64,
+        /// The literal.
+        value: Exact,
     },
     /// `facts.X exists`, or `is missing` when `negated`.
     FactExists {
@@ -326,8 +328,8 @@ pub enum Value {
 pub enum Const {
     /// A whole number.
     Int(i64),
-    /// A number.
-    Number(f64),
+    /// A number with a fraction, or a whole number beyond 64 bits: exact.
+    Number(Exact),
     /// Text.
     Str(String),
     /// True/false.

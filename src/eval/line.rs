@@ -2,9 +2,9 @@
 //! the line, its claim, the claim's earlier lines and the patient's history.
 
 use super::stored::action_code;
-use super::value::int_to_float;
 use super::why::Why;
 use super::*;
+use crate::number::{cmp_float, cmp_int};
 
 pub(super) fn service(line: &Line) -> Service<'_> {
     Service {
@@ -261,10 +261,8 @@ impl<'a> LineCx<'a> {
                 _ => false,
             },
             Cond::FactCompare { op, name, value } => match self.claim.facts.get(name) {
-                Some(FactValue::Number(x)) => x.partial_cmp(value).is_some_and(|o| holds(*op, o)),
-                Some(FactValue::Integer(x)) => {
-                    int_to_float(*x, *value).is_some_and(|o| holds(*op, o))
-                }
+                Some(FactValue::Number(x)) => cmp_float(*x, value).is_some_and(|o| holds(*op, o)),
+                Some(FactValue::Integer(x)) => holds(*op, cmp_int(*x, value)),
                 _ => false,
             },
             Cond::FactExists { name, negated } => self.claim.facts.get(name).is_some() != *negated,
