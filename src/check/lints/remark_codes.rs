@@ -112,3 +112,73 @@ fn reads_fact(expr: &Expr) -> bool {
         ExprKind::Count { .. } | ExprKind::Literal(_) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::DiagCode;
+    use crate::policies::Policies;
+
+    /// How many PR406 warnings one rule body makes.
+    fn warnings(body: &str) -> usize {
+        let text = format!(
+            "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n rule A {{ when line.procedure in tpi\n {body} }}\n}}"
+        );
+        let loaded = Policies::from_source("t.policy", &text);
+        assert!(!loaded.has_errors(), "{body}: {:?}", loaded.diagnostics);
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == DiagCode::RemarkCodes)
+            .count()
+    }
+
+    #[test]
+    fn codes_that_need_a_remark_code_are_flagged_without_one() {
+        for body in [
+            "deny CO-96",
+            "deny PR-96",
+            "review CO-16",
+            "review CO-252",
+            "deny OA-A1",
+            "require line.units <= 1 else deny CO-234",
+        ] {
+            assert_eq!(warnings(body), 1, "{body}");
+        }
+        for body in [
+            "deny CO-96 rarc N130",
+            "review CO-252 rarc N706",
+            "deny CO-50",
+            "deny CO-151 rarc N640",
+            "require line.units <= 1 else deny CO-151",
+            // Not in the X12 list's text as read (see `NEEDS_REMARK`).
+            "deny CO-97",
+        ] {
+            assert_eq!(warnings(body), 0, "{body}");
+        }
+    }
+
+    #[test]
+    fn carc_16_asking_for_documentation_is_flagged() {
+        for body in [
+            "require facts.relief_percent exists else review CO-16 rarc N706",
+            "require facts.palpated else deny CO-16 rarc N349",
+            "require line.units <= 1 and not (facts.relief_percent < 50) else review CO-16 rarc M51",
+            // Both problems of one action are one warning: the fix for the
+            // second replaces the code.
+            "require facts.relief_percent >= 50 else review CO-16",
+        ] {
+            assert_eq!(warnings(body), 1, "{body}");
+        }
+        for body in [
+            // Not about documentation.
+            "require some other line (other.procedure in tpi) else review CO-16 rarc N349",
+            // A bare action: the condition that chose the line is no request.
+            "review CO-16 rarc N349",
+            // An allow says nothing is missing.
+            "require facts.relief_percent exists else allow CO-16 rarc N706",
+            "require facts.relief_percent exists else review CO-252 rarc N706",
+        ] {
+            assert_eq!(warnings(body), 0, "{body}");
+        }
+    }
+}
