@@ -76,6 +76,33 @@ pub fn cmp_int(i: i64, x: &Exact) -> Ordering {
     }
 }
 
+/// How whole number `i` compares with the double `f`'s binary value,
+/// exactly: converting `i` to a double rounds it beyond 2^53
+/// (`9007199254740993` became equal to `9007199254740992.0`). `None` for
+/// NaN. For a double that is a literal's nearest (a whole number up to 2^53,
+/// or at most 15 significant digits) this is how `i` compares with the
+/// literal: no whole number lies between such a literal and its double
+/// unless it is the literal.
+#[inline]
+pub fn int_to_float(i: i64, f: f64) -> Option<Ordering> {
+    // 2^63: every double from here up is above every i64, and every double
+    // below -2^63 below every i64.
+    const TOP: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() {
+        return None;
+    }
+    if f >= TOP {
+        return Some(Ordering::Less);
+    }
+    if f < -TOP {
+        return Some(Ordering::Greater);
+    }
+    // Within range the whole part of `f` is an exact i64.
+    let whole = f.trunc();
+    let by_whole = i.cmp(&(whole as i64));
+    Some(by_whole.then_with(|| 0.0_f64.partial_cmp(&(f - whole)).unwrap_or(Ordering::Equal)))
+}
+
 /// How a claim's double `f` (as the shortest decimal that reads back as it)
 /// compares with the literal `x`, exactly; `None` when `f` is NaN.
 #[inline]
@@ -324,5 +351,38 @@ mod tests {
         assert_eq!(lit("50.000").int, Some(50));
         assert_eq!(Exact::of_int(i64::MAX).float, None);
         assert_eq!(Exact::of_int(-3).float, Some(-3.0));
+    }
+
+    #[test]
+    fn whole_numbers_against_a_short_literals_double_compare_as_against_the_literal() {
+        let literals = [
+            "2.5",
+            "0.3",
+            "-0.3",
+            "99999999999999.9",
+            "-99999999999999.9",
+            "3",
+            "0.000000000000001",
+        ];
+        let ints = [
+            0,
+            1,
+            -1,
+            2,
+            3,
+            -3,
+            99_999_999_999_999,
+            100_000_000_000_000,
+            -99_999_999_999_999,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for text in literals {
+            let x = lit(text);
+            let near = x.float.unwrap_or(f64::NAN);
+            for i in ints {
+                assert_eq!(int_to_float(i, near), Some(cmp_int(i, &x)), "{i} vs {text}");
+            }
+        }
     }
 }

@@ -161,23 +161,26 @@ fn lower_leaf(cond: Cond) -> Cond {
         Cond::Compare(op, Value::Count(count), Value::Const(Const::Int(value))) => {
             Cond::CountCompare { op, count, value }
         }
-        // A literal whose double decides comparisons with doubles exactly
-        // (`crate::number`); a longer one stays general, which compares it
-        // digit by digit.
+        // A literal whose double decides comparisons with a fact exactly
+        // (`crate::number`): a whole number a double holds, or a decimal
+        // of at most 15 significant digits. A longer one stays general,
+        // which compares it digit by digit.
         Cond::Compare(op, Value::Fact(name), Value::Const(Const::Int(i)))
-            if Exact::of_int(i).float.is_some() =>
+            if i.unsigned_abs() <= 1 << 53 =>
         {
             Cond::FactCompare {
                 op,
                 name,
-                value: Exact::of_int(i),
+                value: i as f64,
             }
         }
-        Cond::Compare(op, Value::Fact(name), Value::Const(Const::Number(value)))
-            if value.float.is_some() =>
-        {
-            Cond::FactCompare { op, name, value }
-        }
+        Cond::Compare(
+            op,
+            Value::Fact(name),
+            Value::Const(Const::Number(Exact {
+                float: Some(value), ..
+            })),
+        ) => Cond::FactCompare { op, name, value },
         Cond::Exists(Value::Fact(name), negated) => Cond::FactExists { name, negated },
         Cond::Truthy(Value::Fact(name)) => Cond::FactTrue(name),
         Cond::Has(

@@ -248,15 +248,16 @@ pub enum Cond {
         value: i64,
     },
     /// A fact compared with a number literal (`facts.relief_percent >= 50`)
-    /// of at most 15 significant digits (whose [`Exact::float`] is known);
-    /// false unless the fact is a number.
+    /// whose nearest double decides the comparison exactly: a whole number
+    /// up to 2^53, or one with a fraction and at most 15 significant digits
+    /// (see `crate::number`); false unless the fact is a number.
     FactCompare {
         /// The comparison.
         op: CompareOp,
         /// The fact's name.
         name: String,
-        /// The literal.
-        value: Exact,
+        /// The literal's nearest double ([`Exact::float`]).
+        value: f64,
     },
     /// `facts.X exists`, or `is missing` when `negated`.
     FactExists {

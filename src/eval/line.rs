@@ -4,7 +4,7 @@
 use super::stored::action_code;
 use super::why::Why;
 use super::*;
-use crate::number::{cmp_float, cmp_int};
+use crate::number::int_to_float;
 
 pub(super) fn service(line: &Line) -> Service<'_> {
     Service {
@@ -261,8 +261,11 @@ impl<'a> LineCx<'a> {
                 _ => false,
             },
             Cond::FactCompare { op, name, value } => match self.claim.facts.get(name) {
-                Some(FactValue::Number(x)) => cmp_float(*x, value).is_some_and(|o| holds(*op, o)),
-                Some(FactValue::Integer(x)) => holds(*op, cmp_int(*x, value)),
+                // Exact: see `Cond::FactCompare` and `crate::number`.
+                Some(FactValue::Number(x)) => x.partial_cmp(value).is_some_and(|o| holds(*op, o)),
+                Some(FactValue::Integer(x)) => {
+                    int_to_float(*x, *value).is_some_and(|o| holds(*op, o))
+                }
                 _ => false,
             },
             Cond::FactExists { name, negated } => self.claim.facts.get(name).is_some() != *negated,

@@ -12,7 +12,7 @@ use crate::claims::{Claim, FactValue, Line, Text};
 use crate::codes::CodeKey;
 use crate::compile::plan::{CompareOp, Const};
 use crate::compile::CodeSet;
-use crate::number::{cmp_float, cmp_int, Exact};
+use crate::number::{cmp_float, cmp_int, int_to_float, Exact};
 
 /// A value read from a claim, a fact, a literal or the history.
 #[derive(Debug, Clone, Copy)]
@@ -84,17 +84,47 @@ fn order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
     // Every pair of numbers compares exactly, as decimals: see `crate::number`.
     match (a, b) {
         (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
-        (Val::Int(x), Val::Num(y)) => cmp_float(y, &Exact::of_int(x)).map(Ordering::reverse),
-        (Val::Num(x), Val::Int(y)) => cmp_float(x, &Exact::of_int(y)),
+        (Val::Int(x), Val::Num(y)) => int_to_num(x, y),
+        (Val::Num(x), Val::Int(y)) => int_to_num(y, x).map(Ordering::reverse),
         // Two doubles order as their shortest decimals do.
         (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
+        (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
+        (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+        (Val::Dec(_), _) | (_, Val::Dec(_)) => decimal_order(a, b),
+        _ => None,
+    }
+}
+
+/// How a whole number compares with a claim's double, as decimals. Up to
+/// 2^53 the double's binary value decides it (see `int_to_float`); beyond,
+/// a whole number may lie between a double and its shortest decimal.
+#[inline]
+fn int_to_num(i: i64, f: f64) -> Option<Ordering> {
+    if i.unsigned_abs() <= 1 << 53 {
+        int_to_float(i, f)
+    } else {
+        large_int_to_num(i, f)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn large_int_to_num(i: i64, f: f64) -> Option<Ordering> {
+    cmp_float(f, &Exact::of_int(i)).map(Ordering::reverse)
+}
+
+/// [`order`] of a policy's decimal literal with anything: out of line, so
+/// that the conditions that never meet one (the bundled policies' all) do
+/// not carry its code.
+#[cold]
+#[inline(never)]
+fn decimal_order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
+    match (a, b) {
         (Val::Int(x), Val::Dec(y)) => Some(cmp_int(x, y)),
         (Val::Dec(x), Val::Int(y)) => Some(cmp_int(y, x).reverse()),
         (Val::Num(x), Val::Dec(y)) => cmp_float(x, y),
         (Val::Dec(x), Val::Num(y)) => cmp_float(y, x).map(Ordering::reverse),
         (Val::Dec(x), Val::Dec(y)) => Some(x.value.cmp(&y.value)),
-        (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
-        (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
         _ => None,
     }
 }
@@ -284,6 +314,19 @@ mod tests {
         let big = lit("9223372036854775808");
         assert!(compare(CompareOp::Lt, Val::Int(i64::MAX), Val::Dec(&big)));
         assert!(!compare(CompareOp::Eq, Val::Num(f64::NAN), Val::Dec(&big)));
+        // 2^60 as a double reads back as 1152921504606847000, its shortest
+        // decimal; the whole number between them is below it.
+        let between = Val::Int(1_152_921_504_606_846_980);
+        assert!(compare(
+            CompareOp::Lt,
+            between,
+            Val::Num(1_152_921_504_606_846_976.0)
+        ));
+        assert!(compare(
+            CompareOp::Gt,
+            Val::Num(1_152_921_504_606_846_976.0),
+            between
+        ));
     }
 
     #[test]
