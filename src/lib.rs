@@ -68,6 +68,7 @@ mod fmt;
 mod hint;
 mod history;
 mod impact;
+mod number;
 mod policies;
 mod syntax;
 mod testing;

@@ -21,6 +21,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("bytes", &[]),
     ("hint", &[]),
     ("fields", &[]),
+    // How numbers compare exactly: the checker's, the compiler's and the
+    // evaluator's alike.
+    ("number", &[]),
     ("days", &["bytes"]),
     ("codes", &["bytes"]),
     ("syntax", &["codes", "days"]),
@@ -36,6 +39,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "codes",
             "fields",
             "days",
+            "number",
         ],
     ),
     (
@@ -48,6 +52,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "codes",
             "fields",
             "days",
+            "number",
             // The reasons a rule gives are the contract's `Reason`s, and a
             // count asks the history in its own terms (`SiteScope`).
             "claims",
@@ -78,6 +83,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "eval",
         &[
             "compile", "policies", "claims", "history", "fields", "days", "codes", "bytes", "hint",
+            "number",
         ],
     ),
     ("testing", &["eval", "policies", "claims"]),

@@ -267,13 +267,13 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
     fn literal(&mut self, lit: &Literal, span: Span) -> Ty {
         match lit {
             Literal::Int(_) => Ty::Int,
-            Literal::Number(n) if n.is_finite() => Ty::Number,
-            Literal::Number(_) => {
+            Literal::Number(Some(_)) => Ty::Number,
+            Literal::Number(None) => {
                 self.push(
                     DiagCode::NumberOutOfRange,
                     span,
                     "this number is out of range".into(),
-                    "write a finite number",
+                    "numbers compare exactly, as decimals of at most 28 significant digits (up to 79228162514264337593543950335)",
                 );
                 Ty::Error
             }

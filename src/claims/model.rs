@@ -228,7 +228,8 @@ pub struct Line {
     /// Number of injections (needle placements) in the session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub injections: Option<u32>,
-    /// Billed amount.
+    /// Billed amount. Rules compare it as the shortest decimal that reads
+    /// back as this double: the amount as written (see `crate::number`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charge: Option<f64>,
 }
@@ -250,7 +251,10 @@ impl Line {
 pub enum FactValue {
     /// `true` or `false`.
     Bool(bool),
-    /// Any JSON number.
+    /// Any other JSON number. Rules compare it as the shortest decimal that
+    /// reads back as this double, which is the number as written up to 15
+    /// significant digits (see `crate::number`): the double is what every
+    /// reader (JSON, YAML, X12) gives, so a claim compares the same in each.
     Number(f64),
     /// A whole number written as one (no fraction, no exponent) that fits 64
     /// bits: kept exact, since a float holds every integer only up to 2^53

@@ -9,7 +9,7 @@
 //! what the general one does (tested against it on generated conditions and
 //! claims in `eval`); a shape not listed here stays general.
 
-use super::plan::{Cond, Const, InOp, Op, Program, Value};
+use super::plan::{Cond, Const, Exact, InOp, Op, Program, Value};
 use crate::fields::FieldId;
 
 /// The condition with every lowerable part rewritten; see the module docs.
@@ -161,21 +161,26 @@ fn lower_leaf(cond: Cond) -> Cond {
         Cond::Compare(op, Value::Count(count), Value::Const(Const::Int(value))) => {
             Cond::CountCompare { op, count, value }
         }
-        // A whole number a float holds exactly; a larger one stays general,
-        // which compares whole numbers exactly.
+        // A literal whose double decides comparisons with a fact exactly
+        // (`crate::number`): a whole number a double holds, or a decimal
+        // of at most 15 significant digits. A longer one stays general,
+        // which compares it digit by digit.
         Cond::Compare(op, Value::Fact(name), Value::Const(Const::Int(i)))
             if i.unsigned_abs() <= 1 << 53 =>
         {
             Cond::FactCompare {
                 op,
                 name,
-                // As the general comparison of a number with a whole number does.
                 value: i as f64,
             }
         }
-        Cond::Compare(op, Value::Fact(name), Value::Const(Const::Number(value))) => {
-            Cond::FactCompare { op, name, value }
-        }
+        Cond::Compare(
+            op,
+            Value::Fact(name),
+            Value::Const(Const::Number(Exact {
+                float: Some(value), ..
+            })),
+        ) => Cond::FactCompare { op, name, value },
         Cond::Exists(Value::Fact(name), negated) => Cond::FactExists { name, negated },
         Cond::Truthy(Value::Fact(name)) => Cond::FactTrue(name),
         Cond::Has(

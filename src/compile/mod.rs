@@ -19,6 +19,7 @@ use crate::claims::{Action, Reason, ReasonParts};
 pub use crate::codes::CodeSet;
 use crate::diagnostic::DiagCode;
 use crate::fields;
+use crate::number::Exact;
 use crate::syntax::ast::{
     self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr,
     SetOp, Verb, Window,
@@ -498,7 +499,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
     fn constant(&self, lit: &Literal) -> Result<Const, CompileError> {
         Ok(match lit {
             Literal::Int(i) => Const::Int(*i),
-            Literal::Number(n) => Const::Number(*n),
+            Literal::Number(Some(n)) => Const::Number(Exact::new(*n)),
+            Literal::Number(None) => return self.err("a number out of range"),
             Literal::Str(s) => Const::Str(s.clone()),
             Literal::Bool(b) => Const::Bool(*b),
             Literal::Date(d) => match parse_date(d) {

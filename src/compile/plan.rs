@@ -10,6 +10,7 @@ pub use crate::codes::CodeSet;
 use crate::days::Day;
 use crate::fields::FieldId;
 pub use crate::history::SiteScope;
+pub use crate::number::Exact;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, TimeUnit};
 
 /// Index of a code set in [`Policy::sets`].
@@ -246,14 +247,16 @@ pub enum Cond {
         /// The literal.
         value: i64,
     },
-    /// A fact compared with a number literal (`facts.relief_percent >= 50`);
-    /// false unless the fact is a number.
+    /// A fact compared with a number literal (`facts.relief_percent >= 50`)
+    /// whose nearest double decides the comparison exactly: a whole number
+    /// up to 2^53, or one with a fraction and at most 15 significant digits
+    /// (see `crate::number`); false unless the fact is a number.
     FactCompare {
         /// The comparison.
         op: CompareOp,
         /// The fact's name.
         name: String,
-        /// The literal, as the general comparison converts it.
+        /// The literal's nearest double ([`Exact::float`]).
         value: f64,
     },
     /// `facts.X exists`, or `is missing` when `negated`.
@@ -326,8 +329,8 @@ pub enum Value {
 pub enum Const {
     /// A whole number.
     Int(i64),
-    /// A number.
-    Number(f64),
+    /// A number with a fraction, or a whole number beyond 64 bits: exact.
+    Number(Exact),
     /// Text.
     Str(String),
     /// True/false.

@@ -2,9 +2,9 @@
 //! the line, its claim, the claim's earlier lines and the patient's history.
 
 use super::stored::action_code;
-use super::value::int_to_float;
 use super::why::Why;
 use super::*;
+use crate::number::int_to_float;
 
 pub(super) fn service(line: &Line) -> Service<'_> {
     Service {
@@ -261,6 +261,7 @@ impl<'a> LineCx<'a> {
                 _ => false,
             },
             Cond::FactCompare { op, name, value } => match self.claim.facts.get(name) {
+                // Exact: see `Cond::FactCompare` and `crate::number`.
                 Some(FactValue::Number(x)) => x.partial_cmp(value).is_some_and(|o| holds(*op, o)),
                 Some(FactValue::Integer(x)) => {
                     int_to_float(*x, *value).is_some_and(|o| holds(*op, o))

@@ -51,7 +51,19 @@ const FACTS: [&str; 3] = ["relief_percent", "palpated", "absent"];
 fn constant(g: &mut Gen) -> Const {
     match g.below(6) {
         0 | 1 => Const::Int(g.pick(&[-1, 0, 1, 2, 3, 50, 90, i64::MAX])),
-        2 => Const::Number(g.pick(&[0.5, 1.0, 49.5, 50.0, f64::NAN])),
+        // Short literals (compared as doubles once lowered) and long ones
+        // (left general).
+        2 => Const::Number(crate::number::Exact::new(
+            rust_decimal::Decimal::from_str_exact(g.pick(&[
+                "0.5",
+                "1.0",
+                "49.5",
+                "50.0",
+                "49.50000000000000001",
+                "100000000000000000000",
+            ]))
+            .unwrap_or_default(),
+        )),
         3 => Const::Str(g.pick(&["50", "25", "20552", "LT"]).to_string()),
         4 => Const::Bool(g.flip()),
         _ => {
@@ -228,6 +240,8 @@ fn claim_json(g: &mut Gen, id: usize) -> String {
         "",
         "\"relief_percent\":60",
         "\"relief_percent\":50.0",
+        "\"relief_percent\":49.5",
+        "\"relief_percent\":49.50000000000000001",
         "\"relief_percent\":\"high\"",
         "\"palpated\":true",
         "\"palpated\":false,\"relief_percent\":49",

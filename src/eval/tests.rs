@@ -404,3 +404,44 @@ fn the_latest_version_in_effect_is_chosen() {
     assert_eq!(version(&mut e, "2025-01-01"), "new");
     assert!(version(&mut e, "2019-12-31").contains("NoPolicy"));
 }
+
+#[test]
+fn numbers_in_rules_compare_exactly_at_their_boundaries() {
+    // Each rule fires when its boundary holds. As doubles, every literal
+    // below but the first two read as the very number the claim sends
+    // (`2.50000000000000001` is the double 2.5; `18446744073709551617`
+    // was the double 2^64), so `>=` held and `==` was true.
+    let mut e = engine(
+        "rule AT { when facts.dose_mg >= 2.5 require false else deny CO-16 }\n\
+         rule CHARGE { when line.charge >= 100.10 require false else deny CO-16 }\n\
+         rule ABOVE { when facts.dose_mg >= 2.50000000000000001 require false else deny CO-16 }\n\
+         rule CENTS { when line.charge == 100.100000000000000001 require false else deny CO-16 }\n\
+         rule POINT3 { when facts.ratio == 0.3 require false else deny CO-16 }\n\
+         rule BIG { when facts.count == 18446744073709551617 require false else deny CO-16 }",
+    );
+    let claim = |facts: &str, charge: &str| {
+        format!(
+            r#"{{"id":"C{charge}","payer":"p","patient":{{"id":"P","birth_date":"1960-06-15"}},"diagnoses":["M79.18"],"facts":{{{facts}}},"lines":[{{"date_of_service":"2025-03-04","procedure":"20552","charge":{charge}}}]}}"#
+        ) + "\n"
+    };
+    let mut rules = |facts: &str, charge: &str| {
+        let got = fired(&mut e, &claim(facts, charge));
+        got.into_iter().flatten().flatten().collect::<Vec<String>>()
+    };
+    assert_eq!(
+        rules(
+            r#""dose_mg":2.5,"ratio":0.3,"count":18446744073709551616"#,
+            "100.10"
+        ),
+        ["AT", "CHARGE", "POINT3"]
+    );
+    // 0.1 + 0.2 as a double: not 0.3; a dose of more digits than a double
+    // holds is the double it reads as, 2.5.
+    assert_eq!(
+        rules(
+            r#""dose_mg":2.5000000000000001,"ratio":0.30000000000000004"#,
+            "100.09"
+        ),
+        ["AT"]
+    );
+}

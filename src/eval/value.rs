@@ -12,6 +12,7 @@ use crate::claims::{Claim, FactValue, Line, Text};
 use crate::codes::CodeKey;
 use crate::compile::plan::{CompareOp, Const};
 use crate::compile::CodeSet;
+use crate::number::{cmp_float, cmp_int, int_to_float, Exact};
 
 /// A value read from a claim, a fact, a literal or the history.
 #[derive(Debug, Clone, Copy)]
@@ -20,8 +21,11 @@ pub enum Val<'a> {
     Missing,
     /// A whole number.
     Int(i64),
-    /// A number.
+    /// A claim's number with a fraction: a double, standing for the
+    /// shortest decimal that reads back as it (`crate::number`).
     Num(f64),
+    /// A policy's number literal with a fraction (or beyond 64 bits), exact.
+    Dec(&'a Exact),
     /// Text.
     Str(&'a str),
     /// True/false.
@@ -43,7 +47,7 @@ impl<'a> Val<'a> {
     pub fn of_const(c: &'a Const) -> Val<'a> {
         match c {
             Const::Int(i) => Val::Int(*i),
-            Const::Number(n) => Val::Num(*n),
+            Const::Number(n) => Val::Dec(n),
             Const::Str(s) => Val::Str(s),
             Const::Bool(b) => Val::Bool(*b),
             Const::Date(d) => Val::Date(*d),
@@ -76,36 +80,51 @@ impl<'a> Val<'a> {
     }
 }
 
-/// How whole number `i` compares with float `f`, exactly: converting `i` to a
-/// float rounds it beyond 2^53 (`9007199254740993` became equal to
-/// `9007199254740992.0`). `None` for NaN.
-pub fn int_to_float(i: i64, f: f64) -> Option<Ordering> {
-    // 2^63: every float from here up is above every i64, and every float
-    // below -2^63 below every i64.
-    const TOP: f64 = 9_223_372_036_854_775_808.0;
-    if f.is_nan() {
-        return None;
-    }
-    if f >= TOP {
-        return Some(Ordering::Less);
-    }
-    if f < -TOP {
-        return Some(Ordering::Greater);
-    }
-    // Within range the whole part of `f` is an exact i64.
-    let whole = f.trunc();
-    let by_whole = i.cmp(&(whole as i64));
-    Some(by_whole.then_with(|| 0.0_f64.partial_cmp(&(f - whole)).unwrap_or(Ordering::Equal)))
-}
-
 fn order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
+    // Every pair of numbers compares exactly, as decimals: see `crate::number`.
     match (a, b) {
         (Val::Int(x), Val::Int(y)) => Some(x.cmp(&y)),
-        (Val::Int(x), Val::Num(y)) => int_to_float(x, y),
-        (Val::Num(x), Val::Int(y)) => int_to_float(y, x).map(Ordering::reverse),
+        (Val::Int(x), Val::Num(y)) => int_to_num(x, y),
+        (Val::Num(x), Val::Int(y)) => int_to_num(y, x).map(Ordering::reverse),
+        // Two doubles order as their shortest decimals do.
         (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
         (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
         (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+        (Val::Dec(_), _) | (_, Val::Dec(_)) => decimal_order(a, b),
+        _ => None,
+    }
+}
+
+/// How a whole number compares with a claim's double, as decimals. Up to
+/// 2^53 the double's binary value decides it (see `int_to_float`); beyond,
+/// a whole number may lie between a double and its shortest decimal.
+#[inline]
+fn int_to_num(i: i64, f: f64) -> Option<Ordering> {
+    if i.unsigned_abs() <= 1 << 53 {
+        int_to_float(i, f)
+    } else {
+        large_int_to_num(i, f)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn large_int_to_num(i: i64, f: f64) -> Option<Ordering> {
+    cmp_float(f, &Exact::of_int(i)).map(Ordering::reverse)
+}
+
+/// [`order`] of a policy's decimal literal with anything: out of line, so
+/// that the conditions that never meet one (the bundled policies' all) do
+/// not carry its code.
+#[cold]
+#[inline(never)]
+fn decimal_order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Int(x), Val::Dec(y)) => Some(cmp_int(x, y)),
+        (Val::Dec(x), Val::Int(y)) => Some(cmp_int(y, x).reverse()),
+        (Val::Num(x), Val::Dec(y)) => cmp_float(x, y),
+        (Val::Dec(x), Val::Num(y)) => cmp_float(y, x).map(Ordering::reverse),
+        (Val::Dec(x), Val::Dec(y)) => Some(x.value.cmp(&y.value)),
         _ => None,
     }
 }
@@ -268,6 +287,46 @@ mod tests {
         assert!(compare(CompareOp::Lt, Val::Int(i64::MAX), Val::Num(1e19)));
         assert!(compare(CompareOp::Gt, Val::Int(i64::MIN), Val::Num(-1e19)));
         assert!(!compare(CompareOp::Eq, Val::Int(1), Val::Num(f64::NAN)));
+    }
+
+    #[test]
+    fn literal_decimals_compare_exactly_with_every_number() {
+        let lit =
+            |t: &str| Exact::new(rust_decimal::Decimal::from_str_exact(t).unwrap_or_default());
+        let (cents, long, point3) = (lit("100.10"), lit("100.100000000000000001"), lit("0.3"));
+        assert!(compare(CompareOp::Ge, Val::Num(100.10), Val::Dec(&cents)));
+        assert!(compare(CompareOp::Eq, Val::Dec(&cents), Val::Num(100.1)));
+        // The same double, not the same decimal.
+        assert!(compare(CompareOp::Lt, Val::Num(100.10), Val::Dec(&long)));
+        assert!(compare(CompareOp::Gt, Val::Dec(&long), Val::Dec(&cents)));
+        assert!(compare(
+            CompareOp::Ne,
+            Val::Num(0.1 + 0.2),
+            Val::Dec(&point3)
+        ));
+        assert!(compare(
+            CompareOp::Gt,
+            Val::Num(0.1 + 0.2),
+            Val::Dec(&point3)
+        ));
+        assert!(compare(CompareOp::Lt, Val::Int(100), Val::Dec(&cents)));
+        assert!(compare(CompareOp::Gt, Val::Dec(&cents), Val::Int(100)));
+        let big = lit("9223372036854775808");
+        assert!(compare(CompareOp::Lt, Val::Int(i64::MAX), Val::Dec(&big)));
+        assert!(!compare(CompareOp::Eq, Val::Num(f64::NAN), Val::Dec(&big)));
+        // 2^60 as a double reads back as 1152921504606847000, its shortest
+        // decimal; the whole number between them is below it.
+        let between = Val::Int(1_152_921_504_606_846_980);
+        assert!(compare(
+            CompareOp::Lt,
+            between,
+            Val::Num(1_152_921_504_606_846_976.0)
+        ));
+        assert!(compare(
+            CompareOp::Gt,
+            Val::Num(1_152_921_504_606_846_976.0),
+            between
+        ));
     }
 
     #[test]

@@ -515,8 +515,10 @@ pub enum Window {
 pub enum Literal {
     /// A whole number.
     Int(i64),
-    /// A number with a fraction.
-    Number(f64),
+    /// A number with a fraction, or a whole number beyond 64 bits: the
+    /// decimal written, exactly; `None` when it has more digits than a
+    /// decimal of 28 significant digits holds (the checker's `PR211`).
+    Number(Option<rust_decimal::Decimal>),
     /// A quoted string.
     Str(String),
     /// `true` or `false`.

@@ -21,6 +21,8 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+
 use super::sets::SetResolver;
 use super::visit::rules;
 use super::{Lint, ModuleCx};
@@ -133,7 +135,9 @@ fn flatten<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
 /// A value a field is compared with.
 #[derive(Debug, Clone, PartialEq)]
 enum Val {
-    Num(f64),
+    /// Numbers and dates (as days), exact: two literals a double could not
+    /// tell apart are still two values.
+    Num(Decimal),
     Text(String),
 }
 
@@ -170,13 +174,13 @@ fn field_of(expr: &Expr) -> Option<(String, Option<Ty>)> {
 
 fn value_of(lit: &Literal) -> Option<Val> {
     Some(match lit {
-        Literal::Int(i) => Val::Num(*i as f64),
-        Literal::Number(n) if n.is_finite() => Val::Num(*n),
+        Literal::Int(i) => Val::Num(Decimal::from(*i)),
+        Literal::Number(n) => Val::Num((*n)?),
         Literal::Str(s) => Val::Text(s.clone()),
         Literal::Bool(b) => Val::Text(b.to_string()),
-        Literal::Date(d) => Val::Num(f64::from(chrono::Datelike::num_days_from_ce(&parse_date(
-            d,
-        )?))),
+        Literal::Date(d) => Val::Num(Decimal::from(chrono::Datelike::num_days_from_ce(
+            &parse_date(d)?,
+        ))),
         _ => return None,
     })
 }
@@ -396,8 +400,8 @@ fn first_conflict<'e>(field: &str, tests: &[(&'e Expr, Test)]) -> Option<Conflic
 /// What the comparisons so far allow, with the atom behind each constraint.
 #[derive(Default)]
 struct Values<'e> {
-    lo: Option<(f64, bool, &'e Expr)>,
-    hi: Option<(f64, bool, &'e Expr)>,
+    lo: Option<(Decimal, bool, &'e Expr)>,
+    hi: Option<(Decimal, bool, &'e Expr)>,
     /// Allowed values: an `==` or an `in [...]`, intersected.
     only: Option<(Vec<Val>, Vec<&'e Expr>)>,
     not: Vec<(Val, &'e Expr)>,
@@ -415,9 +419,13 @@ impl<'e> Values<'e> {
                     // Whole values: `> 2` is `>= 3`, `< 2.5` is `<= 2`.
                     let (n, strict) = match (whole, op) {
                         (true, CompareOp::Gt | CompareOp::Ge) => {
-                            (if strict { n.floor() + 1.0 } else { n.ceil() }, false)
+                            let next = n.floor().checked_add(Decimal::ONE).unwrap_or(Decimal::MAX);
+                            (if strict { next } else { n.ceil() }, false)
                         }
-                        (true, _) => (if strict { n.ceil() - 1.0 } else { n.floor() }, false),
+                        (true, _) => {
+                            let prev = n.ceil().checked_sub(Decimal::ONE).unwrap_or(Decimal::MIN);
+                            (if strict { prev } else { n.floor() }, false)
+                        }
                         _ => (n, strict),
                     };
                     let lower = matches!(op, CompareOp::Gt | CompareOp::Ge);
@@ -456,7 +464,7 @@ impl<'e> Values<'e> {
         let Val::Num(n) = v else {
             return self.lo.is_none() && self.hi.is_none();
         };
-        if whole && n.fract() != 0.0 {
+        if whole && !n.fract().is_zero() {
             return false;
         }
         let above = self
@@ -620,6 +628,8 @@ mod tests {
             "patient.sex == \"F\" and patient.sex == \"M\"",
             "line.date_of_service < 2024-01-01 and line.date_of_service > 2024-12-31",
             "facts.relief_percent >= 50 and facts.relief_percent < 10",
+            // As doubles both literals were 50: exact, nothing is in between.
+            "facts.relief_percent >= 50.000000000000000001 and facts.relief_percent <= 50",
             "line.site exists and line.site is missing",
             "line.procedure in tpi and (line.units > 3 and line.units < 3 or line.site exists)",
             "line.procedure in tpi and not (line.units > 3 and line.units < 3)",

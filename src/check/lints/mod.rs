@@ -13,6 +13,7 @@
 mod dead_conditions;
 mod overlapping_codes;
 mod overlapping_versions;
+mod remark_codes;
 mod sets;
 mod unused_sets;
 mod visit;
@@ -59,6 +60,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &dead_conditions::DeadConditions,
     &overlapping_versions::OverlappingVersions,
     &zero_limit::ZeroLimit,
+    &remark_codes::RemarkCodes,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -74,6 +76,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::DeadCondition,
     DiagCode::OverlappingVersions,
     DiagCode::ZeroLimit,
+    DiagCode::RemarkCodes,
 ];
 
 /// Runs every module lint on one module.

@@ -609,7 +609,7 @@ impl Lower {
                 let text = pair.as_str();
                 match text.parse::<i64>() {
                     Ok(i) => Literal::Int(i),
-                    Err(_) => Literal::Number(text.parse::<f64>().unwrap_or(f64::NAN)),
+                    Err(_) => Literal::Number(rust_decimal::Decimal::from_str_exact(text).ok()),
                 }
             }
             Rule::string => Literal::Str(self.string(&pair).node),
