@@ -224,6 +224,14 @@ impl MemoryHistory {
         self.find(patient).is_some()
     }
 
+    /// Empties a patient's entry, to be loaded again (the PostgreSQL store's
+    /// copy went stale: another node changed the patient since).
+    pub(crate) fn forget_patient(&mut self, patient: &str) {
+        if let Some(book) = self.find(patient).and_then(|i| self.books.get_mut(i)) {
+            *book = PatientBook::new(patient);
+        }
+    }
+
     /// Makes an (empty) entry for a patient.
     pub(crate) fn touch(&mut self, patient: &str) {
         self.with_book(patient, |_| ());
