@@ -202,10 +202,21 @@ fn start() -> Result<Cluster, String> {
 }
 
 impl Cluster {
-    /// Runs SQL with `psql` in database `db`; its output, or why it failed.
+    /// Runs SQL with `psql` in database `db`; its output (unaligned, fields
+    /// separated by U+001F), or why it failed.
     pub fn psql(&self, db: &str, sql: &str) -> Result<String, String> {
         let out = Command::new(self.bindir.join("psql"))
-            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-F",
+                "\x1f",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+            ])
             .args([
                 "-p",
                 &self.port.to_string(),
