@@ -226,6 +226,7 @@ impl MemoryHistory {
 
     /// Empties a patient's entry, to be loaded again (the PostgreSQL store's
     /// copy went stale: another node changed the patient since).
+    #[cfg(feature = "postgres")]
     pub(crate) fn forget_patient(&mut self, patient: &str) {
         if let Some(book) = self.find(patient).and_then(|i| self.books.get_mut(i)) {
             *book = PatientBook::new(patient);

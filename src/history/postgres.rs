@@ -334,9 +334,9 @@ impl PgHistory {
         self.in_batch = false;
         self.locked.clear();
         let result = self.call(|db| db.commit());
-        if result.is_err() {
-            self.forget();
-        } else if self.cache.patients() > CACHE_MEMBERS {
+        // A failed commit may have left the cache ahead of the database; a
+        // cache past its bound is dropped between batches.
+        if result.is_err() || self.cache.patients() > CACHE_MEMBERS {
             self.forget();
         }
         result
