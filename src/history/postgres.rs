@@ -226,17 +226,20 @@ impl PgHistory {
     /// creating or upgrading its schema; a transaction waits up to
     /// `lock_wait` for another node's lock on a member.
     pub fn connect(url: &str, lock_wait: Duration) -> Result<PgHistory, StoreError> {
-        let mut db = PgHistory::db(url, lock_wait)?;
-        db.migrate()?;
-        PgHistory::start(db)
+        // Everything of the connection happens on the store's own thread,
+        // outside any async runtime the caller runs in (the client blocks on
+        // one of its own, which cannot nest in another).
+        let store = PgHistory::start(PgHistory::db(url, lock_wait)?)?;
+        store.call(|db| db.migrate())?;
+        Ok(store)
     }
 
     /// Connects for reading only (`history show` and `stats`): nothing is
     /// created or migrated; a database of another schema version is refused.
     pub fn connect_read_only(url: &str) -> Result<PgHistory, StoreError> {
-        let mut db = PgHistory::db(url, Duration::from_secs(30))?;
-        let found = db.stored_schema_version()?;
-        let path = PathBuf::from(&db.target);
+        let store = PgHistory::start(PgHistory::db(url, Duration::from_secs(30))?)?;
+        let found = store.call(|db| db.stored_schema_version())?;
+        let path = PathBuf::from(&store.target);
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 path,
@@ -251,7 +254,7 @@ impl PgHistory {
                 supported: SCHEMA_VERSION,
             });
         }
-        PgHistory::start(db)
+        Ok(store)
     }
 
     fn db(url: &str, lock_wait: Duration) -> Result<Db, StoreError> {
