@@ -4,7 +4,9 @@
 # and synchronous_commit on as a real server has them), the same claim
 # stream: single claims at a fixed total rate spread over the processes
 # (throughput, p50/p99 from when each request was due) and whole batches
-# sent to every process at once (claims/s). Each process count gets a fresh
+# sent to every process at once (claims/s), first with the same members in
+# every process's batches (each batch locks all of them: the processes take
+# turns), then with members of each process's own. Each process count gets a fresh
 # database. Usage: bench/scale.sh  (RATE=1000 DURATION=10 CONNECTIONS=24
 # ROUNDS=10 to change the load; NO_BUILD=1 to use the built binaries).
 set -euo pipefail
@@ -18,6 +20,9 @@ rounds=${ROUNDS:-10}
 bin=$target/release/payer-rules
 load=$target/release/examples/load
 work=$(mktemp -d)
+# The cluster runs as another user when this runs as root: it must reach
+# its directory.
+chmod 711 "$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -45,7 +50,8 @@ for n in 1 2 3; do
   done
   list=$(IFS=,; echo "${urls[*]}")
   echo "[$n process(es)] $("$load" single "$list" examples/claims.jsonl "$rate" "$duration" "$conns")"
-  echo "[$n process(es)] $("$load" batch "$list" examples/claims.jsonl "$rounds")"
+  echo "[$n process(es)] shared members: $("$load" batch "$list" examples/claims.jsonl "$rounds")"
+  echo "[$n process(es)] disjoint members: $("$load" batch "$list" examples/claims.jsonl "$rounds" disjoint)"
   for p in "${pids[@]}"; do kill -TERM "$p"; wait "$p" || true; done
   pids=()
 done

@@ -11,7 +11,9 @@
 //!
 //! URL may be several, comma-separated (service processes sharing one
 //! history, `bench/scale.sh`): `single` spreads its connections over them,
-//! `batch` sends ROUNDS rounds to each at once, from a thread per URL.
+//! `batch` sends ROUNDS rounds to each at once, from a thread per URL; with
+//! a fifth argument `disjoint`, each URL's claims are of members of its own
+//! (member ids prefixed), so that no two processes share a member.
 
 #![allow(
     clippy::unwrap_used,
@@ -161,6 +163,7 @@ fn main() {
         }
         "batch" => {
             let rounds: usize = args[4].parse().unwrap();
+            let disjoint = args.get(5).is_some_and(|a| a == "disjoint");
             let started = Instant::now();
             let threads: Vec<_> = urls
                 .iter()
@@ -174,12 +177,20 @@ fn main() {
                             let body: String = claims
                                 .iter()
                                 .map(|c| {
-                                    c.replacen("\"id\":\"", &format!("\"id\":\"B{u}-{r}-"), 1)
-                                        + "\n"
+                                    let c =
+                                        c.replacen("\"id\":\"", &format!("\"id\":\"B{u}-{r}-"), 1);
+                                    let c = if disjoint {
+                                        c.replace(
+                                            "\"patient\":{\"id\":\"",
+                                            &format!("\"patient\":{{\"id\":\"U{u}-"),
+                                        )
+                                    } else {
+                                        c
+                                    };
+                                    c + "\n"
                                 })
                                 .collect();
-                            let status =
-                                post(&mut conn, &url, "/v1/claims/batch", body.as_bytes());
+                            let status = post(&mut conn, &url, "/v1/claims/batch", body.as_bytes());
                             assert_eq!(status, 200);
                         }
                     })
