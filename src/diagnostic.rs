@@ -110,7 +110,7 @@ diag_codes! {
     MalformedProcedure  = "PR203", Error,   "a CPT or HCPCS code has the wrong shape";
     MalformedDiagnosis  = "PR204", Error,   "an ICD-10-CM code has the wrong shape";
     ReversedRange       = "PR205", Error,   "a code range ends before it starts";
-    UnknownDiagnosis    = "PR206", Error,   "an ICD-10-CM code is not in the FY2026 code set";
+    UnknownDiagnosis    = "PR206", Error,   "an ICD-10-CM code is in none of the shipped code sets (FY2019, FY2021, FY2025, FY2026)";
     HeaderDiagnosis     = "PR207", Warning, "an ICD-10-CM code is a non-billable header";
     MixedCodeSystems    = "PR208", Error,   "a set mixes procedure and diagnosis codes";
     InvalidCarc         = "PR209", Error,   "an action's group and reason code is missing or malformed";
@@ -118,6 +118,7 @@ diag_codes! {
     NumberOutOfRange    = "PR211", Error,   "a number is outside the range it must be in";
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
     SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
+    DiagnosisNotInForce = "PR214", Error,   "an ICD-10-CM code is billable in none of the years its policy is in force";
     TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
     NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
     WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";

@@ -88,7 +88,7 @@ pub use eval::{Batch, Engine, Evaluated, Imported};
 #[cfg(feature = "postgres")]
 pub use history::postgres::PgHistory;
 pub use history::{
-    is_postgres_url, HistoryDb, HistoryStore, MemoryHistory, SqliteHistory, StoreError,
+    is_postgres_url, HistoryDb, HistoryStore, Member, MemoryHistory, SqliteHistory, StoreError,
     Transactional,
 };
 pub use policies::{InvalidPolicies, LoadError, Loaded, NoPolicies, NoPolicy, Policies};

@@ -4,7 +4,9 @@
 //! [`Window`]s, as [`crate::SqliteHistory`] does; the engine asks the questions
 //! and makes every decision.
 
+/// The rows `history show` lists, as [`crate::SqliteHistory`] reads them.
+pub use crate::history::sqlite::{ClaimRow, ServiceRow};
 pub use crate::history::{
-    ContentHash, DecisionParts, NewClaim, Query, Service, SiteId, SiteScope, Status,
+    ContentHash, DecisionParts, Member, NewClaim, Query, Service, SiteId, SiteScope, Status,
     StoredDecision, Version, Window,
 };

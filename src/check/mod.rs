@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::codes::icd10::{self, YearSet};
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::{
     Action, CheckKind, HeaderKind, Item, Module, ModuleKind, Rule, SetExpr, Verb,
@@ -185,6 +186,58 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// The ICD-10-CM years a module's code lists are checked against: those of its
+/// `effective` dates, every year of the table for a library (it has no dates:
+/// the policies that import it do) or for dates it cannot read.
+#[derive(Clone, Debug)]
+pub struct InForce {
+    /// The table's years.
+    pub years: YearSet,
+    /// The policy's `effective` range as written (`2024-04-01..`), for
+    /// messages; `None` for a library.
+    pub dates: Option<String>,
+}
+
+impl InForce {
+    /// The years of `module`'s `effective` header.
+    pub fn of(module: &Module) -> InForce {
+        let every = InForce {
+            years: YearSet::ALL,
+            dates: None,
+        };
+        let Some((from, to)) = module.header.iter().find_map(|item| match &item.kind {
+            HeaderKind::Effective { from, to } => Some((from, to)),
+            _ => None,
+        }) else {
+            return every;
+        };
+        let Some(start) = parse_date(&from.node) else {
+            return every;
+        };
+        let end = match to {
+            Some(to) => match parse_date(&to.node) {
+                Some(end) => Some(end),
+                None => return every,
+            },
+            None => None,
+        };
+        let years = icd10::years_between(start, end);
+        if years.is_empty() {
+            // Entirely before ICD-10-CM: no year to check against (the codes
+            // are still checked to exist).
+            return every;
+        }
+        InForce {
+            years,
+            dates: Some(format!(
+                "{}..{}",
+                from.node,
+                to.as_ref().map(|t| t.node.as_str()).unwrap_or_default()
+            )),
+        }
+    }
+}
+
 /// The date of a header or literal, if valid.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
@@ -328,10 +381,11 @@ fn check_items(
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    let in_force = InForce::of(module);
     for item in &module.items {
         match item {
             Item::Codes(decl) => {
-                check_set_literals(&decl.expr, file, diags);
+                check_set_literals(&decl.expr, &in_force, file, diags);
                 ExprChecker::new(scope, file, diags).set(&decl.expr);
                 if scope.is_circular(&decl.name.node) {
                     diags.push(
@@ -348,18 +402,23 @@ fn check_items(
                     );
                 }
             }
-            Item::Rule(rule) => check_rule(rule, scope, file, diags),
+            Item::Rule(rule) => check_rule(rule, scope, &in_force, file, diags),
         }
     }
 }
 
-fn check_set_literals(expr: &SetExpr, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn check_set_literals(
+    expr: &SetExpr,
+    in_force: &InForce,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     match expr {
-        SetExpr::Literal(list) => codes::check_list(list, file, diags),
+        SetExpr::Literal(list) => codes::check_list(list, in_force, file, diags),
         SetExpr::Ref(_) => {}
         SetExpr::Chain { .. } => {
             for (_, term) in expr.terms() {
-                check_set_literals(term, file, diags);
+                check_set_literals(term, in_force, file, diags);
             }
         }
     }
@@ -368,35 +427,42 @@ fn check_set_literals(expr: &SetExpr, file: &Arc<SourceFile>, diags: &mut Vec<Di
 /// Code lists written inside a rule (`line.procedure in cpt 20560, 20561`).
 fn check_inline_sets(
     expr: &crate::syntax::ast::Expr,
+    in_force: &InForce,
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
     use crate::syntax::ast::{ExprKind, InTarget};
     match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => {
-            parts.iter().for_each(|p| check_inline_sets(p, file, diags))
-        }
-        ExprKind::Not(e) => check_inline_sets(e, file, diags),
+        ExprKind::Or(parts) | ExprKind::And(parts) => parts
+            .iter()
+            .for_each(|p| check_inline_sets(p, in_force, file, diags)),
+        ExprKind::Not(e) => check_inline_sets(e, in_force, file, diags),
         ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
-            check_inline_sets(lhs, file, diags);
-            check_inline_sets(rhs, file, diags);
+            check_inline_sets(lhs, in_force, file, diags);
+            check_inline_sets(rhs, in_force, file, diags);
         }
         ExprKind::In { lhs, rhs, .. } => {
-            check_inline_sets(lhs, file, diags);
+            check_inline_sets(lhs, in_force, file, diags);
             if let InTarget::Set(set) = rhs {
-                check_set_literals(set, file, diags);
+                check_set_literals(set, in_force, file, diags);
             }
         }
-        ExprKind::Exists { operand, .. } => check_inline_sets(operand, file, diags),
-        ExprKind::Quantified { body, .. } => check_inline_sets(body, file, diags),
-        ExprKind::Count { set, .. } => check_set_literals(set, file, diags),
+        ExprKind::Exists { operand, .. } => check_inline_sets(operand, in_force, file, diags),
+        ExprKind::Quantified { body, .. } => check_inline_sets(body, in_force, file, diags),
+        ExprKind::Count { set, .. } => check_set_literals(set, in_force, file, diags),
         ExprKind::Field(_) | ExprKind::Literal(_) => {}
     }
 }
 
-fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) {
+fn check_rule(
+    rule: &Rule,
+    scope: &Scope<'_>,
+    in_force: &InForce,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
     for cond in &rule.when {
-        check_inline_sets(cond, file, diags);
+        check_inline_sets(cond, in_force, file, diags);
         ExprChecker::new(scope, file, diags).condition(cond);
     }
     if rule.checks.is_empty() {
@@ -423,11 +489,11 @@ fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mu
         }
         match &check.kind {
             CheckKind::Require(cond) => {
-                check_inline_sets(cond, file, diags);
+                check_inline_sets(cond, in_force, file, diags);
                 ExprChecker::new(scope, file, diags).condition(cond);
             }
             CheckKind::Limit { set, max, days, .. } => {
-                check_set_literals(set, file, diags);
+                check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
                 positive(days, "a window", true, file, diags);
                 if max.node > 100_000 {
@@ -435,7 +501,7 @@ fn check_rule(rule: &Rule, scope: &Scope<'_>, file: &Arc<SourceFile>, diags: &mu
                 }
             }
             CheckKind::Interval { set, days, .. } => {
-                check_set_literals(set, file, diags);
+                check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
                 positive(days, "an interval", true, file, diags);
             }

@@ -136,7 +136,9 @@ impl Serialize for Frequency {
 /// The member a claim is for.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Patient {
-    /// Member id; history and frequency limits are kept per patient.
+    /// Member id, as the payer issued it; history and frequency limits are
+    /// kept per payer and member (the same id under two payers is two
+    /// histories).
     pub id: Text,
     /// Birth date, for age rules.
     #[serde(skip_serializing_if = "Option::is_none")]

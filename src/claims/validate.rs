@@ -73,6 +73,7 @@ pub(crate) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
         .unwrap_or_default();
     let lines = cx.lines(raw.lines, diagnoses.len())?;
     cx.born_before_service(patient.birth_date, &lines)?;
+    cx.diagnoses_in_force(&diagnoses, &lines)?;
     let frequency = raw
         .frequency_code
         .map(|c| cx.frequency(&c.0))

@@ -1,26 +1,43 @@
-//! The shipped ICD-10-CM table ([`EDITION`]): every header and billable code with
-//! its CMS description.
+//! The shipped ICD-10-CM table ([`EDITION`]): every header and billable code of
+//! the fiscal years in [`YEARS`], with the years in which it is billable or a
+//! header, and its CMS description.
 //!
-//! `build.rs` turns `data/icd10cm-2026.tsv.gz` into a blob that is embedded with
+//! `build.rs` turns `data/icd10cm.tsv.gz` into a blob that is embedded with
 //! `include_bytes!` and searched in place, so nothing is parsed at start-up:
 //!
 //! ```text
-//! header   8 bytes   b"I10C", u32 LE record count
-//! records  16 bytes  u64 BE key, u8 kind (0 billable, 1 header), u8 code length,
-//!                    u32 LE text offset, u16 LE description length; sorted by key
+//! header   8 bytes   b"I10Y", u32 LE record count
+//! records  16 bytes  u64 BE key, u8 billable years, u8 header years (bit i for
+//!                    YEARS[i]), u32 LE text offset, u16 LE description length;
+//!                    sorted by key
 //! text     ...       per record the dotted code then its description (UTF-8)
 //! ```
 //!
 //! Chapters and blocks (`A00-A09`) are groupings, not codes, and are not in the
 //! table. Keep this file and `build.rs` in step.
+//!
+//! A date of service is read against one year of the table, [`table_year`]:
+//! its own fiscal year when the table has it, else the next year the table has
+//! (the gaps are named in `data/README.md`), the oldest for dates from
+//! 2015-10-01 (when ICD-10-CM took effect) to the oldest year, the newest for
+//! dates after it.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use chrono::{Datelike, NaiveDate};
 
 use super::key::MAX_CODE_LEN;
 use super::CodeKey;
 
-/// The code set this table holds.
-pub const EDITION: &str = "ICD-10-CM FY2026 (April 1, 2026 update)";
+include!(concat!(env!("OUT_DIR"), "/icd10cm_years.rs"));
+
+/// The code sets this table holds, for messages.
+pub const EDITION: &str = "the ICD-10-CM code sets of FY2019, FY2021, FY2025 and FY2026";
+
+/// The day ICD-10-CM took effect in the United States: no ICD-10-CM code is
+/// valid on a date of service before it (ICD-9-CM was in force).
+pub const ICD10_START: NaiveDate = date(2015, 10, 1);
 
 /// Whether a code may be reported on a claim.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -32,6 +49,66 @@ pub enum Icd10Kind {
     Header,
 }
 
+/// A set of the table's years: bit `i` stands for `YEARS[i]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct YearSet(pub u8);
+
+impl YearSet {
+    /// Every year of the table.
+    pub const ALL: YearSet = YearSet(((1u16 << YEARS.len()) - 1) as u8);
+    /// The newest year of the table alone.
+    pub const NEWEST: YearSet = YearSet(1 << (YEARS.len() - 1));
+
+    /// The set of one year, by its index in [`YEARS`].
+    pub const fn one(index: usize) -> YearSet {
+        YearSet(1 << index)
+    }
+
+    /// The years from index `from` to index `to`, both included.
+    pub fn span(from: usize, to: usize) -> YearSet {
+        YearSet((from..=to.min(YEARS.len() - 1)).fold(0, |s, i| s | 1 << i))
+    }
+
+    /// True when no year is in the set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// True when the two sets share a year.
+    pub const fn meets(self, other: YearSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The years in both sets.
+    pub const fn and(self, other: YearSet) -> YearSet {
+        YearSet(self.0 & other.0)
+    }
+
+    /// True when every year of `self` is in `other`.
+    pub const fn within(self, other: YearSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The fiscal years in the set, oldest first.
+    pub fn years(self) -> impl Iterator<Item = u16> {
+        YEARS
+            .into_iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, y)| y)
+    }
+
+    /// "FY2019, FY2021", or "no year".
+    pub fn describe(self) -> String {
+        let years: Vec<String> = self.years().map(|y| format!("FY{y}")).collect();
+        if years.is_empty() {
+            "no year".to_owned()
+        } else {
+            years.join(", ")
+        }
+    }
+}
+
 /// One code of the table.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Icd10Code {
@@ -39,10 +116,192 @@ pub struct Icd10Code {
     pub code: &'static str,
     /// The packed code, for interval tests against policy code sets.
     pub key: CodeKey,
-    /// Billable or header.
+    /// Billable or header in the newest year that has the code.
     pub kind: Icd10Kind,
-    /// The CMS description (`Myalgia, other site`).
+    /// The years in which the code is billable.
+    pub billable: YearSet,
+    /// The years in which the code is a header.
+    pub header: YearSet,
+    /// The CMS description (`Myalgia, other site`) of the newest year that has
+    /// the code.
     pub description: &'static str,
+}
+
+impl Icd10Code {
+    /// The years in which the code exists, billable or header.
+    pub fn years(&self) -> YearSet {
+        YearSet(self.billable.0 | self.header.0)
+    }
+}
+
+/// How a date of service finds its year in the table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Fit {
+    /// The date's own fiscal year is in the table.
+    Exact,
+    /// The date's fiscal year is missing between two years of the table: the
+    /// next year the table has is used.
+    Gap,
+    /// The date is on or after 2015-10-01 but before the oldest year of the
+    /// table, which is used.
+    BeforeOldest,
+    /// The date is after the newest year of the table, which is used.
+    AfterNewest,
+}
+
+impl Fit {
+    const fn bit(self) -> u8 {
+        match self {
+            Fit::Exact => 0,
+            Fit::Gap => 1,
+            Fit::BeforeOldest => 2,
+            Fit::AfterNewest => 4,
+        }
+    }
+}
+
+/// The year of the table that decides codes on a date of service.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct TableYear {
+    /// Its index in [`YEARS`].
+    pub index: usize,
+    /// Whether it is the date's own fiscal year.
+    pub fit: Fit,
+}
+
+impl TableYear {
+    /// The fiscal year of the table used (`2025`).
+    pub fn year(self) -> u16 {
+        YEARS.get(self.index).copied().unwrap_or_default()
+    }
+
+    /// This year alone, as a set.
+    pub const fn set(self) -> YearSet {
+        YearSet::one(self.index)
+    }
+}
+
+/// A date in a `const` (a valid one; `NaiveDate::MIN` would show a typo here).
+const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(y, m, d) {
+        Some(d) => d,
+        None => NaiveDate::MIN,
+    }
+}
+
+/// For each year of the table, the first and last day of its fiscal year
+/// (October 1 of the year before to September 30).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const loop over `i < YEARS.len()`, the length of both arrays; a const block cannot use `get_mut`"
+)]
+const BOUNDS: [(NaiveDate, NaiveDate); YEARS.len()] = {
+    let mut bounds = [(NaiveDate::MIN, NaiveDate::MIN); YEARS.len()];
+    let mut i = 0;
+    while i < YEARS.len() {
+        let y = YEARS[i] as i32;
+        bounds[i] = (date(y - 1, 10, 1), date(y, 9, 30));
+        i += 1;
+    }
+    bounds
+};
+
+/// The fiscal year of a date: October 1 starts the next one (2021-10-01 is in
+/// FY2022).
+pub fn fiscal_year(d: NaiveDate) -> i32 {
+    d.year() + i32::from(d.month() >= 10)
+}
+
+/// The year of the table that decides codes on `d`: `None` before 2015-10-01,
+/// when no ICD-10-CM code was valid. A few comparisons: this is on the path of
+/// every claim.
+#[inline]
+pub fn table_year(d: NaiveDate) -> Option<TableYear> {
+    if d < ICD10_START {
+        return None;
+    }
+    let newest = YEARS.len() - 1;
+    let index = BOUNDS
+        .iter()
+        .position(|&(_, last)| d <= last)
+        .unwrap_or(newest);
+    let (first, last) = BOUNDS.get(index).copied()?;
+    let fit = if d > last {
+        Fit::AfterNewest
+    } else if d >= first {
+        Fit::Exact
+    } else if index == 0 {
+        Fit::BeforeOldest
+    } else {
+        Fit::Gap
+    };
+    Some(TableYear { index, fit })
+}
+
+/// The table years of the dates from `from` to `to` (both included; `None` for
+/// no end): every year a policy in force on those dates is read against. Empty
+/// when every date is before 2015-10-01.
+pub fn years_between(from: NaiveDate, to: Option<NaiveDate>) -> YearSet {
+    let first = table_year(from.max(ICD10_START)).map(|t| t.index);
+    let last = match to {
+        None => Some(YEARS.len() - 1),
+        Some(to) => table_year(to).map(|t| t.index),
+    };
+    match (first, last) {
+        (Some(a), Some(b)) if a <= b => YearSet::span(a, b),
+        _ => YearSet::default(),
+    }
+}
+
+/// The fits other than [`Fit::Exact`] met since the process started, one bit
+/// each: for the summary of a batch, which names each once.
+static FITS_SEEN: AtomicU8 = AtomicU8::new(0);
+
+/// Records that a date of service was read with `fit` (nothing for an exact
+/// one). A load and, the first time only, a store: cheap on the claim path.
+#[inline]
+pub fn note_fit(fit: Fit) {
+    let bit = fit.bit();
+    if bit != 0 && FITS_SEEN.load(Ordering::Relaxed) & bit == 0 {
+        FITS_SEEN.fetch_or(bit, Ordering::Relaxed);
+    }
+}
+
+/// The fits other than [`Fit::Exact`] that [`note_fit`] recorded, in the order
+/// gap, before the oldest year, after the newest.
+pub fn fits_seen() -> Vec<Fit> {
+    let seen = FITS_SEEN.load(Ordering::Relaxed);
+    [Fit::Gap, Fit::BeforeOldest, Fit::AfterNewest]
+        .into_iter()
+        .filter(|f| seen & f.bit() != 0)
+        .collect()
+}
+
+/// What a batch's summary says, once, about dates read with `fit`: which
+/// dates, and which year's code set was used. `None` for [`Fit::Exact`].
+pub fn fit_note(fit: Fit) -> Option<String> {
+    let shipped = YearSet::ALL.describe();
+    let (&oldest, &newest) = (YEARS.first()?, YEARS.last()?);
+    Some(match fit {
+        Fit::Exact => return None,
+        Fit::Gap => {
+            let gaps: Vec<String> = (oldest..newest)
+                .filter(|y| !YEARS.contains(y))
+                .map(|y| format!("FY{y}"))
+                .collect();
+            format!(
+                "ICD-10-CM: dates of service in {}, whose code sets are not shipped, were checked against the next shipped year (shipped: {shipped})",
+                gaps.join(", ")
+            )
+        }
+        Fit::BeforeOldest => format!(
+            "ICD-10-CM: dates of service from {ICD10_START} to {}-09-30 were checked against FY{oldest}, the oldest shipped code set (shipped: {shipped})",
+            oldest - 1
+        ),
+        Fit::AfterNewest => format!(
+            "ICD-10-CM: dates of service after {newest}-09-30 were checked against FY{newest}, the newest shipped code set (shipped: {shipped})"
+        ),
+    })
 }
 
 macro_rules! blob {
@@ -62,7 +321,7 @@ const COUNT: usize = {
     let b: &[u8] = blob!();
     assert!(b.len() >= HEADER, "icd10cm.bin: truncated header");
     assert!(
-        matches!(b, [b'I', b'1', b'0', b'C', ..]),
+        matches!(b, [b'I', b'1', b'0', b'Y', ..]),
         "icd10cm.bin: bad magic"
     );
     let n = match b {
@@ -73,20 +332,37 @@ const COUNT: usize = {
         b.len() >= HEADER + n * RECORD,
         "icd10cm.bin: truncated records"
     );
+    assert!(
+        !YEARS.is_empty() && YEARS.len() <= 8,
+        "icd10cm.bin: 1 to 8 years"
+    );
     n
 };
 
 /// Where the text area starts.
 const TEXT: usize = HEADER + COUNT * RECORD;
 
-/// Number of codes (headers and billable) in the table.
+/// Number of codes (headers and billable, of any year) in the table.
 pub fn len() -> usize {
     COUNT
 }
 
-/// Whether record `i` is billable, without reading the rest of it.
-fn is_billable_at(i: usize) -> bool {
-    i < COUNT && BLOB.get(HEADER + i * RECORD + 8) == Some(&0)
+/// The billable and header years of record `i`, without reading the rest of
+/// it (empty past the end).
+fn years_at(i: usize) -> (YearSet, YearSet) {
+    if i >= COUNT {
+        return (YearSet(0), YearSet(0));
+    }
+    let at = HEADER + i * RECORD + 8;
+    match BLOB.get(at..at + 2) {
+        Some(&[b, h]) => (YearSet(b), YearSet(h)),
+        _ => (YearSet(0), YearSet(0)),
+    }
+}
+
+/// Whether record `i` is billable in one of `years`.
+fn is_billable_at(i: usize, years: YearSet) -> bool {
+    years_at(i).0.meets(years)
 }
 
 /// The packed key of record `i`; zero, which no code packs to, past the end.
@@ -106,25 +382,73 @@ fn record(i: usize) -> Option<Icd10Code> {
         return None;
     }
     let at = HEADER + i * RECORD;
-    let &[k0, k1, k2, k3, k4, k5, k6, k7, kind, code_len, o0, o1, o2, o3, d0, d1] =
+    let &[k0, k1, k2, k3, k4, k5, k6, k7, billable, header, o0, o1, o2, o3, d0, d1] =
         BLOB.get(at..at + RECORD)?
     else {
         return None;
     };
-    let kind = match kind {
-        0 => Icd10Kind::Billable,
-        1 => Icd10Kind::Header,
-        _ => return None,
+    let key = CodeKey(u64::from_be_bytes([k0, k1, k2, k3, k4, k5, k6, k7]));
+    // The newest year that has the code says what it is now.
+    let kind = if billable > header {
+        Icd10Kind::Billable
+    } else {
+        Icd10Kind::Header
     };
+    let code_len = key.len() + usize::from(key.len() > 3);
     let start = TEXT + u32::from_le_bytes([o0, o1, o2, o3]) as usize;
-    let mid = start + usize::from(code_len);
+    let mid = start + code_len;
     let end = mid + usize::from(u16::from_le_bytes([d0, d1]));
     Some(Icd10Code {
         code: std::str::from_utf8(BLOB.get(start..mid)?).ok()?,
-        key: CodeKey(u64::from_be_bytes([k0, k1, k2, k3, k4, k5, k6, k7])),
+        key,
         kind,
+        billable: YearSet(billable),
+        header: YearSet(header),
         description: std::str::from_utf8(BLOB.get(mid..end)?).ok()?,
     })
+}
+
+/// The records of `key`'s category, the first three characters (`build.rs`
+/// indexes them), or `None` for a key no code of the table can start like.
+#[inline]
+fn prefix_range(key: u64) -> Option<Range<usize>> {
+    let [a, b, c, ..] = key.to_be_bytes();
+    if !a.is_ascii_uppercase() {
+        return None;
+    }
+    let digit = |x: u8| match x {
+        b'0'..=b'9' => Some(usize::from(x - b'0')),
+        b'A'..=b'Z' => Some(usize::from(x - b'A' + 10)),
+        _ => None,
+    };
+    let p = (usize::from(a - b'A') * 36 + digit(b)?) * 36 + digit(c)?;
+    let start = *PREFIX_STARTS.get(p)? as usize;
+    let end = *PREFIX_STARTS.get(p + 1)? as usize;
+    Some(start..end.max(start))
+}
+
+/// The record index of `key`, when the table has it.
+#[inline]
+fn find(key: u64) -> Option<usize> {
+    let Range { start, end } = prefix_range(key)?;
+    let (mut lo, mut hi) = (start, end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if key_at(mid) < key {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo < end && key_at(lo) == key).then_some(lo)
+}
+
+/// The years in which the code `key` is billable and those in which it is a
+/// header; both empty for a code of no year. What a claim's diagnosis is
+/// checked with: a binary search of its category's records.
+#[inline]
+pub fn years_of(key: CodeKey) -> (YearSet, YearSet) {
+    find(key.0).map_or((YearSet(0), YearSet(0)), years_at)
 }
 
 /// The first record index whose key does not satisfy `before` (binary search;
@@ -154,12 +478,7 @@ pub fn lookup(text: &str) -> Option<Icd10Code> {
 
 /// Looks a code up by its packed key.
 pub fn lookup_key(key: CodeKey) -> Option<Icd10Code> {
-    let i = partition_point(|k| k < key.0);
-    if key_at(i) == key.0 {
-        record(i)
-    } else {
-        None
-    }
+    find(key.0).and_then(record)
 }
 
 /// Every code (header or billable) with `lo <= key <= hi`, in key order. Use
@@ -176,11 +495,18 @@ fn indices(lo: CodeKey, hi: CodeKey) -> Range<usize> {
     start..end
 }
 
-/// The billable codes that start with `key` and are longer than it, in key
-/// order: for `M79.1` these are `M79.10`, `M79.11`, `M79.12` and `M79.18`.
-/// Empty for a billable leaf and for a key that is not a prefix of any code.
+/// The codes billable in the newest year that start with `key` and are longer
+/// than it, in key order: for `M79.1` these are `M79.10`, `M79.11`, `M79.12`
+/// and `M79.18`. Empty for a billable leaf and for a key that is not a prefix
+/// of any code.
 pub fn billable_descendants(key: CodeKey) -> impl Iterator<Item = Icd10Code> {
-    in_range(key, key.prefix_end()).filter(move |c| c.kind == Icd10Kind::Billable && c.key != key)
+    billable_descendants_in(key, YearSet::NEWEST)
+}
+
+/// The codes billable in one of `years` that start with `key` and are longer
+/// than it, in key order.
+pub fn billable_descendants_in(key: CodeKey, years: YearSet) -> impl Iterator<Item = Icd10Code> {
+    in_range(key, key.prefix_end()).filter(move |c| c.billable.meets(years) && c.key != key)
 }
 
 /// True when `text` has the shape of an ICD-10-CM code: a letter, then two
@@ -213,7 +539,8 @@ pub fn is_well_formed(text: &str) -> bool {
 /// closest start of the candidate (so a header with a typo still finds the codes
 /// below it), then by the edit distance to the whole candidate, then by
 /// closeness in code order; swapping look-alike characters (`O`/`0`, `I`/`1`,
-/// `S`/`5`, ...) costs half an edit. `M79.19` gives `M79.18`, `M79.12`,
+/// `S`/`5`, ...) costs half an edit; candidates are billable in the newest
+/// year. `M79.19` gives `M79.18`, `M79.12`,
 /// `M79.11`, `M79.10`; the header `M79.1` gives its billable codes; the typo
 /// `M7O.1` gives `M70.10`, `M70.11`, `M70.12`. A billable `text` comes first.
 ///
@@ -222,6 +549,11 @@ pub fn is_well_formed(text: &str) -> bool {
 /// letter is (`S`), about 2 ms when not even that is and the whole table
 /// competes (`7M9.18`).
 pub fn nearest(text: &str, n: usize) -> Vec<Icd10Code> {
+    nearest_in(text, n, YearSet::NEWEST)
+}
+
+/// [`nearest`] among the codes billable in one of `years`.
+pub fn nearest_in(text: &str, n: usize, years: YearSet) -> Vec<Icd10Code> {
     let query: Vec<u8> = text
         .bytes()
         .filter(u8::is_ascii_alphanumeric)
@@ -240,7 +572,7 @@ pub fn nearest(text: &str, n: usize) -> Vec<Icd10Code> {
             let prefix = CodeKey(pack(prefix));
             indices(prefix, prefix.prefix_end())
         })
-        .find(|range| range.clone().any(is_billable_at))
+        .find(|range| range.clone().any(|i| is_billable_at(i, years)))
         .unwrap_or(0..COUNT); // nothing shares even the first character
 
     // Where the query sits in code order, reading a look-alike letter in the
@@ -254,7 +586,7 @@ pub fn nearest(text: &str, n: usize) -> Vec<Icd10Code> {
 
     let mut distance = Distance::new(&query);
     let mut scored: Vec<((u8, u8, u64), usize)> = candidates
-        .filter(|&i| is_billable_at(i))
+        .filter(|&i| is_billable_at(i, years))
         .map(|i| {
             let key = key_at(i);
             let bytes = key.to_be_bytes();
@@ -389,16 +721,39 @@ mod tests {
     }
 
     #[test]
-    fn table_holds_every_header_and_billable_row() {
-        // `zcat data/icd10cm-2026.tsv.gz | cut -f2 | grep -cE '^(header|billable)$'`
-        // (74,714 billable + 23,433 headers) plus the 39 categories the file only
-        // gives as single-category blocks (`B20`, `O09`; each listed twice).
-        assert_eq!(len(), 98_147 + 39);
-        let billable = in_range(CodeKey(0), CodeKey(u64::MAX))
-            .filter(|c| c.kind == Icd10Kind::Billable)
-            .count();
-        // Five of those categories are billable: B20, F99, P84, R99, Z66.
-        assert_eq!(billable, 74_714 + 5);
+    fn table_holds_every_code_of_every_year() {
+        // `zcat data/icd10cm.tsv.gz | grep -vc '^#'`: the codes of any year.
+        assert_eq!(len(), 98_510);
+        assert_eq!(YEARS, [2019, 2021, 2025, 2026]);
+        let all: Vec<Icd10Code> = in_range(CodeKey(0), CodeKey(u64::MAX)).collect();
+        let billable_in = |i: usize| {
+            all.iter()
+                .filter(|c| c.billable.meets(YearSet::one(i)))
+                .count()
+        };
+        // CMS's counts: FY2019 71,932; FY2021 72,616 and 5 of January 2021;
+        // FY2025 (April) 74,260; FY2026 (April) 74,714 rows and 5 billable
+        // categories (B20, F99, P84, R99, Z66).
+        assert_eq!(
+            [
+                billable_in(0),
+                billable_in(1),
+                billable_in(2),
+                billable_in(3)
+            ],
+            [71_932, 72_621, 74_260, 74_714 + 5]
+        );
+        // The FY2026 table shipped before the years: 98,186 codes.
+        assert_eq!(
+            all.iter()
+                .filter(|c| c.years().meets(YearSet::NEWEST))
+                .count(),
+            98_147 + 39
+        );
+        // A code is never both billable and a header in one year.
+        assert!(all
+            .iter()
+            .all(|c| !c.billable.meets(c.header) && !c.years().is_empty()));
         for code in ["B20", "F99", "P84", "R99", "Z66"] {
             assert_eq!(
                 lookup(code).map(|c| c.kind),
@@ -407,6 +762,75 @@ mod tests {
             );
         }
         assert_eq!(lookup("O09").map(|c| c.kind), Some(Icd10Kind::Header));
+    }
+
+    #[test]
+    fn m54_5_and_m79_1_change_with_the_years() {
+        let m54_5 = lookup("M54.5").unwrap_or_else(|| panic!("M54.5 missing"));
+        assert_eq!(m54_5.billable.describe(), "FY2019, FY2021");
+        assert_eq!(m54_5.header.describe(), "FY2025, FY2026");
+        assert_eq!(m54_5.kind, Icd10Kind::Header);
+        assert_eq!(m54_5.description, "Low back pain");
+        let m54_50 = lookup("M54.50").unwrap_or_else(|| panic!("M54.50 missing"));
+        assert_eq!(m54_50.billable.describe(), "FY2025, FY2026");
+        assert_eq!(m54_50.header, YearSet(0));
+        // M79.1 is a header in every shipped year (the split predates FY2019).
+        let m79_1 = lookup("M79.1").unwrap_or_else(|| panic!("M79.1 missing"));
+        assert_eq!(m79_1.header, YearSet::ALL);
+        assert_eq!(years_of(m79_1.key), (YearSet(0), YearSet::ALL));
+        assert_eq!(years_of(key("M79.18")), (YearSet::ALL, YearSet(0)));
+        assert_eq!(years_of(key("M79.19")), (YearSet(0), YearSet(0)));
+        assert_eq!(years_of(key("1")), (YearSet(0), YearSet(0)));
+        // Deleted after FY2019: its last description is kept.
+        let gone = lookup("H81.41").unwrap_or_else(|| panic!("H81.41 missing"));
+        assert_eq!(
+            (gone.billable, gone.kind),
+            (YearSet::one(0), Icd10Kind::Billable)
+        );
+        // The descendants of a year.
+        assert_eq!(
+            codes(billable_descendants_in(key("M54.5"), YearSet::one(1))),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes(billable_descendants(key("M54.5"))),
+            ["M54.50", "M54.51", "M54.59"]
+        );
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn dates_find_their_table_year() {
+        let year = |d: &str| table_year(day(d)).map(|t| (t.year(), t.fit));
+        assert_eq!(year("2015-09-30"), None);
+        assert_eq!(year("2015-10-01"), Some((2019, Fit::BeforeOldest)));
+        assert_eq!(year("2018-09-30"), Some((2019, Fit::BeforeOldest)));
+        assert_eq!(year("2018-10-01"), Some((2019, Fit::Exact)));
+        assert_eq!(year("2019-09-30"), Some((2019, Fit::Exact)));
+        assert_eq!(year("2019-10-01"), Some((2021, Fit::Gap)));
+        assert_eq!(year("2020-10-01"), Some((2021, Fit::Exact)));
+        assert_eq!(year("2021-09-30"), Some((2021, Fit::Exact)));
+        assert_eq!(year("2021-10-01"), Some((2025, Fit::Gap)));
+        assert_eq!(year("2024-09-30"), Some((2025, Fit::Gap)));
+        assert_eq!(year("2024-10-01"), Some((2025, Fit::Exact)));
+        assert_eq!(year("2025-10-01"), Some((2026, Fit::Exact)));
+        assert_eq!(year("2026-09-30"), Some((2026, Fit::Exact)));
+        assert_eq!(year("2026-10-01"), Some((2026, Fit::AfterNewest)));
+        assert_eq!(fiscal_year(day("2021-09-30")), 2021);
+        assert_eq!(fiscal_year(day("2021-10-01")), 2022);
+        let between = |a: &str, b: Option<&str>| years_between(day(a), b.map(day)).describe();
+        assert_eq!(between("2024-04-01", None), "FY2025, FY2026");
+        assert_eq!(between("2019-12-01", Some("2024-03-31")), "FY2021, FY2025");
+        assert_eq!(between("2010-01-01", Some("2018-12-31")), "FY2019");
+        assert_eq!(between("2010-01-01", Some("2015-09-30")), "no year");
+        assert!(fit_note(Fit::Exact).is_none());
+        assert_eq!(
+            fit_note(Fit::Gap).as_deref(),
+            Some("ICD-10-CM: dates of service in FY2020, FY2022, FY2023, FY2024, whose code sets are not shipped, were checked against the next shipped year (shipped: FY2019, FY2021, FY2025, FY2026)")
+        );
     }
 
     #[test]
@@ -419,6 +843,8 @@ mod tests {
             // build.rs duplicates CodeKey's packing; this keeps the two in step.
             assert_eq!(CodeKey::parse(c.code), Some(c.key), "{}", c.code);
             assert!(previous < Some(c.key), "{} out of order", c.code);
+            // The category index finds every record.
+            assert_eq!(find(c.key.0), Some(i), "{}", c.code);
             assert!(!c.description.is_empty() && !c.description.contains('\t'));
             previous = Some(c.key);
             seen += 1;

@@ -1,5 +1,6 @@
-//! Medical code sets the engine knows without a policy: the shipped FY2026
-//! ICD-10-CM table and the shapes of CPT and HCPCS codes.
+//! Medical code sets the engine knows without a policy: the shipped ICD-10-CM
+//! table (the code sets of FY2019, FY2021, FY2025 and FY2026) and the shapes of
+//! CPT and HCPCS codes.
 
 pub mod icd10;
 pub mod key;

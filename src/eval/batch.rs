@@ -11,7 +11,7 @@
 
 use super::{Engine, Evaluated, Imported, Lookahead};
 use crate::claims::{Claim, ClaimError, ClaimSlot};
-use crate::history::Transactional;
+use crate::history::{Member, Transactional};
 
 /// Claims decided in one transaction of the engine's history store, their
 /// answers held until the commit. Made by [`Engine::begin`].
@@ -74,9 +74,9 @@ impl<H: Transactional> Batch<'_, H> {
         I: IntoIterator<Item = (usize, Result<Claim, ClaimError>)>,
     {
         let claims: Vec<(usize, Result<Claim, ClaimError>)> = claims.into_iter().collect();
-        let members: Vec<&str> = claims
+        let members: Vec<Member<'_>> = claims
             .iter()
-            .filter_map(|(_, c)| c.as_ref().ok().map(|c| c.patient.id.as_str()))
+            .filter_map(|(_, c)| c.as_ref().ok().map(Member::of))
             .collect();
         self.engine.history.load_many(&members)?;
         self.held.reserve(claims.len());
@@ -98,7 +98,7 @@ impl<H: Transactional> Batch<'_, H> {
 
     /// Loads these members' histories in one trip to the store, ahead of
     /// their claims ([`Batch::decide_all`] does it for its own claims).
-    pub fn load(&mut self, members: &[&str]) -> Result<(), H::Error> {
+    pub fn load(&mut self, members: &[Member<'_>]) -> Result<(), H::Error> {
         self.engine.history.load_many(members)
     }
 

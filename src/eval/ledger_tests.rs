@@ -14,6 +14,13 @@ fn policies() -> Policies {
         .unwrap_or_default()
 }
 
+/// [`POLICY`] answering to payers `p` and `q` too.
+fn engine_of_two_payers() -> Engine {
+    let text = POLICY.replace(" payer p\n", " payer p, q\n");
+    let loaded = Policies::from_source("t.policy", &text);
+    Engine::new(loaded.policies.unwrap_or_default())
+}
+
 /// A claim of patient `patient` with one TPI line on `date`; `extra` adds
 /// fields (`"frequency_code":"7"`, ...).
 fn claim(id: &str, patient: &str, date: &str, extra: &str) -> Claim {
@@ -98,7 +105,7 @@ fn a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead<H: Prob
     );
     assert_eq!(decision(&r2), "allow", "{}", r2.json());
     assert_eq!(services(&e, "P"), 1);
-    let versions = e.history().versions("P", "C1");
+    let versions = e.history().versions(Member::new("p", "P"), "C1");
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0].status, Status::Replaced);
     assert_eq!(versions[1].status, Status::Replaced);
@@ -322,7 +329,7 @@ impl Probe for MemoryHistory {
     fn dates(e: &Engine<Self>, patient: &str) -> Vec<String> {
         let mut dates: Vec<String> = e
             .history()
-            .services(patient)
+            .services(Member::new("p", patient))
             .iter()
             .map(|s| s.date.to_string())
             .collect();
@@ -344,7 +351,7 @@ impl Probe for crate::history::HistoryDb {
     }
 
     fn dates(e: &Engine<Self>, patient: &str) -> Vec<String> {
-        let rows = e.history().services_of(patient).unwrap();
+        let rows = e.history().services_of(Some("p"), patient).unwrap();
         rows.iter().map(|s| s.date.to_string()).collect()
     }
 
@@ -424,3 +431,39 @@ cases!(
     imported_claims_count_can_be_replaced_and_are_not_imported_twice,
     a_claim_without_a_policy_changes_nothing,
 );
+
+/// The ledger's identity of a claim is (payer, member, claim id), and each
+/// payer counts its own claims only: the same claim id of the same member id
+/// under another payer is another claim, neither a replay nor a conflict, and
+/// the other payer's session does not count toward this payer's limit.
+#[test]
+fn the_same_member_and_claim_id_under_another_payer_is_another_claim() {
+    let mut e = engine_of_two_payers();
+    let p = claim("C1", "P", "2025-01-01", "");
+    assert_eq!(decision(&run(&mut e, &p)), "allow");
+    let q = Claim {
+        payer: "q".into(),
+        ..claim("C1", "P", "2025-01-02", "")
+    };
+    let first = run(&mut e, &q);
+    assert!(!first.replayed);
+    assert_eq!(decision(&first), "allow", "{}", first.json());
+    // Each payer's history holds its own session.
+    let of = |payer| e.history().services(Member::new(payer, "P")).len();
+    assert_eq!((of("p"), of("q")), (1, 1));
+    // A second session in 30 days is denied under the payer that saw the
+    // first, whichever payer's claim came in between.
+    assert_eq!(
+        decision(&run(&mut e, &claim("C2", "P", "2025-01-10", ""))),
+        "deny"
+    );
+    // A replacement under q acts on q's C1 alone.
+    let r = Claim {
+        payer: "q".into(),
+        ..claim("C1", "P", "2025-01-03", r#","frequency_code":"7""#)
+    };
+    assert_eq!(decision(&run(&mut e, &r)), "allow");
+    let p_versions = e.history().versions(Member::new("p", "P"), "C1");
+    assert_eq!(p_versions.len(), 1);
+    assert_eq!(p_versions[0].status, Status::Active);
+}

@@ -2,7 +2,7 @@
 
 use super::Engine;
 use crate::claims::{Claim, ClaimError, ClaimSlot};
-use crate::history::HistoryStore;
+use crate::history::{HistoryStore, Member};
 
 /// Claims read three ahead of the one being decided, so that the history can
 /// fetch the data of their patients meanwhile (`HistoryStore::prefetch`): at a
@@ -82,7 +82,7 @@ impl<F: FnMut(&mut ClaimSlot) -> Option<usize>, W: FnMut() -> bool> Lookahead<F,
     }
 
     /// The next claim; before it is lent, the engine's history is asked to
-    /// prefetch the patients of the three after it.
+    /// prefetch the members of the three after it.
     pub fn next<H: HistoryStore>(
         &mut self,
         engine: &Engine<H>,
@@ -116,7 +116,7 @@ impl<F: FnMut(&mut ClaimSlot) -> Option<usize>, W: FnMut() -> bool> Lookahead<F,
                 .get((self.front + k) % LOOKAHEAD_SLOTS)
                 .map(|(_, slot)| slot.get())
             {
-                engine.history.prefetch(&claim.patient.id, k);
+                engine.history.prefetch(Member::of(claim), k);
             }
         }
         if self.held == 0 {

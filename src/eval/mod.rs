@@ -5,8 +5,8 @@
 //! enter the history together with its decision when the claim is done.
 //!
 //! Before a claim is evaluated, the engine asks the history's claim ledger about
-//! it (see `crate::history`): the same content under the same patient and claim
-//! id is answered with the stored decision and changes nothing; other content
+//! it (see `crate::history`): the same content under the same payer, member and
+//! claim id is answered with the stored decision and changes nothing; other content
 //! under a stored id is a `conflict`, unless the claim replaces that id; a
 //! replacement (frequency code 7) takes the earlier claim's services out and is
 //! evaluated in its place; a void (8) takes them out and is answered `void`.
@@ -39,8 +39,8 @@ use crate::compile::plan::{
 use crate::days::Day;
 use crate::fields::FieldId;
 use crate::history::{
-    counts_service, ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service,
-    SiteId, Status, StoredDecision, Window,
+    counts_service, ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim,
+    Service, SiteId, Status, StoredDecision, Window,
 };
 use crate::policies::Policies;
 pub use batch::Batch;
@@ -126,10 +126,11 @@ impl Evaluated {
 pub enum Imported {
     /// Stored; all its lines count from now on.
     Added,
-    /// The same content was already stored under this patient and id: nothing
-    /// changed.
+    /// The same content was already stored under this payer, member and id:
+    /// nothing changed.
     Present,
-    /// Other content is stored under this patient and id: nothing changed.
+    /// Other content is stored under this payer, member and id: nothing
+    /// changed.
     Conflict,
 }
 
@@ -141,8 +142,9 @@ impl Engine<MemoryHistory> {
 }
 
 impl<H: HistoryStore<Error = Infallible>> Engine<H> {
-    /// Records every line of an already adjudicated claim as an allowed service,
-    /// without claim identity (every call counts, whatever its id).
+    /// Records every line of an already adjudicated claim as an allowed service
+    /// of its payer's member, without claim identity (every call counts,
+    /// whatever its id).
     pub fn record_prior(&mut self, claim: &Claim) {
         let Ok(()) = self.try_record_prior(claim);
     }
@@ -211,9 +213,10 @@ impl<H: HistoryStore> Engine<H> {
 
     /// [`Engine::record_prior`] for a store that can fail.
     pub fn try_record_prior(&mut self, claim: &Claim) -> Result<(), H::Error> {
-        self.history.load(&claim.patient.id)?;
+        let member = Member::of(claim);
+        self.history.load(member)?;
         for line in &claim.lines {
-            self.history.record(&claim.patient.id, service(line))?;
+            self.history.record(member, service(line))?;
         }
         Ok(())
     }
@@ -222,10 +225,10 @@ impl<H: HistoryStore> Engine<H> {
     /// a replacement or void can act on it. Importing the same claim again
     /// changes nothing. Its frequency code is not acted on.
     pub fn import(&mut self, claim: &Claim) -> Result<Imported, H::Error> {
-        let patient = claim.patient.id.as_str();
-        self.history.load(patient)?;
+        let member = Member::of(claim);
+        self.history.load(member)?;
         let hash = ContentHash::of(claim);
-        let versions = self.history.versions(patient, &claim.id);
+        let versions = self.history.versions(member, &claim.id);
         if versions.iter().any(|v| v.hash == hash) {
             return Ok(Imported::Present);
         }
@@ -235,7 +238,7 @@ impl<H: HistoryStore> Engine<H> {
         let services: Vec<(u32, Service<'_>)> =
             claim.lines.iter().map(|l| (l.line, service(l))).collect();
         self.history.store(NewClaim {
-            patient,
+            member,
             id: &claim.id,
             hash,
             status: Status::Imported,
@@ -255,15 +258,15 @@ impl<H: HistoryStore> Engine<H> {
     // evaluation a function of its own in profiles (`bench/profile.sh`).
     #[inline(never)]
     pub fn try_evaluate(&mut self, claim: &Claim, record: usize) -> Result<Evaluated, H::Error> {
-        let patient = claim.patient.id.as_str();
+        let member = Member::of(claim);
         let id = claim.id.as_str();
-        self.history.load(patient)?;
+        self.history.load(member)?;
         let hash = ContentHash::of(claim);
-        let versions = self.history.versions(patient, id);
-        // Asked once: finding the versions is a lookup in the patient's book.
+        let versions = self.history.versions(member, id);
+        // Asked once: finding the versions is a lookup in the member's book.
         let known = !versions.is_empty();
         if versions.iter().any(|v| v.hash == hash) {
-            let stored = self.history.decision(patient, id, hash)?;
+            let stored = self.history.decision(member, id, hash)?;
             let rebuilt = match &stored {
                 Some(StoredDecision::Kept(kept)) => self.rebuild(claim, kept),
                 Some(StoredDecision::Parts(parts)) => from_parts(claim, parts),
@@ -336,7 +339,7 @@ impl<H: HistoryStore> Engine<H> {
         // evaluated as an original, a void of it changes nothing.
         let mut retire = None;
         if let Some(t) = target {
-            let of_target = self.history.versions(patient, t);
+            let of_target = self.history.versions(member, t);
             if let Some(current) = of_target.iter().find(|v| v.status.is_current()) {
                 if current.status == Status::Void {
                     return Ok(error(ClaimError::conflict(
@@ -369,7 +372,7 @@ impl<H: HistoryStore> Engine<H> {
             } else {
                 Status::Replaced
             };
-            self.history.retire(patient, t, how, id)?;
+            self.history.retire(member, t, how, id)?;
         }
         // On the stack for the claims of a few lines (nearly all): an
         // allocation less per claim.
@@ -394,7 +397,7 @@ impl<H: HistoryStore> Engine<H> {
         kept.push(0);
         if !void {
             // The claim's lines do not change the store until it is done.
-            let window = self.history.window(patient);
+            let window = self.history.window(member);
             for (index, line) in claim.lines.iter().enumerate() {
                 let day = Day::of(line.date_of_service);
                 let cx = LineCx {
@@ -436,7 +439,7 @@ impl<H: HistoryStore> Engine<H> {
         // The stored decision carries no trace: a resubmission is answered with
         // the decision, however the first one was asked for.
         self.history.store(NewClaim {
-            patient,
+            member,
             id,
             hash,
             status: if void { Status::Void } else { Status::Active },

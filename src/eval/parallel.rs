@@ -1,9 +1,11 @@
 //! Parallel evaluation of JSON Lines without changing results.
 //!
-//! History is per patient, so claims of different patients are independent.
-//! A reader thread reads lines and sends each to the worker that owns its patient
-//! (a hash of the patient id), so one patient's claims are decided by one worker
-//! in arrival order, against a history only that worker holds. Workers parse,
+//! History is per payer and member, so claims of different member ids are
+//! independent. A reader thread reads lines and sends each to the worker that
+//! owns its member id (a hash of the id alone, which keeps every payer's
+//! history of the id in one worker and reads one field of the line, not two),
+//! so one member's claims are decided by one worker in arrival order, against
+//! a history only that worker holds. Workers parse,
 //! evaluate and serialize; the caller's thread puts the outcomes back in input
 //! order. The bytes written are the same as with one job.
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::postgres::PgHistory;
 use super::sqlite::{ClaimRow, ServiceRow};
 use super::{
-    ContentHash, HistoryStore, NewClaim, Service, SqliteHistory, Status, StoreError,
+    ContentHash, HistoryStore, Member, NewClaim, Service, SqliteHistory, Status, StoreError,
     StoredDecision, Transactional, Version, Window,
 };
 
@@ -92,14 +92,24 @@ impl HistoryDb {
         }
     }
 
-    /// A member's counted services, by date.
-    pub fn services_of(&self, patient: &str) -> Result<Vec<ServiceRow>, StoreError> {
-        each!(self, s => s.services_of(patient))
+    /// A member id's counted services, by date: of one payer, or with
+    /// `payer` `None` of every payer (see [`SqliteHistory::services_of`]).
+    pub fn services_of(
+        &self,
+        payer: Option<&str>,
+        patient: &str,
+    ) -> Result<Vec<ServiceRow>, StoreError> {
+        each!(self, s => s.services_of(payer, patient))
     }
 
-    /// Every claim version, in arrival order (optionally one member's).
-    pub fn claims_in_order(&self, patient: Option<&str>) -> Result<Vec<ClaimRow>, StoreError> {
-        each!(self, s => s.claims_in_order(patient))
+    /// Every claim version, in arrival order (optionally one member id's, of
+    /// one payer or of every payer).
+    pub fn claims_in_order(
+        &self,
+        payer: Option<&str>,
+        patient: Option<&str>,
+    ) -> Result<Vec<ClaimRow>, StoreError> {
+        each!(self, s => s.claims_in_order(payer, patient))
     }
 
     /// Numbers of claim versions and of counted services.
@@ -115,24 +125,24 @@ impl HistoryDb {
 impl HistoryStore for HistoryDb {
     type Error = StoreError;
 
-    fn load(&mut self, patient: &str) -> Result<(), StoreError> {
-        each!(self, s => s.load(patient))
+    fn load(&mut self, member: Member<'_>) -> Result<(), StoreError> {
+        each!(self, s => s.load(member))
     }
 
-    fn prefetch(&self, patient: &str, ahead: usize) {
-        each!(self, s => HistoryStore::prefetch(s, patient, ahead))
+    fn prefetch(&self, member: Member<'_>, ahead: usize) {
+        each!(self, s => HistoryStore::prefetch(s, member, ahead))
     }
 
-    fn window(&self, patient: &str) -> Window<'_> {
-        each!(self, s => s.window(patient))
+    fn window(&self, member: Member<'_>) -> Window<'_> {
+        each!(self, s => s.window(member))
     }
 
-    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
-        each!(self, s => s.record(patient, service))
+    fn record(&mut self, member: Member<'_>, service: Service<'_>) -> Result<(), StoreError> {
+        each!(self, s => s.record(member, service))
     }
 
-    fn versions(&self, patient: &str, id: &str) -> &[Version] {
-        each!(self, s => s.versions(patient, id))
+    fn versions(&self, member: Member<'_>, id: &str) -> &[Version] {
+        each!(self, s => s.versions(member, id))
     }
 
     fn replaced_by(&self, version: &Version) -> Option<&str> {
@@ -141,11 +151,11 @@ impl HistoryStore for HistoryDb {
 
     fn decision(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, StoreError> {
-        each!(self, s => s.decision(patient, id, hash))
+        each!(self, s => s.decision(member, id, hash))
     }
 
     fn store(&mut self, claim: NewClaim<'_>) -> Result<(), StoreError> {
@@ -154,12 +164,12 @@ impl HistoryStore for HistoryDb {
 
     fn retire(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         status: Status,
         by: &str,
     ) -> Result<(), StoreError> {
-        each!(self, s => s.retire(patient, id, status, by))
+        each!(self, s => s.retire(member, id, status, by))
     }
 }
 
@@ -168,7 +178,7 @@ impl Transactional for HistoryDb {
         each!(self, s => Transactional::begin(s))
     }
 
-    fn load_many(&mut self, members: &[&str]) -> Result<(), StoreError> {
+    fn load_many(&mut self, members: &[Member<'_>]) -> Result<(), StoreError> {
         each!(self, s => s.load_many(members))
     }
 

@@ -1,6 +1,6 @@
-//! One patient's book in the memory store: the services sorted by date, each
-//! tagged with the claim version that put it there, and the claims' versions
-//! by id.
+//! One member's book in the memory store (a member id under one payer): the
+//! services sorted by date, each tagged with the claim version that put it
+//! there, and the claims' versions by id.
 
 use super::*;
 
@@ -54,13 +54,16 @@ pub(super) fn replacer(replacers: &mut Vec<Box<str>>, by: &str) -> u32 {
 /// The tag of services that belong to no claim version.
 pub(super) const NO_VERSION: u32 = u32::MAX;
 
-/// One patient's history: services sorted by date (in arrival order once
+/// One member's history: services sorted by date (in arrival order once
 /// the book has an index, see [`CodeIndex`]), and claims by id.
 #[derive(Debug)]
 pub(super) struct PatientBook {
-    /// The patient id, kept here rather than in the lookup table so that the
+    /// The member id, kept here rather than in the lookup table so that the
     /// table's slots stay 4 bytes (see [`MemoryHistory`]).
     pub(super) patient: Text,
+    /// The payer, as its interned id (`MemoryHistory::payers`): with the
+    /// member id, whose book this is.
+    pub(super) payer: u32,
     pub(super) services: Vec<Entry>,
     /// `services` by procedure and site, once there are many (see
     /// [`CodeIndex`]); kept in step with them.
@@ -74,9 +77,10 @@ impl PatientBook {
     /// Room for the first services (see [`grow_by`]).
     pub(super) const FIRST_SERVICES: usize = 4;
 
-    pub(super) fn new(patient: &str) -> PatientBook {
+    pub(super) fn new(patient: &str, payer: u32) -> PatientBook {
         PatientBook {
             patient: patient.into(),
+            payer,
             services: Vec::new(),
             index: None,
             claims: ClaimIndex::default(),
@@ -109,10 +113,14 @@ impl PatientBook {
             .then(|| Box::new(CodeIndex::of(&self.services)));
     }
 
-    /// Whether this is the book of `patient`.
+    /// Whether this is the book of `member`, its payer's name found in
+    /// `payers`. The member id first: it tells books apart far more often.
     #[inline]
-    pub(super) fn is(&self, patient: &str) -> bool {
-        crate::bytes::same(self.patient.as_bytes(), patient.as_bytes())
+    pub(super) fn is(&self, member: Member<'_>, payers: &Sites) -> bool {
+        crate::bytes::same(self.patient.as_bytes(), member.id.as_bytes())
+            && payers
+                .name(self.payer)
+                .is_some_and(|p| crate::bytes::same(p.as_bytes(), member.payer.as_bytes()))
     }
 
     /// The next version's tag. Tags saturate: past 2^32 - 2 versions of one
@@ -125,7 +133,7 @@ impl PatientBook {
     }
 }
 
-/// A patient's claims by id. Most patients have a handful, for which a hash map
+/// A member's claims by id. Most members have a handful, for which a hash map
 /// per patient cost more memory than the claims themselves (about 900 bytes per
 /// patient at a million claims) and a cache miss more per lookup; a short list
 /// searched in place does better, and a patient with many claims gets a map.

@@ -1,4 +1,4 @@
-//! A list that grows in fixed chunks, for the patients' books: growing never
+//! A list that grows in fixed chunks, for the members' books: growing never
 //! moves or frees what it holds.
 //!
 //! The books grow for the whole run. As one `Vec` they were copied to a buffer

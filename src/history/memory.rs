@@ -1,5 +1,5 @@
-//! The memory store: patients' books found through a compact table, interned
-//! sites, and decisions kept in an arena of large chunks.
+//! The memory store: members' books found through a compact table, interned
+//! sites and payers, and decisions kept in an arena of large chunks.
 
 use super::*;
 
@@ -51,33 +51,38 @@ impl Arena {
     }
 }
 
-/// History in memory: per patient, services sorted by date, so a window is found
-/// by binary search rather than a scan of the patient's whole history; and the
-/// claims' versions with their decisions.
+/// History in memory: per member (payer and member id, see [`Member`]),
+/// services sorted by date, so a window is found by binary search rather than
+/// a scan of the member's whole history; and the claims' versions with their
+/// decisions.
 ///
 /// At a million claims the history no longer fits in the processor's caches,
-/// and finding a patient was a fifth of the run's time, waiting for memory. So
+/// and finding a member was a fifth of the run's time, waiting for memory. So
 /// the lookup table holds only 4-byte indexes into `books` (a quarter of a
-/// million patients take under 3 MB of table, which stays in cache) and the
-/// patient id is compared in the book, which is read next anyway; and the last
-/// book found is remembered, since a claim asks about its patient several times
-/// in a row.
+/// million members take under 3 MB of table, which stays in cache) and the
+/// member id is compared in the book, which is read next anyway; and the last
+/// book found is remembered, since a claim asks about its member several times
+/// in a row. A book names its payer by a 4-byte id (payers are interned like
+/// sites: a run names a handful), which fits in room the book had as padding.
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
-    /// Indexes into `books`, hashed by patient id.
+    /// Indexes into `books`, hashed by member id (see [`MemoryHistory::hash`]).
     slots: table::Table,
     books: chunked::Chunked<PatientBook>,
     /// The index of the book the last lookup found: an atomic only so that the
     /// history stays `Sync` (relaxed loads and stores are plain moves).
     last: AtomicUsize,
     sites: Sites,
+    /// The payers of the books, interned as sites are ([`PatientBook::payer`]).
+    payers: Sites,
     /// The claims that replaced or voided versions ([`Version::replaced_by`]).
     replacers: Vec<Box<str>>,
     next_seq: u64,
     decisions: Arena,
 }
 
-/// Sites, interned: a service keeps a 4-byte id instead of the name.
+/// Sites (and payers), interned: a service keeps a 4-byte id instead of the
+/// name.
 #[derive(Debug, Default)]
 pub(super) struct Sites {
     ids: FxHashMap<Text, u32>,
@@ -127,9 +132,9 @@ impl MemoryHistory {
         MemoryHistory::default()
     }
 
-    /// A patient's services, by date.
-    pub fn services(&self, patient: &str) -> Vec<Service<'_>> {
-        self.book(patient).map_or_else(Vec::new, |book| {
+    /// A member's services, by date.
+    pub fn services(&self, member: Member<'_>) -> Vec<Service<'_>> {
+        self.book(member).map_or_else(Vec::new, |book| {
             let mut services: Vec<Service<'_>> =
                 book.services.iter().map(|e| self.service(e)).collect();
             // A book with an index keeps arrival order (stable: the same
@@ -139,53 +144,61 @@ impl MemoryHistory {
         })
     }
 
-    /// A patient's claims: id and versions, ordered by id.
-    pub fn claims(&self, patient: &str) -> Vec<(&str, &[Version])> {
+    /// A member's claims: id and versions, ordered by id.
+    pub fn claims(&self, member: Member<'_>) -> Vec<(&str, &[Version])> {
         let mut out: Vec<(&str, &[Version])> = self
-            .book(patient)
+            .book(member)
             .map(|b| b.claims.iter().map(|(k, v)| (&**k, v.as_slice())).collect())
             .unwrap_or_default();
         out.sort_unstable_by(|a, b| a.0.cmp(b.0));
         out
     }
 
-    fn hash(patient: &str) -> u64 {
-        FxBuildHasher.hash_one(patient)
+    /// The table's hash of a member: of its id alone. The book compares the
+    /// payer too ([`PatientBook::is`]), so the books of one id under several
+    /// payers (rare) share a hash and are told apart there; hashing the payer
+    /// as well cost every lookup and every prefetch its bytes.
+    fn hash(member: Member<'_>) -> u64 {
+        FxBuildHasher.hash_one(member.id)
     }
 
-    /// The index of a patient's book.
+    /// The index of a member's book.
     // Inlined where it is asked, which is several times per claim and nearly
     // always for the last book found: a call and its saved registers cost
     // more than the comparison.
     #[inline]
-    fn find(&self, patient: &str) -> Option<usize> {
+    fn find(&self, member: Member<'_>) -> Option<usize> {
         let last = self.last.load(Ordering::Relaxed);
-        if self.books.get(last).is_some_and(|b| b.is(patient)) {
+        if self
+            .books
+            .get(last)
+            .is_some_and(|b| b.is(member, &self.payers))
+        {
             return Some(last);
         }
-        self.find_in_table(patient)
+        self.find_in_table(member)
     }
 
-    /// [`MemoryHistory::find`] for a patient other than the last one found.
+    /// [`MemoryHistory::find`] for a member other than the last one found.
     #[inline(never)]
-    fn find_in_table(&self, patient: &str) -> Option<usize> {
-        let found = self.find_by_hash(patient, Self::hash(patient))?;
+    fn find_in_table(&self, member: Member<'_>) -> Option<usize> {
+        let found = self.find_by_hash(member, Self::hash(member))?;
         self.last.store(found, Ordering::Relaxed);
         Some(found)
     }
 
-    /// The index of a patient's book from the table alone, `last` untouched.
-    fn find_by_hash(&self, patient: &str, hash: u64) -> Option<usize> {
-        let books = &self.books;
+    /// The index of a member's book from the table alone, `last` untouched.
+    fn find_by_hash(&self, member: Member<'_>, hash: u64) -> Option<usize> {
+        let (books, payers) = (&self.books, &self.payers);
         let found = self.slots.find(hash, |i| {
-            books.get(i as usize).is_some_and(|b| b.is(patient))
+            books.get(i as usize).is_some_and(|b| b.is(member, payers))
         })?;
         Some(found as usize)
     }
 
     #[inline]
-    fn book(&self, patient: &str) -> Option<&PatientBook> {
-        self.find(patient).and_then(|i| self.books.get(i))
+    fn book(&self, member: Member<'_>) -> Option<&PatientBook> {
+        self.find(member).and_then(|i| self.books.get(i))
     }
 
     fn service(&self, e: &Entry) -> Service<'_> {
@@ -206,8 +219,8 @@ impl MemoryHistory {
         self.books.is_empty()
     }
 
-    /// Number of patients kept.
-    pub fn patients(&self) -> usize {
+    /// Number of members kept (a member id under two payers is two).
+    pub fn members(&self) -> usize {
         self.books.len()
     }
 
@@ -219,45 +232,47 @@ impl MemoryHistory {
         self.last.store(0, Ordering::Relaxed);
     }
 
-    /// True when the patient has an entry (possibly empty).
-    pub(crate) fn has_patient(&self, patient: &str) -> bool {
-        self.find(patient).is_some()
+    /// True when the member has an entry (possibly empty).
+    pub(crate) fn has_member(&self, member: Member<'_>) -> bool {
+        self.find(member).is_some()
     }
 
-    /// Empties a patient's entry, to be loaded again (the PostgreSQL store's
-    /// copy went stale: another node changed the patient since).
+    /// Empties a member's entry, to be loaded again (the PostgreSQL store's
+    /// copy went stale: another node changed the member since).
     #[cfg(feature = "postgres")]
-    pub(crate) fn forget_patient(&mut self, patient: &str) {
-        if let Some(book) = self.find(patient).and_then(|i| self.books.get_mut(i)) {
-            *book = PatientBook::new(patient);
+    pub(crate) fn forget_member(&mut self, member: Member<'_>) {
+        let payer = self.payers.intern(Some(member.payer));
+        if let Some(book) = self.find(member).and_then(|i| self.books.get_mut(i)) {
+            *book = PatientBook::new(member.id, payer);
         }
     }
 
-    /// Makes an (empty) entry for a patient.
-    pub(crate) fn touch(&mut self, patient: &str) {
-        self.with_book(patient, |_| ());
+    /// Makes an (empty) entry for a member.
+    pub(crate) fn touch(&mut self, member: Member<'_>) {
+        self.with_book(member, |_| ());
     }
 
-    /// The index of a patient's book, made empty first when missing.
-    fn book_index(&mut self, patient: &str) -> usize {
-        if let Some(i) = self.find(patient) {
+    /// The index of a member's book, made empty first when missing.
+    fn book_index(&mut self, member: Member<'_>) -> usize {
+        if let Some(i) = self.find(member) {
             return i;
         }
-        let i = self.books.push(PatientBook::new(patient));
-        // More than u32::MAX patients in memory is beyond any run this
+        let payer = self.payers.intern(Some(member.payer));
+        let i = self.books.push(PatientBook::new(member.id, payer));
+        // More than u32::MAX members in memory is beyond any run this
         // store is for; past it, lookups would miss and add books anew.
         self.slots
-            .insert(Self::hash(patient), u32::try_from(i).unwrap_or(u32::MAX));
+            .insert(Self::hash(member), u32::try_from(i).unwrap_or(u32::MAX));
         self.last.store(i, Ordering::Relaxed);
         i
     }
 
-    /// Runs `f` on a patient's book, made empty first when missing.
-    fn with_book<R>(&mut self, patient: &str, f: impl FnOnce(&mut PatientBook) -> R) -> R {
-        let index = self.book_index(patient);
+    /// Runs `f` on a member's book, made empty first when missing.
+    fn with_book<R>(&mut self, member: Member<'_>, f: impl FnOnce(&mut PatientBook) -> R) -> R {
+        let index = self.book_index(member);
         match self.books.get_mut(index) {
             Some(book) => f(book),
-            None => f(&mut PatientBook::new(patient)),
+            None => f(&mut PatientBook::new(member.id, 0)),
         }
     }
 
@@ -291,7 +306,7 @@ impl MemoryHistory {
             Some(bytes) if keep_decision => self.decisions.push(bytes),
             _ => None,
         };
-        let index = self.book_index(claim.patient);
+        let index = self.book_index(claim.member);
         // The book and the sites are fields apart: sites are interned as the
         // entries go in, with the book found once.
         let Some(book) = self.books.get_mut(index) else {
@@ -317,6 +332,7 @@ impl MemoryHistory {
                 decision,
                 tag,
                 replaced_by: 0,
+                shared: false,
             },
         );
         seq
@@ -324,8 +340,8 @@ impl MemoryHistory {
 
     /// Adds a version as loaded from a database, superseded ones included,
     /// kept in arrival order.
-    pub(crate) fn add_loaded(&mut self, patient: &str, id: &str, mut version: Version) {
-        self.with_book(patient, |book| {
+    pub(crate) fn add_loaded(&mut self, member: Member<'_>, id: &str, mut version: Version) {
+        self.with_book(member, |book| {
             version.tag = book.tag();
             book.claims.add(id, version);
             if let Some(list) = book.claims.get_mut(id) {
@@ -338,28 +354,30 @@ impl MemoryHistory {
     /// `claim` empty).
     pub(crate) fn add_loaded_services(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         claim: &str,
         services: &[Service<'_>],
     ) {
         let tag = self
-            .book(patient)
+            .book(member)
             .and_then(|book| book.claims.get(claim))
             .and_then(|list| list.as_slice().iter().find(|v| v.status.is_current()))
             .map_or(NO_VERSION, |v| v.tag);
         for s in services {
             let entry = Entry::new(s, &mut self.sites, tag);
-            self.with_book(patient, |book| Self::add_entry(book, entry));
+            self.with_book(member, |book| Self::add_entry(book, entry));
         }
     }
 
-    /// A version as the SQLite store loads it.
+    /// A version as the SQLite store loads it (`shared`: a row stored before
+    /// history was kept per payer, see [`Version::shared`]).
     pub(crate) fn loaded_version(
         &mut self,
         hash: ContentHash,
         status: Status,
         replaced_by: Option<&str>,
         seq: u64,
+        shared: bool,
     ) -> Version {
         Version {
             hash,
@@ -368,46 +386,57 @@ impl MemoryHistory {
             decision: None,
             tag: NO_VERSION,
             replaced_by: replaced_by.map_or(0, |by| replacer(&mut self.replacers, by)),
+            shared,
         }
     }
 
-    pub(super) fn retire_version(&mut self, patient: &str, id: &str, status: Status, by: &str) {
-        let Some(book) = self.find(patient).and_then(|i| self.books.get_mut(i)) else {
-            return;
+    /// Retires the current version of a member's claim `id`; true when it
+    /// was a shared one (see [`Version::shared`]).
+    pub(super) fn retire_version(
+        &mut self,
+        member: Member<'_>,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> bool {
+        let Some(book) = self.find(member).and_then(|i| self.books.get_mut(i)) else {
+            return false;
         };
         let Some(v) = book.claims.get_mut(id).and_then(|list| {
             list.as_mut_slice()
                 .iter_mut()
                 .find(|v| v.status.is_current())
         }) else {
-            return;
+            return false;
         };
         v.status = status;
         v.replaced_by = replacer(&mut self.replacers, by);
+        let shared = v.shared;
         let gone = std::mem::replace(&mut v.tag, NO_VERSION);
         if gone != NO_VERSION {
             book.services.retain(|e| e.version != gone);
             book.reindex();
         }
+        shared
     }
 }
 
 impl HistoryStore for MemoryHistory {
     type Error = Infallible;
 
-    fn load(&mut self, patient: &str) -> Result<(), Infallible> {
+    fn load(&mut self, member: Member<'_>) -> Result<(), Infallible> {
         // Nothing to load: all is in memory. But evaluating the claim reads the
-        // patient's book, then its services (the counts), then the end of its
+        // member's book, then its services (the counts), then the end of its
         // claims list (storing the claim): three cache misses, one after
         // another, at a million claims. The book was prefetched a claim
         // earlier (`prefetch`); the ends of its two lists are prefetched here,
         // to arrive while the claim's content hash is computed.
         //
-        // A patient not seen before gets an empty book now rather than when
+        // A member not seen before gets an empty book now rather than when
         // the claim is stored: the lookups until then (the ledger, the
         // counts) find it as the last book found, where they each searched
         // the table in vain. An empty book stores nothing.
-        let index = self.book_index(patient);
+        let index = self.book_index(member);
         if let Some(book) = self.books.get(index) {
             if let Some(last) = book.services.last() {
                 hint::prefetch(last);
@@ -417,14 +446,14 @@ impl HistoryStore for MemoryHistory {
         Ok(())
     }
 
-    fn prefetch(&self, patient: &str, ahead: usize) {
-        let hash = Self::hash(patient);
+    fn prefetch(&self, member: Member<'_>, ahead: usize) {
+        let hash = Self::hash(member);
         match ahead {
             // The table's line, found from the hash alone.
             3.. => self.slots.prefetch(hash),
             // The table's line is in cache by now; the book is only
-            // prefetched, since comparing its patient id would wait for it.
-            // An entry of another patient with the same tag (rare) is a
+            // prefetched, since comparing its member id would wait for it.
+            // An entry of another member with the same tag (rare) is a
             // wasted hint.
             2 => {
                 for i in self.slots.candidates(hash).take(2) {
@@ -438,7 +467,7 @@ impl HistoryStore for MemoryHistory {
             // counts and the storing of the claim read. (Found without `find`,
             // whose `last` is to name the claim being decided.)
             _ => {
-                let found = self.find_by_hash(patient, hash);
+                let found = self.find_by_hash(member, hash);
                 if let Some(book) = found.and_then(|i| self.books.get(i)) {
                     if let Some(last) = book.services.last() {
                         hint::prefetch(last);
@@ -449,22 +478,24 @@ impl HistoryStore for MemoryHistory {
         }
     }
 
-    fn window(&self, patient: &str) -> Window<'_> {
+    fn window(&self, member: Member<'_>) -> Window<'_> {
+        // The book found once: finding it compares the member id and payer.
+        let book = self.book(member);
         Window {
-            entries: self.book(patient).map_or(&[], |book| &book.services),
-            index: self.book(patient).and_then(|book| book.index.as_deref()),
+            entries: book.map_or(&[], |book| &book.services),
+            index: book.and_then(|book| book.index.as_deref()),
             sites: Some(&self.sites),
         }
     }
 
-    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Infallible> {
+    fn record(&mut self, member: Member<'_>, service: Service<'_>) -> Result<(), Infallible> {
         let entry = Entry::new(&service, &mut self.sites, NO_VERSION);
-        self.with_book(patient, |book| Self::add_entry(book, entry));
+        self.with_book(member, |book| Self::add_entry(book, entry));
         Ok(())
     }
 
-    fn versions(&self, patient: &str, id: &str) -> &[Version] {
-        self.book(patient)
+    fn versions(&self, member: Member<'_>, id: &str) -> &[Version] {
+        self.book(member)
             .and_then(|b| b.claims.get(id))
             .map_or(&[], Versions::as_slice)
     }
@@ -476,12 +507,12 @@ impl HistoryStore for MemoryHistory {
 
     fn decision(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, Infallible> {
         Ok(self
-            .versions(patient, id)
+            .versions(member, id)
             .iter()
             .find(|v| v.hash == hash)
             .and_then(|v| v.decision)
@@ -496,12 +527,12 @@ impl HistoryStore for MemoryHistory {
 
     fn retire(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         status: Status,
         by: &str,
     ) -> Result<(), Infallible> {
-        self.retire_version(patient, id, status, by);
+        self.retire_version(member, id, status, by);
         Ok(())
     }
 }

@@ -3,15 +3,23 @@
 //!
 //! A line decided allow or review becomes a service here; a denied line does not.
 //! Prior history loaded with `--history` counts as allowed. The ledger keeps, per
-//! patient and claim id, every version of a claim (its content hash, status and
+//! member and claim id, every version of a claim (its content hash, status and
 //! decision), so that a claim sent twice is answered from the ledger instead of
 //! counting twice, and a replacement or void can take an earlier claim's services
-//! out again. Claims are keyed by patient and id: the history is per patient, and
-//! claim ids are assigned by providers, so two patients' claims may share one.
+//! out again.
+//!
+//! History is kept per [`Member`]: a payer and the member id it issued. A
+//! payer's limits, intervals and counts see only its own earlier claims: a
+//! member with an EmblemHealth session and a Medicare session on one day has
+//! one session in each payer's history, and Medicare's "one session a day" is
+//! not broken by the session Medicare never saw. The same id under two payers
+//! is two histories (member ids are issued by payers, so two payers' members
+//! may share one), and a claim is identified by (payer, member, claim id):
+//! claim ids are assigned by providers, so two members' claims may share one.
 //!
 //! Three stores implement [`HistoryStore`]: [`MemoryHistory`] (one run),
 //! [`SqliteHistory`] (a file that survives restarts, with `MemoryHistory` as its
-//! per-patient cache) and, with the `postgres` feature, `PgHistory` (a
+//! per-member cache) and, with the `postgres` feature, `PgHistory` (a
 //! PostgreSQL database several engine nodes share, the same cache per member).
 //! [`HistoryDb`] is either durable one, as the command line's `--db` names it.
 
@@ -61,6 +69,41 @@ pub use window::{counts_service, Query, Service, SiteId, SiteScope, Window};
 use book::{grow_by, replacer, Entry, PatientBook, Versions, NO_VERSION};
 use code_index::CodeIndex;
 use memory::{ArenaRef, Sites};
+
+/// Whose history: a member id as the payer issued it, and that payer (the
+/// claim's `payer`, the id that selects its policy; for 837P input, the payer
+/// its X12 id maps to). Every question to a [`HistoryStore`] is about one
+/// member: the same id under two payers is two members with two histories.
+/// Borrowed from the claim, so asking costs no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Member<'a> {
+    /// The payer whose history it is.
+    pub payer: &'a str,
+    /// The member id, as that payer issued it (the claim's `patient.id`).
+    pub id: &'a str,
+}
+
+impl<'a> Member<'a> {
+    /// The member `id` of `payer`.
+    pub fn new(payer: &'a str, id: &'a str) -> Member<'a> {
+        Member { payer, id }
+    }
+
+    /// The member a claim's history belongs to: its payer and patient id.
+    #[inline]
+    pub fn of(claim: &'a Claim) -> Member<'a> {
+        Member {
+            payer: &claim.payer,
+            id: &claim.patient.id,
+        }
+    }
+}
+
+impl fmt::Display for Member<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "member `{}` of payer `{}`", self.id, self.payer)
+    }
+}
 
 /// Where a version of a claim stands in the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,9 +164,14 @@ pub struct Version {
     pub seq: u64,
     /// Where the stored decision (compact form) is in the memory store's arena.
     decision: Option<ArenaRef>,
-    /// Marks the services this version put in its patient's history
+    /// Marks the services this version put in its member's history
     /// ([`Entry::version`]), to take them out again.
     tag: u32,
+    /// Loaded from a row stored before history was kept per payer (a
+    /// database of schema 2 or older), which counts under every payer of its
+    /// member (see [`SqliteHistory`]): retiring it changes what every payer's
+    /// history of the member holds. In room the struct had as padding.
+    pub(crate) shared: bool,
     /// For a replaced or voided version, the claim that did it: its index
     /// in the store's list of those names plus one, 0 for none (see
     /// [`HistoryStore::replaced_by`]). Few versions are ever replaced, and
@@ -159,8 +207,8 @@ pub struct DecisionParts {
 /// A claim version to store.
 #[derive(Debug, Clone, Copy)]
 pub struct NewClaim<'a> {
-    /// The patient.
-    pub patient: &'a str,
+    /// The member (payer and member id).
+    pub member: Member<'a>,
     /// The claim id.
     pub id: &'a str,
     /// Its content hash.
@@ -182,26 +230,29 @@ pub struct NewClaim<'a> {
 
 /// Where services and the claim ledger are kept between claims.
 ///
-/// A store may load a patient's history lazily: [`HistoryStore::load`] is called
-/// for a patient before any other method is asked about that patient. Changes
+/// Everything is kept per [`Member`] (payer and member id): a store answers
+/// about a member from that member's own services and claims only.
+///
+/// A store may load a member's history lazily: [`HistoryStore::load`] is called
+/// for a member before any other method is asked about that member. Changes
 /// take effect at once for later calls; a store with transactions (SQLite) makes
 /// them durable when its transaction commits.
 pub trait HistoryStore {
     /// What can go wrong in the store (`Infallible` in memory).
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// Makes a patient's history and claims available.
-    fn load(&mut self, patient: &str) -> Result<(), Self::Error>;
-    /// A hint that a claim of this patient will be decided `ahead` claims
+    /// Makes a member's history and claims available.
+    fn load(&mut self, member: Member<'_>) -> Result<(), Self::Error>;
+    /// A hint that a claim of this member will be decided `ahead` claims
     /// after the current one (1 to 3): a store may start fetching what it
     /// will read. Changes nothing.
-    fn prefetch(&self, _patient: &str, _ahead: usize) {}
-    /// The patient's counted services, for the counts of one claim; see
+    fn prefetch(&self, _member: Member<'_>, _ahead: usize) {}
+    /// The member's counted services, for the counts of one claim; see
     /// [`Window`].
-    fn window(&self, patient: &str) -> Window<'_>;
+    fn window(&self, member: Member<'_>) -> Window<'_>;
     /// How many services match the query.
     fn count(&self, query: &Query<'_>) -> u32 {
-        let window = self.window(query.patient);
+        let window = self.window(query.member);
         let site = match query.scope {
             Some(_) => window.site(query.site),
             None => SiteId::NONE,
@@ -215,18 +266,18 @@ pub trait HistoryStore {
             site,
         )
     }
-    /// Records a service of a patient that belongs to no claim in the ledger
+    /// Records a service of a member that belongs to no claim in the ledger
     /// (prior history given without claim identity).
-    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), Self::Error>;
-    /// The versions stored under a patient's claim id, in arrival order.
-    fn versions(&self, patient: &str, id: &str) -> &[Version];
+    fn record(&mut self, member: Member<'_>, service: Service<'_>) -> Result<(), Self::Error>;
+    /// The versions stored under a member's claim id, in arrival order.
+    fn versions(&self, member: Member<'_>, id: &str) -> &[Version];
     /// For a version the store gave (from [`HistoryStore::versions`]) that
     /// was replaced or voided: the claim that did it.
     fn replaced_by(&self, version: &Version) -> Option<&str>;
     /// The stored decision of a version; `None` for an imported one.
     fn decision(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, Self::Error>;
@@ -236,7 +287,7 @@ pub trait HistoryStore {
     /// and takes its services out of the history.
     fn retire(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         status: Status,
         by: &str,

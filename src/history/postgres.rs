@@ -36,9 +36,9 @@
 //! - `services`: a view of the counted services, one row per service.
 //! - `claim_seq`: the sequence of `seq`; `schema_version(version)`.
 //!
-//! Rows carry a `payer` column: the history is per payer and member. Until
-//! the library's history trait names the payer, every row is written with the
-//! empty payer ([`NO_PAYER`]).
+//! Rows carry a `payer` column: the history is per payer and member (a
+//! [`Member`]), and a member's identity, lock and cache entry are its payer
+//! and member id.
 //!
 //! The connection: one per store (a service process has one decider, so one
 //! connection; the pool is bounded at one), made lazily and made again at the
@@ -70,8 +70,8 @@ use serde::{Deserialize, Serialize};
 
 use super::sqlite::{services_json, ClaimRow, ServiceJson, ServiceRow};
 use super::{
-    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service, Status, StoreError,
-    StoredDecision, Transactional, Version, Window,
+    ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim, Service, Status,
+    StoreError, StoredDecision, Transactional, Version, Window,
 };
 use crate::claims::validate::parse_date;
 use crate::claims::{Action, ClaimDecision, Decision, Reason};
@@ -88,9 +88,6 @@ pub const PARTITIONS: u32 = 16;
 
 /// Claim numbers a store takes from the sequence at a time.
 pub const SEQ_BLOCK: u64 = 64;
-
-/// The payer written in every row until the history trait names one.
-pub const NO_PAYER: &str = "";
 
 /// Members kept in the cache before it is dropped at a commit.
 const CACHE_MEMBERS: usize = 2_000_000;
@@ -192,6 +189,15 @@ fn decode(json: &str) -> Option<DecisionParts> {
     })
 }
 
+/// A member as the store's maps key it: payer, a NUL, member id.
+fn member_key(m: Member<'_>) -> String {
+    let mut key = String::with_capacity(m.payer.len() + 1 + m.id.len());
+    key.push_str(m.payer);
+    key.push('\0');
+    key.push_str(m.id);
+    key
+}
+
 /// Claim history in PostgreSQL, shared by several nodes; see the module
 /// documentation.
 pub struct PgHistory {
@@ -201,9 +207,9 @@ pub struct PgHistory {
     in_batch: bool,
     /// Per cached member: the highest `seq` of its rows this store has seen
     /// or written (0 for none), to tell a stale copy.
-    known: FxHashMap<Box<str>, u64>,
+    known: FxHashMap<String, u64>,
     /// Members whose lock this transaction holds.
-    locked: FxHashSet<Box<str>>,
+    locked: FxHashSet<String>,
     /// The claim numbers left in the current block: `next..end`.
     next_seq: u64,
     end_seq: u64,
@@ -339,7 +345,7 @@ impl PgHistory {
         let result = self.call(|db| db.commit());
         // A failed commit may have left the cache ahead of the database; a
         // cache past its bound is dropped between batches.
-        if result.is_err() || self.cache.patients() > CACHE_MEMBERS {
+        if result.is_err() || self.cache.members() > CACHE_MEMBERS {
             self.forget();
         }
         result
@@ -388,71 +394,74 @@ impl PgHistory {
     /// locks (those not held yet, sorted by key, in one statement), then
     /// loads in one query the members not cached or whose cached copy is
     /// older than the last commit.
-    pub fn prefetch(&mut self, patients: &[&str]) -> Result<(), StoreError> {
+    pub fn prefetch(&mut self, members: &[Member<'_>]) -> Result<(), StoreError> {
         if !self.in_batch {
-            let missing: Vec<&str> = patients
+            let missing: Vec<Member<'_>> = members
                 .iter()
                 .copied()
-                .filter(|p| !self.cache.has_patient(p))
+                .filter(|m| !self.cache.has_member(*m))
                 .collect();
             return self.reload(missing);
         }
-        let mut new: Vec<(i64, &str)> = patients
+        let mut new: Vec<(i64, Member<'_>)> = members
             .iter()
-            .filter(|p| !self.locked.contains(**p))
-            .map(|p| (lock_key(NO_PAYER, p), *p))
+            .filter(|m| !self.locked.contains(&member_key(**m)))
+            .map(|m| (lock_key(m.payer, m.id), *m))
             .collect();
         if new.is_empty() {
             return Ok(());
         }
-        new.sort_unstable();
+        new.sort_unstable_by(|a, b| (a.0, a.1.payer, a.1.id).cmp(&(b.0, b.1.payer, b.1.id)));
         new.dedup();
-        let keys: Vec<i64> = new.iter().map(|(k, _)| *k).collect();
-        let names: Vec<String> = new.iter().map(|(_, p)| (*p).to_owned()).collect();
+        let mut keys: Vec<i64> = new.iter().map(|(k, _)| *k).collect();
+        keys.dedup();
+        let mut names: Vec<String> = new.iter().map(|(_, m)| m.id.to_owned()).collect();
+        names.sort_unstable();
+        names.dedup();
         let last = self.call(move |db| db.lock(keys, names))?;
-        for (_, p) in &new {
-            self.locked.insert((*p).into());
+        for (_, m) in &new {
+            self.locked.insert(member_key(*m));
         }
         // Numbers taken before these locks could be lower than another
         // node's for these members: a fresh block.
         self.end_seq = self.next_seq;
-        let mut last_seq: FxHashMap<&str, u64> = FxHashMap::default();
-        for (payer, patient, seq) in &last {
-            if payer == NO_PAYER {
-                last_seq.insert(patient.as_str(), *seq);
-            }
-        }
+        let last_seq: FxHashMap<(&str, &str), u64> = last
+            .iter()
+            .map(|(payer, patient, seq)| ((payer.as_str(), patient.as_str()), *seq))
+            .collect();
         let mut stale = Vec::new();
-        for (_, p) in &new {
-            let now = last_seq.get(p).copied().unwrap_or(0);
-            let cached = self.cache.has_patient(p);
-            if cached && self.known.get(*p).copied().unwrap_or(0) == now {
+        for (_, m) in &new {
+            let now = last_seq.get(&(m.payer, m.id)).copied().unwrap_or(0);
+            let cached = self.cache.has_member(*m);
+            if cached && self.known.get(&member_key(*m)).copied().unwrap_or(0) == now {
                 continue;
             }
             if cached {
-                self.cache.forget_patient(p);
+                self.cache.forget_member(*m);
                 self.reloads += 1;
             }
-            stale.push(*p);
+            stale.push(*m);
         }
         self.reload(stale)
     }
 
     /// Loads these members from the database into the cache (each emptied
     /// first by the caller when it was there).
-    fn reload(&mut self, patients: Vec<&str>) -> Result<(), StoreError> {
-        if patients.is_empty() {
+    fn reload(&mut self, members: Vec<Member<'_>>) -> Result<(), StoreError> {
+        if members.is_empty() {
             return Ok(());
         }
-        let names: Vec<String> = patients.iter().map(|p| (*p).to_owned()).collect();
+        let mut names: Vec<String> = members.iter().map(|m| m.id.to_owned()).collect();
+        names.sort_unstable();
+        names.dedup();
         let loaded = self.call(move |db| db.load(names))?;
-        for p in &patients {
-            self.cache.touch(p);
-            self.known.insert((*p).into(), 0);
+        for m in &members {
+            self.cache.touch(*m);
+            self.known.insert(member_key(*m), 0);
         }
-        let wanted: FxHashSet<&str> = patients.iter().copied().collect();
+        let wanted: FxHashSet<(&str, &str)> = members.iter().map(|m| (m.payer, m.id)).collect();
         for v in loaded {
-            if v.payer == NO_PAYER && wanted.contains(v.patient.as_str()) {
+            if wanted.contains(&(v.payer.as_str(), v.patient.as_str())) {
                 self.fill(v);
             }
         }
@@ -460,8 +469,8 @@ impl PgHistory {
     }
 
     fn fill(&mut self, v: LoadedVersion) {
-        let patient = v.patient.as_str();
-        if let Some(known) = self.known.get_mut(patient) {
+        let member = Member::new(&v.payer, &v.patient);
+        if let Some(known) = self.known.get_mut(&member_key(member)) {
             *known = (*known).max(v.seq);
         }
         if !v.id.is_empty() {
@@ -470,8 +479,9 @@ impl PgHistory {
                 v.status,
                 v.replaced_by.as_deref(),
                 v.seq,
+                false,
             );
-            self.cache.add_loaded(patient, &v.id, version);
+            self.cache.add_loaded(member, &v.id, version);
         }
         if !v.services.is_empty() {
             let services: Vec<Service<'_>> = v
@@ -483,7 +493,7 @@ impl PgHistory {
                     site: site.as_deref(),
                 })
                 .collect();
-            self.cache.add_loaded_services(patient, &v.id, &services);
+            self.cache.add_loaded_services(member, &v.id, &services);
         }
     }
 
@@ -492,14 +502,15 @@ impl PgHistory {
     /// without a batch). If another node changed the member in between, the
     /// claim was decided on an old copy: the write is refused (and the
     /// member loaded again for the next try).
-    fn ensure_locked(&mut self, patient: &str) -> Result<(), StoreError> {
-        if self.locked.contains(patient) {
+    fn ensure_locked(&mut self, member: Member<'_>) -> Result<(), StoreError> {
+        let key = member_key(member);
+        if self.locked.contains(&key) {
             return Ok(());
         }
-        let before = self.known.get(patient).copied();
-        let had = self.cache.has_patient(patient);
-        self.prefetch(&[patient])?;
-        let after = self.known.get(patient).copied();
+        let before = self.known.get(&key).copied();
+        let had = self.cache.has_member(member);
+        self.prefetch(&[member])?;
+        let after = self.known.get(&key).copied();
         if had && before != after {
             return Err(StoreError::Postgres {
                 target: self.target.clone(),
@@ -527,18 +538,14 @@ impl PgHistory {
         })
     }
 
-    fn wrote(&mut self, patient: &str, seq: i64) {
+    fn wrote(&mut self, member: Member<'_>, seq: i64) {
         let seq = u64::try_from(seq).unwrap_or(0);
-        match self.known.get_mut(patient) {
-            Some(known) => *known = (*known).max(seq),
-            None => {
-                self.known.insert(patient.into(), seq);
-            }
-        }
+        let known = self.known.entry(member_key(member)).or_insert(0);
+        *known = (*known).max(seq);
     }
 
     fn store_claim(&mut self, claim: &NewClaim<'_>) -> Result<(), StoreError> {
-        self.ensure_locked(claim.patient)?;
+        self.ensure_locked(claim.member)?;
         let counts = matches!(claim.status, Status::Active | Status::Imported);
         let decision = match claim.decision {
             Some(d) => Some(encode(d).map_err(|e| StoreError::Postgres {
@@ -550,8 +557,8 @@ impl PgHistory {
         };
         let seq = self.next_seq()?;
         let row = NewRow {
-            payer: NO_PAYER.to_owned(),
-            patient: claim.patient.to_owned(),
+            payer: claim.member.payer.to_owned(),
+            patient: claim.member.id.to_owned(),
             seq,
             id: claim.id.to_owned(),
             hash: claim.hash.0,
@@ -563,32 +570,37 @@ impl PgHistory {
         self.worker.post(move |db| db.posted(|db| db.insert(row)));
         self.cache
             .add_version(claim, u64::try_from(seq).unwrap_or(0), false);
-        self.wrote(claim.patient, seq);
+        self.wrote(claim.member, seq);
         Ok(())
     }
 
     fn retire_claim(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         status: Status,
         by: &str,
     ) -> Result<(), StoreError> {
-        self.ensure_locked(patient)?;
-        let (p, i, b) = (patient.to_owned(), id.to_owned(), by.to_owned());
+        self.ensure_locked(member)?;
+        let (payer, p) = (member.payer.to_owned(), member.id.to_owned());
+        let (i, b) = (id.to_owned(), by.to_owned());
         self.worker
-            .post(move |db| db.posted(|db| db.retire(NO_PAYER, &p, &i, status, &b)));
-        self.cache.retire_version(patient, id, status, by);
+            .post(move |db| db.posted(|db| db.retire(&payer, &p, &i, status, &b)));
+        self.cache.retire_version(member, id, status, by);
         Ok(())
     }
 
-    fn record_service(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
-        self.ensure_locked(patient)?;
+    fn record_service(
+        &mut self,
+        member: Member<'_>,
+        service: Service<'_>,
+    ) -> Result<(), StoreError> {
+        self.ensure_locked(member)?;
         // Prior history without claim identity: a row of its own, with no id.
         let seq = self.next_seq()?;
         let row = NewRow {
-            payer: NO_PAYER.to_owned(),
-            patient: patient.to_owned(),
+            payer: member.payer.to_owned(),
+            patient: member.id.to_owned(),
             seq,
             id: String::new(),
             hash: [0; 16],
@@ -598,21 +610,31 @@ impl PgHistory {
             decision: None,
         };
         self.worker.post(move |db| db.posted(|db| db.insert(row)));
-        let _ = self.cache.record(patient, service);
-        self.wrote(patient, seq);
+        let _ = self.cache.record(member, service);
+        self.wrote(member, seq);
         Ok(())
     }
 
-    /// A member's counted services, by date, straight from the database.
-    pub fn services_of(&self, patient: &str) -> Result<Vec<ServiceRow>, StoreError> {
-        let patient = patient.to_owned();
-        self.call(move |db| db.services_of(NO_PAYER, &patient))
+    /// A member id's counted services, by date, straight from the
+    /// database: of one payer, or with `payer` `None` of every payer.
+    pub fn services_of(
+        &self,
+        payer: Option<&str>,
+        patient: &str,
+    ) -> Result<Vec<ServiceRow>, StoreError> {
+        let (payer, patient) = (payer.map(str::to_owned), patient.to_owned());
+        self.call(move |db| db.services_of(payer.as_deref(), &patient))
     }
 
-    /// Every claim version, in arrival order (optionally one member's).
-    pub fn claims_in_order(&self, patient: Option<&str>) -> Result<Vec<ClaimRow>, StoreError> {
-        let patient = patient.map(str::to_owned);
-        self.call(move |db| db.claims_in_order(NO_PAYER, patient.as_deref()))
+    /// Every claim version, in arrival order (optionally one member id's,
+    /// of one payer or of every payer).
+    pub fn claims_in_order(
+        &self,
+        payer: Option<&str>,
+        patient: Option<&str>,
+    ) -> Result<Vec<ClaimRow>, StoreError> {
+        let (payer, patient) = (payer.map(str::to_owned), patient.map(str::to_owned));
+        self.call(move |db| db.claims_in_order(payer.as_deref(), patient.as_deref()))
     }
 
     /// Numbers of claim versions and of counted services, and the bytes the
@@ -625,33 +647,33 @@ impl PgHistory {
 impl HistoryStore for PgHistory {
     type Error = StoreError;
 
-    fn load(&mut self, patient: &str) -> Result<(), StoreError> {
-        if self.in_batch && !self.locked.contains(patient) {
-            return self.prefetch(&[patient]);
+    fn load(&mut self, member: Member<'_>) -> Result<(), StoreError> {
+        if self.in_batch && !self.locked.contains(&member_key(member)) {
+            return self.prefetch(&[member]);
         }
-        if self.cache.has_patient(patient) {
+        if self.cache.has_member(member) {
             // Prefetches what the evaluation reads next (see `MemoryHistory`).
-            let Ok(()) = self.cache.load(patient);
+            let Ok(()) = self.cache.load(member);
             return Ok(());
         }
-        self.reload(vec![patient])
+        self.reload(vec![member])
     }
 
-    fn prefetch(&self, patient: &str, ahead: usize) {
-        self.cache.prefetch(patient, ahead);
+    fn prefetch(&self, member: Member<'_>, ahead: usize) {
+        self.cache.prefetch(member, ahead);
     }
 
-    fn window(&self, patient: &str) -> Window<'_> {
-        self.cache.window(patient)
+    fn window(&self, member: Member<'_>) -> Window<'_> {
+        self.cache.window(member)
     }
 
-    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
-        self.load(patient)?;
-        self.batched(|s| s.record_service(patient, service))
+    fn record(&mut self, member: Member<'_>, service: Service<'_>) -> Result<(), StoreError> {
+        self.load(member)?;
+        self.batched(|s| s.record_service(member, service))
     }
 
-    fn versions(&self, patient: &str, id: &str) -> &[Version] {
-        self.cache.versions(patient, id)
+    fn versions(&self, member: Member<'_>, id: &str) -> &[Version] {
+        self.cache.versions(member, id)
     }
 
     fn replaced_by(&self, version: &Version) -> Option<&str> {
@@ -660,21 +682,21 @@ impl HistoryStore for PgHistory {
 
     fn decision(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, StoreError> {
         let Some(seq) = self
             .cache
-            .versions(patient, id)
+            .versions(member, id)
             .iter()
             .find(|v| v.hash == hash)
             .map(|v| v.seq)
         else {
             return Ok(None);
         };
-        let owned = patient.to_owned();
-        let Some(json) = self.call(move |db| db.decision(NO_PAYER, &owned, seq))? else {
+        let (payer, patient) = (member.payer.to_owned(), member.id.to_owned());
+        let Some(json) = self.call(move |db| db.decision(&payer, &patient, seq))? else {
             return Ok(None);
         };
         match decode(&json) {
@@ -693,12 +715,12 @@ impl HistoryStore for PgHistory {
 
     fn retire(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         status: Status,
         by: &str,
     ) -> Result<(), StoreError> {
-        self.batched(|s| s.retire_claim(patient, id, status, by))
+        self.batched(|s| s.retire_claim(member, id, status, by))
     }
 }
 
@@ -707,7 +729,7 @@ impl Transactional for PgHistory {
         PgHistory::begin(self)
     }
 
-    fn load_many(&mut self, members: &[&str]) -> Result<(), StoreError> {
+    fn load_many(&mut self, members: &[Member<'_>]) -> Result<(), StoreError> {
         PgHistory::prefetch(self, members)
     }
 

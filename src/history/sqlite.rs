@@ -5,14 +5,14 @@
 //! creates and migrates its schema itself (`schema_version` table): an older file
 //! is upgraded when opened, a newer one is refused.
 //!
-//! Evaluation reads a per-patient cache (a [`MemoryHistory`]): a patient's
+//! Evaluation reads a per-member cache (a [`MemoryHistory`]): a member's
 //! services and claims are loaded on first use, and every change goes to the
 //! cache at once and to the database in the open transaction. Work is done in
 //! batches: [`SqliteHistory::begin`] takes the write lock (`BEGIN IMMEDIATE`,
 //! waiting while another process holds it) and drops the cache if another
 //! connection committed since this one last looked (`PRAGMA data_version`), so
 //! counts always see the other process's services; [`SqliteHistory::prefetch`]
-//! loads the batch's patients in one trip; [`SqliteHistory::commit`] makes the
+//! loads the batch's members in one trip; [`SqliteHistory::commit`] makes the
 //! batch durable, all of it or nothing.
 //!
 //! The connection lives on a thread of its own: writes are posted to it and run
@@ -23,8 +23,15 @@
 //! Tables:
 //!
 //! - `claims(seq, patient, id, hash, status, replaces, replaced_by, services,
-//!   decision)`: one row per version of a claim, in arrival order (`seq`, across
-//!   runs and processes). A version's counted services are a JSON array in its
+//!   decision, payer)`: one row per version of a claim, in arrival order (`seq`,
+//!   across runs and processes). History is per member: a row belongs to the
+//!   member `patient` of payer `payer`, and a payer's claims see only that
+//!   payer's rows. A row with no payer (NULL) was stored before history was kept
+//!   per payer (schema 2 and older, whose rows did not record it): it counts for
+//!   its member under every payer, as every row did then, so a file of one
+//!   payer's claims decides after the upgrade exactly as before it. Retiring
+//!   such a row (a replacement or void of a claim stored before the upgrade)
+//!   drops the cache, since every payer's history of the member held it. A version's counted services are a JSON array in its
 //!   row (`[[line, date, procedure, site], ...]`) and its decision in a compact
 //!   form, so a claim's decision and history are one row, written together. The
 //!   decision is `[policy, version, "decision", [["action", reason, ...], ...]]`
@@ -32,10 +39,12 @@
 //!   content: id, payer, lines, codes) it gives back the decision's JSON byte for
 //!   byte, even after the policies changed. At most one version of a claim id
 //!   is current (`active`, `imported` or `void`); superseded ones are
-//!   `replaced` or `voided`. The only index is on `patient`: rows are appended,
-//!   so a batch of claims dirties few pages, which is what keeps commits cheap.
-//! - `services`: a view of the counted services, one row per service, for
-//!   people querying the file with `sqlite3`.
+//!   `replaced` or `voided`. The only index is on `(patient, payer)`: rows are
+//!   appended, so a batch of claims dirties few pages, which is what keeps
+//!   commits cheap. The member id leads, so that `history show` finds a
+//!   member's rows of every payer with it too.
+//! - `services`: a view of the counted services (with their `payer`), one row
+//!   per service, for people querying the file with `sqlite3`.
 //! - `texts(id, text)`: policy ids, versions and reasons (as JSON), each once.
 //! - `schema_version(version)`.
 
@@ -54,7 +63,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
 
 use super::{
-    ContentHash, DecisionParts, HistoryStore, MemoryHistory, NewClaim, Service, Status,
+    ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim, Service, Status,
     StoredDecision, Version, Window,
 };
 use crate::claims::validate::parse_date;
@@ -65,7 +74,7 @@ use worker::Worker;
 
 /// The schema this program writes. Each entry of [`MIGRATIONS`] takes a file
 /// from the version before it to its own.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `i` takes schema version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -91,10 +100,21 @@ const MIGRATIONS: &[&str] = &[
                 s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site
          FROM claims AS c, json_each(c.services) AS s
          WHERE c.status IN ('active', 'imported');",
+    // 3: history per payer and member. Rows stored before keep no payer
+    // (NULL): they count under every payer of their member (module docs).
+    "ALTER TABLE claims ADD COLUMN payer TEXT;
+     DROP INDEX claims_by_patient;
+     CREATE INDEX claims_by_member ON claims (patient, payer);
+     DROP VIEW services;
+     CREATE VIEW services AS
+         SELECT c.payer AS payer, c.patient AS patient, c.id AS claim, s.value ->> 0 AS line,
+                s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site
+         FROM claims AS c, json_each(c.services) AS s
+         WHERE c.status IN ('active', 'imported');",
 ];
 
-/// Patients kept in the cache before it is dropped at a batch boundary.
-const CACHE_PATIENTS: usize = 2_000_000;
+/// Members kept in the cache before it is dropped at a batch boundary.
+const CACHE_MEMBERS: usize = 2_000_000;
 
 /// How long to wait for another process's write lock (milliseconds); set when
 /// a store is opened. SQLite's busy handler is a plain function, hence a static.
@@ -202,6 +222,9 @@ pub enum StoreError {
 /// A service row, as `history show` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRow {
+    /// The payer whose history it is in; `None` for a row stored before
+    /// history was kept per payer, which counts under every payer.
+    pub payer: Option<String>,
     /// The claim it came from; empty for prior history without a claim.
     pub claim: String,
     /// The claim's line number.
@@ -219,7 +242,10 @@ pub struct ServiceRow {
 pub struct ClaimRow {
     /// Arrival order.
     pub seq: u64,
-    /// The patient.
+    /// The payer whose history it is in; `None` for a row stored before
+    /// history was kept per payer, which counts under every payer.
+    pub payer: Option<String>,
+    /// The member id.
     pub patient: String,
     /// The claim id.
     pub id: String,
@@ -314,7 +340,7 @@ impl SqliteHistory {
         let result = self.call(|db| db.commit());
         if result.is_err() {
             self.forget();
-        } else if self.cache.patients() > CACHE_PATIENTS {
+        } else if self.cache.members() > CACHE_MEMBERS {
             self.cache.clear();
         }
         result
@@ -369,13 +395,13 @@ impl SqliteHistory {
         })
     }
 
-    /// Loads, in one trip to the database, the patients of `patients` not in the
-    /// cache: a batch calls it with its claims' patients before deciding them.
-    pub fn prefetch(&mut self, patients: &[&str]) -> Result<(), StoreError> {
-        let mut missing: Vec<String> = patients
+    /// Loads, in one trip to the database, the members of `members` not in the
+    /// cache: a batch calls it with its claims' members before deciding them.
+    pub fn prefetch(&mut self, members: &[Member<'_>]) -> Result<(), StoreError> {
+        let mut missing: Vec<(String, String)> = members
             .iter()
-            .filter(|p| !self.cache.has_patient(p))
-            .map(|p| (*p).to_owned())
+            .filter(|m| !self.cache.has_member(**m))
+            .map(|m| (m.payer.to_owned(), m.id.to_owned()))
             .collect();
         missing.sort_unstable();
         missing.dedup();
@@ -385,17 +411,25 @@ impl SqliteHistory {
         let loaded = self.call(move |db| {
             missing
                 .into_iter()
-                .map(|p| db.load(&p).map(|v| (p, v)))
+                .map(|m| db.load(Member::new(&m.0, &m.1)).map(|v| (m, v)))
                 .collect::<Result<Vec<_>, _>>()
         })?;
-        for (patient, versions) in loaded {
-            self.fill(&patient, versions);
+        for ((payer, id), versions) in loaded {
+            self.fill(Member::new(&payer, &id), versions);
         }
         Ok(())
     }
 
-    fn fill(&mut self, patient: &str, versions: Vec<LoadedVersion>) {
-        self.cache.touch(patient);
+    /// Loads a member's rows into the cache, from the file.
+    fn load_member(&mut self, member: Member<'_>) -> Result<(), StoreError> {
+        let (payer, id) = (member.payer.to_owned(), member.id.to_owned());
+        let versions = self.call(move |db| db.load(Member::new(&payer, &id)))?;
+        self.fill(member, versions);
+        Ok(())
+    }
+
+    fn fill(&mut self, member: Member<'_>, versions: Vec<LoadedVersion>) {
+        self.cache.touch(member);
         for v in versions {
             if !v.id.is_empty() {
                 let version = self.cache.loaded_version(
@@ -403,8 +437,9 @@ impl SqliteHistory {
                     v.status,
                     v.replaced_by.as_deref(),
                     v.seq,
+                    v.shared,
                 );
-                self.cache.add_loaded(patient, &v.id, version);
+                self.cache.add_loaded(member, &v.id, version);
             }
             if !v.services.is_empty() {
                 let services: Vec<Service<'_>> = v
@@ -416,21 +451,33 @@ impl SqliteHistory {
                         site: site.as_deref(),
                     })
                     .collect();
-                self.cache.add_loaded_services(patient, &v.id, &services);
+                self.cache.add_loaded_services(member, &v.id, &services);
             }
         }
     }
 
-    /// A patient's counted services, by date, straight from the file.
-    pub fn services_of(&self, patient: &str) -> Result<Vec<ServiceRow>, StoreError> {
-        let patient = patient.to_owned();
-        self.call(move |db| db.services_of(&patient))
+    /// A member id's counted services, by date, straight from the file: of
+    /// one payer (its own rows and those stored before history was kept per
+    /// payer, which count for it too), or with `payer` `None` of every payer.
+    pub fn services_of(
+        &self,
+        payer: Option<&str>,
+        patient: &str,
+    ) -> Result<Vec<ServiceRow>, StoreError> {
+        let (payer, patient) = (payer.map(str::to_owned), patient.to_owned());
+        self.call(move |db| db.services_of(payer.as_deref(), &patient))
     }
 
-    /// Every claim version, in arrival order (optionally one patient's).
-    pub fn claims_in_order(&self, patient: Option<&str>) -> Result<Vec<ClaimRow>, StoreError> {
-        let patient = patient.map(str::to_owned);
-        self.call(move |db| db.claims_in_order(patient.as_deref()))
+    /// Every claim version, in arrival order (optionally one member id's, of
+    /// every payer or, with `payer`, of the rows that payer's history holds,
+    /// as [`SqliteHistory::services_of`]).
+    pub fn claims_in_order(
+        &self,
+        payer: Option<&str>,
+        patient: Option<&str>,
+    ) -> Result<Vec<ClaimRow>, StoreError> {
+        let (payer, patient) = (payer.map(str::to_owned), patient.map(str::to_owned));
+        self.call(move |db| db.claims_in_order(payer.as_deref(), patient.as_deref()))
     }
 
     /// Numbers of claim versions and of services in the file.
@@ -500,7 +547,8 @@ impl SqliteHistory {
         let seq = self.next_seq()?;
         let row = NewRow {
             seq,
-            patient: claim.patient.to_owned(),
+            payer: claim.member.payer.to_owned(),
+            patient: claim.member.id.to_owned(),
             id: claim.id.to_owned(),
             hash: claim.hash.0,
             status: claim.status,
@@ -514,19 +562,41 @@ impl SqliteHistory {
         Ok(())
     }
 
-    fn retire_claim(&mut self, patient: &str, id: &str, status: Status, by: &str) {
-        let (p, i, b) = (patient.to_owned(), id.to_owned(), by.to_owned());
-        self.worker
-            .post(move |db| db.posted(|db| db.retire(&p, &i, status, &b)));
-        self.cache.retire_version(patient, id, status, by);
+    fn retire_claim(
+        &mut self,
+        member: Member<'_>,
+        id: &str,
+        status: Status,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        let (payer, patient) = (member.payer.to_owned(), member.id.to_owned());
+        let (i, b) = (id.to_owned(), by.to_owned());
+        self.worker.post(move |db| {
+            db.posted(|db| db.retire(Member::new(&payer, &patient), &i, status, &b))
+        });
+        if self.cache.retire_version(member, id, status, by) {
+            // A row stored before history was kept per payer is in every
+            // payer's history of its member, and so in each of their books
+            // in the cache: they are dropped, and this member's loaded again
+            // (after the retirement, which the database thread ran first).
+            // Rare: only replacements and voids of such claims.
+            self.cache.clear();
+            self.load_member(member)?;
+        }
+        Ok(())
     }
 
-    fn record_service(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
+    fn record_service(
+        &mut self,
+        member: Member<'_>,
+        service: Service<'_>,
+    ) -> Result<(), StoreError> {
         // Prior history without claim identity: a row of its own, with no id.
         let seq = self.next_seq()?;
         let row = NewRow {
             seq,
-            patient: patient.to_owned(),
+            payer: member.payer.to_owned(),
+            patient: member.id.to_owned(),
             id: String::new(),
             hash: [0; 16],
             status: Status::Imported,
@@ -535,7 +605,7 @@ impl SqliteHistory {
             decision: None,
         };
         self.worker.post(move |db| db.posted(|db| db.insert(row)));
-        let _ = self.cache.record(patient, service);
+        let _ = self.cache.record(member, service);
         Ok(())
     }
 }
@@ -572,33 +642,30 @@ pub(super) fn services_json(services: &[(u32, Service<'_>)]) -> String {
 impl HistoryStore for SqliteHistory {
     type Error = StoreError;
 
-    fn load(&mut self, patient: &str) -> Result<(), StoreError> {
-        if self.cache.has_patient(patient) {
+    fn load(&mut self, member: Member<'_>) -> Result<(), StoreError> {
+        if self.cache.has_member(member) {
             // Prefetches what the evaluation reads next (see `MemoryHistory`).
-            let Ok(()) = self.cache.load(patient);
+            let Ok(()) = self.cache.load(member);
             return Ok(());
         }
-        let owned = patient.to_owned();
-        let versions = self.call(move |db| db.load(&owned))?;
-        self.fill(patient, versions);
-        Ok(())
+        self.load_member(member)
     }
 
-    fn prefetch(&self, patient: &str, ahead: usize) {
-        self.cache.prefetch(patient, ahead);
+    fn prefetch(&self, member: Member<'_>, ahead: usize) {
+        self.cache.prefetch(member, ahead);
     }
 
-    fn window(&self, patient: &str) -> Window<'_> {
-        self.cache.window(patient)
+    fn window(&self, member: Member<'_>) -> Window<'_> {
+        self.cache.window(member)
     }
 
-    fn record(&mut self, patient: &str, service: Service<'_>) -> Result<(), StoreError> {
-        self.load(patient)?;
-        self.batched(|s| s.record_service(patient, service))
+    fn record(&mut self, member: Member<'_>, service: Service<'_>) -> Result<(), StoreError> {
+        self.load(member)?;
+        self.batched(|s| s.record_service(member, service))
     }
 
-    fn versions(&self, patient: &str, id: &str) -> &[Version] {
-        self.cache.versions(patient, id)
+    fn versions(&self, member: Member<'_>, id: &str) -> &[Version] {
+        self.cache.versions(member, id)
     }
 
     fn replaced_by(&self, version: &Version) -> Option<&str> {
@@ -607,13 +674,13 @@ impl HistoryStore for SqliteHistory {
 
     fn decision(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, StoreError> {
         let Some(seq) = self
             .cache
-            .versions(patient, id)
+            .versions(member, id)
             .iter()
             .find(|v| v.hash == hash)
             .map(|v| v.seq)
@@ -631,15 +698,12 @@ impl HistoryStore for SqliteHistory {
 
     fn retire(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         status: Status,
         by: &str,
     ) -> Result<(), StoreError> {
-        self.batched(|s| {
-            s.retire_claim(patient, id, status, by);
-            Ok(())
-        })
+        self.batched(|s| s.retire_claim(member, id, status, by))
     }
 }
 

@@ -1,7 +1,8 @@
-//! The patients' lookup table: patient-id hashes to book indexes, by linear
-//! probing over 8-byte entries. A table of its own rather than `hashbrown`'s,
-//! so that the cache line a lookup will read is known from the hash alone and
-//! can be prefetched claims before the lookup (`MemoryHistory::prefetch`).
+//! The members' lookup table: member-id hashes to book indexes, by linear
+//! probing over 8-byte entries. A table of its own rather than
+//! `hashbrown`'s, so that the cache line a lookup will read is known from the
+//! hash alone and can be prefetched claims before the lookup
+//! (`MemoryHistory::prefetch`).
 
 use crate::hint;
 

@@ -3,11 +3,17 @@
 
 use super::book::{ClaimIndex, Claims};
 
+/// Member `id` of the payer the tests use, when one is enough.
+fn m(id: &str) -> Member<'_> {
+    Member::new("X", id)
+}
+
 #[test]
 fn claim_index_finds_every_id_before_and_after_it_becomes_a_map() {
     let mut index = ClaimIndex::default();
     let mut h = MemoryHistory::new();
-    let mut version = |seq| h.loaded_version(ContentHash([0; 16]), Status::Active, None, seq);
+    let mut version =
+        |seq| h.loaded_version(ContentHash([0; 16]), Status::Active, None, seq, false);
     for n in 0..40u64 {
         index.add(&format!("C{n}"), version(n));
         for m in 0..=n {
@@ -84,9 +90,9 @@ fn a_window_counts_what_the_query_matches() {
                 procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
                 site: sites[next(3) as usize],
             };
-            let _ = h.record("P", s);
+            let _ = h.record(m("P"), s);
         }
-        let stored = h.services("P");
+        let stored = h.services(m("P"));
         let line_sites = [None, Some("cervical"), Some("thoracic")];
         let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
         let mut nonzero = 0;
@@ -94,7 +100,7 @@ fn a_window_counts_what_the_query_matches() {
             let from = day(next(100));
             let to = day(next(100));
             let q = Query {
-                patient: "P",
+                member: m("P"),
                 from,
                 to,
                 set: &tpi,
@@ -106,10 +112,13 @@ fn a_window_counts_what_the_query_matches() {
             assert_eq!(h.count(&q), want, "{q:?}");
             nonzero += usize::from(want > 0);
         }
-        assert_eq!(h.window("P").index.is_some(), services >= CodeIndex::FROM);
+        assert_eq!(
+            h.window(m("P")).index.is_some(),
+            services >= CodeIndex::FROM
+        );
         assert!(nonzero > 500, "{nonzero} windows held services");
         assert_eq!(
-            h.window("nobody")
+            h.window(m("nobody"))
                 .count(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
             0
         );
@@ -120,11 +129,11 @@ fn a_window_counts_what_the_query_matches() {
 fn prefetching_and_loading_change_nothing() {
     let tpi = tpi_codes();
     let mut h = MemoryHistory::new();
-    let _ = h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
-    let _ = h.record("P2", svc("2026-01-11", "20552", None));
-    let _ = h.record("P2", svc("2026-01-12", "20552", None));
+    let _ = h.record(m("P1"), svc("2026-01-10", "20553", Some("cervical")));
+    let _ = h.record(m("P2"), svc("2026-01-11", "20552", None));
+    let _ = h.record(m("P2"), svc("2026-01-12", "20552", None));
     let q = |patient| Query {
-        patient,
+        member: m(patient),
         from: date("2026-01-01"),
         to: date("2026-01-31"),
         set: &tpi,
@@ -136,27 +145,27 @@ fn prefetching_and_loading_change_nothing() {
     assert_eq!(counts(&h), (1, 2));
     for patient in ["P2", "P1", "nobody", ""] {
         for ahead in [3, 2, 1] {
-            h.prefetch(patient, ahead);
+            h.prefetch(m(patient), ahead);
         }
-        let _ = h.load(patient);
+        let _ = h.load(m(patient));
         assert_eq!(counts(&h), (1, 2), "after {patient:?}");
     }
     // A patient loaded has a book, empty when new: it holds nothing.
-    assert!(h.has_patient("nobody"));
-    assert!(h.services("nobody").is_empty() && h.versions("nobody", "C1").is_empty());
-    assert_eq!((h.patients(), h.len()), (4, 3));
+    assert!(h.has_member(m("nobody")));
+    assert!(h.services(m("nobody")).is_empty() && h.versions(m("nobody"), "C1").is_empty());
+    assert_eq!((h.members(), h.len()), (4, 3));
 }
 
 #[test]
 fn counts_by_window_set_and_site() {
     let tpi = tpi_codes();
     let mut h = MemoryHistory::new();
-    let _ = h.record("P1", svc("2026-01-10", "20553", Some("cervical")));
-    let _ = h.record("P1", svc("2026-01-01", "20552", None));
-    let _ = h.record("P1", svc("2026-01-20", "J3301", None));
-    let _ = h.record("P2", svc("2026-01-10", "20553", Some("cervical")));
+    let _ = h.record(m("P1"), svc("2026-01-10", "20553", Some("cervical")));
+    let _ = h.record(m("P1"), svc("2026-01-01", "20552", None));
+    let _ = h.record(m("P1"), svc("2026-01-20", "J3301", None));
+    let _ = h.record(m("P2"), svc("2026-01-10", "20553", Some("cervical")));
     let q = |from, to, scope, site| Query {
-        patient: "P1",
+        member: m("P1"),
         from: date(from),
         to: date(to),
         set: &tpi,
@@ -204,7 +213,7 @@ fn counts_by_window_set_and_site() {
         2
     );
     assert_eq!(
-        h.services("P1").first().map(|s| s.date),
+        h.services(m("P1")).first().map(|s| s.date),
         Some(date("2026-01-01"))
     );
 }
@@ -213,11 +222,11 @@ fn counts_by_window_set_and_site() {
 fn per_code_counts_only_the_same_procedure() {
     let tpi = tpi_codes();
     let mut h = MemoryHistory::new();
-    let _ = h.record("P1", svc("2026-01-10", "20553", None));
-    let _ = h.record("P1", svc("2026-01-10", "20552", None));
-    let _ = h.record("P1", svc("2026-01-11", "20553", None));
+    let _ = h.record(m("P1"), svc("2026-01-10", "20553", None));
+    let _ = h.record(m("P1"), svc("2026-01-10", "20552", None));
+    let _ = h.record(m("P1"), svc("2026-01-11", "20553", None));
     let q = |code: Option<&str>| Query {
-        patient: "P1",
+        member: m("P1"),
         from: date("2026-01-01"),
         to: date("2026-01-31"),
         set: &tpi,
@@ -242,7 +251,7 @@ fn a_large_book_counts_from_its_index_and_keeps_it_in_step_when_claims_go() {
     let service = [(1, svc("2026-01-10", "20553", Some("neck")))];
     for i in 0..CodeIndex::FROM + 10 {
         let _ = h.store(NewClaim {
-            patient: "P1",
+            member: m("P1"),
             id: &format!("C{i}"),
             hash: ContentHash([0; 16]),
             status: Status::Active,
@@ -253,7 +262,7 @@ fn a_large_book_counts_from_its_index_and_keeps_it_in_step_when_claims_go() {
         });
     }
     let all = Query {
-        patient: "P1",
+        member: m("P1"),
         from: date("2026-01-01"),
         to: date("2026-01-31"),
         set: &tpi,
@@ -262,15 +271,15 @@ fn a_large_book_counts_from_its_index_and_keeps_it_in_step_when_claims_go() {
         site: Some("neck"),
     };
     let n = CodeIndex::FROM as u32 + 10;
-    assert!(h.window("P1").index.is_some());
+    assert!(h.window(m("P1")).index.is_some());
     assert_eq!(h.count(&all), n);
-    let _ = h.retire("P1", "C0", Status::Voided, "V");
+    let _ = h.retire(m("P1"), "C0", Status::Voided, "V");
     assert_eq!(h.count(&all), n - 1);
     for i in 1..20 {
-        let _ = h.retire("P1", &format!("C{i}"), Status::Voided, "V");
+        let _ = h.retire(m("P1"), &format!("C{i}"), Status::Voided, "V");
     }
     assert_eq!(h.count(&all), n - 20);
-    assert!(h.window("P1").index.is_none(), "small again: scanned");
+    assert!(h.window(m("P1")).index.is_none(), "small again: scanned");
 }
 
 #[test]
@@ -280,7 +289,7 @@ fn retiring_a_version_takes_out_its_own_services_only() {
     let same = [(1, svc("2026-01-10", "20553", Some("neck")))];
     let store = |h: &mut MemoryHistory, id: &str| {
         let _ = h.store(NewClaim {
-            patient: "P1",
+            member: m("P1"),
             id,
             hash: ContentHash([0; 16]),
             status: Status::Active,
@@ -292,13 +301,13 @@ fn retiring_a_version_takes_out_its_own_services_only() {
     };
     store(&mut h, "A");
     store(&mut h, "B");
-    let _ = h.record("P1", svc("2026-01-10", "20553", Some("neck")));
+    let _ = h.record(m("P1"), svc("2026-01-10", "20553", Some("neck")));
     // Loaded from a database: a version, then its services.
-    let loaded = h.loaded_version(ContentHash([1; 16]), Status::Active, None, 9);
-    h.add_loaded("P1", "C", loaded);
-    h.add_loaded_services("P1", "C", &[svc("2026-01-11", "20552", None)]);
+    let loaded = h.loaded_version(ContentHash([1; 16]), Status::Active, None, 9, false);
+    h.add_loaded(m("P1"), "C", loaded);
+    h.add_loaded_services(m("P1"), "C", &[svc("2026-01-11", "20552", None)]);
     let all = Query {
-        patient: "P1",
+        member: m("P1"),
         from: date("2026-01-01"),
         to: date("2026-01-31"),
         set: &tpi,
@@ -307,22 +316,22 @@ fn retiring_a_version_takes_out_its_own_services_only() {
         site: None,
     };
     assert_eq!(h.count(&all), 4);
-    let _ = h.retire("P1", "A", Status::Replaced, "A2");
+    let _ = h.retire(m("P1"), "A", Status::Replaced, "A2");
     assert_eq!(
         h.count(&all),
         3,
         "A's one service goes, B's equal one stays"
     );
-    let _ = h.retire("P1", "A", Status::Replaced, "A3");
+    let _ = h.retire(m("P1"), "A", Status::Replaced, "A3");
     assert_eq!(
         h.count(&all),
         3,
         "a retired version has nothing left to take out"
     );
-    let _ = h.retire("P1", "C", Status::Voided, "C2");
+    let _ = h.retire(m("P1"), "C", Status::Voided, "C2");
     assert_eq!(h.count(&all), 2, "a loaded version's services go too");
     assert_eq!(
-        h.versions("P1", "A").first().map(|v| v.status),
+        h.versions(m("P1"), "A").first().map(|v| v.status),
         Some(Status::Replaced)
     );
     assert_eq!(h.len(), 2);
@@ -332,16 +341,16 @@ fn retiring_a_version_takes_out_its_own_services_only() {
 fn finds_every_patient_among_many() {
     let mut h = MemoryHistory::new();
     for n in 0..5000 {
-        let _ = h.record(&format!("P{n}"), svc("2026-01-10", "20553", None));
+        let _ = h.record(m(&format!("P{n}")), svc("2026-01-10", "20553", None));
     }
-    assert_eq!(h.patients(), 5000);
+    assert_eq!(h.members(), 5000);
     for n in (0..5000).rev() {
-        assert_eq!(h.services(&format!("P{n}")).len(), 1, "P{n}");
+        assert_eq!(h.services(m(&format!("P{n}"))).len(), 1, "P{n}");
     }
-    assert!(h.services("P5000").is_empty());
-    assert!(!h.has_patient("missing"));
+    assert!(h.services(m("P5000")).is_empty());
+    assert!(!h.has_member(m("missing")));
     h.clear();
-    assert!(h.is_empty() && !h.has_patient("P1"));
+    assert!(h.is_empty() && !h.has_member(m("P1")));
 }
 
 #[test]
@@ -389,4 +398,54 @@ fn site_matching_table() {
             "{scope:?} {cur:?} {earlier:?}"
         );
     }
+}
+
+/// History is per payer and member: the same member id under two payers is
+/// two books, each with its own services and claims, found apart whichever
+/// was asked for last.
+#[test]
+fn a_member_id_under_two_payers_keeps_two_histories() {
+    let tpi = tpi_codes();
+    let mut h = MemoryHistory::new();
+    let (emblem, medicare) = (
+        Member::new("emblemhealth", "P1"),
+        Member::new("medicare", "P1"),
+    );
+    let services = [(1, svc("2026-01-10", "20553", None))];
+    let _ = h.store(NewClaim {
+        member: emblem,
+        id: "C1",
+        hash: ContentHash([0; 16]),
+        status: Status::Active,
+        replaces: None,
+        services: &services,
+        decision: None,
+        kept: None,
+    });
+    let _ = h.record(emblem, svc("2026-01-11", "20552", None));
+    let q = |member| Query {
+        member,
+        from: date("2026-01-01"),
+        to: date("2026-01-31"),
+        set: &tpi,
+        code: None,
+        scope: None,
+        site: None,
+    };
+    assert_eq!((h.count(&q(emblem)), h.count(&q(medicare))), (2, 0));
+    assert!(h.versions(medicare, "C1").is_empty());
+    assert!(!h.has_member(medicare));
+    let _ = h.load(medicare);
+    let _ = h.record(medicare, svc("2026-01-10", "20553", None));
+    // Retiring medicare's C1 (it has none) leaves emblemhealth's alone.
+    let _ = h.retire(medicare, "C1", Status::Voided, "V");
+    assert_eq!((h.count(&q(emblem)), h.count(&q(medicare))), (2, 1));
+    assert_eq!(
+        h.versions(emblem, "C1").first().map(|v| v.status),
+        Some(Status::Active)
+    );
+    assert_eq!(h.members(), 2);
+    // Another payer's id that is this member id, and the reverse, is no one.
+    assert!(!h.has_member(Member::new("P1", "emblemhealth")));
+    assert_eq!(h.services(Member::new("aetna", "P1")).len(), 0);
 }

@@ -1,7 +1,7 @@
 //! Stores whose writes become durable together: what the batch protocol
 //! ([`crate::Batch`]) needs of a history store.
 
-use super::{HistoryStore, SqliteHistory, StoreError};
+use super::{HistoryStore, Member, SqliteHistory, StoreError};
 
 /// A history store with transactions. A batch opens one with
 /// [`Transactional::begin`], decides its claims (each stored as it is decided),
@@ -17,7 +17,7 @@ pub trait Transactional: HistoryStore {
     fn begin(&mut self) -> Result<(), Self::Error>;
     /// Loads these members' histories, in one trip where the store can: a
     /// batch calls it with its claims' members before deciding them.
-    fn load_many(&mut self, members: &[&str]) -> Result<(), Self::Error>;
+    fn load_many(&mut self, members: &[Member<'_>]) -> Result<(), Self::Error>;
     /// Makes everything stored since `begin` durable; on an error, nothing of
     /// it is.
     fn commit(&mut self) -> Result<(), Self::Error>;
@@ -30,7 +30,7 @@ impl Transactional for SqliteHistory {
         SqliteHistory::begin(self)
     }
 
-    fn load_many(&mut self, members: &[&str]) -> Result<(), StoreError> {
+    fn load_many(&mut self, members: &[Member<'_>]) -> Result<(), StoreError> {
         SqliteHistory::prefetch(self, members)
     }
 

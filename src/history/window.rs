@@ -1,5 +1,5 @@
 //! Services and the windows counts look at: a service as the store is given
-//! it, a count's query, a patient's services for one claim's counts, and the
+//! it, a count's query, a member's services for one claim's counts, and the
 //! rules of what a count counts (codes, sites).
 
 use super::*;
@@ -15,7 +15,7 @@ pub enum SiteScope {
     OrUnsited,
 }
 
-/// One counted service of a patient, as the store is given it.
+/// One counted service of a member, as the store is given it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Service<'a> {
     /// Date of service.
@@ -29,8 +29,8 @@ pub struct Service<'a> {
 /// Which services a count looks at.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {
-    /// The patient.
-    pub patient: &'a str,
+    /// The member (payer and member id) whose services are counted.
+    pub member: Member<'a>,
     /// First date counted (inclusive).
     pub from: NaiveDate,
     /// Last date counted (inclusive).
@@ -72,8 +72,8 @@ pub fn counts_service(
         && site_matches(scope, site, service.site)
 }
 
-/// A patient's counted services, as a store lends them to the counts of one
-/// claim: the patient's book is found once per claim rather than once per
+/// A member's counted services, as a store lends them to the counts of one
+/// claim: the member's book is found once per claim rather than once per
 /// count, and days are compared as numbers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Window<'a> {
@@ -96,7 +96,7 @@ impl SiteId {
 }
 
 impl Window<'_> {
-    /// True when the patient has no services to count.
+    /// True when the member has no services to count.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()

@@ -198,6 +198,18 @@ fn codes_lookup_shows_headers_children_and_near_misses() {
     for child in ["M79.10", "M79.11", "M79.12", "M79.18"] {
         assert!(stdout.contains(child), "{stdout}");
     }
+    // The years: M54.5 became a header on 2021-10-01.
+    let out = run(&["codes", "lookup", "M54.5"]);
+    assert_eq!(
+        text(&out.stdout).lines().nth(1),
+        Some("  years: billable in FY2019, FY2021; header in FY2025, FY2026 (of the shipped FY2019, FY2021, FY2025, FY2026)")
+    );
+    let out = run(&["codes", "lookup", "H81.41"]);
+    assert!(
+        text(&out.stdout).contains("years: billable in FY2019; not in FY2021, FY2025, FY2026"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = run(&["codes", "lookup", "M79.19"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -312,4 +324,72 @@ fn eval_summary_is_the_same_with_any_number_of_jobs() {
             "--jobs {jobs}"
         );
     }
+}
+
+/// Diagnoses are checked against the ICD-10-CM code set of each line's date:
+/// M54.5 is billable on 2021-09-30 and a header from 2021-10-01 (FY2022, read
+/// with FY2025: FY2022 is not shipped), refused as `invalid_claim` at
+/// `diagnoses[0]`; the summary says once that dates fell in a missing year and
+/// once that some came after the newest.
+#[test]
+fn eval_checks_diagnoses_against_the_year_of_service() {
+    let claim = |id: &str, dx: &str, date: &str| {
+        format!(
+            r#"{{"id":"{id}","payer":"medicare","patient":{{"id":"P-{id}"}},"diagnoses":["{dx}"],"lines":[{{"line":1,"date_of_service":"{date}","procedure":"20553"}}]}}"#
+        )
+    };
+    let input = [
+        claim("OLD", "M54.5", "2021-09-30"),
+        claim("NEW", "M54.5", "2021-10-01"),
+        claim("GAP", "M54.50", "2022-06-01"),
+        claim("LATE", "M54.50", "2027-01-04"),
+        claim("LATE2", "M54.50", "2028-01-04"),
+    ]
+    .join("\n");
+    let out = run_stdin(&["eval", "--policies", "policies", "-"], &input);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let records = lines_json(&out);
+    let by_id = |id: &str| {
+        records
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record for {id}: {records:?}"))
+    };
+    // Before 2021-10-01 M54.5 is a valid diagnosis: the claim is decided (the
+    // Medicare policy starts 2024-04-01, so no policy applies).
+    assert_eq!(
+        by_id("OLD")["error"]["kind"],
+        "no_policy",
+        "{:?}",
+        by_id("OLD")
+    );
+    let new = by_id("NEW");
+    assert_eq!(new["error"]["kind"], "invalid_claim", "{new:?}");
+    assert_eq!(new["error"]["path"], "diagnoses[0]");
+    assert_eq!(
+        new["error"]["message"],
+        "diagnosis `M54.5` is not a billable ICD-10-CM code on 2021-10-01 \
+         (lines[0].date_of_service, fiscal year FY2022): it is a header in FY2025, read with \
+         the FY2025 code set (FY2022 is not shipped): report one of the billable codes under it"
+    );
+    assert_eq!(by_id("GAP")["error"]["kind"], "no_policy");
+    assert!(
+        by_id("LATE").get("decision").is_some(),
+        "{:?}",
+        by_id("LATE")
+    );
+    let stderr = text(&out.stderr);
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("ICD-10-CM:"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "ICD-10-CM: dates of service in FY2020, FY2022, FY2023, FY2024, whose code sets are not shipped, were checked against the next shipped year (shipped: FY2019, FY2021, FY2025, FY2026)",
+            "ICD-10-CM: dates of service after 2026-09-30 were checked against FY2026, the newest shipped code set (shipped: FY2019, FY2021, FY2025, FY2026)",
+        ],
+        "{stderr}"
+    );
 }

@@ -103,7 +103,7 @@ fn a_day_1_session_counts_on_day_2_and_a_resubmitted_day_counts_once() {
     let listing = text(&show.stdout);
     assert_eq!(show.status.code(), Some(0), "{}", text(&show.stderr));
     assert!(
-        listing.starts_with("patient PAT-1: 3 counted services, 2 claim versions"),
+        listing.starts_with("patient PAT-1, payer medicare: 3 counted services, 2 claim versions"),
         "{listing}"
     );
     assert!(listing.contains("2026-03-04  20552  cervical"), "{listing}");
@@ -481,7 +481,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let services: i64 = conn
         .query_row(
             "SELECT count(*) FROM services WHERE patient = 'PAT-1'",
@@ -501,7 +501,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     assert!(newer.stdout.is_empty());
     let err = text(&newer.stderr);
     assert!(
-        err.contains("schema version 99, newer than the 2 this payer-rules understands"),
+        err.contains("schema version 99, newer than the 3 this payer-rules understands"),
         "{err}"
     );
     let foreign = dir.join("foreign.db");
@@ -886,4 +886,255 @@ fn history_stats_and_show_read_without_a_lock_or_a_migration() {
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(version, 1);
+}
+
+/// An EmblemHealth TPI claim: one session of 20552 with its drug.
+fn emblem(id: &str, patient: &str, date: &str, site: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","payer":"emblemhealth","patient":{{"id":"{patient}","birth_date":"1950-01-01"}},"diagnoses":["M79.18"],"lines":[{{"line":1,"date_of_service":"{date}","procedure":"20552","site":"{site}"}},{{"line":2,"date_of_service":"{date}","procedure":"J3301"}}]}}"#
+    )
+}
+
+/// Issue 25: history is per payer and member. A member with an EmblemHealth
+/// session and a Medicare session on one day had the second denied for
+/// "already had a session today" (Medicare M3), although Medicare never saw
+/// the first. In memory, with `--jobs 2`, with `--db` and with the first
+/// claim given as `--history`, each payer now counts its own claims only;
+/// Medicare's second session of the day is still denied.
+#[test]
+fn each_payer_counts_only_its_own_claims_of_a_member() {
+    let dir = temp_dir("per-payer");
+    let db = s(&dir.join("h.db"));
+    let input = write(
+        &dir.join("c.jsonl"),
+        &[
+            emblem("EH-1", "PAT-2", "2026-03-04", "cervical"),
+            tpi("MC-1", "PAT-2", "2026-03-04", "lumbar", ""),
+            tpi("MC-2", "PAT-2", "2026-03-04", "scapular", ""),
+            // The same claim id of the same member under the other payer is
+            // another claim: neither a replay nor a conflict.
+            tpi("EH-1", "PAT-2", "2026-03-05", "cervical", ""),
+        ]
+        .join("\n"),
+    );
+    let want = ["allow", "allow", "partial", "allow"];
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["eval", "-q", input.as_str()],
+        vec!["eval", "-q", "--jobs", "2", input.as_str()],
+        vec!["eval", "-q", "--db", db.as_str(), input.as_str()],
+    ] {
+        let out = run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let got: Vec<String> = lines_json(&out)
+            .iter()
+            .map(|d| d["decision"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(got, want, "{args:?}: {}", text(&out.stdout));
+        let d = &lines_json(&out)[2];
+        assert_eq!(d["lines"][0]["reasons"][0]["rule"], "M3", "{d}");
+        outputs.push(text(&out.stdout));
+    }
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]), "byte-identical");
+    // Prior history of one payer counts for that payer only.
+    let paid = write(
+        &dir.join("paid.jsonl"),
+        &emblem("H-1", "PAT-3", "2026-03-04", "cervical"),
+    );
+    let claims = write(
+        &dir.join("d.jsonl"),
+        &[
+            tpi("MC-3", "PAT-3", "2026-03-04", "lumbar", ""),
+            emblem("EH-3", "PAT-3", "2026-03-04", "lumbar"),
+        ]
+        .join("\n"),
+    );
+    let out = run(&["eval", "-q", "--history", &paid, &claims]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows = lines_json(&out);
+    assert_eq!(rows[0]["decision"], "allow", "{}", rows[0]);
+    assert_eq!(rows[1]["decision"], "partial", "{}", rows[1]);
+    assert_eq!(
+        rows[1]["lines"][0]["reasons"][0]["rule"], "E1",
+        "{}",
+        rows[1]
+    );
+    // `history show` lists each payer's history under its own heading, or
+    // one payer's with `--payer`.
+    let show = run(&["history", "show", "--db", &db, "--patient", "PAT-2"]);
+    assert_eq!(show.status.code(), Some(0), "{}", text(&show.stderr));
+    let listing = text(&show.stdout);
+    assert!(
+        listing.starts_with(
+            "patient PAT-2, payer emblemhealth: 2 counted services, 1 claim version\n"
+        ),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("\npatient PAT-2, payer medicare: 5 counted services, 3 claim versions\n"),
+        "{listing}"
+    );
+    let medicare = run(&[
+        "history",
+        "show",
+        "--db",
+        &db,
+        "--patient",
+        "PAT-2",
+        "--payer",
+        "medicare",
+        "--json",
+    ]);
+    let rows: Vec<serde_json::Value> = text(&medicare.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(rows.len(), 8, "{}", text(&medicare.stdout));
+    assert!(rows.iter().all(|r| r["payer"] == "medicare"), "{rows:?}");
+    let nobody = run(&[
+        "history",
+        "show",
+        "--db",
+        &db,
+        "--patient",
+        "PAT-2",
+        "--payer",
+        "aetna",
+    ]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(
+        text(&nobody.stderr).contains("no history for patient `PAT-2` under payer `aetna`"),
+        "{}",
+        text(&nobody.stderr)
+    );
+}
+
+/// Turns a file of schema 3 back into what schema 2 wrote: the same rows
+/// without their payer.
+fn downgrade_to_schema_2(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap_or_else(|e| panic!("{e}"));
+    conn.execute_batch(
+        "DROP VIEW services;
+         DROP INDEX claims_by_member;
+         ALTER TABLE claims DROP COLUMN payer;
+         CREATE INDEX claims_by_patient ON claims (patient);
+         CREATE VIEW services AS
+             SELECT c.patient AS patient, c.id AS claim, s.value ->> 0 AS line,
+                    s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site
+             FROM claims AS c, json_each(c.services) AS s
+             WHERE c.status IN ('active', 'imported');
+         UPDATE schema_version SET version = 2;",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A file written before history was kept per payer (schema 2: its rows have
+/// no payer) is upgraded in place when opened, and decides single-payer
+/// claims exactly as a file that never needed the upgrade: replays,
+/// replacements, voids and counts of its rows included.
+#[test]
+fn a_schema_2_database_upgrades_and_decides_as_before() {
+    let dir = temp_dir("schema-2");
+    let day1 = "examples/history/day1.jsonl";
+    let day2 = "examples/history/day2.jsonl";
+    let mut outputs = Vec::new();
+    for old in [false, true] {
+        let db = dir.join(format!("h-{old}.db"));
+        let one = run(&["eval", "-q", "--db", &s(&db), day1]);
+        assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+        if old {
+            downgrade_to_schema_2(&db);
+            // Read-only commands refuse it until it is upgraded.
+            let show = run(&["history", "show", "--db", &s(&db), "--patient", "PAT-7"]);
+            assert_eq!(show.status.code(), Some(3), "{}", text(&show.stderr));
+        }
+        let two = run(&["eval", "-q", "--db", &s(&db), day2]);
+        assert_eq!(two.status.code(), Some(0), "{}", text(&two.stderr));
+        let show = run(&["history", "show", "--db", &s(&db), "--patient", "PAT-7"]);
+        assert_eq!(show.status.code(), Some(0), "{}", text(&show.stderr));
+        outputs.push((text(&two.stdout), text(&show.stdout)));
+        let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        let version: i64 = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(version, 3);
+        let no_payer: i64 = conn
+            .query_row("SELECT count(*) FROM claims WHERE payer IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(no_payer, if old { 2 } else { 0 }, "day 1's rows");
+    }
+    assert_eq!(outputs[0].0, outputs[1].0, "day 2 decides as before");
+    // `history show` tells the rows of no payer apart.
+    let old = &outputs[1].1;
+    assert!(
+        old.starts_with(
+            "patient PAT-7, stored before history was per payer (counts under every payer): \
+             0 counted services, 1 claim version\n"
+        ),
+        "{old}"
+    );
+    assert!(
+        old.contains("\npatient PAT-7, payer medicare: 2 counted services, 3 claim versions\n"),
+        "{old}"
+    );
+}
+
+/// A row of no payer counts under every payer of its member, as every row
+/// did before the upgrade; once a replacement or void under one payer takes
+/// it out, no payer's history counts it: the cache, which held it in every
+/// payer's book of the member, is dropped and loaded again.
+#[test]
+fn a_row_stored_before_the_upgrade_counts_under_every_payer_until_it_is_voided() {
+    let dir = temp_dir("no-payer");
+    let db = dir.join("h.db");
+    let first = write(
+        &dir.join("a.jsonl"),
+        &tpi("OLD-1", "PAT-4", "2026-03-04", "cervical", ""),
+    );
+    let one = run(&["eval", "-q", "--db", &s(&db), &first]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    downgrade_to_schema_2(&db);
+    let input = write(
+        &dir.join("b.jsonl"),
+        &[
+            // OLD-1's session counts for EmblemHealth too: the second today.
+            emblem("EH-1", "PAT-4", "2026-03-04", "lumbar"),
+            // Medicare voids OLD-1 ...
+            tpi(
+                "V-1",
+                "PAT-4",
+                "2026-03-04",
+                "cervical",
+                r#","frequency_code":"8","replaces":"OLD-1""#,
+            ),
+            // ... so EmblemHealth's next session of the day is its first.
+            emblem("EH-2", "PAT-4", "2026-03-04", "scapular"),
+        ]
+        .join("\n"),
+    );
+    let out = run(&["eval", "-q", "--db", &s(&db), &input]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows = lines_json(&out);
+    let decisions: Vec<&str> = rows
+        .iter()
+        .map(|d| d["decision"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        decisions,
+        ["partial", "void", "allow"],
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        rows[0]["lines"][0]["reasons"][0]["rule"], "E1",
+        "{}",
+        rows[0]
+    );
 }

@@ -10,8 +10,8 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use payer_rules::{
-    Claim, ClaimError, Engine, ErrorKind, Evaluated, HistoryDb, MemoryHistory, Outcome, Policies,
-    StoreError,
+    Claim, ClaimError, Engine, ErrorKind, Evaluated, HistoryDb, Member, MemoryHistory, Outcome,
+    Policies, StoreError,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -65,6 +65,8 @@ pub enum Job {
     },
     /// Read a member's stored history (SQLite or PostgreSQL only).
     History {
+        /// The payer whose history is asked for.
+        payer: String,
         /// The member id.
         member: String,
         /// Where the rows go.
@@ -206,10 +208,14 @@ fn run(
                     claims += records.len();
                     pending.push((records, explain, reply));
                 }
-                Job::History { member, reply } => {
+                Job::History {
+                    payer,
+                    member,
+                    reply,
+                } => {
                     // What was queued before it is decided first.
                     engine = decide(engine, &mut revision, shared, &mut pending, decision_log);
-                    let _ = reply.send(history(&engine, &member));
+                    let _ = reply.send(history(&engine, &payer, &member));
                 }
                 Job::Stop => {
                     stop = true;
@@ -390,10 +396,10 @@ impl Deciding {
             }
             Deciding::Durable(engine) => {
                 let mut batch = engine.begin()?;
-                let members: Vec<&str> = jobs
+                let members: Vec<Member<'_>> = jobs
                     .iter()
                     .flat_map(|(records, _, _)| records.iter())
-                    .filter_map(|(_, c)| c.as_ref().ok().map(|c| c.patient.id.as_str()))
+                    .filter_map(|(_, c)| c.as_ref().ok().map(Member::of))
                     .collect();
                 batch.load(&members)?;
                 for (records, explain, _) in jobs {
@@ -413,8 +419,9 @@ impl Deciding {
     }
 }
 
-/// A member's stored services and claim versions, as `history show --json`.
-fn history(engine: &Deciding, member: &str) -> Result<HistoryRows, ApiError> {
+/// A member's stored services and claim versions in one payer's history, as
+/// `history show --payer --json`.
+fn history(engine: &Deciding, payer: &str, member: &str) -> Result<HistoryRows, ApiError> {
     let Deciding::Durable(engine) = engine else {
         return Err(ApiError::not_found(
             "the history endpoint needs a history database (serve --db)",
@@ -422,18 +429,20 @@ fn history(engine: &Deciding, member: &str) -> Result<HistoryRows, ApiError> {
     };
     let store = engine.history();
     let failed = |e: StoreError| ApiError::unavailable("store_failed", e.to_string());
-    let services = store.services_of(member).map_err(failed)?;
-    let claims = store.claims_in_order(Some(member)).map_err(failed)?;
+    let services = store.services_of(Some(payer), member).map_err(failed)?;
+    let claims = store
+        .claims_in_order(Some(payer), Some(member))
+        .map_err(failed)?;
     let mut rows = Vec::with_capacity(services.len() + claims.len());
     for s in &services {
         rows.push(
-            serde_json::json!({"patient": member, "date": s.date, "procedure": s.procedure,
-            "site": s.site, "claim": s.claim, "line": s.line}),
+            serde_json::json!({"patient": member, "payer": s.payer, "date": s.date,
+            "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line}),
         );
     }
     for c in &claims {
         rows.push(
-            serde_json::json!({"patient": member, "claim": c.id, "seq": c.seq,
+            serde_json::json!({"patient": member, "payer": c.payer, "claim": c.id, "seq": c.seq,
             "status": c.status.as_str(), "replaces": c.replaces, "replaced_by": c.replaced_by,
             "hash": c.hash}),
         );

@@ -60,6 +60,7 @@ impl<'a> Scanner<'a> {
         out.payer = cx.required_text(payer, "payer").ok()?;
         let patient = patient?;
         cx.born_before_service(patient.birth_date, out_lines).ok()?;
+        cx.diagnoses_in_force(out_diagnoses, out_lines).ok()?;
         out.patient = patient;
         out.replaces = replaces
             .map(|r| cx.replaces(r, frequency))

@@ -3,6 +3,16 @@
 
 use super::shapes::{looks_like_date, npi_check_digit, plain_diagnosis, plain_procedure};
 use super::*;
+use crate::codes::icd10;
+
+/// A diagnosis as CMS prints it: the category, a dot, the rest (`M54.5`).
+fn dotted(key: CodeKey) -> String {
+    let mut code = key.as_string();
+    if code.len() > 3 {
+        code.insert(3, '.');
+    }
+    code
+}
 
 /// A field path, rendered only when an error needs it: validating a good claim
 /// formats no paths (this is on the hot path of every batch).
@@ -347,6 +357,111 @@ impl Cx<'_> {
                 ),
             )),
         }
+    }
+
+    /// Each diagnosis is billable in the ICD-10-CM code set of each line's
+    /// date of service (`codes::icd10::table_year`): a code the year does not
+    /// have, or has as a header, is the payer's CO-146 case ("diagnosis was
+    /// invalid for the date(s) of service"), rejected here with the code, the
+    /// date and the fiscal year. Each table year is checked once per claim
+    /// (the lines nearly always share one), with one look-up per diagnosis.
+    #[inline]
+    pub fn diagnoses_in_force(
+        &self,
+        diagnoses: &[CodeKey],
+        lines: &[Line],
+    ) -> Result<(), ClaimError> {
+        let mut checked = icd10::YearSet::default();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(year) = icd10::table_year(line.date_of_service) else {
+                return Err(self.before_icd10(diagnoses, i, line.date_of_service));
+            };
+            if checked.meets(year.set()) {
+                continue;
+            }
+            checked = icd10::YearSet(checked.0 | year.set().0);
+            icd10::note_fit(year.fit);
+            for (k, &key) in diagnoses.iter().enumerate() {
+                let (billable, header) = icd10::years_of(key);
+                if !billable.meets(year.set()) {
+                    return Err(self.not_billable(
+                        k,
+                        key,
+                        i,
+                        line.date_of_service,
+                        year,
+                        billable,
+                        header,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn before_icd10(&self, diagnoses: &[CodeKey], i: usize, date: NaiveDate) -> ClaimError {
+        let code = diagnoses.first().copied().map(dotted).unwrap_or_default();
+        self.err(
+            "diagnoses[0]",
+            format!(
+                "diagnosis `{code}` is not valid on {date} (lines[{i}].date_of_service): \
+                 ICD-10-CM took effect on {}, and earlier dates of service take ICD-9-CM codes",
+                icd10::ICD10_START
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of one message, built off the hot path"
+    )]
+    fn not_billable(
+        &self,
+        k: usize,
+        key: CodeKey,
+        i: usize,
+        date: NaiveDate,
+        year: icd10::TableYear,
+        billable: icd10::YearSet,
+        header: icd10::YearSet,
+    ) -> ClaimError {
+        let fy = icd10::fiscal_year(date);
+        let used = year.year();
+        let read = match year.fit {
+            icd10::Fit::Exact => String::new(),
+            icd10::Fit::Gap => format!(", read with the FY{used} code set (FY{fy} is not shipped)"),
+            icd10::Fit::BeforeOldest => {
+                format!(", read with FY{used}, the oldest code set shipped")
+            }
+            icd10::Fit::AfterNewest => format!(", read with FY{used}, the newest code set shipped"),
+        };
+        let why = if header.meets(year.set()) {
+            format!("it is a header in FY{used}{read}: report one of the billable codes under it")
+        } else if billable.is_empty() && header.is_empty() {
+            format!("it is not in {}", icd10::EDITION)
+        } else if billable.is_empty() {
+            format!(
+                "it is not in the FY{used} code set{read}, and a header in {}",
+                header.describe()
+            )
+        } else {
+            format!(
+                "it is not in the FY{used} code set{read}; it is billable in {}",
+                billable.describe()
+            )
+        };
+        self.err(
+            format!("diagnoses[{k}]"),
+            format!(
+                "diagnosis `{}` is not a billable ICD-10-CM code on {date} \
+                 (lines[{i}].date_of_service, fiscal year FY{fy}): {why}",
+                dotted(key)
+            ),
+        )
     }
 
     /// `lines[i].site`: a label, not empty (an empty one would be a site of

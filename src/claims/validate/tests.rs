@@ -411,7 +411,7 @@ fn lenient_but_valid_inputs_are_accepted() {
         vec![("/lines/0/procedure", Some(json!("A0425")))],
         vec![("/diagnoses/0", Some(json!("u07.1")))],
         vec![("/diagnoses/0", Some(json!("S52.521A")))],
-        vec![("/diagnoses/0", Some(json!("M79")))],
+        vec![("/diagnoses/0", Some(json!("m79.7")))],
         vec![("/place_of_service", Some(json!("02")))],
         vec![("/lines/0/modifiers", Some(json!(["59", "xs", "RT", "25"])))],
         vec![("/lines/0/diagnosis_pointers", Some(json!([])))],
@@ -521,4 +521,107 @@ fn a_claim_takes_at_most_50_lines() {
     );
     // Refused in linear time (debug build): the scanner stops at line 51.
     assert!(started.elapsed().as_secs() < 10);
+}
+
+/// The claim of `base()` with one diagnosis and one line on `date`.
+fn dx_on(dx: &str, date: &str) -> Result<Claim, ClaimError> {
+    check(&with(&[
+        ("/diagnoses", Some(json!(["G44.209", dx]))),
+        ("/lines/0/date_of_service", Some(json!(date))),
+        ("/patient/birth_date", Some(json!("1950-01-01"))),
+    ]))
+}
+
+/// The path and message of the error of an invalid claim.
+fn rejected(read: Result<Claim, ClaimError>) -> (String, String) {
+    match read {
+        Ok(_) => panic!("the claim was accepted"),
+        Err(e) => (e.path.clone().unwrap_or_default(), e.message.clone()),
+    }
+}
+
+#[test]
+fn m54_5_is_billable_until_fy2021_and_a_header_from_2021_10_01() {
+    assert!(dx_on("M54.5", "2021-09-30").is_ok());
+    assert!(dx_on("M54.5", "2019-10-01").is_ok());
+    let (path, message) = rejected(dx_on("M54.5", "2021-10-01"));
+    assert_eq!(path, "diagnoses[1]");
+    assert_eq!(
+        message,
+        "diagnosis `M54.5` is not a billable ICD-10-CM code on 2021-10-01 \
+         (lines[0].date_of_service, fiscal year FY2022): it is a header in FY2025, \
+         read with the FY2025 code set (FY2022 is not shipped): report one of the billable \
+         codes under it"
+    );
+    // Its codes are the other way round.
+    assert!(dx_on("M54.50", "2021-10-01").is_ok());
+    let (path, message) = rejected(dx_on("m5450", "2021-09-30"));
+    assert_eq!(path, "diagnoses[1]");
+    assert!(
+        message.contains("`M54.50` is not a billable ICD-10-CM code on 2021-09-30")
+            && message.contains("fiscal year FY2021): it is not in the FY2021 code set; it is billable in FY2025, FY2026"),
+        "{message}"
+    );
+}
+
+#[test]
+fn m79_1_is_a_header_from_2018_10_01() {
+    let (path, message) = rejected(dx_on("M79.1", "2018-10-01"));
+    assert_eq!(path, "diagnoses[1]");
+    assert!(
+        message.contains("on 2018-10-01 (lines[0].date_of_service, fiscal year FY2019): it is a header in FY2019: report"),
+        "{message}"
+    );
+    assert!(dx_on("M79.18", "2018-10-01").is_ok());
+    // FY2018 is not shipped (data/README.md): 2018-09-30 is read with FY2019,
+    // the oldest year, where M79.1 is already a header, and so rejected too,
+    // though M79.1 was billable then.
+    let (_, message) = rejected(dx_on("M79.1", "2018-09-30"));
+    assert!(
+        message.contains("fiscal year FY2018): it is a header in FY2019, read with FY2019, the oldest code set shipped"),
+        "{message}"
+    );
+}
+
+#[test]
+fn diagnoses_are_checked_against_every_line_year_and_not_before_icd10() {
+    // Two lines across October 1: M54.5 is billable on the first, not the second.
+    let two = with(&[
+        ("/diagnoses", Some(json!(["M54.5"]))),
+        ("/lines/0/date_of_service", Some(json!("2021-09-30"))),
+        (
+            "/lines/1",
+            Some(
+                json!({"date_of_service": "2021-10-01", "procedure": "20552", "diagnosis_pointers": [1]}),
+            ),
+        ),
+    ]);
+    let (path, message) = rejected(check(&two));
+    assert_eq!(path, "diagnoses[0]");
+    assert!(
+        message.contains("on 2021-10-01 (lines[1].date_of_service"),
+        "{message}"
+    );
+    // Before 2015-10-01 no ICD-10-CM code is valid.
+    let (path, message) = rejected(dx_on("M79.18", "2015-09-30"));
+    assert_eq!(path, "diagnoses[0]");
+    assert_eq!(
+        message,
+        "diagnosis `G44.209` is not valid on 2015-09-30 (lines[0].date_of_service): ICD-10-CM \
+         took effect on 2015-10-01, and earlier dates of service take ICD-9-CM codes"
+    );
+    assert!(dx_on("M79.18", "2015-10-01").is_ok());
+    // A well-formed code of no year, and one deleted after FY2019.
+    let (_, message) = rejected(dx_on("M79.19", "2026-03-04"));
+    assert!(
+        message
+            .ends_with("it is not in the ICD-10-CM code sets of FY2019, FY2021, FY2025 and FY2026"),
+        "{message}"
+    );
+    assert!(dx_on("H81.41", "2019-01-01").is_ok());
+    let (_, message) = rejected(dx_on("H81.41", "2020-01-01"));
+    assert!(message.contains("it is not in the FY2021 code set, read with the FY2021 code set (FY2020 is not shipped); it is billable in FY2019"), "{message}");
+    // After the newest year, the newest decides.
+    assert!(dx_on("M54.50", "2031-01-01").is_ok());
+    assert!(dx_on("M54.5", "2031-01-01").is_err());
 }

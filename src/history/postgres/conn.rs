@@ -465,22 +465,25 @@ impl Db {
 
     pub(super) fn services_of(
         &mut self,
-        payer: &str,
+        payer: Option<&str>,
         patient: &str,
     ) -> Result<Vec<ServiceRow>, StoreError> {
         let rows = self.query(
-            "SELECT id, services::text FROM claims
-             WHERE patient = $1 AND payer = $2 AND status IN ('active', 'imported')",
+            "SELECT id, services::text, payer FROM claims
+             WHERE patient = $1 AND ($2::text IS NULL OR payer = $2)
+               AND status IN ('active', 'imported')",
             &[&patient, &payer],
         )?;
         let mut out = Vec::new();
         for row in rows {
             let claim: String = row.get(0);
             let json: String = row.get(1);
+            let row_payer: String = row.get(2);
             for (line, date, procedure, site) in self.parse_services(&json)? {
                 let date =
                     parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
                 out.push(ServiceRow {
+                    payer: Some(row_payer.clone()),
                     claim: claim.clone(),
                     line,
                     date,
@@ -489,18 +492,21 @@ impl Db {
                 });
             }
         }
-        out.sort_by(|a, b| (a.date, &a.claim, a.line).cmp(&(b.date, &b.claim, b.line)));
+        out.sort_by(|a, b| {
+            (&a.payer, a.date, &a.claim, a.line).cmp(&(&b.payer, b.date, &b.claim, b.line))
+        });
         Ok(out)
     }
 
     pub(super) fn claims_in_order(
         &mut self,
-        payer: &str,
+        payer: Option<&str>,
         patient: Option<&str>,
     ) -> Result<Vec<ClaimRow>, StoreError> {
         let rows = self.query(
-            "SELECT seq, patient, id, hash, status, replaces, replaced_by FROM claims
-             WHERE ($1::text IS NULL OR patient = $1) AND payer = $2 AND id <> ''
+            "SELECT seq, patient, id, hash, status, replaces, replaced_by, payer FROM claims
+             WHERE ($1::text IS NULL OR patient = $1) AND ($2::text IS NULL OR payer = $2)
+               AND id <> ''
              ORDER BY seq",
             &[&patient, &payer],
         )?;
@@ -513,6 +519,7 @@ impl Db {
                 Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
             out.push(ClaimRow {
                 seq: u64::try_from(seq).unwrap_or(0),
+                payer: Some(row.get(7)),
                 patient: row.get(1),
                 id: row.get(2),
                 hash: hash.iter().map(|b| format!("{b:02x}")).collect(),

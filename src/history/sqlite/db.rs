@@ -1,5 +1,5 @@
 //! The connection and the SQL it runs: the schema and its migrations, loading
-//! a patient's rows, writing claim versions and their services, and the
+//! a member's rows, writing claim versions and their services, and the
 //! compact decision form with its `texts`.
 
 use super::*;
@@ -22,11 +22,14 @@ pub(super) struct LoadedVersion {
     pub(super) status: Status,
     pub(super) replaced_by: Option<String>,
     pub(super) services: Vec<(NaiveDate, CodeKey, Option<String>)>,
+    /// Stored before history was kept per payer (no payer in its row).
+    pub(super) shared: bool,
 }
 
 /// A row to insert.
 pub(super) struct NewRow {
     pub(super) seq: i64,
+    pub(super) payer: String,
     pub(super) patient: String,
     pub(super) id: String,
     pub(super) hash: [u8; 16],
@@ -177,26 +180,38 @@ impl Db {
         serde_json::from_str(json).map_err(|e| self.corrupt(format!("services `{json}`: {e}")))
     }
 
-    pub(super) fn services_of(&self, patient: &str) -> Result<Vec<ServiceRow>, StoreError> {
+    /// A member id's counted services: of one payer (with the rows of no
+    /// payer, which count for every payer) or, for `payer` `None`, of all.
+    pub(super) fn services_of(
+        &self,
+        payer: Option<&str>,
+        patient: &str,
+    ) -> Result<Vec<ServiceRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, services FROM claims
-                 WHERE patient = ?1 AND status IN ('active', 'imported')",
+                "SELECT id, services, payer FROM claims
+                 WHERE patient = ?1 AND (?2 IS NULL OR payer = ?2 OR payer IS NULL)
+                   AND status IN ('active', 'imported')",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([patient], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            .query_map(params![patient, payer], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (claim, services) = row.map_err(|e| self.err(e))?;
+            let (claim, services, payer) = row.map_err(|e| self.err(e))?;
             for (line, date, procedure, site) in self.parse_services(&services)? {
                 let date =
                     parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
                 out.push(ServiceRow {
+                    payer: payer.clone(),
                     claim: claim.clone(),
                     line,
                     date,
@@ -205,19 +220,26 @@ impl Db {
                 });
             }
         }
-        out.sort_by(|a, b| (a.date, &a.claim, a.line).cmp(&(b.date, &b.claim, b.line)));
+        out.sort_by(|a, b| {
+            (&a.payer, a.date, &a.claim, a.line).cmp(&(&b.payer, b.date, &b.claim, b.line))
+        });
         Ok(out)
     }
 
+    /// Claim versions in arrival order: all, or a member id's (of one payer,
+    /// with the rows of no payer, as [`Db::services_of`]).
     pub(super) fn claims_in_order(
         &self,
+        payer: Option<&str>,
         patient: Option<&str>,
     ) -> Result<Vec<ClaimRow>, StoreError> {
-        let sql = "SELECT seq, patient, id, hash, status, replaces, replaced_by FROM claims
-                   WHERE (?1 IS NULL OR patient = ?1) AND id != '' ORDER BY seq";
+        let sql = "SELECT seq, patient, id, hash, status, replaces, replaced_by, payer FROM claims
+                   WHERE (?1 IS NULL OR patient = ?1)
+                     AND (?2 IS NULL OR payer = ?2 OR payer IS NULL) AND id != ''
+                   ORDER BY seq";
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([patient], |r| {
+            .query_map(params![patient, payer], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -226,17 +248,19 @@ impl Db {
                     r.get::<_, String>(4)?,
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, patient, id, hash, status, replaces, replaced_by) =
+            let (seq, patient, id, hash, status, replaces, replaced_by, payer) =
                 row.map_err(|e| self.err(e))?;
             let status =
                 Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
             out.push(ClaimRow {
                 seq: u64::try_from(seq).unwrap_or(0),
+                payer,
                 patient,
                 id,
                 hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
@@ -261,19 +285,21 @@ impl Db {
         ))
     }
 
-    /// A patient's claim versions, their counted services parsed.
-    pub(super) fn load(&self, patient: &str) -> Result<Vec<LoadedVersion>, StoreError> {
+    /// A member's claim versions, their counted services parsed: the rows of
+    /// its payer, and those stored before history was kept per payer (no
+    /// payer), which count for it too.
+    pub(super) fn load(&self, member: Member<'_>) -> Result<Vec<LoadedVersion>, StoreError> {
         let mut rows = Vec::new();
         {
             let mut stmt = self
                 .conn
                 .prepare_cached(
-                    "SELECT seq, id, hash, status, replaced_by, services FROM claims
-                     WHERE patient = ?1",
+                    "SELECT seq, id, hash, status, replaced_by, services, payer IS NULL
+                     FROM claims WHERE patient = ?1 AND (payer = ?2 OR payer IS NULL)",
                 )
                 .map_err(|e| self.err(e))?;
             let found = stmt
-                .query_map([patient], |r| {
+                .query_map([member.id, member.payer], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
@@ -281,6 +307,7 @@ impl Db {
                         r.get::<_, String>(3)?,
                         r.get::<_, Option<String>>(4)?,
                         r.get::<_, String>(5)?,
+                        r.get::<_, bool>(6)?,
                     ))
                 })
                 .map_err(|e| self.err(e))?;
@@ -290,7 +317,7 @@ impl Db {
         }
         rows.sort_unstable_by_key(|r| r.0);
         let mut out = Vec::with_capacity(rows.len());
-        for (seq, id, hash, status, replaced_by, services) in rows {
+        for (seq, id, hash, status, replaced_by, services, shared) in rows {
             let hash: [u8; 16] = hash
                 .as_slice()
                 .try_into()
@@ -315,6 +342,7 @@ impl Db {
                 status,
                 replaced_by,
                 services: list,
+                shared,
             });
         }
         Ok(out)
@@ -323,8 +351,9 @@ impl Db {
     pub(super) fn insert(&mut self, row: NewRow) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "INSERT INTO claims (seq, patient, id, hash, status, replaces, services, decision)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO claims
+                     (seq, patient, id, hash, status, replaces, services, decision, payer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -335,16 +364,21 @@ impl Db {
                     row.status.as_str(),
                     row.replaces,
                     row.services,
-                    row.decision
+                    row.decision,
+                    row.payer
                 ])
             })
             .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
+    /// Retires the current version of a member's claim `id`: at most one
+    /// row of its payer's or of no payer (a claim of no payer is in every
+    /// payer's ledger of the member, so another of the same id could not be
+    /// stored beside it).
     pub(super) fn retire(
         &mut self,
-        patient: &str,
+        member: Member<'_>,
         id: &str,
         status: Status,
         by: &str,
@@ -352,9 +386,10 @@ impl Db {
         self.conn
             .prepare_cached(
                 "UPDATE claims SET status = ?1, replaced_by = ?2
-                 WHERE patient = ?3 AND id = ?4 AND status IN ('active', 'imported', 'void')",
+                 WHERE patient = ?3 AND (payer = ?5 OR payer IS NULL) AND id = ?4
+                   AND status IN ('active', 'imported', 'void')",
             )
-            .and_then(|mut s| s.execute(params![status.as_str(), by, patient, id]))
+            .and_then(|mut s| s.execute(params![status.as_str(), by, member.id, id, member.payer]))
             .map(|_| ())
             .map_err(|e| self.err(e))
     }

@@ -68,7 +68,7 @@ fn a_read_only_open_takes_no_lock_and_refuses_an_old_schema() {
     writer.execute_batch("BEGIN IMMEDIATE").unwrap();
     let reader = SqliteHistory::open_read_only(&path).unwrap();
     assert_eq!(reader.totals().unwrap(), (0, 0));
-    assert!(reader.claims_in_order(None).unwrap().is_empty());
+    assert!(reader.claims_in_order(None, None).unwrap().is_empty());
     drop(reader);
     writer
         .execute_batch("UPDATE schema_version SET version = 1; COMMIT")

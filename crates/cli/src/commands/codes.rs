@@ -4,7 +4,9 @@ use super::{EXIT_FAILED, EXIT_OK};
 use crate::stdio::{errln, outln};
 use payer_rules::internal::icd10::{self, Icd10Kind};
 
-/// Prints each code's kind and description; exit 1 when any is unknown.
+/// Prints each code's kind (in the newest year that has it) and description,
+/// then the years in which it is billable or a header; exit 1 when any is
+/// unknown.
 pub fn lookup(codes: &[String]) -> u8 {
     let mut status = EXIT_OK;
     for text in codes {
@@ -15,6 +17,7 @@ pub fn lookup(codes: &[String]) -> u8 {
                     Icd10Kind::Header => "header (not billable)",
                 };
                 outln!("{}\t{kind}\t{}", code.code, code.description);
+                outln!("  {}", years(&code));
                 if code.kind == Icd10Kind::Header {
                     for child in icd10::billable_descendants(code.key) {
                         outln!("  {}\t{}", child.code, child.description);
@@ -40,4 +43,26 @@ pub fn lookup(codes: &[String]) -> u8 {
         }
     }
     status
+}
+
+/// "years: billable in FY2019, FY2021; header in FY2025, FY2026 (of the
+/// shipped ...)": the years of the table in which the code is billable or a
+/// header, and those that do not have it.
+fn years(code: &icd10::Icd10Code) -> String {
+    let mut parts = Vec::new();
+    if !code.billable.is_empty() {
+        parts.push(format!("billable in {}", code.billable.describe()));
+    }
+    if !code.header.is_empty() {
+        parts.push(format!("header in {}", code.header.describe()));
+    }
+    let missing = icd10::YearSet(icd10::YearSet::ALL.0 & !code.years().0);
+    if !missing.is_empty() {
+        parts.push(format!("not in {}", missing.describe()));
+    }
+    format!(
+        "years: {} (of the shipped {})",
+        parts.join("; "),
+        icd10::YearSet::ALL.describe()
+    )
 }

@@ -16,7 +16,7 @@ use super::prior::{self, Counts, PriorFile};
 use super::report::{print_diagnostics, tally};
 use super::waiting::Watched;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
-use payer_rules::internal::{evaluate_lines, ClaimSlot, Lookahead, Tally};
+use payer_rules::internal::{evaluate_lines, icd10, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
     Claim, ClaimDecision, ClaimError, Engine, Evaluated, HistoryDb, InputFormat, Outcome, PayerIds,
     Policies, Reason, StoreError,
@@ -39,7 +39,7 @@ pub struct Options {
     pub explain: bool,
     /// No summary.
     pub quiet: bool,
-    /// Worker threads; claims of one patient always go to the same worker.
+    /// Worker threads; claims of one member id always go to the same worker.
     pub jobs: usize,
     /// The history database; in memory when `None`.
     pub db: Option<PathBuf>,
@@ -278,6 +278,11 @@ impl Summary {
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect();
             errln!("errors: {}", errors.join(", "));
+        }
+        // Each way a date of service was read with another year's ICD-10-CM
+        // code set, said once however many claims it concerned.
+        for note in icd10::fits_seen().into_iter().filter_map(icd10::fit_note) {
+            errln!("{note}");
         }
         if !self.by_rule.is_empty() || !self.replayed_by_rule.is_empty() {
             errln!("reasons by rule (policy, rule, action, lines):");

@@ -1,5 +1,5 @@
-//! `payer-rules history`: look at a patient's stored history, or seed the history
-//! from a file of paid claims.
+//! `payer-rules history`: look at a member's stored history (per payer), or
+//! seed the history from a file of paid claims.
 
 use crate::stdio::{errln, outln};
 use std::time::Duration;
@@ -16,7 +16,12 @@ use payer_rules::{is_postgres_url, HistoryDb};
 /// Runs a `history` subcommand.
 pub fn run(command: HistoryCommand) -> u8 {
     match command {
-        HistoryCommand::Show { db, patient, json } => show(&db, &patient, json),
+        HistoryCommand::Show {
+            db,
+            patient,
+            payer,
+            json,
+        } => show(&db, &patient, payer.as_deref(), json),
         HistoryCommand::Stats { db } => stats(&db),
         HistoryCommand::Import {
             db,
@@ -104,14 +109,14 @@ fn stats(db: &std::path::Path) -> u8 {
     EXIT_OK
 }
 
-fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
+fn show(db: &std::path::Path, patient: &str, payer: Option<&str>, as_json: bool) -> u8 {
     let store = match open_existing(db) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let (services, claims) = match store
-        .services_of(patient)
-        .and_then(|s| Ok((s, store.claims_in_order(Some(patient))?)))
+        .services_of(payer, patient)
+        .and_then(|s| Ok((s, store.claims_in_order(payer, Some(patient))?)))
     {
         Ok(found) => found,
         Err(e) => {
@@ -123,61 +128,102 @@ fn show(db: &std::path::Path, patient: &str, as_json: bool) -> u8 {
         for s in &services {
             outln!(
                 "{}",
-                json!({"patient": patient, "date": s.date, "procedure": s.procedure,
-                       "site": s.site, "claim": s.claim, "line": s.line})
+                json!({"patient": patient, "payer": s.payer, "date": s.date,
+                       "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line})
             );
         }
         for c in &claims {
             outln!(
                 "{}",
-                json!({"patient": patient, "claim": c.id, "seq": c.seq, "status": c.status.as_str(),
-                       "replaces": c.replaces, "replaced_by": c.replaced_by, "hash": c.hash})
+                json!({"patient": patient, "payer": c.payer, "claim": c.id, "seq": c.seq,
+                       "status": c.status.as_str(), "replaces": c.replaces,
+                       "replaced_by": c.replaced_by, "hash": c.hash})
             );
         }
     } else {
-        outln!(
-            "patient {patient}: {} counted service{}, {} claim version{}",
-            services.len(),
-            if services.len() == 1 { "" } else { "s" },
-            claims.len(),
-            if claims.len() == 1 { "" } else { "s" }
-        );
-        if !services.is_empty() {
-            outln!("services (date, procedure, site, claim, line):");
-            for s in &services {
-                let claim = if s.claim.is_empty() {
-                    "(prior history)"
-                } else {
-                    &s.claim
-                };
-                outln!(
-                    "  {}  {:<5}  {:<16} {claim} line {}",
-                    s.date,
-                    s.procedure,
-                    s.site.as_deref().unwrap_or("-"),
-                    s.line
-                );
+        // One section per payer, the rows stored before history was kept per
+        // payer (no payer) first: they are the oldest.
+        let mut payers: Vec<Option<&str>> = services
+            .iter()
+            .map(|s| s.payer.as_deref())
+            .chain(claims.iter().map(|c| c.payer.as_deref()))
+            .collect();
+        payers.sort_unstable();
+        payers.dedup();
+        for (i, section) in payers.into_iter().enumerate() {
+            if i > 0 {
+                outln!();
             }
-        }
-        if !claims.is_empty() {
-            outln!("claims (arrival order):");
-            for c in &claims {
-                let mut note = String::new();
-                if let Some(t) = &c.replaces {
-                    note.push_str(&format!(", acts on {t}"));
-                }
-                if let Some(by) = &c.replaced_by {
-                    note.push_str(&format!(", by {by}"));
-                }
-                outln!("  #{:<8} {:<20} {}{note}", c.seq, c.id, c.status.as_str());
-            }
+            let services: Vec<_> = services
+                .iter()
+                .filter(|s| s.payer.as_deref() == section)
+                .collect();
+            let claims: Vec<_> = claims
+                .iter()
+                .filter(|c| c.payer.as_deref() == section)
+                .collect();
+            show_section(patient, section, &services, &claims);
         }
     }
     if services.is_empty() && claims.is_empty() {
-        errln!("no history for patient `{patient}`");
+        match payer {
+            Some(payer) => errln!("no history for patient `{patient}` under payer `{payer}`"),
+            None => errln!("no history for patient `{patient}`"),
+        }
         return EXIT_FAILED;
     }
     EXIT_OK
+}
+
+/// One payer's history of a member (`payer` `None`: the rows stored before
+/// history was kept per payer), as text.
+fn show_section(
+    patient: &str,
+    payer: Option<&str>,
+    services: &[&payer_rules::store::ServiceRow],
+    claims: &[&payer_rules::store::ClaimRow],
+) {
+    let whose = match payer {
+        Some(payer) => format!("payer {payer}"),
+        None => "stored before history was per payer (counts under every payer)".to_owned(),
+    };
+    outln!(
+        "patient {patient}, {whose}: {} counted service{}, {} claim version{}",
+        services.len(),
+        if services.len() == 1 { "" } else { "s" },
+        claims.len(),
+        if claims.len() == 1 { "" } else { "s" }
+    );
+    if !services.is_empty() {
+        outln!("services (date, procedure, site, claim, line):");
+        for s in services {
+            let claim = if s.claim.is_empty() {
+                "(prior history)"
+            } else {
+                &s.claim
+            };
+            outln!(
+                "  {}  {:<5}  {:<16} {claim} line {}",
+                s.date,
+                s.procedure,
+                s.site.as_deref().unwrap_or("-"),
+                s.line
+            );
+        }
+    }
+    if !claims.is_empty() {
+        outln!("claims (arrival order):");
+        for c in claims {
+            let mut note = String::new();
+            if let Some(t) = &c.replaces {
+                note.push_str(&format!(", acts on {t}"));
+            }
+            if let Some(by) = &c.replaced_by {
+                note.push_str(&format!(", by {by}"));
+            }
+            outln!("  #{:<8} {:<20} {}{note}", c.seq, c.id, c.status.as_str());
+        }
+    }
 }
 
 fn import(

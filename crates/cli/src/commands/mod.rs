@@ -177,14 +177,21 @@ pub enum Command {
 /// `history` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {
-    /// List a patient's counted services and claims.
+    /// List a member's counted services and claims, per payer: history is kept
+    /// per payer and member, so the same member id under two payers is two
+    /// histories.
     Show {
         /// The history database: a SQLite file or a `postgres://` URL.
         #[arg(long, value_name = "PATH|URL", env = "PAYER_RULES_DB")]
         db: PathBuf,
-        /// The patient id.
+        /// The member id (the claims' `patient.id`).
         #[arg(long)]
         patient: String,
+        /// Only this payer's history of the member (with the rows stored before
+        /// history was kept per payer, which count under every payer); without
+        /// it, every payer's, each under its own heading.
+        #[arg(long)]
+        payer: Option<String>,
         /// JSON Lines: one object per service, then one per claim version.
         #[arg(long)]
         json: bool,

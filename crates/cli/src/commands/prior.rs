@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::EXIT_USAGE;
 use crate::stdio::errln;
 use payer_rules::internal::for_log;
-use payer_rules::{Claim, Engine, HistoryDb, Imported, InputFormat, PayerIds, StoreError};
+use payer_rules::{Claim, Engine, HistoryDb, Imported, InputFormat, Member, PayerIds, StoreError};
 
 /// One history file, open and not read yet.
 pub struct PriorInput {
@@ -148,7 +148,7 @@ pub fn import_into(
     };
     for chunk in file.claims.chunks(batch.max(1)) {
         let mut batch = engine.begin()?;
-        let members: Vec<&str> = chunk.iter().map(|(_, c)| c.patient.id.as_str()).collect();
+        let members: Vec<Member<'_>> = chunk.iter().map(|(_, c)| Member::of(c)).collect();
         batch.load(&members)?;
         for (record, claim) in chunk {
             let imported = batch.import(claim)?;

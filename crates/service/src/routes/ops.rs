@@ -61,7 +61,7 @@ pub async fn openapi() -> Response {
 /// A member's stored history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct History {
-    /// The payer asked about (the history is kept per member across payers).
+    /// The payer whose history it is (history is kept per payer and member).
     pub payer: String,
     /// The member.
     pub member: String,
@@ -70,8 +70,8 @@ pub struct History {
     pub rows: Vec<serde_json::Value>,
 }
 
-/// A member's counted services and claim versions (member data: off unless
-/// `serve --history-api`, admin token).
+/// A member's counted services and claim versions in one payer's history
+/// (member data: off unless `serve --history-api`, admin token).
 #[utoipa::path(get, path = "/v1/members/{payer}/{member}/history", tag = "history",
     params(("payer" = String, Path), ("member" = String, Path)),
     responses((status = 200, body = History),
@@ -89,6 +89,7 @@ pub async fn history(
     }
     let (reply, rx) = oneshot::channel();
     state.decider.try_submit(Job::History {
+        payer: payer.clone(),
         member: member.clone(),
         reply,
     })?;
