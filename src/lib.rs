@@ -86,6 +86,11 @@ pub use claims::{
 };
 pub use diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
 pub use eval::{Batch, Engine, Evaluated, Imported};
-pub use history::{HistoryStore, Member, MemoryHistory, SqliteHistory, StoreError, Transactional};
+#[cfg(feature = "postgres")]
+pub use history::postgres::PgHistory;
+pub use history::{
+    is_postgres_url, HistoryDb, HistoryStore, Member, MemoryHistory, SqliteHistory, StoreError,
+    Transactional,
+};
 pub use policies::{InvalidPolicies, LoadError, Loaded, NoPolicies, NoPolicy, Policies};
 pub use x12::PayerIds;

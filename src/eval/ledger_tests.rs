@@ -1,13 +1,17 @@
-//! Tests of the claim ledger: replays, conflicts, replacements and voids.
+//! Tests of the claim ledger: replays, conflicts, replacements and voids,
+//! one set of cases run against each store: in memory, SQLite and (with the
+//! `postgres` feature) PostgreSQL, the durable ones deciding each claim in a
+//! batch of its own, as the command line and the service do.
 
 use super::*;
 use crate::claims::{read_claims_str, InputFormat};
 
 const POLICY: &str = "policy t \"test\" {\n payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n rule D { when line.procedure in tpi limit tpi to 1 per 30 days else deny CO-97 }\n}\n";
 
-fn engine() -> Engine {
-    let loaded = Policies::from_source("t.policy", POLICY);
-    Engine::new(loaded.policies.unwrap_or_default())
+fn policies() -> Policies {
+    Policies::from_source("t.policy", POLICY)
+        .policies
+        .unwrap_or_default()
 }
 
 /// [`POLICY`] answering to payers `p` and `q` too.
@@ -28,9 +32,8 @@ fn claim(id: &str, patient: &str, date: &str, extra: &str) -> Claim {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn run(e: &mut Engine, c: &Claim) -> Evaluated {
-    let Ok(done) = e.try_evaluate(c, 1);
-    done
+fn run<H: Probe>(e: &mut Engine<H>, c: &Claim) -> Evaluated {
+    H::run(e, c)
 }
 
 fn decision(ev: &Evaluated) -> String {
@@ -40,13 +43,11 @@ fn decision(ev: &Evaluated) -> String {
     }
 }
 
-fn services(e: &Engine, patient: &str) -> usize {
-    e.history().services(Member::new("p", patient)).len()
+fn services<H: Probe>(e: &Engine<H>, patient: &str) -> usize {
+    H::dates(e, patient).len()
 }
 
-#[test]
-fn the_same_claim_twice_is_answered_from_the_ledger_and_counts_once() {
-    let mut e = engine();
+fn the_same_claim_twice_is_answered_from_the_ledger_and_counts_once<H: Probe>(mut e: Engine<H>) {
     let c = claim("C1", "P", "2025-01-01", "");
     let first = run(&mut e, &c);
     let again = run(&mut e, &c);
@@ -63,9 +64,7 @@ fn the_same_claim_twice_is_answered_from_the_ledger_and_counts_once() {
     assert_eq!(decision(&next), "deny");
 }
 
-#[test]
-fn other_content_under_a_stored_id_is_a_conflict_that_changes_nothing() {
-    let mut e = engine();
+fn other_content_under_a_stored_id_is_a_conflict_that_changes_nothing<H: Probe>(mut e: Engine<H>) {
     run(&mut e, &claim("C1", "P", "2025-01-01", ""));
     let other = run(&mut e, &claim("C1", "P", "2025-03-01", ""));
     let Outcome::Error(err) = &other.outcome else {
@@ -81,9 +80,9 @@ fn other_content_under_a_stored_id_is_a_conflict_that_changes_nothing() {
     );
 }
 
-#[test]
-fn a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead() {
-    let mut e = engine();
+fn a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead<H: Probe>(
+    mut e: Engine<H>,
+) {
     run(&mut e, &claim("C1", "P", "2025-01-01", ""));
     // Same id, frequency 7: replaces itself. Without the replacement the
     // 2025-01-05 session would be the second in 30 days.
@@ -93,12 +92,7 @@ fn a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead() {
     );
     assert_eq!(decision(&r), "allow", "{}", r.json());
     assert_eq!(services(&e, "P"), 1);
-    assert_eq!(
-        e.history().services(Member::new("p", "P"))[0]
-            .date
-            .to_string(),
-        "2025-01-05"
-    );
+    assert_eq!(H::dates(&e, "P")[0], "2025-01-05");
     // A replacement with its own id names the claim it replaces.
     let r2 = run(
         &mut e,
@@ -138,9 +132,7 @@ fn a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead() {
     );
 }
 
-#[test]
-fn a_void_takes_the_services_out_and_is_answered_void() {
-    let mut e = engine();
+fn a_void_takes_the_services_out_and_is_answered_void<H: Probe>(mut e: Engine<H>) {
     run(&mut e, &claim("C1", "P", "2025-01-01", ""));
     let v = run(
         &mut e,
@@ -197,9 +189,7 @@ fn a_void_takes_the_services_out_and_is_answered_void() {
     assert!(vv.json().contains("is a void"), "{}", vv.json());
 }
 
-#[test]
-fn a_replacement_or_void_of_an_unknown_claim() {
-    let mut e = engine();
+fn a_replacement_or_void_of_an_unknown_claim<H: Probe>(mut e: Engine<H>) {
     // Evaluated as an original: there is nothing to take out.
     let r = run(
         &mut e,
@@ -227,15 +217,13 @@ fn a_replacement_or_void_of_an_unknown_claim() {
     assert_eq!(services(&e, "P"), 1);
 }
 
-#[test]
-fn imported_claims_count_can_be_replaced_and_are_not_imported_twice() {
-    let mut e = engine();
+fn imported_claims_count_can_be_replaced_and_are_not_imported_twice<H: Probe>(mut e: Engine<H>) {
     let paid = claim("H1", "P", "2025-01-01", "");
-    assert_eq!(e.import(&paid), Ok(Imported::Added));
-    assert_eq!(e.import(&paid), Ok(Imported::Present));
+    assert_eq!(H::import(&mut e, &paid), Imported::Added);
+    assert_eq!(H::import(&mut e, &paid), Imported::Present);
     assert_eq!(
-        e.import(&claim("H1", "P", "2025-02-01", "")),
-        Ok(Imported::Conflict)
+        H::import(&mut e, &claim("H1", "P", "2025-02-01", "")),
+        Imported::Conflict
     );
     assert_eq!(services(&e, "P"), 1);
     let same = run(&mut e, &paid);
@@ -253,9 +241,7 @@ fn imported_claims_count_can_be_replaced_and_are_not_imported_twice() {
     assert_eq!(services(&e, "P"), 1);
 }
 
-#[test]
-fn a_claim_without_a_policy_changes_nothing() {
-    let mut e = engine();
+fn a_claim_without_a_policy_changes_nothing<H: Probe>(mut e: Engine<H>) {
     run(&mut e, &claim("C1", "P", "2025-01-01", ""));
     let text = r#"{"id":"X","payer":"nobody","patient":{"id":"P"},"diagnoses":["M79.18"],"frequency_code":"8","replaces":"C1","lines":[{"date_of_service":"2025-01-01","procedure":"20552"}]}"#;
     let c = read_claims_str(text, InputFormat::JsonLines)
@@ -323,6 +309,128 @@ fn content_hashes_ignore_spelling_and_see_every_field() {
         xxhash_rust::xxh3::xxh3_128(&short).to_le_bytes()
     );
 }
+
+/// What the shared cases need of a store beyond [`HistoryStore`].
+trait Probe: HistoryStore + Sized {
+    /// Decides one claim (for a durable store: in a batch of its own).
+    fn run(e: &mut Engine<Self>, c: &Claim) -> Evaluated;
+    /// The member's counted services' dates, by date.
+    fn dates(e: &Engine<Self>, patient: &str) -> Vec<String>;
+    /// Imports a paid claim.
+    fn import(e: &mut Engine<Self>, c: &Claim) -> Imported;
+}
+
+impl Probe for MemoryHistory {
+    fn run(e: &mut Engine<Self>, c: &Claim) -> Evaluated {
+        let Ok(done) = e.try_evaluate(c, 1);
+        done
+    }
+
+    fn dates(e: &Engine<Self>, patient: &str) -> Vec<String> {
+        let mut dates: Vec<String> = e
+            .history()
+            .services(Member::new("p", patient))
+            .iter()
+            .map(|s| s.date.to_string())
+            .collect();
+        dates.sort();
+        dates
+    }
+
+    fn import(e: &mut Engine<Self>, c: &Claim) -> Imported {
+        let Ok(done) = e.import(c);
+        done
+    }
+}
+
+impl Probe for crate::history::HistoryDb {
+    fn run(e: &mut Engine<Self>, c: &Claim) -> Evaluated {
+        let mut batch = e.begin().unwrap();
+        batch.decide_all([(1, Ok(c.clone()))]).unwrap();
+        batch.commit().unwrap().remove(0)
+    }
+
+    fn dates(e: &Engine<Self>, patient: &str) -> Vec<String> {
+        let rows = e.history().services_of(Some("p"), patient).unwrap();
+        rows.iter().map(|s| s.date.to_string()).collect()
+    }
+
+    fn import(e: &mut Engine<Self>, c: &Claim) -> Imported {
+        let mut batch = e.begin().unwrap();
+        let done = batch.import(c).unwrap();
+        batch.commit().unwrap();
+        done
+    }
+}
+
+/// Each case as a test per store.
+macro_rules! cases {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[test]
+                fn $case() {
+                    super::$case(super::Engine::with_history(
+                        super::policies(),
+                        super::MemoryHistory::new(),
+                    ));
+                }
+            )*
+        }
+
+        mod sqlite {
+            $(
+                #[test]
+                fn $case() {
+                    let dir = std::env::temp_dir().join(format!(
+                        "payer-rules-ledger-{}-{}",
+                        std::process::id(),
+                        stringify!($case)
+                    ));
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let store = crate::history::HistoryDb::open(
+                        &dir.join("h.db"),
+                        std::time::Duration::from_secs(30),
+                    )
+                    .unwrap();
+                    super::$case(super::Engine::with_history(super::policies(), store));
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+            )*
+        }
+
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(
+                #[test]
+                fn $case() {
+                    let Some(url) = crate::history::postgres::test_cluster::database(
+                        stringify!($case),
+                    ) else {
+                        return;
+                    };
+                    let store = crate::history::HistoryDb::open(
+                        std::path::Path::new(&url),
+                        std::time::Duration::from_secs(30),
+                    )
+                    .unwrap();
+                    super::$case(super::Engine::with_history(super::policies(), store));
+                }
+            )*
+        }
+    };
+}
+
+cases!(
+    the_same_claim_twice_is_answered_from_the_ledger_and_counts_once,
+    other_content_under_a_stored_id_is_a_conflict_that_changes_nothing,
+    a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead,
+    a_void_takes_the_services_out_and_is_answered_void,
+    a_replacement_or_void_of_an_unknown_claim,
+    imported_claims_count_can_be_replaced_and_are_not_imported_twice,
+    a_claim_without_a_policy_changes_nothing,
+);
 
 /// The ledger's identity of a claim is (payer, member, claim id), and each
 /// payer counts its own claims only: the same claim id of the same member id

@@ -237,6 +237,16 @@ impl MemoryHistory {
         self.find(member).is_some()
     }
 
+    /// Empties a member's entry, to be loaded again (the PostgreSQL store's
+    /// copy went stale: another node changed the member since).
+    #[cfg(feature = "postgres")]
+    pub(crate) fn forget_member(&mut self, member: Member<'_>) {
+        let payer = self.payers.intern(Some(member.payer));
+        if let Some(book) = self.find(member).and_then(|i| self.books.get_mut(i)) {
+            *book = PatientBook::new(member.id, payer);
+        }
+    }
+
     /// Makes an (empty) entry for a member.
     pub(crate) fn touch(&mut self, member: Member<'_>) {
         self.with_book(member, |_| ());

@@ -17,15 +17,20 @@
 //! may share one), and a claim is identified by (payer, member, claim id):
 //! claim ids are assigned by providers, so two members' claims may share one.
 //!
-//! Two stores implement [`HistoryStore`]: [`MemoryHistory`] (one run) and
+//! Three stores implement [`HistoryStore`]: [`MemoryHistory`] (one run),
 //! [`SqliteHistory`] (a file that survives restarts, with `MemoryHistory` as its
-//! per-member cache).
+//! per-member cache) and, with the `postgres` feature, `PgHistory` (a
+//! PostgreSQL database several engine nodes share, the same cache per member).
+//! [`HistoryDb`] is either durable one, as the command line's `--db` names it.
 
+mod any;
 mod book;
 mod chunked;
 mod code_index;
 mod content_hash;
 mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 mod table;
 #[cfg(test)]
@@ -50,6 +55,7 @@ use crate::codes::CodeSet;
 use crate::days::Day;
 use crate::hint;
 
+pub use any::{is_postgres_url, HistoryDb};
 #[cfg(test)]
 pub use content_hash::canonical_bytes;
 pub use content_hash::ContentHash;

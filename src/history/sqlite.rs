@@ -195,6 +195,20 @@ pub enum StoreError {
         /// Why.
         why: String,
     },
+    /// PostgreSQL said no or could not be reached (the PostgreSQL history
+    /// store, `PgHistory`). The service answers 503 with `Retry-After`;
+    /// the store reconnects at the next transaction.
+    #[error("database `{target}`: {why}")]
+    Postgres {
+        /// The server and database, without a password.
+        target: String,
+        /// The SQLSTATE code, when the server gave one (`40P01` a deadlock,
+        /// `55P03` a lock wait past `lock_timeout`, `57014` a statement past
+        /// `statement_timeout`).
+        code: Option<String>,
+        /// What went wrong.
+        why: String,
+    },
     /// A row this program cannot read.
     #[error("database `{path}`: unreadable row: {why}")]
     Corrupt {
@@ -597,11 +611,11 @@ impl SqliteHistory {
 }
 
 /// A service as kept in a row's `services` JSON: line, date, procedure, site.
-type ServiceJson = (u32, String, String, Option<String>);
+pub(super) type ServiceJson = (u32, String, String, Option<String>);
 
 /// `[[line, "date", "procedure", "site" or null], ...]`, written by hand: this
 /// is on the path of every claim.
-fn services_json(services: &[(u32, Service<'_>)]) -> String {
+pub(super) fn services_json(services: &[(u32, Service<'_>)]) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(2 + services.len() * 40);
     out.push('[');

@@ -10,6 +10,8 @@
 )]
 
 mod common;
+#[path = "../../src/history/postgres/test_cluster.rs"]
+mod pg_cluster;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -767,4 +769,114 @@ fn the_decision_log_holds_ids_decisions_and_rules_only() {
         !log.contains("MEMBER-SECRET-42"),
         "a member id reached the log: {log}"
     );
+}
+
+/// Three `serve` processes on one PostgreSQL history, eight clients each
+/// sending one member's sessions to all three: the members' locks keep the
+/// limit across processes (issue 21).
+#[test]
+fn three_serve_processes_on_one_postgres_never_exceed_the_limit() {
+    let Some(db) = pg_cluster::database("serve_three") else {
+        return;
+    };
+    let servers: Vec<Arc<Server>> = (0..3)
+        .map(|_| Arc::new(Server::start(&["--no-watch", "--db", &db, "--history-api"])))
+        .collect();
+    let allowed = Arc::new(Mutex::new(0));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let servers = servers.clone();
+            let allowed = allowed.clone();
+            std::thread::spawn(move || {
+                for i in 0..6 {
+                    let s = &servers[(t + i) % servers.len()];
+                    let r = post(
+                        &s.url("/v1/claims/evaluate"),
+                        &session(&format!("C-{t}-{i}"), "ONE-MEMBER"),
+                        None,
+                    );
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    if r.json()["lines"][0]["decision"] == "allow" {
+                        *allowed.lock().unwrap() += 1;
+                    }
+                    // The same claim sent to another process: the ledger's
+                    // answer, not a second session.
+                    let other = &servers[(t + i + 1) % servers.len()];
+                    let again = post(
+                        &other.url("/v1/claims/evaluate"),
+                        &session(&format!("C-{t}-{i}"), "ONE-MEMBER"),
+                        None,
+                    );
+                    assert_eq!(again.status, 200, "{}", again.body);
+                    assert_eq!(again.json(), r.json());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // One TPI session per day (Medicare M3): exactly one of 48 is allowed.
+    assert_eq!(*allowed.lock().unwrap(), 1);
+    let h = get(
+        &servers[0].url("/v1/members/medicare/ONE-MEMBER/history"),
+        None,
+    );
+    assert_eq!(h.status, 200, "{}", h.body);
+    let rows = h.json()["rows"].as_array().unwrap().clone();
+    let claims = rows.iter().filter(|r| r.get("seq").is_some()).count();
+    assert_eq!(claims, 48, "{}", h.body);
+}
+
+/// The database ends the service's connection (as a restart does): the
+/// requests of that moment get 503 with `Retry-After`, and the service
+/// connects again without a restart.
+#[test]
+fn postgres_going_away_is_503_and_the_service_recovers() {
+    let Some(db) = pg_cluster::database("serve_503") else {
+        return;
+    };
+    let cluster = pg_cluster::cluster().unwrap();
+    let name = db.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let s = Server::start(&["--no-watch", "--db", &db]);
+    let first = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("G-1", "M-503"),
+        None,
+    );
+    assert_eq!(first.status, 200, "{}", first.body);
+    cluster
+        .psql(
+            "postgres",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ),
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut unavailable = 0;
+    let answered = loop {
+        let r = post(
+            &s.url("/v1/claims/evaluate"),
+            &session("G-2", "M-503"),
+            None,
+        );
+        if r.status == 200 {
+            break r;
+        }
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert!(r.retry_after.is_some(), "{}", r.body);
+        assert_eq!(r.json()["error"]["kind"], "store_failed", "{}", r.body);
+        unavailable += 1;
+        assert!(unavailable < 3, "no recovery: {}", r.body);
+    };
+    // The first session of the day still counts: the second is over the limit.
+    assert_ne!(
+        answered.json()["lines"][0]["decision"],
+        "allow",
+        "{}",
+        answered.body
+    );
+    eprintln!("503 answers before the service reconnected: {unavailable}");
 }

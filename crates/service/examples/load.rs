@@ -8,6 +8,12 @@
 //! `load batch URL CLAIMS ROUNDS`: POSTs the whole file to
 //! `URL/v1/claims/batch` ROUNDS times (ids made fresh per round); prints
 //! claims per second.
+//!
+//! URL may be several, comma-separated (service processes sharing one
+//! history, `bench/scale.sh`): `single` spreads its connections over them,
+//! `batch` sends ROUNDS rounds to each at once, from a thread per URL; with
+//! a fifth argument `disjoint`, each URL's claims are of members of its own
+//! (member ids prefixed), so that no two processes share a member.
 
 #![allow(
     clippy::unwrap_used,
@@ -83,7 +89,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args[1].as_str();
-    let url = args[2].trim_start_matches("http://").to_string();
+    let urls: Vec<String> = args[2]
+        .split(',')
+        .map(|u| u.trim_start_matches("http://").to_string())
+        .collect();
     let claims: Vec<String> = std::fs::read_to_string(&args[3])
         .unwrap()
         .lines()
@@ -100,7 +109,7 @@ fn main() {
             let start = Instant::now() + Duration::from_millis(100);
             let threads: Vec<_> = (0..connections)
                 .map(|c| {
-                    let url = url.clone();
+                    let url = urls[c % urls.len()].clone();
                     let claims = claims.clone();
                     std::thread::spawn(move || {
                         let mut conn = connect(&url);
@@ -154,18 +163,44 @@ fn main() {
         }
         "batch" => {
             let rounds: usize = args[4].parse().unwrap();
-            let mut conn = connect(&url);
+            let disjoint = args.get(5).is_some_and(|a| a == "disjoint");
             let started = Instant::now();
-            for r in 0..rounds {
-                let body: String = claims
-                    .iter()
-                    .map(|c| c.replacen("\"id\":\"", &format!("\"id\":\"B{r}-"), 1) + "\n")
-                    .collect();
-                let status = post(&mut conn, &url, "/v1/claims/batch", body.as_bytes());
-                assert_eq!(status, 200);
+            let threads: Vec<_> = urls
+                .iter()
+                .enumerate()
+                .map(|(u, url)| {
+                    let url = url.clone();
+                    let claims = claims.clone();
+                    std::thread::spawn(move || {
+                        let mut conn = connect(&url);
+                        for r in 0..rounds {
+                            let body: String = claims
+                                .iter()
+                                .map(|c| {
+                                    let c =
+                                        c.replacen("\"id\":\"", &format!("\"id\":\"B{u}-{r}-"), 1);
+                                    let c = if disjoint {
+                                        c.replace(
+                                            "\"patient\":{\"id\":\"",
+                                            &format!("\"patient\":{{\"id\":\"U{u}-"),
+                                        )
+                                    } else {
+                                        c
+                                    };
+                                    c + "\n"
+                                })
+                                .collect();
+                            let status = post(&mut conn, &url, "/v1/claims/batch", body.as_bytes());
+                            assert_eq!(status, 200);
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
             }
             let took = started.elapsed().as_secs_f64();
-            let n = claims.len() * rounds;
+            let n = claims.len() * rounds * urls.len();
             println!(
                 "batch: {n} claims in {took:.2} s ({:.0} claims/s)",
                 n as f64 / took

@@ -13,7 +13,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Policy files or directories.
     pub policies: Vec<PathBuf>,
-    /// The SQLite history file (the CLI's format); in memory when `None`.
+    /// The history: a SQLite file (the CLI's format) or a `postgres://` URL;
+    /// in memory when `None`.
     pub db: Option<PathBuf>,
     /// How long to wait for another process's write lock on `db`.
     pub busy_timeout: Duration,

@@ -10,8 +10,8 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use payer_rules::{
-    Claim, ClaimError, Engine, ErrorKind, Evaluated, Member, MemoryHistory, Outcome, Policies,
-    SqliteHistory, StoreError,
+    Claim, ClaimError, Engine, ErrorKind, Evaluated, HistoryDb, Member, MemoryHistory, Outcome,
+    Policies, StoreError,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -63,7 +63,7 @@ pub enum Job {
         /// Where the answers go.
         reply: ReplyTo,
     },
-    /// Read a member's stored history (SQLite only).
+    /// Read a member's stored history (SQLite or PostgreSQL only).
     History {
         /// The payer whose history is asked for.
         payer: String,
@@ -79,7 +79,7 @@ pub enum Job {
 /// The engine over either store: the service picks one at start.
 enum Deciding {
     Memory(Engine<MemoryHistory>),
-    Sqlite(Engine<SqliteHistory>),
+    Durable(Engine<HistoryDb>),
 }
 
 /// The handle the handlers send jobs through.
@@ -87,7 +87,7 @@ pub struct Decider {
     tx: mpsc::Sender<Job>,
     depth: Arc<AtomicUsize>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// `sqlite` or `memory`.
+    /// `sqlite`, `postgres` or `memory`.
     pub store: &'static str,
 }
 
@@ -95,7 +95,7 @@ impl Decider {
     /// Starts the decider thread over `store` (in memory when `None`).
     pub fn start(
         shared: Arc<Shared>,
-        store: Option<SqliteHistory>,
+        store: Option<HistoryDb>,
         queue: usize,
         group: usize,
         decision_log: bool,
@@ -103,10 +103,13 @@ impl Decider {
         let set = shared.current();
         let policies = set.policies.clone();
         let (engine, kind) = match store {
-            Some(store) => (
-                Deciding::Sqlite(Engine::with_history(policies, store)),
-                "sqlite",
-            ),
+            Some(store) => {
+                let kind = store.kind();
+                (
+                    Deciding::Durable(Engine::with_history(policies, store)),
+                    kind,
+                )
+            }
             None => (Deciding::Memory(Engine::new(policies)), "memory"),
         };
         let (tx, rx) = mpsc::channel(queue.max(1));
@@ -352,8 +355,8 @@ impl Deciding {
             Deciding::Memory(e) => {
                 Deciding::Memory(Engine::with_history(policies, e.into_history()))
             }
-            Deciding::Sqlite(e) => {
-                Deciding::Sqlite(Engine::with_history(policies, e.into_history()))
+            Deciding::Durable(e) => {
+                Deciding::Durable(Engine::with_history(policies, e.into_history()))
             }
         }
     }
@@ -361,11 +364,11 @@ impl Deciding {
     fn recycle(&mut self, done: Evaluated) {
         match self {
             Deciding::Memory(e) => e.recycle(done),
-            Deciding::Sqlite(e) => e.recycle(done),
+            Deciding::Durable(e) => e.recycle(done),
         }
     }
 
-    /// Decides the jobs' claims in order; with SQLite in one transaction,
+    /// Decides the jobs' claims in order; with a database in one transaction,
     /// whose answers are released by its commit. Returns the answers and how
     /// long the commit took.
     fn decide_group(
@@ -391,7 +394,7 @@ impl Deciding {
                 }
                 Ok((out, std::time::Duration::ZERO))
             }
-            Deciding::Sqlite(engine) => {
+            Deciding::Durable(engine) => {
                 let mut batch = engine.begin()?;
                 let members: Vec<Member<'_>> = jobs
                     .iter()
@@ -419,7 +422,7 @@ impl Deciding {
 /// A member's stored services and claim versions in one payer's history, as
 /// `history show --payer --json`.
 fn history(engine: &Deciding, payer: &str, member: &str) -> Result<HistoryRows, ApiError> {
-    let Deciding::Sqlite(engine) = engine else {
+    let Deciding::Durable(engine) = engine else {
         return Err(ApiError::not_found(
             "the history endpoint needs a history database (serve --db)",
         ));

@@ -37,7 +37,7 @@ mod watch;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use payer_rules::SqliteHistory;
+use payer_rules::HistoryDb;
 use tokio::net::TcpListener;
 
 pub use auth::Tokens;
@@ -115,7 +115,7 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
     );
     let store = match &config.db {
         Some(path) => Some(
-            SqliteHistory::open(path, config.busy_timeout)
+            HistoryDb::open(path, config.busy_timeout)
                 .map_err(|e| ServeError::Store(e.to_string()))?,
         ),
         None => None,

@@ -18,8 +18,8 @@ use super::waiting::Watched;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::internal::{evaluate_lines, icd10, ClaimSlot, Lookahead, Tally};
 use payer_rules::{
-    Claim, ClaimDecision, ClaimError, Engine, Evaluated, InputFormat, Outcome, PayerIds, Policies,
-    Reason, SqliteHistory, StoreError,
+    Claim, ClaimDecision, ClaimError, Engine, Evaluated, HistoryDb, InputFormat, Outcome, PayerIds,
+    Policies, Reason, StoreError,
 };
 
 /// What `eval` was asked to do.
@@ -408,7 +408,7 @@ type Chunk = Vec<(usize, Result<Claim, ClaimError>)>;
 /// uncommitted batch, whose decisions were never written; running the same input
 /// again answers the committed claims from the store and evaluates the rest.
 fn with_db(
-    engine: &mut Engine<SqliteHistory>,
+    engine: &mut Engine<HistoryDb>,
     opts: &Options,
     input: Box<dyn BufRead + Send>,
     out: &mut impl Write,
@@ -507,9 +507,10 @@ fn report_history(opts: &Options, counts: Counts) {
     }
 }
 
-/// Opens the history database, or says why not.
-pub(super) fn open_db(path: &Path, busy_timeout: Duration) -> Result<SqliteHistory, u8> {
-    SqliteHistory::open(path, busy_timeout).map_err(|e| {
+/// Opens the history database (a SQLite file, or a PostgreSQL database for
+/// a `postgres://` URL), or says why not.
+pub(super) fn open_db(path: &Path, busy_timeout: Duration) -> Result<HistoryDb, u8> {
+    HistoryDb::open(path, busy_timeout).map_err(|e| {
         errln!("cannot open the history database: {e}");
         EXIT_STORE
     })
@@ -643,7 +644,12 @@ pub fn run(opts: &Options) -> u8 {
         }
         if !opts.quiet {
             summary.print(started.elapsed().as_secs_f64(), load_time);
-            let drops = engine.history().cache_drops;
+            let drops = match engine.history() {
+                HistoryDb::Sqlite(s) => s.cache_drops,
+                // Reloads of single members another node changed are the
+                // normal course with several nodes: not reported.
+                _ => 0,
+            };
             if drops > 0 {
                 errln!(
                     "history `{}`: another process committed during the run; the cache was reloaded {drops} times",

@@ -11,7 +11,7 @@ use super::prior;
 use super::{HistoryCommand, EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
 use payer_rules::Engine;
 use payer_rules::Policies;
-use payer_rules::SqliteHistory;
+use payer_rules::{is_postgres_url, HistoryDb};
 
 /// Runs a `history` subcommand.
 pub fn run(command: HistoryCommand) -> u8 {
@@ -45,12 +45,12 @@ pub fn run(command: HistoryCommand) -> u8 {
 /// Opens a database that must already exist for reading only (reading
 /// commands create nothing, migrate nothing and take no lock, finding H4);
 /// the exit status on failure.
-fn open_existing(db: &std::path::Path) -> Result<SqliteHistory, u8> {
-    if !db.exists() {
+fn open_existing(db: &std::path::Path) -> Result<HistoryDb, u8> {
+    if !is_postgres_url(db) && !db.exists() {
         errln!("no history database at `{}`", db.display());
         return Err(EXIT_USAGE);
     }
-    SqliteHistory::open_read_only(db).map_err(|e| {
+    HistoryDb::open_read_only(db).map_err(|e| {
         errln!("cannot open the history database: {e}");
         EXIT_STORE
     })
@@ -61,6 +61,21 @@ fn stats(db: &std::path::Path) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let HistoryDb::Postgres(pg) = &store {
+        return match pg.totals() {
+            Ok((claims, services, bytes)) => {
+                outln!(
+                    "{}: {claims} claim versions, {services} counted services, {bytes} bytes in the claims' partitions",
+                    pg.target()
+                );
+                EXIT_OK
+            }
+            Err(e) => {
+                errln!("cannot read the history: {e}");
+                EXIT_STORE
+            }
+        };
+    }
     let (claims, services) = match store.totals() {
         Ok(t) => t,
         Err(e) => {

@@ -76,14 +76,16 @@ pub enum Command {
         /// Evaluate with N threads (JSON Lines input); the output is the same as with 1.
         #[arg(long, short = 'j', default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
-        /// Keep the history in this SQLite file (created when missing): claims of
-        /// earlier runs count, and decisions are written once stored.
-        #[arg(long, value_name = "PATH")]
+        /// Keep the history in this SQLite file (created when missing), or in the
+        /// PostgreSQL database of a `postgres://` URL: claims of earlier runs
+        /// count, and decisions are written once stored.
+        #[arg(long, value_name = "PATH|URL", env = "PAYER_RULES_DB")]
         db: Option<PathBuf>,
         /// With --db: claims per transaction.
         #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u32).range(1..))]
         batch: u32,
-        /// With --db: seconds to wait while another process holds the write lock.
+        /// With --db: seconds to wait while another process holds the write lock
+        /// (PostgreSQL: a member's lock).
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         busy_timeout: u64,
     },
@@ -179,8 +181,8 @@ pub enum HistoryCommand {
     /// per payer and member, so the same member id under two payers is two
     /// histories.
     Show {
-        /// The history database.
-        #[arg(long, value_name = "PATH")]
+        /// The history database: a SQLite file or a `postgres://` URL.
+        #[arg(long, value_name = "PATH|URL", env = "PAYER_RULES_DB")]
         db: PathBuf,
         /// The member id (the claims' `patient.id`).
         #[arg(long)]
@@ -196,15 +198,16 @@ pub enum HistoryCommand {
     },
     /// Count the claim versions and services in a database, and its size.
     Stats {
-        /// The history database.
-        #[arg(long, value_name = "PATH")]
+        /// The history database: a SQLite file or a `postgres://` URL.
+        #[arg(long, value_name = "PATH|URL", env = "PAYER_RULES_DB")]
         db: PathBuf,
     },
     /// Store paid claims (JSON Lines, a JSON array or YAML) as history: all their
     /// lines count as allowed; importing the same claims again changes nothing.
     Import {
-        /// The history database (created when missing).
-        #[arg(long, value_name = "PATH")]
+        /// The history database (created when missing): a SQLite file or a
+        /// `postgres://` URL.
+        #[arg(long, value_name = "PATH|URL", env = "PAYER_RULES_DB")]
         db: PathBuf,
         /// Files of paid claims; `-` reads stdin.
         #[arg(required = true)]

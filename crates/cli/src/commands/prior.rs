@@ -11,9 +11,7 @@ use std::sync::Arc;
 use super::EXIT_USAGE;
 use crate::stdio::errln;
 use payer_rules::internal::for_log;
-use payer_rules::{
-    Claim, Engine, Imported, InputFormat, Member, PayerIds, SqliteHistory, StoreError,
-};
+use payer_rules::{Claim, Engine, HistoryDb, Imported, InputFormat, Member, PayerIds, StoreError};
 
 /// One history file, open and not read yet.
 pub struct PriorInput {
@@ -140,7 +138,7 @@ pub fn import_in_memory(engine: &mut Engine, file: &PriorFile) -> Counts {
 
 /// Imports a file into a store, `batch` claims per transaction.
 pub fn import_into(
-    engine: &mut Engine<SqliteHistory>,
+    engine: &mut Engine<HistoryDb>,
     file: &PriorFile,
     batch: usize,
 ) -> Result<Counts, StoreError> {

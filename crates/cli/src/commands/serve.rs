@@ -19,11 +19,13 @@ pub struct Args {
     /// A policy file or a directory of `*.policy` files (watched for changes).
     #[arg(long, short = 'p', default_value = "policies")]
     pub policies: Vec<PathBuf>,
-    /// Keep the history in this SQLite file (the format of `eval --db`); in
-    /// memory without it.
-    #[arg(long, value_name = "PATH")]
+    /// Keep the history in this SQLite file (the format of `eval --db`), or in
+    /// the PostgreSQL database of a `postgres://` URL, which several `serve`
+    /// processes may share; in memory without it.
+    #[arg(long, value_name = "PATH|URL", env = "PAYER_RULES_DB")]
     pub db: Option<PathBuf>,
-    /// With --db: seconds to wait while another process holds the write lock.
+    /// With --db: seconds to wait while another process holds the write lock
+    /// (PostgreSQL: a member's lock).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub busy_timeout: u64,
     /// Do not watch the policy directories (SIGHUP and POST /v1/reload still reload).

@@ -195,7 +195,7 @@ pub struct Status {
     pub loaded_at: u64,
     /// Ready for traffic (false while shutting down).
     pub ready: bool,
-    /// `sqlite` or `memory`.
+    /// `sqlite`, `postgres` or `memory`.
     pub store: &'static str,
     /// Jobs waiting for the decider.
     pub queue_depth: usize,
