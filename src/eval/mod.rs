@@ -18,6 +18,8 @@ mod line;
 mod lookahead;
 #[cfg(test)]
 mod lowered_tests;
+#[cfg(test)]
+mod many_tests;
 pub mod parallel;
 mod stored;
 #[cfg(test)]
