@@ -80,8 +80,8 @@ pub mod tooling;
 
 pub use claims::{
     Action, Claim, ClaimDecision, ClaimError, ClaimReader, Decision, ErrorBody, ErrorKind,
-    ErrorRecord, FactValue, Frequency, InputFormat, Line, LineDecision, Outcome, Patient, PolicyRef,
-    Provider, Reason, Sex, TraceOutcome, TraceStep, Warning, X12Location,
+    ErrorRecord, FactValue, Frequency, InputFormat, Line, LineDecision, Outcome, Patient,
+    PolicyRef, Provider, Reason, Sex, TraceOutcome, TraceStep, Warning, X12Location,
 };
 pub use diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
 pub use eval::{Batch, Engine, Evaluated, Imported};

@@ -664,7 +664,11 @@ mod tests {
         let coverage = report.coverage();
         assert_eq!(coverage.len(), 2);
         assert_eq!(coverage[1].policy, "u");
-        assert_eq!(coverage[1].exercised(), 0, "a rule counts in its own policy");
+        assert_eq!(
+            coverage[1].exercised(),
+            0,
+            "a rule counts in its own policy"
+        );
         let c = &coverage[0];
         let counts: Vec<(&str, usize)> = c.rules.iter().map(|(r, n)| (r.id.as_str(), *n)).collect();
         assert_eq!(counts, vec![("A", 2), ("B", 0), ("C", 1)]);

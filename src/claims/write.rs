@@ -311,14 +311,7 @@ mod tests {
                 version: "2".into(),
             },
         ];
-        let mut all = vec![
-            first,
-            many,
-            other_payer,
-            other_policy,
-            equal_texts,
-            escaped,
-        ];
+        let mut all = vec![first, many, other_payer, other_policy, equal_texts, escaped];
         // More payers than headers kept: they take turns.
         for n in 0..=Header::KEPT {
             let mut d = all[0].clone();

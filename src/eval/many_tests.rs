@@ -111,11 +111,7 @@ fn two_policies_in_effect_on_a_line_both_fire_in_policy_order() {
     );
     // The most severe action of all of them.
     assert_eq!(d.lines[0].decision, Action::Deny);
-    let listed: Vec<(&str, &str)> = d
-        .policies
-        .iter()
-        .map(|p| (&*p.id, &*p.version))
-        .collect();
+    let listed: Vec<(&str, &str)> = d.policies.iter().map(|p| (&*p.id, &*p.version)).collect();
     assert_eq!(listed, [("a-dx", "7"), ("z-units", "2")]);
     assert_eq!((&*d.policy, &*d.policy_version), ("a-dx", "7"), "the first");
     let json = Evaluated {
@@ -189,7 +185,12 @@ fn each_line_is_decided_by_the_version_in_force_on_its_date() {
 #[test]
 fn overlapping_versions_of_one_id_give_a_line_the_later_one_only() {
     let v = |version: &str, range: &str| {
-        policy("t", version, range, "rule R { when line.procedure in tpi deny CO-1 }")
+        policy(
+            "t",
+            version,
+            range,
+            "rule R { when line.procedure in tpi deny CO-1 }",
+        )
     };
     let mut e = engine(&[
         ("old.policy", v("old", "2020-01-01..")),
@@ -212,17 +213,22 @@ fn a_line_no_policy_covers_is_no_policy_at_its_date() {
         panic!("an error record");
     };
     assert_eq!(err.error.kind, ErrorKind::NoPolicy);
-    assert_eq!(
-        err.error.path.as_deref(),
-        Some("lines[1].date_of_service")
+    assert_eq!(err.error.path.as_deref(), Some("lines[1].date_of_service"));
+    assert!(
+        err.error.message.contains("2023-12-31"),
+        "{}",
+        err.error.message
     );
-    assert!(err.error.message.contains("2023-12-31"), "{}", err.error.message);
 }
 
 #[test]
 fn a_fact_mismatch_with_any_applied_policy_is_refused() {
     let mut e = two_policies();
-    let c = claim("C1", &[("2024-07-01", "20552", 1)], r#","facts":{"relief":"high"}"#);
+    let c = claim(
+        "C1",
+        &[("2024-07-01", "20552", 1)],
+        r#","facts":{"relief":"high"}"#,
+    );
     let Outcome::Error(err) = e.evaluate(&c, 1) else {
         panic!("an error record");
     };
@@ -251,7 +257,11 @@ fn a_resubmission_is_answered_with_every_reasons_policy() {
 #[test]
 fn traces_name_each_rules_policy_when_several_applied() {
     let mut e = two_policies().explain(true);
-    let c = claim("C1", &[("2024-07-01", "20552", 1)], r#","facts":{"relief":60}"#);
+    let c = claim(
+        "C1",
+        &[("2024-07-01", "20552", 1)],
+        r#","facts":{"relief":60}"#,
+    );
     let d = decided(e.evaluate(&c, 1));
     let steps: Vec<String> = d.lines[0]
         .trace
@@ -263,7 +273,11 @@ fn traces_name_each_rules_policy_when_several_applied() {
     // One policy: the steps do not name it (the decision does).
     let c = claim("C2", &[("2024-05-01", "20552", 1)], "");
     let d = decided(e.evaluate(&c, 2));
-    assert!(d.lines[0].trace.iter().flatten().all(|s| s.policy.is_none()));
+    assert!(d.lines[0]
+        .trace
+        .iter()
+        .flatten()
+        .all(|s| s.policy.is_none()));
 }
 
 #[test]
