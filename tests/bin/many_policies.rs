@@ -237,3 +237,38 @@ fn single_policy_decisions_change_only_by_the_reasons_policy_fields() {
     }
     assert_eq!(hash, BEFORE, "{hash:#x}");
 }
+
+#[test]
+fn a_history_file_written_before_reasons_named_their_policy_still_answers() {
+    let dir = temp_dir("many-policies", "old-rows");
+    let db = dir.join("history.db");
+    let db_arg = db.to_str().unwrap_or_default();
+    let claims = dir.join("claims.jsonl");
+    let bundled = std::fs::read_to_string(common::root("examples/claims.jsonl")).unwrap_or_default();
+    let some: String = bundled.lines().take(40).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&claims, some).unwrap_or_else(|e| panic!("{e}"));
+    let claims = claims.to_str().unwrap_or_default();
+    let first = run(&["eval", "--db", db_arg, claims]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains(r#","policy_version":"2024.1"}"#));
+    // The reasons as an earlier release stored them: without the two fields.
+    let conn = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+    let changed = conn
+        .execute(
+            r#"UPDATE texts SET text = substr(text, 1, instr(text, ',"policy":"') - 1) || '}'
+               WHERE text LIKE '{"rule":%' AND instr(text, ',"policy":"') > 0"#,
+            [],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(changed > 3, "{changed}");
+    drop(conn);
+    let again = run(&["eval", "--db", db_arg, claims]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("40 claims were sent before"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(text(&again.stdout), text(&first.stdout), "filled in from the row's policy");
+    let _ = std::fs::remove_dir_all(&dir);
+}
