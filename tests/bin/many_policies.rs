@@ -244,7 +244,8 @@ fn a_history_file_written_before_reasons_named_their_policy_still_answers() {
     let db = dir.join("history.db");
     let db_arg = db.to_str().unwrap_or_default();
     let claims = dir.join("claims.jsonl");
-    let bundled = std::fs::read_to_string(common::root("examples/claims.jsonl")).unwrap_or_default();
+    let bundled =
+        std::fs::read_to_string(common::root("examples/claims.jsonl")).unwrap_or_default();
     let some: String = bundled.lines().take(40).map(|l| format!("{l}\n")).collect();
     std::fs::write(&claims, some).unwrap_or_else(|e| panic!("{e}"));
     let claims = claims.to_str().unwrap_or_default();
@@ -269,6 +270,29 @@ fn a_history_file_written_before_reasons_named_their_policy_still_answers() {
         "{}",
         text(&again.stderr)
     );
-    assert_eq!(text(&again.stdout), text(&first.stdout), "filled in from the row's policy");
+    assert_eq!(
+        text(&again.stdout),
+        text(&first.stdout),
+        "filled in from the row's policy"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_names_each_rules_policy_and_version_where_several_are_loaded() {
+    let out = run(&["explain", "--policies", POLICIES, "U1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    for want in [
+        "medicare-tpi-units (2017.1) U1: TPI is billed as one unit",
+        "medicare-tpi-units (2024.1) U1: TPI is billed as one unit",
+    ] {
+        assert!(shown.contains(want), "{want:?} in\n{shown}");
+    }
+    let out = run(&["explain", "--policies", POLICIES, "D1"]);
+    assert!(
+        text(&out.stdout).starts_with("medicare-tpi-drug D1: the injected drug is on the claim"),
+        "{}",
+        text(&out.stdout)
+    );
 }
