@@ -35,7 +35,8 @@ pub(super) struct LineCx<'a> {
 
 impl<'a> LineCx<'a> {
     /// Decides the line against its policies (`on_line`, indexes into
-    /// `policies`, in policy order); appends to `kept` its action and the
+    /// `policies`, in policy order; with one policy for the whole claim, not
+    /// `many`, the one `self.policy` names); appends to `kept` its action and the
     /// (rule, check) of each reason, the compact form a memory store keeps,
     /// each preceded by the rule's policy when `many` policies applied to the
     /// claim. `reasons` is an empty list to put the reasons in.
@@ -51,12 +52,18 @@ impl<'a> LineCx<'a> {
         let head = kept.len();
         kept.extend_from_slice(&[0, 0]);
         let mut steps = explain.then(Vec::new);
-        for &index in on_line {
-            let Some(policy) = policies.get(usize::from(index)) else {
-                continue;
-            };
-            self.policy = policy;
-            self.visit(many.then_some(index), kept, &mut reasons, steps.as_mut());
+        if many {
+            for &index in on_line {
+                let Some(policy) = policies.get(usize::from(index)) else {
+                    continue;
+                };
+                self.policy = policy;
+                self.visit(Some(index), kept, &mut reasons, steps.as_mut());
+            }
+        } else {
+            // One policy applied to the claim, so to every line: the one
+            // `policy` already names (the common case, without the lookup).
+            self.visit(None, kept, &mut reasons, steps.as_mut());
         }
         let decision = reasons
             .iter()
