@@ -129,7 +129,7 @@ diag_codes! {
     OverlappingCodes    = "PR401", Warning, "a code list names a code twice or covers it with two entries";
     UnusedCodeSet       = "PR402", Warning, "a policy's code set is never used";
     DeadCondition       = "PR403", Warning, "a condition can never hold: the rule never applies or its check always fails";
-    OverlappingVersions = "PR404", Warning, "two policies of one payer are in effect on the same dates";
+    OverlappingVersions = "PR404", Warning, "two versions of one policy are in effect on the same dates";
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
     RemarkCodes         = "PR406", Warning, "a reason code used against its X12 definition: no remark code where one is required, or CARC 16 asking for documentation";
     Internal            = "PR901", Error,   "payer-rules met a state it should never reach: a bug, reported instead of a wrong result";

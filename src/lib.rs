@@ -81,8 +81,8 @@ pub mod tooling;
 
 pub use claims::{
     Action, Claim, ClaimDecision, ClaimError, ClaimReader, Decision, ErrorBody, ErrorKind,
-    ErrorRecord, FactValue, Frequency, InputFormat, Line, LineDecision, Outcome, Patient, Provider,
-    Reason, Sex, TraceOutcome, TraceStep, Warning, X12Location,
+    ErrorRecord, FactValue, Frequency, InputFormat, Line, LineDecision, Outcome, Patient,
+    PolicyRef, Provider, Reason, Sex, TraceOutcome, TraceStep, Warning, X12Location,
 };
 pub use diagnostic::{DiagCode, Diagnostic, Severity, SourceFile};
 pub use eval::{Batch, Engine, Evaluated, Imported};
@@ -92,5 +92,5 @@ pub use history::{
     is_postgres_url, HistoryDb, HistoryStore, Member, MemoryHistory, SqliteHistory, StoreError,
     Transactional,
 };
-pub use policies::{InvalidPolicies, LoadError, Loaded, NoPolicies, NoPolicy, Policies};
+pub use policies::{InvalidPolicies, LoadError, Loaded, NoPolicies, NoPolicy, Policies, Selection};
 pub use x12::PayerIds;

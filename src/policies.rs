@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use crate::check::check;
 use crate::claims::Claim;
@@ -190,7 +191,9 @@ impl Policies {
         }
     }
 
-    /// Indexes compiled policies by payer.
+    /// Indexes compiled policies by payer, each payer's in policy order:
+    /// by id, then by start date (then load order), the order a line's
+    /// policies run in and its reasons are listed in.
     pub fn new(list: Vec<Policy>) -> Policies {
         let mut by_payer: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (i, p) in list.iter().enumerate() {
@@ -198,7 +201,15 @@ impl Policies {
                 by_payer.entry(payer.clone()).or_default().push(i);
             }
         }
+        for of_payer in by_payer.values_mut() {
+            of_payer.sort_by_key(|&i| list.get(i).map(|p| (p.id.clone(), p.effective_from, i)));
+        }
         Policies { list, by_payer }
+    }
+
+    /// Policy number `index` in load order (what [`Selection`] holds).
+    pub fn get(&self, index: usize) -> Option<&Policy> {
+        self.list.get(index)
     }
 
     /// The policies, in load order.
@@ -230,10 +241,30 @@ impl Policies {
         self.list.is_empty()
     }
 
-    /// The policy for a claim: of the claim's payer, in effect on every line's
-    /// date of service; of several, the one that took effect last. On failure,
-    /// the message and the field path to blame.
+    /// The first of the policies that apply to a claim (see
+    /// [`Policies::select_lines`]): the one its decision's `policy` names.
     pub fn select(&self, claim: &Claim) -> Result<&Policy, NoPolicy> {
+        let mut selection = Selection::default();
+        self.select_lines(claim, &mut selection)?;
+        selection
+            .applied()
+            .first()
+            .and_then(|&i| self.get(usize::from(i)))
+            .ok_or_else(|| NoPolicy {
+                message: format!("claim `{}` has no lines", claim.id),
+                path: "lines".to_string(),
+            })
+    }
+
+    /// The policies that apply to each line of a claim, into `out`: every
+    /// policy of the claim's payer in effect on the line's date of service,
+    /// one version per policy id (of two versions of one id in effect on the
+    /// date, which PR404 warns about, the one that took effect last), in
+    /// policy order (by id, then start date). On failure (no policy of the
+    /// payer, or none in effect on some line's date), the message and the
+    /// field path to blame.
+    pub fn select_lines(&self, claim: &Claim, out: &mut Selection) -> Result<(), NoPolicy> {
+        out.clear();
         let Some(candidates) = self.by_payer.get(claim.payer.as_str()) else {
             let mut payers: Vec<&str> = self.by_payer.keys().map(String::as_str).collect();
             payers.sort_unstable();
@@ -248,55 +279,108 @@ impl Policies {
         };
         // The payers' lists hold indexes into `list` (`Policies::new`).
         let of_payer = || candidates.iter().filter_map(|&i| self.list.get(i));
-        let best = of_payer()
-            .filter(|p| claim.lines.iter().all(|l| p.covers(l.date_of_service)))
-            .max_by_key(|p| p.effective_from);
-        if let Some(p) = best {
-            return Ok(p);
+        // The common case: the payer has one policy, in effect on every line.
+        if let [only] = candidates.as_slice() {
+            if let Some(p) = self.list.get(*only) {
+                if claim.lines.iter().all(|l| p.covers(l.date_of_service)) {
+                    out.applied.push(u16::try_from(*only).unwrap_or(u16::MAX));
+                    return Ok(());
+                }
+            }
         }
-        // A claim has a line (validation checks it); one without any is in
-        // every policy's dates, so it was answered above.
-        let Some((index, line)) = claim
-            .lines
-            .iter()
-            .enumerate()
-            .find(|(_, l)| !of_payer().any(|p| p.covers(l.date_of_service)))
-            .or_else(|| claim.lines.first().map(|l| (0, l)))
-        else {
-            return Err(NoPolicy {
-                message: format!("claim `{}` has no lines", claim.id),
-                path: "lines".to_string(),
-            });
+        for (index, line) in claim.lines.iter().enumerate() {
+            let start = out.each.len();
+            let mut last: Option<&Policy> = None;
+            for (&i, p) in candidates.iter().zip(of_payer()) {
+                if !p.covers(line.date_of_service) {
+                    continue;
+                }
+                let i = u16::try_from(i).unwrap_or(u16::MAX);
+                // Versions of one id are next to each other, the later start
+                // last: it replaces the earlier.
+                match last {
+                    Some(l) if l.id == p.id && out.each.len() > start => {
+                        if let Some(slot) = out.each.last_mut() {
+                            *slot = i;
+                        }
+                    }
+                    _ => out.each.push(i),
+                }
+                last = Some(p);
+            }
+            if out.each.len() == start {
+                out.clear();
+                let spans: Vec<String> = of_payer()
+                    .map(|p| {
+                        let end = p.effective_to.map(|d| d.to_string()).unwrap_or_default();
+                        format!("{} {}..{end}", p.id, p.effective_from)
+                    })
+                    .collect();
+                return Err(NoPolicy {
+                    message: format!(
+                        "no `{}` policy is in effect on {} (policies: {})",
+                        claim.payer,
+                        line.date_of_service,
+                        spans.join(", ")
+                    ),
+                    path: format!("lines[{index}].date_of_service"),
+                });
+            }
+            out.ends
+                .push(u16::try_from(out.each.len()).unwrap_or(u16::MAX));
+        }
+        // Every policy that applied, in policy order: the payer's list is in
+        // that order.
+        for &i in candidates {
+            let Ok(i) = u16::try_from(i) else { continue };
+            if out.each.contains(&i) {
+                out.applied.push(i);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The policies that apply to each line of a claim, as indexes into the
+/// loaded policies ([`Policies::get`]); filled by [`Policies::select_lines`]
+/// and kept for its room between claims.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Per line, where its policies end in `each` (its start is the end of
+    /// the line before). Empty when one policy applies to every line.
+    ends: SmallVec<[u16; 8]>,
+    /// The lines' policies, line after line, each line's in policy order.
+    each: SmallVec<[u16; 8]>,
+    /// Every policy that applied to some line, in policy order.
+    applied: SmallVec<[u16; 4]>,
+}
+
+impl Selection {
+    fn clear(&mut self) {
+        self.ends.clear();
+        self.each.clear();
+        self.applied.clear();
+    }
+
+    /// Every policy that applied to some line, in policy order (by id, then
+    /// start date): the decision's `policies`.
+    pub fn applied(&self) -> &[u16] {
+        &self.applied
+    }
+
+    /// The policies of line `index` (its position in the claim), in policy order.
+    pub fn line(&self, index: usize) -> &[u16] {
+        if self.ends.is_empty() {
+            return &self.applied;
+        }
+        let start = match index.checked_sub(1) {
+            Some(before) => self.ends.get(before).copied().unwrap_or(0),
+            None => 0,
         };
-        let spans: Vec<String> = of_payer()
-            .map(|p| {
-                let end = p.effective_to.map(|d| d.to_string()).unwrap_or_default();
-                format!("{} {}..{end}", p.id, p.effective_from)
-            })
-            .collect();
-        let message = if claim
-            .lines
-            .iter()
-            .any(|l| of_payer().any(|p| p.covers(l.date_of_service)))
-        {
-            format!(
-                "no single `{}` policy is in effect on every date of service of the claim ({}; policies: {})",
-                claim.payer,
-                line.date_of_service,
-                spans.join(", ")
-            )
-        } else {
-            format!(
-                "no `{}` policy is in effect on {} (policies: {})",
-                claim.payer,
-                line.date_of_service,
-                spans.join(", ")
-            )
-        };
-        Err(NoPolicy {
-            message,
-            path: format!("lines[{index}].date_of_service"),
-        })
+        let end = self.ends.get(index).copied().unwrap_or(0);
+        self.each
+            .get(usize::from(start)..usize::from(end))
+            .unwrap_or_default()
     }
 }
 

@@ -95,6 +95,9 @@ pub struct CaseResult {
     pub mismatches: Vec<Mismatch>,
     /// How often each rule fired in the case.
     pub fired: BTreeMap<String, usize>,
+    /// How often each rule fired in the case, by its policy and id: what
+    /// coverage counts, since two policies of a payer may name a rule alike.
+    pub fired_in: BTreeMap<(String, String), usize>,
 }
 
 /// An expectation that did not hold: the `expect` entry as the case file has it
@@ -173,7 +176,11 @@ impl FileReport {
             let cases = self
                 .cases
                 .iter()
-                .filter(|c| c.fired.get(&rule.id).is_some_and(|n| *n > 0))
+                .filter(|c| {
+                    c.fired_in
+                        .get(&(rule.policy.clone(), rule.id.clone()))
+                        .is_some_and(|n| *n > 0)
+                })
                 .count();
             match out.iter_mut().find(|c| c.policy == rule.policy) {
                 Some(c) => c.rules.push((rule.clone(), cases)),
@@ -316,6 +323,7 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
         failures: Vec::new(),
         mismatches: Vec::new(),
         fired: BTreeMap::new(),
+        fired_in: BTreeMap::new(),
     };
     if case.expect.is_empty() {
         result
@@ -340,6 +348,10 @@ pub fn run_case(case: &Case, policies: &Policies) -> CaseResult {
         if let Outcome::Decision(d) = &outcome {
             for r in d.lines.iter().flat_map(|l| &l.reasons) {
                 *result.fired.entry(r.rule.to_string()).or_default() += 1;
+                *result
+                    .fired_in
+                    .entry((r.policy.to_string(), r.rule.to_string()))
+                    .or_default() += 1;
             }
         }
         let id = match &outcome {
@@ -629,19 +641,34 @@ mod tests {
             failures: Vec::new(),
             mismatches: Vec::new(),
             fired: [(rule.to_string(), 2)].into_iter().collect(),
+            fired_in: [(("t".to_string(), rule.to_string()), 2)]
+                .into_iter()
+                .collect(),
         };
         let rule = |id: &str| RuleRef {
             policy: "t".into(),
             id: id.into(),
             at: format!("t.policy:{id}"),
         };
+        // Another policy's rule of the same name, which no case fired.
+        let other = RuleRef {
+            policy: "u".into(),
+            id: "A".into(),
+            at: "u.policy:A".into(),
+        };
         let report = FileReport {
             policy_path: PathBuf::from("t.policy"),
-            rules: vec![rule("A"), rule("B"), rule("C")],
+            rules: vec![rule("A"), rule("B"), rule("C"), other],
             cases: vec![fired("A"), fired("A"), fired("C")],
         };
         let coverage = report.coverage();
-        assert_eq!(coverage.len(), 1);
+        assert_eq!(coverage.len(), 2);
+        assert_eq!(coverage[1].policy, "u");
+        assert_eq!(
+            coverage[1].exercised(),
+            0,
+            "a rule counts in its own policy"
+        );
         let c = &coverage[0];
         let counts: Vec<(&str, usize)> = c.rules.iter().map(|(r, n)| (r.id.as_str(), *n)).collect();
         assert_eq!(counts, vec![("A", 2), ("B", 0), ("C", 1)]);

@@ -135,6 +135,15 @@ pub struct ReasonParts {
     pub message: Arc<str>,
     /// The rule's location in its policy file, `path:line:column`.
     pub at: Arc<str>,
+    /// The id of the policy the rule belongs to (a payer may have several
+    /// policies in effect on one date). Empty only in a reason read from a
+    /// store written before reasons named their policy, which the store
+    /// fills in from the decision's one policy.
+    #[serde(default)]
+    pub policy: Arc<str>,
+    /// That policy's version.
+    #[serde(default)]
+    pub policy_version: Arc<str>,
 }
 
 fn no_rarc() -> Arc<[String]> {
@@ -199,6 +208,10 @@ pub struct TraceStep {
     /// Extra detail, such as the count a frequency limit saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The id of the rule's policy, when more than one policy applied to the
+    /// claim (with one, the decision's `policy` names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Arc<str>>,
 }
 
 /// What a rule did on a line, for traces.
@@ -229,6 +242,15 @@ pub struct LineDecision {
     pub trace: Option<Vec<TraceStep>>,
 }
 
+/// A policy that applied to a claim, in [`Decision::policies`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    /// The policy id.
+    pub id: Arc<str>,
+    /// Its version.
+    pub version: Arc<str>,
+}
+
 /// The decision on one claim.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
@@ -236,10 +258,16 @@ pub struct Decision {
     pub id: Text,
     /// The claim's payer.
     pub payer: Text,
-    /// Name of the policy that decided it.
+    /// Name of the policy that decided it; where several did, the first of
+    /// [`Decision::policies`].
     pub policy: Arc<str>,
     /// Version of that policy.
     pub policy_version: Arc<str>,
+    /// Every policy that applied to some line, sorted by id (then by start
+    /// date, for two versions of one id on lines of different dates); empty,
+    /// and not written, when only one did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<PolicyRef>,
     /// The claim decision, from the line decisions.
     pub decision: ClaimDecision,
     /// One decision per claim line, in claim order.
@@ -330,6 +358,8 @@ mod tests {
             rarc: no_rarc(),
             message: "m".into(),
             at: "p:1:1".into(),
+            policy: "p".into(),
+            policy_version: "1".into(),
         };
         let one = Reason::new(parts.clone());
         let same_words = Reason::new(parts);
@@ -362,6 +392,7 @@ mod tests {
             payer: "medicare".into(),
             policy: "medicare-tpi".into(),
             policy_version: "2026.1".into(),
+            policies: Vec::new(),
             decision: ClaimDecision::Deny,
             lines: vec![LineDecision {
                 line: 1,
@@ -375,6 +406,8 @@ mod tests {
                     message: "no diagnosis on the claim supports medical necessity for 20553"
                         .into(),
                     at: "policies/medicare/tpi.policy:14:3".into(),
+                    policy: "medicare-tpi".into(),
+                    policy_version: "2026.1".into(),
                 })],
                 trace: None,
             }],
@@ -424,9 +457,35 @@ mod tests {
                 r#""decision":"deny","lines":[{"line":1,"procedure":"20553","decision":"deny","#,
                 r#""reasons":[{"rule":"covered-diagnosis","action":"deny","carc":"CO-11","rarc":["N657"],"#,
                 r#""message":"no diagnosis on the claim supports medical necessity for 20553","#,
-                r#""at":"policies/medicare/tpi.policy:14:3"}]}]}"#
+                r#""at":"policies/medicare/tpi.policy:14:3","policy":"medicare-tpi","policy_version":"2026.1"}]}]}"#
             )
         );
+        // Several policies: `policies` after `policy_version`.
+        let mut many = sample();
+        many.policies = vec![
+            PolicyRef {
+                id: "medicare-tpi".into(),
+                version: "2026.1".into(),
+            },
+            PolicyRef {
+                id: "medicare-x".into(),
+                version: "1".into(),
+            },
+        ];
+        let json = serde_json::to_string(&many).unwrap_or_default();
+        assert!(
+            json.contains(r#""policy_version":"2026.1","policies":[{"id":"medicare-tpi","version":"2026.1"},{"id":"medicare-x","version":"1"}],"decision":"deny""#),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_reason_without_a_policy_reads_with_an_empty_one() {
+        // What a history file written before reasons named their policy holds.
+        let old = r#"{"rule":"R","action":"deny","rarc":[],"message":"m","at":"p:1:1"}"#;
+        let r: Reason = serde_json::from_str(old).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&*r.policy, "");
+        assert_eq!(&*r.policy_version, "");
     }
 
     #[test]
@@ -457,11 +516,13 @@ mod tests {
                 rule: "r1".into(),
                 outcome: TraceOutcome::NotApplicable,
                 detail: None,
+                policy: None,
             },
             TraceStep {
                 rule: "r2".into(),
                 outcome: TraceOutcome::Fired,
                 detail: Some("3 > 2".into()),
+                policy: Some("p".into()),
             },
         ]);
         let json = serde_json::to_string(&d.lines[0]).unwrap_or_default();
@@ -471,7 +532,7 @@ mod tests {
         );
         assert!(
             json.ends_with(
-                r#""trace":[{"rule":"r1","outcome":"not_applicable"},{"rule":"r2","outcome":"fired","detail":"3 > 2"}]}"#
+                r#""trace":[{"rule":"r1","outcome":"not_applicable"},{"rule":"r2","outcome":"fired","detail":"3 > 2","policy":"p"}]}"#
             ),
             "{json}"
         );

@@ -15,8 +15,8 @@ pub mod validate;
 mod write;
 
 pub use decision::{
-    Action, ClaimDecision, Decision, ErrorBody, ErrorRecord, LineDecision, Outcome, Reason,
-    ReasonParts, TraceOutcome, TraceStep,
+    Action, ClaimDecision, Decision, ErrorBody, ErrorRecord, LineDecision, Outcome, PolicyRef,
+    Reason, ReasonParts, TraceOutcome, TraceStep,
 };
 pub use error::{for_log, ClaimError, ErrorKind, Warning, X12Location};
 pub use model::{Claim, FactValue, Frequency, Line, Patient, Provider, Sex, Text};

@@ -36,7 +36,13 @@ impl Outcome {
 fn write_decision(d: &Decision, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"id\":");
     string(&d.id, out);
-    Header::write(d, out);
+    if d.policies.is_empty() {
+        Header::write(d, out);
+    } else {
+        // Several policies: rare, and the header cache keys on one.
+        let header = Header::of(d);
+        out.extend_from_slice(&header.json);
+    }
     out.extend_from_slice(d.decision.as_str().as_bytes());
     out.extend_from_slice(b"\",\"lines\":[");
     list(&d.lines, out, write_line);
@@ -103,6 +109,17 @@ impl Header {
         string(&d.policy, &mut json);
         json.extend_from_slice(b",\"policy_version\":");
         string(&d.policy_version, &mut json);
+        if !d.policies.is_empty() {
+            json.extend_from_slice(b",\"policies\":[");
+            list(&d.policies, &mut json, |p, out| {
+                out.extend_from_slice(b"{\"id\":");
+                string(&p.id, out);
+                out.extend_from_slice(b",\"version\":");
+                string(&p.version, out);
+                out.push(b'}');
+            });
+            json.push(b']');
+        }
         json.extend_from_slice(b",\"decision\":\"");
         Header {
             payer: d.payer.clone(),
@@ -181,6 +198,8 @@ mod tests {
                 .into(),
             message: message.into(),
             at: "policies/x.policy:3:1".into(),
+            policy: "medicare-tpi".into(),
+            policy_version: "2026.1".into(),
         })
     }
 
@@ -190,6 +209,7 @@ mod tests {
             payer: "médicare".into(),
             policy: "medicare-tpi".into(),
             policy_version: "2026.1".into(),
+            policies: Vec::new(),
             decision: ClaimDecision::Partial,
             lines: vec![
                 LineDecision {
@@ -243,6 +263,7 @@ mod tests {
                     rule: "R1".into(),
                     outcome: TraceOutcome::Fired,
                     detail: Some("count 3".into()),
+                    policy: None,
                 }]),
             ),
             Outcome::Error(ErrorRecord {
@@ -277,7 +298,20 @@ mod tests {
         equal_texts.policy_version = "2026.2".into();
         let mut escaped = first.clone();
         escaped.payer = "a\"b".into();
-        let mut all = vec![first, other_payer, other_policy, equal_texts, escaped];
+        // Several policies, one of them needing escapes, between decisions
+        // of one: the header written for them is not kept for the next.
+        let mut many = first.clone();
+        many.policies = vec![
+            super::super::decision::PolicyRef {
+                id: "medicare-tpi".into(),
+                version: "2026.1".into(),
+            },
+            super::super::decision::PolicyRef {
+                id: "medicare-\"x\"".into(),
+                version: "2".into(),
+            },
+        ];
+        let mut all = vec![first, many, other_payer, other_policy, equal_texts, escaped];
         // More payers than headers kept: they take turns.
         for n in 0..=Header::KEPT {
             let mut d = all[0].clone();

@@ -125,6 +125,10 @@ struct Compiler<'a, 'w> {
     ws: &'w Workspace,
     scope: &'a Scope<'w>,
     policy: String,
+    /// The policy's id and version as its reasons name them: one copy each,
+    /// shared by every reason and the policy.
+    id: Arc<str>,
+    version: Arc<str>,
     sets: Vec<CodeSet>,
     named: HashMap<String, SetId>,
     /// Named sets' codes, each computed once: a set used twice by each of a
@@ -137,6 +141,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
         Compiler {
             ws,
             scope,
+            id: policy.as_str().into(),
+            version: "".into(),
             policy,
             sets: Vec::new(),
             named: HashMap::new(),
@@ -172,6 +178,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
         let Some(effective_from) = from else {
             return self.err("no effective date");
         };
+        self.version = version.into();
         let mut rules = Vec::new();
         for def in &self.scope.rules {
             let Some(file) = self.ws.units.get(def.unit).map(|u| &u.file) else {
@@ -193,13 +200,13 @@ impl<'a, 'w> Compiler<'a, 'w> {
         };
         let dispatch = dispatch::Dispatch::new(&triggers);
         Ok(Policy {
-            id: module.id.node.as_str().into(),
+            id: self.id.clone(),
             title: module
                 .title
                 .as_ref()
                 .map(|t| t.node.clone())
                 .unwrap_or_default(),
-            version: version.into(),
+            version: self.version.clone(),
             payers,
             payer_ids,
             effective_from,
@@ -322,6 +329,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     .map_or(title.as_str(), |m| m.node.as_str())
                     .into(),
                 at: at.clone(),
+                policy: self.id.clone(),
+                policy_version: self.version.clone(),
             });
             checks.push(Check { kind, reason });
         }

@@ -34,59 +34,37 @@ pub(super) struct LineCx<'a> {
 }
 
 impl<'a> LineCx<'a> {
-    /// Decides the line; appends to `kept` its action and the (rule, check)
-    /// of each reason, the compact form a memory store keeps.
-    /// `reasons` is an empty list to put the reasons in.
+    /// Decides the line against its policies (`on_line`, indexes into
+    /// `policies`, in policy order; with one policy for the whole claim, not
+    /// `many`, the one `self.policy` names); appends to `kept` its action and the
+    /// (rule, check) of each reason, the compact form a memory store keeps,
+    /// each preceded by the rule's policy when `many` policies applied to the
+    /// claim. `reasons` is an empty list to put the reasons in.
     pub(super) fn decide(
-        &self,
+        mut self,
+        policies: &'a Policies,
+        on_line: &[u16],
+        many: bool,
         explain: bool,
         kept: &mut Vec<u8>,
         mut reasons: Vec<Reason>,
     ) -> LineDecision {
         let head = kept.len();
         kept.extend_from_slice(&[0, 0]);
-        // Remembers which rule and check fired, for the compact stored decision;
-        // called only for a rule that fired (few do), so the rest pay one test.
-        let mut keep = |index: usize, why: Option<Why>| {
-            if let Some(check) = why.and_then(Why::check) {
-                kept.extend_from_slice(&u16::try_from(index).unwrap_or(u16::MAX).to_le_bytes());
-                kept.extend_from_slice(&u16::try_from(check).unwrap_or(u16::MAX).to_le_bytes());
-            }
-        };
-        let trace = if explain {
-            // A trace names every rule, so every rule is visited.
-            let mut steps = Vec::with_capacity(self.policy.rules.len());
-            for (index, rule) in self.policy.rules.iter().enumerate() {
-                let triggered = rule
-                    .trigger
-                    .is_none_or(|t| self.set(t).is_some_and(|s| s.contains(self.line.procedure)));
-                let (outcome, why) = if triggered {
-                    self.run_rule(rule, &mut reasons)
-                } else {
-                    (TraceOutcome::NotApplicable, None)
+        let mut steps = explain.then(Vec::new);
+        if many {
+            for &index in on_line {
+                let Some(policy) = policies.get(usize::from(index)) else {
+                    continue;
                 };
-                if outcome == TraceOutcome::Fired {
-                    keep(index, why);
-                }
-                steps.push(TraceStep {
-                    rule: rule.id.clone(),
-                    outcome,
-                    detail: why.map(Why::describe),
-                });
+                self.policy = policy;
+                self.visit(Some(index), kept, &mut reasons, steps.as_mut());
             }
-            Some(steps)
         } else {
-            for &i in self.policy.dispatch.rules_for(self.line.procedure) {
-                let index = usize::from(i);
-                if let Some(rule) = self.policy.rules.get(index) {
-                    let (outcome, why) = self.run_rule(rule, &mut reasons);
-                    if outcome == TraceOutcome::Fired {
-                        keep(index, why);
-                    }
-                }
-            }
-            None
-        };
+            // One policy applied to the claim, so to every line: the one
+            // `policy` already names (the common case, without the lookup).
+            self.visit(None, kept, &mut reasons, steps.as_mut());
+        }
         let decision = reasons
             .iter()
             .map(|r: &Reason| r.action)
@@ -102,7 +80,66 @@ impl<'a> LineCx<'a> {
             procedure: self.line.procedure,
             decision,
             reasons,
-            trace,
+            trace: steps,
+        }
+    }
+
+    /// Runs the rules of the line's current policy that its procedure can
+    /// trigger (every rule when tracing: a trace names every rule), adding
+    /// the reasons of those that fire. `tag`: the policy's index, written
+    /// before each reason in `kept` and naming the policy in trace steps,
+    /// when several policies applied to the claim.
+    #[inline(always)]
+    fn visit(
+        &self,
+        tag: Option<u16>,
+        kept: &mut Vec<u8>,
+        reasons: &mut Vec<Reason>,
+        steps: Option<&mut Vec<TraceStep>>,
+    ) {
+        // Remembers which rule and check fired, for the compact stored decision;
+        // called only for a rule that fired (few do), so the rest pay one test.
+        let mut keep = |index: usize, why: Option<Why>| {
+            if let Some(check) = why.and_then(Why::check) {
+                if let Some(policy) = tag {
+                    kept.extend_from_slice(&policy.to_le_bytes());
+                }
+                kept.extend_from_slice(&u16::try_from(index).unwrap_or(u16::MAX).to_le_bytes());
+                kept.extend_from_slice(&u16::try_from(check).unwrap_or(u16::MAX).to_le_bytes());
+            }
+        };
+        if let Some(steps) = steps {
+            steps.reserve(self.policy.rules.len());
+            let named = tag.map(|_| self.policy.id.clone());
+            for (index, rule) in self.policy.rules.iter().enumerate() {
+                let triggered = rule
+                    .trigger
+                    .is_none_or(|t| self.set(t).is_some_and(|s| s.contains(self.line.procedure)));
+                let (outcome, why) = if triggered {
+                    self.run_rule(rule, reasons)
+                } else {
+                    (TraceOutcome::NotApplicable, None)
+                };
+                if outcome == TraceOutcome::Fired {
+                    keep(index, why);
+                }
+                steps.push(TraceStep {
+                    rule: rule.id.clone(),
+                    outcome,
+                    detail: why.map(Why::describe),
+                    policy: named.clone(),
+                });
+            }
+        } else {
+            for &i in self.policy.dispatch.rules_for(self.line.procedure) {
+                let index = usize::from(i);
+                if let Some(rule) = self.policy.rules.get(index) {
+                    let (outcome, why) = self.run_rule(rule, reasons);
+                    if outcome == TraceOutcome::Fired {
+                        keep(index, why);
+                    }
+                }
+            }
         }
     }
 

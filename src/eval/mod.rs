@@ -18,6 +18,8 @@ mod line;
 mod lookahead;
 #[cfg(test)]
 mod lowered_tests;
+#[cfg(test)]
+mod many_tests;
 pub mod parallel;
 mod stored;
 #[cfg(test)]
@@ -31,7 +33,7 @@ use smallvec::SmallVec;
 
 use crate::claims::{
     Action, Claim, ClaimDecision, ClaimError, Decision, ErrorKind, FactValue, Frequency, Line,
-    LineDecision, Outcome, Reason, Text, TraceOutcome, TraceStep,
+    LineDecision, Outcome, PolicyRef, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
     Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Rule, Value,
@@ -42,7 +44,7 @@ use crate::history::{
     counts_service, ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim,
     Service, SiteId, Status, StoredDecision, Window,
 };
-use crate::policies::Policies;
+use crate::policies::{Policies, Selection};
 pub use batch::Batch;
 use line::{service, LineCx};
 pub use lookahead::Lookahead;
@@ -57,6 +59,9 @@ pub struct Engine<H: HistoryStore = MemoryHistory> {
     /// The compact decision of the claim being decided, kept between claims
     /// for its room: the store copies it.
     kept: Vec<u8>,
+    /// The policies of each line of the claim being decided, kept between
+    /// claims for its room.
+    selection: Selection,
     /// Room for decisions, given back by [`Engine::recycle`].
     spare: Spare,
 }
@@ -165,6 +170,7 @@ impl<H: HistoryStore> Engine<H> {
             history,
             explain: false,
             kept: Vec::with_capacity(64),
+            selection: Selection::default(),
             spare: Spare::default(),
         }
     }
@@ -303,24 +309,41 @@ impl<H: HistoryStore> Engine<H> {
         // answered with an error stores nothing, so running the same input again
         // after a crash, against a history that has grown since, must give it the
         // same answer.
-        let policy = match self.policies.select(claim) {
-            Ok(p) => p,
-            Err(missing) => {
-                return Ok(error(ClaimError {
-                    id: Some(claim.id.to_string()),
-                    kind: ErrorKind::NoPolicy,
-                    message: missing.message,
-                    path: Some(missing.path),
-                    record,
-                    x12: None,
-                    input_lost: false,
-                }));
-            }
+        let selection = &mut self.selection;
+        if let Err(missing) = self.policies.select_lines(claim, selection) {
+            return Ok(error(ClaimError {
+                id: Some(claim.id.to_string()),
+                kind: ErrorKind::NoPolicy,
+                message: missing.message,
+                path: Some(missing.path),
+                record,
+                x12: None,
+                input_lost: false,
+            }));
+        }
+        let applied = self.selection.applied();
+        // `select_lines` succeeded, so some policy applied (a claim has a
+        // line: validation checks it).
+        let Some((first_index, policy)) = applied
+            .first()
+            .and_then(|&i| Some((i, self.policies.get(usize::from(i))?)))
+        else {
+            return Ok(error(ClaimError::invalid(
+                Some(claim.id.to_string()),
+                Some("lines".to_string()),
+                format!("claim `{id}` has no lines"),
+                record,
+            )));
         };
         // Before the history too: a fact of a kind the policy never compares
         // it with would make its comparisons false, silently.
-        if let Some(mismatch) = fact_mismatch(claim, policy, record) {
-            return Ok(error(mismatch));
+        for &i in applied {
+            let Some(p) = self.policies.get(usize::from(i)) else {
+                continue;
+            };
+            if let Some(mismatch) = fact_mismatch(claim, p, record) {
+                return Ok(error(mismatch));
+            }
         }
         let target = claim.target();
         if known && target != Some(id) {
@@ -381,20 +404,23 @@ impl<H: HistoryStore> Engine<H> {
         let mut counted_days: SmallVec<[Day; 8]> = SmallVec::new();
         let mut lines = self.spare.lines();
         lines.reserve(claim.lines.len());
-        // The compact decision: policy, claim decision, then each line's.
+        // The compact decision: policy, claim decision, then each line's
+        // (see `stored.rs`).
+        let many = applied.len() > 1;
         let kept = &mut self.kept;
         kept.clear();
-        let policy_index = self
-            .policies
-            .iter()
-            .position(|p| std::ptr::eq(p, policy))
-            .unwrap_or(usize::MAX);
-        kept.extend_from_slice(
-            &u16::try_from(policy_index)
-                .unwrap_or(u16::MAX)
-                .to_le_bytes(),
-        );
+        kept.extend_from_slice(&first_index.to_le_bytes());
         kept.push(0);
+        if many {
+            kept.extend_from_slice(
+                &u16::try_from(applied.len())
+                    .unwrap_or(u16::MAX)
+                    .to_le_bytes(),
+            );
+            for &i in applied {
+                kept.extend_from_slice(&i.to_le_bytes());
+            }
+        }
         if !void {
             // The claim's lines do not change the store until it is done.
             let window = self.history.window(member);
@@ -411,7 +437,14 @@ impl<H: HistoryStore> Engine<H> {
                     earlier: &counted,
                     earlier_days: &counted_days,
                 };
-                let decided = cx.decide(self.explain, kept, self.spare.reasons());
+                let decided = cx.decide(
+                    &self.policies,
+                    self.selection.line(index),
+                    many,
+                    self.explain,
+                    kept,
+                    self.spare.reasons(),
+                );
                 if decided.decision != Action::Deny {
                     counted.push((line.line, service(line)));
                     counted_days.push(day);
@@ -419,11 +452,24 @@ impl<H: HistoryStore> Engine<H> {
                 lines.push(decided);
             }
         }
+        let policies = if many {
+            applied
+                .iter()
+                .filter_map(|&i| self.policies.get(usize::from(i)))
+                .map(|p| PolicyRef {
+                    id: p.id.clone(),
+                    version: p.version.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let decision = Decision {
             id: claim.id.clone(),
             payer: claim.payer.clone(),
             policy: policy.id.clone(),
             policy_version: policy.version.clone(),
+            policies,
             decision: if void {
                 ClaimDecision::Void
             } else {
@@ -433,8 +479,9 @@ impl<H: HistoryStore> Engine<H> {
         };
         // Its index in `ClaimDecision::ALL`, the code the compact form keeps,
         // in the byte pushed after the policy's two.
+        // With several policies its high bit says so.
         if let Some(code) = kept.get_mut(2) {
-            *code = decision.decision as u8;
+            *code = decision.decision as u8 | if many { stored::MANY } else { 0 };
         }
         // The stored decision carries no trace: a resubmission is answered with
         // the decision, however the first one was asked for.

@@ -4,9 +4,21 @@
 
 use super::*;
 
+/// The high bit of a compact decision's claim decision code: several
+/// policies applied. Then the code is followed by their number (two bytes)
+/// and their indexes (two bytes each), and each reason by its policy's index
+/// before its rule and check.
+pub(super) const MANY: u8 = 0x80;
+
 impl<H: HistoryStore> Engine<H> {
     /// A decision from its compact form and the claim, which gives back the id,
     /// payer, line numbers and codes (the same content, so the same claim).
+    ///
+    /// The form: the first policy's index (two bytes, little-endian), the
+    /// claim decision's code (with [`MANY`]: the policies' number and
+    /// indexes), then per line its action's code, its number of reasons and
+    /// per reason its policy's index (with [`MANY`] only), its rule's index
+    /// and its check's.
     pub(super) fn rebuild(&self, claim: &Claim, kept: &[u8]) -> Option<Decision> {
         let word = |at: usize| -> Option<usize> {
             Some(usize::from(u16::from_le_bytes([
@@ -14,9 +26,24 @@ impl<H: HistoryStore> Engine<H> {
                 *kept.get(at + 1)?,
             ])))
         };
-        let policy = self.policies.iter().nth(word(0)?)?;
-        let decision = *ClaimDecision::ALL.get(usize::from(*kept.get(2)?))?;
+        let first = self.policies.get(word(0)?)?;
+        let code = *kept.get(2)?;
+        let many = code & MANY != 0;
+        let decision = *ClaimDecision::ALL.get(usize::from(code & !MANY))?;
         let mut at = 3;
+        let mut policies = Vec::new();
+        if many {
+            let n = word(at)?;
+            at += 2;
+            for _ in 0..n {
+                let p = self.policies.get(word(at)?)?;
+                policies.push(PolicyRef {
+                    id: p.id.clone(),
+                    version: p.version.clone(),
+                });
+                at += 2;
+            }
+        }
         let mut lines = Vec::new();
         if decision != ClaimDecision::Void {
             for line in &claim.lines {
@@ -25,6 +52,12 @@ impl<H: HistoryStore> Engine<H> {
                 at += 2;
                 let mut reasons = Vec::with_capacity(n);
                 for _ in 0..n {
+                    let policy = if many {
+                        at += 2;
+                        self.policies.get(word(at - 2)?)?
+                    } else {
+                        first
+                    };
                     let rule = policy.rules.get(word(at)?)?;
                     let check = rule.checks.get(word(at + 2)?)?;
                     reasons.push(check.reason.clone());
@@ -42,8 +75,9 @@ impl<H: HistoryStore> Engine<H> {
         Some(Decision {
             id: claim.id.clone(),
             payer: claim.payer.clone(),
-            policy: policy.id.clone(),
-            policy_version: policy.version.clone(),
+            policy: first.id.clone(),
+            policy_version: first.version.clone(),
+            policies,
             decision,
             lines,
         })
@@ -76,6 +110,7 @@ pub(super) fn from_parts(claim: &Claim, parts: &DecisionParts) -> Option<Decisio
         payer: claim.payer.clone(),
         policy: parts.policy.clone(),
         policy_version: parts.version.clone(),
+        policies: parts.policies.clone(),
         decision: parts.decision,
         lines,
     })

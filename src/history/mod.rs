@@ -198,6 +198,9 @@ pub struct DecisionParts {
     pub policy: std::sync::Arc<str>,
     /// Its version.
     pub version: std::sync::Arc<str>,
+    /// Every policy that applied, when several did (see
+    /// [`crate::claims::Decision::policies`]); empty otherwise.
+    pub policies: Vec<crate::claims::PolicyRef>,
     /// The claim decision.
     pub decision: ClaimDecision,
     /// Per claim line (none for a void): its decision and reasons.

@@ -35,7 +35,9 @@
 //!   row (`[[line, date, procedure, site], ...]`) and its decision in a compact
 //!   form, so a claim's decision and history are one row, written together. The
 //!   decision is `[policy, version, "decision", [["action", reason, ...], ...]]`
-//!   with numbers into `texts`; with the claim that is answered with it (the same
+//!   (and `[[policy, version], ...]` last when several policies applied) with
+//!   numbers into `texts`; a reason's text names its policy (rows written
+//!   before reasons did are read with the row's policy); with the claim that is answered with it (the same
 //!   content: id, payer, lines, codes) it gives back the decision's JSON byte for
 //!   byte, even after the policies changed. At most one version of a claim id
 //!   is current (`active`, `imported` or `void`); superseded ones are
@@ -67,7 +69,7 @@ use super::{
     StoredDecision, Version, Window,
 };
 use crate::claims::validate::parse_date;
-use crate::claims::{Action, ClaimDecision, Decision, Reason};
+use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonParts};
 use crate::codes::CodeKey;
 use db::{Db, LoadedVersion, NewRow};
 use worker::Worker;
@@ -273,7 +275,7 @@ pub struct SqliteHistory {
     text_ids: FxHashMap<Box<str>, i64>,
     /// Ids of reasons by the identity of the plan's strings they are made of,
     /// so that a reason is not serialized again for each claim.
-    reason_ids: FxHashMap<[usize; 6], i64>,
+    reason_ids: FxHashMap<[usize; 8], i64>,
 }
 
 impl std::fmt::Debug for SqliteHistory {
@@ -503,6 +505,8 @@ impl SqliteHistory {
             reason.carc.as_ref().map_or(0, |c| c.as_ptr() as usize),
             reason.rarc.as_ptr() as usize,
             usize::from(reason.action as u8),
+            reason.policy.as_ptr() as usize,
+            reason.policy_version.as_ptr() as usize,
         ];
         if let Some(&id) = self.reason_ids.get(&key) {
             return Ok(id);
@@ -516,7 +520,8 @@ impl SqliteHistory {
         Ok(id)
     }
 
-    /// `[policy, version, "decision", [["action", reason, ...], ...]]`.
+    /// `[policy, version, "decision", [["action", reason, ...], ...]]`, and
+    /// when several policies applied `[[policy, version], ...]` after them.
     fn encode(&mut self, d: &Decision) -> Result<String, StoreError> {
         use std::fmt::Write;
         let policy = self.text_id(&d.policy)?;
@@ -534,7 +539,15 @@ impl SqliteHistory {
             }
             out.push(']');
         }
-        out.push_str("]]");
+        out.push(']');
+        for (i, p) in d.policies.iter().enumerate() {
+            let (id, version) = (self.text_id(&p.id)?, self.text_id(&p.version)?);
+            let _ = write!(out, "{}[{id},{version}]", if i == 0 { ",[" } else { "," });
+        }
+        if !d.policies.is_empty() {
+            out.push(']');
+        }
+        out.push(']');
         Ok(out)
     }
 

@@ -57,7 +57,8 @@ pub struct Impact {
     /// Changed lines by payer, policy and procedure.
     pub by_payer: Vec<Group>,
     /// See [`Impact::by_payer`]; the policy that decided the line after the
-    /// change, else before it.
+    /// change, else before it (where several policies applied to the claim,
+    /// each whose rules fired on the line on that side).
     pub by_policy: Vec<Group>,
     /// See [`Impact::by_payer`].
     pub by_procedure: Vec<Group>,
@@ -214,18 +215,23 @@ impl Replay {
                 changed = true;
                 self.impact.changed_lines += 1;
                 self.impact.charges_moved += charge;
-                let policy = policy_of(&after)
-                    .or_else(|| policy_of(&before))
-                    .unwrap_or_default();
-                for (g, key) in [claim.payer.to_string(), policy, line.procedure.to_string()]
-                    .into_iter()
-                    .enumerate()
-                {
-                    if let Some(groups) = self.groups.get_mut(g) {
-                        let entry = groups.entry(key).or_default();
-                        entry.0.insert(record);
-                        entry.1 += 1;
-                        entry.2 += charge;
+                let policies = match policies_of(&after, &rules_after) {
+                    Some(p) => p,
+                    None => policies_of(&before, &rules_before).unwrap_or_default(),
+                };
+                let keys = [
+                    vec![claim.payer.to_string()],
+                    policies,
+                    vec![line.procedure.to_string()],
+                ];
+                for (g, keys) in keys.into_iter().enumerate() {
+                    for key in keys {
+                        if let Some(groups) = self.groups.get_mut(g) {
+                            let entry = groups.entry(key).or_default();
+                            entry.0.insert(record);
+                            entry.1 += 1;
+                            entry.2 += charge;
+                        }
                     }
                 }
             }
@@ -333,9 +339,27 @@ fn claim_label(outcome: &Outcome) -> Label {
     }
 }
 
-fn policy_of(outcome: &Outcome) -> Option<String> {
+/// The policies a changed line counts under in `by_policy`, from one side's
+/// outcome (`None` for an error record): the decision's policy when one
+/// policy applied to the claim; when several did, those whose rules fired on
+/// the line (`fired`, by policy and rule), or the decision's first policy
+/// when none fired.
+fn policies_of(outcome: &Outcome, fired: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
     match outcome {
-        Outcome::Decision(d) => Some(d.policy.to_string()),
+        Outcome::Decision(d) => {
+            let mut of_rules: Vec<String> = Vec::new();
+            if !d.policies.is_empty() {
+                for (policy, _) in fired {
+                    if of_rules.last() != Some(policy) {
+                        of_rules.push(policy.clone());
+                    }
+                }
+            }
+            if of_rules.is_empty() {
+                of_rules.push(d.policy.to_string());
+            }
+            Some(of_rules)
+        }
         Outcome::Error(_) => None,
     }
 }
@@ -348,7 +372,7 @@ fn line_of(outcome: &Outcome, k: usize) -> (Label, BTreeSet<(String, String)>) {
                 line.decision.as_str(),
                 line.reasons
                     .iter()
-                    .map(|r| (d.policy.to_string(), r.rule.to_string()))
+                    .map(|r| (r.policy.to_string(), r.rule.to_string()))
                     .collect(),
             ),
             // A void has no line decisions: its lines are `void`.

@@ -1,11 +1,13 @@
-//! PR404: two policies that share a payer id and are in effect on some of the
-//! same dates, whatever their policy ids.
+//! PR404: two versions of one policy (the same policy id) that share a payer
+//! id and are in effect on some of the same dates.
 //!
-//! The engine still decides: of the policies in effect on every date of service
-//! of a claim, it takes the one that took effect last (`Policies::select`). So an
-//! overlap is a warning, reported at the later-starting policy, which wins. When
-//! both start on the same day nothing decides between them but the order the
-//! files were read in, and the warning is raised to an error.
+//! Different policies of one payer may overlap: every one in effect on a
+//! line's date applies to it. Versions of one policy may not, but the engine
+//! still decides: of the versions in effect on a line's date, it takes the one
+//! that took effect last (`Policies::select_lines`). So an overlap is a
+//! warning, reported at the later-starting version, which wins. When both
+//! start on the same day nothing decides between them but the order the files
+//! were read in, and the warning is raised to an error.
 
 use chrono::NaiveDate;
 
@@ -98,7 +100,7 @@ impl Lint for OverlappingVersions {
                 // Each pair once, reported at the later start (the one that wins);
                 // on the same start, at the file read later.
                 let later = (b.from, j) > (a.from, i);
-                if i == j || !later || (a.id == b.id && a.version == b.version) {
+                if i == j || !later || a.id != b.id || a.version == b.version {
                     continue; // the same id and version is PR108
                 }
                 let Some(payer) = b.payers.iter().find(|p| a.payers.contains(p)) else {
@@ -124,24 +126,25 @@ impl Lint for OverlappingVersions {
                     &b_unit.file,
                     b.span,
                     format!(
-                        "policy `{}` and policy `{}` (`{other}`, {}) both apply to payer `{payer}` from {} {until}",
-                        b.id,
-                        a.id,
+                        "versions `{}` and `{}` (`{other}`, {}) of policy `{}` both apply to payer `{payer}` from {} {until}",
+                        b.version,
+                        a.version,
                         a.range(),
+                        b.id,
                         b.from
                     ),
                 );
                 if a.from == b.from {
                     d.severity = Severity::Error;
                     d = d
-                        .with_label("both start on this date: which one a claim gets depends on the order the files are read")
-                        .with_help("give the policies different start dates, or end one before the other starts");
+                        .with_label("both start on this date: which version a line gets depends on the order the files are read")
+                        .with_help("give the versions different start dates, or end one before the other starts");
                 } else {
                     let day_before = b.from.pred_opt().unwrap_or(b.from);
                     d = d
-                        .with_label(format!("from {}, claims get `{}`: it started later", b.from, b.id))
+                        .with_label(format!("from {}, lines get version `{}`: it started later", b.from, b.version))
                         .with_help(format!(
-                            "end the earlier policy the day before this one starts: `effective {}..{day_before}` in `{other}`",
+                            "end the earlier version the day before this one starts: `effective {}..{day_before}` in `{other}`",
                             a.from
                         ));
                 }

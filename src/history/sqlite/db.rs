@@ -446,13 +446,31 @@ impl Db {
             let mut reasons = Vec::with_capacity(rest.len());
             for r in rest {
                 let json = self.text(id(r)?)?;
-                reasons.push(serde_json::from_str::<Reason>(&json).map_err(|_| bad())?);
+                let mut parts: ReasonParts = serde_json::from_str(&json).map_err(|_| bad())?;
+                // A row written before reasons named their policy: then one
+                // policy decided every claim, the row's.
+                if parts.policy.is_empty() {
+                    parts.policy = policy.as_str().into();
+                    parts.policy_version = version.as_str().into();
+                }
+                reasons.push(Reason::new(parts));
             }
             lines.push((action, reasons));
+        }
+        let mut policies = Vec::new();
+        if let Some(list) = value.get(4) {
+            for p in list.as_array().ok_or_else(bad)? {
+                let pair = |i: usize| p.get(i).ok_or_else(bad).and_then(id);
+                policies.push(PolicyRef {
+                    id: self.text(pair(0)?)?.into(),
+                    version: self.text(pair(1)?)?.into(),
+                });
+            }
         }
         Ok(DecisionParts {
             policy: policy.into(),
             version: version.into(),
+            policies,
             decision,
             lines,
         })

@@ -174,17 +174,18 @@ impl Tally for Summary {
                             *self
                                 .replayed_by_rule
                                 .entry((
-                                    d.policy.to_string(),
+                                    r.policy.to_string(),
                                     r.rule.to_string(),
                                     r.action.as_str(),
                                 ))
                                 .or_default() += 1;
                             continue;
                         }
-                        let key = (Arc::as_ptr(&d.policy).cast::<u8>() as usize, r.address());
+                        // The rule's own policy: a claim may have several.
+                        let key = (Arc::as_ptr(&r.policy).cast::<u8>() as usize, r.address());
                         self.by_rule
                             .entry(key)
-                            .or_insert_with(|| (d.policy.clone(), r.clone(), 0))
+                            .or_insert_with(|| (r.policy.clone(), r.clone(), 0))
                             .2 += 1;
                     }
                 }

@@ -70,12 +70,19 @@ pub fn run(policies: &[PathBuf], id: &str) -> u8 {
         return EXIT_FAILED;
     };
     // A library rule is part of every policy that imports it: show it once.
-    let mut shown: Vec<(&str, Vec<&str>, &Rule)> = Vec::new();
+    // A policy loaded in several versions is named with its version.
+    let mut shown: Vec<(&str, Vec<String>, &Rule)> = Vec::new();
     for policy in set.iter() {
+        let versions = set.iter().filter(|p| p.id == policy.id).count();
+        let name = if versions > 1 {
+            format!("{} ({})", policy.id, policy.version)
+        } else {
+            policy.id.to_string()
+        };
         for rule in policy.rules.iter().filter(|r| &*r.id == id) {
             match shown.iter_mut().find(|(at, _, _)| *at == &*rule.at) {
-                Some((_, users, _)) => users.push(&policy.id),
-                None => shown.push((&rule.at, vec![&policy.id], rule)),
+                Some((_, users, _)) => users.push(name.clone()),
+                None => shown.push((&rule.at, vec![name.clone()], rule)),
             }
         }
     }
