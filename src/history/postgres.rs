@@ -74,7 +74,7 @@ use super::{
     StoreError, StoredDecision, Transactional, Version, Window,
 };
 use crate::claims::validate::parse_date;
-use crate::claims::{Action, ClaimDecision, Decision, Reason};
+use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonParts};
 use crate::codes::CodeKey;
 use conn::{Db, LoadedVersion, NewRow};
 use worker::Worker;
@@ -139,6 +139,9 @@ struct DecisionOut<'a> {
     version: &'a str,
     decision: &'a str,
     lines: Vec<(&'a str, &'a [Reason])>,
+    /// Every policy that applied, only when several did.
+    #[serde(skip_serializing_if = "<[PolicyRef]>::is_empty")]
+    policies: &'a [PolicyRef],
 }
 
 /// [`DecisionOut`], read back.
@@ -147,7 +150,9 @@ struct DecisionIn {
     policy: String,
     version: String,
     decision: String,
-    lines: Vec<(String, Vec<Reason>)>,
+    lines: Vec<(String, Vec<ReasonParts>)>,
+    #[serde(default)]
+    policies: Vec<PolicyRef>,
 }
 
 fn encode(d: &Decision) -> Result<String, serde_json::Error> {
@@ -160,6 +165,7 @@ fn encode(d: &Decision) -> Result<String, serde_json::Error> {
             .iter()
             .map(|l| (l.decision.as_str(), l.reasons.as_slice()))
             .collect(),
+        policies: &d.policies,
     })
 }
 
@@ -174,16 +180,31 @@ fn decode(json: &str) -> Option<DecisionParts> {
     ]
     .into_iter()
     .find(|d| d.as_str() == stored.decision)?;
+    let policy: std::sync::Arc<str> = stored.policy.into();
+    let version: std::sync::Arc<str> = stored.version.into();
     let mut lines = Vec::with_capacity(stored.lines.len());
-    for (action, reasons) in stored.lines {
+    for (action, parts) in stored.lines {
         let action = [Action::Allow, Action::Review, Action::Deny]
             .into_iter()
             .find(|a| a.as_str() == action)?;
+        // A row written before reasons named their policy: they are all the
+        // row's one policy's (as the SQLite store reads its old rows).
+        let reasons = parts
+            .into_iter()
+            .map(|mut parts| {
+                if parts.policy.is_empty() {
+                    parts.policy = policy.clone();
+                    parts.policy_version = version.clone();
+                }
+                Reason::new(parts)
+            })
+            .collect();
         lines.push((action, reasons));
     }
     Some(DecisionParts {
-        policy: stored.policy.into(),
-        version: stored.version.into(),
+        policy,
+        version,
+        policies: stored.policies,
         decision,
         lines,
     })
