@@ -320,3 +320,37 @@ fn a_node_killed_mid_way_and_run_again_equals_an_uninterrupted_run() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Several policies of one payer applied to a claim (`tests/data/many-policies`):
+/// its decision, stored in PostgreSQL, answers a resubmission byte for byte,
+/// each reason's policy and the claim's `policies` included.
+#[test]
+fn a_stored_decision_of_several_policies_is_given_back_byte_for_byte() {
+    let Some(_cluster) = pg_cluster::cluster() else {
+        return;
+    };
+    let Some(db) = pg_cluster::database("many_policies") else {
+        return;
+    };
+    let policies = common::root("tests/data/many-policies");
+    let claims = common::root("tests/data/many-policies/claims.jsonl");
+    let (policies, claims) = (
+        policies.to_str().unwrap_or_default(),
+        claims.to_str().unwrap_or_default(),
+    );
+    let first = run(&["eval", "--policies", policies, "--db", &db, claims]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("\"policies\":["),
+        "several policies applied: {}",
+        text(&first.stdout)
+    );
+    let again = run(&["eval", "--policies", policies, "--db", &db, claims]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("3 claims were sent before with the same content"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(text(&again.stdout), text(&first.stdout));
+}
