@@ -52,8 +52,8 @@ fn partition(claim: &str) -> usize {
 /// payers mixed in.
 fn claims() -> Vec<String> {
     let generated = stream(3000, 300, 5, "S");
-    let examples = std::fs::read_to_string(root("examples/claims.jsonl"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let examples =
+        std::fs::read_to_string(root("examples/claims.jsonl")).unwrap_or_else(|e| panic!("{e}"));
     let mut examples = examples.lines().filter(|l| !l.trim().is_empty());
     let mut out = Vec::new();
     for (i, claim) in generated.into_iter().enumerate() {
@@ -85,7 +85,8 @@ fn split(claims: &[String], range: std::ops::Range<usize>) -> BTreeMap<usize, Lo
 /// The worker directory that holds partition `p`'s history while `worker`
 /// owns it.
 fn history(dir: &Path, worker: usize, p: usize) -> PathBuf {
-    dir.join(format!("worker{worker}")).join(format!("p{p}.sqlite"))
+    dir.join(format!("worker{worker}"))
+        .join(format!("p{p}.sqlite"))
 }
 
 /// Runs `workers` concurrently; worker `w` decides the logs of the
@@ -273,7 +274,10 @@ fn a_rebalance_with_history_handed_over_and_redelivery_equals_one_node() {
     merge(&mut merged, &second, &rest);
     compare(&merged, &want);
     let total: i64 = (0..P).map(|p| stored(&history(&dir, after(p), p))).sum();
-    assert_eq!(total, want_stored, "claim versions stored: none twice, none lost");
+    assert_eq!(
+        total, want_stored,
+        "claim versions stored: none twice, none lost"
+    );
 
     // The control: a new owner that reads before the history arrives (an
     // empty file for the first moved partition) decides differently, so the

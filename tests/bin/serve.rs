@@ -961,7 +961,10 @@ fn postgres_restarting_under_load_is_503_then_200_from_the_same_process() {
     for (member, sent, allowed) in &results {
         // One TPI session per day (Medicare M3): the first claim only.
         assert_eq!(*allowed, 1, "{member}: sessions allowed");
-        let h = get(&s.url(&format!("/v1/members/medicare/{member}/history")), None);
+        let h = get(
+            &s.url(&format!("/v1/members/medicare/{member}/history")),
+            None,
+        );
         assert_eq!(h.status, 200, "{}", h.body);
         let rows = h.json()["rows"].as_array().unwrap().clone();
         let ids: Vec<&str> = rows

@@ -120,7 +120,11 @@ pub fn stream(n: usize, patients: usize, seed: u64, prefix: &str) -> Vec<String>
         }
         let id = format!("{prefix}{i:06}");
         let patient = format!("P{:05}", next(patients));
-        let site = sites.get(next(sites.len())).copied().unwrap_or("lumbar").to_string();
+        let site = sites
+            .get(next(sites.len()))
+            .copied()
+            .unwrap_or("lumbar")
+            .to_string();
         out.push(tpi(&id, &patient, &date, &site, ""));
         made.push((id, patient, date, site));
     }
