@@ -24,67 +24,11 @@ mod common;
 #[path = "../../src/history/postgres/test_cluster.rs"]
 mod pg_cluster;
 
-use common::{bin, run, text};
+use common::{bin, run, stream, text};
 
 fn write(path: &Path, content: &str) -> String {
     std::fs::write(path, content).unwrap_or_else(|e| panic!("{e}"));
     path.to_string_lossy().into_owned()
-}
-
-/// A clean Medicare TPI claim: covered diagnosis, the drug on the claim.
-fn tpi(id: &str, patient: &str, date: &str, site: &str, extra: &str) -> String {
-    format!(
-        r#"{{"id":"{id}","payer":"medicare","patient":{{"id":"{patient}","birth_date":"1950-01-01"}},"diagnoses":["M79.18"],"facts":{{"relief_percent":80,"relief_weeks":10}},"lines":[{{"line":1,"date_of_service":"{date}","procedure":"20552","site":"{site}"}},{{"line":2,"date_of_service":"{date}","procedure":"J3301"}}]{extra}}}"#
-    )
-}
-
-fn date(day: usize) -> String {
-    let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()
-        + chrono::Duration::days(i64::try_from(day).unwrap_or(0));
-    d.format("%Y-%m-%d").to_string()
-}
-
-/// `n` Medicare claims over `patients` members, dates rising, with
-/// resubmissions, replacements and voids of earlier claims mixed in (the
-/// generator of `history_db.rs`).
-fn stream(n: usize, patients: usize, seed: u64, prefix: &str) -> Vec<String> {
-    let mut rng = seed;
-    let mut next = move |m: usize| {
-        rng = rng
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((rng >> 33) as usize) % m.max(1)
-    };
-    let sites = ["cervical", "lumbar", "thoracic", "scapular"];
-    let mut out: Vec<String> = Vec::with_capacity(n);
-    let mut made: Vec<(String, String, String, String)> = Vec::new();
-    for i in 0..n {
-        let day = 1 + (i * 600 / n.max(1)) + next(3);
-        let date = date(day);
-        let roll = next(100);
-        if roll < 3 && !made.is_empty() {
-            let (id, p, d, site) = made[next(made.len())].clone();
-            out.push(tpi(&id, &p, &d, &site, ""));
-            continue;
-        }
-        if roll < 5 && !made.is_empty() {
-            let (id, p, _, site) = made[next(made.len())].clone();
-            out.push(tpi(&id, &p, &date, &site, r#","frequency_code":"7""#));
-            continue;
-        }
-        if roll < 6 && !made.is_empty() {
-            let (id, p, d, site) = made[next(made.len())].clone();
-            let extra = format!(r#","frequency_code":"8","replaces":"{id}""#);
-            out.push(tpi(&format!("{prefix}V{i}"), &p, &d, &site, &extra));
-            continue;
-        }
-        let id = format!("{prefix}{i:06}");
-        let patient = format!("P{:05}", next(patients));
-        let site = sites[next(sites.len())].to_string();
-        out.push(tpi(&id, &patient, &date, &site, ""));
-        made.push((id, patient, date, site));
-    }
-    out
 }
 
 /// A claim's ledger key: its id and content hash (hex).

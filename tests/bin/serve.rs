@@ -880,3 +880,108 @@ fn postgres_going_away_is_503_and_the_service_recovers() {
     );
     eprintln!("503 answers before the service reconnected: {unavailable}");
 }
+
+/// The PostgreSQL server restarts under load: clients keep sending claims
+/// while a private cluster (the shared one serves other tests) is stopped at
+/// once (a crash, as clients see it) and started again. Requests of the
+/// outage get 503 `store_failed` with `Retry-After`; the same `serve`
+/// process answers 200 again once the server is back; every claim retried
+/// until answered is stored once: each member's history holds each of its
+/// claims once and its one session of the day was allowed once.
+#[test]
+fn postgres_restarting_under_load_is_503_then_200_from_the_same_process() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let Some(cluster) = pg_cluster::private() else {
+        return;
+    };
+    cluster.psql("postgres", "CREATE DATABASE restart").unwrap();
+    let db = cluster.url("restart");
+    let s = Arc::new(Server::start(&["--no-watch", "--db", &db, "--history-api"]));
+    const CLIENTS: usize = 4;
+    let done = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let unavailable = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|t| {
+            let (s, done) = (s.clone(), done.clone());
+            let (answered, unavailable) = (answered.clone(), unavailable.clone());
+            std::thread::spawn(move || {
+                let member = format!("M-RESTART-{t}");
+                let mut sent = 0;
+                let mut allowed = 0;
+                while !done.load(Ordering::SeqCst) {
+                    let claim = session(&format!("R-{t}-{sent}"), &member);
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    // At-least-once: a claim is sent again until answered.
+                    let r = loop {
+                        let r = post(&s.url("/v1/claims/evaluate"), &claim, None);
+                        if r.status == 200 {
+                            break r;
+                        }
+                        assert_eq!(r.status, 503, "{}", r.body);
+                        assert!(r.retry_after.is_some(), "{}", r.body);
+                        assert_eq!(r.json()["error"]["kind"], "store_failed", "{}", r.body);
+                        unavailable.fetch_add(1, Ordering::SeqCst);
+                        assert!(Instant::now() < deadline, "no recovery: {}", r.body);
+                        std::thread::sleep(Duration::from_millis(50));
+                    };
+                    if r.json()["lines"][0]["decision"] == "allow" {
+                        allowed += 1;
+                    }
+                    sent += 1;
+                    answered.fetch_add(1, Ordering::SeqCst);
+                }
+                (member, sent, allowed)
+            })
+        })
+        .collect();
+    let wait_for = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while answered.load(Ordering::SeqCst) < n {
+            assert!(Instant::now() < deadline, "the clients stalled");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for(20);
+    cluster.stop().unwrap();
+    let at_stop = answered.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(1500));
+    let during = unavailable.load(Ordering::SeqCst);
+    cluster.restart().unwrap();
+    // Answers after the restart, from the same process.
+    wait_for(at_stop + 40);
+    done.store(true, Ordering::SeqCst);
+    let results: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    assert!(during > 0, "no request saw the outage");
+    let mut s = Arc::try_unwrap(s).unwrap_or_else(|_| panic!("a client holds the server"));
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "the service exited: recovered only by a restart"
+    );
+    for (member, sent, allowed) in &results {
+        // One TPI session per day (Medicare M3): the first claim only.
+        assert_eq!(*allowed, 1, "{member}: sessions allowed");
+        let h = get(
+            &s.url(&format!("/v1/members/medicare/{member}/history")),
+            None,
+        );
+        assert_eq!(h.status, 200, "{}", h.body);
+        let rows = h.json()["rows"].as_array().unwrap().clone();
+        let ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.get("seq").is_some())
+            .filter_map(|r| r["claim"].as_str())
+            .collect();
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{member}: a claim stored twice");
+        assert_eq!(ids.len(), *sent, "{member}: claims stored vs answered");
+    }
+    eprintln!(
+        "503 answers during the outage: {}, claims answered: {}",
+        unavailable.load(Ordering::SeqCst),
+        answered.load(Ordering::SeqCst)
+    );
+    assert_eq!(s.terminate().code(), Some(0));
+}

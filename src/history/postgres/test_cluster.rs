@@ -30,6 +30,8 @@ pub struct Cluster {
     bindir: PathBuf,
     /// The user running it, when the tests run as root.
     user: Option<String>,
+    /// Commits wait for their WAL write ([`private`] clusters).
+    durable: bool,
     watchdog: Mutex<Child>,
 }
 
@@ -47,10 +49,15 @@ rm -rf "$dir"
 "#;
 
 /// The server's options: loopback only, the socket in the cluster's
-/// directory, no fsync (a test cluster survives nothing anyway).
-fn options(port: u16, dir: &Path) -> String {
+/// directory, no fsync (a test cluster survives no machine crash anyway).
+/// `durable` keeps `synchronous_commit` on: a commit is acknowledged after
+/// its WAL reached the operating system, so it survives the server's
+/// processes being killed (`stop`), which a restart test needs; off, an
+/// acknowledged commit can vanish with the server's memory.
+fn options(port: u16, dir: &Path, durable: bool) -> String {
+    let sync = if durable { "on" } else { "off" };
     format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={sync} \
          -c full_page_writes=off -c max_connections=200",
         dir.display()
     )
@@ -104,6 +111,10 @@ fn command(user: Option<&str>, program: &Path) -> Command {
 }
 
 fn start() -> Result<Cluster, String> {
+    start_with(false)
+}
+
+fn start_with(durable: bool) -> Result<Cluster, String> {
     let bindir = bindir().ok_or_else(|| {
         "PostgreSQL is not installed (no initdb and postgres; apt-get install postgresql, or set \
          PG_BINDIR)"
@@ -175,7 +186,7 @@ fn start() -> Result<Cluster, String> {
         .arg(std::process::id().to_string())
         .arg(&bindir)
         .arg(&dir)
-        .arg(options(port, &dir))
+        .arg(options(port, &dir, durable))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -186,6 +197,7 @@ fn start() -> Result<Cluster, String> {
         dir,
         bindir,
         user,
+        durable,
         watchdog: Mutex::new(child),
     };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -258,7 +270,7 @@ impl Cluster {
             "start",
             "-w",
             "-o",
-            &options(self.port, &self.dir),
+            &options(self.port, &self.dir, self.durable),
             "-l",
             &log.to_string_lossy(),
         ])
@@ -278,6 +290,37 @@ impl Cluster {
         } else {
             Err(String::from_utf8_lossy(&out.stderr).into_owned())
         }
+    }
+}
+
+/// A private cluster (not the shared one), for a test that stops and
+/// restarts its server without disturbing the other tests; `durable`
+/// (acknowledged commits survive [`Cluster::stop`]). Stopped and removed when
+/// dropped (or, at the latest, when the test process ends). `None` as for
+/// [`cluster`].
+pub fn private() -> Option<Cluster> {
+    match start_with(true) {
+        Ok(c) => Some(c),
+        Err(why) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true and no PostgreSQL for the tests: {why}"
+            );
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // The watchdog only waits for the test process; the server goes now.
+        let _ = self.pg_ctl(&["stop", "-m", "immediate", "-w"]);
+        if let Ok(mut watchdog) = self.watchdog.lock() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
