@@ -33,6 +33,13 @@ impl Action {
             Action::Deny => "deny",
         }
     }
+
+    /// Reads the contract's spelling back (as stores keep it).
+    pub fn parse(text: &str) -> Option<Action> {
+        [Action::Allow, Action::Review, Action::Deny]
+            .into_iter()
+            .find(|a| a.as_str() == text)
+    }
 }
 
 /// The decision on a whole claim, summarizing its lines.
@@ -101,6 +108,11 @@ impl ClaimDecision {
             ClaimDecision::Partial => "partial",
             ClaimDecision::Void => "void",
         }
+    }
+
+    /// Reads the contract's spelling back (as stores keep it).
+    pub fn parse(text: &str) -> Option<ClaimDecision> {
+        ClaimDecision::ALL.into_iter().find(|d| d.as_str() == text)
     }
 }
 

@@ -127,6 +127,18 @@ impl Sites {
 }
 
 impl MemoryHistory {
+    /// The version of a member's claim id with this content, if stored: what
+    /// a resubmission is answered from (the persistent stores then read its
+    /// decision by `seq`).
+    pub(super) fn version_of(
+        &self,
+        member: Member<'_>,
+        id: &str,
+        hash: ContentHash,
+    ) -> Option<&Version> {
+        self.versions(member, id).iter().find(|v| v.hash == hash)
+    }
+
     /// An empty history.
     pub fn new() -> MemoryHistory {
         MemoryHistory::default()
@@ -512,9 +524,7 @@ impl HistoryStore for MemoryHistory {
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, Infallible> {
         Ok(self
-            .versions(member, id)
-            .iter()
-            .find(|v| v.hash == hash)
+            .version_of(member, id, hash)
             .and_then(|v| v.decision)
             .and_then(|at| self.decisions.get(at))
             .map(|b| StoredDecision::Kept(b.to_vec())))

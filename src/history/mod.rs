@@ -37,6 +37,7 @@ mod table;
 mod tests;
 mod transaction;
 mod window;
+mod worker;
 
 use std::cell::RefCell;
 use std::convert::Infallible;

@@ -54,12 +54,9 @@ mod conn;
 pub(crate) mod test_cluster;
 #[cfg(test)]
 mod tests;
-mod worker;
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::mpsc::{channel, sync_channel, Sender};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -68,7 +65,10 @@ use postgres::{Client, NoTls, Row, Statement};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::sqlite::{services_json, ClaimRow, ServiceJson, ServiceRow};
+use super::sqlite::{
+    push_service_rows, services_json, sort_service_rows, ClaimRow, ServiceJson, ServiceRow,
+};
+use super::worker::Worker;
 use super::{
     ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim, Service, Status,
     StoreError, StoredDecision, Transactional, Version, Window,
@@ -77,7 +77,6 @@ use crate::claims::validate::parse_date;
 use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonParts};
 use crate::codes::CodeKey;
 use conn::{Db, LoadedVersion, NewRow};
-use worker::Worker;
 
 /// The schema this program writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -171,22 +170,12 @@ fn encode(d: &Decision) -> Result<String, serde_json::Error> {
 
 fn decode(json: &str) -> Option<DecisionParts> {
     let stored: DecisionIn = serde_json::from_str(json).ok()?;
-    let decision = [
-        ClaimDecision::Allow,
-        ClaimDecision::Review,
-        ClaimDecision::Deny,
-        ClaimDecision::Partial,
-        ClaimDecision::Void,
-    ]
-    .into_iter()
-    .find(|d| d.as_str() == stored.decision)?;
+    let decision = ClaimDecision::parse(&stored.decision)?;
     let policy: std::sync::Arc<str> = stored.policy.into();
     let version: std::sync::Arc<str> = stored.version.into();
     let mut lines = Vec::with_capacity(stored.lines.len());
     for (action, parts) in stored.lines {
-        let action = [Action::Allow, Action::Review, Action::Deny]
-            .into_iter()
-            .find(|a| a.as_str() == action)?;
+        let action = Action::parse(&action)?;
         // A row written before reasons named their policy: they are all the
         // row's one policy's (as the SQLite store reads its old rows).
         let reasons = parts
@@ -222,7 +211,7 @@ fn member_key(m: Member<'_>) -> String {
 /// Claim history in PostgreSQL, shared by several nodes; see the module
 /// documentation.
 pub struct PgHistory {
-    worker: Worker,
+    worker: Worker<Db>,
     target: String,
     cache: MemoryHistory,
     in_batch: bool,
@@ -303,7 +292,11 @@ impl PgHistory {
     fn start(db: Db) -> Result<PgHistory, StoreError> {
         let target = db.target.clone();
         Ok(PgHistory {
-            worker: Worker::start(db)?,
+            worker: Worker::start(db, "history-pg").map_err(|e| StoreError::Postgres {
+                target: target.clone(),
+                code: None,
+                why: format!("cannot start the database thread: {e}"),
+            })?,
             target,
             cache: MemoryHistory::new(),
             in_batch: false,
@@ -707,13 +700,7 @@ impl HistoryStore for PgHistory {
         id: &str,
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, StoreError> {
-        let Some(seq) = self
-            .cache
-            .versions(member, id)
-            .iter()
-            .find(|v| v.hash == hash)
-            .map(|v| v.seq)
-        else {
+        let Some(seq) = self.cache.version_of(member, id, hash).map(|v| v.seq) else {
             return Ok(None);
         };
         let (payer, patient) = (member.payer.to_owned(), member.id.to_owned());

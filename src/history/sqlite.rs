@@ -52,18 +52,16 @@
 
 mod db;
 mod open;
-mod worker;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Sender};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
 
+use super::worker::Worker;
 use super::{
     ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim, Service, Status,
     StoredDecision, Version, Window,
@@ -72,7 +70,6 @@ use crate::claims::validate::parse_date;
 use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonParts};
 use crate::codes::CodeKey;
 use db::{Db, LoadedVersion, NewRow};
-use worker::Worker;
 
 /// The schema this program writes. Each entry of [`MIGRATIONS`] takes a file
 /// from the version before it to its own.
@@ -263,7 +260,7 @@ pub struct ClaimRow {
 
 /// Claim history in a SQLite file; see the module documentation.
 pub struct SqliteHistory {
-    worker: Worker,
+    worker: Worker<Db>,
     path: PathBuf,
     cache: MemoryHistory,
     in_batch: bool,
@@ -626,6 +623,38 @@ impl SqliteHistory {
 /// A service as kept in a row's `services` JSON: line, date, procedure, site.
 pub(super) type ServiceJson = (u32, String, String, Option<String>);
 
+/// Appends a claim row's services (its `services` JSON) as `history show`
+/// lists them; both stores keep services this way. `Err` names what does
+/// not read, for the store's "corrupt" error.
+pub(super) fn push_service_rows(
+    out: &mut Vec<ServiceRow>,
+    claim: &str,
+    payer: Option<&str>,
+    services: &str,
+) -> Result<(), String> {
+    let parsed: Vec<ServiceJson> =
+        serde_json::from_str(services).map_err(|e| format!("services `{services}`: {e}"))?;
+    for (line, date, procedure, site) in parsed {
+        let date = parse_date(&date).ok_or_else(|| format!("date `{date}`"))?;
+        out.push(ServiceRow {
+            payer: payer.map(str::to_owned),
+            claim: claim.to_owned(),
+            line,
+            date,
+            procedure,
+            site,
+        });
+    }
+    Ok(())
+}
+
+/// Orders `history show`'s services: by payer, date, claim and line.
+pub(super) fn sort_service_rows(rows: &mut [ServiceRow]) {
+    rows.sort_by(|a, b| {
+        (&a.payer, a.date, &a.claim, a.line).cmp(&(&b.payer, b.date, &b.claim, b.line))
+    });
+}
+
 /// `[[line, "date", "procedure", "site" or null], ...]`, written by hand: this
 /// is on the path of every claim.
 pub(super) fn services_json(services: &[(u32, Service<'_>)]) -> String {
@@ -691,13 +720,7 @@ impl HistoryStore for SqliteHistory {
         id: &str,
         hash: ContentHash,
     ) -> Result<Option<StoredDecision>, StoreError> {
-        let Some(seq) = self
-            .cache
-            .versions(member, id)
-            .iter()
-            .find(|v| v.hash == hash)
-            .map(|v| v.seq)
-        else {
+        let Some(seq) = self.cache.version_of(member, id, hash).map(|v| v.seq) else {
             return Ok(None);
         };
         Ok(self

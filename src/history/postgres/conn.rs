@@ -479,22 +479,10 @@ impl Db {
             let claim: String = row.get(0);
             let json: String = row.get(1);
             let row_payer: String = row.get(2);
-            for (line, date, procedure, site) in self.parse_services(&json)? {
-                let date =
-                    parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
-                out.push(ServiceRow {
-                    payer: Some(row_payer.clone()),
-                    claim: claim.clone(),
-                    line,
-                    date,
-                    procedure,
-                    site,
-                });
-            }
+            push_service_rows(&mut out, &claim, Some(&row_payer), &json)
+                .map_err(|what| self.corrupt(what))?;
         }
-        out.sort_by(|a, b| {
-            (&a.payer, a.date, &a.claim, a.line).cmp(&(&b.payer, b.date, &b.claim, b.line))
-        });
+        sort_service_rows(&mut out);
         Ok(out)
     }
 

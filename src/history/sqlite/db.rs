@@ -207,22 +207,10 @@ impl Db {
         let mut out = Vec::new();
         for row in rows {
             let (claim, services, payer) = row.map_err(|e| self.err(e))?;
-            for (line, date, procedure, site) in self.parse_services(&services)? {
-                let date =
-                    parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
-                out.push(ServiceRow {
-                    payer: payer.clone(),
-                    claim: claim.clone(),
-                    line,
-                    date,
-                    procedure,
-                    site,
-                });
-            }
+            push_service_rows(&mut out, &claim, payer.as_deref(), &services)
+                .map_err(|what| self.corrupt(what))?;
         }
-        out.sort_by(|a, b| {
-            (&a.payer, a.date, &a.claim, a.line).cmp(&(&b.payer, b.date, &b.claim, b.line))
-        });
+        sort_service_rows(&mut out);
         Ok(out)
     }
 
@@ -425,24 +413,16 @@ impl Db {
         let item = |i: usize| value.get(i).ok_or_else(bad);
         let policy = self.text(id(item(0)?)?)?;
         let version = self.text(id(item(1)?)?)?;
-        let decision = [
-            ClaimDecision::Allow,
-            ClaimDecision::Review,
-            ClaimDecision::Deny,
-            ClaimDecision::Partial,
-            ClaimDecision::Void,
-        ]
-        .into_iter()
-        .find(|d| value.get(2).and_then(serde_json::Value::as_str) == Some(d.as_str()))
-        .ok_or_else(bad)?;
+        let decision = value
+            .get(2)
+            .and_then(serde_json::Value::as_str)
+            .and_then(ClaimDecision::parse)
+            .ok_or_else(bad)?;
         let mut lines = Vec::new();
         for line in item(3)?.as_array().ok_or_else(bad)? {
             let items = line.as_array().ok_or_else(bad)?;
             let (first, rest) = items.split_first().ok_or_else(bad)?;
-            let action = [Action::Allow, Action::Review, Action::Deny]
-                .into_iter()
-                .find(|a| first.as_str() == Some(a.as_str()))
-                .ok_or_else(bad)?;
+            let action = first.as_str().and_then(Action::parse).ok_or_else(bad)?;
             let mut reasons = Vec::with_capacity(rest.len());
             for r in rest {
                 let json = self.text(id(r)?)?;

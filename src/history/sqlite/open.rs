@@ -155,7 +155,10 @@ impl SqliteHistory {
     fn start(db: Db, data_version: i64) -> Result<SqliteHistory, StoreError> {
         let path = db.path.clone();
         Ok(SqliteHistory {
-            worker: Worker::start(db)?,
+            worker: Worker::start(db, "history-db").map_err(|e| StoreError::Stopped {
+                path: path.clone(),
+                why: e.to_string(),
+            })?,
             path,
             cache: MemoryHistory::new(),
             in_batch: false,

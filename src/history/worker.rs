@@ -1,33 +1,30 @@
-//! The database thread: the connection's own thread, running the jobs sent
-//! to it in order (as the SQLite store's).
+//! The database thread both persistent stores run their connection on: jobs
+//! sent to it run in order on the one connection, so a read sees every write
+//! sent before it, and writes run while the engine decides the next claims.
 
-use super::*;
+use std::sync::mpsc::{channel, sync_channel, Sender};
+use std::thread::JoinHandle;
 
 /// Work for the database thread.
-pub(super) type Job = Box<dyn FnOnce(&mut Db) + Send>;
+type Job<Db> = Box<dyn FnOnce(&mut Db) + Send>;
 
-/// The database thread: jobs run in the order they are sent, on the one
-/// connection, so a read sees every write sent before it.
-pub(super) struct Worker {
-    jobs: Option<Sender<Job>>,
+/// The connection's own thread, running the jobs sent to it in order.
+pub(super) struct Worker<Db: Send + 'static> {
+    jobs: Option<Sender<Job<Db>>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Worker {
-    pub(super) fn start(mut db: Db) -> Result<Worker, StoreError> {
-        let target = db.target.clone();
-        let (tx, rx) = channel::<Job>();
+impl<Db: Send + 'static> Worker<Db> {
+    /// Moves `db` onto a thread named `name`; the caller turns a thread that
+    /// could not start into its store's error.
+    pub(super) fn start(mut db: Db, name: &str) -> std::io::Result<Worker<Db>> {
+        let (tx, rx) = channel::<Job<Db>>();
         let thread = std::thread::Builder::new()
-            .name("history-pg".into())
+            .name(name.into())
             .spawn(move || {
                 for job in rx {
                     job(&mut db);
                 }
-            })
-            .map_err(|e| StoreError::Postgres {
-                target,
-                code: None,
-                why: format!("cannot start the database thread: {e}"),
             })?;
         Ok(Worker {
             jobs: Some(tx),
@@ -55,11 +52,11 @@ impl Worker {
     }
 }
 
-impl Drop for Worker {
+impl<Db: Send + 'static> Drop for Worker<Db> {
     fn drop(&mut self) {
         // Closing the channel ends the thread once its jobs are done; the
-        // connection closes with it (the server rolls back a transaction
-        // left open).
+        // connection closes with it, and an open transaction is rolled back
+        // (by SQLite, or by the PostgreSQL server when the session ends).
         self.jobs.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
