@@ -65,7 +65,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // builds claims through the claims' own validation.
     ("claims", &["codes", "days", "bytes", "hint", "x12"]),
     ("x12", &["claims", "codes", "days"]),
-    ("history", &["claims", "codes", "days", "bytes", "hint"]),
+    // Sums of charges are exact decimals, as a policy's numbers are.
+    (
+        "history",
+        &["claims", "codes", "days", "bytes", "hint", "number"],
+    ),
     (
         "policies",
         &[

@@ -11,7 +11,17 @@ pub(super) fn service(line: &Line) -> Service<'_> {
         date: line.date_of_service,
         procedure: line.procedure,
         site: line.site.as_deref(),
+        units: line.units,
+        bilateral: is_bilateral(line),
+        charge: line.charge,
     }
+}
+
+/// Whether a line carries modifier 50 (bilateral procedure). Modifiers are
+/// uppercased by validation; `50` has no case anyway.
+#[inline]
+pub(super) fn is_bilateral(line: &Line) -> bool {
+    line.modifiers.iter().any(|m| m.as_str() == "50")
 }
 
 /// Everything a condition on one line can see.

@@ -218,6 +218,9 @@ impl MemoryHistory {
             date: e.day.date(),
             procedure: e.procedure,
             site: self.sites.name(e.site),
+            units: e.units(),
+            bilateral: e.bilateral(),
+            charge: e.charge(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! rules of what a count counts (codes, sites).
 
 use super::*;
+use rust_decimal::Decimal;
 
 /// How a count matches earlier services by anatomic site (the language's
 /// `per site` and `per site or unsited`; a store knows nothing of the
@@ -16,7 +17,7 @@ pub enum SiteScope {
 }
 
 /// One counted service of a member, as the store is given it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Service<'a> {
     /// Date of service.
     pub date: NaiveDate,
@@ -24,6 +25,51 @@ pub struct Service<'a> {
     pub procedure: CodeKey,
     /// The anatomic site, if the line gave one.
     pub site: Option<&'a str>,
+    /// Units of service, at least 1 (a service stored before history kept
+    /// units reads as 1). The memory store keeps up to [`MAX_UNITS`].
+    pub units: u32,
+    /// Whether the line carried modifier `50` (bilateral procedure); false
+    /// for a service stored before history kept modifiers.
+    pub bilateral: bool,
+    /// The billed amount: a claim's double, standing for the shortest
+    /// decimal that reads back as it (`crate::number`), which is what the
+    /// databases keep as text and what sums add up exactly. `None` when
+    /// the line gave none, and for a service stored before history kept
+    /// charges (it sums as 0).
+    pub charge: Option<f64>,
+}
+
+impl<'a> Service<'a> {
+    /// A service of one unit, without modifier 50 or a charge.
+    pub fn new(date: NaiveDate, procedure: CodeKey, site: Option<&'a str>) -> Service<'a> {
+        Service {
+            date,
+            procedure,
+            site,
+            units: 1,
+            bilateral: false,
+            charge: None,
+        }
+    }
+
+    /// What the service weighs in a count of units: its units, times
+    /// `bilateral` when it carried modifier 50 (the language's
+    /// `bilateral as K`; 1 counts units as billed).
+    #[inline]
+    pub fn weight(&self, bilateral: u32) -> u64 {
+        weight(self.units, self.bilateral, bilateral)
+    }
+}
+
+/// The units the memory store keeps per service: a line of more units
+/// (validation allows up to `u32::MAX`) counts as this many; the top bit of
+/// the stored word is the modifier-50 flag.
+pub const MAX_UNITS: u32 = (1 << 31) - 1;
+
+/// `units`, times `k` when `bilateral`: a service's weight in a units count.
+#[inline]
+pub fn weight(units: u32, bilateral: bool, k: u32) -> u64 {
+    u64::from(units) * if bilateral { u64::from(k) } else { 1 }
 }
 
 /// Which services a count looks at.
@@ -109,6 +155,93 @@ impl Window<'_> {
             (Some(_), None) => u32::MAX,
             (None, _) => 0,
         })
+    }
+
+    /// Calls `f` with each service from day `from` to day `to` (both
+    /// inclusive) that is in `set`, has procedure `code` when given, and
+    /// matches site `site` under `scope`: what [`Window::count`] counts,
+    /// for the sums of units and charges. A book with an index keeps its
+    /// services in arrival order and is read whole; others from the
+    /// window's end back to its start, as counts do.
+    #[allow(clippy::too_many_arguments)]
+    fn each(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+        mut f: impl FnMut(&Entry),
+    ) {
+        let site = site.0;
+        let counts = |e: &Entry| {
+            e.day >= from
+                && e.day <= to
+                && code.is_none_or(|c| c == e.procedure)
+                && set.contains(e.procedure)
+                && match scope {
+                    None => true,
+                    Some(SiteScope::Strict) => e.site == site,
+                    Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
+                }
+        };
+        let all = self.entries;
+        if self.index.is_some() {
+            all.iter().filter(|e| counts(e)).for_each(f);
+            return;
+        }
+        let end = all.partition_point(|e| e.day <= to);
+        for e in all.get(..end).unwrap_or_default().iter().rev() {
+            if e.day < from {
+                break;
+            }
+            if counts(e) {
+                f(e);
+            }
+        }
+    }
+
+    /// The units of the services [`Window::count`] would count (same
+    /// arguments), each weighing its units, times `bilateral` when it
+    /// carried modifier 50.
+    #[allow(clippy::too_many_arguments)]
+    pub fn units(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+        bilateral: u32,
+    ) -> u64 {
+        let mut total = 0u64;
+        self.each(from, to, set, code, scope, site, |e| {
+            total = total.saturating_add(weight(e.units(), e.bilateral(), bilateral));
+        });
+        total
+    }
+
+    /// The charges of the services [`Window::count`] would count (same
+    /// arguments), added up exactly as decimals; a service without a
+    /// charge adds 0. Saturates at the decimal's largest value.
+    pub fn charges(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+    ) -> Decimal {
+        let mut total = Decimal::ZERO;
+        self.each(from, to, set, code, scope, site, |e| {
+            if let Some(charge) = e.charge() {
+                total = total.saturating_add(crate::number::decimal_of(charge));
+            }
+        });
+        total
     }
 
     /// How many services from day `from` to day `to` (both inclusive) are in
