@@ -119,6 +119,7 @@ diag_codes! {
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
     SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
     DiagnosisNotInForce = "PR214", Error,   "an ICD-10-CM code is billable in none of the years its policy is in force";
+    LimitNotWhole       = "PR215", Error,   "a limit of lines or units is not a whole number";
     TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
     NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
     WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";
@@ -126,12 +127,15 @@ diag_codes! {
     NestedQuantifier    = "PR305", Error,   "quantifiers over other lines are nested";
     RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
     UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
+    BilateralWithoutUnits = "PR308", Error, "`bilateral as` is given where no units are counted";
+    MeasureMismatch     = "PR309", Error,   "`count` is asked for charges, or `sum` for lines or units";
     OverlappingCodes    = "PR401", Warning, "a code list names a code twice or covers it with two entries";
     UnusedCodeSet       = "PR402", Warning, "a policy's code set is never used";
     DeadCondition       = "PR403", Warning, "a condition can never hold: the rule never applies or its check always fails";
     OverlappingVersions = "PR404", Warning, "two versions of one policy are in effect on the same dates";
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
     RemarkCodes         = "PR406", Warning, "a reason code used against its X12 definition: no remark code where one is required, or CARC 16 asking for documentation";
+    ChargesLimitOfZero  = "PR407", Warning, "a `charges` limit of 0 denies every service of the set billed above 0";
     Internal            = "PR901", Error,   "payer-rules met a state it should never reach: a bug, reported instead of a wrong result";
 }
 

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use crate::codes::icd10::{self, YearSet};
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::{
-    Action, CheckKind, HeaderKind, Item, Module, ModuleKind, Rule, SetExpr, Verb,
+    Action, CheckKind, HeaderKind, Item, LimitMax, Measure, Module, ModuleKind, Rule, SetExpr, Verb,
 };
 use crate::syntax::{Span, Spanned, SyntaxError};
 use crate::workspace::Workspace;
@@ -492,12 +492,21 @@ fn check_rule(
                 check_inline_sets(cond, in_force, file, diags);
                 ExprChecker::new(scope, file, diags).condition(cond);
             }
-            CheckKind::Limit { set, max, days, .. } => {
+            CheckKind::Limit {
+                set,
+                max,
+                days,
+                measure,
+                bilateral,
+                ..
+            } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
                 positive(days, "a window", true, file, diags);
-                if max.node > 100_000 {
-                    positive(max, "a limit", false, file, diags);
+                let measure = measure.as_ref().map(|m| m.node);
+                limit_max(max, measure, file, diags);
+                if let Some(k) = bilateral {
+                    bilateral_clause(k, measure, "limit", file, diags);
                 }
             }
             CheckKind::Interval { set, days, .. } => {
@@ -572,6 +581,120 @@ fn positive(
                 format!("{what} of `{written}` is out of range"),
             )
             .with_help(help),
+        );
+    }
+}
+
+/// A limit's most: a whole number from 0 to 100000 of lines or units
+/// (PR211, and PR215 for a fraction), any amount of at most 28 significant
+/// digits for `charges`.
+fn limit_max(
+    max: &Spanned<LimitMax>,
+    measure: Option<Measure>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let written = || file.text.get(max.span.start..max.span.end).unwrap_or("");
+    match (measure, max.node) {
+        (Some(Measure::Charges), LimitMax::Decimal(None)) => diags.push(
+            Diagnostic::new(
+                DiagCode::NumberOutOfRange,
+                file,
+                max.span,
+                format!("an amount of `{}` is out of range", written()),
+            )
+            .with_help("amounts compare exactly, as decimals of at most 28 significant digits"),
+        ),
+        (Some(Measure::Charges), _) => {}
+        (_, LimitMax::Whole(n)) => {
+            if n > 100_000 {
+                positive(&Spanned::new(n, max.span), "a limit", false, file, diags);
+            }
+        }
+        (_, LimitMax::Decimal(Some(d))) if d.fract().is_zero() => {
+            positive(
+                &Spanned::new(u32::MAX, max.span),
+                "a limit",
+                false,
+                file,
+                diags,
+            );
+        }
+        (_, LimitMax::Decimal(None)) => {
+            positive(
+                &Spanned::new(u32::MAX, max.span),
+                "a limit",
+                false,
+                file,
+                diags,
+            );
+        }
+        (measure, LimitMax::Decimal(Some(_))) => {
+            let what = if measure == Some(Measure::Units) {
+                "units"
+            } else {
+                "lines"
+            };
+            diags.push(
+                Diagnostic::new(
+                    DiagCode::LimitNotWhole,
+                    file,
+                    max.span,
+                    format!("a limit of {what} is a whole number, not `{}`", written()),
+                )
+                .with_help(format!(
+                    "write a whole number of {what}, e.g. `to 2`; a limit of amounts billed is \
+                     `limit SET charges to {} per ...`",
+                    written()
+                )),
+            );
+        }
+    }
+}
+
+/// `bilateral as K`: only where units are counted (PR308), and K is 1 or 2
+/// (PR211). `what`: `limit` or `count`, for the message.
+fn bilateral_clause(
+    k: &Spanned<u32>,
+    measure: Option<Measure>,
+    what: &str,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let written = file.text.get(k.span.start..k.span.end).unwrap_or("");
+    if measure != Some(Measure::Units) {
+        let counted = measure.map_or("lines", Measure::word);
+        diags.push(
+            Diagnostic::new(
+                DiagCode::BilateralWithoutUnits,
+                file,
+                k.span,
+                format!("`{written}` weighs units, but this {what} adds up {counted}"),
+            )
+            .with_help(format!(
+                "count units (`{}`), or remove `{written}`: a line with modifier 50 is one \
+                 line and its charge is its charge",
+                if what == "limit" {
+                    "limit SET units to N ..."
+                } else {
+                    "count(SET units ...)"
+                }
+            )),
+        );
+        return;
+    }
+    if !(1..=2).contains(&k.node) {
+        diags.push(
+            Diagnostic::new(
+                DiagCode::NumberOutOfRange,
+                file,
+                k.span,
+                format!("`{written}` is out of range"),
+            )
+            .with_help(
+                "a line with modifier 50 counts its units as billed (`bilateral as 1`) or twice \
+                 (`bilateral as 2`)",
+            ),
         );
     }
 }
@@ -785,6 +908,109 @@ mod tests {
             got,
             [DiagCode::NumberOutOfRange, DiagCode::NumberOutOfRange]
         );
+    }
+
+    #[test]
+    fn units_charges_and_sums_check_what_they_add_up() {
+        let ok = "rule A { when line.procedure in tpi and count(tpi units within 30 days bilateral as 2) >= 4 and sum(tpi charges on same day per code per site) <= 2410.00 and sum(tpi charges within 12 months) != line.charge limit tpi units to 6 per 12 months bilateral as 1 else deny CO-151 rarc N362 }\n                   rule B { when line.procedure in tpi limit tpi charges to 2410 per 365 days per code else deny CO-119 rarc N640 }\n                   rule C { when line.procedure in tpi limit tpi charges to 99999999999999.99 per day else deny CO-119 rarc N640 }";
+        assert!(codes(ok).is_empty(), "{:?}", codes(ok));
+        let cases: &[(&str, &[DiagCode])] = &[
+            ("limit tpi units to 2.5 per day", &[DiagCode::LimitNotWhole]),
+            ("limit tpi to 0.5 per day", &[DiagCode::LimitNotWhole]),
+            (
+                "limit tpi units to 100001 per day",
+                &[DiagCode::NumberOutOfRange],
+            ),
+            (
+                "limit tpi units to 99999999999 per day",
+                &[DiagCode::NumberOutOfRange],
+            ),
+            ("limit tpi units to 0 per day", &[DiagCode::ZeroLimit]),
+            (
+                "limit tpi charges to 0.00 per day",
+                &[DiagCode::ChargesLimitOfZero],
+            ),
+            (
+                "limit tpi charges to 0 per day",
+                &[DiagCode::ChargesLimitOfZero],
+            ),
+            (
+                "limit tpi charges to 1.00000000000000000000000000001 per day",
+                &[DiagCode::NumberOutOfRange],
+            ),
+            (
+                "limit tpi to 6 per day bilateral as 1",
+                &[DiagCode::BilateralWithoutUnits],
+            ),
+            (
+                "limit tpi charges to 6 per day bilateral as 2",
+                &[DiagCode::BilateralWithoutUnits],
+            ),
+            (
+                "limit tpi units to 6 per day bilateral as 3",
+                &[DiagCode::NumberOutOfRange],
+            ),
+            (
+                "limit tpi units to 6 per day bilateral as 0",
+                &[DiagCode::NumberOutOfRange],
+            ),
+        ];
+        for (check, want) in cases {
+            let rule = format!(
+                "rule A {{ when line.procedure in tpi {check} else deny CO-151 rarc N362 }}"
+            );
+            let got: Vec<DiagCode> = codes(&rule).iter().map(|(c, _)| *c).collect();
+            assert_eq!(&got, want, "{check}");
+        }
+        let conditions: &[(&str, &[DiagCode])] = &[
+            (
+                "count(tpi charges within 30 days) > 1",
+                &[DiagCode::MeasureMismatch],
+            ),
+            ("sum(tpi within 30 days) > 1", &[DiagCode::MeasureMismatch]),
+            (
+                "sum(tpi units within 30 days) > 1",
+                &[DiagCode::MeasureMismatch],
+            ),
+            (
+                "count(tpi within 30 days bilateral as 2) > 1",
+                &[DiagCode::BilateralWithoutUnits],
+            ),
+            (
+                "sum(tpi charges within 30 days bilateral as 2) > 1",
+                &[DiagCode::BilateralWithoutUnits],
+            ),
+            (
+                "count(tpi units within 30 days bilateral as 9) > 1",
+                &[DiagCode::NumberOutOfRange],
+            ),
+            (
+                "sum(tpi charges within 30 days) == \"5\"",
+                &[DiagCode::TypeMismatch],
+            ),
+            (
+                "sum(tpi charges within 0 days) > 1",
+                &[DiagCode::NumberOutOfRange],
+            ),
+            (
+                "sum(tpi charges within 30 days)",
+                &[DiagCode::NotACondition],
+            ),
+            (
+                "sum(dx charges within 30 days) > 1",
+                &[DiagCode::WrongCodeSystem],
+            ),
+        ];
+        for (cond, want) in conditions {
+            let rule = format!("codes dx = icd10 M79.18\n rule A {{ when line.procedure in tpi and line.diagnoses any in dx and {cond} deny CO-151 rarc N362 }}");
+            let got: Vec<DiagCode> = codes(&rule).iter().map(|(c, _)| *c).collect();
+            assert_eq!(&got, want, "{cond}");
+        }
+        let help = codes("rule A { when sum(tpi charges within 30 days) deny CO-151 rarc N362 }");
+        assert!(help[0].1.contains("> 2410.00"), "{help:?}");
+        let help =
+            codes("rule A { when count(tpi charges within 30 days) > 1 deny CO-151 rarc N362 }");
+        assert!(help[0].1.contains("`sum(tpi charges ...)`"), "{help:?}");
     }
 
     #[test]

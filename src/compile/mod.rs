@@ -277,23 +277,54 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     unit,
                     per_code,
                     scope,
+                    measure,
+                    bilateral,
                 } => {
                     let set = self.set(set)?;
-                    CheckKind::Limit {
-                        set,
-                        max: max.node,
-                        period: Period {
-                            length: days.node,
-                            unit: *unit,
+                    let k = bilateral.as_ref().map_or(1, |k| k.node);
+                    let period = Period {
+                        length: days.node,
+                        unit: *unit,
+                    };
+                    let scope = scope.as_ref().map(|s| site_scope(s.node));
+                    let counts_line =
+                        trigger.is_some_and(|t| match (self.sets.get(t), self.sets.get(set)) {
+                            (Some(t), Some(s)) => t.difference(s).is_empty(),
+                            _ => false,
+                        });
+                    let bound = match (measure.as_ref().map(|m| m.node), max.node) {
+                        (None, ast::LimitMax::Whole(_)) => None,
+                        (Some(ast::Measure::Charges), max) => match max.decimal() {
+                            Some(amount) => Some(Bound::Charges(amount)),
+                            None => return self.err("an amount out of range"),
                         },
-                        per_code: *per_code,
-                        scope: scope.as_ref().map(|s| site_scope(s.node)),
-                        counts_line: trigger.is_some_and(|t| {
-                            match (self.sets.get(t), self.sets.get(set)) {
-                                (Some(t), Some(s)) => t.difference(s).is_empty(),
-                                _ => false,
-                            }
-                        }),
+                        (Some(ast::Measure::Units), ast::LimitMax::Whole(max)) => {
+                            Some(Bound::Units { max, bilateral: k })
+                        }
+                        (_, ast::LimitMax::Decimal(_)) => {
+                            return self.err("a limit of lines or units that is not a whole number")
+                        }
+                    };
+                    match (bound, max.node) {
+                        (Some(max), _) => CheckKind::LimitOf {
+                            set,
+                            max,
+                            period,
+                            per_code: *per_code,
+                            scope,
+                            counts_line,
+                        },
+                        (None, ast::LimitMax::Whole(max)) => CheckKind::Limit {
+                            set,
+                            max,
+                            period,
+                            per_code: *per_code,
+                            scope,
+                            counts_line,
+                        },
+                        (None, ast::LimitMax::Decimal(_)) => {
+                            return self.err("a limit of lines that is not a whole number")
+                        }
                     }
                 }
                 AstCheck::Interval {
@@ -482,7 +513,18 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 window,
                 per_code,
                 scope,
+                measure,
+                bilateral,
+                sum,
             } => {
+                let measure = match (sum, measure.as_ref().map(|m| m.node)) {
+                    (Some(_), Some(ast::Measure::Charges)) => Measure::Charges,
+                    (None, Some(ast::Measure::Units)) => Measure::Units {
+                        bilateral: bilateral.as_ref().map_or(1, |k| k.node),
+                    },
+                    (None, None) => Measure::Lines,
+                    _ => return self.err("a `count` of charges or a `sum` of lines or units"),
+                };
                 let window = match window.node {
                     Window::SameDay => CountWindow::SameDay,
                     Window::Within { days, unit, before } => {
@@ -499,6 +541,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     window,
                     per_code: *per_code,
                     scope: scope.as_ref().map(|s| site_scope(s.node)),
+                    measure,
                 })
             }
             _ => return self.err("a condition where a value belongs"),

@@ -12,6 +12,7 @@ use crate::fields::FieldId;
 pub use crate::history::SiteScope;
 pub use crate::number::Exact;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, TimeUnit};
+pub use rust_decimal::Decimal;
 
 /// Index of a code set in [`Policy::sets`].
 pub type SetId = usize;
@@ -112,6 +113,25 @@ pub enum CheckKind {
         /// search.
         counts_line: bool,
     },
+    /// [`CheckKind::Limit`] of the services' units or charges (`limit SET
+    /// units ...`, `limit SET charges ...`): fails when they add up to more
+    /// than `max` allows. A kind of its own rather than a field of `Limit`,
+    /// so that the limits of lines, which nearly every policy has, are
+    /// decided by the same code as before.
+    LimitOf {
+        /// Counted services.
+        set: SetId,
+        /// Most allowed, and of what.
+        max: Bound,
+        /// Window length.
+        period: Period,
+        /// Only services with the line's own procedure code count.
+        per_code: bool,
+        /// Site matching.
+        scope: Option<SiteScope>,
+        /// True when every line the rule runs on is in `set` (see `Limit`).
+        counts_line: bool,
+    },
     /// Fails when a service of the set lies less than `period` before this one
     /// (and not on the same day).
     Interval {
@@ -126,6 +146,49 @@ pub enum CheckKind {
     },
     /// Fails whenever the rule applies.
     Always,
+}
+
+/// What a limit of units or charges allows at most.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    /// So many units of service.
+    Units {
+        /// Most units allowed.
+        max: u32,
+        /// What a unit of a service with modifier 50 weighs (`bilateral as
+        /// K`; 1 when not given).
+        bilateral: u32,
+    },
+    /// Charges adding up to this amount at most, exactly.
+    Charges(Decimal),
+}
+
+/// As `explain` says it: `6 units`, `2410.00 in charges`.
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Units { max, bilateral: 1 } => write!(f, "{max} units"),
+            Bound::Units { max, bilateral } => write!(
+                f,
+                "{max} units (a line with modifier 50 weighing {bilateral} times its units)"
+            ),
+            Bound::Charges(max) => write!(f, "{max} in charges"),
+        }
+    }
+}
+
+/// What a count adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Services (lines): `count(...)`.
+    Lines,
+    /// Units of service: `count(SET units ...)`.
+    Units {
+        /// What a unit of a service with modifier 50 weighs.
+        bilateral: u32,
+    },
+    /// Charges, exactly: `sum(SET charges ...)`.
+    Charges,
 }
 
 /// A length of time: so many days or calendar months.
@@ -351,6 +414,8 @@ pub struct Count {
     pub per_code: bool,
     /// Site matching.
     pub scope: Option<SiteScope>,
+    /// What is added up: services, their units or their charges.
+    pub measure: Measure,
 }
 
 /// The dates a `count` looks at, for a date of service `DOS`.

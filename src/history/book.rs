@@ -2,6 +2,7 @@
 //! services sorted by date, each tagged with the claim version that put it
 //! there, and the claims' versions by id.
 
+use super::window::BILATERAL;
 use super::*;
 
 /// A stored service: sites are interned, so recording allocates nothing once a
@@ -28,19 +29,28 @@ pub(super) struct Entry {
     charge: f64,
 }
 
-/// [`Entry::units`]' bit for modifier 50.
-const BILATERAL: u32 = 1 << 31;
-
 impl Entry {
     /// A service as stored, its site interned in `sites`.
+    #[inline]
     pub(super) fn new(service: &Service<'_>, sites: &mut Sites, version: u32) -> Entry {
         Entry {
-            day: Day::of(service.date),
+            day: service.day,
             procedure: service.procedure,
             site: sites.intern(service.site),
             version,
-            units: service.units.min(MAX_UNITS) | if service.bilateral { BILATERAL } else { 0 },
-            charge: service.charge.unwrap_or(f64::NAN),
+            units: service.units,
+            charge: service.charge,
+        }
+    }
+
+    /// The service it stands for, its site's name from `sites`.
+    pub(super) fn service<'s>(&self, sites: &'s Sites) -> Service<'s> {
+        Service {
+            procedure: self.procedure,
+            site: sites.name(self.site),
+            day: self.day,
+            units: self.units,
+            charge: self.charge,
         }
     }
 

@@ -674,14 +674,9 @@ pub(super) struct LoadedService {
 impl LoadedService {
     /// The service as the cache is given it.
     pub(super) fn service(&self) -> Service<'_> {
-        Service {
-            date: self.date,
-            procedure: self.procedure,
-            site: self.site.as_deref(),
-            units: self.units,
-            bilateral: self.bilateral,
-            charge: self.charge,
-        }
+        Service::new(self.date, self.procedure, self.site.as_deref())
+            .with_units(self.units, self.bilateral)
+            .with_charge(self.charge)
     }
 }
 
@@ -771,15 +766,15 @@ pub(super) fn services_json(services: &[(u32, Service<'_>)]) -> String {
         let _ = write!(
             out,
             "[{line},\"{}\",\"{}\",",
-            s.date.format("%Y-%m-%d"),
+            s.date().format("%Y-%m-%d"),
             s.procedure
         );
         match s.site {
             None => out.push_str("null"),
             Some(site) => out.push_str(&serde_json::to_string(site).unwrap_or_default()),
         }
-        let _ = write!(out, ",{},{},", s.units, s.bilateral);
-        match s.charge.filter(|c| c.is_finite()) {
+        let _ = write!(out, ",{},{},", s.units(), s.bilateral());
+        match s.charge().filter(|c| c.is_finite()) {
             None => out.push_str("null"),
             Some(charge) => {
                 let _ = write!(out, "\"{charge}\"");

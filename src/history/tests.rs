@@ -150,20 +150,19 @@ fn units_and_charges_add_up_what_a_count_counts() {
     for services in [60, 600] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let mut s = Service::new(
+            let s = Service::new(
                 day(next(90)),
                 CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
                 sites[next(3) as usize],
-            );
-            s.units = 1 + next(4) as u32;
-            s.bilateral = next(3) == 0;
-            s.charge = charges[next(6) as usize];
+            )
+            .with_units(1 + next(4) as u32, next(3) == 0)
+            .with_charge(charges[next(6) as usize]);
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
         assert!(stored
             .iter()
-            .any(|s| s.units > 1 && s.bilateral && s.charge.is_some()));
+            .any(|s| s.units() > 1 && s.bilateral() && s.charge().is_some()));
         let window = h.window(m("P"));
         let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
         let mut nonzero = 0;
@@ -183,7 +182,7 @@ fn units_and_charges_add_up_what_a_count_counts() {
             let units: u64 = matched.iter().map(|s| s.weight(k)).sum();
             let cents: i64 = matched
                 .iter()
-                .filter_map(|s| s.charge)
+                .filter_map(|s| s.charge())
                 .map(|c| (c * 100.0).round() as i64)
                 .sum();
             let site = window.site(q.site);
@@ -207,21 +206,31 @@ fn units_and_charges_add_up_what_a_count_counts() {
 #[test]
 fn a_service_keeps_its_units_modifier_50_and_charge() {
     let mut h = MemoryHistory::new();
-    let mut s = svc("2026-01-10", "20553", Some("cervical"));
-    s.units = 3;
-    s.bilateral = true;
-    s.charge = Some(182.5);
+    let s = svc("2026-01-10", "20553", Some("cervical"))
+        .with_units(3, true)
+        .with_charge(Some(182.5));
+    assert_eq!(
+        (s.units(), s.bilateral(), s.charge()),
+        (3, true, Some(182.5))
+    );
     let _ = h.record(m("P1"), s);
     // Beyond what an entry keeps, units count as the most it keeps.
-    let mut big = svc("2026-01-11", "20552", None);
-    big.units = u32::MAX;
+    let big = svc("2026-01-11", "20552", None).with_units(u32::MAX, false);
     let _ = h.record(m("P1"), big);
     let got = h.services(m("P1"));
     assert_eq!(got.first(), Some(&s));
     assert_eq!(
-        got.get(1).map(|s| (s.units, s.bilateral, s.charge)),
-        Some((MAX_UNITS, false, None))
+        got.get(1).map(|s| (s.units(), s.bilateral(), s.charge())),
+        Some((super::window::MAX_UNITS, false, None))
     );
+    assert_eq!(
+        got.get(1).map(|s| s.weight(2)),
+        Some(u64::from(super::window::MAX_UNITS))
+    );
+    assert_eq!(s.weight(2), 6);
+    assert_eq!(s.weight(1), 3);
+    assert_ne!(s, s.with_charge(None));
+    assert_eq!(big, big.with_charge(Some(f64::NAN)));
     assert_eq!(std::mem::size_of::<Entry>(), 32);
 }
 
@@ -313,7 +322,7 @@ fn counts_by_window_set_and_site() {
         2
     );
     assert_eq!(
-        h.services(m("P1")).first().map(|s| s.date),
+        h.services(m("P1")).first().map(|s| s.date()),
         Some(date("2026-01-01"))
     );
 }

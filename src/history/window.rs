@@ -16,40 +16,97 @@ pub enum SiteScope {
     OrUnsited,
 }
 
-/// One counted service of a member, as the store is given it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One counted service of a member, as the store is given it: the date,
+/// procedure and site counts match on, and the units, modifier 50 and
+/// charge that counts of units and sums of charges add up (see
+/// [`Service::with_units`], [`Service::with_charge`]).
+///
+/// The three are kept as a store's book keeps them (a packed word, a double
+/// with NaN for none) and the date as its day number too, so that storing a
+/// service copies it rather than converting it: a claim's services are
+/// built and stored on the path of every claim.
+#[derive(Debug, Clone, Copy)]
 pub struct Service<'a> {
-    /// Date of service.
-    pub date: NaiveDate,
     /// The procedure code.
     pub procedure: CodeKey,
     /// The anatomic site, if the line gave one.
     pub site: Option<&'a str>,
-    /// Units of service, at least 1 (a service stored before history kept
-    /// units reads as 1). The memory store keeps up to [`MAX_UNITS`].
-    pub units: u32,
-    /// Whether the line carried modifier `50` (bilateral procedure); false
-    /// for a service stored before history kept modifiers.
-    pub bilateral: bool,
-    /// The billed amount: a claim's double, standing for the shortest
-    /// decimal that reads back as it (`crate::number`), which is what the
-    /// databases keep as text and what sums add up exactly. `None` when
-    /// the line gave none, and for a service stored before history kept
-    /// charges (it sums as 0).
-    pub charge: Option<f64>,
+    /// The date of service, as its day number.
+    pub(super) day: Day,
+    /// The units (at most [`MAX_UNITS`]) and, in the top bit, modifier 50.
+    pub(super) units: u32,
+    /// The charge; NaN for none (a claim's charge is a finite number).
+    pub(super) charge: f64,
 }
 
 impl<'a> Service<'a> {
-    /// A service of one unit, without modifier 50 or a charge.
+    /// A service of one unit, without modifier 50 or a charge (as a
+    /// service stored before history kept them reads).
     pub fn new(date: NaiveDate, procedure: CodeKey, site: Option<&'a str>) -> Service<'a> {
+        Service::on(Day::of(date), procedure, site)
+    }
+
+    /// [`Service::new`] of a date already made a day number.
+    #[inline]
+    pub fn on(day: Day, procedure: CodeKey, site: Option<&'a str>) -> Service<'a> {
         Service {
-            date,
             procedure,
             site,
+            day,
             units: 1,
-            bilateral: false,
-            charge: None,
+            charge: f64::NAN,
         }
+    }
+
+    /// The same service of `units` units (at least 1 on a claim; a store
+    /// keeps at most [`MAX_UNITS`], and more count as that many), with
+    /// modifier 50 when `bilateral`.
+    #[inline]
+    pub fn with_units(mut self, units: u32, bilateral: bool) -> Service<'a> {
+        self.units = units.min(MAX_UNITS) | if bilateral { BILATERAL } else { 0 };
+        self
+    }
+
+    /// The same service with its billed amount: a claim's double, standing
+    /// for the shortest decimal that reads back as it (`crate::number`),
+    /// which is what the databases keep as text and what sums add up
+    /// exactly. `None` (or NaN) for none; a claim's charge is a finite
+    /// number, and an infinite one would sum as the largest amount.
+    #[inline]
+    pub fn with_charge(mut self, charge: Option<f64>) -> Service<'a> {
+        self.charge = charge.unwrap_or(f64::NAN);
+        self
+    }
+
+    /// The date of service.
+    pub fn date(&self) -> NaiveDate {
+        self.day.date()
+    }
+
+    /// The date of service as a day number.
+    #[inline]
+    pub fn day(&self) -> Day {
+        self.day
+    }
+
+    /// Units of service: 1 for a service stored before history kept units.
+    #[inline]
+    pub fn units(&self) -> u32 {
+        self.units & !BILATERAL
+    }
+
+    /// Whether the line carried modifier `50` (bilateral procedure); false
+    /// for a service stored before history kept modifiers.
+    #[inline]
+    pub fn bilateral(&self) -> bool {
+        self.units & BILATERAL != 0
+    }
+
+    /// The charge, if the line had one; `None` too for a service stored
+    /// before history kept charges (it sums as 0).
+    #[inline]
+    pub fn charge(&self) -> Option<f64> {
+        (!self.charge.is_nan()).then_some(self.charge)
     }
 
     /// What the service weighs in a count of units: its units, times
@@ -57,14 +114,28 @@ impl<'a> Service<'a> {
     /// `bilateral as K`; 1 counts units as billed).
     #[inline]
     pub fn weight(&self, bilateral: u32) -> u64 {
-        weight(self.units, self.bilateral, bilateral)
+        weight(self.units(), self.bilateral(), bilateral)
     }
 }
 
-/// The units the memory store keeps per service: a line of more units
-/// (validation allows up to `u32::MAX`) counts as this many; the top bit of
-/// the stored word is the modifier-50 flag.
+/// Equal when every field is, a missing charge equal to a missing charge.
+impl PartialEq for Service<'_> {
+    fn eq(&self, other: &Service<'_>) -> bool {
+        self.procedure == other.procedure
+            && self.site == other.site
+            && self.day == other.day
+            && self.units == other.units
+            && self.charge() == other.charge()
+    }
+}
+
+/// The units a store keeps per service: a line of more units (validation
+/// allows up to `u32::MAX`) counts as this many; the top bit of the stored
+/// word is the modifier-50 flag.
 pub const MAX_UNITS: u32 = (1 << 31) - 1;
+
+/// The bit of modifier 50 in a service's units word.
+pub(super) const BILATERAL: u32 = 1 << 31;
 
 /// `units`, times `k` when `bilateral`: a service's weight in a units count.
 #[inline]
@@ -95,8 +166,8 @@ pub struct Query<'a> {
 impl Query<'_> {
     /// True when `service` is one this query counts (window, set, code, site).
     pub fn matches(&self, service: &Service<'_>) -> bool {
-        service.date >= self.from
-            && service.date <= self.to
+        service.date() >= self.from
+            && service.date() <= self.to
             && counts_service(self.set, self.code, self.scope, self.site, service)
     }
 }

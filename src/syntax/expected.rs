@@ -65,6 +65,11 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::kw_other => "`other`",
         R::kw_line => "`line`",
         R::count | R::kw_count => "`count(...)`",
+        R::sum | R::kw_sum => "`sum(...)`",
+        R::measure | R::kw_units | R::kw_charges => "`units` or `charges`",
+        R::bilateral | R::kw_bilateral => "`bilateral as`",
+        R::kw_as => "`as`",
+        R::amount => "a number",
         R::window | R::within | R::kw_within | R::same_day | R::kw_on | R::kw_same => {
             "a window (`within N days` or `on same day`)"
         }

@@ -17,6 +17,7 @@ mod remark_codes;
 mod sets;
 mod unused_sets;
 mod visit;
+mod zero_charges;
 mod zero_limit;
 
 use std::sync::Arc;
@@ -61,6 +62,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &overlapping_versions::OverlappingVersions,
     &zero_limit::ZeroLimit,
     &remark_codes::RemarkCodes,
+    &zero_charges::ZeroCharges,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -77,6 +79,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::OverlappingVersions,
     DiagCode::ZeroLimit,
     DiagCode::RemarkCodes,
+    DiagCode::ChargesLimitOfZero,
 ];
 
 /// Runs every module lint on one module.

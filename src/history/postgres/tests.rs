@@ -186,7 +186,7 @@ fn a_schema_1_database_upgrades_and_keeps_units_modifier_50_and_charges() {
         .cache
         .services(member)
         .iter()
-        .map(|s| (s.units, s.bilateral, s.charge))
+        .map(|s| (s.units(), s.bilateral(), s.charge()))
         .collect();
     assert_eq!(
         units,

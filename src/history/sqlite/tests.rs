@@ -98,12 +98,10 @@ fn units_modifier_50_and_charges_survive_the_file() {
     let member = Member::new("medicare", "P1");
     let date = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
     let code = CodeKey::parse("20552").unwrap();
-    let mut two = Service::new(date, code, Some("knee"));
-    two.units = 2;
-    two.bilateral = true;
-    two.charge = Some(0.1);
-    let mut cents = Service::new(date, code, None);
-    cents.charge = Some(1234.07);
+    let two = Service::new(date, code, Some("knee"))
+        .with_units(2, true)
+        .with_charge(Some(0.1));
+    let cents = Service::new(date, code, None).with_charge(Some(1234.07));
     let plain = Service::new(date, code, None);
     let services = [(1, two), (2, cents), (3, plain)];
     {
@@ -124,9 +122,9 @@ fn units_modifier_50_and_charges_survive_the_file() {
     let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
     store.load(member).unwrap();
     let mut loaded = store.cache.services(member);
-    loaded.sort_by_key(|s| s.charge.map(|c| c.to_bits()));
+    loaded.sort_by_key(|s| s.charge().map(|c| c.to_bits()));
     let mut want = vec![plain, two, cents];
-    want.sort_by_key(|s| s.charge.map(|c| c.to_bits()));
+    want.sort_by_key(|s| s.charge().map(|c| c.to_bits()));
     assert_eq!(loaded, want);
     let rows = store.services_of(Some("medicare"), "P1").unwrap();
     let got: Vec<(u32, u32, bool, Option<&str>)> = rows

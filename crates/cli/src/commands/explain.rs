@@ -36,6 +36,16 @@ fn describe(rule: &Rule) -> Vec<String> {
                     "at most {max} per {period}{}, this service included",
                     counted(*per_code, *scope)
                 ),
+                CheckKind::LimitOf {
+                    max,
+                    period,
+                    per_code,
+                    scope,
+                    ..
+                } => format!(
+                    "at most {max} per {period}{}, this service included",
+                    counted(*per_code, *scope)
+                ),
                 CheckKind::Interval {
                     period,
                     per_code,
