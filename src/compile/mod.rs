@@ -306,14 +306,14 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         }
                     };
                     match (bound, max.node) {
-                        (Some(max), _) => CheckKind::LimitOf {
+                        (Some(max), _) => CheckKind::Require(Cond::Within(Box::new(LimitOf {
                             set,
                             max,
                             period,
                             per_code: *per_code,
                             scope,
                             counts_line,
-                        },
+                        }))),
                         (None, ast::LimitMax::Whole(max)) => CheckKind::Limit {
                             set,
                             max,

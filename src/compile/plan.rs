@@ -113,25 +113,6 @@ pub enum CheckKind {
         /// search.
         counts_line: bool,
     },
-    /// [`CheckKind::Limit`] of the services' units or charges (`limit SET
-    /// units ...`, `limit SET charges ...`): fails when they add up to more
-    /// than `max` allows. A kind of its own rather than a field of `Limit`,
-    /// so that the limits of lines, which nearly every policy has, are
-    /// decided by the same code as before.
-    LimitOf {
-        /// Counted services.
-        set: SetId,
-        /// Most allowed, and of what.
-        max: Bound,
-        /// Window length.
-        period: Period,
-        /// Only services with the line's own procedure code count.
-        per_code: bool,
-        /// Site matching.
-        scope: Option<SiteScope>,
-        /// True when every line the rule runs on is in `set` (see `Limit`).
-        counts_line: bool,
-    },
     /// Fails when a service of the set lies less than `period` before this one
     /// (and not on the same day).
     Interval {
@@ -146,6 +127,28 @@ pub enum CheckKind {
     },
     /// Fails whenever the rule applies.
     Always,
+}
+
+/// A limit of units or charges (`limit SET units ...`, `limit SET charges
+/// ...`): compiled as the `require` of [`Cond::Within`] it, not as a check
+/// kind of its own, so that the check loop every rule runs, and the limits
+/// of lines in it, are the code they were (a kind more, whose call gave
+/// back a `Why`, cost every claim about 20 instructions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LimitOf {
+    /// Counted services.
+    pub set: SetId,
+    /// Most allowed, and of what.
+    pub max: Bound,
+    /// Window length.
+    pub period: Period,
+    /// Only services with the line's own procedure code count.
+    pub per_code: bool,
+    /// Site matching.
+    pub scope: Option<SiteScope>,
+    /// True when every line the rule runs on is in `set` (see
+    /// [`CheckKind::Limit`]).
+    pub counts_line: bool,
 }
 
 /// What a limit of units or charges allows at most.
@@ -255,6 +258,10 @@ pub enum Cond {
     Quantified(Quant, Box<Cond>),
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
+    /// The line is within a limit of units or charges ([`LimitOf`]): what
+    /// its window's services add up to, this line's included, is not more
+    /// than the limit allows.
+    Within(Box<LimitOf>),
     // The forms below are what `lower` makes of the commonest shapes above:
     // the same test, read straight from the claim instead of through `Val`.
     /// `line.procedure in SET` (`other.procedure` when `other`); `not in` when

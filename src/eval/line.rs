@@ -37,7 +37,6 @@ struct Measured {
     from: Day,
     to: Day,
     total: Total,
-    max: Bound,
     fails: bool,
 }
 
@@ -160,9 +159,12 @@ impl<'a> LineCx<'a> {
                     rule: rule.id.clone(),
                     outcome,
                     detail: match why {
-                        Some(Why::Measured(i)) => {
-                            rule.checks.get(i).and_then(|c| self.measured_detail(c, i))
-                        }
+                        Some(Why::Required(i)) => match rule.checks.get(i).map(|c| &c.kind) {
+                            Some(CheckKind::Require(Cond::Within(limit))) => {
+                                self.measured_detail(limit, i)
+                            }
+                            _ => why.map(Why::describe),
+                        },
                         why => why.map(Why::describe),
                     },
                     policy: named.clone(),
@@ -232,7 +234,6 @@ impl<'a> LineCx<'a> {
                     to,
                 })
             }
-            CheckKind::LimitOf { .. } => self.measured_limit(check).then_some(Why::Measured(index)),
             CheckKind::Interval {
                 set,
                 period,
@@ -253,50 +254,49 @@ impl<'a> LineCx<'a> {
         }
     }
 
-    /// Whether a limit of units or charges (`check`, a
-    /// [`CheckKind::LimitOf`]) fails on this line. Out of line and answering
-    /// a `bool`: a call that gave back a `Why` made every rule's check loop
-    /// keep its result in memory, and the limits of lines, which nearly
-    /// every rule has, paid for it. The trace's numbers are worked out again
-    /// by [`LineCx::measured_detail`], only under `--explain`.
+    /// Whether the line is within a limit of units or charges
+    /// ([`Cond::Within`]). Out of line, as the conditions' rarer leaves are.
     #[cold]
     #[inline(never)]
-    fn measured_limit(&self, check: &Check) -> bool {
-        self.limit_totals(check).is_some_and(|m| m.fails)
+    fn within(&self, limit: &LimitOf) -> bool {
+        !self.limit_totals(limit).fails
     }
 
     /// The trace's text of a limit of units or charges that failed: what
-    /// its services added up to, from when to when, against its most.
-    pub(super) fn measured_detail(&self, check: &Check, index: usize) -> Option<String> {
-        let m = self.limit_totals(check)?;
+    /// its services added up to, from when to when, against its most;
+    /// worked out again, only under `--explain`, rather than carried in a
+    /// `Why` by every check of every rule.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn measured_detail(&self, limit: &LimitOf, index: usize) -> Option<String> {
+        let m = self.limit_totals(limit);
         let (from, to) = (m.from.date(), m.to.date());
         let n = index + 1;
-        Some(match (m.total, m.max) {
-            (Total::Units(total), Bound::Units { max, .. }) => {
+        let max = match limit.max {
+            Bound::Units { max, .. } => max.to_string(),
+            Bound::Charges(max) => max.to_string(),
+        };
+        Some(match m.total {
+            Total::Units(total) => {
                 format!("check #{n}: {total} units from {from} to {to}, more than {max}")
             }
-            (Total::Amount(total), Bound::Charges(max)) => {
+            Total::Amount(total) => {
                 format!("check #{n}: charges of {total} from {from} to {to}, more than {max}")
             }
-            _ => format!("check #{n}: more than the limit from {from} to {to}"),
         })
     }
 
-    /// What a limit of units or charges adds up on this line: the
-    /// services of its window and this line when its procedure is in the
-    /// set; `None` for a check of another kind.
-    fn limit_totals(&self, check: &Check) -> Option<Measured> {
-        let CheckKind::LimitOf {
+    /// What a limit of units or charges adds up on this line: the services
+    /// of its window and this line when its procedure is in the set.
+    fn limit_totals(&self, limit: &LimitOf) -> Measured {
+        let LimitOf {
             set,
             max,
             period,
             per_code,
             scope,
             counts_line,
-        } = check.kind
-        else {
-            return None;
-        };
+        } = *limit;
         let (from, to) = CountWindow::Within(period).days(self.line.date_of_service, self.day);
         let window = Span {
             set,
@@ -329,13 +329,12 @@ impl<'a> LineCx<'a> {
                 (Total::Amount(total), total > max)
             }
         };
-        Some(Measured {
+        Measured {
             from,
             to,
             total,
-            max,
             fails,
-        })
+        }
     }
 
     /// The units of the services `window` looks at, each weighing its units
@@ -562,6 +561,7 @@ impl<'a> LineCx<'a> {
                 }
             }
             Cond::Truthy(v) => matches!(self.value(v, other), Val::Bool(true)),
+            Cond::Within(limit) => self.within(limit),
             Cond::CountCompare { op, count, value } => {
                 holds(*op, i64::from(self.count(count)).cmp(value))
             }

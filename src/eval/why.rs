@@ -24,10 +24,6 @@ pub(super) enum Why {
         from: Day,
         to: Day,
     },
-    /// A limit of units or charges failed: its numbers are worked out again
-    /// for the trace (`LineCx::measured_detail`), so that a `Why` stays as
-    /// small and as cheap to hand back as it was.
-    Measured(usize),
 }
 
 impl Why {
@@ -37,11 +33,11 @@ impl Why {
             Why::WhenFalse(_) => None,
             Why::Required(i) | Why::Always(i) => Some(i),
             Why::Limit { index, .. } | Why::Interval { index, .. } => Some(index),
-            Why::Measured(index) => Some(index),
         }
     }
 
-    /// The trace's text (of a [`Why::Measured`], see its docs).
+    /// The trace's text (a limit of units or charges has its own, see
+    /// `LineCx::measured_detail`).
     pub(super) fn describe(self) -> String {
         match self {
             Why::WhenFalse(i) => format!("`when` #{} is false", i + 1),
@@ -61,7 +57,6 @@ impl Why {
                     to.date()
                 )
             }
-            Why::Measured(i) => format!("check #{}: more than the limit", i + 1),
             Why::Interval {
                 index,
                 earlier,

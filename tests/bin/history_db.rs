@@ -481,7 +481,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let services: i64 = conn
         .query_row(
             "SELECT count(*) FROM services WHERE patient = 'PAT-1'",
@@ -501,7 +501,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     assert!(newer.stdout.is_empty());
     let err = text(&newer.stderr);
     assert!(
-        err.contains("schema version 99, newer than the 3 this payer-rules understands"),
+        err.contains("schema version 99, newer than the 4 this payer-rules understands"),
         "{err}"
     );
     let foreign = dir.join("foreign.db");
@@ -1014,7 +1014,7 @@ fn each_payer_counts_only_its_own_claims_of_a_member() {
     );
 }
 
-/// Turns a file of schema 3 back into what schema 2 wrote: the same rows
+/// Turns a file of schema 4 back into what schema 2 wrote: the same rows
 /// without their payer.
 fn downgrade_to_schema_2(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap_or_else(|e| panic!("{e}"));
@@ -1062,7 +1062,7 @@ fn a_schema_2_database_upgrades_and_decides_as_before() {
         let version: i64 = conn
             .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(version, 3);
+        assert_eq!(version, 4);
         let no_payer: i64 = conn
             .query_row("SELECT count(*) FROM claims WHERE payer IS NULL", [], |r| {
                 r.get(0)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::internal::{CheckKind, Rule, SiteScope};
+use payer_rules::internal::{CheckKind, Cond, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
@@ -24,6 +24,12 @@ fn describe(rule: &Rule) -> Vec<String> {
         .iter()
         .map(|c| {
             let what = match &c.kind {
+                CheckKind::Require(Cond::Within(limit)) => format!(
+                    "at most {} per {}{}, this service included",
+                    limit.max,
+                    limit.period,
+                    counted(limit.per_code, limit.scope)
+                ),
                 CheckKind::Require(_) => "require its condition".to_string(),
                 CheckKind::Always => "always, when the rule applies".to_string(),
                 CheckKind::Limit {
@@ -36,16 +42,7 @@ fn describe(rule: &Rule) -> Vec<String> {
                     "at most {max} per {period}{}, this service included",
                     counted(*per_code, *scope)
                 ),
-                CheckKind::LimitOf {
-                    max,
-                    period,
-                    per_code,
-                    scope,
-                    ..
-                } => format!(
-                    "at most {max} per {period}{}, this service included",
-                    counted(*per_code, *scope)
-                ),
+
                 CheckKind::Interval {
                     period,
                     per_code,
