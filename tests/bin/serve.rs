@@ -350,6 +350,78 @@ fn batch_is_byte_identical_to_eval() {
     assert_eq!(r.status, 413);
 }
 
+/// An 837P body is read as `eval` reads it: X12 payer ids (2010BB NM109)
+/// name policy payers through `--payer-ids`, so the batch decides what
+/// `eval --payer-ids` decides (without the ids every claim is `no_policy`).
+#[test]
+fn an_837p_batch_is_decided_as_eval_decides_it() {
+    let eval = run(&[
+        "eval",
+        "-q",
+        "--payer-ids",
+        "examples/payer-ids.txt",
+        "examples/claims.837p",
+    ]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let expected = text(&eval.stdout);
+    let decided = expected
+        .lines()
+        .filter(|l| l.contains("\"decision\""))
+        .count();
+    assert!(decided >= 3, "eval decides the example's claims: {expected}");
+    let x12 = std::fs::read_to_string(root("examples/claims.837p")).unwrap();
+    let s = Server::start(&["--no-watch", "--payer-ids", "examples/payer-ids.txt"]);
+    let r = post(&s.url("/v1/claims/batch"), &x12, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, expected);
+    // One claim per request: an interchange of several is refused.
+    let several = post(&s.url("/v1/claims/evaluate"), &x12, None);
+    assert_eq!(several.status, 400, "{}", several.body);
+    // A payer-ids file that cannot be read stops the start (exit 2).
+    let out = run(&["serve", "--addr", "127.0.0.1:0", "--payer-ids", "no-such-file"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+/// The payer ids a policy declares (`payer-ids`) are the active set's: an
+/// 837P naming an id no policy declares is `no_policy` until a reload brings
+/// a policy that declares it, then decided as `eval` decides it.
+#[test]
+fn payer_ids_declared_by_the_policies_follow_a_reload() {
+    let dir = scratch("payer-ids");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let p = policies.to_str().unwrap();
+    let x12 = std::fs::read_to_string(root("tests/data/x12/unmapped-payer.837")).unwrap();
+    let s = Server::start(&["--policies", p, "--no-watch", "--poll", "0"]);
+    let before = post(&s.url("/v1/claims/evaluate"), &x12, None);
+    assert_eq!(before.status, 422, "{}", before.body);
+    assert_eq!(before.json()["error"]["kind"], "no_policy");
+    assert!(before.body.contains("77777"), "{}", before.body);
+    let file = policies.join("medicare-tpi.policy");
+    let original = std::fs::read_to_string(&file).unwrap();
+    assert!(original.contains("\n  payer medicare\n"));
+    std::fs::write(
+        &file,
+        original.replace(
+            "\n  payer medicare\n",
+            "\n  payer medicare\n  payer-ids \"77777\"\n",
+        ),
+    )
+    .unwrap();
+    let reload = post(&s.url("/v1/reload"), "", None);
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    let eval = run(&["eval", "-q", "-p", p, "tests/data/x12/unmapped-payer.837"]);
+    let expected = text(&eval.stdout);
+    assert!(expected.contains("\"payer\":\"medicare\""), "{expected}");
+    let after = post(&s.url("/v1/claims/evaluate"), &x12, None);
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.revision.as_deref(), reload.json()["active"].as_str());
+    assert_eq!(format!("{}\n", after.body), expected);
+    // The batch endpoint reads it the same way (the stored decision, sent again).
+    let batch = post(&s.url("/v1/claims/batch"), &x12, None);
+    assert_eq!(batch.body, expected);
+}
+
 #[test]
 fn eval_and_serve_take_turns_on_one_file() {
     let dir = scratch("turns");

@@ -108,7 +108,7 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
         )));
     }
     let shared = Arc::new(
-        policy_set::Shared::load(config.policies.clone()).map_err(|e| ServeError::Policies {
+        policy_set::Shared::load(config.policies.clone(), config.payer_ids.clone()).map_err(|e| ServeError::Policies {
             diagnostics: e.diagnostics,
             message: e.message,
         })?,
