@@ -344,6 +344,20 @@ fn batch_is_byte_identical_to_eval() {
     let s = Server::start(&["--no-watch", "--db", db.to_str().unwrap()]);
     let r = post(&s.url("/v1/claims/batch"), &claims, None);
     assert_eq!(r.body, text(&eval_db.stdout));
+    // Records are numbered as eval numbers them: a JSON Lines record by its
+    // line, blank lines counted (the engine's no_policy names it too).
+    let gaps = format!(
+        "{}\n\n{}\n",
+        session("GAP-1", "GAP-M"),
+        session("GAP-2", "GAP-N").replace("\"medicare\"", "\"nobody\"")
+    );
+    let eval = common::run_stdin(&["eval", "-q"], &gaps);
+    assert!(text(&eval.stdout).contains("\"record\":3"));
+    let s = Server::start(&["--no-watch"]);
+    assert_eq!(
+        post(&s.url("/v1/claims/batch"), &gaps, None).body,
+        text(&eval.stdout)
+    );
     // Past the claims limit: 413.
     let s = Server::start(&["--no-watch", "--max-batch-claims", "10"]);
     let r = post(&s.url("/v1/claims/batch"), &claims, None);
@@ -368,7 +382,10 @@ fn an_837p_batch_is_decided_as_eval_decides_it() {
         .lines()
         .filter(|l| l.contains("\"decision\""))
         .count();
-    assert!(decided >= 3, "eval decides the example's claims: {expected}");
+    assert!(
+        decided >= 3,
+        "eval decides the example's claims: {expected}"
+    );
     let x12 = std::fs::read_to_string(root("examples/claims.837p")).unwrap();
     let s = Server::start(&["--no-watch", "--payer-ids", "examples/payer-ids.txt"]);
     let r = post(&s.url("/v1/claims/batch"), &x12, None);
@@ -378,7 +395,13 @@ fn an_837p_batch_is_decided_as_eval_decides_it() {
     let several = post(&s.url("/v1/claims/evaluate"), &x12, None);
     assert_eq!(several.status, 400, "{}", several.body);
     // A payer-ids file that cannot be read stops the start (exit 2).
-    let out = run(&["serve", "--addr", "127.0.0.1:0", "--payer-ids", "no-such-file"]);
+    let out = run(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--payer-ids",
+        "no-such-file",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 

@@ -108,10 +108,12 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
         )));
     }
     let shared = Arc::new(
-        policy_set::Shared::load(config.policies.clone(), config.payer_ids.clone()).map_err(|e| ServeError::Policies {
-            diagnostics: e.diagnostics,
-            message: e.message,
-        })?,
+        policy_set::Shared::load(config.policies.clone(), config.payer_ids.clone()).map_err(
+            |e| ServeError::Policies {
+                diagnostics: e.diagnostics,
+                message: e.message,
+            },
+        )?,
     );
     let store = match &config.db {
         Some(path) => Some(

@@ -171,8 +171,7 @@ impl Shared {
         let _one = self.reloading.lock().await;
         let paths = self.paths.clone();
         let file_ids = self.file_ids.clone();
-        let loaded =
-            tokio::task::spawn_blocking(move || load(&paths, file_ids.as_ref())).await;
+        let loaded = tokio::task::spawn_blocking(move || load(&paths, file_ids.as_ref())).await;
         let attempt = match loaded {
             Ok(Ok(set)) => {
                 let old = self.current();

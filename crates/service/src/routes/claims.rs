@@ -163,7 +163,7 @@ pub async fn batch(
         body::claims(&bytes, max_claims, max_lines, payer_ids.as_ref())
     })
     .await
-        .map_err(|_| ApiError::unavailable("unavailable", "the claims could not be read"))??;
+    .map_err(|_| ApiError::unavailable("unavailable", "the claims could not be read"))??;
     if records.is_empty() {
         let revision = state.shared.current().revision.clone();
         return Ok(ndjson(&revision, Body::empty()));
