@@ -299,6 +299,13 @@ fn every_endpoint_and_its_error_statuses() {
     assert!(metrics.contains("payer_rules_line_reasons_total"));
     assert!(metrics.contains("payer_rules_evaluate_duration_seconds_bucket"));
     assert!(metrics.contains("payer_rules_engine_queue_depth"));
+    // The revision loaded at start is the active one.
+    assert!(
+        metrics.contains(&format!(
+            "payer_rules_policy_info{{revision=\"{revision}\"}} 1\n"
+        )),
+        "{metrics}"
+    );
     assert!(!metrics.contains("EXP-M") && !metrics.contains("CF-1") && !metrics.contains("MC-0"));
     assert_eq!(
         get(&s.url("/nope"), None).json()["error"]["kind"],
@@ -540,6 +547,20 @@ fn reload_good_broken_fixed() {
     assert_ne!(rev1, rev2);
     let d = post(&url("/v1/claims/evaluate"), &session("R-2", "R-M2"), None);
     assert_eq!(d.revision.as_deref(), Some(rev2.as_str()));
+    // The gauge follows: the new revision is 1, the one before 0.
+    let metrics = get(&url("/metrics"), None).body;
+    assert!(
+        metrics.contains(&format!(
+            "payer_rules_policy_info{{revision=\"{rev2}\"}} 1\n"
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "payer_rules_policy_info{{revision=\"{rev1}\"}} 0\n"
+        )),
+        "{metrics}"
+    );
     // A broken change: 422, the old set keeps answering, status and metrics say so.
     std::fs::write(&file, format!("{original}\nrule {{ broken\n")).unwrap();
     let r = post(&url("/v1/reload"), "", None);
