@@ -804,15 +804,67 @@ fn playground_in_headless_chromium() {
         dom.contains("selftest ok: decision=allow rows=2 diagnostic=PR"),
         "{dom}"
     );
-    // A screenshot for a reviewer, under target/.
-    let shot = Path::new(common::ROOT).join("target/playground.png");
-    let _ = std::process::Command::new(chromium)
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1400,900")
-        .arg(&page)
-        .output();
+}
+
+/// The playground as a user drives it: `node --test tests/browser/` runs
+/// playwright-core (npm, `tests/browser/package-lock.json`) against Debian's
+/// Chromium and this build's binary: both editors filled, Evaluate clicked,
+/// the decision and a denied line's rule, CARC and `at` link compared with
+/// `eval`, a syntax error typed and its diagnostic awaited, screenshots kept
+/// under `target/browser/`. Skipped when node, Chromium or the npm package
+/// is missing, unless CI is set (`.ci/run` installs them).
+#[test]
+fn the_playground_in_chromium_with_playwright() {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let missing = if !node {
+        Some("no node on PATH".to_string())
+    } else if !root("tests/browser/node_modules/playwright-core").is_dir() {
+        Some("no tests/browser/node_modules (npm ci --prefix tests/browser)".to_string())
+    } else if !chromium.exists() {
+        Some(format!("no Chromium at {}", chromium.display()))
+    } else {
+        None
+    };
+    if let Some(why) = missing {
+        // CI installs node, npm's playwright-core and Chromium (`.ci/run`).
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("{why}: skipped");
+        return;
+    }
+    let shots = root("target/browser");
+    let names = ["playground-decision.png", "playground-diagnostic.png"];
+    for name in names {
+        let _ = std::fs::remove_file(shots.join(name));
+    }
+    let out = std::process::Command::new("node")
+        .args(["--test", "tests/browser/"])
+        .current_dir(common::ROOT)
+        .env("PAYER_RULES_BIN", env!("CARGO_BIN_EXE_payer-rules"))
+        .env("CHROMIUM", &chromium)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{report}");
+    // Ran, not skipped: node's summary.
+    assert!(
+        report.contains("# pass 1")
+            && report.contains("# fail 0")
+            && report.contains("# skipped 0"),
+        "{report}"
+    );
+    for name in names {
+        let size = std::fs::metadata(shots.join(name)).map_or(0, |m| m.len());
+        assert!(size > 0, "no screenshot {name}: {report}");
+    }
 }
 
 #[test]
