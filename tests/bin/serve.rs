@@ -602,6 +602,54 @@ fn reload_good_broken_fixed() {
     assert_eq!(d.revision.as_deref(), Some(rev1.as_str()));
 }
 
+/// SIGHUP alone reloads: no watcher, no poll, a changed policy file, and the
+/// revision moves only once the signal is sent.
+#[test]
+fn sighup_reloads_a_changed_policy() {
+    let dir = scratch("sighup");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let s = Server::start(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--no-watch",
+        "--poll",
+        "0",
+    ]);
+    let before = get(&s.url("/v1/status"), None).json()["revision"].clone();
+    let file = policies.join("medicare-tpi.policy");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{original}\n// changed, then SIGHUP\n")).unwrap();
+    // Nothing else reloads: the change is not seen without the signal.
+    std::thread::sleep(Duration::from_millis(300));
+    let status = get(&s.url("/v1/status"), None).json();
+    assert_eq!(status["revision"], before, "{status}");
+    assert!(status["last_reload"].is_null(), "{status}");
+    std::process::Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let status = get(&s.url("/v1/status"), None).json();
+        if status["revision"] != before {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "SIGHUP did not reload: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status["last_reload"]["result"], "success", "{status}");
+    assert_eq!(status["last_reload"]["revision"], status["revision"]);
+    // Decisions name the new revision; the process lives on.
+    let d = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("HUP-1", "HUP-M"),
+        None,
+    );
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert_eq!(d.revision.as_deref(), status["revision"].as_str());
+}
+
 #[test]
 fn sigterm_with_requests_in_flight_loses_none() {
     let dir = scratch("sigterm");
