@@ -650,6 +650,99 @@ fn sighup_reloads_a_changed_policy() {
     assert_eq!(d.revision.as_deref(), status["revision"].as_str());
 }
 
+/// A request is decided under the policies it started with: a batch of three
+/// chunks is in flight (its first chunk waits for the SQLite write lock
+/// another connection holds, the others wait in the queue) when a reload
+/// swaps in a new policy version; released, every decision of the batch has
+/// the old version and the old revision, and the next request the new one.
+/// The lock orders the steps: no timing decides the outcome.
+#[test]
+fn a_batch_in_flight_finishes_under_the_policies_it_started_with() {
+    let dir = scratch("in-flight");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let db = dir.join("h.db");
+    let s = Server::start(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--no-watch",
+        "--poll",
+        "0",
+        "--db",
+        db.to_str().unwrap(),
+        "--group",
+        "512",
+    ]);
+    let first = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("IF-0", "IF-M0"),
+        None,
+    );
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.json()["policy_version"], "2024.1");
+    let old = first.revision.clone().unwrap();
+    // Another process holds the write lock: the decider waits on it.
+    let lock = rusqlite::Connection::open(&db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let claims = 1200;
+    let batch: String = (1..=claims)
+        .map(|i| format!("{}\n", session(&format!("IF-{i}"), &format!("IF-M{i}"))))
+        .collect();
+    let url = s.url("/v1/claims/batch");
+    let sender = std::thread::spawn(move || post(&url, &batch, None));
+    // The batch has started: chunks wait behind the one the decider holds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = get(&s.url("/v1/status"), None).json();
+        if status["queue_depth"].as_u64().unwrap() >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the batch did not queue: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A reload swaps a new version in while the batch waits.
+    let file = policies.join("medicare-tpi.policy");
+    let original = std::fs::read_to_string(&file).unwrap();
+    assert!(original.contains("version \"2024.1\""));
+    std::fs::write(
+        &file,
+        original.replace("version \"2024.1\"", "version \"2024.1-reloaded\""),
+    )
+    .unwrap();
+    let reload = post(&s.url("/v1/reload"), "", None);
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    let new = reload.json()["active"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    lock.execute_batch("ROLLBACK").unwrap();
+    let r = sender.join().unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.revision.as_deref(), Some(old.as_str()));
+    let versions: Vec<String> = r
+        .body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["policy_version"].to_string()
+        })
+        .collect();
+    assert_eq!(versions.len(), claims);
+    assert!(
+        versions.iter().all(|v| v == "\"2024.1\""),
+        "a decision of the batch under the reloaded set: {:?}",
+        versions.iter().filter(|v| *v != "\"2024.1\"").count()
+    );
+    // The next request is decided under the new set.
+    let after = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("IF-NEW", "IF-MNEW"),
+        None,
+    );
+    assert_eq!(after.revision.as_deref(), Some(new.as_str()));
+    assert_eq!(after.json()["policy_version"], "2024.1-reloaded");
+}
+
 #[test]
 fn sigterm_with_requests_in_flight_loses_none() {
     let dir = scratch("sigterm");

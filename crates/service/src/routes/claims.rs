@@ -17,6 +17,7 @@ use utoipa::IntoParams;
 use crate::body;
 use crate::decider::{Answers, Job, Record};
 use crate::error::{ApiError, ErrorResponse};
+use crate::policy_set::PolicySet;
 use crate::state::{AppState, St};
 
 /// The header naming the policy revision a decision was made under.
@@ -92,14 +93,16 @@ pub async fn evaluate(
     request: Body,
 ) -> Result<Response, ApiError> {
     let state = state.0;
+    // The policies this request is decided under, whatever reloads follow.
+    let set = state.shared.current();
     let query = query(query_string)?;
     let bytes = body::read(request, &headers, state.config.max_body).await?;
-    let set = state.shared.current();
     let record = body::one_claim(&bytes, state.config.max_lines, set.payer_ids.as_ref())?;
     let (tx, rx) = oneshot::channel();
     state.decider.try_submit(Job::Claims {
         claims: vec![record],
         explain: query.explain,
+        set,
         reply: tx,
     })?;
     let done = answers(&state, rx).await?;
@@ -155,20 +158,22 @@ pub async fn batch(
     request: Body,
 ) -> Result<Response, ApiError> {
     let state = state.0;
+    // The policies every chunk of this batch is decided under, whatever
+    // reloads happen while it runs.
+    let set = state.shared.current();
     let query = query(query_string)?;
     let bytes = body::read(request, &headers, state.config.max_batch_body).await?;
     let (max_claims, max_lines) = (state.config.max_batch_claims, state.config.max_lines);
-    let payer_ids = state.shared.current().payer_ids.clone();
+    let payer_ids = set.payer_ids.clone();
     let records = tokio::task::spawn_blocking(move || {
         body::claims(&bytes, max_claims, max_lines, payer_ids.as_ref())
     })
     .await
     .map_err(|_| ApiError::unavailable("unavailable", "the claims could not be read"))??;
     if records.is_empty() {
-        let revision = state.shared.current().revision.clone();
-        return Ok(ndjson(&revision, Body::empty()));
+        return Ok(ndjson(&set.revision, Body::empty()));
     }
-    let replies = submit_chunks(state.clone(), records, query.explain);
+    let replies = submit_chunks(state.clone(), records, query.explain, set);
     stream_answers(state, replies).await
 }
 
@@ -178,6 +183,7 @@ fn submit_chunks(
     state: Arc<AppState>,
     records: Vec<Record>,
     explain: bool,
+    set: Arc<PolicySet>,
 ) -> mpsc::Receiver<Reply> {
     let (tx, rx) = mpsc::channel::<Reply>(64);
     tokio::spawn(async move {
@@ -188,6 +194,7 @@ fn submit_chunks(
             let job = Job::Claims {
                 claims: chunk,
                 explain,
+                set: set.clone(),
                 reply,
             };
             if state.decider.submit(job).await.is_err() || tx.send(answer).await.is_err() {
@@ -198,8 +205,9 @@ fn submit_chunks(
     rx
 }
 
-/// The response: the first chunk is awaited (its revision goes in the
-/// header, and a failure is still a proper status), the rest stream.
+/// The response: the first chunk is awaited (the revision goes in the
+/// header, and a failure is still a proper status), the rest stream. Every
+/// chunk is decided under the set the request started with.
 async fn stream_answers(
     state: Arc<AppState>,
     mut replies: mpsc::Receiver<Reply>,
