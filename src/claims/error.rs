@@ -43,6 +43,10 @@ pub enum ErrorKind {
     X12SegmentOrder,
     /// X12: ST03 (or GS08) is not an 837P version, `005010X222*`.
     X12Version,
+    /// payer-rules could not write the claim's outcome (a bug, diagnostic
+    /// code PR901): the record stands in its place so that no claim is left
+    /// without one, or with an empty one.
+    Internal,
 }
 
 impl ErrorKind {
@@ -61,6 +65,7 @@ impl ErrorKind {
             ErrorKind::X12Hierarchy => "x12_hierarchy",
             ErrorKind::X12SegmentOrder => "x12_segment_order",
             ErrorKind::X12Version => "x12_version",
+            ErrorKind::Internal => "internal",
         }
     }
 }
