@@ -105,8 +105,15 @@ pub struct NoPolicies {
 }
 
 /// No loaded policy applies to a claim: an error record of kind `no_policy`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[error("{message}")]
+#[diagnostic(
+    code(payer_rules::eval::no_policy),
+    help(
+        "load a policy of the claim's payer whose `effective` dates cover each line's date of service, \
+         or check the claim's `payer` (for X12, the `--payer-ids` table)"
+    )
+)]
 pub struct NoPolicy {
     /// What is missing, for the error record.
     pub message: String,
