@@ -300,7 +300,7 @@ pub const SHOWN_CHARS: usize = 64;
 
 /// `text` as a log line may show it (finding S2): control characters
 /// escaped (an id with ESC or a newline can neither drive a terminal nor
-/// forge a line) and at most [`SHOWN_CHARS`] characters, then `…`.
+/// forge a line) and at most `SHOWN_CHARS` (64) characters, then `…`.
 pub fn for_log(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(SHOWN_CHARS + 8));
     for (i, c) in text.chars().enumerate() {
