@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod exprs;
 pub mod lints;
+mod payer_ids;
 pub mod scope;
 pub mod suggest;
 
@@ -102,6 +103,7 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
         }
     }
     check_duplicate_policies(ws, &mut diags);
+    payer_ids::check_payer_id_owners(ws, &mut diags);
     lints::check_workspace(ws, &mut diags);
     sort(&mut diags);
     Checked {
