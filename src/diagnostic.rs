@@ -134,7 +134,7 @@ diag_codes! {
     OverlappingVersions = "PR404", Warning, "two versions of one policy are in effect on the same dates";
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
     RemarkCodes         = "PR406", Warning, "a reason code used against its X12 definition: no remark code where one is required, or CARC 16 asking for documentation";
-    LongAnchoredPeriod  = "PR408", Warning, "a period anchored at a first service is longer than 10 years: it is in effect never renewed";
+    LongAnchoredPeriod  = "PR408", Warning, "a period anchored at a first service is 10 years or longer: it is in effect never renewed";
     Internal            = "PR901", Error,   "payer-rules met a state it should never reach: a bug, reported instead of a wrong result";
 }
 

@@ -497,19 +497,17 @@ fn check_rule(
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                match &period.node {
-                    // The whole period is underlined, as it always was.
-                    Period::Rolling { length, .. } => positive(
+                // The whole period is underlined and quoted, as it always was.
+                if let Period::Rolling { length, .. } | Period::Anchored { length, .. } =
+                    &period.node
+                {
+                    positive(
                         &Spanned::new(length.node, period.span),
                         "a window",
                         true,
                         file,
                         diags,
-                    ),
-                    Period::Anchored { length, .. } => {
-                        positive(length, "a window", true, file, diags);
-                    }
-                    Period::CalendarYear => {}
+                    );
                 }
                 if max.node > 100_000 {
                     positive(max, "a limit", false, file, diags);

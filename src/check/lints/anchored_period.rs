@@ -1,13 +1,13 @@
 //! PR408: a period anchored at a member's first service (`per M months from
-//! first`, `in M months from first`) longer than 10 years.
+//! first`, `in M months from first`) of 10 years or more.
 //!
 //! An anchored period starts again only at the first service after it ends.
 //! Payers anchor benefit periods of weeks or months to a year or two (a
 //! visit limit "per 12 months from the first visit", an episode of care of
-//! 60 or 90 days); one of more than 10 years (120 months, 3660 days) never
-//! starts again within any history a payer keeps, so it is a lifetime limit
-//! counted from the first service, or more likely a slip (`120 months` for
-//! `12 months`, `365 months` for `365 days`). Lengths out of range are
+//! 60 or 90 days); one of 10 years or more (120 months, 3650 days) hardly
+//! ever starts again within the history a payer keeps, so it is in effect a
+//! limit over the member's whole history, or more likely a slip (`120
+//! months` for `12 months`, `365 months` for `365 days`). Lengths out of range are
 //! PR211 and not reported again here.
 
 use super::visit::rules;
@@ -19,9 +19,9 @@ use crate::syntax::{Span, Spanned};
 /// See the module docs.
 pub struct LongAnchoredPeriod;
 
-/// The longest anchored period not reported, in months and in days.
-const MOST_MONTHS: u32 = 120;
-const MOST_DAYS: u32 = 3_660;
+/// The shortest anchored period reported, in months and in days.
+const LEAST_MONTHS: u32 = 120;
+const LEAST_DAYS: u32 = 3_650;
 
 impl Lint for LongAnchoredPeriod {
     fn code(&self) -> DiagCode {
@@ -69,17 +69,17 @@ impl Lint for LongAnchoredPeriod {
     }
 }
 
-/// An anchored period longer than the lint allows and within its range (at
+/// An anchored period as long as the lint reports and within its range (at
 /// most `days` days or `months` months): its span, length and unit.
 fn long(period: &Spanned<Period>, days: u32, months: u32) -> Option<(Span, u32, TimeUnit)> {
     let Period::Anchored { length, unit } = &period.node else {
         return None;
     };
-    let (most, range) = match unit {
-        TimeUnit::Months => (MOST_MONTHS, months),
-        TimeUnit::Days => (MOST_DAYS, days),
+    let (least, range) = match unit {
+        TimeUnit::Months => (LEAST_MONTHS, months),
+        TimeUnit::Days => (LEAST_DAYS, days),
     };
-    (length.node > most && length.node <= range).then_some((period.span, length.node, *unit))
+    (length.node >= least && length.node <= range).then_some((period.span, length.node, *unit))
 }
 
 /// The anchored windows of the counts in a condition (`in M months from
