@@ -843,7 +843,11 @@ fn the_calendar_year_and_anchored_period_examples_are_what_the_engine_does() {
     ] {
         let rule = anchored(months);
         assert_eq!(replay(&rule, anchor, last), Action::Deny, "{anchor} {last}");
-        assert_eq!(replay(&rule, anchor, next), Action::Allow, "{anchor} {next}");
+        assert_eq!(
+            replay(&rule, anchor, next),
+            Action::Allow,
+            "{anchor} {next}"
+        );
     }
 }
 

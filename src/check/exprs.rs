@@ -277,7 +277,13 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
 
     /// PR311: `within` with a calendar year or an anchored period, `in` with
     /// a rolling length, or `in ... before`.
-    fn window_word(&mut self, window: &Spanned<Window>, period: &Period, before: bool, within: bool) {
+    fn window_word(
+        &mut self,
+        window: &Spanned<Window>,
+        period: &Period,
+        before: bool,
+        within: bool,
+    ) {
         // The words after `within`/`in` as written, `before` left out.
         let length = self
             .source(window.span)

@@ -21,8 +21,8 @@ use crate::diagnostic::DiagCode;
 use crate::fields;
 use crate::number::Exact;
 use crate::syntax::ast::{
-    self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr,
-    SetOp, Verb, Window, Period as AstPeriod,
+    self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind,
+    Period as AstPeriod, SetExpr, SetOp, Verb, Window,
 };
 use crate::syntax::Span;
 use crate::workspace::Workspace;

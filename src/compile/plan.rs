@@ -558,7 +558,12 @@ mod tests {
                 let mut x = a;
                 while x <= end.plus(3) {
                     let (from, _) = CountWindow::Within(p).days(x.date(), x);
-                    assert_eq!(x < end, from <= a, "anchor {anchor}, {p}, date {}", x.date());
+                    assert_eq!(
+                        x < end,
+                        from <= a,
+                        "anchor {anchor}, {p}, date {}",
+                        x.date()
+                    );
                     x = x.succ();
                 }
             }

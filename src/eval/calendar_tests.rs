@@ -96,8 +96,9 @@ fn counts(engine: &mut Engine, input: &str) -> Vec<String> {
 
 #[test]
 fn december_31_counts_in_its_year_and_january_1_starts_the_next() {
-    let mut e =
-        engine("rule L { when line.procedure in tpi limit tpi to 2 per calendar year else deny CO-119 }");
+    let mut e = engine(
+        "rule L { when line.procedure in tpi limit tpi to 2 per calendar year else deny CO-119 }",
+    );
     let out = each(
         &mut e,
         &claims(&[
@@ -135,7 +136,13 @@ fn a_calendar_year_holds_its_leap_day() {
     let mut e = engine(&count_rules("tpi in calendar year"));
     let out = counts(
         &mut e,
-        &claims(&["2028-01-01", "2028-02-29", "2028-03-01", "2028-12-31", "2029-02-28"]),
+        &claims(&[
+            "2028-01-01",
+            "2028-02-29",
+            "2028-03-01",
+            "2028-12-31",
+            "2029-02-28",
+        ]),
     );
     assert_eq!(out, ["n0", "n1", "n2", "n3", "n0"]);
 }
@@ -162,7 +169,8 @@ fn the_first_service_is_the_anchor_and_its_period_ends_the_day_before_anchor_plu
     // Where a rolling 12 months differs: on 2026-03-05 it holds 2025-09-01
     // and 2026-03-04, so 2 + 1, while the anchored period that began on
     // 2026-03-04 holds 1 + 1.
-    let rolling_2 = "rule R { when line.procedure in tpi limit tpi to 2 per 12 months else deny CO-119 }";
+    let rolling_2 =
+        "rule R { when line.procedure in tpi limit tpi to 2 per 12 months else deny CO-119 }";
     let dates = claims(&["2025-03-04", "2025-09-01", "2026-03-04", "2026-03-05"]);
     assert_eq!(
         each(&mut engine(rolling_2), &dates),
@@ -172,7 +180,8 @@ fn the_first_service_is_the_anchor_and_its_period_ends_the_day_before_anchor_plu
         each(&mut engine(limit), &dates),
         ["allow", "allow", "allow", "allow"]
     );
-    let rolling = "rule R { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-119 }";
+    let rolling =
+        "rule R { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-119 }";
     let anchored = "rule A { when line.procedure in tpi limit tpi to 1 per 12 months from first else deny CO-119 }";
     let dates = claims(&["2025-06-01", "2026-06-01"]);
     assert_eq!(each(&mut engine(rolling), &dates), ["allow", "allow"]);

@@ -422,9 +422,7 @@ impl<'a> LineCx<'a> {
         scope: Option<crate::history::SiteScope>,
     ) -> (Day, Day) {
         match window {
-            CountWindow::FromFirst(period) => {
-                (self.anchor(period, set, per_code, scope), self.day)
-            }
+            CountWindow::FromFirst(period) => (self.anchor(period, set, per_code, scope), self.day),
             _ => window.days(self.line.date_of_service, self.day),
         }
     }

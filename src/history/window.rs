@@ -179,7 +179,9 @@ impl Window<'_> {
     ) -> Option<Day> {
         let site = site.0;
         if let Some(index) = self.index {
-            return index.first(from, set, code, scope, site).filter(|d| *d <= to);
+            return index
+                .first(from, set, code, scope, site)
+                .filter(|d| *d <= to);
         }
         // Without an index the services are in date order.
         let all = self.entries;

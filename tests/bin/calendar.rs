@@ -80,7 +80,10 @@ fn an_anchor_in_a_database_history_is_found_by_the_next_run() {
     let mut runs = Vec::new();
     for part in [first, second] {
         let input = part.iter().map(|l| format!("{l}\n")).collect::<String>();
-        let out = run_stdin(&["eval", "-q", "--policies", POLICIES, "--db", db, "-"], &input);
+        let out = run_stdin(
+            &["eval", "-q", "--policies", POLICIES, "--db", db, "-"],
+            &input,
+        );
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         runs.push(text(&out.stdout));
     }
@@ -94,7 +97,10 @@ fn an_anchor_in_a_database_history_is_found_by_the_next_run() {
 fn explain_says_the_period_as_the_policy_does() {
     for (rule, says) in [
         ("Y1", "at most 2 per calendar year, this service included"),
-        ("B1", "at most 2 per 12 months from first, this service included"),
+        (
+            "B1",
+            "at most 2 per 12 months from first, this service included",
+        ),
     ] {
         let out = run(&["explain", "--policies", POLICIES, rule]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

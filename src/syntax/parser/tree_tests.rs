@@ -130,7 +130,12 @@ fn months_and_per_code_are_read_on_limits_intervals_and_counts() {
         panic!("{window:?}")
     };
     assert_eq!(
-        (length.node, *unit, *per_code, scope.as_ref().map(|s| s.node)),
+        (
+            length.node,
+            *unit,
+            *per_code,
+            scope.as_ref().map(|s| s.node)
+        ),
         (12, TimeUnit::Months, true, Some(SiteScope::Strict))
     );
     let shapes: Vec<(u32, TimeUnit, bool, Option<SiteScope>)> = rule
@@ -149,9 +154,12 @@ fn months_and_per_code_are_read_on_limits_intervals_and_counts() {
                 scope,
                 ..
             } => match &period.node {
-                Period::Rolling { length, unit } => {
-                    (length.node, *unit, *per_code, scope.as_ref().map(|s| s.node))
-                }
+                Period::Rolling { length, unit } => (
+                    length.node,
+                    *unit,
+                    *per_code,
+                    scope.as_ref().map(|s| s.node),
+                ),
                 other => panic!("{other:?}"),
             },
             other => panic!("{other:?}"),
@@ -275,7 +283,10 @@ fn calendar_and_anchored_periods_are_read_on_limits_intervals_and_counts() {
     let CheckKind::Limit { period, .. } = &rule.checks[1].kind else {
         panic!("not a limit")
     };
-    assert_eq!(&text[period.span.start..period.span.end], "12 months from first");
+    assert_eq!(
+        &text[period.span.start..period.span.end],
+        "12 months from first"
+    );
     // The words each window does not take still parse, for the checker to name.
     let CheckKind::Require(cond) = &rule.checks[4].kind else {
         panic!("not a require")
