@@ -177,7 +177,14 @@ impl<'a> LineCx<'a> {
                 scope,
                 counts_line,
             } => {
-                let (from, to) = self.reach(*window, *set, *per_code, *scope);
+                // A rolling window, nearly every limit's, in place; the
+                // others out of line.
+                let (from, to) = match window {
+                    CountWindow::Within(period) => {
+                        (period.before_day(dos, self.day).succ(), self.day)
+                    }
+                    _ => self.reach(*window, *set, *per_code, *scope),
+                };
                 let earlier = self.counted(*set, from, to, *per_code, *scope);
                 let this = u32::from(
                     *counts_line
@@ -404,7 +411,10 @@ impl<'a> LineCx<'a> {
         if self.nothing_to_count() {
             return 0;
         }
-        let (from, to) = self.reach(c.window, c.set, c.per_code, c.scope);
+        let (from, to) = match c.window {
+            CountWindow::FromFirst(_) => self.reach(c.window, c.set, c.per_code, c.scope),
+            window => window.days(self.line.date_of_service, self.day),
+        };
         self.counted(c.set, from, to, c.per_code, c.scope)
     }
 
@@ -413,7 +423,7 @@ impl<'a> LineCx<'a> {
     /// `per_code`, at a site matching under `scope`): any form that counts or
     /// sums history takes its days from here, so that every window works
     /// for every form. Only an anchored window looks at the history.
-    #[inline(always)]
+    #[inline(never)]
     fn reach(
         &self,
         window: CountWindow,
