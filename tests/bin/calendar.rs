@@ -107,3 +107,14 @@ fn explain_says_the_period_as_the_policy_does() {
         assert!(text(&out.stdout).contains(says), "{}", text(&out.stdout));
     }
 }
+
+#[test]
+fn the_fixtures_cases_pass_with_every_rule_exercised() {
+    let out = run(&["test", "--min-coverage", "100", POLICIES]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 passed, 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
