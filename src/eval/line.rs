@@ -422,7 +422,11 @@ impl<'a> LineCx<'a> {
     /// count or a limit of `set` (of the line's own procedure when
     /// `per_code`, at a site matching under `scope`): any form that counts or
     /// sums history takes its days from here, so that every window works
-    /// for every form. Only an anchored window looks at the history.
+    /// for every form. Only an anchored window looks at the history. Out of
+    /// line: the hot paths work out the windows they meet most (a limit's
+    /// rolling window, a count's non-anchored one) in place and call this for
+    /// the others, which kept the instructions per claim of policies without
+    /// the calendar windows where they were (`docs/performance.md`).
     #[inline(never)]
     fn reach(
         &self,

@@ -159,9 +159,7 @@ impl Window<'_> {
         }
         u32::try_from(n).unwrap_or(u32::MAX)
     }
-}
 
-impl Window<'_> {
     /// The day of the earliest service from day `from` to day `to` (both
     /// inclusive) that [`Window::count`] with the same arguments counts, if
     /// any: where an anchored period (`12 months from first`) starts. A
