@@ -359,3 +359,39 @@ fn claims_in_837p_are_read_with_the_payer_ids_the_policies_declare() {
     // EX-1001 (payer id 00882) is decided under medicare-tpi, not `no_policy`.
     assert_eq!(report["claim_transitions"]["allow"]["allow"], 1, "{report}");
 }
+
+/// The report of `tests/data/impact/` (a policy `t` whose review threshold
+/// drops from $500 to $300 and which gains a rule Z denying 20553), run from
+/// that directory with relative paths so that the sides' labels are the
+/// same wherever the repository is.
+fn fixture_report(format: &str) -> String {
+    let out = bin()
+        .current_dir(common::root("tests/data/impact"))
+        .args([
+            "impact",
+            "--base",
+            "base",
+            "--candidate",
+            "candidate",
+            "--format",
+            format,
+            "claims.jsonl",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "--format {format}");
+    text(&out.stdout)
+}
+
+#[test]
+fn every_format_of_the_report_is_snapshot_tested() {
+    // A allow -> deny (Z), B deny -> allow (A no longer takes the day's
+    // session), D allow -> review (C's new threshold), F's line 2 denied by S
+    // before and by S and Z after (its decision unchanged), G has no policy
+    // on either side.
+    insta::assert_snapshot!("terminal", fixture_report("terminal"));
+    insta::assert_snapshot!("json", fixture_report("json"));
+    insta::assert_snapshot!("markdown", fixture_report("markdown"));
+    insta::assert_snapshot!("html", fixture_report("html"));
+}
