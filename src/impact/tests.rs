@@ -225,3 +225,36 @@ fn a_claim_goes_partial_when_one_of_its_lines_is_denied() {
     assert_eq!(impact.charges_moved.text(), "60.00");
     assert_eq!(impact.by_procedure[0].key, "20553");
 }
+
+#[test]
+fn a_rule_newly_firing_on_a_line_already_denied_moves_no_money() {
+    // Claim F's second line is denied by S (the day's second session) on
+    // both sides; the candidate's Z fires on it too. Only A's line changes
+    // decision, and only its charge is Z's.
+    let base = "rule S \"one a day\" {\n when line.procedure in tpi\n limit tpi to 1 per day\n else deny CO-119 rarc N640\n }";
+    let candidate = format!(
+        "{base}\n rule Z \"no 20553\" {{\n when line.procedure in (cpt 20553)\n deny CO-50 rarc N115\n }}"
+    );
+    let two_lines = r#"{"id":"F","payer":"p","patient":{"id":"P5"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2024-05-01","procedure":"20552","charge":50},{"date_of_service":"2024-05-01","procedure":"20553","charge":60}]}"#;
+    let claims = [
+        two_lines.to_string(),
+        claim("A", "P1", "2024-05-01", "20553", "100.10"),
+    ];
+    let impact = replay(base, &candidate, &claims);
+    assert_eq!(impact.changed_lines, 1, "{impact:#?}");
+    assert_eq!(impact.line_transitions["deny"]["deny"], 1);
+    assert_eq!(impact.charges_moved.text(), "100.10");
+    let z = &impact.by_rule[0];
+    assert_eq!(
+        (z.rule.as_str(), z.newly_fires, z.changed_lines),
+        ("Z", 2, 1)
+    );
+    assert_eq!(z.charges.text(), "100.10");
+    // The line whose decision changed comes first, though it came later.
+    let examples: Vec<(&str, &str, &str)> = z
+        .examples
+        .iter()
+        .map(|e| (e.claim.as_str(), e.before, e.after))
+        .collect();
+    assert_eq!(examples, [("A", "allow", "deny"), ("F", "deny", "deny")]);
+}

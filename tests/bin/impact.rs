@@ -233,7 +233,7 @@ fn markdown_has_the_matrix_and_the_rules() {
     let md = text(&out.stdout);
     assert!(md.starts_with("## Policy impact"), "{md}");
     assert!(md.contains("| allow | 1 | **1** |"), "{md}");
-    assert!(md.contains("| t | Z | 1 | 0 | $100.10 |"), "{md}");
+    assert!(md.contains("| t | Z | 1 | 0 | 1 | $100.10 |"), "{md}");
 }
 
 /// Debian's Chromium, where `.ci/run` installs it.

@@ -69,6 +69,14 @@ fn rule_line(r: &RuleChange) -> String {
     if r.stops_firing > 0 {
         parts.push(format!("stops firing on {} lines", r.stops_firing));
     }
+    // Lines whose decision stayed (another rule already decided them) moved
+    // no money: the charges shown are those of the others.
+    if r.changed_lines < r.newly_fires + r.stops_firing {
+        parts.push(format!(
+            "{} of them with a changed decision",
+            r.changed_lines
+        ));
+    }
     parts.join(", ")
 }
 
@@ -225,16 +233,17 @@ pub fn markdown(impact: &Impact, labels: &Labels<'_>) -> String {
     if !impact.by_rule.is_empty() {
         let _ = writeln!(
             out,
-            "\n**Rules whose firing changed**\n\n| policy | rule | newly fires | stops firing | charges |\n|---|---|---:|---:|---:|"
+            "\n**Rules whose firing changed**\n\n| policy | rule | newly fires | stops firing | changed decision | charges |\n|---|---|---:|---:|---:|---:|"
         );
         for r in &impact.by_rule {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | ${} |",
+                "| {} | {} | {} | {} | {} | ${} |",
                 md(&r.policy),
                 md(&r.rule),
                 r.newly_fires,
                 r.stops_firing,
+                r.changed_lines,
                 r.charges
             );
         }
