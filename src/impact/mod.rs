@@ -329,6 +329,22 @@ impl Replay {
 }
 
 impl Impact {
+    /// Claims decided (not error records) on each side: before, after.
+    pub fn decided(&self) -> (usize, usize) {
+        let mut sides = (0, 0);
+        for (from, row) in &self.claim_transitions {
+            for (to, n) in row {
+                if *from != ERROR {
+                    sides.0 += n;
+                }
+                if *to != ERROR {
+                    sides.1 += n;
+                }
+            }
+        }
+        sides
+    }
+
     /// Lines that went from `from` to `to` (`*` for any decision).
     pub fn lines_between(&self, from: &str, to: &str) -> usize {
         self.line_transitions

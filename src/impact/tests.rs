@@ -258,3 +258,21 @@ fn a_rule_newly_firing_on_a_line_already_denied_moves_no_money() {
         .collect();
     assert_eq!(examples, [("A", "allow", "deny"), ("F", "deny", "deny")]);
 }
+
+#[test]
+fn decided_counts_the_claims_each_side_decided() {
+    let claims = [
+        claim("A", "P1", "2024-05-01", "20553", "10"),
+        claim("B", "P2", "2024-05-01", "20553", "10").replace("\"payer\":\"p\"", "\"payer\":\"q\""),
+    ];
+    assert_eq!(replay("", "", &claims).decided(), (1, 1));
+    let mut replay = Replay::new(Policies::default(), policies(""));
+    let text = claims.join("\n");
+    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
+        .into_iter()
+        .enumerate()
+    {
+        replay.add(i + 1, c.as_ref());
+    }
+    assert_eq!(replay.finish().decided(), (0, 1));
+}

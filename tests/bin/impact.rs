@@ -395,3 +395,52 @@ fn every_format_of_the_report_is_snapshot_tested() {
     insta::assert_snapshot!("markdown", fixture_report("markdown"));
     insta::assert_snapshot!("html", fixture_report("html"));
 }
+
+#[test]
+fn payer_ids_map_837p_claims_to_the_policies_and_deciding_nothing_is_a_warning() {
+    let impact = |extra: &[&str]| {
+        let mut cmd = bin();
+        cmd.args([
+            "impact",
+            "--base",
+            "policies",
+            "--candidate",
+            "policies",
+            "--format",
+            "json",
+        ]);
+        cmd.args(extra);
+        cmd.arg("examples/claims.837p");
+        let out = cmd.output().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+        (report, text(&out.stderr))
+    };
+    // The bundled policies declare no X12 id: every claim is `no_policy` on
+    // both sides, and the report of 0 changes says it compared nothing.
+    let (report, stderr) = impact(&[]);
+    assert_eq!(report["claim_transitions"]["error"]["error"], 4, "{report}");
+    assert!(
+        stderr.contains("warning: no claim was decided on either side: all 4 are error records")
+            && stderr.contains("--payer-ids FILE"),
+        "{stderr}"
+    );
+    let (report, stderr) = impact(&["--payer-ids", "examples/payer-ids.txt"]);
+    assert_eq!(report["claim_transitions"]["allow"]["allow"], 1, "{report}");
+    assert_eq!(report["line_transitions"]["allow"]["allow"], 2, "{report}");
+    assert_eq!(report["changed_claims"], 0);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let missing = bin()
+        .args([
+            "impact",
+            "--base",
+            "policies",
+            "--payer-ids",
+            "no-such-file.txt",
+            "examples/claims.837p",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
+}

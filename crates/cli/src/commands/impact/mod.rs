@@ -14,8 +14,9 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use payer_rules::tooling::Impact;
 use payer_rules::tooling::Replay;
-use payer_rules::{ClaimReader, InputFormat, Loaded, Policies};
+use payer_rules::{ClaimReader, InputFormat, Loaded, PayerIds, Policies};
 
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
@@ -48,6 +49,8 @@ pub struct Options {
     pub policies_dir: PathBuf,
     /// Claims files (`-` for stdin).
     pub claims: Vec<PathBuf>,
+    /// X12 payer ids of a `--payer-ids` file, over those the policies declare.
+    pub payer_ids: Option<Arc<PayerIds>>,
     /// Paid history loaded into both sides first.
     pub history: Vec<PathBuf>,
     /// The report's format.
@@ -100,6 +103,20 @@ fn open(path: &Path) -> io::Result<Box<dyn Read>> {
     Ok(Box::new(BufReader::new(File::open(path)?)))
 }
 
+/// A warning when neither side decided a single claim: a report of no change
+/// that compared nothing must not read as a change with no effect.
+fn nothing_decided(impact: &Impact) -> Option<String> {
+    if impact.claims == 0 || impact.decided() != (0, 0) {
+        return None;
+    }
+    Some(format!(
+        "no claim was decided on either side: all {} are error records (no policy in force \
+         for their payer, or unreadable), so the report compares nothing. Claims in X12 837P \
+         name their payer by an id: map the ids to the policies' payers with --payer-ids FILE",
+        impact.claims
+    ))
+}
+
 /// Runs `impact`.
 pub fn run(opts: &Options) -> u8 {
     let mut sides = Vec::with_capacity(2);
@@ -121,8 +138,13 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_USAGE;
     };
     // 837P claims name their payer by an X12 id: the ids both sides declare
-    // (`payer-ids`), the candidate's first, read them as eval does.
-    let payer_ids = Arc::new(candidate.payer_ids().over(&base.payer_ids()));
+    // (`payer-ids`), the candidate's first, under those of a `--payer-ids`
+    // file, read them as eval does.
+    let declared = candidate.payer_ids().over(&base.payer_ids());
+    let payer_ids = Arc::new(match &opts.payer_ids {
+        Some(file) => (**file).clone().over(&declared),
+        None => declared,
+    });
     let reader = |input: Box<dyn Read>| {
         let reader = ClaimReader::new(BufReader::new(input), InputFormat::Auto);
         if payer_ids.is_empty() {
@@ -168,6 +190,9 @@ pub fn run(opts: &Options) -> u8 {
         }
     }
     let impact = replay.finish();
+    if let Some(warning) = nothing_decided(&impact) {
+        errln!("warning: {warning}");
+    }
     let labels = render::Labels {
         base: &base_label,
         candidate: &candidate_label,
