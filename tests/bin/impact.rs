@@ -444,3 +444,40 @@ fn payer_ids_map_837p_claims_to_the_policies_and_deciding_nothing_is_a_warning()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
 }
+
+#[test]
+fn no_progress_line_when_stderr_is_not_a_terminal() {
+    // 30 copies of examples/claims.jsonl under other ids: 18,000 claims, long
+    // enough (well past the line's first quarter second in a debug build)
+    // that a progress line written to a pipe would show.
+    let dir = temp_dir("impact", "progress");
+    let sample = std::fs::read_to_string(common::root("examples/claims.jsonl"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let many: String = (0..30)
+        .map(|k| sample.replace("\"CLM-", &format!("\"CLM-{k}-")))
+        .collect();
+    let claims = dir.join("claims.jsonl");
+    std::fs::write(&claims, many).unwrap_or_else(|e| panic!("{e}"));
+    let runs: [&[&str]; 3] = [
+        &["eval", "-p", "policies"],
+        &["eval", "-p", "policies", "--jobs", "2"],
+        &["impact", "--base", "policies"],
+    ];
+    for args in runs {
+        let out = bin()
+            .args(args)
+            .arg(&claims)
+            .stdout(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains('\r'), "{args:?}: {stderr:?}");
+        assert!(!stderr.contains("% "), "{args:?}: {stderr:?}");
+    }
+}

@@ -9,6 +9,7 @@ mod fmt;
 mod history;
 mod impact;
 mod prior;
+mod progress;
 mod report;
 mod serve;
 mod test;

@@ -18,6 +18,7 @@ use payer_rules::tooling::Impact;
 use payer_rules::tooling::Replay;
 use payer_rules::{ClaimReader, InputFormat, Loaded, PayerIds, Policies};
 
+use super::progress::Progress;
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::stdio::{errln, out};
@@ -96,11 +97,15 @@ fn ready(side: &str, spec: &str, loaded: Loaded) -> Result<Policies, u8> {
     }
 }
 
-fn open(path: &Path) -> io::Result<Box<dyn Read>> {
+fn open(path: &Path, progress: Option<&Progress>) -> io::Result<Box<dyn Read>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(io::stdin()));
     }
-    Ok(Box::new(BufReader::new(File::open(path)?)))
+    let file = File::open(path)?;
+    Ok(match progress {
+        Some(progress) => Box::new(BufReader::new(progress.count(file))),
+        None => Box::new(BufReader::new(file)),
+    })
 }
 
 /// A warning when neither side decided a single claim: a report of no change
@@ -155,7 +160,7 @@ pub fn run(opts: &Options) -> u8 {
     };
     let mut replay = Replay::new(base, candidate);
     for path in &opts.history {
-        let input = match open(path) {
+        let input = match open(path, None) {
             Ok(r) => r,
             Err(e) => {
                 errln!("cannot read history `{}`: {e}", path.display());
@@ -175,11 +180,14 @@ pub fn run(opts: &Options) -> u8 {
             path.display()
         );
     }
+    // A progress line on a terminal, when the claims are files.
+    let mut progress = Progress::for_files(&opts.claims);
     let mut record = 0;
     for path in &opts.claims {
-        let input = match open(path) {
+        let input = match open(path, progress.as_ref()) {
             Ok(r) => r,
             Err(e) => {
+                drop(progress.take());
                 errln!("cannot read claims `{}`: {e}", path.display());
                 return EXIT_USAGE;
             }
@@ -187,8 +195,13 @@ pub fn run(opts: &Options) -> u8 {
         for claim in reader(input) {
             record += 1;
             replay.add(record, claim.as_ref());
+            if let Some(p) = &mut progress {
+                p.add(1);
+            }
         }
     }
+    // Cleared before the report and any message.
+    drop(progress);
     let impact = replay.finish();
     if let Some(warning) = nothing_decided(&impact) {
         errln!("warning: {warning}");
