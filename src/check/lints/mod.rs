@@ -14,6 +14,7 @@ mod dead_conditions;
 mod overlapping_codes;
 mod overlapping_versions;
 mod remark_codes;
+mod same_day;
 mod sets;
 mod unused_sets;
 mod visit;
@@ -61,6 +62,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &overlapping_versions::OverlappingVersions,
     &zero_limit::ZeroLimit,
     &remark_codes::RemarkCodes,
+    &same_day::SameDayCondition,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -77,6 +79,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::OverlappingVersions,
     DiagCode::ZeroLimit,
     DiagCode::RemarkCodes,
+    DiagCode::SameDayCondition,
 ];
 
 /// Runs every module lint on one module.
