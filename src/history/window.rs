@@ -102,6 +102,13 @@ impl Window<'_> {
         self.entries.is_empty()
     }
 
+    /// True when the window counts from a large book's index (for tests
+    /// that mean to go through it).
+    #[cfg(test)]
+    pub fn indexed(&self) -> bool {
+        self.index.is_some()
+    }
+
     /// The id of a line's site, for [`Window::count`].
     pub fn site(&self, site: Option<&str>) -> SiteId {
         SiteId(match (site, self.sites) {
