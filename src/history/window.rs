@@ -179,10 +179,10 @@ impl<'a> Window<'a> {
         if self.entries.is_empty() {
             return false;
         }
-        let date = day.date();
         let sites = self.sites;
+        // Made only for a service of the day: most days have none.
         let service = |procedure: CodeKey, site: u32| Service {
-            date,
+            date: day.date(),
             procedure,
             site: sites.and_then(|s| s.name(site)),
         };
