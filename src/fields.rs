@@ -159,6 +159,14 @@ fields! {
     "provider"."taxonomy"    => ProviderTaxonomy: Str, optional;     "the provider's NUCC taxonomy code"
 }
 
+/// The `line.` fields a service in the history keeps: all that `other.` may
+/// read inside `some/no other service on same day (...)`, whose other
+/// services include earlier claims' (PR314 for any other). A field the
+/// history comes to keep is added here and to what the evaluator reads of a
+/// stored service (`eval::line::as_line`).
+pub const HISTORY_FIELDS: &[FieldId] =
+    &[FieldId::LineProcedure, FieldId::LineSite, FieldId::LineDate];
+
 /// The records a field path can start with, in the order the docs list them.
 pub const RECORDS: &[&str] = &["line", "other", "claim", "patient", "provider", "facts"];
 

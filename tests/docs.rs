@@ -710,6 +710,193 @@ fn the_worked_window_example_is_what_the_engine_does() {
     }
 }
 
+#[test]
+fn the_add_on_table_is_what_the_engine_does() {
+    let add_on = "rule ADD1 \"64484 is billed with 64483 on the same day\" {\n  when line.procedure in tfesi_addon\n  require some other service on same day (other.procedure in tfesi_primary)\n    else deny CO-B15 rarc N122 message \"add-on 64484 without its primary code 64483\"\n}\n";
+    let doc = read(&docs_dir().join("language.md"));
+    assert!(
+        doc.contains(add_on),
+        "the add-on example's rule ADD1 is no longer in docs/language.md"
+    );
+    let rules = format!(
+        "codes tfesi_primary = cpt 64483\ncodes tfesi_addon = cpt 64484\n{add_on}\
+         rule D {{ when line.procedure in tfesi_primary and line.units > 1 deny CO-151 rarc N362 }}\n"
+    );
+    // A claim of `lines` (`(date, code, units)`) for the row's patient;
+    // `extra` adds claim fields.
+    let claim = |id: &str, patient: &str, payer: &str, extra: &str, lines: &[(&str, &str, u32)]| {
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|(date, code, units)| {
+                format!(r#"{{"date_of_service":"{date}","procedure":"{code}","units":{units}}}"#)
+            })
+            .collect();
+        read_one(&format!(
+            r#"{{"id":"{id}","payer":"{payer}","patient":{{"id":"{patient}"}},"diagnoses":["M54.50"]{extra},"lines":[{}]}}"#,
+            lines.join(",")
+        ))
+    };
+    // The decision of the line of `claim` whose procedure is `code`.
+    let line_of =
+        |e: &mut Engine, claim: &payer_rules::Claim, code: &str| match e.evaluate(claim, 1) {
+            Outcome::Decision(d) => d
+                .lines
+                .iter()
+                .find(|l| l.procedure.as_string() == code)
+                .map(|l| l.decision)
+                .unwrap_or_else(|| panic!("no {code} line in {d:?}")),
+            other => panic!("no decision for {claim:?}: {other:?}"),
+        };
+    const DAY: &str = "2025-03-10";
+    let add_on_alone = [(DAY, "64484", 1)];
+    let rows = table(&doc, "addon");
+    assert_eq!(rows.len(), 12, "{rows:?}");
+    for (i, row) in rows.iter().enumerate() {
+        let want = match row[1].as_str() {
+            "allowed" => Action::Allow,
+            "denied" => Action::Deny,
+            other => panic!("not allowed/denied: {other}"),
+        };
+        let p = format!("ADD{i}");
+        let mut e = engine(&rules);
+        let earlier = |e: &mut Engine, date: &str, units: u32| {
+            let h = claim("H", &p, "example", "", &[(date, "64483", units)]);
+            line_of(e, &h, "64483")
+        };
+        let got = match row[0].as_str() {
+            "on this claim, a line before the 64484" => {
+                let c = claim(
+                    "C",
+                    &p,
+                    "example",
+                    "",
+                    &[(DAY, "64483", 1), (DAY, "64484", 1)],
+                );
+                line_of(&mut e, &c, "64484")
+            }
+            "on this claim, a line after the 64484" => {
+                let c = claim(
+                    "C",
+                    &p,
+                    "example",
+                    "",
+                    &[(DAY, "64484", 1), (DAY, "64483", 1)],
+                );
+                line_of(&mut e, &c, "64484")
+            }
+            "on this claim, a line another rule denies" => {
+                let c = claim(
+                    "C",
+                    &p,
+                    "example",
+                    "",
+                    &[(DAY, "64483", 2), (DAY, "64484", 1)],
+                );
+                assert_eq!(line_of(&mut engine(&rules), &c, "64483"), Action::Deny);
+                line_of(&mut e, &c, "64484")
+            }
+            "on an earlier claim, dated 2025-03-10" => {
+                assert_eq!(earlier(&mut e, DAY, 1), Action::Allow);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-09" => {
+                earlier(&mut e, "2025-03-09", 1);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-11" => {
+                earlier(&mut e, "2025-03-11", 1);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim of another payer, dated 2025-03-10" => {
+                e.record_prior(&claim("H", &p, "other", "", &[(DAY, "64483", 1)]));
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim that denied it, dated 2025-03-10" => {
+                assert_eq!(earlier(&mut e, DAY, 2), Action::Deny);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-10, since replaced by a claim without it" => {
+                earlier(&mut e, DAY, 1);
+                let r = claim(
+                    "R",
+                    &p,
+                    "example",
+                    r#","frequency_code":"7","replaces":"H""#,
+                    &[(DAY, "99213", 1)],
+                );
+                assert_eq!(line_of(&mut e, &r, "99213"), Action::Allow);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-10, since voided" => {
+                earlier(&mut e, DAY, 1);
+                let v = claim(
+                    "V",
+                    &p,
+                    "example",
+                    r#","frequency_code":"8","replaces":"H""#,
+                    &[(DAY, "64483", 1)],
+                );
+                assert!(matches!(e.evaluate(&v, 1), Outcome::Decision(_)));
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on a later claim, dated 2025-03-10" => {
+                let first = line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                );
+                assert_eq!(earlier(&mut e, DAY, 1), Action::Allow);
+                // Sent again once the primary is in, it is allowed (the
+                // paragraph after the table).
+                let again = claim(
+                    "C2",
+                    &p,
+                    "example",
+                    r#","frequency_code":"7","replaces":"C""#,
+                    &add_on_alone,
+                );
+                assert_eq!(line_of(&mut e, &again, "64484"), Action::Allow);
+                first
+            }
+            "nowhere" => line_of(
+                &mut e,
+                &claim("C", &p, "example", "", &add_on_alone),
+                "64484",
+            ),
+            other => panic!("the add-on table has a row the test does not know: {other}"),
+        };
+        assert_eq!(got, want, "{}", row[0]);
+    }
+}
+
 /// `fmt` over every example of the docs: a block that parses (as a file, or as
 /// an item put into the prelude) formats to the same tree, spans aside, and
 /// formatting the result changes nothing. Error examples that do not parse are

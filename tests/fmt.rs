@@ -409,11 +409,16 @@ fn expr() -> impl Strategy<Value = Tokens> {
                 t.extend(a).push(")");
                 t
             }),
-            (prop_oneof![Just("some"), Just("no"), Just("every")], inner).prop_map(|(q, a)| {
-                let mut t = toks(q);
-                t.extend(toks("other line (")).extend(a).push(")");
-                t
-            }),
+            (
+                prop_oneof![Just("some"), Just("no"), Just("every")],
+                prop_oneof![Just("other line ("), Just("other service on same day (")],
+                inner
+            )
+                .prop_map(|(q, over, a)| {
+                    let mut t = toks(q);
+                    t.extend(toks(over)).extend(a).push(")");
+                    t
+                }),
         ]
     })
 }

@@ -77,6 +77,7 @@ const TOKENS: &[&str] = &[
     "exists",
     "is missing",
     "some other line",
+    "no other service on same day (",
     "count(",
     "within",
     "in calendar year",

@@ -21,7 +21,7 @@ use crate::diagnostic::DiagCode;
 use crate::fields;
 use crate::number::Exact;
 use crate::syntax::ast::{
-    self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind,
+    self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, Others,
     Period as AstPeriod, SetExpr, SetOp, Verb, Window,
 };
 use crate::syntax::Span;
@@ -134,6 +134,9 @@ struct Compiler<'a, 'w> {
     /// Named sets' codes, each computed once: a set used twice by each of a
     /// chain of sets must not be recomputed twice per step.
     values: HashMap<String, CodeSet>,
+    /// True while compiling the body of a same-day quantifier, whose
+    /// `other.` may read only what the history keeps.
+    same_day: bool,
 }
 
 impl<'a, 'w> Compiler<'a, 'w> {
@@ -147,6 +150,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
             sets: Vec::new(),
             named: HashMap::new(),
             values: HashMap::new(),
+            same_day: false,
         }
     }
 
@@ -460,8 +464,33 @@ impl<'a, 'w> Compiler<'a, 'w> {
             },
             ExprKind::Has { lhs, rhs } => Cond::Has(self.value(lhs)?, self.value(rhs)?),
             ExprKind::Exists { operand, negated } => Cond::Exists(self.value(operand)?, *negated),
-            ExprKind::Quantified { quant, body } => {
-                Cond::Quantified(quant.node, Box::new(self.cond(body)?))
+            ExprKind::Quantified {
+                quant,
+                over: Others::Lines,
+                body,
+            } => Cond::Quantified(quant.node, Box::new(self.cond(body)?)),
+            ExprKind::Quantified {
+                quant,
+                over: Others::SameDayServices,
+                body,
+            } => {
+                let none = match quant.node {
+                    Quant::Some => false,
+                    Quant::No => true,
+                    // The checker refuses it (PR315).
+                    Quant::Every => {
+                        return self.err("`every` over same-day services");
+                    }
+                };
+                // The evaluator reads a stored service as a line that has
+                // only these fields (the checker's PR314).
+                let outer = std::mem::replace(&mut self.same_day, true);
+                let body = self.cond(body);
+                self.same_day = outer;
+                Cond::SameDay {
+                    none,
+                    body: Box::new(body?),
+                }
             }
             ExprKind::Literal(Literal::Bool(b)) => Cond::Const(*b),
             ExprKind::Field(_) => Cond::Truthy(self.value(expr)?),
@@ -480,6 +509,15 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     Value::Fact(name.to_string())
                 } else {
                     match fields::lookup(record, name) {
+                        Some(def)
+                            if self.same_day
+                                && record == "other"
+                                && !fields::HISTORY_FIELDS.contains(&def.id) =>
+                        {
+                            return self.err(format!(
+                                "`other.{name}` of a same-day service, which the history does not keep"
+                            ));
+                        }
                         Some(def) => Value::Field {
                             id: def.id,
                             other: record == "other",

@@ -214,6 +214,17 @@ pub enum Cond {
     Exists(Value, bool),
     /// A quantifier over the claim's other lines.
     Quantified(Quant, Box<Cond>),
+    /// `some other service on same day (...)`, or `no ...` when `none`: a
+    /// quantifier over the claim's other lines on the line's date of service
+    /// and the member's services of earlier claims on that date, whose body
+    /// reads of `other` only what the history keeps
+    /// ([`crate::fields::HISTORY_FIELDS`]).
+    SameDay {
+        /// True for `no`: no such service.
+        none: bool,
+        /// The condition on the other service.
+        body: Box<Cond>,
+    },
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
     // The forms below are what `lower` makes of the commonest shapes above:

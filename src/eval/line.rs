@@ -14,6 +14,26 @@ pub(super) fn service(line: &Line) -> Service<'_> {
     }
 }
 
+/// A service of an earlier claim as a line, for a same-day quantifier's
+/// `other.` to read: the fields the history keeps
+/// ([`crate::fields::HISTORY_FIELDS`], which is all the checker lets
+/// `other.` read there, PR314) are the service's; the rest are empty.
+pub(super) fn as_line(service: &Service<'_>) -> Line {
+    Line {
+        line: 0,
+        date_of_service: service.date,
+        procedure: service.procedure,
+        procedure_text: Text::default(),
+        modifiers: Default::default(),
+        units: 1,
+        diagnosis_pointers: Default::default(),
+        site: service.site.map(Text::from),
+        muscles: None,
+        injections: None,
+        charge: None,
+    }
+}
+
 /// Everything a condition on one line can see.
 pub(super) struct LineCx<'a> {
     pub(super) claim: &'a Claim,
@@ -367,11 +387,32 @@ impl<'a> LineCx<'a> {
                     Quant::Every => others.all(|l| self.test(body, Some(l))),
                 }
             }
+            Cond::SameDay { none, body } => self.same_day(body) != *none,
             Cond::Truthy(v) => matches!(self.value(v, other), Val::Bool(true)),
             Cond::CountCompare { op, count, value } => {
                 holds(*op, i64::from(self.count(count)).cmp(value))
             }
         }
+    }
+
+    /// Whether some other service on the line's date of service meets
+    /// `body`: another line of the claim on that date (whatever the rules
+    /// decide for it, as `some other line` sees it), or a service of an
+    /// earlier claim of the member on that date. This claim's lines counted
+    /// so far are not in the window yet (`earlier`), and are among its lines.
+    // Out of line: few rules have one, and its loops would weigh on every
+    // condition's registers (see `value`).
+    #[inline(never)]
+    fn same_day(&self, body: &Cond) -> bool {
+        let dos = self.line.date_of_service;
+        let on_claim =
+            self.claim.lines.iter().enumerate().any(|(i, l)| {
+                i != self.index && l.date_of_service == dos && self.test(body, Some(l))
+            });
+        on_claim
+            || self
+                .window
+                .any_on(self.day, |service| self.test(body, Some(&as_line(service))))
     }
 
     /// The line a field reads: `other` for `other.X` inside a quantifier, else

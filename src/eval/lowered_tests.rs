@@ -198,6 +198,12 @@ fn cond(g: &mut Gen, sets: usize, depth: usize) -> Cond {
                 .collect(),
         ),
         2 => Cond::Not(Box::new(cond(g, sets, depth - 1))),
+        // Over the claim's other lines, or (a third of them) over the
+        // services of the same day, the history's included.
+        3 if g.below(3) == 0 => Cond::SameDay {
+            none: g.flip(),
+            body: Box::new(cond(g, sets, depth - 1)),
+        },
         3 => Cond::Quantified(
             g.pick(&[Quant::Some, Quant::No, Quant::Every]),
             Box::new(cond(g, sets, depth - 1)),
@@ -351,7 +357,9 @@ fn the_bundled_policies_are_made_of_lowered_conditions() {
             Cond::Or(parts) | Cond::And(parts) => {
                 parts.iter().for_each(|p| general_leaves(p, out));
             }
-            Cond::Not(inner) | Cond::Quantified(_, inner) => general_leaves(inner, out),
+            Cond::Not(inner) | Cond::Quantified(_, inner) | Cond::SameDay { body: inner, .. } => {
+                general_leaves(inner, out)
+            }
             Cond::Flat(program) => program
                 .ops
                 .iter()

@@ -23,6 +23,8 @@ mod lowered_tests;
 #[cfg(test)]
 mod many_tests;
 pub mod parallel;
+#[cfg(test)]
+mod same_day_tests;
 mod stored;
 #[cfg(test)]
 mod tests;

@@ -408,11 +408,15 @@ pub enum ExprKind {
         /// True for `is missing`.
         negated: bool,
     },
-    /// `some|no|every other line (EXPR)`, where `other.` names the other line.
+    /// `some|no|every other line (EXPR)`, where `other.` names the other line,
+    /// or `some|no other service on same day (EXPR)`, where it names another
+    /// service on the line's date (see [`Others`]).
     Quantified {
         /// The quantifier.
         quant: Spanned<Quant>,
-        /// The condition on the other line.
+        /// What `other` ranges over.
+        over: Others,
+        /// The condition on the other line or service.
         body: Box<Expr>,
     },
     /// `count(SET WINDOW [per code] [per site])`: services in history.
@@ -516,6 +520,28 @@ pub enum Quant {
     No,
     /// Every other line does.
     Every,
+}
+
+/// What a quantifier's `other` ranges over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Others {
+    /// `other line`: every other line of the claim, whatever its date.
+    Lines,
+    /// `other service on same day`: the claim's other lines on the line's
+    /// date of service and the member's services on that date from earlier
+    /// claims (the history), of which `other.` reads only what the history
+    /// keeps.
+    SameDayServices,
+}
+
+impl Others {
+    /// The words after `some other`, as written.
+    pub fn words(self) -> &'static str {
+        match self {
+            Others::Lines => "line",
+            Others::SameDayServices => "service on same day",
+        }
+    }
 }
 
 /// Which history dates a `count` looks at, relative to the line's date of service.

@@ -69,6 +69,8 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::quantifier | R::quant | R::kw_some | R::kw_no | R::kw_every => "`some other line (...)`",
         R::kw_other => "`other`",
         R::kw_line => "`line`",
+        R::same_day_quantifier => "`some other service on same day (...)`",
+        R::kw_service => "`service`",
         R::count | R::kw_count => "`count(...)`",
         R::window
         | R::within

@@ -15,6 +15,7 @@ mod dead_conditions;
 mod overlapping_codes;
 mod overlapping_versions;
 mod remark_codes;
+mod same_day;
 mod sets;
 mod unused_sets;
 mod visit;
@@ -63,6 +64,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &zero_limit::ZeroLimit,
     &remark_codes::RemarkCodes,
     &anchored_period::LongAnchoredPeriod,
+    &same_day::SameDayCondition,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -80,6 +82,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::ZeroLimit,
     DiagCode::RemarkCodes,
     DiagCode::LongAnchoredPeriod,
+    DiagCode::SameDayCondition,
 ];
 
 /// Runs every module lint on one module.

@@ -545,7 +545,12 @@ impl Lower {
                 e
             }
             Rule::predicate => self.predicate(pair),
-            Rule::quantifier => {
+            Rule::quantifier | Rule::same_day_quantifier => {
+                let over = if pair.as_rule() == Rule::quantifier {
+                    Others::Lines
+                } else {
+                    Others::SameDayServices
+                };
                 let mut parts = kids(pair);
                 let quant_pair = parts.next();
                 let quant = match quant_pair.as_ref().map(|q| q.as_str()) {
@@ -561,6 +566,7 @@ impl Lower {
                 Expr {
                     kind: ExprKind::Quantified {
                         quant: Spanned::new(quant, qspan),
+                        over,
                         body: Box::new(body),
                     },
                     span,

@@ -56,6 +56,54 @@ fn a_full_file_parses_with_spans() {
 }
 
 #[test]
+fn quantifiers_say_what_other_ranges_over() {
+    let text = "policy p { rule R {\n  when some other line (other.procedure in tpi)\n  when no other service on same day (other.procedure in tpi)\n  require every other service  on\tsame day(other.site exists) else deny CO-1\n} }";
+    let parsed = parse(text);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    let Item::Rule(rule) = &module.items[0] else {
+        panic!("not a rule")
+    };
+    let CheckKind::Require(require) = &rule.checks[0].kind else {
+        panic!("not a require")
+    };
+    let quantifiers: Vec<(Quant, Others, &str)> = rule
+        .when
+        .iter()
+        .chain([require])
+        .map(|e| match &e.kind {
+            ExprKind::Quantified { quant, over, .. } => {
+                (quant.node, *over, &text[e.span.start..e.span.end])
+            }
+            other => panic!("not a quantifier: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        quantifiers,
+        [
+            (
+                Quant::Some,
+                Others::Lines,
+                "some other line (other.procedure in tpi)"
+            ),
+            (
+                Quant::No,
+                Others::SameDayServices,
+                "no other service on same day (other.procedure in tpi)"
+            ),
+            (
+                Quant::Every,
+                Others::SameDayServices,
+                "every other service  on\tsame day(other.site exists)"
+            ),
+        ]
+    );
+    // `service` is a keyword now: not a name.
+    let named = parse("policy p { codes service = cpt 20552 }");
+    assert_eq!(named.errors.len(), 1, "{:?}", named.errors);
+}
+
+#[test]
 fn several_broken_items_give_several_errors_and_keep_the_rest() {
     let text = "policy p {\n  payer a\n  rule A { when line.units > }\n  codes ok = cpt 20552\n  rule B { deny CO-1 rarc }\n  rule C { deny CO-1 }\n}\n";
     let parsed = parse(text);
