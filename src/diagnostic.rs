@@ -119,6 +119,9 @@ diag_codes! {
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
     SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
     DiagnosisNotInForce = "PR214", Error,   "an ICD-10-CM code is billable in none of the years its policy is in force";
+    OverlappingRegions  = "PR225", Error,   "two regions of a module hold the same procedure code";
+    RegionNotProcedures = "PR226", Error,   "a region's set is not a set of procedure codes";
+    DuplicateRegion     = "PR227", Error,   "two regions have the same name";
     TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
     NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
     WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";
@@ -126,12 +129,15 @@ diag_codes! {
     NestedQuantifier    = "PR305", Error,   "quantifiers over other lines are nested";
     RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
     UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
+    NoRegions           = "PR312", Error,   "`per region`, `line.region` or `other.region` in a module that has no regions";
+    UnknownRegion       = "PR313", Error,   "a region's name is compared with text that names no region";
     OverlappingCodes    = "PR401", Warning, "a code list names a code twice or covers it with two entries";
     UnusedCodeSet       = "PR402", Warning, "a policy's code set is never used";
     DeadCondition       = "PR403", Warning, "a condition can never hold: the rule never applies or its check always fails";
     OverlappingVersions = "PR404", Warning, "two versions of one policy are in effect on the same dates";
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
     RemarkCodes         = "PR406", Warning, "a reason code used against its X12 definition: no remark code where one is required, or CARC 16 asking for documentation";
+    CodesInNoRegion     = "PR409", Warning, "`per region` counts a set with codes in no region, which all count as one region of their own";
     Internal            = "PR901", Error,   "payer-rules met a state it should never reach: a bug, reported instead of a wrong result";
 }
 

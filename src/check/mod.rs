@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod exprs;
 pub mod lints;
+mod regions;
 pub mod scope;
 pub mod suggest;
 
@@ -90,6 +91,7 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
         );
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
+        regions::check_overlaps(ws, &scope, &unit.file, &mut diags);
         let cx = lints::ModuleCx {
             module,
             scope: &scope,
@@ -163,7 +165,7 @@ fn syntax_help(err: &SyntaxError) -> String {
         return "separate codes with `,` and combine code sets with `+` or `-`: `cpt 20552, 20553`, `tpi + drugs`".into();
     }
     if expects("`codes`") || expects("a code set (`codes`)") {
-        return "a module holds header lines (`payer`, `version`, `effective`, `source`), code sets (`codes`) and rules (`rule`)"
+        return "a module holds header lines (`payer`, `version`, `effective`, `source`), code sets (`codes`), regions (`region`) and rules (`rule`)"
             .into();
     }
     if expects("a condition") {
@@ -402,6 +404,10 @@ fn check_items(
                     );
                 }
             }
+            Item::Region(decl) => {
+                check_set_literals(&decl.expr, &in_force, file, diags);
+                regions::check_decl(decl, scope, file, diags);
+            }
             Item::Rule(rule) => check_rule(rule, scope, &in_force, file, diags),
         }
     }
@@ -492,22 +498,47 @@ fn check_rule(
                 check_inline_sets(cond, in_force, file, diags);
                 ExprChecker::new(scope, file, diags).condition(cond);
             }
-            CheckKind::Limit { set, max, days, .. } => {
+            CheckKind::Limit {
+                set,
+                max,
+                days,
+                per_region,
+                ..
+            } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
+                needs_regions(*per_region, scope, file, diags);
                 positive(days, "a window", true, file, diags);
                 if max.node > 100_000 {
                     positive(max, "a limit", false, file, diags);
                 }
             }
-            CheckKind::Interval { set, days, .. } => {
+            CheckKind::Interval {
+                set,
+                days,
+                per_region,
+                ..
+            } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
+                needs_regions(*per_region, scope, file, diags);
                 positive(days, "an interval", true, file, diags);
             }
             CheckKind::Always => always_at = Some(check.span),
         }
         check_action(&check.action, file, diags);
+    }
+}
+
+/// PR312 for a `per region` (at `at`) in a module without regions.
+fn needs_regions(
+    at: Option<Span>,
+    scope: &Scope<'_>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some(at) = at.filter(|_| scope.regions.is_empty()) {
+        diags.push(regions::no_regions(file, at, "per region"));
     }
 }
 

@@ -225,6 +225,12 @@ impl CodeSet {
         self.zip_shapes(other, intersection)
     }
 
+    /// The set's smallest key (a code, or the start of a prefix or range as
+    /// written), to name a code of the set in messages; `None` when empty.
+    pub fn first(&self) -> Option<CodeKey> {
+        self.ranges.iter().map(|&(lo, _)| lo).min().map(CodeKey)
+    }
+
     /// True when no code is in the set.
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()

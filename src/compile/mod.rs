@@ -134,6 +134,10 @@ struct Compiler<'a, 'w> {
     /// Named sets' codes, each computed once: a set used twice by each of a
     /// chain of sets must not be recomputed twice per step.
     values: HashMap<String, CodeSet>,
+    /// The policy's regions, compiled before its rules.
+    regions: Vec<Region>,
+    /// Each set counted `per region`, split by region once (by its id).
+    regional: HashMap<SetId, Regional>,
 }
 
 impl<'a, 'w> Compiler<'a, 'w> {
@@ -147,6 +151,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
             sets: Vec::new(),
             named: HashMap::new(),
             values: HashMap::new(),
+            regions: Vec::new(),
+            regional: HashMap::new(),
         }
     }
 
@@ -179,6 +185,13 @@ impl<'a, 'w> Compiler<'a, 'w> {
             return self.err("no effective date");
         };
         self.version = version.into();
+        for def in &self.scope.regions {
+            let set = self.set(&def.decl.expr)?;
+            self.regions.push(Region {
+                name: def.decl.name.node.as_str().into(),
+                set,
+            });
+        }
         let mut rules = Vec::new();
         for def in &self.scope.rules {
             let Some(file) = self.ws.units.get(def.unit).map(|u| &u.file) else {
@@ -215,6 +228,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
             path,
             dispatch,
             sets: self.sets,
+            regions: self.regions,
             facts: facts::fact_reads(&rules),
             rules,
         })
@@ -276,6 +290,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     days,
                     unit,
                     per_code,
+                    per_region,
                     scope,
                 } => {
                     let set = self.set(set)?;
@@ -287,6 +302,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             unit: *unit,
                         },
                         per_code: *per_code,
+                        per_region: self.regional(set, *per_region)?,
                         scope: scope.as_ref().map(|s| site_scope(s.node)),
                         counts_line: trigger.is_some_and(|t| {
                             match (self.sets.get(t), self.sets.get(set)) {
@@ -301,16 +317,21 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     days,
                     unit,
                     per_code,
+                    per_region,
                     scope,
-                } => CheckKind::Interval {
-                    set: self.set(set)?,
-                    period: Period {
-                        length: days.node,
-                        unit: *unit,
-                    },
-                    per_code: *per_code,
-                    scope: scope.as_ref().map(|s| site_scope(s.node)),
-                },
+                } => {
+                    let set = self.set(set)?;
+                    CheckKind::Interval {
+                        set,
+                        period: Period {
+                            length: days.node,
+                            unit: *unit,
+                        },
+                        per_code: *per_code,
+                        per_region: self.regional(set, *per_region)?,
+                        scope: scope.as_ref().map(|s| site_scope(s.node)),
+                    }
+                }
                 AstCheck::Always => CheckKind::Always,
             };
             let a = &check.action;
@@ -382,6 +403,36 @@ impl<'a, 'w> Compiler<'a, 'w> {
             self.named.insert(name.node.clone(), id);
         }
         Ok(id)
+    }
+
+    /// For a count of set `set` with `per region` (written at `at`): the set
+    /// split by region (see [`Regional`]), made once per set.
+    fn regional(&mut self, set: SetId, at: Option<Span>) -> Result<Option<Regional>, CompileError> {
+        if at.is_none() {
+            return Ok(None);
+        }
+        if let Some(known) = self.regional.get(&set) {
+            return Ok(Some(*known));
+        }
+        let Some(counted) = self.sets.get(set).cloned() else {
+            return self.err("a count `per region` of an unknown code set");
+        };
+        let mut in_none = counted.clone();
+        let mut splits = Vec::with_capacity(self.regions.len() + 1);
+        for region in &self.regions {
+            let Some(codes) = self.sets.get(region.set) else {
+                return self.err(format!("region `{}` has no code set", region.name));
+            };
+            splits.push(counted.intersection(codes));
+            in_none = in_none.difference(codes);
+        }
+        splits.push(in_none);
+        let regional = Regional {
+            first: self.sets.len(),
+        };
+        self.sets.extend(splits);
+        self.regional.insert(set, regional);
+        Ok(Some(regional))
     }
 
     fn set_value(&mut self, expr: &SetExpr, depth: usize) -> Result<CodeSet, CompileError> {
@@ -481,6 +532,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 set,
                 window,
                 per_code,
+                per_region,
                 scope,
             } => {
                 let window = match window.node {
@@ -494,10 +546,12 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         }
                     }
                 };
+                let set = self.set(set)?;
                 Value::Count(Count {
-                    set: self.set(set)?,
+                    set,
                     window,
                     per_code: *per_code,
+                    per_region: self.regional(set, *per_region)?,
                     scope: scope.as_ref().map(|s| site_scope(s.node)),
                 })
             }

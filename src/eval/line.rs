@@ -27,6 +27,9 @@ pub(super) struct LineCx<'a> {
     /// The line's site as the window knows it, once a count that matches
     /// sites asked for it.
     pub(super) site: std::cell::Cell<Option<SiteId>>,
+    /// The line's region in `policy` ([`Policy::region_of`]), once a count
+    /// `per region` or `line.region` asked for it.
+    pub(super) region: std::cell::Cell<Option<usize>>,
     /// The lines of this claim counted so far: history the store has not got yet.
     pub(super) earlier: &'a [(u32, Service<'a>)],
     /// Their dates as days.
@@ -58,6 +61,8 @@ impl<'a> LineCx<'a> {
                     continue;
                 };
                 self.policy = policy;
+                // Each policy has regions of its own.
+                self.region.set(None);
                 self.visit(Some(index), kept, &mut reasons, steps.as_mut());
             }
         } else {
@@ -174,11 +179,13 @@ impl<'a> LineCx<'a> {
                 max,
                 period,
                 per_code,
+                per_region,
                 scope,
                 counts_line,
             } => {
                 let (from, to) = CountWindow::Within(*period).days(dos, self.day);
-                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                let counted = self.regional(*set, *per_region);
+                let earlier = self.counted(counted, from, to, *per_code, *scope);
                 let this = u32::from(
                     *counts_line
                         || self
@@ -198,11 +205,13 @@ impl<'a> LineCx<'a> {
                 set,
                 period,
                 per_code,
+                per_region,
                 scope,
             } => {
                 let from = period.before_day(dos, self.day).succ();
                 let to = self.day.pred();
-                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                let counted = self.regional(*set, *per_region);
+                let earlier = self.counted(counted, from, to, *per_code, *scope);
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -405,7 +414,32 @@ impl<'a> LineCx<'a> {
             return 0;
         }
         let (from, to) = c.window.days(self.line.date_of_service, self.day);
-        self.counted(c.set, from, to, c.per_code, c.scope)
+        self.counted(
+            self.regional(c.set, c.per_region),
+            from,
+            to,
+            c.per_code,
+            c.scope,
+        )
+    }
+
+    /// The set a count of `set` counts: with `per region`, its codes in the
+    /// line's region (the line itself is in it exactly when it is in `set`).
+    #[inline]
+    fn regional(&self, set: usize, per_region: Option<Regional>) -> usize {
+        match per_region {
+            None => set,
+            Some(r) => r.set(self.region()),
+        }
+    }
+
+    /// The line's region in its policy, looked up once.
+    fn region(&self) -> usize {
+        self.region.get().unwrap_or_else(|| {
+            let region = self.policy.region_of(self.line.procedure);
+            self.region.set(Some(region));
+            region
+        })
     }
 
     /// The services of `set` from day `from` to day `to` (of the line's own
@@ -483,6 +517,17 @@ impl<'a> LineCx<'a> {
             FieldId::LineUnits => Val::Int(i64::from(line.units)),
             FieldId::LineDiagnoses => Val::LineDx(line, claim),
             FieldId::LineSite => opt_str(&line.site),
+            FieldId::LineRegion => {
+                let region = if std::ptr::eq(line, self.line) {
+                    self.region()
+                } else {
+                    self.policy.region_of(line.procedure)
+                };
+                self.policy
+                    .regions
+                    .get(region)
+                    .map_or(Val::Missing, |r| Val::Str(&r.name))
+            }
             FieldId::LineMuscles => opt_int(line.muscles),
             FieldId::LineInjections => opt_int(line.injections),
             FieldId::LineCharge => line.charge.map_or(Val::Missing, Val::Num),

@@ -36,7 +36,8 @@ use crate::claims::{
     LineDecision, Outcome, PolicyRef, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
-    Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Rule, Value,
+    Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Regional,
+    Rule, Value,
 };
 use crate::days::Day;
 use crate::fields::FieldId;
@@ -434,6 +435,7 @@ impl<H: HistoryStore> Engine<H> {
                     day,
                     window,
                     site: std::cell::Cell::new(None),
+                    region: std::cell::Cell::new(None),
                     earlier: &counted,
                     earlier_days: &counted_days,
                 };

@@ -10,11 +10,12 @@
 //! and codes (`PR203`, `PR206`, `PR207`, `PR109`, `PR211`); [`LINT_CODES`] lists
 //! every code that `docs/lints/` documents as a lint.
 
+mod codes_in_no_region;
 mod dead_conditions;
 mod overlapping_codes;
 mod overlapping_versions;
 mod remark_codes;
-mod sets;
+pub(crate) mod sets;
 mod unused_sets;
 mod visit;
 mod zero_limit;
@@ -61,6 +62,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &overlapping_versions::OverlappingVersions,
     &zero_limit::ZeroLimit,
     &remark_codes::RemarkCodes,
+    &codes_in_no_region::CodesInNoRegion,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -77,6 +79,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::OverlappingVersions,
     DiagCode::ZeroLimit,
     DiagCode::RemarkCodes,
+    DiagCode::CodesInNoRegion,
 ];
 
 /// Runs every module lint on one module.
