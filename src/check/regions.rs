@@ -74,7 +74,7 @@ pub(super) fn check_overlaps(
         let Some(b_set) = b_set else { continue };
         for (a, a_set) in scope.regions.iter().zip(&sets).take(j) {
             let Some(a_set) = a_set else { continue };
-            let Some(code) = a_set.intersection(b_set).first() else {
+            let Some(code) = a_set.intersection(b_set).first_procedure_code() else {
                 continue;
             };
             let (an, bn) = (&a.decl.name.node, &b.decl.name.node);

@@ -687,6 +687,50 @@ mod tests {
     }
 
     #[test]
+    fn a_set_counted_per_region_is_split_once_by_region() {
+        use crate::codes::CodeKey;
+        use crate::compile::plan::CheckKind;
+        let p = compile(
+            "codes esi = cpt 62320, 62321, 62322, 77003
+             region upper = cpt 62320, 62321
+             region lower = cpt 62322, 62323
+             rule A { when line.procedure in esi limit esi to 1 per day per region else deny CO-1 }
+             rule B { when line.procedure in esi interval esi at least 9 days per region else deny CO-1 }
+             rule C { when line.procedure in esi interval esi at least 9 days else deny CO-1 }",
+        );
+        let regional: Vec<Option<Regional>> =
+            p.rules
+                .iter()
+                .map(|r| match r.checks[0].kind {
+                    CheckKind::Limit { per_region, .. }
+                    | CheckKind::Interval { per_region, .. } => per_region,
+                    _ => None,
+                })
+                .collect();
+        assert_eq!(regional[0], regional[1], "one split of `esi` for both");
+        assert_eq!(regional[2], None);
+        let Some(split) = regional[0] else {
+            panic!("no split")
+        };
+        let codes = |region: usize| -> Vec<String> {
+            ["62320", "62321", "62322", "62323", "77003"]
+                .into_iter()
+                .filter(|c| p.sets[split.set(region)].contains(CodeKey::from(*c)))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(codes(0), ["62320", "62321"]);
+        assert_eq!(codes(1), ["62322"], "62323 is not counted");
+        assert_eq!(codes(2), ["77003"], "in no region");
+        let region_of = |c: &str| p.region_of(CodeKey::from(c));
+        assert_eq!(
+            (region_of("62321"), region_of("62323"), region_of("77003")),
+            (0, 1, 2)
+        );
+        assert_eq!(&*p.regions[1].name, "lower");
+    }
+
+    #[test]
     fn named_sets_compile_once_and_rules_keep_their_location() {
         let p =
             compile("rule A { when line.procedure in tpi limit tpi to 1 per day else deny CO-97 }");

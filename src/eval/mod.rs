@@ -21,6 +21,8 @@ mod lowered_tests;
 #[cfg(test)]
 mod many_tests;
 pub mod parallel;
+#[cfg(test)]
+mod region_tests;
 mod stored;
 #[cfg(test)]
 mod tests;

@@ -66,7 +66,7 @@ impl Lint for CodesInNoRegion {
             let Some(codes) = resolver.resolve(set) else {
                 continue;
             };
-            let Some(code) = codes.difference(&regions).first() else {
+            let Some(code) = codes.difference(&regions).first_procedure_code() else {
                 continue;
             };
             let names: Vec<String> = cx
