@@ -425,12 +425,21 @@ impl<'a> LineCx<'a> {
 
     /// The set a count of `set` counts: with `per region`, its codes in the
     /// line's region (the line itself is in it exactly when it is in `set`).
-    #[inline]
+    // Without `per region` (nearly every count) a test and the set as given;
+    // the region's lookup stays out of line, so that the counts that do not
+    // use it do not pay for its registers.
+    #[inline(always)]
     fn regional(&self, set: usize, per_region: Option<Regional>) -> usize {
         match per_region {
             None => set,
-            Some(r) => r.set(self.region()),
+            Some(r) => self.in_region(r),
         }
+    }
+
+    /// The split of `r` for the line's region.
+    #[inline(never)]
+    fn in_region(&self, r: Regional) -> usize {
+        r.set(self.region())
     }
 
     /// The line's region in its policy, looked up once.
@@ -506,6 +515,22 @@ impl<'a> LineCx<'a> {
         })
     }
 
+    /// `line.region` (of `line`, the line being decided or another): the
+    /// name of its region, or missing. Out of line: the other fields are
+    /// read in place and should not pay for its registers.
+    #[inline(never)]
+    fn region_name(&self, line: &'a Line) -> Val<'a> {
+        let region = if std::ptr::eq(line, self.line) {
+            self.region()
+        } else {
+            self.policy.region_of(line.procedure)
+        };
+        self.policy
+            .regions
+            .get(region)
+            .map_or(Val::Missing, |r| Val::Str(&r.name))
+    }
+
     #[inline]
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
         let claim = self.claim;
@@ -517,17 +542,7 @@ impl<'a> LineCx<'a> {
             FieldId::LineUnits => Val::Int(i64::from(line.units)),
             FieldId::LineDiagnoses => Val::LineDx(line, claim),
             FieldId::LineSite => opt_str(&line.site),
-            FieldId::LineRegion => {
-                let region = if std::ptr::eq(line, self.line) {
-                    self.region()
-                } else {
-                    self.policy.region_of(line.procedure)
-                };
-                self.policy
-                    .regions
-                    .get(region)
-                    .map_or(Val::Missing, |r| Val::Str(&r.name))
-            }
+            FieldId::LineRegion => self.region_name(line),
             FieldId::LineMuscles => opt_int(line.muscles),
             FieldId::LineInjections => opt_int(line.injections),
             FieldId::LineCharge => line.charge.map_or(Val::Missing, Val::Num),
