@@ -67,6 +67,8 @@ pub enum FieldId {
     LineDiagnoses,
     /// `line.site`
     LineSite,
+    /// `line.region`: the region of the line's procedure code.
+    LineRegion,
     /// `line.muscles`
     LineMuscles,
     /// `line.injections`
@@ -141,6 +143,7 @@ fields! {
     "line"."units"           => LineUnits: Int;                      "units of service (default 1)"
     "line"."diagnoses"       => LineDiagnoses: DiagnosisList;        "the diagnoses the line points to"
     "line"."site"            => LineSite: Str, optional;             "the anatomic site label"
+    "line"."region"          => LineRegion: Str, optional;           "the region whose set holds the procedure code"
     "line"."muscles"         => LineMuscles: Int, optional;          "distinct muscles injected"
     "line"."injections"      => LineInjections: Int, optional;       "injections given in the session"
     "line"."charge"          => LineCharge: Number, optional;        "the billed amount"

@@ -662,6 +662,81 @@ fn the_site_matching_table_is_what_the_engine_does() {
 }
 
 #[test]
+fn the_region_matching_table_is_what_the_engine_does() {
+    let doc = read(&docs_dir().join("language.md"));
+    let rows = table(&doc, "regions");
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let (text, at) = wrap_at(
+        "codes esi = cpt 62320, 62321, 62322, 62323, 64479, 64480, 64483, 64484\n\
+         region cervical_thoracic = cpt 62320, 62321, 64479, 64480\n\
+         region lumbar_sacral = cpt 62322, 62323, 64483, 64484\n\
+         rule N { when count((esi + tpi) within 30 days) >= 1 allow }\n\
+         rule R { when count((esi + tpi) within 30 days per region) >= 1 allow }\n",
+    );
+    let loaded = load_with_prelude(&text, at);
+    // The TPI codes are in no region on purpose: the lint says so.
+    let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.code()).collect();
+    assert_eq!(codes, ["PR409"], "{}", describe(&loaded));
+    let mut e = Engine::new(loaded.policies.unwrap_or_default());
+    for (i, row) in rows.iter().enumerate() {
+        let patient = format!(r#"{{"id":"R{i}"}}"#);
+        e.record_prior(&read_one(&claim_json(
+            "H",
+            &patient,
+            "2025-01-01",
+            &unquote(&row[1]),
+            "",
+        )));
+        let (_, fired) = decide(
+            &mut e,
+            &claim_json("C", &patient, "2025-01-10", &unquote(&row[0]), ""),
+        );
+        for (rule, cell) in ["N", "R"].iter().zip(&row[2..4]) {
+            let want = cell == "counts";
+            assert_eq!(
+                fired.contains(&rule.to_string()),
+                want,
+                "row {row:?}, rule {rule}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_region_example_is_what_the_engine_does() {
+    let rule = "rule ESI1 \"one epidural injection per day in each spinal region\" {\n  when line.procedure in esi\n  limit esi to 1 per day per region\n    else deny CO-151 rarc N640\n}\n";
+    let doc = read(&docs_dir().join("language.md"));
+    assert!(
+        doc.contains(rule),
+        "the region example's rule ESI1 is no longer in docs/language.md"
+    );
+    let regions = "codes esi = cpt 62320, 62321, 62322, 62323, 64479, 64480, 64483, 64484\n\
+                   region cervical_thoracic = cpt 62320, 62321, 64479, 64480\n\
+                   region lumbar_sacral = cpt 62322, 62323, 64483, 64484\n";
+    let mut e = engine(&format!("{regions}{rule}"));
+    // Two lines of one claim on one day: the second's decision.
+    let second = |e: &mut Engine, patient: &str, first: &str, then: &str| {
+        let json = format!(
+            r#"{{"id":"C","payer":"example","patient":{{"id":"{patient}"}},"diagnoses":["M54.16"],"lines":[{{"date_of_service":"2025-03-03","procedure":"{first}"}},{{"date_of_service":"2025-03-03","procedure":"{then}"}}]}}"#
+        );
+        match e.evaluate(&read_one(&json), 1) {
+            Outcome::Decision(d) => (d.lines[0].decision, d.lines[1].decision),
+            other => panic!("no decision for {json}: {other:?}"),
+        }
+    };
+    assert_eq!(
+        second(&mut e, "A", "62321", "62323"),
+        (Action::Allow, Action::Allow),
+        "a cervical and a lumbar injection"
+    );
+    assert_eq!(
+        second(&mut e, "B", "62321", "64479"),
+        (Action::Allow, Action::Deny),
+        "two cervical injections"
+    );
+}
+
+#[test]
 fn the_worked_window_example_is_what_the_engine_does() {
     let rule = "rule M4 \"no more than 3 TPI sessions in a rolling 12 months\" {\n  when line.procedure in tpi\n  limit tpi to 3 per 365 days\n    else deny CO-151 rarc N640\n}\n";
     let doc = read(&docs_dir().join("language.md"));

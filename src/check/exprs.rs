@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::regions;
 use super::scope::{Scope, SetKind, MAX_SET_DEPTH};
 use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
@@ -170,11 +171,22 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 let l = self.ty(lhs);
                 let r = self.ty(rhs);
                 self.compare(op, l, r, lhs, rhs);
+                self.region_names(lhs, rhs);
+                self.region_names(rhs, lhs);
                 Ty::Bool
             }
             ExprKind::In { op, lhs, rhs } => {
                 let l = self.ty(lhs);
                 self.membership(op, l, lhs, rhs);
+                if let (true, InTarget::List(items, _)) = (regions::is_region_field(lhs), rhs) {
+                    for item in items {
+                        if let Literal::Str(text) = &item.node {
+                            self.diags.extend(regions::unknown_region(
+                                self.scope, self.file, text, item.span,
+                            ));
+                        }
+                    }
+                }
                 Ty::Bool
             }
             ExprKind::Has { lhs, rhs } => {
@@ -234,7 +246,16 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 self.in_quantifier = outer;
                 Ty::Bool
             }
-            ExprKind::Count { set, window, .. } => {
+            ExprKind::Count {
+                set,
+                window,
+                per_region,
+                ..
+            } => {
+                if let Some(at) = per_region.filter(|_| self.scope.regions.is_empty()) {
+                    self.diags
+                        .push(regions::no_regions(self.file, at, "per region"));
+                }
                 if let Some(kind) = self.set(set) {
                     if kind != SetKind::Procedure {
                         self.push(
@@ -441,6 +462,17 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 );
                 Ty::Error
             }
+            Some(def) if parts.len() == 2 && def.id == fields::FieldId::LineRegion => {
+                if self.scope.regions.is_empty() {
+                    self.diags.push(regions::no_regions(
+                        self.file,
+                        span,
+                        &format!("{record}.{name}"),
+                    ));
+                    return Ty::Error;
+                }
+                def.ty
+            }
             Some(def) if parts.len() == 2 => def.ty,
             Some(_) => {
                 let rest: Vec<&str> = parts.iter().skip(2).map(|p| p.node.as_str()).collect();
@@ -476,6 +508,18 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 );
                 Ty::Error
             }
+        }
+    }
+
+    /// PR313 when `field` is `line.region` or `other.region` and `other` is
+    /// text that names no region.
+    fn region_names(&mut self, field: &Expr, other: &Expr) {
+        if let (true, ExprKind::Literal(Literal::Str(text))) =
+            (regions::is_region_field(field), &other.kind)
+        {
+            self.diags.extend(regions::unknown_region(
+                self.scope, self.file, text, other.span,
+            ));
         }
     }
 

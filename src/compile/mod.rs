@@ -137,6 +137,10 @@ struct Compiler<'a, 'w> {
     /// True while compiling the body of a same-day quantifier, whose
     /// `other.` may read only what the history keeps.
     same_day: bool,
+    /// The policy's regions, compiled before its rules.
+    regions: Vec<Region>,
+    /// Each set counted `per region`, split by region once (by its id).
+    regional: HashMap<SetId, Regional>,
 }
 
 impl<'a, 'w> Compiler<'a, 'w> {
@@ -151,6 +155,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
             named: HashMap::new(),
             values: HashMap::new(),
             same_day: false,
+            regions: Vec::new(),
+            regional: HashMap::new(),
         }
     }
 
@@ -183,6 +189,13 @@ impl<'a, 'w> Compiler<'a, 'w> {
             return self.err("no effective date");
         };
         self.version = version.into();
+        for def in &self.scope.regions {
+            let set = self.set(&def.decl.expr)?;
+            self.regions.push(Region {
+                name: def.decl.name.node.as_str().into(),
+                set,
+            });
+        }
         let mut rules = Vec::new();
         for def in &self.scope.rules {
             let Some(file) = self.ws.units.get(def.unit).map(|u| &u.file) else {
@@ -219,6 +232,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
             path,
             dispatch,
             sets: self.sets,
+            regions: self.regions,
             facts: facts::fact_reads(&rules),
             rules,
         })
@@ -279,6 +293,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     max,
                     period,
                     per_code,
+                    per_region,
                     scope,
                 } => {
                     let set = self.set(set)?;
@@ -298,6 +313,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         max: max.node,
                         window,
                         per_code: *per_code,
+                        per_region: self.regional(set, *per_region)?,
                         scope: scope.as_ref().map(|s| site_scope(s.node)),
                         counts_line: trigger.is_some_and(|t| {
                             match (self.sets.get(t), self.sets.get(set)) {
@@ -311,19 +327,22 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     set,
                     period,
                     per_code,
+                    per_region,
                     scope,
                 } => {
                     // The checker refuses the others (PR310).
                     let AstPeriod::Rolling { length, unit } = &period.node else {
                         return self.err("an interval of a calendar or anchored period");
                     };
+                    let set = self.set(set)?;
                     CheckKind::Interval {
-                        set: self.set(set)?,
+                        set,
                         period: Period {
                             length: length.node,
                             unit: *unit,
                         },
                         per_code: *per_code,
+                        per_region: self.regional(set, *per_region)?,
                         scope: scope.as_ref().map(|s| site_scope(s.node)),
                     }
                 }
@@ -398,6 +417,36 @@ impl<'a, 'w> Compiler<'a, 'w> {
             self.named.insert(name.node.clone(), id);
         }
         Ok(id)
+    }
+
+    /// For a count of set `set` with `per region` (written at `at`): the set
+    /// split by region (see [`Regional`]), made once per set.
+    fn regional(&mut self, set: SetId, at: Option<Span>) -> Result<Option<Regional>, CompileError> {
+        if at.is_none() {
+            return Ok(None);
+        }
+        if let Some(known) = self.regional.get(&set) {
+            return Ok(Some(*known));
+        }
+        let Some(counted) = self.sets.get(set).cloned() else {
+            return self.err("a count `per region` of an unknown code set");
+        };
+        let mut in_none = counted.clone();
+        let mut splits = Vec::with_capacity(self.regions.len() + 1);
+        for region in &self.regions {
+            let Some(codes) = self.sets.get(region.set) else {
+                return self.err(format!("region `{}` has no code set", region.name));
+            };
+            splits.push(counted.intersection(codes));
+            in_none = in_none.difference(codes);
+        }
+        splits.push(in_none);
+        let regional = Regional {
+            first: self.sets.len(),
+        };
+        self.sets.extend(splits);
+        self.regional.insert(set, regional);
+        Ok(Some(regional))
     }
 
     fn set_value(&mut self, expr: &SetExpr, depth: usize) -> Result<CodeSet, CompileError> {
@@ -531,6 +580,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 set,
                 window,
                 per_code,
+                per_region,
                 scope,
             } => {
                 // The checker refuses the other combinations (PR311).
@@ -565,10 +615,12 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         return self.err("a count window written with the wrong word")
                     }
                 };
+                let set = self.set(set)?;
                 Value::Count(Count {
-                    set: self.set(set)?,
+                    set,
                     window,
                     per_code: *per_code,
+                    per_region: self.regional(set, *per_region)?,
                     scope: scope.as_ref().map(|s| site_scope(s.node)),
                 })
             }
@@ -701,6 +753,50 @@ mod tests {
             })
             .collect();
         assert_eq!(counts_line, [true, true, false, false]);
+    }
+
+    #[test]
+    fn a_set_counted_per_region_is_split_once_by_region() {
+        use crate::codes::CodeKey;
+        use crate::compile::plan::CheckKind;
+        let p = compile(
+            "codes esi = cpt 62320, 62321, 62322, 77003
+             region upper = cpt 62320, 62321
+             region lower = cpt 62322, 62323
+             rule A { when line.procedure in esi limit esi to 1 per day per region else deny CO-1 }
+             rule B { when line.procedure in esi interval esi at least 9 days per region else deny CO-1 }
+             rule C { when line.procedure in esi interval esi at least 9 days else deny CO-1 }",
+        );
+        let regional: Vec<Option<Regional>> =
+            p.rules
+                .iter()
+                .map(|r| match r.checks[0].kind {
+                    CheckKind::Limit { per_region, .. }
+                    | CheckKind::Interval { per_region, .. } => per_region,
+                    _ => None,
+                })
+                .collect();
+        assert_eq!(regional[0], regional[1], "one split of `esi` for both");
+        assert_eq!(regional[2], None);
+        let Some(split) = regional[0] else {
+            panic!("no split")
+        };
+        let codes = |region: usize| -> Vec<String> {
+            ["62320", "62321", "62322", "62323", "77003"]
+                .into_iter()
+                .filter(|c| p.sets[split.set(region)].contains(CodeKey::from(*c)))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(codes(0), ["62320", "62321"]);
+        assert_eq!(codes(1), ["62322"], "62323 is not counted");
+        assert_eq!(codes(2), ["77003"], "in no region");
+        let region_of = |c: &str| p.region_of(CodeKey::from(c));
+        assert_eq!(
+            (region_of("62321"), region_of("62323"), region_of("77003")),
+            (0, 1, 2)
+        );
+        assert_eq!(&*p.regions[1].name, "lower");
     }
 
     #[test]

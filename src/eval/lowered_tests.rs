@@ -102,6 +102,7 @@ fn value(g: &mut Gen, sets: usize) -> Value {
                 }),
             ]),
             per_code: g.flip(),
+            per_region: None,
             scope: g.pick(&[None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)]),
         }),
     }
@@ -311,6 +312,7 @@ fn lowered_conditions_decide_what_the_general_ones_do() {
                 day,
                 window: engine.history().window(Member::of(claim)),
                 site: std::cell::Cell::new(None),
+                region: std::cell::Cell::new(None),
                 earlier: &[],
                 earlier_days: &[],
             };
@@ -445,6 +447,7 @@ fn flattened_deep_conditions_decide_what_their_trees_do() {
                 day: Day::of(line.date_of_service),
                 window: engine.history().window(Member::of(claim)),
                 site: std::cell::Cell::new(None),
+                region: std::cell::Cell::new(None),
                 earlier: &[],
                 earlier_days: &[],
             };

@@ -11,12 +11,13 @@
 //! every code that `docs/lints/` documents as a lint.
 
 mod anchored_period;
+mod codes_in_no_region;
 mod dead_conditions;
 mod overlapping_codes;
 mod overlapping_versions;
 mod remark_codes;
 mod same_day;
-mod sets;
+pub(crate) mod sets;
 mod unused_sets;
 mod visit;
 mod zero_limit;
@@ -65,6 +66,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &remark_codes::RemarkCodes,
     &anchored_period::LongAnchoredPeriod,
     &same_day::SameDayCondition,
+    &codes_in_no_region::CodesInNoRegion,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -83,6 +85,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::RemarkCodes,
     DiagCode::LongAnchoredPeriod,
     DiagCode::SameDayCondition,
+    DiagCode::CodesInNoRegion,
 ];
 
 /// Runs every module lint on one module.

@@ -70,12 +70,14 @@ pub fn walk<'e>(expr: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
     }
 }
 
-/// Every set expression a module writes: its `codes` declarations and its rules.
+/// Every set expression a module writes: its `codes` and `region`
+/// declarations and its rules.
 pub fn module_sets(module: &Module) -> Vec<&SetExpr> {
     let mut out = Vec::new();
     for item in &module.items {
         match item {
             Item::Codes(decl) => out.push(&decl.expr),
+            Item::Region(decl) => out.push(&decl.expr),
             Item::Rule(rule) => rule_sets(rule, &mut out),
         }
     }
@@ -112,6 +114,6 @@ pub fn refs<'e>(set: &'e SetExpr, out: &mut Vec<&'e Ident>) {
 pub fn rules(module: &Module) -> impl Iterator<Item = &Rule> {
     module.items.iter().filter_map(|item| match item {
         Item::Rule(rule) => Some(rule),
-        Item::Codes(_) => None,
+        Item::Codes(_) | Item::Region(_) => None,
     })
 }
