@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
+use super::regions;
 use super::scope::{Scope, SetKind, MAX_SET_DEPTH};
 use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::fields::{self, Ty, RECORDS};
 use crate::syntax::ast::{
-    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Measure, SetExpr, TimeUnit, Window,
+    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Measure, Others, Period, Quant, SetExpr,
+    TimeUnit, Window,
 };
 use crate::syntax::{Span, Spanned};
 
@@ -20,8 +22,8 @@ pub struct ExprChecker<'a, 'w> {
     pub file: &'a Arc<SourceFile>,
     /// Where problems go.
     pub diags: &'a mut Vec<Diagnostic>,
-    /// Inside `some/no/every other line (...)`: where its quantifier is.
-    in_quantifier: Option<Span>,
+    /// Inside a quantifier: where it is, and what its `other` ranges over.
+    in_quantifier: Option<(Span, Others)>,
 }
 
 impl<'a, 'w> ExprChecker<'a, 'w> {
@@ -173,11 +175,22 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 let l = self.ty(lhs);
                 let r = self.ty(rhs);
                 self.compare(op, l, r, lhs, rhs);
+                self.region_names(lhs, rhs);
+                self.region_names(rhs, lhs);
                 Ty::Bool
             }
             ExprKind::In { op, lhs, rhs } => {
                 let l = self.ty(lhs);
                 self.membership(op, l, lhs, rhs);
+                if let (true, InTarget::List(items, _)) = (regions::is_region_field(lhs), rhs) {
+                    for item in items {
+                        if let Literal::Str(text) = &item.node {
+                            self.diags.extend(regions::unknown_region(
+                                self.scope, self.file, text, item.span,
+                            ));
+                        }
+                    }
+                }
                 Ty::Bool
             }
             ExprKind::Has { lhs, rhs } => {
@@ -203,21 +216,36 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 self.ty(operand);
                 Ty::Bool
             }
-            ExprKind::Quantified { body, quant } => {
-                if let Some(outer) = self.in_quantifier {
-                    self.diags.push(
-                        Diagnostic::new(
-                            DiagCode::NestedQuantifier,
-                            self.file,
-                            quant.span,
+            ExprKind::Quantified { body, quant, over } => {
+                if let Some((outer, outer_over)) = self.in_quantifier {
+                    let (message, help) = if (*over, outer_over) == (Others::Lines, Others::Lines) {
+                        (
                             "a quantifier over other lines cannot sit inside another",
+                            "combine the conditions on `other.` in one quantifier",
                         )
-                        .with_related(outer, "inside this one")
-                        .with_help("combine the conditions on `other.` in one quantifier"),
+                    } else {
+                        (
+                            "a quantifier cannot sit inside another: `other.` would name two things",
+                            "write the two quantifiers side by side, joined with `and` or `or`",
+                        )
+                    };
+                    self.diags.push(
+                        Diagnostic::new(DiagCode::NestedQuantifier, self.file, quant.span, message)
+                            .with_related(outer, "inside this one")
+                            .with_help(help),
+                    );
+                }
+                if *over == Others::SameDayServices && quant.node == Quant::Every {
+                    self.push(
+                        DiagCode::SameDayEvery,
+                        quant.span,
+                        "`every` does not range over same-day services".into(),
+                        "say what no service may be: `no other service on same day (not ...)`, \
+                         or what one must be: `some other service on same day (...)`",
                     );
                 }
                 let outer = self.in_quantifier;
-                self.in_quantifier = Some(quant.span);
+                self.in_quantifier = Some((quant.span, *over));
                 self.condition(body);
                 self.in_quantifier = outer;
                 Ty::Bool
@@ -225,11 +253,16 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             ExprKind::Count {
                 set,
                 window,
+                per_region,
                 measure,
                 bilateral,
                 sum,
                 ..
             } => {
+                if let Some(at) = per_region.filter(|_| self.scope.regions.is_empty()) {
+                    self.diags
+                        .push(regions::no_regions(self.file, at, "per region"));
+                }
                 let keyword = if sum.is_some() { "sum" } else { "count" };
                 if let Some(kind) = self.set(set) {
                     if kind != SetKind::Procedure {
@@ -292,9 +325,20 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         }
     }
 
-    /// Checks a window's length (days or months).
+    /// Checks a window's words (PR311) and length (days or months).
     pub fn window(&mut self, window: &Spanned<Window>) {
-        if let Window::Within { days, unit, .. } = window.node {
+        let (period, before, within) = match &window.node {
+            Window::SameDay => return,
+            Window::Within { period, before } => (period, *before, true),
+            Window::In { period, before } => (period, *before, false),
+        };
+        let rolling = matches!(period, Period::Rolling { .. });
+        if within != rolling || (!within && before) {
+            self.window_word(window, period, before, within);
+            return;
+        }
+        if let Period::Rolling { length, unit } | Period::Anchored { length, unit } = period {
+            let days = length.node;
             let most = match unit {
                 TimeUnit::Days => 36_600,
                 TimeUnit::Months => 1_200,
@@ -317,6 +361,48 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 );
             }
         }
+    }
+
+    /// PR311: `within` with a calendar year or an anchored period, `in` with
+    /// a rolling length, or `in ... before`.
+    fn window_word(
+        &mut self,
+        window: &Spanned<Window>,
+        period: &Period,
+        before: bool,
+        within: bool,
+    ) {
+        // The words after `within`/`in` as written, `before` left out.
+        let length = self
+            .source(window.span)
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| *w != "before")
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (message, help) = match (period, within) {
+            (Period::Rolling { .. }, _) => (
+                format!("`in {length}` is not a calendar window"),
+                format!(
+                    "for the last {length}, rolling, write `within {length}`{}; for periods anchored at the member's first service, `in {length} from first`",
+                    if before { " before" } else { "" }
+                ),
+            ),
+            (_, true) => (
+                format!("`within` takes a number of days or months, not `{length}`"),
+                format!("write `in {length}`: the {} the date of service is in, up to it", match period {
+                    Period::CalendarYear => "calendar year",
+                    _ => "anchored period",
+                }),
+            ),
+            (_, false) => (
+                format!("`in {length}` does not take `before`"),
+                format!(
+                    "write `in {length}`: it counts the period's earlier services up to the date of service (the line itself never counts)"
+                ),
+            ),
+        };
+        self.push(DiagCode::WindowWord, window.span, message, help);
     }
 
     fn literal(&mut self, lit: &Literal, span: Span) -> Ty {
@@ -388,7 +474,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             self.push(
                 DiagCode::OtherOutsideQuantifier,
                 span,
-                "`other.` only has a meaning inside `some/no/every other line (...)`".into(),
+                "`other.` only has a meaning inside `some/no/every other line (...)` or `some/no other service on same day (...)`".into(),
                 "wrap the condition: `some other line (other.procedure in drugs)`",
             );
             return Ty::Error;
@@ -407,6 +493,37 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         }
         let name = parts.get(1).map(|p| p.node.as_str()).unwrap_or("");
         match fields::lookup(record, name) {
+            Some(def)
+                if record == "other"
+                    && parts.len() == 2
+                    && matches!(self.in_quantifier, Some((_, Others::SameDayServices)))
+                    && !fields::HISTORY_FIELDS.contains(&def.id) =>
+            {
+                self.push(
+                    DiagCode::SameDayField,
+                    span,
+                    format!(
+                        "a same-day quantifier cannot read `other.{name}`: the history does not keep it"
+                    ),
+                    format!(
+                        "the services it looks at include earlier claims', of which the history keeps only {}; \
+                         to test `{name}` of this claim's lines, use `some other line (... and other.date_of_service == line.date_of_service)`",
+                        history_field_names()
+                    ),
+                );
+                Ty::Error
+            }
+            Some(def) if parts.len() == 2 && def.id == fields::FieldId::LineRegion => {
+                if self.scope.regions.is_empty() {
+                    self.diags.push(regions::no_regions(
+                        self.file,
+                        span,
+                        &format!("{record}.{name}"),
+                    ));
+                    return Ty::Error;
+                }
+                def.ty
+            }
             Some(def) if parts.len() == 2 => def.ty,
             Some(_) => {
                 let rest: Vec<&str> = parts.iter().skip(2).map(|p| p.node.as_str()).collect();
@@ -442,6 +559,18 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 );
                 Ty::Error
             }
+        }
+    }
+
+    /// PR313 when `field` is `line.region` or `other.region` and `other` is
+    /// text that names no region.
+    fn region_names(&mut self, field: &Expr, other: &Expr) {
+        if let (true, ExprKind::Literal(Literal::Str(text))) =
+            (regions::is_region_field(field), &other.kind)
+        {
+            self.diags.extend(regions::unknown_region(
+                self.scope, self.file, text, other.span,
+            ));
         }
     }
 
@@ -630,6 +759,20 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 }
             }
         }
+    }
+}
+
+/// `other.procedure`, `other.site`, ...: the fields of a same-day service.
+fn history_field_names() -> String {
+    let names: Vec<String> = fields::FIELDS
+        .iter()
+        .filter(|f| f.record == "line" && fields::HISTORY_FIELDS.contains(&f.id))
+        .map(|f| format!("`other.{}`", f.name))
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

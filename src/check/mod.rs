@@ -7,6 +7,8 @@
 pub mod codes;
 pub mod exprs;
 pub mod lints;
+mod payer_ids;
+mod regions;
 pub mod scope;
 pub mod suggest;
 
@@ -18,7 +20,8 @@ use chrono::NaiveDate;
 use crate::codes::icd10::{self, YearSet};
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::{
-    Action, CheckKind, HeaderKind, Item, LimitMax, Measure, Module, ModuleKind, Rule, SetExpr, Verb,
+    Action, Check, CheckKind, HeaderKind, Item, LimitMax, Measure, Module, ModuleKind, Period,
+    Rule, SetExpr, Verb,
 };
 use crate::syntax::{Span, Spanned, SyntaxError};
 use crate::workspace::Workspace;
@@ -90,6 +93,7 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
         );
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
+        regions::check_overlaps(ws, &scope, &unit.file, &mut diags);
         let cx = lints::ModuleCx {
             module,
             scope: &scope,
@@ -102,6 +106,7 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
         }
     }
     check_duplicate_policies(ws, &mut diags);
+    payer_ids::check_payer_id_owners(ws, &mut diags);
     lints::check_workspace(ws, &mut diags);
     sort(&mut diags);
     Checked {
@@ -163,7 +168,7 @@ fn syntax_help(err: &SyntaxError) -> String {
         return "separate codes with `,` and combine code sets with `+` or `-`: `cpt 20552, 20553`, `tpi + drugs`".into();
     }
     if expects("`codes`") || expects("a code set (`codes`)") {
-        return "a module holds header lines (`payer`, `version`, `effective`, `source`), code sets (`codes`) and rules (`rule`)"
+        return "a module holds header lines (`payer`, `version`, `effective`, `source`), code sets (`codes`), regions (`region`) and rules (`rule`)"
             .into();
     }
     if expects("a condition") {
@@ -402,6 +407,10 @@ fn check_items(
                     );
                 }
             }
+            Item::Region(decl) => {
+                check_set_literals(&decl.expr, &in_force, file, diags);
+                regions::check_decl(decl, scope, file, diags);
+            }
             Item::Rule(rule) => check_rule(rule, scope, &in_force, file, diags),
         }
     }
@@ -495,28 +504,107 @@ fn check_rule(
             CheckKind::Limit {
                 set,
                 max,
-                days,
+                period,
+                per_region,
                 measure,
                 bilateral,
                 ..
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "a window", true, file, diags);
+                needs_regions(*per_region, scope, file, diags);
+                // The whole period is underlined and quoted, as it always was.
+                if let Period::Rolling { length, .. } | Period::Anchored { length, .. } =
+                    &period.node
+                {
+                    positive(
+                        &Spanned::new(length.node, period.span),
+                        "a window",
+                        true,
+                        file,
+                        diags,
+                    );
+                }
                 let measure = measure.as_ref().map(|m| m.node);
                 limit_max(max, measure, file, diags);
                 if let Some(k) = bilateral {
                     bilateral_clause(k, measure, "limit", file, diags);
                 }
             }
-            CheckKind::Interval { set, days, .. } => {
+            CheckKind::Interval {
+                set,
+                period,
+                per_region,
+                ..
+            } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "an interval", true, file, diags);
+                needs_regions(*per_region, scope, file, diags);
+                match &period.node {
+                    Period::Rolling { length, .. } => {
+                        positive(length, "an interval", true, file, diags);
+                    }
+                    Period::CalendarYear | Period::Anchored { .. } => {
+                        calendar_interval(check, period, file, diags);
+                    }
+                }
             }
             CheckKind::Always => always_at = Some(check.span),
         }
         check_action(&check.action, file, diags);
+    }
+}
+
+/// PR310: `interval ... at least calendar year` or `... from first`. An
+/// interval is the time since the latest earlier service, which a calendar
+/// year or an anchored period does not measure; the limit of one per period
+/// says what such a rule means.
+fn calendar_interval(
+    check: &Check,
+    period: &Spanned<Period>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let text = |s: Span| file.text.get(s.start..s.end).unwrap_or("");
+    let CheckKind::Interval { set, .. } = &check.kind else {
+        return;
+    };
+    let written = text(period.span);
+    let help = match &period.node {
+        Period::Anchored { length, unit } => format!(
+            "for at most one service per anchored period write `limit {} to 1 per {written}`; for time since the last service, `interval {} at least {} {}`",
+            text(set.span()),
+            text(set.span()),
+            length.node,
+            unit.word()
+        ),
+        _ => format!(
+            "for at most one service per calendar year write `limit {} to 1 per calendar year`; for time since the last service, `interval {} at least 12 months`",
+            text(set.span()),
+            text(set.span())
+        ),
+    };
+    diags.push(
+        Diagnostic::new(
+            DiagCode::CalendarInterval,
+            file,
+            period.span,
+            format!("an interval cannot be `{written}`"),
+        )
+        .with_label("an interval is a length of time since the last service")
+        .with_help(help),
+    );
+}
+
+/// PR312 for a `per region` (at `at`) in a module without regions.
+fn needs_regions(
+    at: Option<Span>,
+    scope: &Scope<'_>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some(at) = at.filter(|_| scope.regions.is_empty()) {
+        diags.push(regions::no_regions(file, at, "per region"));
     }
 }
 
@@ -815,253 +903,4 @@ fn check_duplicate_policies(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::diagnostic::DiagCode;
-    use crate::policies::Policies;
-
-    fn codes(rules: &str) -> Vec<(DiagCode, String)> {
-        let text = format!(
-            "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n{rules}\n}}"
-        );
-        Policies::from_source("t.policy", &text)
-            .diagnostics
-            .into_iter()
-            .map(|d| (d.code, d.help.unwrap_or_default()))
-            .collect()
-    }
-
-    #[test]
-    fn a_valid_rule_has_no_diagnostics() {
-        assert!(codes("rule A { when line.procedure in tpi require line.units <= 1 else deny CO-151 rarc N362 }").is_empty());
-    }
-
-    #[test]
-    fn unknown_names_suggest_the_nearest() {
-        let d = codes("rule A { when line.procedure in tpj and line.unit > 1 deny CO-1 }");
-        assert_eq!(
-            d.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
-            [DiagCode::UnknownCodeSet, DiagCode::UnknownField]
-        );
-        assert!(d[0].1.contains("`tpi`"), "{}", d[0].1);
-        assert!(d[1].1.contains("`line.units`"), "{}", d[1].1);
-    }
-
-    #[test]
-    fn near_misses_are_suggested_for_records_sets_fields_and_diagnoses() {
-        let d = codes(
-            "codes dx = icd10 M79.19\n rule A { when line.procedure in tip and lien.units > 1 and claim.place_of_servce == \"11\" and line.diagnoses any in dx deny CO-1 }",
-        );
-        let help = |code: DiagCode| -> Vec<String> {
-            d.iter()
-                .filter(|(c, _)| *c == code)
-                .map(|(_, h)| h.clone())
-                .collect()
-        };
-        assert_eq!(help(DiagCode::UnknownCodeSet), ["did you mean `tpi`?"]);
-        assert_eq!(
-            help(DiagCode::UnknownField),
-            [
-                "did you mean `line`?",
-                "did you mean `claim.place_of_service`?"
-            ]
-        );
-        // The nearest codes that exist and are billable, the closest first.
-        let dx = help(DiagCode::UnknownDiagnosis);
-        assert_eq!(dx.len(), 1);
-        assert!(
-            dx[0].starts_with("the nearest billable codes are `M79.18`"),
-            "{}",
-            dx[0]
-        );
-        for code in dx[0].split('`').skip(1).step_by(2) {
-            let found = crate::codes::icd10::lookup(code);
-            assert!(
-                found.is_some_and(|c| c.kind != crate::codes::icd10::Icd10Kind::Header),
-                "{code} is not billable"
-            );
-        }
-    }
-
-    #[test]
-    fn incompatible_comparisons_and_code_systems_are_errors() {
-        let d = codes(
-            "codes dx = icd10 M79.18\n rule A { when line.procedure in tpi and line.units > \"3\" and line.procedure in dx and line.diagnoses in dx deny CO-1 }",
-        );
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(
-            got,
-            [
-                DiagCode::TypeMismatch,
-                DiagCode::WrongCodeSystem,
-                DiagCode::TypeMismatch
-            ]
-        );
-    }
-
-    #[test]
-    fn month_windows_have_their_own_range() {
-        let ok = "rule A { when count(tpi within 1200 months) >= 1 limit tpi to 4 per 12 months per code else deny CO-151 }";
-        assert!(codes(ok).is_empty(), "{:?}", codes(ok));
-        let d = codes("rule A { when count(tpi within 1201 months) >= 1 interval tpi at least 0 months else deny CO-151 }");
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(
-            got,
-            [DiagCode::NumberOutOfRange, DiagCode::NumberOutOfRange]
-        );
-    }
-
-    #[test]
-    fn units_charges_and_sums_check_what_they_add_up() {
-        let ok = "rule A { when line.procedure in tpi and count(tpi units within 30 days bilateral as 2) >= 4 and sum(tpi charges on same day per code per site) <= 2410.00 and sum(tpi charges within 12 months) != line.charge limit tpi units to 6 per 12 months bilateral as 1 else deny CO-151 rarc N362 }\n                   rule B { when line.procedure in tpi limit tpi charges to 2410 per 365 days per code else deny CO-119 rarc N640 }\n                   rule C { when line.procedure in tpi limit tpi charges to 99999999999999.99 per day else deny CO-119 rarc N640 }";
-        assert!(codes(ok).is_empty(), "{:?}", codes(ok));
-        let cases: &[(&str, &[DiagCode])] = &[
-            ("limit tpi units to 2.5 per day", &[DiagCode::LimitNotWhole]),
-            ("limit tpi to 0.5 per day", &[DiagCode::LimitNotWhole]),
-            (
-                "limit tpi units to 100001 per day",
-                &[DiagCode::NumberOutOfRange],
-            ),
-            (
-                "limit tpi units to 99999999999 per day",
-                &[DiagCode::NumberOutOfRange],
-            ),
-            ("limit tpi units to 0 per day", &[DiagCode::ZeroLimit]),
-            (
-                "limit tpi charges to 0.00 per day",
-                &[DiagCode::ChargesLimitOfZero],
-            ),
-            (
-                "limit tpi charges to 0 per day",
-                &[DiagCode::ChargesLimitOfZero],
-            ),
-            (
-                "limit tpi charges to 1.00000000000000000000000000001 per day",
-                &[DiagCode::NumberOutOfRange],
-            ),
-            (
-                "limit tpi to 6 per day bilateral as 1",
-                &[DiagCode::BilateralWithoutUnits],
-            ),
-            (
-                "limit tpi charges to 6 per day bilateral as 2",
-                &[DiagCode::BilateralWithoutUnits],
-            ),
-            (
-                "limit tpi units to 6 per day bilateral as 3",
-                &[DiagCode::NumberOutOfRange],
-            ),
-            (
-                "limit tpi units to 6 per day bilateral as 0",
-                &[DiagCode::NumberOutOfRange],
-            ),
-        ];
-        for (check, want) in cases {
-            let rule = format!(
-                "rule A {{ when line.procedure in tpi {check} else deny CO-151 rarc N362 }}"
-            );
-            let got: Vec<DiagCode> = codes(&rule).iter().map(|(c, _)| *c).collect();
-            assert_eq!(&got, want, "{check}");
-        }
-        let conditions: &[(&str, &[DiagCode])] = &[
-            (
-                "count(tpi charges within 30 days) > 1",
-                &[DiagCode::MeasureMismatch],
-            ),
-            ("sum(tpi within 30 days) > 1", &[DiagCode::MeasureMismatch]),
-            (
-                "sum(tpi units within 30 days) > 1",
-                &[DiagCode::MeasureMismatch],
-            ),
-            (
-                "count(tpi within 30 days bilateral as 2) > 1",
-                &[DiagCode::BilateralWithoutUnits],
-            ),
-            (
-                "sum(tpi charges within 30 days bilateral as 2) > 1",
-                &[DiagCode::BilateralWithoutUnits],
-            ),
-            (
-                "count(tpi units within 30 days bilateral as 9) > 1",
-                &[DiagCode::NumberOutOfRange],
-            ),
-            (
-                "sum(tpi charges within 30 days) == \"5\"",
-                &[DiagCode::TypeMismatch],
-            ),
-            (
-                "sum(tpi charges within 0 days) > 1",
-                &[DiagCode::NumberOutOfRange],
-            ),
-            (
-                "sum(tpi charges within 30 days)",
-                &[DiagCode::NotACondition],
-            ),
-            (
-                "sum(dx charges within 30 days) > 1",
-                &[DiagCode::WrongCodeSystem],
-            ),
-        ];
-        for (cond, want) in conditions {
-            let rule = format!("codes dx = icd10 M79.18\n rule A {{ when line.procedure in tpi and line.diagnoses any in dx and {cond} deny CO-151 rarc N362 }}");
-            let got: Vec<DiagCode> = codes(&rule).iter().map(|(c, _)| *c).collect();
-            assert_eq!(&got, want, "{cond}");
-        }
-        let help = codes("rule A { when sum(tpi charges within 30 days) deny CO-151 rarc N362 }");
-        assert!(help[0].1.contains("> 2410.00"), "{help:?}");
-        let help =
-            codes("rule A { when count(tpi charges within 30 days) > 1 deny CO-151 rarc N362 }");
-        assert!(help[0].1.contains("`sum(tpi charges ...)`"), "{help:?}");
-    }
-
-    #[test]
-    fn actions_need_well_formed_codes() {
-        let d = codes("rule A { when line.procedure in tpi deny }\n rule B { when line.procedure in tpi deny XX-1 rarc n1 }");
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(
-            got,
-            [
-                DiagCode::InvalidCarc,
-                DiagCode::InvalidCarc,
-                DiagCode::InvalidRarc
-            ]
-        );
-    }
-
-    #[test]
-    fn a_set_defined_through_itself_is_an_error_not_a_crash() {
-        let d = codes(
-            "codes a = b + tpi\n codes b = a\n rule R { when line.procedure in a deny CO-1 }",
-        );
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(got, [DiagCode::UnknownCodeSet, DiagCode::UnknownCodeSet]);
-    }
-
-    #[test]
-    fn an_import_cycle_is_reported_by_each_file_in_it() {
-        use std::collections::HashMap;
-        use std::path::PathBuf;
-        let mut files = HashMap::new();
-        files.insert(
-            PathBuf::from("a.policy"),
-            "import \"b.policy\"\nlibrary a { }".to_string(),
-        );
-        files.insert(
-            PathBuf::from("b.policy"),
-            "import \"a.policy\"\nlibrary b { }".to_string(),
-        );
-        let roots = [PathBuf::from("a.policy"), PathBuf::from("b.policy")];
-        let (ws, _) = crate::workspace::Workspace::from_memory(&files, &roots);
-        let diags = super::check_workspace(&ws);
-        let got: Vec<(String, DiagCode)> = diags
-            .iter()
-            .map(|d| (d.file.path.clone(), d.code))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("a.policy".to_string(), DiagCode::ImportCycle),
-                ("b.policy".to_string(), DiagCode::ImportCycle)
-            ]
-        );
-    }
-}
+mod tests;

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::claims::Reason;
+use crate::codes::CodeKey;
 pub use crate::codes::CodeSet;
 use crate::days::Day;
 use crate::fields::FieldId;
@@ -39,8 +40,12 @@ pub struct Policy {
     pub source: String,
     /// The file it was loaded from.
     pub path: String,
-    /// Every code set a rule uses, named or inline.
+    /// Every code set a rule uses, named or inline; for each set counted
+    /// `per region`, also its codes in each region (see [`Regional`]).
     pub sets: Vec<CodeSet>,
+    /// The regions (`region NAME = SET`) of the policy and its imports, in
+    /// policy order; no code is in two.
+    pub regions: Vec<Region>,
     /// Rules in policy order (imported ones first).
     pub rules: Vec<Rule>,
     /// Which rules a procedure code can trigger.
@@ -55,6 +60,46 @@ impl Policy {
     /// True when the policy covers the date of service.
     pub fn covers(&self, date: NaiveDate) -> bool {
         date >= self.effective_from && self.effective_to.is_none_or(|end| date <= end)
+    }
+
+    /// The index of the region whose set holds `code` in
+    /// [`Policy::regions`], or the number of regions when none does (the
+    /// region "none", which [`Regional`] counts too).
+    #[inline]
+    pub fn region_of(&self, code: CodeKey) -> usize {
+        self.regions
+            .iter()
+            .position(|r| self.sets.get(r.set).is_some_and(|s| s.contains(code)))
+            .unwrap_or(self.regions.len())
+    }
+}
+
+/// A region: a line whose procedure code is in its set is in it.
+#[derive(Debug, Clone)]
+pub struct Region {
+    /// Its name, which `line.region` reads.
+    pub name: Arc<str>,
+    /// Its codes, in [`Policy::sets`].
+    pub set: SetId,
+}
+
+/// A set counted `per region`, split by region: set `first + k` of
+/// [`Policy::sets`] holds the counted set's codes in region `k`, and set
+/// `first + n` (with `n` regions) its codes in no region. A count `per region`
+/// counts the split of the line's own region, so the history is asked about
+/// a code set as for any count and never learns what a region is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regional {
+    /// The split of region 0.
+    pub first: SetId,
+}
+
+impl Regional {
+    /// The set to count for a line in region `region` (of
+    /// [`Policy::region_of`]).
+    #[inline]
+    pub fn set(self, region: usize) -> SetId {
+        self.first + region
     }
 }
 
@@ -95,17 +140,20 @@ pub struct Check {
 pub enum CheckKind {
     /// Fails when the condition is false.
     Require(Cond),
-    /// Fails when the services of the set in the window of `period` ending on the
+    /// Fails when the services of the set in `window`, which ends on the
     /// date of service, this one included, exceed `max`.
     Limit {
         /// Counted services.
         set: SetId,
         /// Most allowed.
         max: u32,
-        /// Window length.
-        period: Period,
+        /// Which dates count: [`CountWindow::Within`] a rolling period,
+        /// [`CountWindow::CalendarYear`] or [`CountWindow::FromFirst`].
+        window: CountWindow,
         /// Only services with the line's own procedure code count.
         per_code: bool,
+        /// `per region`: only services in the line's region count.
+        per_region: Option<Regional>,
         /// Site matching.
         scope: Option<SiteScope>,
         /// True when every line the rule runs on is in `set` (the rule's
@@ -122,6 +170,8 @@ pub enum CheckKind {
         period: Period,
         /// Only services with the line's own procedure code count.
         per_code: bool,
+        /// `per region`: only services in the line's region count.
+        per_region: Option<Regional>,
         /// Site matching.
         scope: Option<SiteScope>,
     },
@@ -140,10 +190,12 @@ pub struct LimitOf {
     pub set: SetId,
     /// Most allowed, and of what.
     pub max: Bound,
-    /// Window length.
-    pub period: Period,
+    /// Which dates count, as for [`CheckKind::Limit`].
+    pub window: CountWindow,
     /// Only services with the line's own procedure code count.
     pub per_code: bool,
+    /// `per region`: only services in the line's region count.
+    pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
     /// True when every line the rule runs on is in `set` (see
@@ -225,6 +277,29 @@ impl Period {
             TimeUnit::Months => Day::of(self.before(date)),
         }
     }
+
+    /// The first day of the next period of a period anchored on `anchor`
+    /// (`P from first`): the first date whose own rolling window of `self`
+    /// (`within P`, which starts the day after [`Period::before`]) no longer
+    /// holds the anchor. For days, `anchor + length`; for months, the same
+    /// day of the month `length` months later, or, when that month is too
+    /// short for it, the first day of the month after (an anchor on
+    /// 2028-02-29 with 12 months: 2029-03-01; on 2025-01-31 with 1 month:
+    /// 2025-03-01). Saturates at the latest date.
+    pub fn after_anchor(self, anchor: Day) -> Day {
+        match self.unit {
+            TimeUnit::Days => anchor.plus(self.length),
+            TimeUnit::Months => {
+                let date = anchor.date();
+                match date.checked_add_months(chrono::Months::new(self.length)) {
+                    // chrono keeps the day or takes the month's last one.
+                    Some(later) if later.day() == date.day() => Day::of(later),
+                    Some(later) => Day::of(later).succ(),
+                    None => Day::MAX,
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for Period {
@@ -256,6 +331,17 @@ pub enum Cond {
     Exists(Value, bool),
     /// A quantifier over the claim's other lines.
     Quantified(Quant, Box<Cond>),
+    /// `some other service on same day (...)`, or `no ...` when `none`: a
+    /// quantifier over the claim's other lines on the line's date of service
+    /// and the member's services of earlier claims on that date, whose body
+    /// reads of `other` only what the history keeps
+    /// ([`crate::fields::HISTORY_FIELDS`]).
+    SameDay {
+        /// True for `no`: no such service.
+        none: bool,
+        /// The condition on the other service.
+        body: Box<Cond>,
+    },
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
     /// The line is within a limit of units or charges ([`LimitOf`]): what
@@ -419,30 +505,46 @@ pub struct Count {
     pub window: CountWindow,
     /// Only services with the line's own procedure code count.
     pub per_code: bool,
+    /// `per region`: only services in the line's region count.
+    pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
     /// What is added up: services, their units or their charges.
     pub measure: Measure,
 }
 
-/// The dates a `count` looks at, for a date of service `DOS`.
+/// The dates a `count` or a `limit` looks at, for a date of service `DOS`:
+/// one concept for every form that counts or sums history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CountWindow {
     /// `on same day`: `DOS`.
     SameDay,
-    /// `within P`: from the day after `DOS - P` to `DOS`.
+    /// `within P` (a limit's `per P`): from the day after `DOS - P` to `DOS`.
     Within(Period),
     /// `within P before`: from `DOS - P` to the day before `DOS`.
     Before(Period),
+    /// `in calendar year` (a limit's `per calendar year`): from January 1
+    /// of `DOS`'s year to `DOS`.
+    CalendarYear,
+    /// `in P from first` (a limit's `per P from first`): from the anchor of
+    /// the anchored period `DOS` is in to `DOS`. The anchor is the first
+    /// counted service; each service on or after
+    /// [`Period::after_anchor`] of an anchor starts the next period, anchored
+    /// on it. The evaluator finds the anchor in the member's services (see
+    /// `eval::line`); with no period that holds `DOS`, `DOS` starts one.
+    FromFirst(Period),
 }
 
 impl CountWindow {
-    /// The first and last dates counted (both inclusive).
+    /// The first and last dates counted (both inclusive); for
+    /// [`CountWindow::FromFirst`], those of a date of service that starts a
+    /// period (the anchor found in the history moves the first back).
     pub fn dates(self, dos: NaiveDate) -> (NaiveDate, NaiveDate) {
         match self {
-            CountWindow::SameDay => (dos, dos),
+            CountWindow::SameDay | CountWindow::FromFirst(_) => (dos, dos),
             CountWindow::Within(p) => (p.before(dos).succ_opt().unwrap_or(dos), dos),
             CountWindow::Before(p) => (p.before(dos), dos.pred_opt().unwrap_or(NaiveDate::MIN)),
+            CountWindow::CalendarYear => (dos.with_ordinal0(0).unwrap_or(dos), dos),
         }
     }
 
@@ -451,9 +553,24 @@ impl CountWindow {
     #[inline]
     pub fn days(self, dos: NaiveDate, day: Day) -> (Day, Day) {
         match self {
-            CountWindow::SameDay => (day, day),
+            CountWindow::SameDay | CountWindow::FromFirst(_) => (day, day),
             CountWindow::Within(p) => (p.before_day(dos, day).succ(), day),
             CountWindow::Before(p) => (p.before_day(dos, day), day.pred()),
+            CountWindow::CalendarYear => (day.minus(dos.ordinal0()), day),
+        }
+    }
+}
+
+/// A limit's window as the policy says it after `per`: `365 days`,
+/// `calendar year`, `12 months from first` (`explain` shows it).
+impl std::fmt::Display for CountWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CountWindow::SameDay => f.write_str("day"),
+            CountWindow::Within(p) => write!(f, "{p}"),
+            CountWindow::Before(p) => write!(f, "{p} before"),
+            CountWindow::CalendarYear => f.write_str("calendar year"),
+            CountWindow::FromFirst(p) => write!(f, "{p} from first"),
         }
     }
 }
@@ -524,6 +641,8 @@ mod tests {
                         CountWindow::SameDay,
                         CountWindow::Within(p),
                         CountWindow::Before(p),
+                        CountWindow::CalendarYear,
+                        CountWindow::FromFirst(p),
                     ] {
                         let (from, to) = window.dates(dos);
                         assert_eq!(
@@ -534,6 +653,99 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn an_anchored_period_ends_where_its_dates_rolling_window_loses_the_anchor() {
+        // `P from first` and `within P` agree: a date is in the period of
+        // anchor A exactly when A is in the date's rolling window of P.
+        let anchors = [
+            "2024-01-31",
+            "2024-02-29",
+            "2025-01-31",
+            "2025-03-31",
+            "2025-08-31",
+            "2025-12-31",
+            "2027-02-28",
+            "2028-02-29",
+            "2028-03-01",
+        ];
+        for anchor in anchors.map(date) {
+            let a = Day::of(anchor);
+            for (length, unit) in [
+                (1, TimeUnit::Months),
+                (2, TimeUnit::Months),
+                (6, TimeUnit::Months),
+                (12, TimeUnit::Months),
+                (13, TimeUnit::Months),
+                (48, TimeUnit::Months),
+                (1, TimeUnit::Days),
+                (90, TimeUnit::Days),
+                (365, TimeUnit::Days),
+            ] {
+                let p = Period { length, unit };
+                let end = p.after_anchor(a);
+                assert!(end > a, "{anchor} {p}");
+                let mut x = a;
+                while x <= end.plus(3) {
+                    let (from, _) = CountWindow::Within(p).days(x.date(), x);
+                    assert_eq!(
+                        x < end,
+                        from <= a,
+                        "anchor {anchor}, {p}, date {}",
+                        x.date()
+                    );
+                    x = x.succ();
+                }
+            }
+        }
+        let months = |n| Period {
+            length: n,
+            unit: TimeUnit::Months,
+        };
+        let next = |anchor: &str, p: Period| p.after_anchor(Day::of(date(anchor))).date();
+        // A day the later month has: that day.
+        assert_eq!(next("2025-03-04", months(12)), date("2026-03-04"));
+        assert_eq!(next("2024-02-29", months(48)), date("2028-02-29"));
+        // A day it lacks: the first of the month after.
+        assert_eq!(next("2028-02-29", months(12)), date("2029-03-01"));
+        assert_eq!(next("2025-01-31", months(1)), date("2025-03-01"));
+        assert_eq!(next("2025-03-31", months(6)), date("2025-10-01"));
+        assert_eq!(next("2025-12-31", months(2)), date("2026-03-01"));
+        // Past the last date: never.
+        assert_eq!(
+            months(100_000).after_anchor(Day::of(NaiveDate::MAX)),
+            Day::MAX
+        );
+        assert_eq!(
+            Period {
+                length: u32::MAX,
+                unit: TimeUnit::Days
+            }
+            .after_anchor(Day(0)),
+            Day::MAX
+        );
+    }
+
+    #[test]
+    fn a_calendar_year_window_starts_on_january_1() {
+        for (dos, first) in [
+            ("2025-12-31", "2025-01-01"),
+            ("2026-01-01", "2026-01-01"),
+            ("2028-02-29", "2028-01-01"),
+            ("2028-12-31", "2028-01-01"),
+        ] {
+            let dos = date(dos);
+            assert_eq!(CountWindow::CalendarYear.dates(dos), (date(first), dos));
+            assert_eq!(
+                CountWindow::CalendarYear.days(dos, Day::of(dos)),
+                (Day::of(date(first)), Day::of(dos))
+            );
         }
     }
 }

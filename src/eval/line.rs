@@ -46,6 +46,26 @@ enum Total {
     Amount(Decimal),
 }
 
+/// A service of an earlier claim as a line, for a same-day quantifier's
+/// `other.` to read: the fields the history keeps
+/// ([`crate::fields::HISTORY_FIELDS`], which is all the checker lets
+/// `other.` read there, PR314) are the service's; the rest are empty.
+pub(super) fn as_line(service: &Service<'_>) -> Line {
+    Line {
+        line: 0,
+        date_of_service: service.date(),
+        procedure: service.procedure,
+        procedure_text: Text::default(),
+        modifiers: Default::default(),
+        units: 1,
+        diagnosis_pointers: Default::default(),
+        site: service.site.map(Text::from),
+        muscles: None,
+        injections: None,
+        charge: None,
+    }
+}
+
 /// Everything a condition on one line can see.
 pub(super) struct LineCx<'a> {
     pub(super) claim: &'a Claim,
@@ -59,6 +79,9 @@ pub(super) struct LineCx<'a> {
     /// The line's site as the window knows it, once a count that matches
     /// sites asked for it.
     pub(super) site: std::cell::Cell<Option<SiteId>>,
+    /// The line's region in `policy` ([`Policy::region_of`]), once a count
+    /// `per region` or `line.region` asked for it.
+    pub(super) region: std::cell::Cell<Option<usize>>,
     /// The lines of this claim counted so far: history the store has not got yet.
     pub(super) earlier: &'a [(u32, Service<'a>)],
     /// Their dates as days.
@@ -90,6 +113,8 @@ impl<'a> LineCx<'a> {
                     continue;
                 };
                 self.policy = policy;
+                // Each policy has regions of its own.
+                self.region.set(None);
                 self.visit(Some(index), kept, &mut reasons, steps.as_mut());
             }
         } else {
@@ -212,13 +237,22 @@ impl<'a> LineCx<'a> {
             CheckKind::Limit {
                 set,
                 max,
-                period,
+                window,
                 per_code,
+                per_region,
                 scope,
                 counts_line,
             } => {
-                let (from, to) = CountWindow::Within(*period).days(dos, self.day);
-                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                let counted = self.regional(*set, *per_region);
+                // A rolling window, nearly every limit's, in place; the
+                // others out of line.
+                let (from, to) = match window {
+                    CountWindow::Within(period) => {
+                        (period.before_day(dos, self.day).succ(), self.day)
+                    }
+                    _ => self.reach(*window, counted, *per_code, *scope),
+                };
+                let earlier = self.counted(counted, from, to, *per_code, *scope);
                 let this = u32::from(
                     *counts_line
                         || self
@@ -238,11 +272,13 @@ impl<'a> LineCx<'a> {
                 set,
                 period,
                 per_code,
+                per_region,
                 scope,
             } => {
                 let from = period.before_day(dos, self.day).succ();
                 let to = self.day.pred();
-                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                let counted = self.regional(*set, *per_region);
+                let earlier = self.counted(counted, from, to, *per_code, *scope);
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -292,14 +328,16 @@ impl<'a> LineCx<'a> {
         let LimitOf {
             set,
             max,
-            period,
+            window,
             per_code,
+            per_region,
             scope,
             counts_line,
         } = *limit;
-        let (from, to) = CountWindow::Within(period).days(self.line.date_of_service, self.day);
+        let counted = self.regional(set, per_region);
+        let (from, to) = self.reach(window, counted, per_code, scope);
         let window = Span {
-            set,
+            set: counted,
             from,
             to,
             per_code,
@@ -560,12 +598,33 @@ impl<'a> LineCx<'a> {
                     Quant::Every => others.all(|l| self.test(body, Some(l))),
                 }
             }
+            Cond::SameDay { none, body } => self.same_day(body) != *none,
             Cond::Truthy(v) => matches!(self.value(v, other), Val::Bool(true)),
             Cond::Within(limit) => self.within(limit),
             Cond::CountCompare { op, count, value } => {
                 holds(*op, i64::from(self.count(count)).cmp(value))
             }
         }
+    }
+
+    /// Whether some other service on the line's date of service meets
+    /// `body`: another line of the claim on that date (whatever the rules
+    /// decide for it, as `some other line` sees it), or a service of an
+    /// earlier claim of the member on that date. This claim's lines counted
+    /// so far are not in the window yet (`earlier`), and are among its lines.
+    // Out of line: few rules have one, and its loops would weigh on every
+    // condition's registers (see `value`).
+    #[inline(never)]
+    fn same_day(&self, body: &Cond) -> bool {
+        let dos = self.line.date_of_service;
+        let on_claim =
+            self.claim.lines.iter().enumerate().any(|(i, l)| {
+                i != self.index && l.date_of_service == dos && self.test(body, Some(l))
+            });
+        on_claim
+            || self
+                .window
+                .any_on(self.day, |service| self.test(body, Some(&as_line(service))))
     }
 
     /// The line a field reads: `other` for `other.X` inside a quantifier, else
@@ -608,9 +667,10 @@ impl<'a> LineCx<'a> {
     #[cold]
     #[inline(never)]
     fn measured(&self, c: &Count) -> Val<'a> {
-        let (from, to) = c.window.days(self.line.date_of_service, self.day);
+        let set = self.regional(c.set, c.per_region);
+        let (from, to) = self.reach(c.window, set, c.per_code, c.scope);
         let window = Span {
-            set: c.set,
+            set,
             from,
             to,
             per_code: c.per_code,
@@ -632,8 +692,126 @@ impl<'a> LineCx<'a> {
         if self.nothing_to_count() {
             return 0;
         }
-        let (from, to) = c.window.days(self.line.date_of_service, self.day);
-        self.counted(c.set, from, to, c.per_code, c.scope)
+        let set = self.regional(c.set, c.per_region);
+        let (from, to) = match c.window {
+            CountWindow::FromFirst(_) => self.reach(c.window, set, c.per_code, c.scope),
+            window => window.days(self.line.date_of_service, self.day),
+        };
+        self.counted(set, from, to, c.per_code, c.scope)
+    }
+
+    /// The set a count of `set` counts: with `per region`, its codes in the
+    /// line's region (the line itself is in it exactly when it is in `set`).
+    // Without `per region` (nearly every count) a test and the set as given;
+    // the region's lookup stays out of line, so that the counts that do not
+    // use it do not pay for its registers.
+    #[inline(always)]
+    fn regional(&self, set: usize, per_region: Option<Regional>) -> usize {
+        match per_region {
+            None => set,
+            Some(r) => self.in_region(r),
+        }
+    }
+
+    /// The split of `r` for the line's region.
+    #[inline(never)]
+    fn in_region(&self, r: Regional) -> usize {
+        r.set(self.region())
+    }
+
+    /// The line's region in its policy, looked up once.
+    fn region(&self) -> usize {
+        self.region.get().unwrap_or_else(|| {
+            let region = self.policy.region_of(self.line.procedure);
+            self.region.set(Some(region));
+            region
+        })
+    }
+
+    /// The first and last days of `window` for this line, the window of a
+    /// count or a limit of `set` (of the line's own procedure when
+    /// `per_code`, at a site matching under `scope`): any form that counts or
+    /// sums history takes its days from here, so that every window works
+    /// for every form. Only an anchored window looks at the history. Out of
+    /// line: the hot paths work out the windows they meet most (a limit's
+    /// rolling window, a count's non-anchored one) in place and call this for
+    /// the others, which kept the instructions per claim of policies without
+    /// the calendar windows where they were (`docs/performance.md`).
+    #[inline(never)]
+    fn reach(
+        &self,
+        window: CountWindow,
+        set: usize,
+        per_code: bool,
+        scope: Option<crate::history::SiteScope>,
+    ) -> (Day, Day) {
+        match window {
+            CountWindow::FromFirst(period) => (self.anchor(period, set, per_code, scope), self.day),
+            _ => window.days(self.line.date_of_service, self.day),
+        }
+    }
+
+    /// The first day of the anchored period of `period` (`P from first`)
+    /// that the line's date falls in, for the services of `set` that a count
+    /// with `per_code` and `scope` counts: the history's and this claim's
+    /// earlier lines', up to the line's date (later ones do not move it). The
+    /// first such service is the first anchor; the first one on or after
+    /// [`Period::after_anchor`] of an anchor is the next. When the last
+    /// anchor's period has ended before the line's date, or there is none,
+    /// the line's date starts a period: its own day. A search per period
+    /// the history spans, not a walk over every service.
+    #[inline(never)]
+    fn anchor(
+        &self,
+        period: Period,
+        set: usize,
+        per_code: bool,
+        scope: Option<crate::history::SiteScope>,
+    ) -> Day {
+        let to = self.day;
+        if self.nothing_to_count() {
+            return to;
+        }
+        let Some(codes) = self.set(set) else {
+            return to;
+        };
+        let code = per_code.then_some(self.line.procedure);
+        let site = self.line.site.as_deref();
+        let site_id = match scope {
+            None => SiteId::NONE,
+            Some(_) => self.site_id(),
+        };
+        // The earliest service that counts from day `from` to the line's.
+        let first = |from: Day| {
+            let stored = self.window.first(from, to, codes, code, scope, site_id);
+            let here = self
+                .earlier
+                .iter()
+                .zip(self.earlier_days)
+                .filter(|((_, s), &day)| {
+                    day >= from && day <= to && counts_service(codes, code, scope, site, s)
+                })
+                .map(|(_, &day)| day)
+                .min();
+            match (stored, here) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let Some(mut anchor) = first(Day::MIN) else {
+            return to;
+        };
+        loop {
+            let next = period.after_anchor(anchor);
+            // `next <= anchor` only where dates saturate: no later period.
+            if next > to || next <= anchor {
+                return anchor;
+            }
+            match first(next) {
+                Some(later) => anchor = later,
+                None => return to,
+            }
+        }
     }
 
     /// The services of `set` from day `from` to day `to` (of the line's own
@@ -700,6 +878,22 @@ impl<'a> LineCx<'a> {
         })
     }
 
+    /// `line.region` (of `line`, the line being decided or another): the
+    /// name of its region, or missing. Out of line: the other fields are
+    /// read in place and should not pay for its registers.
+    #[inline(never)]
+    fn region_name(&self, line: &'a Line) -> Val<'a> {
+        let region = if std::ptr::eq(line, self.line) {
+            self.region()
+        } else {
+            self.policy.region_of(line.procedure)
+        };
+        self.policy
+            .regions
+            .get(region)
+            .map_or(Val::Missing, |r| Val::Str(&r.name))
+    }
+
     #[inline]
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
         let claim = self.claim;
@@ -711,6 +905,7 @@ impl<'a> LineCx<'a> {
             FieldId::LineUnits => Val::Int(i64::from(line.units)),
             FieldId::LineDiagnoses => Val::LineDx(line, claim),
             FieldId::LineSite => opt_str(&line.site),
+            FieldId::LineRegion => self.region_name(line),
             FieldId::LineMuscles => opt_int(line.muscles),
             FieldId::LineInjections => opt_int(line.injections),
             FieldId::LineCharge => line.charge.map_or(Val::Missing, Val::Num),

@@ -13,6 +13,8 @@
 
 mod batch;
 #[cfg(test)]
+mod calendar_tests;
+#[cfg(test)]
 mod ledger_tests;
 mod line;
 mod lookahead;
@@ -21,6 +23,10 @@ mod lowered_tests;
 #[cfg(test)]
 mod many_tests;
 pub mod parallel;
+#[cfg(test)]
+mod region_tests;
+#[cfg(test)]
+mod same_day_tests;
 mod stored;
 #[cfg(test)]
 mod tests;
@@ -39,7 +45,7 @@ use crate::claims::{
 };
 use crate::compile::plan::{
     Bound, Check, CheckKind, Cond, Count, CountWindow, Decimal, InOp, LimitOf, Measure, Period,
-    Policy, Program, Quant, Rule, Value,
+    Policy, Program, Quant, Regional, Rule, Value,
 };
 use crate::days::Day;
 use crate::fields::FieldId;
@@ -441,6 +447,7 @@ impl<H: HistoryStore> Engine<H> {
                     day,
                     window,
                     site: std::cell::Cell::new(None),
+                    region: std::cell::Cell::new(None),
                     earlier: &counted,
                     earlier_days: &counted_days,
                 };
@@ -555,9 +562,14 @@ fn fact_mismatch(claim: &Claim, policy: &Policy, record: usize) -> Option<ClaimE
     None
 }
 
+/// The outcome's JSON as `eval` writes it: never empty (an outcome that could
+/// not be written is an `internal` error record naming PR901, see
+/// `claims::write`). The writer writes `&str`s and ASCII only, so the bytes
+/// are UTF-8; were they not, the lossy conversion would still keep the record.
 fn to_json(outcome: &Outcome) -> String {
-    // Serializing these types into memory cannot fail.
-    serde_json::to_string(outcome).unwrap_or_default()
+    let mut out = Vec::with_capacity(256);
+    outcome.write_json(&mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn error(err: ClaimError) -> Evaluated {

@@ -203,7 +203,8 @@ const THERAPY: [&str; 3] = ["702.72", "1444.96", "262.32"];
 
 #[test]
 fn a_charge_threshold_reached_exactly_passes_and_a_cent_over_fails() {
-    assert!(702.72 + 1444.96 + 262.32 > 2410.0, "doubles drift over");
+    let doubles: f64 = THERAPY.iter().filter_map(|c| c.parse::<f64>().ok()).sum();
+    assert!(doubles > 2410.0, "doubles drift over: {doubles}");
     let rule = "rule K { when line.procedure in therapy limit therapy charges to 2410.00 per 12 months else deny CO-119 rarc N640 }";
     let mut e = engine(rule);
     let got = each_line(
@@ -354,4 +355,40 @@ fn units_and_charges_stored_in_a_file_count_after_it_is_opened_again() {
     let want: [&[&str]; 4] = [&[], &[], &["U"], &["K"]];
     assert_eq!(got, want);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn units_and_charges_take_calendar_years_and_anchored_periods() {
+    // The KX threshold's calendar year: December 31 counts in its year,
+    // January 1 starts again at 0.
+    let mut e = engine(
+        "rule K { when line.procedure in therapy limit therapy charges to 2410.00 per calendar year else deny CO-119 rarc N640 }\n\
+         rule S { when line.procedure in therapy and sum(therapy charges in calendar year) >= 2410.00 review CO-119 rarc N640 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2024-01-01", "97110", r#""charge":2000"#),
+            line("2024-12-31", "97140", r#""charge":410"#),
+            line("2024-12-31", "97110", r#""charge":0.01"#),
+            line("2025-01-01", "97110", r#""charge":2410"#),
+        ],
+    );
+    let want: [&[&str]; 4] = [&[], &[], &["K", "S"], &[]];
+    assert_eq!(got, want);
+    // Units in 12 months from the first service: the anchor's period ends
+    // on 2025-02-28 for an anchor on 2024-02-29.
+    let mut e = engine(
+        "rule A { when line.procedure in tpi limit tpi units to 4 per 12 months from first else deny CO-151 rarc N362 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2024-02-29", "20552", r#""units":3"#),
+            line("2025-02-28", "20552", r#""units":2"#),
+            line("2025-03-01", "20552", r#""units":4"#),
+        ],
+    );
+    let want: [&[&str]; 3] = [&[], &["A"], &[]];
+    assert_eq!(got, want);
 }

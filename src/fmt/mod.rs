@@ -24,6 +24,7 @@ use crate::syntax::{self, ast, SyntaxError};
 
 /// Why a text was not formatted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FormatError {
     /// The text does not parse; the caller reports the errors as diagnostics.
     #[error("the file has {} syntax error(s)", .0.len())]
@@ -234,6 +235,24 @@ policy p \"t\" {
 
   codes cc = cpt 3
   codes d  = cpt 4 - a
+}
+";
+        assert_eq!(check_stable(text), want);
+    }
+
+    #[test]
+    fn regions_align_among_themselves_and_start_their_own_lines() {
+        let text = "policy p { codes esi = cpt 62320-62323 codes esi_addons = cpt 64480, 64484\n region cervical_thoracic = cpt 62320, 62321 region lumbar_sacral=cpt 62322, 62323\n rule R { when line.region == \"lumbar_sacral\" limit esi to 1 per day per code per region per site else deny CO-151 } }";
+        let want = "policy p {
+  codes esi        = cpt 62320-62323
+  codes esi_addons = cpt 64480, 64484
+  region cervical_thoracic = cpt 62320, 62321
+  region lumbar_sacral     = cpt 62322, 62323
+  rule R {
+    when line.region == \"lumbar_sacral\"
+    limit esi to 1 per day per code per region per site
+      else deny CO-151
+  }
 }
 ";
         assert_eq!(check_stable(text), want);

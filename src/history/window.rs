@@ -219,6 +219,13 @@ impl Window<'_> {
         self.entries.is_empty()
     }
 
+    /// True when the window counts from a large book's index (for tests
+    /// that mean to go through it).
+    #[cfg(test)]
+    pub fn indexed(&self) -> bool {
+        self.index.is_some()
+    }
+
     /// The id of a line's site, for [`Window::count`].
     pub fn site(&self, site: Option<&str>) -> SiteId {
         SiteId(match (site, self.sites) {
@@ -362,6 +369,98 @@ impl Window<'_> {
             n += usize::from(counts(e));
         }
         u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// The day of the earliest service from day `from` to day `to` (both
+    /// inclusive) that [`Window::count`] with the same arguments counts, if
+    /// any: where an anchored period (`12 months from first`) starts. A
+    /// search for the window's start and a scan to the first service that
+    /// counts, or, for a book with an index, a search in each procedure and
+    /// site it counts.
+    pub fn first(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+    ) -> Option<Day> {
+        let site = site.0;
+        if let Some(index) = self.index {
+            return index
+                .first(from, set, code, scope, site)
+                .filter(|d| *d <= to);
+        }
+        // Without an index the services are in date order.
+        let all = self.entries;
+        let start = all.partition_point(|e| e.day < from);
+        all.get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|e| e.day <= to)
+            .find(|e| counts_entry(set, code, scope, site, e.procedure, e.site))
+            .map(|e| e.day)
+    }
+}
+
+/// Whether a count of `set` (only procedure `code`, when given; at a site
+/// matching site id `site` under `scope`) counts a stored service of
+/// `procedure` at site id `at`: [`counts_service`] on ids.
+#[inline]
+pub(super) fn counts_entry(
+    set: &CodeSet,
+    code: Option<CodeKey>,
+    scope: Option<SiteScope>,
+    site: u32,
+    procedure: CodeKey,
+    at: u32,
+) -> bool {
+    code.is_none_or(|c| c == procedure)
+        && set.contains(procedure)
+        && match scope {
+            None => true,
+            Some(SiteScope::Strict) => at == site,
+            Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
+        }
+}
+
+impl<'a> Window<'a> {
+    /// Whether some service on day `day` meets `test` (stopping at the
+    /// first that does): what a same-day quantifier asks of the services of
+    /// earlier claims. `test` must depend only on the service it is given:
+    /// a book with an index gives each (procedure, site) of the day once,
+    /// however many services share them (see `code_index.rs`), so that a
+    /// member with 100,000 services is not scanned service by service.
+    pub fn any_on(&self, day: Day, mut test: impl FnMut(&Service<'a>) -> bool) -> bool {
+        if self.entries.is_empty() {
+            return false;
+        }
+        let sites = self.sites;
+        // Made only for a service of the day: most days have none. Its
+        // units and charge are not read (a book with an index gives a
+        // day's (procedure, site) pairs, not its services), so a same-day
+        // quantifier's `other.` reads neither (`fields::HISTORY_FIELDS`).
+        let service = |procedure: CodeKey, site: u32| {
+            Service::on(day, procedure, sites.and_then(|s| s.name(site)))
+        };
+        if let Some(index) = self.index {
+            return index.any_on(day, |procedure, site| test(&service(procedure, site)));
+        }
+        // As in `count`: the day's services end the list or are found by a
+        // binary search, and the scan runs back from there.
+        let all = self.entries;
+        let end = if all.last().is_none_or(|e| e.day <= day) {
+            all.len()
+        } else {
+            all.partition_point(|e| e.day <= day)
+        };
+        all.get(..end)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .take_while(|e| e.day == day)
+            .any(|e| test(&service(e.procedure, e.site)))
     }
 }
 

@@ -99,11 +99,13 @@ impl HeaderKind {
     }
 }
 
-/// A code set or a rule.
+/// A code set, a region or a rule.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// `codes NAME = ...`.
     Codes(CodeSetDecl),
+    /// `region NAME = ...`.
+    Region(RegionDecl),
     /// `rule ID "title" { ... }`.
     Rule(Rule),
 }
@@ -116,6 +118,21 @@ pub struct CodeSetDecl {
     /// `///` lines before it.
     pub doc: Vec<String>,
     /// What the set holds.
+    pub expr: SetExpr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `region NAME = SET`: a line whose procedure code is in SET is in region
+/// NAME (`per region`, `line.region`). The regions a module sees share no
+/// code, so a code is in one region or in none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionDecl {
+    /// The region's name, which `line.region` reads.
+    pub name: Ident,
+    /// `///` lines before it.
+    pub doc: Vec<String>,
+    /// The procedure codes of the region.
     pub expr: SetExpr,
     /// The whole declaration.
     pub span: Span,
@@ -240,10 +257,10 @@ pub struct Check {
 pub enum CheckKind {
     /// `require EXPR else ACTION`: fails when EXPR is false.
     Require(Expr),
-    /// `limit SET [units|charges] to N per D days|months [per code] [per
-    /// site] [bilateral as K] else ACTION`: fails when the services in SET
-    /// within the window, this one included, would be more than N (lines),
-    /// or their units or charges more than N.
+    /// `limit SET [units|charges] to N per PERIOD [per code] [per region]
+    /// [per site] [bilateral as K] else ACTION`: fails when the services in
+    /// SET within the period, this one included, would be more than N
+    /// (lines), or their units or charges more than N.
     Limit {
         /// Which services count.
         set: SetExpr,
@@ -253,27 +270,32 @@ pub enum CheckKind {
         measure: Option<Spanned<Measure>>,
         /// `bilateral as K`: the K of a units limit.
         bilateral: Option<Spanned<u32>>,
-        /// The window's length, in `unit`s (`per day` is 1 day).
-        days: Spanned<u32>,
-        /// Whether `days` counts days or calendar months.
-        unit: TimeUnit,
+        /// The window: `day`, `D days`, `M months`, `calendar year` or
+        /// `M months from first`; its span covers the words after `per`.
+        period: Spanned<Period>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
+        /// `per region`, where it is written: only services in this line's
+        /// region count.
+        per_region: Option<Span>,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
     },
-    /// `interval SET at least D days|months [per code] [per site] else ACTION`:
+    /// `interval SET at least D days|months [per code] [per region] [per site] else ACTION`:
     /// fails when a service in SET was given less than D days (or months) before
     /// this one, and not on the same day.
     Interval {
         /// Which services count.
         set: SetExpr,
-        /// The least time between two services, in `unit`s.
-        days: Spanned<u32>,
-        /// Whether `days` counts days or calendar months.
-        unit: TimeUnit,
+        /// The least time between two services: a rolling length (the
+        /// checker refuses the others, PR310); its span covers the words
+        /// after `least`.
+        period: Spanned<Period>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
+        /// `per region`, where it is written: only services in this line's
+        /// region count.
+        per_region: Option<Span>,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
     },
@@ -340,6 +362,32 @@ impl TimeUnit {
             TimeUnit::Months => "months",
         }
     }
+}
+
+/// How far back from the date of service a limit, an interval or a count
+/// looks: one concept for all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Period {
+    /// `N days` or `N months` (`day` is `1 days`): the last N days or calendar
+    /// months, rolling with the date of service. `length`'s span is the
+    /// number (for `day`, the word).
+    Rolling {
+        /// How many units.
+        length: Spanned<u32>,
+        /// Days or calendar months.
+        unit: TimeUnit,
+    },
+    /// `calendar year`: from January 1 of the date of service's year.
+    CalendarYear,
+    /// `N days|months from first`: periods of N units anchored at the
+    /// member's first service that counts, each next one at the first
+    /// service on or after the end of the one before.
+    Anchored {
+        /// How many units.
+        length: Spanned<u32>,
+        /// Days or calendar months.
+        unit: TimeUnit,
+    },
 }
 
 /// How history services are matched by anatomic site.
@@ -428,16 +476,20 @@ pub enum ExprKind {
         /// True for `is missing`.
         negated: bool,
     },
-    /// `some|no|every other line (EXPR)`, where `other.` names the other line.
+    /// `some|no|every other line (EXPR)`, where `other.` names the other line,
+    /// or `some|no other service on same day (EXPR)`, where it names another
+    /// service on the line's date (see [`Others`]).
     Quantified {
         /// The quantifier.
         quant: Spanned<Quant>,
-        /// The condition on the other line.
+        /// What `other` ranges over.
+        over: Others,
+        /// The condition on the other line or service.
         body: Box<Expr>,
     },
-    /// `count(SET [units] WINDOW [per code] [per site] [bilateral as K])`:
-    /// services (or their units) in history; `sum(SET charges WINDOW ...)`:
-    /// their charges.
+    /// `count(SET [units] WINDOW [per code] [per region] [per site]
+    /// [bilateral as K])`: services (or their units) in history;
+    /// `sum(SET charges WINDOW ...)`: their charges.
     Count {
         /// Which services count.
         set: SetExpr,
@@ -445,6 +497,9 @@ pub enum ExprKind {
         window: Spanned<Window>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
+        /// `per region`, where it is written: only services in this line's
+        /// region count.
+        per_region: Option<Span>,
         /// Whether only the same site counts.
         scope: Option<Spanned<SiteScope>>,
         /// `units` or `charges`; lines when absent.
@@ -547,19 +602,49 @@ pub enum Quant {
     Every,
 }
 
-/// Which history dates a `count` looks at, relative to the line's date of service.
+/// What a quantifier's `other` ranges over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Others {
+    /// `other line`: every other line of the claim, whatever its date.
+    Lines,
+    /// `other service on same day`: the claim's other lines on the line's
+    /// date of service and the member's services on that date from earlier
+    /// claims (the history), of which `other.` reads only what the history
+    /// keeps.
+    SameDayServices,
+}
+
+impl Others {
+    /// The words after `some other`, as written.
+    pub fn words(self) -> &'static str {
+        match self {
+            Others::Lines => "line",
+            Others::SameDayServices => "service on same day",
+        }
+    }
+}
+
+/// Which history dates a `count` looks at, relative to the line's date of service.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Window {
     /// `on same day`: the date of service itself.
     SameDay,
     /// `within D days`: `[DOS - (D-1), DOS]`; with `before`: `[DOS - D, DOS - 1]`.
-    /// In months, `DOS - D` is the date D calendar months before.
+    /// In months, `DOS - D` is the date D calendar months before. Written
+    /// with a calendar or anchored period, the checker's PR311.
     Within {
-        /// The window's length, in `unit`s.
-        days: u32,
-        /// Days or calendar months.
-        unit: TimeUnit,
+        /// The window's length.
+        period: Period,
         /// Whether the window ends the day before the date of service.
+        before: bool,
+    },
+    /// `in calendar year`, `in M months from first`: the calendar year or
+    /// anchored period the date of service is in, up to it. Written with a
+    /// rolling length or `before`, the checker's PR311.
+    In {
+        /// The calendar year or the anchored period.
+        period: Period,
+        /// `before`, which `in` does not take.
         before: bool,
     },
 }

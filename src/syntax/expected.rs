@@ -20,9 +20,10 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::effective_decl | R::kw_effective => "`effective`",
         R::source_decl | R::kw_source => "`source`",
         R::codes_decl | R::kw_codes => "a code set (`codes`)",
+        R::region_decl | R::kw_region => "a region (`region`)",
         R::rule_decl | R::kw_rule => "a rule",
         R::set_expr | R::set_term => "a code set name or a code list",
-        R::module_item => "a header item, a code set or a rule",
+        R::module_item => "a header item, a code set, a region or a rule",
         R::header_item => "a header item (`payer`, `version`, `effective` or `source`)",
         R::check => "a check (`require`, `limit`, `interval`) or an action",
         R::operand | R::literal => "a value",
@@ -43,9 +44,14 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::rarc_list | R::kw_rarc => "`rarc`",
         R::rarc => "a remark code such as `N115`",
         R::message | R::kw_message => "`message`",
-        R::period | R::kw_day => "`day` or a number of days or months",
+        R::period | R::kw_day => "`day`, a number of days or months, or `calendar year`",
+        R::length => "a number of days or months, or `calendar year`",
+        R::calendar_year | R::kw_calendar => "`calendar year`",
+        R::kw_year => "`year`",
+        R::from_first | R::kw_from => "`from first`",
+        R::kw_first => "`first`",
         R::time_unit | R::kw_days | R::kw_months => "`days` or `months`",
-        R::site_scope | R::code_scope | R::kw_per => "`per`",
+        R::site_scope | R::code_scope | R::region_scope | R::kw_per => "`per`",
         R::kw_code => "`code`",
         R::kw_site => "`site`",
         R::unsited | R::kw_unsited => "`or unsited`",
@@ -64,15 +70,21 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::quantifier | R::quant | R::kw_some | R::kw_no | R::kw_every => "`some other line (...)`",
         R::kw_other => "`other`",
         R::kw_line => "`line`",
+        R::same_day_quantifier => "`some other service on same day (...)`",
+        R::kw_service => "`service`",
         R::count | R::kw_count => "`count(...)`",
         R::sum | R::kw_sum => "`sum(...)`",
         R::measure | R::kw_units | R::kw_charges => "`units` or `charges`",
         R::bilateral | R::kw_bilateral => "`bilateral as`",
         R::kw_as => "`as`",
         R::amount => "a number",
-        R::window | R::within | R::kw_within | R::same_day | R::kw_on | R::kw_same => {
-            "a window (`within N days` or `on same day`)"
-        }
+        R::window
+        | R::within
+        | R::kw_within
+        | R::in_period
+        | R::same_day
+        | R::kw_on
+        | R::kw_same => "a window (`within N days`, `in calendar year` or `on same day`)",
         R::before | R::kw_before => "`before`",
         R::field | R::field_part => "a field such as `line.procedure`",
         R::date => "a date (YYYY-MM-DD)",

@@ -199,6 +199,7 @@ impl Lower {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::codes_decl => Piece::Item(Item::Codes(self.codes_decl(pair))),
+            Rule::region_decl => Piece::Item(Item::Region(self.region_decl(pair))),
             Rule::rule_decl => Piece::Item(Item::Rule(self.rule_decl(pair))),
             _ => Piece::Header(Header {
                 kind: self.header_kind(pair),
@@ -249,6 +250,22 @@ impl Lower {
         }
         let expr = expr.unwrap_or_else(|| SetExpr::Ref(name.clone()));
         CodeSetDecl {
+            name,
+            doc,
+            expr,
+            span,
+        }
+    }
+
+    /// `region NAME = SET`, read as a code set is.
+    fn region_decl(&self, pair: Pair<'_, Rule>) -> RegionDecl {
+        let CodeSetDecl {
+            name,
+            doc,
+            expr,
+            span,
+        } = self.codes_decl(pair);
+        RegionDecl {
             name,
             doc,
             expr,
@@ -384,16 +401,16 @@ impl Lower {
                     [max, period, rest @ ..] => {
                         let set = self.set_expr(set.clone());
                         let max = self.limit_max(max);
-                        let (days, unit) = self.period(period.clone());
-                        let (per_code, scope) = self.scopes(rest);
+                        let period = self.period(period.clone());
+                        let (per_code, per_region, scope) = self.scopes(rest);
                         CheckKind::Limit {
                             set,
                             max,
                             measure,
                             bilateral: self.bilateral(rest),
-                            days,
-                            unit,
+                            period,
                             per_code,
+                            per_region,
                             scope,
                         }
                     }
@@ -401,16 +418,15 @@ impl Lower {
                 }
             }
             (Rule::limit_check, _) => unconditional(),
-            (_, [set, days, rest @ ..]) => {
+            (_, [set, length, rest @ ..]) => {
                 let set = self.set_expr(set.clone());
-                let days = self.integer(days);
-                let unit = rest.first().map_or(TimeUnit::Days, time_unit);
-                let (per_code, scope) = self.scopes(rest);
+                let period = self.length(length.clone());
+                let (per_code, per_region, scope) = self.scopes(rest);
                 CheckKind::Interval {
                     set,
-                    days,
-                    unit,
+                    period,
                     per_code,
+                    per_region,
                     scope,
                 }
             }
@@ -464,27 +480,54 @@ impl Lower {
         Some(self.spanned(clause, k))
     }
 
-    /// `day` or `N days|months`: the length (spanning the whole period) and unit.
-    fn period(&self, pair: Pair<'_, Rule>) -> (Spanned<u32>, TimeUnit) {
+    /// A limit's `day` or length, spanning the words after `per`.
+    fn period(&self, pair: Pair<'_, Rule>) -> Spanned<Period> {
         let span = self.span(&pair);
-        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
-        match parts.first() {
-            Some(n) => (
-                Spanned::new(self.integer(n).node, span),
-                parts.get(1).map_or(TimeUnit::Days, time_unit),
+        match kids(pair).next() {
+            Some(length) => Spanned::new(self.length(length).node, span),
+            // `per day`: one day, the word its span.
+            None => Spanned::new(
+                Period::Rolling {
+                    length: Spanned::new(1, span),
+                    unit: TimeUnit::Days,
+                },
+                span,
             ),
-            None => (Spanned::new(1, span), TimeUnit::Days),
         }
     }
 
-    /// The optional `per code` and `per site [or unsited]` after a window.
-    fn scopes(&self, parts: &[Pair<'_, Rule>]) -> (bool, Option<Spanned<SiteScope>>) {
+    /// `calendar year` or `N days|months [from first]` (a `length` pair).
+    fn length(&self, pair: Pair<'_, Rule>) -> Spanned<Period> {
+        let span = self.span(&pair);
+        let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+        let period = match parts.as_slice() {
+            [n, rest @ ..] if n.as_rule() == Rule::integer => {
+                let length = self.integer(n);
+                let unit = rest.first().map_or(TimeUnit::Days, time_unit);
+                if rest.iter().any(|p| p.as_rule() == Rule::from_first) {
+                    Period::Anchored { length, unit }
+                } else {
+                    Period::Rolling { length, unit }
+                }
+            }
+            _ => Period::CalendarYear,
+        };
+        Spanned::new(period, span)
+    }
+
+    /// The optional `per code`, `per region` and `per site [or unsited]`
+    /// after a window.
+    fn scopes(&self, parts: &[Pair<'_, Rule>]) -> (bool, Option<Span>, Option<Spanned<SiteScope>>) {
         let per_code = parts.iter().any(|p| p.as_rule() == Rule::code_scope);
+        let per_region = parts
+            .iter()
+            .find(|p| p.as_rule() == Rule::region_scope)
+            .map(|p| self.span(p));
         let scope = parts
             .iter()
             .find(|p| p.as_rule() == Rule::site_scope)
             .map(|p| self.site_scope(p.clone()));
-        (per_code, scope)
+        (per_code, per_region, scope)
     }
 
     fn site_scope(&self, pair: Pair<'_, Rule>) -> Spanned<SiteScope> {
@@ -573,7 +616,12 @@ impl Lower {
                 e
             }
             Rule::predicate => self.predicate(pair),
-            Rule::quantifier => {
+            Rule::quantifier | Rule::same_day_quantifier => {
+                let over = if pair.as_rule() == Rule::quantifier {
+                    Others::Lines
+                } else {
+                    Others::SameDayServices
+                };
                 let mut parts = kids(pair);
                 let quant_pair = parts.next();
                 let quant = match quant_pair.as_ref().map(|q| q.as_str()) {
@@ -589,6 +637,7 @@ impl Lower {
                 Expr {
                     kind: ExprKind::Quantified {
                         quant: Spanned::new(quant, qspan),
+                        over,
                         body: Box::new(body),
                     },
                     span,
@@ -602,6 +651,7 @@ impl Lower {
                 let mut window = Spanned::new(Window::SameDay, span);
                 let mut scope = None;
                 let mut per_code = false;
+                let mut per_region = None;
                 let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
                 let (measure, _) = self.measure(parts.get(1..).unwrap_or_default());
                 let bilateral = self.bilateral(&parts);
@@ -610,6 +660,7 @@ impl Lower {
                         Rule::window => window = self.window(p),
                         Rule::site_scope => scope = Some(self.site_scope(p)),
                         Rule::code_scope => per_code = true,
+                        Rule::region_scope => per_region = Some(self.span(&p)),
                         Rule::measure | Rule::bilateral => {}
                         _ => set = self.set_expr(p),
                     }
@@ -619,6 +670,7 @@ impl Lower {
                         set,
                         window,
                         per_code,
+                        per_region,
                         scope,
                         measure,
                         bilateral,
@@ -646,17 +698,23 @@ impl Lower {
         let Some(inner) = kids(pair).next() else {
             return Spanned::new(Window::SameDay, span);
         };
-        if inner.as_rule() == Rule::same_day {
-            return Spanned::new(Window::SameDay, span);
-        }
+        let within = match inner.as_rule() {
+            Rule::within => true,
+            Rule::in_period => false,
+            _ => return Spanned::new(Window::SameDay, span),
+        };
         let parts: Vec<Pair<'_, Rule>> = kids(inner).collect();
-        let days = parts.first().map_or(0, |p| self.integer(p).node);
-        let unit = parts
+        let period = parts
             .iter()
-            .find(|p| p.as_rule() == Rule::time_unit)
-            .map_or(TimeUnit::Days, time_unit);
+            .find(|p| p.as_rule() == Rule::length)
+            .map_or(Period::CalendarYear, |p| self.length(p.clone()).node);
         let before = parts.iter().any(|p| p.as_rule() == Rule::before);
-        Spanned::new(Window::Within { days, unit, before }, span)
+        let window = if within {
+            Window::Within { period, before }
+        } else {
+            Window::In { period, before }
+        };
+        Spanned::new(window, span)
     }
 
     fn literal(&self, pair: Pair<'_, Rule>) -> Literal {

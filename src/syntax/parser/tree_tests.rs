@@ -39,16 +39,73 @@ fn a_full_file_parses_with_spans() {
     assert_eq!(&OK[rule.id.span.start..rule.id.span.end], "R1");
     assert_eq!(rule.checks.len(), 3);
     let CheckKind::Limit {
-        max, days, scope, ..
+        max, period, scope, ..
     } = &rule.checks[1].kind
     else {
         panic!("not a limit")
     };
+    let Period::Rolling { length, unit } = &period.node else {
+        panic!("{period:?}")
+    };
     assert_eq!(
-        (max.node, days.node, scope.as_ref().map(|s| s.node)),
-        (LimitMax::Whole(3), 90, Some(SiteScope::OrUnsited))
+        (max.node, length.node, *unit, scope.as_ref().map(|s| s.node)),
+        (
+            LimitMax::Whole(3),
+            90,
+            TimeUnit::Days,
+            Some(SiteScope::OrUnsited)
+        )
     );
+    assert_eq!(&OK[period.span.start..period.span.end], "90 days");
     assert_eq!(rule.checks[1].action.rarc.len(), 2);
+}
+
+#[test]
+fn quantifiers_say_what_other_ranges_over() {
+    let text = "policy p { rule R {\n  when some other line (other.procedure in tpi)\n  when no other service on same day (other.procedure in tpi)\n  require every other service  on\tsame day(other.site exists) else deny CO-1\n} }";
+    let parsed = parse(text);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    let Item::Rule(rule) = &module.items[0] else {
+        panic!("not a rule")
+    };
+    let CheckKind::Require(require) = &rule.checks[0].kind else {
+        panic!("not a require")
+    };
+    let quantifiers: Vec<(Quant, Others, &str)> = rule
+        .when
+        .iter()
+        .chain([require])
+        .map(|e| match &e.kind {
+            ExprKind::Quantified { quant, over, .. } => {
+                (quant.node, *over, &text[e.span.start..e.span.end])
+            }
+            other => panic!("not a quantifier: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        quantifiers,
+        [
+            (
+                Quant::Some,
+                Others::Lines,
+                "some other line (other.procedure in tpi)"
+            ),
+            (
+                Quant::No,
+                Others::SameDayServices,
+                "no other service on same day (other.procedure in tpi)"
+            ),
+            (
+                Quant::Every,
+                Others::SameDayServices,
+                "every other service  on\tsame day(other.site exists)"
+            ),
+        ]
+    );
+    // `service` is a keyword now: not a name.
+    let named = parse("policy p { codes service = cpt 20552 }");
+    assert_eq!(named.errors.len(), 1, "{:?}", named.errors);
 }
 
 #[test]
@@ -118,36 +175,46 @@ fn months_and_per_code_are_read_on_limits_intervals_and_counts() {
     else {
         panic!("{lhs:?}")
     };
+    let Window::Within {
+        period: Period::Rolling { length, unit },
+        before: true,
+    } = &window.node
+    else {
+        panic!("{window:?}")
+    };
     assert_eq!(
-        (window.node, *per_code, scope.as_ref().map(|s| s.node)),
         (
-            Window::Within {
-                days: 12,
-                unit: TimeUnit::Months,
-                before: true
-            },
-            true,
-            Some(SiteScope::Strict)
-        )
+            length.node,
+            *unit,
+            *per_code,
+            scope.as_ref().map(|s| s.node)
+        ),
+        (12, TimeUnit::Months, true, Some(SiteScope::Strict))
     );
     let shapes: Vec<(u32, TimeUnit, bool, Option<SiteScope>)> = rule
         .checks
         .iter()
         .map(|c| match &c.kind {
             CheckKind::Limit {
-                days,
-                unit,
+                period,
                 per_code,
                 scope,
                 ..
             }
             | CheckKind::Interval {
-                days,
-                unit,
+                period,
                 per_code,
                 scope,
                 ..
-            } => (days.node, *unit, *per_code, scope.as_ref().map(|s| s.node)),
+            } => match &period.node {
+                Period::Rolling { length, unit } => (
+                    length.node,
+                    *unit,
+                    *per_code,
+                    scope.as_ref().map(|s| s.node),
+                ),
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         })
         .collect();
@@ -179,6 +246,234 @@ fn parse_item_reads_one_rule() {
     let item = parse_item("rule X { when line.procedure in cpt 20560, 20561 deny CO-96 }");
     assert!(matches!(item, Ok(Item::Rule(_))), "{item:?}");
     assert!(parse_item("rule X {").is_err());
+}
+
+#[test]
+fn calendar_and_anchored_periods_are_read_on_limits_intervals_and_counts() {
+    let text = "rule X {\n  when count(tpi in calendar year per code) >= 1 and count(tpi in 12 months from first) >= 1\n  \
+                limit tpi to 20 per calendar year per site else deny CO-119\n  \
+                limit tpi to 20 per 12 months from first else deny CO-119\n  \
+                limit tpi to 3 per 90 days from first per code else deny CO-119\n  \
+                interval tpi at least calendar year else deny CO-151\n  \
+                require count(tpi within calendar year) < 1 and count(tpi in 12 months before) < 1 else deny CO-151\n}";
+    let Ok(Item::Rule(rule)) = parse_item(text) else {
+        panic!("{text}")
+    };
+    let windows = |e: &Expr| -> Vec<Window> {
+        let ExprKind::And(parts) = &e.kind else {
+            panic!("{e:?}")
+        };
+        parts
+            .iter()
+            .map(|p| match &p.kind {
+                ExprKind::Compare { lhs, .. } => match &lhs.kind {
+                    ExprKind::Count { window, .. } => window.node.clone(),
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let anchored = |n, unit| Period::Anchored {
+        length: Spanned::new(n, Span::default()),
+        unit,
+    };
+    // Spans aside: the lengths are compared by their numbers.
+    let strip = |p: &Period| match p {
+        Period::Rolling { length, unit } => Period::Rolling {
+            length: Spanned::new(length.node, Span::default()),
+            unit: *unit,
+        },
+        Period::Anchored { length, unit } => anchored(length.node, *unit),
+        Period::CalendarYear => Period::CalendarYear,
+    };
+    let strip_window = |w: Window| match w {
+        Window::Within { period, before } => Window::Within {
+            period: strip(&period),
+            before,
+        },
+        Window::In { period, before } => Window::In {
+            period: strip(&period),
+            before,
+        },
+        Window::SameDay => Window::SameDay,
+    };
+    let when: Vec<Window> = windows(&rule.when[0])
+        .into_iter()
+        .map(strip_window)
+        .collect();
+    assert_eq!(
+        when,
+        [
+            Window::In {
+                period: Period::CalendarYear,
+                before: false
+            },
+            Window::In {
+                period: anchored(12, TimeUnit::Months),
+                before: false
+            },
+        ]
+    );
+    let periods: Vec<Period> = rule.checks[..4]
+        .iter()
+        .map(|c| match &c.kind {
+            CheckKind::Limit { period, .. } | CheckKind::Interval { period, .. } => {
+                strip(&period.node)
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            Period::CalendarYear,
+            anchored(12, TimeUnit::Months),
+            anchored(90, TimeUnit::Days),
+            Period::CalendarYear,
+        ]
+    );
+    let CheckKind::Limit { period, .. } = &rule.checks[1].kind else {
+        panic!("not a limit")
+    };
+    assert_eq!(
+        &text[period.span.start..period.span.end],
+        "12 months from first"
+    );
+    // The words each window does not take still parse, for the checker to name.
+    let CheckKind::Require(cond) = &rule.checks[4].kind else {
+        panic!("not a require")
+    };
+    let wrong: Vec<Window> = windows(cond).into_iter().map(strip_window).collect();
+    assert_eq!(
+        wrong,
+        [
+            Window::Within {
+                period: Period::CalendarYear,
+                before: false
+            },
+            Window::In {
+                period: Period::Rolling {
+                    length: Spanned::new(12, Span::default()),
+                    unit: TimeUnit::Months
+                },
+                before: true
+            },
+        ]
+    );
+    // The new words are keywords: not names.
+    for word in ["calendar", "year", "from", "first"] {
+        assert!(
+            parse_item(&format!("codes {word} = cpt 20552")).is_err(),
+            "{word}"
+        );
+    }
+    assert!(parse_item("codes years = cpt 20552").is_ok());
+}
+
+#[test]
+fn regions_are_items_and_per_region_sits_between_per_code_and_per_site() {
+    let text = "policy p {\n  /// Cervical or thoracic.\n  region cervical_thoracic = cpt 62320, 62321 + upper\n  \
+                rule X {\n    when count(esi on same day per code per region per site) >= 1 and line.region == \"cervical_thoracic\"\n    \
+                limit esi to 1 per day per region else deny CO-151\n    \
+                interval esi at least 14 days per code per region per site or unsited else deny CO-151\n    \
+                limit esi to 1 per day per code else deny CO-151\n  }\n}\n";
+    let parsed = parse(text);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    let Item::Region(region) = &module.items[0] else {
+        panic!("{:?}", module.items[0])
+    };
+    assert_eq!(region.name.node, "cervical_thoracic");
+    assert_eq!(region.doc, vec!["Cervical or thoracic."]);
+    assert_eq!(&text[region.span.start..region.span.start + 6], "region");
+    assert!(matches!(region.expr, SetExpr::Chain { .. }));
+    let Item::Rule(rule) = &module.items[1] else {
+        panic!("not a rule")
+    };
+    let span_text = |s: Option<Span>| s.map(|s| &text[s.start..s.end]);
+    let ExprKind::And(parts) = &rule.when[0].kind else {
+        panic!("{:?}", rule.when[0])
+    };
+    let ExprKind::Compare { lhs, .. } = &parts[0].kind else {
+        panic!("{:?}", parts[0])
+    };
+    let ExprKind::Count {
+        per_code,
+        per_region,
+        scope,
+        ..
+    } = &lhs.kind
+    else {
+        panic!("{lhs:?}")
+    };
+    assert_eq!(
+        (
+            *per_code,
+            span_text(*per_region),
+            scope.as_ref().map(|s| s.node)
+        ),
+        (true, Some("per region"), Some(SiteScope::Strict))
+    );
+    let scopes: Vec<(bool, Option<&str>, Option<SiteScope>)> = rule
+        .checks
+        .iter()
+        .map(|c| match &c.kind {
+            CheckKind::Limit {
+                per_code,
+                per_region,
+                scope,
+                ..
+            }
+            | CheckKind::Interval {
+                per_code,
+                per_region,
+                scope,
+                ..
+            } => (
+                *per_code,
+                span_text(*per_region),
+                scope.as_ref().map(|s| s.node),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            (false, Some("per region"), None),
+            (true, Some("per region"), Some(SiteScope::OrUnsited)),
+            (true, None, None),
+        ]
+    );
+    // The order is fixed, and `region` is a keyword.
+    for wrong in [
+        "rule X { limit esi to 1 per day per region per code else deny CO-1 }",
+        "rule X { limit esi to 1 per day per site per region else deny CO-1 }",
+    ] {
+        assert!(parse_item(wrong).is_err(), "{wrong}");
+    }
+    assert_eq!(
+        parse("policy p { codes region = cpt 20552 }").errors.len(),
+        1
+    );
+    let parsed = parse("policy p { codes regions = cpt 20552 region region_a = cpt 20553 }");
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+}
+
+#[test]
+fn a_per_region_split_over_two_lines_does_not_start_an_item_when_recovering() {
+    // A syntax error elsewhere makes the parser split the module at the
+    // lines that start items: the `region` after `per` is not one.
+    let text = "policy p {\n  rule A { when line.units > }\n  rule B {\n    limit esi to 1 per day per\n      region else deny CO-1\n  }\n  region r = cpt 62320\n}\n";
+    let parsed = parse(text);
+    assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    assert!(
+        matches!(&module.items[..], [Item::Rule(b), Item::Region(r)] if b.id.node == "B" && r.name.node == "r"),
+        "{:?}",
+        module.items
+    );
 }
 
 #[test]

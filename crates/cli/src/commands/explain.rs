@@ -9,14 +9,15 @@ use payer_rules::internal::{CheckKind, Cond, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
-fn counted(per_code: bool, scope: Option<SiteScope>) -> String {
+fn counted(per_code: bool, per_region: bool, scope: Option<SiteScope>) -> String {
     let code = if per_code { " per code" } else { "" };
+    let region = if per_region { " per region" } else { "" };
     let site = match scope {
         None => "",
         Some(SiteScope::Strict) => " per site",
         Some(SiteScope::OrUnsited) => " per site or unsited",
     };
-    format!("{code}{site}")
+    format!("{code}{region}{site}")
 }
 
 fn describe(rule: &Rule) -> Vec<String> {
@@ -27,30 +28,31 @@ fn describe(rule: &Rule) -> Vec<String> {
                 CheckKind::Require(Cond::Within(limit)) => format!(
                     "at most {} per {}{}, this service included",
                     limit.max,
-                    limit.period,
-                    counted(limit.per_code, limit.scope)
+                    limit.window,
+                    counted(limit.per_code, limit.per_region.is_some(), limit.scope)
                 ),
                 CheckKind::Require(_) => "require its condition".to_string(),
                 CheckKind::Always => "always, when the rule applies".to_string(),
                 CheckKind::Limit {
                     max,
-                    period,
+                    window,
                     per_code,
+                    per_region,
                     scope,
                     ..
                 } => format!(
-                    "at most {max} per {period}{}, this service included",
-                    counted(*per_code, *scope)
+                    "at most {max} per {window}{}, this service included",
+                    counted(*per_code, per_region.is_some(), *scope)
                 ),
-
                 CheckKind::Interval {
                     period,
                     per_code,
+                    per_region,
                     scope,
                     ..
                 } => format!(
                     "at least {period} since the last service{}",
-                    counted(*per_code, *scope)
+                    counted(*per_code, per_region.is_some(), *scope)
                 ),
             };
             let a = &c.reason;
