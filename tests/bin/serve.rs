@@ -299,6 +299,13 @@ fn every_endpoint_and_its_error_statuses() {
     assert!(metrics.contains("payer_rules_line_reasons_total"));
     assert!(metrics.contains("payer_rules_evaluate_duration_seconds_bucket"));
     assert!(metrics.contains("payer_rules_engine_queue_depth"));
+    // The revision loaded at start is the active one.
+    assert!(
+        metrics.contains(&format!(
+            "payer_rules_policy_info{{revision=\"{revision}\"}} 1\n"
+        )),
+        "{metrics}"
+    );
     assert!(!metrics.contains("EXP-M") && !metrics.contains("CF-1") && !metrics.contains("MC-0"));
     assert_eq!(
         get(&s.url("/nope"), None).json()["error"]["kind"],
@@ -344,10 +351,105 @@ fn batch_is_byte_identical_to_eval() {
     let s = Server::start(&["--no-watch", "--db", db.to_str().unwrap()]);
     let r = post(&s.url("/v1/claims/batch"), &claims, None);
     assert_eq!(r.body, text(&eval_db.stdout));
+    // Records are numbered as eval numbers them: a JSON Lines record by its
+    // line, blank lines counted (the engine's no_policy names it too).
+    let gaps = format!(
+        "{}\n\n{}\n",
+        session("GAP-1", "GAP-M"),
+        session("GAP-2", "GAP-N").replace("\"medicare\"", "\"nobody\"")
+    );
+    let eval = common::run_stdin(&["eval", "-q"], &gaps);
+    assert!(text(&eval.stdout).contains("\"record\":3"));
+    let s = Server::start(&["--no-watch"]);
+    assert_eq!(
+        post(&s.url("/v1/claims/batch"), &gaps, None).body,
+        text(&eval.stdout)
+    );
     // Past the claims limit: 413.
     let s = Server::start(&["--no-watch", "--max-batch-claims", "10"]);
     let r = post(&s.url("/v1/claims/batch"), &claims, None);
     assert_eq!(r.status, 413);
+}
+
+/// An 837P body is read as `eval` reads it: X12 payer ids (2010BB NM109)
+/// name policy payers through `--payer-ids`, so the batch decides what
+/// `eval --payer-ids` decides (without the ids every claim is `no_policy`).
+#[test]
+fn an_837p_batch_is_decided_as_eval_decides_it() {
+    let eval = run(&[
+        "eval",
+        "-q",
+        "--payer-ids",
+        "examples/payer-ids.txt",
+        "examples/claims.837p",
+    ]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let expected = text(&eval.stdout);
+    let decided = expected
+        .lines()
+        .filter(|l| l.contains("\"decision\""))
+        .count();
+    assert!(
+        decided >= 3,
+        "eval decides the example's claims: {expected}"
+    );
+    let x12 = std::fs::read_to_string(root("examples/claims.837p")).unwrap();
+    let s = Server::start(&["--no-watch", "--payer-ids", "examples/payer-ids.txt"]);
+    let r = post(&s.url("/v1/claims/batch"), &x12, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, expected);
+    // One claim per request: an interchange of several is refused.
+    let several = post(&s.url("/v1/claims/evaluate"), &x12, None);
+    assert_eq!(several.status, 400, "{}", several.body);
+    // A payer-ids file that cannot be read stops the start (exit 2).
+    let out = run(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--payer-ids",
+        "no-such-file",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+/// The payer ids a policy declares (`payer-ids`) are the active set's: an
+/// 837P naming an id no policy declares is `no_policy` until a reload brings
+/// a policy that declares it, then decided as `eval` decides it.
+#[test]
+fn payer_ids_declared_by_the_policies_follow_a_reload() {
+    let dir = scratch("payer-ids");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let p = policies.to_str().unwrap();
+    let x12 = std::fs::read_to_string(root("tests/data/x12/unmapped-payer.837")).unwrap();
+    let s = Server::start(&["--policies", p, "--no-watch", "--poll", "0"]);
+    let before = post(&s.url("/v1/claims/evaluate"), &x12, None);
+    assert_eq!(before.status, 422, "{}", before.body);
+    assert_eq!(before.json()["error"]["kind"], "no_policy");
+    assert!(before.body.contains("77777"), "{}", before.body);
+    let file = policies.join("medicare-tpi.policy");
+    let original = std::fs::read_to_string(&file).unwrap();
+    assert!(original.contains("\n  payer medicare\n"));
+    std::fs::write(
+        &file,
+        original.replace(
+            "\n  payer medicare\n",
+            "\n  payer medicare\n  payer-ids \"77777\"\n",
+        ),
+    )
+    .unwrap();
+    let reload = post(&s.url("/v1/reload"), "", None);
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    let eval = run(&["eval", "-q", "-p", p, "tests/data/x12/unmapped-payer.837"]);
+    let expected = text(&eval.stdout);
+    assert!(expected.contains("\"payer\":\"medicare\""), "{expected}");
+    let after = post(&s.url("/v1/claims/evaluate"), &x12, None);
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.revision.as_deref(), reload.json()["active"].as_str());
+    assert_eq!(format!("{}\n", after.body), expected);
+    // The batch endpoint reads it the same way (the stored decision, sent again).
+    let batch = post(&s.url("/v1/claims/batch"), &x12, None);
+    assert_eq!(batch.body, expected);
 }
 
 #[test]
@@ -445,6 +547,20 @@ fn reload_good_broken_fixed() {
     assert_ne!(rev1, rev2);
     let d = post(&url("/v1/claims/evaluate"), &session("R-2", "R-M2"), None);
     assert_eq!(d.revision.as_deref(), Some(rev2.as_str()));
+    // The gauge follows: the new revision is 1, the one before 0.
+    let metrics = get(&url("/metrics"), None).body;
+    assert!(
+        metrics.contains(&format!(
+            "payer_rules_policy_info{{revision=\"{rev2}\"}} 1\n"
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "payer_rules_policy_info{{revision=\"{rev1}\"}} 0\n"
+        )),
+        "{metrics}"
+    );
     // A broken change: 422, the old set keeps answering, status and metrics say so.
     std::fs::write(&file, format!("{original}\nrule {{ broken\n")).unwrap();
     let r = post(&url("/v1/reload"), "", None);
@@ -484,6 +600,147 @@ fn reload_good_broken_fixed() {
         .unwrap();
     let d = post(&url("/v1/claims/evaluate"), &session("R-4", "R-M4"), None);
     assert_eq!(d.revision.as_deref(), Some(rev1.as_str()));
+}
+
+/// SIGHUP alone reloads: no watcher, no poll, a changed policy file, and the
+/// revision moves only once the signal is sent.
+#[test]
+fn sighup_reloads_a_changed_policy() {
+    let dir = scratch("sighup");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let s = Server::start(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--no-watch",
+        "--poll",
+        "0",
+    ]);
+    let before = get(&s.url("/v1/status"), None).json()["revision"].clone();
+    let file = policies.join("medicare-tpi.policy");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{original}\n// changed, then SIGHUP\n")).unwrap();
+    // Nothing else reloads: the change is not seen without the signal.
+    std::thread::sleep(Duration::from_millis(300));
+    let status = get(&s.url("/v1/status"), None).json();
+    assert_eq!(status["revision"], before, "{status}");
+    assert!(status["last_reload"].is_null(), "{status}");
+    std::process::Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let status = get(&s.url("/v1/status"), None).json();
+        if status["revision"] != before {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "SIGHUP did not reload: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status["last_reload"]["result"], "success", "{status}");
+    assert_eq!(status["last_reload"]["revision"], status["revision"]);
+    // Decisions name the new revision; the process lives on.
+    let d = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("HUP-1", "HUP-M"),
+        None,
+    );
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert_eq!(d.revision.as_deref(), status["revision"].as_str());
+}
+
+/// A request is decided under the policies it started with: a batch of three
+/// chunks is in flight (its first chunk waits for the SQLite write lock
+/// another connection holds, the others wait in the queue) when a reload
+/// swaps in a new policy version; released, every decision of the batch has
+/// the old version and the old revision, and the next request the new one.
+/// The lock orders the steps: no timing decides the outcome.
+#[test]
+fn a_batch_in_flight_finishes_under_the_policies_it_started_with() {
+    let dir = scratch("in-flight");
+    let policies = dir.join("policies");
+    copy_policies(&policies);
+    let db = dir.join("h.db");
+    let s = Server::start(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--no-watch",
+        "--poll",
+        "0",
+        "--db",
+        db.to_str().unwrap(),
+        "--group",
+        "512",
+    ]);
+    let first = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("IF-0", "IF-M0"),
+        None,
+    );
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.json()["policy_version"], "2024.1");
+    let old = first.revision.clone().unwrap();
+    // Another process holds the write lock: the decider waits on it.
+    let lock = rusqlite::Connection::open(&db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let claims = 1200;
+    let batch: String = (1..=claims)
+        .map(|i| format!("{}\n", session(&format!("IF-{i}"), &format!("IF-M{i}"))))
+        .collect();
+    let url = s.url("/v1/claims/batch");
+    let sender = std::thread::spawn(move || post(&url, &batch, None));
+    // The batch has started: chunks wait behind the one the decider holds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = get(&s.url("/v1/status"), None).json();
+        if status["queue_depth"].as_u64().unwrap() >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the batch did not queue: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A reload swaps a new version in while the batch waits.
+    let file = policies.join("medicare-tpi.policy");
+    let original = std::fs::read_to_string(&file).unwrap();
+    assert!(original.contains("version \"2024.1\""));
+    std::fs::write(
+        &file,
+        original.replace("version \"2024.1\"", "version \"2024.1-reloaded\""),
+    )
+    .unwrap();
+    let reload = post(&s.url("/v1/reload"), "", None);
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    let new = reload.json()["active"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    lock.execute_batch("ROLLBACK").unwrap();
+    let r = sender.join().unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.revision.as_deref(), Some(old.as_str()));
+    let versions: Vec<String> = r
+        .body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["policy_version"].to_string()
+        })
+        .collect();
+    assert_eq!(versions.len(), claims);
+    assert!(
+        versions.iter().all(|v| v == "\"2024.1\""),
+        "a decision of the batch under the reloaded set: {:?}",
+        versions.iter().filter(|v| *v != "\"2024.1\"").count()
+    );
+    // The next request is decided under the new set.
+    let after = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("IF-NEW", "IF-MNEW"),
+        None,
+    );
+    assert_eq!(after.revision.as_deref(), Some(new.as_str()));
+    assert_eq!(after.json()["policy_version"], "2024.1-reloaded");
 }
 
 #[test]
@@ -688,15 +945,67 @@ fn playground_in_headless_chromium() {
         dom.contains("selftest ok: decision=allow rows=2 diagnostic=PR"),
         "{dom}"
     );
-    // A screenshot for a reviewer, under target/.
-    let shot = Path::new(common::ROOT).join("target/playground.png");
-    let _ = std::process::Command::new(chromium)
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1400,900")
-        .arg(&page)
-        .output();
+}
+
+/// The playground as a user drives it: `node --test tests/browser/` runs
+/// playwright-core (npm, `tests/browser/package-lock.json`) against Debian's
+/// Chromium and this build's binary: both editors filled, Evaluate clicked,
+/// the decision and a denied line's rule, CARC and `at` link compared with
+/// `eval`, a syntax error typed and its diagnostic awaited, screenshots kept
+/// under `target/browser/`. Skipped when node, Chromium or the npm package
+/// is missing, unless CI is set (`.ci/run` installs them).
+#[test]
+fn the_playground_in_chromium_with_playwright() {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let missing = if !node {
+        Some("no node on PATH".to_string())
+    } else if !root("tests/browser/node_modules/playwright-core").is_dir() {
+        Some("no tests/browser/node_modules (npm ci --prefix tests/browser)".to_string())
+    } else if !chromium.exists() {
+        Some(format!("no Chromium at {}", chromium.display()))
+    } else {
+        None
+    };
+    if let Some(why) = missing {
+        // CI installs node, npm's playwright-core and Chromium (`.ci/run`).
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("{why}: skipped");
+        return;
+    }
+    let shots = root("target/browser");
+    let names = ["playground-decision.png", "playground-diagnostic.png"];
+    for name in names {
+        let _ = std::fs::remove_file(shots.join(name));
+    }
+    let out = std::process::Command::new("node")
+        .args(["--test", "tests/browser/"])
+        .current_dir(common::ROOT)
+        .env("PAYER_RULES_BIN", env!("CARGO_BIN_EXE_payer-rules"))
+        .env("CHROMIUM", &chromium)
+        .env("SCREENSHOT_DIR", &shots)
+        .output()
+        .unwrap();
+    let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{report}");
+    // Ran, not skipped: node's summary.
+    assert!(
+        report.contains("# pass 1")
+            && report.contains("# fail 0")
+            && report.contains("# skipped 0"),
+        "{report}"
+    );
+    for name in names {
+        let size = std::fs::metadata(shots.join(name)).map_or(0, |m| m.len());
+        assert!(size > 0, "no screenshot {name}: {report}");
+    }
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Request bodies read under a limit, and claims read from them.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
-use payer_rules::{ClaimError, ClaimReader, InputFormat};
+use payer_rules::{ClaimError, ClaimReader, InputFormat, PayerIds};
 
 use crate::decider::Record;
 use crate::error::ApiError;
@@ -43,15 +45,39 @@ pub fn cap_lines(record: Record, max_lines: usize) -> Record {
     }
 }
 
+/// A reader of `body` in `format`, mapping X12 payer ids with `payer_ids`
+/// (as `eval --payer-ids` does).
+fn reader<'b>(
+    body: &'b [u8],
+    format: InputFormat,
+    payer_ids: Option<&Arc<PayerIds>>,
+) -> ClaimReader<&'b [u8]> {
+    let reader = ClaimReader::new(body, format);
+    match payer_ids {
+        Some(ids) => reader.with_payer_ids(Arc::clone(ids)),
+        None => reader,
+    }
+}
+
 /// The one claim of a `/v1/claims/evaluate` body: a JSON object, on one line
 /// or many (read as a one-element JSON array, so that its errors are the
-/// reader's own).
-pub fn one_claim(body: &[u8], max_lines: usize) -> Result<Record, ApiError> {
-    let mut text = Vec::with_capacity(body.len() + 2);
-    text.push(b'[');
-    text.extend_from_slice(body);
-    text.push(b']');
-    let mut claims = ClaimReader::new(text.as_slice(), InputFormat::JsonArray);
+/// reader's own), or an 837P interchange holding one claim.
+pub fn one_claim(
+    body: &[u8],
+    max_lines: usize,
+    payer_ids: Option<&Arc<PayerIds>>,
+) -> Result<Record, ApiError> {
+    let text;
+    let mut claims = if InputFormat::sniff(body) == InputFormat::X12 {
+        reader(body, InputFormat::X12, payer_ids)
+    } else {
+        let mut wrapped = Vec::with_capacity(body.len() + 2);
+        wrapped.push(b'[');
+        wrapped.extend_from_slice(body);
+        wrapped.push(b']');
+        text = wrapped;
+        reader(text.as_slice(), InputFormat::JsonArray, payer_ids)
+    };
     let Some(first) = claims.next() else {
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -69,18 +95,27 @@ pub fn one_claim(body: &[u8], max_lines: usize) -> Result<Record, ApiError> {
     Ok(cap_lines((1, first), max_lines))
 }
 
-/// The claims of a `/v1/claims/batch` body (JSON Lines, a JSON array or
-/// YAML, as `eval` reads them), numbered from 1; 413 past `max_claims`.
-pub fn claims(body: &[u8], max_claims: usize, max_lines: usize) -> Result<Vec<Record>, ApiError> {
+/// The claims of a `/v1/claims/batch` body (JSON Lines, a JSON array, YAML
+/// or an 837P interchange, as `eval` reads them, X12 payer ids mapped with
+/// `payer_ids`), each numbered as `eval` numbers it; 413 past `max_claims`.
+pub fn claims(
+    body: &[u8],
+    max_claims: usize,
+    max_lines: usize,
+    payer_ids: Option<&Arc<PayerIds>>,
+) -> Result<Vec<Record>, ApiError> {
     let mut out = Vec::new();
-    for (i, claim) in ClaimReader::new(body, InputFormat::Auto).enumerate() {
+    let mut claims = reader(body, InputFormat::Auto, payer_ids);
+    while let Some(claim) = claims.next() {
         if out.len() == max_claims {
             return Err(ApiError::too_large(
                 format!("a batch may hold at most {max_claims} claims"),
                 "body",
             ));
         }
-        out.push(cap_lines((i + 1, claim), max_lines));
+        // The reader's record number (JSON Lines: the line, blank lines
+        // counted), which `eval`'s engine errors name too.
+        out.push(cap_lines((claims.record(), claim), max_lines));
     }
     Ok(out)
 }

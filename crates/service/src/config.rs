@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use payer_rules::PayerIds;
+
 /// The service's configuration; [`Config::new`] gives the defaults.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -13,6 +15,11 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Policy files or directories.
     pub policies: Vec<PathBuf>,
+    /// X12 payer ids (837P 2010BB NM109) and the policy payer each stands
+    /// for, as `eval --payer-ids` reads them: the ids the policies declare
+    /// (`payer-ids`) fill in those this table lacks, and a reload reads them
+    /// from the new policies.
+    pub payer_ids: Option<PayerIds>,
     /// The history: a SQLite file (the CLI's format) or a `postgres://` URL;
     /// in memory when `None`.
     pub db: Option<PathBuf>,
@@ -62,6 +69,7 @@ impl Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             policies: vec![PathBuf::from("policies")],
+            payer_ids: None,
             db: None,
             busy_timeout: Duration::from_secs(30),
             watch: true,

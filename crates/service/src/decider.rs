@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
 use crate::metrics;
-use crate::policy_set::Shared;
+use crate::policy_set::{PolicySet, Shared};
 
 /// A claim as read, with its 1-based position in the request.
 pub type Record = (usize, Result<Claim, ClaimError>);
@@ -33,12 +33,12 @@ pub struct Answer {
 }
 
 /// The answers of one job, in the order of its claims, and the policy
-/// revision they were decided under.
+/// revision they were decided under (the job's own set's).
 #[derive(Debug)]
 pub struct Answers {
     /// One per claim.
     pub answers: Vec<Answer>,
-    /// The active revision when they were decided.
+    /// The revision of the set they were decided under.
     pub revision: Arc<str>,
 }
 
@@ -60,6 +60,9 @@ pub enum Job {
         claims: Vec<Record>,
         /// Add traces.
         explain: bool,
+        /// The policy set active when the request started: its claims are
+        /// decided under it even when a reload swapped another in since.
+        set: Arc<PolicySet>,
         /// Where the answers go.
         reply: ReplyTo,
     },
@@ -121,7 +124,6 @@ impl Decider {
                 run(
                     engine,
                     set.revision.clone(),
-                    &shared,
                     rx,
                     &counted,
                     group.max(1),
@@ -181,18 +183,27 @@ fn stopped() -> ApiError {
     ApiError::unavailable("unavailable", "the service is shutting down")
 }
 
+/// The claims jobs waiting to be decided together, all under one set.
+#[derive(Default)]
+struct Group {
+    set: Option<Arc<PolicySet>>,
+    jobs: Vec<Pending>,
+}
+
 /// The decider's loop: take what is queued (up to `group` claims), decide it
-/// in one transaction, answer, again.
+/// in one transaction, answer, again. A group holds jobs of one policy set:
+/// a job that started under another set (a reload came between) closes the
+/// group before it, so that each request is decided under the set it
+/// started with.
 fn run(
     mut engine: Deciding,
     mut revision: Arc<str>,
-    shared: &Shared,
     mut rx: mpsc::Receiver<Job>,
     depth: &AtomicUsize,
     group: usize,
     decision_log: bool,
 ) {
-    let mut pending: Vec<Pending> = Vec::new();
+    let mut pending = Group::default();
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
         let mut claims = 0;
@@ -203,10 +214,19 @@ fn run(
                 Job::Claims {
                     claims: records,
                     explain,
+                    set,
                     reply,
                 } => {
+                    if pending
+                        .set
+                        .as_ref()
+                        .is_some_and(|s| s.revision != set.revision)
+                    {
+                        engine = decide(engine, &mut revision, &mut pending, decision_log);
+                    }
                     claims += records.len();
-                    pending.push((records, explain, reply));
+                    pending.set = Some(set);
+                    pending.jobs.push((records, explain, reply));
                 }
                 Job::History {
                     payer,
@@ -214,7 +234,7 @@ fn run(
                     reply,
                 } => {
                     // What was queued before it is decided first.
-                    engine = decide(engine, &mut revision, shared, &mut pending, decision_log);
+                    engine = decide(engine, &mut revision, &mut pending, decision_log);
                     let _ = reply.send(history(&engine, &payer, &member));
                 }
                 Job::Stop => {
@@ -227,7 +247,7 @@ fn run(
             }
         }
         metrics::queue(depth.load(Ordering::SeqCst));
-        engine = decide(engine, &mut revision, shared, &mut pending, decision_log);
+        engine = decide(engine, &mut revision, &mut pending, decision_log);
         if stop {
             break;
         }
@@ -237,23 +257,25 @@ fn run(
 }
 
 /// Decides the pending jobs in one transaction and answers them; first
-/// swaps in a newer policy set (a new engine over the same store).
+/// swaps in their policy set when the engine has another (a new engine over
+/// the same store: after a reload, or back for a request that started
+/// before it).
 fn decide(
     engine: Deciding,
     revision: &mut Arc<str>,
-    shared: &Shared,
-    pending: &mut Vec<Pending>,
+    group: &mut Group,
     decision_log: bool,
 ) -> Deciding {
-    if pending.is_empty() {
+    let set = group.set.take();
+    let pending = &mut group.jobs;
+    let Some(set) = set.filter(|_| !pending.is_empty()) else {
         return engine;
-    }
-    let current = shared.current();
-    let mut engine = if current.revision == *revision {
+    };
+    let mut engine = if set.revision == *revision {
         engine
     } else {
-        *revision = current.revision.clone();
-        engine.with_policies(current.policies.clone())
+        *revision = set.revision.clone();
+        engine.with_policies(set.policies.clone())
     };
     let started = Instant::now();
     let result = engine.decide_group(pending);

@@ -107,11 +107,16 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
             config.addr
         )));
     }
+    // The recorder first: what loading the policies records (the active
+    // revision's `payer_rules_policy_info`) is lost without one.
+    let metrics = metrics::install();
     let shared = Arc::new(
-        policy_set::Shared::load(config.policies.clone()).map_err(|e| ServeError::Policies {
-            diagnostics: e.diagnostics,
-            message: e.message,
-        })?,
+        policy_set::Shared::load(config.policies.clone(), config.payer_ids.clone()).map_err(
+            |e| ServeError::Policies {
+                diagnostics: e.diagnostics,
+                message: e.message,
+            },
+        )?,
     );
     let store = match &config.db {
         Some(path) => Some(
@@ -151,7 +156,7 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
         config,
         shared: shared.clone(),
         decider,
-        metrics: metrics::install(),
+        metrics,
     });
     let app = app::router(state.clone(), Arc::new(tokens));
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);

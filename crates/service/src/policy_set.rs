@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use payer_rules::{Diagnostic, Policies, Severity};
+use payer_rules::{Diagnostic, PayerIds, Policies, Severity};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,6 +24,10 @@ pub struct PolicySet {
     pub loaded_at: u64,
     /// Its warnings (a set with errors never becomes active).
     pub warnings: Vec<Diagnostic>,
+    /// The X12 payer ids an 837P body is read with: `serve --payer-ids` over
+    /// the ids these policies declare, as `eval` combines them; `None` when
+    /// neither maps one.
+    pub payer_ids: Option<Arc<PayerIds>>,
 }
 
 /// What the last reload attempt did, for `/v1/status`.
@@ -44,6 +48,8 @@ pub struct ReloadAttempt {
 pub struct Shared {
     /// Where the policies are read from.
     pub paths: Vec<PathBuf>,
+    /// The `--payer-ids` table, combined with each set's declared ids.
+    file_ids: Option<PayerIds>,
     current: ArcSwap<PolicySet>,
     last: Mutex<Option<ReloadAttempt>>,
     /// One reload at a time: a trigger during a reload waits for it.
@@ -68,15 +74,30 @@ fn now() -> u64 {
         .unwrap_or_default()
 }
 
+/// The payer ids of a set, as `eval` has them: a `--payer-ids` table over
+/// the ids the policies declare (the file's entry wins for an id both map).
+fn payer_ids(file: Option<&PayerIds>, policies: &Policies) -> Option<Arc<PayerIds>> {
+    let declared = policies.payer_ids();
+    let ids = match file {
+        Some(file) => file.clone().over(&declared),
+        None => declared,
+    };
+    (!ids.is_empty()).then(|| Arc::new(ids))
+}
+
 /// Loads the policies of `paths`: the set, or the diagnostics (with the
 /// revision tried) when it has errors or no policy.
-fn load(paths: &[PathBuf]) -> Result<PolicySet, (String, Vec<Diagnostic>, String)> {
+fn load(
+    paths: &[PathBuf],
+    file_ids: Option<&PayerIds>,
+) -> Result<PolicySet, (String, Vec<Diagnostic>, String)> {
     let revision = revision::of(paths);
     let loaded = Policies::load(paths);
     let has_errors = loaded.has_errors();
     match loaded.policies {
         Some(policies) if !has_errors && !policies.is_empty() => Ok(PolicySet {
             revision: revision.into(),
+            payer_ids: payer_ids(file_ids, &policies),
             policies,
             loaded_at: now(),
             warnings: loaded.diagnostics,
@@ -104,12 +125,17 @@ pub fn diagnostics_json(diags: &[Diagnostic]) -> Vec<serde_json::Value> {
 
 impl Shared {
     /// Loads the first set; the service starts only on a set without errors.
-    pub fn load(paths: Vec<PathBuf>) -> Result<Shared, FirstLoadFailed> {
-        match load(&paths) {
+    /// `file_ids` is the `--payer-ids` table.
+    pub fn load(
+        paths: Vec<PathBuf>,
+        file_ids: Option<PayerIds>,
+    ) -> Result<Shared, FirstLoadFailed> {
+        match load(&paths, file_ids.as_ref()) {
             Ok(set) => {
                 metrics::policy_loaded(&set.revision, None);
                 Ok(Shared {
                     paths,
+                    file_ids,
                     current: ArcSwap::from_pointee(set),
                     last: Mutex::new(None),
                     reloading: tokio::sync::Mutex::new(()),
@@ -144,7 +170,8 @@ impl Shared {
     pub async fn reload(self: &Arc<Shared>, trigger: &'static str) -> ReloadAttempt {
         let _one = self.reloading.lock().await;
         let paths = self.paths.clone();
-        let loaded = tokio::task::spawn_blocking(move || load(&paths)).await;
+        let file_ids = self.file_ids.clone();
+        let loaded = tokio::task::spawn_blocking(move || load(&paths, file_ids.as_ref())).await;
         let attempt = match loaded {
             Ok(Ok(set)) => {
                 let old = self.current();

@@ -19,6 +19,11 @@ pub struct Args {
     /// A policy file or a directory of `*.policy` files (watched for changes).
     #[arg(long, short = 'p', default_value = "policies")]
     pub policies: Vec<PathBuf>,
+    /// X12 payer ids (2010BB NM109) and the policy payer each stands for, as
+    /// for `eval --payer-ids`: an 837P body's payers are read with these,
+    /// over the ids the policies declare (`payer-ids`). Read at start.
+    #[arg(long, value_name = "FILE")]
+    pub payer_ids: Option<PathBuf>,
     /// Keep the history in this SQLite file (the format of `eval --db`), or in
     /// the PostgreSQL database of a `postgres://` URL, which several `serve`
     /// processes may share; in memory without it.
@@ -105,9 +110,14 @@ pub fn run(args: &Args) -> u8 {
         (Ok(api), Ok(admin)) => Tokens { api, admin },
         (Err(code), _) | (_, Err(code)) => return code,
     };
+    let payer_ids = match super::load_payer_ids(args.payer_ids.as_deref()) {
+        Ok(ids) => ids.map(std::sync::Arc::unwrap_or_clone),
+        Err(code) => return code,
+    };
     let mut config = Config::new();
     config.addr = args.addr;
     config.policies.clone_from(&args.policies);
+    config.payer_ids = payer_ids;
     config.db.clone_from(&args.db);
     config.busy_timeout = Duration::from_secs(args.busy_timeout);
     config.watch = !args.no_watch;

@@ -17,6 +17,7 @@ use utoipa::IntoParams;
 use crate::body;
 use crate::decider::{Answers, Job, Record};
 use crate::error::{ApiError, ErrorResponse};
+use crate::policy_set::PolicySet;
 use crate::state::{AppState, St};
 
 /// The header naming the policy revision a decision was made under.
@@ -66,14 +67,15 @@ fn revision_header(revision: &str) -> HeaderValue {
     HeaderValue::from_str(revision).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
-/// Decide one claim.
+/// Decide one claim (JSON, or an 837P holding one claim).
 #[utoipa::path(
     post,
     path = "/v1/claims/evaluate",
     tag = "claims",
     params(ExplainQuery),
-    request_body(content = Object, content_type = "application/json",
-        description = "One claim, as CLAIMS.md describes it"),
+    request_body(
+        description = "One claim, as CLAIMS.md describes it, or an 837P interchange (X12 005010X222A1) holding one claim; an X12 payer id (2010BB NM109) names its policy payer as in `eval --payer-ids` (`serve --payer-ids` over the policies' `payer-ids`)",
+        content((Object = "application/json"), (String = "application/edi-x12"))),
     responses(
         (status = 200, description = "The decision, exactly as `payer-rules eval` writes it (CLAIMS.md); header `X-Policy-Revision`", body = Object),
         (status = 400, description = "More than one claim in the body", body = ErrorResponse),
@@ -91,13 +93,16 @@ pub async fn evaluate(
     request: Body,
 ) -> Result<Response, ApiError> {
     let state = state.0;
+    // The policies this request is decided under, whatever reloads follow.
+    let set = state.shared.current();
     let query = query(query_string)?;
     let bytes = body::read(request, &headers, state.config.max_body).await?;
-    let record = body::one_claim(&bytes, state.config.max_lines)?;
+    let record = body::one_claim(&bytes, state.config.max_lines, set.payer_ids.as_ref())?;
     let (tx, rx) = oneshot::channel();
     state.decider.try_submit(Job::Claims {
         claims: vec![record],
         explain: query.explain,
+        set,
         reply: tx,
     })?;
     let done = answers(&state, rx).await?;
@@ -129,15 +134,16 @@ pub async fn evaluate(
         .into_response())
 }
 
-/// Decide many claims: JSON Lines (or a JSON array, or YAML) in, JSON Lines
-/// out in input order, streamed as each chunk commits.
+/// Decide many claims: JSON Lines (or a JSON array, YAML or an 837P) in,
+/// JSON Lines out in input order, streamed as each chunk commits.
 #[utoipa::path(
     post,
     path = "/v1/claims/batch",
     tag = "claims",
     params(ExplainQuery),
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "Claims, one JSON object per line (a JSON array or YAML also do)"),
+    request_body(
+        description = "Claims, one JSON object per line (a JSON array or YAML also do), or an 837P interchange (X12 005010X222A1), read as `eval` reads it; an X12 payer id (2010BB NM109) names its policy payer as in `eval --payer-ids` (`serve --payer-ids` over the policies' `payer-ids`)",
+        content((String = "application/x-ndjson"), (String = "application/edi-x12"))),
     responses(
         (status = 200, description = "One decision or error record (with `record`) per claim, in input order, byte-identical to `payer-rules eval`", body = String, content_type = "application/x-ndjson"),
         (status = 401, description = "No valid bearer token", body = ErrorResponse),
@@ -152,17 +158,22 @@ pub async fn batch(
     request: Body,
 ) -> Result<Response, ApiError> {
     let state = state.0;
+    // The policies every chunk of this batch is decided under, whatever
+    // reloads happen while it runs.
+    let set = state.shared.current();
     let query = query(query_string)?;
     let bytes = body::read(request, &headers, state.config.max_batch_body).await?;
     let (max_claims, max_lines) = (state.config.max_batch_claims, state.config.max_lines);
-    let records = tokio::task::spawn_blocking(move || body::claims(&bytes, max_claims, max_lines))
-        .await
-        .map_err(|_| ApiError::unavailable("unavailable", "the claims could not be read"))??;
+    let payer_ids = set.payer_ids.clone();
+    let records = tokio::task::spawn_blocking(move || {
+        body::claims(&bytes, max_claims, max_lines, payer_ids.as_ref())
+    })
+    .await
+    .map_err(|_| ApiError::unavailable("unavailable", "the claims could not be read"))??;
     if records.is_empty() {
-        let revision = state.shared.current().revision.clone();
-        return Ok(ndjson(&revision, Body::empty()));
+        return Ok(ndjson(&set.revision, Body::empty()));
     }
-    let replies = submit_chunks(state.clone(), records, query.explain);
+    let replies = submit_chunks(state.clone(), records, query.explain, set);
     stream_answers(state, replies).await
 }
 
@@ -172,6 +183,7 @@ fn submit_chunks(
     state: Arc<AppState>,
     records: Vec<Record>,
     explain: bool,
+    set: Arc<PolicySet>,
 ) -> mpsc::Receiver<Reply> {
     let (tx, rx) = mpsc::channel::<Reply>(64);
     tokio::spawn(async move {
@@ -182,6 +194,7 @@ fn submit_chunks(
             let job = Job::Claims {
                 claims: chunk,
                 explain,
+                set: set.clone(),
                 reply,
             };
             if state.decider.submit(job).await.is_err() || tx.send(answer).await.is_err() {
@@ -192,8 +205,9 @@ fn submit_chunks(
     rx
 }
 
-/// The response: the first chunk is awaited (its revision goes in the
-/// header, and a failure is still a proper status), the rest stream.
+/// The response: the first chunk is awaited (the revision goes in the
+/// header, and a failure is still a proper status), the rest stream. Every
+/// chunk is decided under the set the request started with.
 async fn stream_answers(
     state: Arc<AppState>,
     mut replies: mpsc::Receiver<Reply>,
