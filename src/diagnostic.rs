@@ -105,6 +105,7 @@ diag_codes! {
     HeaderInLibrary     = "PR107", Error,   "a library has a header item only policies have";
     DuplicatePolicy     = "PR108", Error,   "two files define the same policy id and version";
     MissingSource       = "PR109", Warning, "a policy does not cite its source";
+    PayerIdOfTwoPayers  = "PR110", Error,   "an X12 payer id is declared by policies of two different payers";
     InvalidDate         = "PR201", Error,   "a date is not a valid YYYY-MM-DD date";
     ReversedDates       = "PR202", Error,   "an effective range ends before it starts";
     MalformedProcedure  = "PR203", Error,   "a CPT or HCPCS code has the wrong shape";

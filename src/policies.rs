@@ -105,8 +105,15 @@ pub struct NoPolicies {
 }
 
 /// No loaded policy applies to a claim: an error record of kind `no_policy`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[error("{message}")]
+#[diagnostic(
+    code(payer_rules::eval::no_policy),
+    help(
+        "load a policy of the claim's payer whose `effective` dates cover each line's date of service, \
+         or check the claim's `payer` (for X12, the `--payer-ids` table)"
+    )
+)]
 pub struct NoPolicy {
     /// What is missing, for the error record.
     pub message: String,
@@ -219,12 +226,16 @@ impl Policies {
 
     /// The X12 payer ids the policies declare (`payer-ids`), each mapped to
     /// its policy's first payer: what an 837P's 2010BB NM109 is read as.
+    /// The checker refuses an id declared for two payers (PR110); policies
+    /// put together without it (`Policies::new`) keep the first loaded.
     pub fn payer_ids(&self) -> crate::x12::PayerIds {
         let mut ids = crate::x12::PayerIds::new();
         for p in &self.list {
             if let Some(payer) = p.payers.first() {
                 for id in &p.payer_ids {
-                    ids.insert(id, payer);
+                    if ids.payer(id).is_none() {
+                        ids.insert(id, payer);
+                    }
                 }
             }
         }
@@ -418,6 +429,25 @@ mod tests {
             "{}",
             p.rules[0].at
         );
+    }
+
+    #[test]
+    fn an_x12_payer_id_stands_for_the_first_loaded_policys_payer() {
+        let policy = |payer: &str| {
+            let text = format!(
+                "policy {payer}-tpi {{ payer {payer} payer-ids \"00882\", \"{payer}\" version \"1\" effective 2024-01-01.. source \"s\" }}"
+            );
+            let loaded = Policies::from_source("x.policy", &text);
+            assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+            loaded.policies.unwrap_or_default().list
+        };
+        // Put together without the checker, which refuses the clash (PR110).
+        for (first, second) in [("medicare", "aetna"), ("aetna", "medicare")] {
+            let both = Policies::new([policy(first), policy(second)].concat());
+            let ids = both.payer_ids();
+            assert_eq!(ids.payer("00882"), Some(first));
+            assert_eq!(ids.payer(second), Some(second));
+        }
     }
 
     #[test]

@@ -203,6 +203,7 @@ impl CaseResult {
 
 /// A case file that could not be read or run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CaseFileError {
     /// Unreadable file.
     #[error("cannot read `{path}`: {message}")]

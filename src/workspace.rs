@@ -51,7 +51,7 @@ pub enum ReadError {
     Io(String),
     /// A directory, FIFO, device or socket: reading it could block or never end.
     NotRegular(&'static str),
-    /// Larger than [`MAX_POLICY_BYTES`].
+    /// Larger than `MAX_POLICY_BYTES` (8 MiB).
     TooLarge(u64),
     /// Not UTF-8; the offset of the first bad byte.
     NotUtf8(usize),
@@ -88,7 +88,7 @@ impl ReadError {
 }
 
 /// The text of a policy file on disk: only a regular file of at most
-/// [`MAX_POLICY_BYTES`], in UTF-8; a leading byte order mark is dropped.
+/// `MAX_POLICY_BYTES` (8 MiB), in UTF-8; a leading byte order mark is dropped.
 ///
 /// The metadata is checked before the file is opened, so a FIFO or a device is
 /// never opened (opening a FIFO blocks until a writer comes); the read is capped

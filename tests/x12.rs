@@ -109,6 +109,8 @@ const EXPECT: &[(&str, &[&str])] = &[
         &["invalid_claim lines[0].diagnosis_pointers[0]", "ok"],
     ),
     ("unmapped-payer.837", &["ok"]),
+    ("dependent-with-id.837", &["ok"]),
+    ("anesthesia-hi.837", &["ok"]),
 ];
 
 fn summary(record: &Result<Claim, ClaimError>) -> String {
@@ -193,6 +195,31 @@ fn the_valid_file_maps_as_the_contract_says() {
     let said: Vec<String> = warnings.iter().map(|w| w.message.clone()).collect();
     assert!(said.iter().any(|m| m.contains("MJ")), "{said:?}");
     assert!(said.iter().any(|m| m.contains("CLM02")), "{said:?}");
+}
+
+#[test]
+fn a_dependent_with_an_id_of_their_own_is_that_patient() {
+    let bytes = std::fs::read(Path::new(DIR).join("dependent-with-id.837")).unwrap();
+    let (records, _) = read(&bytes, InputFormat::Auto);
+    let claim = records[0].as_ref().unwrap();
+    // 2010CA NM109, not the subscriber's id nor one made from it.
+    assert_eq!(claim.patient.id, "DEP0002");
+    assert_eq!(
+        claim.patient.birth_date.map(|d| d.to_string()).as_deref(),
+        Some("2010-01-01")
+    );
+    assert_eq!(claim.payer, "medicare");
+}
+
+#[test]
+fn anesthesia_hi_segments_are_not_diagnoses() {
+    let bytes = std::fs::read(Path::new(DIR).join("anesthesia-hi.837")).unwrap();
+    let (records, warnings) = read(&bytes, InputFormat::Auto);
+    let claim = records[0].as_ref().unwrap();
+    let diagnoses: Vec<String> = claim.diagnoses.iter().map(|d| d.to_string()).collect();
+    assert_eq!(diagnoses, ["M7918", "M5450"], "HI*BP and HI*BO skipped");
+    assert_eq!(claim.lines[0].diagnosis_pointers.as_slice(), [1, 2]);
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod exprs;
 pub mod lints;
+mod payer_ids;
 pub mod scope;
 pub mod suggest;
 
@@ -102,6 +103,7 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
         }
     }
     check_duplicate_policies(ws, &mut diags);
+    payer_ids::check_payer_id_owners(ws, &mut diags);
     lints::check_workspace(ws, &mut diags);
     sort(&mut diags);
     Checked {
@@ -692,150 +694,4 @@ fn check_duplicate_policies(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::diagnostic::DiagCode;
-    use crate::policies::Policies;
-
-    fn codes(rules: &str) -> Vec<(DiagCode, String)> {
-        let text = format!(
-            "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n{rules}\n}}"
-        );
-        Policies::from_source("t.policy", &text)
-            .diagnostics
-            .into_iter()
-            .map(|d| (d.code, d.help.unwrap_or_default()))
-            .collect()
-    }
-
-    #[test]
-    fn a_valid_rule_has_no_diagnostics() {
-        assert!(codes("rule A { when line.procedure in tpi require line.units <= 1 else deny CO-151 rarc N362 }").is_empty());
-    }
-
-    #[test]
-    fn unknown_names_suggest_the_nearest() {
-        let d = codes("rule A { when line.procedure in tpj and line.unit > 1 deny CO-1 }");
-        assert_eq!(
-            d.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
-            [DiagCode::UnknownCodeSet, DiagCode::UnknownField]
-        );
-        assert!(d[0].1.contains("`tpi`"), "{}", d[0].1);
-        assert!(d[1].1.contains("`line.units`"), "{}", d[1].1);
-    }
-
-    #[test]
-    fn near_misses_are_suggested_for_records_sets_fields_and_diagnoses() {
-        let d = codes(
-            "codes dx = icd10 M79.19\n rule A { when line.procedure in tip and lien.units > 1 and claim.place_of_servce == \"11\" and line.diagnoses any in dx deny CO-1 }",
-        );
-        let help = |code: DiagCode| -> Vec<String> {
-            d.iter()
-                .filter(|(c, _)| *c == code)
-                .map(|(_, h)| h.clone())
-                .collect()
-        };
-        assert_eq!(help(DiagCode::UnknownCodeSet), ["did you mean `tpi`?"]);
-        assert_eq!(
-            help(DiagCode::UnknownField),
-            [
-                "did you mean `line`?",
-                "did you mean `claim.place_of_service`?"
-            ]
-        );
-        // The nearest codes that exist and are billable, the closest first.
-        let dx = help(DiagCode::UnknownDiagnosis);
-        assert_eq!(dx.len(), 1);
-        assert!(
-            dx[0].starts_with("the nearest billable codes are `M79.18`"),
-            "{}",
-            dx[0]
-        );
-        for code in dx[0].split('`').skip(1).step_by(2) {
-            let found = crate::codes::icd10::lookup(code);
-            assert!(
-                found.is_some_and(|c| c.kind != crate::codes::icd10::Icd10Kind::Header),
-                "{code} is not billable"
-            );
-        }
-    }
-
-    #[test]
-    fn incompatible_comparisons_and_code_systems_are_errors() {
-        let d = codes(
-            "codes dx = icd10 M79.18\n rule A { when line.procedure in tpi and line.units > \"3\" and line.procedure in dx and line.diagnoses in dx deny CO-1 }",
-        );
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(
-            got,
-            [
-                DiagCode::TypeMismatch,
-                DiagCode::WrongCodeSystem,
-                DiagCode::TypeMismatch
-            ]
-        );
-    }
-
-    #[test]
-    fn month_windows_have_their_own_range() {
-        let ok = "rule A { when count(tpi within 1200 months) >= 1 limit tpi to 4 per 12 months per code else deny CO-151 }";
-        assert!(codes(ok).is_empty(), "{:?}", codes(ok));
-        let d = codes("rule A { when count(tpi within 1201 months) >= 1 interval tpi at least 0 months else deny CO-151 }");
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(
-            got,
-            [DiagCode::NumberOutOfRange, DiagCode::NumberOutOfRange]
-        );
-    }
-
-    #[test]
-    fn actions_need_well_formed_codes() {
-        let d = codes("rule A { when line.procedure in tpi deny }\n rule B { when line.procedure in tpi deny XX-1 rarc n1 }");
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(
-            got,
-            [
-                DiagCode::InvalidCarc,
-                DiagCode::InvalidCarc,
-                DiagCode::InvalidRarc
-            ]
-        );
-    }
-
-    #[test]
-    fn a_set_defined_through_itself_is_an_error_not_a_crash() {
-        let d = codes(
-            "codes a = b + tpi\n codes b = a\n rule R { when line.procedure in a deny CO-1 }",
-        );
-        let got: Vec<DiagCode> = d.iter().map(|(c, _)| *c).collect();
-        assert_eq!(got, [DiagCode::UnknownCodeSet, DiagCode::UnknownCodeSet]);
-    }
-
-    #[test]
-    fn an_import_cycle_is_reported_by_each_file_in_it() {
-        use std::collections::HashMap;
-        use std::path::PathBuf;
-        let mut files = HashMap::new();
-        files.insert(
-            PathBuf::from("a.policy"),
-            "import \"b.policy\"\nlibrary a { }".to_string(),
-        );
-        files.insert(
-            PathBuf::from("b.policy"),
-            "import \"a.policy\"\nlibrary b { }".to_string(),
-        );
-        let roots = [PathBuf::from("a.policy"), PathBuf::from("b.policy")];
-        let (ws, _) = crate::workspace::Workspace::from_memory(&files, &roots);
-        let diags = super::check_workspace(&ws);
-        let got: Vec<(String, DiagCode)> = diags
-            .iter()
-            .map(|d| (d.file.path.clone(), d.code))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("a.policy".to_string(), DiagCode::ImportCycle),
-                ("b.policy".to_string(), DiagCode::ImportCycle)
-            ]
-        );
-    }
-}
+mod tests;

@@ -126,7 +126,7 @@ pub struct Reason(Arc<SharedReason>);
 #[derive(Debug)]
 struct SharedReason {
     parts: ReasonParts,
-    /// `parts` as serde_json writes them.
+    /// `parts` as serde_json writes them (`write::reason_json`).
     json: Box<str>,
 }
 
@@ -163,11 +163,10 @@ fn no_rarc() -> Arc<[String]> {
 }
 
 impl Reason {
-    /// A reason and its JSON.
+    /// A reason and its JSON (written by hand, as serde_json would: making
+    /// a reason cannot fail).
     pub fn new(parts: ReasonParts) -> Reason {
-        // Serializing these fields into memory cannot fail: no maps, no custom
-        // serializers.
-        let json = serde_json::to_string(&parts).unwrap_or_default().into();
+        let json = super::write::reason_json(&parts).into();
         Reason(Arc::new(SharedReason { parts, json }))
     }
 

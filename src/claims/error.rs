@@ -43,6 +43,10 @@ pub enum ErrorKind {
     X12SegmentOrder,
     /// X12: ST03 (or GS08) is not an 837P version, `005010X222*`.
     X12Version,
+    /// payer-rules could not write the claim's outcome (a bug, diagnostic
+    /// code PR901): the record stands in its place so that no claim is left
+    /// without one, or with an empty one.
+    Internal,
 }
 
 impl ErrorKind {
@@ -61,6 +65,7 @@ impl ErrorKind {
             ErrorKind::X12Hierarchy => "x12_hierarchy",
             ErrorKind::X12SegmentOrder => "x12_segment_order",
             ErrorKind::X12Version => "x12_version",
+            ErrorKind::Internal => "internal",
         }
     }
 }
@@ -295,7 +300,7 @@ pub const SHOWN_CHARS: usize = 64;
 
 /// `text` as a log line may show it (finding S2): control characters
 /// escaped (an id with ESC or a newline can neither drive a terminal nor
-/// forge a line) and at most [`SHOWN_CHARS`] characters, then `…`.
+/// forge a line) and at most `SHOWN_CHARS` (64) characters, then `…`.
 pub fn for_log(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(SHOWN_CHARS + 8));
     for (i, c) in text.chars().enumerate() {

@@ -143,7 +143,7 @@ impl FromStr for InputFormat {
 /// rejects it, in input order.
 ///
 /// JSON Lines is read line by line and a JSON array element by element, so
-/// memory stays bounded by one record ([`MAX_RECORD_BYTES`]; a longer one is
+/// memory stays bounded by one record (`MAX_RECORD_BYTES`, 1 MiB; a longer one is
 /// an error record); YAML is parsed whole first. A JSON Lines record is
 /// numbered by its line (blank lines counted), an array's or a list's by its
 /// position. An input that cannot be read, or split into claims, ends with an

@@ -4,19 +4,27 @@
 //! would write, byte for byte (tested against `serde_json` on every bundled
 //! policy case and generated claim), at a quarter of the cost: serde_json escapes
 //! strings one byte at a time through a table and goes through the generic
-//! `Serializer` for every field. Strings that need escaping, error records and
-//! decisions with a trace are rare and are handed to serde_json itself, so
-//! escaping rules live in one place.
+//! `Serializer` for every field. Error records and decisions with a trace are
+//! rare and are handed to serde_json itself. Strings that need escaping are
+//! escaped by [`push_string`], which cannot fail and writes serde_json's
+//! escapes (tested against it); a reason's JSON is written with it when the
+//! reason is made.
+//!
+//! Nothing here writes an empty record: should serde_json ever fail on an
+//! outcome (it cannot on these types: no maps, no serializer of our own that
+//! fails), the claim gets an error record of kind `internal` naming PR901 in
+//! its place.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::decision::{Decision, LineDecision, Outcome, Reason};
+use super::decision::{Decision, LineDecision, Outcome, Reason, ReasonParts};
 use super::model::Text;
 use crate::codes::CodeKey;
 
 impl Outcome {
-    /// Appends the outcome as JSON (no newline) to `out`.
+    /// Appends the outcome as JSON (no newline) to `out`: never nothing, and
+    /// never part of a record.
     // Never inlined, for the same reason as `Engine::try_evaluate`.
     #[inline(never)]
     pub fn write_json(&self, out: &mut Vec<u8>) {
@@ -24,13 +32,106 @@ impl Outcome {
             Outcome::Decision(d) if d.lines.iter().all(|l| l.trace.is_none()) => {
                 write_decision(d, out);
             }
-            // Serializing into memory fails only for non-string map keys, which
-            // these types do not have.
             _ => {
-                let _ = serde_json::to_writer(&mut *out, self);
+                let start = out.len();
+                if let Err(e) = serde_json::to_writer(&mut *out, self) {
+                    out.truncate(start);
+                    let (id, record) = match self {
+                        Outcome::Decision(d) => (Some(&*d.id), 0),
+                        Outcome::Error(e) => (e.id.as_deref(), e.record),
+                    };
+                    internal_record(id, record, &e.to_string(), out);
+                }
             }
         }
     }
+}
+
+/// The error record written in place of an outcome that could not be written
+/// (`what` says why): kind `internal`, its message naming PR901, the claim's
+/// id and record number when known (a decision carries no record number: 0,
+/// as a reader defaults it).
+pub(crate) fn internal_record(id: Option<&str>, record: usize, what: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"id\":");
+    match id {
+        Some(id) => string(id, out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"error\":{\"kind\":\"internal\",\"message\":");
+    string(
+        &format!(
+            "internal error PR901: payer-rules could not write this claim's outcome ({what}); \
+             this is a bug in payer-rules, please report it"
+        ),
+        out,
+    );
+    out.extend_from_slice(b"},\"record\":");
+    out.extend_from_slice(itoa::Buffer::new().format(record).as_bytes());
+    out.push(b'}');
+}
+
+/// A reason's JSON, as serde_json writes [`ReasonParts`]: its fields in
+/// declaration order, `carc` left out when there is none. Written by hand so
+/// that making a reason cannot fail.
+pub(crate) fn reason_json(p: &ReasonParts) -> String {
+    let mut s = String::with_capacity(160 + p.message.len());
+    s.push_str("{\"rule\":");
+    push_string(&p.rule, &mut s);
+    s.push_str(",\"action\":\"");
+    s.push_str(p.action.as_str());
+    s.push('"');
+    if let Some(carc) = &p.carc {
+        s.push_str(",\"carc\":");
+        push_string(carc, &mut s);
+    }
+    s.push_str(",\"rarc\":[");
+    for (i, r) in p.rarc.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        push_string(r, &mut s);
+    }
+    s.push_str("],\"message\":");
+    push_string(&p.message, &mut s);
+    s.push_str(",\"at\":");
+    push_string(&p.at, &mut s);
+    s.push_str(",\"policy\":");
+    push_string(&p.policy, &mut s);
+    s.push_str(",\"policy_version\":");
+    push_string(&p.policy_version, &mut s);
+    s.push('}');
+    s
+}
+
+/// `text` as a JSON string, quotes included, escaped as serde_json escapes:
+/// `\"` and `\\`, the short escapes `\b \f \n \r \t`, `\u00xx` (lowercase)
+/// for the other control characters, everything else as it is.
+pub(crate) fn push_string(text: &str, out: &mut String) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\0'..='\u{1f}' => {
+                let low = (u32::from(c) & 0xf) as u8;
+                out.push_str("\\u00");
+                out.push(if u32::from(c) < 0x10 { '0' } else { '1' });
+                out.push(char::from(if low < 10 {
+                    b'0' + low
+                } else {
+                    b'a' + low - 10
+                }));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn write_decision(d: &Decision, out: &mut Vec<u8>) {
@@ -164,7 +265,8 @@ fn code(key: CodeKey, out: &mut Vec<u8>) {
 }
 
 /// A JSON string: copied as is when nothing in it needs escaping, else escaped
-/// by serde_json.
+/// by [`push_string`] (rare: a string with a quote, a backslash or a control
+/// character).
 fn string(s: &str, out: &mut Vec<u8>) {
     if crate::bytes::plain_json(s.as_bytes()) {
         out.reserve(s.len() + 2);
@@ -172,7 +274,9 @@ fn string(s: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
     } else {
-        let _ = serde_json::to_writer(&mut *out, s);
+        let mut escaped = String::new();
+        push_string(s, &mut escaped);
+        out.extend_from_slice(escaped.as_bytes());
     }
 }
 
@@ -348,5 +452,157 @@ mod tests {
             same_as_serde(&outcome);
         }
         assert!(decisions > 500, "{decisions}");
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_escapes_them() {
+        // Every ASCII character, then a few beyond.
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é€😀\u{7f}\u{2028}");
+        for text in [all.as_str(), "", "plain", "\"", "\\", "a\u{1f}b\u{10}c"] {
+            let mut ours = String::new();
+            push_string(text, &mut ours);
+            assert_eq!(ours, serde_json::to_string(text).unwrap(), "{text:?}");
+            let mut bytes = Vec::new();
+            string(text, &mut bytes);
+            assert_eq!(bytes, ours.as_bytes(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_reasons_json_is_what_serde_writes() {
+        let mut parts = ReasonParts::clone(&reason(Some("CO-11"), &["N657", "M80"], "plain"));
+        let check = |parts: &ReasonParts| {
+            let json = Reason::new(parts.clone()).json().to_owned();
+            assert_eq!(json, serde_json::to_string(parts).unwrap());
+            let back: ReasonParts = serde_json::from_str(&json).unwrap();
+            assert_eq!(&back, parts);
+        };
+        check(&parts);
+        parts.carc = None;
+        parts.rarc = Vec::new().into();
+        check(&parts);
+        parts.rarc = vec!["N\"1".to_owned()].into();
+        parts.message = "tab\there\nand \u{1} é \\ \"q\"".into();
+        parts.rule = "r\u{8}".into();
+        parts.at = "p\\x.policy:1:1".into();
+        parts.policy = String::new().into();
+        parts.policy_version = "\u{c}".into();
+        check(&parts);
+        parts.action = Action::Review;
+        check(&parts);
+        parts.action = Action::Allow;
+        check(&parts);
+    }
+
+    #[test]
+    fn the_internal_record_names_pr901_and_reads_back() {
+        for (id, record) in [(Some("CLM-\"1\""), 7), (None, 0)] {
+            let mut out = b"before\n".to_vec();
+            internal_record(id, record, "a \"reason\"", &mut out);
+            let json = out.strip_prefix(b"before\n").unwrap();
+            let text = std::str::from_utf8(json).unwrap();
+            assert!(text.contains("PR901"), "{text}");
+            let Ok(Outcome::Error(e)) = serde_json::from_slice::<Outcome>(json) else {
+                panic!("not an error record: {text}");
+            };
+            assert_eq!(e.id.as_deref(), id);
+            assert_eq!(e.record, record);
+            assert_eq!(e.error.kind, ErrorKind::Internal);
+            assert!(e.error.message.contains("a \"reason\""), "{text}");
+            // Byte for byte what serde writes of the same record.
+            assert_eq!(json, serde_json::to_vec(&Outcome::Error(e)).unwrap());
+        }
+    }
+
+    /// Every shape an outcome takes, each written as a non-empty record that
+    /// reads back as itself: through `write_json` (the output of `eval` and
+    /// `serve`) and through `Evaluated::json` (the library's answer).
+    #[test]
+    fn every_outcome_shape_writes_a_record_that_reads_back() {
+        let Outcome::Decision(plain) = decision(
+            vec![reason(Some("CO-11"), &["N657"], "plain \"quoted\"")],
+            None,
+        ) else {
+            panic!("a decision");
+        };
+        let mut many = plain.clone();
+        many.policies = vec![
+            super::super::decision::PolicyRef {
+                id: "medicare-tpi".into(),
+                version: "2026.1".into(),
+            },
+            super::super::decision::PolicyRef {
+                id: "medicare-other".into(),
+                version: "1".into(),
+            },
+        ];
+        let mut void = plain.clone();
+        void.decision = ClaimDecision::Void;
+        void.lines.clear();
+        let traced = decision(
+            vec![reason(None, &[], "traced")],
+            Some(vec![
+                TraceStep {
+                    rule: "R1".into(),
+                    outcome: TraceOutcome::Fired,
+                    detail: Some("count 3".into()),
+                    policy: Some("medicare-tpi".into()),
+                },
+                TraceStep {
+                    rule: "R2".into(),
+                    outcome: TraceOutcome::NotApplicable,
+                    detail: None,
+                    policy: None,
+                },
+            ]),
+        );
+        let mut x12 = ClaimError::invalid(Some("X1".into()), None, "bad SV1", 2).at_x12(
+            crate::claims::X12Location {
+                interchange: Some("000000001".into()),
+                group: Some("1".into()),
+                transaction: Some("0001".into()),
+                loop_id: Some("2400".into()),
+                segment: Some("SV1".into()),
+                ordinal: Some(12),
+                offset: Some(345),
+            },
+        );
+        x12.kind = ErrorKind::X12SegmentOrder;
+        let mut internal = Vec::new();
+        internal_record(Some("CLM-1"), 3, "why", &mut internal);
+        let Ok(internal) = serde_json::from_slice::<Outcome>(&internal) else {
+            panic!("the internal record reads");
+        };
+        let shapes = [
+            ("decision", Outcome::Decision(plain)),
+            ("several policies", Outcome::Decision(many)),
+            ("void", Outcome::Decision(void)),
+            ("traced", traced),
+            (
+                "invalid_claim",
+                ClaimError::invalid(None, Some("lines[0].units".into()), "bad", 4).into(),
+            ),
+            ("no_policy", ClaimError::no_policy("C", "nobody", 5).into()),
+            (
+                "conflict",
+                ClaimError::conflict("C", "id", "seen", 6).into(),
+            ),
+            ("x12", x12.into()),
+            ("internal", internal),
+        ];
+        for (shape, outcome) in shapes {
+            let mut out = Vec::new();
+            outcome.write_json(&mut out);
+            assert!(out.len() > 2, "{shape}: {out:?}");
+            let back: Outcome = serde_json::from_slice(&out)
+                .unwrap_or_else(|e| panic!("{shape}: {e}: {}", String::from_utf8_lossy(&out)));
+            assert_eq!(back, outcome, "{shape}");
+            let evaluated = crate::eval::Evaluated {
+                outcome,
+                replayed: false,
+            };
+            assert_eq!(evaluated.json().as_bytes(), out, "{shape}");
+        }
     }
 }

@@ -548,9 +548,14 @@ fn fact_mismatch(claim: &Claim, policy: &Policy, record: usize) -> Option<ClaimE
     None
 }
 
+/// The outcome's JSON as `eval` writes it: never empty (an outcome that could
+/// not be written is an `internal` error record naming PR901, see
+/// `claims::write`). The writer writes `&str`s and ASCII only, so the bytes
+/// are UTF-8; were they not, the lossy conversion would still keep the record.
 fn to_json(outcome: &Outcome) -> String {
-    // Serializing these types into memory cannot fail.
-    serde_json::to_string(outcome).unwrap_or_default()
+    let mut out = Vec::with_capacity(256);
+    outcome.write_json(&mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn error(err: ClaimError) -> Evaluated {

@@ -24,6 +24,7 @@ use crate::syntax::{self, ast, SyntaxError};
 
 /// Why a text was not formatted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FormatError {
     /// The text does not parse; the caller reports the errors as diagnostics.
     #[error("the file has {} syntax error(s)", .0.len())]

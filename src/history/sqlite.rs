@@ -131,12 +131,15 @@ fn busy(count: i32) -> bool {
     true
 }
 
-/// What can go wrong with the database.
-#[derive(Debug, thiserror::Error)]
+/// What can go wrong with the database. Each variant is a `miette`
+/// diagnostic with its own code (`payer_rules::history::...`), so that a
+/// program embedding the store reports it as the command line does.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum StoreError {
     /// SQLite said no.
     #[error("database `{path}`: {source}")]
+    #[diagnostic(code(payer_rules::history::sqlite))]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -148,6 +151,7 @@ pub enum StoreError {
         "database `{path}` has schema version {found}, newer than the {supported} this payer-rules \
          understands; open it with a newer payer-rules"
     )]
+    #[diagnostic(code(payer_rules::history::too_new))]
     TooNew {
         /// The database file.
         path: PathBuf,
@@ -162,6 +166,7 @@ pub enum StoreError {
         "database `{path}` has schema version {found}, older than the {supported} this payer-rules \
          reads; run `payer-rules eval --db` or `payer-rules history import --db` on it once to upgrade it"
     )]
+    #[diagnostic(code(payer_rules::history::outdated))]
     Outdated {
         /// The database file.
         path: PathBuf,
@@ -172,6 +177,10 @@ pub enum StoreError {
     },
     /// The file could not be created.
     #[error("database `{path}`: cannot create the file: {source}")]
+    #[diagnostic(
+        code(payer_rules::history::create),
+        help("check that the directory exists and is writable")
+    )]
     Create {
         /// The database file.
         path: PathBuf,
@@ -180,6 +189,10 @@ pub enum StoreError {
     },
     /// The file is a database, but not a history.
     #[error("`{path}` is not a payer-rules history database: {why}")]
+    #[diagnostic(
+        code(payer_rules::history::foreign),
+        help("give `--db` a new file or database, or one payer-rules created")
+    )]
     Foreign {
         /// The file.
         path: PathBuf,
@@ -188,6 +201,7 @@ pub enum StoreError {
     },
     /// The database thread could not start or ended early.
     #[error("database `{path}`: the database thread stopped: {why}")]
+    #[diagnostic(code(payer_rules::history::stopped))]
     Stopped {
         /// The database file.
         path: PathBuf,
@@ -198,6 +212,7 @@ pub enum StoreError {
     /// store, `PgHistory`). The service answers 503 with `Retry-After`;
     /// the store reconnects at the next transaction.
     #[error("database `{target}`: {why}")]
+    #[diagnostic(code(payer_rules::history::postgres))]
     Postgres {
         /// The server and database, without a password.
         target: String,
@@ -210,6 +225,7 @@ pub enum StoreError {
     },
     /// A row this program cannot read.
     #[error("database `{path}`: unreadable row: {why}")]
+    #[diagnostic(code(payer_rules::history::corrupt))]
     Corrupt {
         /// The database file.
         path: PathBuf,

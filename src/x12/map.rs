@@ -12,14 +12,15 @@ use std::borrow::Cow;
 use smallvec::SmallVec;
 
 use crate::claims::{
-    validate, Claim, ClaimError, Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient,
-    RawProvider, Warning,
+    validate, Claim, ClaimError, Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, Warning,
 };
 
 use super::payer_ids::PayerIds;
 use super::transaction::{comp, Seg, Tx};
+use parties::{Loops, Party};
 use values::{d8, decimal, fact_value, number};
 
+mod parties;
 mod values;
 
 /// A segment of the transaction and the loop it was read in.
@@ -27,26 +28,6 @@ mod values;
 struct Ref {
     idx: usize,
     lp: &'static str,
-}
-
-/// What an HL loop says about its entity (billing provider, subscriber or
-/// patient), by the segments that said it.
-#[derive(Clone, Debug, Default)]
-struct Party<'a> {
-    level: &'a str,
-    parent: Option<usize>,
-    /// NM1*85 (2010AA).
-    billing: Option<Ref>,
-    /// PRV*BI (2000A).
-    taxonomy: Option<Ref>,
-    /// NM1*IL (2010BA).
-    member: Option<Ref>,
-    /// NM1*PR (2010BB).
-    payer: Option<Ref>,
-    /// NM1*QC (2010CA).
-    person: Option<Ref>,
-    /// DMG of 2010BA or 2010CA.
-    dmg: Option<Ref>,
 }
 
 /// Which part of a claim the segments being read belong to.
@@ -573,117 +554,10 @@ impl<'a> Mapper<'_, 'a> {
         // By reference: a party is a few hundred bytes, and this runs for
         // every claim.
         let empty = Party::default();
-        let own = parties.get(c.hl).unwrap_or(&empty);
-        // A claim in a patient loop (2000C) takes the subscriber from the HL
-        // above it; either way the billing provider is above the subscriber.
-        let (subscriber, patient_loop) = if own.level == "23" {
-            let sub = own.parent.and_then(|p| parties.get(p)).unwrap_or(&empty);
-            (sub, Some(own))
-        } else {
-            (own, None)
-        };
-        let billing = subscriber
-            .parent
-            .and_then(|p| parties.get(p))
-            .unwrap_or(&empty);
-
-        // The payer: 2010BB NM109, through the payer id table.
-        let payer_id = subscriber
-            .payer
-            .map(|r| self.seg(r).el(e, 9))
-            .filter(|s| !s.is_empty());
-        let payer = payer_id.map(|id| match self.payer_ids.and_then(|ids| ids.payer(id)) {
-            Some(payer) => Cow::Owned(payer.to_owned()),
-            None => Cow::Borrowed(id),
-        });
-
-        // The patient: the subscriber, or the dependent of 2000C.
-        let member = subscriber
-            .member
-            .map(|r| self.seg(r).el(e, 9))
-            .filter(|s| !s.is_empty());
-        let (patient_id, dmg) = match patient_loop {
-            None => (member.map(Cow::Borrowed), subscriber.dmg),
-            Some(dependent) => {
-                let sent = dependent
-                    .person
-                    .map(|r| self.seg(r).el(e, 9))
-                    .filter(|s| !s.is_empty());
-                let id = match (sent, member) {
-                    (Some(id), _) => Some(Cow::Borrowed(id)),
-                    // Never the subscriber's own id: a dependent must not share
-                    // the subscriber's history. Name and birth date make it
-                    // stable across claims.
-                    (None, Some(member)) => {
-                        let name = dependent.person.map(|r| self.seg(r));
-                        let last = name.map(|n| n.el(e, 3)).unwrap_or_default();
-                        let first = name.map(|n| n.el(e, 4)).unwrap_or_default();
-                        let born = dependent
-                            .dmg
-                            .map(|r| self.seg(r).el(e, 2))
-                            .unwrap_or_default();
-                        Some(Cow::Owned(format!(
-                            "{member}/{}/{}/{born}",
-                            last.trim().to_ascii_uppercase(),
-                            first.trim().to_ascii_uppercase()
-                        )))
-                    }
-                    (None, None) => None,
-                };
-                (id, dependent.dmg)
-            }
-        };
-        let mut birth_date = None;
-        let mut sex = None;
-        if let Some(r) = dmg {
-            let seg = self.seg(r);
-            let (format, born, given_sex) = (seg.el(e, 1), seg.el(e, 2), seg.el(e, 3));
-            if !born.is_empty() {
-                match d8(born).filter(|_| format == "D8") {
-                    Some(date) => birth_date = Some(Cow::Owned(date)),
-                    None => self.fail(
-                        &mut c,
-                        "patient.birth_date".into(),
-                        format!(
-                            "DMG must give the birth date as D8 CCYYMMDD, got `{format}` `{born}`"
-                        ),
-                        r,
-                    ),
-                }
-            }
-            if !given_sex.is_empty() {
-                sex = Some(Cow::Borrowed(given_sex));
-            }
-        }
-
-        // The provider: 2310B rendering, else 2010AA billing; NPIs only.
-        let (npi_ref, taxonomy_ref) = match c.rendering {
-            Some(r) => (Some(r), c.rendering_prv.or(billing.taxonomy)),
-            None => (billing.billing, billing.taxonomy),
-        };
-        let mut npi = None;
-        if let Some(r) = npi_ref {
-            let seg = self.seg(r);
-            let (qualifier, id) = (seg.el(e, 8), seg.el(e, 9));
-            if !id.is_empty() || !qualifier.is_empty() {
-                if qualifier == "XX" {
-                    npi = Some(Cow::Borrowed(id));
-                } else {
-                    self.fail(
-                        &mut c,
-                        "provider.npi".into(),
-                        format!("NM108 of the provider in {} is `{qualifier}`: the provider must be identified by NPI (XX)", r.lp),
-                        r,
-                    );
-                }
-            }
-        }
-        let taxonomy = taxonomy_ref
-            .map(|r| self.seg(r).el(e, 3))
-            .filter(|t| !t.is_empty())
-            .map(Cow::Borrowed);
-        let provider =
-            (npi.is_some() || taxonomy.is_some()).then_some(Obj(RawProvider { npi, taxonomy }));
+        let loops = Loops::of(parties, c.hl, &empty);
+        let payer = self.payer(&loops);
+        let (patient, dmg) = self.patient(&mut c, &loops);
+        let (provider, npi_ref, taxonomy_ref) = self.provider(&mut c, &loops);
 
         // CLM05: place of service and frequency.
         let clm05 = clm.el(e, 5);
@@ -735,11 +609,11 @@ impl<'a> Mapper<'_, 'a> {
         let id = clm.el(e, 1);
         let refs = Located {
             clm: c.clm,
-            payer: subscriber.payer,
-            patient: patient_loop
-                .as_ref()
+            payer: loops.subscriber.payer,
+            patient: loops
+                .patient
                 .and_then(|p| p.person)
-                .or(subscriber.member),
+                .or(loops.subscriber.member),
             dmg,
             provider: npi_ref,
             taxonomy: taxonomy_ref,
@@ -750,11 +624,7 @@ impl<'a> Mapper<'_, 'a> {
         let raw = RawClaim {
             id: Some(Cow::Borrowed(id)),
             payer,
-            patient: Some(Obj(RawPatient {
-                id: patient_id,
-                birth_date,
-                sex,
-            })),
+            patient: Some(Obj(patient)),
             provider,
             place_of_service,
             diagnoses: (!c.diagnoses.is_empty()).then(|| std::mem::take(&mut c.diagnoses)),

@@ -144,7 +144,9 @@ pub fn run(paths: &[PathBuf], check: bool) -> u8 {
                 broken += 1;
                 continue;
             }
-            Err(e @ FormatError::Unsafe(_)) => {
+            // `Unsafe`, and any reason a later payer-rules adds: its message
+            // says what happened.
+            Err(e) => {
                 errln!("error: `{name}`: {e}");
                 broken += 1;
                 continue;
