@@ -5,7 +5,9 @@
 # 2, then with the history in a database (--db, a fresh file each run) against
 # the in-memory rate, and the database's size per million counted services; the
 # same claims as X12 837P (gen_claims --x12) against JSON Lines, both --jobs 1;
-# then evaluation alone (criterion). Usage: bench/run.sh [CLAIMS] [RUNS]
+# impact with the bundled policies on both sides (every claim decided twice)
+# against eval --jobs 1; then evaluation alone (criterion).
+# Usage: bench/run.sh [CLAIMS] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -27,7 +29,7 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 # In memory and with a database, run after run, so both see the same machine;
 # on a shared machine the ratio within a run is steadier than either rate.
-mem=(); two=(); disk=(); ratio=(); edi=(); edi_ratio=()
+mem=(); two=(); disk=(); ratio=(); edi=(); edi_ratio=(); imp=(); imp_ratio=()
 for i in $(seq "$runs"); do
   line=$("$bin" eval --jobs 1 "$data" 2>&1 >/dev/null | grep '^evaluated')
   echo "memory  jobs 1 run $i: $line"
@@ -48,12 +50,21 @@ for i in $(seq "$runs"); do
   r=$(( 100 * ${edi[-1]} / ${mem[-1]} ))
   echo "run $i: 837P at $r% of JSON Lines jobs 1"
   edi_ratio+=("$r")
+  # impact prints no rate of its own: the wall clock of the whole run.
+  start=$(date +%s%N)
+  "$bin" impact --base policies --candidate policies --format json "$data" >/dev/null
+  ns=$(( $(date +%s%N) - start ))
+  imp+=("$(( n * 1000000000 / ns ))")
+  r=$(( 100 * ${imp[-1]} / ${mem[-1]} ))
+  echo "impact         run $i: ${imp[-1]} claims/s in $(( ns / 1000000 )) ms; impact at $r% of eval jobs 1"
+  imp_ratio+=("$r")
 done
 m=$(median "${mem[@]}"); m2=$(median "${two[@]}"); d=$(median "${disk[@]}")
 echo "memory jobs 1 median: $m claims/s"
 echo "memory jobs 2 median: $m2 claims/s"
 echo "--db median: $d claims/s; per run, --db at a median $(median "${ratio[@]}")% of memory jobs 1"
 echo "837P median: $(median "${edi[@]}") claims/s; per run, 837P at a median $(median "${edi_ratio[@]}")% of JSON Lines jobs 1"
+echo "impact median: $(median "${imp[@]}") claims/s; per run, impact at a median $(median "${imp_ratio[@]}")% of eval jobs 1 (target 40%)"
 "$bin" history stats --db "$db"
 
 cargo bench --quiet --bench eval -- --noplot 2>&1 | grep -E 'time:|thrpt:|eval/'

@@ -42,6 +42,13 @@ impl Day {
         Day(i32::try_from(earlier.max(i64::from(Day::MIN.0))).unwrap_or(Day::MIN.0))
     }
 
+    /// `days` days later, or [`Day::MAX`] when that is after it.
+    #[inline]
+    pub fn plus(self, days: u32) -> Day {
+        let later = i64::from(self.0) + i64::from(days);
+        Day(i32::try_from(later.min(i64::from(Day::MAX.0))).unwrap_or(Day::MAX.0))
+    }
+
     /// The day after, or [`Day::MAX`] for that.
     #[inline]
     pub fn succ(self) -> Day {
@@ -103,6 +110,10 @@ mod tests {
                     .unwrap_or(NaiveDate::MIN);
                 assert_eq!(day.minus(n).date(), by_chrono, "{d} - {n}");
                 assert_eq!(day.minus(n), Day::of(by_chrono), "{d} - {n}");
+                let later = d
+                    .checked_add_days(chrono::Days::new(u64::from(n)))
+                    .unwrap_or(NaiveDate::MAX);
+                assert_eq!(day.plus(n), Day::of(later), "{d} + {n}");
             }
         }
         // Order is kept, across years and leap days.

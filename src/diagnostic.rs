@@ -127,12 +127,15 @@ diag_codes! {
     NestedQuantifier    = "PR305", Error,   "quantifiers over other lines are nested";
     RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
     UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
+    CalendarInterval    = "PR310", Error,   "an interval is measured in a calendar year or an anchored period";
+    WindowWord          = "PR311", Error,   "a count's window is written with the wrong word: `within` for a rolling length, `in` for a calendar year or an anchored period";
     OverlappingCodes    = "PR401", Warning, "a code list names a code twice or covers it with two entries";
     UnusedCodeSet       = "PR402", Warning, "a policy's code set is never used";
     DeadCondition       = "PR403", Warning, "a condition can never hold: the rule never applies or its check always fails";
     OverlappingVersions = "PR404", Warning, "two versions of one policy are in effect on the same dates";
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
     RemarkCodes         = "PR406", Warning, "a reason code used against its X12 definition: no remark code where one is required, or CARC 16 asking for documentation";
+    LongAnchoredPeriod  = "PR408", Warning, "a period anchored at a first service is 10 years or longer: it is in effect never renewed";
     Internal            = "PR901", Error,   "payer-rules met a state it should never reach: a bug, reported instead of a wrong result";
 }
 

@@ -797,6 +797,61 @@ fn the_month_window_examples_are_what_the_engine_does() {
 }
 
 #[test]
+fn the_calendar_year_and_anchored_period_examples_are_what_the_engine_does() {
+    let doc = read(&docs_dir().join("language.md"));
+    // The words as the page says them, line breaks and emphasis aside.
+    let flat = |text: &str| {
+        text.replace("**", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let page = flat(&doc);
+    for said in [
+        "a service on December 31 counts in its year, and January 1 starts the next one",
+        "An anchor on 2028-02-29 with `12 months` holds 2028-02-29 .. 2029-02-28",
+        "and 2029-03-01 may start the next period",
+        "one on 2025-01-31 with `1 months` holds 2025-01-31 .. 2025-02-28",
+        "one on 2025-03-31 with `6 months` holds up to 2025-09-30",
+        "one on 2025-03-04 with `12 months` holds up to 2026-03-03",
+        "a TPI on 2026-03-03, the day before 2025-03-04 + 12 months, is still in its period; one on 2026-03-04 starts a new period",
+    ] {
+        assert!(page.contains(said), "docs/language.md no longer says: {said}");
+    }
+    let patient = r#"{"id":"Y"}"#;
+    // The decision of a TPI on `date` after one on `earlier`.
+    let replay = |rule: &str, earlier: &str, date: &str| {
+        let mut e = engine(rule);
+        e.record_prior(&read_one(&claim_json("H", patient, earlier, "20553", "")));
+        decide(&mut e, &claim_json("C", patient, date, "20553", "")).0
+    };
+    let year =
+        "rule Y { when line.procedure in tpi limit tpi to 1 per calendar year else deny CO-119 rarc N640 }\n";
+    assert_eq!(replay(year, "2025-12-31", "2025-12-31"), Action::Deny);
+    assert_eq!(replay(year, "2025-12-31", "2026-01-01"), Action::Allow);
+    assert_eq!(replay(year, "2025-01-01", "2025-12-31"), Action::Deny);
+    let anchored = |months: u32| {
+        format!(
+            "rule F {{ when line.procedure in tpi limit tpi to 1 per {months} months from first else deny CO-119 rarc N640 }}\n"
+        )
+    };
+    for (months, anchor, last, next) in [
+        (12, "2028-02-29", "2029-02-28", "2029-03-01"),
+        (1, "2025-01-31", "2025-02-28", "2025-03-01"),
+        (6, "2025-03-31", "2025-09-30", "2025-10-01"),
+        (12, "2025-03-04", "2026-03-03", "2026-03-04"),
+    ] {
+        let rule = anchored(months);
+        assert_eq!(replay(&rule, anchor, last), Action::Deny, "{anchor} {last}");
+        assert_eq!(
+            replay(&rule, anchor, next),
+            Action::Allow,
+            "{anchor} {next}"
+        );
+    }
+}
+
+#[test]
 fn every_lint_has_a_page_that_shows_it() {
     use payer_rules::internal::LINT_CODES;
     let dir = docs_dir().join("lints");

@@ -345,6 +345,8 @@ fn operand() -> impl Strategy<Value = Tokens> {
         Just(toks("true")),
         Just(toks("count ( tpi within 364 days before )")),
         Just(toks("count ( drugs on same day per site or unsited )")),
+        Just(toks("count ( tpi in calendar year per code )")),
+        Just(toks("count ( tpi in 12 months from first per site )")),
     ]
 }
 
@@ -447,7 +449,12 @@ fn check() -> impl Strategy<Value = Tokens> {
         }),
         (
             set_term(),
-            prop_oneof![Just("per day"), Just("per 365 days")],
+            prop_oneof![
+                Just("per day"),
+                Just("per 365 days"),
+                Just("per calendar year"),
+                Just("per 12 months from first"),
+            ],
             scope.clone(),
             action()
         )

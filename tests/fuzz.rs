@@ -79,6 +79,8 @@ const TOKENS: &[&str] = &[
     "some other line",
     "count(",
     "within",
+    "in calendar year",
+    "from first",
     "before",
     "on same day",
     "per site",

@@ -8,7 +8,7 @@ use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::fields::{self, Ty, RECORDS};
 use crate::syntax::ast::{
-    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, SetExpr, TimeUnit, Window,
+    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Period, SetExpr, TimeUnit, Window,
 };
 use crate::syntax::{Span, Spanned};
 
@@ -237,9 +237,20 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         }
     }
 
-    /// Checks a window's length (days or months).
+    /// Checks a window's words (PR311) and length (days or months).
     pub fn window(&mut self, window: &Spanned<Window>) {
-        if let Window::Within { days, unit, .. } = window.node {
+        let (period, before, within) = match &window.node {
+            Window::SameDay => return,
+            Window::Within { period, before } => (period, *before, true),
+            Window::In { period, before } => (period, *before, false),
+        };
+        let rolling = matches!(period, Period::Rolling { .. });
+        if within != rolling || (!within && before) {
+            self.window_word(window, period, before, within);
+            return;
+        }
+        if let Period::Rolling { length, unit } | Period::Anchored { length, unit } = period {
+            let days = length.node;
             let most = match unit {
                 TimeUnit::Days => 36_600,
                 TimeUnit::Months => 1_200,
@@ -262,6 +273,48 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 );
             }
         }
+    }
+
+    /// PR311: `within` with a calendar year or an anchored period, `in` with
+    /// a rolling length, or `in ... before`.
+    fn window_word(
+        &mut self,
+        window: &Spanned<Window>,
+        period: &Period,
+        before: bool,
+        within: bool,
+    ) {
+        // The words after `within`/`in` as written, `before` left out.
+        let length = self
+            .source(window.span)
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| *w != "before")
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (message, help) = match (period, within) {
+            (Period::Rolling { .. }, _) => (
+                format!("`in {length}` is not a calendar window"),
+                format!(
+                    "for the last {length}, rolling, write `within {length}`{}; for periods anchored at the member's first service, `in {length} from first`",
+                    if before { " before" } else { "" }
+                ),
+            ),
+            (_, true) => (
+                format!("`within` takes a number of days or months, not `{length}`"),
+                format!("write `in {length}`: the {} the date of service is in, up to it", match period {
+                    Period::CalendarYear => "calendar year",
+                    _ => "anchored period",
+                }),
+            ),
+            (_, false) => (
+                format!("`in {length}` does not take `before`"),
+                format!(
+                    "write `in {length}`: it counts the period's earlier services up to the date of service (the line itself never counts)"
+                ),
+            ),
+        };
+        self.push(DiagCode::WindowWord, window.span, message, help);
     }
 
     fn literal(&mut self, lit: &Literal, span: Span) -> Ty {

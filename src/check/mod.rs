@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use crate::codes::icd10::{self, YearSet};
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::{
-    Action, CheckKind, HeaderKind, Item, Module, ModuleKind, Rule, SetExpr, Verb,
+    Action, Check, CheckKind, HeaderKind, Item, Module, ModuleKind, Period, Rule, SetExpr, Verb,
 };
 use crate::syntax::{Span, Spanned, SyntaxError};
 use crate::workspace::Workspace;
@@ -494,23 +494,84 @@ fn check_rule(
                 check_inline_sets(cond, in_force, file, diags);
                 ExprChecker::new(scope, file, diags).condition(cond);
             }
-            CheckKind::Limit { set, max, days, .. } => {
+            CheckKind::Limit {
+                set, max, period, ..
+            } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "a window", true, file, diags);
+                // The whole period is underlined and quoted, as it always was.
+                if let Period::Rolling { length, .. } | Period::Anchored { length, .. } =
+                    &period.node
+                {
+                    positive(
+                        &Spanned::new(length.node, period.span),
+                        "a window",
+                        true,
+                        file,
+                        diags,
+                    );
+                }
                 if max.node > 100_000 {
                     positive(max, "a limit", false, file, diags);
                 }
             }
-            CheckKind::Interval { set, days, .. } => {
+            CheckKind::Interval { set, period, .. } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                positive(days, "an interval", true, file, diags);
+                match &period.node {
+                    Period::Rolling { length, .. } => {
+                        positive(length, "an interval", true, file, diags);
+                    }
+                    Period::CalendarYear | Period::Anchored { .. } => {
+                        calendar_interval(check, period, file, diags);
+                    }
+                }
             }
             CheckKind::Always => always_at = Some(check.span),
         }
         check_action(&check.action, file, diags);
     }
+}
+
+/// PR310: `interval ... at least calendar year` or `... from first`. An
+/// interval is the time since the latest earlier service, which a calendar
+/// year or an anchored period does not measure; the limit of one per period
+/// says what such a rule means.
+fn calendar_interval(
+    check: &Check,
+    period: &Spanned<Period>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let text = |s: Span| file.text.get(s.start..s.end).unwrap_or("");
+    let CheckKind::Interval { set, .. } = &check.kind else {
+        return;
+    };
+    let written = text(period.span);
+    let help = match &period.node {
+        Period::Anchored { length, unit } => format!(
+            "for at most one service per anchored period write `limit {} to 1 per {written}`; for time since the last service, `interval {} at least {} {}`",
+            text(set.span()),
+            text(set.span()),
+            length.node,
+            unit.word()
+        ),
+        _ => format!(
+            "for at most one service per calendar year write `limit {} to 1 per calendar year`; for time since the last service, `interval {} at least 12 months`",
+            text(set.span()),
+            text(set.span())
+        ),
+    };
+    diags.push(
+        Diagnostic::new(
+            DiagCode::CalendarInterval,
+            file,
+            period.span,
+            format!("an interval cannot be `{written}`"),
+        )
+        .with_label("an interval is a length of time since the last service")
+        .with_help(help),
+    );
 }
 
 fn counted_set(

@@ -21,8 +21,8 @@ use crate::diagnostic::DiagCode;
 use crate::fields;
 use crate::number::Exact;
 use crate::syntax::ast::{
-    self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind, SetExpr,
-    SetOp, Verb, Window,
+    self, CheckKind as AstCheck, ExprKind, HeaderKind, InTarget, Literal, ModuleKind,
+    Period as AstPeriod, SetExpr, SetOp, Verb, Window,
 };
 use crate::syntax::Span;
 use crate::workspace::Workspace;
@@ -273,19 +273,26 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 AstCheck::Limit {
                     set,
                     max,
-                    days,
-                    unit,
+                    period,
                     per_code,
                     scope,
                 } => {
                     let set = self.set(set)?;
+                    let window = match &period.node {
+                        AstPeriod::Rolling { length, unit } => CountWindow::Within(Period {
+                            length: length.node,
+                            unit: *unit,
+                        }),
+                        AstPeriod::CalendarYear => CountWindow::CalendarYear,
+                        AstPeriod::Anchored { length, unit } => CountWindow::FromFirst(Period {
+                            length: length.node,
+                            unit: *unit,
+                        }),
+                    };
                     CheckKind::Limit {
                         set,
                         max: max.node,
-                        period: Period {
-                            length: days.node,
-                            unit: *unit,
-                        },
+                        window,
                         per_code: *per_code,
                         scope: scope.as_ref().map(|s| site_scope(s.node)),
                         counts_line: trigger.is_some_and(|t| {
@@ -298,19 +305,24 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 }
                 AstCheck::Interval {
                     set,
-                    days,
-                    unit,
+                    period,
                     per_code,
                     scope,
-                } => CheckKind::Interval {
-                    set: self.set(set)?,
-                    period: Period {
-                        length: days.node,
-                        unit: *unit,
-                    },
-                    per_code: *per_code,
-                    scope: scope.as_ref().map(|s| site_scope(s.node)),
-                },
+                } => {
+                    // The checker refuses the others (PR310).
+                    let AstPeriod::Rolling { length, unit } = &period.node else {
+                        return self.err("an interval of a calendar or anchored period");
+                    };
+                    CheckKind::Interval {
+                        set: self.set(set)?,
+                        period: Period {
+                            length: length.node,
+                            unit: *unit,
+                        },
+                        per_code: *per_code,
+                        scope: scope.as_ref().map(|s| site_scope(s.node)),
+                    }
+                }
                 AstCheck::Always => CheckKind::Always,
             };
             let a = &check.action;
@@ -483,15 +495,36 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 per_code,
                 scope,
             } => {
-                let window = match window.node {
+                // The checker refuses the other combinations (PR311).
+                let window = match &window.node {
                     Window::SameDay => CountWindow::SameDay,
-                    Window::Within { days, unit, before } => {
-                        let period = Period { length: days, unit };
-                        if before {
+                    Window::Within {
+                        period: AstPeriod::Rolling { length, unit },
+                        before,
+                    } => {
+                        let period = Period {
+                            length: length.node,
+                            unit: *unit,
+                        };
+                        if *before {
                             CountWindow::Before(period)
                         } else {
                             CountWindow::Within(period)
                         }
+                    }
+                    Window::In {
+                        period: AstPeriod::CalendarYear,
+                        before: false,
+                    } => CountWindow::CalendarYear,
+                    Window::In {
+                        period: AstPeriod::Anchored { length, unit },
+                        before: false,
+                    } => CountWindow::FromFirst(Period {
+                        length: length.node,
+                        unit: *unit,
+                    }),
+                    Window::Within { .. } | Window::In { .. } => {
+                        return self.err("a count window written with the wrong word")
                     }
                 };
                 Value::Count(Count {

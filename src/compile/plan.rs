@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::claims::Reason;
 pub use crate::codes::CodeSet;
@@ -94,15 +94,16 @@ pub struct Check {
 pub enum CheckKind {
     /// Fails when the condition is false.
     Require(Cond),
-    /// Fails when the services of the set in the window of `period` ending on the
+    /// Fails when the services of the set in `window`, which ends on the
     /// date of service, this one included, exceed `max`.
     Limit {
         /// Counted services.
         set: SetId,
         /// Most allowed.
         max: u32,
-        /// Window length.
-        period: Period,
+        /// Which dates count: [`CountWindow::Within`] a rolling period,
+        /// [`CountWindow::CalendarYear`] or [`CountWindow::FromFirst`].
+        window: CountWindow,
         /// Only services with the line's own procedure code count.
         per_code: bool,
         /// Site matching.
@@ -157,6 +158,29 @@ impl Period {
         match self.unit {
             TimeUnit::Days => day.minus(self.length),
             TimeUnit::Months => Day::of(self.before(date)),
+        }
+    }
+
+    /// The first day of the next period of a period anchored on `anchor`
+    /// (`P from first`): the first date whose own rolling window of `self`
+    /// (`within P`, which starts the day after [`Period::before`]) no longer
+    /// holds the anchor. For days, `anchor + length`; for months, the same
+    /// day of the month `length` months later, or, when that month is too
+    /// short for it, the first day of the month after (an anchor on
+    /// 2028-02-29 with 12 months: 2029-03-01; on 2025-01-31 with 1 month:
+    /// 2025-03-01). Saturates at the latest date.
+    pub fn after_anchor(self, anchor: Day) -> Day {
+        match self.unit {
+            TimeUnit::Days => anchor.plus(self.length),
+            TimeUnit::Months => {
+                let date = anchor.date();
+                match date.checked_add_months(chrono::Months::new(self.length)) {
+                    // chrono keeps the day or takes the month's last one.
+                    Some(later) if later.day() == date.day() => Day::of(later),
+                    Some(later) => Day::of(later).succ(),
+                    None => Day::MAX,
+                }
+            }
         }
     }
 }
@@ -353,24 +377,38 @@ pub struct Count {
     pub scope: Option<SiteScope>,
 }
 
-/// The dates a `count` looks at, for a date of service `DOS`.
+/// The dates a `count` or a `limit` looks at, for a date of service `DOS`:
+/// one concept for every form that counts or sums history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CountWindow {
     /// `on same day`: `DOS`.
     SameDay,
-    /// `within P`: from the day after `DOS - P` to `DOS`.
+    /// `within P` (a limit's `per P`): from the day after `DOS - P` to `DOS`.
     Within(Period),
     /// `within P before`: from `DOS - P` to the day before `DOS`.
     Before(Period),
+    /// `in calendar year` (a limit's `per calendar year`): from January 1
+    /// of `DOS`'s year to `DOS`.
+    CalendarYear,
+    /// `in P from first` (a limit's `per P from first`): from the anchor of
+    /// the anchored period `DOS` is in to `DOS`. The anchor is the first
+    /// counted service; each service on or after
+    /// [`Period::after_anchor`] of an anchor starts the next period, anchored
+    /// on it. The evaluator finds the anchor in the member's services (see
+    /// `eval::line`); with no period that holds `DOS`, `DOS` starts one.
+    FromFirst(Period),
 }
 
 impl CountWindow {
-    /// The first and last dates counted (both inclusive).
+    /// The first and last dates counted (both inclusive); for
+    /// [`CountWindow::FromFirst`], those of a date of service that starts a
+    /// period (the anchor found in the history moves the first back).
     pub fn dates(self, dos: NaiveDate) -> (NaiveDate, NaiveDate) {
         match self {
-            CountWindow::SameDay => (dos, dos),
+            CountWindow::SameDay | CountWindow::FromFirst(_) => (dos, dos),
             CountWindow::Within(p) => (p.before(dos).succ_opt().unwrap_or(dos), dos),
             CountWindow::Before(p) => (p.before(dos), dos.pred_opt().unwrap_or(NaiveDate::MIN)),
+            CountWindow::CalendarYear => (dos.with_ordinal0(0).unwrap_or(dos), dos),
         }
     }
 
@@ -379,9 +417,24 @@ impl CountWindow {
     #[inline]
     pub fn days(self, dos: NaiveDate, day: Day) -> (Day, Day) {
         match self {
-            CountWindow::SameDay => (day, day),
+            CountWindow::SameDay | CountWindow::FromFirst(_) => (day, day),
             CountWindow::Within(p) => (p.before_day(dos, day).succ(), day),
             CountWindow::Before(p) => (p.before_day(dos, day), day.pred()),
+            CountWindow::CalendarYear => (day.minus(dos.ordinal0()), day),
+        }
+    }
+}
+
+/// A limit's window as the policy says it after `per`: `365 days`,
+/// `calendar year`, `12 months from first` (`explain` shows it).
+impl std::fmt::Display for CountWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CountWindow::SameDay => f.write_str("day"),
+            CountWindow::Within(p) => write!(f, "{p}"),
+            CountWindow::Before(p) => write!(f, "{p} before"),
+            CountWindow::CalendarYear => f.write_str("calendar year"),
+            CountWindow::FromFirst(p) => write!(f, "{p} from first"),
         }
     }
 }
@@ -452,6 +505,8 @@ mod tests {
                         CountWindow::SameDay,
                         CountWindow::Within(p),
                         CountWindow::Before(p),
+                        CountWindow::CalendarYear,
+                        CountWindow::FromFirst(p),
                     ] {
                         let (from, to) = window.dates(dos);
                         assert_eq!(
@@ -462,6 +517,99 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn an_anchored_period_ends_where_its_dates_rolling_window_loses_the_anchor() {
+        // `P from first` and `within P` agree: a date is in the period of
+        // anchor A exactly when A is in the date's rolling window of P.
+        let anchors = [
+            "2024-01-31",
+            "2024-02-29",
+            "2025-01-31",
+            "2025-03-31",
+            "2025-08-31",
+            "2025-12-31",
+            "2027-02-28",
+            "2028-02-29",
+            "2028-03-01",
+        ];
+        for anchor in anchors.map(date) {
+            let a = Day::of(anchor);
+            for (length, unit) in [
+                (1, TimeUnit::Months),
+                (2, TimeUnit::Months),
+                (6, TimeUnit::Months),
+                (12, TimeUnit::Months),
+                (13, TimeUnit::Months),
+                (48, TimeUnit::Months),
+                (1, TimeUnit::Days),
+                (90, TimeUnit::Days),
+                (365, TimeUnit::Days),
+            ] {
+                let p = Period { length, unit };
+                let end = p.after_anchor(a);
+                assert!(end > a, "{anchor} {p}");
+                let mut x = a;
+                while x <= end.plus(3) {
+                    let (from, _) = CountWindow::Within(p).days(x.date(), x);
+                    assert_eq!(
+                        x < end,
+                        from <= a,
+                        "anchor {anchor}, {p}, date {}",
+                        x.date()
+                    );
+                    x = x.succ();
+                }
+            }
+        }
+        let months = |n| Period {
+            length: n,
+            unit: TimeUnit::Months,
+        };
+        let next = |anchor: &str, p: Period| p.after_anchor(Day::of(date(anchor))).date();
+        // A day the later month has: that day.
+        assert_eq!(next("2025-03-04", months(12)), date("2026-03-04"));
+        assert_eq!(next("2024-02-29", months(48)), date("2028-02-29"));
+        // A day it lacks: the first of the month after.
+        assert_eq!(next("2028-02-29", months(12)), date("2029-03-01"));
+        assert_eq!(next("2025-01-31", months(1)), date("2025-03-01"));
+        assert_eq!(next("2025-03-31", months(6)), date("2025-10-01"));
+        assert_eq!(next("2025-12-31", months(2)), date("2026-03-01"));
+        // Past the last date: never.
+        assert_eq!(
+            months(100_000).after_anchor(Day::of(NaiveDate::MAX)),
+            Day::MAX
+        );
+        assert_eq!(
+            Period {
+                length: u32::MAX,
+                unit: TimeUnit::Days
+            }
+            .after_anchor(Day(0)),
+            Day::MAX
+        );
+    }
+
+    #[test]
+    fn a_calendar_year_window_starts_on_january_1() {
+        for (dos, first) in [
+            ("2025-12-31", "2025-01-01"),
+            ("2026-01-01", "2026-01-01"),
+            ("2028-02-29", "2028-01-01"),
+            ("2028-12-31", "2028-01-01"),
+        ] {
+            let dos = date(dos);
+            assert_eq!(CountWindow::CalendarYear.dates(dos), (date(first), dos));
+            assert_eq!(
+                CountWindow::CalendarYear.days(dos, Day::of(dos)),
+                (Day::of(date(first)), Day::of(dos))
+            );
         }
     }
 }

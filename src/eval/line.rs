@@ -172,12 +172,19 @@ impl<'a> LineCx<'a> {
             CheckKind::Limit {
                 set,
                 max,
-                period,
+                window,
                 per_code,
                 scope,
                 counts_line,
             } => {
-                let (from, to) = CountWindow::Within(*period).days(dos, self.day);
+                // A rolling window, nearly every limit's, in place; the
+                // others out of line.
+                let (from, to) = match window {
+                    CountWindow::Within(period) => {
+                        (period.before_day(dos, self.day).succ(), self.day)
+                    }
+                    _ => self.reach(*window, *set, *per_code, *scope),
+                };
                 let earlier = self.counted(*set, from, to, *per_code, *scope);
                 let this = u32::from(
                     *counts_line
@@ -404,8 +411,97 @@ impl<'a> LineCx<'a> {
         if self.nothing_to_count() {
             return 0;
         }
-        let (from, to) = c.window.days(self.line.date_of_service, self.day);
+        let (from, to) = match c.window {
+            CountWindow::FromFirst(_) => self.reach(c.window, c.set, c.per_code, c.scope),
+            window => window.days(self.line.date_of_service, self.day),
+        };
         self.counted(c.set, from, to, c.per_code, c.scope)
+    }
+
+    /// The first and last days of `window` for this line, the window of a
+    /// count or a limit of `set` (of the line's own procedure when
+    /// `per_code`, at a site matching under `scope`): any form that counts or
+    /// sums history takes its days from here, so that every window works
+    /// for every form. Only an anchored window looks at the history. Out of
+    /// line: the hot paths work out the windows they meet most (a limit's
+    /// rolling window, a count's non-anchored one) in place and call this for
+    /// the others, which kept the instructions per claim of policies without
+    /// the calendar windows where they were (`docs/performance.md`).
+    #[inline(never)]
+    fn reach(
+        &self,
+        window: CountWindow,
+        set: usize,
+        per_code: bool,
+        scope: Option<crate::history::SiteScope>,
+    ) -> (Day, Day) {
+        match window {
+            CountWindow::FromFirst(period) => (self.anchor(period, set, per_code, scope), self.day),
+            _ => window.days(self.line.date_of_service, self.day),
+        }
+    }
+
+    /// The first day of the anchored period of `period` (`P from first`)
+    /// that the line's date falls in, for the services of `set` that a count
+    /// with `per_code` and `scope` counts: the history's and this claim's
+    /// earlier lines', up to the line's date (later ones do not move it). The
+    /// first such service is the first anchor; the first one on or after
+    /// [`Period::after_anchor`] of an anchor is the next. When the last
+    /// anchor's period has ended before the line's date, or there is none,
+    /// the line's date starts a period: its own day. A search per period
+    /// the history spans, not a walk over every service.
+    #[inline(never)]
+    fn anchor(
+        &self,
+        period: Period,
+        set: usize,
+        per_code: bool,
+        scope: Option<crate::history::SiteScope>,
+    ) -> Day {
+        let to = self.day;
+        if self.nothing_to_count() {
+            return to;
+        }
+        let Some(codes) = self.set(set) else {
+            return to;
+        };
+        let code = per_code.then_some(self.line.procedure);
+        let site = self.line.site.as_deref();
+        let site_id = match scope {
+            None => SiteId::NONE,
+            Some(_) => self.site_id(),
+        };
+        // The earliest service that counts from day `from` to the line's.
+        let first = |from: Day| {
+            let stored = self.window.first(from, to, codes, code, scope, site_id);
+            let here = self
+                .earlier
+                .iter()
+                .zip(self.earlier_days)
+                .filter(|((_, s), &day)| {
+                    day >= from && day <= to && counts_service(codes, code, scope, site, s)
+                })
+                .map(|(_, &day)| day)
+                .min();
+            match (stored, here) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let Some(mut anchor) = first(Day::MIN) else {
+            return to;
+        };
+        loop {
+            let next = period.after_anchor(anchor);
+            // `next <= anchor` only where dates saturate: no later period.
+            if next > to || next <= anchor {
+                return anchor;
+            }
+            match first(next) {
+                Some(later) => anchor = later,
+                None => return to,
+            }
+        }
     }
 
     /// The services of `set` from day `from` to day `to` (of the line's own

@@ -95,6 +95,11 @@ fn value(g: &mut Gen, sets: usize) -> Value {
                     length: 1,
                     unit: TimeUnit::Months,
                 }),
+                CountWindow::CalendarYear,
+                CountWindow::FromFirst(Period {
+                    length: 3,
+                    unit: TimeUnit::Months,
+                }),
             ]),
             per_code: g.flip(),
             scope: g.pick(&[None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)]),

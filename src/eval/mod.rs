@@ -13,6 +13,8 @@
 
 mod batch;
 #[cfg(test)]
+mod calendar_tests;
+#[cfg(test)]
 mod ledger_tests;
 mod line;
 mod lookahead;

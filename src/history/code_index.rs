@@ -56,6 +56,19 @@ impl Days {
         }
     }
 
+    /// The earliest day on or after `from`.
+    fn first(&self, from: Day) -> Option<Day> {
+        let sorted = self
+            .sorted
+            .get(self.sorted.partition_point(|d| *d < from))
+            .copied();
+        let recent = self.recent.iter().filter(|d| **d >= from).min().copied();
+        match (sorted, recent) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// How many days are from `from` to `to`, both included.
     fn count(&self, from: Day, to: Day) -> usize {
         let start = self.sorted.partition_point(|d| *d < from);
@@ -95,6 +108,26 @@ impl CodeIndex {
         if let Some((_, days)) = self.lists.get_mut(at) {
             days.add(e.day);
         }
+    }
+
+    /// What [`Window::first`] finds, from the index: the earliest day on or
+    /// after `from` of a service in `set`, of procedure `code` when given, at
+    /// a site matching site id `site` under `scope`.
+    pub(super) fn first(
+        &self,
+        from: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: u32,
+    ) -> Option<Day> {
+        self.lists
+            .iter()
+            .filter(|((procedure, at), _)| {
+                super::window::counts_entry(set, code, scope, site, *procedure, *at)
+            })
+            .filter_map(|(_, days)| days.first(from))
+            .min()
     }
 
     /// What [`Window::count`] counts, from the index: services from day

@@ -126,6 +126,74 @@ fn a_window_counts_what_the_query_matches() {
 }
 
 #[test]
+fn a_window_finds_the_first_service_the_query_matches() {
+    // Where an anchored period starts: the earliest service a count with
+    // the same window, code, scope and site counts, from a scanned book and
+    // from an indexed one, services recorded out of date order.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let base = date("2025-12-01");
+    let day = |n: u64| base + chrono::Days::new(n);
+    let codes = ["20552", "20553", "J3301"];
+    let sites = [None, Some("cervical"), Some("lumbar")];
+    let tpi = tpi_codes();
+    for services in [60, 600] {
+        let mut h = MemoryHistory::new();
+        for _ in 0..services {
+            let s = Service {
+                date: day(next(300)),
+                procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
+                site: sites[next(3) as usize],
+            };
+            let _ = h.record(m("P"), s);
+        }
+        let stored = h.services(m("P"));
+        let window = h.window(m("P"));
+        assert_eq!(window.index.is_some(), services >= CodeIndex::FROM);
+        let line_sites = [None, Some("cervical"), Some("thoracic")];
+        let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
+        let mut found = 0;
+        for _ in 0..3000 {
+            let q = Query {
+                member: m("P"),
+                from: day(next(310)),
+                to: day(next(310)),
+                set: &tpi,
+                code: [None, CodeKey::parse("20553")][next(2) as usize],
+                scope: scopes[next(3) as usize],
+                site: line_sites[next(3) as usize],
+            };
+            let want = stored
+                .iter()
+                .filter(|s| q.matches(s))
+                .map(|s| Day::of(s.date))
+                .min();
+            let got = window.first(
+                Day::of(q.from),
+                Day::of(q.to),
+                q.set,
+                q.code,
+                q.scope,
+                window.site(q.site),
+            );
+            assert_eq!(got, want, "{q:?}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 1000, "{found} windows held a service");
+        assert_eq!(
+            h.window(m("nobody"))
+                .first(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
+            None
+        );
+    }
+}
+
+#[test]
 fn prefetching_and_loading_change_nothing() {
     let tpi = tpi_codes();
     let mut h = MemoryHistory::new();

@@ -159,6 +159,59 @@ impl Window<'_> {
         }
         u32::try_from(n).unwrap_or(u32::MAX)
     }
+
+    /// The day of the earliest service from day `from` to day `to` (both
+    /// inclusive) that [`Window::count`] with the same arguments counts, if
+    /// any: where an anchored period (`12 months from first`) starts. A
+    /// search for the window's start and a scan to the first service that
+    /// counts, or, for a book with an index, a search in each procedure and
+    /// site it counts.
+    pub fn first(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+    ) -> Option<Day> {
+        let site = site.0;
+        if let Some(index) = self.index {
+            return index
+                .first(from, set, code, scope, site)
+                .filter(|d| *d <= to);
+        }
+        // Without an index the services are in date order.
+        let all = self.entries;
+        let start = all.partition_point(|e| e.day < from);
+        all.get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|e| e.day <= to)
+            .find(|e| counts_entry(set, code, scope, site, e.procedure, e.site))
+            .map(|e| e.day)
+    }
+}
+
+/// Whether a count of `set` (only procedure `code`, when given; at a site
+/// matching site id `site` under `scope`) counts a stored service of
+/// `procedure` at site id `at`: [`counts_service`] on ids.
+#[inline]
+pub(super) fn counts_entry(
+    set: &CodeSet,
+    code: Option<CodeKey>,
+    scope: Option<SiteScope>,
+    site: u32,
+    procedure: CodeKey,
+    at: u32,
+) -> bool {
+    code.is_none_or(|c| c == procedure)
+        && set.contains(procedure)
+        && match scope {
+            None => true,
+            Some(SiteScope::Strict) => at == site,
+            Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
+        }
 }
 
 /// Site matching as the language defines it (see `SiteScope`).

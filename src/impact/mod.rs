@@ -51,8 +51,8 @@ pub struct Impact {
     pub line_transitions: BTreeMap<Label, BTreeMap<Label, usize>>,
     /// The sum of the `charge` of every changed line, exactly.
     pub charges_moved: Money,
-    /// Changed lines by the rule that newly fires or stops firing on them,
-    /// most lines first.
+    /// The rules that newly fire or stop firing on some line, most lines
+    /// first: see [`RuleChange`].
     pub by_rule: Vec<RuleChange>,
     /// Changed lines by payer, policy and procedure.
     pub by_payer: Vec<Group>,
@@ -65,6 +65,12 @@ pub struct Impact {
 }
 
 /// A rule whose firing changed on some lines.
+///
+/// A line counts here when the rule fires on it on one side only, whether or
+/// not the line's decision changed: a rule can newly fire on a line another
+/// rule already denied. Money moves only where the decision changed, so
+/// `changed_lines` and `charges` count those lines alone, and the examples
+/// are those lines first.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleChange {
     /// The policy the rule belongs to.
@@ -75,7 +81,10 @@ pub struct RuleChange {
     pub newly_fires: usize,
     /// Lines it fired on before and does not now.
     pub stops_firing: usize,
-    /// The charges of those lines.
+    /// Of the lines it newly fires or stops firing on, those whose decision
+    /// changed.
+    pub changed_lines: usize,
+    /// The charges of the lines counted in `changed_lines`.
     pub charges: Money,
     /// The rule's text in the base, when it differs from the candidate's (or
     /// the rule is only in the base).
@@ -85,7 +94,8 @@ pub struct RuleChange {
     /// the rule is new).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text_after: Option<String>,
-    /// A few of the lines.
+    /// A few of the lines: those whose decision changed, then (when there
+    /// are fewer than [`EXAMPLES_PER_RULE`] of them) the others.
     pub examples: Vec<Example>,
 }
 
@@ -132,7 +142,10 @@ pub struct Replay {
     impact: Impact,
     rules: RuleTexts,
     groups: [BTreeMap<String, Tally>; 3],
-    by_rule: BTreeMap<(String, String), RuleChange>,
+    /// Each rule's change so far, with examples of lines whose decision did
+    /// not change kept aside until the end (they are shown only when the
+    /// rule has too few lines whose decision did).
+    by_rule: BTreeMap<(String, String), (RuleChange, Vec<Example>)>,
 }
 
 /// What a group has counted so far: the records of its changed claims, its
@@ -208,7 +221,8 @@ impl Replay {
                 continue;
             }
             // A line whose reasons changed but not its decision moved no money
-            // and is not a changed line; its rules still show in `by_rule`.
+            // and is not a changed line; its rules still show in `by_rule`,
+            // with no charge.
             let decision_changed = lb_label != la_label;
             let charge = line.charge.map(Money::of_f64).unwrap_or_default();
             if decision_changed {
@@ -245,20 +259,24 @@ impl Replay {
                 rules_before: rules_before.iter().map(|(_, r)| r.clone()).collect(),
                 rules_after: rules_after.iter().map(|(_, r)| r.clone()).collect(),
             };
-            for key in rules_after.difference(&rules_before) {
-                let change = self.rule_change(key);
-                change.newly_fires += 1;
-                change.charges += charge;
-                if change.examples.len() < EXAMPLES_PER_RULE {
-                    change.examples.push(example.clone());
+            let newly = rules_after.difference(&rules_before).map(|k| (k, true));
+            let stops = rules_before.difference(&rules_after).map(|k| (k, false));
+            for (key, fires) in newly.chain(stops) {
+                let (change, others) = self.rule_change(key);
+                if fires {
+                    change.newly_fires += 1;
+                } else {
+                    change.stops_firing += 1;
                 }
-            }
-            for key in rules_before.difference(&rules_after) {
-                let change = self.rule_change(key);
-                change.stops_firing += 1;
-                change.charges += charge;
-                if change.examples.len() < EXAMPLES_PER_RULE {
-                    change.examples.push(example.clone());
+                let examples = if decision_changed {
+                    change.changed_lines += 1;
+                    change.charges += charge;
+                    &mut change.examples
+                } else {
+                    others
+                };
+                if examples.len() < EXAMPLES_PER_RULE {
+                    examples.push(example.clone());
                 }
             }
         }
@@ -267,26 +285,35 @@ impl Replay {
         }
     }
 
-    fn rule_change(&mut self, key: &(String, String)) -> &mut RuleChange {
+    fn rule_change(&mut self, key: &(String, String)) -> &mut (RuleChange, Vec<Example>) {
         let (before, after) = (self.rules.base.get(key), self.rules.candidate.get(key));
         let differs = before != after;
-        self.by_rule
-            .entry(key.clone())
-            .or_insert_with(|| RuleChange {
+        self.by_rule.entry(key.clone()).or_insert_with(|| {
+            let change = RuleChange {
                 policy: key.0.clone(),
                 rule: key.1.clone(),
                 newly_fires: 0,
                 stops_firing: 0,
+                changed_lines: 0,
                 charges: Money::default(),
                 text_before: before.filter(|_| differs).cloned(),
                 text_after: after.filter(|_| differs).cloned(),
                 examples: Vec::new(),
-            })
+            };
+            (change, Vec::new())
+        })
     }
 
     /// The report.
     pub fn finish(mut self) -> Impact {
-        let mut rules: Vec<RuleChange> = std::mem::take(&mut self.by_rule).into_values().collect();
+        let mut rules: Vec<RuleChange> = std::mem::take(&mut self.by_rule)
+            .into_values()
+            .map(|(mut change, others)| {
+                let room = EXAMPLES_PER_RULE.saturating_sub(change.examples.len());
+                change.examples.extend(others.into_iter().take(room));
+                change
+            })
+            .collect();
         rules.sort_by(|a, b| {
             (b.newly_fires + b.stops_firing)
                 .cmp(&(a.newly_fires + a.stops_firing))
@@ -302,6 +329,22 @@ impl Replay {
 }
 
 impl Impact {
+    /// Claims decided (not error records) on each side: before, after.
+    pub fn decided(&self) -> (usize, usize) {
+        let mut sides = (0, 0);
+        for (from, row) in &self.claim_transitions {
+            for (to, n) in row {
+                if *from != ERROR {
+                    sides.0 += n;
+                }
+                if *to != ERROR {
+                    sides.1 += n;
+                }
+            }
+        }
+        sides
+    }
+
     /// Lines that went from `from` to `to` (`*` for any decision).
     pub fn lines_between(&self, from: &str, to: &str) -> usize {
         self.line_transitions

@@ -115,3 +115,164 @@ fn a_claim_the_candidate_has_no_policy_for_is_an_error_line() {
     assert_eq!(impact.lines_between("allow", "error"), 1);
     assert_eq!(impact.claim_transitions["allow"]["error"], 1);
 }
+
+/// A rule that pends TPI lines billed above $300.
+const PEND: &str = "rule C \"high charge\" {\n when line.procedure in tpi and line.charge > 300\n review CO-252 rarc N706\n }";
+/// A rule that denies TPI lines billed above $300.
+const DENY: &str =
+    "rule D \"too high\" {\n when line.procedure in tpi and line.charge > 300\n deny CO-45\n }";
+
+/// The `(newly_fires, stops_firing, charges)` of each rule in the report.
+fn rules(impact: &Impact) -> Vec<(&str, usize, usize, String)> {
+    impact
+        .by_rule
+        .iter()
+        .map(|r| {
+            (
+                r.rule.as_str(),
+                r.newly_fires,
+                r.stops_firing,
+                r.charges.text(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn allow_to_review_when_a_rule_newly_pends() {
+    let claims = [
+        claim("A", "P1", "2024-05-01", "20552", "400"),
+        claim("B", "P2", "2024-05-01", "20552", "200"),
+    ];
+    let impact = replay("", PEND, &claims);
+    assert_eq!(impact.lines_between("allow", "review"), 1, "{impact:#?}");
+    assert_eq!(impact.lines_between("*", "*"), 1);
+    assert_eq!(impact.line_transitions["allow"]["allow"], 1);
+    assert_eq!(impact.claim_transitions["allow"]["review"], 1);
+    assert_eq!((impact.changed_claims, impact.changed_lines), (1, 1));
+    assert_eq!(impact.charges_moved.text(), "400.00");
+    assert_eq!(rules(&impact), [("C", 1, 0, "400.00".to_string())]);
+}
+
+#[test]
+fn review_to_allow_when_a_rule_stops_pending() {
+    let claims = [claim("A", "P1", "2024-05-01", "20552", "400")];
+    let impact = replay(PEND, "", &claims);
+    assert_eq!(impact.lines_between("review", "allow"), 1, "{impact:#?}");
+    assert_eq!(impact.claim_transitions["review"]["allow"], 1);
+    assert_eq!(impact.charges_moved.text(), "400.00");
+    assert_eq!(rules(&impact), [("C", 0, 1, "400.00".to_string())]);
+    let c = &impact.by_rule[0];
+    assert!(c.text_before.is_some() && c.text_after.is_none());
+}
+
+#[test]
+fn review_to_deny_when_a_deny_joins_the_review() {
+    // C pends the line on both sides; D's deny is more severe.
+    let claims = [claim("A", "P1", "2024-05-01", "20552", "400")];
+    let impact = replay(PEND, &format!("{PEND}\n{DENY}"), &claims);
+    assert_eq!(impact.lines_between("review", "deny"), 1, "{impact:#?}");
+    assert_eq!(impact.claim_transitions["review"]["deny"], 1);
+    assert_eq!(impact.changed_lines, 1);
+    // C fires before and after: only D's firing changed.
+    assert_eq!(rules(&impact), [("D", 1, 0, "400.00".to_string())]);
+    let e = &impact.by_rule[0].examples[0];
+    assert_eq!((e.before, e.after), ("review", "deny"));
+    assert_eq!(
+        (e.rules_before.clone(), e.rules_after.clone()),
+        (
+            vec!["C".to_string()],
+            vec!["C".to_string(), "D".to_string()]
+        )
+    );
+}
+
+#[test]
+fn error_to_allow_when_the_candidate_brings_a_policy_for_the_payer() {
+    let mut replay = Replay::new(Policies::default(), policies(""));
+    let text = claim("A", "P1", "2024-05-01", "20553", "10.5");
+    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
+        .into_iter()
+        .enumerate()
+    {
+        replay.add(i + 1, c.as_ref());
+    }
+    let impact = replay.finish();
+    assert_eq!(impact.lines_between("error", "allow"), 1, "{impact:#?}");
+    assert_eq!(impact.claim_transitions["error"]["allow"], 1);
+    assert_eq!((impact.changed_claims, impact.changed_lines), (1, 1));
+    assert_eq!(impact.charges_moved.text(), "10.50");
+    // No rule fired on either side: the change is the policy itself.
+    assert!(impact.by_rule.is_empty());
+    assert_eq!(impact.by_policy[0].key, "t");
+}
+
+#[test]
+fn a_claim_goes_partial_when_one_of_its_lines_is_denied() {
+    let two_lines = r#"{"id":"A","payer":"p","patient":{"id":"P1"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2024-05-01","procedure":"20552","charge":50},{"date_of_service":"2024-05-02","procedure":"20553","charge":60}]}"#;
+    let impact = replay(
+        "",
+        "rule Z \"no 20553\" {\n when line.procedure in (cpt 20553)\n deny CO-50 rarc N115\n }",
+        &[two_lines.to_string()],
+    );
+    assert_eq!(
+        impact.claim_transitions["allow"]["partial"], 1,
+        "{impact:#?}"
+    );
+    assert_eq!(impact.line_transitions["allow"]["allow"], 1);
+    assert_eq!(impact.lines_between("allow", "deny"), 1);
+    assert_eq!((impact.changed_claims, impact.changed_lines), (1, 1));
+    assert_eq!(impact.charges_moved.text(), "60.00");
+    assert_eq!(impact.by_procedure[0].key, "20553");
+}
+
+#[test]
+fn a_rule_newly_firing_on_a_line_already_denied_moves_no_money() {
+    // Claim F's second line is denied by S (the day's second session) on
+    // both sides; the candidate's Z fires on it too. Only A's line changes
+    // decision, and only its charge is Z's.
+    let base = "rule S \"one a day\" {\n when line.procedure in tpi\n limit tpi to 1 per day\n else deny CO-119 rarc N640\n }";
+    let candidate = format!(
+        "{base}\n rule Z \"no 20553\" {{\n when line.procedure in (cpt 20553)\n deny CO-50 rarc N115\n }}"
+    );
+    let two_lines = r#"{"id":"F","payer":"p","patient":{"id":"P5"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2024-05-01","procedure":"20552","charge":50},{"date_of_service":"2024-05-01","procedure":"20553","charge":60}]}"#;
+    let claims = [
+        two_lines.to_string(),
+        claim("A", "P1", "2024-05-01", "20553", "100.10"),
+    ];
+    let impact = replay(base, &candidate, &claims);
+    assert_eq!(impact.changed_lines, 1, "{impact:#?}");
+    assert_eq!(impact.line_transitions["deny"]["deny"], 1);
+    assert_eq!(impact.charges_moved.text(), "100.10");
+    let z = &impact.by_rule[0];
+    assert_eq!(
+        (z.rule.as_str(), z.newly_fires, z.changed_lines),
+        ("Z", 2, 1)
+    );
+    assert_eq!(z.charges.text(), "100.10");
+    // The line whose decision changed comes first, though it came later.
+    let examples: Vec<(&str, &str, &str)> = z
+        .examples
+        .iter()
+        .map(|e| (e.claim.as_str(), e.before, e.after))
+        .collect();
+    assert_eq!(examples, [("A", "allow", "deny"), ("F", "deny", "deny")]);
+}
+
+#[test]
+fn decided_counts_the_claims_each_side_decided() {
+    let claims = [
+        claim("A", "P1", "2024-05-01", "20553", "10"),
+        claim("B", "P2", "2024-05-01", "20553", "10").replace("\"payer\":\"p\"", "\"payer\":\"q\""),
+    ];
+    assert_eq!(replay("", "", &claims).decided(), (1, 1));
+    let mut replay = Replay::new(Policies::default(), policies(""));
+    let text = claims.join("\n");
+    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
+        .into_iter()
+        .enumerate()
+    {
+        replay.add(i + 1, c.as_ref());
+    }
+    assert_eq!(replay.finish().decided(), (0, 1));
+}

@@ -240,18 +240,17 @@ pub struct Check {
 pub enum CheckKind {
     /// `require EXPR else ACTION`: fails when EXPR is false.
     Require(Expr),
-    /// `limit SET to N per D days|months [per code] [per site] else ACTION`: fails
-    /// when the services in SET within the window, this one included, would be
+    /// `limit SET to N per PERIOD [per code] [per site] else ACTION`: fails
+    /// when the services in SET within the period, this one included, would be
     /// more than N.
     Limit {
         /// Which services count.
         set: SetExpr,
         /// The most allowed in the window.
         max: Spanned<u32>,
-        /// The window's length, in `unit`s (`per day` is 1 day).
-        days: Spanned<u32>,
-        /// Whether `days` counts days or calendar months.
-        unit: TimeUnit,
+        /// The window: `day`, `D days`, `M months`, `calendar year` or
+        /// `M months from first`; its span covers the words after `per`.
+        period: Spanned<Period>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
         /// Whether only services at the same site count.
@@ -263,10 +262,10 @@ pub enum CheckKind {
     Interval {
         /// Which services count.
         set: SetExpr,
-        /// The least time between two services, in `unit`s.
-        days: Spanned<u32>,
-        /// Whether `days` counts days or calendar months.
-        unit: TimeUnit,
+        /// The least time between two services: a rolling length (the
+        /// checker refuses the others, PR310); its span covers the words
+        /// after `least`.
+        period: Spanned<Period>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
         /// Whether only services at the same site count.
@@ -295,6 +294,32 @@ impl TimeUnit {
             TimeUnit::Months => "months",
         }
     }
+}
+
+/// How far back from the date of service a limit, an interval or a count
+/// looks: one concept for all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Period {
+    /// `N days` or `N months` (`day` is `1 days`): the last N days or calendar
+    /// months, rolling with the date of service. `length`'s span is the
+    /// number (for `day`, the word).
+    Rolling {
+        /// How many units.
+        length: Spanned<u32>,
+        /// Days or calendar months.
+        unit: TimeUnit,
+    },
+    /// `calendar year`: from January 1 of the date of service's year.
+    CalendarYear,
+    /// `N days|months from first`: periods of N units anchored at the
+    /// member's first service that counts, each next one at the first
+    /// service on or after the end of the one before.
+    Anchored {
+        /// How many units.
+        length: Spanned<u32>,
+        /// Days or calendar months.
+        unit: TimeUnit,
+    },
 }
 
 /// How history services are matched by anatomic site.
@@ -494,18 +519,26 @@ pub enum Quant {
 }
 
 /// Which history dates a `count` looks at, relative to the line's date of service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Window {
     /// `on same day`: the date of service itself.
     SameDay,
     /// `within D days`: `[DOS - (D-1), DOS]`; with `before`: `[DOS - D, DOS - 1]`.
-    /// In months, `DOS - D` is the date D calendar months before.
+    /// In months, `DOS - D` is the date D calendar months before. Written
+    /// with a calendar or anchored period, the checker's PR311.
     Within {
-        /// The window's length, in `unit`s.
-        days: u32,
-        /// Days or calendar months.
-        unit: TimeUnit,
+        /// The window's length.
+        period: Period,
         /// Whether the window ends the day before the date of service.
+        before: bool,
+    },
+    /// `in calendar year`, `in M months from first`: the calendar year or
+    /// anchored period the date of service is in, up to it. Written with a
+    /// rolling length or `before`, the checker's PR311.
+    In {
+        /// The calendar year or the anchored period.
+        period: Period,
+        /// `before`, which `in` does not take.
         before: bool,
     },
 }

@@ -43,7 +43,12 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::rarc_list | R::kw_rarc => "`rarc`",
         R::rarc => "a remark code such as `N115`",
         R::message | R::kw_message => "`message`",
-        R::period | R::kw_day => "`day` or a number of days or months",
+        R::period | R::kw_day => "`day`, a number of days or months, or `calendar year`",
+        R::length => "a number of days or months, or `calendar year`",
+        R::calendar_year | R::kw_calendar => "`calendar year`",
+        R::kw_year => "`year`",
+        R::from_first | R::kw_from => "`from first`",
+        R::kw_first => "`first`",
         R::time_unit | R::kw_days | R::kw_months => "`days` or `months`",
         R::site_scope | R::code_scope | R::kw_per => "`per`",
         R::kw_code => "`code`",
@@ -65,9 +70,13 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::kw_other => "`other`",
         R::kw_line => "`line`",
         R::count | R::kw_count => "`count(...)`",
-        R::window | R::within | R::kw_within | R::same_day | R::kw_on | R::kw_same => {
-            "a window (`within N days` or `on same day`)"
-        }
+        R::window
+        | R::within
+        | R::kw_within
+        | R::in_period
+        | R::same_day
+        | R::kw_on
+        | R::kw_same => "a window (`within N days`, `in calendar year` or `on same day`)",
         R::before | R::kw_before => "`before`",
         R::field | R::field_part => "a field such as `line.procedure`",
         R::date => "a date (YYYY-MM-DD)",

@@ -233,7 +233,7 @@ fn markdown_has_the_matrix_and_the_rules() {
     let md = text(&out.stdout);
     assert!(md.starts_with("## Policy impact"), "{md}");
     assert!(md.contains("| allow | 1 | **1** |"), "{md}");
-    assert!(md.contains("| t | Z | 1 | 0 | $100.10 |"), "{md}");
+    assert!(md.contains("| t | Z | 1 | 0 | 1 | $100.10 |"), "{md}");
 }
 
 /// Debian's Chromium, where `.ci/run` installs it.
@@ -358,4 +358,126 @@ fn claims_in_837p_are_read_with_the_payer_ids_the_policies_declare() {
     assert_eq!(report["claims"], 4);
     // EX-1001 (payer id 00882) is decided under medicare-tpi, not `no_policy`.
     assert_eq!(report["claim_transitions"]["allow"]["allow"], 1, "{report}");
+}
+
+/// The report of `tests/data/impact/` (a policy `t` whose review threshold
+/// drops from $500 to $300 and which gains a rule Z denying 20553), run from
+/// that directory with relative paths so that the sides' labels are the
+/// same wherever the repository is.
+fn fixture_report(format: &str) -> String {
+    let out = bin()
+        .current_dir(common::root("tests/data/impact"))
+        .args([
+            "impact",
+            "--base",
+            "base",
+            "--candidate",
+            "candidate",
+            "--format",
+            format,
+            "claims.jsonl",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "--format {format}");
+    text(&out.stdout)
+}
+
+#[test]
+fn every_format_of_the_report_is_snapshot_tested() {
+    // A allow -> deny (Z), B deny -> allow (A no longer takes the day's
+    // session), D allow -> review (C's new threshold), F's line 2 denied by S
+    // before and by S and Z after (its decision unchanged), G has no policy
+    // on either side.
+    insta::assert_snapshot!("terminal", fixture_report("terminal"));
+    insta::assert_snapshot!("json", fixture_report("json"));
+    insta::assert_snapshot!("markdown", fixture_report("markdown"));
+    insta::assert_snapshot!("html", fixture_report("html"));
+}
+
+#[test]
+fn payer_ids_map_837p_claims_to_the_policies_and_deciding_nothing_is_a_warning() {
+    let impact = |extra: &[&str]| {
+        let mut cmd = bin();
+        cmd.args([
+            "impact",
+            "--base",
+            "policies",
+            "--candidate",
+            "policies",
+            "--format",
+            "json",
+        ]);
+        cmd.args(extra);
+        cmd.arg("examples/claims.837p");
+        let out = cmd.output().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+        (report, text(&out.stderr))
+    };
+    // The bundled policies declare no X12 id: every claim is `no_policy` on
+    // both sides, and the report of 0 changes says it compared nothing.
+    let (report, stderr) = impact(&[]);
+    assert_eq!(report["claim_transitions"]["error"]["error"], 4, "{report}");
+    assert!(
+        stderr.contains("warning: no claim was decided on either side: all 4 are error records")
+            && stderr.contains("--payer-ids FILE"),
+        "{stderr}"
+    );
+    let (report, stderr) = impact(&["--payer-ids", "examples/payer-ids.txt"]);
+    assert_eq!(report["claim_transitions"]["allow"]["allow"], 1, "{report}");
+    assert_eq!(report["line_transitions"]["allow"]["allow"], 2, "{report}");
+    assert_eq!(report["changed_claims"], 0);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let missing = bin()
+        .args([
+            "impact",
+            "--base",
+            "policies",
+            "--payer-ids",
+            "no-such-file.txt",
+            "examples/claims.837p",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
+}
+
+#[test]
+fn no_progress_line_when_stderr_is_not_a_terminal() {
+    // 30 copies of examples/claims.jsonl under other ids: 18,000 claims, long
+    // enough (well past the line's first quarter second in a debug build)
+    // that a progress line written to a pipe would show.
+    let dir = temp_dir("impact", "progress");
+    let sample = std::fs::read_to_string(common::root("examples/claims.jsonl"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let many: String = (0..30)
+        .map(|k| sample.replace("\"CLM-", &format!("\"CLM-{k}-")))
+        .collect();
+    let claims = dir.join("claims.jsonl");
+    std::fs::write(&claims, many).unwrap_or_else(|e| panic!("{e}"));
+    let runs: [&[&str]; 3] = [
+        &["eval", "-p", "policies"],
+        &["eval", "-p", "policies", "--jobs", "2"],
+        &["impact", "--base", "policies"],
+    ];
+    for args in runs {
+        let out = bin()
+            .args(args)
+            .arg(&claims)
+            .stdout(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains('\r'), "{args:?}: {stderr:?}");
+        assert!(!stderr.contains("% "), "{args:?}: {stderr:?}");
+    }
 }

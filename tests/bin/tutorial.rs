@@ -7,7 +7,9 @@
 //!   ```` ```yaml file=... ````, ```` ```json file=... ````) is written to PATH,
 //!   replacing the file's earlier version;
 //! - a ```` ```sh ```` block holds one `payer-rules ...` command, which is run with
-//!   the built binary in the scratch directory;
+//!   the built binary in the scratch directory, or one `cp -r FROM TO`, which
+//!   the test performs (a copy of a policy tree, to compare two versions with
+//!   `impact`) and which prints nothing, so no output block follows it;
 //! - the next block, ```` ```text ```` or ```` ```json ```` without `file=`, is what
 //!   the command must print (standard output, then standard error). Text is
 //!   compared line by line, trailing spaces aside; JSON is compared as a value, so
@@ -84,6 +86,23 @@ fn scratch() -> PathBuf {
         }
     }
     dir
+}
+
+/// `cp -r from to`: `to` must not exist yet.
+fn copy_tree(from: &Path, to: &Path) {
+    assert!(!to.exists(), "cp -r: {} exists", to.display());
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        if path.is_dir() {
+            copy_tree(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
 }
 
 /// Runs `payer-rules ARGS` in `dir`; stdout then stderr.
@@ -165,6 +184,13 @@ fn the_tutorial_replays() {
             continue;
         };
         commands += 1;
+        if let Some(paths) = command.strip_prefix("cp -r ") {
+            match paths.split_whitespace().collect::<Vec<_>>()[..] {
+                [from, to] => copy_tree(&dir.join(from), &dir.join(to)),
+                _ => failures.push(format!("{}: `cp -r FROM TO`", block.at)),
+            }
+            continue;
+        }
         let actual = run(&dir, command);
         let Some(shown) = blocks.get(i).filter(|b| b.file.is_none()) else {
             failures.push(format!(

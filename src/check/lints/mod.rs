@@ -10,6 +10,7 @@
 //! and codes (`PR203`, `PR206`, `PR207`, `PR109`, `PR211`); [`LINT_CODES`] lists
 //! every code that `docs/lints/` documents as a lint.
 
+mod anchored_period;
 mod dead_conditions;
 mod overlapping_codes;
 mod overlapping_versions;
@@ -61,6 +62,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &overlapping_versions::OverlappingVersions,
     &zero_limit::ZeroLimit,
     &remark_codes::RemarkCodes,
+    &anchored_period::LongAnchoredPeriod,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -77,6 +79,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::OverlappingVersions,
     DiagCode::ZeroLimit,
     DiagCode::RemarkCodes,
+    DiagCode::LongAnchoredPeriod,
 ];
 
 /// Runs every module lint on one module.

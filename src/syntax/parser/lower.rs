@@ -381,27 +381,24 @@ impl Lower {
             (Rule::limit_check, [set, max, period, rest @ ..]) => {
                 let set = self.set_expr(set.clone());
                 let max = self.integer(max);
-                let (days, unit) = self.period(period.clone());
+                let period = self.period(period.clone());
                 let (per_code, scope) = self.scopes(rest);
                 CheckKind::Limit {
                     set,
                     max,
-                    days,
-                    unit,
+                    period,
                     per_code,
                     scope,
                 }
             }
             (Rule::limit_check, _) => unconditional(),
-            (_, [set, days, rest @ ..]) => {
+            (_, [set, length, rest @ ..]) => {
                 let set = self.set_expr(set.clone());
-                let days = self.integer(days);
-                let unit = rest.first().map_or(TimeUnit::Days, time_unit);
+                let period = self.length(length.clone());
                 let (per_code, scope) = self.scopes(rest);
                 CheckKind::Interval {
                     set,
-                    days,
-                    unit,
+                    period,
                     per_code,
                     scope,
                 }
@@ -417,17 +414,39 @@ impl Lower {
         self.spanned(pair, pair.as_str().parse::<u32>().unwrap_or(u32::MAX))
     }
 
-    /// `day` or `N days|months`: the length (spanning the whole period) and unit.
-    fn period(&self, pair: Pair<'_, Rule>) -> (Spanned<u32>, TimeUnit) {
+    /// A limit's `day` or length, spanning the words after `per`.
+    fn period(&self, pair: Pair<'_, Rule>) -> Spanned<Period> {
+        let span = self.span(&pair);
+        match kids(pair).next() {
+            Some(length) => Spanned::new(self.length(length).node, span),
+            // `per day`: one day, the word its span.
+            None => Spanned::new(
+                Period::Rolling {
+                    length: Spanned::new(1, span),
+                    unit: TimeUnit::Days,
+                },
+                span,
+            ),
+        }
+    }
+
+    /// `calendar year` or `N days|months [from first]` (a `length` pair).
+    fn length(&self, pair: Pair<'_, Rule>) -> Spanned<Period> {
         let span = self.span(&pair);
         let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
-        match parts.first() {
-            Some(n) => (
-                Spanned::new(self.integer(n).node, span),
-                parts.get(1).map_or(TimeUnit::Days, time_unit),
-            ),
-            None => (Spanned::new(1, span), TimeUnit::Days),
-        }
+        let period = match parts.as_slice() {
+            [n, rest @ ..] if n.as_rule() == Rule::integer => {
+                let length = self.integer(n);
+                let unit = rest.first().map_or(TimeUnit::Days, time_unit);
+                if rest.iter().any(|p| p.as_rule() == Rule::from_first) {
+                    Period::Anchored { length, unit }
+                } else {
+                    Period::Rolling { length, unit }
+                }
+            }
+            _ => Period::CalendarYear,
+        };
+        Spanned::new(period, span)
     }
 
     /// The optional `per code` and `per site [or unsited]` after a window.
@@ -589,17 +608,23 @@ impl Lower {
         let Some(inner) = kids(pair).next() else {
             return Spanned::new(Window::SameDay, span);
         };
-        if inner.as_rule() == Rule::same_day {
-            return Spanned::new(Window::SameDay, span);
-        }
+        let within = match inner.as_rule() {
+            Rule::within => true,
+            Rule::in_period => false,
+            _ => return Spanned::new(Window::SameDay, span),
+        };
         let parts: Vec<Pair<'_, Rule>> = kids(inner).collect();
-        let days = parts.first().map_or(0, |p| self.integer(p).node);
-        let unit = parts
+        let period = parts
             .iter()
-            .find(|p| p.as_rule() == Rule::time_unit)
-            .map_or(TimeUnit::Days, time_unit);
+            .find(|p| p.as_rule() == Rule::length)
+            .map_or(Period::CalendarYear, |p| self.length(p.clone()).node);
         let before = parts.iter().any(|p| p.as_rule() == Rule::before);
-        Spanned::new(Window::Within { days, unit, before }, span)
+        let window = if within {
+            Window::Within { period, before }
+        } else {
+            Window::In { period, before }
+        };
+        Spanned::new(window, span)
     }
 
     fn literal(&self, pair: Pair<'_, Rule>) -> Literal {

@@ -39,15 +39,19 @@ fn a_full_file_parses_with_spans() {
     assert_eq!(&OK[rule.id.span.start..rule.id.span.end], "R1");
     assert_eq!(rule.checks.len(), 3);
     let CheckKind::Limit {
-        max, days, scope, ..
+        max, period, scope, ..
     } = &rule.checks[1].kind
     else {
         panic!("not a limit")
     };
+    let Period::Rolling { length, unit } = &period.node else {
+        panic!("{period:?}")
+    };
     assert_eq!(
-        (max.node, days.node, scope.as_ref().map(|s| s.node)),
-        (3, 90, Some(SiteScope::OrUnsited))
+        (max.node, length.node, *unit, scope.as_ref().map(|s| s.node)),
+        (3, 90, TimeUnit::Days, Some(SiteScope::OrUnsited))
     );
+    assert_eq!(&OK[period.span.start..period.span.end], "90 days");
     assert_eq!(rule.checks[1].action.rarc.len(), 2);
 }
 
@@ -118,36 +122,46 @@ fn months_and_per_code_are_read_on_limits_intervals_and_counts() {
     else {
         panic!("{lhs:?}")
     };
+    let Window::Within {
+        period: Period::Rolling { length, unit },
+        before: true,
+    } = &window.node
+    else {
+        panic!("{window:?}")
+    };
     assert_eq!(
-        (window.node, *per_code, scope.as_ref().map(|s| s.node)),
         (
-            Window::Within {
-                days: 12,
-                unit: TimeUnit::Months,
-                before: true
-            },
-            true,
-            Some(SiteScope::Strict)
-        )
+            length.node,
+            *unit,
+            *per_code,
+            scope.as_ref().map(|s| s.node)
+        ),
+        (12, TimeUnit::Months, true, Some(SiteScope::Strict))
     );
     let shapes: Vec<(u32, TimeUnit, bool, Option<SiteScope>)> = rule
         .checks
         .iter()
         .map(|c| match &c.kind {
             CheckKind::Limit {
-                days,
-                unit,
+                period,
                 per_code,
                 scope,
                 ..
             }
             | CheckKind::Interval {
-                days,
-                unit,
+                period,
                 per_code,
                 scope,
                 ..
-            } => (days.node, *unit, *per_code, scope.as_ref().map(|s| s.node)),
+            } => match &period.node {
+                Period::Rolling { length, unit } => (
+                    length.node,
+                    *unit,
+                    *per_code,
+                    scope.as_ref().map(|s| s.node),
+                ),
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         })
         .collect();
@@ -179,4 +193,127 @@ fn parse_item_reads_one_rule() {
     let item = parse_item("rule X { when line.procedure in cpt 20560, 20561 deny CO-96 }");
     assert!(matches!(item, Ok(Item::Rule(_))), "{item:?}");
     assert!(parse_item("rule X {").is_err());
+}
+
+#[test]
+fn calendar_and_anchored_periods_are_read_on_limits_intervals_and_counts() {
+    let text = "rule X {\n  when count(tpi in calendar year per code) >= 1 and count(tpi in 12 months from first) >= 1\n  \
+                limit tpi to 20 per calendar year per site else deny CO-119\n  \
+                limit tpi to 20 per 12 months from first else deny CO-119\n  \
+                limit tpi to 3 per 90 days from first per code else deny CO-119\n  \
+                interval tpi at least calendar year else deny CO-151\n  \
+                require count(tpi within calendar year) < 1 and count(tpi in 12 months before) < 1 else deny CO-151\n}";
+    let Ok(Item::Rule(rule)) = parse_item(text) else {
+        panic!("{text}")
+    };
+    let windows = |e: &Expr| -> Vec<Window> {
+        let ExprKind::And(parts) = &e.kind else {
+            panic!("{e:?}")
+        };
+        parts
+            .iter()
+            .map(|p| match &p.kind {
+                ExprKind::Compare { lhs, .. } => match &lhs.kind {
+                    ExprKind::Count { window, .. } => window.node.clone(),
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let anchored = |n, unit| Period::Anchored {
+        length: Spanned::new(n, Span::default()),
+        unit,
+    };
+    // Spans aside: the lengths are compared by their numbers.
+    let strip = |p: &Period| match p {
+        Period::Rolling { length, unit } => Period::Rolling {
+            length: Spanned::new(length.node, Span::default()),
+            unit: *unit,
+        },
+        Period::Anchored { length, unit } => anchored(length.node, *unit),
+        Period::CalendarYear => Period::CalendarYear,
+    };
+    let strip_window = |w: Window| match w {
+        Window::Within { period, before } => Window::Within {
+            period: strip(&period),
+            before,
+        },
+        Window::In { period, before } => Window::In {
+            period: strip(&period),
+            before,
+        },
+        Window::SameDay => Window::SameDay,
+    };
+    let when: Vec<Window> = windows(&rule.when[0])
+        .into_iter()
+        .map(strip_window)
+        .collect();
+    assert_eq!(
+        when,
+        [
+            Window::In {
+                period: Period::CalendarYear,
+                before: false
+            },
+            Window::In {
+                period: anchored(12, TimeUnit::Months),
+                before: false
+            },
+        ]
+    );
+    let periods: Vec<Period> = rule.checks[..4]
+        .iter()
+        .map(|c| match &c.kind {
+            CheckKind::Limit { period, .. } | CheckKind::Interval { period, .. } => {
+                strip(&period.node)
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            Period::CalendarYear,
+            anchored(12, TimeUnit::Months),
+            anchored(90, TimeUnit::Days),
+            Period::CalendarYear,
+        ]
+    );
+    let CheckKind::Limit { period, .. } = &rule.checks[1].kind else {
+        panic!("not a limit")
+    };
+    assert_eq!(
+        &text[period.span.start..period.span.end],
+        "12 months from first"
+    );
+    // The words each window does not take still parse, for the checker to name.
+    let CheckKind::Require(cond) = &rule.checks[4].kind else {
+        panic!("not a require")
+    };
+    let wrong: Vec<Window> = windows(cond).into_iter().map(strip_window).collect();
+    assert_eq!(
+        wrong,
+        [
+            Window::Within {
+                period: Period::CalendarYear,
+                before: false
+            },
+            Window::In {
+                period: Period::Rolling {
+                    length: Spanned::new(12, Span::default()),
+                    unit: TimeUnit::Months
+                },
+                before: true
+            },
+        ]
+    );
+    // The new words are keywords: not names.
+    for word in ["calendar", "year", "from", "first"] {
+        assert!(
+            parse_item(&format!("codes {word} = cpt 20552")).is_err(),
+            "{word}"
+        );
+    }
+    assert!(parse_item("codes years = cpt 20552").is_ok());
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap;
 
 use super::prior::{self, Counts, PriorFile};
+use super::progress::{Lines, Progress};
 use super::report::{print_diagnostics, tally};
 use super::waiting::Watched;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE};
@@ -49,12 +50,18 @@ pub struct Options {
     pub busy_timeout: Duration,
 }
 
-fn open(path: Option<&PathBuf>) -> io::Result<Box<dyn BufRead + Send>> {
+fn open(
+    path: Option<&PathBuf>,
+    progress: Option<&Progress>,
+) -> io::Result<Box<dyn BufRead + Send>> {
     match path {
         Some(p) if p.as_os_str() != "-" => {
             let file = File::open(p)?;
             readable(&file.metadata()?, false)?;
-            Ok(Box::new(BufReader::with_capacity(1 << 16, file)))
+            Ok(match progress {
+                Some(progress) => Box::new(BufReader::with_capacity(1 << 16, progress.count(file))),
+                None => Box::new(BufReader::with_capacity(1 << 16, file)),
+            })
         }
         _ => {
             #[cfg(unix)]
@@ -599,7 +606,12 @@ pub fn run(opts: &Options) -> u8 {
         Err(code) => return code,
     };
 
-    let mut input = match open(opts.input.as_ref()) {
+    // A progress line on a terminal, for a file (`-q` asks for silence).
+    let progress = match &opts.input {
+        Some(path) if !opts.quiet => Progress::for_files(&[path]),
+        _ => None,
+    };
+    let mut input = match open(opts.input.as_ref(), progress.as_ref()) {
         Ok(r) => r,
         Err(e) => {
             let name = opts
@@ -612,7 +624,7 @@ pub fn run(opts: &Options) -> u8 {
         }
     };
     let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = BufWriter::with_capacity(1 << 16, Lines::new(stdout.lock(), progress));
     let mut summary = Summary::default();
     if let Some(db) = &opts.db {
         let store = match open_db(db, opts.busy_timeout) {
@@ -632,7 +644,9 @@ pub fn run(opts: &Options) -> u8 {
         }
         report_history(opts, counts);
         let started = Instant::now();
-        match with_db(&mut engine, opts, input, &mut out, &mut summary) {
+        let result = with_db(&mut engine, opts, input, &mut out, &mut summary);
+        out.get_mut().finish();
+        match result {
             Ok(()) => {}
             Err(DbFailure::Store(e)) => {
                 let _ = out.flush();
@@ -696,7 +710,9 @@ pub fn run(opts: &Options) -> u8 {
     } else {
         sequential(policies, prior, opts, input, &mut out, &mut summary)
     };
-    if let Err(e) = result.and_then(|()| out.flush()) {
+    let result = result.and_then(|()| out.flush());
+    out.get_mut().finish();
+    if let Err(e) = result {
         return write_failed(&e);
     }
     if !opts.quiet {

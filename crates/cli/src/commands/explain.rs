@@ -28,12 +28,12 @@ fn describe(rule: &Rule) -> Vec<String> {
                 CheckKind::Always => "always, when the rule applies".to_string(),
                 CheckKind::Limit {
                     max,
-                    period,
+                    window,
                     per_code,
                     scope,
                     ..
                 } => format!(
-                    "at most {max} per {period}{}, this service included",
+                    "at most {max} per {window}{}, this service included",
                     counted(*per_code, *scope)
                 ),
                 CheckKind::Interval {

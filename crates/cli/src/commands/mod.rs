@@ -9,6 +9,7 @@ mod fmt;
 mod history;
 mod impact;
 mod prior;
+mod progress;
 mod report;
 mod serve;
 mod test;
@@ -140,9 +141,14 @@ pub enum Command {
         /// The policies after the change: a directory or file, or a git revision.
         #[arg(long, default_value = "policies")]
         candidate: String,
-        /// Claims (JSON Lines, a JSON array or YAML); `-` reads stdin.
+        /// Claims (JSON Lines, a JSON array, YAML or X12 837P); `-` reads stdin.
         #[arg(required = true)]
         claims: Vec<PathBuf>,
+        /// X12 payer ids (837P 2010BB NM109) and the policy payer each stands
+        /// for, as for `eval --payer-ids`: `ID PAYER` per line, over the ids
+        /// both sides' policies declare. An id not listed is its own payer.
+        #[arg(long, value_name = "FILE")]
+        payer_ids: Option<PathBuf>,
         /// The git repository revisions are read from.
         #[arg(long, default_value = ".")]
         repo: PathBuf,
@@ -330,23 +336,28 @@ pub fn run() -> ExitCode {
             base,
             candidate,
             claims,
+            payer_ids,
             repo,
             policies_dir,
             history,
             format,
             output,
             fail_on,
-        } => impact::run(&impact::Options {
-            base,
-            candidate,
-            repo,
-            policies_dir,
-            claims,
-            history,
-            format,
-            output,
-            fail_on,
-        }),
+        } => match load_payer_ids(payer_ids.as_deref()) {
+            Err(code) => code,
+            Ok(payer_ids) => impact::run(&impact::Options {
+                base,
+                candidate,
+                repo,
+                policies_dir,
+                claims,
+                payer_ids,
+                history,
+                format,
+                output,
+                fail_on,
+            }),
+        },
         Command::Serve(args) => serve::run(&args),
         Command::Codes {
             command: CodesCommand::Lookup { codes },

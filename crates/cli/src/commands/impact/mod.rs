@@ -14,9 +14,11 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use payer_rules::tooling::Impact;
 use payer_rules::tooling::Replay;
-use payer_rules::{ClaimReader, InputFormat, Loaded, Policies};
+use payer_rules::{ClaimReader, InputFormat, Loaded, PayerIds, Policies};
 
+use super::progress::Progress;
 use super::report::{print_diagnostics, tally};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::stdio::{errln, out};
@@ -48,6 +50,8 @@ pub struct Options {
     pub policies_dir: PathBuf,
     /// Claims files (`-` for stdin).
     pub claims: Vec<PathBuf>,
+    /// X12 payer ids of a `--payer-ids` file, over those the policies declare.
+    pub payer_ids: Option<Arc<PayerIds>>,
     /// Paid history loaded into both sides first.
     pub history: Vec<PathBuf>,
     /// The report's format.
@@ -93,11 +97,29 @@ fn ready(side: &str, spec: &str, loaded: Loaded) -> Result<Policies, u8> {
     }
 }
 
-fn open(path: &Path) -> io::Result<Box<dyn Read>> {
+fn open(path: &Path, progress: Option<&Progress>) -> io::Result<Box<dyn Read>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(io::stdin()));
     }
-    Ok(Box::new(BufReader::new(File::open(path)?)))
+    let file = File::open(path)?;
+    Ok(match progress {
+        Some(progress) => Box::new(BufReader::new(progress.count(file))),
+        None => Box::new(BufReader::new(file)),
+    })
+}
+
+/// A warning when neither side decided a single claim: a report of no change
+/// that compared nothing must not read as a change with no effect.
+fn nothing_decided(impact: &Impact) -> Option<String> {
+    if impact.claims == 0 || impact.decided() != (0, 0) {
+        return None;
+    }
+    Some(format!(
+        "no claim was decided on either side: all {} are error records (no policy in force \
+         for their payer, or unreadable), so the report compares nothing. Claims in X12 837P \
+         name their payer by an id: map the ids to the policies' payers with --payer-ids FILE",
+        impact.claims
+    ))
 }
 
 /// Runs `impact`.
@@ -121,8 +143,13 @@ pub fn run(opts: &Options) -> u8 {
         return EXIT_USAGE;
     };
     // 837P claims name their payer by an X12 id: the ids both sides declare
-    // (`payer-ids`), the candidate's first, read them as eval does.
-    let payer_ids = Arc::new(candidate.payer_ids().over(&base.payer_ids()));
+    // (`payer-ids`), the candidate's first, under those of a `--payer-ids`
+    // file, read them as eval does.
+    let declared = candidate.payer_ids().over(&base.payer_ids());
+    let payer_ids = Arc::new(match &opts.payer_ids {
+        Some(file) => (**file).clone().over(&declared),
+        None => declared,
+    });
     let reader = |input: Box<dyn Read>| {
         let reader = ClaimReader::new(BufReader::new(input), InputFormat::Auto);
         if payer_ids.is_empty() {
@@ -133,7 +160,7 @@ pub fn run(opts: &Options) -> u8 {
     };
     let mut replay = Replay::new(base, candidate);
     for path in &opts.history {
-        let input = match open(path) {
+        let input = match open(path, None) {
             Ok(r) => r,
             Err(e) => {
                 errln!("cannot read history `{}`: {e}", path.display());
@@ -153,11 +180,14 @@ pub fn run(opts: &Options) -> u8 {
             path.display()
         );
     }
+    // A progress line on a terminal, when the claims are files.
+    let mut progress = Progress::for_files(&opts.claims);
     let mut record = 0;
     for path in &opts.claims {
-        let input = match open(path) {
+        let input = match open(path, progress.as_ref()) {
             Ok(r) => r,
             Err(e) => {
+                drop(progress.take());
                 errln!("cannot read claims `{}`: {e}", path.display());
                 return EXIT_USAGE;
             }
@@ -165,9 +195,17 @@ pub fn run(opts: &Options) -> u8 {
         for claim in reader(input) {
             record += 1;
             replay.add(record, claim.as_ref());
+            if let Some(p) = &mut progress {
+                p.add(1);
+            }
         }
     }
+    // Cleared before the report and any message.
+    drop(progress);
     let impact = replay.finish();
+    if let Some(warning) = nothing_decided(&impact) {
+        errln!("warning: {warning}");
+    }
     let labels = render::Labels {
         base: &base_label,
         candidate: &candidate_label,

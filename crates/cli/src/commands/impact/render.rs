@@ -69,6 +69,14 @@ fn rule_line(r: &RuleChange) -> String {
     if r.stops_firing > 0 {
         parts.push(format!("stops firing on {} lines", r.stops_firing));
     }
+    // Lines whose decision stayed (another rule already decided them) moved
+    // no money: the charges shown are those of the others.
+    if r.changed_lines < r.newly_fires + r.stops_firing {
+        parts.push(format!(
+            "{} of them with a changed decision",
+            r.changed_lines
+        ));
+    }
     parts.join(", ")
 }
 
@@ -225,16 +233,17 @@ pub fn markdown(impact: &Impact, labels: &Labels<'_>) -> String {
     if !impact.by_rule.is_empty() {
         let _ = writeln!(
             out,
-            "\n**Rules whose firing changed**\n\n| policy | rule | newly fires | stops firing | charges |\n|---|---|---:|---:|---:|"
+            "\n**Rules whose firing changed**\n\n| policy | rule | newly fires | stops firing | changed decision | charges |\n|---|---|---:|---:|---:|---:|"
         );
         for r in &impact.by_rule {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | ${} |",
+                "| {} | {} | {} | {} | {} | ${} |",
                 md(&r.policy),
                 md(&r.rule),
                 r.newly_fires,
                 r.stops_firing,
+                r.changed_lines,
                 r.charges
             );
         }
@@ -300,12 +309,12 @@ fn html_matrix(
     }
     let _ = write!(
         out,
-        "<h2>{title}</h2><table id=\"{id}\"><tr><th>before \\ after</th>"
+        "<h2>{title}</h2>\n<table id=\"{id}\">\n<tr><th>before \\ after</th>"
     );
     for to in &axes {
         let _ = write!(out, "<th>{to}</th>");
     }
-    out.push_str("</tr>");
+    out.push_str("</tr>\n");
     for from in &axes {
         let _ = write!(out, "<tr><th>{from}</th>");
         for to in &axes {
@@ -320,9 +329,9 @@ fn html_matrix(
                 "<td{class} data-from=\"{from}\" data-to=\"{to}\">{n}</td>"
             );
         }
-        out.push_str("</tr>");
+        out.push_str("</tr>\n");
     }
-    out.push_str("</table>");
+    out.push_str("</table>\n");
 }
 
 /// The changes by rule as horizontal bars (inline SVG: nothing to fetch).
@@ -340,13 +349,13 @@ fn html_chart(out: &mut String, rules: &[RuleChange]) {
     let height = row * rules.len() + 10;
     let _ = write!(
         out,
-        "<h2>Changes by rule</h2><svg id=\"chart\" role=\"img\" aria-label=\"changed lines by rule\" width=\"720\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\">"
+        "<h2>Changes by rule</h2>\n<svg id=\"chart\" role=\"img\" aria-label=\"changed lines by rule\" width=\"720\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\">\n"
     );
     for (i, r) in rules.iter().enumerate() {
         let y = i * row + 5;
         let scale = |n: usize| n * 440 / max;
         let (new, gone) = (scale(r.newly_fires), scale(r.stops_firing));
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<text x=\"0\" y=\"{}\" font-size=\"13\">{} {}</text><rect x=\"220\" y=\"{y}\" width=\"{new}\" height=\"18\" fill=\"#c0392b\"><title>newly fires: {}</title></rect><rect x=\"{}\" y=\"{y}\" width=\"{gone}\" height=\"18\" fill=\"#27ae60\"><title>stops firing: {}</title></rect><text x=\"{}\" y=\"{}\" font-size=\"13\">+{} / -{}</text>",
             y + 14,
@@ -361,16 +370,16 @@ fn html_chart(out: &mut String, rules: &[RuleChange]) {
             r.stops_firing
         );
     }
-    out.push_str("</svg><p class=\"legend\"><span class=\"new\">■</span> newly fires <span class=\"gone\">■</span> stops firing</p>");
+    out.push_str("</svg>\n<p class=\"legend\"><span class=\"new\">■</span> newly fires <span class=\"gone\">■</span> stops firing</p>\n");
 }
 
 fn html_groups(out: &mut String, title: &str, groups: &[Group]) {
     if groups.is_empty() {
         return;
     }
-    let _ = write!(out, "<h2>Changed lines by {title}</h2><table class=\"groups\"><tr><th>{title}</th><th>lines</th><th>claims</th><th>charges</th></tr>");
+    let _ = write!(out, "<h2>Changed lines by {title}</h2>\n<table class=\"groups\">\n<tr><th>{title}</th><th>lines</th><th>claims</th><th>charges</th></tr>\n");
     for g in groups {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>${}</td></tr>",
             h(&g.key),
@@ -379,21 +388,21 @@ fn html_groups(out: &mut String, title: &str, groups: &[Group]) {
             g.charges
         );
     }
-    out.push_str("</table>");
+    out.push_str("</table>\n");
 }
 
 /// One self-contained HTML page: no script, style sheet or font is fetched.
 pub fn html(impact: &Impact, labels: &Labels<'_>) -> String {
     let mut out = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Policy impact</title><style>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Policy impact</title>\n<style>\
          body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0}\
          td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f4f4f4}\
          td.moved{background:#fde2e1;font-weight:bold}pre{background:#f8f8f8;padding:.5em}\
-         .new{color:#c0392b}.gone{color:#27ae60}</style></head><body><h1>Policy impact</h1>",
+         .new{color:#c0392b}.gone{color:#27ae60}</style>\n</head>\n<body>\n<h1>Policy impact</h1>\n",
     );
     let _ = write!(
         out,
-        "<p id=\"summary\">{}</p><ul id=\"totals\"><li>claims: <b id=\"claims\">{}</b></li><li>changed claims: <b id=\"changed-claims\">{}</b></li><li>lines: <b id=\"lines\">{}</b></li><li>changed lines: <b id=\"changed-lines\">{}</b></li><li>charges moved: <b id=\"charges\">${}</b></li></ul>",
+        "<p id=\"summary\">{}</p>\n<ul id=\"totals\"><li>claims: <b id=\"claims\">{}</b></li><li>changed claims: <b id=\"changed-claims\">{}</b></li><li>lines: <b id=\"lines\">{}</b></li><li>changed lines: <b id=\"changed-lines\">{}</b></li><li>charges moved: <b id=\"charges\">${}</b></li></ul>\n",
         h(&summary(impact, labels)),
         impact.claims,
         impact.changed_claims,
@@ -412,14 +421,14 @@ pub fn html(impact: &Impact, labels: &Labels<'_>) -> String {
     for r in &impact.by_rule {
         let _ = write!(
             out,
-            "<details><summary>{} {}: {} (${})</summary><ul>",
+            "<details><summary>{} {}: {} (${})</summary>\n<ul>\n",
             h(&r.policy),
             h(&r.rule),
             rule_line(r),
             r.charges
         );
         for e in &r.examples {
-            let _ = write!(
+            let _ = writeln!(
                 out,
                 "<li>claim {} (record {}) line {} {}: {} → {}</li>",
                 h(&e.claim),
@@ -430,17 +439,17 @@ pub fn html(impact: &Impact, labels: &Labels<'_>) -> String {
                 e.after
             );
         }
-        out.push_str("</ul>");
+        out.push_str("</ul>\n");
         for (side, text) in [("before", &r.text_before), ("after", &r.text_after)] {
             if let Some(text) = text {
-                let _ = write!(out, "<p>{side}:</p><pre>{}</pre>", h(text));
+                let _ = write!(out, "<p>{side}:</p>\n<pre>{}</pre>\n", h(text));
             }
         }
-        out.push_str("</details>");
+        out.push_str("</details>\n");
     }
     html_groups(&mut out, "payer", &impact.by_payer);
     html_groups(&mut out, "policy", &impact.by_policy);
     html_groups(&mut out, "procedure", &impact.by_procedure);
-    out.push_str("</body></html>\n");
+    out.push_str("</body>\n</html>\n");
     out
 }

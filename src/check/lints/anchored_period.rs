@@ -1,0 +1,115 @@
+//! PR408: a period anchored at a member's first service (`per M months from
+//! first`, `in M months from first`) of 10 years or more.
+//!
+//! An anchored period starts again only at the first service after it ends.
+//! Payers anchor benefit periods of weeks or months to a year or two (a
+//! visit limit "per 12 months from the first visit", an episode of care of
+//! 60 or 90 days); one of 10 years or more (120 months, 3650 days) hardly
+//! ever starts again within the history a payer keeps, so it is in effect a
+//! limit over the member's whole history, or more likely a slip (`120
+//! months` for `12 months`, `365 months` for `365 days`). Lengths out of range are
+//! PR211 and not reported again here.
+
+use super::visit::rules;
+use super::{Lint, ModuleCx};
+use crate::diagnostic::{DiagCode, Diagnostic};
+use crate::syntax::ast::{CheckKind, Expr, ExprKind, Period, TimeUnit, Window};
+use crate::syntax::{Span, Spanned};
+
+/// See the module docs.
+pub struct LongAnchoredPeriod;
+
+/// The shortest anchored period reported, in months and in days.
+const LEAST_MONTHS: u32 = 120;
+const LEAST_DAYS: u32 = 3_650;
+
+impl Lint for LongAnchoredPeriod {
+    fn code(&self) -> DiagCode {
+        DiagCode::LongAnchoredPeriod
+    }
+
+    fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
+        let mut found: Vec<(Span, u32, TimeUnit)> = Vec::new();
+        for rule in rules(cx.module) {
+            for cond in &rule.when {
+                anchored_counts(cond, &mut found);
+            }
+            for check in &rule.checks {
+                match &check.kind {
+                    CheckKind::Require(cond) => anchored_counts(cond, &mut found),
+                    // The range of a limit's length, which PR211 checks.
+                    CheckKind::Limit { period, .. } => {
+                        if let Some(long) = long(period, 100_000, 100_000) {
+                            found.push(long);
+                        }
+                    }
+                    CheckKind::Interval { .. } | CheckKind::Always => {}
+                }
+            }
+        }
+        for (span, length, unit) in found {
+            let written = cx.file.text.get(span.start..span.end).unwrap_or("");
+            let years = match unit {
+                TimeUnit::Months => length / 12,
+                TimeUnit::Days => length / 365,
+            };
+            diags.push(
+                Diagnostic::new(
+                    DiagCode::LongAnchoredPeriod,
+                    cx.file,
+                    span,
+                    format!("`{written}` starts a new period only after {years} years"),
+                )
+                .with_label("anchored periods this long are in effect never renewed")
+                .with_help(
+                    "check the number and the unit against the payer's document (a year from the first service is `12 months from first`); for a limit over the member's whole history, a rolling window says so without an anchor",
+                ),
+            );
+        }
+    }
+}
+
+/// An anchored period as long as the lint reports and within its range (at
+/// most `days` days or `months` months): its span, length and unit.
+fn long(period: &Spanned<Period>, days: u32, months: u32) -> Option<(Span, u32, TimeUnit)> {
+    let Period::Anchored { length, unit } = &period.node else {
+        return None;
+    };
+    let (least, range) = match unit {
+        TimeUnit::Months => (LEAST_MONTHS, months),
+        TimeUnit::Days => (LEAST_DAYS, days),
+    };
+    (length.node >= least && length.node <= range).then_some((period.span, length.node, *unit))
+}
+
+/// The anchored windows of the counts in a condition (`in M months from
+/// first`; a window written with `within` is PR311's).
+fn anchored_counts(expr: &Expr, out: &mut Vec<(Span, u32, TimeUnit)>) {
+    match &expr.kind {
+        ExprKind::Or(parts) | ExprKind::And(parts) => {
+            parts.iter().for_each(|p| anchored_counts(p, out));
+        }
+        ExprKind::Not(inner) => anchored_counts(inner, out),
+        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
+            anchored_counts(lhs, out);
+            anchored_counts(rhs, out);
+        }
+        ExprKind::In { lhs, .. } => anchored_counts(lhs, out),
+        ExprKind::Exists { operand, .. } => anchored_counts(operand, out),
+        ExprKind::Quantified { body, .. } => anchored_counts(body, out),
+        ExprKind::Count { window, .. } => {
+            if let Window::In {
+                period,
+                before: false,
+            } = &window.node
+            {
+                // A count's range (PR211): 36600 days, 1200 months.
+                let at = Spanned::new(period.clone(), window.span);
+                if let Some((_, length, unit)) = long(&at, 36_600, 1_200) {
+                    out.push((window.span, length, unit));
+                }
+            }
+        }
+        ExprKind::Field(_) | ExprKind::Literal(_) => {}
+    }
+}
