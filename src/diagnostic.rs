@@ -120,15 +120,22 @@ diag_codes! {
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
     SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
     DiagnosisNotInForce = "PR214", Error,   "an ICD-10-CM code is billable in none of the years its policy is in force";
+    OverlappingRegions  = "PR225", Error,   "two regions of a module hold the same procedure code";
+    RegionNotProcedures = "PR226", Error,   "a region's set is not a set of procedure codes";
+    DuplicateRegion     = "PR227", Error,   "two regions have the same name";
     TypeMismatch        = "PR301", Error,   "values of incompatible types are compared";
     NotACondition       = "PR302", Error,   "a value that is not true/false is used as a condition";
     WrongCodeSystem     = "PR303", Error,   "a code is tested against a set of another code system";
-    OtherOutsideQuantifier = "PR304", Error, "`other.` is used outside `some/no/every other line (...)`";
-    NestedQuantifier    = "PR305", Error,   "quantifiers over other lines are nested";
+    OtherOutsideQuantifier = "PR304", Error, "`other.` is used outside a quantifier (`some/no/every other line (...)`, `some/no other service on same day (...)`)";
+    NestedQuantifier    = "PR305", Error,   "quantifiers are nested (over other lines or over same-day services)";
     RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
     UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
     CalendarInterval    = "PR310", Error,   "an interval is measured in a calendar year or an anchored period";
     WindowWord          = "PR311", Error,   "a count's window is written with the wrong word: `within` for a rolling length, `in` for a calendar year or an anchored period";
+    SameDayField        = "PR314", Error,   "`other.` inside `some/no other service on same day (...)` reads a field the history does not keep";
+    SameDayEvery        = "PR315", Error,   "`every other service on same day (...)`: only `some` and `no` range over same-day services";
+    NoRegions           = "PR312", Error,   "`per region`, `line.region` or `other.region` in a module that has no regions";
+    UnknownRegion       = "PR313", Error,   "a region's name is compared with text that names no region";
     OverlappingCodes    = "PR401", Warning, "a code list names a code twice or covers it with two entries";
     UnusedCodeSet       = "PR402", Warning, "a policy's code set is never used";
     DeadCondition       = "PR403", Warning, "a condition can never hold: the rule never applies or its check always fails";
@@ -136,6 +143,8 @@ diag_codes! {
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
     RemarkCodes         = "PR406", Warning, "a reason code used against its X12 definition: no remark code where one is required, or CARC 16 asking for documentation";
     LongAnchoredPeriod  = "PR408", Warning, "a period anchored at a first service is 10 years or longer: it is in effect never renewed";
+    SameDayCondition    = "PR410", Warning, "a same-day quantifier's condition never tests `other.procedure`, or tests `other.date_of_service` (always the line's date)";
+    CodesInNoRegion     = "PR409", Warning, "`per region` counts a set with codes in no region, which all count as one region of their own";
     Internal            = "PR901", Error,   "payer-rules met a state it should never reach: a bug, reported instead of a wrong result";
 }
 

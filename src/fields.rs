@@ -67,6 +67,8 @@ pub enum FieldId {
     LineDiagnoses,
     /// `line.site`
     LineSite,
+    /// `line.region`: the region of the line's procedure code.
+    LineRegion,
     /// `line.muscles`
     LineMuscles,
     /// `line.injections`
@@ -141,6 +143,7 @@ fields! {
     "line"."units"           => LineUnits: Int;                      "units of service (default 1)"
     "line"."diagnoses"       => LineDiagnoses: DiagnosisList;        "the diagnoses the line points to"
     "line"."site"            => LineSite: Str, optional;             "the anatomic site label"
+    "line"."region"          => LineRegion: Str, optional;           "the region whose set holds the procedure code"
     "line"."muscles"         => LineMuscles: Int, optional;          "distinct muscles injected"
     "line"."injections"      => LineInjections: Int, optional;       "injections given in the session"
     "line"."charge"          => LineCharge: Number, optional;        "the billed amount"
@@ -158,6 +161,14 @@ fields! {
     "provider"."npi"         => ProviderNpi: Str, optional;          "the rendering provider's NPI"
     "provider"."taxonomy"    => ProviderTaxonomy: Str, optional;     "the provider's NUCC taxonomy code"
 }
+
+/// The `line.` fields a service in the history keeps: all that `other.` may
+/// read inside `some/no other service on same day (...)`, whose other
+/// services include earlier claims' (PR314 for any other). A field the
+/// history comes to keep is added here and to what the evaluator reads of a
+/// stored service (`eval::line::as_line`).
+pub const HISTORY_FIELDS: &[FieldId] =
+    &[FieldId::LineProcedure, FieldId::LineSite, FieldId::LineDate];
 
 /// The records a field path can start with, in the order the docs list them.
 pub const RECORDS: &[&str] = &["line", "other", "claim", "patient", "provider", "facts"];

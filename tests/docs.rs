@@ -662,6 +662,81 @@ fn the_site_matching_table_is_what_the_engine_does() {
 }
 
 #[test]
+fn the_region_matching_table_is_what_the_engine_does() {
+    let doc = read(&docs_dir().join("language.md"));
+    let rows = table(&doc, "regions");
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let (text, at) = wrap_at(
+        "codes esi = cpt 62320, 62321, 62322, 62323, 64479, 64480, 64483, 64484\n\
+         region cervical_thoracic = cpt 62320, 62321, 64479, 64480\n\
+         region lumbar_sacral = cpt 62322, 62323, 64483, 64484\n\
+         rule N { when count((esi + tpi) within 30 days) >= 1 allow }\n\
+         rule R { when count((esi + tpi) within 30 days per region) >= 1 allow }\n",
+    );
+    let loaded = load_with_prelude(&text, at);
+    // The TPI codes are in no region on purpose: the lint says so.
+    let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.code()).collect();
+    assert_eq!(codes, ["PR409"], "{}", describe(&loaded));
+    let mut e = Engine::new(loaded.policies.unwrap_or_default());
+    for (i, row) in rows.iter().enumerate() {
+        let patient = format!(r#"{{"id":"R{i}"}}"#);
+        e.record_prior(&read_one(&claim_json(
+            "H",
+            &patient,
+            "2025-01-01",
+            &unquote(&row[1]),
+            "",
+        )));
+        let (_, fired) = decide(
+            &mut e,
+            &claim_json("C", &patient, "2025-01-10", &unquote(&row[0]), ""),
+        );
+        for (rule, cell) in ["N", "R"].iter().zip(&row[2..4]) {
+            let want = cell == "counts";
+            assert_eq!(
+                fired.contains(&rule.to_string()),
+                want,
+                "row {row:?}, rule {rule}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_region_example_is_what_the_engine_does() {
+    let rule = "rule ESI1 \"one epidural injection per day in each spinal region\" {\n  when line.procedure in esi\n  limit esi to 1 per day per region\n    else deny CO-151 rarc N640\n}\n";
+    let doc = read(&docs_dir().join("language.md"));
+    assert!(
+        doc.contains(rule),
+        "the region example's rule ESI1 is no longer in docs/language.md"
+    );
+    let regions = "codes esi = cpt 62320, 62321, 62322, 62323, 64479, 64480, 64483, 64484\n\
+                   region cervical_thoracic = cpt 62320, 62321, 64479, 64480\n\
+                   region lumbar_sacral = cpt 62322, 62323, 64483, 64484\n";
+    let mut e = engine(&format!("{regions}{rule}"));
+    // Two lines of one claim on one day: the second's decision.
+    let second = |e: &mut Engine, patient: &str, first: &str, then: &str| {
+        let json = format!(
+            r#"{{"id":"C","payer":"example","patient":{{"id":"{patient}"}},"diagnoses":["M54.16"],"lines":[{{"date_of_service":"2025-03-03","procedure":"{first}"}},{{"date_of_service":"2025-03-03","procedure":"{then}"}}]}}"#
+        );
+        match e.evaluate(&read_one(&json), 1) {
+            Outcome::Decision(d) => (d.lines[0].decision, d.lines[1].decision),
+            other => panic!("no decision for {json}: {other:?}"),
+        }
+    };
+    assert_eq!(
+        second(&mut e, "A", "62321", "62323"),
+        (Action::Allow, Action::Allow),
+        "a cervical and a lumbar injection"
+    );
+    assert_eq!(
+        second(&mut e, "B", "62321", "64479"),
+        (Action::Allow, Action::Deny),
+        "two cervical injections"
+    );
+}
+
+#[test]
 fn the_worked_window_example_is_what_the_engine_does() {
     let rule = "rule M4 \"no more than 3 TPI sessions in a rolling 12 months\" {\n  when line.procedure in tpi\n  limit tpi to 3 per 365 days\n    else deny CO-151 rarc N640\n}\n";
     let doc = read(&docs_dir().join("language.md"));
@@ -707,6 +782,193 @@ fn the_worked_window_example_is_what_the_engine_does() {
             want,
             "earlier TPI on {earlier}"
         );
+    }
+}
+
+#[test]
+fn the_add_on_table_is_what_the_engine_does() {
+    let add_on = "rule ADD1 \"64484 is billed with 64483 on the same day\" {\n  when line.procedure in tfesi_addon\n  require some other service on same day (other.procedure in tfesi_primary)\n    else deny CO-B15 rarc N122 message \"add-on 64484 without its primary code 64483\"\n}\n";
+    let doc = read(&docs_dir().join("language.md"));
+    assert!(
+        doc.contains(add_on),
+        "the add-on example's rule ADD1 is no longer in docs/language.md"
+    );
+    let rules = format!(
+        "codes tfesi_primary = cpt 64483\ncodes tfesi_addon = cpt 64484\n{add_on}\
+         rule D {{ when line.procedure in tfesi_primary and line.units > 1 deny CO-151 rarc N362 }}\n"
+    );
+    // A claim of `lines` (`(date, code, units)`) for the row's patient;
+    // `extra` adds claim fields.
+    let claim = |id: &str, patient: &str, payer: &str, extra: &str, lines: &[(&str, &str, u32)]| {
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|(date, code, units)| {
+                format!(r#"{{"date_of_service":"{date}","procedure":"{code}","units":{units}}}"#)
+            })
+            .collect();
+        read_one(&format!(
+            r#"{{"id":"{id}","payer":"{payer}","patient":{{"id":"{patient}"}},"diagnoses":["M54.50"]{extra},"lines":[{}]}}"#,
+            lines.join(",")
+        ))
+    };
+    // The decision of the line of `claim` whose procedure is `code`.
+    let line_of =
+        |e: &mut Engine, claim: &payer_rules::Claim, code: &str| match e.evaluate(claim, 1) {
+            Outcome::Decision(d) => d
+                .lines
+                .iter()
+                .find(|l| l.procedure.as_string() == code)
+                .map(|l| l.decision)
+                .unwrap_or_else(|| panic!("no {code} line in {d:?}")),
+            other => panic!("no decision for {claim:?}: {other:?}"),
+        };
+    const DAY: &str = "2025-03-10";
+    let add_on_alone = [(DAY, "64484", 1)];
+    let rows = table(&doc, "addon");
+    assert_eq!(rows.len(), 12, "{rows:?}");
+    for (i, row) in rows.iter().enumerate() {
+        let want = match row[1].as_str() {
+            "allowed" => Action::Allow,
+            "denied" => Action::Deny,
+            other => panic!("not allowed/denied: {other}"),
+        };
+        let p = format!("ADD{i}");
+        let mut e = engine(&rules);
+        let earlier = |e: &mut Engine, date: &str, units: u32| {
+            let h = claim("H", &p, "example", "", &[(date, "64483", units)]);
+            line_of(e, &h, "64483")
+        };
+        let got = match row[0].as_str() {
+            "on this claim, a line before the 64484" => {
+                let c = claim(
+                    "C",
+                    &p,
+                    "example",
+                    "",
+                    &[(DAY, "64483", 1), (DAY, "64484", 1)],
+                );
+                line_of(&mut e, &c, "64484")
+            }
+            "on this claim, a line after the 64484" => {
+                let c = claim(
+                    "C",
+                    &p,
+                    "example",
+                    "",
+                    &[(DAY, "64484", 1), (DAY, "64483", 1)],
+                );
+                line_of(&mut e, &c, "64484")
+            }
+            "on this claim, a line another rule denies" => {
+                let c = claim(
+                    "C",
+                    &p,
+                    "example",
+                    "",
+                    &[(DAY, "64483", 2), (DAY, "64484", 1)],
+                );
+                assert_eq!(line_of(&mut engine(&rules), &c, "64483"), Action::Deny);
+                line_of(&mut e, &c, "64484")
+            }
+            "on an earlier claim, dated 2025-03-10" => {
+                assert_eq!(earlier(&mut e, DAY, 1), Action::Allow);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-09" => {
+                earlier(&mut e, "2025-03-09", 1);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-11" => {
+                earlier(&mut e, "2025-03-11", 1);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim of another payer, dated 2025-03-10" => {
+                e.record_prior(&claim("H", &p, "other", "", &[(DAY, "64483", 1)]));
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim that denied it, dated 2025-03-10" => {
+                assert_eq!(earlier(&mut e, DAY, 2), Action::Deny);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-10, since replaced by a claim without it" => {
+                earlier(&mut e, DAY, 1);
+                let r = claim(
+                    "R",
+                    &p,
+                    "example",
+                    r#","frequency_code":"7","replaces":"H""#,
+                    &[(DAY, "99213", 1)],
+                );
+                assert_eq!(line_of(&mut e, &r, "99213"), Action::Allow);
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on an earlier claim, dated 2025-03-10, since voided" => {
+                earlier(&mut e, DAY, 1);
+                let v = claim(
+                    "V",
+                    &p,
+                    "example",
+                    r#","frequency_code":"8","replaces":"H""#,
+                    &[(DAY, "64483", 1)],
+                );
+                assert!(matches!(e.evaluate(&v, 1), Outcome::Decision(_)));
+                line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                )
+            }
+            "on a later claim, dated 2025-03-10" => {
+                let first = line_of(
+                    &mut e,
+                    &claim("C", &p, "example", "", &add_on_alone),
+                    "64484",
+                );
+                assert_eq!(earlier(&mut e, DAY, 1), Action::Allow);
+                // Sent again once the primary is in, it is allowed (the
+                // paragraph after the table).
+                let again = claim(
+                    "C2",
+                    &p,
+                    "example",
+                    r#","frequency_code":"7","replaces":"C""#,
+                    &add_on_alone,
+                );
+                assert_eq!(line_of(&mut e, &again, "64484"), Action::Allow);
+                first
+            }
+            "nowhere" => line_of(
+                &mut e,
+                &claim("C", &p, "example", "", &add_on_alone),
+                "64484",
+            ),
+            other => panic!("the add-on table has a row the test does not know: {other}"),
+        };
+        assert_eq!(got, want, "{}", row[0]);
     }
 }
 

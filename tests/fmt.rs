@@ -347,6 +347,8 @@ fn operand() -> impl Strategy<Value = Tokens> {
         Just(toks("count ( drugs on same day per site or unsited )")),
         Just(toks("count ( tpi in calendar year per code )")),
         Just(toks("count ( tpi in 12 months from first per site )")),
+        Just(toks("count ( tpi within 2 months per code per region )")),
+        Just(toks("line.region")),
     ]
 }
 
@@ -409,11 +411,16 @@ fn expr() -> impl Strategy<Value = Tokens> {
                 t.extend(a).push(")");
                 t
             }),
-            (prop_oneof![Just("some"), Just("no"), Just("every")], inner).prop_map(|(q, a)| {
-                let mut t = toks(q);
-                t.extend(toks("other line (")).extend(a).push(")");
-                t
-            }),
+            (
+                prop_oneof![Just("some"), Just("no"), Just("every")],
+                prop_oneof![Just("other line ("), Just("other service on same day (")],
+                inner
+            )
+                .prop_map(|(q, over, a)| {
+                    let mut t = toks(q);
+                    t.extend(toks(over)).extend(a).push(")");
+                    t
+                }),
         ]
     })
 }
@@ -440,7 +447,13 @@ fn action() -> impl Strategy<Value = Tokens> {
 }
 
 fn check() -> impl Strategy<Value = Tokens> {
-    let scope = prop_oneof![Just(""), Just("per site"), Just("per site or unsited")];
+    let scope = prop_oneof![
+        Just(""),
+        Just("per site"),
+        Just("per site or unsited"),
+        Just("per region"),
+        Just("per code per region per site"),
+    ];
     prop_oneof![
         (expr(), action()).prop_map(|(e, a)| {
             let mut t = toks("require");
@@ -516,12 +529,19 @@ fn rule(id: usize) -> impl Strategy<Value = Tokens> {
         })
 }
 
+/// A code set or, now and then, a region.
 fn codes_decl() -> impl Strategy<Value = Tokens> {
-    (doc(), name(), set_expr()).prop_map(|(doc, name, set)| {
-        let mut t = doc;
-        t.push("codes").push(name).push("=").extend(set);
-        t
-    })
+    (
+        doc(),
+        prop_oneof![3 => Just("codes"), 1 => Just("region")],
+        name(),
+        set_expr(),
+    )
+        .prop_map(|(doc, keyword, name, set)| {
+            let mut t = doc;
+            t.push(keyword).push(name).push("=").extend(set);
+            t
+        })
 }
 
 fn policy() -> impl Strategy<Value = Tokens> {

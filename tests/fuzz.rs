@@ -16,6 +16,8 @@ const EMBLEM: &str = include_str!("../policies/emblemhealth-tpi.policy");
 const BCBSA: &str = include_str!("../policies/bcbsa-tpi.policy");
 const CIGNA: &str = include_str!("../policies/evicore-cigna-tpi.policy");
 const AETNA: &str = include_str!("../policies/aetna-tpi.policy");
+/// A policy with regions (`per region`, `other.region`), from a library.
+const ESI: &str = include_str!("data/regions/esi-example.policy");
 /// The libraries the payer files import, at the paths they import them from.
 const LIBRARIES: &[(&str, &str)] = &[
     (
@@ -29,6 +31,10 @@ const LIBRARIES: &[(&str, &str)] = &[
     (
         "lib/tpi-session-limits.policy",
         include_str!("../policies/lib/tpi-session-limits.policy"),
+    ),
+    (
+        "lib/esi-regions.policy",
+        include_str!("data/regions/lib/esi-regions.policy"),
     ),
 ];
 const CLAIMS: &str = include_str!("data/mixed.jsonl");
@@ -77,6 +83,7 @@ const TOKENS: &[&str] = &[
     "exists",
     "is missing",
     "some other line",
+    "no other service on same day (",
     "count(",
     "within",
     "in calendar year",
@@ -91,6 +98,11 @@ const TOKENS: &[&str] = &[
     "days",
     "months",
     "per code",
+    "per region",
+    "region",
+    "region r = cpt 62321\n",
+    "line.region",
+    "other.region",
     "at least",
     "cpt",
     "hcpcs",
@@ -196,10 +208,10 @@ proptest! {
 
     #[test]
     fn mutated_policies_never_panic(
-        which in 0usize..5,
+        which in 0usize..6,
         edits in proptest::collection::vec((0usize..6000, 0usize..40, 0usize..200), 1..6),
     ) {
-        let base = [MEDICARE, EMBLEM, BCBSA, CIGNA, AETNA][which];
+        let base = [MEDICARE, EMBLEM, BCBSA, CIGNA, AETNA, ESI][which];
         load_and_run(&mutate(base, &edits));
     }
 

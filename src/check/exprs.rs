@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
+use super::regions;
 use super::scope::{Scope, SetKind, MAX_SET_DEPTH};
 use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::fields::{self, Ty, RECORDS};
 use crate::syntax::ast::{
-    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Period, SetExpr, TimeUnit, Window,
+    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Others, Period, Quant, SetExpr, TimeUnit,
+    Window,
 };
 use crate::syntax::{Span, Spanned};
 
@@ -20,8 +22,8 @@ pub struct ExprChecker<'a, 'w> {
     pub file: &'a Arc<SourceFile>,
     /// Where problems go.
     pub diags: &'a mut Vec<Diagnostic>,
-    /// Inside `some/no/every other line (...)`: where its quantifier is.
-    in_quantifier: Option<Span>,
+    /// Inside a quantifier: where it is, and what its `other` ranges over.
+    in_quantifier: Option<(Span, Others)>,
 }
 
 impl<'a, 'w> ExprChecker<'a, 'w> {
@@ -169,11 +171,22 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 let l = self.ty(lhs);
                 let r = self.ty(rhs);
                 self.compare(op, l, r, lhs, rhs);
+                self.region_names(lhs, rhs);
+                self.region_names(rhs, lhs);
                 Ty::Bool
             }
             ExprKind::In { op, lhs, rhs } => {
                 let l = self.ty(lhs);
                 self.membership(op, l, lhs, rhs);
+                if let (true, InTarget::List(items, _)) = (regions::is_region_field(lhs), rhs) {
+                    for item in items {
+                        if let Literal::Str(text) = &item.node {
+                            self.diags.extend(regions::unknown_region(
+                                self.scope, self.file, text, item.span,
+                            ));
+                        }
+                    }
+                }
                 Ty::Bool
             }
             ExprKind::Has { lhs, rhs } => {
@@ -199,26 +212,50 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 self.ty(operand);
                 Ty::Bool
             }
-            ExprKind::Quantified { body, quant } => {
-                if let Some(outer) = self.in_quantifier {
-                    self.diags.push(
-                        Diagnostic::new(
-                            DiagCode::NestedQuantifier,
-                            self.file,
-                            quant.span,
+            ExprKind::Quantified { body, quant, over } => {
+                if let Some((outer, outer_over)) = self.in_quantifier {
+                    let (message, help) = if (*over, outer_over) == (Others::Lines, Others::Lines) {
+                        (
                             "a quantifier over other lines cannot sit inside another",
+                            "combine the conditions on `other.` in one quantifier",
                         )
-                        .with_related(outer, "inside this one")
-                        .with_help("combine the conditions on `other.` in one quantifier"),
+                    } else {
+                        (
+                            "a quantifier cannot sit inside another: `other.` would name two things",
+                            "write the two quantifiers side by side, joined with `and` or `or`",
+                        )
+                    };
+                    self.diags.push(
+                        Diagnostic::new(DiagCode::NestedQuantifier, self.file, quant.span, message)
+                            .with_related(outer, "inside this one")
+                            .with_help(help),
+                    );
+                }
+                if *over == Others::SameDayServices && quant.node == Quant::Every {
+                    self.push(
+                        DiagCode::SameDayEvery,
+                        quant.span,
+                        "`every` does not range over same-day services".into(),
+                        "say what no service may be: `no other service on same day (not ...)`, \
+                         or what one must be: `some other service on same day (...)`",
                     );
                 }
                 let outer = self.in_quantifier;
-                self.in_quantifier = Some(quant.span);
+                self.in_quantifier = Some((quant.span, *over));
                 self.condition(body);
                 self.in_quantifier = outer;
                 Ty::Bool
             }
-            ExprKind::Count { set, window, .. } => {
+            ExprKind::Count {
+                set,
+                window,
+                per_region,
+                ..
+            } => {
+                if let Some(at) = per_region.filter(|_| self.scope.regions.is_empty()) {
+                    self.diags
+                        .push(regions::no_regions(self.file, at, "per region"));
+                }
                 if let Some(kind) = self.set(set) {
                     if kind != SetKind::Procedure {
                         self.push(
@@ -386,7 +423,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             self.push(
                 DiagCode::OtherOutsideQuantifier,
                 span,
-                "`other.` only has a meaning inside `some/no/every other line (...)`".into(),
+                "`other.` only has a meaning inside `some/no/every other line (...)` or `some/no other service on same day (...)`".into(),
                 "wrap the condition: `some other line (other.procedure in drugs)`",
             );
             return Ty::Error;
@@ -405,6 +442,37 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         }
         let name = parts.get(1).map(|p| p.node.as_str()).unwrap_or("");
         match fields::lookup(record, name) {
+            Some(def)
+                if record == "other"
+                    && parts.len() == 2
+                    && matches!(self.in_quantifier, Some((_, Others::SameDayServices)))
+                    && !fields::HISTORY_FIELDS.contains(&def.id) =>
+            {
+                self.push(
+                    DiagCode::SameDayField,
+                    span,
+                    format!(
+                        "a same-day quantifier cannot read `other.{name}`: the history does not keep it"
+                    ),
+                    format!(
+                        "the services it looks at include earlier claims', of which the history keeps only {}; \
+                         to test `{name}` of this claim's lines, use `some other line (... and other.date_of_service == line.date_of_service)`",
+                        history_field_names()
+                    ),
+                );
+                Ty::Error
+            }
+            Some(def) if parts.len() == 2 && def.id == fields::FieldId::LineRegion => {
+                if self.scope.regions.is_empty() {
+                    self.diags.push(regions::no_regions(
+                        self.file,
+                        span,
+                        &format!("{record}.{name}"),
+                    ));
+                    return Ty::Error;
+                }
+                def.ty
+            }
             Some(def) if parts.len() == 2 => def.ty,
             Some(_) => {
                 let rest: Vec<&str> = parts.iter().skip(2).map(|p| p.node.as_str()).collect();
@@ -440,6 +508,18 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 );
                 Ty::Error
             }
+        }
+    }
+
+    /// PR313 when `field` is `line.region` or `other.region` and `other` is
+    /// text that names no region.
+    fn region_names(&mut self, field: &Expr, other: &Expr) {
+        if let (true, ExprKind::Literal(Literal::Str(text))) =
+            (regions::is_region_field(field), &other.kind)
+        {
+            self.diags.extend(regions::unknown_region(
+                self.scope, self.file, text, other.span,
+            ));
         }
     }
 
@@ -628,6 +708,20 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 }
             }
         }
+    }
+}
+
+/// `other.procedure`, `other.site`, ...: the fields of a same-day service.
+fn history_field_names() -> String {
+    let names: Vec<String> = fields::FIELDS
+        .iter()
+        .filter(|f| f.record == "line" && fields::HISTORY_FIELDS.contains(&f.id))
+        .map(|f| format!("`other.{}`", f.name))
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod exprs;
 pub mod lints;
 mod payer_ids;
+mod regions;
 pub mod scope;
 pub mod suggest;
 
@@ -91,6 +92,7 @@ pub fn check(ws: &Workspace) -> Checked<'_> {
         );
         let scope = Scope::build(ws, i, &mut diags);
         check_items(module, &scope, &unit.file, &mut diags);
+        regions::check_overlaps(ws, &scope, &unit.file, &mut diags);
         let cx = lints::ModuleCx {
             module,
             scope: &scope,
@@ -165,7 +167,7 @@ fn syntax_help(err: &SyntaxError) -> String {
         return "separate codes with `,` and combine code sets with `+` or `-`: `cpt 20552, 20553`, `tpi + drugs`".into();
     }
     if expects("`codes`") || expects("a code set (`codes`)") {
-        return "a module holds header lines (`payer`, `version`, `effective`, `source`), code sets (`codes`) and rules (`rule`)"
+        return "a module holds header lines (`payer`, `version`, `effective`, `source`), code sets (`codes`), regions (`region`) and rules (`rule`)"
             .into();
     }
     if expects("a condition") {
@@ -404,6 +406,10 @@ fn check_items(
                     );
                 }
             }
+            Item::Region(decl) => {
+                check_set_literals(&decl.expr, &in_force, file, diags);
+                regions::check_decl(decl, scope, file, diags);
+            }
             Item::Rule(rule) => check_rule(rule, scope, &in_force, file, diags),
         }
     }
@@ -495,10 +501,15 @@ fn check_rule(
                 ExprChecker::new(scope, file, diags).condition(cond);
             }
             CheckKind::Limit {
-                set, max, period, ..
+                set,
+                max,
+                period,
+                per_region,
+                ..
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
+                needs_regions(*per_region, scope, file, diags);
                 // The whole period is underlined and quoted, as it always was.
                 if let Period::Rolling { length, .. } | Period::Anchored { length, .. } =
                     &period.node
@@ -515,9 +526,15 @@ fn check_rule(
                     positive(max, "a limit", false, file, diags);
                 }
             }
-            CheckKind::Interval { set, period, .. } => {
+            CheckKind::Interval {
+                set,
+                period,
+                per_region,
+                ..
+            } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
+                needs_regions(*per_region, scope, file, diags);
                 match &period.node {
                     Period::Rolling { length, .. } => {
                         positive(length, "an interval", true, file, diags);
@@ -572,6 +589,18 @@ fn calendar_interval(
         .with_label("an interval is a length of time since the last service")
         .with_help(help),
     );
+}
+
+/// PR312 for a `per region` (at `at`) in a module without regions.
+fn needs_regions(
+    at: Option<Span>,
+    scope: &Scope<'_>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some(at) = at.filter(|_| scope.regions.is_empty()) {
+        diags.push(regions::no_regions(file, at, "per region"));
+    }
 }
 
 fn counted_set(

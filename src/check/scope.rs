@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{DiagCode, Diagnostic};
-use crate::syntax::ast::{CodeSetDecl, CodeSystem, Item, ModuleKind, Rule, SetExpr};
+use crate::syntax::ast::{CodeSetDecl, CodeSystem, Item, ModuleKind, RegionDecl, Rule, SetExpr};
 use crate::syntax::Span;
 use crate::workspace::Workspace;
 
@@ -15,6 +15,18 @@ pub struct SetDef<'w> {
     pub unit: usize,
     /// The declaration.
     pub decl: &'w CodeSetDecl,
+}
+
+/// A region visible in a module, with the unit (file) that defines it.
+#[derive(Debug, Clone, Copy)]
+pub struct RegionDef<'w> {
+    /// The defining unit.
+    pub unit: usize,
+    /// The declaration.
+    pub decl: &'w RegionDecl,
+    /// For a region an import brought in: that import, in the module's own
+    /// file (where a clash between two imported regions is reported).
+    pub via: Option<Span>,
 }
 
 /// A rule of a module, with the unit (file) that defines it.
@@ -62,6 +74,9 @@ pub struct Scope<'w> {
     pub sets: HashMap<&'w str, SetDef<'w>>,
     /// Rules in policy order: imported libraries' rules first, in import order.
     pub rules: Vec<RuleDef<'w>>,
+    /// Regions in the same order: imported ones first. Names are unique
+    /// (a second region of one name is PR227 and left out).
+    pub regions: Vec<RegionDef<'w>>,
     /// Paths of imports that brought nothing in: unreadable files and policies.
     /// Names defined there are unknown here.
     pub broken_imports: Vec<String>,
@@ -219,6 +234,7 @@ impl<'w> Scope<'w> {
             unit,
             sets: HashMap::new(),
             rules: Vec::new(),
+            regions: Vec::new(),
             broken_imports: Vec::new(),
             facts: HashMap::new(),
         };
@@ -330,6 +346,32 @@ impl<'w> Scope<'w> {
                     self.sets
                         .insert(decl.name.node.as_str(), SetDef { unit: at, decl });
                 }
+                Item::Region(decl) => {
+                    if let Some(first) = self
+                        .regions
+                        .iter()
+                        .find(|r| r.decl.name.node == decl.name.node)
+                    {
+                        let (fu, fs) = (first.unit, first.decl.name.span);
+                        self.duplicate(
+                            ws,
+                            at,
+                            via,
+                            fu,
+                            fs,
+                            decl.name.span,
+                            "region",
+                            &decl.name.node,
+                            diags,
+                        );
+                        continue;
+                    }
+                    self.regions.push(RegionDef {
+                        unit: at,
+                        decl,
+                        via,
+                    });
+                }
                 Item::Rule(rule) => {
                     if let Some(first) = self.rules.iter().find(|r| r.rule.id.node == rule.id.node)
                     {
@@ -366,10 +408,10 @@ impl<'w> Scope<'w> {
         name: &str,
         diags: &mut Vec<Diagnostic>,
     ) {
-        let code = if what == "rule" {
-            DiagCode::DuplicateRule
-        } else {
-            DiagCode::DuplicateCodeSet
+        let code = match what {
+            "rule" => DiagCode::DuplicateRule,
+            "region" => DiagCode::DuplicateRegion,
+            _ => DiagCode::DuplicateCodeSet,
         };
         let Some(file) = ws.units.get(self.unit).map(|u| &u.file) else {
             return;
@@ -404,6 +446,9 @@ impl<'w> Scope<'w> {
         };
         let help = match (what, first_unit == at, at == self.unit) {
             ("rule", _, _) => "give each rule its own id: decisions name rules by id",
+            ("region", _, _) => {
+                "give each region its own name (`line.region` reads it), or merge the two into one region"
+            }
             (_, true, _) => "rename one of the code sets, or merge them into one",
             (_, false, true) => "rename this code set, or remove it and use the imported one",
             (_, false, false) => "rename the code set in one of the two files",
@@ -477,6 +522,11 @@ impl<'w> Scope<'w> {
             }
         }
         false
+    }
+
+    /// The visible region named `name`.
+    pub fn region(&self, name: &str) -> Option<&RegionDef<'w>> {
+        self.regions.iter().find(|r| r.decl.name.node == name)
     }
 
     /// Names of the visible code sets, for suggestions.

@@ -148,3 +148,59 @@ fn an_import_cycle_is_reported_by_each_file_in_it() {
         ]
     );
 }
+
+#[test]
+fn regions_are_procedure_sets_that_share_no_code_and_are_used_by_name() {
+    let regions = "codes lumbar = cpt 62322, 62323\n codes esi = cpt 62320-62323\n \
+                   region upper = cpt 62320, 62321\n region lower = lumbar\n";
+    let got = |rules: &str| -> Vec<DiagCode> {
+        codes(&format!("{regions}{rules}"))
+            .into_iter()
+            .map(|(c, _)| c)
+            // The shared header's `tpi` is used by no rule here.
+            .filter(|c| *c != DiagCode::UnusedCodeSet)
+            .collect()
+    };
+    // A range in the counted set holds longer keys the regions' single
+    // codes leave out: no code, so no warning.
+    assert_eq!(
+        got("rule A { when line.procedure in esi limit esi to 1 per day per region else deny CO-1 }\n \
+             rule B { when line.procedure in esi and count(esi on same day per region) >= 1 \
+               require some other line (other.region == line.region and other.region != \"upper\") else deny CO-1 }"),
+        []
+    );
+    assert_eq!(
+        got("rule A { when some other line (other.region == \"uper\") deny CO-1 }"),
+        [DiagCode::UnknownRegion]
+    );
+    assert_eq!(
+        got("codes dx = icd10 M54.16\n region d = dx\n region e = nothere\n rule A { when line.procedure in esi deny CO-1 }"),
+        [DiagCode::RegionNotProcedures, DiagCode::UnknownCodeSet]
+    );
+    assert_eq!(
+        got("region both = cpt 62321, 62322\n rule A { when line.procedure in esi deny CO-1 }"),
+        [DiagCode::OverlappingRegions, DiagCode::OverlappingRegions]
+    );
+}
+
+#[test]
+fn a_library_rule_needs_regions_of_its_own() {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    let mut files = HashMap::new();
+    files.insert(
+        PathBuf::from("lib.policy"),
+        "library l { rule L { when line.procedure in cpt 62320 limit cpt 62320 to 1 per day per region else deny CO-1 } }".to_string(),
+    );
+    files.insert(
+        PathBuf::from("p.policy"),
+        "import \"lib.policy\"\npolicy p { payer p version \"1\" effective 2024-01-01.. source \"s\" region r = cpt 62320 }".to_string(),
+    );
+    let roots = [PathBuf::from("p.policy"), PathBuf::from("lib.policy")];
+    let (ws, _) = crate::workspace::Workspace::from_memory(&files, &roots);
+    let got: Vec<(String, DiagCode)> = crate::check::check_workspace(&ws)
+        .iter()
+        .map(|d| (d.file.path.clone(), d.code))
+        .collect();
+    assert_eq!(got, [("lib.policy".to_string(), DiagCode::NoRegions)]);
+}

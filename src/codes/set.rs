@@ -225,6 +225,42 @@ impl CodeSet {
         self.zip_shapes(other, intersection)
     }
 
+    /// The smallest procedure code (five characters of the shape of a CPT or
+    /// HCPCS code, see [`crate::codes::procedure::shape`]) in the set, to name
+    /// one in a message; `None` when the set holds none. A set can hold keys
+    /// that are no such code (`cpt 62320-62323` holds every longer code under
+    /// its ends too): a set that holds only those holds no procedure code.
+    pub fn first_procedure_code(&self) -> Option<CodeKey> {
+        // The five characters of a key are its top 40 bits.
+        const TAIL: u32 = 24;
+        let mut best: Option<u64> = None;
+        for &(lo, hi) in self.ranges.iter() {
+            // The first five-character prefix at or after `lo` whose code is
+            // whole (nothing after its fifth character) and in the interval.
+            let mut at = (lo >> TAIL) + u64::from(lo & ((1 << TAIL) - 1) != 0);
+            // Each step skips a prefix that is no code; a few hundred reach
+            // any code an interval of procedure codes starts near.
+            for _ in 0..4096 {
+                let Some(next) = next_alphanumeric(at) else {
+                    break;
+                };
+                let key = next << TAIL;
+                if key > hi || best.is_some_and(|b| key >= b) {
+                    break;
+                }
+                let code = CodeKey(key);
+                if crate::codes::procedure::shape(&code.as_string()).is_some()
+                    && self.contains(code)
+                {
+                    best = Some(key);
+                    break;
+                }
+                at = next + 1;
+            }
+        }
+        best.map(CodeKey)
+    }
+
     /// True when no code is in the set.
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
@@ -235,6 +271,56 @@ impl CodeSet {
     pub fn numeric_ranges(&self) -> &[(u64, u64)] {
         self.shape_ranges(0)
     }
+}
+
+/// The smallest five characters (packed in the low 40 bits, as the top of
+/// a [`CodeKey`]) at or after `at` that are all ASCII digits or capital
+/// letters; `None` past `ZZZZZ`.
+fn next_alphanumeric(at: u64) -> Option<u64> {
+    if at > 0xff_ffff_ffff {
+        return None;
+    }
+    let mut b: [u8; 5] = [0; 5];
+    for (i, byte) in b.iter_mut().enumerate() {
+        *byte = (at >> (8 * (4 - i))) as u8;
+    }
+    // The first position that is no digit or capital: raise it to the next
+    // one that is (carrying into the positions before it past `Z`), and set
+    // every later position to `0`, the smallest.
+    if let Some(bad) = b
+        .iter()
+        .position(|c| !(c.is_ascii_digit() || c.is_ascii_uppercase()))
+    {
+        let mut i = bad;
+        let mut c = b.get(i).copied().unwrap_or(0);
+        loop {
+            let raised = match c {
+                0..=b'/' => Some(b'0'),
+                b':'..=b'@' => Some(b'A'),
+                // The next character after a digit or capital one; past `Z`,
+                // carry.
+                b'0'..=b'8' | b'A'..=b'Y' if i < bad => Some(c + 1),
+                b'9' if i < bad => Some(b'A'),
+                _ => None,
+            };
+            match raised {
+                Some(r) => {
+                    if let Some(slot) = b.get_mut(i) {
+                        *slot = r;
+                    }
+                    break;
+                }
+                None => {
+                    i = i.checked_sub(1)?;
+                    c = b.get(i).copied().unwrap_or(0);
+                }
+            }
+        }
+        for slot in b.iter_mut().skip(i + 1) {
+            *slot = b'0';
+        }
+    }
+    Some(b.iter().fold(0u64, |acc, &c| (acc << 8) | u64::from(c)))
 }
 
 fn normalized(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
@@ -297,6 +383,50 @@ fn difference(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_procedure_code_of_a_set_is_a_whole_five_character_code() {
+        let set = |entries: &[CodeEntry]| CodeSet::from_entries(entries.iter());
+        let code = |c: &str| CodeEntry::Code(c.into());
+        let range = |a: &str, b: &str| CodeEntry::Range(a.into(), b.into());
+        let first = |s: &CodeSet| s.first_procedure_code().map(CodeKey::as_string);
+        let singles = set(&[code("62320"), code("62321"), code("62322"), code("62323")]);
+        let ranged = set(&[range("62320", "62323")]);
+        assert_eq!(first(&ranged), Some("62320".into()));
+        // The range less its four codes holds only longer keys: no code.
+        assert_eq!(first(&ranged.difference(&singles)), None);
+        // Past the 9s, the next codes are letters: 6232A is no procedure
+        // shape, 62330 is.
+        let wide = set(&[range("62329", "62335")]);
+        let gone = set(&[code("62329")]);
+        assert_eq!(first(&wide.difference(&gone)), Some("62330".into()));
+        assert_eq!(
+            first(&set(&[CodeEntry::Prefix("J33".into())])),
+            Some("J3300".into())
+        );
+        assert_eq!(
+            first(&set(&[code("0213T"), code("99213")])),
+            Some("0213T".into())
+        );
+        assert_eq!(first(&CodeSet::default()), None);
+    }
+
+    #[test]
+    fn next_alphanumeric_raises_the_first_bad_character_and_carries() {
+        let pack = |t: &[u8; 5]| t.iter().fold(0u64, |a, &c| (a << 8) | u64::from(c));
+        let unpack = |k: u64| -> String {
+            (0..5)
+                .map(|i| char::from((k >> (8 * (4 - i))) as u8))
+                .collect()
+        };
+        let next = |t: &[u8; 5]| next_alphanumeric(pack(t)).map(unpack);
+        assert_eq!(next(b"62320"), Some("62320".into()));
+        assert_eq!(next(b"6232:"), Some("6232A".into()));
+        assert_eq!(next(b"6232["), Some("62330".into()));
+        assert_eq!(next(b"629Z["), Some("62A00".into()));
+        assert_eq!(next(b"6232\0"), Some("62320".into()));
+        assert_eq!(next(b"ZZZZ["), None);
+    }
 
     #[test]
     fn shape_marks_exactly_the_letters_among_the_first_five_bytes() {

@@ -86,7 +86,7 @@ pub fn fact_reads(rules: &[Rule]) -> Vec<FactRead> {
 fn walk(cond: &Cond, add: &mut impl FnMut(&str, FactKind)) {
     match cond {
         Cond::Or(parts) | Cond::And(parts) => parts.iter().for_each(|c| walk(c, add)),
-        Cond::Not(c) | Cond::Quantified(_, c) => walk(c, add),
+        Cond::Not(c) | Cond::Quantified(_, c) | Cond::SameDay { body: c, .. } => walk(c, add),
         Cond::Flat(program) => program.ops.iter().for_each(|op| walk(&op.leaf, add)),
         Cond::Compare(_, Value::Fact(name), Value::Const(c))
         | Cond::Compare(_, Value::Const(c), Value::Fact(name)) => add(name, FactKind::of_const(c)),

@@ -19,6 +19,10 @@ pub fn lower(cond: Cond) -> Cond {
         Cond::And(parts) => Cond::And(parts.into_iter().map(lower).collect()),
         Cond::Not(inner) => Cond::Not(Box::new(lower(*inner))),
         Cond::Quantified(quant, body) => Cond::Quantified(quant, Box::new(lower(*body))),
+        Cond::SameDay { none, body } => Cond::SameDay {
+            none,
+            body: Box::new(lower(*body)),
+        },
         leaf => lower_leaf(leaf),
     }
 }
@@ -44,6 +48,10 @@ pub fn flatten(cond: Cond) -> Cond {
             })
         }
         Cond::Quantified(quant, body) => Cond::Quantified(quant, Box::new(flatten(*body))),
+        Cond::SameDay { none, body } => Cond::SameDay {
+            none,
+            body: Box::new(flatten(*body)),
+        },
         other => other,
     }
 }
@@ -88,6 +96,10 @@ fn emit(cond: Cond, on_true: u16, on_false: u16, ops: &mut Vec<Op>) {
                 Cond::And(_) => Cond::Const(true),
                 Cond::Or(_) => Cond::Const(false),
                 Cond::Quantified(quant, body) => Cond::Quantified(quant, Box::new(flatten(*body))),
+                Cond::SameDay { none, body } => Cond::SameDay {
+                    none,
+                    body: Box::new(flatten(*body)),
+                },
                 leaf => leaf,
             };
             ops.push(Op {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 
 use crate::claims::Reason;
+use crate::codes::CodeKey;
 pub use crate::codes::CodeSet;
 use crate::days::Day;
 use crate::fields::FieldId;
@@ -38,8 +39,12 @@ pub struct Policy {
     pub source: String,
     /// The file it was loaded from.
     pub path: String,
-    /// Every code set a rule uses, named or inline.
+    /// Every code set a rule uses, named or inline; for each set counted
+    /// `per region`, also its codes in each region (see [`Regional`]).
     pub sets: Vec<CodeSet>,
+    /// The regions (`region NAME = SET`) of the policy and its imports, in
+    /// policy order; no code is in two.
+    pub regions: Vec<Region>,
     /// Rules in policy order (imported ones first).
     pub rules: Vec<Rule>,
     /// Which rules a procedure code can trigger.
@@ -54,6 +59,46 @@ impl Policy {
     /// True when the policy covers the date of service.
     pub fn covers(&self, date: NaiveDate) -> bool {
         date >= self.effective_from && self.effective_to.is_none_or(|end| date <= end)
+    }
+
+    /// The index of the region whose set holds `code` in
+    /// [`Policy::regions`], or the number of regions when none does (the
+    /// region "none", which [`Regional`] counts too).
+    #[inline]
+    pub fn region_of(&self, code: CodeKey) -> usize {
+        self.regions
+            .iter()
+            .position(|r| self.sets.get(r.set).is_some_and(|s| s.contains(code)))
+            .unwrap_or(self.regions.len())
+    }
+}
+
+/// A region: a line whose procedure code is in its set is in it.
+#[derive(Debug, Clone)]
+pub struct Region {
+    /// Its name, which `line.region` reads.
+    pub name: Arc<str>,
+    /// Its codes, in [`Policy::sets`].
+    pub set: SetId,
+}
+
+/// A set counted `per region`, split by region: set `first + k` of
+/// [`Policy::sets`] holds the counted set's codes in region `k`, and set
+/// `first + n` (with `n` regions) its codes in no region. A count `per region`
+/// counts the split of the line's own region, so the history is asked about
+/// a code set as for any count and never learns what a region is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regional {
+    /// The split of region 0.
+    pub first: SetId,
+}
+
+impl Regional {
+    /// The set to count for a line in region `region` (of
+    /// [`Policy::region_of`]).
+    #[inline]
+    pub fn set(self, region: usize) -> SetId {
+        self.first + region
     }
 }
 
@@ -106,6 +151,8 @@ pub enum CheckKind {
         window: CountWindow,
         /// Only services with the line's own procedure code count.
         per_code: bool,
+        /// `per region`: only services in the line's region count.
+        per_region: Option<Regional>,
         /// Site matching.
         scope: Option<SiteScope>,
         /// True when every line the rule runs on is in `set` (the rule's
@@ -122,6 +169,8 @@ pub enum CheckKind {
         period: Period,
         /// Only services with the line's own procedure code count.
         per_code: bool,
+        /// `per region`: only services in the line's region count.
+        per_region: Option<Regional>,
         /// Site matching.
         scope: Option<SiteScope>,
     },
@@ -214,6 +263,17 @@ pub enum Cond {
     Exists(Value, bool),
     /// A quantifier over the claim's other lines.
     Quantified(Quant, Box<Cond>),
+    /// `some other service on same day (...)`, or `no ...` when `none`: a
+    /// quantifier over the claim's other lines on the line's date of service
+    /// and the member's services of earlier claims on that date, whose body
+    /// reads of `other` only what the history keeps
+    /// ([`crate::fields::HISTORY_FIELDS`]).
+    SameDay {
+        /// True for `no`: no such service.
+        none: bool,
+        /// The condition on the other service.
+        body: Box<Cond>,
+    },
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
     // The forms below are what `lower` makes of the commonest shapes above:
@@ -373,6 +433,8 @@ pub struct Count {
     pub window: CountWindow,
     /// Only services with the line's own procedure code count.
     pub per_code: bool,
+    /// `per region`: only services in the line's region count.
+    pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
 }

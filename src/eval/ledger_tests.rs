@@ -311,7 +311,7 @@ fn content_hashes_ignore_spelling_and_see_every_field() {
 }
 
 /// What the shared cases need of a store beyond [`HistoryStore`].
-trait Probe: HistoryStore + Sized {
+pub(super) trait Probe: HistoryStore + Sized {
     /// Decides one claim (for a durable store: in a batch of its own).
     fn run(e: &mut Engine<Self>, c: &Claim) -> Evaluated;
     /// The member's counted services' dates, by date.

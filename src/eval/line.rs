@@ -14,6 +14,26 @@ pub(super) fn service(line: &Line) -> Service<'_> {
     }
 }
 
+/// A service of an earlier claim as a line, for a same-day quantifier's
+/// `other.` to read: the fields the history keeps
+/// ([`crate::fields::HISTORY_FIELDS`], which is all the checker lets
+/// `other.` read there, PR314) are the service's; the rest are empty.
+pub(super) fn as_line(service: &Service<'_>) -> Line {
+    Line {
+        line: 0,
+        date_of_service: service.date,
+        procedure: service.procedure,
+        procedure_text: Text::default(),
+        modifiers: Default::default(),
+        units: 1,
+        diagnosis_pointers: Default::default(),
+        site: service.site.map(Text::from),
+        muscles: None,
+        injections: None,
+        charge: None,
+    }
+}
+
 /// Everything a condition on one line can see.
 pub(super) struct LineCx<'a> {
     pub(super) claim: &'a Claim,
@@ -27,6 +47,9 @@ pub(super) struct LineCx<'a> {
     /// The line's site as the window knows it, once a count that matches
     /// sites asked for it.
     pub(super) site: std::cell::Cell<Option<SiteId>>,
+    /// The line's region in `policy` ([`Policy::region_of`]), once a count
+    /// `per region` or `line.region` asked for it.
+    pub(super) region: std::cell::Cell<Option<usize>>,
     /// The lines of this claim counted so far: history the store has not got yet.
     pub(super) earlier: &'a [(u32, Service<'a>)],
     /// Their dates as days.
@@ -58,6 +81,8 @@ impl<'a> LineCx<'a> {
                     continue;
                 };
                 self.policy = policy;
+                // Each policy has regions of its own.
+                self.region.set(None);
                 self.visit(Some(index), kept, &mut reasons, steps.as_mut());
             }
         } else {
@@ -174,18 +199,20 @@ impl<'a> LineCx<'a> {
                 max,
                 window,
                 per_code,
+                per_region,
                 scope,
                 counts_line,
             } => {
+                let counted = self.regional(*set, *per_region);
                 // A rolling window, nearly every limit's, in place; the
                 // others out of line.
                 let (from, to) = match window {
                     CountWindow::Within(period) => {
                         (period.before_day(dos, self.day).succ(), self.day)
                     }
-                    _ => self.reach(*window, *set, *per_code, *scope),
+                    _ => self.reach(*window, counted, *per_code, *scope),
                 };
-                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                let earlier = self.counted(counted, from, to, *per_code, *scope);
                 let this = u32::from(
                     *counts_line
                         || self
@@ -205,11 +232,13 @@ impl<'a> LineCx<'a> {
                 set,
                 period,
                 per_code,
+                per_region,
                 scope,
             } => {
                 let from = period.before_day(dos, self.day).succ();
                 let to = self.day.pred();
-                let earlier = self.counted(*set, from, to, *per_code, *scope);
+                let counted = self.regional(*set, *per_region);
+                let earlier = self.counted(counted, from, to, *per_code, *scope);
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -367,11 +396,32 @@ impl<'a> LineCx<'a> {
                     Quant::Every => others.all(|l| self.test(body, Some(l))),
                 }
             }
+            Cond::SameDay { none, body } => self.same_day(body) != *none,
             Cond::Truthy(v) => matches!(self.value(v, other), Val::Bool(true)),
             Cond::CountCompare { op, count, value } => {
                 holds(*op, i64::from(self.count(count)).cmp(value))
             }
         }
+    }
+
+    /// Whether some other service on the line's date of service meets
+    /// `body`: another line of the claim on that date (whatever the rules
+    /// decide for it, as `some other line` sees it), or a service of an
+    /// earlier claim of the member on that date. This claim's lines counted
+    /// so far are not in the window yet (`earlier`), and are among its lines.
+    // Out of line: few rules have one, and its loops would weigh on every
+    // condition's registers (see `value`).
+    #[inline(never)]
+    fn same_day(&self, body: &Cond) -> bool {
+        let dos = self.line.date_of_service;
+        let on_claim =
+            self.claim.lines.iter().enumerate().any(|(i, l)| {
+                i != self.index && l.date_of_service == dos && self.test(body, Some(l))
+            });
+        on_claim
+            || self
+                .window
+                .any_on(self.day, |service| self.test(body, Some(&as_line(service))))
     }
 
     /// The line a field reads: `other` for `other.X` inside a quantifier, else
@@ -411,11 +461,40 @@ impl<'a> LineCx<'a> {
         if self.nothing_to_count() {
             return 0;
         }
+        let set = self.regional(c.set, c.per_region);
         let (from, to) = match c.window {
-            CountWindow::FromFirst(_) => self.reach(c.window, c.set, c.per_code, c.scope),
+            CountWindow::FromFirst(_) => self.reach(c.window, set, c.per_code, c.scope),
             window => window.days(self.line.date_of_service, self.day),
         };
-        self.counted(c.set, from, to, c.per_code, c.scope)
+        self.counted(set, from, to, c.per_code, c.scope)
+    }
+
+    /// The set a count of `set` counts: with `per region`, its codes in the
+    /// line's region (the line itself is in it exactly when it is in `set`).
+    // Without `per region` (nearly every count) a test and the set as given;
+    // the region's lookup stays out of line, so that the counts that do not
+    // use it do not pay for its registers.
+    #[inline(always)]
+    fn regional(&self, set: usize, per_region: Option<Regional>) -> usize {
+        match per_region {
+            None => set,
+            Some(r) => self.in_region(r),
+        }
+    }
+
+    /// The split of `r` for the line's region.
+    #[inline(never)]
+    fn in_region(&self, r: Regional) -> usize {
+        r.set(self.region())
+    }
+
+    /// The line's region in its policy, looked up once.
+    fn region(&self) -> usize {
+        self.region.get().unwrap_or_else(|| {
+            let region = self.policy.region_of(self.line.procedure);
+            self.region.set(Some(region));
+            region
+        })
     }
 
     /// The first and last days of `window` for this line, the window of a
@@ -568,6 +647,22 @@ impl<'a> LineCx<'a> {
         })
     }
 
+    /// `line.region` (of `line`, the line being decided or another): the
+    /// name of its region, or missing. Out of line: the other fields are
+    /// read in place and should not pay for its registers.
+    #[inline(never)]
+    fn region_name(&self, line: &'a Line) -> Val<'a> {
+        let region = if std::ptr::eq(line, self.line) {
+            self.region()
+        } else {
+            self.policy.region_of(line.procedure)
+        };
+        self.policy
+            .regions
+            .get(region)
+            .map_or(Val::Missing, |r| Val::Str(&r.name))
+    }
+
     #[inline]
     fn field(&self, id: FieldId, line: &'a Line) -> Val<'a> {
         let claim = self.claim;
@@ -579,6 +674,7 @@ impl<'a> LineCx<'a> {
             FieldId::LineUnits => Val::Int(i64::from(line.units)),
             FieldId::LineDiagnoses => Val::LineDx(line, claim),
             FieldId::LineSite => opt_str(&line.site),
+            FieldId::LineRegion => self.region_name(line),
             FieldId::LineMuscles => opt_int(line.muscles),
             FieldId::LineInjections => opt_int(line.injections),
             FieldId::LineCharge => line.charge.map_or(Val::Missing, Val::Num),

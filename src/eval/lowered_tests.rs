@@ -102,6 +102,7 @@ fn value(g: &mut Gen, sets: usize) -> Value {
                 }),
             ]),
             per_code: g.flip(),
+            per_region: None,
             scope: g.pick(&[None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)]),
         }),
     }
@@ -198,6 +199,12 @@ fn cond(g: &mut Gen, sets: usize, depth: usize) -> Cond {
                 .collect(),
         ),
         2 => Cond::Not(Box::new(cond(g, sets, depth - 1))),
+        // Over the claim's other lines, or (a third of them) over the
+        // services of the same day, the history's included.
+        3 if g.below(3) == 0 => Cond::SameDay {
+            none: g.flip(),
+            body: Box::new(cond(g, sets, depth - 1)),
+        },
         3 => Cond::Quantified(
             g.pick(&[Quant::Some, Quant::No, Quant::Every]),
             Box::new(cond(g, sets, depth - 1)),
@@ -305,6 +312,7 @@ fn lowered_conditions_decide_what_the_general_ones_do() {
                 day,
                 window: engine.history().window(Member::of(claim)),
                 site: std::cell::Cell::new(None),
+                region: std::cell::Cell::new(None),
                 earlier: &[],
                 earlier_days: &[],
             };
@@ -351,7 +359,9 @@ fn the_bundled_policies_are_made_of_lowered_conditions() {
             Cond::Or(parts) | Cond::And(parts) => {
                 parts.iter().for_each(|p| general_leaves(p, out));
             }
-            Cond::Not(inner) | Cond::Quantified(_, inner) => general_leaves(inner, out),
+            Cond::Not(inner) | Cond::Quantified(_, inner) | Cond::SameDay { body: inner, .. } => {
+                general_leaves(inner, out)
+            }
             Cond::Flat(program) => program
                 .ops
                 .iter()
@@ -446,6 +456,7 @@ fn flattened_deep_conditions_decide_what_their_trees_do() {
                 day: Day::of(line.date_of_service),
                 window: engine.history().window(Member::of(claim)),
                 site: std::cell::Cell::new(None),
+                region: std::cell::Cell::new(None),
                 earlier: &[],
                 earlier_days: &[],
             };

@@ -23,6 +23,10 @@ mod lowered_tests;
 #[cfg(test)]
 mod many_tests;
 pub mod parallel;
+#[cfg(test)]
+mod region_tests;
+#[cfg(test)]
+mod same_day_tests;
 mod stored;
 #[cfg(test)]
 mod tests;
@@ -38,7 +42,8 @@ use crate::claims::{
     LineDecision, Outcome, PolicyRef, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
-    Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Rule, Value,
+    Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Regional,
+    Rule, Value,
 };
 use crate::days::Day;
 use crate::fields::FieldId;
@@ -436,6 +441,7 @@ impl<H: HistoryStore> Engine<H> {
                     day,
                     window,
                     site: std::cell::Cell::new(None),
+                    region: std::cell::Cell::new(None),
                     earlier: &counted,
                     earlier_days: &counted_days,
                 };

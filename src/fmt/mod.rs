@@ -241,6 +241,24 @@ policy p \"t\" {
     }
 
     #[test]
+    fn regions_align_among_themselves_and_start_their_own_lines() {
+        let text = "policy p { codes esi = cpt 62320-62323 codes esi_addons = cpt 64480, 64484\n region cervical_thoracic = cpt 62320, 62321 region lumbar_sacral=cpt 62322, 62323\n rule R { when line.region == \"lumbar_sacral\" limit esi to 1 per day per code per region per site else deny CO-151 } }";
+        let want = "policy p {
+  codes esi        = cpt 62320-62323
+  codes esi_addons = cpt 64480, 64484
+  region cervical_thoracic = cpt 62320, 62321
+  region lumbar_sacral     = cpt 62322, 62323
+  rule R {
+    when line.region == \"lumbar_sacral\"
+    limit esi to 1 per day per code per region per site
+      else deny CO-151
+  }
+}
+";
+        assert_eq!(check_stable(text), want);
+    }
+
+    #[test]
     fn imports_literals_and_quantifiers() {
         let text = "import \"a.policy\"\nimport   \"b.policy\"\npolicy p { rule R { when line.modifiers any in [ \"59\" ,\"XS\" ] or some other line(other.procedure in cpt 1-2,3*) when facts.x == -1.5 or line.procedure in (tpi -drugs) allow } }";
         let want = "import \"a.policy\"

@@ -79,13 +79,14 @@ pub(crate) fn print(tokens: &[Token<'_>]) -> String {
     p.out
 }
 
-const HEADER_AND_ITEMS: [&str; 7] = [
+const HEADER_AND_ITEMS: [&str; 8] = [
     "payer",
     "payer-ids",
     "version",
     "effective",
     "source",
     "codes",
+    "region",
     "rule",
 ];
 const CHECKS: [&str; 4] = ["when", "require", "limit", "interval"];
@@ -253,12 +254,13 @@ impl<'a> Printer<'a> {
 }
 
 /// Code sets declared one after the other (no blank line between them) form a
-/// group whose `=` signs line up: the spaces to add after each name, by the
-/// token index of the name.
+/// group whose `=` signs line up, and so do regions: the spaces to add after
+/// each name, by the token index of the name.
 fn code_set_pads(tokens: &[Token<'_>]) -> HashMap<usize, usize> {
     let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
     let mut depth = 0usize;
-    let mut last_was_codes = false;
+    // The keyword of the declaration before, when it was `codes` or `region`.
+    let mut last: Option<&str> = None;
     // A blank line since the last token that is not a comment.
     let mut blank = false;
     for (k, token) in tokens.iter().enumerate() {
@@ -271,25 +273,25 @@ fn code_set_pads(tokens: &[Token<'_>]) -> HashMap<usize, usize> {
             depth += 1;
         } else if token.is("}") {
             depth = depth.saturating_sub(1);
-            last_was_codes = false;
+            last = None;
         } else if depth == 1 && is_word(token, &HEADER_AND_ITEMS) {
-            if token.is("codes") {
+            if token.is("codes") || token.is("region") {
                 let name = tokens
                     .iter()
                     .enumerate()
                     .skip(k + 1)
                     .find(|(_, t)| !t.is_comment());
                 if let Some((name, name_token)) = name {
-                    if !last_was_codes || blank {
+                    if last != Some(token.text) || blank {
                         groups.push(Vec::new());
                     }
                     if let Some(group) = groups.last_mut() {
                         group.push((name, width(name_token.text)));
                     }
                 }
-                last_was_codes = true;
+                last = Some(token.text);
             } else {
-                last_was_codes = false;
+                last = None;
             }
         }
         blank = false;

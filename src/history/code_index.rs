@@ -130,6 +130,14 @@ impl CodeIndex {
             .min()
     }
 
+    /// Whether `test` holds for the (procedure, site id) of some service on
+    /// day `day`: [`Window::any_on`] from the index, each pair once.
+    pub(super) fn any_on(&self, day: Day, mut test: impl FnMut(CodeKey, u32) -> bool) -> bool {
+        self.lists
+            .iter()
+            .any(|((procedure, site), days)| days.count(day, day) > 0 && test(*procedure, *site))
+    }
+
     /// What [`Window::count`] counts, from the index: services from day
     /// `from` to day `to` in `set`, of procedure `code` when given, at a site
     /// matching site id `site` under `scope`.

@@ -126,6 +126,75 @@ fn a_window_counts_what_the_query_matches() {
 }
 
 #[test]
+fn a_window_visits_the_services_of_one_day() {
+    // Generated services, recorded out of date order: `any_on` gives a
+    // small book's services of the day one by one (scanned) and a large
+    // one's (procedure, site) pairs of the day (from its index); both are
+    // exactly the day's services, and a test that holds stops the visit.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let base = date("2025-12-01");
+    let day = |n: u64| base + chrono::Days::new(n);
+    let codes = ["20552", "20553", "J3301", "64483"];
+    let sites = [None, Some("cervical"), Some("lumbar")];
+    for services in [40, 600] {
+        let mut h = MemoryHistory::new();
+        for _ in 0..services {
+            let s = Service {
+                date: day(next(40)),
+                procedure: CodeKey::parse(codes[next(4) as usize]).unwrap_or_default(),
+                site: sites[next(3) as usize],
+            };
+            let _ = h.record(m("P"), s);
+        }
+        let stored = h.services(m("P"));
+        let window = h.window(m("P"));
+        assert_eq!(window.index.is_some(), services >= CodeIndex::FROM);
+        let mut days_with_services = 0;
+        // The days before, in and after the services' range.
+        for n in 0..42 {
+            let date = base + chrono::Days::new(n);
+            let mut want: Vec<(CodeKey, Option<&str>)> = stored
+                .iter()
+                .filter(|s| s.date == date)
+                .map(|s| (s.procedure, s.site))
+                .collect();
+            let mut seen = Vec::new();
+            let found = window.any_on(Day::of(date), |s| {
+                assert_eq!(s.date, date);
+                seen.push((s.procedure, s.site));
+                false
+            });
+            assert!(!found, "no test held");
+            if window.index.is_some() {
+                // Each pair once.
+                want.sort();
+                want.dedup();
+            }
+            want.sort();
+            seen.sort();
+            assert_eq!(seen, want, "{date}, {services} services");
+            days_with_services += usize::from(!want.is_empty());
+            // A test that holds for the first service stops there.
+            let mut calls = 0;
+            let stopped = window.any_on(Day::of(date), |_| {
+                calls += 1;
+                true
+            });
+            assert_eq!(stopped, !want.is_empty());
+            assert_eq!(calls, usize::from(!want.is_empty()));
+        }
+        assert!(days_with_services >= 20, "{days_with_services}");
+        assert!(!h.window(m("nobody")).any_on(Day::of(base), |_| true));
+    }
+}
+
+#[test]
 fn a_window_finds_the_first_service_the_query_matches() {
     // Where an anchored period starts: the earliest service a count with
     // the same window, code, scope and site counts, from a scanned book and

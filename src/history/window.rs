@@ -102,6 +102,13 @@ impl Window<'_> {
         self.entries.is_empty()
     }
 
+    /// True when the window counts from a large book's index (for tests
+    /// that mean to go through it).
+    #[cfg(test)]
+    pub fn indexed(&self) -> bool {
+        self.index.is_some()
+    }
+
     /// The id of a line's site, for [`Window::count`].
     pub fn site(&self, site: Option<&str>) -> SiteId {
         SiteId(match (site, self.sites) {
@@ -212,6 +219,44 @@ pub(super) fn counts_entry(
             Some(SiteScope::Strict) => at == site,
             Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
         }
+}
+
+impl<'a> Window<'a> {
+    /// Whether some service on day `day` meets `test` (stopping at the
+    /// first that does): what a same-day quantifier asks of the services of
+    /// earlier claims. `test` must depend only on the service it is given:
+    /// a book with an index gives each (procedure, site) of the day once,
+    /// however many services share them (see `code_index.rs`), so that a
+    /// member with 100,000 services is not scanned service by service.
+    pub fn any_on(&self, day: Day, mut test: impl FnMut(&Service<'a>) -> bool) -> bool {
+        if self.entries.is_empty() {
+            return false;
+        }
+        let sites = self.sites;
+        // Made only for a service of the day: most days have none.
+        let service = |procedure: CodeKey, site: u32| Service {
+            date: day.date(),
+            procedure,
+            site: sites.and_then(|s| s.name(site)),
+        };
+        if let Some(index) = self.index {
+            return index.any_on(day, |procedure, site| test(&service(procedure, site)));
+        }
+        // As in `count`: the day's services end the list or are found by a
+        // binary search, and the scan runs back from there.
+        let all = self.entries;
+        let end = if all.last().is_none_or(|e| e.day <= day) {
+            all.len()
+        } else {
+            all.partition_point(|e| e.day <= day)
+        };
+        all.get(..end)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .take_while(|e| e.day == day)
+            .any(|e| test(&service(e.procedure, e.site)))
+    }
 }
 
 /// Site matching as the language defines it (see `SiteScope`).

@@ -99,11 +99,13 @@ impl HeaderKind {
     }
 }
 
-/// A code set or a rule.
+/// A code set, a region or a rule.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// `codes NAME = ...`.
     Codes(CodeSetDecl),
+    /// `region NAME = ...`.
+    Region(RegionDecl),
     /// `rule ID "title" { ... }`.
     Rule(Rule),
 }
@@ -116,6 +118,21 @@ pub struct CodeSetDecl {
     /// `///` lines before it.
     pub doc: Vec<String>,
     /// What the set holds.
+    pub expr: SetExpr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `region NAME = SET`: a line whose procedure code is in SET is in region
+/// NAME (`per region`, `line.region`). The regions a module sees share no
+/// code, so a code is in one region or in none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionDecl {
+    /// The region's name, which `line.region` reads.
+    pub name: Ident,
+    /// `///` lines before it.
+    pub doc: Vec<String>,
+    /// The procedure codes of the region.
     pub expr: SetExpr,
     /// The whole declaration.
     pub span: Span,
@@ -240,7 +257,7 @@ pub struct Check {
 pub enum CheckKind {
     /// `require EXPR else ACTION`: fails when EXPR is false.
     Require(Expr),
-    /// `limit SET to N per PERIOD [per code] [per site] else ACTION`: fails
+    /// `limit SET to N per PERIOD [per code] [per region] [per site] else ACTION`: fails
     /// when the services in SET within the period, this one included, would be
     /// more than N.
     Limit {
@@ -253,10 +270,13 @@ pub enum CheckKind {
         period: Spanned<Period>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
+        /// `per region`, where it is written: only services in this line's
+        /// region count.
+        per_region: Option<Span>,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
     },
-    /// `interval SET at least D days|months [per code] [per site] else ACTION`:
+    /// `interval SET at least D days|months [per code] [per region] [per site] else ACTION`:
     /// fails when a service in SET was given less than D days (or months) before
     /// this one, and not on the same day.
     Interval {
@@ -268,6 +288,9 @@ pub enum CheckKind {
         period: Spanned<Period>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
+        /// `per region`, where it is written: only services in this line's
+        /// region count.
+        per_region: Option<Span>,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
     },
@@ -408,14 +431,18 @@ pub enum ExprKind {
         /// True for `is missing`.
         negated: bool,
     },
-    /// `some|no|every other line (EXPR)`, where `other.` names the other line.
+    /// `some|no|every other line (EXPR)`, where `other.` names the other line,
+    /// or `some|no other service on same day (EXPR)`, where it names another
+    /// service on the line's date (see [`Others`]).
     Quantified {
         /// The quantifier.
         quant: Spanned<Quant>,
-        /// The condition on the other line.
+        /// What `other` ranges over.
+        over: Others,
+        /// The condition on the other line or service.
         body: Box<Expr>,
     },
-    /// `count(SET WINDOW [per code] [per site])`: services in history.
+    /// `count(SET WINDOW [per code] [per region] [per site])`: services in history.
     Count {
         /// Which services count.
         set: SetExpr,
@@ -423,6 +450,9 @@ pub enum ExprKind {
         window: Spanned<Window>,
         /// `per code`: only services with this line's procedure code count.
         per_code: bool,
+        /// `per region`, where it is written: only services in this line's
+        /// region count.
+        per_region: Option<Span>,
         /// Whether only the same site counts.
         scope: Option<Spanned<SiteScope>>,
     },
@@ -516,6 +546,28 @@ pub enum Quant {
     No,
     /// Every other line does.
     Every,
+}
+
+/// What a quantifier's `other` ranges over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Others {
+    /// `other line`: every other line of the claim, whatever its date.
+    Lines,
+    /// `other service on same day`: the claim's other lines on the line's
+    /// date of service and the member's services on that date from earlier
+    /// claims (the history), of which `other.` reads only what the history
+    /// keeps.
+    SameDayServices,
+}
+
+impl Others {
+    /// The words after `some other`, as written.
+    pub fn words(self) -> &'static str {
+        match self {
+            Others::Lines => "line",
+            Others::SameDayServices => "service on same day",
+        }
+    }
 }
 
 /// Which history dates a `count` looks at, relative to the line's date of service.

@@ -263,6 +263,22 @@ fn explain_shows_a_rule_with_its_doc_location_and_text() {
 }
 
 #[test]
+fn the_regions_example_checks_clean_passes_its_cases_and_explains_per_region() {
+    let dir = "tests/data/regions";
+    let out = run(&["check", "--deny-warnings", dir]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["test", "--min-coverage", "100", dir]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = run(&["explain", "--policies", dir, "E2"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("at most 4 per 12 months per region, this service included"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn eval_jobs_read_the_start_of_the_input_as_one_job_does() {
     let claims = std::fs::read_to_string(common::root("examples/claims.jsonl")).unwrap_or_default();
     // A byte order mark with the format given; white space (a form feed among

@@ -11,11 +11,13 @@
 //! every code that `docs/lints/` documents as a lint.
 
 mod anchored_period;
+mod codes_in_no_region;
 mod dead_conditions;
 mod overlapping_codes;
 mod overlapping_versions;
 mod remark_codes;
-mod sets;
+mod same_day;
+pub(crate) mod sets;
 mod unused_sets;
 mod visit;
 mod zero_limit;
@@ -63,6 +65,8 @@ pub static LINTS: &[&dyn Lint] = &[
     &zero_limit::ZeroLimit,
     &remark_codes::RemarkCodes,
     &anchored_period::LongAnchoredPeriod,
+    &same_day::SameDayCondition,
+    &codes_in_no_region::CodesInNoRegion,
 ];
 
 /// The codes documented as lints in `docs/lints/`: the checker's code checks that
@@ -80,6 +84,8 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::ZeroLimit,
     DiagCode::RemarkCodes,
     DiagCode::LongAnchoredPeriod,
+    DiagCode::SameDayCondition,
+    DiagCode::CodesInNoRegion,
 ];
 
 /// Runs every module lint on one module.

@@ -1,5 +1,5 @@
-//! PR402: a code set a policy defines but no rule uses, directly or through
-//! another set.
+//! PR402: a code set a policy defines but no rule or region uses, directly or
+//! through another set.
 //!
 //! Only policies are checked, and only the sets they define themselves: a
 //! library's sets are there to be imported, and which policy uses which is not
@@ -29,6 +29,10 @@ impl Lint for UnusedCodeSets {
         let mut sets = Vec::new();
         for def in &cx.scope.rules {
             rule_sets(def.rule, &mut sets);
+        }
+        // ...and the regions it sees, which every line's region is read from.
+        for def in &cx.scope.regions {
+            sets.push(&def.decl.expr);
         }
         let mut names = Vec::new();
         for set in sets {

@@ -43,12 +43,41 @@ pub fn expr_sets<'e>(expr: &'e Expr, out: &mut Vec<&'e SetExpr>) {
     }
 }
 
-/// Every set expression a module writes: its `codes` declarations and its rules.
+/// Every condition a rule writes: its `when` clauses and `require` checks.
+pub fn rule_conditions(rule: &Rule) -> impl Iterator<Item = &Expr> {
+    rule.when
+        .iter()
+        .chain(rule.checks.iter().filter_map(|check| match &check.kind {
+            CheckKind::Require(cond) => Some(cond),
+            _ => None,
+        }))
+}
+
+/// Calls `f` on `expr` and on each expression inside it, outer first.
+pub fn walk<'e>(expr: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
+    f(expr);
+    match &expr.kind {
+        ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().for_each(|p| walk(p, f)),
+        ExprKind::Not(inner) => walk(inner, f),
+        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
+            walk(lhs, f);
+            walk(rhs, f);
+        }
+        ExprKind::In { lhs, .. } => walk(lhs, f),
+        ExprKind::Exists { operand, .. } => walk(operand, f),
+        ExprKind::Quantified { body, .. } => walk(body, f),
+        ExprKind::Count { .. } | ExprKind::Field(_) | ExprKind::Literal(_) => {}
+    }
+}
+
+/// Every set expression a module writes: its `codes` and `region`
+/// declarations and its rules.
 pub fn module_sets(module: &Module) -> Vec<&SetExpr> {
     let mut out = Vec::new();
     for item in &module.items {
         match item {
             Item::Codes(decl) => out.push(&decl.expr),
+            Item::Region(decl) => out.push(&decl.expr),
             Item::Rule(rule) => rule_sets(rule, &mut out),
         }
     }
@@ -85,6 +114,6 @@ pub fn refs<'e>(set: &'e SetExpr, out: &mut Vec<&'e Ident>) {
 pub fn rules(module: &Module) -> impl Iterator<Item = &Rule> {
     module.items.iter().filter_map(|item| match item {
         Item::Rule(rule) => Some(rule),
-        Item::Codes(_) => None,
+        Item::Codes(_) | Item::Region(_) => None,
     })
 }

@@ -199,6 +199,7 @@ impl Lower {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::codes_decl => Piece::Item(Item::Codes(self.codes_decl(pair))),
+            Rule::region_decl => Piece::Item(Item::Region(self.region_decl(pair))),
             Rule::rule_decl => Piece::Item(Item::Rule(self.rule_decl(pair))),
             _ => Piece::Header(Header {
                 kind: self.header_kind(pair),
@@ -249,6 +250,22 @@ impl Lower {
         }
         let expr = expr.unwrap_or_else(|| SetExpr::Ref(name.clone()));
         CodeSetDecl {
+            name,
+            doc,
+            expr,
+            span,
+        }
+    }
+
+    /// `region NAME = SET`, read as a code set is.
+    fn region_decl(&self, pair: Pair<'_, Rule>) -> RegionDecl {
+        let CodeSetDecl {
+            name,
+            doc,
+            expr,
+            span,
+        } = self.codes_decl(pair);
+        RegionDecl {
             name,
             doc,
             expr,
@@ -382,12 +399,13 @@ impl Lower {
                 let set = self.set_expr(set.clone());
                 let max = self.integer(max);
                 let period = self.period(period.clone());
-                let (per_code, scope) = self.scopes(rest);
+                let (per_code, per_region, scope) = self.scopes(rest);
                 CheckKind::Limit {
                     set,
                     max,
                     period,
                     per_code,
+                    per_region,
                     scope,
                 }
             }
@@ -395,11 +413,12 @@ impl Lower {
             (_, [set, length, rest @ ..]) => {
                 let set = self.set_expr(set.clone());
                 let period = self.length(length.clone());
-                let (per_code, scope) = self.scopes(rest);
+                let (per_code, per_region, scope) = self.scopes(rest);
                 CheckKind::Interval {
                     set,
                     period,
                     per_code,
+                    per_region,
                     scope,
                 }
             }
@@ -449,14 +468,19 @@ impl Lower {
         Spanned::new(period, span)
     }
 
-    /// The optional `per code` and `per site [or unsited]` after a window.
-    fn scopes(&self, parts: &[Pair<'_, Rule>]) -> (bool, Option<Spanned<SiteScope>>) {
+    /// The optional `per code`, `per region` and `per site [or unsited]`
+    /// after a window.
+    fn scopes(&self, parts: &[Pair<'_, Rule>]) -> (bool, Option<Span>, Option<Spanned<SiteScope>>) {
         let per_code = parts.iter().any(|p| p.as_rule() == Rule::code_scope);
+        let per_region = parts
+            .iter()
+            .find(|p| p.as_rule() == Rule::region_scope)
+            .map(|p| self.span(p));
         let scope = parts
             .iter()
             .find(|p| p.as_rule() == Rule::site_scope)
             .map(|p| self.site_scope(p.clone()));
-        (per_code, scope)
+        (per_code, per_region, scope)
     }
 
     fn site_scope(&self, pair: Pair<'_, Rule>) -> Spanned<SiteScope> {
@@ -545,7 +569,12 @@ impl Lower {
                 e
             }
             Rule::predicate => self.predicate(pair),
-            Rule::quantifier => {
+            Rule::quantifier | Rule::same_day_quantifier => {
+                let over = if pair.as_rule() == Rule::quantifier {
+                    Others::Lines
+                } else {
+                    Others::SameDayServices
+                };
                 let mut parts = kids(pair);
                 let quant_pair = parts.next();
                 let quant = match quant_pair.as_ref().map(|q| q.as_str()) {
@@ -561,6 +590,7 @@ impl Lower {
                 Expr {
                     kind: ExprKind::Quantified {
                         quant: Spanned::new(quant, qspan),
+                        over,
                         body: Box::new(body),
                     },
                     span,
@@ -571,11 +601,13 @@ impl Lower {
                 let mut window = Spanned::new(Window::SameDay, span);
                 let mut scope = None;
                 let mut per_code = false;
+                let mut per_region = None;
                 for p in kids(pair) {
                     match p.as_rule() {
                         Rule::window => window = self.window(p),
                         Rule::site_scope => scope = Some(self.site_scope(p)),
                         Rule::code_scope => per_code = true,
+                        Rule::region_scope => per_region = Some(self.span(&p)),
                         _ => set = self.set_expr(p),
                     }
                 }
@@ -584,6 +616,7 @@ impl Lower {
                         set,
                         window,
                         per_code,
+                        per_region,
                         scope,
                     },
                     span,

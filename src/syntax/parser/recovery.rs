@@ -294,19 +294,30 @@ fn find_body_open(text: &str) -> Option<usize> {
         .map(|(at, _)| at)
 }
 
-const ITEM_STARTS: [&str; 7] = [
+const ITEM_STARTS: [&str; 8] = [
     "payer",
     "version",
     "effective",
     "source",
     "codes",
+    "region",
     "rule",
     "///",
 ];
 
+/// True when `before` ends with the word `per`: a `region` after it is the
+/// scope of a check (`per region`), not a region declaration.
+fn after_per(before: &str) -> bool {
+    before.trim_end().strip_suffix("per").is_some_and(|head| {
+        !head.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
+}
+
 /// Splits a module body into item chunks: a chunk starts at a line whose first
 /// token starts an item; doc lines stay with the item they precede. Brace depth
-/// is ignored: no item keyword can stand at the start of a line inside a rule.
+/// is ignored: no item keyword can stand at the start of a line inside a rule,
+/// but for the `region` of a `per region` split over two lines (see
+/// [`after_per`]).
 fn split_items(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let mut starts = vec![start];
     let mut prev_was_doc = false;
@@ -324,6 +335,7 @@ fn split_items(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
                         || !rest[w.len()..].starts_with(|c: char| {
                             c.is_ascii_alphanumeric() || c == '_' || c == '-'
                         }))
+                    && !(**w == "region" && after_per(text.get(start..at).unwrap_or("")))
             });
             match word {
                 Some(w) => {

@@ -56,6 +56,54 @@ fn a_full_file_parses_with_spans() {
 }
 
 #[test]
+fn quantifiers_say_what_other_ranges_over() {
+    let text = "policy p { rule R {\n  when some other line (other.procedure in tpi)\n  when no other service on same day (other.procedure in tpi)\n  require every other service  on\tsame day(other.site exists) else deny CO-1\n} }";
+    let parsed = parse(text);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    let Item::Rule(rule) = &module.items[0] else {
+        panic!("not a rule")
+    };
+    let CheckKind::Require(require) = &rule.checks[0].kind else {
+        panic!("not a require")
+    };
+    let quantifiers: Vec<(Quant, Others, &str)> = rule
+        .when
+        .iter()
+        .chain([require])
+        .map(|e| match &e.kind {
+            ExprKind::Quantified { quant, over, .. } => {
+                (quant.node, *over, &text[e.span.start..e.span.end])
+            }
+            other => panic!("not a quantifier: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        quantifiers,
+        [
+            (
+                Quant::Some,
+                Others::Lines,
+                "some other line (other.procedure in tpi)"
+            ),
+            (
+                Quant::No,
+                Others::SameDayServices,
+                "no other service on same day (other.procedure in tpi)"
+            ),
+            (
+                Quant::Every,
+                Others::SameDayServices,
+                "every other service  on\tsame day(other.site exists)"
+            ),
+        ]
+    );
+    // `service` is a keyword now: not a name.
+    let named = parse("policy p { codes service = cpt 20552 }");
+    assert_eq!(named.errors.len(), 1, "{:?}", named.errors);
+}
+
+#[test]
 fn several_broken_items_give_several_errors_and_keep_the_rest() {
     let text = "policy p {\n  payer a\n  rule A { when line.units > }\n  codes ok = cpt 20552\n  rule B { deny CO-1 rarc }\n  rule C { deny CO-1 }\n}\n";
     let parsed = parse(text);
@@ -316,4 +364,109 @@ fn calendar_and_anchored_periods_are_read_on_limits_intervals_and_counts() {
         );
     }
     assert!(parse_item("codes years = cpt 20552").is_ok());
+}
+
+#[test]
+fn regions_are_items_and_per_region_sits_between_per_code_and_per_site() {
+    let text = "policy p {\n  /// Cervical or thoracic.\n  region cervical_thoracic = cpt 62320, 62321 + upper\n  \
+                rule X {\n    when count(esi on same day per code per region per site) >= 1 and line.region == \"cervical_thoracic\"\n    \
+                limit esi to 1 per day per region else deny CO-151\n    \
+                interval esi at least 14 days per code per region per site or unsited else deny CO-151\n    \
+                limit esi to 1 per day per code else deny CO-151\n  }\n}\n";
+    let parsed = parse(text);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    let Item::Region(region) = &module.items[0] else {
+        panic!("{:?}", module.items[0])
+    };
+    assert_eq!(region.name.node, "cervical_thoracic");
+    assert_eq!(region.doc, vec!["Cervical or thoracic."]);
+    assert_eq!(&text[region.span.start..region.span.start + 6], "region");
+    assert!(matches!(region.expr, SetExpr::Chain { .. }));
+    let Item::Rule(rule) = &module.items[1] else {
+        panic!("not a rule")
+    };
+    let span_text = |s: Option<Span>| s.map(|s| &text[s.start..s.end]);
+    let ExprKind::And(parts) = &rule.when[0].kind else {
+        panic!("{:?}", rule.when[0])
+    };
+    let ExprKind::Compare { lhs, .. } = &parts[0].kind else {
+        panic!("{:?}", parts[0])
+    };
+    let ExprKind::Count {
+        per_code,
+        per_region,
+        scope,
+        ..
+    } = &lhs.kind
+    else {
+        panic!("{lhs:?}")
+    };
+    assert_eq!(
+        (
+            *per_code,
+            span_text(*per_region),
+            scope.as_ref().map(|s| s.node)
+        ),
+        (true, Some("per region"), Some(SiteScope::Strict))
+    );
+    let scopes: Vec<(bool, Option<&str>, Option<SiteScope>)> = rule
+        .checks
+        .iter()
+        .map(|c| match &c.kind {
+            CheckKind::Limit {
+                per_code,
+                per_region,
+                scope,
+                ..
+            }
+            | CheckKind::Interval {
+                per_code,
+                per_region,
+                scope,
+                ..
+            } => (
+                *per_code,
+                span_text(*per_region),
+                scope.as_ref().map(|s| s.node),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            (false, Some("per region"), None),
+            (true, Some("per region"), Some(SiteScope::OrUnsited)),
+            (true, None, None),
+        ]
+    );
+    // The order is fixed, and `region` is a keyword.
+    for wrong in [
+        "rule X { limit esi to 1 per day per region per code else deny CO-1 }",
+        "rule X { limit esi to 1 per day per site per region else deny CO-1 }",
+    ] {
+        assert!(parse_item(wrong).is_err(), "{wrong}");
+    }
+    assert_eq!(
+        parse("policy p { codes region = cpt 20552 }").errors.len(),
+        1
+    );
+    let parsed = parse("policy p { codes regions = cpt 20552 region region_a = cpt 20553 }");
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+}
+
+#[test]
+fn a_per_region_split_over_two_lines_does_not_start_an_item_when_recovering() {
+    // A syntax error elsewhere makes the parser split the module at the
+    // lines that start items: the `region` after `per` is not one.
+    let text = "policy p {\n  rule A { when line.units > }\n  rule B {\n    limit esi to 1 per day per\n      region else deny CO-1\n  }\n  region r = cpt 62320\n}\n";
+    let parsed = parse(text);
+    assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+    let module = parsed.file.module.unwrap_or_else(|| panic!("no module"));
+    assert!(
+        matches!(&module.items[..], [Item::Rule(b), Item::Region(r)] if b.id.node == "B" && r.name.node == "r"),
+        "{:?}",
+        module.items
+    );
 }

@@ -9,14 +9,15 @@ use payer_rules::internal::{CheckKind, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
-fn counted(per_code: bool, scope: Option<SiteScope>) -> String {
+fn counted(per_code: bool, per_region: bool, scope: Option<SiteScope>) -> String {
     let code = if per_code { " per code" } else { "" };
+    let region = if per_region { " per region" } else { "" };
     let site = match scope {
         None => "",
         Some(SiteScope::Strict) => " per site",
         Some(SiteScope::OrUnsited) => " per site or unsited",
     };
-    format!("{code}{site}")
+    format!("{code}{region}{site}")
 }
 
 fn describe(rule: &Rule) -> Vec<String> {
@@ -30,20 +31,22 @@ fn describe(rule: &Rule) -> Vec<String> {
                     max,
                     window,
                     per_code,
+                    per_region,
                     scope,
                     ..
                 } => format!(
                     "at most {max} per {window}{}, this service included",
-                    counted(*per_code, *scope)
+                    counted(*per_code, per_region.is_some(), *scope)
                 ),
                 CheckKind::Interval {
                     period,
                     per_code,
+                    per_region,
                     scope,
                     ..
                 } => format!(
                     "at least {period} since the last service{}",
-                    counted(*per_code, *scope)
+                    counted(*per_code, per_region.is_some(), *scope)
                 ),
             };
             let a = &c.reason;
