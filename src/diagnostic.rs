@@ -120,6 +120,7 @@ diag_codes! {
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
     SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
     DiagnosisNotInForce = "PR214", Error,   "an ICD-10-CM code is billable in none of the years its policy is in force";
+    LimitNotWhole       = "PR215", Error,   "a limit of lines or units is not a whole number";
     OverlappingRegions  = "PR225", Error,   "two regions of a module hold the same procedure code";
     RegionNotProcedures = "PR226", Error,   "a region's set is not a set of procedure codes";
     DuplicateRegion     = "PR227", Error,   "two regions have the same name";
@@ -130,6 +131,8 @@ diag_codes! {
     NestedQuantifier    = "PR305", Error,   "quantifiers are nested (over other lines or over same-day services)";
     RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
     UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
+    BilateralWithoutUnits = "PR308", Error, "`bilateral as` is given where no units are counted";
+    MeasureMismatch     = "PR309", Error,   "`count` is asked for charges, or `sum` for lines or units";
     CalendarInterval    = "PR310", Error,   "an interval is measured in a calendar year or an anchored period";
     WindowWord          = "PR311", Error,   "a count's window is written with the wrong word: `within` for a rolling length, `in` for a calendar year or an anchored period";
     SameDayField        = "PR314", Error,   "`other.` inside `some/no other service on same day (...)` reads a field the history does not keep";
@@ -142,6 +145,7 @@ diag_codes! {
     OverlappingVersions = "PR404", Warning, "two versions of one policy are in effect on the same dates";
     ZeroLimit           = "PR405", Warning, "a limit of 0 denies every service it counts";
     RemarkCodes         = "PR406", Warning, "a reason code used against its X12 definition: no remark code where one is required, or CARC 16 asking for documentation";
+    ChargesLimitOfZero  = "PR407", Warning, "a `charges` limit of 0 denies every service of the set billed above 0";
     LongAnchoredPeriod  = "PR408", Warning, "a period anchored at a first service is 10 years or longer: it is in effect never renewed";
     SameDayCondition    = "PR410", Warning, "a same-day quantifier's condition never tests `other.procedure`, or tests `other.date_of_service` (always the line's date)";
     CodesInNoRegion     = "PR409", Warning, "`per region` counts a set with codes in no region, which all count as one region of their own";

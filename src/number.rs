@@ -173,6 +173,49 @@ fn shortest(f: f64) -> Option<(u64, i32)> {
     Some((digits, exponent - i32::try_from(places).ok()?))
 }
 
+/// The shortest decimal that reads back as the double `f` (the value a
+/// claim's number stands for, see the module docs), exactly, as a decimal:
+/// how a charge kept as a double is summed. A value beyond the decimal's
+/// range saturates at its largest (or smallest); digits past its 28th
+/// decimal place, which no amount of money has, are rounded; NaN is 0.
+pub fn decimal_of(f: f64) -> Decimal {
+    if f.is_nan() || f == 0.0 {
+        return Decimal::ZERO;
+    }
+    let huge = if f > 0.0 { Decimal::MAX } else { Decimal::MIN };
+    let Some((digits, exponent)) = f.is_finite().then(|| shortest(f.abs())).flatten() else {
+        return huge;
+    };
+    let magnitude = if exponent >= 0 {
+        // `digits × 10^exponent`: whole, and within range only up to 10^29.
+        u32::try_from(exponent)
+            .ok()
+            .and_then(|e| 10u128.checked_pow(e))
+            .and_then(|p| u128::from(digits).checked_mul(p))
+            .and_then(|m| i128::try_from(m).ok())
+            .and_then(|m| Decimal::try_from_i128_with_scale(m, 0).ok())
+    } else {
+        let scale = exponent.unsigned_abs();
+        let (mantissa, scale) = if scale <= Decimal::MAX_SCALE {
+            (u128::from(digits), scale)
+        } else {
+            // Rounded half up at the 28th decimal place.
+            let cut = 10u128
+                .checked_pow(scale - Decimal::MAX_SCALE)
+                .unwrap_or(u128::MAX);
+            ((u128::from(digits) + cut / 2) / cut, Decimal::MAX_SCALE)
+        };
+        i128::try_from(mantissa)
+            .ok()
+            .and_then(|m| Decimal::try_from_i128_with_scale(m, scale).ok())
+    };
+    match magnitude {
+        Some(m) if f < 0.0 => -m,
+        Some(m) => m,
+        None => huge,
+    }
+}
+
 /// How `a × 10^ea` compares with `b × 10^eb`, both positive, `a` of at most
 /// 20 digits and `b` of at most 29.
 fn cmp_magnitudes(a: u128, ea: i32, b: u128, eb: i32) -> Ordering {
@@ -337,6 +380,58 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_double_is_summed_as_its_shortest_decimal() {
+        // The reference is the double's shortest decimal as text.
+        for f in [
+            0.1,
+            0.2,
+            0.3,
+            182.5,
+            12.0,
+            2410.0,
+            1e-20,
+            1e20,
+            1e28,
+            7.9e28,
+            4.4e-10,
+            99.99,
+            1.2345678901234567e-5,
+            9007199254740993.0,
+            123_456_789.123_456_79,
+        ] {
+            for f in [f, -f] {
+                let want =
+                    Decimal::from_str(&format!("{f}")).unwrap_or_else(|e| panic!("{f}: {e}"));
+                assert_eq!(decimal_of(f), want, "{f}");
+            }
+        }
+        // Exactly: 0.1 + 0.2 as decimals is 0.3, as doubles it is not.
+        assert_eq!(
+            decimal_of(0.1) + decimal_of(0.2),
+            Decimal::from_str_exact("0.3").unwrap_or_default()
+        );
+        assert_ne!(
+            decimal_of(0.1 + 0.2),
+            Decimal::from_str_exact("0.3").unwrap_or_default()
+        );
+        assert_eq!(decimal_of(0.0), Decimal::ZERO);
+        assert_eq!(decimal_of(f64::NAN), Decimal::ZERO);
+        assert_eq!(decimal_of(1e300), Decimal::MAX);
+        assert_eq!(decimal_of(-1e300), Decimal::MIN);
+        assert_eq!(decimal_of(f64::INFINITY), Decimal::MAX);
+        // Past the 28th decimal place: rounded there.
+        assert_eq!(decimal_of(1e-30), Decimal::ZERO);
+        assert_eq!(
+            decimal_of(5e-28),
+            Decimal::from_str_exact("0.0000000000000000000000000005").unwrap_or_default()
+        );
+        assert_eq!(
+            decimal_of(1.2345678901234567e-13),
+            Decimal::from_str_exact("0.0000000000001234567890123457").unwrap_or_default()
+        );
     }
 
     #[test]

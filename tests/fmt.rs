@@ -345,9 +345,16 @@ fn operand() -> impl Strategy<Value = Tokens> {
         Just(toks("true")),
         Just(toks("count ( tpi within 364 days before )")),
         Just(toks("count ( drugs on same day per site or unsited )")),
+        Just(toks(
+            "count ( tpi units within 30 days per code bilateral as 2 )"
+        )),
+        Just(toks(
+            "sum ( drugs charges within 12 months before per site )"
+        )),
         Just(toks("count ( tpi in calendar year per code )")),
         Just(toks("count ( tpi in 12 months from first per site )")),
         Just(toks("count ( tpi within 2 months per code per region )")),
+        Just(toks("sum ( tpi charges in calendar year per region )")),
         Just(toks("line.region")),
     ]
 }
@@ -463,6 +470,12 @@ fn check() -> impl Strategy<Value = Tokens> {
         (
             set_term(),
             prop_oneof![
+                Just(("", "3", "")),
+                Just(("units", "6", "")),
+                Just(("units", "6", "bilateral as 2")),
+                Just(("charges", "2410.00", "")),
+            ],
+            prop_oneof![
                 Just("per day"),
                 Just("per 365 days"),
                 Just("per calendar year"),
@@ -471,11 +484,18 @@ fn check() -> impl Strategy<Value = Tokens> {
             scope.clone(),
             action()
         )
-            .prop_map(|(set, period, scope, a)| {
+            .prop_map(|(set, (measure, max, bilateral), period, scope, a)| {
                 let mut t = toks("limit");
-                t.extend(set).extend(toks(&format!("to 3 {period}")));
+                t.extend(set);
+                if !measure.is_empty() {
+                    t.push(measure);
+                }
+                t.extend(toks(&format!("to {max} {period}")));
                 if !scope.is_empty() {
                     t.extend(toks(scope));
+                }
+                if !bilateral.is_empty() {
+                    t.extend(toks(bilateral));
                 }
                 t.push("else").extend(a);
                 t

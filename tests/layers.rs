@@ -70,7 +70,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // larger than the cycle, which stays between two readers of one input.
     ("claims", &["codes", "days", "bytes", "hint", "x12"]),
     ("x12", &["claims", "codes", "days"]),
-    ("history", &["claims", "codes", "days", "bytes", "hint"]),
+    // Sums of charges are exact decimals, as a policy's numbers are.
+    (
+        "history",
+        &["claims", "codes", "days", "bytes", "hint", "number"],
+    ),
     (
         "policies",
         &[

@@ -9,8 +9,8 @@ use super::suggest::closest;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::fields::{self, Ty, RECORDS};
 use crate::syntax::ast::{
-    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Others, Period, Quant, SetExpr, TimeUnit,
-    Window,
+    CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Measure, Others, Period, Quant, SetExpr,
+    TimeUnit, Window,
 };
 use crate::syntax::{Span, Spanned};
 
@@ -51,6 +51,10 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         let ty = self.ty(expr);
         if !matches!(ty, Ty::Bool | Ty::Fact | Ty::Error) {
             let help = match (&expr.kind, ty) {
+                (ExprKind::Count { sum: Some(_), .. }, _) => format!(
+                    "compare the sum with an amount: `{} > 2410.00`",
+                    self.source(expr.span)
+                ),
                 (ExprKind::Count { .. }, _) => format!(
                     "compare the count with a number: `{} >= 1`",
                     self.source(expr.span)
@@ -250,27 +254,74 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 set,
                 window,
                 per_region,
+                measure,
+                bilateral,
+                sum,
                 ..
             } => {
                 if let Some(at) = per_region.filter(|_| self.scope.regions.is_empty()) {
                     self.diags
                         .push(regions::no_regions(self.file, at, "per region"));
                 }
+                let keyword = if sum.is_some() { "sum" } else { "count" };
                 if let Some(kind) = self.set(set) {
                     if kind != SetKind::Procedure {
                         self.push(
                             DiagCode::WrongCodeSystem,
                             set.span(),
-                            "`count` counts services, but this is a diagnosis set".to_string(),
+                            format!("`{keyword}` counts services, but this is a diagnosis set"),
                             "count a set of procedure codes (`cpt` or `hcpcs`)",
                         );
                     }
                 }
                 self.window(window);
-                Ty::Int
+                let measured = measure.as_ref().map(|m| m.node);
+                if let Some(k) = bilateral {
+                    super::bilateral_clause(k, measured, keyword, self.file, self.diags);
+                }
+                self.measure(*sum, measure.as_ref(), set, expr.span)
             }
             ExprKind::Field(parts) => self.field(parts, expr.span),
             ExprKind::Literal(lit) => self.literal(lit, expr.span),
+        }
+    }
+
+    /// The type of a `count` (`sum` when `sum` is its keyword's span) of
+    /// `measure`: a whole number of lines or units, an exact amount of
+    /// charges; a `count` of charges or a `sum` of anything else is PR309.
+    fn measure(
+        &mut self,
+        sum: Option<Span>,
+        measure: Option<&Spanned<Measure>>,
+        set: &SetExpr,
+        span: Span,
+    ) -> Ty {
+        let set = self.source(set.span()).to_string();
+        match (sum, measure.as_ref().map(|m| m.node)) {
+            (Some(_), Some(Measure::Charges)) => Ty::Number,
+            (None, None | Some(Measure::Units)) => Ty::Int,
+            (Some(at), counted) => {
+                let counted = counted.map_or("lines", Measure::word);
+                self.push(
+                    DiagCode::MeasureMismatch,
+                    measure.map_or(at, |m| m.span),
+                    format!("`sum` adds up charges, not {counted}"),
+                    format!(
+                        "write `sum({set} charges ...)` for the amounts billed, or `count({set}{} ...)` for the {counted}",
+                        if counted == "units" { " units" } else { "" }
+                    ),
+                );
+                Ty::Error
+            }
+            (None, Some(Measure::Charges)) => {
+                self.push(
+                    DiagCode::MeasureMismatch,
+                    measure.map_or(span, |m| m.span),
+                    "`count` counts lines or units, not charges".into(),
+                    format!("add up the amounts billed with `sum({set} charges ...)`"),
+                );
+                Ty::Error
+            }
         }
     }
 

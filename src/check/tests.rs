@@ -204,3 +204,104 @@ fn a_library_rule_needs_regions_of_its_own() {
         .collect();
     assert_eq!(got, [("lib.policy".to_string(), DiagCode::NoRegions)]);
 }
+
+#[test]
+fn units_charges_and_sums_check_what_they_add_up() {
+    let ok = "rule A { when line.procedure in tpi and count(tpi units within 30 days bilateral as 2) >= 4 and sum(tpi charges on same day per code per site) <= 2410.00 and sum(tpi charges within 12 months) != line.charge limit tpi units to 6 per 12 months bilateral as 1 else deny CO-151 rarc N362 }\n                   rule B { when line.procedure in tpi limit tpi charges to 2410 per 365 days per code else deny CO-119 rarc N640 }\n                   rule C { when line.procedure in tpi limit tpi charges to 99999999999999.99 per day else deny CO-119 rarc N640 }";
+    assert!(codes(ok).is_empty(), "{:?}", codes(ok));
+    let cases: &[(&str, &[DiagCode])] = &[
+        ("limit tpi units to 2.5 per day", &[DiagCode::LimitNotWhole]),
+        ("limit tpi to 0.5 per day", &[DiagCode::LimitNotWhole]),
+        (
+            "limit tpi units to 100001 per day",
+            &[DiagCode::NumberOutOfRange],
+        ),
+        (
+            "limit tpi units to 99999999999 per day",
+            &[DiagCode::NumberOutOfRange],
+        ),
+        ("limit tpi units to 0 per day", &[DiagCode::ZeroLimit]),
+        (
+            "limit tpi charges to 0.00 per day",
+            &[DiagCode::ChargesLimitOfZero],
+        ),
+        (
+            "limit tpi charges to 0 per day",
+            &[DiagCode::ChargesLimitOfZero],
+        ),
+        (
+            "limit tpi charges to 1.00000000000000000000000000001 per day",
+            &[DiagCode::NumberOutOfRange],
+        ),
+        (
+            "limit tpi to 6 per day bilateral as 1",
+            &[DiagCode::BilateralWithoutUnits],
+        ),
+        (
+            "limit tpi charges to 6 per day bilateral as 2",
+            &[DiagCode::BilateralWithoutUnits],
+        ),
+        (
+            "limit tpi units to 6 per day bilateral as 3",
+            &[DiagCode::NumberOutOfRange],
+        ),
+        (
+            "limit tpi units to 6 per day bilateral as 0",
+            &[DiagCode::NumberOutOfRange],
+        ),
+    ];
+    for (check, want) in cases {
+        let rule =
+            format!("rule A {{ when line.procedure in tpi {check} else deny CO-151 rarc N362 }}");
+        let got: Vec<DiagCode> = codes(&rule).iter().map(|(c, _)| *c).collect();
+        assert_eq!(&got, want, "{check}");
+    }
+    let conditions: &[(&str, &[DiagCode])] = &[
+        (
+            "count(tpi charges within 30 days) > 1",
+            &[DiagCode::MeasureMismatch],
+        ),
+        ("sum(tpi within 30 days) > 1", &[DiagCode::MeasureMismatch]),
+        (
+            "sum(tpi units within 30 days) > 1",
+            &[DiagCode::MeasureMismatch],
+        ),
+        (
+            "count(tpi within 30 days bilateral as 2) > 1",
+            &[DiagCode::BilateralWithoutUnits],
+        ),
+        (
+            "sum(tpi charges within 30 days bilateral as 2) > 1",
+            &[DiagCode::BilateralWithoutUnits],
+        ),
+        (
+            "count(tpi units within 30 days bilateral as 9) > 1",
+            &[DiagCode::NumberOutOfRange],
+        ),
+        (
+            "sum(tpi charges within 30 days) == \"5\"",
+            &[DiagCode::TypeMismatch],
+        ),
+        (
+            "sum(tpi charges within 0 days) > 1",
+            &[DiagCode::NumberOutOfRange],
+        ),
+        (
+            "sum(tpi charges within 30 days)",
+            &[DiagCode::NotACondition],
+        ),
+        (
+            "sum(dx charges within 30 days) > 1",
+            &[DiagCode::WrongCodeSystem],
+        ),
+    ];
+    for (cond, want) in conditions {
+        let rule = format!("codes dx = icd10 M79.18\n rule A {{ when line.procedure in tpi and line.diagnoses any in dx and {cond} deny CO-151 rarc N362 }}");
+        let got: Vec<DiagCode> = codes(&rule).iter().map(|(c, _)| *c).collect();
+        assert_eq!(&got, want, "{cond}");
+    }
+    let help = codes("rule A { when sum(tpi charges within 30 days) deny CO-151 rarc N362 }");
+    assert!(help[0].1.contains("> 2410.00"), "{help:?}");
+    let help = codes("rule A { when count(tpi charges within 30 days) > 1 deny CO-151 rarc N362 }");
+    assert!(help[0].1.contains("`sum(tpi charges ...)`"), "{help:?}");
+}

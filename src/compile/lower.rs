@@ -9,7 +9,7 @@
 //! what the general one does (tested against it on generated conditions and
 //! claims in `eval`); a shape not listed here stays general.
 
-use super::plan::{Cond, Const, Exact, InOp, Op, Program, Value};
+use super::plan::{Cond, Const, Exact, InOp, Measure, Op, Program, Value};
 use crate::fields::FieldId;
 
 /// The condition with every lowerable part rewritten; see the module docs.
@@ -170,7 +170,10 @@ fn lower_leaf(cond: Cond) -> Cond {
             left_other,
             right_other,
         },
-        Cond::Compare(op, Value::Count(count), Value::Const(Const::Int(value))) => {
+        // A count of lines only: units and charges stay general.
+        Cond::Compare(op, Value::Count(count), Value::Const(Const::Int(value)))
+            if count.measure == Measure::Lines =>
+        {
             Cond::CountCompare { op, count, value }
         }
         // A literal whose double decides comparisons with a fact exactly

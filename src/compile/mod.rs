@@ -295,8 +295,11 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     per_code,
                     per_region,
                     scope,
+                    measure,
+                    bilateral,
                 } => {
                     let set = self.set(set)?;
+                    let k = bilateral.as_ref().map_or(1, |k| k.node);
                     let window = match &period.node {
                         AstPeriod::Rolling { length, unit } => CountWindow::Within(Period {
                             length: length.node,
@@ -308,19 +311,48 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             unit: *unit,
                         }),
                     };
-                    CheckKind::Limit {
-                        set,
-                        max: max.node,
-                        window,
-                        per_code: *per_code,
-                        per_region: self.regional(set, *per_region)?,
-                        scope: scope.as_ref().map(|s| site_scope(s.node)),
-                        counts_line: trigger.is_some_and(|t| {
-                            match (self.sets.get(t), self.sets.get(set)) {
-                                (Some(t), Some(s)) => t.difference(s).is_empty(),
-                                _ => false,
-                            }
-                        }),
+                    let per_region = self.regional(set, *per_region)?;
+                    let scope = scope.as_ref().map(|s| site_scope(s.node));
+                    let counts_line =
+                        trigger.is_some_and(|t| match (self.sets.get(t), self.sets.get(set)) {
+                            (Some(t), Some(s)) => t.difference(s).is_empty(),
+                            _ => false,
+                        });
+                    let bound = match (measure.as_ref().map(|m| m.node), max.node) {
+                        (None, ast::LimitMax::Whole(_)) => None,
+                        (Some(ast::Measure::Charges), max) => match max.decimal() {
+                            Some(amount) => Some(Bound::Charges(amount)),
+                            None => return self.err("an amount out of range"),
+                        },
+                        (Some(ast::Measure::Units), ast::LimitMax::Whole(max)) => {
+                            Some(Bound::Units { max, bilateral: k })
+                        }
+                        (_, ast::LimitMax::Decimal(_)) => {
+                            return self.err("a limit of lines or units that is not a whole number")
+                        }
+                    };
+                    match (bound, max.node) {
+                        (Some(max), _) => CheckKind::Require(Cond::Within(Box::new(LimitOf {
+                            set,
+                            max,
+                            window,
+                            per_code: *per_code,
+                            per_region,
+                            scope,
+                            counts_line,
+                        }))),
+                        (None, ast::LimitMax::Whole(max)) => CheckKind::Limit {
+                            set,
+                            max,
+                            window,
+                            per_code: *per_code,
+                            per_region,
+                            scope,
+                            counts_line,
+                        },
+                        (None, ast::LimitMax::Decimal(_)) => {
+                            return self.err("a limit of lines that is not a whole number")
+                        }
                     }
                 }
                 AstCheck::Interval {
@@ -582,7 +614,18 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 per_code,
                 per_region,
                 scope,
+                measure,
+                bilateral,
+                sum,
             } => {
+                let measure = match (sum, measure.as_ref().map(|m| m.node)) {
+                    (Some(_), Some(ast::Measure::Charges)) => Measure::Charges,
+                    (None, Some(ast::Measure::Units)) => Measure::Units {
+                        bilateral: bilateral.as_ref().map_or(1, |k| k.node),
+                    },
+                    (None, None) => Measure::Lines,
+                    _ => return self.err("a `count` of charges or a `sum` of lines or units"),
+                };
                 // The checker refuses the other combinations (PR311).
                 let window = match &window.node {
                     Window::SameDay => CountWindow::SameDay,
@@ -622,6 +665,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     per_code: *per_code,
                     per_region: self.regional(set, *per_region)?,
                     scope: scope.as_ref().map(|s| site_scope(s.node)),
+                    measure,
                 })
             }
             _ => return self.err("a condition where a value belongs"),

@@ -13,6 +13,7 @@ use crate::fields::FieldId;
 pub use crate::history::SiteScope;
 pub use crate::number::Exact;
 pub use crate::syntax::ast::{CompareOp, InOp, Quant, TimeUnit};
+pub use rust_decimal::Decimal;
 
 /// Index of a code set in [`Policy::sets`].
 pub type SetId = usize;
@@ -178,6 +179,73 @@ pub enum CheckKind {
     Always,
 }
 
+/// A limit of units or charges (`limit SET units ...`, `limit SET charges
+/// ...`): compiled as the `require` of [`Cond::Within`] it, not as a check
+/// kind of its own, so that the check loop every rule runs, and the limits
+/// of lines in it, are the code they were (a kind more, whose call gave
+/// back a `Why`, cost every claim about 20 instructions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LimitOf {
+    /// Counted services.
+    pub set: SetId,
+    /// Most allowed, and of what.
+    pub max: Bound,
+    /// Which dates count, as for [`CheckKind::Limit`].
+    pub window: CountWindow,
+    /// Only services with the line's own procedure code count.
+    pub per_code: bool,
+    /// `per region`: only services in the line's region count.
+    pub per_region: Option<Regional>,
+    /// Site matching.
+    pub scope: Option<SiteScope>,
+    /// True when every line the rule runs on is in `set` (see
+    /// [`CheckKind::Limit`]).
+    pub counts_line: bool,
+}
+
+/// What a limit of units or charges allows at most.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    /// So many units of service.
+    Units {
+        /// Most units allowed.
+        max: u32,
+        /// What a unit of a service with modifier 50 weighs (`bilateral as
+        /// K`; 1 when not given).
+        bilateral: u32,
+    },
+    /// Charges adding up to this amount at most, exactly.
+    Charges(Decimal),
+}
+
+/// As `explain` says it: `6 units`, `2410.00 in charges`.
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Units { max, bilateral: 1 } => write!(f, "{max} units"),
+            Bound::Units { max, bilateral } => write!(
+                f,
+                "{max} units (a line with modifier 50 weighing {bilateral} times its units)"
+            ),
+            Bound::Charges(max) => write!(f, "{max} in charges"),
+        }
+    }
+}
+
+/// What a count adds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Services (lines): `count(...)`.
+    Lines,
+    /// Units of service: `count(SET units ...)`.
+    Units {
+        /// What a unit of a service with modifier 50 weighs.
+        bilateral: u32,
+    },
+    /// Charges, exactly: `sum(SET charges ...)`.
+    Charges,
+}
+
 /// A length of time: so many days or calendar months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -276,6 +344,10 @@ pub enum Cond {
     },
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
+    /// The line is within a limit of units or charges ([`LimitOf`]): what
+    /// its window's services add up to, this line's included, is not more
+    /// than the limit allows.
+    Within(Box<LimitOf>),
     // The forms below are what `lower` makes of the commonest shapes above:
     // the same test, read straight from the claim instead of through `Val`.
     /// `line.procedure in SET` (`other.procedure` when `other`); `not in` when
@@ -437,6 +509,8 @@ pub struct Count {
     pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
+    /// What is added up: services, their units or their charges.
+    pub measure: Measure,
 }
 
 /// The dates a `count` or a `limit` looks at, for a date of service `DOS`:

@@ -331,7 +331,7 @@ impl Probe for MemoryHistory {
             .history()
             .services(Member::new("p", patient))
             .iter()
-            .map(|s| s.date.to_string())
+            .map(|s| s.date().to_string())
             .collect();
         dates.sort();
         dates

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use crate::claims::{read_claims_str, InputFormat};
 use crate::compile::lower::{flatten, lower, WHOLE_NUMBER_FIELDS};
-use crate::compile::plan::{CompareOp, Const, CountWindow, SiteScope, TimeUnit};
+use crate::compile::plan::{CompareOp, Const, CountWindow, Measure, SiteScope, TimeUnit};
 use crate::fields::FieldId;
 
 /// A small deterministic generator (xorshift): failures name the seed.
@@ -104,6 +104,13 @@ fn value(g: &mut Gen, sets: usize) -> Value {
             per_code: g.flip(),
             per_region: None,
             scope: g.pick(&[None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)]),
+            measure: g.pick(&[
+                Measure::Lines,
+                Measure::Lines,
+                Measure::Units { bilateral: 1 },
+                Measure::Units { bilateral: 2 },
+                Measure::Charges,
+            ]),
         }),
     }
 }
@@ -239,6 +246,12 @@ fn claim_json(g: &mut Gen, id: usize) -> String {
                 fields.push(format!(
                     "\"modifiers\":{}",
                     g.pick(&["[\"50\"]", "[\"25\",\"LT\"]", "[]"])
+                ));
+            }
+            if g.flip() {
+                fields.push(format!(
+                    "\"charge\":{}",
+                    g.pick(&["0.1", "0.2", "182.5", "2410"])
                 ));
             }
             fields.push(format!(

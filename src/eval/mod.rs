@@ -30,6 +30,8 @@ mod same_day_tests;
 mod stored;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod units_tests;
 pub mod value;
 mod why;
 
@@ -42,14 +44,14 @@ use crate::claims::{
     LineDecision, Outcome, PolicyRef, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
-    Check, CheckKind, Cond, Count, CountWindow, InOp, Period, Policy, Program, Quant, Regional,
-    Rule, Value,
+    Bound, Check, CheckKind, Cond, Count, CountWindow, Decimal, InOp, LimitOf, Measure, Period,
+    Policy, Program, Quant, Regional, Rule, Value,
 };
 use crate::days::Day;
 use crate::fields::FieldId;
 use crate::history::{
-    counts_service, ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim,
-    Service, SiteId, Status, StoredDecision, Window,
+    counts_service, weight, ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory,
+    NewClaim, Service, SiteId, Status, StoredDecision, Window,
 };
 use crate::policies::{Policies, Selection};
 pub use batch::Batch;
@@ -229,7 +231,8 @@ impl<H: HistoryStore> Engine<H> {
         let member = Member::of(claim);
         self.history.load(member)?;
         for line in &claim.lines {
-            self.history.record(member, service(line))?;
+            let day = Day::of(line.date_of_service);
+            self.history.record(member, service(line, day))?;
         }
         Ok(())
     }
@@ -248,8 +251,11 @@ impl<H: HistoryStore> Engine<H> {
         if !versions.is_empty() {
             return Ok(Imported::Conflict);
         }
-        let services: Vec<(u32, Service<'_>)> =
-            claim.lines.iter().map(|l| (l.line, service(l))).collect();
+        let services: Vec<(u32, Service<'_>)> = claim
+            .lines
+            .iter()
+            .map(|l| (l.line, service(l, Day::of(l.date_of_service))))
+            .collect();
         self.history.store(NewClaim {
             member,
             id: &claim.id,
@@ -454,7 +460,7 @@ impl<H: HistoryStore> Engine<H> {
                     self.spare.reasons(),
                 );
                 if decided.decision != Action::Deny {
-                    counted.push((line.line, service(line)));
+                    counted.push((line.line, service(line, day)));
                     counted_days.push(day);
                 }
                 lines.push(decided);

@@ -7,6 +7,7 @@
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 use crate::claims::{Claim, FactValue, Line, Text};
 use crate::codes::CodeKey;
@@ -26,6 +27,8 @@ pub enum Val<'a> {
     Num(f64),
     /// A policy's number literal with a fraction (or beyond 64 bits), exact.
     Dec(&'a Exact),
+    /// An amount the engine added up exactly: a `sum` of charges.
+    Sum(Decimal),
     /// Text.
     Str(&'a str),
     /// True/false.
@@ -90,7 +93,7 @@ fn order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
         (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
         (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
         (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
-        (Val::Dec(_), _) | (_, Val::Dec(_)) => decimal_order(a, b),
+        (Val::Dec(_) | Val::Sum(_), _) | (_, Val::Dec(_) | Val::Sum(_)) => decimal_order(a, b),
         _ => None,
     }
 }
@@ -125,6 +128,15 @@ fn decimal_order(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
         (Val::Num(x), Val::Dec(y)) => cmp_float(x, y),
         (Val::Dec(x), Val::Num(y)) => cmp_float(y, x).map(Ordering::reverse),
         (Val::Dec(x), Val::Dec(y)) => Some(x.value.cmp(&y.value)),
+        // A sum is compared as the decimal it is; a claim's double as its
+        // shortest decimal (`crate::number`).
+        (Val::Sum(x), Val::Sum(y)) => Some(x.cmp(&y)),
+        (Val::Sum(x), Val::Int(y)) => Some(x.cmp(&Decimal::from(y))),
+        (Val::Int(x), Val::Sum(y)) => Some(Decimal::from(x).cmp(&y)),
+        (Val::Sum(x), Val::Dec(y)) => Some(x.cmp(&y.value)),
+        (Val::Dec(x), Val::Sum(y)) => Some(x.value.cmp(&y)),
+        (Val::Sum(x), Val::Num(y)) => cmp_float(y, &Exact::new(x)).map(Ordering::reverse),
+        (Val::Num(x), Val::Sum(y)) => cmp_float(x, &Exact::new(y)),
         _ => None,
     }
 }
@@ -327,6 +339,36 @@ mod tests {
             Val::Num(1_152_921_504_606_846_976.0),
             between
         ));
+    }
+
+    #[test]
+    fn sums_compare_exactly_with_every_number() {
+        let dec = |t: &str| Decimal::from_str_exact(t).unwrap_or_default();
+        let lit = |t: &str| Exact::new(dec(t));
+        let (threshold, point3) = (lit("2410.00"), lit("0.3"));
+        let sum = Val::Sum(dec("2410.00"));
+        assert!(compare(CompareOp::Le, sum, Val::Dec(&threshold)));
+        assert!(compare(CompareOp::Eq, sum, Val::Int(2410)));
+        assert!(compare(
+            CompareOp::Gt,
+            Val::Sum(dec("2410.01")),
+            Val::Int(2410)
+        ));
+        assert!(compare(
+            CompareOp::Lt,
+            Val::Int(2410),
+            Val::Sum(dec("2410.01"))
+        ));
+        // 0.1 + 0.2 added as decimals is 0.3; as doubles it was not.
+        let exact = Val::Sum(dec("0.1") + dec("0.2"));
+        assert!(compare(CompareOp::Eq, exact, Val::Dec(&point3)));
+        assert!(compare(CompareOp::Eq, Val::Dec(&point3), exact));
+        assert!(compare(CompareOp::Lt, exact, Val::Num(0.1 + 0.2)));
+        assert!(compare(CompareOp::Gt, Val::Num(0.1 + 0.2), exact));
+        assert!(compare(CompareOp::Eq, exact, Val::Num(0.3)));
+        assert!(compare(CompareOp::Eq, exact, Val::Sum(dec("0.30"))));
+        assert!(!compare(CompareOp::Eq, exact, Val::Str("0.3")));
+        assert!(!compare(CompareOp::Lt, exact, Val::Missing));
     }
 
     #[test]

@@ -36,6 +36,8 @@ impl Why {
         }
     }
 
+    /// The trace's text (a limit of units or charges has its own, see
+    /// `LineCx::measured_detail`).
     pub(super) fn describe(self) -> String {
         match self {
             Why::WhenFalse(i) => format!("`when` #{} is false", i + 1),

@@ -184,7 +184,7 @@ impl<'a> Printer<'a> {
             || token.is(")")
             || token.is("]")
             || token.is(",")
-            || (prev.is("count") && token.is("("))
+            || ((prev.is("count") || prev.is("sum")) && token.is("("))
             || (self.glue && !prev.is("effective"));
         !glued
     }

@@ -2,33 +2,74 @@
 //! services sorted by date, each tagged with the claim version that put it
 //! there, and the claims' versions by id.
 
+use super::window::BILATERAL;
 use super::*;
 
 /// A stored service: sites are interned, so recording allocates nothing once a
-/// patient and a site have been seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// patient and a site have been seen. 32 bytes: units and modifier 50 fill
+/// what was padding, and the charge is the one field more, kept beside the
+/// others rather than in a list of its own (a second list per patient cost
+/// each new patient an allocation and each service a second store, where
+/// the counts of lines scan a patient's few services either way).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Entry {
     /// The date of service, as a day number: windows compare it with theirs.
     pub(super) day: Day,
-    pub(super) procedure: CodeKey,
     /// Index into `Sites::names` plus one; 0 for no site.
     pub(super) site: u32,
+    pub(super) procedure: CodeKey,
     /// The [`Version::tag`] of the claim version that put it here, or
     /// [`NO_VERSION`] for a service recorded without a claim. A version's
     /// services are found by their tag when it is retired, rather than each
     /// version keeping a second copy of them (an allocation per claim).
     pub(super) version: u32,
+    /// The units (up to [`MAX_UNITS`]) and, in the top bit, modifier 50.
+    units: u32,
+    /// The charge; NaN for none (a claim's charge is a finite number).
+    charge: f64,
 }
 
 impl Entry {
     /// A service as stored, its site interned in `sites`.
+    #[inline]
     pub(super) fn new(service: &Service<'_>, sites: &mut Sites, version: u32) -> Entry {
         Entry {
-            day: Day::of(service.date),
+            day: service.day,
             procedure: service.procedure,
             site: sites.intern(service.site),
             version,
+            units: service.units,
+            charge: service.charge,
         }
+    }
+
+    /// The service it stands for, its site's name from `sites`.
+    pub(super) fn service<'s>(&self, sites: &'s Sites) -> Service<'s> {
+        Service {
+            procedure: self.procedure,
+            site: sites.name(self.site),
+            day: self.day,
+            units: self.units,
+            charge: self.charge,
+        }
+    }
+
+    /// The units of service (at most [`MAX_UNITS`]).
+    #[inline]
+    pub(super) fn units(&self) -> u32 {
+        self.units & !BILATERAL
+    }
+
+    /// Whether the line carried modifier 50.
+    #[inline]
+    pub(super) fn bilateral(&self) -> bool {
+        self.units & BILATERAL != 0
+    }
+
+    /// The charge, if the line had one.
+    #[inline]
+    pub(super) fn charge(&self) -> Option<f64> {
+        (!self.charge.is_nan()).then_some(self.charge)
     }
 }
 

@@ -151,7 +151,7 @@ impl MemoryHistory {
                 book.services.iter().map(|e| self.service(e)).collect();
             // A book with an index keeps arrival order (stable: the same
             // order among one date's services as inserting in date order).
-            services.sort_by_key(|s| s.date);
+            services.sort_by_key(|s| s.day());
             services
         })
     }
@@ -214,11 +214,7 @@ impl MemoryHistory {
     }
 
     fn service(&self, e: &Entry) -> Service<'_> {
-        Service {
-            date: e.day.date(),
-            procedure: e.procedure,
-            site: self.sites.name(e.site),
-        }
+        e.service(&self.sites)
     }
 
     /// Number of services kept.

@@ -65,7 +65,7 @@ pub use sqlite::{SqliteHistory, StoreError};
 pub use transaction::Transactional;
 #[cfg(test)]
 use window::site_matches;
-pub use window::{counts_service, Query, Service, SiteId, SiteScope, Window};
+pub use window::{counts_service, weight, Query, Service, SiteId, SiteScope, Window};
 
 use book::{grow_by, replacer, Entry, PatientBook, Versions, NO_VERSION};
 use code_index::CodeIndex;

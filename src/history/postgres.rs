@@ -27,13 +27,16 @@
 //!
 //! - `claims(patient, payer, seq, id, hash, status, replaces, replaced_by,
 //!   services, decision)`: one row per claim version, with its counted
-//!   services (`jsonb`, `[[line, date, procedure, site], ...]`) and its
+//!   services (`jsonb`, `[[line, date, procedure, site, units, modifier_50,
+//!   charge], ...]`, as SQLite keeps them; a row of schema 1 has the first
+//!   four items and reads as 1 unit, no modifier 50, no charge) and its
 //!   decision (`jsonb`: policy, version, claim decision and each line's
 //!   action and reasons), written together. `PARTITION BY HASH (patient)` in
 //!   [`PARTITIONS`] partitions. Unique indexes keep one row per content of a
 //!   claim id and at most one current version per claim id, whatever a
 //!   caller does.
-//! - `services`: a view of the counted services, one row per service.
+//! - `services`: a view of the counted services (with `units`,
+//!   `modifier_50` and `charge`), one row per service.
 //! - `claim_seq`: the sequence of `seq`; `schema_version(version)`.
 //!
 //! Rows carry a `payer` column: the history is per payer and member (a
@@ -59,27 +62,25 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::sqlite::{
-    push_service_rows, services_json, sort_service_rows, ClaimRow, ServiceJson, ServiceRow,
+    load_services, push_service_rows, services_json, sort_service_rows, ClaimRow, LoadedService,
+    ServiceRow,
 };
 use super::worker::Worker;
 use super::{
     ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim, Service, Status,
     StoreError, StoredDecision, Transactional, Version, Window,
 };
-use crate::claims::validate::parse_date;
 use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonParts};
-use crate::codes::CodeKey;
 use conn::{Db, LoadedVersion, NewRow};
 
 /// The schema this program writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Hash partitions of `claims`. Fixed at creation: changing it means moving
 /// every row.
@@ -498,15 +499,8 @@ impl PgHistory {
             self.cache.add_loaded(member, &v.id, version);
         }
         if !v.services.is_empty() {
-            let services: Vec<Service<'_>> = v
-                .services
-                .iter()
-                .map(|(date, procedure, site)| Service {
-                    date: *date,
-                    procedure: *procedure,
-                    site: site.as_deref(),
-                })
-                .collect();
+            let services: Vec<Service<'_>> =
+                v.services.iter().map(LoadedService::service).collect();
             self.cache.add_loaded_services(member, &v.id, &services);
         }
     }

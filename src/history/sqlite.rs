@@ -32,7 +32,10 @@
 //!   payer's claims decides after the upgrade exactly as before it. Retiring
 //!   such a row (a replacement or void of a claim stored before the upgrade)
 //!   drops the cache, since every payer's history of the member held it. A version's counted services are a JSON array in its
-//!   row (`[[line, date, procedure, site], ...]`) and its decision in a compact
+//!   row (`[[line, date, procedure, site, units, modifier_50, charge], ...]`,
+//!   the charge the exact decimal as a string; a row stored before schema 4
+//!   has the first four items only, and its services read as 1 unit, no
+//!   modifier 50 and no charge, which sums as 0) and its decision in a compact
 //!   form, so a claim's decision and history are one row, written together. The
 //!   decision is `[policy, version, "decision", [["action", reason, ...], ...]]`
 //!   (and `[[policy, version], ...]` last when several policies applied) with
@@ -45,8 +48,9 @@
 //!   appended, so a batch of claims dirties few pages, which is what keeps
 //!   commits cheap. The member id leads, so that `history show` finds a
 //!   member's rows of every payer with it too.
-//! - `services`: a view of the counted services (with their `payer`), one row
-//!   per service, for people querying the file with `sqlite3`.
+//! - `services`: a view of the counted services (with their `payer`, `units`,
+//!   `modifier_50` and `charge`), one row per service, for people querying
+//!   the file with `sqlite3`.
 //! - `texts(id, text)`: policy ids, versions and reasons (as JSON), each once.
 //! - `schema_version(version)`.
 
@@ -73,7 +77,7 @@ use db::{Db, LoadedVersion, NewRow};
 
 /// The schema this program writes. Each entry of [`MIGRATIONS`] takes a file
 /// from the version before it to its own.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migration `i` takes schema version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -108,6 +112,17 @@ const MIGRATIONS: &[&str] = &[
      CREATE VIEW services AS
          SELECT c.payer AS payer, c.patient AS patient, c.id AS claim, s.value ->> 0 AS line,
                 s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site
+         FROM claims AS c, json_each(c.services) AS s
+         WHERE c.status IN ('active', 'imported');",
+    // 4: each service's units, modifier 50 and charge, as three more items
+    // of its `services` entry. Rows stored before keep their four items
+    // and read as 1 unit, no modifier 50 and no charge (module docs).
+    "DROP VIEW services;
+     CREATE VIEW services AS
+         SELECT c.payer AS payer, c.patient AS patient, c.id AS claim, s.value ->> 0 AS line,
+                s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site,
+                coalesce(s.value ->> 4, 1) AS units, coalesce(s.value ->> 5, 0) AS modifier_50,
+                s.value ->> 6 AS charge
          FROM claims AS c, json_each(c.services) AS s
          WHERE c.status IN ('active', 'imported');",
 ];
@@ -250,6 +265,14 @@ pub struct ServiceRow {
     pub procedure: String,
     /// Anatomic site.
     pub site: Option<String>,
+    /// Units of service (1 for a row stored before history kept units).
+    pub units: u32,
+    /// Whether the line carried modifier 50 (false for a row stored before
+    /// history kept it).
+    pub modifier_50: bool,
+    /// The charge, the exact decimal as stored; `None` when the line had
+    /// none or the row was stored before history kept charges.
+    pub charge: Option<String>,
 }
 
 /// A claim version row, in arrival order.
@@ -457,15 +480,8 @@ impl SqliteHistory {
                 self.cache.add_loaded(member, &v.id, version);
             }
             if !v.services.is_empty() {
-                let services: Vec<Service<'_>> = v
-                    .services
-                    .iter()
-                    .map(|(date, procedure, site)| Service {
-                        date: *date,
-                        procedure: *procedure,
-                        site: site.as_deref(),
-                    })
-                    .collect();
+                let services: Vec<Service<'_>> =
+                    v.services.iter().map(LoadedService::service).collect();
                 self.cache.add_loaded_services(member, &v.id, &services);
             }
         }
@@ -636,8 +652,81 @@ impl SqliteHistory {
     }
 }
 
-/// A service as kept in a row's `services` JSON: line, date, procedure, site.
-pub(super) type ServiceJson = (u32, String, String, Option<String>);
+/// A service as kept in a row's `services` JSON: `[line, "date",
+/// "procedure", site, units, modifier_50, "charge"]`, the site and charge
+/// `null` when none, the charge the exact decimal as text. Rows written
+/// before the last three were kept (SQLite schema 3 and older, PostgreSQL
+/// schema 1) have four items and read as 1 unit, no modifier 50 and no
+/// charge.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ServiceJson {
+    line: u32,
+    date: String,
+    procedure: String,
+    site: Option<String>,
+    #[serde(default = "one_unit")]
+    units: u32,
+    #[serde(default)]
+    modifier_50: bool,
+    #[serde(default)]
+    charge: Option<String>,
+}
+
+fn one_unit() -> u32 {
+    1
+}
+
+/// A service of a row, read for the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct LoadedService {
+    pub(super) date: NaiveDate,
+    pub(super) procedure: CodeKey,
+    pub(super) site: Option<String>,
+    pub(super) units: u32,
+    pub(super) bilateral: bool,
+    pub(super) charge: Option<f64>,
+}
+
+impl LoadedService {
+    /// The service as the cache is given it.
+    pub(super) fn service(&self) -> Service<'_> {
+        Service::new(self.date, self.procedure, self.site.as_deref())
+            .with_units(self.units, self.bilateral)
+            .with_charge(self.charge)
+    }
+}
+
+/// The services of a row's `services` JSON, for the cache; `Err` names what
+/// does not read, for the store's "corrupt" error.
+pub(super) fn load_services(json: &str) -> Result<Vec<LoadedService>, String> {
+    let parsed: Vec<ServiceJson> =
+        serde_json::from_str(json).map_err(|e| format!("services `{json}`: {e}"))?;
+    let mut out = Vec::with_capacity(parsed.len());
+    for s in parsed {
+        let date = parse_date(&s.date).ok_or_else(|| format!("date `{}`", s.date))?;
+        let procedure =
+            CodeKey::parse(&s.procedure).ok_or_else(|| format!("procedure `{}`", s.procedure))?;
+        let charge = s.charge.as_deref().map(parse_charge).transpose()?;
+        out.push(LoadedService {
+            date,
+            procedure,
+            site: s.site,
+            units: s.units,
+            bilateral: s.modifier_50,
+            charge,
+        });
+    }
+    Ok(out)
+}
+
+/// A stored charge: the shortest decimal of the claim's double, which
+/// reads back as that double exactly.
+fn parse_charge(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|c| c.is_finite())
+        .ok_or_else(|| format!("charge `{text}`"))
+}
 
 /// Appends a claim row's services (its `services` JSON) as `history show`
 /// lists them; both stores keep services this way. `Err` names what does
@@ -650,15 +739,21 @@ pub(super) fn push_service_rows(
 ) -> Result<(), String> {
     let parsed: Vec<ServiceJson> =
         serde_json::from_str(services).map_err(|e| format!("services `{services}`: {e}"))?;
-    for (line, date, procedure, site) in parsed {
-        let date = parse_date(&date).ok_or_else(|| format!("date `{date}`"))?;
+    for s in parsed {
+        let date = parse_date(&s.date).ok_or_else(|| format!("date `{}`", s.date))?;
+        if let Some(charge) = &s.charge {
+            parse_charge(charge)?;
+        }
         out.push(ServiceRow {
             payer: payer.map(str::to_owned),
             claim: claim.to_owned(),
-            line,
+            line: s.line,
             date,
-            procedure,
-            site,
+            procedure: s.procedure,
+            site: s.site,
+            units: s.units,
+            modifier_50: s.modifier_50,
+            charge: s.charge,
         });
     }
     Ok(())
@@ -671,11 +766,14 @@ pub(super) fn sort_service_rows(rows: &mut [ServiceRow]) {
     });
 }
 
-/// `[[line, "date", "procedure", "site" or null], ...]`, written by hand: this
-/// is on the path of every claim.
+/// `[[line, "date", "procedure", "site" or null, units, modifier_50,
+/// "charge" or null], ...]`, written by hand: this is on the path of every
+/// claim. A charge is written as the shortest decimal that reads back as
+/// the claim's double (Rust's `Display` of a double), in quotes so that
+/// nothing reading the file takes it for a double again.
 pub(super) fn services_json(services: &[(u32, Service<'_>)]) -> String {
     use std::fmt::Write;
-    let mut out = String::with_capacity(2 + services.len() * 40);
+    let mut out = String::with_capacity(2 + services.len() * 56);
     out.push('[');
     for (i, (line, s)) in services.iter().enumerate() {
         if i > 0 {
@@ -684,12 +782,19 @@ pub(super) fn services_json(services: &[(u32, Service<'_>)]) -> String {
         let _ = write!(
             out,
             "[{line},\"{}\",\"{}\",",
-            s.date.format("%Y-%m-%d"),
+            s.date().format("%Y-%m-%d"),
             s.procedure
         );
         match s.site {
             None => out.push_str("null"),
             Some(site) => out.push_str(&serde_json::to_string(site).unwrap_or_default()),
+        }
+        let _ = write!(out, ",{},{},", s.units(), s.bilateral());
+        match s.charge().filter(|c| c.is_finite()) {
+            None => out.push_str("null"),
+            Some(charge) => {
+                let _ = write!(out, "\"{charge}\"");
+            }
         }
         out.push(']');
     }

@@ -49,11 +49,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 fn svc<'a>(d: &str, code: &str, site: Option<&'a str>) -> Service<'a> {
-    Service {
-        date: date(d),
-        procedure: CodeKey::parse(code).unwrap_or_default(),
-        site,
-    }
+    Service::new(date(d), CodeKey::parse(code).unwrap_or_default(), site)
 }
 
 /// The two TPI codes, 20552 and 20553.
@@ -85,11 +81,11 @@ fn a_window_counts_what_the_query_matches() {
     for services in [60, 600] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let s = Service {
-                date: day(next(90)),
-                procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
-                site: sites[next(3) as usize],
-            };
+            let s = Service::new(
+                day(next(90)),
+                CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
+                sites[next(3) as usize],
+            );
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
@@ -145,11 +141,11 @@ fn a_window_visits_the_services_of_one_day() {
     for services in [40, 600] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let s = Service {
-                date: day(next(40)),
-                procedure: CodeKey::parse(codes[next(4) as usize]).unwrap_or_default(),
-                site: sites[next(3) as usize],
-            };
+            let s = Service::new(
+                day(next(40)),
+                CodeKey::parse(codes[next(4) as usize]).unwrap_or_default(),
+                sites[next(3) as usize],
+            );
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
@@ -161,12 +157,12 @@ fn a_window_visits_the_services_of_one_day() {
             let date = base + chrono::Days::new(n);
             let mut want: Vec<(CodeKey, Option<&str>)> = stored
                 .iter()
-                .filter(|s| s.date == date)
+                .filter(|s| s.date() == date)
                 .map(|s| (s.procedure, s.site))
                 .collect();
             let mut seen = Vec::new();
             let found = window.any_on(Day::of(date), |s| {
-                assert_eq!(s.date, date);
+                assert_eq!(s.date(), date);
                 seen.push((s.procedure, s.site));
                 false
             });
@@ -214,11 +210,11 @@ fn a_window_finds_the_first_service_the_query_matches() {
     for services in [60, 600] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let s = Service {
-                date: day(next(300)),
-                procedure: CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
-                site: sites[next(3) as usize],
-            };
+            let s = Service::new(
+                day(next(300)),
+                CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
+                sites[next(3) as usize],
+            );
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
@@ -240,7 +236,7 @@ fn a_window_finds_the_first_service_the_query_matches() {
             let want = stored
                 .iter()
                 .filter(|s| q.matches(s))
-                .map(|s| Day::of(s.date))
+                .map(|s| Day::of(s.date()))
                 .min();
             let got = window.first(
                 Day::of(q.from),
@@ -350,7 +346,7 @@ fn counts_by_window_set_and_site() {
         2
     );
     assert_eq!(
-        h.services(m("P1")).first().map(|s| s.date),
+        h.services(m("P1")).first().map(|s| s.date()),
         Some(date("2026-01-01"))
     );
 }
@@ -585,4 +581,117 @@ fn a_member_id_under_two_payers_keeps_two_histories() {
     // Another payer's id that is this member id, and the reverse, is no one.
     assert!(!h.has_member(Member::new("P1", "emblemhealth")));
     assert_eq!(h.services(Member::new("aetna", "P1")).len(), 0);
+}
+
+#[test]
+fn units_and_charges_add_up_what_a_count_counts() {
+    // Generated services of several units, some with modifier 50, most
+    // with a charge in cents (sums a double would get wrong: ten dimes),
+    // against the services a query matches, added up by hand.
+    use rust_decimal::Decimal;
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let base = date("2024-12-01");
+    let day = |n: u64| base + chrono::Days::new(n);
+    let codes = ["20552", "20553", "J3301"];
+    let sites = [None, Some("cervical"), Some("lumbar")];
+    let charges = [
+        None,
+        Some(0.1),
+        Some(0.2),
+        Some(182.5),
+        Some(12.0),
+        Some(0.07),
+    ];
+    let tpi = tpi_codes();
+    for services in [60, 600] {
+        let mut h = MemoryHistory::new();
+        for _ in 0..services {
+            let s = Service::new(
+                day(next(90)),
+                CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
+                sites[next(3) as usize],
+            )
+            .with_units(1 + next(4) as u32, next(3) == 0)
+            .with_charge(charges[next(6) as usize]);
+            let _ = h.record(m("P"), s);
+        }
+        let stored = h.services(m("P"));
+        assert!(stored
+            .iter()
+            .any(|s| s.units() > 1 && s.bilateral() && s.charge().is_some()));
+        let window = h.window(m("P"));
+        let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
+        let mut nonzero = 0;
+        for _ in 0..2000 {
+            let (from, to) = (day(next(100)), day(next(100)));
+            let q = Query {
+                member: m("P"),
+                from,
+                to,
+                set: &tpi,
+                code: [None, CodeKey::parse("20553")][next(2) as usize],
+                scope: scopes[next(3) as usize],
+                site: [None, Some("cervical"), Some("thoracic")][next(3) as usize],
+            };
+            let k = 1 + next(2) as u32;
+            let matched: Vec<&Service<'_>> = stored.iter().filter(|s| q.matches(s)).collect();
+            let units: u64 = matched.iter().map(|s| s.weight(k)).sum();
+            let cents: i64 = matched
+                .iter()
+                .filter_map(|s| s.charge())
+                .map(|c| (c * 100.0).round() as i64)
+                .sum();
+            let site = window.site(q.site);
+            let (f, t) = (Day::of(from), Day::of(to));
+            assert_eq!(
+                window.units(f, t, &tpi, q.code, q.scope, site, k),
+                units,
+                "{q:?} as {k}"
+            );
+            assert_eq!(
+                window.charges(f, t, &tpi, q.code, q.scope, site),
+                Decimal::new(cents, 2),
+                "{q:?}"
+            );
+            nonzero += usize::from(units > 0);
+        }
+        assert!(nonzero > 300, "{nonzero} windows held services");
+    }
+}
+
+#[test]
+fn a_service_keeps_its_units_modifier_50_and_charge() {
+    let mut h = MemoryHistory::new();
+    let s = svc("2026-01-10", "20553", Some("cervical"))
+        .with_units(3, true)
+        .with_charge(Some(182.5));
+    assert_eq!(
+        (s.units(), s.bilateral(), s.charge()),
+        (3, true, Some(182.5))
+    );
+    let _ = h.record(m("P1"), s);
+    // Beyond what an entry keeps, units count as the most it keeps.
+    let big = svc("2026-01-11", "20552", None).with_units(u32::MAX, false);
+    let _ = h.record(m("P1"), big);
+    let got = h.services(m("P1"));
+    assert_eq!(got.first(), Some(&s));
+    assert_eq!(
+        got.get(1).map(|s| (s.units(), s.bilateral(), s.charge())),
+        Some((super::window::MAX_UNITS, false, None))
+    );
+    assert_eq!(
+        got.get(1).map(|s| s.weight(2)),
+        Some(u64::from(super::window::MAX_UNITS))
+    );
+    assert_eq!(s.weight(2), 6);
+    assert_eq!(s.weight(1), 3);
+    assert_ne!(s, s.with_charge(None));
+    assert_eq!(big, big.with_charge(Some(f64::NAN)));
+    assert_eq!(std::mem::size_of::<Entry>(), 32);
 }

@@ -3,6 +3,7 @@
 //! rules of what a count counts (codes, sites).
 
 use super::*;
+use rust_decimal::Decimal;
 
 /// How a count matches earlier services by anatomic site (the language's
 /// `per site` and `per site or unsited`; a store knows nothing of the
@@ -15,15 +16,131 @@ pub enum SiteScope {
     OrUnsited,
 }
 
-/// One counted service of a member, as the store is given it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One counted service of a member, as the store is given it: the date,
+/// procedure and site counts match on, and the units, modifier 50 and
+/// charge that counts of units and sums of charges add up (see
+/// [`Service::with_units`], [`Service::with_charge`]).
+///
+/// The three are kept as a store's book keeps them (a packed word, a double
+/// with NaN for none) and the date as its day number too, so that storing a
+/// service copies it rather than converting it: a claim's services are
+/// built and stored on the path of every claim.
+#[derive(Debug, Clone, Copy)]
 pub struct Service<'a> {
-    /// Date of service.
-    pub date: NaiveDate,
     /// The procedure code.
     pub procedure: CodeKey,
     /// The anatomic site, if the line gave one.
     pub site: Option<&'a str>,
+    /// The date of service, as its day number.
+    pub(super) day: Day,
+    /// The units (at most [`MAX_UNITS`]) and, in the top bit, modifier 50.
+    pub(super) units: u32,
+    /// The charge; NaN for none (a claim's charge is a finite number).
+    pub(super) charge: f64,
+}
+
+impl<'a> Service<'a> {
+    /// A service of one unit, without modifier 50 or a charge (as a
+    /// service stored before history kept them reads).
+    pub fn new(date: NaiveDate, procedure: CodeKey, site: Option<&'a str>) -> Service<'a> {
+        Service::on(Day::of(date), procedure, site)
+    }
+
+    /// [`Service::new`] of a date already made a day number.
+    #[inline]
+    pub fn on(day: Day, procedure: CodeKey, site: Option<&'a str>) -> Service<'a> {
+        Service {
+            procedure,
+            site,
+            day,
+            units: 1,
+            charge: f64::NAN,
+        }
+    }
+
+    /// The same service of `units` units (at least 1 on a claim; a store
+    /// keeps at most [`MAX_UNITS`], and more count as that many), with
+    /// modifier 50 when `bilateral`.
+    #[inline]
+    pub fn with_units(mut self, units: u32, bilateral: bool) -> Service<'a> {
+        self.units = units.min(MAX_UNITS) | if bilateral { BILATERAL } else { 0 };
+        self
+    }
+
+    /// The same service with its billed amount: a claim's double, standing
+    /// for the shortest decimal that reads back as it (`crate::number`),
+    /// which is what the databases keep as text and what sums add up
+    /// exactly. `None` (or NaN) for none; a claim's charge is a finite
+    /// number, and an infinite one would sum as the largest amount.
+    #[inline]
+    pub fn with_charge(mut self, charge: Option<f64>) -> Service<'a> {
+        self.charge = charge.unwrap_or(f64::NAN);
+        self
+    }
+
+    /// The date of service.
+    pub fn date(&self) -> NaiveDate {
+        self.day.date()
+    }
+
+    /// The date of service as a day number.
+    #[inline]
+    pub fn day(&self) -> Day {
+        self.day
+    }
+
+    /// Units of service: 1 for a service stored before history kept units.
+    #[inline]
+    pub fn units(&self) -> u32 {
+        self.units & !BILATERAL
+    }
+
+    /// Whether the line carried modifier `50` (bilateral procedure); false
+    /// for a service stored before history kept modifiers.
+    #[inline]
+    pub fn bilateral(&self) -> bool {
+        self.units & BILATERAL != 0
+    }
+
+    /// The charge, if the line had one; `None` too for a service stored
+    /// before history kept charges (it sums as 0).
+    #[inline]
+    pub fn charge(&self) -> Option<f64> {
+        (!self.charge.is_nan()).then_some(self.charge)
+    }
+
+    /// What the service weighs in a count of units: its units, times
+    /// `bilateral` when it carried modifier 50 (the language's
+    /// `bilateral as K`; 1 counts units as billed).
+    #[inline]
+    pub fn weight(&self, bilateral: u32) -> u64 {
+        weight(self.units(), self.bilateral(), bilateral)
+    }
+}
+
+/// Equal when every field is, a missing charge equal to a missing charge.
+impl PartialEq for Service<'_> {
+    fn eq(&self, other: &Service<'_>) -> bool {
+        self.procedure == other.procedure
+            && self.site == other.site
+            && self.day == other.day
+            && self.units == other.units
+            && self.charge() == other.charge()
+    }
+}
+
+/// The units a store keeps per service: a line of more units (validation
+/// allows up to `u32::MAX`) counts as this many; the top bit of the stored
+/// word is the modifier-50 flag.
+pub const MAX_UNITS: u32 = (1 << 31) - 1;
+
+/// The bit of modifier 50 in a service's units word.
+pub(super) const BILATERAL: u32 = 1 << 31;
+
+/// `units`, times `k` when `bilateral`: a service's weight in a units count.
+#[inline]
+pub fn weight(units: u32, bilateral: bool, k: u32) -> u64 {
+    u64::from(units) * if bilateral { u64::from(k) } else { 1 }
 }
 
 /// Which services a count looks at.
@@ -49,8 +166,8 @@ pub struct Query<'a> {
 impl Query<'_> {
     /// True when `service` is one this query counts (window, set, code, site).
     pub fn matches(&self, service: &Service<'_>) -> bool {
-        service.date >= self.from
-            && service.date <= self.to
+        service.date() >= self.from
+            && service.date() <= self.to
             && counts_service(self.set, self.code, self.scope, self.site, service)
     }
 }
@@ -116,6 +233,93 @@ impl Window<'_> {
             (Some(_), None) => u32::MAX,
             (None, _) => 0,
         })
+    }
+
+    /// Calls `f` with each service from day `from` to day `to` (both
+    /// inclusive) that is in `set`, has procedure `code` when given, and
+    /// matches site `site` under `scope`: what [`Window::count`] counts,
+    /// for the sums of units and charges. A book with an index keeps its
+    /// services in arrival order and is read whole; others from the
+    /// window's end back to its start, as counts do.
+    #[allow(clippy::too_many_arguments)]
+    fn each(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+        mut f: impl FnMut(&Entry),
+    ) {
+        let site = site.0;
+        let counts = |e: &Entry| {
+            e.day >= from
+                && e.day <= to
+                && code.is_none_or(|c| c == e.procedure)
+                && set.contains(e.procedure)
+                && match scope {
+                    None => true,
+                    Some(SiteScope::Strict) => e.site == site,
+                    Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
+                }
+        };
+        let all = self.entries;
+        if self.index.is_some() {
+            all.iter().filter(|e| counts(e)).for_each(f);
+            return;
+        }
+        let end = all.partition_point(|e| e.day <= to);
+        for e in all.get(..end).unwrap_or_default().iter().rev() {
+            if e.day < from {
+                break;
+            }
+            if counts(e) {
+                f(e);
+            }
+        }
+    }
+
+    /// The units of the services [`Window::count`] would count (same
+    /// arguments), each weighing its units, times `bilateral` when it
+    /// carried modifier 50.
+    #[allow(clippy::too_many_arguments)]
+    pub fn units(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+        bilateral: u32,
+    ) -> u64 {
+        let mut total = 0u64;
+        self.each(from, to, set, code, scope, site, |e| {
+            total = total.saturating_add(weight(e.units(), e.bilateral(), bilateral));
+        });
+        total
+    }
+
+    /// The charges of the services [`Window::count`] would count (same
+    /// arguments), added up exactly as decimals; a service without a
+    /// charge adds 0. Saturates at the decimal's largest value.
+    pub fn charges(
+        &self,
+        from: Day,
+        to: Day,
+        set: &CodeSet,
+        code: Option<CodeKey>,
+        scope: Option<SiteScope>,
+        site: SiteId,
+    ) -> Decimal {
+        let mut total = Decimal::ZERO;
+        self.each(from, to, set, code, scope, site, |e| {
+            if let Some(charge) = e.charge() {
+                total = total.saturating_add(crate::number::decimal_of(charge));
+            }
+        });
+        total
     }
 
     /// How many services from day `from` to day `to` (both inclusive) are in
@@ -233,11 +437,12 @@ impl<'a> Window<'a> {
             return false;
         }
         let sites = self.sites;
-        // Made only for a service of the day: most days have none.
-        let service = |procedure: CodeKey, site: u32| Service {
-            date: day.date(),
-            procedure,
-            site: sites.and_then(|s| s.name(site)),
+        // Made only for a service of the day: most days have none. Its
+        // units and charge are not read (a book with an index gives a
+        // day's (procedure, site) pairs, not its services), so a same-day
+        // quantifier's `other.` reads neither (`fields::HISTORY_FIELDS`).
+        let service = |procedure: CodeKey, site: u32| {
+            Service::on(day, procedure, sites.and_then(|s| s.name(site)))
         };
         if let Some(index) = self.index {
             return index.any_on(day, |procedure, site| test(&service(procedure, site)));

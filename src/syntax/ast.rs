@@ -257,14 +257,19 @@ pub struct Check {
 pub enum CheckKind {
     /// `require EXPR else ACTION`: fails when EXPR is false.
     Require(Expr),
-    /// `limit SET to N per PERIOD [per code] [per region] [per site] else ACTION`: fails
-    /// when the services in SET within the period, this one included, would be
-    /// more than N.
+    /// `limit SET [units|charges] to N per PERIOD [per code] [per region]
+    /// [per site] [bilateral as K] else ACTION`: fails when the services in
+    /// SET within the period, this one included, would be more than N
+    /// (lines), or their units or charges more than N.
     Limit {
         /// Which services count.
         set: SetExpr,
         /// The most allowed in the window.
-        max: Spanned<u32>,
+        max: Spanned<LimitMax>,
+        /// `units` or `charges`; lines when absent.
+        measure: Option<Spanned<Measure>>,
+        /// `bilateral as K`: the K of a units limit.
+        bilateral: Option<Spanned<u32>>,
         /// The window: `day`, `D days`, `M months`, `calendar year` or
         /// `M months from first`; its span covers the words after `per`.
         period: Spanned<Period>,
@@ -296,6 +301,46 @@ pub enum CheckKind {
     },
     /// A bare action: fails whenever the rule applies.
     Always,
+}
+
+/// The most a limit allows, as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitMax {
+    /// A whole number that fits 32 bits (`to 3`).
+    Whole(u32),
+    /// Any other number (`to 2410.50`, `to 99999999999`), exactly; `None`
+    /// when it has more digits than a decimal of 28 significant digits
+    /// holds.
+    Decimal(Option<rust_decimal::Decimal>),
+}
+
+impl LimitMax {
+    /// The value as a decimal, when it is one.
+    pub fn decimal(self) -> Option<rust_decimal::Decimal> {
+        match self {
+            LimitMax::Whole(n) => Some(n.into()),
+            LimitMax::Decimal(d) => d,
+        }
+    }
+}
+
+/// What a limit, `count` or `sum` adds up besides lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// `units`: each service weighs its units of service.
+    Units,
+    /// `charges`: the services' charges, as exact decimals.
+    Charges,
+}
+
+impl Measure {
+    /// The keyword, as written in a policy.
+    pub fn word(self) -> &'static str {
+        match self {
+            Measure::Units => "units",
+            Measure::Charges => "charges",
+        }
+    }
 }
 
 /// The unit of a window's or an interval's length.
@@ -442,7 +487,9 @@ pub enum ExprKind {
         /// The condition on the other line or service.
         body: Box<Expr>,
     },
-    /// `count(SET WINDOW [per code] [per region] [per site])`: services in history.
+    /// `count(SET [units] WINDOW [per code] [per region] [per site]
+    /// [bilateral as K])`: services (or their units) in history;
+    /// `sum(SET charges WINDOW ...)`: their charges.
     Count {
         /// Which services count.
         set: SetExpr,
@@ -455,6 +502,13 @@ pub enum ExprKind {
         per_region: Option<Span>,
         /// Whether only the same site counts.
         scope: Option<Spanned<SiteScope>>,
+        /// `units` or `charges`; lines when absent.
+        measure: Option<Spanned<Measure>>,
+        /// `bilateral as K`: the K of a count of units.
+        bilateral: Option<Spanned<u32>>,
+        /// True for `sum(...)`, false for `count(...)`; the span of the
+        /// keyword, for messages.
+        sum: Option<Span>,
     },
     /// `line.units`, `facts.relief_percent`.
     Field(Vec<Ident>),

@@ -73,6 +73,11 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::same_day_quantifier => "`some other service on same day (...)`",
         R::kw_service => "`service`",
         R::count | R::kw_count => "`count(...)`",
+        R::sum | R::kw_sum => "`sum(...)`",
+        R::measure | R::kw_units | R::kw_charges => "`units` or `charges`",
+        R::bilateral | R::kw_bilateral => "`bilateral as`",
+        R::kw_as => "`as`",
+        R::amount => "a number",
         R::window
         | R::within
         | R::kw_within

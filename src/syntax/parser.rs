@@ -101,8 +101,9 @@ fn join_or(items: &[String]) -> String {
 
 /// What the parser may expect where a value starts; listed in full, they bury
 /// the point, so [`condense`] names them once.
-const VALUES: [&str; 10] = [
+const VALUES: [&str; 11] = [
     "`count(...)`",
+    "`sum(...)`",
     "`some other line (...)`",
     "`true`",
     "`false`",

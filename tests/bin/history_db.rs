@@ -481,7 +481,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let services: i64 = conn
         .query_row(
             "SELECT count(*) FROM services WHERE patient = 'PAT-1'",
@@ -501,7 +501,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     assert!(newer.stdout.is_empty());
     let err = text(&newer.stderr);
     assert!(
-        err.contains("schema version 99, newer than the 3 this payer-rules understands"),
+        err.contains("schema version 99, newer than the 4 this payer-rules understands"),
         "{err}"
     );
     let foreign = dir.join("foreign.db");
@@ -1014,7 +1014,7 @@ fn each_payer_counts_only_its_own_claims_of_a_member() {
     );
 }
 
-/// Turns a file of schema 3 back into what schema 2 wrote: the same rows
+/// Turns a file of schema 4 back into what schema 2 wrote: the same rows
 /// without their payer.
 fn downgrade_to_schema_2(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap_or_else(|e| panic!("{e}"));
@@ -1062,7 +1062,7 @@ fn a_schema_2_database_upgrades_and_decides_as_before() {
         let version: i64 = conn
             .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(version, 3);
+        assert_eq!(version, 4);
         let no_payer: i64 = conn
             .query_row("SELECT count(*) FROM claims WHERE payer IS NULL", [], |r| {
                 r.get(0)
@@ -1136,5 +1136,192 @@ fn a_row_stored_before_the_upgrade_counts_under_every_payer_until_it_is_voided()
         rows[0]["lines"][0]["reasons"][0]["rule"], "E1",
         "{}",
         rows[0]
+    );
+}
+
+/// A policy of a units limit (modifier 50 counting both sides) and a charges
+/// limit, for the tests of units and charges through the binary.
+const UNITS_POLICY: &str = r#"policy acme-units "units and charges" {
+  payer acme
+  version "1"
+  effective 2025-01-01..
+  source "tests: a units limit and a charges limit"
+
+  codes tpi     = cpt 20552, 20553
+  codes therapy = cpt 97110, 97140
+
+  rule U6 "at most 6 TPI units in 12 months" {
+    when line.procedure in tpi
+    limit tpi units to 6 per 12 months bilateral as 2 else deny CO-151 rarc N362
+  }
+
+  rule K1 "therapy charges up to 2410.00 in 12 months" {
+    when line.procedure in therapy
+    limit therapy charges to 2410.00 per 12 months else deny CO-119 rarc N640
+  }
+}
+"#;
+
+/// A claim of member M1 of `acme`: its lines' inner fields.
+fn acme(id: &str, lines: &[&str]) -> String {
+    let lines: Vec<String> = lines.iter().map(|l| format!("{{{l}}}")).collect();
+    format!(
+        r#"{{"id":"{id}","payer":"acme","patient":{{"id":"M1"}},"diagnoses":["M79.18"],"lines":[{}]}}"#,
+        lines.join(",")
+    ) + "\n"
+}
+
+/// The rules that fired on each line of each decision.
+fn fired_rules(out: &std::process::Output) -> Vec<Vec<Vec<String>>> {
+    lines_json(out)
+        .iter()
+        .map(|d| {
+            d["lines"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{d}"))
+                .iter()
+                .map(|l| {
+                    l["reasons"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|r| r["rule"].as_str().unwrap_or("?").to_string())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Units, modifier 50 and exact charges through `eval --db`: day 1's
+/// services count on day 2 with their units and charges; a file turned back
+/// into schema 3 (services of four items) is upgraded when opened, and its
+/// services then count as 1 unit without a charge, as documented.
+#[test]
+fn units_and_charges_count_across_runs_and_a_schema_3_file_reads_one_unit_and_no_charge() {
+    let dir = temp_dir("units");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap_or_else(|e| panic!("{e}"));
+    write(&policies.join("acme.policy"), UNITS_POLICY);
+    let day1 = write(
+        &dir.join("day1.jsonl"),
+        &[
+            // 2 units with modifier 50, counting 4.
+            acme("A", &[r#""date_of_service":"2025-03-03","procedure":"20552","units":2,"modifiers":["50"]"#]),
+            acme("B", &[r#""date_of_service":"2025-03-03","procedure":"97110","charge":702.72"#]),
+            acme("C", &[r#""date_of_service":"2025-03-04","procedure":"97140","charge":1444.96"#]),
+        ]
+        .concat(),
+    );
+    let day2 = write(
+        &dir.join("day2.jsonl"),
+        &[
+            // 4 + 2: reached; then 4 + 2 + 1: one over.
+            acme(
+                "D",
+                &[r#""date_of_service":"2025-04-01","procedure":"20553","units":2"#],
+            ),
+            acme(
+                "E",
+                &[r#""date_of_service":"2025-04-02","procedure":"20553","units":1"#],
+            ),
+            // 702.72 + 1444.96 + 262.32 = 2410.00 exactly (2410.0000000000005
+            // as doubles), then a cent over.
+            acme(
+                "F",
+                &[r#""date_of_service":"2025-04-01","procedure":"97110","charge":262.32"#],
+            ),
+            acme(
+                "G",
+                &[r#""date_of_service":"2025-04-02","procedure":"97140","charge":0.01"#],
+            ),
+        ]
+        .concat(),
+    );
+    let pol = s(&policies);
+    let eval = |db: &str, input: &str| {
+        let out = run(&["eval", "-q", "--policies", &pol, "--db", db, input]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        fired_rules(&out)
+    };
+    let none: Vec<Vec<Vec<String>>> = vec![vec![vec![]]; 3];
+    let want_day2: Vec<Vec<Vec<String>>> = [&[][..], &["U6"], &[], &["K1"]]
+        .iter()
+        .map(|r| vec![r.iter().map(|s| s.to_string()).collect()])
+        .collect();
+    // A file that kept units and charges all along.
+    let db = s(&dir.join("new.db"));
+    assert_eq!(eval(&db, &day1), none);
+    assert_eq!(eval(&db, &day2), want_day2);
+    // The same day 1 in a file turned back into schema 3.
+    let old = dir.join("old.db");
+    assert_eq!(eval(&s(&old), &day1), none);
+    {
+        let conn = rusqlite::Connection::open(&old).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch(
+            "UPDATE claims SET services = (
+                 SELECT json_group_array(json_array(value ->> 0, value ->> 1, value ->> 2, value ->> 3))
+                 FROM json_each(claims.services));
+             DROP VIEW services;
+             CREATE VIEW services AS
+                 SELECT c.payer AS payer, c.patient AS patient, c.id AS claim,
+                        s.value ->> 0 AS line, s.value ->> 1 AS date,
+                        s.value ->> 2 AS procedure, s.value ->> 3 AS site
+                 FROM claims AS c, json_each(c.services) AS s
+                 WHERE c.status IN ('active', 'imported');
+             UPDATE schema_version SET version = 3;",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let show = run(&["history", "show", "--db", &s(&old), "--patient", "M1"]);
+    assert_eq!(
+        show.status.code(),
+        Some(3),
+        "read-only commands refuse schema 3"
+    );
+    // Day 1's TPI counts 1 unit now, its therapy nothing: D, E and F pass,
+    // and G (0 + 262.32 + 0.01) too.
+    let passes: Vec<Vec<Vec<String>>> = vec![vec![vec![]]; 4];
+    assert_eq!(eval(&s(&old), &day2), passes);
+    let conn = rusqlite::Connection::open(&old).unwrap_or_else(|e| panic!("{e}"));
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(version, 4);
+    drop(conn);
+    let show = run(&[
+        "history",
+        "show",
+        "--db",
+        &s(&old),
+        "--patient",
+        "M1",
+        "--json",
+    ]);
+    let services: Vec<(String, u64, bool, Option<String>)> = lines_json(&show)
+        .iter()
+        .filter(|r| r.get("date").is_some())
+        .map(|r| {
+            (
+                r["claim"].as_str().unwrap_or("?").to_string(),
+                r["units"].as_u64().unwrap_or(0),
+                r["modifier_50"].as_bool().unwrap_or(true),
+                r["charge"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let row =
+        |c: &str, u: u64, m: bool, ch: Option<&str>| (c.to_string(), u, m, ch.map(str::to_string));
+    assert_eq!(
+        services,
+        [
+            row("A", 1, false, None),
+            row("B", 1, false, None),
+            row("C", 1, false, None),
+            row("D", 2, false, None),
+            row("F", 1, false, Some("262.32")),
+            row("E", 1, false, None),
+            row("G", 1, false, Some("0.01")),
+        ]
     );
 }

@@ -459,7 +459,8 @@ fn history(engine: &Deciding, payer: &str, member: &str) -> Result<HistoryRows, 
     for s in &services {
         rows.push(
             serde_json::json!({"patient": member, "payer": s.payer, "date": s.date,
-            "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line}),
+            "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line,
+            "units": s.units, "modifier_50": s.modifier_50, "charge": s.charge}),
         );
     }
     for c in &claims {

@@ -20,6 +20,7 @@ mod same_day;
 pub(crate) mod sets;
 mod unused_sets;
 mod visit;
+mod zero_charges;
 mod zero_limit;
 
 use std::sync::Arc;
@@ -64,6 +65,7 @@ pub static LINTS: &[&dyn Lint] = &[
     &overlapping_versions::OverlappingVersions,
     &zero_limit::ZeroLimit,
     &remark_codes::RemarkCodes,
+    &zero_charges::ZeroCharges,
     &anchored_period::LongAnchoredPeriod,
     &same_day::SameDayCondition,
     &codes_in_no_region::CodesInNoRegion,
@@ -83,6 +85,7 @@ pub const LINT_CODES: &[DiagCode] = &[
     DiagCode::OverlappingVersions,
     DiagCode::ZeroLimit,
     DiagCode::RemarkCodes,
+    DiagCode::ChargesLimitOfZero,
     DiagCode::LongAnchoredPeriod,
     DiagCode::SameDayCondition,
     DiagCode::CodesInNoRegion,

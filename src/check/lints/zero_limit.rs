@@ -1,12 +1,13 @@
-//! PR405: `limit SET to 0 ...`: every service in the set is over the limit, so
-//! the check always fails. A bare action says that plainly.
+//! PR405: `limit SET to 0 ...` (or `limit SET units to 0 ...`): every service
+//! in the set is over the limit, so the check always fails. A bare action
+//! says that plainly. A `charges` limit of 0 is PR407's.
 //!
 //! A window or interval of 0 days stays an error (PR211): it has no meaning.
 
 use super::visit::rules;
 use super::{Lint, ModuleCx};
 use crate::diagnostic::{DiagCode, Diagnostic};
-use crate::syntax::ast::CheckKind;
+use crate::syntax::ast::{CheckKind, LimitMax, Measure};
 
 /// See the module docs.
 pub struct ZeroLimit;
@@ -19,10 +20,15 @@ impl Lint for ZeroLimit {
     fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
         for rule in rules(cx.module) {
             for check in &rule.checks {
-                let CheckKind::Limit { set, max, .. } = &check.kind else {
+                let CheckKind::Limit {
+                    set, max, measure, ..
+                } = &check.kind
+                else {
                     continue;
                 };
-                if max.node != 0 {
+                // A `charges` limit of 0 passes a service billed at 0: PR407.
+                let charges = measure.as_ref().is_some_and(|m| m.node == Measure::Charges);
+                if max.node != LimitMax::Whole(0) || charges {
                     continue;
                 }
                 let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");

@@ -34,7 +34,7 @@ pub(super) struct LoadedVersion {
     pub(super) hash: [u8; 16],
     pub(super) status: Status,
     pub(super) replaced_by: Option<String>,
-    pub(super) services: Vec<(NaiveDate, CodeKey, Option<String>)>,
+    pub(super) services: Vec<LoadedService>,
 }
 
 /// A row to insert.
@@ -350,17 +350,12 @@ impl Db {
                 Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
             let seq: i64 = row.get(2);
             let seq = u64::try_from(seq).map_err(|_| self.corrupt("negative seq"))?;
-            let mut services = Vec::new();
-            if matches!(status, Status::Active | Status::Imported) {
+            let services = if matches!(status, Status::Active | Status::Imported) {
                 let json: String = row.get(7);
-                for (_, date, procedure, site) in self.parse_services(&json)? {
-                    let date =
-                        parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
-                    let procedure = CodeKey::parse(&procedure)
-                        .ok_or_else(|| self.corrupt(format!("procedure `{procedure}`")))?;
-                    services.push((date, procedure, site));
-                }
-            }
+                load_services(&json).map_err(|what| self.corrupt(what))?
+            } else {
+                Vec::new()
+            };
             out.push(LoadedVersion {
                 payer: row.get(0),
                 patient: row.get(1),
@@ -373,10 +368,6 @@ impl Db {
             });
         }
         Ok(out)
-    }
-
-    fn parse_services(&self, json: &str) -> Result<Vec<ServiceJson>, StoreError> {
-        serde_json::from_str(json).map_err(|e| self.corrupt(format!("services `{json}`: {e}")))
     }
 
     /// Queues a row; sends the queue when it is long.
@@ -577,5 +568,19 @@ fn migrations() -> Vec<String> {
              FOR VALUES WITH (MODULUS {PARTITIONS}, REMAINDER {i});"
         ));
     }
-    vec![first]
+    // 2: each service's units, modifier 50 and charge, as three more items
+    // of its `services` entry; rows stored before keep four items and read
+    // as 1 unit, no modifier 50 and no charge. A view may gain columns at
+    // its end in place.
+    let second = "CREATE OR REPLACE VIEW services AS
+             SELECT c.patient, c.payer, c.id AS claim, (s.value ->> 0)::int AS line,
+                    (s.value ->> 1)::date AS date, s.value ->> 2 AS procedure,
+                    s.value ->> 3 AS site,
+                    coalesce((s.value ->> 4)::int, 1) AS units,
+                    coalesce((s.value ->> 5)::boolean, false) AS modifier_50,
+                    (s.value ->> 6)::numeric AS charge
+             FROM claims AS c, jsonb_array_elements(c.services) AS s
+             WHERE c.status IN ('active', 'imported');"
+        .to_string();
+    vec![first, second]
 }

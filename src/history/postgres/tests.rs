@@ -107,6 +107,97 @@ fn the_schema_is_created_once_partitioned_by_member_and_a_newer_one_refused() {
     );
 }
 
+/// A database of schema 1 (services of four items) is upgraded in place:
+/// its rows read as 1 unit, no modifier 50 and no charge; a claim stored
+/// after keeps its lines' units, modifier 50 and exact charges, in the
+/// rows `history show` lists, in the `services` view and in a new node's
+/// cache.
+#[test]
+fn a_schema_1_database_upgrades_and_keeps_units_modifier_50_and_charges() {
+    let Some(url) = database("units") else {
+        return;
+    };
+    let db = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let cluster = cluster().unwrap();
+    drop(PgHistory::connect(&url, Duration::from_secs(30)).unwrap());
+    cluster
+        .psql(
+            db,
+            "DROP VIEW services;
+             CREATE VIEW services AS
+                 SELECT c.patient, c.payer, c.id AS claim, (s.value ->> 0)::int AS line,
+                        (s.value ->> 1)::date AS date, s.value ->> 2 AS procedure,
+                        s.value ->> 3 AS site
+                 FROM claims AS c, jsonb_array_elements(c.services) AS s
+                 WHERE c.status IN ('active', 'imported');
+             UPDATE schema_version SET version = 1;
+             INSERT INTO claims (patient, payer, seq, id, hash, status, services)
+                 VALUES ('P1', 'p', nextval('claim_seq'), 'OLD-1', decode(repeat('00', 16), 'hex'), 'imported',
+                         '[[1,\"2025-01-02\",\"20552\",\"cervical\"]]');",
+        )
+        .unwrap();
+    let refused = PgHistory::connect_read_only(&url).unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Outdated { found: 1, .. }),
+        "{refused}"
+    );
+    let mut e = engine(&url);
+    assert_eq!(e.history().schema_version().unwrap(), SCHEMA_VERSION);
+    let text = r#"{"id":"NEW-1","payer":"p","patient":{"id":"P1"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2025-03-04","procedure":"20553","units":3,"modifiers":["50"],"charge":0.1},{"date_of_service":"2025-03-04","procedure":"J3301","charge":1234.07}]}"#;
+    let new = read_claims_str(text, InputFormat::JsonLines)
+        .remove(0)
+        .unwrap();
+    assert_eq!(decided(&mut e, &[new]).unwrap(), ["allow"]);
+    let rows = e.history().services_of(Some("p"), "P1").unwrap();
+    let got: Vec<(&str, u32, bool, Option<&str>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.procedure.as_str(),
+                r.units,
+                r.modifier_50,
+                r.charge.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("20552", 1, false, None),
+            ("20553", 3, true, Some("0.1")),
+            ("J3301", 1, false, Some("1234.07"))
+        ]
+    );
+    let view = cluster
+        .psql(
+            db,
+            "SELECT procedure, units, modifier_50, coalesce(charge::text, '-') FROM services ORDER BY date, procedure",
+        )
+        .unwrap();
+    assert_eq!(
+        view.trim().replace('\x1f', " "),
+        "20552 1 f -\n20553 3 t 0.1\nJ3301 1 f 1234.07"
+    );
+    drop(e);
+    let mut node = PgHistory::connect(&url, Duration::from_secs(30)).unwrap();
+    let member = Member::new("p", "P1");
+    node.load(member).unwrap();
+    let units: Vec<(u32, bool, Option<f64>)> = node
+        .cache
+        .services(member)
+        .iter()
+        .map(|s| (s.units(), s.bilateral(), s.charge()))
+        .collect();
+    assert_eq!(
+        units,
+        [
+            (1, false, None),
+            (3, true, Some(0.1)),
+            (1, false, Some(1234.07))
+        ]
+    );
+}
+
 /// Two nodes, one member: the second node's batch waits for the first's
 /// lock, then counts the first's session (the limit allows one in 30 days);
 /// a batch of another member does not wait.

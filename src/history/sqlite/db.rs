@@ -21,7 +21,7 @@ pub(super) struct LoadedVersion {
     pub(super) hash: [u8; 16],
     pub(super) status: Status,
     pub(super) replaced_by: Option<String>,
-    pub(super) services: Vec<(NaiveDate, CodeKey, Option<String>)>,
+    pub(super) services: Vec<LoadedService>,
     /// Stored before history was kept per payer (no payer in its row).
     pub(super) shared: bool,
 }
@@ -176,10 +176,6 @@ impl Db {
         }
     }
 
-    fn parse_services(&self, json: &str) -> Result<Vec<ServiceJson>, StoreError> {
-        serde_json::from_str(json).map_err(|e| self.corrupt(format!("services `{json}`: {e}")))
-    }
-
     /// A member id's counted services: of one payer (with the rows of no
     /// payer, which count for every payer) or, for `payer` `None`, of all.
     pub(super) fn services_of(
@@ -313,16 +309,11 @@ impl Db {
             let status =
                 Status::parse(&status).ok_or_else(|| self.corrupt(format!("status `{status}`")))?;
             let seq = u64::try_from(seq).map_err(|_| self.corrupt("negative seq"))?;
-            let mut list = Vec::new();
-            if matches!(status, Status::Active | Status::Imported) {
-                for (_, date, procedure, site) in self.parse_services(&services)? {
-                    let date =
-                        parse_date(&date).ok_or_else(|| self.corrupt(format!("date `{date}`")))?;
-                    let procedure = CodeKey::parse(&procedure)
-                        .ok_or_else(|| self.corrupt(format!("procedure `{procedure}`")))?;
-                    list.push((date, procedure, site));
-                }
-            }
+            let list = if matches!(status, Status::Active | Status::Imported) {
+                load_services(&services).map_err(|what| self.corrupt(what))?
+            } else {
+                Vec::new()
+            };
             out.push(LoadedVersion {
                 seq,
                 id,

@@ -2,6 +2,7 @@
 //! read-only opens.
 
 use super::*;
+use crate::history::SiteId;
 
 /// A fresh, empty directory for one test.
 fn temp_dir(test: &str) -> PathBuf {
@@ -86,4 +87,140 @@ fn a_read_only_open_takes_no_lock_and_refuses_an_old_schema() {
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, 1);
+}
+
+/// A claim's services with their units, modifier 50 and charge, stored and
+/// read back from the file: by a new store's cache and by `history show`.
+#[test]
+fn units_modifier_50_and_charges_survive_the_file() {
+    let dir = temp_dir("units");
+    let path = dir.join("h.db");
+    let member = Member::new("medicare", "P1");
+    let date = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
+    let code = CodeKey::parse("20552").unwrap();
+    let two = Service::new(date, code, Some("knee"))
+        .with_units(2, true)
+        .with_charge(Some(0.1));
+    let cents = Service::new(date, code, None).with_charge(Some(1234.07));
+    let plain = Service::new(date, code, None);
+    let services = [(1, two), (2, cents), (3, plain)];
+    {
+        let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
+        store
+            .store(NewClaim {
+                member,
+                id: "C1",
+                hash: ContentHash([1; 16]),
+                status: Status::Imported,
+                replaces: None,
+                services: &services,
+                decision: None,
+                kept: None,
+            })
+            .unwrap();
+    }
+    let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
+    store.load(member).unwrap();
+    let mut loaded = store.cache.services(member);
+    loaded.sort_by_key(|s| s.charge().map(|c| c.to_bits()));
+    let mut want = vec![plain, two, cents];
+    want.sort_by_key(|s| s.charge().map(|c| c.to_bits()));
+    assert_eq!(loaded, want);
+    let rows = store.services_of(Some("medicare"), "P1").unwrap();
+    let got: Vec<(u32, u32, bool, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.line, r.units, r.modifier_50, r.charge.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, 2, true, Some("0.1")),
+            (2, 1, false, Some("1234.07")),
+            (3, 1, false, None)
+        ]
+    );
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let view: Vec<(i64, i64, Option<String>)> = conn
+        .prepare("SELECT units, modifier_50, charge FROM services ORDER BY line")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        view,
+        [
+            (2, 1, Some("0.1".into())),
+            (1, 0, Some("1234.07".into())),
+            (1, 0, None)
+        ]
+    );
+}
+
+/// A file of schema 3 (services of four items: line, date, procedure,
+/// site) is upgraded in place when opened for writing; its services read as
+/// 1 unit, no modifier 50 and no charge, in the cache, in `history show`'s
+/// rows and in the `services` view, and sum as 0.
+#[test]
+fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge() {
+    let dir = temp_dir("schema-3");
+    let path = dir.join("h.db");
+    drop(SqliteHistory::open(&path, Duration::from_secs(5)).unwrap());
+    {
+        let conn = Connection::open(&path).unwrap();
+        // Back to what schema 3 wrote: its view, its version, a row of it.
+        conn.execute_batch(
+            "DROP VIEW services;
+             CREATE VIEW services AS
+                 SELECT c.payer AS payer, c.patient AS patient, c.id AS claim,
+                        s.value ->> 0 AS line, s.value ->> 1 AS date,
+                        s.value ->> 2 AS procedure, s.value ->> 3 AS site
+                 FROM claims AS c, json_each(c.services) AS s
+                 WHERE c.status IN ('active', 'imported');
+             UPDATE schema_version SET version = 3;
+             INSERT INTO claims (seq, patient, id, hash, status, services, payer)
+                 VALUES (1, 'P1', 'OLD-1', zeroblob(16), 'imported',
+                         '[[1,\"2025-03-04\",\"20552\",\"cervical\"]]', 'medicare');",
+        )
+        .unwrap();
+    }
+    let refused = SqliteHistory::open_read_only(&path).unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Outdated { found: 3, .. }),
+        "{refused}"
+    );
+    let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let member = Member::new("medicare", "P1");
+    store.load(member).unwrap();
+    let date = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
+    let code = CodeKey::parse("20552").unwrap();
+    assert_eq!(
+        store.cache.services(member),
+        [Service::new(date, code, Some("cervical"))]
+    );
+    let window = store.window(member);
+    let tpi = crate::codes::CodeSet::from_entries(&[crate::codes::CodeEntry::Code("20552".into())]);
+    let day = crate::days::Day::of(date);
+    let site = SiteId::NONE;
+    assert_eq!(window.units(day, day, &tpi, None, None, site, 2), 1);
+    assert_eq!(
+        window.charges(day, day, &tpi, None, None, site),
+        rust_decimal::Decimal::ZERO
+    );
+    let rows = store.services_of(None, "P1").unwrap();
+    let got: Vec<(u32, bool, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.units, r.modifier_50, r.charge.as_deref()))
+        .collect();
+    assert_eq!(got, [(1, false, None)]);
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let view: (i64, i64, Option<String>) = conn
+        .query_row("SELECT units, modifier_50, charge FROM services", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(view, (1, 0, None));
 }

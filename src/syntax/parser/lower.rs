@@ -395,18 +395,26 @@ impl Lower {
                 Some(p) => CheckKind::Require(self.expr(p.clone())),
                 None => unconditional(),
             },
-            (Rule::limit_check, [set, max, period, rest @ ..]) => {
-                let set = self.set_expr(set.clone());
-                let max = self.integer(max);
-                let period = self.period(period.clone());
-                let (per_code, per_region, scope) = self.scopes(rest);
-                CheckKind::Limit {
-                    set,
-                    max,
-                    period,
-                    per_code,
-                    per_region,
-                    scope,
+            (Rule::limit_check, [set, rest @ ..]) => {
+                let (measure, rest) = self.measure(rest);
+                match rest {
+                    [max, period, rest @ ..] => {
+                        let set = self.set_expr(set.clone());
+                        let max = self.limit_max(max);
+                        let period = self.period(period.clone());
+                        let (per_code, per_region, scope) = self.scopes(rest);
+                        CheckKind::Limit {
+                            set,
+                            max,
+                            measure,
+                            bilateral: self.bilateral(rest),
+                            period,
+                            per_code,
+                            per_region,
+                            scope,
+                        }
+                    }
+                    _ => unconditional(),
                 }
             }
             (Rule::limit_check, _) => unconditional(),
@@ -431,6 +439,45 @@ impl Lower {
         // The grammar admits only digits; an overflowing number saturates and the
         // checker reports it as out of range.
         self.spanned(pair, pair.as_str().parse::<u32>().unwrap_or(u32::MAX))
+    }
+
+    /// A limit's most: a whole number that fits 32 bits, else the decimal
+    /// written (the grammar admits digits with an optional fraction).
+    fn limit_max(&self, pair: &Pair<'_, Rule>) -> Spanned<LimitMax> {
+        let text = pair.as_str();
+        let max = match text.parse::<u32>() {
+            Ok(n) => LimitMax::Whole(n),
+            Err(_) => LimitMax::Decimal(rust_decimal::Decimal::from_str_exact(text).ok()),
+        };
+        self.spanned(pair, max)
+    }
+
+    /// The optional `units` or `charges` first among `parts`, and the parts
+    /// after it.
+    fn measure<'p, 'i>(
+        &self,
+        parts: &'p [Pair<'i, Rule>],
+    ) -> (Option<Spanned<Measure>>, &'p [Pair<'i, Rule>]) {
+        match parts.split_first() {
+            Some((p, rest)) if p.as_rule() == Rule::measure => {
+                let measure = if p.as_str().starts_with("charges") {
+                    Measure::Charges
+                } else {
+                    Measure::Units
+                };
+                (Some(self.spanned(p, measure)), rest)
+            }
+            _ => (None, parts),
+        }
+    }
+
+    /// The K of a `bilateral as K` among `parts`, spanning the clause.
+    fn bilateral(&self, parts: &[Pair<'_, Rule>]) -> Option<Spanned<u32>> {
+        let clause = parts.iter().find(|p| p.as_rule() == Rule::bilateral)?;
+        let k = kids(clause.clone())
+            .next()
+            .map_or(u32::MAX, |n| self.integer(&n).node);
+        Some(self.spanned(clause, k))
     }
 
     /// A limit's `day` or length, spanning the words after `per`.
@@ -596,18 +643,25 @@ impl Lower {
                     span,
                 }
             }
-            Rule::count => {
+            Rule::count | Rule::sum => {
+                // The keyword's span: `count` or `sum` starts the pair.
+                let sum = (pair.as_rule() == Rule::sum)
+                    .then(|| Span::new(span.start, span.start + "sum".len()));
                 let mut set = SetExpr::Ref(Spanned::new(String::new(), span));
                 let mut window = Spanned::new(Window::SameDay, span);
                 let mut scope = None;
                 let mut per_code = false;
                 let mut per_region = None;
-                for p in kids(pair) {
+                let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
+                let (measure, _) = self.measure(parts.get(1..).unwrap_or_default());
+                let bilateral = self.bilateral(&parts);
+                for p in parts {
                     match p.as_rule() {
                         Rule::window => window = self.window(p),
                         Rule::site_scope => scope = Some(self.site_scope(p)),
                         Rule::code_scope => per_code = true,
                         Rule::region_scope => per_region = Some(self.span(&p)),
+                        Rule::measure | Rule::bilateral => {}
                         _ => set = self.set_expr(p),
                     }
                 }
@@ -618,6 +672,9 @@ impl Lower {
                         per_code,
                         per_region,
                         scope,
+                        measure,
+                        bilateral,
+                        sum,
                     },
                     span,
                 }

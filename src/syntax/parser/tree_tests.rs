@@ -49,7 +49,12 @@ fn a_full_file_parses_with_spans() {
     };
     assert_eq!(
         (max.node, length.node, *unit, scope.as_ref().map(|s| s.node)),
-        (3, 90, TimeUnit::Days, Some(SiteScope::OrUnsited))
+        (
+            LimitMax::Whole(3),
+            90,
+            TimeUnit::Days,
+            Some(SiteScope::OrUnsited)
+        )
     );
     assert_eq!(&OK[period.span.start..period.span.end], "90 days");
     assert_eq!(rule.checks[1].action.rarc.len(), 2);
@@ -469,4 +474,101 @@ fn a_per_region_split_over_two_lines_does_not_start_an_item_when_recovering() {
         "{:?}",
         module.items
     );
+}
+
+#[test]
+fn units_charges_and_sums_are_read_on_limits_and_counts() {
+    let item = parse_item(
+        "rule X {\n  when count(tpi units within 30 days per code bilateral as 2) >= 4\n  \
+         when sum(tpi charges within 12 months before per site) > 2410.00\n  \
+         limit tpi units to 6 per 12 months per site bilateral as 1 else deny CO-151\n  \
+         limit tpi charges to 2410.00 per 365 days per code else deny CO-119\n  \
+         limit tpi to 99999999999 per day else deny CO-151\n  \
+         limit tpi to 3 per day else deny CO-151\n}",
+    );
+    let Ok(Item::Rule(rule)) = item else {
+        panic!("{item:?}")
+    };
+    let count = |e: &Expr| match &e.kind {
+        ExprKind::Compare { lhs, .. } => match &lhs.kind {
+            ExprKind::Count {
+                measure,
+                bilateral,
+                sum,
+                per_code,
+                ..
+            } => (
+                measure.as_ref().map(|m| m.node),
+                bilateral.as_ref().map(|k| k.node),
+                sum.is_some(),
+                *per_code,
+            ),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        count(&rule.when[0]),
+        (Some(Measure::Units), Some(2), false, true)
+    );
+    assert_eq!(
+        count(&rule.when[1]),
+        (Some(Measure::Charges), None, true, false)
+    );
+    let limits: Vec<(LimitMax, Option<Measure>, Option<u32>)> = rule
+        .checks
+        .iter()
+        .map(|c| match &c.kind {
+            CheckKind::Limit {
+                max,
+                measure,
+                bilateral,
+                ..
+            } => (
+                max.node,
+                measure.as_ref().map(|m| m.node),
+                bilateral.as_ref().map(|k| k.node),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let decimal = |t: &str| rust_decimal::Decimal::from_str_exact(t).ok();
+    assert_eq!(
+        limits,
+        [
+            (LimitMax::Whole(6), Some(Measure::Units), Some(1)),
+            (
+                LimitMax::Decimal(decimal("2410.00")),
+                Some(Measure::Charges),
+                None
+            ),
+            (LimitMax::Decimal(decimal("99999999999")), None, None),
+            (LimitMax::Whole(3), None, None),
+        ]
+    );
+    // The clause's span is the whole clause, the measure's its word.
+    let CheckKind::Limit {
+        bilateral: Some(k),
+        measure: Some(m),
+        ..
+    } = &rule.checks[0].kind
+    else {
+        panic!("{:?}", rule.checks[0])
+    };
+    let text = "rule X {\n  when count(tpi units within 30 days per code bilateral as 2) >= 4\n  when sum(tpi charges within 12 months before per site) > 2410.00\n  limit tpi units to 6 per 12 months per site bilateral as 1 else deny CO-151\n";
+    assert_eq!(&text[k.span.start..k.span.end], "bilateral as 1");
+    assert_eq!(&text[m.span.start..m.span.end], "units");
+}
+
+#[test]
+fn the_words_of_units_and_sums_are_keywords_but_line_units_is_a_field() {
+    for name in ["units", "charges", "bilateral", "as", "sum"] {
+        let parsed = parse(&format!("policy p {{ codes {name} = cpt 20552 }}"));
+        assert_eq!(parsed.errors.len(), 1, "`{name}` is a keyword");
+    }
+    let parsed = parse(
+        "policy p { codes units_of = cpt 20552 codes summary = cpt 20553 codes assets = cpt 20552\n \
+         rule R { when line.units > 1 and facts.sum >= 2 deny CO-1 } }",
+    );
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::internal::{CheckKind, Rule, SiteScope};
+use payer_rules::internal::{CheckKind, Cond, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
@@ -25,6 +25,12 @@ fn describe(rule: &Rule) -> Vec<String> {
         .iter()
         .map(|c| {
             let what = match &c.kind {
+                CheckKind::Require(Cond::Within(limit)) => format!(
+                    "at most {} per {}{}, this service included",
+                    limit.max,
+                    limit.window,
+                    counted(limit.per_code, limit.per_region.is_some(), limit.scope)
+                ),
                 CheckKind::Require(_) => "require its condition".to_string(),
                 CheckKind::Always => "always, when the rule applies".to_string(),
                 CheckKind::Limit {

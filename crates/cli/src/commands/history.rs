@@ -129,7 +129,8 @@ fn show(db: &std::path::Path, patient: &str, payer: Option<&str>, as_json: bool)
             outln!(
                 "{}",
                 json!({"patient": patient, "payer": s.payer, "date": s.date,
-                       "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line})
+                       "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line,
+                       "units": s.units, "modifier_50": s.modifier_50, "charge": s.charge})
             );
         }
         for c in &claims {

@@ -1,0 +1,58 @@
+//! PR407: `limit SET charges to 0 ...`: every service of the set billed
+//! above 0 is over the limit, so the check fails on every line with a charge;
+//! only lines billed at 0 (or without a charge) pass. Nearly always a
+//! threshold left out (the Medicare therapy threshold is `2410.00`), or a
+//! bare action written as a limit.
+//!
+//! The grammar admits no negative amount, so 0 is the one amount that is
+//! not positive.
+
+use super::visit::rules;
+use super::{Lint, ModuleCx};
+use crate::diagnostic::{DiagCode, Diagnostic};
+use crate::syntax::ast::{CheckKind, Measure};
+
+/// See the module docs.
+pub struct ZeroCharges;
+
+impl Lint for ZeroCharges {
+    fn code(&self) -> DiagCode {
+        DiagCode::ChargesLimitOfZero
+    }
+
+    fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
+        for rule in rules(cx.module) {
+            for check in &rule.checks {
+                let CheckKind::Limit {
+                    set, max, measure, ..
+                } = &check.kind
+                else {
+                    continue;
+                };
+                let charges = measure.as_ref().is_some_and(|m| m.node == Measure::Charges);
+                if !charges || max.node.decimal().is_none_or(|d| !d.is_zero()) {
+                    continue;
+                }
+                let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
+                diags.push(
+                    Diagnostic::new(
+                        DiagCode::ChargesLimitOfZero,
+                        cx.file,
+                        max.span,
+                        format!(
+                            "a `charges` limit of `{}` denies every service in `{}` billed above 0",
+                            text(max.span),
+                            text(set.span())
+                        ),
+                    )
+                    .with_label("only a line billed at 0 is within this limit")
+                    .with_help(format!(
+                        "write the amount the charges may add up to, e.g. `to 2410.00`; to deny \
+                         the set's lines whatever they bill, use a bare action: `{}`",
+                        text(check.action.span)
+                    )),
+                );
+            }
+        }
+    }
+}

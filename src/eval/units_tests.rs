@@ -1,0 +1,394 @@
+//! Limits and counts of units, and sums of charges, on their boundaries: a
+//! units limit reached exactly and exceeded by one, modifier 50 weighing
+//! its units once or twice, a charge threshold reached exactly and exceeded
+//! by a cent with amounts whose sum as doubles is off, the claim's own
+//! earlier lines, `per code` and `per site`, and a history file read again.
+
+use super::*;
+
+use crate::claims::{read_claims_str, InputFormat};
+
+const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n codes therapy = cpt 97110, 97140\n";
+
+fn policies(rules: &str) -> Policies {
+    let text = format!("policy t \"test\" {{\n {HEADER}\n{rules}\n}}\n");
+    let loaded = Policies::from_source("t.policy", &text);
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != crate::diagnostic::DiagCode::UnusedCodeSet)
+        .map(|d| d.render_plain())
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    loaded.policies.unwrap_or_default()
+}
+
+fn engine(rules: &str) -> Engine {
+    Engine::new(policies(rules))
+}
+
+/// A claim of patient P; each line is the inside of a line object.
+fn claim(id: &str, lines: &[&str]) -> String {
+    let lines: Vec<String> = lines.iter().map(|l| format!("{{{l}}}")).collect();
+    format!(
+        r#"{{"id":"{id}","payer":"p","patient":{{"id":"P"}},"diagnoses":["M79.18"],"lines":[{}]}}"#,
+        lines.join(",")
+    )
+}
+
+/// A line on `date` of `code` with more fields (`"units":3`, ...).
+fn line(date: &str, code: &str, more: &str) -> String {
+    let sep = if more.is_empty() { "" } else { "," };
+    format!(r#""date_of_service":"{date}","procedure":"{code}"{sep}{more}"#)
+}
+
+/// Decides each claim in turn; per claim, per line, the rules that fired.
+fn fired<H: HistoryStore>(e: &mut Engine<H>, claims: &[String]) -> Vec<Vec<Vec<String>>> {
+    claims
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let claim = read_claims_str(text, InputFormat::JsonLines)
+                .remove(0)
+                .unwrap_or_else(|e| panic!("claim {i}: {e:?}"));
+            match e.try_evaluate(&claim, i + 1).map(|ev| ev.outcome) {
+                Ok(Outcome::Decision(d)) => d
+                    .lines
+                    .iter()
+                    .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
+                    .collect(),
+                _ => panic!("claim {i} was not decided"),
+            }
+        })
+        .collect()
+}
+
+/// One claim of one line each: the rules that fired on each.
+fn each_line<H: HistoryStore>(e: &mut Engine<H>, lines: &[String]) -> Vec<Vec<String>> {
+    let claims: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| claim(&format!("C{i}"), &[l]))
+        .collect();
+    fired(e, &claims).into_iter().flatten().collect()
+}
+
+const UNITS: &str =
+    "rule U { when line.procedure in tpi limit tpi units to 6 per 12 months else deny CO-151 rarc N362 }";
+
+#[test]
+fn a_units_limit_reached_exactly_passes_and_one_more_unit_fails() {
+    let mut e = engine(UNITS);
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-01-10", "20552", r#""units":2"#),
+            line("2025-02-10", "20553", r#""units":3"#),
+            // 2 + 3 + 1 = 6: reached, not exceeded.
+            line("2025-03-10", "20552", ""),
+            // 6 + 1 = 7: one over.
+            line("2025-03-11", "20552", ""),
+            // The denied line is not history: still 6 + 1.
+            line("2025-03-12", "20553", r#""units":1"#),
+            // A J-code is not in the set: it neither counts nor is limited.
+            line("2025-03-12", "J3301", r#""units":40"#),
+            // 12 months on the first service has left the window: 3 + 1 + 2.
+            line("2026-01-10", "20552", r#""units":2"#),
+            line("2026-01-10", "20552", r#""units":1"#),
+        ],
+    );
+    let want: [&[&str]; 8] = [&[], &[], &[], &["U"], &["U"], &[], &[], &["U"]];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_line_over_the_units_limit_on_its_own_fails_and_earlier_lines_of_its_claim_count() {
+    let mut e = engine(UNITS);
+    let got = fired(
+        &mut e,
+        &[
+            claim("A", &[&line("2025-01-10", "20552", r#""units":7"#)]),
+            claim(
+                "B",
+                &[
+                    &line("2025-02-10", "20552", r#""units":4"#),
+                    &line("2025-02-10", "20553", r#""units":2"#),
+                    &line("2025-02-10", "20553", r#""units":1"#),
+                ],
+            ),
+        ],
+    );
+    let want: [&[&[&str]]; 2] = [&[&["U"]], &[&[], &[], &["U"]]];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn modifier_50_weighs_its_units_as_the_bilateral_clause_says() {
+    // 2 units with modifier 50, then 1 more with it, then 1 without.
+    let lines = [
+        line("2025-01-10", "20552", r#""units":2,"modifiers":["50"]"#),
+        line("2025-01-11", "20552", r#""units":1,"modifiers":["50"]"#),
+        line("2025-01-12", "20552", r#""units":1"#),
+    ];
+    let limit = |max: u32, clause: &str| {
+        format!(
+            "rule B {{ when line.procedure in tpi limit tpi units to {max} per 365 days{clause} else deny CO-151 rarc N362 }}"
+        )
+    };
+    // As 2: 4, then 4 + 2 = 6, then 6 + 1 = 7.
+    let mut e = engine(&limit(6, " bilateral as 2"));
+    let want: [&[&str]; 3] = [&[], &[], &["B"]];
+    assert_eq!(each_line(&mut e, &lines), want, "as 2, limit 6");
+    let mut e = engine(&limit(5, " bilateral as 2"));
+    let want: [&[&str]; 3] = [&[], &["B"], &[]];
+    assert_eq!(each_line(&mut e, &lines), want, "as 2, limit 5");
+    // As 1, and without the clause: units as billed, 2, 3, 4.
+    for clause in [" bilateral as 1", ""] {
+        let mut e = engine(&limit(4, clause));
+        let want: [&[&str]; 3] = [&[], &[], &[]];
+        assert_eq!(each_line(&mut e, &lines), want, "{clause:?}, limit 4");
+        let mut e = engine(&limit(3, clause));
+        let want: [&[&str]; 3] = [&[], &[], &["B"]];
+        assert_eq!(each_line(&mut e, &lines), want, "{clause:?}, limit 3");
+    }
+}
+
+#[test]
+fn a_count_of_units_weighs_earlier_services_as_the_limit_does() {
+    let mut e = engine(
+        "rule C2 { when line.procedure in tpi and count(tpi units within 30 days bilateral as 2) >= 5 deny CO-151 rarc N362 }\n\
+         rule C1 { when line.procedure in tpi and count(tpi units within 30 days) == 3 deny CO-151 rarc N362 }\n\
+         rule CL { when line.procedure in tpi and count(tpi within 30 days) == 2 deny CO-151 rarc N362 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-01-10", "20552", r#""units":2,"modifiers":["50"]"#),
+            line("2025-01-11", "20552", r#""units":1"#),
+            // Earlier: 2 lines, 3 units as billed, 5 with modifier 50 as 2.
+            line("2025-01-12", "20552", r#""units":1"#),
+        ],
+    );
+    let want: [&[&str]; 3] = [&[], &[], &["C2", "C1", "CL"]];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn units_per_code_and_per_site() {
+    let mut e = engine(
+        "rule PC { when line.procedure in tpi limit tpi units to 3 per day per code else deny CO-151 rarc N362 }\n\
+         rule PS { when line.procedure in tpi limit tpi units to 4 per day per site else deny CO-151 rarc N362 }",
+    );
+    let got = fired(
+        &mut e,
+        &[claim(
+            "A",
+            &[
+                &line("2025-01-10", "20552", r#""units":2,"site":"neck""#),
+                &line("2025-01-10", "20553", r#""units":2,"site":"neck""#),
+                // 20552: 2 + 2 = 4 over 3; at the neck: 2 + 2 + 2 = 6 over 4.
+                &line("2025-01-10", "20552", r#""units":2,"site":"neck""#),
+                // Another site: 20553 is 2 + 1 = 3, the back 1.
+                &line("2025-01-10", "20553", r#""units":1,"site":"back""#),
+            ],
+        )],
+    );
+    let want: [&[&[&str]]; 1] = [&[&[], &[], &["PC", "PS"], &[]]];
+    assert_eq!(got, want);
+}
+
+/// 702.72 + 1444.96 + 262.32 is 2410.00; added as doubles it is
+/// 2410.0000000000005, over the threshold.
+const THERAPY: [&str; 3] = ["702.72", "1444.96", "262.32"];
+
+#[test]
+fn a_charge_threshold_reached_exactly_passes_and_a_cent_over_fails() {
+    let doubles: f64 = THERAPY.iter().filter_map(|c| c.parse::<f64>().ok()).sum();
+    assert!(doubles > 2410.0, "doubles drift over: {doubles}");
+    let rule = "rule K { when line.procedure in therapy limit therapy charges to 2410.00 per 12 months else deny CO-119 rarc N640 }";
+    let mut e = engine(rule);
+    let got = each_line(
+        &mut e,
+        &[
+            line(
+                "2025-01-10",
+                "97110",
+                &format!(r#""charge":{}"#, THERAPY[0]),
+            ),
+            line(
+                "2025-02-10",
+                "97140",
+                &format!(r#""charge":{}"#, THERAPY[1]),
+            ),
+            // Exactly 2410.00.
+            line(
+                "2025-03-10",
+                "97110",
+                &format!(r#""charge":{}"#, THERAPY[2]),
+            ),
+            // A line without a charge adds nothing.
+            line("2025-03-11", "97110", ""),
+            // A cent over.
+            line("2025-03-12", "97110", r#""charge":0.01"#),
+            // A line of another set is neither added nor limited.
+            line("2025-03-12", "J3301", r#""charge":99999"#),
+        ],
+    );
+    let want: [&[&str]; 6] = [&[], &[], &[], &[], &["K"], &[]];
+    assert_eq!(got, want);
+    // The tenths a double gets wrong: 0.1 + 0.2 + 0.3 is 0.6.
+    let mut e = engine(
+        "rule K { when line.procedure in therapy limit therapy charges to 0.6 per day else deny CO-119 rarc N640 }",
+    );
+    let got = fired(
+        &mut e,
+        &[
+            claim("A", &[&line("2025-01-10", "97110", r#""charge":0.1"#)]),
+            claim(
+                "B",
+                &[
+                    &line("2025-01-10", "97110", r#""charge":0.2"#),
+                    &line("2025-01-10", "97140", r#""charge":0.3"#),
+                    &line("2025-01-10", "97140", r#""charge":0.01"#),
+                ],
+            ),
+        ],
+    );
+    let want: [&[&[&str]]; 2] = [&[&[]], &[&[], &[], &["K"]]];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_sum_of_charges_compares_exactly() {
+    let mut e = engine(
+        // Reviews: a reviewed line is history, so the sums go on growing.
+        "rule EQ { when line.procedure in therapy and sum(therapy charges within 30 days before) == 0.3 review CO-119 rarc N640 }\n\
+         rule GT { when line.procedure in therapy and sum(therapy charges within 30 days before) > 0.3 review CO-119 rarc N640 }\n\
+         rule KX { when line.procedure in therapy and sum(therapy charges within 30 days per code) >= 2410 review CO-119 rarc N640 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-01-10", "97110", r#""charge":0.1"#),
+            line("2025-01-11", "97110", r#""charge":0.2"#),
+            // Earlier: 0.1 + 0.2, exactly 0.3.
+            line("2025-01-12", "97110", r#""charge":2409.7"#),
+            // Earlier: 2410.00 of 97110; none of 97140 before this line.
+            line("2025-01-13", "97140", r#""charge":5"#),
+            line("2025-01-14", "97110", r#""charge":1"#),
+        ],
+    );
+    let want: [&[&str]; 5] = [&[], &[], &["EQ"], &["GT"], &["GT", "KX"]];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_trace_says_what_a_limit_of_units_or_charges_added_up() {
+    let mut e = engine(&format!(
+        "{UNITS}\n rule K {{ when line.procedure in therapy limit therapy charges to 2410.00 per 12 months else deny CO-119 rarc N640 }}"
+    ))
+    .explain(true);
+    let text = [
+        claim("A", &[&line("2025-01-10", "20552", r#""units":6"#)]),
+        claim("B", &[&line("2025-01-11", "20552", r#""units":1"#)]),
+        claim("C", &[&line("2025-01-11", "97110", r#""charge":2410.01"#)]),
+    ];
+    let mut details = Vec::new();
+    for (i, t) in text.iter().enumerate() {
+        let c = read_claims_str(t, InputFormat::JsonLines)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        if let Outcome::Decision(d) = e.evaluate(&c, i + 1) {
+            for l in &d.lines {
+                for step in l.trace.iter().flatten() {
+                    details.extend(step.detail.clone().filter(|d| d.contains("more than")));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        details,
+        [
+            "check #1: 7 units from 2024-01-12 to 2025-01-11, more than 6",
+            "check #1: charges of 2410.01 from 2024-01-12 to 2025-01-11, more than 2410.00",
+        ]
+    );
+}
+
+#[test]
+fn units_and_charges_stored_in_a_file_count_after_it_is_opened_again() {
+    let dir = std::env::temp_dir().join(format!("payer-rules-units-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("h.db");
+    let rules = format!(
+        "{UNITS}\n rule K {{ when line.procedure in therapy limit therapy charges to 0.6 per 12 months else deny CO-119 rarc N640 }}"
+    );
+    let open = || {
+        crate::history::SqliteHistory::open(&path, std::time::Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = [
+        claim(
+            "A",
+            &[
+                &line("2025-01-10", "20552", r#""units":2,"modifiers":["50"]"#),
+                &line("2025-01-10", "97110", r#""charge":0.1"#),
+            ],
+        ),
+        claim("B", &[&line("2025-01-11", "97140", r#""charge":0.2"#)]),
+    ];
+    let mut e = Engine::with_history(policies(&rules), open());
+    let none: Vec<Vec<Vec<String>>> = vec![vec![vec![], vec![]], vec![vec![]]];
+    assert_eq!(fired(&mut e, &first), none);
+    drop(e);
+    let mut e = Engine::with_history(policies(&rules), open());
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-02-10", "20553", r#""units":4"#),
+            line("2025-02-11", "97110", r#""charge":0.3"#),
+            line("2025-02-12", "20553", r#""units":1"#),
+            line("2025-02-12", "97110", r#""charge":0.01"#),
+        ],
+    );
+    let want: [&[&str]; 4] = [&[], &[], &["U"], &["K"]];
+    assert_eq!(got, want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn units_and_charges_take_calendar_years_and_anchored_periods() {
+    // The KX threshold's calendar year: December 31 counts in its year,
+    // January 1 starts again at 0.
+    let mut e = engine(
+        "rule K { when line.procedure in therapy limit therapy charges to 2410.00 per calendar year else deny CO-119 rarc N640 }\n\
+         rule S { when line.procedure in therapy and sum(therapy charges in calendar year) >= 2410.00 review CO-119 rarc N640 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2024-01-01", "97110", r#""charge":2000"#),
+            line("2024-12-31", "97140", r#""charge":410"#),
+            line("2024-12-31", "97110", r#""charge":0.01"#),
+            line("2025-01-01", "97110", r#""charge":2410"#),
+        ],
+    );
+    let want: [&[&str]; 4] = [&[], &[], &["K", "S"], &[]];
+    assert_eq!(got, want);
+    // Units in 12 months from the first service: the anchor's period ends
+    // on 2025-02-28 for an anchor on 2024-02-29.
+    let mut e = engine(
+        "rule A { when line.procedure in tpi limit tpi units to 4 per 12 months from first else deny CO-151 rarc N362 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2024-02-29", "20552", r#""units":3"#),
+            line("2025-02-28", "20552", r#""units":2"#),
+            line("2025-03-01", "20552", r#""units":4"#),
+        ],
+    );
+    let want: [&[&str]; 3] = [&[], &["A"], &[]];
+    assert_eq!(got, want);
+}
