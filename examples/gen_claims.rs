@@ -12,7 +12,10 @@
 //! The batch spans every bundled payer (medicare, emblemhealth, bcbsa, cigna,
 //! aetna) and a few claims of a payer with no policy. The mix is deterministic for
 //! a seed: mostly clean TPI claims with their drug line and the documentation facts
-//! each payer asks for, and a share of what each policy edits: uncovered or
+//! each payer asks for; for medicare and bcbsa also claims of their other policies
+//! (acupuncture, epidural steroid injections and outpatient therapy for medicare,
+//! epidural steroid and sacroiliac joint injections for bcbsa: see `other_claim`);
+//! and a share of what each policy edits: uncovered or
 //! investigational diagnoses, extra units, modifier 50, 20552 beside 20553, codes
 //! that disagree with the muscles injected, too many injections, imaging guidance,
 //! anesthesia, dry needling, acupuncture, E/M visits with and without modifier 25,
@@ -230,6 +233,230 @@ fn facts(rng: &mut Rng, payer: &str) -> Vec<String> {
     f
 }
 
+/// Spinal levels (the `site` of an epidural line), lumbar/sacral and cervical.
+const LUMBAR_LEVELS: &[&str] = &["L3-L4", "L4-L5", "L5-S1"];
+const CERVICAL_LEVELS: &[&str] = &["C5-C6", "C6-C7"];
+
+/// A claim of one of the payer's policies other than TPI, for about a quarter of
+/// medicare's and bcbsa's claims; `None` for a TPI claim. Acupuncture and therapy
+/// patients come from a pool a tenth the size of the payer's, so that their visits
+/// and charges add up to the limits and thresholds over the batch.
+fn other_claim(rng: &mut Rng, payer: &Payer, i: u64, dos: &str, pool: u64) -> Option<String> {
+    let kind = match (payer.id, rng.below(100)) {
+        ("medicare", 0..=7) => "acupuncture",
+        ("medicare", 8..=15) => "esi",
+        ("medicare", 16..=24) => "therapy",
+        ("bcbsa", 0..=12) => "esi",
+        ("bcbsa", 13..=24) => "si-joint",
+        _ => return None,
+    };
+    let small = (pool / 10).max(1);
+    let (patient, dx, facts, lines): (String, Vec<&str>, Vec<String>, Vec<String>) = match kind {
+        "acupuncture" => {
+            let patient = format!("{}-A{:05}", payer.prefix, rng.below(small));
+            let dx = if rng.chance(88) {
+                rng.pick(&["M54.50", "M54.59", "M54.51"])
+            } else {
+                rng.pick(&["M79.18", "M54.2", "M79.7"])
+            };
+            let kx = if rng.chance(40) {
+                r#""modifiers":["KX"],"#
+            } else {
+                ""
+            };
+            let initial = match rng.below(100) {
+                0..=54 => "97810",
+                55..=89 => "97813",
+                _ => "20560",
+            };
+            let mut lines = Vec::new();
+            if !rng.chance(3) {
+                lines.push(format!(
+                    r#""procedure":"{initial}",{kx}"units":1,"charge":38.0"#
+                ));
+            }
+            if initial != "20560" && rng.chance(50) || lines.is_empty() {
+                let addon = if initial == "97813" { "97814" } else { "97811" };
+                let units = 1 + rng.below(2);
+                lines.push(format!(
+                    r#""procedure":"{addon}","units":{units},"charge":29.0"#
+                ));
+            }
+            (patient, vec![dx], Vec::new(), lines)
+        }
+        "therapy" => {
+            let patient = format!("{}-T{:05}", payer.prefix, rng.below(small));
+            let (modifier, dx, codes): (&str, &str, &[&str]) = match rng.below(100) {
+                0..=59 => ("GP", "M54.50", &["97110", "97140", "97112", "97530"]),
+                60..=84 => ("GO", "M25.511", &["97530", "97535", "97110"]),
+                _ => ("GN", "R13.10", &["92507", "92526"]),
+            };
+            let kx = if rng.chance(25) { ",\"KX\"" } else { "" };
+            let mut lines = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                let code = rng.pick(codes);
+                let units = 1 + rng.below(3);
+                let cents = 2900 + rng.below(900);
+                lines.push(format!(
+                    r#""procedure":"{code}","modifiers":["{modifier}"{kx}],"units":{units},"charge":{}.{:02}"#,
+                    cents * units / 100,
+                    cents * units % 100
+                ));
+            }
+            (patient, vec![dx], Vec::new(), lines)
+        }
+        "esi" => {
+            let cervical = rng.chance(25);
+            let (levels, dx, il, tf, addon) = if cervical {
+                (CERVICAL_LEVELS, "M54.12", "62321", "64479", "64480")
+            } else {
+                (
+                    LUMBAR_LEVELS,
+                    rng.pick(&["M54.16", "M51.26", "M48.061"]),
+                    "62323",
+                    "64483",
+                    "64484",
+                )
+            };
+            let level = rng.pick(levels);
+            let mut lines = Vec::new();
+            let bilateral = if rng.chance(10) {
+                r#""modifiers":["50"],"#
+            } else {
+                ""
+            };
+            let snrb = payer.id == "medicare" && rng.chance(10);
+            let kx = if snrb && rng.chance(70) {
+                r#""modifiers":["KX"],"#
+            } else {
+                bilateral
+            };
+            match rng.below(100) {
+                0..=4 => lines.push(format!(
+                    r#""procedure":"{}","units":1,"site":"{level}","charge":410.0"#,
+                    if cervical { "62320" } else { "62322" }
+                )),
+                5..=39 => lines.push(format!(
+                    r#""procedure":"{il}","units":1,"site":"{level}","charge":430.0"#
+                )),
+                _ => {
+                    lines.push(format!(
+                        r#""procedure":"{tf}",{kx}"units":1,"site":"{level}","charge":520.0"#
+                    ));
+                    if rng.chance(45) {
+                        let units = if rng.chance(8) { 2 } else { 1 };
+                        lines.push(format!(
+                            r#""procedure":"{addon}",{kx}"units":{units},"charge":210.0"#
+                        ));
+                    }
+                }
+            }
+            if rng.chance(4) {
+                // The same level by the other approach, or an add-on without its
+                // primary, or a second region: what the policies edit.
+                let extra = match rng.below(3) {
+                    0 => format!(r#""procedure":"{tf}","units":1,"site":"{level}","charge":520.0"#),
+                    1 => format!(r#""procedure":"{addon}","units":1,"charge":210.0"#),
+                    _ => format!(
+                        r#""procedure":"{}","units":1,"charge":520.0"#,
+                        if cervical { "64483" } else { "64479" }
+                    ),
+                };
+                lines.push(extra);
+            }
+            lines.push(r#""procedure":"J1040","units":1,"charge":14.0"#.to_string());
+            if rng.chance(5) {
+                let code = if payer.id == "bcbsa" {
+                    "72275"
+                } else {
+                    "01992"
+                };
+                lines.push(format!(r#""procedure":"{code}","units":1,"charge":150.0"#));
+            }
+            let mut facts = Vec::new();
+            if snrb {
+                facts.push("\"diagnostic_nerve_root_block\":true".to_string());
+            }
+            if payer.id == "bcbsa" {
+                if rng.chance(90) {
+                    facts.push(format!(
+                        "\"conservative_therapy_weeks\":{}",
+                        1 + rng.below(12)
+                    ));
+                } else if rng.chance(50) {
+                    facts.push("\"acute_disc_injury_on_imaging\":true".to_string());
+                }
+            }
+            (patient_of(payer, rng, pool), vec![dx], facts, lines)
+        }
+        _ => {
+            // bcbsa sacroiliac joint: 27096, or G0260 with its guidance line; a
+            // steroid line makes it therapeutic.
+            let mut lines = Vec::new();
+            match rng.below(100) {
+                0..=2 => lines.push(r#""procedure":"64625","units":1,"charge":900.0"#.to_string()),
+                3..=5 => lines.push(r#""procedure":"73542","units":1,"charge":120.0"#.to_string()),
+                6..=25 => {
+                    lines.push(r#""procedure":"G0260","units":1,"charge":380.0"#.to_string());
+                    if rng.chance(80) {
+                        lines.push(r#""procedure":"77003","units":1,"charge":90.0"#.to_string());
+                    }
+                }
+                _ => lines.push(
+                    r#""procedure":"27096","units":1,"site":"left-sacroiliac","charge":410.0"#
+                        .to_string(),
+                ),
+            }
+            if rng.chance(70) {
+                lines.push(r#""procedure":"J1040","units":1,"charge":14.0"#.to_string());
+            }
+            lines.push(r#""procedure":"J2001","units":1,"charge":3.0"#.to_string());
+            let mut facts = Vec::new();
+            if rng.chance(90) {
+                facts.push(format!(
+                    "\"conservative_therapy_months\":{}",
+                    1 + rng.below(8)
+                ));
+            }
+            (
+                patient_of(payer, rng, pool),
+                vec![rng.pick(&["M46.1", "M53.3"])],
+                facts,
+                lines,
+            )
+        }
+    };
+    let lines: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(n, body)| format!(r#"{{"line":{},"date_of_service":"{dos}",{body}}}"#, n + 1))
+        .collect();
+    let taxonomy = if kind == "acupuncture" && rng.chance(5) {
+        "111N00000X"
+    } else if kind == "therapy" {
+        "225100000X"
+    } else {
+        "208VP0014X"
+    };
+    let facts = if facts.is_empty() {
+        String::new()
+    } else {
+        format!(r#","facts":{{{}}}"#, facts.join(","))
+    };
+    let diagnoses: Vec<String> = dx.iter().map(|d| format!("\"{d}\"")).collect();
+    Some(format!(
+        r#"{{"id":"CLM-{i:07}","payer":"{}","patient":{{"id":"{patient}","birth_date":"1951-09-03","sex":"M"}},"provider":{{"npi":"1234567893","taxonomy":"{taxonomy}"}},"place_of_service":"11","diagnoses":[{}]{facts},"lines":[{}]}}"#,
+        payer.id,
+        diagnoses.join(","),
+        lines.join(",")
+    ))
+}
+
+/// A patient of the payer's whole pool.
+fn patient_of(payer: &Payer, rng: &mut Rng, pool: u64) -> String {
+    format!("{}-{:06}", payer.prefix, rng.below(pool))
+}
+
 fn main() -> io::Result<()> {
     let x12 = std::env::args().any(|a| a == "--x12");
     let mut args = std::env::args().skip(1).filter(|a| a != "--x12");
@@ -254,6 +481,10 @@ fn main() -> io::Result<()> {
         let payer = pick_payer(&mut rng);
         let pool = (patients * payer.share / 100).max(1);
         let patient = format!("{}-{:06}", payer.prefix, rng.below(pool));
+        if let Some(claim) = other_claim(&mut rng, payer, i, &dos, pool) {
+            out.emit(&claim)?;
+            continue;
+        }
         let mut dx = vec![if rng.chance(85) {
             rng.pick(payer.covered)
         } else {

@@ -41,7 +41,7 @@ pub struct Policy {
     /// The file it was loaded from.
     pub path: String,
     /// Every code set a rule uses, named or inline; for each set counted
-    /// `per region`, also its codes in each region (see [`Regional`]).
+    /// `per region`, also its codes in each region (see `Regional`).
     pub sets: Vec<CodeSet>,
     /// The regions (`region NAME = SET`) of the policy and its imports, in
     /// policy order; no code is in two.
@@ -147,8 +147,8 @@ pub enum CheckKind {
         set: SetId,
         /// Most allowed.
         max: u32,
-        /// Which dates count: [`CountWindow::Within`] a rolling period,
-        /// [`CountWindow::CalendarYear`] or [`CountWindow::FromFirst`].
+        /// Which dates count: `CountWindow::Within` a rolling period,
+        /// `CountWindow::CalendarYear` or `CountWindow::FromFirst`.
         window: CountWindow,
         /// Only services with the line's own procedure code count.
         per_code: bool,
@@ -335,7 +335,7 @@ pub enum Cond {
     /// quantifier over the claim's other lines on the line's date of service
     /// and the member's services of earlier claims on that date, whose body
     /// reads of `other` only what the history keeps
-    /// ([`crate::fields::HISTORY_FIELDS`]).
+    /// (`crate::fields::HISTORY_FIELDS`).
     SameDay {
         /// True for `no`: no such service.
         none: bool,
@@ -344,7 +344,7 @@ pub enum Cond {
     },
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
-    /// The line is within a limit of units or charges ([`LimitOf`]): what
+    /// The line is within a limit of units or charges (`LimitOf`): what
     /// its window's services add up to, this line's included, is not more
     /// than the limit allows.
     Within(Box<LimitOf>),
@@ -412,7 +412,7 @@ pub enum Cond {
         op: CompareOp,
         /// The fact's name.
         name: String,
-        /// The literal's nearest double ([`Exact::float`]).
+        /// The literal's nearest double (`Exact::float`).
         value: f64,
     },
     /// `facts.X exists`, or `is missing` when `negated`.

@@ -59,7 +59,7 @@ impl<'a> Service<'a> {
     }
 
     /// The same service of `units` units (at least 1 on a claim; a store
-    /// keeps at most [`MAX_UNITS`], and more count as that many), with
+    /// keeps at most `MAX_UNITS`, and more count as that many), with
     /// modifier 50 when `bilateral`.
     #[inline]
     pub fn with_units(mut self, units: u32, bilateral: bool) -> Service<'a> {

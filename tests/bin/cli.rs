@@ -146,14 +146,28 @@ fn eval_history_counts_towards_limits() {
 fn eval_explain_adds_a_trace_per_line() {
     let out = run(&["eval", "-q", "--explain", "tests/data/mixed.jsonl"]);
     let first = &lines_json(&out)[0];
-    let trace = first["lines"][0]["trace"]
+    let all = first["lines"][0]["trace"]
         .as_array()
         .cloned()
         .unwrap_or_default();
+    // Every Medicare policy in effect traces its rules, each naming its policy.
+    let of = |policy: &str| -> Vec<serde_json::Value> {
+        all.iter()
+            .filter(|t| t["policy"] == policy)
+            .cloned()
+            .collect()
+    };
+    let trace = of("medicare-tpi");
     assert_eq!(trace.len(), 12, "{first}");
     assert_eq!(trace[0]["rule"], "M1");
     assert_eq!(trace[0]["outcome"], "passed");
     assert_eq!(trace[8]["outcome"], "not_applicable");
+    let acupuncture = of("medicare-acupuncture");
+    assert!(!acupuncture.is_empty(), "{first}");
+    assert!(
+        acupuncture.iter().all(|t| t["outcome"] == "not_applicable"),
+        "{first}"
+    );
     let plain = run(&["eval", "-q", "tests/data/mixed.jsonl"]);
     assert!(lines_json(&plain)[0]["lines"][0].get("trace").is_none());
 }
@@ -373,13 +387,9 @@ fn eval_checks_diagnoses_against_the_year_of_service() {
             .unwrap_or_else(|| panic!("no record for {id}: {records:?}"))
     };
     // Before 2021-10-01 M54.5 is a valid diagnosis: the claim is decided (the
-    // Medicare policy starts 2024-04-01, so no policy applies).
-    assert_eq!(
-        by_id("OLD")["error"]["kind"],
-        "no_policy",
-        "{:?}",
-        by_id("OLD")
-    );
+    // TPI policy starts 2024-04-01, but the acupuncture NCD applies to every
+    // Medicare line from 2020-01-21, and none of its rules to a TPI).
+    assert_eq!(by_id("OLD")["decision"], "allow", "{:?}", by_id("OLD"));
     let new = by_id("NEW");
     assert_eq!(new["error"]["kind"], "invalid_claim", "{new:?}");
     assert_eq!(new["error"]["path"], "diagnoses[0]");
@@ -389,7 +399,7 @@ fn eval_checks_diagnoses_against_the_year_of_service() {
          (lines[0].date_of_service, fiscal year FY2022): it is a header in FY2025, read with \
          the FY2025 code set (FY2022 is not shipped): report one of the billable codes under it"
     );
-    assert_eq!(by_id("GAP")["error"]["kind"], "no_policy");
+    assert_eq!(by_id("GAP")["decision"], "allow", "{:?}", by_id("GAP"));
     assert!(
         by_id("LATE").get("decision").is_some(),
         "{:?}",

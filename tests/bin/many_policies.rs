@@ -16,6 +16,31 @@ use serde_json::{json, Value};
 const POLICIES: &str = "tests/data/many-policies";
 const CLAIMS: &str = "tests/data/many-policies/claims.jsonl";
 
+/// The bundled trigger point injection rulebook alone, one policy per payer (the
+/// `*-tpi.policy` files and `lib/`), copied into `dir`: the bundled directory has
+/// held several policies per payer since the ESI, SI joint, acupuncture and
+/// therapy policies (issue 19), so the tests of the one-policy path load this.
+fn tpi_rulebook(dir: &std::path::Path) -> String {
+    let lib = dir.join("lib");
+    std::fs::create_dir_all(&lib).unwrap_or_else(|e| panic!("{e}"));
+    for (from, to, suffix) in [
+        (common::root("policies"), dir, "-tpi.policy"),
+        (common::root("policies/lib"), lib.as_path(), ".policy"),
+    ] {
+        for entry in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name.ends_with(suffix) {
+                std::fs::copy(&path, to.join(name)).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+    dir.to_str().unwrap_or_default().to_string()
+}
+
 /// Each line's reasons as `policy@version:rule`.
 fn reasons(d: &Value) -> Vec<Vec<String>> {
     d["lines"]
@@ -212,10 +237,24 @@ fn strip_reason_policies(line: &str) -> String {
 
 #[test]
 fn single_policy_decisions_change_only_by_the_reasons_policy_fields() {
-    // The bundled claims' decisions, before this change, hashed (FNV-1a 64):
-    // the output of `eval examples/claims.jsonl` at commit cee15ec.
-    const BEFORE: u64 = 0xf0a9_0a0e_cae9_1b20;
-    let out = run(&["eval", "examples/claims.jsonl"]);
+    // The bundled claims' decisions against the TPI rulebook (one policy per
+    // payer), hashed (FNV-1a 64) without the reasons' policy fields. First
+    // recorded at commit cee15ec, before several policies per payer, on the
+    // batch of then; recorded again when the batch gained the claims of the
+    // policies beyond TPI (issue 19), with the TPI rulebook unchanged: the
+    // bundled directory holds more policies per payer since, so the test
+    // loads the TPI policies alone.
+    const BEFORE: u64 = 0x0fa1_1d73_6137_7649;
+    let dir = temp_dir("many-policies", "single-policy");
+    tpi_rulebook(&dir.join("policies"));
+    // Run from `dir`, so that the rules' locations read `policies/...` as before.
+    let claims = common::root("examples/claims.jsonl");
+    let out = common::bin()
+        .current_dir(&dir)
+        .args(["eval", "--policies", "policies"])
+        .arg(&claims)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run payer-rules: {e}"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let all = text(&out.stdout);
     let mut stripped = String::new();
@@ -236,20 +275,29 @@ fn single_policy_decisions_change_only_by_the_reasons_policy_fields() {
         hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     assert_eq!(hash, BEFORE, "{hash:#x}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_history_file_written_before_reasons_named_their_policy_still_answers() {
     let dir = temp_dir("many-policies", "old-rows");
+    // Rows an earlier release wrote came from one policy per payer.
+    let policies = tpi_rulebook(&dir.join("policies"));
     let db = dir.join("history.db");
     let db_arg = db.to_str().unwrap_or_default();
     let claims = dir.join("claims.jsonl");
     let bundled =
         std::fs::read_to_string(common::root("examples/claims.jsonl")).unwrap_or_default();
-    let some: String = bundled.lines().take(40).map(|l| format!("{l}\n")).collect();
+    // Forty claims that are decided: no malformed claim, no payer without a policy.
+    let some: String = bundled
+        .lines()
+        .filter(|l| !l.contains(r#""units":0"#) && !l.contains(r#""payer":"humana""#))
+        .take(40)
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(&claims, some).unwrap_or_else(|e| panic!("{e}"));
     let claims = claims.to_str().unwrap_or_default();
-    let first = run(&["eval", "--db", db_arg, claims]);
+    let first = run(&["eval", "--policies", &policies, "--db", db_arg, claims]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     assert!(text(&first.stdout).contains(r#","policy_version":"2024.1"}"#));
     // The reasons as an earlier release stored them: without the two fields.
@@ -263,7 +311,7 @@ fn a_history_file_written_before_reasons_named_their_policy_still_answers() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(changed > 3, "{changed}");
     drop(conn);
-    let again = run(&["eval", "--db", db_arg, claims]);
+    let again = run(&["eval", "--policies", &policies, "--db", db_arg, claims]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     assert!(
         text(&again.stderr).contains("40 claims were sent before"),

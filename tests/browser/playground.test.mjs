@@ -104,7 +104,7 @@ test("playground: evaluate, reasons with their at link, diagnostics as you type"
   const policy = readFileSync(path.join(root, "policies/medicare-tpi.policy"), "utf8");
   const example = readFileSync(path.join(root, "examples/claims.jsonl"), "utf8")
     .split("\n")
-    .find((l) => l.includes('"CLM-0000003"'));
+    .find((l) => l.includes('"CLM-0000016"'));
   const claim = JSON.parse(example);
   claim.id = "BROWSER-1";
   claim.lines[0].modifiers = ["50"];

@@ -20,7 +20,7 @@ const PAGE: &str = include_str!("playground.html");
 /// The bundled Medicare policy, the editor's first text.
 const EXAMPLE_POLICY: &str = include_str!("../../../../policies/medicare-tpi.policy");
 /// A Medicare claim of `examples/claims.jsonl`, the claim editor's first text.
-const EXAMPLE_CLAIM: &str = r#"{"id":"CLM-0000003","payer":"medicare","patient":{"id":"MC-000015","birth_date":"1961-05-14","sex":"F"},"provider":{"npi":"1234567893","taxonomy":"208VP0014X"},"place_of_service":"11","diagnoses":["M79.12"],"facts":{"relief_percent":88,"relief_weeks":6},"lines":[{"line":1,"date_of_service":"2024-04-05","procedure":"20553","modifiers":[],"units":1,"diagnosis_pointers":[1],"site":"scapular","muscles":3,"injections":3,"charge":182.5},{"line":2,"date_of_service":"2024-04-05","procedure":"J2001","units":1,"charge":12.0}]}"#;
+const EXAMPLE_CLAIM: &str = r#"{"id":"CLM-0000016","payer":"medicare","patient":{"id":"MC-000020","birth_date":"1961-05-14","sex":"F"},"provider":{"npi":"1234567893","taxonomy":"208VP0014X"},"place_of_service":"11","diagnoses":["M79.11"],"lines":[{"line":1,"date_of_service":"2024-04-19","procedure":"20553","modifiers":[],"units":1,"diagnosis_pointers":[1],"muscles":3,"injections":3,"charge":182.5},{"line":2,"date_of_service":"2024-04-19","procedure":"J2001","units":1,"charge":12.0}]}"#;
 
 /// A JSON string literal safe inside a `<script>` element.
 fn script_string(text: &str) -> String {
