@@ -277,7 +277,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 self.window(window);
                 let measured = measure.as_ref().map(|m| m.node);
                 if let Some(k) = bilateral {
-                    super::bilateral_clause(k, measured, keyword, self.file, self.diags);
+                    super::measures::bilateral_clause(k, measured, keyword, self.file, self.diags);
                 }
                 self.measure(*sum, measure.as_ref(), set, expr.span)
             }

@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod exprs;
 pub mod lints;
+mod measures;
 mod payer_ids;
 mod regions;
 pub mod scope;
@@ -20,8 +21,7 @@ use chrono::NaiveDate;
 use crate::codes::icd10::{self, YearSet};
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::{
-    Action, Check, CheckKind, HeaderKind, Item, LimitMax, Measure, Module, ModuleKind, Period,
-    Rule, SetExpr, Verb,
+    Action, Check, CheckKind, HeaderKind, Item, Module, ModuleKind, Period, Rule, SetExpr, Verb,
 };
 use crate::syntax::{Span, Spanned, SyntaxError};
 use crate::workspace::Workspace;
@@ -526,9 +526,9 @@ fn check_rule(
                     );
                 }
                 let measure = measure.as_ref().map(|m| m.node);
-                limit_max(max, measure, file, diags);
+                measures::limit_max(max, measure, file, diags);
                 if let Some(k) = bilateral {
-                    bilateral_clause(k, measure, "limit", file, diags);
+                    measures::bilateral_clause(k, measure, "limit", file, diags);
                 }
             }
             CheckKind::Interval {
@@ -669,120 +669,6 @@ fn positive(
                 format!("{what} of `{written}` is out of range"),
             )
             .with_help(help),
-        );
-    }
-}
-
-/// A limit's most: a whole number from 0 to 100000 of lines or units
-/// (PR211, and PR215 for a fraction), any amount of at most 28 significant
-/// digits for `charges`.
-fn limit_max(
-    max: &Spanned<LimitMax>,
-    measure: Option<Measure>,
-    file: &Arc<SourceFile>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let written = || file.text.get(max.span.start..max.span.end).unwrap_or("");
-    match (measure, max.node) {
-        (Some(Measure::Charges), LimitMax::Decimal(None)) => diags.push(
-            Diagnostic::new(
-                DiagCode::NumberOutOfRange,
-                file,
-                max.span,
-                format!("an amount of `{}` is out of range", written()),
-            )
-            .with_help("amounts compare exactly, as decimals of at most 28 significant digits"),
-        ),
-        (Some(Measure::Charges), _) => {}
-        (_, LimitMax::Whole(n)) => {
-            if n > 100_000 {
-                positive(&Spanned::new(n, max.span), "a limit", false, file, diags);
-            }
-        }
-        (_, LimitMax::Decimal(Some(d))) if d.fract().is_zero() => {
-            positive(
-                &Spanned::new(u32::MAX, max.span),
-                "a limit",
-                false,
-                file,
-                diags,
-            );
-        }
-        (_, LimitMax::Decimal(None)) => {
-            positive(
-                &Spanned::new(u32::MAX, max.span),
-                "a limit",
-                false,
-                file,
-                diags,
-            );
-        }
-        (measure, LimitMax::Decimal(Some(_))) => {
-            let what = if measure == Some(Measure::Units) {
-                "units"
-            } else {
-                "lines"
-            };
-            diags.push(
-                Diagnostic::new(
-                    DiagCode::LimitNotWhole,
-                    file,
-                    max.span,
-                    format!("a limit of {what} is a whole number, not `{}`", written()),
-                )
-                .with_help(format!(
-                    "write a whole number of {what}, e.g. `to 2`; a limit of amounts billed is \
-                     `limit SET charges to {} per ...`",
-                    written()
-                )),
-            );
-        }
-    }
-}
-
-/// `bilateral as K`: only where units are counted (PR308), and K is 1 or 2
-/// (PR211). `what`: `limit` or `count`, for the message.
-fn bilateral_clause(
-    k: &Spanned<u32>,
-    measure: Option<Measure>,
-    what: &str,
-    file: &Arc<SourceFile>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let written = file.text.get(k.span.start..k.span.end).unwrap_or("");
-    if measure != Some(Measure::Units) {
-        let counted = measure.map_or("lines", Measure::word);
-        diags.push(
-            Diagnostic::new(
-                DiagCode::BilateralWithoutUnits,
-                file,
-                k.span,
-                format!("`{written}` weighs units, but this {what} adds up {counted}"),
-            )
-            .with_help(format!(
-                "count units (`{}`), or remove `{written}`: a line with modifier 50 is one \
-                 line and its charge is its charge",
-                if what == "limit" {
-                    "limit SET units to N ..."
-                } else {
-                    "count(SET units ...)"
-                }
-            )),
-        );
-        return;
-    }
-    if !(1..=2).contains(&k.node) {
-        diags.push(
-            Diagnostic::new(
-                DiagCode::NumberOutOfRange,
-                file,
-                k.span,
-                format!("`{written}` is out of range"),
-            )
-            .with_help(
-                "a line with modifier 50 counts its units as billed (`bilateral as 1`) or twice \
-                 (`bilateral as 2`)",
-            ),
         );
     }
 }

@@ -21,31 +21,6 @@ pub(super) fn is_bilateral(line: &Line) -> bool {
     line.modifiers.iter().any(|m| m.as_str() == "50")
 }
 
-/// The services a limit or count looks at: its set, window (days), code and
-/// site scopes.
-#[derive(Clone, Copy)]
-pub(super) struct Span {
-    set: usize,
-    from: Day,
-    to: Day,
-    per_code: bool,
-    scope: Option<crate::history::SiteScope>,
-}
-
-/// What a limit of units or charges added up on a line.
-struct Measured {
-    from: Day,
-    to: Day,
-    total: Total,
-    fails: bool,
-}
-
-/// A total of units, or of charges.
-enum Total {
-    Units(u64),
-    Amount(Decimal),
-}
-
 /// A service of an earlier claim as a line, for a same-day quantifier's
 /// `other.` to read: the fields the history keeps
 /// ([`crate::fields::HISTORY_FIELDS`], which is all the checker lets
@@ -290,168 +265,6 @@ impl<'a> LineCx<'a> {
         }
     }
 
-    /// Whether the line is within a limit of units or charges
-    /// ([`Cond::Within`]). Out of line, as the conditions' rarer leaves are.
-    #[cold]
-    #[inline(never)]
-    fn within(&self, limit: &LimitOf) -> bool {
-        !self.limit_totals(limit).fails
-    }
-
-    /// The trace's text of a limit of units or charges that failed: what
-    /// its services added up to, from when to when, against its most;
-    /// worked out again, only under `--explain`, rather than carried in a
-    /// `Why` by every check of every rule.
-    #[cold]
-    #[inline(never)]
-    pub(super) fn measured_detail(&self, limit: &LimitOf, index: usize) -> Option<String> {
-        let m = self.limit_totals(limit);
-        let (from, to) = (m.from.date(), m.to.date());
-        let n = index + 1;
-        let max = match limit.max {
-            Bound::Units { max, .. } => max.to_string(),
-            Bound::Charges(max) => max.to_string(),
-        };
-        Some(match m.total {
-            Total::Units(total) => {
-                format!("check #{n}: {total} units from {from} to {to}, more than {max}")
-            }
-            Total::Amount(total) => {
-                format!("check #{n}: charges of {total} from {from} to {to}, more than {max}")
-            }
-        })
-    }
-
-    /// What a limit of units or charges adds up on this line: the services
-    /// of its window and this line when its procedure is in the set.
-    fn limit_totals(&self, limit: &LimitOf) -> Measured {
-        let LimitOf {
-            set,
-            max,
-            window,
-            per_code,
-            per_region,
-            scope,
-            counts_line,
-        } = *limit;
-        let counted = self.regional(set, per_region);
-        let (from, to) = self.reach(window, counted, per_code, scope);
-        let window = Span {
-            set: counted,
-            from,
-            to,
-            per_code,
-            scope,
-        };
-        let this = counts_line
-            || self
-                .set(set)
-                .is_some_and(|s| s.contains(self.line.procedure));
-        let (total, fails) = match max {
-            Bound::Units { max, bilateral } => {
-                let line = self.line;
-                let own = if this {
-                    weight(line.units, is_bilateral(line), bilateral)
-                } else {
-                    0
-                };
-                let total = self.units_summed(window, bilateral).saturating_add(own);
-                (Total::Units(total), total > u64::from(max))
-            }
-            Bound::Charges(max) => {
-                let own = match self.line.charge {
-                    Some(charge) if this => crate::number::decimal_of(charge),
-                    _ => Decimal::ZERO,
-                };
-                let total = self.charges_summed(window).saturating_add(own);
-                (Total::Amount(total), total > max)
-            }
-        };
-        Measured {
-            from,
-            to,
-            total,
-            fails,
-        }
-    }
-
-    /// The units of the services `window` looks at, each weighing its units
-    /// (`bilateral` times them with modifier 50): the history's and this
-    /// claim's earlier lines'.
-    fn units_summed(&self, window: Span, bilateral: u32) -> u64 {
-        let Some((set, code, site)) = self.looked_at(window) else {
-            return 0;
-        };
-        let Span {
-            from, to, scope, ..
-        } = window;
-        let stored = self
-            .window
-            .units(from, to, set, code, scope, site, bilateral);
-        self.earlier_in(window, set, code)
-            .fold(stored, |n, s| n.saturating_add(s.weight(bilateral)))
-    }
-
-    /// The charges of the services `window` looks at, added up exactly: the
-    /// history's and this claim's earlier lines'.
-    fn charges_summed(&self, window: Span) -> Decimal {
-        let Some((set, code, site)) = self.looked_at(window) else {
-            return Decimal::ZERO;
-        };
-        let Span {
-            from, to, scope, ..
-        } = window;
-        let stored = self.window.charges(from, to, set, code, scope, site);
-        self.earlier_in(window, set, code)
-            .filter_map(|s| s.charge())
-            .fold(stored, |sum, c| {
-                sum.saturating_add(crate::number::decimal_of(c))
-            })
-    }
-
-    /// What a sum over `window` matches services with: its set, the line's
-    /// code (`per code`) and site id (`per site`); `None` when there is
-    /// nothing to add up (see [`LineCx::counted`]).
-    fn looked_at(
-        &self,
-        window: Span,
-    ) -> Option<(
-        &'a crate::codes::CodeSet,
-        Option<crate::codes::CodeKey>,
-        SiteId,
-    )> {
-        if self.nothing_to_count() {
-            return None;
-        }
-        let set = self.set(window.set)?;
-        let code = window.per_code.then_some(self.line.procedure);
-        let site = match window.scope {
-            None => SiteId::NONE,
-            Some(_) => self.site_id(),
-        };
-        Some((set, code, site))
-    }
-
-    /// This claim's earlier lines that `window` looks at.
-    fn earlier_in(
-        &self,
-        window: Span,
-        set: &'a crate::codes::CodeSet,
-        code: Option<crate::codes::CodeKey>,
-    ) -> impl Iterator<Item = &'a Service<'a>> + 'a {
-        let Span {
-            from, to, scope, ..
-        } = window;
-        let site = self.line.site.as_deref();
-        self.earlier
-            .iter()
-            .zip(self.earlier_days)
-            .filter(move |((_, s), &day)| {
-                day >= from && day <= to && counts_service(set, code, scope, site, s)
-            })
-            .map(|((_, s), _)| s)
-    }
-
     /// [`LineCx::cond`], with the cheapest tests (a code in a set, a field or
     /// two dates compared) made in place: a call to `cond`, which saves and
     /// restores the registers its larger arms need, cost more than they do.
@@ -662,33 +475,10 @@ impl<'a> LineCx<'a> {
         Val::of_fact(self.claim.facts.get(name))
     }
 
-    /// The value of a count of units (a whole number) or a sum of charges
-    /// (an exact decimal).
-    #[cold]
-    #[inline(never)]
-    fn measured(&self, c: &Count) -> Val<'a> {
-        let set = self.regional(c.set, c.per_region);
-        let (from, to) = self.reach(c.window, set, c.per_code, c.scope);
-        let window = Span {
-            set,
-            from,
-            to,
-            per_code: c.per_code,
-            scope: c.scope,
-        };
-        match c.measure {
-            Measure::Lines => Val::Int(i64::from(self.count(c))),
-            Measure::Units { bilateral } => {
-                Val::Int(i64::try_from(self.units_summed(window, bilateral)).unwrap_or(i64::MAX))
-            }
-            Measure::Charges => Val::Sum(self.charges_summed(window)),
-        }
-    }
-
     /// A count of lines ([`Measure::Lines`]; the others are
     /// [`LineCx::measured`]).
     #[inline(never)]
-    fn count(&self, c: &Count) -> u32 {
+    pub(super) fn count(&self, c: &Count) -> u32 {
         if self.nothing_to_count() {
             return 0;
         }
@@ -706,7 +496,7 @@ impl<'a> LineCx<'a> {
     // the region's lookup stays out of line, so that the counts that do not
     // use it do not pay for its registers.
     #[inline(always)]
-    fn regional(&self, set: usize, per_region: Option<Regional>) -> usize {
+    pub(super) fn regional(&self, set: usize, per_region: Option<Regional>) -> usize {
         match per_region {
             None => set,
             Some(r) => self.in_region(r),
@@ -738,7 +528,7 @@ impl<'a> LineCx<'a> {
     /// the others, which kept the instructions per claim of policies without
     /// the calendar windows where they were (`docs/performance.md`).
     #[inline(never)]
-    fn reach(
+    pub(super) fn reach(
         &self,
         window: CountWindow,
         set: usize,
@@ -817,7 +607,7 @@ impl<'a> LineCx<'a> {
     /// The services of `set` from day `from` to day `to` (of the line's own
     /// procedure when `per_code`, at a site that matches under `scope`): the
     /// history's and this claim's earlier lines'.
-    fn counted(
+    pub(super) fn counted(
         &self,
         set: usize,
         from: Day,
@@ -856,7 +646,7 @@ impl<'a> LineCx<'a> {
     /// line: most counts): every count is 0, without its window worked out,
     /// the line's site looked up or either list searched.
     #[inline]
-    fn nothing_to_count(&self) -> bool {
+    pub(super) fn nothing_to_count(&self) -> bool {
         self.window.is_empty() && self.earlier.is_empty()
     }
 
@@ -865,12 +655,12 @@ impl<'a> LineCx<'a> {
     /// put together otherwise: a test against the missing set is false (negated
     /// or not) and a count of it is 0.
     #[inline(always)]
-    fn set(&self, id: usize) -> Option<&'a crate::codes::CodeSet> {
+    pub(super) fn set(&self, id: usize) -> Option<&'a crate::codes::CodeSet> {
         self.policy.sets.get(id)
     }
 
     /// The line's site as the window knows it, looked up once.
-    fn site_id(&self) -> SiteId {
+    pub(super) fn site_id(&self) -> SiteId {
         self.site.get().unwrap_or_else(|| {
             let id = self.window.site(self.line.site.as_deref());
             self.site.set(Some(id));

@@ -22,6 +22,7 @@ mod lookahead;
 mod lowered_tests;
 #[cfg(test)]
 mod many_tests;
+mod measured;
 pub mod parallel;
 #[cfg(test)]
 mod region_tests;

@@ -56,6 +56,7 @@
 
 mod db;
 mod open;
+mod services;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -74,6 +75,9 @@ use crate::claims::validate::parse_date;
 use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonParts};
 use crate::codes::CodeKey;
 use db::{Db, LoadedVersion, NewRow};
+pub(super) use services::{
+    load_services, push_service_rows, services_json, sort_service_rows, LoadedService,
+};
 
 /// The schema this program writes. Each entry of [`MIGRATIONS`] takes a file
 /// from the version before it to its own.
@@ -650,156 +654,6 @@ impl SqliteHistory {
         let _ = self.cache.record(member, service);
         Ok(())
     }
-}
-
-/// A service as kept in a row's `services` JSON: `[line, "date",
-/// "procedure", site, units, modifier_50, "charge"]`, the site and charge
-/// `null` when none, the charge the exact decimal as text. Rows written
-/// before the last three were kept (SQLite schema 3 and older, PostgreSQL
-/// schema 1) have four items and read as 1 unit, no modifier 50 and no
-/// charge.
-#[derive(Debug, serde::Deserialize)]
-pub(super) struct ServiceJson {
-    line: u32,
-    date: String,
-    procedure: String,
-    site: Option<String>,
-    #[serde(default = "one_unit")]
-    units: u32,
-    #[serde(default)]
-    modifier_50: bool,
-    #[serde(default)]
-    charge: Option<String>,
-}
-
-fn one_unit() -> u32 {
-    1
-}
-
-/// A service of a row, read for the cache.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct LoadedService {
-    pub(super) date: NaiveDate,
-    pub(super) procedure: CodeKey,
-    pub(super) site: Option<String>,
-    pub(super) units: u32,
-    pub(super) bilateral: bool,
-    pub(super) charge: Option<f64>,
-}
-
-impl LoadedService {
-    /// The service as the cache is given it.
-    pub(super) fn service(&self) -> Service<'_> {
-        Service::new(self.date, self.procedure, self.site.as_deref())
-            .with_units(self.units, self.bilateral)
-            .with_charge(self.charge)
-    }
-}
-
-/// The services of a row's `services` JSON, for the cache; `Err` names what
-/// does not read, for the store's "corrupt" error.
-pub(super) fn load_services(json: &str) -> Result<Vec<LoadedService>, String> {
-    let parsed: Vec<ServiceJson> =
-        serde_json::from_str(json).map_err(|e| format!("services `{json}`: {e}"))?;
-    let mut out = Vec::with_capacity(parsed.len());
-    for s in parsed {
-        let date = parse_date(&s.date).ok_or_else(|| format!("date `{}`", s.date))?;
-        let procedure =
-            CodeKey::parse(&s.procedure).ok_or_else(|| format!("procedure `{}`", s.procedure))?;
-        let charge = s.charge.as_deref().map(parse_charge).transpose()?;
-        out.push(LoadedService {
-            date,
-            procedure,
-            site: s.site,
-            units: s.units,
-            bilateral: s.modifier_50,
-            charge,
-        });
-    }
-    Ok(out)
-}
-
-/// A stored charge: the shortest decimal of the claim's double, which
-/// reads back as that double exactly.
-fn parse_charge(text: &str) -> Result<f64, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|c| c.is_finite())
-        .ok_or_else(|| format!("charge `{text}`"))
-}
-
-/// Appends a claim row's services (its `services` JSON) as `history show`
-/// lists them; both stores keep services this way. `Err` names what does
-/// not read, for the store's "corrupt" error.
-pub(super) fn push_service_rows(
-    out: &mut Vec<ServiceRow>,
-    claim: &str,
-    payer: Option<&str>,
-    services: &str,
-) -> Result<(), String> {
-    let parsed: Vec<ServiceJson> =
-        serde_json::from_str(services).map_err(|e| format!("services `{services}`: {e}"))?;
-    for s in parsed {
-        let date = parse_date(&s.date).ok_or_else(|| format!("date `{}`", s.date))?;
-        if let Some(charge) = &s.charge {
-            parse_charge(charge)?;
-        }
-        out.push(ServiceRow {
-            payer: payer.map(str::to_owned),
-            claim: claim.to_owned(),
-            line: s.line,
-            date,
-            procedure: s.procedure,
-            site: s.site,
-            units: s.units,
-            modifier_50: s.modifier_50,
-            charge: s.charge,
-        });
-    }
-    Ok(())
-}
-
-/// Orders `history show`'s services: by payer, date, claim and line.
-pub(super) fn sort_service_rows(rows: &mut [ServiceRow]) {
-    rows.sort_by(|a, b| {
-        (&a.payer, a.date, &a.claim, a.line).cmp(&(&b.payer, b.date, &b.claim, b.line))
-    });
-}
-
-/// `[[line, "date", "procedure", "site" or null, units, modifier_50,
-/// "charge" or null], ...]`, written by hand: this is on the path of every
-/// claim. A charge is written as the shortest decimal that reads back as
-/// the claim's double (Rust's `Display` of a double), in quotes so that
-/// nothing reading the file takes it for a double again.
-pub(super) fn services_json(services: &[(u32, Service<'_>)]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(2 + services.len() * 56);
-    out.push('[');
-    for (i, (line, s)) in services.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let _ = write!(
-            out,
-            "[{line},\"{}\",\"{}\",",
-            s.date().format("%Y-%m-%d"),
-            s.procedure
-        );
-        match s.site {
-            None => out.push_str("null"),
-            Some(site) => out.push_str(&serde_json::to_string(site).unwrap_or_default()),
-        }
-        let _ = write!(out, ",{},{},", s.units(), s.bilateral());
-        match s.charge().filter(|c| c.is_finite()) {
-            None => out.push_str("null"),
-            Some(charge) => {
-                let _ = write!(out, "\"{charge}\"");
-            }
-        }
-        out.push(']');
-    }
-    out.push(']');
-    out
 }
 
 impl HistoryStore for SqliteHistory {
