@@ -35,7 +35,8 @@ pub(super) fn limit_max(
                 positive(&Spanned::new(n, max.span), "a limit", false, file, diags);
             }
         }
-        (_, LimitMax::Decimal(Some(d))) if d.fract().is_zero() => {
+        // A whole number past `u32`, or one too long to read: out of range.
+        (_, LimitMax::Decimal(d)) if d.is_none_or(|d| d.fract().is_zero()) => {
             positive(
                 &Spanned::new(u32::MAX, max.span),
                 "a limit",
@@ -44,16 +45,7 @@ pub(super) fn limit_max(
                 diags,
             );
         }
-        (_, LimitMax::Decimal(None)) => {
-            positive(
-                &Spanned::new(u32::MAX, max.span),
-                "a limit",
-                false,
-                file,
-                diags,
-            );
-        }
-        (measure, LimitMax::Decimal(Some(_))) => {
+        (measure, LimitMax::Decimal(_)) => {
             let what = if measure == Some(Measure::Units) {
                 "units"
             } else {

@@ -300,17 +300,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 } => {
                     let set = self.set(set)?;
                     let k = bilateral.as_ref().map_or(1, |k| k.node);
-                    let window = match &period.node {
-                        AstPeriod::Rolling { length, unit } => CountWindow::Within(Period {
-                            length: length.node,
-                            unit: *unit,
-                        }),
-                        AstPeriod::CalendarYear => CountWindow::CalendarYear,
-                        AstPeriod::Anchored { length, unit } => CountWindow::FromFirst(Period {
-                            length: length.node,
-                            unit: *unit,
-                        }),
-                    };
+                    let window = period_window(&period.node);
                     let per_region = self.regional(set, *per_region)?;
                     let scope = scope.as_ref().map(|s| site_scope(s.node));
                     let counts_line =
@@ -318,21 +308,22 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             (Some(t), Some(s)) => t.difference(s).is_empty(),
                             _ => false,
                         });
+                    // A limit of units or charges (`Ok`), or of lines (`Err`, its most).
                     let bound = match (measure.as_ref().map(|m| m.node), max.node) {
-                        (None, ast::LimitMax::Whole(_)) => None,
                         (Some(ast::Measure::Charges), max) => match max.decimal() {
-                            Some(amount) => Some(Bound::Charges(amount)),
+                            Some(amount) => Ok(Bound::Charges(amount)),
                             None => return self.err("an amount out of range"),
                         },
-                        (Some(ast::Measure::Units), ast::LimitMax::Whole(max)) => {
-                            Some(Bound::Units { max, bilateral: k })
-                        }
                         (_, ast::LimitMax::Decimal(_)) => {
                             return self.err("a limit of lines or units that is not a whole number")
                         }
+                        (Some(ast::Measure::Units), ast::LimitMax::Whole(max)) => {
+                            Ok(Bound::Units { max, bilateral: k })
+                        }
+                        (None, ast::LimitMax::Whole(max)) => Err(max),
                     };
-                    match (bound, max.node) {
-                        (Some(max), _) => CheckKind::Require(Cond::Within(Box::new(LimitOf {
+                    match bound {
+                        Ok(max) => CheckKind::Require(Cond::Within(Box::new(LimitOf {
                             set,
                             max,
                             window,
@@ -341,7 +332,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             scope,
                             counts_line,
                         }))),
-                        (None, ast::LimitMax::Whole(max)) => CheckKind::Limit {
+                        Err(max) => CheckKind::Limit {
                             set,
                             max,
                             window,
@@ -350,9 +341,6 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             scope,
                             counts_line,
                         },
-                        (None, ast::LimitMax::Decimal(_)) => {
-                            return self.err("a limit of lines that is not a whole number")
-                        }
                     }
                 }
                 AstCheck::Interval {
@@ -631,29 +619,19 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     Window::SameDay => CountWindow::SameDay,
                     Window::Within {
                         period: AstPeriod::Rolling { length, unit },
-                        before,
-                    } => {
-                        let period = Period {
-                            length: length.node,
-                            unit: *unit,
-                        };
-                        if *before {
-                            CountWindow::Before(period)
-                        } else {
-                            CountWindow::Within(period)
-                        }
-                    }
-                    Window::In {
-                        period: AstPeriod::CalendarYear,
-                        before: false,
-                    } => CountWindow::CalendarYear,
-                    Window::In {
-                        period: AstPeriod::Anchored { length, unit },
-                        before: false,
-                    } => CountWindow::FromFirst(Period {
+                        before: true,
+                    } => CountWindow::Before(Period {
                         length: length.node,
                         unit: *unit,
                     }),
+                    Window::Within {
+                        period: period @ AstPeriod::Rolling { .. },
+                        before: false,
+                    }
+                    | Window::In {
+                        period: period @ (AstPeriod::CalendarYear | AstPeriod::Anchored { .. }),
+                        before: false,
+                    } => period_window(period),
                     Window::Within { .. } | Window::In { .. } => {
                         return self.err("a count window written with the wrong word")
                     }
@@ -705,6 +683,23 @@ fn within_rule_index(policy: &str, span: Span, rules: usize) -> Result<(), Compi
 }
 
 /// The history's site matching for the language's `per site [or unsited]`.
+/// The dates a limit's period covers, as the plan counts them: a rolling
+/// length, the calendar year, or a period anchored at the first service.
+/// A count's `within` and `in` windows read the same periods.
+fn period_window(period: &AstPeriod) -> CountWindow {
+    match period {
+        AstPeriod::Rolling { length, unit } => CountWindow::Within(Period {
+            length: length.node,
+            unit: *unit,
+        }),
+        AstPeriod::CalendarYear => CountWindow::CalendarYear,
+        AstPeriod::Anchored { length, unit } => CountWindow::FromFirst(Period {
+            length: length.node,
+            unit: *unit,
+        }),
+    }
+}
+
 fn site_scope(scope: ast::SiteScope) -> crate::history::SiteScope {
     match scope {
         ast::SiteScope::Strict => crate::history::SiteScope::Strict,

@@ -3,22 +3,26 @@
 //! `postgres` feature) PostgreSQL, the durable ones deciding each claim in a
 //! batch of its own, as the command line and the service do.
 
+use super::support_tests::per_store;
 use super::*;
 use crate::claims::{read_claims_str, InputFormat};
 
 const POLICY: &str = "policy t \"test\" {\n payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n rule D { when line.procedure in tpi limit tpi to 1 per 30 days else deny CO-97 }\n}\n";
 
 fn policies() -> Policies {
-    Policies::from_source("t.policy", POLICY)
-        .policies
-        .unwrap_or_default()
+    support_tests::checked(
+        Policies::from_source("t.policy", POLICY),
+        support_tests::no_errors,
+    )
 }
 
 /// [`POLICY`] answering to payers `p` and `q` too.
 fn engine_of_two_payers() -> Engine {
     let text = POLICY.replace(" payer p\n", " payer p, q\n");
-    let loaded = Policies::from_source("t.policy", &text);
-    Engine::new(loaded.policies.unwrap_or_default())
+    Engine::new(support_tests::checked(
+        Policies::from_source("t.policy", &text),
+        support_tests::no_errors,
+    ))
 }
 
 /// A claim of patient `patient` with one TPI line on `date`; `extra` adds
@@ -363,66 +367,8 @@ impl Probe for crate::history::HistoryDb {
     }
 }
 
-/// Each case as a test per store.
-macro_rules! cases {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[test]
-                fn $case() {
-                    super::$case(super::Engine::with_history(
-                        super::policies(),
-                        super::MemoryHistory::new(),
-                    ));
-                }
-            )*
-        }
-
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    let dir = std::env::temp_dir().join(format!(
-                        "payer-rules-ledger-{}-{}",
-                        std::process::id(),
-                        stringify!($case)
-                    ));
-                    let _ = std::fs::remove_dir_all(&dir);
-                    std::fs::create_dir_all(&dir).unwrap();
-                    let store = crate::history::HistoryDb::open(
-                        &dir.join("h.db"),
-                        std::time::Duration::from_secs(30),
-                    )
-                    .unwrap();
-                    super::$case(super::Engine::with_history(super::policies(), store));
-                    let _ = std::fs::remove_dir_all(&dir);
-                }
-            )*
-        }
-
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            $(
-                #[test]
-                fn $case() {
-                    let Some(url) = crate::history::postgres::test_cluster::database(
-                        stringify!($case),
-                    ) else {
-                        return;
-                    };
-                    let store = crate::history::HistoryDb::open(
-                        std::path::Path::new(&url),
-                        std::time::Duration::from_secs(30),
-                    )
-                    .unwrap();
-                    super::$case(super::Engine::with_history(super::policies(), store));
-                }
-            )*
-        }
-    };
-}
-
-cases!(
+per_store!(
+    "ledger":
     the_same_claim_twice_is_answered_from_the_ledger_and_counts_once,
     other_content_under_a_stored_id_is_a_conflict_that_changes_nothing,
     a_replacement_takes_the_earlier_services_out_and_is_evaluated_instead,

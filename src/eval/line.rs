@@ -201,6 +201,17 @@ impl<'a> LineCx<'a> {
         (TraceOutcome::Passed, None)
     }
 
+    /// Whether a limit of `set` counts the line being decided: its
+    /// procedure is in the set (known at compile time, `counts_line`, when
+    /// every line the rule runs on is).
+    #[inline(always)]
+    pub(super) fn counts_itself(&self, set: usize, counts_line: bool) -> bool {
+        counts_line
+            || self
+                .set(set)
+                .is_some_and(|s| s.contains(self.line.procedure))
+    }
+
     /// `Some(why)` when check number `index` fails.
     // Inlined into `decide` with `run_rule`, for the same reason.
     #[inline(always)]
@@ -228,12 +239,7 @@ impl<'a> LineCx<'a> {
                     _ => self.reach(*window, counted, *per_code, *scope),
                 };
                 let earlier = self.counted(counted, from, to, *per_code, *scope);
-                let this = u32::from(
-                    *counts_line
-                        || self
-                            .set(*set)
-                            .is_some_and(|s| s.contains(self.line.procedure)),
-                );
+                let this = u32::from(self.counts_itself(*set, *counts_line));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
                     index,

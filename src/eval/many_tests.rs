@@ -2,9 +2,6 @@
 //! date applies to it, each line is decided by the versions in force on its
 //! own date, and the decisions say which policy each reason comes from.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
 use super::*;
 use crate::claims::{read_claims_str, InputFormat};
 
@@ -16,20 +13,7 @@ fn policy(id: &str, version: &str, range: &str, rules: &str) -> String {
 }
 
 fn engine(files: &[(&str, String)]) -> Engine {
-    let map: HashMap<PathBuf, String> = files
-        .iter()
-        .map(|(p, t)| (PathBuf::from(p), t.clone()))
-        .collect();
-    let roots: Vec<PathBuf> = files.iter().map(|(p, _)| PathBuf::from(p)).collect();
-    let loaded = Policies::from_memory(&map, &roots);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.render_plain())
-        .collect();
-    assert!(loaded.policies.is_some(), "{}", errors.join("\n"));
-    Engine::new(loaded.policies.unwrap_or_default())
+    Engine::new(support_tests::load_files(files, support_tests::no_errors))
 }
 
 /// Two policies of payer `p` in effect on the same dates, loaded in the

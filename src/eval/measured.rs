@@ -86,10 +86,7 @@ impl<'a> LineCx<'a> {
             per_code,
             scope,
         };
-        let this = counts_line
-            || self
-                .set(set)
-                .is_some_and(|s| s.contains(self.line.procedure));
+        let this = self.counts_itself(set, counts_line);
         let (total, fails) = match max {
             Bound::Units { max, bilateral } => {
                 let line = self.line;

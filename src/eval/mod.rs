@@ -30,6 +30,8 @@ mod region_tests;
 mod same_day_tests;
 mod stored;
 #[cfg(test)]
+mod support_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod units_tests;

@@ -3,8 +3,7 @@
 //! imported library and from each of several policies, and the counts of a
 //! history long enough to be indexed.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::*;
 use crate::claims::{read_claims_str, InputFormat};
@@ -25,23 +24,11 @@ fn policy(id: &str, body: &str) -> String {
 }
 
 fn engine_of(files: &[(&str, String)]) -> Engine {
-    let map: HashMap<PathBuf, String> = files
-        .iter()
-        .map(|(p, t)| (PathBuf::from(p), t.clone()))
-        .collect();
-    let roots: Vec<PathBuf> = files.iter().map(|(p, _)| PathBuf::from(p)).collect();
-    let loaded = Policies::from_memory(&map, &roots);
     // Every diagnostic but the unused sets of the shared header and the
     // warning about codes in no region, which a test counts on purpose.
-    use crate::diagnostic::DiagCode;
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| !matches!(d.code, DiagCode::UnusedCodeSet | DiagCode::CodesInNoRegion))
-        .map(|d| d.render_plain())
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
-    Engine::new(loaded.policies.unwrap_or_default())
+    Engine::new(support_tests::load_files(files, |d| {
+        support_tests::unused_sets(d) || d.code == crate::diagnostic::DiagCode::CodesInNoRegion
+    }))
 }
 
 /// A policy of payer `p` with the regions above and `rules`.

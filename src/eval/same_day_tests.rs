@@ -6,6 +6,7 @@
 //! claim in a batch of its own, as the command line does.
 
 use super::ledger_tests::Probe;
+use super::support_tests::per_store;
 use super::*;
 use crate::claims::{read_claims_str, InputFormat};
 
@@ -18,9 +19,10 @@ const POLICY: &str = "policy t \"test\" {\n payer p, q\n version \"1\"\n effecti
     rule D { when line.procedure in primary and line.units > 1 deny CO-151 rarc N362 }\n}\n";
 
 fn policies() -> Policies {
-    let loaded = Policies::from_source("t.policy", POLICY);
-    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-    loaded.policies.unwrap_or_default()
+    support_tests::checked(
+        Policies::from_source("t.policy", POLICY),
+        support_tests::no_errors,
+    )
 }
 
 const DAY: &str = "2025-03-10";
@@ -193,66 +195,8 @@ fn no_other_service_reads_the_site_of_earlier_claims<H: Probe>(mut e: Engine<H>)
     assert_eq!(decide(&mut e, &visit("V3", "")), ["allow"]);
 }
 
-/// Each case as a test per store.
-macro_rules! cases {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[test]
-                fn $case() {
-                    super::$case(super::Engine::with_history(
-                        super::policies(),
-                        super::MemoryHistory::new(),
-                    ));
-                }
-            )*
-        }
-
-        mod sqlite {
-            $(
-                #[test]
-                fn $case() {
-                    let dir = std::env::temp_dir().join(format!(
-                        "payer-rules-same-day-{}-{}",
-                        std::process::id(),
-                        stringify!($case)
-                    ));
-                    let _ = std::fs::remove_dir_all(&dir);
-                    std::fs::create_dir_all(&dir).unwrap();
-                    let store = crate::history::HistoryDb::open(
-                        &dir.join("h.db"),
-                        std::time::Duration::from_secs(30),
-                    )
-                    .unwrap();
-                    super::$case(super::Engine::with_history(super::policies(), store));
-                    let _ = std::fs::remove_dir_all(&dir);
-                }
-            )*
-        }
-
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            $(
-                #[test]
-                fn $case() {
-                    let Some(url) = crate::history::postgres::test_cluster::database(
-                        concat!("same_day_", stringify!($case)),
-                    ) else {
-                        return;
-                    };
-                    let store = crate::history::HistoryDb::open(
-                        std::path::Path::new(&url),
-                        std::time::Duration::from_secs(30),
-                    )
-                    .unwrap();
-                    super::$case(super::Engine::with_history(super::policies(), store));
-                }
-            )*
-        }
-    };
-}
-
-cases!(
+per_store!(
+    "same-day":
     the_primary_on_the_same_claim_counts_before_and_after_the_add_on,
     the_primary_on_an_earlier_claim_counts_on_its_date_only,
     the_primary_under_another_payer_does_not_count,

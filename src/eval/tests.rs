@@ -8,15 +8,11 @@ use crate::claims::{read_claims_str, InputFormat};
 const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n";
 
 fn engine(rules: &str) -> Engine {
-    let text = format!("policy t \"test\" {{\n {HEADER}\n{rules}\n}}\n");
-    let loaded = Policies::from_source("t.policy", &text);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .map(|d| d.render_plain())
-        .collect();
-    assert!(loaded.policies.is_some(), "{}", errors.join("\n"));
-    Engine::new(loaded.policies.unwrap_or_default())
+    Engine::new(support_tests::load_policy(
+        HEADER,
+        rules,
+        support_tests::no_errors,
+    ))
 }
 
 #[test]

@@ -11,16 +11,7 @@ use crate::claims::{read_claims_str, InputFormat};
 const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n codes therapy = cpt 97110, 97140\n";
 
 fn policies(rules: &str) -> Policies {
-    let text = format!("policy t \"test\" {{\n {HEADER}\n{rules}\n}}\n");
-    let loaded = Policies::from_source("t.policy", &text);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.code != crate::diagnostic::DiagCode::UnusedCodeSet)
-        .map(|d| d.render_plain())
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
-    loaded.policies.unwrap_or_default()
+    support_tests::load_policy(HEADER, rules, support_tests::unused_sets)
 }
 
 fn engine(rules: &str) -> Engine {

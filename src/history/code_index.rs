@@ -9,6 +9,7 @@
 //! binary searches.
 
 use super::book::Entry;
+use super::window::counts_entry;
 use super::*;
 
 /// The days of a book's services, by procedure and site id.
@@ -123,9 +124,7 @@ impl CodeIndex {
     ) -> Option<Day> {
         self.lists
             .iter()
-            .filter(|((procedure, at), _)| {
-                super::window::counts_entry(set, code, scope, site, *procedure, *at)
-            })
+            .filter(|((procedure, at), _)| counts_entry(set, code, scope, site, *procedure, *at))
             .filter_map(|(_, days)| days.first(from))
             .min()
     }
@@ -150,19 +149,10 @@ impl CodeIndex {
         scope: Option<SiteScope>,
         site: u32,
     ) -> usize {
-        let mut n = 0;
-        for ((procedure, at), days) in &self.lists {
-            let counted = code.is_none_or(|c| c == *procedure)
-                && set.contains(*procedure)
-                && match scope {
-                    None => true,
-                    Some(SiteScope::Strict) => *at == site,
-                    Some(SiteScope::OrUnsited) => site == 0 || *at == 0 || *at == site,
-                };
-            if counted {
-                n += days.count(from, to);
-            }
-        }
-        n
+        self.lists
+            .iter()
+            .filter(|((procedure, at), _)| counts_entry(set, code, scope, site, *procedure, *at))
+            .map(|(_, days)| days.count(from, to))
+            .sum()
     }
 }

@@ -53,6 +53,16 @@ fn svc<'a>(d: &str, code: &str, site: Option<&'a str>) -> Service<'a> {
 }
 
 /// The two TPI codes, 20552 and 20553.
+/// A repeatable generator for the property tests: `next(n)` is below `n`.
+fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
 fn tpi_codes() -> CodeSet {
     CodeSet::from_entries(&[
         CodeEntry::Code("20552".into()),
@@ -65,13 +75,7 @@ fn a_window_counts_what_the_query_matches() {
     // Generated services, recorded out of date order, against every kind
     // of window, code, scope and site: the window's backward scan over
     // day numbers counts exactly the services `Query::matches` accepts.
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
     let base = date("2025-12-01");
     let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301"];
@@ -127,13 +131,7 @@ fn a_window_visits_the_services_of_one_day() {
     // small book's services of the day one by one (scanned) and a large
     // one's (procedure, site) pairs of the day (from its index); both are
     // exactly the day's services, and a test that holds stops the visit.
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2025-12-01");
     let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301", "64483"];
@@ -195,13 +193,7 @@ fn a_window_finds_the_first_service_the_query_matches() {
     // Where an anchored period starts: the earliest service a count with
     // the same window, code, scope and site counts, from a scanned book and
     // from an indexed one, services recorded out of date order.
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2025-12-01");
     let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301"];
@@ -589,13 +581,7 @@ fn units_and_charges_add_up_what_a_count_counts() {
     // with a charge in cents (sums a double would get wrong: ten dimes),
     // against the services a query matches, added up by hand.
     use rust_decimal::Decimal;
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2024-12-01");
     let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301"];

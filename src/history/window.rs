@@ -253,24 +253,15 @@ impl Window<'_> {
         mut f: impl FnMut(&Entry),
     ) {
         let site = site.0;
-        let counts = |e: &Entry| {
-            e.day >= from
-                && e.day <= to
-                && code.is_none_or(|c| c == e.procedure)
-                && set.contains(e.procedure)
-                && match scope {
-                    None => true,
-                    Some(SiteScope::Strict) => e.site == site,
-                    Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
-                }
-        };
-        let all = self.entries;
+        let counts = |e: &Entry| counts_entry(set, code, scope, site, e.procedure, e.site);
         if self.index.is_some() {
-            all.iter().filter(|e| counts(e)).for_each(f);
+            self.entries
+                .iter()
+                .filter(|e| e.day >= from && e.day <= to && counts(e))
+                .for_each(f);
             return;
         }
-        let end = all.partition_point(|e| e.day <= to);
-        for e in all.get(..end).unwrap_or_default().iter().rev() {
+        for e in self.up_to(to).iter().rev() {
             if e.day < from {
                 break;
             }
@@ -339,36 +330,32 @@ impl Window<'_> {
             let n = index.count(from, to, set, code, scope, site);
             return u32::try_from(n).unwrap_or(u32::MAX);
         }
-        let counts = |e: &Entry| {
-            // The code first: an equality, where membership is a search.
-            code.is_none_or(|c| c == e.procedure)
-                && set.contains(e.procedure)
-                && match scope {
-                    None => true,
-                    Some(SiteScope::Strict) => e.site == site,
-                    Some(SiteScope::OrUnsited) => site == 0 || e.site == 0 || e.site == site,
-                }
-        };
-        // Every window ends on or just before the line's date, usually
-        // after the patient's latest service: its end is then the list's,
-        // found without a search, and services after it (a claim older than
-        // others of the patient, or the same day) by a binary search rather
-        // than one by one. From there the scan runs back and stops at the
-        // first service before the window.
-        let all = self.entries;
-        let end = if all.last().is_none_or(|e| e.day <= to) {
-            all.len()
-        } else {
-            all.partition_point(|e| e.day <= to)
-        };
+        // The scan runs back from the window's end and stops at the first
+        // service before the window.
         let mut n = 0usize;
-        for e in all.get(..end).unwrap_or_default().iter().rev() {
+        for e in self.up_to(to).iter().rev() {
             if e.day < from {
                 break;
             }
-            n += usize::from(counts(e));
+            n += usize::from(counts_entry(set, code, scope, site, e.procedure, e.site));
         }
         u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// The services dated on or before day `to`, by day. Every window ends
+    /// on or just before the line's date, usually after the member's latest
+    /// service: the end is then the list's, found without a search, and
+    /// services after it (a claim older than others of the member, or the
+    /// same day) are cut by a binary search rather than one by one.
+    #[inline]
+    fn up_to(&self, to: Day) -> &[Entry] {
+        let all = self.entries;
+        if all.last().is_none_or(|e| e.day <= to) {
+            all
+        } else {
+            all.get(..all.partition_point(|e| e.day <= to))
+                .unwrap_or_default()
+        }
     }
 
     /// The day of the earliest service from day `from` to day `to` (both
@@ -406,8 +393,9 @@ impl Window<'_> {
 
 /// Whether a count of `set` (only procedure `code`, when given; at a site
 /// matching site id `site` under `scope`) counts a stored service of
-/// `procedure` at site id `at`: [`counts_service`] on ids.
-#[inline]
+/// `procedure` at site id `at`: [`counts_service`] on ids. The code is
+/// compared first: an equality, where membership is a search.
+#[inline(always)]
 pub(super) fn counts_entry(
     set: &CodeSet,
     code: Option<CodeKey>,
@@ -447,16 +435,8 @@ impl<'a> Window<'a> {
         if let Some(index) = self.index {
             return index.any_on(day, |procedure, site| test(&service(procedure, site)));
         }
-        // As in `count`: the day's services end the list or are found by a
-        // binary search, and the scan runs back from there.
-        let all = self.entries;
-        let end = if all.last().is_none_or(|e| e.day <= day) {
-            all.len()
-        } else {
-            all.partition_point(|e| e.day <= day)
-        };
-        all.get(..end)
-            .unwrap_or_default()
+        // As in `count`: the scan runs back from the day's last service.
+        self.up_to(day)
             .iter()
             .rev()
             .take_while(|e| e.day == day)

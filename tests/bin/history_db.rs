@@ -19,7 +19,7 @@ use payer_rules::InputFormat;
 
 mod common;
 
-use common::{bin, lines_json, run, text};
+use common::{bin, lines_json, run, text, tpi};
 
 /// A fresh directory for one test.
 fn temp_dir(name: &str) -> PathBuf {
@@ -33,13 +33,6 @@ fn write(path: &Path, content: &str) -> String {
 
 fn s(path: &Path) -> String {
     path.to_string_lossy().into_owned()
-}
-
-/// A clean Medicare TPI claim: covered diagnosis, the drug on the claim.
-fn tpi(id: &str, patient: &str, date: &str, site: &str, extra: &str) -> String {
-    format!(
-        r#"{{"id":"{id}","payer":"medicare","patient":{{"id":"{patient}","birth_date":"1950-01-01"}},"diagnoses":["M79.18"],"facts":{{"relief_percent":80,"relief_weeks":10}},"lines":[{{"line":1,"date_of_service":"{date}","procedure":"20552","site":"{site}"}},{{"line":2,"date_of_service":"{date}","procedure":"J3301"}}]{extra}}}"#
-    )
 }
 
 /// Every row of the claims table, in arrival order.
@@ -178,62 +171,13 @@ fn replacements_voids_and_conflicts_across_runs() {
     );
 }
 
-/// A generated batch: `n` Medicare claims over `patients` patients, dates rising,
-/// with resubmissions, replacements and voids of earlier claims mixed in.
-fn batch(n: usize, patients: usize, seed: u64, prefix: &str) -> Vec<String> {
-    let mut rng = seed;
-    let mut next = move |m: usize| {
-        rng = rng
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((rng >> 33) as usize) % m.max(1)
-    };
-    let sites = ["cervical", "lumbar", "thoracic", "scapular"];
-    let mut out: Vec<String> = Vec::with_capacity(n);
-    let mut made: Vec<(String, String, String, String)> = Vec::new();
-    for i in 0..n {
-        let day = 1 + (i * 600 / n.max(1)) + next(3);
-        let date = date(day);
-        let roll = next(100);
-        if roll < 3 && !made.is_empty() {
-            // The same claim sent again.
-            let (id, p, d, site) = made[next(made.len())].clone();
-            out.push(tpi(&id, &p, &d, &site, ""));
-            continue;
-        }
-        if roll < 5 && !made.is_empty() {
-            let (id, p, _, site) = made[next(made.len())].clone();
-            out.push(tpi(&id, &p, &date, &site, r#","frequency_code":"7""#));
-            continue;
-        }
-        if roll < 6 && !made.is_empty() {
-            let (id, p, d, site) = made[next(made.len())].clone();
-            let extra = format!(r#","frequency_code":"8","replaces":"{id}""#);
-            out.push(tpi(&format!("{prefix}V{i}"), &p, &d, &site, &extra));
-            continue;
-        }
-        let id = format!("{prefix}{i:06}");
-        let patient = format!("P{:05}", next(patients));
-        let site = sites[next(sites.len())].to_string();
-        out.push(tpi(&id, &patient, &date, &site, ""));
-        made.push((id, patient, date, site));
-    }
-    out
-}
-
-fn date(day: usize) -> String {
-    let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()
-        + chrono::Duration::days(i64::try_from(day).unwrap_or(0));
-    d.format("%Y-%m-%d").to_string()
-}
-
 #[test]
 fn a_run_killed_mid_way_and_run_again_equals_an_uninterrupted_run() {
     let dir = temp_dir("kill");
     let n = 20_000;
     let input = write(
         &dir.join("claims.jsonl"),
-        &(batch(n, 3000, 7, "K").join("\n") + "\n"),
+        &(common::stream(n, 3000, 7, "K").join("\n") + "\n"),
     );
     let whole_db = dir.join("whole.db");
     let whole = run(&[
@@ -306,8 +250,8 @@ fn a_run_killed_mid_way_and_run_again_equals_an_uninterrupted_run() {
 fn two_processes_on_one_database_equal_one_process_in_commit_order() {
     let dir = temp_dir("two-processes");
     // Both halves share patients, so each process must see the other's services.
-    let a = batch(6000, 600, 11, "A");
-    let b = batch(6000, 600, 12, "B");
+    let a = common::stream(6000, 600, 11, "A");
+    let b = common::stream(6000, 600, 12, "B");
     let path_a = write(&dir.join("a.jsonl"), &(a.join("\n") + "\n"));
     let path_b = write(&dir.join("b.jsonl"), &(b.join("\n") + "\n"));
     let shared = dir.join("shared.db");

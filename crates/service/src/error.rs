@@ -27,6 +27,19 @@ pub struct ErrorResponse {
     pub error: ErrorBody,
 }
 
+impl ErrorResponse {
+    /// The response's JSON: for an error answered whole and for the last
+    /// line of a batch that failed mid-stream. Serializing text cannot
+    /// fail; were it to, the body still says an error happened rather than
+    /// being empty.
+    pub fn json(error: ErrorBody) -> Vec<u8> {
+        serde_json::to_vec(&ErrorResponse { error }).unwrap_or_else(|_| {
+            br#"{"error":{"kind":"internal","message":"the error could not be written","path":null}}"#
+                .to_vec()
+        })
+    }
+}
+
 /// An error with its HTTP status (and, for 503 overloaded, a `Retry-After`).
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -98,7 +111,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry = self.status == StatusCode::SERVICE_UNAVAILABLE;
-        let body = serde_json::to_vec(&ErrorResponse { error: self.body }).unwrap_or_default();
+        let body = ErrorResponse::json(self.body);
         let mut response = (
             self.status,
             [(

@@ -1,8 +1,39 @@
 //! Walks over the tree that several lints share.
 
 use crate::syntax::ast::{
-    CheckKind, CodeList, Expr, ExprKind, Ident, InTarget, Item, Module, Rule, SetExpr,
+    Check, CheckKind, CodeList, Expr, ExprKind, Ident, InTarget, Item, LimitMax, Measure, Module,
+    Rule, SetExpr,
 };
+use crate::syntax::Spanned;
+
+/// One `limit` check of a module, as the lints on its most read it.
+pub struct LimitCheck<'m> {
+    /// The check, for its action.
+    pub check: &'m Check,
+    /// What it counts.
+    pub set: &'m SetExpr,
+    /// Its most, where written.
+    pub max: &'m Spanned<LimitMax>,
+    /// `units` or `charges`; lines when `None`.
+    pub measure: Option<Measure>,
+}
+
+/// Every `limit` check of the module's rules.
+pub fn limits<'m>(module: &'m Module) -> impl Iterator<Item = LimitCheck<'m>> {
+    rules(module)
+        .flat_map(|rule| rule.checks.iter())
+        .filter_map(|check| match &check.kind {
+            CheckKind::Limit {
+                set, max, measure, ..
+            } => Some(LimitCheck {
+                check,
+                set,
+                max,
+                measure: measure.as_ref().map(|m| m.node),
+            }),
+            _ => None,
+        })
+}
 
 /// Every set expression a rule writes: in `when` and `require` conditions,
 /// `count(...)`, `limit` and `interval`.

@@ -7,10 +7,10 @@
 //! The grammar admits no negative amount, so 0 is the one amount that is
 //! not positive.
 
-use super::visit::rules;
+use super::visit::{limits, LimitCheck};
 use super::{Lint, ModuleCx};
 use crate::diagnostic::{DiagCode, Diagnostic};
-use crate::syntax::ast::{CheckKind, Measure};
+use crate::syntax::ast::Measure;
 
 /// See the module docs.
 pub struct ZeroCharges;
@@ -21,38 +21,36 @@ impl Lint for ZeroCharges {
     }
 
     fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
-        for rule in rules(cx.module) {
-            for check in &rule.checks {
-                let CheckKind::Limit {
-                    set, max, measure, ..
-                } = &check.kind
-                else {
-                    continue;
-                };
-                let charges = measure.as_ref().is_some_and(|m| m.node == Measure::Charges);
-                if !charges || max.node.decimal().is_none_or(|d| !d.is_zero()) {
-                    continue;
-                }
-                let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
-                diags.push(
-                    Diagnostic::new(
-                        DiagCode::ChargesLimitOfZero,
-                        cx.file,
-                        max.span,
-                        format!(
-                            "a `charges` limit of `{}` denies every service in `{}` billed above 0",
-                            text(max.span),
-                            text(set.span())
-                        ),
-                    )
-                    .with_label("only a line billed at 0 is within this limit")
-                    .with_help(format!(
-                        "write the amount the charges may add up to, e.g. `to 2410.00`; to deny \
-                         the set's lines whatever they bill, use a bare action: `{}`",
-                        text(check.action.span)
-                    )),
-                );
+        for LimitCheck {
+            check,
+            set,
+            max,
+            measure,
+        } in limits(cx.module)
+        {
+            if measure != Some(Measure::Charges) || max.node.decimal().is_none_or(|d| !d.is_zero())
+            {
+                continue;
             }
+            let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
+            diags.push(
+                Diagnostic::new(
+                    DiagCode::ChargesLimitOfZero,
+                    cx.file,
+                    max.span,
+                    format!(
+                        "a `charges` limit of `{}` denies every service in `{}` billed above 0",
+                        text(max.span),
+                        text(set.span())
+                    ),
+                )
+                .with_label("only a line billed at 0 is within this limit")
+                .with_help(format!(
+                    "write the amount the charges may add up to, e.g. `to 2410.00`; to deny \
+                         the set's lines whatever they bill, use a bare action: `{}`",
+                    text(check.action.span)
+                )),
+            );
         }
     }
 }

@@ -4,10 +4,10 @@
 //!
 //! A window or interval of 0 days stays an error (PR211): it has no meaning.
 
-use super::visit::rules;
+use super::visit::{limits, LimitCheck};
 use super::{Lint, ModuleCx};
 use crate::diagnostic::{DiagCode, Diagnostic};
-use crate::syntax::ast::{CheckKind, LimitMax, Measure};
+use crate::syntax::ast::{LimitMax, Measure};
 
 /// See the module docs.
 pub struct ZeroLimit;
@@ -18,21 +18,19 @@ impl Lint for ZeroLimit {
     }
 
     fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
-        for rule in rules(cx.module) {
-            for check in &rule.checks {
-                let CheckKind::Limit {
-                    set, max, measure, ..
-                } = &check.kind
-                else {
-                    continue;
-                };
-                // A `charges` limit of 0 passes a service billed at 0: PR407.
-                let charges = measure.as_ref().is_some_and(|m| m.node == Measure::Charges);
-                if max.node != LimitMax::Whole(0) || charges {
-                    continue;
-                }
-                let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
-                diags.push(
+        for LimitCheck {
+            check,
+            set,
+            max,
+            measure,
+        } in limits(cx.module)
+        {
+            // A `charges` limit of 0 passes a service billed at 0: PR407.
+            if max.node != LimitMax::Whole(0) || measure == Some(Measure::Charges) {
+                continue;
+            }
+            let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
+            diags.push(
                     Diagnostic::new(
                         DiagCode::ZeroLimit,
                         cx.file,
@@ -46,7 +44,6 @@ impl Lint for ZeroLimit {
                         text(set.span())
                     )),
                 );
-            }
         }
     }
 }

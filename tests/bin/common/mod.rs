@@ -84,9 +84,8 @@ pub fn date(day: usize) -> String {
 }
 
 /// `n` Medicare claims over `patients` members, dates rising, with
-/// resubmissions, replacements and voids of earlier claims mixed in (the
-/// generator of `history_db.rs`). Shared by `history_pg.rs` and
-/// `scale_sim.rs`.
+/// resubmissions, replacements and voids of earlier claims mixed in.
+/// Shared by `history_db.rs`, `history_pg.rs` and `scale_sim.rs`.
 pub fn stream(n: usize, patients: usize, seed: u64, prefix: &str) -> Vec<String> {
     let mut rng = seed;
     let mut next = move |m: usize| {

@@ -238,9 +238,7 @@ async fn stream_answers(
                 Ok(done) => Some((Ok(lines(done)), (None, replies, state, false))),
                 Err(e) => {
                     // The status is sent already: the failure is the last line.
-                    let line =
-                        serde_json::to_vec(&ErrorResponse { error: e.body }).unwrap_or_default();
-                    let mut line = line;
+                    let mut line = ErrorResponse::json(e.body);
                     line.push(b'\n');
                     Some((Ok(Bytes::from(line)), (None, replies, state, true)))
                 }

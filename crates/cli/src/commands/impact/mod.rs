@@ -212,7 +212,13 @@ pub fn run(opts: &Options) -> u8 {
     };
     let text = match opts.format {
         Format::Terminal => render::terminal(&impact, &labels),
-        Format::Json => render::json(&impact, &labels),
+        Format::Json => match render::json(&impact, &labels) {
+            Ok(text) => text,
+            Err(e) => {
+                errln!("error[PR901]: the JSON report could not be written: {e}");
+                return EXIT_USAGE;
+            }
+        },
         Format::Markdown => render::markdown(&impact, &labels),
         Format::Html => render::html(&impact, &labels),
     };

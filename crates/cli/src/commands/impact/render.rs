@@ -42,7 +42,7 @@ fn cell(
 }
 
 /// The JSON report: the two sides' names and the report's fields.
-pub fn json(impact: &Impact, labels: &Labels<'_>) -> String {
+pub fn json(impact: &Impact, labels: &Labels<'_>) -> Result<String, serde_json::Error> {
     #[derive(Serialize)]
     struct Report<'a> {
         base: &'a str,
@@ -55,10 +55,11 @@ pub fn json(impact: &Impact, labels: &Labels<'_>) -> String {
         candidate: labels.candidate,
         impact,
     };
-    // Serializing these plain types into memory cannot fail.
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    // Serializing these plain types into memory does not fail; were it to,
+    // the caller says so rather than writing an empty report.
+    let mut text = serde_json::to_string_pretty(&report)?;
     text.push('\n');
-    text
+    Ok(text)
 }
 
 fn rule_line(r: &RuleChange) -> String {
