@@ -800,6 +800,41 @@ fn sigterm_with_requests_in_flight_loses_none() {
     assert_eq!(r.body, expected);
 }
 
+/// With `--drain-delay`, SIGTERM makes `/health/ready` answer 503 while the
+/// service still answers requests; after the delay it stops and exits 0.
+#[test]
+fn ready_is_503_while_draining_and_requests_are_still_answered() {
+    let s = Server::start(&["--no-watch", "--drain-delay", "3"]);
+    assert_eq!(get(&s.url("/health/ready"), None).status, 200);
+    let pid = s.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut unready = None;
+    while started.elapsed() < Duration::from_secs(2) {
+        let r = get(&s.url("/health/ready"), None);
+        if r.status == 503 {
+            unready = Some(r);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let unready = unready.unwrap_or_else(|| panic!("/health/ready never answered 503"));
+    assert!(unready.body.contains("shutting down"), "{}", unready.body);
+    // Still accepted and decided while draining.
+    let r = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("DRAIN-1", "DM-1"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(get(&s.url("/health/live"), None).status == 200);
+    let mut s = s;
+    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+}
+
 #[test]
 fn tokens_are_required_before_any_handler() {
     let dir = scratch("auth");

@@ -61,6 +61,10 @@ pub struct Config {
     pub group: usize,
     /// How long in-flight requests get to finish after SIGTERM.
     pub grace: Duration,
+    /// How long after SIGTERM the service still accepts requests while
+    /// `/health/ready` answers 503, so that a load balancer polling it stops
+    /// sending before connections are refused.
+    pub drain_delay: Duration,
 }
 
 impl Config {
@@ -88,6 +92,7 @@ impl Config {
             queue: 4_096,
             group: 1_000,
             grace: Duration::from_secs(10),
+            drain_delay: Duration::ZERO,
         }
     }
 }

@@ -152,6 +152,7 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
     }
     watch::hangup(&shared).map_err(|e| ServeError::Io(e.to_string()))?;
     let grace = config.grace;
+    let drain_delay = config.drain_delay;
     let state = Arc::new(state::AppState {
         config,
         shared: shared.clone(),
@@ -175,10 +176,15 @@ async fn serve(config: Config, tokens: Tokens) -> Result<(), ServeError> {
         () = terminated() => false,
         _ = &mut server => true,
     };
-    // Unready first (a load balancer stops sending), then no new
-    // connections, then in-flight requests get `grace` to finish.
+    // Unready first (a load balancer stops sending; for `drain_delay` the
+    // service still accepts, so that one polling `/health/ready` sees the
+    // 503 before connections are refused), then no new connections, then
+    // in-flight requests get `grace` to finish.
     shared.ready.store(false, Ordering::SeqCst);
     tracing::info!("shutting down");
+    if !stopped_early && !drain_delay.is_zero() {
+        tokio::time::sleep(drain_delay).await;
+    }
     let _ = stop_tx.send(true);
     if !stopped_early && tokio::time::timeout(grace, &mut server).await.is_err() {
         tracing::warn!("in-flight requests did not finish within the grace period");

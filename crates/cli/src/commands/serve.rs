@@ -81,6 +81,10 @@ pub struct Args {
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub grace: u64,
+    /// Seconds after SIGTERM during which requests are still accepted while
+    /// /health/ready answers 503 (for a load balancer to stop sending).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub drain_delay: u64,
 }
 
 /// Tokens of a file (one per line, blank lines and `#` comments skipped) or
@@ -133,6 +137,7 @@ pub fn run(args: &Args) -> u8 {
     config.queue = args.queue;
     config.group = args.group;
     config.grace = Duration::from_secs(args.grace);
+    config.drain_delay = Duration::from_secs(args.drain_delay);
     match payer_rules_service::run(config, tokens) {
         Ok(()) => EXIT_OK,
         Err(ServeError::Policies {
