@@ -298,6 +298,7 @@ fn every_endpoint_and_its_error_statuses() {
     );
     assert!(metrics.contains("payer_rules_line_reasons_total"));
     assert!(metrics.contains("payer_rules_evaluate_duration_seconds_bucket"));
+    assert!(metrics.contains("payer_rules_batch_commit_duration_seconds_bucket"));
     assert!(metrics.contains("payer_rules_engine_queue_depth"));
     // The revision loaded at start is the active one.
     assert!(
@@ -798,6 +799,46 @@ fn sigterm_with_requests_in_flight_loses_none() {
     let expected: String = answered.iter().map(|(_, b)| format!("{b}\n")).collect();
     let r = post(&s.url("/v1/claims/batch"), &all, None);
     assert_eq!(r.body, expected);
+}
+
+/// A request whose answer does not come within `--request-timeout` (the
+/// store is locked by another process) gets 503 `timeout` with
+/// `Retry-After`; once the lock is gone the same claim is decided.
+#[test]
+fn a_request_past_its_time_limit_is_503_timeout() {
+    let dir = scratch("timeout");
+    let db = dir.join("h.db");
+    let s = Server::start(&[
+        "--no-watch",
+        "--db",
+        db.to_str().unwrap(),
+        "--request-timeout",
+        "1",
+    ]);
+    let first = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("TO-0", "TO-M0"),
+        None,
+    );
+    assert_eq!(first.status, 200, "{}", first.body);
+    let lock = rusqlite::Connection::open(&db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let late = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("TO-1", "TO-M1"),
+        None,
+    );
+    assert_eq!(late.status, 503, "{}", late.body);
+    assert_eq!(late.json()["error"]["kind"], "timeout");
+    assert!(late.retry_after.is_some());
+    lock.execute_batch("COMMIT").unwrap();
+    drop(lock);
+    let again = post(
+        &s.url("/v1/claims/evaluate"),
+        &session("TO-1", "TO-M1"),
+        None,
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
 }
 
 /// With `--drain-delay`, SIGTERM makes `/health/ready` answer 503 while the
