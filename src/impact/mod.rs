@@ -131,6 +131,9 @@ pub struct Group {
     pub lines: usize,
     /// Their charges.
     pub charges: Money,
+    /// The first few of its changed lines ([`EXAMPLES_PER_RULE`]), each
+    /// with both decisions and the rules that fired on each side.
+    pub examples: Vec<Example>,
 }
 
 /// Replays claims against two policy sets and compares the answers: see the
@@ -150,7 +153,7 @@ pub struct Replay {
 
 /// What a group has counted so far: the records of its changed claims, its
 /// changed lines and their charges.
-type Tally = (BTreeSet<usize>, usize, Money);
+type Tally = (BTreeSet<usize>, usize, Money, Vec<Example>);
 
 /// The source text of every rule of both sides, by policy and rule id.
 #[derive(Default)]
@@ -224,6 +227,16 @@ impl Replay {
             // and is not a changed line; its rules still show in `by_rule`,
             // with no charge.
             let decision_changed = lb_label != la_label;
+            let example = Example {
+                claim: claim.id.to_string(),
+                record,
+                line: line.line,
+                procedure: line.procedure.to_string(),
+                before: lb_label,
+                after: la_label,
+                rules_before: rules_before.iter().map(|(_, r)| r.clone()).collect(),
+                rules_after: rules_after.iter().map(|(_, r)| r.clone()).collect(),
+            };
             let charge = line.charge.map(Money::of_f64).unwrap_or_default();
             if decision_changed {
                 changed = true;
@@ -245,20 +258,13 @@ impl Replay {
                             entry.0.insert(record);
                             entry.1 += 1;
                             entry.2 += charge;
+                            if entry.3.len() < EXAMPLES_PER_RULE {
+                                entry.3.push(example.clone());
+                            }
                         }
                     }
                 }
             }
-            let example = Example {
-                claim: claim.id.to_string(),
-                record,
-                line: line.line,
-                procedure: line.procedure.to_string(),
-                before: lb_label,
-                after: la_label,
-                rules_before: rules_before.iter().map(|(_, r)| r.clone()).collect(),
-                rules_after: rules_after.iter().map(|(_, r)| r.clone()).collect(),
-            };
             let newly = rules_after.difference(&rules_before).map(|k| (k, true));
             let stops = rules_before.difference(&rules_after).map(|k| (k, false));
             for (key, fires) in newly.chain(stops) {
@@ -360,11 +366,12 @@ impl Impact {
 fn groups(map: BTreeMap<String, Tally>) -> Vec<Group> {
     let mut out: Vec<Group> = map
         .into_iter()
-        .map(|(key, (claims, lines, charges))| Group {
+        .map(|(key, (claims, lines, charges, examples))| Group {
             key,
             claims: claims.len(),
             lines,
             charges,
+            examples,
         })
         .collect();
     out.sort_by(|a, b| b.lines.cmp(&a.lines).then_with(|| a.key.cmp(&b.key)));

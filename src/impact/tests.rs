@@ -63,6 +63,14 @@ fn a_new_rule_flips_its_lines_and_moves_their_charges() {
     assert_eq!(ids, ["A", "C"]);
     assert_eq!(impact.by_procedure[0].key, "20553");
     assert_eq!(impact.by_payer[0].claims, 2);
+    // Each group shows its changed lines, both decisions.
+    let shown: Vec<(&str, &str, &str)> = impact.by_payer[0]
+        .examples
+        .iter()
+        .map(|e| (e.claim.as_str(), e.before, e.after))
+        .collect();
+    assert_eq!(shown, [("A", "allow", "deny"), ("C", "allow", "deny")]);
+    assert_eq!(impact.by_procedure[0].examples.len(), 2);
 }
 
 #[test]

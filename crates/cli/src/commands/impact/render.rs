@@ -163,6 +163,13 @@ pub fn terminal(impact: &Impact, labels: &Labels<'_>) -> String {
                 "  {:<20} {:>6} lines {:>6} claims  ${}",
                 g.key, g.lines, g.claims, g.charges
             );
+            for e in &g.examples {
+                let _ = writeln!(
+                    out,
+                    "    claim {} (record {}) line {} {}: {} -> {}",
+                    e.claim, e.record, e.line, e.procedure, e.before, e.after
+                );
+            }
         }
     }
     out
@@ -212,15 +219,29 @@ fn md_groups(out: &mut String, title: &str, groups: &[Group]) {
     if groups.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\n**Changed lines by {title}**\n\n| {title} | lines | claims | charges |\n|---|---:|---:|---:|");
+    let _ = writeln!(out, "\n**Changed lines by {title}**\n\n| {title} | lines | claims | charges | examples |\n|---|---:|---:|---:|---|");
     for g in groups {
+        let examples: Vec<String> = g
+            .examples
+            .iter()
+            .map(|e| {
+                format!(
+                    "`{}` line {}: {} → {}",
+                    md(&e.claim),
+                    e.line,
+                    e.before,
+                    e.after
+                )
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | ${} |",
+            "| {} | {} | {} | ${} | {} |",
             md(&g.key),
             g.lines,
             g.claims,
-            g.charges
+            g.charges,
+            examples.join("<br>")
         );
     }
 }
@@ -378,15 +399,29 @@ fn html_groups(out: &mut String, title: &str, groups: &[Group]) {
     if groups.is_empty() {
         return;
     }
-    let _ = write!(out, "<h2>Changed lines by {title}</h2>\n<table class=\"groups\">\n<tr><th>{title}</th><th>lines</th><th>claims</th><th>charges</th></tr>\n");
+    let _ = write!(out, "<h2>Changed lines by {title}</h2>\n<table class=\"groups\">\n<tr><th>{title}</th><th>lines</th><th>claims</th><th>charges</th><th>examples</th></tr>\n");
     for g in groups {
+        let examples: Vec<String> = g
+            .examples
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} line {}: {} → {}",
+                    h(&e.claim),
+                    e.line,
+                    e.before,
+                    e.after
+                )
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>${}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>${}</td><td class=\"examples\">{}</td></tr>",
             h(&g.key),
             g.lines,
             g.claims,
-            g.charges
+            g.charges,
+            examples.join("<br>")
         );
     }
     out.push_str("</table>\n");
