@@ -1,0 +1,346 @@
+//! The mapper's fast path: a claim read from the segments the loop noted
+//! straight into a [`Claim`], each field checked by the contract's rule (a
+//! method of `Cx`) as it is read.
+//!
+//! No loose claim shape in between, and nothing allocated but the claim's
+//! lines and facts: building the loose shape (a string for every date, a list
+//! for every line's modifiers and pointers) and validating it was two thirds
+//! of mapping a claim. It gives up, returning `None`, at anything it does not
+//! take: an X12-only error, a rule that fails, a warning to give. The general
+//! path then reads the claim again, and names the first error in contract
+//! order. So the one invariant is: **when this returns a claim, it is the
+//! claim the general path would have built, and the general path would have
+//! given no warning** (tested on every file of `tests/data/x12/` and on
+//! generated claims). It holds no rule of its own: the contract's are `Cx`'s,
+//! the X12 readings those of `values`, which the general path calls too.
+
+use arrayvec::ArrayVec;
+use chrono::NaiveDate;
+
+use crate::claims::model::{Diagnoses, Facts, Line, Modifiers, Pointers};
+use crate::claims::validate::{MAX_LINES, MAX_POINTERS};
+use crate::claims::{or_all, text, Claim, Cx, FactValue, Num, Text};
+
+use super::parties::Loops;
+use super::values::{
+    self, birth_date, decimal, fact_parts, fact_value, icd10_qualifier, iso_text, k3_parts, number,
+    service_date, skipped_hi, Units,
+};
+use super::{comp, pieces, Ev, Event, Mapper, Ref, Seg};
+
+#[cfg(test)]
+thread_local! {
+    /// Set by tests to send every claim down the general path, to compare.
+    pub(super) static GENERAL_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// How many claims the fast path built, for tests.
+    pub(super) static FAST_CLAIMS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A line as read so far: LX01, what its last SV1 gave, and what its K3 and
+/// DTP*472 segments gave (the last of each).
+struct LineB<'a> {
+    number: u64,
+    sv1: Option<Sv1<'a>>,
+    date: Option<[u8; 10]>,
+    site: Option<&'a str>,
+    muscles: Option<Num>,
+    injections: Option<Num>,
+}
+
+/// An SV1 read: each element as the general path reads it, none wrong.
+struct Sv1<'a> {
+    procedure: &'a str,
+    modifiers: ArrayVec<&'a str, 4>,
+    charge: Option<f64>,
+    units: Num,
+    pointers: ArrayVec<u64, MAX_POINTERS>,
+}
+
+/// What the claim's lines share as they are checked.
+struct Lines<'a> {
+    /// The diagnoses' count, which pointers are checked against.
+    diagnoses: usize,
+    /// The last date of service read, with its text: a claim's lines nearly
+    /// always share their date.
+    last_date: Option<([u8; 10], NaiveDate)>,
+    done: Vec<Line>,
+    open: Option<LineB<'a>>,
+}
+
+impl<'a> Mapper<'_, 'a> {
+    /// The claim of CLM `clm`, whose segments are `events`, in the HL loops
+    /// `loops`; `None` to leave it to the general path.
+    pub(super) fn fast(&self, clm: Ref, events: &[Event], loops: &Loops<'_, 'a>) -> Option<Claim> {
+        #[cfg(test)]
+        if GENERAL_ONLY.with(std::cell::Cell::get) {
+            return None;
+        }
+        // Errors are dropped (the general path names them), so they need
+        // neither the claim's id nor its record.
+        let cx = Cx {
+            id: None,
+            record: 0,
+        };
+        let (e, cs) = (self.e, self.c);
+        let clm_seg = self.seg(clm);
+        let mut diagnoses = Diagnoses::new();
+        let facts = events.iter().filter(|event| event.ev == Ev::Fact).count();
+        let mut facts: Vec<(Text, FactValue)> = Vec::with_capacity(facts);
+        let (mut replaces, mut rendering, mut rendering_prv) = (None, None, None);
+        let lines = events.iter().filter(|event| event.ev == Ev::Lx).count();
+        let mut lines = Lines {
+            diagnoses: 0,
+            last_date: None,
+            done: Vec::with_capacity(lines),
+            open: None,
+        };
+        for &Event { ev, at } in events {
+            let seg = self.seg(at);
+            // The claim's own segments all come before its first line (they
+            // are read in 2300 only); the line's pointers are checked
+            // against the diagnoses then complete.
+            let before_lines = lines.open.is_none() && lines.done.is_empty();
+            match ev {
+                Ev::Replaces if before_lines => replaces = Some(seg.el(e, 2)),
+                Ev::Hi if before_lines => self.fast_diagnoses(&cx, seg, &mut diagnoses)?,
+                Ev::Fact if before_lines => {
+                    let (key, value) = k3_parts(seg.el(e, 1));
+                    if key == "FACT" {
+                        let (name, value) = fact_parts(value);
+                        facts.push((text(name), cx.fact(name, fact_value(value)).ok()?));
+                    }
+                }
+                Ev::Replaces | Ev::Hi | Ev::Fact => return None,
+                Ev::Lx => {
+                    if before_lines {
+                        cx.diagnosis_count(diagnoses.len()).ok()?;
+                        lines.diagnoses = diagnoses.len();
+                    }
+                    lines.close(&cx)?;
+                    // More than the most a claim may have: the count's rule
+                    // says so.
+                    if lines.done.len() >= MAX_LINES {
+                        return None;
+                    }
+                    lines.open = Some(LineB {
+                        number: values::whole(seg.el(e, 1))?,
+                        sv1: None,
+                        date: None,
+                        site: None,
+                        muscles: None,
+                        injections: None,
+                    });
+                }
+                Ev::Sv1 => lines.open.as_mut()?.sv1 = Some(self.fast_sv1(seg)?),
+                Ev::LineK3 => {
+                    let line = lines.open.as_mut()?;
+                    match k3_parts(seg.el(e, 1)) {
+                        ("SITE", value) => line.site = Some(value),
+                        ("MUSCLES", value) => line.muscles = Some(number(value)?),
+                        ("INJECTIONS", value) => line.injections = Some(number(value)?),
+                        _ => {}
+                    }
+                }
+                Ev::Dtp => {
+                    let date = service_date(seg.el(e, 2), seg.el(e, 3))?;
+                    // A date before any line is checked, and belongs to none.
+                    if let Some(line) = lines.open.as_mut() {
+                        line.date = Some(date);
+                    }
+                }
+                Ev::Rendering => rendering = Some(at),
+                Ev::RenderingPrv => rendering_prv = Some(at),
+            }
+        }
+        lines.close(&cx)?;
+        let lines = lines.done;
+        cx.line_count(lines.len()).ok()?;
+
+        // CLM02 against the lines' charges: a warning, which the general
+        // path gives.
+        let total = clm_seg.el(e, 2);
+        if let Some(total) = decimal(total) {
+            let sum: f64 = lines.iter().filter_map(|l| l.charge).sum();
+            if (total - sum).abs() > 0.005 {
+                return None;
+            }
+        }
+
+        let id = cx.required_text(Some(clm_seg.el(e, 1)), "id").ok()?;
+        let payer = self.payer(loops);
+        let payer = cx.required_text(payer.as_deref(), "payer").ok()?;
+        let (patient_id, dmg) = self.patient_id(loops);
+        let (born, sex) = match dmg {
+            Some(r) => {
+                let seg = self.seg(r);
+                let born = birth_date(seg.el(e, 1), seg.el(e, 2)).ok()?;
+                (born, Some(seg.el(e, 3)).filter(|s| !s.is_empty()))
+            }
+            None => (None, None),
+        };
+        let patient = cx
+            .patient(patient_id.as_deref(), born.as_ref().map(iso_text), sex)
+            .ok()?;
+        let (npi_ref, taxonomy_ref) = Self::provider_refs(rendering, rendering_prv, loops);
+        let npi = match npi_ref {
+            Some(r) => {
+                let seg = self.seg(r);
+                values::npi(seg.el(e, 8), seg.el(e, 9)).ok()?
+            }
+            None => None,
+        };
+        let taxonomy = taxonomy_ref
+            .map(|r| self.seg(r).el(e, 3))
+            .filter(|t| !t.is_empty());
+        let provider = match (npi, taxonomy) {
+            (None, None) => None,
+            (npi, taxonomy) => Some(cx.provider(npi, taxonomy).ok()?),
+        };
+        let clm05 = clm_seg.el(e, 5);
+        let place_of_service = match comp(clm05, cs, 1) {
+            "" => None,
+            given => Some(cx.place_of_service(given).ok()?),
+        };
+        cx.born_before_service(patient.birth_date, &lines).ok()?;
+        cx.diagnoses_in_force(&diagnoses, &lines).ok()?;
+        let frequency = match comp(clm05, cs, 3) {
+            "" => Default::default(),
+            given => cx.frequency(given).ok()?,
+        };
+        let replaces = match replaces {
+            Some(given) => Some(cx.replaces(given, frequency).ok()?),
+            None => None,
+        };
+        let facts = if facts.is_empty() {
+            Facts::default()
+        } else {
+            cx.fact_names(facts).ok()?
+        };
+        Some(Claim {
+            id,
+            payer,
+            patient,
+            provider,
+            place_of_service,
+            diagnoses,
+            facts,
+            lines,
+            frequency,
+            replaces,
+        })
+    }
+
+    /// An HI segment's diagnoses, each checked, into `diagnoses`.
+    fn fast_diagnoses(&self, cx: &Cx<'_>, seg: Seg<'a>, diagnoses: &mut Diagnoses) -> Option<()> {
+        let (e, cs) = (self.e, self.c);
+        if skipped_hi(comp(seg.el(e, 1), cs, 1)) {
+            return Some(());
+        }
+        // HI01 to HI12 (a `Range`: an inclusive one costs a check more a turn).
+        for n in 1..13 {
+            let element = seg.el(e, n);
+            if element.is_empty() {
+                continue;
+            }
+            if !icd10_qualifier(comp(element, cs, 1)) {
+                return None;
+            }
+            let code = cx.diagnosis(diagnoses.len(), comp(element, cs, 2)).ok()?;
+            // More than the most a claim may have: the count's rule says so.
+            diagnoses.try_push(code).ok()?;
+        }
+        Some(())
+    }
+
+    /// An SV1, each element read as the general path reads it; `None` when
+    /// one is wrong or the units are minutes (a warning).
+    fn fast_sv1(&self, seg: Seg<'a>) -> Option<Sv1<'a>> {
+        let (e, cs) = (self.e, self.c);
+        let sv101 = values::sv101(seg.el(e, 1), cs);
+        let quantity = seg.el(e, 4);
+        let units = match values::units(seg.el(e, 3), quantity) {
+            // A whole number as the JSON scanner reads one, which the units'
+            // rule takes as it takes the same value as a float.
+            Units::Count(units) => values::whole(quantity).map_or(Num::Float(units), Num::Unsigned),
+            Units::Minutes | Units::BadQuantity | Units::BadBasis => return None,
+        };
+        let mut pointers = ArrayVec::new();
+        let sv107 = seg.el(e, 7);
+        if !sv107.is_empty() {
+            for p in pieces(sv107, cs) {
+                // More than a line may have: the count's rule says so.
+                pointers.try_push(values::whole(p)?).ok()?;
+            }
+        }
+        Some(Sv1 {
+            procedure: sv101.procedure.ok()?,
+            modifiers: sv101.modifiers,
+            charge: values::charge(seg.el(e, 2)).ok()?,
+            units,
+            pointers,
+        })
+    }
+}
+
+impl Lines<'_> {
+    /// Checks the open line, if any, and adds it to the done ones.
+    fn close(&mut self, cx: &Cx<'_>) -> Option<()> {
+        let Some(line) = self.open.take() else {
+            return Some(());
+        };
+        let i = self.done.len();
+        let number = cx
+            .line_number(i, Some(Num::Unsigned(line.number)), &self.done)
+            .ok()?;
+        let date = line.date?;
+        let date_of_service = match self.last_date {
+            Some((given, parsed)) if given == date => parsed,
+            _ => {
+                let parsed = cx.date_of_service(i, iso_text(&date)).ok()?;
+                self.last_date = Some((date, parsed));
+                parsed
+            }
+        };
+        let sv1 = line.sv1?;
+        let (procedure, procedure_text) = cx.procedure(i, sv1.procedure).ok()?;
+        cx.modifier_count(i, sv1.modifiers.len()).ok()?;
+        let mut modifiers = Modifiers::new();
+        for (j, given) in sv1.modifiers.iter().enumerate() {
+            modifiers.try_push(cx.modifier(i, j, given).ok()?).ok()?;
+        }
+        let units = cx.units(i, Some(sv1.units)).ok()?;
+        cx.pointer_count(i, sv1.pointers.len()).ok()?;
+        let mut pointers = Pointers::new();
+        for (j, &n) in sv1.pointers.iter().enumerate() {
+            let pointer = cx
+                .pointer(i, j, Num::Unsigned(n), self.diagnoses, &pointers)
+                .ok()?;
+            pointers.try_push(pointer).ok()?;
+        }
+        let tally = |field, n: Option<Num>| n.map(|n| cx.tally(i, field, n)).transpose().ok();
+        let muscles = tally("muscles", line.muscles)?;
+        let injections = tally("injections", line.injections)?;
+        let charge = match sv1.charge {
+            Some(amount) => Some(cx.charge(i, Num::Float(amount)).ok()?),
+            None => None,
+        };
+        let site = match line.site {
+            Some(given) => Some(cx.site(i, given).ok()?),
+            None => None,
+        };
+        self.done.push(Line {
+            line: number,
+            date_of_service,
+            procedure,
+            procedure_text,
+            modifiers,
+            units,
+            diagnosis_pointers: or_all(Some(pointers), self.diagnoses),
+            site,
+            muscles,
+            injections,
+            charge,
+        });
+        Some(())
+    }
+}
