@@ -48,6 +48,8 @@ pub struct SegPos {
     /// set's (`from`, `to`), as [`Tokenizer::read_transaction`] finds them;
     /// `(0, 0)` for a segment read alone.
     pub cuts: (u32, u32),
+    /// Its id, packed ([`pack_id`]).
+    pub id: u32,
 }
 
 /// Why a segment could not be read.
@@ -216,6 +218,7 @@ impl<R: BufRead> Tokenizer<R> {
             ordinal: self.ordinal,
             offset,
             cuts: (0, 0),
+            id: pack_id(b"ISA"),
         };
         if let Some(why) = why {
             return Ok(Some(Err((why, pos))));
@@ -299,6 +302,7 @@ impl<R: BufRead> Tokenizer<R> {
             ordinal: self.ordinal,
             offset,
             cuts: (0, 0),
+            id: LONG_ID,
         };
         if buf.last() != Some(&terminator) {
             return Err(ReadError::Unterminated(pos));
@@ -309,6 +313,8 @@ impl<R: BufRead> Tokenizer<R> {
             buf.pop();
         }
         pos.end = buf.len();
+        let text = buf.get(start..).unwrap_or_default();
+        pos.id = pack_id(segment_id(text, self.delimiters.element));
         Ok(Some(pos))
     }
 }
@@ -324,7 +330,8 @@ impl<R: BufRead> Tokenizer<R> {
     /// instead of a call into the reader per segment and a search per segment
     /// for its separators (the tokenizer and the cuts were two fifths of
     /// reading an 837P claim). Each segment's [`SegPos::cuts`] are its share
-    /// of `cuts`.
+    /// of `cuts`, and its [`SegPos::id`] is read as its first separator is
+    /// found.
     pub fn read_transaction(
         &mut self,
         buf: &mut Vec<u8>,
@@ -336,9 +343,9 @@ impl<R: BufRead> Tokenizer<R> {
         let (terminators, elements) = (splat(terminator), splat(element));
         // The segment being read, from its first byte that is not white
         // space (it may have begun in an earlier buffer): where it starts in
-        // `buf`, its offset in the input, and where its separators start in
-        // `cuts`.
-        let (mut open, mut start, mut offset, mut first) = (false, 0, 0, 0);
+        // `buf`, its offset in the input, where its separators start in
+        // `cuts`, and its id once known.
+        let mut open: Option<Open> = None;
         loop {
             let chunk = match self.input.fill_buf() {
                 Ok(chunk) => chunk,
@@ -346,16 +353,20 @@ impl<R: BufRead> Tokenizer<R> {
                 Err(e) => return Err(ReadError::Io(e)),
             };
             if chunk.is_empty() {
-                if !open {
+                let Some(open) = open else {
                     return Ok(TxEnd::Eof);
-                }
+                };
                 self.ordinal += 1;
+                let start = open.start;
                 return Err(ReadError::Unterminated(SegPos {
                     start,
                     end: buf.len(),
                     ordinal: self.ordinal,
-                    offset,
-                    cuts: share(first, cuts.len()),
+                    offset: open.offset,
+                    cuts: share(open.first, cuts.len()),
+                    id: open
+                        .id
+                        .unwrap_or_else(|| id_at(buf, &[], buf.len(), start, 0)),
                 }));
             }
             // The buffer is copied whole up to the last segment ended in it
@@ -364,30 +375,51 @@ impl<R: BufRead> Tokenizer<R> {
             let base = buf.len();
             let mut from = 0;
             let mut end = None;
+            // Opens the segment at the first byte from `from` that is not
+            // white space, up to `upto` (where the segment is known to go on,
+            // or end: a terminator may be white space).
+            let chunk_offset = self.offset;
+            let begin = |from: usize, upto: usize, cuts: &[u32]| {
+                let gap = chunk.get(from..upto).unwrap_or_default();
+                let from = from + gap.iter().take_while(|b| is_space(b)).count();
+                Open {
+                    start: base + from,
+                    offset: chunk_offset + from as u64,
+                    first: cuts.len(),
+                    id: None,
+                }
+            };
             let mut word_at = 0;
             'words: while word_at < chunk.len() {
                 let word = word_of(chunk, word_at, !terminator);
-                let ends = zeros(word ^ terminators);
-                let mut found = ends | zeros(word ^ elements);
-                while found != 0 {
-                    let bit = found & found.wrapping_neg();
-                    found ^= bit;
-                    let at = word_at + (bit.trailing_zeros() / 8) as usize;
-                    if !open {
-                        let piece = chunk.get(from..at).unwrap_or_default();
-                        let from = from + piece.iter().take_while(|b| is_space(b)).count();
-                        (open, start, offset, first) =
-                            (true, base + from, self.offset + from as u64, cuts.len());
-                    }
-                    if ends & bit == 0 {
-                        // An element separator (never white space, so after
-                        // the segment's start).
-                        if let Ok(cut) = u32::try_from(base + at - start) {
-                            cuts.push(cut);
+                let mut ends = zeros(word ^ terminators);
+                let mut separators = zeros(word ^ elements);
+                loop {
+                    // The separators before the word's next terminator (all
+                    // of them when it has none), in a loop of a few
+                    // instructions each.
+                    let next_end = ends & ends.wrapping_neg();
+                    let before = match next_end {
+                        0 => separators,
+                        _ => separators & (next_end - 1),
+                    };
+                    if before != 0 {
+                        separators ^= before;
+                        let at = word_at + (before.trailing_zeros() / 8) as usize;
+                        let seg = open.get_or_insert_with(|| begin(from, at, cuts));
+                        if seg.id.is_none() {
+                            // The first separator ends the id.
+                            seg.id = Some(id_at(buf, chunk, base, seg.start, at));
                         }
-                        continue;
+                        push_cuts(cuts, before, base + word_at - seg.start);
                     }
-                    open = false;
+                    if next_end == 0 {
+                        break;
+                    }
+                    ends ^= next_end;
+                    let at = word_at + (next_end.trailing_zeros() / 8) as usize;
+                    let seg = open.take().unwrap_or_else(|| begin(from, at, cuts));
+                    let start = seg.start;
                     let mut stop = base + at;
                     if terminator == b'\n'
                         && stop > start
@@ -400,31 +432,18 @@ impl<R: BufRead> Tokenizer<R> {
                         start,
                         end: stop,
                         ordinal: self.ordinal,
-                        offset,
-                        cuts: share(first, cuts.len()),
+                        offset: seg.offset,
+                        cuts: share(seg.first, cuts.len()),
+                        // Without separators, the id is the whole segment.
+                        id: seg.id.unwrap_or_else(|| id_at(buf, chunk, base, start, at)),
                     };
                     from = at + 1;
-                    // The id; a segment begun in an earlier buffer has its
-                    // first bytes in `buf` and the rest here.
-                    let mut head = [0u8; 4];
-                    let id = if start < base {
-                        let earlier = buf.get(start..).unwrap_or_default();
-                        let here = chunk.get(..at).unwrap_or_default();
-                        let mut n = 0;
-                        for (slot, &b) in head.iter_mut().zip(earlier.iter().chain(here)) {
-                            *slot = b;
-                            n += 1;
-                        }
-                        short_id(head.get(..n).unwrap_or_default(), element)
-                    } else {
-                        short_id(chunk.get(start - base..at).unwrap_or_default(), element)
-                    };
-                    match id {
-                        b"SE" => {
+                    match pos.id {
+                        SE => {
                             end = Some(TxEnd::Se(pos));
                             break 'words;
                         }
-                        b"ST" | b"GE" | b"GS" | b"IEA" | b"ISA" => {
+                        ST | GE | GS | IEA | ISA => {
                             end = Some(TxEnd::Envelope(pos));
                             break 'words;
                         }
@@ -433,14 +452,11 @@ impl<R: BufRead> Tokenizer<R> {
                 }
                 word_at += 8;
             }
-            if end.is_none() && !open {
+            if end.is_none() && open.is_none() {
                 // The rest of the buffer begins a segment (or is white space).
-                let rest = chunk.get(from..).unwrap_or_default();
-                let space = rest.iter().take_while(|b| is_space(b)).count();
-                if space < rest.len() {
-                    let from = from + space;
-                    (open, start, offset, first) =
-                        (true, base + from, self.offset + from as u64, cuts.len());
+                let seg = begin(from, chunk.len(), cuts);
+                if seg.start < base + chunk.len() {
+                    open = Some(seg);
                 }
             }
             if end.is_none() {
@@ -455,6 +471,89 @@ impl<R: BufRead> Tokenizer<R> {
         }
     }
 }
+
+/// A segment being read by [`Tokenizer::read_transaction`].
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    /// Where it starts in the buffer, and in the input.
+    start: usize,
+    offset: u64,
+    /// Where its separators start among the transaction set's.
+    first: usize,
+    /// Its id, read at its first separator.
+    id: Option<u32>,
+}
+
+/// Adds the positions of the separators flagged in `found` (a word's) to
+/// `cuts`, the word starting `at` bytes into the segment.
+#[inline]
+fn push_cuts(cuts: &mut Vec<u32>, mut found: u64, at: usize) {
+    match u32::try_from(at) {
+        Ok(at) if at < u32::MAX - 8 => {
+            while found != 0 {
+                cuts.push(at + found.trailing_zeros() / 8);
+                found &= found - 1;
+            }
+        }
+        // A segment of 4 GiB: the separators past it are not cut (the
+        // elements they end read as one).
+        _ => {
+            while found != 0 {
+                let cut = at + (found.trailing_zeros() / 8) as usize;
+                if let Ok(cut) = u32::try_from(cut) {
+                    cuts.push(cut);
+                }
+                found &= found - 1;
+            }
+        }
+    }
+}
+
+/// The packed id ([`pack_id`]) of the segment that starts at `start` and
+/// whose id ends at `at` in `chunk`; the segment's first bytes are in `buf`
+/// when it began before the chunk (at `base` in the buffer).
+#[inline]
+fn id_at(buf: &[u8], chunk: &[u8], base: usize, start: usize, at: usize) -> u32 {
+    if let Some(here) = start.checked_sub(base) {
+        return pack_id(chunk.get(here..at).unwrap_or_default());
+    }
+    let len = (base + at).saturating_sub(start);
+    if len > 3 {
+        return LONG_ID;
+    }
+    let mut head = [0u8; 3];
+    let earlier = buf.get(start..).unwrap_or_default();
+    let here = chunk
+        .get(start.saturating_sub(base)..at)
+        .unwrap_or_default();
+    for (slot, &b) in head.iter_mut().zip(earlier.iter().chain(here)) {
+        *slot = b;
+    }
+    pack_id(head.get(..len).unwrap_or_default())
+}
+
+/// A segment id of up to three bytes packed in a word, its length in the
+/// high byte: what the tokenizer and the mapper match ids by, one compare
+/// each. Longer ids are all [`LONG_ID`].
+pub const fn pack_id(id: &[u8]) -> u32 {
+    match *id {
+        [] => 0,
+        [a] => u32::from_le_bytes([a, 0, 0, 1]),
+        [a, b] => u32::from_le_bytes([a, b, 0, 2]),
+        [a, b, c] => u32::from_le_bytes([a, b, c, 3]),
+        _ => LONG_ID,
+    }
+}
+
+/// The packed id of every id longer than three bytes.
+pub const LONG_ID: u32 = u32::MAX;
+
+const SE: u32 = pack_id(b"SE");
+const ST: u32 = pack_id(b"ST");
+const GE: u32 = pack_id(b"GE");
+const GS: u32 = pack_id(b"GS");
+const IEA: u32 = pack_id(b"IEA");
+const ISA: u32 = pack_id(b"ISA");
 
 /// A segment's share of a transaction's cuts, from index `first` to `end`.
 fn share(first: usize, end: usize) -> (u32, u32) {
@@ -500,17 +599,6 @@ pub fn segment_id(segment: &[u8], element: u8) -> &[u8] {
     match memchr::memchr(element, segment) {
         Some(at) => segment.get(..at).unwrap_or_default(),
         None => segment,
-    }
-}
-
-/// The segment id when it has at most three bytes, else four bytes that are
-/// no id (what telling the envelope's ids apart needs): from the first four
-/// bytes, without a call to `memchr` for each segment.
-fn short_id(segment: &[u8], element: u8) -> &[u8] {
-    let head = segment.get(..4).unwrap_or(segment);
-    match head.iter().position(|&b| b == element) {
-        Some(at) => head.get(..at).unwrap_or_default(),
-        None => head,
     }
 }
 

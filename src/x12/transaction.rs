@@ -4,7 +4,7 @@
 
 use crate::claims::{ClaimError, ErrorKind, X12Location};
 
-use super::tokenizer::SegPos;
+use super::tokenizer::{pack_id, SegPos};
 
 /// A segment of the transaction: its text, its id, and where its element
 /// separators are (split once: the mapper reads elements by number).
@@ -59,25 +59,58 @@ pub(super) enum Tag {
 }
 
 impl Tag {
-    /// The tag of segment id `id`.
-    pub fn of(id: &str) -> Tag {
-        match id {
-            "HL" => Tag::Hl,
-            "CLM" => Tag::Clm,
-            "NM1" => Tag::Nm1,
-            "PRV" => Tag::Prv,
-            "DMG" => Tag::Dmg,
-            "SBR" => Tag::Sbr,
-            "REF" => Tag::Ref,
-            "HI" => Tag::Hi,
-            "K3" => Tag::K3,
-            "LX" => Tag::Lx,
-            "SV1" => Tag::Sv1,
-            "DTP" => Tag::Dtp,
-            "LIN" => Tag::Lin,
-            "SVD" => Tag::Svd,
-            "SV5" | "PWK" | "CN1" | "AMT" | "NTE" | "CR1" | "CR2" | "CRC" | "HCP" | "CAS"
-            | "OI" | "MOA" | "LQ" | "FRM" | "PS1" | "CTP" | "QTY" | "MEA" => Tag::ClaimOnly,
+    /// The tag of a segment id, packed ([`pack_id`]).
+    pub fn of(packed: u32) -> Tag {
+        const HL: u32 = pack_id(b"HL");
+        const CLM: u32 = pack_id(b"CLM");
+        const NM1: u32 = pack_id(b"NM1");
+        const PRV: u32 = pack_id(b"PRV");
+        const DMG: u32 = pack_id(b"DMG");
+        const SBR: u32 = pack_id(b"SBR");
+        const REF: u32 = pack_id(b"REF");
+        const HI: u32 = pack_id(b"HI");
+        const K3: u32 = pack_id(b"K3");
+        const LX: u32 = pack_id(b"LX");
+        const SV1: u32 = pack_id(b"SV1");
+        const DTP: u32 = pack_id(b"DTP");
+        const LIN: u32 = pack_id(b"LIN");
+        const SVD: u32 = pack_id(b"SVD");
+        const OTHERS: [u32; 18] = [
+            pack_id(b"SV5"),
+            pack_id(b"PWK"),
+            pack_id(b"CN1"),
+            pack_id(b"AMT"),
+            pack_id(b"NTE"),
+            pack_id(b"CR1"),
+            pack_id(b"CR2"),
+            pack_id(b"CRC"),
+            pack_id(b"HCP"),
+            pack_id(b"CAS"),
+            pack_id(b"OI"),
+            pack_id(b"MOA"),
+            pack_id(b"LQ"),
+            pack_id(b"FRM"),
+            pack_id(b"PS1"),
+            pack_id(b"CTP"),
+            pack_id(b"QTY"),
+            pack_id(b"MEA"),
+        ];
+        match packed {
+            HL => Tag::Hl,
+            CLM => Tag::Clm,
+            NM1 => Tag::Nm1,
+            PRV => Tag::Prv,
+            DMG => Tag::Dmg,
+            SBR => Tag::Sbr,
+            REF => Tag::Ref,
+            HI => Tag::Hi,
+            K3 => Tag::K3,
+            LX => Tag::Lx,
+            SV1 => Tag::Sv1,
+            DTP => Tag::Dtp,
+            LIN => Tag::Lin,
+            SVD => Tag::Svd,
+            other if OTHERS.contains(&other) => Tag::ClaimOnly,
             _ => Tag::Other,
         }
     }
@@ -116,7 +149,7 @@ pub(super) fn segments<'a>(text: &'a str, spans: &[SegPos], cuts: &'a [u32]) -> 
             Seg {
                 text,
                 id,
-                tag: Tag::of(id),
+                tag: Tag::of(span.id),
                 cuts,
             }
         })
@@ -145,28 +178,6 @@ pub(super) fn comp(composite: &str, sep: char, n: usize) -> &str {
     } else {
         ""
     }
-}
-
-/// The first `N` components of a composite, each empty when absent (as
-/// [`comp`] reads them): one pass, where `comp` makes one per component.
-pub(super) fn components<const N: usize>(composite: &str, sep: char) -> [&str; N] {
-    let sep = u8::try_from(sep).unwrap_or(b':');
-    let mut parts = [""; N];
-    let (mut from, mut index) = (0, 0);
-    for (at, &b) in composite.as_bytes().iter().enumerate() {
-        if b == sep {
-            match parts.get_mut(index) {
-                Some(part) => *part = composite.get(from..at).unwrap_or_default(),
-                None => return parts,
-            }
-            index += 1;
-            from = at + 1;
-        }
-    }
-    if let Some(part) = parts.get_mut(index) {
-        *part = composite.get(from..).unwrap_or_default();
-    }
-    parts
 }
 
 /// The pieces of `text` between the (ASCII) separator `sep`, as

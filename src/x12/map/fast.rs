@@ -14,11 +14,11 @@
 //! generated claims). It holds no rule of its own: the contract's are `Cx`'s,
 //! the X12 readings those of `values`, which the general path calls too.
 
-use arrayvec::ArrayVec;
 use chrono::NaiveDate;
 
-use crate::claims::model::{Diagnoses, Facts, Line, Modifiers, Pointers};
-use crate::claims::validate::{MAX_LINES, MAX_POINTERS};
+use crate::claims::model::{Diagnoses, Facts, Line, Pointers};
+use crate::claims::slot::blank_line;
+use crate::claims::validate::MAX_LINES;
 use crate::claims::{or_all, text, Claim, Cx, FactValue, Num, Text};
 
 use super::parties::Loops;
@@ -36,35 +36,21 @@ thread_local! {
     pub(super) static FAST_CLAIMS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// A line as read so far: LX01, what its last SV1 gave, and what its K3 and
-/// DTP*472 segments gave (the last of each).
-struct LineB<'a> {
-    number: u64,
-    sv1: Option<Sv1<'a>>,
-    date: Option<[u8; 10]>,
-    site: Option<&'a str>,
-    muscles: Option<Num>,
-    injections: Option<Num>,
-}
-
-/// An SV1 read: each element as the general path reads it, none wrong.
-struct Sv1<'a> {
-    procedure: &'a str,
-    modifiers: ArrayVec<&'a str, 4>,
-    charge: Option<f64>,
-    units: Num,
-    pointers: ArrayVec<u64, MAX_POINTERS>,
-}
-
-/// What the claim's lines share as they are checked.
-struct Lines<'a> {
+/// The claim's lines, each checked as its segments come, in place: the
+/// line an LX opens is added at once and its fields written as the SV1,
+/// K3 and DTP*472 after it give them (each the last given, as the general
+/// path keeps it).
+struct Lines {
     /// The diagnoses' count, which pointers are checked against.
     diagnoses: usize,
     /// The last date of service read, with its text: a claim's lines nearly
     /// always share their date.
     last_date: Option<([u8; 10], NaiveDate)>,
-    done: Vec<Line>,
-    open: Option<LineB<'a>>,
+    lines: Vec<Line>,
+    /// Whether the last line is open, and has had an SV1 and a date.
+    open: bool,
+    sv1: bool,
+    date: bool,
 }
 
 impl<'a> Mapper<'_, 'a> {
@@ -91,15 +77,17 @@ impl<'a> Mapper<'_, 'a> {
         let mut lines = Lines {
             diagnoses: 0,
             last_date: None,
-            done: Vec::with_capacity(lines),
-            open: None,
+            lines: Vec::with_capacity(lines),
+            open: false,
+            sv1: false,
+            date: false,
         };
         for &Event { ev, at } in events {
             let seg = self.seg(at);
             // The claim's own segments all come before its first line (they
-            // are read in 2300 only); the line's pointers are checked
+            // are read in 2300 only); the lines' pointers are checked
             // against the diagnoses then complete.
-            let before_lines = lines.open.is_none() && lines.done.is_empty();
+            let before_lines = lines.lines.is_empty();
             match ev {
                 Ev::Replaces if before_lines => replaces = Some(seg.el(e, 2)),
                 Ev::Hi if before_lines => self.fast_diagnoses(&cx, seg, &mut diagnoses)?,
@@ -116,44 +104,37 @@ impl<'a> Mapper<'_, 'a> {
                         cx.diagnosis_count(diagnoses.len()).ok()?;
                         lines.diagnoses = diagnoses.len();
                     }
-                    lines.close(&cx)?;
-                    // More than the most a claim may have: the count's rule
-                    // says so.
-                    if lines.done.len() >= MAX_LINES {
-                        return None;
-                    }
-                    lines.open = Some(LineB {
-                        number: values::whole(seg.el(e, 1))?,
-                        sv1: None,
-                        date: None,
-                        site: None,
-                        muscles: None,
-                        injections: None,
-                    });
+                    lines.open(&cx, values::whole(seg.el(e, 1))?)?;
                 }
-                Ev::Sv1 => lines.open.as_mut()?.sv1 = Some(self.fast_sv1(seg)?),
+                Ev::Sv1 => self.fast_sv1(&cx, seg, &mut lines)?,
                 Ev::LineK3 => {
-                    let line = lines.open.as_mut()?;
+                    let i = lines.lines.len().checked_sub(1)?;
+                    let line = lines.lines.last_mut().filter(|_| lines.open)?;
                     match k3_parts(seg.el(e, 1)) {
-                        ("SITE", value) => line.site = Some(value),
-                        ("MUSCLES", value) => line.muscles = Some(number(value)?),
-                        ("INJECTIONS", value) => line.injections = Some(number(value)?),
+                        ("SITE", value) => line.site = Some(cx.site(i, value).ok()?),
+                        ("MUSCLES", value) => {
+                            line.muscles = Some(cx.tally(i, "muscles", number(value)?).ok()?);
+                        }
+                        ("INJECTIONS", value) => {
+                            let n = number(value)?;
+                            line.injections = Some(cx.tally(i, "injections", n).ok()?);
+                        }
                         _ => {}
                     }
                 }
                 Ev::Dtp => {
                     let date = service_date(seg.el(e, 2), seg.el(e, 3))?;
                     // A date before any line is checked, and belongs to none.
-                    if let Some(line) = lines.open.as_mut() {
-                        line.date = Some(date);
+                    if lines.open {
+                        lines.date(&cx, date)?;
                     }
                 }
                 Ev::Rendering => rendering = Some(at),
                 Ev::RenderingPrv => rendering_prv = Some(at),
             }
         }
-        lines.close(&cx)?;
-        let lines = lines.done;
+        lines.close()?;
+        let lines = lines.lines;
         cx.line_count(lines.len()).ok()?;
 
         // CLM02 against the lines' charges: a warning, which the general
@@ -236,8 +217,8 @@ impl<'a> Mapper<'_, 'a> {
         if skipped_hi(comp(seg.el(e, 1), cs, 1)) {
             return Some(());
         }
-        // HI01 to HI12 (a `Range`: an inclusive one costs a check more a turn).
-        for n in 1..13 {
+        // HI01 to HI12, those the segment has (the others are empty).
+        for n in 1..=seg.cuts.len().min(12) {
             let element = seg.el(e, n);
             if element.is_empty() {
                 continue;
@@ -252,11 +233,26 @@ impl<'a> Mapper<'_, 'a> {
         Some(())
     }
 
-    /// An SV1, each element read as the general path reads it; `None` when
-    /// one is wrong or the units are minutes (a warning).
-    fn fast_sv1(&self, seg: Seg<'a>) -> Option<Sv1<'a>> {
+    /// An SV1, each element read as the general path reads it and checked
+    /// by the contract's rule, into the open line; `None` when one is wrong
+    /// or the units are minutes (a warning).
+    fn fast_sv1(&self, cx: &Cx<'_>, seg: Seg<'a>, lines: &mut Lines) -> Option<()> {
         let (e, cs) = (self.e, self.c);
+        let i = lines.lines.len().checked_sub(1)?;
+        let diagnoses = lines.diagnoses;
+        let line = lines.lines.last_mut().filter(|_| lines.open)?;
         let sv101 = values::sv101(seg.el(e, 1), cs);
+        (line.procedure, line.procedure_text) = cx.procedure(i, sv101.procedure.ok()?).ok()?;
+        cx.modifier_count(i, sv101.modifiers.len()).ok()?;
+        line.modifiers.clear();
+        for given in sv101.modifiers {
+            let modifier = cx.modifier(i, line.modifiers.len(), given).ok()?;
+            line.modifiers.try_push(modifier).ok()?;
+        }
+        line.charge = match values::charge(seg.el(e, 2)).ok()? {
+            Some(amount) => Some(cx.charge(i, Num::Float(amount)).ok()?),
+            None => None,
+        };
         let quantity = seg.el(e, 4);
         let units = match values::units(seg.el(e, 3), quantity) {
             // A whole number as the JSON scanner reads one, which the units'
@@ -264,36 +260,49 @@ impl<'a> Mapper<'_, 'a> {
             Units::Count(units) => values::whole(quantity).map_or(Num::Float(units), Num::Unsigned),
             Units::Minutes | Units::BadQuantity | Units::BadBasis => return None,
         };
-        let mut pointers = ArrayVec::new();
+        line.units = cx.units(i, Some(units)).ok()?;
+        let mut pointers = Pointers::new();
         let sv107 = seg.el(e, 7);
         if !sv107.is_empty() {
             for p in pieces(sv107, cs) {
-                // More than a line may have: the count's rule says so.
-                pointers.try_push(values::whole(p)?).ok()?;
+                let n = Num::Unsigned(values::whole(p)?);
+                cx.pointer_count(i, pointers.len() + 1).ok()?;
+                let pointer = cx
+                    .pointer(i, pointers.len(), n, diagnoses, &pointers)
+                    .ok()?;
+                pointers.try_push(pointer).ok()?;
             }
         }
-        Some(Sv1 {
-            procedure: sv101.procedure.ok()?,
-            modifiers: sv101.modifiers,
-            charge: values::charge(seg.el(e, 2)).ok()?,
-            units,
-            pointers,
-        })
+        line.diagnosis_pointers = or_all(Some(pointers), diagnoses);
+        lines.sv1 = true;
+        Some(())
     }
 }
 
-impl Lines<'_> {
-    /// Checks the open line, if any, and adds it to the done ones.
-    fn close(&mut self, cx: &Cx<'_>) -> Option<()> {
-        let Some(line) = self.open.take() else {
-            return Some(());
-        };
-        let i = self.done.len();
+impl Lines {
+    /// Opens line `number` (LX01), the line before it closed.
+    fn open(&mut self, cx: &Cx<'_>, number: u64) -> Option<()> {
+        self.close()?;
+        let i = self.lines.len();
+        // More than the most a claim may have: the count's rule says so.
+        if i >= MAX_LINES {
+            return None;
+        }
         let number = cx
-            .line_number(i, Some(Num::Unsigned(line.number)), &self.done)
+            .line_number(i, Some(Num::Unsigned(number)), &self.lines)
             .ok()?;
-        let date = line.date?;
-        let date_of_service = match self.last_date {
+        self.lines.push(Line {
+            line: number,
+            ..blank_line()
+        });
+        (self.open, self.sv1, self.date) = (true, false, false);
+        Some(())
+    }
+
+    /// The open line's date of service (its text, `CCYY-MM-DD`).
+    fn date(&mut self, cx: &Cx<'_>, date: [u8; 10]) -> Option<()> {
+        let i = self.lines.len().checked_sub(1)?;
+        let parsed = match self.last_date {
             Some((given, parsed)) if given == date => parsed,
             _ => {
                 let parsed = cx.date_of_service(i, iso_text(&date)).ok()?;
@@ -301,46 +310,17 @@ impl Lines<'_> {
                 parsed
             }
         };
-        let sv1 = line.sv1?;
-        let (procedure, procedure_text) = cx.procedure(i, sv1.procedure).ok()?;
-        cx.modifier_count(i, sv1.modifiers.len()).ok()?;
-        let mut modifiers = Modifiers::new();
-        for (j, given) in sv1.modifiers.iter().enumerate() {
-            modifiers.try_push(cx.modifier(i, j, given).ok()?).ok()?;
+        self.lines.last_mut()?.date_of_service = parsed;
+        self.date = true;
+        Some(())
+    }
+
+    /// Closes the open line, if any: it must have had its SV1 (the
+    /// procedure is required) and its DTP*472.
+    fn close(&mut self) -> Option<()> {
+        if std::mem::take(&mut self.open) && !(self.sv1 && self.date) {
+            return None;
         }
-        let units = cx.units(i, Some(sv1.units)).ok()?;
-        cx.pointer_count(i, sv1.pointers.len()).ok()?;
-        let mut pointers = Pointers::new();
-        for (j, &n) in sv1.pointers.iter().enumerate() {
-            let pointer = cx
-                .pointer(i, j, Num::Unsigned(n), self.diagnoses, &pointers)
-                .ok()?;
-            pointers.try_push(pointer).ok()?;
-        }
-        let tally = |field, n: Option<Num>| n.map(|n| cx.tally(i, field, n)).transpose().ok();
-        let muscles = tally("muscles", line.muscles)?;
-        let injections = tally("injections", line.injections)?;
-        let charge = match sv1.charge {
-            Some(amount) => Some(cx.charge(i, Num::Float(amount)).ok()?),
-            None => None,
-        };
-        let site = match line.site {
-            Some(given) => Some(cx.site(i, given).ok()?),
-            None => None,
-        };
-        self.done.push(Line {
-            line: number,
-            date_of_service,
-            procedure,
-            procedure_text,
-            modifiers,
-            units,
-            diagnosis_pointers: or_all(Some(pointers), self.diagnoses),
-            site,
-            muscles,
-            injections,
-            charge,
-        });
         Some(())
     }
 }

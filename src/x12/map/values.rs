@@ -9,7 +9,7 @@ use crate::claims::{Num, RawFact};
 
 use arrayvec::ArrayVec;
 
-use super::super::transaction::{components, split_once};
+use super::super::transaction::{pieces, split_once};
 
 /// An X12 decimal (R): an optional minus, digits, an optional point and
 /// digits. Exponents, `inf` and `NaN`, which Rust's parser takes, are not X12.
@@ -103,16 +103,26 @@ pub(super) struct Sv101<'a> {
     pub(super) modifiers: ArrayVec<&'a str, 4>,
 }
 
-/// SV101's procedure and modifiers.
+/// SV101's procedure and modifiers, its components read in one pass.
 pub(super) fn sv101(sv101: &str, component: char) -> Sv101<'_> {
-    let [qualifier, code, rest @ ..] = components::<6>(sv101, component);
+    let mut components = pieces(sv101, component);
+    let qualifier = components.next().unwrap_or_default();
+    let code = components.next().unwrap_or_default();
+    let mut modifiers = ArrayVec::new();
+    // SV101-3 to SV101-6; SV101-7, a description, is not read.
+    for modifier in components.take(4).filter(|m| !m.is_empty()) {
+        // Four at most: `take(4)`.
+        if modifiers.try_push(modifier).is_err() {
+            break;
+        }
+    }
     Sv101 {
         procedure: if qualifier == "HC" {
             Ok(code)
         } else {
             Err(qualifier)
         },
-        modifiers: rest.into_iter().filter(|m| !m.is_empty()).collect(),
+        modifiers,
     }
 }
 
