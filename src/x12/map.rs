@@ -164,7 +164,7 @@ pub(super) fn map_claims(
             warnings.append(&mut said);
         }
     };
-    for (idx, &seg) in tx.segs.iter().enumerate().take(inner).skip(1) {
+    for (idx, seg) in tx.segs.iter().enumerate().take(inner).skip(1) {
         let e = m.e;
         let open = claim.is_some();
         let mut note = |ev: Ev, lp: &'static str| {

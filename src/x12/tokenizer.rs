@@ -48,7 +48,8 @@ pub struct SegPos {
     /// set's (`from`, `to`), as [`Tokenizer::read_transaction`] finds them;
     /// `(0, 0)` for a segment read alone.
     pub cuts: (u32, u32),
-    /// Its id, packed ([`pack_id`]).
+    /// Its id, packed ([`pack_id`]): what [`Tokenizer::read_transaction`]
+    /// tells the envelope's segments (SE, ST, GE, GS, IEA, ISA) by.
     pub id: u32,
 }
 
@@ -411,7 +412,7 @@ impl<R: BufRead> Tokenizer<R> {
                             // The first separator ends the id.
                             seg.id = Some(id_at(buf, chunk, base, seg.start, at));
                         }
-                        push_cuts(cuts, before, base + word_at - seg.start);
+                        push_cuts(cuts, before, base + word_at, seg.start);
                     }
                     if next_end == 0 {
                         break;
@@ -484,28 +485,21 @@ struct Open {
     id: Option<u32>,
 }
 
-/// Adds the positions of the separators flagged in `found` (a word's) to
-/// `cuts`, the word starting `at` bytes into the segment.
+/// Adds the positions of the separators flagged in `found` to `cuts`, from
+/// the start of their segment (at `start` in the buffer; the word is at
+/// `word`). The word may begin before the segment (which starts inside it,
+/// before its separators): the distance is taken modulo 2^64, and the
+/// separator's own is then exact. Separators past 4 GiB into a segment are
+/// not cut (the elements they end read as one).
 #[inline]
-fn push_cuts(cuts: &mut Vec<u32>, mut found: u64, at: usize) {
-    match u32::try_from(at) {
-        Ok(at) if at < u32::MAX - 8 => {
-            while found != 0 {
-                cuts.push(at + found.trailing_zeros() / 8);
-                found &= found - 1;
-            }
+fn push_cuts(cuts: &mut Vec<u32>, mut found: u64, word: usize, start: usize) {
+    let at = word.wrapping_sub(start);
+    while found != 0 {
+        let cut = at.wrapping_add((found.trailing_zeros() / 8) as usize);
+        if let Ok(cut) = u32::try_from(cut) {
+            cuts.push(cut);
         }
-        // A segment of 4 GiB: the separators past it are not cut (the
-        // elements they end read as one).
-        _ => {
-            while found != 0 {
-                let cut = at + (found.trailing_zeros() / 8) as usize;
-                if let Ok(cut) = u32::try_from(cut) {
-                    cuts.push(cut);
-                }
-                found &= found - 1;
-            }
-        }
+        found &= found - 1;
     }
 }
 

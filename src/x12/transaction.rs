@@ -31,10 +31,10 @@ impl<'a> Seg<'a> {
     }
 }
 
-/// The segment ids the checks and the mapper act on, read once per segment:
-/// each segment is matched several times (the hierarchy check, the mapper's
-/// loop), and comparing a tag is an instruction where comparing ids was a
-/// dozen.
+/// The segment ids the checks and the mapper act on, read once per segment
+/// (packed, [`pack_id`]): each segment is matched several times (the
+/// hierarchy check, the mapper's loop), and comparing a tag is an
+/// instruction where comparing ids was a dozen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tag {
     Hl,
@@ -149,7 +149,10 @@ pub(super) fn segments<'a>(text: &'a str, spans: &[SegPos], cuts: &'a [u32]) -> 
             Seg {
                 text,
                 id,
-                tag: Tag::of(span.id),
+                // From the id as the segment's text gives it (a segment
+                // without elements, ended by a line feed after a carriage
+                // return, has the carriage return in its packed id).
+                tag: Tag::of(pack_id(id.as_bytes())),
                 cuts,
             }
         })

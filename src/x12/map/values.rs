@@ -24,7 +24,7 @@ pub(super) fn decimal(text: &str) -> Option<f64> {
         match b {
             b'0'..=b'9' => {
                 whole = whole.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                count += 1;
+                count = count.saturating_add(1);
             }
             b'.' if point.is_none() => point = Some(at),
             _ => return None,
