@@ -467,7 +467,9 @@ impl<R: BufRead> X12Reader<R> {
     /// Reads a transaction set from its ST to its SE, then checks and maps it.
     fn transaction(&mut self, st: SegPos) {
         self.transactions_in_group += 1;
-        // `buf` holds the ST from `st.start`; keep reading into it.
+        // `buf` holds the ST from `st.start`; keep reading into it. The ST,
+        // read alone, has its separators found here; the tokenizer finds the
+        // others' as it reads them.
         let e = self.tok.delimiters().element;
         self.segs.clear();
         self.cuts.clear();
