@@ -25,4 +25,4 @@ pub(crate) use read::{
     Code, Num, Obj, RawClaim, RawFact, RawFacts, RawLine, RawPatient, RawProvider,
 };
 pub use slot::ClaimSlot;
-pub(crate) use validate::validate;
+pub(crate) use validate::{or_all, text, validate, Cx};

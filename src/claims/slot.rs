@@ -105,7 +105,7 @@ pub(super) fn empty_claim() -> Claim {
 
 /// A line with no fields set: the room a slot's lines grow by, each to be
 /// overwritten field by field.
-pub(super) fn blank_line() -> Line {
+pub(crate) fn blank_line() -> Line {
     Line {
         line: 0,
         date_of_service: chrono::NaiveDate::default(),

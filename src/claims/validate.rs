@@ -4,9 +4,9 @@
 //! them in contract order to a claim serde read, and the first bad field
 //! rejects the claim, with its path (`lines[1].diagnosis_pointers[0]`, 0-based
 //! indexes) and a message that quotes the bad value. The JSON Lines scanner
-//! (`claims::scan`) applies the same methods as it reads each field and
-//! leaves a claim that breaks one to `validate`, so every message comes from
-//! here. The shape checks are public so that other parts of the engine (policy
+//! (`claims::scan`) and the 837P mapper (`x12::map`) apply the same methods
+//! as they read each field and leave a claim that breaks one to `validate`,
+//! so every message comes from here. The shape checks are public so that other parts of the engine (policy
 //! code lists, fixtures) use the same definitions.
 
 use std::borrow::Cow;
@@ -30,7 +30,7 @@ mod shapes;
 #[cfg(test)]
 mod tests;
 
-pub(super) use rules::Cx;
+pub(crate) use rules::Cx;
 pub use shapes::{
     is_icd10cm_shape, is_procedure_shape, parse_date, MAX_DIAGNOSES, MAX_LINES, MAX_MODIFIERS,
     MAX_POINTERS,
@@ -113,7 +113,7 @@ fn trim(given: &str) -> &str {
 }
 
 /// A claim field's text, inline when short (see [`Text`]).
-pub(super) fn text(given: &str) -> Text {
+pub(crate) fn text(given: &str) -> Text {
     Text::from(given)
 }
 
@@ -126,7 +126,7 @@ fn upper(given: &str) -> Text {
 
 /// A line's pointers as given (`None` when absent), or, when it gives none
 /// (absent or empty), every diagnosis, as on a paper claim left blank.
-pub(super) fn or_all(given: Option<Pointers>, diagnoses: usize) -> Pointers {
+pub(crate) fn or_all(given: Option<Pointers>, diagnoses: usize) -> Pointers {
     match given {
         Some(pointers) if !pointers.is_empty() => pointers,
         // At most 12 diagnoses (checked before), so they fit.

@@ -1,11 +1,21 @@
-//! The 837P mapper: a checked transaction set's claims, each built as the
-//! loose claim shape the JSON readers build and checked by the same
-//! `validate`, so that one set of rules decides what a valid claim is.
+//! The 837P mapper: a checked transaction set's claims, each checked by the
+//! contract's rules, the methods of `claims::validate`'s `Cx`, so that one
+//! set of rules decides what a valid claim is.
 //!
 //! Only the segments a claim needs are decoded (see `docs/x12.md` for the
 //! table); the rest are skipped by id. X12-only rules (ICD-9 qualifiers,
 //! SV101-1 not `HC`, the unit basis, NM108 not `XX`) are checked here, with
 //! the contract's field paths; every error also carries the X12 location.
+//!
+//! Two paths, as for JSON Lines. The loop over the segments notes, for each
+//! claim, the segments its fields come from ([`Event`]s). The fast path
+//! (`fast`) reads them straight into a [`Claim`], applying each rule as it
+//! reads a field, and steps aside at anything it does not take: any error, a
+//! warning to give. The general path then reads the same segments into the
+//! loose claim shape the JSON readers build and checks it with `validate`,
+//! which names the first error in contract order. So when the fast path
+//! gives a claim, it is the claim the general path would have built (tested
+//! on every file of `tests/data/x12/` and on generated claims).
 
 use std::borrow::Cow;
 
@@ -16,11 +26,19 @@ use crate::claims::{
 };
 
 use super::payer_ids::PayerIds;
-use super::transaction::{comp, Seg, Tx};
+use super::transaction::{comp, pieces, Seg, Tag, Tx};
 use parties::{Loops, Party};
-use values::{d8, decimal, fact_value, number};
+use values::{
+    decimal, fact_parts, fact_value, icd10_qualifier, iso_text, k3_parts, number, service_date,
+    skipped_hi, Units,
+};
 
+mod fast;
+#[cfg(test)]
+mod fast_tests;
 mod parties;
+#[cfg(test)]
+mod tests;
 mod values;
 
 /// A segment of the transaction and the loop it was read in.
@@ -45,6 +63,45 @@ enum Part {
     BelowLine,
 }
 
+/// What a segment of a claim gives it, as the loop over the segments found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ev {
+    /// REF*F8 in 2300: the claim replaced or voided.
+    Replaces,
+    /// HI in 2300: diagnoses.
+    Hi,
+    /// K3 in 2300: a fact.
+    Fact,
+    /// LX: a new line.
+    Lx,
+    /// SV1 in 2400.
+    Sv1,
+    /// K3 in 2400: the line's site, muscles or injections.
+    LineK3,
+    /// DTP*472 in 2400 or below: the date of service.
+    Dtp,
+    /// NM1*82 (2310B): the rendering provider.
+    Rendering,
+    /// PRV*PE in 2310B: the rendering provider's taxonomy.
+    RenderingPrv,
+}
+
+/// A segment a claim's fields are read from, in the order of the segments.
+#[derive(Clone, Copy, Debug)]
+struct Event {
+    ev: Ev,
+    at: Ref,
+}
+
+/// A claim whose segments are being read: its HL loop (0-based), its CLM and
+/// its record number.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    hl: usize,
+    clm: Ref,
+    record: usize,
+}
+
 /// Where a line's fields came from: its LX, SV1 and DTP*472.
 #[derive(Clone, Copy, Debug)]
 struct LineAt {
@@ -53,7 +110,7 @@ struct LineAt {
     dtp: Option<Ref>,
 }
 
-/// A claim as read so far.
+/// A claim as read so far by the general path.
 struct ClaimB<'a> {
     hl: usize,
     clm: Ref,
@@ -90,24 +147,37 @@ pub(super) fn map_claims(
         c: tx.component,
         payer_ids,
     };
-    let mut parties: Vec<Party<'_>> = Vec::new();
-    let mut claim: Option<ClaimB<'_>> = None;
+    // Sized once: a transaction set has thousands of HL loops, and a party is
+    // a few hundred bytes (growing the list was a twentieth of mapping).
+    let hl_loops = tx.segs.iter().filter(|seg| seg.tag == Tag::Hl).count();
+    let mut parties: Vec<Party<'_>> = Vec::with_capacity(hl_loops);
+    let mut claim: Option<Open> = None;
+    // The open claim's segments, kept for the next claim (cleared at each CLM).
+    let mut events: Vec<Event> = Vec::new();
     let mut part = Part::Claim;
     let mut lp: &'static str = "header";
     let inner = tx.segs.len().saturating_sub(1);
-    let mut finish = |claim: Option<ClaimB<'_>>, parties: &[Party<'_>]| {
+    let mut finish = |claim: Option<Open>, events: &[Event], parties: &[Party<'_>]| {
         if let Some(claim) = claim {
-            let record = claim.record;
-            let (result, mut said) = m.finish(claim, parties);
-            out.push((record, result));
+            let (result, mut said) = m.claim(claim, events, parties);
+            out.push((claim.record, result));
             warnings.append(&mut said);
         }
     };
-    for (idx, &seg) in tx.segs.iter().enumerate().take(inner).skip(1) {
+    for (idx, seg) in tx.segs.iter().enumerate().take(inner).skip(1) {
         let e = m.e;
-        match seg.id {
-            "HL" => {
-                finish(claim.take(), &parties);
+        let open = claim.is_some();
+        let mut note = |ev: Ev, lp: &'static str| {
+            if open {
+                events.push(Event {
+                    ev,
+                    at: Ref { idx, lp },
+                });
+            }
+        };
+        match seg.tag {
+            Tag::Hl => {
+                finish(claim.take(), &events, &parties);
                 let level = seg.el(e, 3);
                 lp = match level {
                     "20" => "2000A",
@@ -124,30 +194,21 @@ pub(super) fn map_claims(
                     ..Party::default()
                 });
             }
-            "CLM" => {
-                finish(claim.take(), &parties);
+            Tag::Clm => {
+                finish(claim.take(), &events, &parties);
+                events.clear();
                 lp = "2300";
                 part = Part::Claim;
                 *record += 1;
-                claim = Some(ClaimB {
+                claim = Some(Open {
                     hl: parties.len().saturating_sub(1),
                     clm: Ref { idx, lp },
                     record: *record,
-                    replaces: None,
-                    hi: SmallVec::new(),
-                    diagnoses: Vec::new(),
-                    rendering: None,
-                    rendering_prv: None,
-                    facts: Vec::new(),
-                    lines: Vec::new(),
-                    line_at: SmallVec::new(),
-                    error: None,
-                    warnings: Vec::new(),
                 });
             }
-            "NM1" => {
+            Tag::Nm1 => {
                 let entity = seg.el(e, 1);
-                if let Some(c) = claim.as_mut() {
+                if open {
                     match part {
                         Part::Claim | Part::Provider => {
                             lp = match entity {
@@ -161,7 +222,7 @@ pub(super) fn map_claims(
                             };
                             part = Part::Provider;
                             if entity == "82" {
-                                c.rendering = Some(Ref { idx, lp });
+                                note(Ev::Rendering, lp);
                             }
                         }
                         Part::OtherPayer => lp = "2330",
@@ -198,73 +259,53 @@ pub(super) fn map_claims(
                     };
                 }
             }
-            "PRV" => match claim.as_mut() {
-                Some(c) if lp == "2310B" && seg.el(e, 1) == "PE" => {
-                    c.rendering_prv = Some(Ref { idx, lp });
-                }
-                Some(_) => {}
-                None => {
-                    if let Some(p) = parties.last_mut().filter(|_| seg.el(e, 1) == "BI") {
-                        p.taxonomy = Some(Ref { idx, lp });
+            Tag::Prv => {
+                if open {
+                    if lp == "2310B" && seg.el(e, 1) == "PE" {
+                        note(Ev::RenderingPrv, lp);
                     }
+                } else if let Some(p) = parties.last_mut().filter(|_| seg.el(e, 1) == "BI") {
+                    p.taxonomy = Some(Ref { idx, lp });
                 }
-            },
-            "DMG" if claim.is_none() => {
+            }
+            Tag::Dmg if !open => {
                 if let Some(p) = parties.last_mut() {
                     p.dmg = Some(Ref { idx, lp });
                 }
             }
-            "SBR" if claim.is_some() => {
+            Tag::Sbr if open => {
                 lp = "2320";
                 part = Part::OtherPayer;
             }
-            "REF" if part == Part::Claim && seg.el(e, 1) == "F8" => {
-                if let Some(c) = claim.as_mut() {
-                    c.replaces = Some(Ref { idx, lp });
-                }
+            Tag::Ref if part == Part::Claim && seg.el(e, 1) == "F8" => note(Ev::Replaces, lp),
+            Tag::Hi if part == Part::Claim => note(Ev::Hi, lp),
+            Tag::K3 => match part {
+                Part::Claim => note(Ev::Fact, lp),
+                Part::Line => note(Ev::LineK3, lp),
+                // Other K3 text is not ours.
+                _ => {}
+            },
+            Tag::Lx if open => {
+                lp = "2400";
+                part = Part::Line;
+                note(Ev::Lx, lp);
             }
-            "HI" if part == Part::Claim => {
-                if let Some(c) = claim.as_mut() {
-                    m.diagnoses(c, seg, Ref { idx, lp });
-                }
+            Tag::Sv1 if part == Part::Line => note(Ev::Sv1, lp),
+            Tag::Dtp if matches!(part, Part::Line | Part::BelowLine) && seg.el(e, 1) == "472" => {
+                note(Ev::Dtp, lp);
             }
-            "K3" => {
-                if let Some(c) = claim.as_mut() {
-                    m.k3(c, part, seg, Ref { idx, lp });
-                }
-            }
-            "LX" => {
-                if let Some(c) = claim.as_mut() {
-                    lp = "2400";
-                    part = Part::Line;
-                    m.line(c, seg, Ref { idx, lp });
-                }
-            }
-            "SV1" if part == Part::Line => {
-                if let Some(c) = claim.as_mut() {
-                    m.sv1(c, seg, Ref { idx, lp });
-                }
-            }
-            "DTP" if matches!(part, Part::Line | Part::BelowLine) && seg.el(e, 1) == "472" => {
-                if let Some(line) = claim.as_mut().and_then(|c| c.line_at.last_mut()) {
-                    line.dtp = Some(Ref { idx, lp });
-                }
-                if let Some(c) = claim.as_mut() {
-                    m.dtp(c, seg, Ref { idx, lp });
-                }
-            }
-            "LIN" if claim.is_some() => {
+            Tag::Lin if open => {
                 lp = "2410";
                 part = Part::BelowLine;
             }
-            "SVD" if claim.is_some() => {
+            Tag::Svd if open => {
                 lp = "2430";
                 part = Part::BelowLine;
             }
             _ => {}
         }
     }
-    finish(claim.take(), &parties);
+    finish(claim.take(), &events, &parties);
 }
 
 /// The mapper's view of one transaction set.
@@ -280,8 +321,68 @@ impl<'a> Mapper<'_, 'a> {
         self.tx.segs.get(r.idx).copied().unwrap_or(Seg {
             text: "",
             id: "",
+            tag: Tag::Other,
             cuts: &[],
         })
+    }
+
+    /// Claim `open`, from its `events` and the HL loops above it: by the fast
+    /// path, else by the general one.
+    fn claim(
+        &self,
+        open: Open,
+        events: &[Event],
+        parties: &[Party<'a>],
+    ) -> (Result<Claim, ClaimError>, Vec<Warning>) {
+        let empty = Party::default();
+        let loops = Loops::of(parties, open.hl, &empty);
+        if let Some(claim) = self.fast(open.clm, events, &loops) {
+            #[cfg(test)]
+            fast::FAST_CLAIMS.with(|n| n.set(n.get() + 1));
+            return (Ok(claim), Vec::new());
+        }
+        let c = self.replay(open, events);
+        self.finish(c, parties)
+    }
+
+    /// The claim's segments read by the general path, in their order, into
+    /// the loose shape; X12-only errors and warnings noted on the way.
+    fn replay(&self, open: Open, events: &[Event]) -> ClaimB<'a> {
+        let mut c = ClaimB {
+            hl: open.hl,
+            clm: open.clm,
+            record: open.record,
+            replaces: None,
+            hi: SmallVec::new(),
+            diagnoses: Vec::new(),
+            rendering: None,
+            rendering_prv: None,
+            facts: Vec::new(),
+            lines: Vec::new(),
+            line_at: SmallVec::new(),
+            error: None,
+            warnings: Vec::new(),
+        };
+        for &Event { ev, at } in events {
+            let seg = self.seg(at);
+            match ev {
+                Ev::Replaces => c.replaces = Some(at),
+                Ev::Hi => self.diagnoses(&mut c, seg, at),
+                Ev::Fact => self.k3(&mut c, Part::Claim, seg, at),
+                Ev::Lx => self.line(&mut c, seg, at),
+                Ev::Sv1 => self.sv1(&mut c, seg, at),
+                Ev::LineK3 => self.k3(&mut c, Part::Line, seg, at),
+                Ev::Dtp => {
+                    if let Some(line) = c.line_at.last_mut() {
+                        line.dtp = Some(at);
+                    }
+                    self.dtp(&mut c, seg, at);
+                }
+                Ev::Rendering => c.rendering = Some(at),
+                Ev::RenderingPrv => c.rendering_prv = Some(at),
+            }
+        }
+        c
     }
 
     fn error(&self, c: &ClaimB<'_>, path: String, message: String, at: Ref) -> ClaimError {
@@ -316,8 +417,7 @@ impl<'a> Mapper<'_, 'a> {
     /// HI: ABK/ABF diagnoses in order; BP/BO (anesthesia) and BG (condition
     /// codes) segments skipped; ICD-9 (BK/BF) and other qualifiers refused.
     fn diagnoses(&self, c: &mut ClaimB<'a>, seg: Seg<'a>, at: Ref) {
-        let first = comp(seg.el(self.e, 1), self.c, 1);
-        if matches!(first, "BP" | "BO" | "BG") {
+        if skipped_hi(comp(seg.el(self.e, 1), self.c, 1)) {
             return;
         }
         c.hi.push((c.diagnoses.len(), at));
@@ -330,7 +430,7 @@ impl<'a> Mapper<'_, 'a> {
             let qualifier = comp(element, self.c, 1);
             let code = comp(element, self.c, 2);
             match qualifier {
-                "ABK" | "ABF" => {}
+                q if icd10_qualifier(q) => {}
                 "BK" | "BF" => self.fail(
                     c,
                     format!("diagnoses[{k}]"),
@@ -356,11 +456,10 @@ impl<'a> Mapper<'_, 'a> {
     /// `K3*FACT name=value` in 2300, `K3*SITE label`, `K3*MUSCLES n` and
     /// `K3*INJECTIONS n` in 2400. Other K3 text is not ours and is skipped.
     fn k3(&self, c: &mut ClaimB<'a>, part: Part, seg: Seg<'a>, at: Ref) {
-        let text = seg.el(self.e, 1);
-        let (key, value) = text.split_once(' ').unwrap_or((text, ""));
+        let (key, value) = k3_parts(seg.el(self.e, 1));
         match (part, key) {
             (Part::Claim, "FACT") => {
-                let (name, value) = value.split_once('=').unwrap_or((value, ""));
+                let (name, value) = fact_parts(value);
                 c.facts.push((Cow::Borrowed(name), fact_value(value)));
             }
             (Part::Line, "SITE" | "MUSCLES" | "INJECTIONS") => {
@@ -397,9 +496,9 @@ impl<'a> Mapper<'_, 'a> {
     fn line(&self, c: &mut ClaimB<'a>, seg: Seg<'a>, at: Ref) {
         let i = c.lines.len();
         let lx01 = seg.el(self.e, 1);
-        let line = match lx01.parse::<u64>() {
-            Ok(n) => Some(Num::Unsigned(n)),
-            Err(_) => {
+        let line = match values::whole(lx01) {
+            Some(n) => Some(Num::Unsigned(n)),
+            None => {
                 self.fail(
                     c,
                     format!("lines[{i}].line"),
@@ -434,46 +533,40 @@ impl<'a> Mapper<'_, 'a> {
         let (e, cs) = (self.e, self.c);
         let sv101 = seg.el(e, 1);
         let mut problems: Vec<(String, String)> = Vec::new();
-        let qualifier = comp(sv101, cs, 1);
-        let procedure = if qualifier == "HC" {
-            Some(Cow::Borrowed(comp(sv101, cs, 2)))
-        } else {
-            problems.push((
-                format!("lines[{i}].procedure"),
-                format!("SV101-1 must be HC (CPT/HCPCS), got `{qualifier}`"),
-            ));
-            None
+        let read = values::sv101(sv101, cs);
+        let procedure = match read.procedure {
+            Ok(code) => Some(Cow::Borrowed(code)),
+            Err(qualifier) => {
+                problems.push((
+                    format!("lines[{i}].procedure"),
+                    format!("SV101-1 must be HC (CPT/HCPCS), got `{qualifier}`"),
+                ));
+                None
+            }
         };
-        let modifiers: Vec<Cow<'a, str>> = (3..=6)
-            .map(|n| comp(sv101, cs, n))
-            .filter(|m| !m.is_empty())
-            .map(Cow::Borrowed)
-            .collect();
+        let modifiers: Vec<Cow<'a, str>> = read.modifiers.into_iter().map(Cow::Borrowed).collect();
         let sv102 = seg.el(e, 2);
-        let charge = match sv102 {
-            "" => None,
-            text => match decimal(text) {
-                Some(v) => Some(Num::Float(v)),
-                None => {
-                    problems.push((
-                        format!("lines[{i}].charge"),
-                        format!("SV102 must be an amount, got `{text}`"),
-                    ));
-                    None
-                }
-            },
+        let charge = match values::charge(sv102) {
+            Ok(charge) => charge.map(Num::Float),
+            Err(()) => {
+                problems.push((
+                    format!("lines[{i}].charge"),
+                    format!("SV102 must be an amount, got `{sv102}`"),
+                ));
+                None
+            }
         };
         let (basis, quantity) = (seg.el(e, 3), seg.el(e, 4));
-        let units = match (basis, decimal(quantity)) {
-            ("UN", Some(v)) => Some(Num::Float(v)),
-            ("UN", None) => {
+        let units = match values::units(basis, quantity) {
+            Units::Count(v) => Some(Num::Float(v)),
+            Units::BadQuantity => {
                 problems.push((
                     format!("lines[{i}].units"),
                     format!("SV104 must be a quantity of units, got `{quantity}`"),
                 ));
                 None
             }
-            ("MJ", _) => {
+            Units::Minutes => {
                 self.warn(
                     c,
                     Some(format!("lines[{i}].units")),
@@ -482,7 +575,7 @@ impl<'a> Mapper<'_, 'a> {
                 );
                 Some(Num::Unsigned(1))
             }
-            _ => {
+            Units::BadBasis => {
                 problems.push((
                     format!("lines[{i}].units"),
                     format!("SV103 must be UN (units) or MJ (minutes), got `{basis}`"),
@@ -493,10 +586,10 @@ impl<'a> Mapper<'_, 'a> {
         let mut pointers = Vec::new();
         let sv107 = seg.el(e, 7);
         if !sv107.is_empty() {
-            for (j, p) in sv107.split(cs).enumerate() {
-                match p.parse::<u64>() {
-                    Ok(n) => pointers.push(Num::Unsigned(n)),
-                    Err(_) => problems.push((
+            for (j, p) in pieces(sv107, cs).enumerate() {
+                match values::whole(p) {
+                    Some(n) => pointers.push(Num::Unsigned(n)),
+                    None => problems.push((
                         format!("lines[{i}].diagnosis_pointers[{j}]"),
                         format!("SV107-{} must be a diagnosis pointer, got `{p}`", j + 1),
                     )),
@@ -522,15 +615,10 @@ impl<'a> Mapper<'_, 'a> {
     fn dtp(&self, c: &mut ClaimB<'a>, seg: Seg<'a>, at: Ref) {
         let i = c.lines.len().saturating_sub(1);
         let (format, value) = (seg.el(self.e, 2), seg.el(self.e, 3));
-        let date = match format {
-            "D8" => d8(value),
-            "RD8" => value.split_once('-').and_then(|(start, _)| d8(start)),
-            _ => None,
-        };
-        match date {
+        match service_date(format, value) {
             Some(date) => {
                 if let Some(Obj(line)) = c.lines.last_mut() {
-                    line.date_of_service = Some(Cow::Owned(date));
+                    line.date_of_service = Some(Cow::Owned(iso_text(&date).to_owned()));
                 }
             }
             None => self.fail(
@@ -701,6 +789,3 @@ impl Located<'_> {
 fn index(rest: &str) -> Option<usize> {
     rest.split(']').next()?.parse().ok()
 }
-
-#[cfg(test)]
-mod tests;

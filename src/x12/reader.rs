@@ -16,8 +16,8 @@ use crate::claims::{Claim, ClaimError, ErrorKind, Warning, X12Location};
 
 use super::map::map_claims;
 use super::payer_ids::PayerIds;
-use super::tokenizer::{segment_id, ReadError, SegPos, Tokenizer, TxEnd};
-use super::transaction::{cut, segments, Envelope, Rejection, Seg, Tx};
+use super::tokenizer::{positions, segment_id, ReadError, SegPos, Tokenizer, TxEnd};
+use super::transaction::{segments, Envelope, Rejection, Seg, Tx};
 
 /// How many answers wait for their interchange's IEA at most.
 pub const HELD: usize = 4096;
@@ -68,6 +68,10 @@ pub struct X12Reader<R> {
     pending: Option<SegPos>,
     buf: Vec<u8>,
     segs: Vec<SegPos>,
+    /// The element separators' positions in the transaction set's segments.
+    cuts: Vec<u32>,
+    /// The answers of the transaction set being mapped (empty between them).
+    answers: Vec<(usize, Result<Claim, ClaimError>)>,
     /// Whether any ISA was found.
     seen_isa: bool,
     /// The record number of the answer returned last (0 before the first).
@@ -97,6 +101,8 @@ impl<R: BufRead> X12Reader<R> {
             pending: None,
             buf: Vec::new(),
             segs: Vec::new(),
+            cuts: Vec::new(),
+            answers: Vec::new(),
             seen_isa: false,
             last: 0,
         }
@@ -461,11 +467,23 @@ impl<R: BufRead> X12Reader<R> {
     /// Reads a transaction set from its ST to its SE, then checks and maps it.
     fn transaction(&mut self, st: SegPos) {
         self.transactions_in_group += 1;
-        // `buf` holds the ST from `st.start`; keep reading into it.
-        self.segs.clear();
-        self.segs.push(st);
+        // `buf` holds the ST from `st.start`; keep reading into it. The ST,
+        // read alone, has its separators found here; the tokenizer finds the
+        // others' as it reads them.
         let e = self.tok.delimiters().element;
-        let closed = match self.tok.read_transaction(&mut self.buf, &mut self.segs) {
+        self.segs.clear();
+        self.cuts.clear();
+        let st_text = self.buf.get(st.start..st.end).unwrap_or_default();
+        self.cuts
+            .extend(positions(st_text, e).filter_map(|at| u32::try_from(at).ok()));
+        self.segs.push(SegPos {
+            cuts: (0, u32::try_from(self.cuts.len()).unwrap_or(u32::MAX)),
+            ..st
+        });
+        let closed = match self
+            .tok
+            .read_transaction(&mut self.buf, &mut self.segs, &mut self.cuts)
+        {
             Ok(TxEnd::Se(pos)) => {
                 self.segs.push(pos);
                 Ok(())
@@ -481,19 +499,18 @@ impl<R: BufRead> X12Reader<R> {
                 return;
             }
         };
-        let mut out = Vec::new();
+        // The answers' list is kept from one transaction set to the next
+        // (grown for a thousand claims, each some 350 bytes, it was copied
+        // ten times over).
+        let mut out = std::mem::take(&mut self.answers);
         let mut warnings = Vec::new();
         let mut record = self.record;
         {
             let text = simdutf8::basic::from_utf8(&self.buf);
             let element = char::from(e);
             let component = char::from(self.tok.delimiters().component);
-            let (cuts, ranges) = match text {
-                Ok(text) => cut(text, &self.segs, e),
-                Err(_) => (Vec::new(), Vec::new()),
-            };
             let segs: Vec<Seg<'_>> = match text {
-                Ok(text) => segments(text, &self.segs, &cuts, &ranges),
+                Ok(text) => segments(text, &self.segs, &self.cuts),
                 Err(_) => Vec::new(),
             };
             let tx = Tx {
@@ -539,9 +556,10 @@ impl<R: BufRead> X12Reader<R> {
         }
         self.record = record;
         self.warnings.append(&mut warnings);
-        for (record, item) in out {
+        for (record, item) in out.drain(..) {
             self.hold(record, item);
         }
+        self.answers = out;
         if let Err(next) = closed {
             match next {
                 Some(pos) => {

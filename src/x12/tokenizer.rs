@@ -44,6 +44,13 @@ pub struct SegPos {
     pub ordinal: u64,
     /// Byte offset of the segment's first byte in the input.
     pub offset: u64,
+    /// Where its element separators' positions lie among the transaction
+    /// set's (`from`, `to`), as [`Tokenizer::read_transaction`] finds them;
+    /// `(0, 0)` for a segment read alone.
+    pub cuts: (u32, u32),
+    /// Its id, packed ([`pack_id`]): what [`Tokenizer::read_transaction`]
+    /// tells the envelope's segments (SE, ST, GE, GS, IEA, ISA) by.
+    pub id: u32,
 }
 
 /// Why a segment could not be read.
@@ -211,6 +218,8 @@ impl<R: BufRead> Tokenizer<R> {
             end: text.len(),
             ordinal: self.ordinal,
             offset,
+            cuts: (0, 0),
+            id: pack_id(b"ISA"),
         };
         if let Some(why) = why {
             return Ok(Some(Err((why, pos))));
@@ -293,6 +302,8 @@ impl<R: BufRead> Tokenizer<R> {
             end: buf.len(),
             ordinal: self.ordinal,
             offset,
+            cuts: (0, 0),
+            id: LONG_ID,
         };
         if buf.last() != Some(&terminator) {
             return Err(ReadError::Unterminated(pos));
@@ -303,28 +314,39 @@ impl<R: BufRead> Tokenizer<R> {
             buf.pop();
         }
         pos.end = buf.len();
+        let text = buf.get(start..).unwrap_or_default();
+        pos.id = pack_id(segment_id(text, self.delimiters.element));
         Ok(Some(pos))
     }
 }
 
 impl<R: BufRead> Tokenizer<R> {
     /// Reads a transaction set's segments after its ST into `buf`, their
-    /// places into `segs`, up to its SE (or an envelope segment, or the end).
+    /// places into `segs` and their element separators' into `cuts`, up to
+    /// its SE (or an envelope segment, or the end).
     ///
     /// The same segments as [`Tokenizer::next_segment`] one at a time, read a
-    /// buffer at a time: one pass of `memchr` over each buffer finds the
-    /// terminators, instead of a call into the reader per segment (the
-    /// tokenizer was a fifth of evaluating an 837P claim).
+    /// buffer at a time: one pass over each buffer, a word (eight bytes) at a
+    /// time, finds the terminators and the element separators together,
+    /// instead of a call into the reader per segment and a search per segment
+    /// for its separators (the tokenizer and the cuts were two fifths of
+    /// reading an 837P claim). Each segment's [`SegPos::cuts`] are its share
+    /// of `cuts`, and its [`SegPos::id`] is read as its first separator is
+    /// found.
     pub fn read_transaction(
         &mut self,
         buf: &mut Vec<u8>,
         segs: &mut Vec<SegPos>,
+        cuts: &mut Vec<u32>,
     ) -> Result<TxEnd, ReadError> {
         let terminator = self.delimiters.segment;
         let element = self.delimiters.element;
-        // A segment begun in an earlier buffer: where it starts in `buf`, and
-        // its offset in the input.
-        let mut partial: Option<(usize, u64)> = None;
+        let (terminators, elements) = (splat(terminator), splat(element));
+        // The segment being read, from its first byte that is not white
+        // space (it may have begun in an earlier buffer): where it starts in
+        // `buf`, its offset in the input, where its separators start in
+        // `cuts`, and its id once known.
+        let mut open: Option<Open> = None;
         loop {
             let chunk = match self.input.fill_buf() {
                 Ok(chunk) => chunk,
@@ -332,18 +354,21 @@ impl<R: BufRead> Tokenizer<R> {
                 Err(e) => return Err(ReadError::Io(e)),
             };
             if chunk.is_empty() {
-                return match partial {
-                    Some((start, offset)) => {
-                        self.ordinal += 1;
-                        Err(ReadError::Unterminated(SegPos {
-                            start,
-                            end: buf.len(),
-                            ordinal: self.ordinal,
-                            offset,
-                        }))
-                    }
-                    None => Ok(TxEnd::Eof),
+                let Some(open) = open else {
+                    return Ok(TxEnd::Eof);
                 };
+                self.ordinal += 1;
+                let start = open.start;
+                return Err(ReadError::Unterminated(SegPos {
+                    start,
+                    end: buf.len(),
+                    ordinal: self.ordinal,
+                    offset: open.offset,
+                    cuts: share(open.first, cuts.len()),
+                    id: open
+                        .id
+                        .unwrap_or_else(|| id_at(buf, &[], buf.len(), start, 0)),
+                }));
             }
             // The buffer is copied whole up to the last segment ended in it
             // (one copy, not one per segment); segments are ranges of it, the
@@ -351,63 +376,88 @@ impl<R: BufRead> Tokenizer<R> {
             let base = buf.len();
             let mut from = 0;
             let mut end = None;
-            for at in memchr::memchr_iter(terminator, chunk) {
-                let piece = chunk.get(from..at).unwrap_or_default();
-                let (start, offset) = match partial.take() {
-                    Some((start, offset)) => (start, offset),
-                    None => {
-                        let space = piece.iter().take_while(|b| is_space(b)).count();
-                        (base + from + space, self.offset + (from + space) as u64)
-                    }
-                };
-                let mut stop = base + at;
-                if terminator == b'\n'
-                    && stop > start
-                    && chunk.get(at.wrapping_sub(1)) == Some(&b'\r')
-                {
-                    stop -= 1;
+            // Opens the segment at the first byte from `from` that is not
+            // white space, up to `upto` (where the segment is known to go on,
+            // or end: a terminator may be white space).
+            let chunk_offset = self.offset;
+            let begin = |from: usize, upto: usize, cuts: &[u32]| {
+                let gap = chunk.get(from..upto).unwrap_or_default();
+                let from = from + gap.iter().take_while(|b| is_space(b)).count();
+                Open {
+                    start: base + from,
+                    offset: chunk_offset + from as u64,
+                    first: cuts.len(),
+                    id: None,
                 }
-                self.ordinal += 1;
-                let pos = SegPos {
-                    start,
-                    end: stop,
-                    ordinal: self.ordinal,
-                    offset,
-                };
-                from = at + 1;
-                // The id; a segment begun in an earlier buffer has its first
-                // bytes in `buf` and the rest here.
-                let mut head = [0u8; 4];
-                let id = if start < base {
-                    let earlier = buf.get(start..).unwrap_or_default();
-                    let here = chunk.get(..at).unwrap_or_default();
-                    let mut n = 0;
-                    for (slot, &b) in head.iter_mut().zip(earlier.iter().chain(here)) {
-                        *slot = b;
-                        n += 1;
+            };
+            let mut word_at = 0;
+            'words: while word_at < chunk.len() {
+                let word = word_of(chunk, word_at, !terminator);
+                let mut ends = zeros(word ^ terminators);
+                let mut separators = zeros(word ^ elements);
+                loop {
+                    // The separators before the word's next terminator (all
+                    // of them when it has none), in a loop of a few
+                    // instructions each.
+                    let next_end = ends & ends.wrapping_neg();
+                    let before = match next_end {
+                        0 => separators,
+                        _ => separators & (next_end - 1),
+                    };
+                    if before != 0 {
+                        separators ^= before;
+                        let at = word_at + (before.trailing_zeros() / 8) as usize;
+                        let seg = open.get_or_insert_with(|| begin(from, at, cuts));
+                        if seg.id.is_none() {
+                            // The first separator ends the id.
+                            seg.id = Some(id_at(buf, chunk, base, seg.start, at));
+                        }
+                        push_cuts(cuts, before, base + word_at, seg.start);
                     }
-                    segment_id(head.get(..n).unwrap_or_default(), element)
-                } else {
-                    segment_id(chunk.get(start - base..at).unwrap_or_default(), element)
-                };
-                match id {
-                    b"SE" => {
-                        end = Some(TxEnd::Se(pos));
+                    if next_end == 0 {
                         break;
                     }
-                    b"ST" | b"GE" | b"GS" | b"IEA" | b"ISA" => {
-                        end = Some(TxEnd::Envelope(pos));
-                        break;
+                    ends ^= next_end;
+                    let at = word_at + (next_end.trailing_zeros() / 8) as usize;
+                    let seg = open.take().unwrap_or_else(|| begin(from, at, cuts));
+                    let start = seg.start;
+                    let mut stop = base + at;
+                    if terminator == b'\n'
+                        && stop > start
+                        && chunk.get(at.wrapping_sub(1)) == Some(&b'\r')
+                    {
+                        stop -= 1;
                     }
-                    _ => segs.push(pos),
+                    self.ordinal += 1;
+                    let pos = SegPos {
+                        start,
+                        end: stop,
+                        ordinal: self.ordinal,
+                        offset: seg.offset,
+                        cuts: share(seg.first, cuts.len()),
+                        // Without separators, the id is the whole segment.
+                        id: seg.id.unwrap_or_else(|| id_at(buf, chunk, base, start, at)),
+                    };
+                    from = at + 1;
+                    match pos.id {
+                        SE => {
+                            end = Some(TxEnd::Se(pos));
+                            break 'words;
+                        }
+                        ST | GE | GS | IEA | ISA => {
+                            end = Some(TxEnd::Envelope(pos));
+                            break 'words;
+                        }
+                        _ => segs.push(pos),
+                    }
                 }
+                word_at += 8;
             }
-            if end.is_none() && partial.is_none() {
+            if end.is_none() && open.is_none() {
                 // The rest of the buffer begins a segment (or is white space).
-                let rest = chunk.get(from..).unwrap_or_default();
-                let space = rest.iter().take_while(|b| is_space(b)).count();
-                if space < rest.len() {
-                    partial = Some((base + from + space, self.offset + (from + space) as u64));
+                let seg = begin(from, chunk.len(), cuts);
+                if seg.start < base + chunk.len() {
+                    open = Some(seg);
                 }
             }
             if end.is_none() {
@@ -423,12 +473,142 @@ impl<R: BufRead> Tokenizer<R> {
     }
 }
 
+/// A segment being read by [`Tokenizer::read_transaction`].
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    /// Where it starts in the buffer, and in the input.
+    start: usize,
+    offset: u64,
+    /// Where its separators start among the transaction set's.
+    first: usize,
+    /// Its id, read at its first separator.
+    id: Option<u32>,
+}
+
+/// Adds the positions of the separators flagged in `found` to `cuts`, from
+/// the start of their segment (at `start` in the buffer; the word is at
+/// `word`). The word may begin before the segment (which starts inside it,
+/// before its separators): the distance is taken modulo 2^64, and the
+/// separator's own is then exact. Separators past 4 GiB into a segment are
+/// not cut (the elements they end read as one).
+#[inline]
+fn push_cuts(cuts: &mut Vec<u32>, mut found: u64, word: usize, start: usize) {
+    let at = word.wrapping_sub(start);
+    while found != 0 {
+        let cut = at.wrapping_add((found.trailing_zeros() / 8) as usize);
+        if let Ok(cut) = u32::try_from(cut) {
+            cuts.push(cut);
+        }
+        found &= found - 1;
+    }
+}
+
+/// The packed id ([`pack_id`]) of the segment that starts at `start` and
+/// whose id ends at `at` in `chunk`; the segment's first bytes are in `buf`
+/// when it began before the chunk (at `base` in the buffer).
+#[inline]
+fn id_at(buf: &[u8], chunk: &[u8], base: usize, start: usize, at: usize) -> u32 {
+    if let Some(here) = start.checked_sub(base) {
+        return pack_id(chunk.get(here..at).unwrap_or_default());
+    }
+    let len = (base + at).saturating_sub(start);
+    if len > 3 {
+        return LONG_ID;
+    }
+    let mut head = [0u8; 3];
+    let earlier = buf.get(start..).unwrap_or_default();
+    let here = chunk
+        .get(start.saturating_sub(base)..at)
+        .unwrap_or_default();
+    for (slot, &b) in head.iter_mut().zip(earlier.iter().chain(here)) {
+        *slot = b;
+    }
+    pack_id(head.get(..len).unwrap_or_default())
+}
+
+/// A segment id of up to three bytes packed in a word, its length in the
+/// high byte: what the tokenizer and the mapper match ids by, one compare
+/// each. Longer ids are all [`LONG_ID`].
+pub const fn pack_id(id: &[u8]) -> u32 {
+    match *id {
+        [] => 0,
+        [a] => u32::from_le_bytes([a, 0, 0, 1]),
+        [a, b] => u32::from_le_bytes([a, b, 0, 2]),
+        [a, b, c] => u32::from_le_bytes([a, b, c, 3]),
+        _ => LONG_ID,
+    }
+}
+
+/// The packed id of every id longer than three bytes.
+pub const LONG_ID: u32 = u32::MAX;
+
+const SE: u32 = pack_id(b"SE");
+const ST: u32 = pack_id(b"ST");
+const GE: u32 = pack_id(b"GE");
+const GS: u32 = pack_id(b"GS");
+const IEA: u32 = pack_id(b"IEA");
+const ISA: u32 = pack_id(b"ISA");
+
+/// A segment's share of a transaction's cuts, from index `first` to `end`.
+fn share(first: usize, end: usize) -> (u32, u32) {
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    (index(first), index(end))
+}
+
+/// `byte` in each of the eight bytes of a word.
+fn splat(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// The eight bytes of `bytes` from `at`, little-endian, the bytes past its
+/// end taken as `pad`.
+#[inline]
+fn word_of(bytes: &[u8], at: usize, pad: u8) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) => {
+            u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])
+        }
+        _ => {
+            let mut word = [pad; 8];
+            for (slot, &b) in word.iter_mut().zip(bytes.get(at..).unwrap_or_default()) {
+                *slot = b;
+            }
+            u64::from_le_bytes(word)
+        }
+    }
+}
+
+/// The high bit of each byte of `x` that is zero. The addition on seven bits
+/// sets the high bit of every byte whose low seven bits are not all zero,
+/// carrying into no other byte, so each byte is flagged exactly (the classic
+/// test that a word has a zero byte flags some bytes above a zero wrongly).
+#[inline(always)]
+fn zeros(x: u64) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & LOW) + LOW) | x) & !LOW
+}
+
 /// The segment id: the bytes before the first element separator.
 pub fn segment_id(segment: &[u8], element: u8) -> &[u8] {
     match memchr::memchr(element, segment) {
         Some(at) => segment.get(..at).unwrap_or_default(),
         None => segment,
     }
+}
+
+/// The positions of `byte` in `bytes`, in order, a word at a time (the
+/// ST's separators; a transaction's other segments have theirs found as
+/// they are read).
+pub(super) fn positions(bytes: &[u8], byte: u8) -> impl Iterator<Item = usize> + '_ {
+    let target = splat(byte);
+    (0..bytes.len()).step_by(8).flat_map(move |at| {
+        let mut found = zeros(word_of(bytes, at, !byte) ^ target);
+        std::iter::from_fn(move || {
+            let bit = found & found.wrapping_neg();
+            found ^= bit;
+            (bit != 0).then(|| at + (bit.trailing_zeros() / 8) as usize)
+        })
+    })
 }
 
 #[cfg(test)]
@@ -491,8 +671,8 @@ mod tests {
             let input = std::io::BufReader::with_capacity(size, &text[..]);
             let mut t = Tokenizer::new(input, 0);
             t.read_isa().unwrap().unwrap().unwrap();
-            let (mut buf, mut segs) = (Vec::new(), Vec::new());
-            let TxEnd::Se(se) = t.read_transaction(&mut buf, &mut segs).unwrap() else {
+            let (mut buf, mut segs, mut cuts) = (Vec::new(), Vec::new(), Vec::new());
+            let TxEnd::Se(se) = t.read_transaction(&mut buf, &mut segs, &mut cuts).unwrap() else {
                 panic!("no SE");
             };
             let texts: Vec<&[u8]> = segs.iter().map(|p| &buf[p.start..p.end]).collect();
@@ -500,14 +680,81 @@ mod tests {
             assert_eq!(&buf[se.start..se.end], b"SE*4*0001");
             assert_eq!(segs[1].offset, 106 + 4 + 6 + 4, "{size}");
             assert_eq!(segs[1].ordinal, 3);
-            let TxEnd::Envelope(ge) = t.read_transaction(&mut buf, &mut segs).unwrap() else {
+            // Each segment's separators, from its first byte.
+            let cut =
+                |cuts: &[u32], p: &SegPos| cuts[p.cuts.0 as usize..p.cuts.1 as usize].to_vec();
+            let found: Vec<Vec<u32>> = segs.iter().chain([&se]).map(|p| cut(&cuts, p)).collect();
+            assert_eq!(
+                found,
+                [vec![3], vec![2, 4, 5, 8], vec![3], vec![2, 4]],
+                "{size}"
+            );
+            let TxEnd::Envelope(ge) = t.read_transaction(&mut buf, &mut segs, &mut cuts).unwrap()
+            else {
                 panic!("no GE");
             };
             assert_eq!(&buf[ge.start..ge.end], b"GE*1*1");
+            assert_eq!(cut(&cuts, &ge), [2, 4], "{size}");
             assert!(matches!(
-                t.read_transaction(&mut buf, &mut segs),
+                t.read_transaction(&mut buf, &mut segs, &mut cuts),
                 Ok(TxEnd::Eof)
             ));
+        }
+    }
+
+    #[test]
+    fn an_unterminated_segment_keeps_its_separators() {
+        for size in 1..20 {
+            let mut text = ISA.to_vec();
+            text.extend_from_slice(b"BHT*1~ NM1*85*2");
+            let input = std::io::BufReader::with_capacity(size, &text[..]);
+            let mut t = Tokenizer::new(input, 0);
+            t.read_isa().unwrap().unwrap().unwrap();
+            let (mut buf, mut segs, mut cuts) = (Vec::new(), Vec::new(), Vec::new());
+            let Err(ReadError::Unterminated(pos)) =
+                t.read_transaction(&mut buf, &mut segs, &mut cuts)
+            else {
+                panic!("not unterminated");
+            };
+            assert_eq!(&buf[pos.start..pos.end], b"NM1*85*2", "{size}");
+            assert_eq!(
+                &cuts[pos.cuts.0 as usize..pos.cuts.1 as usize],
+                [3, 6],
+                "{size}"
+            );
+        }
+    }
+
+    #[test]
+    fn positions_are_those_of_the_byte() {
+        let text = b"SV1*HC:20552*182.5*UN*1***1:2:3:4*";
+        for len in 0..=text.len() {
+            let bytes = &text[..len];
+            let want: Vec<usize> = (0..len).filter(|&i| bytes[i] == b'*').collect();
+            assert_eq!(positions(bytes, b'*').collect::<Vec<_>>(), want, "{len}");
+        }
+        // The padding of the last word is not the byte, whatever it is.
+        for byte in 0..=255u8 {
+            let bytes = [b'a', byte, byte];
+            let want: Vec<usize> = (0..3).filter(|&i| bytes[i] == byte).collect();
+            assert_eq!(positions(&bytes, byte).collect::<Vec<_>>(), want, "{byte}");
+        }
+    }
+
+    #[test]
+    fn zeros_flags_exactly_the_zero_bytes() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                // Every byte but one is 0x01 or 0x80 (neighbours a borrow or
+                // a carry could reach), the one at `at` is `b`.
+                for other in [0x01u8, 0x80] {
+                    let mut word = [other; 8];
+                    word[at] = b;
+                    let flags = zeros(u64::from_le_bytes(word));
+                    let want = if b == 0 { 0x80u64 << (8 * at) } else { 0 };
+                    assert_eq!(flags, want, "{b} at {at} among {other}");
+                }
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::claims::{ClaimError, ErrorKind, X12Location};
 
-use super::tokenizer::SegPos;
+use super::tokenizer::{pack_id, SegPos};
 
 /// A segment of the transaction: its text, its id, and where its element
 /// separators are (split once: the mapper reads elements by number).
@@ -12,6 +12,8 @@ use super::tokenizer::SegPos;
 pub(super) struct Seg<'a> {
     pub text: &'a str,
     pub id: &'a str,
+    /// What the id says, for matching on it.
+    pub tag: Tag,
     /// Byte positions of the element separators in `text`.
     pub cuts: &'a [u32],
 }
@@ -19,6 +21,7 @@ pub(super) struct Seg<'a> {
 impl<'a> Seg<'a> {
     /// Element `n` (1-based, as in `CLM05`); empty when absent. `_sep` is
     /// the separator the cuts were made at.
+    #[inline]
     pub fn el(&self, _sep: char, n: usize) -> &'a str {
         let Some(&before) = n.checked_sub(1).and_then(|i| self.cuts.get(i)) else {
             return if n == 0 { self.id } else { "" };
@@ -28,75 +31,132 @@ impl<'a> Seg<'a> {
     }
 }
 
-/// The separators' positions of each segment (`spans` into `text`), flat,
-/// and each segment's share of them; what [`Seg`]s borrow.
-pub(super) fn cut(text: &str, spans: &[SegPos], sep: u8) -> (Vec<u32>, Vec<(usize, usize)>) {
-    let mut cuts = Vec::with_capacity(spans.len() * 6);
-    let mut ranges = Vec::with_capacity(spans.len());
-    for span in spans {
-        let first = cuts.len();
-        let bytes = text
-            .as_bytes()
-            .get(span.start..span.end)
-            .unwrap_or_default();
-        cuts.extend(memchr::memchr_iter(sep, bytes).filter_map(|at| u32::try_from(at).ok()));
-        ranges.push((first, cuts.len()));
-    }
-    (cuts, ranges)
+/// The segment ids the checks and the mapper act on, read once per segment
+/// (packed, [`pack_id`]): each segment is matched several times (the
+/// hierarchy check, the mapper's loop), and comparing a tag is an
+/// instruction where comparing ids was a dozen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tag {
+    Hl,
+    Clm,
+    Nm1,
+    Prv,
+    Dmg,
+    Sbr,
+    Ref,
+    Hi,
+    K3,
+    Lx,
+    Sv1,
+    Dtp,
+    Lin,
+    Svd,
+    /// Another segment that belongs to a claim (2300) or a line (2400) and
+    /// their loops.
+    ClaimOnly,
+    /// Any other segment.
+    Other,
 }
 
-/// The segments of `text` at `spans`, each with its cuts.
-pub(super) fn segments<'a>(
-    text: &'a str,
-    spans: &[SegPos],
-    cuts: &'a [u32],
-    ranges: &[(usize, usize)],
-) -> Vec<Seg<'a>> {
+impl Tag {
+    /// The tag of a segment id, packed ([`pack_id`]).
+    pub fn of(packed: u32) -> Tag {
+        const HL: u32 = pack_id(b"HL");
+        const CLM: u32 = pack_id(b"CLM");
+        const NM1: u32 = pack_id(b"NM1");
+        const PRV: u32 = pack_id(b"PRV");
+        const DMG: u32 = pack_id(b"DMG");
+        const SBR: u32 = pack_id(b"SBR");
+        const REF: u32 = pack_id(b"REF");
+        const HI: u32 = pack_id(b"HI");
+        const K3: u32 = pack_id(b"K3");
+        const LX: u32 = pack_id(b"LX");
+        const SV1: u32 = pack_id(b"SV1");
+        const DTP: u32 = pack_id(b"DTP");
+        const LIN: u32 = pack_id(b"LIN");
+        const SVD: u32 = pack_id(b"SVD");
+        const OTHERS: [u32; 18] = [
+            pack_id(b"SV5"),
+            pack_id(b"PWK"),
+            pack_id(b"CN1"),
+            pack_id(b"AMT"),
+            pack_id(b"NTE"),
+            pack_id(b"CR1"),
+            pack_id(b"CR2"),
+            pack_id(b"CRC"),
+            pack_id(b"HCP"),
+            pack_id(b"CAS"),
+            pack_id(b"OI"),
+            pack_id(b"MOA"),
+            pack_id(b"LQ"),
+            pack_id(b"FRM"),
+            pack_id(b"PS1"),
+            pack_id(b"CTP"),
+            pack_id(b"QTY"),
+            pack_id(b"MEA"),
+        ];
+        match packed {
+            HL => Tag::Hl,
+            CLM => Tag::Clm,
+            NM1 => Tag::Nm1,
+            PRV => Tag::Prv,
+            DMG => Tag::Dmg,
+            SBR => Tag::Sbr,
+            REF => Tag::Ref,
+            HI => Tag::Hi,
+            K3 => Tag::K3,
+            LX => Tag::Lx,
+            SV1 => Tag::Sv1,
+            DTP => Tag::Dtp,
+            LIN => Tag::Lin,
+            SVD => Tag::Svd,
+            other if OTHERS.contains(&other) => Tag::ClaimOnly,
+            _ => Tag::Other,
+        }
+    }
+
+    /// Whether the segment belongs to a claim (2300) or a line (2400) and
+    /// their loops: one of these before any CLM of its HL loop is out of
+    /// place.
+    fn claim_only(self) -> bool {
+        matches!(
+            self,
+            Tag::Hi
+                | Tag::K3
+                | Tag::Lx
+                | Tag::Sv1
+                | Tag::Dtp
+                | Tag::Lin
+                | Tag::Svd
+                | Tag::ClaimOnly
+        )
+    }
+}
+
+/// The segments of `text` at `spans`, each with its share of `cuts` (the
+/// positions of its element separators).
+pub(super) fn segments<'a>(text: &'a str, spans: &[SegPos], cuts: &'a [u32]) -> Vec<Seg<'a>> {
     spans
         .iter()
-        .zip(ranges)
-        .map(|(span, &(from, to))| {
+        .map(|span| {
             let text = text.get(span.start..span.end).unwrap_or_default();
-            let cuts = cuts.get(from..to).unwrap_or_default();
+            let (from, to) = span.cuts;
+            let cuts = cuts.get(from as usize..to as usize).unwrap_or_default();
             let id = cuts
                 .first()
                 .and_then(|&c| text.get(..c as usize))
                 .unwrap_or(text);
-            Seg { text, id, cuts }
+            Seg {
+                text,
+                id,
+                // From the id as the segment's text gives it (a segment
+                // without elements, ended by a line feed after a carriage
+                // return, has the carriage return in its packed id).
+                tag: Tag::of(pack_id(id.as_bytes())),
+                cuts,
+            }
         })
         .collect()
-}
-
-/// Whether a segment id belongs to a claim (2300) or a line (2400) and
-/// their loops: one of these before any CLM of its HL loop is out of place.
-fn claim_only(id: &str) -> bool {
-    matches!(
-        id,
-        "HI" | "LX"
-            | "SV1"
-            | "SV5"
-            | "DTP"
-            | "PWK"
-            | "CN1"
-            | "AMT"
-            | "K3"
-            | "NTE"
-            | "CR1"
-            | "CR2"
-            | "CRC"
-            | "HCP"
-            | "CAS"
-            | "OI"
-            | "MOA"
-            | "SVD"
-            | "LQ"
-            | "FRM"
-            | "PS1"
-            | "LIN"
-            | "CTP"
-            | "QTY"
-            | "MEA"
-    )
 }
 
 /// Component `n` (1-based, as in `SV101-2`) of a composite; empty when absent.
@@ -121,6 +181,34 @@ pub(super) fn comp(composite: &str, sep: char, n: usize) -> &str {
     } else {
         ""
     }
+}
+
+/// The pieces of `text` between the (ASCII) separator `sep`, as
+/// `str::split` gives them, by bytes: SV107's pointers are a byte or two,
+/// shorter than a character searcher's set-up.
+pub(super) fn pieces(text: &str, sep: char) -> impl Iterator<Item = &str> {
+    let sep = u8::try_from(sep).unwrap_or(b':');
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.as_bytes().iter().position(|&b| b == sep) {
+            Some(at) => {
+                rest = text.get(at + 1..);
+                text.get(..at)
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+}
+
+/// `text` around the first `sep` (an ASCII byte), as `str::split_once` with
+/// a character, by bytes (K3's texts are short).
+pub(super) fn split_once(text: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = text.as_bytes().iter().position(|&b| b == sep)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// The control numbers around a transaction set.
@@ -234,8 +322,8 @@ impl<'a> Tx<'a> {
         let mut seen_clm = false;
         let inner = self.segs.len().saturating_sub(1);
         for (idx, seg) in self.segs.iter().enumerate().take(inner).skip(1) {
-            match seg.id {
-                "HL" => {
+            match seg.tag {
+                Tag::Hl => {
                     let want = levels.len() + 1;
                     let hl01 = seg.el(e, 1);
                     if hl01.parse::<usize>().ok() != Some(want) {
@@ -289,7 +377,7 @@ impl<'a> Tx<'a> {
                     levels.push(level);
                     seen_clm = false;
                 }
-                "CLM" => {
+                Tag::Clm => {
                     match levels.last() {
                         None => {
                             return Err((
@@ -312,7 +400,8 @@ impl<'a> Tx<'a> {
                     }
                     seen_clm = true;
                 }
-                id if !seen_clm && claim_only(id) => {
+                tag if !seen_clm && tag.claim_only() => {
+                    let id = seg.id;
                     let at = match levels.len() {
                         0 => "before any HL".to_owned(),
                         hl => format!("before any CLM of HL {hl}"),
@@ -336,7 +425,7 @@ impl<'a> Tx<'a> {
         let mut out: Vec<ClaimError> = self
             .segs
             .iter()
-            .filter(|s| s.id == "CLM")
+            .filter(|s| s.tag == Tag::Clm)
             .map(|clm| {
                 *record += 1;
                 let id = clm.el(self.element, 1);

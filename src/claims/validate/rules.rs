@@ -44,9 +44,10 @@ impl FieldPath for LineField {
 
 /// The rules of the contract, one method per field, with what every error of
 /// one claim shares. [`validate`] applies them in contract order to a claim
-/// serde read; the scanner applies them as it meets each field and steps
-/// aside at the first error, so that `validate` names it.
-pub(in crate::claims) struct Cx<'r> {
+/// serde read; the JSON Lines scanner and the 837P mapper's fast path apply
+/// them as they meet each field and step aside at the first error, so that
+/// `validate` names it.
+pub(crate) struct Cx<'r> {
     /// The claim's id for error records, when it has a usable one.
     pub id: Option<&'r str>,
     /// The claim's 1-based position in the input.

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use crate::claims::{Obj, RawPatient, RawProvider};
 
-use super::values::d8;
+use super::values::{self, iso_text};
 use super::{ClaimB, Mapper, Ref};
 
 /// What an HL loop says about its entity (billing provider, subscriber or
@@ -83,21 +83,16 @@ impl<'a> Mapper<'_, 'a> {
         })
     }
 
-    /// The patient: the subscriber, or the dependent of 2000C; and the DMG
-    /// its birth date and sex came from. A DMG date that is not D8 rejects
-    /// the claim.
-    pub(super) fn patient(
-        &self,
-        c: &mut ClaimB<'a>,
-        loops: &Loops<'_, 'a>,
-    ) -> (RawPatient<'a>, Option<Ref>) {
+    /// The patient's id, the subscriber's or the dependent's of 2000C, and
+    /// the DMG its birth date and sex are read from.
+    pub(super) fn patient_id(&self, loops: &Loops<'_, 'a>) -> (Option<Cow<'a, str>>, Option<Ref>) {
         let e = self.e;
         let subscriber = loops.subscriber;
         let member = subscriber
             .member
             .map(|r| self.seg(r).el(e, 9))
             .filter(|s| !s.is_empty());
-        let (patient_id, dmg) = match loops.patient {
+        match loops.patient {
             None => (member.map(Cow::Borrowed), subscriber.dmg),
             Some(dependent) => {
                 let sent = dependent
@@ -127,24 +122,32 @@ impl<'a> Mapper<'_, 'a> {
                 };
                 (id, dependent.dmg)
             }
-        };
+        }
+    }
+
+    /// The patient: the subscriber, or the dependent of 2000C; and the DMG
+    /// its birth date and sex came from. A DMG date that is not D8 rejects
+    /// the claim.
+    pub(super) fn patient(
+        &self,
+        c: &mut ClaimB<'a>,
+        loops: &Loops<'_, 'a>,
+    ) -> (RawPatient<'a>, Option<Ref>) {
+        let e = self.e;
+        let (patient_id, dmg) = self.patient_id(loops);
         let mut birth_date = None;
         let mut sex = None;
         if let Some(r) = dmg {
             let seg = self.seg(r);
             let (format, born, given_sex) = (seg.el(e, 1), seg.el(e, 2), seg.el(e, 3));
-            if !born.is_empty() {
-                match d8(born).filter(|_| format == "D8") {
-                    Some(date) => birth_date = Some(Cow::Owned(date)),
-                    None => self.fail(
-                        c,
-                        "patient.birth_date".into(),
-                        format!(
-                            "DMG must give the birth date as D8 CCYYMMDD, got `{format}` `{born}`"
-                        ),
-                        r,
-                    ),
-                }
+            match values::birth_date(format, born) {
+                Ok(date) => birth_date = date.map(|iso| Cow::Owned(iso_text(&iso).to_owned())),
+                Err(()) => self.fail(
+                    c,
+                    "patient.birth_date".into(),
+                    format!("DMG must give the birth date as D8 CCYYMMDD, got `{format}` `{born}`"),
+                    r,
+                ),
             }
             if !given_sex.is_empty() {
                 sex = Some(Cow::Borrowed(given_sex));
@@ -158,6 +161,20 @@ impl<'a> Mapper<'_, 'a> {
         (patient, dmg)
     }
 
+    /// The NM1 and the PRV the provider is read from: 2310B rendering, else
+    /// 2010AA billing.
+    pub(super) fn provider_refs(
+        rendering: Option<Ref>,
+        rendering_prv: Option<Ref>,
+        loops: &Loops<'_, 'a>,
+    ) -> (Option<Ref>, Option<Ref>) {
+        let billing = loops.billing;
+        match rendering {
+            Some(r) => (Some(r), rendering_prv.or(billing.taxonomy)),
+            None => (billing.billing, billing.taxonomy),
+        }
+    }
+
     /// The provider: 2310B rendering, else 2010AA billing; NPIs only (an
     /// NM108 other than `XX` rejects the claim). Also the NM1 and PRV it came
     /// from, to place errors.
@@ -167,26 +184,19 @@ impl<'a> Mapper<'_, 'a> {
         loops: &Loops<'_, 'a>,
     ) -> (Option<Obj<RawProvider<'a>>>, Option<Ref>, Option<Ref>) {
         let e = self.e;
-        let billing = loops.billing;
-        let (npi_ref, taxonomy_ref) = match c.rendering {
-            Some(r) => (Some(r), c.rendering_prv.or(billing.taxonomy)),
-            None => (billing.billing, billing.taxonomy),
-        };
+        let (npi_ref, taxonomy_ref) = Self::provider_refs(c.rendering, c.rendering_prv, loops);
         let mut npi = None;
         if let Some(r) = npi_ref {
             let seg = self.seg(r);
             let (qualifier, id) = (seg.el(e, 8), seg.el(e, 9));
-            if !id.is_empty() || !qualifier.is_empty() {
-                if qualifier == "XX" {
-                    npi = Some(Cow::Borrowed(id));
-                } else {
-                    self.fail(
-                        c,
-                        "provider.npi".into(),
-                        format!("NM108 of the provider in {} is `{qualifier}`: the provider must be identified by NPI (XX)", r.lp),
-                        r,
-                    );
-                }
+            match values::npi(qualifier, id) {
+                Ok(given) => npi = given.map(Cow::Borrowed),
+                Err(()) => self.fail(
+                    c,
+                    "provider.npi".into(),
+                    format!("NM108 of the provider in {} is `{qualifier}`: the provider must be identified by NPI (XX)", r.lp),
+                    r,
+                ),
             }
         }
         let taxonomy = taxonomy_ref
