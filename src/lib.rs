@@ -93,4 +93,7 @@ pub use history::{
     Transactional,
 };
 pub use policies::{InvalidPolicies, LoadError, Loaded, NoPolicies, NoPolicy, Policies, Selection};
+/// The list type of [`Decision::policies`], re-exported so that a program
+/// building or matching decisions needs no dependency of its own.
+pub use thin_vec::ThinVec;
 pub use x12::PayerIds;

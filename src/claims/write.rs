@@ -313,7 +313,7 @@ mod tests {
             payer: "médicare".into(),
             policy: "medicare-tpi".into(),
             policy_version: "2026.1".into(),
-            policies: Vec::new(),
+            policies: thin_vec::ThinVec::new(),
             decision: ClaimDecision::Partial,
             lines: vec![
                 LineDecision {
@@ -405,7 +405,7 @@ mod tests {
         // Several policies, one of them needing escapes, between decisions
         // of one: the header written for them is not kept for the next.
         let mut many = first.clone();
-        many.policies = vec![
+        many.policies = thin_vec::thin_vec![
             super::super::decision::PolicyRef {
                 id: "medicare-tpi".into(),
                 version: "2026.1".into(),
@@ -527,7 +527,7 @@ mod tests {
             panic!("a decision");
         };
         let mut many = plain.clone();
-        many.policies = vec![
+        many.policies = thin_vec::thin_vec![
             super::super::decision::PolicyRef {
                 id: "medicare-tpi".into(),
                 version: "2026.1".into(),

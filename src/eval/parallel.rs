@@ -228,16 +228,19 @@ fn worker<T: Tally>(
         while let Some((place, parsed)) = claims.next(&engine) {
             let record = batch.lines.get(taken).map_or(place, |l| l.0);
             taken += 1;
-            let evaluated = match parsed {
-                Ok(claim) => {
-                    let Ok(done) = engine.try_evaluate(claim, record);
-                    done
-                }
-                Err(e) => Evaluated::error(e.clone()),
+            // The engine's answer is used where the call left it, by
+            // reference (see `Engine::recycle_lines`).
+            let mut finish = |engine: &mut Engine, evaluated: &mut Evaluated| {
+                out.push(place, evaluated);
+                tally.add(evaluated);
+                engine.recycle_lines(evaluated);
             };
-            out.push(place, &evaluated);
-            tally.add(&evaluated);
-            engine.recycle(evaluated);
+            match parsed {
+                Ok(claim) => match engine.try_evaluate(claim, record) {
+                    Ok(ref mut done) => finish(&mut engine, done),
+                },
+                Err(e) => finish(&mut engine, &mut Evaluated::error(e.clone())),
+            }
             if out.records.len() == Done::RECORDS
                 && done
                     .send(std::mem::replace(&mut out, Done::fresh(index)))

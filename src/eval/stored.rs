@@ -2,6 +2,8 @@
 //! (a line's action as a code, each reason as its rule and check) rebuilt
 //! with the claim, and a store's decision parts made back into a decision.
 
+use thin_vec::ThinVec;
+
 use super::*;
 
 /// The high bit of a compact decision's claim decision code: several
@@ -31,7 +33,7 @@ impl<H: HistoryStore> Engine<H> {
         let many = code & MANY != 0;
         let decision = *ClaimDecision::ALL.get(usize::from(code & !MANY))?;
         let mut at = 3;
-        let mut policies = Vec::new();
+        let mut policies = ThinVec::new();
         if many {
             let n = word(at)?;
             at += 2;
@@ -110,7 +112,7 @@ pub(super) fn from_parts(claim: &Claim, parts: &DecisionParts) -> Option<Decisio
         payer: claim.payer.clone(),
         policy: parts.policy.clone(),
         policy_version: parts.version.clone(),
-        policies: parts.policies.clone(),
+        policies: parts.policies.iter().cloned().collect(),
         decision: parts.decision,
         lines,
     })

@@ -340,3 +340,22 @@ fn edit_distance_counts_half_steps() {
     assert_eq!(edit_distance(b"M79", b""), (6, 6));
     assert_eq!(edit_distance(b"ABCDEFGH", b"ABCDEFGH"), (0, 0));
 }
+
+#[test]
+fn remembered_years_are_the_searched_ones_whatever_shares_a_slot() {
+    // Every code of two chapters, twice over (the second pass mostly from
+    // the cache), and keys of no code between them: more codes than slots,
+    // so codes evict each other and a slot's stored key must be compared.
+    let keys: Vec<CodeKey> = in_range(key("M00"), key("N99").prefix_end())
+        .map(|c| c.key)
+        .chain(["M7919", "M999", "Z", "QA001"].map(key))
+        .collect();
+    assert!(keys.len() > 2 << RECENT_BITS, "{} keys", keys.len());
+    for _ in 0..2 {
+        for &k in &keys {
+            assert_eq!(years_of(k), search_years(k), "{}", k.as_string());
+        }
+    }
+    assert_eq!(years_of(key("M5450")).0, YearSet(0b1100));
+    assert_eq!(years_of(CodeKey::default()), (YearSet(0), YearSet(0)));
+}

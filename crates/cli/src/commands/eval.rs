@@ -363,16 +363,19 @@ fn decide_all(
     .reading_ahead_while(|| !ahead.may_wait());
     let mut unflushed = false;
     while let Some((record, claim)) = claims.next(engine) {
-        let evaluated = match claim {
-            Ok(claim) => {
-                let Ok(done) = engine.try_evaluate(claim, record);
-                done
-            }
-            Err(e) => Evaluated::error(e.clone()),
-        };
-        summary.add(&evaluated);
-        evaluated.append_line(&mut pending);
-        engine.recycle(evaluated);
+        // The engine's answer is used where the call left it, by reference
+        // (see `Engine::recycle_lines`).
+        match claim {
+            Ok(claim) => match engine.try_evaluate(claim, record) {
+                Ok(ref mut done) => finish(engine, summary, &mut pending, done),
+            },
+            Err(e) => finish(
+                engine,
+                summary,
+                &mut pending,
+                &mut Evaluated::error(e.clone()),
+            ),
+        }
         if pending.len() >= WRITE_BLOCK {
             out.write_all(&pending)?;
             pending.clear();
@@ -386,6 +389,20 @@ fn decide_all(
         }
     }
     out.write_all(&pending)
+}
+
+/// Counts a claim's outcome, appends its line to the output and hands its
+/// room back to the engine.
+#[inline(always)]
+fn finish(
+    engine: &mut Engine,
+    summary: &mut Summary,
+    pending: &mut Vec<u8>,
+    evaluated: &mut Evaluated,
+) {
+    summary.add(evaluated);
+    evaluated.append_line(pending);
+    engine.recycle_lines(evaluated);
 }
 
 /// Why a run with a database stopped.
