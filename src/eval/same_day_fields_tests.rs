@@ -74,7 +74,10 @@ fn both_ways<H: Probe>(
     code: &str,
     other: (&str, &str),
 ) -> [Vec<String>; 2] {
-    let same = fired(e, &claim("C", &format!("{patient}-same"), &[(code, ""), other]));
+    let same = fired(
+        e,
+        &claim("C", &format!("{patient}-same"), &[(code, ""), other]),
+    );
     let earlier = format!("{patient}-earlier");
     let h = fired(e, &claim("H", &earlier, &[other]));
     assert_eq!(h, [Vec::<String>::new()], "the earlier claim is allowed");
@@ -200,11 +203,7 @@ fn units_and_charges_stored_by_an_earlier_run_are_read() {
         ("B", [vec!["NR"], vec!["C"], vec!["R"]]),
         ("C", [vec!["NR"], vec!["C0"], vec!["R"]]),
     ] {
-        let c = claim(
-            "C",
-            patient,
-            &[("77003", ""), ("99213", ""), ("62322", "")],
-        );
+        let c = claim("C", patient, &[("77003", ""), ("99213", ""), ("62322", "")]);
         assert_eq!(fired(&mut second, &c), want, "member {patient}");
     }
     drop(second);
@@ -227,7 +226,10 @@ fn a_member_with_many_services_is_read_service_by_service_from_the_index() {
         let (units, charge) = match (n % 3, day % 2 == 0, day % 5 == 0) {
             (0, _, _) => (1, "50.00"),
             (1, _, _) => (2, "100.10"),
-            (_, even, fifth) => (if even { 3 } else { 2 }, if fifth { "100.11" } else { "100.10" }),
+            (_, even, fifth) => (
+                if even { 3 } else { 2 },
+                if fifth { "100.11" } else { "100.10" },
+            ),
         };
         let text = format!(
             r#"{{"id":"H{n}","payer":"p","patient":{{"id":"A"}},"diagnoses":["M54.50"],"lines":[{{"date_of_service":"{date}","procedure":"20552","units":{units},"charge":{charge},"site":"lumbar"}}]}}"#

@@ -70,12 +70,7 @@ impl Days {
             .sorted
             .get(self.sorted.partition_point(|d| d.0 < from))
             .map(|d| d.0);
-        let recent = self
-            .recent
-            .iter()
-            .map(|d| d.0)
-            .filter(|d| *d >= from)
-            .min();
+        let recent = self.recent.iter().map(|d| d.0).filter(|d| *d >= from).min();
         match (sorted, recent) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -87,10 +82,7 @@ impl Days {
         let start = self.sorted.partition_point(|d| d.0 < from);
         let end = self.sorted.partition_point(|d| d.0 <= to);
         let sorted = self.sorted.get(start..end).unwrap_or_default();
-        let recent = self
-            .recent
-            .iter()
-            .filter(move |d| d.0 >= from && d.0 <= to);
+        let recent = self.recent.iter().filter(move |d| d.0 >= from && d.0 <= to);
         (sorted, recent)
     }
 
