@@ -164,11 +164,21 @@ fields! {
 
 /// The `line.` fields a service in the history keeps: all that `other.` may
 /// read inside `some/no other service on same day (...)`, whose other
-/// services include earlier claims' (PR314 for any other). A field the
-/// history comes to keep is added here and to what the evaluator reads of a
-/// stored service (`eval::line::as_line`).
-pub const HISTORY_FIELDS: &[FieldId] =
-    &[FieldId::LineProcedure, FieldId::LineSite, FieldId::LineDate];
+/// services include earlier claims' (PR314 for any other). `line.region`
+/// is the region of the procedure code, so a stored service has one too.
+/// The history keeps of the modifiers only whether 50 was among them, so
+/// `line.modifiers` is not here: it would read `[]` or `["50"]` of an
+/// earlier claim's service and all of them of this claim's lines. A field
+/// the history comes to keep is added here and to what the evaluator reads
+/// of a stored service (`eval::line::as_line`).
+pub const HISTORY_FIELDS: &[FieldId] = &[
+    FieldId::LineProcedure,
+    FieldId::LineUnits,
+    FieldId::LineSite,
+    FieldId::LineRegion,
+    FieldId::LineCharge,
+    FieldId::LineDate,
+];
 
 /// The records a field path can start with, in the order the docs list them.
 pub const RECORDS: &[&str] = &["line", "other", "claim", "patient", "provider", "facts"];

@@ -972,6 +972,72 @@ fn the_add_on_table_is_what_the_engine_does() {
     }
 }
 
+#[test]
+fn the_same_day_field_examples_are_what_the_engine_does() {
+    let tpi9 = "rule TPI9 \"a TPI on the day of a large drug line\" {\n  when line.procedure in tpi\n  when some other service on same day (other.procedure in drugs and (other.units > 10 or other.charge > 250.00))\n  review CO-252 rarc N706 message \"a drug line of more than 10 units or $250.00 on the TPI's date\"\n}\n";
+    let esi5 = "codes tfesi_first = cpt 64479, 64483\ncodes tfesi_addon = cpt 64480, 64484\n\nregion cervical_thoracic = cpt 62320, 62321, 64479, 64480\nregion lumbar_sacral     = cpt 62322, 62323, 64483, 64484\n\n/// CPT: 64480 and 64484 are each additional level, reported with the first\n/// level of their own region, 64479 and 64483; the first level may be on\n/// this claim or on another claim for the date (see ESI2 for this claim's\n/// lines only).\nrule ESI5 \"an add-on level needs the first level of its own region that day\" {\n  when line.procedure in tfesi_addon\n  require some other service on same day (other.procedure in tfesi_first and other.region == line.region)\n    else deny CO-B15 rarc N122\n}\n";
+    let doc = read(&docs_dir().join("language.md"));
+    for (name, text) in [("TPI9", tpi9), ("ESI5", esi5)] {
+        assert!(
+            doc.contains(text),
+            "the same-day example {name} is no longer in docs/language.md as the test has it"
+        );
+    }
+    const DAY: &str = "2025-03-10";
+    // The first line's decision when `other` (code, extra fields) is on the
+    // same claim, and when it is on an earlier claim of the member.
+    let both_ways = |e: &mut Engine, patient: &str, code: &str, other: (&str, &str)| {
+        let line = |code: &str, extra: &str| {
+            format!(r#"{{"date_of_service":"{DAY}","procedure":"{code}"{extra}}}"#)
+        };
+        let claim = |patient: &str, lines: &[String]| {
+            format!(
+                r#"{{"id":"C","payer":"example","patient":{{"id":"{patient}"}},"diagnoses":["M79.18"],"lines":[{}]}}"#,
+                lines.join(",")
+            )
+        };
+        let same = decide(
+            e,
+            &claim(
+                &format!("{patient}-same"),
+                &[line(code, ""), line(other.0, other.1)],
+            ),
+        )
+        .0;
+        let earlier = format!("{patient}-earlier");
+        let h = claim(&earlier, &[line(other.0, other.1)]).replace(r#""id":"C""#, r#""id":"H""#);
+        assert_eq!(decide(e, &h).0, Action::Allow, "the earlier claim");
+        let later = decide(e, &claim(&earlier, &[line(code, "")])).0;
+        [same, later]
+    };
+    let mut e = engine(tpi9);
+    for (n, (extra, want)) in [
+        (r#","units":10,"charge":250.00"#, Action::Allow),
+        (r#","units":11,"charge":250.00"#, Action::Review),
+        (r#","units":10,"charge":250.01"#, Action::Review),
+        (r#","units":10"#, Action::Allow),
+        (r#","units":11"#, Action::Review),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = both_ways(&mut e, &format!("T{n}"), "20552", ("J3301", extra));
+        assert_eq!(got, [want, want], "TPI9 with a J3301 of {extra}");
+    }
+    let mut e = engine(esi5);
+    for (n, (primary, want)) in [
+        ("64483", Action::Allow),
+        ("64479", Action::Deny),
+        ("20552", Action::Deny),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = both_ways(&mut e, &format!("E{n}"), "64484", (primary, ""));
+        assert_eq!(got, [want, want], "ESI5: 64484 with {primary}");
+    }
+}
+
 /// `fmt` over every example of the docs: a block that parses (as a file, or as
 /// an item put into the prelude) formats to the same tree, spans aside, and
 /// formatting the result changes nothing. Error examples that do not parse are

@@ -499,12 +499,17 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                     && matches!(self.in_quantifier, Some((_, Others::SameDayServices)))
                     && !fields::HISTORY_FIELDS.contains(&def.id) =>
             {
+                // The history keeps one thing of the modifiers (modifier 50,
+                // for `bilateral as K`): not the list `other.modifiers` is.
+                let kept = if def.id == fields::FieldId::LineModifiers {
+                    "the history keeps of them only whether 50 was among them"
+                } else {
+                    "the history does not keep it"
+                };
                 self.push(
                     DiagCode::SameDayField,
                     span,
-                    format!(
-                        "a same-day quantifier cannot read `other.{name}`: the history does not keep it"
-                    ),
+                    format!("a same-day quantifier cannot read `other.{name}`: {kept}"),
                     format!(
                         "the services it looks at include earlier claims', of which the history keeps only {}; \
                          to test `{name}` of this claim's lines, use `some other line (... and other.date_of_service == line.date_of_service)`",

@@ -24,7 +24,12 @@ pub(super) fn is_bilateral(line: &Line) -> bool {
 /// A service of an earlier claim as a line, for a same-day quantifier's
 /// `other.` to read: the fields the history keeps
 /// ([`crate::fields::HISTORY_FIELDS`], which is all the checker lets
-/// `other.` read there, PR314) are the service's; the rest are empty.
+/// `other.` read there, PR314) are the service's: its code (and so its
+/// region, which `LineCx::region_name` finds from it), site, date, units
+/// (without the modifier-50 flag kept with them) and charge (the claim's
+/// double, read back exactly by every store). The rest are empty: the
+/// modifiers too, though the history keeps whether 50 was among them, as
+/// nothing reads them (`other.modifiers` is PR314 there).
 pub(super) fn as_line(service: &Service<'_>) -> Line {
     Line {
         line: 0,
@@ -32,12 +37,12 @@ pub(super) fn as_line(service: &Service<'_>) -> Line {
         procedure: service.procedure,
         procedure_text: Text::default(),
         modifiers: Default::default(),
-        units: 1,
+        units: service.units(),
         diagnosis_pointers: Default::default(),
         site: service.site.map(Text::from),
         muscles: None,
         injections: None,
-        charge: None,
+        charge: service.charge(),
     }
 }
 

@@ -27,6 +27,8 @@ pub mod parallel;
 #[cfg(test)]
 mod region_tests;
 #[cfg(test)]
+mod same_day_fields_tests;
+#[cfg(test)]
 mod same_day_tests;
 mod stored;
 #[cfg(test)]

@@ -43,11 +43,13 @@ impl Entry {
         }
     }
 
-    /// The service it stands for, its site's name from `sites`.
-    pub(super) fn service<'s>(&self, sites: &'s Sites) -> Service<'s> {
+    /// The service it stands for, its site's name from `sites` (none
+    /// without them).
+    #[inline]
+    pub(super) fn service<'s>(&self, sites: Option<&'s Sites>) -> Service<'s> {
         Service {
             procedure: self.procedure,
-            site: sites.name(self.site),
+            site: sites.and_then(|s| s.name(self.site)),
             day: self.day,
             units: self.units,
             charge: self.charge,
@@ -133,7 +135,8 @@ impl PatientBook {
     /// among them: added to, or made once the book is large.
     pub(super) fn index_added(&mut self, added: &Entry) {
         match &mut self.index {
-            Some(index) => index.add(added),
+            // A book with an index appends its services (`add_entry`).
+            Some(index) => index.add(added, self.services.len().saturating_sub(1)),
             None if self.services.len() >= CodeIndex::FROM => {
                 self.index = Some(Box::new(CodeIndex::of(&self.services)));
             }

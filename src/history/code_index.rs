@@ -20,31 +20,38 @@ pub(super) struct CodeIndex {
     lists: Vec<((CodeKey, u32), Days)>,
 }
 
+/// One service of a pair: its day, and where it is among the book's
+/// services (which keep their places while the book has an index: they are
+/// appended, and the index is made again when some are taken out), so that a
+/// same-day quantifier reads each service of a day (its units, its charge),
+/// not only which pairs the day has.
+type At = (Day, u32);
+
 /// One pair's days: most sorted, the latest few not yet. Inserting each day
 /// in its place moved half the list when claims came out of date order
 /// (quadratic again); the latest days are gathered unsorted and merged in
 /// once there are [`Days::RECENT`] of them.
 #[derive(Debug, Default)]
 struct Days {
-    sorted: Vec<Day>,
-    recent: Vec<Day>,
+    sorted: Vec<At>,
+    recent: Vec<At>,
 }
 
 impl Days {
     const RECENT: usize = 128;
 
-    fn add(&mut self, day: Day) {
-        if self.recent.is_empty() && self.sorted.last().is_none_or(|d| *d <= day) {
-            self.sorted.push(day);
+    fn add(&mut self, at: At) {
+        if self.recent.is_empty() && self.sorted.last().is_none_or(|d| d.0 <= at.0) {
+            self.sorted.push(at);
             return;
         }
-        self.recent.push(day);
+        self.recent.push(at);
         if self.recent.len() >= Self::RECENT {
-            self.recent.sort_unstable();
+            self.recent.sort_unstable_by_key(|d| d.0);
             let mut merged = Vec::with_capacity(self.sorted.len() + self.recent.len());
             let (mut a, mut b) = (self.sorted.iter().peekable(), self.recent.iter().peekable());
             while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-                if x <= y {
+                if x.0 <= y.0 {
                     merged.extend(a.next());
                 } else {
                     merged.extend(b.next());
@@ -61,25 +68,28 @@ impl Days {
     fn first(&self, from: Day) -> Option<Day> {
         let sorted = self
             .sorted
-            .get(self.sorted.partition_point(|d| *d < from))
-            .copied();
-        let recent = self.recent.iter().filter(|d| **d >= from).min().copied();
+            .get(self.sorted.partition_point(|d| d.0 < from))
+            .map(|d| d.0);
+        let recent = self.recent.iter().map(|d| d.0).filter(|d| *d >= from).min();
         match (sorted, recent) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
     }
 
+    /// The services from day `from` to day `to`, both included.
+    fn between(&self, from: Day, to: Day) -> (&[At], impl Iterator<Item = &At>) {
+        let start = self.sorted.partition_point(|d| d.0 < from);
+        let end = self.sorted.partition_point(|d| d.0 <= to);
+        let sorted = self.sorted.get(start..end).unwrap_or_default();
+        let recent = self.recent.iter().filter(move |d| d.0 >= from && d.0 <= to);
+        (sorted, recent)
+    }
+
     /// How many days are from `from` to `to`, both included.
     fn count(&self, from: Day, to: Day) -> usize {
-        let start = self.sorted.partition_point(|d| *d < from);
-        let end = self.sorted.partition_point(|d| *d <= to);
-        let recent = self
-            .recent
-            .iter()
-            .filter(|d| **d >= from && **d <= to)
-            .count();
-        end.saturating_sub(start) + recent
+        let (sorted, recent) = self.between(from, to);
+        sorted.len() + recent.count()
     }
 }
 
@@ -90,24 +100,26 @@ impl CodeIndex {
     /// The index of `services`.
     pub(super) fn of(services: &[Entry]) -> CodeIndex {
         let mut index = CodeIndex::default();
-        for e in services {
-            index.add(e);
+        for (at, e) in services.iter().enumerate() {
+            index.add(e, at);
         }
         index
     }
 
-    /// Adds one service.
-    pub(super) fn add(&mut self, e: &Entry) {
+    /// Adds one service, at place `at` among the book's services. A book
+    /// of more than `u32::MAX` services is beyond memory; past it a service
+    /// would be read as the last one.
+    pub(super) fn add(&mut self, e: &Entry, at: usize) {
         let key = (e.procedure, e.site);
-        let at = match self.lists.iter().position(|(k, _)| *k == key) {
-            Some(at) => at,
+        let list = match self.lists.iter().position(|(k, _)| *k == key) {
+            Some(list) => list,
             None => {
                 self.lists.push((key, Days::default()));
                 self.lists.len() - 1
             }
         };
-        if let Some((_, days)) = self.lists.get_mut(at) {
-            days.add(e.day);
+        if let Some((_, days)) = self.lists.get_mut(list) {
+            days.add((e.day, u32::try_from(at).unwrap_or(u32::MAX)));
         }
     }
 
@@ -129,12 +141,14 @@ impl CodeIndex {
             .min()
     }
 
-    /// Whether `test` holds for the (procedure, site id) of some service on
-    /// day `day`: [`Window::any_on`] from the index, each pair once.
-    pub(super) fn any_on(&self, day: Day, mut test: impl FnMut(CodeKey, u32) -> bool) -> bool {
-        self.lists
-            .iter()
-            .any(|((procedure, site), days)| days.count(day, day) > 0 && test(*procedure, *site))
+    /// Whether `test` holds for some service on day `day`, given by its
+    /// place among the book's services: [`Window::any_on`] from the index,
+    /// a search in each pair's days.
+    pub(super) fn any_on(&self, day: Day, mut test: impl FnMut(usize) -> bool) -> bool {
+        self.lists.iter().any(|(_, days)| {
+            let (sorted, mut recent) = days.between(day, day);
+            sorted.iter().any(|d| test(d.1 as usize)) || recent.any(|d| test(d.1 as usize))
+        })
     }
 
     /// What [`Window::count`] counts, from the index: services from day

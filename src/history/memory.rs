@@ -214,7 +214,7 @@ impl MemoryHistory {
     }
 
     fn service(&self, e: &Entry) -> Service<'_> {
-        e.service(&self.sites)
+        e.service(Some(&self.sites))
     }
 
     /// Number of services kept.

@@ -128,48 +128,60 @@ fn a_window_counts_what_the_query_matches() {
 #[test]
 fn a_window_visits_the_services_of_one_day() {
     // Generated services, recorded out of date order: `any_on` gives a
-    // small book's services of the day one by one (scanned) and a large
-    // one's (procedure, site) pairs of the day (from its index); both are
-    // exactly the day's services, and a test that holds stops the visit.
+    // small book's services of the day (scanned) and a large one's (found
+    // in its index by procedure and site) one by one, each with its units,
+    // modifier 50 and charge (a same-day quantifier's `other.units` and
+    // `other.charge`); both are exactly the day's services, twins included,
+    // and a test that holds stops the visit.
     let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2025-12-01");
     let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301", "64483"];
     let sites = [None, Some("cervical"), Some("lumbar")];
-    for services in [40, 600] {
+    let charges = [None, Some(0.1), Some(182.5)];
+    // 4,000: enough out of order after the index is made that each pair's
+    // latest days are merged into its sorted ones, with their places.
+    for services in [40, 600, 4000] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
             let s = Service::new(
                 day(next(40)),
                 CodeKey::parse(codes[next(4) as usize]).unwrap_or_default(),
                 sites[next(3) as usize],
-            );
+            )
+            .with_units(1 + next(3) as u32, next(2) == 1)
+            .with_charge(charges[next(3) as usize]);
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
         let window = h.window(m("P"));
         assert_eq!(window.index.is_some(), services >= CodeIndex::FROM);
+        // A service as a sortable tuple (the charge by its bits).
+        let key = |s: &Service<'_>| {
+            (
+                s.procedure,
+                s.site.map(str::to_string),
+                s.units(),
+                s.bilateral(),
+                s.charge().map(f64::to_bits),
+            )
+        };
         let mut days_with_services = 0;
         // The days before, in and after the services' range.
         for n in 0..42 {
             let date = base + chrono::Days::new(n);
-            let mut want: Vec<(CodeKey, Option<&str>)> = stored
+            let mut want: Vec<_> = stored
                 .iter()
                 .filter(|s| s.date() == date)
-                .map(|s| (s.procedure, s.site))
+                .map(key)
                 .collect();
             let mut seen = Vec::new();
             let found = window.any_on(Day::of(date), |s| {
                 assert_eq!(s.date(), date);
-                seen.push((s.procedure, s.site));
+                seen.push(key(s));
                 false
             });
             assert!(!found, "no test held");
-            if window.index.is_some() {
-                // Each pair once.
-                want.sort();
-                want.dedup();
-            }
             want.sort();
             seen.sort();
             assert_eq!(seen, want, "{date}, {services} services");

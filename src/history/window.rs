@@ -416,31 +416,29 @@ pub(super) fn counts_entry(
 impl<'a> Window<'a> {
     /// Whether some service on day `day` meets `test` (stopping at the
     /// first that does): what a same-day quantifier asks of the services of
-    /// earlier claims. `test` must depend only on the service it is given:
-    /// a book with an index gives each (procedure, site) of the day once,
-    /// however many services share them (see `code_index.rs`), so that a
-    /// member with 100,000 services is not scanned service by service.
+    /// earlier claims. Each service of the day is given, with its units,
+    /// modifier 50 and charge (what `other.units` and `other.charge` read):
+    /// a book with an index finds the day in each (procedure, site) pair's
+    /// days (see `code_index.rs`), so that a member with 100,000 services is
+    /// not scanned service by service; others are in date order and are
+    /// scanned back from the day's last service.
     pub fn any_on(&self, day: Day, mut test: impl FnMut(&Service<'a>) -> bool) -> bool {
         if self.entries.is_empty() {
             return false;
         }
         let sites = self.sites;
-        // Made only for a service of the day: most days have none. Its
-        // units and charge are not read (a book with an index gives a
-        // day's (procedure, site) pairs, not its services), so a same-day
-        // quantifier's `other.` reads neither (`fields::HISTORY_FIELDS`).
-        let service = |procedure: CodeKey, site: u32| {
-            Service::on(day, procedure, sites.and_then(|s| s.name(site)))
-        };
+        // Made only for a service of the day: most days have none.
+        let service = |e: &Entry| e.service(sites);
         if let Some(index) = self.index {
-            return index.any_on(day, |procedure, site| test(&service(procedure, site)));
+            let entries = self.entries;
+            return index.any_on(day, |at| entries.get(at).is_some_and(|e| test(&service(e))));
         }
         // As in `count`: the scan runs back from the day's last service.
         self.up_to(day)
             .iter()
             .rev()
             .take_while(|e| e.day == day)
-            .any(|e| test(&service(e.procedure, e.site)))
+            .any(|e| test(&service(e)))
     }
 }
 

@@ -3,11 +3,12 @@
 //! Two cases, both read from the condition in the parentheses of
 //! `some/no other service on same day (...)`:
 //!
-//! - it never tests `other.procedure`: the other services are every line of
-//!   the claim on the date and every service of the member's earlier claims
-//!   on it, whatever they are (a drug line, an E/M visit); a condition that
-//!   does not say which codes it looks for is met by any of them (`some`) or
-//!   by none (`no`), which is rarely the payer's edit;
+//! - it never tests `other.procedure` (or `other.region`, the region of the
+//!   code): the other services are every line of the claim on the date and
+//!   every service of the member's earlier claims on it, whatever they are
+//!   (a drug line, an E/M visit); a condition that does not say which codes
+//!   it looks for is met by any of them (`some`) or by none (`no`), which is
+//!   rarely the payer's edit;
 //! - it tests `other.date_of_service`: every service it looks at is on the
 //!   line's date, so the test says nothing (or, compared with another date,
 //!   makes the condition one that never holds).
@@ -49,7 +50,9 @@ fn check_body(cx: &ModuleCx<'_, '_>, quantifier: &Expr, body: &Expr, diags: &mut
     let mut tests_procedure = false;
     let mut dates = Vec::new();
     walk(body, &mut |e| match other_field(e) {
-        Some("procedure") => tests_procedure = true,
+        // A region is a set of codes: `other.region == line.region` says
+        // which codes it looks for as `other.procedure in SET` does.
+        Some("procedure" | "region") => tests_procedure = true,
         Some("date_of_service") => dates.push(e.span),
         _ => {}
     });
@@ -123,6 +126,16 @@ mod tests {
         ] {
             assert_eq!(warnings(cond), Vec::<String>::new(), "{cond}");
         }
+    }
+
+    #[test]
+    fn a_test_of_the_region_is_quiet() {
+        // A region is a set of codes: the condition says which it looks for.
+        let text = "policy t { payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes esi = cpt 62321, 62323\n region cervical_thoracic = cpt 62321\n region lumbar_sacral = cpt 62323\n rule A { when line.procedure in esi\n when some other service on same day (other.region == line.region)\n review CO-252 rarc N706 }\n}";
+        let loaded = Policies::from_source("t.policy", text);
+        let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.code()).collect();
+        assert_eq!(codes, Vec::<&str>::new());
+        assert!(loaded.policies.is_some());
     }
 
     #[test]
