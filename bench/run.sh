@@ -7,7 +7,12 @@
 # same claims as X12 837P (gen_claims --x12) against JSON Lines, both --jobs 1;
 # impact with the bundled policies on both sides (every claim decided twice)
 # against eval --jobs 1; then evaluation alone (criterion).
-# Usage: bench/run.sh [CLAIMS] [RUNS]
+# With BASE=path/to/an/older/payer-rules, each run also times that binary and
+# this one, --jobs 1, on the same claims and the policies of BASE_POLICIES
+# (default: policies; give an older tree's policies when this tree's use
+# what the older binary cannot read), and prints this one's rate as a share
+# of the older one's: the comparison a change's "no regression" is read from.
+# Usage: [BASE=BIN [BASE_POLICIES=DIR]] bench/run.sh [CLAIMS] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -30,7 +35,20 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 # In memory and with a database, run after run, so both see the same machine;
 # on a shared machine the ratio within a run is steadier than either rate.
 mem=(); two=(); disk=(); ratio=(); edi=(); edi_ratio=(); imp=(); imp_ratio=()
+old=(); new=(); vs_old=()
+base_policies=${BASE_POLICIES:-policies}
 for i in $(seq "$runs"); do
+  if [ -n "${BASE:-}" ]; then
+    line=$("$BASE" eval --jobs 1 -p "$base_policies" "$data" 2>&1 >/dev/null | grep '^evaluated')
+    echo "BASE    jobs 1 run $i: $line"
+    old+=("$(rate "$line")")
+    line=$("$bin" eval --jobs 1 -p "$base_policies" "$data" 2>&1 >/dev/null | grep '^evaluated')
+    echo "this    jobs 1 run $i: $line"
+    new+=("$(rate "$line")")
+    r=$(( 1000 * ${new[-1]} / ${old[-1]} ))
+    echo "run $i: this binary at $(( r / 10 )).$(( r % 10 ))% of BASE ($base_policies)"
+    vs_old+=("$r")
+  fi
   line=$("$bin" eval --jobs 1 "$data" 2>&1 >/dev/null | grep '^evaluated')
   echo "memory  jobs 1 run $i: $line"
   mem+=("$(rate "$line")")
@@ -65,6 +83,10 @@ echo "memory jobs 2 median: $m2 claims/s"
 echo "--db median: $d claims/s; per run, --db at a median $(median "${ratio[@]}")% of memory jobs 1"
 echo "837P median: $(median "${edi[@]}") claims/s; per run, 837P at a median $(median "${edi_ratio[@]}")% of JSON Lines jobs 1"
 echo "impact median: $(median "${imp[@]}") claims/s; per run, impact at a median $(median "${imp_ratio[@]}")% of eval jobs 1 (target 40%)"
+if [ -n "${BASE:-}" ]; then
+  r=$(median "${vs_old[@]}")
+  echo "BASE median: $(median "${old[@]}") claims/s, this binary $(median "${new[@]}") claims/s ($base_policies); per run, this binary at a median $(( r / 10 )).$(( r % 10 ))% of BASE"
+fi
 "$bin" history stats --db "$db"
 
 cargo bench --quiet --bench eval -- --noplot 2>&1 | grep -E 'time:|thrpt:|eval/'
