@@ -446,7 +446,7 @@ fn find(key: u64) -> Option<usize> {
 /// The years in which the code `key` is billable and those in which it is a
 /// header; both empty for a code of no year. What a claim's diagnosis is
 /// checked with: a binary search of its category's records, remembered in
-/// [`RECENT`].
+/// `RECENT`.
 #[inline]
 pub fn years_of(key: CodeKey) -> (YearSet, YearSet) {
     // The key's top bits spread over the slots (Fibonacci hashing); the key,
