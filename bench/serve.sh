@@ -5,14 +5,15 @@
 # (throughput, p50/p99 measured from when each request was due) and whole
 # batches (claims/s); then `eval --db` on the same claims, the batch figure's
 # yardstick. Usage: bench/serve.sh  (RATE=2000 DURATION=10 CONNECTIONS=32
-# ROUNDS=20 to change the load).
+# ROUNDS=100 to change the load; fewer rounds time batches too short to
+# read: 20 rounds are over in a fifth of a second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 rate=${RATE:-2000}
 duration=${DURATION:-10}
 conns=${CONNECTIONS:-32}
-rounds=${ROUNDS:-20}
+rounds=${ROUNDS:-100}
 [ -n "${NO_BUILD:-}" ] || cargo build --release --quiet -p payer-rules-cli -p payer-rules-service --bin payer-rules --example load
 bin=$target/release/payer-rules
 load=$target/release/examples/load
