@@ -14,10 +14,11 @@
 mod money;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::claims::{Claim, ClaimError, Outcome};
+use crate::claims::{Action, Claim, ClaimError, Outcome};
 use crate::eval::{Engine, Imported};
 use crate::policies::Policies;
 pub use money::Money;
@@ -51,8 +52,8 @@ pub struct Impact {
     pub line_transitions: BTreeMap<Label, BTreeMap<Label, usize>>,
     /// The sum of the `charge` of every changed line, exactly.
     pub charges_moved: Money,
-    /// The rules that newly fire or stop firing on some line, most lines
-    /// first: see [`RuleChange`].
+    /// The rules that newly fire, stop firing or fire with another outcome
+    /// on some line, most lines first: see [`RuleChange`].
     pub by_rule: Vec<RuleChange>,
     /// Changed lines by payer, policy and procedure.
     pub by_payer: Vec<Group>,
@@ -66,9 +67,11 @@ pub struct Impact {
 
 /// A rule whose firing changed on some lines.
 ///
-/// A line counts here when the rule fires on it on one side only, whether or
-/// not the line's decision changed: a rule can newly fire on a line another
-/// rule already denied. Money moves only where the decision changed, so
+/// A line counts here when the rule fires on it on one side only, or on both
+/// with another outcome (action, CARC or RARC: a rule whose `deny` became
+/// `review` fires on the same lines as before), whether or not the line's
+/// decision changed: a rule can newly fire on a line another rule already
+/// denied. Money moves only where the decision changed, so
 /// `changed_lines` and `charges` count those lines alone, and the examples
 /// are those lines first.
 #[derive(Debug, Clone, Serialize)]
@@ -81,8 +84,11 @@ pub struct RuleChange {
     pub newly_fires: usize,
     /// Lines it fired on before and does not now.
     pub stops_firing: usize,
-    /// Of the lines it newly fires or stops firing on, those whose decision
-    /// changed.
+    /// Lines it fires on before and after, with another action, CARC or
+    /// RARC after.
+    pub changes_outcome: usize,
+    /// Of the lines counted in `newly_fires`, `stops_firing` and
+    /// `changes_outcome`, those whose decision changed.
     pub changed_lines: usize,
     /// The charges of the lines counted in `changed_lines`.
     pub charges: Money,
@@ -218,11 +224,12 @@ impl Replay {
             let la = line_of(&after, k);
             let (lb_label, la_label) = (lb.0, la.0);
             bump(&mut self.impact.line_transitions, lb_label, la_label);
-            let rules_before: BTreeSet<(String, String)> = lb.1;
-            let rules_after: BTreeSet<(String, String)> = la.1;
-            if lb_label == la_label && rules_before == rules_after {
+            let (outcomes_before, outcomes_after) = (lb.1, la.1);
+            if lb_label == la_label && outcomes_before == outcomes_after {
                 continue;
             }
+            let rules_before: BTreeSet<&(String, String)> = outcomes_before.keys().collect();
+            let rules_after: BTreeSet<&(String, String)> = outcomes_after.keys().collect();
             // A line whose reasons changed but not its decision moved no money
             // and is not a changed line; its rules still show in `by_rule`,
             // with no charge.
@@ -234,8 +241,8 @@ impl Replay {
                 procedure: line.procedure.to_string(),
                 before: lb_label,
                 after: la_label,
-                rules_before: rules_before.iter().map(|(_, r)| r.clone()).collect(),
-                rules_after: rules_after.iter().map(|(_, r)| r.clone()).collect(),
+                rules_before: rules_before.iter().map(|k| k.1.clone()).collect(),
+                rules_after: rules_after.iter().map(|k| k.1.clone()).collect(),
             };
             let charge = line.charge.map(Money::of_f64).unwrap_or_default();
             if decision_changed {
@@ -265,14 +272,22 @@ impl Replay {
                     }
                 }
             }
-            let newly = rules_after.difference(&rules_before).map(|k| (k, true));
-            let stops = rules_before.difference(&rules_after).map(|k| (k, false));
-            for (key, fires) in newly.chain(stops) {
+            let newly = rules_after
+                .difference(&rules_before)
+                .map(|&k| (k, Firing::Newly));
+            let stops = rules_before
+                .difference(&rules_after)
+                .map(|&k| (k, Firing::Stops));
+            let other = outcomes_before
+                .iter()
+                .filter(|&(k, o)| outcomes_after.get(k).is_some_and(|a| a != o))
+                .map(|(k, _)| (k, Firing::Otherwise));
+            for (key, firing) in newly.chain(stops).chain(other) {
                 let (change, others) = self.rule_change(key);
-                if fires {
-                    change.newly_fires += 1;
-                } else {
-                    change.stops_firing += 1;
+                match firing {
+                    Firing::Newly => change.newly_fires += 1,
+                    Firing::Stops => change.stops_firing += 1,
+                    Firing::Otherwise => change.changes_outcome += 1,
                 }
                 let examples = if decision_changed {
                     change.changed_lines += 1;
@@ -300,6 +315,7 @@ impl Replay {
                 rule: key.1.clone(),
                 newly_fires: 0,
                 stops_firing: 0,
+                changes_outcome: 0,
                 changed_lines: 0,
                 charges: Money::default(),
                 text_before: before.filter(|_| differs).cloned(),
@@ -321,8 +337,8 @@ impl Replay {
             })
             .collect();
         rules.sort_by(|a, b| {
-            (b.newly_fires + b.stops_firing)
-                .cmp(&(a.newly_fires + a.stops_firing))
+            b.lines()
+                .cmp(&a.lines())
                 .then_with(|| (&a.policy, &a.rule).cmp(&(&b.policy, &b.rule)))
         });
         self.impact.by_rule = rules;
@@ -394,7 +410,7 @@ fn claim_label(outcome: &Outcome) -> Label {
 /// policy applied to the claim; when several did, those whose rules fired on
 /// the line (`fired`, by policy and rule), or the decision's first policy
 /// when none fired.
-fn policies_of(outcome: &Outcome, fired: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
+fn policies_of(outcome: &Outcome, fired: &BTreeSet<&(String, String)>) -> Option<Vec<String>> {
     match outcome {
         Outcome::Decision(d) => {
             let mut of_rules: Vec<String> = Vec::new();
@@ -415,20 +431,48 @@ fn policies_of(outcome: &Outcome, fired: &BTreeSet<(String, String)>) -> Option<
 }
 
 /// Line `k`'s decision and the rules that fired on it, by policy and id.
-fn line_of(outcome: &Outcome, k: usize) -> (Label, BTreeSet<(String, String)>) {
+/// How a rule's firing on a line differs between the sides.
+enum Firing {
+    /// After, not before.
+    Newly,
+    /// Before, not after.
+    Stops,
+    /// On both, with another outcome.
+    Otherwise,
+}
+
+impl RuleChange {
+    /// The lines counted under the rule: newly fired on, no longer, or
+    /// with another outcome.
+    pub fn lines(&self) -> usize {
+        self.newly_fires + self.stops_firing + self.changes_outcome
+    }
+}
+
+/// What a rule gives a line, as a remittance would carry it: the action,
+/// the CARC and the RARCs (the message is the policy's wording, not an
+/// outcome).
+type RuleOutcome = (Action, Option<Arc<str>>, Arc<[String]>);
+
+/// A line's decision on one side and the outcome of each rule that fired
+/// on it, by policy and rule id.
+fn line_of(outcome: &Outcome, k: usize) -> (Label, BTreeMap<(String, String), RuleOutcome>) {
     match outcome {
         Outcome::Decision(d) => match d.lines.get(k) {
             Some(line) => (
                 line.decision.as_str(),
                 line.reasons
                     .iter()
-                    .map(|r| (r.policy.to_string(), r.rule.to_string()))
+                    .map(|r| {
+                        let key = (r.policy.to_string(), r.rule.to_string());
+                        (key, (r.action, r.carc.clone(), r.rarc.clone()))
+                    })
                     .collect(),
             ),
             // A void has no line decisions: its lines are `void`.
-            None => (d.decision.as_str(), BTreeSet::new()),
+            None => (d.decision.as_str(), BTreeMap::new()),
         },
-        Outcome::Error(_) => (ERROR, BTreeSet::new()),
+        Outcome::Error(_) => (ERROR, BTreeMap::new()),
     }
 }
 

@@ -284,3 +284,66 @@ fn decided_counts_the_claims_each_side_decided() {
     }
     assert_eq!(replay.finish().decided(), (0, 1));
 }
+
+#[test]
+fn a_rule_whose_action_or_codes_change_is_listed_with_its_lines() {
+    let claims = [
+        claim("A", "P1", "2024-05-01", "20553", "100.10"),
+        claim("B", "P2", "2024-05-01", "20552", "80"),
+    ];
+    let rule = |action: &str| {
+        format!("rule R1 \"no 20553\" {{\n when line.procedure in (cpt 20553)\n {action}\n }}")
+    };
+    // deny -> review: the rule fires on the same line on both sides, and the
+    // line's decision changes with it.
+    let impact = replay(
+        &rule("deny CO-50 rarc N115"),
+        &rule("review CO-252 rarc N706"),
+        &claims,
+    );
+    assert_eq!(impact.lines_between("deny", "review"), 1);
+    assert_eq!(impact.by_rule.len(), 1);
+    let r1 = &impact.by_rule[0];
+    assert_eq!(
+        (r1.newly_fires, r1.stops_firing, r1.changes_outcome),
+        (0, 0, 1)
+    );
+    assert_eq!((r1.changed_lines, r1.lines()), (1, 1));
+    assert_eq!(r1.charges.text(), "100.10");
+    assert!(r1
+        .text_before
+        .as_deref()
+        .is_some_and(|t| t.contains("deny")));
+    assert!(r1
+        .text_after
+        .as_deref()
+        .is_some_and(|t| t.contains("review")));
+    let shown: Vec<(&str, &str, &str)> = r1
+        .examples
+        .iter()
+        .map(|e| (e.claim.as_str(), e.before, e.after))
+        .collect();
+    assert_eq!(shown, [("A", "deny", "review")]);
+
+    // Only the remark code changes: the remittance differs, the decision
+    // does not, so the line is listed under the rule and moves no money.
+    let impact = replay(
+        &rule("deny CO-50 rarc N115"),
+        &rule("deny CO-50 rarc N130"),
+        &claims,
+    );
+    assert_eq!((impact.changed_lines, impact.changed_claims), (0, 0));
+    let r1 = &impact.by_rule[0];
+    assert_eq!((r1.changes_outcome, r1.changed_lines), (1, 0));
+    assert_eq!(r1.charges.text(), "0.00");
+    assert_eq!(r1.examples.len(), 1);
+
+    // Only the message changes: not an outcome, nothing to report.
+    let message = |m: &str| {
+        format!(
+            "rule R1 \"no 20553\" {{\n when line.procedure in (cpt 20553)\n deny CO-50 rarc N115 message \"{m}\"\n }}"
+        )
+    };
+    let impact = replay(&message("one"), &message("two"), &claims);
+    assert!(impact.by_rule.is_empty());
+}

@@ -233,7 +233,7 @@ fn markdown_has_the_matrix_and_the_rules() {
     let md = text(&out.stdout);
     assert!(md.starts_with("## Policy impact"), "{md}");
     assert!(md.contains("| allow | 1 | **1** |"), "{md}");
-    assert!(md.contains("| t | Z | 1 | 0 | 1 | $100.10 |"), "{md}");
+    assert!(md.contains("| t | Z | 1 | 0 | 0 | 1 | $100.10 |"), "{md}");
 }
 
 /// Debian's Chromium, where `.ci/run` installs it.
@@ -361,7 +361,8 @@ fn claims_in_837p_are_read_with_the_payer_ids_the_policies_declare() {
 }
 
 /// The report of `tests/data/impact/` (a policy `t` whose review threshold
-/// drops from $500 to $300 and which gains a rule Z denying 20553), run from
+/// drops from $500 to $300, which gains a rule Z denying 20553 and whose
+/// rule K pends what it denied), run from
 /// that directory with relative paths so that the sides' labels are the
 /// same wherever the repository is.
 fn fixture_report(format: &str) -> String {

@@ -70,9 +70,15 @@ fn rule_line(r: &RuleChange) -> String {
     if r.stops_firing > 0 {
         parts.push(format!("stops firing on {} lines", r.stops_firing));
     }
+    if r.changes_outcome > 0 {
+        parts.push(format!(
+            "fires with another outcome on {} lines",
+            r.changes_outcome
+        ));
+    }
     // Lines whose decision stayed (another rule already decided them) moved
     // no money: the charges shown are those of the others.
-    if r.changed_lines < r.newly_fires + r.stops_firing {
+    if r.changed_lines < r.lines() {
         parts.push(format!(
             "{} of them with a changed decision",
             r.changed_lines
@@ -255,16 +261,17 @@ pub fn markdown(impact: &Impact, labels: &Labels<'_>) -> String {
     if !impact.by_rule.is_empty() {
         let _ = writeln!(
             out,
-            "\n**Rules whose firing changed**\n\n| policy | rule | newly fires | stops firing | changed decision | charges |\n|---|---|---:|---:|---:|---:|"
+            "\n**Rules whose firing changed**\n\n| policy | rule | newly fires | stops firing | other outcome | changed decision | charges |\n|---|---|---:|---:|---:|---:|---:|"
         );
         for r in &impact.by_rule {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | ${} |",
+                "| {} | {} | {} | {} | {} | {} | ${} |",
                 md(&r.policy),
                 md(&r.rule),
                 r.newly_fires,
                 r.stops_firing,
+                r.changes_outcome,
                 r.changed_lines,
                 r.charges
             );
@@ -363,7 +370,7 @@ fn html_chart(out: &mut String, rules: &[RuleChange]) {
     }
     let max = rules
         .iter()
-        .map(|r| r.newly_fires + r.stops_firing)
+        .map(RuleChange::lines)
         .max()
         .unwrap_or(1)
         .max(1);
@@ -377,22 +384,43 @@ fn html_chart(out: &mut String, rules: &[RuleChange]) {
         let y = i * row + 5;
         let scale = |n: usize| n * 440 / max;
         let (new, gone) = (scale(r.newly_fires), scale(r.stops_firing));
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "<text x=\"0\" y=\"{}\" font-size=\"13\">{} {}</text><rect x=\"220\" y=\"{y}\" width=\"{new}\" height=\"18\" fill=\"#c0392b\"><title>newly fires: {}</title></rect><rect x=\"{}\" y=\"{y}\" width=\"{gone}\" height=\"18\" fill=\"#27ae60\"><title>stops firing: {}</title></rect><text x=\"{}\" y=\"{}\" font-size=\"13\">+{} / -{}</text>",
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{} {}</text><rect x=\"220\" y=\"{y}\" width=\"{new}\" height=\"18\" fill=\"#c0392b\"><title>newly fires: {}</title></rect><rect x=\"{}\" y=\"{y}\" width=\"{gone}\" height=\"18\" fill=\"#27ae60\"><title>stops firing: {}</title></rect>",
             y + 14,
             h(&r.policy),
             h(&r.rule),
             r.newly_fires,
             220 + new,
             r.stops_firing,
-            226 + new + gone,
-            y + 14,
-            r.newly_fires,
-            r.stops_firing
+        );
+        // A rule whose outcome changed on lines it fires on either way: a
+        // third bar, and a third figure, only when there are such lines (the
+        // reports of changes without any stay as they were).
+        let mut end = 220 + new + gone;
+        let mut figures = format!("+{} / -{}", r.newly_fires, r.stops_firing);
+        if r.changes_outcome > 0 {
+            let other = scale(r.changes_outcome);
+            let _ = write!(
+                out,
+                "<rect x=\"{end}\" y=\"{y}\" width=\"{other}\" height=\"18\" fill=\"#e67e22\"><title>another outcome: {}</title></rect>",
+                r.changes_outcome
+            );
+            end += other;
+            let _ = write!(figures, " / ~{}", r.changes_outcome);
+        }
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{}\" font-size=\"13\">{figures}</text>",
+            end + 6,
+            y + 14
         );
     }
-    out.push_str("</svg>\n<p class=\"legend\"><span class=\"new\">■</span> newly fires <span class=\"gone\">■</span> stops firing</p>\n");
+    out.push_str("</svg>\n<p class=\"legend\"><span class=\"new\">■</span> newly fires <span class=\"gone\">■</span> stops firing");
+    if rules.iter().any(|r| r.changes_outcome > 0) {
+        out.push_str(" <span class=\"other\">■</span> fires with another outcome");
+    }
+    out.push_str("</p>\n");
 }
 
 fn html_groups(out: &mut String, title: &str, groups: &[Group]) {
@@ -434,7 +462,7 @@ pub fn html(impact: &Impact, labels: &Labels<'_>) -> String {
          body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0}\
          td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f4f4f4}\
          td.moved{background:#fde2e1;font-weight:bold}pre{background:#f8f8f8;padding:.5em}\
-         .new{color:#c0392b}.gone{color:#27ae60}</style>\n</head>\n<body>\n<h1>Policy impact</h1>\n",
+         .new{color:#c0392b}.gone{color:#27ae60}.other{color:#e67e22}</style>\n</head>\n<body>\n<h1>Policy impact</h1>\n",
     );
     let _ = write!(
         out,
