@@ -14,6 +14,9 @@
 # of the older one's: the comparison a change's "no regression" is read from.
 # Usage: [BASE=BIN [BASE_POLICIES=DIR]] bench/run.sh [CLAIMS] [RUNS]
 set -euo pipefail
+# Paths given relative to where the script was started from.
+[ -z "${BASE:-}" ] || BASE=$(realpath "$BASE")
+[ -z "${BASE_POLICIES:-}" ] || BASE_POLICIES=$(realpath "$BASE_POLICIES")
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 runs=${2:-5}
@@ -39,7 +42,10 @@ old=(); new=(); vs_old=()
 base_policies=${BASE_POLICIES:-policies}
 for i in $(seq "$runs"); do
   if [ -n "${BASE:-}" ]; then
-    line=$("$BASE" eval --jobs 1 -p "$base_policies" "$data" 2>&1 >/dev/null | grep '^evaluated')
+    line=$("$BASE" eval --jobs 1 -p "$base_policies" "$data" 2>&1 >/dev/null | grep '^evaluated') || {
+      echo "bench/run.sh: $BASE printed no 'evaluated' summary on $base_policies (does it read those policies?)" >&2
+      exit 1
+    }
     echo "BASE    jobs 1 run $i: $line"
     old+=("$(rate "$line")")
     line=$("$bin" eval --jobs 1 -p "$base_policies" "$data" 2>&1 >/dev/null | grep '^evaluated')

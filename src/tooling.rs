@@ -8,7 +8,9 @@ pub use crate::codes::icd10::{lookup as lookup_icd10, nearest as nearest_icd10};
 pub use crate::codes::{Icd10Code, Icd10Kind};
 pub use crate::diagnostic::json_lines as diagnostics_json_lines;
 pub use crate::fmt::{format, FormatError};
-pub use crate::impact::{Example, Group, Impact, Money, Replay, RuleChange, EXAMPLES_PER_RULE};
+pub use crate::impact::{
+    Example, Group, Impact, Money, OutcomeChange, Replay, RuleChange, EXAMPLES_PER_RULE,
+};
 pub use crate::testing::{
     cases_for, run_cases, run_cases_within, run_file, CaseFileError, CaseResult, Coverage,
     FileReport, Mismatch, RuleRef,

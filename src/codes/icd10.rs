@@ -449,11 +449,9 @@ fn find(key: u64) -> Option<usize> {
 /// `RECENT`.
 #[inline]
 pub fn years_of(key: CodeKey) -> (YearSet, YearSet) {
-    // The key's top bits spread over the slots (Fibonacci hashing); the key,
-    // never zero for a code, says whether the slot holds this code.
-    let slot = (key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_BITS)) as usize;
+    // The key, never zero for a code, says whether the slot holds this code.
     RECENT.with(|recent| {
-        let Some(cell) = recent.get(slot) else {
+        let Some(cell) = recent.get(recent_slot(key)) else {
             return search_years(key);
         };
         let (stored, billable, header) = cell.get();
@@ -471,7 +469,13 @@ fn search_years(key: CodeKey) -> (YearSet, YearSet) {
     find(key.0).map_or((YearSet(0), YearSet(0)), years_at)
 }
 
-/// Log2 of the slots of [`RECENT`].
+/// The slot of `RECENT` a key is kept in: its bits spread over the slots
+/// (Fibonacci hashing).
+fn recent_slot(key: CodeKey) -> usize {
+    (key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_BITS)) as usize
+}
+
+/// Log2 of the slots of `RECENT`.
 const RECENT_BITS: u32 = 8;
 
 thread_local! {

@@ -108,7 +108,7 @@ impl CodeIndex {
 
     /// Adds one service, at place `at` among the book's services. A book
     /// of more than `u32::MAX` services is beyond memory; past it a service
-    /// would be read as the last one.
+    /// would be kept at place `u32::MAX`, which names no service there.
     pub(super) fn add(&mut self, e: &Entry, at: usize) {
         let key = (e.procedure, e.site);
         let list = match self.lists.iter().position(|(k, _)| *k == key) {

@@ -124,6 +124,22 @@ pub struct Example {
     pub rules_before: Vec<String>,
     /// The rules that fire after.
     pub rules_after: Vec<String>,
+    /// The rules that fire on both sides with another outcome, with both
+    /// outcomes (not written when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<OutcomeChange>,
+}
+
+/// A rule that fires on a line on both sides with another outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeChange {
+    /// The rule's id.
+    pub rule: String,
+    /// Its outcome before: the action, the CARC and the RARCs
+    /// (`deny CO-151 N640`).
+    pub before: String,
+    /// Its outcome after, as `before`.
+    pub after: String,
 }
 
 /// Changed claims and lines sharing a key (a payer, a policy, a procedure).
@@ -230,6 +246,14 @@ impl Replay {
             }
             let rules_before: BTreeSet<&(String, String)> = outcomes_before.keys().collect();
             let rules_after: BTreeSet<&(String, String)> = outcomes_after.keys().collect();
+            let other_outcome: Vec<(&(String, String), &RuleOutcome, &RuleOutcome)> =
+                outcomes_before
+                    .iter()
+                    .filter_map(|(k, o)| {
+                        let after = outcomes_after.get(k)?;
+                        (after != o).then_some((k, o, after))
+                    })
+                    .collect();
             // A line whose reasons changed but not its decision moved no money
             // and is not a changed line; its rules still show in `by_rule`,
             // with no charge.
@@ -243,6 +267,14 @@ impl Replay {
                 after: la_label,
                 rules_before: rules_before.iter().map(|k| k.1.clone()).collect(),
                 rules_after: rules_after.iter().map(|k| k.1.clone()).collect(),
+                outcomes: other_outcome
+                    .iter()
+                    .map(|(k, b, a)| OutcomeChange {
+                        rule: k.1.clone(),
+                        before: describe(b),
+                        after: describe(a),
+                    })
+                    .collect(),
             };
             let charge = line.charge.map(Money::of_f64).unwrap_or_default();
             if decision_changed {
@@ -278,10 +310,9 @@ impl Replay {
             let stops = rules_before
                 .difference(&rules_after)
                 .map(|&k| (k, Firing::Stops));
-            let other = outcomes_before
+            let other = other_outcome
                 .iter()
-                .filter(|&(k, o)| outcomes_after.get(k).is_some_and(|a| a != o))
-                .map(|(k, _)| (k, Firing::Otherwise));
+                .map(|&(k, _, _)| (k, Firing::Otherwise));
             for (key, firing) in newly.chain(stops).chain(other) {
                 let (change, others) = self.rule_change(key);
                 match firing {
@@ -430,7 +461,6 @@ fn policies_of(outcome: &Outcome, fired: &BTreeSet<&(String, String)>) -> Option
     }
 }
 
-/// Line `k`'s decision and the rules that fired on it, by policy and id.
 /// How a rule's firing on a line differs between the sides.
 enum Firing {
     /// After, not before.
@@ -450,9 +480,23 @@ impl RuleChange {
 }
 
 /// What a rule gives a line, as a remittance would carry it: the action,
-/// the CARC and the RARCs (the message is the policy's wording, not an
-/// outcome).
-type RuleOutcome = (Action, Option<Arc<str>>, Arc<[String]>);
+/// the CARC and the RARCs, sorted (their order on a remittance means
+/// nothing; the message is the policy's wording, not an outcome).
+type RuleOutcome = (Action, Option<Arc<str>>, Vec<String>);
+
+/// An outcome as a reader scans it: `deny CO-151 N640`.
+fn describe((action, carc, rarcs): &RuleOutcome) -> String {
+    let mut text = action.as_str().to_string();
+    for code in carc
+        .iter()
+        .map(|c| &**c)
+        .chain(rarcs.iter().map(String::as_str))
+    {
+        text.push(' ');
+        text.push_str(code);
+    }
+    text
+}
 
 /// A line's decision on one side and the outcome of each rule that fired
 /// on it, by policy and rule id.
@@ -465,7 +509,9 @@ fn line_of(outcome: &Outcome, k: usize) -> (Label, BTreeMap<(String, String), Ru
                     .iter()
                     .map(|r| {
                         let key = (r.policy.to_string(), r.rule.to_string());
-                        (key, (r.action, r.carc.clone(), r.rarc.clone()))
+                        let mut rarcs = r.rarc.to_vec();
+                        rarcs.sort_unstable();
+                        (key, (r.action, r.carc.clone(), rarcs))
                     })
                     .collect(),
             ),

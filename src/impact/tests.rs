@@ -324,6 +324,12 @@ fn a_rule_whose_action_or_codes_change_is_listed_with_its_lines() {
         .map(|e| (e.claim.as_str(), e.before, e.after))
         .collect();
     assert_eq!(shown, [("A", "deny", "review")]);
+    let outcomes: Vec<(&str, &str, &str)> = r1.examples[0]
+        .outcomes
+        .iter()
+        .map(|o| (o.rule.as_str(), o.before.as_str(), o.after.as_str()))
+        .collect();
+    assert_eq!(outcomes, [("R1", "deny CO-50 N115", "review CO-252 N706")]);
 
     // Only the remark code changes: the remittance differs, the decision
     // does not, so the line is listed under the rule and moves no money.
@@ -345,5 +351,13 @@ fn a_rule_whose_action_or_codes_change_is_listed_with_its_lines() {
         )
     };
     let impact = replay(&message("one"), &message("two"), &claims);
+    assert!(impact.by_rule.is_empty());
+
+    // The same remark codes in another order: the same remittance.
+    let impact = replay(
+        &rule("deny CO-50 rarc N115, N130"),
+        &rule("deny CO-50 rarc N130, N115"),
+        &claims,
+    );
     assert!(impact.by_rule.is_empty());
 }

@@ -4,7 +4,9 @@
 //! `some/no other service on same day (...)`:
 //!
 //! - it never tests `other.procedure` (or `other.region`, the region of the
-//!   code): the other services are every line of the claim on the date and
+//!   code) against codes, with `in` or a comparison (`other.procedure
+//!   exists`, `other.region is missing` say nothing of which codes): the
+//!   other services are every line of the claim on the date and
 //!   every service of the member's earlier claims on it, whatever they are
 //!   (a drug line, an E/M visit); a condition that does not say which codes
 //!   it looks for is met by any of them (`some`) or by none (`no`), which is
@@ -49,12 +51,22 @@ impl Lint for SameDayCondition {
 fn check_body(cx: &ModuleCx<'_, '_>, quantifier: &Expr, body: &Expr, diags: &mut Vec<Diagnostic>) {
     let mut tests_procedure = false;
     let mut dates = Vec::new();
-    walk(body, &mut |e| match other_field(e) {
-        // A region is a set of codes: `other.region == line.region` says
-        // which codes it looks for as `other.procedure in SET` does.
-        Some("procedure" | "region") => tests_procedure = true,
-        Some("date_of_service") => dates.push(e.span),
-        _ => {}
+    // A region is a set of codes: `other.region == line.region` says which
+    // codes it looks for as `other.procedure in SET` does. Only a
+    // membership or a comparison names codes; `exists` and `is missing`
+    // hold for (nearly) every service.
+    let names_codes = |e: &Expr| matches!(other_field(e), Some("procedure" | "region"));
+    walk(body, &mut |e| {
+        match &e.kind {
+            ExprKind::Compare { lhs, rhs, .. } if names_codes(lhs) || names_codes(rhs) => {
+                tests_procedure = true;
+            }
+            ExprKind::In { lhs, .. } if names_codes(lhs) => tests_procedure = true,
+            _ => {}
+        }
+        if other_field(e) == Some("date_of_service") {
+            dates.push(e.span);
+        }
     });
     if !tests_procedure {
         diags.push(
@@ -136,6 +148,11 @@ mod tests {
         let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.code()).collect();
         assert_eq!(codes, Vec::<&str>::new());
         assert!(loaded.policies.is_some());
+        // Whether the code has a region says nothing of which codes.
+        let text = text.replace("other.region == line.region", "other.region is missing");
+        let loaded = Policies::from_source("t.policy", &text);
+        let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.code()).collect();
+        assert_eq!(codes, ["PR410"]);
     }
 
     #[test]
@@ -145,6 +162,8 @@ mod tests {
             "no other service on same day (line.units > 1)",
             // Also when nested under `not`, or beside other conditions.
             "line.units > 1 and not (some other service on same day (other.site exists))",
+            // Whether a code or a region is there says nothing of which.
+            "some other service on same day (other.procedure exists)",
         ] {
             assert_eq!(
                 warnings(cond),

@@ -343,9 +343,9 @@ fn edit_distance_counts_half_steps() {
 
 #[test]
 fn remembered_years_are_the_searched_ones_whatever_shares_a_slot() {
-    // Every code of two chapters, twice over (the second pass mostly from
-    // the cache), and keys of no code between them: more codes than slots,
-    // so codes evict each other and a slot's stored key must be compared.
+    // Every code of two chapters, twice over, and keys of no code between
+    // them: far more codes than slots, so codes evict each other and a
+    // slot's stored key must be compared (few of the second pass are hits).
     let keys: Vec<CodeKey> = in_range(key("M00"), key("N99").prefix_end())
         .map(|c| c.key)
         .chain(["M7919", "M999", "Z", "QA001"].map(key))
@@ -356,6 +356,19 @@ fn remembered_years_are_the_searched_ones_whatever_shares_a_slot() {
             assert_eq!(years_of(k), search_years(k), "{}", k.as_string());
         }
     }
+    // Fewer codes than slots, twice over: the second pass is mostly hits
+    // (two codes may still share a slot), each the searched answer.
+    let few: Vec<CodeKey> = keys.iter().step_by(97).take(100).copied().collect();
+    for _ in 0..2 {
+        for &k in &few {
+            assert_eq!(years_of(k), search_years(k), "{}", k.as_string());
+        }
+    }
+    let hits = few
+        .iter()
+        .filter(|&&k| RECENT.with(|r| r.get(recent_slot(k)).is_some_and(|c| c.get().0 == k.0)))
+        .count();
+    assert!(hits > 80, "{hits} of 100 codes are in the cache");
     assert_eq!(years_of(key("M5450")).0, YearSet(0b1100));
     assert_eq!(years_of(CodeKey::default()), (YearSet(0), YearSet(0)));
 }

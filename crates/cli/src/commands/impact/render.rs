@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use payer_rules::tooling::{Group, Impact, RuleChange};
+use payer_rules::tooling::{Example, Group, Impact, RuleChange};
 use serde::Serialize;
 
 /// What the two sides were, as the user named them.
@@ -60,6 +60,20 @@ pub fn json(impact: &Impact, labels: &Labels<'_>) -> Result<String, serde_json::
     let mut text = serde_json::to_string_pretty(&report)?;
     text.push('\n');
     Ok(text)
+}
+
+/// The rules of an example line that fire with another outcome, both
+/// outcomes: ` (K: deny CO-151 N640 -> review CO-252 N706)`; empty when none.
+fn outcomes(e: &Example, arrow: &str) -> String {
+    if e.outcomes.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = e
+        .outcomes
+        .iter()
+        .map(|o| format!("{}: {} {arrow} {}", o.rule, o.before, o.after))
+        .collect();
+    format!(" ({})", each.join("; "))
 }
 
 fn rule_line(r: &RuleChange) -> String {
@@ -140,8 +154,14 @@ pub fn terminal(impact: &Impact, labels: &Labels<'_>) -> String {
             for e in &r.examples {
                 let _ = writeln!(
                     out,
-                    "    claim {} (record {}) line {} {}: {} -> {}",
-                    e.claim, e.record, e.line, e.procedure, e.before, e.after
+                    "    claim {} (record {}) line {} {}: {} -> {}{}",
+                    e.claim,
+                    e.record,
+                    e.line,
+                    e.procedure,
+                    e.before,
+                    e.after,
+                    outcomes(e, "->")
                 );
             }
             for (side, text) in [("before", &r.text_before), ("after", &r.text_after)] {
@@ -287,13 +307,14 @@ pub fn markdown(impact: &Impact, labels: &Labels<'_>) -> String {
             for e in &r.examples {
                 let _ = writeln!(
                     out,
-                    "- claim `{}` (record {}) line {} `{}`: {} → {}",
+                    "- claim `{}` (record {}) line {} `{}`: {} → {}{}",
                     md(&e.claim),
                     e.record,
                     e.line,
                     e.procedure,
                     e.before,
-                    e.after
+                    e.after,
+                    md(&outcomes(e, "→"))
                 );
             }
             for (side, text) in [("before", &r.text_before), ("after", &r.text_after)] {
@@ -494,13 +515,14 @@ pub fn html(impact: &Impact, labels: &Labels<'_>) -> String {
         for e in &r.examples {
             let _ = writeln!(
                 out,
-                "<li>claim {} (record {}) line {} {}: {} → {}</li>",
+                "<li>claim {} (record {}) line {} {}: {} → {}{}</li>",
                 h(&e.claim),
                 e.record,
                 e.line,
                 h(&e.procedure),
                 e.before,
-                e.after
+                e.after,
+                h(&outcomes(e, "→"))
             );
         }
         out.push_str("</ul>\n");
