@@ -57,11 +57,7 @@ fn claim(id: &str, patient: &str, lines: &[(&str, &str, &str)]) -> Claim {
 /// Each line's fired rule ids.
 fn fired(engine: &mut Engine, claim: &Claim) -> Vec<Vec<String>> {
     match engine.evaluate(claim, 1) {
-        Outcome::Decision(d) => d
-            .lines
-            .iter()
-            .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
-            .collect(),
+        Outcome::Decision(d) => support_tests::rules_fired(&d),
         other => panic!("no decision: {other:?}"),
     }
 }

@@ -55,11 +55,7 @@ fn claim(id: &str, patient: &str, lines: &[(&str, &str)]) -> Claim {
 /// The rules that fired on each line of a claim, in order.
 fn fired<H: Probe>(e: &mut Engine<H>, c: &Claim) -> Vec<Vec<String>> {
     match H::run(e, c).outcome {
-        Outcome::Decision(d) => d
-            .lines
-            .iter()
-            .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
-            .collect(),
+        Outcome::Decision(d) => support_tests::rules_fired(&d),
         Outcome::Error(err) => panic!("{}: {:?}", c.id, err.error),
     }
 }
@@ -174,18 +170,8 @@ per_store!(
 /// same-day quantifier of the next.
 #[test]
 fn units_and_charges_stored_by_an_earlier_run_are_read() {
-    let dir = std::env::temp_dir().join(format!(
-        "payer-rules-same-day-fields-run-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let open = || {
-        let store =
-            crate::history::HistoryDb::open(&dir.join("h.db"), std::time::Duration::from_secs(30))
-                .unwrap();
-        Engine::with_history(policies(), store)
-    };
+    let dir = support_tests::fresh_dir("same-day-fields-run");
+    let open = || Engine::with_history(policies(), support_tests::history_file(&dir));
     let mut first = open();
     let earlier = [
         ("A", r#","units":3,"charge":100.10"#),

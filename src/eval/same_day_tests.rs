@@ -208,15 +208,8 @@ per_store!(
 /// A primary stored in a file by one run counts for the add-on of the next.
 #[test]
 fn a_primary_stored_by_an_earlier_run_counts() {
-    let dir = std::env::temp_dir().join(format!("payer-rules-same-day-run-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let open = || {
-        let store =
-            crate::history::HistoryDb::open(&dir.join("h.db"), std::time::Duration::from_secs(30))
-                .unwrap();
-        Engine::with_history(policies(), store)
-    };
+    let dir = support_tests::fresh_dir("same-day-run");
+    let open = || Engine::with_history(policies(), support_tests::history_file(&dir));
     let mut first = open();
     let h = claim("H", "p", "A", "", &[(DAY, "64483", 1, "lumbar")]);
     assert_eq!(decide(&mut first, &h), ["allow"]);

@@ -8,11 +8,7 @@ use crate::claims::{read_claims_str, InputFormat};
 const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n";
 
 fn engine(rules: &str) -> Engine {
-    Engine::new(support_tests::load_policy(
-        HEADER,
-        rules,
-        support_tests::no_errors,
-    ))
+    support_tests::engine(HEADER, rules)
 }
 
 #[test]
@@ -48,11 +44,7 @@ fn fired(engine: &mut Engine, claims: &str) -> Vec<Vec<Vec<String>>> {
         .into_iter()
         .enumerate()
         .map(|(i, c)| match c.map(|c| engine.evaluate(&c, i + 1)) {
-            Ok(Outcome::Decision(d)) => d
-                .lines
-                .iter()
-                .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
-                .collect(),
+            Ok(Outcome::Decision(d)) => support_tests::rules_fired(&d),
             other => panic!("claim {i}: {other:?}"),
         })
         .collect()
