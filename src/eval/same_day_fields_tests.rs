@@ -10,7 +10,6 @@
 use super::ledger_tests::Probe;
 use super::support_tests::per_store;
 use super::*;
-use crate::claims::{read_claims_str, InputFormat};
 
 /// Rules that read each kept field of a same-day service, for payer `p`:
 /// `U` the units of a TPI, `C` and `C0` its charge (over 100.10, and none),
@@ -47,9 +46,7 @@ fn claim(id: &str, patient: &str, lines: &[(&str, &str)]) -> Claim {
         r#"{{"id":"{id}","payer":"p","patient":{{"id":"{patient}"}},"diagnoses":["M54.50"],"lines":[{}]}}"#,
         lines.join(",")
     );
-    read_claims_str(&text, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"))
+    support_tests::read_claim(&text)
 }
 
 /// The rules that fired on each line of a claim, in order.
@@ -220,9 +217,7 @@ fn a_member_with_many_services_is_read_service_by_service_from_the_index() {
         let text = format!(
             r#"{{"id":"H{n}","payer":"p","patient":{{"id":"A"}},"diagnoses":["M54.50"],"lines":[{{"date_of_service":"{date}","procedure":"20552","units":{units},"charge":{charge},"site":"lumbar"}}]}}"#
         );
-        let h = read_claims_str(&text, InputFormat::JsonLines)
-            .remove(0)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let h = support_tests::read_claim(&text);
         e.record_prior(&h);
     }
     assert!(e.history().window(Member::new("p", "A")).indexed());
@@ -231,9 +226,7 @@ fn a_member_with_many_services_is_read_service_by_service_from_the_index() {
         let text = format!(
             r#"{{"id":"C{day}","payer":"p","patient":{{"id":"A"}},"diagnoses":["M54.50"],"lines":[{{"date_of_service":"{date}","procedure":"77003"}},{{"date_of_service":"{date}","procedure":"99213"}}]}}"#
         );
-        let c = read_claims_str(&text, InputFormat::JsonLines)
-            .remove(0)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let c = support_tests::read_claim(&text);
         // Day 100 has no TPI.
         let tpis = day < 100;
         let mut guidance = Vec::new();

@@ -8,7 +8,6 @@
 use super::ledger_tests::Probe;
 use super::support_tests::per_store;
 use super::*;
-use crate::claims::{read_claims_str, InputFormat};
 
 /// An add-on edit (64484 needs 64483 on its date), a `no` with a site, and a
 /// rule that denies a 64483 of more than one unit, for payers `p` and `q`.
@@ -51,9 +50,7 @@ fn claim(
         r#"{{"id":"{id}","payer":"{payer}","patient":{{"id":"{patient}"}},"diagnoses":["M54.50"]{extra},"lines":[{}]}}"#,
         lines.join(",")
     );
-    read_claims_str(&text, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"))
+    support_tests::read_claim(&text)
 }
 
 /// The decisions of a claim's lines, in order (`allow`, `deny`, `review`).

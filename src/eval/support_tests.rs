@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::claims::Decision;
+use crate::claims::{read_claims_str, Claim, Decision, InputFormat};
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::policies::{Loaded, Policies};
 
@@ -48,6 +48,14 @@ pub(super) fn load_policy(
 ) -> Policies {
     let text = format!("policy t \"test\" {{\n {header}\n{rules}\n}}\n");
     checked(Policies::from_source("t.policy", &text), allowed)
+}
+
+/// The claim of the JSON line `text`; one that does not read fails the test.
+pub(super) fn read_claim(text: &str) -> Claim {
+    match read_claims_str(text, InputFormat::JsonLines).pop() {
+        Some(Ok(c)) => c,
+        other => panic!("bad test claim {text}: {other:?}"),
+    }
 }
 
 /// The rule ids that fired on each line of `d`, in order.

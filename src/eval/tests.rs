@@ -330,9 +330,7 @@ fn line_takes_the_most_severe_action_and_the_claim_is_partial() {
          rule D { when line.procedure in tpi and line.units > 1 deny CO-151 }",
     );
     let input = r#"{"id":"C","payer":"p","patient":{"id":"Z"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2025-01-01","procedure":"20552","units":2},{"date_of_service":"2025-01-01","procedure":"J3301"}]}"#;
-    let claim = read_claims_str(input, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let claim = support_tests::read_claim(input);
     let Outcome::Decision(d) = e.evaluate(&claim, 1) else {
         panic!("no decision")
     };
