@@ -11,11 +11,7 @@ use crate::claims::{read_claims_str, InputFormat};
 const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes visits = cpt 97810, 97811\n";
 
 fn engine(rules: &str) -> Engine {
-    Engine::new(support_tests::load_policy(
-        HEADER,
-        rules,
-        support_tests::no_errors,
-    ))
+    support_tests::engine(HEADER, rules)
 }
 
 /// A claim of member `P` with one line per (date, code, site).

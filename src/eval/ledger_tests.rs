@@ -5,7 +5,6 @@
 
 use super::support_tests::per_store;
 use super::*;
-use crate::claims::{read_claims_str, InputFormat};
 
 const POLICY: &str = "policy t \"test\" {\n payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n rule D { when line.procedure in tpi limit tpi to 1 per 30 days else deny CO-97 }\n}\n";
 
@@ -31,9 +30,7 @@ fn claim(id: &str, patient: &str, date: &str, extra: &str) -> Claim {
     let text = format!(
         r#"{{"id":"{id}","payer":"p","patient":{{"id":"{patient}"}},"diagnoses":["M79.18"],"lines":[{{"date_of_service":"{date}","procedure":"20552"}}]{extra}}}"#
     );
-    read_claims_str(&text, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"))
+    support_tests::read_claim(&text)
 }
 
 fn run<H: Probe>(e: &mut Engine<H>, c: &Claim) -> Evaluated {
@@ -248,9 +245,7 @@ fn imported_claims_count_can_be_replaced_and_are_not_imported_twice<H: Probe>(mu
 fn a_claim_without_a_policy_changes_nothing<H: Probe>(mut e: Engine<H>) {
     run(&mut e, &claim("C1", "P", "2025-01-01", ""));
     let text = r#"{"id":"X","payer":"nobody","patient":{"id":"P"},"diagnoses":["M79.18"],"frequency_code":"8","replaces":"C1","lines":[{"date_of_service":"2025-01-01","procedure":"20552"}]}"#;
-    let c = read_claims_str(text, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let c = support_tests::read_claim(text);
     assert_eq!(decision(&run(&mut e, &c)), "no_policy");
     assert_eq!(services(&e, "P"), 1, "the void did not happen");
 }
@@ -258,12 +253,9 @@ fn a_claim_without_a_policy_changes_nothing<H: Probe>(mut e: Engine<H>) {
 #[test]
 fn content_hashes_ignore_spelling_and_see_every_field() {
     let a = claim("C1", "P", "2025-01-01", "");
-    let b = read_claims_str(
+    let b = support_tests::read_claim(
         r#"{"lines":[{"procedure":"20552","date_of_service":"2025-01-01","line":1,"units":1}],"diagnoses":["M7918"],"patient":{"id":"P"},"payer":"p","id":"C1","frequency_code":1}"#,
-        InputFormat::JsonLines,
-    )
-    .remove(0)
-    .unwrap_or_else(|e| panic!("{e}"));
+    );
     assert_eq!(ContentHash::of(&a), ContentHash::of(&b));
     let c = claim("C1", "P", "2025-01-02", "");
     assert_ne!(ContentHash::of(&a), ContentHash::of(&c));

@@ -570,30 +570,14 @@ impl<'a> LineCx<'a> {
         scope: Option<crate::history::SiteScope>,
     ) -> Day {
         let to = self.day;
-        if self.nothing_to_count() {
+        let Some(c) = self.looked_at(set, Day::MIN, to, per_code, scope) else {
             return to;
-        }
-        let Some(codes) = self.set(set) else {
-            return to;
-        };
-        let code = per_code.then_some(self.line.procedure);
-        let site = self.line.site.as_deref();
-        let site_id = match scope {
-            None => SiteId::NONE,
-            Some(_) => self.site_id(),
         };
         // The earliest service that counts from day `from` to the line's.
         let first = |from: Day| {
-            let stored = self.window.first(from, to, codes, code, scope, site_id);
-            let here = self
-                .earlier
-                .iter()
-                .zip(self.earlier_days)
-                .filter(|((_, s), &day)| {
-                    day >= from && day <= to && counts_service(codes, code, scope, site, s)
-                })
-                .map(|(_, &day)| day)
-                .min();
+            let c = Counted { from, ..c };
+            let stored = self.window.first(&c);
+            let here = self.earlier_in(&c).map(|(_, day)| day).min();
             match (stored, here) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -626,30 +610,68 @@ impl<'a> LineCx<'a> {
         per_code: bool,
         scope: Option<crate::history::SiteScope>,
     ) -> u32 {
-        if self.nothing_to_count() {
-            return 0;
-        }
-        let Some(set) = self.set(set) else {
+        let Some(c) = self.looked_at(set, from, to, per_code, scope) else {
             return 0;
         };
-        let code = per_code.then_some(self.line.procedure);
+        let here = self.earlier_in(&c).count();
+        self.window
+            .count(&c)
+            .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
+    }
+
+    /// What a count, a sum or an anchored period's search of `set` from day
+    /// `from` to day `to` looks at (of the line's own procedure when
+    /// `per_code`, at a site that matches under `scope`); `None` when there
+    /// is nothing to count (see [`LineCx::nothing_to_count`]) or no such
+    /// set. A count that does not match sites does not look the site up.
+    #[inline(always)]
+    pub(super) fn looked_at(
+        &self,
+        set: usize,
+        from: Day,
+        to: Day,
+        per_code: bool,
+        scope: Option<crate::history::SiteScope>,
+    ) -> Option<Counted<'a>> {
+        if self.nothing_to_count() {
+            return None;
+        }
+        Some(Counted {
+            from,
+            to,
+            set: self.set(set)?,
+            code: per_code.then_some(self.line.procedure),
+            scope,
+            site: match scope {
+                None => SiteId::NONE,
+                Some(_) => self.site_id(),
+            },
+        })
+    }
+
+    /// This claim's earlier lines that `c` counts, with their days: the
+    /// services the store has not got yet.
+    #[inline(always)]
+    pub(super) fn earlier_in(
+        &self,
+        c: &Counted<'a>,
+    ) -> impl Iterator<Item = (&'a Service<'a>, Day)> + 'a {
+        let Counted {
+            from,
+            to,
+            set,
+            code,
+            scope,
+            ..
+        } = *c;
         let site = self.line.site.as_deref();
-        let here = self
-            .earlier
+        self.earlier
             .iter()
             .zip(self.earlier_days)
-            .filter(|((_, s), &day)| {
+            .filter(move |((_, s), &day)| {
                 day >= from && day <= to && counts_service(set, code, scope, site, s)
             })
-            .count();
-        // A count that does not match sites does not look the site up.
-        let site_id = match scope {
-            None => SiteId::NONE,
-            Some(_) => self.site_id(),
-        };
-        self.window
-            .count(from, to, set, code, scope, site_id)
-            .saturating_add(u32::try_from(here).unwrap_or(u32::MAX))
+            .map(|((_, s), &day)| (s, day))
     }
 
     /// True when the patient has no services in the store and the claim no

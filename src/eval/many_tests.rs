@@ -3,7 +3,6 @@
 //! own date, and the decisions say which policy each reason comes from.
 
 use super::*;
-use crate::claims::{read_claims_str, InputFormat};
 
 /// A policy of payer `p` with `rules` over the TPI codes.
 fn policy(id: &str, version: &str, range: &str, rules: &str) -> String {
@@ -52,9 +51,7 @@ fn claim(id: &str, lines: &[(&str, &str, u32)], extra: &str) -> Claim {
         r#"{{"id":"{id}","payer":"p","patient":{{"id":"P"}},"diagnoses":["M79.18"],"lines":[{}]{extra}}}"#,
         lines.join(",")
     );
-    read_claims_str(&text, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"))
+    support_tests::read_claim(&text)
 }
 
 fn decided(outcome: Outcome) -> Decision {

@@ -7,17 +7,6 @@
 use super::line::{is_bilateral, LineCx};
 use super::*;
 
-/// The services a limit or count looks at: its set, window (days), code and
-/// site scopes.
-#[derive(Clone, Copy)]
-pub(super) struct Span {
-    set: usize,
-    from: Day,
-    to: Day,
-    per_code: bool,
-    scope: Option<crate::history::SiteScope>,
-}
-
 /// What a limit of units or charges added up on a line.
 struct Measured {
     from: Day,
@@ -79,13 +68,7 @@ impl<'a> LineCx<'a> {
         } = *limit;
         let counted = self.regional(set, per_region);
         let (from, to) = self.reach(window, counted, per_code, scope);
-        let window = Span {
-            set: counted,
-            from,
-            to,
-            per_code,
-            scope,
-        };
+        let looked_at = self.looked_at(counted, from, to, per_code, scope);
         let this = self.counts_itself(set, counts_line);
         let (total, fails) = match max {
             Bound::Units { max, bilateral } => {
@@ -95,7 +78,7 @@ impl<'a> LineCx<'a> {
                 } else {
                     0
                 };
-                let total = self.units_summed(window, bilateral).saturating_add(own);
+                let total = self.units_summed(looked_at, bilateral).saturating_add(own);
                 (Total::Units(total), total > u64::from(max))
             }
             Bound::Charges(max) => {
@@ -103,7 +86,7 @@ impl<'a> LineCx<'a> {
                     Some(charge) if this => crate::number::decimal_of(charge),
                     _ => Decimal::ZERO,
                 };
-                let total = self.charges_summed(window).saturating_add(own);
+                let total = self.charges_summed(looked_at).saturating_add(own);
                 (Total::Amount(total), total > max)
             }
         };
@@ -115,81 +98,31 @@ impl<'a> LineCx<'a> {
         }
     }
 
-    /// The units of the services `window` looks at, each weighing its units
+    /// The units of the services `c` looks at, each weighing its units
     /// (`bilateral` times them with modifier 50): the history's and this
-    /// claim's earlier lines'.
-    fn units_summed(&self, window: Span, bilateral: u32) -> u64 {
-        let Some((set, code, site)) = self.looked_at(window) else {
+    /// claim's earlier lines'; 0 when there is nothing to add up.
+    fn units_summed(&self, c: Option<Counted<'a>>, bilateral: u32) -> u64 {
+        let Some(c) = c else {
             return 0;
         };
-        let Span {
-            from, to, scope, ..
-        } = window;
-        let stored = self
-            .window
-            .units(from, to, set, code, scope, site, bilateral);
-        self.earlier_in(window, set, code)
-            .fold(stored, |n, s| n.saturating_add(s.weight(bilateral)))
+        let stored = self.window.units(&c, bilateral);
+        self.earlier_in(&c)
+            .fold(stored, |n, (s, _)| n.saturating_add(s.weight(bilateral)))
     }
 
-    /// The charges of the services `window` looks at, added up exactly: the
-    /// history's and this claim's earlier lines'.
-    fn charges_summed(&self, window: Span) -> Decimal {
-        let Some((set, code, site)) = self.looked_at(window) else {
+    /// The charges of the services `c` looks at, added up exactly: the
+    /// history's and this claim's earlier lines'; 0 when there is nothing
+    /// to add up.
+    fn charges_summed(&self, c: Option<Counted<'a>>) -> Decimal {
+        let Some(c) = c else {
             return Decimal::ZERO;
         };
-        let Span {
-            from, to, scope, ..
-        } = window;
-        let stored = self.window.charges(from, to, set, code, scope, site);
-        self.earlier_in(window, set, code)
-            .filter_map(|s| s.charge())
+        let stored = self.window.charges(&c);
+        self.earlier_in(&c)
+            .filter_map(|(s, _)| s.charge())
             .fold(stored, |sum, c| {
                 sum.saturating_add(crate::number::decimal_of(c))
             })
-    }
-
-    /// What a sum over `window` matches services with: its set, the line's
-    /// code (`per code`) and site id (`per site`); `None` when there is
-    /// nothing to add up (see [`LineCx::counted`]).
-    fn looked_at(
-        &self,
-        window: Span,
-    ) -> Option<(
-        &'a crate::codes::CodeSet,
-        Option<crate::codes::CodeKey>,
-        SiteId,
-    )> {
-        if self.nothing_to_count() {
-            return None;
-        }
-        let set = self.set(window.set)?;
-        let code = window.per_code.then_some(self.line.procedure);
-        let site = match window.scope {
-            None => SiteId::NONE,
-            Some(_) => self.site_id(),
-        };
-        Some((set, code, site))
-    }
-
-    /// This claim's earlier lines that `window` looks at.
-    fn earlier_in(
-        &self,
-        window: Span,
-        set: &'a crate::codes::CodeSet,
-        code: Option<crate::codes::CodeKey>,
-    ) -> impl Iterator<Item = &'a Service<'a>> + 'a {
-        let Span {
-            from, to, scope, ..
-        } = window;
-        let site = self.line.site.as_deref();
-        self.earlier
-            .iter()
-            .zip(self.earlier_days)
-            .filter(move |((_, s), &day)| {
-                day >= from && day <= to && counts_service(set, code, scope, site, s)
-            })
-            .map(|((_, s), _)| s)
     }
 
     /// The value of a count of units (a whole number) or a sum of charges
@@ -197,21 +130,17 @@ impl<'a> LineCx<'a> {
     #[cold]
     #[inline(never)]
     pub(super) fn measured(&self, c: &Count) -> Val<'a> {
-        let set = self.regional(c.set, c.per_region);
-        let (from, to) = self.reach(c.window, set, c.per_code, c.scope);
-        let window = Span {
-            set,
-            from,
-            to,
-            per_code: c.per_code,
-            scope: c.scope,
+        let looked_at = || {
+            let set = self.regional(c.set, c.per_region);
+            let (from, to) = self.reach(c.window, set, c.per_code, c.scope);
+            self.looked_at(set, from, to, c.per_code, c.scope)
         };
         match c.measure {
             Measure::Lines => Val::Int(i64::from(self.count(c))),
-            Measure::Units { bilateral } => {
-                Val::Int(i64::try_from(self.units_summed(window, bilateral)).unwrap_or(i64::MAX))
-            }
-            Measure::Charges => Val::Sum(self.charges_summed(window)),
+            Measure::Units { bilateral } => Val::Int(
+                i64::try_from(self.units_summed(looked_at(), bilateral)).unwrap_or(i64::MAX),
+            ),
+            Measure::Charges => Val::Sum(self.charges_summed(looked_at())),
         }
     }
 }

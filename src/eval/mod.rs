@@ -56,8 +56,8 @@ use crate::compile::plan::{
 use crate::days::Day;
 use crate::fields::FieldId;
 use crate::history::{
-    counts_service, weight, ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory,
-    NewClaim, Service, SiteId, Status, StoredDecision, Window,
+    counts_service, weight, ContentHash, Counted, DecisionParts, HistoryStore, Member,
+    MemoryHistory, NewClaim, Service, SiteId, Status, StoredDecision, Window,
 };
 use crate::policies::{Policies, Selection};
 pub use batch::Batch;

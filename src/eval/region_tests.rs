@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use super::*;
-use crate::claims::{read_claims_str, InputFormat};
 
 /// The epidural codes by spinal region (CPT descriptors: 62320-62321 and
 /// 64479-64480 cervical or thoracic, 62322-62323 and 64483-64484 lumbar or
@@ -48,20 +47,13 @@ fn claim(id: &str, patient: &str, lines: &[(&str, &str, &str)]) -> Claim {
         r#"{{"id":"{id}","payer":"p","patient":{{"id":"{patient}"}},"diagnoses":["M54.16"],"lines":[{}]}}"#,
         lines.join(",")
     );
-    match read_claims_str(&json, InputFormat::JsonLines).pop() {
-        Some(Ok(c)) => c,
-        other => panic!("bad test claim {json}: {other:?}"),
-    }
+    support_tests::read_claim(&json)
 }
 
 /// Each line's fired rule ids.
 fn fired(engine: &mut Engine, claim: &Claim) -> Vec<Vec<String>> {
     match engine.evaluate(claim, 1) {
-        Outcome::Decision(d) => d
-            .lines
-            .iter()
-            .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
-            .collect(),
+        Outcome::Decision(d) => support_tests::rules_fired(&d),
         other => panic!("no decision: {other:?}"),
     }
 }

@@ -10,7 +10,6 @@
 use super::ledger_tests::Probe;
 use super::support_tests::per_store;
 use super::*;
-use crate::claims::{read_claims_str, InputFormat};
 
 /// Rules that read each kept field of a same-day service, for payer `p`:
 /// `U` the units of a TPI, `C` and `C0` its charge (over 100.10, and none),
@@ -47,19 +46,13 @@ fn claim(id: &str, patient: &str, lines: &[(&str, &str)]) -> Claim {
         r#"{{"id":"{id}","payer":"p","patient":{{"id":"{patient}"}},"diagnoses":["M54.50"],"lines":[{}]}}"#,
         lines.join(",")
     );
-    read_claims_str(&text, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"))
+    support_tests::read_claim(&text)
 }
 
 /// The rules that fired on each line of a claim, in order.
 fn fired<H: Probe>(e: &mut Engine<H>, c: &Claim) -> Vec<Vec<String>> {
     match H::run(e, c).outcome {
-        Outcome::Decision(d) => d
-            .lines
-            .iter()
-            .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
-            .collect(),
+        Outcome::Decision(d) => support_tests::rules_fired(&d),
         Outcome::Error(err) => panic!("{}: {:?}", c.id, err.error),
     }
 }
@@ -174,18 +167,8 @@ per_store!(
 /// same-day quantifier of the next.
 #[test]
 fn units_and_charges_stored_by_an_earlier_run_are_read() {
-    let dir = std::env::temp_dir().join(format!(
-        "payer-rules-same-day-fields-run-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let open = || {
-        let store =
-            crate::history::HistoryDb::open(&dir.join("h.db"), std::time::Duration::from_secs(30))
-                .unwrap();
-        Engine::with_history(policies(), store)
-    };
+    let dir = support_tests::fresh_dir("same-day-fields-run");
+    let open = || Engine::with_history(policies(), support_tests::history_file(&dir));
     let mut first = open();
     let earlier = [
         ("A", r#","units":3,"charge":100.10"#),
@@ -234,9 +217,7 @@ fn a_member_with_many_services_is_read_service_by_service_from_the_index() {
         let text = format!(
             r#"{{"id":"H{n}","payer":"p","patient":{{"id":"A"}},"diagnoses":["M54.50"],"lines":[{{"date_of_service":"{date}","procedure":"20552","units":{units},"charge":{charge},"site":"lumbar"}}]}}"#
         );
-        let h = read_claims_str(&text, InputFormat::JsonLines)
-            .remove(0)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let h = support_tests::read_claim(&text);
         e.record_prior(&h);
     }
     assert!(e.history().window(Member::new("p", "A")).indexed());
@@ -245,9 +226,7 @@ fn a_member_with_many_services_is_read_service_by_service_from_the_index() {
         let text = format!(
             r#"{{"id":"C{day}","payer":"p","patient":{{"id":"A"}},"diagnoses":["M54.50"],"lines":[{{"date_of_service":"{date}","procedure":"77003"}},{{"date_of_service":"{date}","procedure":"99213"}}]}}"#
         );
-        let c = read_claims_str(&text, InputFormat::JsonLines)
-            .remove(0)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let c = support_tests::read_claim(&text);
         // Day 100 has no TPI.
         let tpis = day < 100;
         let mut guidance = Vec::new();

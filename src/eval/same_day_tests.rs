@@ -8,7 +8,6 @@
 use super::ledger_tests::Probe;
 use super::support_tests::per_store;
 use super::*;
-use crate::claims::{read_claims_str, InputFormat};
 
 /// An add-on edit (64484 needs 64483 on its date), a `no` with a site, and a
 /// rule that denies a 64483 of more than one unit, for payers `p` and `q`.
@@ -51,9 +50,7 @@ fn claim(
         r#"{{"id":"{id}","payer":"{payer}","patient":{{"id":"{patient}"}},"diagnoses":["M54.50"]{extra},"lines":[{}]}}"#,
         lines.join(",")
     );
-    read_claims_str(&text, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"))
+    support_tests::read_claim(&text)
 }
 
 /// The decisions of a claim's lines, in order (`allow`, `deny`, `review`).
@@ -208,15 +205,8 @@ per_store!(
 /// A primary stored in a file by one run counts for the add-on of the next.
 #[test]
 fn a_primary_stored_by_an_earlier_run_counts() {
-    let dir = std::env::temp_dir().join(format!("payer-rules-same-day-run-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let open = || {
-        let store =
-            crate::history::HistoryDb::open(&dir.join("h.db"), std::time::Duration::from_secs(30))
-                .unwrap();
-        Engine::with_history(policies(), store)
-    };
+    let dir = support_tests::fresh_dir("same-day-run");
+    let open = || Engine::with_history(policies(), support_tests::history_file(&dir));
     let mut first = open();
     let h = claim("H", "p", "A", "", &[(DAY, "64483", 1, "lumbar")]);
     assert_eq!(decide(&mut first, &h), ["allow"]);

@@ -5,8 +5,9 @@
 //! each history store.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::claims::{read_claims_str, Claim, Decision, InputFormat};
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::policies::{Loaded, Policies};
 
@@ -49,6 +50,42 @@ pub(super) fn load_policy(
     checked(Policies::from_source("t.policy", &text), allowed)
 }
 
+/// The claim of the JSON line `text`; one that does not read fails the test.
+pub(super) fn read_claim(text: &str) -> Claim {
+    match read_claims_str(text, InputFormat::JsonLines).pop() {
+        Some(Ok(c)) => c,
+        other => panic!("bad test claim {text}: {other:?}"),
+    }
+}
+
+/// The rule ids that fired on each line of `d`, in order.
+pub(super) fn rules_fired(d: &Decision) -> Vec<Vec<String>> {
+    d.lines
+        .iter()
+        .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
+        .collect()
+}
+
+/// An engine of policy `t` of `header` items and `rules`, warnings allowed.
+pub(super) fn engine(header: &str, rules: &str) -> super::Engine {
+    super::Engine::new(load_policy(header, rules, no_errors))
+}
+
+/// A directory of the test's own, `name` and the process id under the
+/// system's temporary one, made empty.
+pub(super) fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("payer-rules-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
+/// The history file `h.db` of `dir`, opened (made the first time).
+pub(super) fn history_file(dir: &Path) -> crate::history::HistoryDb {
+    crate::history::HistoryDb::open(&dir.join("h.db"), std::time::Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
 /// Accepts warnings: only an error fails the test.
 pub(super) fn no_errors(d: &Diagnostic) -> bool {
     !d.is_error()
@@ -82,19 +119,10 @@ macro_rules! per_store {
             $(
                 #[test]
                 fn $case() {
-                    let dir = std::env::temp_dir().join(format!(
-                        "payer-rules-{}-{}-{}",
-                        $prefix,
-                        std::process::id(),
-                        stringify!($case)
-                    ));
-                    let _ = std::fs::remove_dir_all(&dir);
-                    std::fs::create_dir_all(&dir).unwrap();
-                    let store = crate::history::HistoryDb::open(
-                        &dir.join("h.db"),
-                        std::time::Duration::from_secs(30),
-                    )
-                    .unwrap();
+                    let dir = crate::eval::support_tests::fresh_dir(
+                        concat!($prefix, "-", stringify!($case)),
+                    );
+                    let store = crate::eval::support_tests::history_file(&dir);
                     super::$case(super::Engine::with_history(super::policies(), store));
                     let _ = std::fs::remove_dir_all(&dir);
                 }

@@ -8,11 +8,7 @@ use crate::claims::{read_claims_str, InputFormat};
 const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n";
 
 fn engine(rules: &str) -> Engine {
-    Engine::new(support_tests::load_policy(
-        HEADER,
-        rules,
-        support_tests::no_errors,
-    ))
+    support_tests::engine(HEADER, rules)
 }
 
 #[test]
@@ -48,11 +44,7 @@ fn fired(engine: &mut Engine, claims: &str) -> Vec<Vec<Vec<String>>> {
         .into_iter()
         .enumerate()
         .map(|(i, c)| match c.map(|c| engine.evaluate(&c, i + 1)) {
-            Ok(Outcome::Decision(d)) => d
-                .lines
-                .iter()
-                .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
-                .collect(),
+            Ok(Outcome::Decision(d)) => support_tests::rules_fired(&d),
             other => panic!("claim {i}: {other:?}"),
         })
         .collect()
@@ -338,9 +330,7 @@ fn line_takes_the_most_severe_action_and_the_claim_is_partial() {
          rule D { when line.procedure in tpi and line.units > 1 deny CO-151 }",
     );
     let input = r#"{"id":"C","payer":"p","patient":{"id":"Z"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2025-01-01","procedure":"20552","units":2},{"date_of_service":"2025-01-01","procedure":"J3301"}]}"#;
-    let claim = read_claims_str(input, InputFormat::JsonLines)
-        .remove(0)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let claim = support_tests::read_claim(input);
     let Outcome::Decision(d) = e.evaluate(&claim, 1) else {
         panic!("no decision")
     };

@@ -6,8 +6,6 @@
 
 use super::*;
 
-use crate::claims::{read_claims_str, InputFormat};
-
 const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n codes therapy = cpt 97110, 97140\n";
 
 fn policies(rules: &str) -> Policies {
@@ -39,15 +37,9 @@ fn fired<H: HistoryStore>(e: &mut Engine<H>, claims: &[String]) -> Vec<Vec<Vec<S
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            let claim = read_claims_str(text, InputFormat::JsonLines)
-                .remove(0)
-                .unwrap_or_else(|e| panic!("claim {i}: {e:?}"));
+            let claim = support_tests::read_claim(text);
             match e.try_evaluate(&claim, i + 1).map(|ev| ev.outcome) {
-                Ok(Outcome::Decision(d)) => d
-                    .lines
-                    .iter()
-                    .map(|l| l.reasons.iter().map(|r| r.rule.to_string()).collect())
-                    .collect(),
+                Ok(Outcome::Decision(d)) => support_tests::rules_fired(&d),
                 _ => panic!("claim {i} was not decided"),
             }
         })
@@ -286,9 +278,7 @@ fn the_trace_says_what_a_limit_of_units_or_charges_added_up() {
     ];
     let mut details = Vec::new();
     for (i, t) in text.iter().enumerate() {
-        let c = read_claims_str(t, InputFormat::JsonLines)
-            .remove(0)
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let c = support_tests::read_claim(t);
         if let Outcome::Decision(d) = e.evaluate(&c, i + 1) {
             for l in &d.lines {
                 for step in l.trace.iter().flatten() {
@@ -308,9 +298,7 @@ fn the_trace_says_what_a_limit_of_units_or_charges_added_up() {
 
 #[test]
 fn units_and_charges_stored_in_a_file_count_after_it_is_opened_again() {
-    let dir = std::env::temp_dir().join(format!("payer-rules-units-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let dir = support_tests::fresh_dir("units");
     let path = dir.join("h.db");
     let rules = format!(
         "{UNITS}\n rule K {{ when line.procedure in therapy limit therapy charges to 0.6 per 12 months else deny CO-119 rarc N640 }}"

@@ -9,7 +9,7 @@
 //! binary searches.
 
 use super::book::Entry;
-use super::window::counts_entry;
+use super::window::Counted;
 use super::*;
 
 /// The days of a book's services, by procedure and site id.
@@ -123,22 +123,30 @@ impl CodeIndex {
         }
     }
 
-    /// What [`Window::first`] finds, from the index: the earliest day on or
-    /// after `from` of a service in `set`, of procedure `code` when given, at
-    /// a site matching site id `site` under `scope`.
-    pub(super) fn first(
-        &self,
-        from: Day,
-        set: &CodeSet,
-        code: Option<CodeKey>,
-        scope: Option<SiteScope>,
-        site: u32,
-    ) -> Option<Day> {
+    /// The days of the (procedure, site) pairs `c` counts.
+    #[inline]
+    fn counted<'s>(&'s self, c: &'s Counted<'s>) -> impl Iterator<Item = &'s Days> {
         self.lists
             .iter()
-            .filter(|((procedure, at), _)| counts_entry(set, code, scope, site, *procedure, *at))
-            .filter_map(|(_, days)| days.first(from))
-            .min()
+            .filter(|((procedure, at), _)| c.counts(*procedure, *at))
+            .map(|(_, days)| days)
+    }
+
+    /// What [`Window::first`] finds, from the index: the earliest day on or
+    /// after `c.from` of a service `c` counts (`c.to` aside).
+    pub(super) fn first(&self, c: &Counted<'_>) -> Option<Day> {
+        self.counted(c).filter_map(|days| days.first(c.from)).min()
+    }
+
+    /// Calls `f` with the place among the book's services of each service
+    /// `c` counts: what [`Window::units`] and [`Window::charges`] add up,
+    /// found by a search in each counted pair's days rather than by reading
+    /// the whole book.
+    pub(super) fn each(&self, c: &Counted<'_>, mut f: impl FnMut(usize)) {
+        for days in self.counted(c) {
+            let (sorted, recent) = days.between(c.from, c.to);
+            sorted.iter().chain(recent).for_each(|d| f(d.1 as usize));
+        }
     }
 
     /// Whether `test` holds for some service on day `day`, given by its
@@ -151,22 +159,8 @@ impl CodeIndex {
         })
     }
 
-    /// What [`Window::count`] counts, from the index: services from day
-    /// `from` to day `to` in `set`, of procedure `code` when given, at a site
-    /// matching site id `site` under `scope`.
-    pub(super) fn count(
-        &self,
-        from: Day,
-        to: Day,
-        set: &CodeSet,
-        code: Option<CodeKey>,
-        scope: Option<SiteScope>,
-        site: u32,
-    ) -> usize {
-        self.lists
-            .iter()
-            .filter(|((procedure, at), _)| counts_entry(set, code, scope, site, *procedure, *at))
-            .map(|(_, days)| days.count(from, to))
-            .sum()
+    /// What [`Window::count`] counts, from the index.
+    pub(super) fn count(&self, c: &Counted<'_>) -> usize {
+        self.counted(c).map(|days| days.count(c.from, c.to)).sum()
     }
 }

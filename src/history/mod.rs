@@ -65,7 +65,7 @@ pub use sqlite::{SqliteHistory, StoreError};
 pub use transaction::Transactional;
 #[cfg(test)]
 use window::site_matches;
-pub use window::{counts_service, weight, Query, Service, SiteId, SiteScope, Window};
+pub use window::{counts_service, weight, Counted, Query, Service, SiteId, SiteScope, Window};
 
 use book::{grow_by, replacer, Entry, PatientBook, Versions, NO_VERSION};
 use code_index::CodeIndex;
@@ -257,18 +257,7 @@ pub trait HistoryStore {
     /// How many services match the query.
     fn count(&self, query: &Query<'_>) -> u32 {
         let window = self.window(query.member);
-        let site = match query.scope {
-            Some(_) => window.site(query.site),
-            None => SiteId::NONE,
-        };
-        window.count(
-            Day::of(query.from),
-            Day::of(query.to),
-            query.set,
-            query.code,
-            query.scope,
-            site,
-        )
+        window.count(&query.in_window(&window))
     }
     /// Records a service of a member that belongs to no claim in the ledger
     /// (prior history given without claim identity).

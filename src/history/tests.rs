@@ -70,6 +70,57 @@ fn tpi_codes() -> CodeSet {
     ])
 }
 
+/// Every service of `set`, whatever its day or site.
+fn everything(set: &CodeSet) -> Counted<'_> {
+    Counted {
+        from: Day::MIN,
+        to: Day::MAX,
+        set,
+        code: None,
+        scope: None,
+        site: SiteId::NONE,
+    }
+}
+
+/// A generated service of the property tests: on one of the `days` days
+/// from `base`, one of `codes`, at no site, `cervical` or `lumbar`.
+fn generated_service(
+    next: &mut impl FnMut(u64) -> u64,
+    base: NaiveDate,
+    days: u64,
+    codes: &[&str],
+) -> Service<'static> {
+    let sites = [None, Some("cervical"), Some("lumbar")];
+    Service::new(
+        base + chrono::Days::new(next(days)),
+        CodeKey::parse(codes[next(codes.len() as u64) as usize]).unwrap_or_default(),
+        sites[next(3) as usize],
+    )
+}
+
+/// A generated query of the property tests, of member `P`'s services of
+/// `set`: from and to one of the `days` days from `base` (either first),
+/// per code 20553 or not, by site or not, from a line at no site,
+/// `cervical` or `thoracic` (a site no service has).
+fn generated_query<'a>(
+    next: &mut impl FnMut(u64) -> u64,
+    set: &'a CodeSet,
+    base: NaiveDate,
+    days: u64,
+) -> Query<'a> {
+    let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
+    let line_sites = [None, Some("cervical"), Some("thoracic")];
+    Query {
+        member: m("P"),
+        from: base + chrono::Days::new(next(days)),
+        to: base + chrono::Days::new(next(days)),
+        set,
+        code: [None, CodeKey::parse("20553")][next(2) as usize],
+        scope: scopes[next(3) as usize],
+        site: line_sites[next(3) as usize],
+    }
+}
+
 #[test]
 fn a_window_counts_what_the_query_matches() {
     // Generated services, recorded out of date order, against every kind
@@ -77,37 +128,19 @@ fn a_window_counts_what_the_query_matches() {
     // day numbers counts exactly the services `Query::matches` accepts.
     let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
     let base = date("2025-12-01");
-    let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301"];
-    let sites = [None, Some("cervical"), Some("lumbar")];
     let tpi = tpi_codes();
     // A small book is scanned; a large one (E1) counts from its index.
     for services in [60, 600] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let s = Service::new(
-                day(next(90)),
-                CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
-                sites[next(3) as usize],
-            );
+            let s = generated_service(&mut next, base, 90, &codes);
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
-        let line_sites = [None, Some("cervical"), Some("thoracic")];
-        let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
         let mut nonzero = 0;
         for _ in 0..3000 {
-            let from = day(next(100));
-            let to = day(next(100));
-            let q = Query {
-                member: m("P"),
-                from,
-                to,
-                set: &tpi,
-                code: [None, CodeKey::parse("20553")][next(2) as usize],
-                scope: scopes[next(3) as usize],
-                site: line_sites[next(3) as usize],
-            };
+            let q = generated_query(&mut next, &tpi, base, 100);
             let want = stored.iter().filter(|s| q.matches(s)).count() as u32;
             assert_eq!(h.count(&q), want, "{q:?}");
             nonzero += usize::from(want > 0);
@@ -117,11 +150,7 @@ fn a_window_counts_what_the_query_matches() {
             services >= CodeIndex::FROM
         );
         assert!(nonzero > 500, "{nonzero} windows held services");
-        assert_eq!(
-            h.window(m("nobody"))
-                .count(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
-            0
-        );
+        assert_eq!(h.window(m("nobody")).count(&everything(&tpi)), 0);
     }
 }
 
@@ -135,22 +164,16 @@ fn a_window_visits_the_services_of_one_day() {
     // and a test that holds stops the visit.
     let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2025-12-01");
-    let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301", "64483"];
-    let sites = [None, Some("cervical"), Some("lumbar")];
     let charges = [None, Some(0.1), Some(182.5)];
     // 4,000: enough out of order after the index is made that each pair's
     // latest days are merged into its sorted ones, with their places.
     for services in [40, 600, 4000] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let s = Service::new(
-                day(next(40)),
-                CodeKey::parse(codes[next(4) as usize]).unwrap_or_default(),
-                sites[next(3) as usize],
-            )
-            .with_units(1 + next(3) as u32, next(2) == 1)
-            .with_charge(charges[next(3) as usize]);
+            let s = generated_service(&mut next, base, 40, &codes)
+                .with_units(1 + next(3) as u32, next(2) == 1)
+                .with_charge(charges[next(3) as usize]);
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
@@ -207,58 +230,31 @@ fn a_window_finds_the_first_service_the_query_matches() {
     // from an indexed one, services recorded out of date order.
     let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2025-12-01");
-    let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301"];
-    let sites = [None, Some("cervical"), Some("lumbar")];
     let tpi = tpi_codes();
     for services in [60, 600] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let s = Service::new(
-                day(next(300)),
-                CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
-                sites[next(3) as usize],
-            );
+            let s = generated_service(&mut next, base, 300, &codes);
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
         let window = h.window(m("P"));
         assert_eq!(window.index.is_some(), services >= CodeIndex::FROM);
-        let line_sites = [None, Some("cervical"), Some("thoracic")];
-        let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
         let mut found = 0;
         for _ in 0..3000 {
-            let q = Query {
-                member: m("P"),
-                from: day(next(310)),
-                to: day(next(310)),
-                set: &tpi,
-                code: [None, CodeKey::parse("20553")][next(2) as usize],
-                scope: scopes[next(3) as usize],
-                site: line_sites[next(3) as usize],
-            };
+            let q = generated_query(&mut next, &tpi, base, 310);
             let want = stored
                 .iter()
                 .filter(|s| q.matches(s))
                 .map(|s| Day::of(s.date()))
                 .min();
-            let got = window.first(
-                Day::of(q.from),
-                Day::of(q.to),
-                q.set,
-                q.code,
-                q.scope,
-                window.site(q.site),
-            );
+            let got = window.first(&q.in_window(&window));
             assert_eq!(got, want, "{q:?}");
             found += usize::from(want.is_some());
         }
         assert!(found > 1000, "{found} windows held a service");
-        assert_eq!(
-            h.window(m("nobody"))
-                .first(Day::MIN, Day::MAX, &tpi, None, None, SiteId::NONE),
-            None
-        );
+        assert_eq!(h.window(m("nobody")).first(&everything(&tpi)), None);
     }
 }
 
@@ -595,9 +591,7 @@ fn units_and_charges_add_up_what_a_count_counts() {
     use rust_decimal::Decimal;
     let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2024-12-01");
-    let day = |n: u64| base + chrono::Days::new(n);
     let codes = ["20552", "20553", "J3301"];
-    let sites = [None, Some("cervical"), Some("lumbar")];
     let charges = [
         None,
         Some(0.1),
@@ -610,13 +604,9 @@ fn units_and_charges_add_up_what_a_count_counts() {
     for services in [60, 600] {
         let mut h = MemoryHistory::new();
         for _ in 0..services {
-            let s = Service::new(
-                day(next(90)),
-                CodeKey::parse(codes[next(3) as usize]).unwrap_or_default(),
-                sites[next(3) as usize],
-            )
-            .with_units(1 + next(4) as u32, next(3) == 0)
-            .with_charge(charges[next(6) as usize]);
+            let s = generated_service(&mut next, base, 90, &codes)
+                .with_units(1 + next(4) as u32, next(3) == 0)
+                .with_charge(charges[next(6) as usize]);
             let _ = h.record(m("P"), s);
         }
         let stored = h.services(m("P"));
@@ -624,19 +614,9 @@ fn units_and_charges_add_up_what_a_count_counts() {
             .iter()
             .any(|s| s.units() > 1 && s.bilateral() && s.charge().is_some()));
         let window = h.window(m("P"));
-        let scopes = [None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)];
         let mut nonzero = 0;
         for _ in 0..2000 {
-            let (from, to) = (day(next(100)), day(next(100)));
-            let q = Query {
-                member: m("P"),
-                from,
-                to,
-                set: &tpi,
-                code: [None, CodeKey::parse("20553")][next(2) as usize],
-                scope: scopes[next(3) as usize],
-                site: [None, Some("cervical"), Some("thoracic")][next(3) as usize],
-            };
+            let q = generated_query(&mut next, &tpi, base, 100);
             let k = 1 + next(2) as u32;
             let matched: Vec<&Service<'_>> = stored.iter().filter(|s| q.matches(s)).collect();
             let units: u64 = matched.iter().map(|s| s.weight(k)).sum();
@@ -645,18 +625,9 @@ fn units_and_charges_add_up_what_a_count_counts() {
                 .filter_map(|s| s.charge())
                 .map(|c| (c * 100.0).round() as i64)
                 .sum();
-            let site = window.site(q.site);
-            let (f, t) = (Day::of(from), Day::of(to));
-            assert_eq!(
-                window.units(f, t, &tpi, q.code, q.scope, site, k),
-                units,
-                "{q:?} as {k}"
-            );
-            assert_eq!(
-                window.charges(f, t, &tpi, q.code, q.scope, site),
-                Decimal::new(cents, 2),
-                "{q:?}"
-            );
+            let c = q.in_window(&window);
+            assert_eq!(window.units(&c, k), units, "{q:?} as {k}");
+            assert_eq!(window.charges(&c), Decimal::new(cents, 2), "{q:?}");
             nonzero += usize::from(units > 0);
         }
         assert!(nonzero > 300, "{nonzero} windows held services");

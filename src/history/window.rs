@@ -163,12 +163,28 @@ pub struct Query<'a> {
     pub site: Option<&'a str>,
 }
 
-impl Query<'_> {
+impl<'a> Query<'a> {
     /// True when `service` is one this query counts (window, set, code, site).
     pub fn matches(&self, service: &Service<'_>) -> bool {
         service.date() >= self.from
             && service.date() <= self.to
             && counts_service(self.set, self.code, self.scope, self.site, service)
+    }
+
+    /// What the query counts among `window`'s services (the member's), as
+    /// the window looks them up: days for dates, the site's id for its name.
+    pub fn in_window(&self, window: &Window<'_>) -> Counted<'a> {
+        Counted {
+            from: Day::of(self.from),
+            to: Day::of(self.to),
+            set: self.set,
+            code: self.code,
+            scope: self.scope,
+            site: match self.scope {
+                Some(_) => window.site(self.site),
+                None => SiteId::NONE,
+            },
+        }
     }
 }
 
@@ -235,77 +251,47 @@ impl Window<'_> {
         })
     }
 
-    /// Calls `f` with each service from day `from` to day `to` (both
-    /// inclusive) that is in `set`, has procedure `code` when given, and
-    /// matches site `site` under `scope`: what [`Window::count`] counts,
-    /// for the sums of units and charges. A book with an index keeps its
-    /// services in arrival order and is read whole; others from the
-    /// window's end back to its start, as counts do.
-    #[allow(clippy::too_many_arguments)]
-    fn each(
-        &self,
-        from: Day,
-        to: Day,
-        set: &CodeSet,
-        code: Option<CodeKey>,
-        scope: Option<SiteScope>,
-        site: SiteId,
-        mut f: impl FnMut(&Entry),
-    ) {
-        let site = site.0;
-        let counts = |e: &Entry| counts_entry(set, code, scope, site, e.procedure, e.site);
-        if self.index.is_some() {
-            self.entries
-                .iter()
-                .filter(|e| e.day >= from && e.day <= to && counts(e))
-                .for_each(f);
+    /// Calls `f` with each service `c` counts: what [`Window::count`]
+    /// counts, for the sums of units and charges. A book with an index
+    /// finds them in the days of the (procedure, site) pairs `c` counts;
+    /// others are read from the window's end back to its start, as counts
+    /// are.
+    fn each(&self, c: &Counted<'_>, mut f: impl FnMut(&Entry)) {
+        if let Some(index) = self.index {
+            let entries = self.entries;
+            index.each(c, |at| {
+                if let Some(e) = entries.get(at) {
+                    f(e);
+                }
+            });
             return;
         }
-        for e in self.up_to(to).iter().rev() {
-            if e.day < from {
+        for e in self.up_to(c.to).iter().rev() {
+            if e.day < c.from {
                 break;
             }
-            if counts(e) {
+            if c.counts(e.procedure, e.site) {
                 f(e);
             }
         }
     }
 
-    /// The units of the services [`Window::count`] would count (same
-    /// arguments), each weighing its units, times `bilateral` when it
-    /// carried modifier 50.
-    #[allow(clippy::too_many_arguments)]
-    pub fn units(
-        &self,
-        from: Day,
-        to: Day,
-        set: &CodeSet,
-        code: Option<CodeKey>,
-        scope: Option<SiteScope>,
-        site: SiteId,
-        bilateral: u32,
-    ) -> u64 {
+    /// The units of the services `c` counts, each weighing its units, times
+    /// `bilateral` when it carried modifier 50.
+    pub fn units(&self, c: &Counted<'_>, bilateral: u32) -> u64 {
         let mut total = 0u64;
-        self.each(from, to, set, code, scope, site, |e| {
+        self.each(c, |e| {
             total = total.saturating_add(weight(e.units(), e.bilateral(), bilateral));
         });
         total
     }
 
-    /// The charges of the services [`Window::count`] would count (same
-    /// arguments), added up exactly as decimals; a service without a
-    /// charge adds 0. Saturates at the decimal's largest value.
-    pub fn charges(
-        &self,
-        from: Day,
-        to: Day,
-        set: &CodeSet,
-        code: Option<CodeKey>,
-        scope: Option<SiteScope>,
-        site: SiteId,
-    ) -> Decimal {
+    /// The charges of the services `c` counts, added up exactly as
+    /// decimals; a service without a charge adds 0. Saturates at the
+    /// decimal's largest value.
+    pub fn charges(&self, c: &Counted<'_>) -> Decimal {
         let mut total = Decimal::ZERO;
-        self.each(from, to, set, code, scope, site, |e| {
+        self.each(c, |e| {
             if let Some(charge) = e.charge() {
                 total = total.saturating_add(crate::number::decimal_of(charge));
             }
@@ -313,31 +299,19 @@ impl Window<'_> {
         total
     }
 
-    /// How many services from day `from` to day `to` (both inclusive) are in
-    /// `set`, have procedure `code` when given, and match site `site` (of
-    /// [`Window::site`]) under `scope`.
-    pub fn count(
-        &self,
-        from: Day,
-        to: Day,
-        set: &CodeSet,
-        code: Option<CodeKey>,
-        scope: Option<SiteScope>,
-        site: SiteId,
-    ) -> u32 {
-        let site = site.0;
+    /// How many services `c` counts.
+    pub fn count(&self, c: &Counted<'_>) -> u32 {
         if let Some(index) = self.index {
-            let n = index.count(from, to, set, code, scope, site);
-            return u32::try_from(n).unwrap_or(u32::MAX);
+            return u32::try_from(index.count(c)).unwrap_or(u32::MAX);
         }
         // The scan runs back from the window's end and stops at the first
         // service before the window.
         let mut n = 0usize;
-        for e in self.up_to(to).iter().rev() {
-            if e.day < from {
+        for e in self.up_to(c.to).iter().rev() {
+            if e.day < c.from {
                 break;
             }
-            n += usize::from(counts_entry(set, code, scope, site, e.procedure, e.site));
+            n += usize::from(c.counts(e.procedure, e.site));
         }
         u32::try_from(n).unwrap_or(u32::MAX)
     }
@@ -358,59 +332,62 @@ impl Window<'_> {
         }
     }
 
-    /// The day of the earliest service from day `from` to day `to` (both
-    /// inclusive) that [`Window::count`] with the same arguments counts, if
-    /// any: where an anchored period (`12 months from first`) starts. A
-    /// search for the window's start and a scan to the first service that
-    /// counts, or, for a book with an index, a search in each procedure and
-    /// site it counts.
-    pub fn first(
-        &self,
-        from: Day,
-        to: Day,
-        set: &CodeSet,
-        code: Option<CodeKey>,
-        scope: Option<SiteScope>,
-        site: SiteId,
-    ) -> Option<Day> {
-        let site = site.0;
+    /// The day of the earliest service `c` counts, if any: where an
+    /// anchored period (`12 months from first`) starts. A search for the
+    /// window's start and a scan to the first service that counts, or, for
+    /// a book with an index, a search in each procedure and site it counts.
+    pub fn first(&self, c: &Counted<'_>) -> Option<Day> {
         if let Some(index) = self.index {
-            return index
-                .first(from, set, code, scope, site)
-                .filter(|d| *d <= to);
+            return index.first(c).filter(|d| *d <= c.to);
         }
         // Without an index the services are in date order.
         let all = self.entries;
-        let start = all.partition_point(|e| e.day < from);
+        let start = all.partition_point(|e| e.day < c.from);
         all.get(start..)
             .unwrap_or_default()
             .iter()
-            .take_while(|e| e.day <= to)
-            .find(|e| counts_entry(set, code, scope, site, e.procedure, e.site))
+            .take_while(|e| e.day <= c.to)
+            .find(|e| c.counts(e.procedure, e.site))
             .map(|e| e.day)
     }
 }
 
-/// Whether a count of `set` (only procedure `code`, when given; at a site
-/// matching site id `site` under `scope`) counts a stored service of
-/// `procedure` at site id `at`: [`counts_service`] on ids. The code is
-/// compared first: an equality, where membership is a search.
-#[inline(always)]
-pub(super) fn counts_entry(
-    set: &CodeSet,
-    code: Option<CodeKey>,
-    scope: Option<SiteScope>,
-    site: u32,
-    procedure: CodeKey,
-    at: u32,
-) -> bool {
-    code.is_none_or(|c| c == procedure)
-        && set.contains(procedure)
-        && match scope {
-            None => true,
-            Some(SiteScope::Strict) => at == site,
-            Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
-        }
+/// Which of a member's services a count, a sum or an anchored period's
+/// search looks at ([`Window::count`], [`Window::units`],
+/// [`Window::charges`], [`Window::first`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Counted<'a> {
+    /// First day looked at (inclusive).
+    pub from: Day,
+    /// Last day looked at (inclusive).
+    pub to: Day,
+    /// The procedures counted.
+    pub set: &'a CodeSet,
+    /// When given, only services with exactly this procedure code count
+    /// (`per code`).
+    pub code: Option<CodeKey>,
+    /// Site matching, against `site`.
+    pub scope: Option<SiteScope>,
+    /// The site of the line being decided, of [`Window::site`]
+    /// ([`SiteId::NONE`] when `scope` is `None`).
+    pub site: SiteId,
+}
+
+impl Counted<'_> {
+    /// Whether a stored service of `procedure` at site id `at` counts, its
+    /// day aside: [`counts_service`] on ids. The code is compared first: an
+    /// equality, where membership is a search.
+    #[inline(always)]
+    pub(super) fn counts(&self, procedure: CodeKey, at: u32) -> bool {
+        let site = self.site.0;
+        self.code.is_none_or(|c| c == procedure)
+            && self.set.contains(procedure)
+            && match self.scope {
+                None => true,
+                Some(SiteScope::Strict) => at == site,
+                Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
+            }
+    }
 }
 
 impl<'a> Window<'a> {

@@ -22,6 +22,12 @@ fn engine(url: &str) -> Engine<PgHistory> {
     Engine::with_history(policies, store)
 }
 
+/// The database's name in its URL (`postgres://.../NAME?...`).
+fn db_name(url: &str) -> &str {
+    let path = url.rsplit('/').next().unwrap_or_default();
+    path.split('?').next().unwrap_or_default()
+}
+
 fn claim(id: &str, patient: &str, date: &str) -> Claim {
     let text = format!(
         r#"{{"id":"{id}","payer":"p","patient":{{"id":"{patient}"}},"diagnoses":["M79.18"],"lines":[{{"date_of_service":"{date}","procedure":"20552"}}]}}"#
@@ -55,7 +61,7 @@ fn the_schema_is_created_once_partitioned_by_member_and_a_newer_one_refused() {
     let Some(url) = database("schema") else {
         return;
     };
-    let db = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let db = db_name(&url);
     let cluster = cluster().unwrap();
     // Nothing there yet: a read-only open refuses it.
     let refused = PgHistory::connect_read_only(&url).unwrap_err();
@@ -117,7 +123,7 @@ fn a_schema_1_database_upgrades_and_keeps_units_modifier_50_and_charges() {
     let Some(url) = database("units") else {
         return;
     };
-    let db = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let db = db_name(&url);
     let cluster = cluster().unwrap();
     drop(PgHistory::connect(&url, Duration::from_secs(30)).unwrap());
     cluster
@@ -302,7 +308,7 @@ fn a_broken_connection_fails_a_batch_and_the_next_one_reconnects() {
     let Some(url) = database("reconnect") else {
         return;
     };
-    let db = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let db = db_name(&url);
     let mut e = engine(&url);
     assert_eq!(
         decided(&mut e, &[claim("C1", "P", "2025-01-01")]).unwrap(),

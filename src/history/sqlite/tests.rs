@@ -203,12 +203,16 @@ fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge()
     let window = store.window(member);
     let tpi = crate::codes::CodeSet::from_entries(&[crate::codes::CodeEntry::Code("20552".into())]);
     let day = crate::days::Day::of(date);
-    let site = SiteId::NONE;
-    assert_eq!(window.units(day, day, &tpi, None, None, site, 2), 1);
-    assert_eq!(
-        window.charges(day, day, &tpi, None, None, site),
-        rust_decimal::Decimal::ZERO
-    );
+    let c = crate::history::Counted {
+        from: day,
+        to: day,
+        set: &tpi,
+        code: None,
+        scope: None,
+        site: SiteId::NONE,
+    };
+    assert_eq!(window.units(&c, 2), 1);
+    assert_eq!(window.charges(&c), rust_decimal::Decimal::ZERO);
     let rows = store.services_of(None, "P1").unwrap();
     let got: Vec<(u32, bool, Option<&str>)> = rows
         .iter()
