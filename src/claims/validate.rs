@@ -72,17 +72,13 @@ pub(crate) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
         .transpose()?
         .unwrap_or_default();
     let lines = cx.lines(raw.lines, diagnoses.len())?;
-    cx.born_before_service(patient.birth_date, &lines)?;
-    cx.diagnoses_in_force(&diagnoses, &lines)?;
-    let frequency = raw
-        .frequency_code
-        .map(|c| cx.frequency(&c.0))
-        .transpose()?
-        .unwrap_or_default();
-    let replaces = raw
-        .replaces
-        .map(|r| cx.replaces(&r, frequency))
-        .transpose()?;
+    let (frequency, replaces) = cx.across(
+        patient.birth_date,
+        &diagnoses,
+        &lines,
+        raw.frequency_code.as_ref().map(|c| c.0.as_str()),
+        raw.replaces.as_deref(),
+    )?;
     Ok(Claim {
         id,
         payer,
