@@ -598,12 +598,8 @@ pub fn run(opts: &Options) -> u8 {
     let opts = if declared.is_empty() {
         opts
     } else {
-        let ids = match &opts.payer_ids {
-            Some(file) => (**file).clone().over(&declared),
-            None => declared,
-        };
         with_ids = Options {
-            payer_ids: Some(Arc::new(ids)),
+            payer_ids: Some(Arc::new(declared.under(opts.payer_ids.as_deref()))),
             ..opts.clone()
         };
         &with_ids

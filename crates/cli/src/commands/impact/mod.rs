@@ -146,10 +146,7 @@ pub fn run(opts: &Options) -> u8 {
     // (`payer-ids`), the candidate's first, under those of a `--payer-ids`
     // file, read them as eval does.
     let declared = candidate.payer_ids().over(&base.payer_ids());
-    let payer_ids = Arc::new(match &opts.payer_ids {
-        Some(file) => (**file).clone().over(&declared),
-        None => declared,
-    });
+    let payer_ids = Arc::new(declared.under(opts.payer_ids.as_deref()));
     let reader = |input: Box<dyn Read>| {
         let reader = ClaimReader::new(BufReader::new(input), InputFormat::Auto);
         if payer_ids.is_empty() {
