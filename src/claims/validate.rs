@@ -6,8 +6,10 @@
 //! indexes) and a message that quotes the bad value. The JSON Lines scanner
 //! (`claims::scan`) and the 837P mapper (`x12::map`) apply the same methods
 //! as they read each field and leave a claim that breaks one to `validate`,
-//! so every message comes from here. The shape checks are public so that other parts of the engine (policy
-//! code lists, fixtures) use the same definitions.
+//! so every message comes from here. The rules across fields come last,
+//! in one method ([`Cx::across`]) that `validate` and the 837P fast path
+//! both end with. The shape checks are public so that other parts of the
+//! engine (policy code lists, fixtures) use the same definitions.
 
 use std::borrow::Cow;
 
