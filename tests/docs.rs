@@ -585,6 +585,14 @@ fn decide(engine: &mut Engine, json: &str) -> (Action, Vec<String>) {
     }
 }
 
+/// The decision of a TPI (20553) on `date` under `rule`, after one TPI of the
+/// same patient on `earlier`.
+fn after_one_tpi(rule: &str, patient: &str, earlier: &str, date: &str) -> Action {
+    let mut e = engine(rule);
+    e.record_prior(&read_one(&claim_json("H", patient, earlier, "20553", "")));
+    decide(&mut e, &claim_json("C", patient, date, "20553", "")).0
+}
+
 fn truth(cell: &str) -> bool {
     match cell.trim_matches('*') {
         "true" => true,
@@ -775,10 +783,8 @@ fn the_worked_window_example_is_what_the_engine_does() {
         ("2026-01-19", Action::Deny),
         ("2026-03-01", Action::Allow),
     ] {
-        let mut e = engine(interval);
-        history(&mut e, &[earlier]);
         assert_eq!(
-            decide(&mut e, &claim_json("C", patient, "2026-03-01", "20553", "")).0,
+            after_one_tpi(interval, patient, earlier, "2026-03-01"),
             want,
             "earlier TPI on {earlier}"
         );
@@ -838,26 +844,16 @@ fn the_add_on_table_is_what_the_engine_does() {
             let h = claim("H", &p, "example", "", &[(date, "64483", units)]);
             line_of(e, &h, "64483")
         };
+        // The 64484's decision on a claim of `lines` for the row's patient.
+        let add_on_in = |e: &mut Engine, lines: &[(&str, &str, u32)]| {
+            line_of(e, &claim("C", &p, "example", "", lines), "64484")
+        };
         let got = match row[0].as_str() {
             "on this claim, a line before the 64484" => {
-                let c = claim(
-                    "C",
-                    &p,
-                    "example",
-                    "",
-                    &[(DAY, "64483", 1), (DAY, "64484", 1)],
-                );
-                line_of(&mut e, &c, "64484")
+                add_on_in(&mut e, &[(DAY, "64483", 1), (DAY, "64484", 1)])
             }
             "on this claim, a line after the 64484" => {
-                let c = claim(
-                    "C",
-                    &p,
-                    "example",
-                    "",
-                    &[(DAY, "64484", 1), (DAY, "64483", 1)],
-                );
-                line_of(&mut e, &c, "64484")
+                add_on_in(&mut e, &[(DAY, "64484", 1), (DAY, "64483", 1)])
             }
             "on this claim, a line another rule denies" => {
                 let c = claim(
@@ -872,43 +868,23 @@ fn the_add_on_table_is_what_the_engine_does() {
             }
             "on an earlier claim, dated 2025-03-10" => {
                 assert_eq!(earlier(&mut e, DAY, 1), Action::Allow);
-                line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                )
+                add_on_in(&mut e, &add_on_alone)
             }
             "on an earlier claim, dated 2025-03-09" => {
                 earlier(&mut e, "2025-03-09", 1);
-                line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                )
+                add_on_in(&mut e, &add_on_alone)
             }
             "on an earlier claim, dated 2025-03-11" => {
                 earlier(&mut e, "2025-03-11", 1);
-                line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                )
+                add_on_in(&mut e, &add_on_alone)
             }
             "on an earlier claim of another payer, dated 2025-03-10" => {
                 e.record_prior(&claim("H", &p, "other", "", &[(DAY, "64483", 1)]));
-                line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                )
+                add_on_in(&mut e, &add_on_alone)
             }
             "on an earlier claim that denied it, dated 2025-03-10" => {
                 assert_eq!(earlier(&mut e, DAY, 2), Action::Deny);
-                line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                )
+                add_on_in(&mut e, &add_on_alone)
             }
             "on an earlier claim, dated 2025-03-10, since replaced by a claim without it" => {
                 earlier(&mut e, DAY, 1);
@@ -920,11 +896,7 @@ fn the_add_on_table_is_what_the_engine_does() {
                     &[(DAY, "99213", 1)],
                 );
                 assert_eq!(line_of(&mut e, &r, "99213"), Action::Allow);
-                line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                )
+                add_on_in(&mut e, &add_on_alone)
             }
             "on an earlier claim, dated 2025-03-10, since voided" => {
                 earlier(&mut e, DAY, 1);
@@ -936,18 +908,10 @@ fn the_add_on_table_is_what_the_engine_does() {
                     &[(DAY, "64483", 1)],
                 );
                 assert!(matches!(e.evaluate(&v, 1), Outcome::Decision(_)));
-                line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                )
+                add_on_in(&mut e, &add_on_alone)
             }
             "on a later claim, dated 2025-03-10" => {
-                let first = line_of(
-                    &mut e,
-                    &claim("C", &p, "example", "", &add_on_alone),
-                    "64484",
-                );
+                let first = add_on_in(&mut e, &add_on_alone);
                 assert_eq!(earlier(&mut e, DAY, 1), Action::Allow);
                 // Sent again once the primary is in, it is allowed (the
                 // paragraph after the table).
@@ -961,11 +925,7 @@ fn the_add_on_table_is_what_the_engine_does() {
                 assert_eq!(line_of(&mut e, &again, "64484"), Action::Allow);
                 first
             }
-            "nowhere" => line_of(
-                &mut e,
-                &claim("C", &p, "example", "", &add_on_alone),
-                "64484",
-            ),
+            "nowhere" => add_on_in(&mut e, &add_on_alone),
             other => panic!("the add-on table has a row the test does not know: {other}"),
         };
         assert_eq!(got, want, "{}", row[0]);
@@ -1096,12 +1056,8 @@ fn the_month_window_examples_are_what_the_engine_does() {
     ] {
         assert!(doc.contains(said), "docs/language.md no longer says: {said}");
     }
-    let patient = r#"{"id":"W"}"#;
-    let replay = |rule: &str, earlier: &str, date: &str| {
-        let mut e = engine(rule);
-        e.record_prior(&read_one(&claim_json("H", patient, earlier, "20553", "")));
-        decide(&mut e, &claim_json("C", patient, date, "20553", "")).0
-    };
+    let replay =
+        |rule: &str, earlier: &str, date: &str| after_one_tpi(rule, r#"{"id":"W"}"#, earlier, date);
     let limit =
         "rule L { when line.procedure in tpi limit tpi to 1 per 12 months else deny CO-151 }\n";
     assert_eq!(replay(limit, "2027-03-01", "2028-03-01"), Action::Allow);
@@ -1146,13 +1102,8 @@ fn the_calendar_year_and_anchored_period_examples_are_what_the_engine_does() {
     ] {
         assert!(page.contains(said), "docs/language.md no longer says: {said}");
     }
-    let patient = r#"{"id":"Y"}"#;
-    // The decision of a TPI on `date` after one on `earlier`.
-    let replay = |rule: &str, earlier: &str, date: &str| {
-        let mut e = engine(rule);
-        e.record_prior(&read_one(&claim_json("H", patient, earlier, "20553", "")));
-        decide(&mut e, &claim_json("C", patient, date, "20553", "")).0
-    };
+    let replay =
+        |rule: &str, earlier: &str, date: &str| after_one_tpi(rule, r#"{"id":"Y"}"#, earlier, date);
     let year =
         "rule Y { when line.procedure in tpi limit tpi to 1 per calendar year else deny CO-119 rarc N640 }\n";
     assert_eq!(replay(year, "2025-12-31", "2025-12-31"), Action::Deny);

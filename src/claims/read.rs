@@ -190,9 +190,10 @@ impl<R: BufRead> ClaimReader<R> {
     }
 
     /// Maps X12 payer ids (2010BB NM109) to policy payers; without it, or for
-    /// an id it lacks, the id itself is the claim's payer.
-    pub fn with_payer_ids(mut self, payer_ids: Arc<PayerIds>) -> ClaimReader<R> {
-        self.payer_ids = Some(payer_ids);
+    /// an id it lacks, the id itself is the claim's payer. Takes an `Option`
+    /// too, for callers whose ids are optional (`None`: no mapping).
+    pub fn with_payer_ids(mut self, payer_ids: impl Into<Option<Arc<PayerIds>>>) -> ClaimReader<R> {
+        self.payer_ids = payer_ids.into();
         self
     }
 

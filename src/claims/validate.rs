@@ -6,8 +6,10 @@
 //! indexes) and a message that quotes the bad value. The JSON Lines scanner
 //! (`claims::scan`) and the 837P mapper (`x12::map`) apply the same methods
 //! as they read each field and leave a claim that breaks one to `validate`,
-//! so every message comes from here. The shape checks are public so that other parts of the engine (policy
-//! code lists, fixtures) use the same definitions.
+//! so every message comes from here. The rules across fields come last,
+//! in one method ([`Cx::across`]) that `validate` and the 837P fast path
+//! both end with. The shape checks are public so that other parts of the
+//! engine (policy code lists, fixtures) use the same definitions.
 
 use std::borrow::Cow;
 
@@ -72,17 +74,13 @@ pub(crate) fn validate(raw: RawClaim<'_>, record: usize) -> Result<Claim, ClaimE
         .transpose()?
         .unwrap_or_default();
     let lines = cx.lines(raw.lines, diagnoses.len())?;
-    cx.born_before_service(patient.birth_date, &lines)?;
-    cx.diagnoses_in_force(&diagnoses, &lines)?;
-    let frequency = raw
-        .frequency_code
-        .map(|c| cx.frequency(&c.0))
-        .transpose()?
-        .unwrap_or_default();
-    let replaces = raw
-        .replaces
-        .map(|r| cx.replaces(&r, frequency))
-        .transpose()?;
+    let (frequency, replaces) = cx.across(
+        patient.birth_date,
+        &diagnoses,
+        &lines,
+        raw.frequency_code.as_ref().map(|c| c.0.as_str()),
+        raw.replaces.as_deref(),
+    )?;
     Ok(Claim {
         id,
         payer,

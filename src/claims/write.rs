@@ -286,7 +286,7 @@ mod tests {
 
     use super::*;
     use crate::claims::decision::{
-        Action, ClaimDecision, ErrorRecord, ReasonParts, TraceOutcome, TraceStep,
+        Action, ClaimDecision, ErrorRecord, PolicyRef, ReasonParts, TraceOutcome, TraceStep,
     };
     use crate::claims::{ClaimError, ErrorBody, ErrorKind};
 
@@ -305,6 +305,16 @@ mod tests {
             policy: "medicare-tpi".into(),
             policy_version: "2026.1".into(),
         })
+    }
+
+    /// A decision's `policies`, each `(id, version)`.
+    fn policy_refs(refs: &[(&str, &str)]) -> thin_vec::ThinVec<PolicyRef> {
+        refs.iter()
+            .map(|&(id, version)| PolicyRef {
+                id: id.into(),
+                version: version.into(),
+            })
+            .collect()
     }
 
     fn decision(reasons: Vec<Reason>, trace: Option<Vec<TraceStep>>) -> Outcome {
@@ -405,16 +415,7 @@ mod tests {
         // Several policies, one of them needing escapes, between decisions
         // of one: the header written for them is not kept for the next.
         let mut many = first.clone();
-        many.policies = thin_vec::thin_vec![
-            super::super::decision::PolicyRef {
-                id: "medicare-tpi".into(),
-                version: "2026.1".into(),
-            },
-            super::super::decision::PolicyRef {
-                id: "medicare-\"x\"".into(),
-                version: "2".into(),
-            },
-        ];
+        many.policies = policy_refs(&[("medicare-tpi", "2026.1"), ("medicare-\"x\"", "2")]);
         let mut all = vec![first, many, other_payer, other_policy, equal_texts, escaped];
         // More payers than headers kept: they take turns.
         for n in 0..=Header::KEPT {
@@ -527,16 +528,7 @@ mod tests {
             panic!("a decision");
         };
         let mut many = plain.clone();
-        many.policies = thin_vec::thin_vec![
-            super::super::decision::PolicyRef {
-                id: "medicare-tpi".into(),
-                version: "2026.1".into(),
-            },
-            super::super::decision::PolicyRef {
-                id: "medicare-other".into(),
-                version: "1".into(),
-            },
-        ];
+        many.policies = policy_refs(&[("medicare-tpi", "2026.1"), ("medicare-other", "1")]);
         let mut void = plain.clone();
         void.decision = ClaimDecision::Void;
         void.lines.clear();

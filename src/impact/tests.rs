@@ -19,7 +19,12 @@ fn claim(id: &str, patient: &str, date: &str, code: &str, charge: &str) -> Strin
 }
 
 fn replay(base: &str, candidate: &str, claims: &[String]) -> Impact {
-    let mut replay = Replay::new(policies(base), policies(candidate));
+    replay_sets(policies(base), policies(candidate), claims)
+}
+
+/// The impact of `claims` (JSON Lines) replayed under two policy sets.
+fn replay_sets(base: Policies, candidate: Policies, claims: &[String]) -> Impact {
+    let mut replay = Replay::new(base, candidate);
     let text = claims.join("\n");
     for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
         .into_iter()
@@ -28,6 +33,14 @@ fn replay(base: &str, candidate: &str, claims: &[String]) -> Impact {
         replay.add(i + 1, c.as_ref());
     }
     replay.finish()
+}
+
+/// Each example's claim id and its line's decisions before and after.
+fn shown(examples: &[Example]) -> Vec<(&str, &str, &str)> {
+    examples
+        .iter()
+        .map(|e| (e.claim.as_str(), e.before, e.after))
+        .collect()
 }
 
 #[test]
@@ -64,12 +77,10 @@ fn a_new_rule_flips_its_lines_and_moves_their_charges() {
     assert_eq!(impact.by_procedure[0].key, "20553");
     assert_eq!(impact.by_payer[0].claims, 2);
     // Each group shows its changed lines, both decisions.
-    let shown: Vec<(&str, &str, &str)> = impact.by_payer[0]
-        .examples
-        .iter()
-        .map(|e| (e.claim.as_str(), e.before, e.after))
-        .collect();
-    assert_eq!(shown, [("A", "allow", "deny"), ("C", "allow", "deny")]);
+    assert_eq!(
+        shown(&impact.by_payer[0].examples),
+        [("A", "allow", "deny"), ("C", "allow", "deny")]
+    );
     assert_eq!(impact.by_procedure[0].examples.len(), 2);
 }
 
@@ -109,17 +120,8 @@ fn unchanged_claims_are_counted_not_listed() {
 
 #[test]
 fn a_claim_the_candidate_has_no_policy_for_is_an_error_line() {
-    let base = policies("");
-    let candidate = Policies::default();
-    let mut replay = Replay::new(base, candidate);
-    let text = claim("A", "P1", "2024-05-01", "20553", "10");
-    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
-        .into_iter()
-        .enumerate()
-    {
-        replay.add(i + 1, c.as_ref());
-    }
-    let impact = replay.finish();
+    let claims = [claim("A", "P1", "2024-05-01", "20553", "10")];
+    let impact = replay_sets(policies(""), Policies::default(), &claims);
     assert_eq!(impact.lines_between("allow", "error"), 1);
     assert_eq!(impact.claim_transitions["allow"]["error"], 1);
 }
@@ -197,15 +199,8 @@ fn review_to_deny_when_a_deny_joins_the_review() {
 
 #[test]
 fn error_to_allow_when_the_candidate_brings_a_policy_for_the_payer() {
-    let mut replay = Replay::new(Policies::default(), policies(""));
-    let text = claim("A", "P1", "2024-05-01", "20553", "10.5");
-    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
-        .into_iter()
-        .enumerate()
-    {
-        replay.add(i + 1, c.as_ref());
-    }
-    let impact = replay.finish();
+    let claims = [claim("A", "P1", "2024-05-01", "20553", "10.5")];
+    let impact = replay_sets(Policies::default(), policies(""), &claims);
     assert_eq!(impact.lines_between("error", "allow"), 1, "{impact:#?}");
     assert_eq!(impact.claim_transitions["error"]["allow"], 1);
     assert_eq!((impact.changed_claims, impact.changed_lines), (1, 1));
@@ -259,11 +254,7 @@ fn a_rule_newly_firing_on_a_line_already_denied_moves_no_money() {
     );
     assert_eq!(z.charges.text(), "100.10");
     // The line whose decision changed comes first, though it came later.
-    let examples: Vec<(&str, &str, &str)> = z
-        .examples
-        .iter()
-        .map(|e| (e.claim.as_str(), e.before, e.after))
-        .collect();
+    let examples = shown(&z.examples);
     assert_eq!(examples, [("A", "allow", "deny"), ("F", "deny", "deny")]);
 }
 
@@ -274,15 +265,10 @@ fn decided_counts_the_claims_each_side_decided() {
         claim("B", "P2", "2024-05-01", "20553", "10").replace("\"payer\":\"p\"", "\"payer\":\"q\""),
     ];
     assert_eq!(replay("", "", &claims).decided(), (1, 1));
-    let mut replay = Replay::new(Policies::default(), policies(""));
-    let text = claims.join("\n");
-    for (i, c) in read_claims_str(&text, InputFormat::JsonLines)
-        .into_iter()
-        .enumerate()
-    {
-        replay.add(i + 1, c.as_ref());
-    }
-    assert_eq!(replay.finish().decided(), (0, 1));
+    assert_eq!(
+        replay_sets(Policies::default(), policies(""), &claims).decided(),
+        (0, 1)
+    );
 }
 
 #[test]
@@ -318,12 +304,7 @@ fn a_rule_whose_action_or_codes_change_is_listed_with_its_lines() {
         .text_after
         .as_deref()
         .is_some_and(|t| t.contains("review")));
-    let shown: Vec<(&str, &str, &str)> = r1
-        .examples
-        .iter()
-        .map(|e| (e.claim.as_str(), e.before, e.after))
-        .collect();
-    assert_eq!(shown, [("A", "deny", "review")]);
+    assert_eq!(shown(&r1.examples), [("A", "deny", "review")]);
     let outcomes: Vec<(&str, &str, &str)> = r1.examples[0]
         .outcomes
         .iter()

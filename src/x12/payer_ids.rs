@@ -48,6 +48,16 @@ impl PayerIds {
         self
     }
 
+    /// These ids (those the policies declare) under a `--payer-ids` file's,
+    /// when one is given: the table `eval`, `impact` and `serve` read 837P
+    /// claims with (see [`over`](Self::over)).
+    pub fn under(self, file: Option<&PayerIds>) -> PayerIds {
+        match file {
+            Some(file) => file.clone().over(&self),
+            None => self,
+        }
+    }
+
     /// Reads a table: one `ID PAYER` pair per line (white space between),
     /// blank lines and `#` comments skipped. An id given twice for two
     /// payers is an error naming the line.

@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{bin, temp_dir, text};
+use common::{bin, run, temp_dir, text};
 
 const POLICY: &str = "policy t \"test\" {\n  payer p\n  version \"1\"\n  effective 2024-01-01..\n  source \"a test\"\n\n  codes tpi = cpt 20552, 20553\n\n  rule S \"one session a day\" {\n    when line.procedure in tpi\n    limit tpi to 1 per day\n      else deny CO-119 rarc N640\n  }\n}\n";
 
@@ -57,19 +57,16 @@ fn s(p: &Path) -> &str {
 #[test]
 fn impact_reports_the_changed_decisions_as_json() {
     let (base, cand, claims) = setup("json");
-    let out = bin()
-        .args([
-            "impact",
-            "--base",
-            s(&base),
-            "--candidate",
-            s(&cand),
-            "--format",
-            "json",
-            s(&claims),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[
+        "impact",
+        "--base",
+        s(&base),
+        "--candidate",
+        s(&cand),
+        "--format",
+        "json",
+        s(&claims),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
@@ -94,7 +91,7 @@ fn impact_reports_the_changed_decisions_as_json() {
 #[test]
 fn fail_on_conditions_set_the_exit_status() {
     let (base, cand, claims) = setup("fail-on");
-    let run = |conds: &[&str]| {
+    let fail_on = |conds: &[&str]| {
         let mut cmd = bin();
         cmd.args([
             "impact",
@@ -109,32 +106,32 @@ fn fail_on_conditions_set_the_exit_status() {
         }
         cmd.output().unwrap_or_else(|e| panic!("{e}"))
     };
-    let met = run(&["allow->deny"]);
+    let met = fail_on(&["allow->deny"]);
     assert_eq!(met.status.code(), Some(1));
     assert!(
         text(&met.stderr).contains("1 lines went allow -> deny"),
         "{}",
         text(&met.stderr)
     );
-    assert_eq!(run(&["claims>2", "charges>120.10"]).status.code(), Some(0));
-    assert_eq!(run(&["charges>120.09"]).status.code(), Some(1));
-    assert_eq!(run(&["review->*"]).status.code(), Some(0));
-    let bad = run(&["allow->paid"]);
+    assert_eq!(
+        fail_on(&["claims>2", "charges>120.10"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(fail_on(&["charges>120.09"]).status.code(), Some(1));
+    assert_eq!(fail_on(&["review->*"]).status.code(), Some(0));
+    let bad = fail_on(&["allow->paid"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
     // The same policies on both sides change nothing.
-    let same = bin()
-        .args([
-            "impact",
-            "--base",
-            s(&base),
-            "--candidate",
-            s(&base),
-            "--fail-on",
-            "any",
-            s(&claims),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let same = run(&[
+        "impact",
+        "--base",
+        s(&base),
+        "--candidate",
+        s(&base),
+        "--fail-on",
+        "any",
+        s(&claims),
+    ]);
     assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
     assert!(
         text(&same.stdout).starts_with("0 of 3 claims and 0 of 3 lines"),
@@ -169,21 +166,18 @@ fn git_revisions_are_read_without_a_checkout() {
     // The working tree goes back to the base: the revisions, not the files
     // on disk, are compared.
     std::fs::write(repo.join("policies/t.policy"), POLICY).unwrap_or_else(|e| panic!("{e}"));
-    let out = bin()
-        .args([
-            "impact",
-            "--repo",
-            s(&repo),
-            "--base",
-            "HEAD~1",
-            "--candidate",
-            "HEAD",
-            "--format",
-            "json",
-            s(&claims),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[
+        "impact",
+        "--repo",
+        s(&repo),
+        "--base",
+        "HEAD~1",
+        "--candidate",
+        "HEAD",
+        "--format",
+        "json",
+        s(&claims),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
@@ -195,17 +189,14 @@ fn git_revisions_are_read_without_a_checkout() {
         "{}",
         report["base"]
     );
-    let unknown = bin()
-        .args([
-            "impact",
-            "--repo",
-            s(&repo),
-            "--base",
-            "no-such-rev",
-            s(&claims),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let unknown = run(&[
+        "impact",
+        "--repo",
+        s(&repo),
+        "--base",
+        "no-such-rev",
+        s(&claims),
+    ]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(
         text(&unknown.stderr).contains("neither an existing path nor a revision"),
@@ -217,19 +208,16 @@ fn git_revisions_are_read_without_a_checkout() {
 #[test]
 fn markdown_has_the_matrix_and_the_rules() {
     let (base, cand, claims) = setup("markdown");
-    let out = bin()
-        .args([
-            "impact",
-            "--base",
-            s(&base),
-            "--candidate",
-            s(&cand),
-            "--format",
-            "markdown",
-            s(&claims),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[
+        "impact",
+        "--base",
+        s(&base),
+        "--candidate",
+        s(&cand),
+        "--format",
+        "markdown",
+        s(&claims),
+    ]);
     let md = text(&out.stdout);
     assert!(md.starts_with("## Policy impact"), "{md}");
     assert!(md.contains("| allow | 1 | **1** |"), "{md}");
@@ -248,21 +236,18 @@ fn chromium() -> Option<PathBuf> {
 fn the_html_page_renders_in_headless_chromium_with_its_figures() {
     let (base, cand, claims) = setup("html");
     let page = claims.with_file_name("impact.html");
-    let out = bin()
-        .args([
-            "impact",
-            "--base",
-            s(&base),
-            "--candidate",
-            s(&cand),
-            "--format",
-            "html",
-            "-o",
-            s(&page),
-            s(&claims),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[
+        "impact",
+        "--base",
+        s(&base),
+        "--candidate",
+        s(&cand),
+        "--format",
+        "html",
+        "-o",
+        s(&page),
+        s(&claims),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
     // Self-contained: nothing is fetched.
@@ -339,19 +324,16 @@ fn claims_in_837p_are_read_with_the_payer_ids_the_policies_declare() {
             }
         }
     }
-    let out = bin()
-        .args([
-            "impact",
-            "--base",
-            s(&copy),
-            "--candidate",
-            s(&copy),
-            "--format",
-            "json",
-            "examples/claims.837p",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[
+        "impact",
+        "--base",
+        s(&copy),
+        "--candidate",
+        s(&copy),
+        "--format",
+        "json",
+        "examples/claims.837p",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
@@ -432,17 +414,14 @@ fn payer_ids_map_837p_claims_to_the_policies_and_deciding_nothing_is_a_warning()
     assert_eq!(report["line_transitions"]["allow"]["allow"], 2, "{report}");
     assert_eq!(report["changed_claims"], 0);
     assert!(!stderr.contains("warning"), "{stderr}");
-    let missing = bin()
-        .args([
-            "impact",
-            "--base",
-            "policies",
-            "--payer-ids",
-            "no-such-file.txt",
-            "examples/claims.837p",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let missing = run(&[
+        "impact",
+        "--base",
+        "policies",
+        "--payer-ids",
+        "no-such-file.txt",
+        "examples/claims.837p",
+    ]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
 }
 

@@ -153,10 +153,43 @@ fn session(id: &str, member: &str) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("payer-rules-serve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::temp_dir("serve", name)
+}
+
+/// A scratch directory for test `name` with a copy of the bundled policies
+/// in its `policies/`, and a server on that copy that reloads only when told
+/// or every `poll` seconds (`0`: never).
+fn server_on_a_copy(name: &str, poll: &str) -> (PathBuf, Server) {
+    let policies = scratch(name).join("policies");
+    copy_policies(&policies);
+    let s = Server::start(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--no-watch",
+        "--poll",
+        poll,
+    ]);
+    (policies, s)
+}
+
+/// `/v1/status` once `done` holds of it, asked every `every` ms for at most
+/// `secs` seconds; the test fails with `what` and the status after that.
+fn status_when(
+    s: &Server,
+    what: &str,
+    secs: u64,
+    every: u64,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let status = get(&s.url("/v1/status"), None).json();
+        if done(&status) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "{what}: {status}");
+        std::thread::sleep(Duration::from_millis(every));
+    }
 }
 
 fn copy_policies(to: &Path) {
@@ -418,12 +451,9 @@ fn an_837p_batch_is_decided_as_eval_decides_it() {
 /// a policy that declares it, then decided as `eval` decides it.
 #[test]
 fn payer_ids_declared_by_the_policies_follow_a_reload() {
-    let dir = scratch("payer-ids");
-    let policies = dir.join("policies");
-    copy_policies(&policies);
+    let (policies, s) = server_on_a_copy("payer-ids", "0");
     let p = policies.to_str().unwrap();
     let x12 = std::fs::read_to_string(root("tests/data/x12/unmapped-payer.837")).unwrap();
-    let s = Server::start(&["--policies", p, "--no-watch", "--poll", "0"]);
     let before = post(&s.url("/v1/claims/evaluate"), &x12, None);
     assert_eq!(before.status, 422, "{}", before.body);
     assert_eq!(before.json()["error"]["kind"], "no_policy");
@@ -581,18 +611,9 @@ fn reload_good_broken_fixed() {
         .contains("payer_rules_policy_reloads_total{result=\"failure\"}"));
     // Fixed, picked up by the directory watcher (no request).
     std::fs::write(&file, &original).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = get(&url("/v1/status"), None).json();
-        if status["revision"] == rev1.as_str() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the watcher did not reload: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    status_when(&s, "the watcher did not reload", 20, 100, |status| {
+        status["revision"] == rev1.as_str()
+    });
     // SIGHUP reloads too (same files: unchanged).
     let pid = s.child.id().to_string();
     std::process::Command::new("kill")
@@ -607,16 +628,7 @@ fn reload_good_broken_fixed() {
 /// revision moves only once the signal is sent.
 #[test]
 fn sighup_reloads_a_changed_policy() {
-    let dir = scratch("sighup");
-    let policies = dir.join("policies");
-    copy_policies(&policies);
-    let s = Server::start(&[
-        "--policies",
-        policies.to_str().unwrap(),
-        "--no-watch",
-        "--poll",
-        "0",
-    ]);
+    let (policies, s) = server_on_a_copy("sighup", "0");
     let before = get(&s.url("/v1/status"), None).json()["revision"].clone();
     let file = policies.join("medicare-tpi.policy");
     let original = std::fs::read_to_string(&file).unwrap();
@@ -630,15 +642,9 @@ fn sighup_reloads_a_changed_policy() {
         .args(["-HUP", &s.child.id().to_string()])
         .status()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        let status = get(&s.url("/v1/status"), None).json();
-        if status["revision"] != before {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "SIGHUP did not reload: {status}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = status_when(&s, "SIGHUP did not reload", 20, 50, |status| {
+        status["revision"] != before
+    });
     assert_eq!(status["last_reload"]["result"], "success", "{status}");
     assert_eq!(status["last_reload"]["revision"], status["revision"]);
     // Decisions name the new revision; the process lives on.
@@ -703,18 +709,9 @@ fn a_batch_in_flight_finishes_under_the_policies_it_started_with() {
     let url = s.url("/v1/claims/batch");
     let sender = std::thread::spawn(move || post(&url, &batch, None));
     // The batch has started: chunks wait behind the one the decider holds.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = get(&s.url("/v1/status"), None).json();
-        if status["queue_depth"].as_u64().unwrap() >= 1 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the batch did not queue: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    status_when(&s, "the batch did not queue", 30, 20, |status| {
+        status["queue_depth"].as_u64().unwrap() >= 1
+    });
     // A reload swaps a new version in while the batch waits.
     let file = policies.join("medicare-tpi.policy");
     let original = std::fs::read_to_string(&file).unwrap();
@@ -1095,33 +1092,15 @@ fn the_playground_in_chromium_with_playwright() {
 
 #[test]
 fn the_poll_catches_what_no_watcher_saw() {
-    let dir = scratch("poll");
-    let policies = dir.join("policies");
-    copy_policies(&policies);
-    let s = Server::start(&[
-        "--policies",
-        policies.to_str().unwrap(),
-        "--no-watch",
-        "--poll",
-        "1",
-    ]);
+    let (policies, s) = server_on_a_copy("poll", "1");
     let before = get(&s.url("/v1/status"), None).json()["revision"].clone();
     let file = policies.join("aetna-tpi.policy");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("{text}\n// polled\n")).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = get(&s.url("/v1/status"), None).json();
-        if status["revision"] != before {
-            assert_eq!(status["last_reload"]["result"], "success");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the poll did not reload: {status}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let status = status_when(&s, "the poll did not reload", 20, 100, |status| {
+        status["revision"] != before
+    });
+    assert_eq!(status["last_reload"]["result"], "success");
 }
 
 #[test]

@@ -45,20 +45,6 @@ pub fn cap_lines(record: Record, max_lines: usize) -> Record {
     }
 }
 
-/// A reader of `body` in `format`, mapping X12 payer ids with `payer_ids`
-/// (as `eval --payer-ids` does).
-fn reader<'b>(
-    body: &'b [u8],
-    format: InputFormat,
-    payer_ids: Option<&Arc<PayerIds>>,
-) -> ClaimReader<&'b [u8]> {
-    let reader = ClaimReader::new(body, format);
-    match payer_ids {
-        Some(ids) => reader.with_payer_ids(Arc::clone(ids)),
-        None => reader,
-    }
-}
-
 /// The one claim of a `/v1/claims/evaluate` body: a JSON object, on one line
 /// or many (read as a one-element JSON array, so that its errors are the
 /// reader's own), or an 837P interchange holding one claim.
@@ -69,14 +55,14 @@ pub fn one_claim(
 ) -> Result<Record, ApiError> {
     let text;
     let mut claims = if InputFormat::sniff(body) == InputFormat::X12 {
-        reader(body, InputFormat::X12, payer_ids)
+        ClaimReader::new(body, InputFormat::X12).with_payer_ids(payer_ids.cloned())
     } else {
         let mut wrapped = Vec::with_capacity(body.len() + 2);
         wrapped.push(b'[');
         wrapped.extend_from_slice(body);
         wrapped.push(b']');
         text = wrapped;
-        reader(text.as_slice(), InputFormat::JsonArray, payer_ids)
+        ClaimReader::new(text.as_slice(), InputFormat::JsonArray).with_payer_ids(payer_ids.cloned())
     };
     let Some(first) = claims.next() else {
         return Err(ApiError::new(
@@ -105,7 +91,7 @@ pub fn claims(
     payer_ids: Option<&Arc<PayerIds>>,
 ) -> Result<Vec<Record>, ApiError> {
     let mut out = Vec::new();
-    let mut claims = reader(body, InputFormat::Auto, payer_ids);
+    let mut claims = ClaimReader::new(body, InputFormat::Auto).with_payer_ids(payer_ids.cloned());
     while let Some(claim) = claims.next() {
         if out.len() == max_claims {
             return Err(ApiError::too_large(

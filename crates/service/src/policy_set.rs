@@ -77,11 +77,7 @@ fn now() -> u64 {
 /// The payer ids of a set, as `eval` has them: a `--payer-ids` table over
 /// the ids the policies declare (the file's entry wins for an id both map).
 fn payer_ids(file: Option<&PayerIds>, policies: &Policies) -> Option<Arc<PayerIds>> {
-    let declared = policies.payer_ids();
-    let ids = match file {
-        Some(file) => file.clone().over(&declared),
-        None => declared,
-    };
+    let ids = policies.payer_ids().under(file);
     (!ids.is_empty()).then(|| Arc::new(ids))
 }
 

@@ -400,6 +400,33 @@ impl Cx<'_> {
         Ok(())
     }
 
+    /// The rules across fields, the last a claim meets once each field has
+    /// passed its own, in contract order: the date of birth against the
+    /// lines' dates, the diagnoses against those dates, then
+    /// `frequency_code` (`None` or absent: an original) and `replaces`.
+    /// [`validate`] and the 837P fast path (`x12::map::fast`) end with it.
+    #[inline]
+    pub fn across(
+        &self,
+        birth_date: Option<NaiveDate>,
+        diagnoses: &[CodeKey],
+        lines: &[Line],
+        frequency: Option<&str>,
+        replaces: Option<&str>,
+    ) -> Result<(Frequency, Option<Text>), ClaimError> {
+        self.born_before_service(birth_date, lines)?;
+        self.diagnoses_in_force(diagnoses, lines)?;
+        let frequency = match frequency {
+            Some(code) => self.frequency(code)?,
+            None => Frequency::default(),
+        };
+        let replaces = match replaces {
+            Some(id) => Some(self.replaces(id, frequency)?),
+            None => None,
+        };
+        Ok((frequency, replaces))
+    }
+
     #[cold]
     #[inline(never)]
     fn before_icd10(&self, diagnoses: &[CodeKey], i: usize, date: NaiveDate) -> ClaimError {

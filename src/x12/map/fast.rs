@@ -183,16 +183,10 @@ impl<'a> Mapper<'_, 'a> {
             "" => None,
             given => Some(cx.place_of_service(given).ok()?),
         };
-        cx.born_before_service(patient.birth_date, &lines).ok()?;
-        cx.diagnoses_in_force(&diagnoses, &lines).ok()?;
-        let frequency = match comp(clm05, cs, 3) {
-            "" => Default::default(),
-            given => cx.frequency(given).ok()?,
-        };
-        let replaces = match replaces {
-            Some(given) => Some(cx.replaces(given, frequency).ok()?),
-            None => None,
-        };
+        let frequency = Some(comp(clm05, cs, 3)).filter(|given| !given.is_empty());
+        let (frequency, replaces) = cx
+            .across(patient.birth_date, &diagnoses, &lines, frequency, replaces)
+            .ok()?;
         let facts = if facts.is_empty() {
             Facts::default()
         } else {

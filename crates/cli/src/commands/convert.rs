@@ -10,7 +10,7 @@ use crate::stdio::errln;
 use payer_rules::internal::X12Writer;
 use payer_rules::{InputFormat, Outcome};
 
-use super::{claim_reader, load_payer_ids, print_warnings, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::{load_payer_ids, print_warnings, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// What to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -64,7 +64,7 @@ pub fn run(args: &Args) -> u8 {
         (InputFormat::Auto, Some(path)) => InputFormat::of_path(path),
         (from, _) => from,
     };
-    let mut reader = claim_reader(input, from, payer_ids.as_ref());
+    let mut reader = payer_rules::ClaimReader::new(input, from).with_payer_ids(payer_ids.clone());
     let mut invalid = 0usize;
     // An input not read or split whole: claims may be missing (exit 2).
     let mut input_lost = false;

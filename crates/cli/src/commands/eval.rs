@@ -351,7 +351,8 @@ fn decide_all(
     // nothing is read ahead, and the output is flushed, when the input would
     // make the run wait.
     let (input, stall) = Watched::new(input);
-    let mut reader = super::claim_reader(input, input_format(opts), opts.payer_ids.as_ref());
+    let mut reader = payer_rules::ClaimReader::new(input, input_format(opts))
+        .with_payer_ids(opts.payer_ids.clone());
     let ahead = stall.clone();
     // The reader's record numbers (JSON Lines: line numbers) for the errors
     // the engine gives (no_policy, conflict), as the reader's own give them.
@@ -454,7 +455,8 @@ fn with_db(
             // for the writer (finding H1): a claim streamed alone is stored
             // and answered without waiting for the next.
             let (input, stall) = Watched::new(input);
-            let mut reader = super::claim_reader(input, format, payer_ids.as_ref());
+            let mut reader =
+                payer_rules::ClaimReader::new(input, format).with_payer_ids(payer_ids.clone());
             loop {
                 if stall.may_wait() && !chunk.is_empty() {
                     let ready = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -596,12 +598,8 @@ pub fn run(opts: &Options) -> u8 {
     let opts = if declared.is_empty() {
         opts
     } else {
-        let ids = match &opts.payer_ids {
-            Some(file) => (**file).clone().over(&declared),
-            None => declared,
-        };
         with_ids = Options {
-            payer_ids: Some(Arc::new(ids)),
+            payer_ids: Some(Arc::new(declared.under(opts.payer_ids.as_deref()))),
             ..opts.clone()
         };
         &with_ids

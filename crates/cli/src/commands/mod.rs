@@ -266,19 +266,6 @@ fn load_payer_ids(path: Option<&Path>) -> Result<Option<Arc<PayerIds>>, u8> {
         })
 }
 
-/// A claim reader with the payer ids, when given.
-fn claim_reader<R: std::io::BufRead>(
-    input: R,
-    format: InputFormat,
-    payer_ids: Option<&Arc<PayerIds>>,
-) -> payer_rules::ClaimReader<R> {
-    let reader = payer_rules::ClaimReader::new(input, format);
-    match payer_ids {
-        Some(ids) => reader.with_payer_ids(Arc::clone(ids)),
-        None => reader,
-    }
-}
-
 /// Prints a reader's warnings on stderr.
 fn print_warnings<R: std::io::BufRead>(reader: &mut payer_rules::ClaimReader<R>) {
     for warning in reader.take_warnings() {

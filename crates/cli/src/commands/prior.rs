@@ -106,7 +106,8 @@ pub fn read(input: PriorInput, payer_ids: Option<&Arc<PayerIds>>) -> PriorFile {
         claims: Vec::new(),
         invalid: 0,
     };
-    let mut reader = super::claim_reader(input.reader, InputFormat::Auto, payer_ids);
+    let mut reader = payer_rules::ClaimReader::new(input.reader, InputFormat::Auto)
+        .with_payer_ids(payer_ids.cloned());
     while let Some(claim) = reader.next() {
         super::print_warnings(&mut reader);
         match claim {

@@ -146,17 +146,10 @@ pub fn run(opts: &Options) -> u8 {
     // (`payer-ids`), the candidate's first, under those of a `--payer-ids`
     // file, read them as eval does.
     let declared = candidate.payer_ids().over(&base.payer_ids());
-    let payer_ids = Arc::new(match &opts.payer_ids {
-        Some(file) => (**file).clone().over(&declared),
-        None => declared,
-    });
+    let payer_ids = Arc::new(declared.under(opts.payer_ids.as_deref()));
+    // An empty table maps no id, as no table does.
     let reader = |input: Box<dyn Read>| {
-        let reader = ClaimReader::new(BufReader::new(input), InputFormat::Auto);
-        if payer_ids.is_empty() {
-            reader
-        } else {
-            reader.with_payer_ids(payer_ids.clone())
-        }
+        ClaimReader::new(BufReader::new(input), InputFormat::Auto).with_payer_ids(payer_ids.clone())
     };
     let mut replay = Replay::new(base, candidate);
     for path in &opts.history {

@@ -241,25 +241,31 @@ fn md_matrix(
     }
 }
 
+/// A group's examples for a table cell, one per `<br>`-separated line
+/// (Markdown and HTML alike), the claim id as `claim` writes it.
+fn group_examples(g: &Group, claim: impl Fn(&str) -> String) -> String {
+    let examples: Vec<String> = g
+        .examples
+        .iter()
+        .map(|e| {
+            format!(
+                "{} line {}: {} → {}",
+                claim(&e.claim),
+                e.line,
+                e.before,
+                e.after
+            )
+        })
+        .collect();
+    examples.join("<br>")
+}
+
 fn md_groups(out: &mut String, title: &str, groups: &[Group]) {
     if groups.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n**Changed lines by {title}**\n\n| {title} | lines | claims | charges | examples |\n|---|---:|---:|---:|---|");
     for g in groups {
-        let examples: Vec<String> = g
-            .examples
-            .iter()
-            .map(|e| {
-                format!(
-                    "`{}` line {}: {} → {}",
-                    md(&e.claim),
-                    e.line,
-                    e.before,
-                    e.after
-                )
-            })
-            .collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} | ${} | {} |",
@@ -267,7 +273,7 @@ fn md_groups(out: &mut String, title: &str, groups: &[Group]) {
             g.lines,
             g.claims,
             g.charges,
-            examples.join("<br>")
+            group_examples(g, |claim| format!("`{}`", md(claim)))
         );
     }
 }
@@ -450,19 +456,6 @@ fn html_groups(out: &mut String, title: &str, groups: &[Group]) {
     }
     let _ = write!(out, "<h2>Changed lines by {title}</h2>\n<table class=\"groups\">\n<tr><th>{title}</th><th>lines</th><th>claims</th><th>charges</th><th>examples</th></tr>\n");
     for g in groups {
-        let examples: Vec<String> = g
-            .examples
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} line {}: {} → {}",
-                    h(&e.claim),
-                    e.line,
-                    e.before,
-                    e.after
-                )
-            })
-            .collect();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>${}</td><td class=\"examples\">{}</td></tr>",
@@ -470,7 +463,7 @@ fn html_groups(out: &mut String, title: &str, groups: &[Group]) {
             g.lines,
             g.claims,
             g.charges,
-            examples.join("<br>")
+            group_examples(g, h)
         );
     }
     out.push_str("</table>\n");
