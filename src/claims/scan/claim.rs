@@ -59,8 +59,8 @@ impl<'a> Scanner<'a> {
         out.id = cx.required_text(id, "id").ok()?;
         out.payer = cx.required_text(payer, "payer").ok()?;
         let patient = patient?;
-        cx.born_before_service(patient.birth_date, out_lines).ok()?;
-        cx.diagnoses_in_force(out_diagnoses, out_lines).ok()?;
+        cx.against_dates(patient.birth_date, out_diagnoses, out_lines)
+            .ok()?;
         out.patient = patient;
         out.replaces = replaces
             .map(|r| cx.replaces(r, frequency))

@@ -340,7 +340,7 @@ impl Cx<'_> {
     /// line's date of service: a claim for services before the patient was
     /// born is a typo, and would leave `patient.age` missing.
     #[inline]
-    pub fn born_before_service(
+    fn born_before_service(
         &self,
         birth_date: Option<NaiveDate>,
         lines: &[Line],
@@ -367,11 +367,7 @@ impl Cx<'_> {
     /// date and the fiscal year. Each table year is checked once per claim
     /// (the lines nearly always share one), with one look-up per diagnosis.
     #[inline]
-    pub fn diagnoses_in_force(
-        &self,
-        diagnoses: &[CodeKey],
-        lines: &[Line],
-    ) -> Result<(), ClaimError> {
+    fn diagnoses_in_force(&self, diagnoses: &[CodeKey], lines: &[Line]) -> Result<(), ClaimError> {
         let mut checked = icd10::YearSet::default();
         for (i, line) in lines.iter().enumerate() {
             let Some(year) = icd10::table_year(line.date_of_service) else {
@@ -400,6 +396,20 @@ impl Cx<'_> {
         Ok(())
     }
 
+    /// The date of birth and the diagnoses against the lines' dates: the
+    /// first of [`Cx::across`]'s rules, and what the JSON scanner checks
+    /// once it has read `frequency_code` itself.
+    #[inline]
+    pub fn against_dates(
+        &self,
+        birth_date: Option<NaiveDate>,
+        diagnoses: &[CodeKey],
+        lines: &[Line],
+    ) -> Result<(), ClaimError> {
+        self.born_before_service(birth_date, lines)?;
+        self.diagnoses_in_force(diagnoses, lines)
+    }
+
     /// The rules across fields, the last a claim meets once each field has
     /// passed its own, in contract order: the date of birth against the
     /// lines' dates, the diagnoses against those dates, then
@@ -414,8 +424,7 @@ impl Cx<'_> {
         frequency: Option<&str>,
         replaces: Option<&str>,
     ) -> Result<(Frequency, Option<Text>), ClaimError> {
-        self.born_before_service(birth_date, lines)?;
-        self.diagnoses_in_force(diagnoses, lines)?;
+        self.against_dates(birth_date, diagnoses, lines)?;
         let frequency = match frequency {
             Some(code) => self.frequency(code)?,
             None => Frequency::default(),
