@@ -85,7 +85,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
 
     /// The text under a span, for help lines that repeat the user's words.
     fn source(&self, span: Span) -> &str {
-        self.file.text.get(span.start..span.end).unwrap_or("")
+        self.file.written(span)
     }
 
     /// The kind of a set expression, reporting unknown names, mixed systems

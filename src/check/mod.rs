@@ -565,23 +565,19 @@ fn calendar_interval(
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let text = |s: Span| file.text.get(s.start..s.end).unwrap_or("");
     let CheckKind::Interval { set, .. } = &check.kind else {
         return;
     };
-    let written = text(period.span);
+    let written = file.written(period.span);
+    let set = file.written(set.span());
     let help = match &period.node {
         Period::Anchored { length, unit } => format!(
-            "for at most one service per anchored period write `limit {} to 1 per {written}`; for time since the last service, `interval {} at least {} {}`",
-            text(set.span()),
-            text(set.span()),
+            "for at most one service per anchored period write `limit {set} to 1 per {written}`; for time since the last service, `interval {set} at least {} {}`",
             length.node,
             unit.word()
         ),
         _ => format!(
-            "for at most one service per calendar year write `limit {} to 1 per calendar year`; for time since the last service, `interval {} at least 12 months`",
-            text(set.span()),
-            text(set.span())
+            "for at most one service per calendar year write `limit {set} to 1 per calendar year`; for time since the last service, `interval {set} at least 12 months`"
         ),
     };
     diags.push(

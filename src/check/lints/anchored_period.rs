@@ -48,7 +48,7 @@ impl Lint for LongAnchoredPeriod {
             }
         }
         for (span, length, unit) in found {
-            let written = cx.file.text.get(span.start..span.end).unwrap_or("");
+            let written = cx.file.written(span);
             let years = match unit {
                 TimeUnit::Months => length / 12,
                 TimeUnit::Days => length / 365,

@@ -61,7 +61,6 @@ impl Lint for CodesInNoRegion {
             };
             regions = regions.union(&set);
         }
-        let text = |s: Span| cx.file.text.get(s.start..s.end).unwrap_or("");
         for (set, at) in counted {
             let Some(codes) = resolver.resolve(set) else {
                 continue;
@@ -82,7 +81,7 @@ impl Lint for CodesInNoRegion {
                     at,
                     format!(
                         "`{}` holds codes in no region (`{}`), which all count as one region of their own",
-                        text(set.span()),
+                        cx.file.written(set.span()),
                         code.as_string()
                     ),
                 )

@@ -32,7 +32,6 @@ use crate::codes::CodeSet;
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::fields::{self, Ty};
 use crate::syntax::ast::{CheckKind, CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Rule};
-use crate::syntax::Span;
 
 /// See the module docs.
 pub struct DeadConditions;
@@ -515,14 +514,13 @@ impl<'e> Values<'e> {
 }
 
 fn report(cx: &ModuleCx<'_, '_>, place: Place<'_>, c: Conflict<'_>) -> Diagnostic {
-    let text = |s: Span| cx.file.text.get(s.start..s.end).unwrap_or("");
     let field = &c.field;
     // Every test of the conjunction, quoted, for the message.
     let tests = || -> Vec<String> {
         c.with
             .iter()
             .chain([&c.at])
-            .map(|e| format!("`{}`", text(e.span)))
+            .map(|e| format!("`{}`", cx.file.written(e.span)))
             .collect()
     };
     let (why, help) = match &c.why {
