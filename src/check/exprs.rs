@@ -259,10 +259,8 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 sum,
                 ..
             } => {
-                if let Some(at) = per_region.filter(|_| self.scope.regions.is_empty()) {
-                    self.diags
-                        .push(regions::no_regions(self.file, at, "per region"));
-                }
+                self.diags
+                    .extend(regions::per_region(*per_region, self.scope, self.file));
                 let keyword = if sum.is_some() { "sum" } else { "count" };
                 if let Some(kind) = self.set(set) {
                     if kind != SetKind::Procedure {

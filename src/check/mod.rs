@@ -512,7 +512,7 @@ fn check_rule(
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                needs_regions(*per_region, scope, file, diags);
+                diags.extend(regions::per_region(*per_region, scope, file));
                 // The whole period is underlined and quoted, as it always was.
                 if let Period::Rolling { length, .. } | Period::Anchored { length, .. } =
                     &period.node
@@ -539,7 +539,7 @@ fn check_rule(
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                needs_regions(*per_region, scope, file, diags);
+                diags.extend(regions::per_region(*per_region, scope, file));
                 match &period.node {
                     Period::Rolling { length, .. } => {
                         positive(length, "an interval", true, file, diags);
@@ -590,18 +590,6 @@ fn calendar_interval(
         .with_label("an interval is a length of time since the last service")
         .with_help(help),
     );
-}
-
-/// PR312 for a `per region` (at `at`) in a module without regions.
-fn needs_regions(
-    at: Option<Span>,
-    scope: &Scope<'_>,
-    file: &Arc<SourceFile>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    if let Some(at) = at.filter(|_| scope.regions.is_empty()) {
-        diags.push(regions::no_regions(file, at, "per region"));
-    }
 }
 
 fn counted_set(

@@ -127,6 +127,17 @@ pub(super) fn no_regions(file: &Arc<SourceFile>, span: Span, what: &str) -> Diag
     )
 }
 
+/// PR312 for a `per region` (at `at`, when written) in a module without
+/// regions: of a limit, an interval or a count.
+pub(super) fn per_region(
+    at: Option<Span>,
+    scope: &Scope<'_>,
+    file: &Arc<SourceFile>,
+) -> Option<Diagnostic> {
+    at.filter(|_| scope.regions.is_empty())
+        .map(|at| no_regions(file, at, "per region"))
+}
+
 /// True for `line.region` and `other.region`.
 pub(super) fn is_region_field(expr: &Expr) -> bool {
     matches!(
