@@ -682,7 +682,6 @@ fn within_rule_index(policy: &str, span: Span, rules: usize) -> Result<(), Compi
     })
 }
 
-/// The history's site matching for the language's `per site [or unsited]`.
 /// The dates a limit's period covers, as the plan counts them: a rolling
 /// length, the calendar year, or a period anchored at the first service.
 /// A count's `within` and `in` windows read the same periods.
@@ -700,6 +699,7 @@ fn period_window(period: &AstPeriod) -> CountWindow {
     }
 }
 
+/// The history's site matching for the language's `per site [or unsited]`.
 fn site_scope(scope: ast::SiteScope) -> crate::history::SiteScope {
     match scope {
         ast::SiteScope::Strict => crate::history::SiteScope::Strict,
