@@ -116,20 +116,13 @@ fn reads_fact(expr: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::diagnostic::DiagCode;
-    use crate::policies::Policies;
 
     /// How many PR406 warnings one rule body makes.
     fn warnings(body: &str) -> usize {
         let text = format!(
             "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n rule A {{ when line.procedure in tpi\n {body} }}\n}}"
         );
-        let loaded = Policies::from_source("t.policy", &text);
-        assert!(!loaded.has_errors(), "{body}: {:?}", loaded.diagnostics);
-        loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == DiagCode::RemarkCodes)
-            .count()
+        super::super::tests::lint_messages(&text, DiagCode::RemarkCodes).len()
     }
 
     #[test]
