@@ -13,7 +13,7 @@ use super::scope::{Scope, SetKind};
 use super::suggest::closest;
 use crate::codes::CodeSet;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
-use crate::syntax::ast::{Expr, ExprKind, RegionDecl};
+use crate::syntax::ast::{Expr, RegionDecl};
 use crate::syntax::Span;
 use crate::workspace::Workspace;
 
@@ -140,12 +140,7 @@ pub(super) fn per_region(
 
 /// True for `line.region` and `other.region`.
 pub(super) fn is_region_field(expr: &Expr) -> bool {
-    matches!(
-        &expr.kind,
-        ExprKind::Field(parts)
-            if matches!(parts.as_slice(), [record, name]
-                if (record.node == "line" || record.node == "other") && name.node == "region")
-    )
+    matches!(expr.field(), Some(("line" | "other", "region")))
 }
 
 /// PR313 when `text` (at `span`), compared with a region field, names no

@@ -409,17 +409,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 op,
                 lhs,
                 rhs: InTarget::Set(set),
-            } if op.node == ast::InOp::In => match &lhs.kind {
-                ExprKind::Field(parts)
-                    if matches!(
-                        parts.as_slice(),
-                        [record, name] if record.node == "line" && name.node == "procedure"
-                    ) =>
-                {
-                    Some(self.set(set))
-                }
-                _ => None,
-            },
+            } if op.node == ast::InOp::In && lhs.field() == Some(("line", "procedure")) => {
+                Some(self.set(set))
+            }
             _ => None,
         }
     }

@@ -98,13 +98,8 @@ fn check_body(cx: &ModuleCx<'_, '_>, quantifier: &Expr, body: &Expr, diags: &mut
 
 /// The name of the `other.` field an expression reads, if it is one.
 fn other_field(expr: &Expr) -> Option<&str> {
-    match &expr.kind {
-        ExprKind::Field(parts) => match parts.as_slice() {
-            [record, name] if record.node == "other" => Some(name.node.as_str()),
-            _ => None,
-        },
-        _ => None,
-    }
+    expr.field()
+        .and_then(|(record, name)| (record == "other").then_some(name))
 }
 
 #[cfg(test)]
