@@ -338,8 +338,8 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         if let Period::Rolling { length, unit } | Period::Anchored { length, unit } = period {
             let days = length.node;
             let most = match unit {
-                TimeUnit::Days => 36_600,
-                TimeUnit::Months => 1_200,
+                TimeUnit::Days => super::MOST_WINDOW_DAYS,
+                TimeUnit::Months => super::MOST_WINDOW_MONTHS,
             };
             if days == 0 || days > most {
                 self.push(

@@ -31,7 +31,7 @@ pub(super) fn limit_max(
         ),
         (Some(Measure::Charges), _) => {}
         (_, LimitMax::Whole(n)) => {
-            if n > 100_000 {
+            if n > super::MOST_LENGTH {
                 positive(&Spanned::new(n, max.span), "a limit", false, file, diags);
             }
         }

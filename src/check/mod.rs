@@ -612,6 +612,13 @@ fn counted_set(
     }
 }
 
+/// The most a limit, a limit's period or an interval may be (PR211).
+pub(crate) const MOST_LENGTH: u32 = 100_000;
+/// The longest a count's window may be (PR211), in days.
+pub(crate) const MOST_WINDOW_DAYS: u32 = 36_600;
+/// The longest a count's window may be (PR211), in months.
+pub(crate) const MOST_WINDOW_MONTHS: u32 = 1_200;
+
 /// A count or a length from 1 to 100000. `period`: the span covers a number
 /// and its unit (`3 months`, `day`). The message quotes the text as written,
 /// so it names the unit used and a number too large for any integer type.
@@ -622,7 +629,7 @@ fn positive(
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if n.node == 0 || n.node > 100_000 {
+    if n.node == 0 || n.node > MOST_LENGTH {
         let mut end = n.span.end;
         // An interval's span is its number alone: take in the unit after it.
         let digits_only = file

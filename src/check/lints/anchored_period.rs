@@ -12,6 +12,7 @@
 
 use super::visit::{rule_conditions, rules, walk};
 use super::{Lint, ModuleCx};
+use crate::check::{MOST_LENGTH, MOST_WINDOW_DAYS, MOST_WINDOW_MONTHS};
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::syntax::ast::{CheckKind, ExprKind, Period, TimeUnit, Window};
 use crate::syntax::{Span, Spanned};
@@ -41,7 +42,7 @@ impl Lint for LongAnchoredPeriod {
             for check in &rule.checks {
                 // The range of a limit's length, which PR211 checks.
                 if let CheckKind::Limit { period, .. } = &check.kind {
-                    found.extend(long(period.span, &period.node, 100_000, 100_000));
+                    found.extend(long(period.span, &period.node, MOST_LENGTH, MOST_LENGTH));
                 }
             }
         }
@@ -90,6 +91,6 @@ fn anchored_window(window: &Spanned<Window>) -> Option<(Span, u32, TimeUnit)> {
     else {
         return None;
     };
-    // A count's range (PR211): 36600 days, 1200 months.
-    long(window.span, period, 36_600, 1_200)
+    // Within a count's range, which PR211 checks.
+    long(window.span, period, MOST_WINDOW_DAYS, MOST_WINDOW_MONTHS)
 }
