@@ -14,7 +14,7 @@
 //!   adjudicate this claim/service") with RARC N706 ("Missing
 //!   documentation") says it.
 
-use super::visit::rules;
+use super::visit::{rules, walk};
 use super::{Lint, ModuleCx};
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::syntax::ast::{Action, CheckKind, Expr, ExprKind, Verb};
@@ -99,18 +99,13 @@ fn carc_of(action: &Action) -> Option<(&crate::syntax::Spanned<String>, &str)> {
 
 /// True when the condition reads a documentation fact anywhere.
 fn reads_fact(expr: &Expr) -> bool {
-    match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().any(reads_fact),
-        ExprKind::Not(inner) => reads_fact(inner),
-        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
-            reads_fact(lhs) || reads_fact(rhs)
+    let mut reads = false;
+    walk(expr, &mut |e| {
+        if let ExprKind::Field(parts) = &e.kind {
+            reads |= parts.first().is_some_and(|p| p.node == "facts");
         }
-        ExprKind::In { lhs, .. } => reads_fact(lhs),
-        ExprKind::Exists { operand, .. } => reads_fact(operand),
-        ExprKind::Quantified { body, .. } => reads_fact(body),
-        ExprKind::Field(parts) => parts.first().is_some_and(|p| p.node == "facts"),
-        ExprKind::Count { .. } | ExprKind::Literal(_) => false,
-    }
+    });
+    reads
 }
 
 #[cfg(test)]
