@@ -29,6 +29,12 @@ impl SourceFile {
         })
     }
 
+    /// The text a span covers, as written; empty for a span outside the
+    /// text (one never is: diagnostics quote what their span underlines).
+    pub fn written(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or("")
+    }
+
     /// `path:line:column` of a span's start.
     pub fn location(&self, span: Span) -> String {
         let (line, col) = span.line_col(&self.text);

@@ -85,7 +85,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
 
     /// The text under a span, for help lines that repeat the user's words.
     fn source(&self, span: Span) -> &str {
-        self.file.text.get(span.start..span.end).unwrap_or("")
+        self.file.written(span)
     }
 
     /// The kind of a set expression, reporting unknown names, mixed systems
@@ -259,10 +259,8 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 sum,
                 ..
             } => {
-                if let Some(at) = per_region.filter(|_| self.scope.regions.is_empty()) {
-                    self.diags
-                        .push(regions::no_regions(self.file, at, "per region"));
-                }
+                self.diags
+                    .extend(regions::per_region(*per_region, self.scope, self.file));
                 let keyword = if sum.is_some() { "sum" } else { "count" };
                 if let Some(kind) = self.set(set) {
                     if kind != SetKind::Procedure {
@@ -279,7 +277,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 if let Some(k) = bilateral {
                     super::measures::bilateral_clause(k, measured, keyword, self.file, self.diags);
                 }
-                self.measure(*sum, measure.as_ref(), set, expr.span)
+                self.measure(*sum, measure.as_ref(), set)
             }
             ExprKind::Field(parts) => self.field(parts, expr.span),
             ExprKind::Literal(lit) => self.literal(lit, expr.span),
@@ -294,35 +292,35 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         sum: Option<Span>,
         measure: Option<&Spanned<Measure>>,
         set: &SetExpr,
-        span: Span,
     ) -> Ty {
-        let set = self.source(set.span()).to_string();
-        match (sum, measure.as_ref().map(|m| m.node)) {
-            (Some(_), Some(Measure::Charges)) => Ty::Number,
-            (None, None | Some(Measure::Units)) => Ty::Int,
-            (Some(at), counted) => {
-                let counted = counted.map_or("lines", Measure::word);
-                self.push(
-                    DiagCode::MeasureMismatch,
+        let (at, message, help) = match (sum, measure) {
+            (Some(_), Some(m)) if m.node == Measure::Charges => return Ty::Number,
+            (None, None) => return Ty::Int,
+            (None, Some(m)) if m.node == Measure::Units => return Ty::Int,
+            (Some(at), _) => {
+                let counted = measure.map_or("lines", |m| m.node.word());
+                (
                     measure.map_or(at, |m| m.span),
                     format!("`sum` adds up charges, not {counted}"),
                     format!(
                         "write `sum({set} charges ...)` for the amounts billed, or `count({set}{} ...)` for the {counted}",
-                        if counted == "units" { " units" } else { "" }
+                        if counted == "units" { " units" } else { "" },
+                        set = self.source(set.span())
                     ),
-                );
-                Ty::Error
+                )
             }
-            (None, Some(Measure::Charges)) => {
-                self.push(
-                    DiagCode::MeasureMismatch,
-                    measure.map_or(span, |m| m.span),
-                    "`count` counts lines or units, not charges".into(),
-                    format!("add up the amounts billed with `sum({set} charges ...)`"),
-                );
-                Ty::Error
-            }
-        }
+            // A count of charges.
+            (None, Some(m)) => (
+                m.span,
+                "`count` counts lines or units, not charges".to_string(),
+                format!(
+                    "add up the amounts billed with `sum({} charges ...)`",
+                    self.source(set.span())
+                ),
+            ),
+        };
+        self.push(DiagCode::MeasureMismatch, at, message, help);
+        Ty::Error
     }
 
     /// Checks a window's words (PR311) and length (days or months).
@@ -340,8 +338,8 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         if let Period::Rolling { length, unit } | Period::Anchored { length, unit } = period {
             let days = length.node;
             let most = match unit {
-                TimeUnit::Days => 36_600,
-                TimeUnit::Months => 1_200,
+                TimeUnit::Days => super::MOST_WINDOW_DAYS,
+                TimeUnit::Months => super::MOST_WINDOW_MONTHS,
             };
             if days == 0 || days > most {
                 self.push(

@@ -18,7 +18,7 @@ pub(super) fn limit_max(
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let written = || file.text.get(max.span.start..max.span.end).unwrap_or("");
+    let written = || file.written(max.span);
     match (measure, max.node) {
         (Some(Measure::Charges), LimitMax::Decimal(None)) => diags.push(
             Diagnostic::new(
@@ -31,7 +31,7 @@ pub(super) fn limit_max(
         ),
         (Some(Measure::Charges), _) => {}
         (_, LimitMax::Whole(n)) => {
-            if n > 100_000 {
+            if n > super::MOST_LENGTH {
                 positive(&Spanned::new(n, max.span), "a limit", false, file, diags);
             }
         }
@@ -77,7 +77,7 @@ pub(super) fn bilateral_clause(
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let written = file.text.get(k.span.start..k.span.end).unwrap_or("");
+    let written = file.written(k.span);
     if measure != Some(Measure::Units) {
         let counted = measure.map_or("lines", Measure::word);
         diags.push(

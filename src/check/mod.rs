@@ -512,7 +512,7 @@ fn check_rule(
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                needs_regions(*per_region, scope, file, diags);
+                diags.extend(regions::per_region(*per_region, scope, file));
                 // The whole period is underlined and quoted, as it always was.
                 if let Period::Rolling { length, .. } | Period::Anchored { length, .. } =
                     &period.node
@@ -539,7 +539,7 @@ fn check_rule(
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
-                needs_regions(*per_region, scope, file, diags);
+                diags.extend(regions::per_region(*per_region, scope, file));
                 match &period.node {
                     Period::Rolling { length, .. } => {
                         positive(length, "an interval", true, file, diags);
@@ -565,23 +565,19 @@ fn calendar_interval(
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let text = |s: Span| file.text.get(s.start..s.end).unwrap_or("");
     let CheckKind::Interval { set, .. } = &check.kind else {
         return;
     };
-    let written = text(period.span);
+    let written = file.written(period.span);
+    let set = file.written(set.span());
     let help = match &period.node {
         Period::Anchored { length, unit } => format!(
-            "for at most one service per anchored period write `limit {} to 1 per {written}`; for time since the last service, `interval {} at least {} {}`",
-            text(set.span()),
-            text(set.span()),
+            "for at most one service per anchored period write `limit {set} to 1 per {written}`; for time since the last service, `interval {set} at least {} {}`",
             length.node,
             unit.word()
         ),
         _ => format!(
-            "for at most one service per calendar year write `limit {} to 1 per calendar year`; for time since the last service, `interval {} at least 12 months`",
-            text(set.span()),
-            text(set.span())
+            "for at most one service per calendar year write `limit {set} to 1 per calendar year`; for time since the last service, `interval {set} at least 12 months`"
         ),
     };
     diags.push(
@@ -594,18 +590,6 @@ fn calendar_interval(
         .with_label("an interval is a length of time since the last service")
         .with_help(help),
     );
-}
-
-/// PR312 for a `per region` (at `at`) in a module without regions.
-fn needs_regions(
-    at: Option<Span>,
-    scope: &Scope<'_>,
-    file: &Arc<SourceFile>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    if let Some(at) = at.filter(|_| scope.regions.is_empty()) {
-        diags.push(regions::no_regions(file, at, "per region"));
-    }
 }
 
 fn counted_set(
@@ -628,6 +612,13 @@ fn counted_set(
     }
 }
 
+/// The most a limit, a limit's period or an interval may be (PR211).
+pub(crate) const MOST_LENGTH: u32 = 100_000;
+/// The longest a count's window may be (PR211), in days.
+pub(crate) const MOST_WINDOW_DAYS: u32 = 36_600;
+/// The longest a count's window may be (PR211), in months.
+pub(crate) const MOST_WINDOW_MONTHS: u32 = 1_200;
+
 /// A count or a length from 1 to 100000. `period`: the span covers a number
 /// and its unit (`3 months`, `day`). The message quotes the text as written,
 /// so it names the unit used and a number too large for any integer type.
@@ -638,7 +629,7 @@ fn positive(
     file: &Arc<SourceFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if n.node == 0 || n.node > 100_000 {
+    if n.node == 0 || n.node > MOST_LENGTH {
         let mut end = n.span.end;
         // An interval's span is its number alone: take in the unit after it.
         let digits_only = file

@@ -13,7 +13,7 @@ use super::scope::{Scope, SetKind};
 use super::suggest::closest;
 use crate::codes::CodeSet;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
-use crate::syntax::ast::{Expr, ExprKind, RegionDecl};
+use crate::syntax::ast::{Expr, RegionDecl};
 use crate::syntax::Span;
 use crate::workspace::Workspace;
 
@@ -127,14 +127,20 @@ pub(super) fn no_regions(file: &Arc<SourceFile>, span: Span, what: &str) -> Diag
     )
 }
 
+/// PR312 for a `per region` (at `at`, when written) in a module without
+/// regions: of a limit, an interval or a count.
+pub(super) fn per_region(
+    at: Option<Span>,
+    scope: &Scope<'_>,
+    file: &Arc<SourceFile>,
+) -> Option<Diagnostic> {
+    at.filter(|_| scope.regions.is_empty())
+        .map(|at| no_regions(file, at, "per region"))
+}
+
 /// True for `line.region` and `other.region`.
 pub(super) fn is_region_field(expr: &Expr) -> bool {
-    matches!(
-        &expr.kind,
-        ExprKind::Field(parts)
-            if matches!(parts.as_slice(), [record, name]
-                if (record.node == "line" || record.node == "other") && name.node == "region")
-    )
+    matches!(expr.field(), Some(("line" | "other", "region")))
 }
 
 /// PR313 when `text` (at `span`), compared with a region field, names no

@@ -327,70 +327,47 @@ impl<'w> Scope<'w> {
         stack.pop();
         let Some(module) = unit.module() else { return };
         for item in &module.items {
+            // The item's kind and name, and where that name was first defined.
+            let (what, name, first) = match item {
+                Item::Codes(decl) => (
+                    "code set",
+                    &decl.name,
+                    self.sets
+                        .get(decl.name.node.as_str())
+                        .map(|f| (f.unit, f.decl.name.span)),
+                ),
+                Item::Region(decl) => (
+                    "region",
+                    &decl.name,
+                    self.region(&decl.name.node)
+                        .map(|f| (f.unit, f.decl.name.span)),
+                ),
+                Item::Rule(rule) => (
+                    "rule",
+                    &rule.id,
+                    self.rules
+                        .iter()
+                        .find(|r| r.rule.id.node == rule.id.node)
+                        .map(|f| (f.unit, f.rule.id.span)),
+                ),
+            };
+            if let Some((first_unit, first_span)) = first {
+                self.duplicate(
+                    ws, at, via, first_unit, first_span, name.span, what, &name.node, diags,
+                );
+                continue;
+            }
             match item {
                 Item::Codes(decl) => {
-                    if let Some(first) = self.sets.get(decl.name.node.as_str()) {
-                        self.duplicate(
-                            ws,
-                            at,
-                            via,
-                            first.unit,
-                            first.decl.name.span,
-                            decl.name.span,
-                            "code set",
-                            &decl.name.node,
-                            diags,
-                        );
-                        continue;
-                    }
                     self.sets
                         .insert(decl.name.node.as_str(), SetDef { unit: at, decl });
                 }
-                Item::Region(decl) => {
-                    if let Some(first) = self
-                        .regions
-                        .iter()
-                        .find(|r| r.decl.name.node == decl.name.node)
-                    {
-                        let (fu, fs) = (first.unit, first.decl.name.span);
-                        self.duplicate(
-                            ws,
-                            at,
-                            via,
-                            fu,
-                            fs,
-                            decl.name.span,
-                            "region",
-                            &decl.name.node,
-                            diags,
-                        );
-                        continue;
-                    }
-                    self.regions.push(RegionDef {
-                        unit: at,
-                        decl,
-                        via,
-                    });
-                }
-                Item::Rule(rule) => {
-                    if let Some(first) = self.rules.iter().find(|r| r.rule.id.node == rule.id.node)
-                    {
-                        let (fu, fs) = (first.unit, first.rule.id.span);
-                        self.duplicate(
-                            ws,
-                            at,
-                            via,
-                            fu,
-                            fs,
-                            rule.id.span,
-                            "rule",
-                            &rule.id.node,
-                            diags,
-                        );
-                        continue;
-                    }
-                    self.rules.push(RuleDef { unit: at, rule });
-                }
+                Item::Region(decl) => self.regions.push(RegionDef {
+                    unit: at,
+                    decl,
+                    via,
+                }),
+                Item::Rule(rule) => self.rules.push(RuleDef { unit: at, rule }),
             }
         }
     }

@@ -120,26 +120,28 @@ fn a_set_defined_through_itself_is_an_error_not_a_crash() {
     assert_eq!(got, [DiagCode::UnknownCodeSet, DiagCode::UnknownCodeSet]);
 }
 
-#[test]
-fn an_import_cycle_is_reported_by_each_file_in_it() {
-    use std::collections::HashMap;
+/// The file and code of each diagnostic of a workspace whose roots are
+/// `files` (path, text), in that order.
+fn workspace_codes(files: &[(&str, &str)]) -> Vec<(String, DiagCode)> {
     use std::path::PathBuf;
-    let mut files = HashMap::new();
-    files.insert(
-        PathBuf::from("a.policy"),
-        "import \"b.policy\"\nlibrary a { }".to_string(),
-    );
-    files.insert(
-        PathBuf::from("b.policy"),
-        "import \"a.policy\"\nlibrary b { }".to_string(),
-    );
-    let roots = [PathBuf::from("a.policy"), PathBuf::from("b.policy")];
-    let (ws, _) = crate::workspace::Workspace::from_memory(&files, &roots);
-    let diags = super::check_workspace(&ws);
-    let got: Vec<(String, DiagCode)> = diags
+    let map = files
+        .iter()
+        .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+        .collect();
+    let roots: Vec<PathBuf> = files.iter().map(|(path, _)| PathBuf::from(path)).collect();
+    let (ws, _) = crate::workspace::Workspace::from_memory(&map, &roots);
+    super::check_workspace(&ws)
         .iter()
         .map(|d| (d.file.path.clone(), d.code))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn an_import_cycle_is_reported_by_each_file_in_it() {
+    let got = workspace_codes(&[
+        ("a.policy", "import \"b.policy\"\nlibrary a { }"),
+        ("b.policy", "import \"a.policy\"\nlibrary b { }"),
+    ]);
     assert_eq!(
         got,
         [
@@ -185,23 +187,16 @@ fn regions_are_procedure_sets_that_share_no_code_and_are_used_by_name() {
 
 #[test]
 fn a_library_rule_needs_regions_of_its_own() {
-    use std::collections::HashMap;
-    use std::path::PathBuf;
-    let mut files = HashMap::new();
-    files.insert(
-        PathBuf::from("lib.policy"),
-        "library l { rule L { when line.procedure in cpt 62320 limit cpt 62320 to 1 per day per region else deny CO-1 } }".to_string(),
-    );
-    files.insert(
-        PathBuf::from("p.policy"),
-        "import \"lib.policy\"\npolicy p { payer p version \"1\" effective 2024-01-01.. source \"s\" region r = cpt 62320 }".to_string(),
-    );
-    let roots = [PathBuf::from("p.policy"), PathBuf::from("lib.policy")];
-    let (ws, _) = crate::workspace::Workspace::from_memory(&files, &roots);
-    let got: Vec<(String, DiagCode)> = crate::check::check_workspace(&ws)
-        .iter()
-        .map(|d| (d.file.path.clone(), d.code))
-        .collect();
+    let got = workspace_codes(&[
+        (
+            "p.policy",
+            "import \"lib.policy\"\npolicy p { payer p version \"1\" effective 2024-01-01.. source \"s\" region r = cpt 62320 }",
+        ),
+        (
+            "lib.policy",
+            "library l { rule L { when line.procedure in cpt 62320 limit cpt 62320 to 1 per day per region else deny CO-1 } }",
+        ),
+    ]);
     assert_eq!(got, [("lib.policy".to_string(), DiagCode::NoRegions)]);
 }
 

@@ -409,17 +409,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 op,
                 lhs,
                 rhs: InTarget::Set(set),
-            } if op.node == ast::InOp::In => match &lhs.kind {
-                ExprKind::Field(parts)
-                    if matches!(
-                        parts.as_slice(),
-                        [record, name] if record.node == "line" && name.node == "procedure"
-                    ) =>
-                {
-                    Some(self.set(set))
-                }
-                _ => None,
-            },
+            } if op.node == ast::InOp::In && lhs.field() == Some(("line", "procedure")) => {
+                Some(self.set(set))
+            }
             _ => None,
         }
     }
@@ -682,7 +674,6 @@ fn within_rule_index(policy: &str, span: Span, rules: usize) -> Result<(), Compi
     })
 }
 
-/// The history's site matching for the language's `per site [or unsited]`.
 /// The dates a limit's period covers, as the plan counts them: a rolling
 /// length, the calendar year, or a period anchored at the first service.
 /// A count's `within` and `in` windows read the same periods.
@@ -700,6 +691,7 @@ fn period_window(period: &AstPeriod) -> CountWindow {
     }
 }
 
+/// The history's site matching for the language's `per site [or unsited]`.
 fn site_scope(scope: ast::SiteScope) -> crate::history::SiteScope {
     match scope {
         ast::SiteScope::Strict => crate::history::SiteScope::Strict,

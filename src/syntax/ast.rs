@@ -435,6 +435,20 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The record and name of a field read as `record.name` (`line.procedure`,
+    /// `other.region`); `None` for any other expression.
+    pub fn field(&self) -> Option<(&str, &str)> {
+        match &self.kind {
+            ExprKind::Field(parts) => match parts.as_slice() {
+                [record, name] => Some((record.node.as_str(), name.node.as_str())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 /// Expression forms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {

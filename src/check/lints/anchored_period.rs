@@ -10,10 +10,11 @@
 //! months` for `12 months`, `365 months` for `365 days`). Lengths out of range are
 //! PR211 and not reported again here.
 
-use super::visit::rules;
+use super::visit::{rule_conditions, rules, walk};
 use super::{Lint, ModuleCx};
+use crate::check::{MOST_LENGTH, MOST_WINDOW_DAYS, MOST_WINDOW_MONTHS};
 use crate::diagnostic::{DiagCode, Diagnostic};
-use crate::syntax::ast::{CheckKind, Expr, ExprKind, Period, TimeUnit, Window};
+use crate::syntax::ast::{CheckKind, ExprKind, Period, TimeUnit, Window};
 use crate::syntax::{Span, Spanned};
 
 /// See the module docs.
@@ -31,24 +32,22 @@ impl Lint for LongAnchoredPeriod {
     fn module(&self, cx: &ModuleCx<'_, '_>, diags: &mut Vec<Diagnostic>) {
         let mut found: Vec<(Span, u32, TimeUnit)> = Vec::new();
         for rule in rules(cx.module) {
-            for cond in &rule.when {
-                anchored_counts(cond, &mut found);
+            for cond in rule_conditions(rule) {
+                walk(cond, &mut |e| {
+                    if let ExprKind::Count { window, .. } = &e.kind {
+                        found.extend(anchored_window(window));
+                    }
+                });
             }
             for check in &rule.checks {
-                match &check.kind {
-                    CheckKind::Require(cond) => anchored_counts(cond, &mut found),
-                    // The range of a limit's length, which PR211 checks.
-                    CheckKind::Limit { period, .. } => {
-                        if let Some(long) = long(period, 100_000, 100_000) {
-                            found.push(long);
-                        }
-                    }
-                    CheckKind::Interval { .. } | CheckKind::Always => {}
+                // The range of a limit's length, which PR211 checks.
+                if let CheckKind::Limit { period, .. } = &check.kind {
+                    found.extend(long(period.span, &period.node, MOST_LENGTH, MOST_LENGTH));
                 }
             }
         }
         for (span, length, unit) in found {
-            let written = cx.file.text.get(span.start..span.end).unwrap_or("");
+            let written = cx.file.written(span);
             let years = match unit {
                 TimeUnit::Months => length / 12,
                 TimeUnit::Days => length / 365,
@@ -71,45 +70,27 @@ impl Lint for LongAnchoredPeriod {
 
 /// An anchored period as long as the lint reports and within its range (at
 /// most `days` days or `months` months): its span, length and unit.
-fn long(period: &Spanned<Period>, days: u32, months: u32) -> Option<(Span, u32, TimeUnit)> {
-    let Period::Anchored { length, unit } = &period.node else {
+fn long(span: Span, period: &Period, days: u32, months: u32) -> Option<(Span, u32, TimeUnit)> {
+    let Period::Anchored { length, unit } = period else {
         return None;
     };
     let (least, range) = match unit {
         TimeUnit::Months => (LEAST_MONTHS, months),
         TimeUnit::Days => (LEAST_DAYS, days),
     };
-    (length.node >= least && length.node <= range).then_some((period.span, length.node, *unit))
+    (length.node >= least && length.node <= range).then_some((span, length.node, *unit))
 }
 
-/// The anchored windows of the counts in a condition (`in M months from
-/// first`; a window written with `within` is PR311's).
-fn anchored_counts(expr: &Expr, out: &mut Vec<(Span, u32, TimeUnit)>) {
-    match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => {
-            parts.iter().for_each(|p| anchored_counts(p, out));
-        }
-        ExprKind::Not(inner) => anchored_counts(inner, out),
-        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
-            anchored_counts(lhs, out);
-            anchored_counts(rhs, out);
-        }
-        ExprKind::In { lhs, .. } => anchored_counts(lhs, out),
-        ExprKind::Exists { operand, .. } => anchored_counts(operand, out),
-        ExprKind::Quantified { body, .. } => anchored_counts(body, out),
-        ExprKind::Count { window, .. } => {
-            if let Window::In {
-                period,
-                before: false,
-            } = &window.node
-            {
-                // A count's range (PR211): 36600 days, 1200 months.
-                let at = Spanned::new(period.clone(), window.span);
-                if let Some((_, length, unit)) = long(&at, 36_600, 1_200) {
-                    out.push((window.span, length, unit));
-                }
-            }
-        }
-        ExprKind::Field(_) | ExprKind::Literal(_) => {}
-    }
+/// The anchored window of a count (`in M months from first`; a window
+/// written with `within` is PR311's), when long enough to report.
+fn anchored_window(window: &Spanned<Window>) -> Option<(Span, u32, TimeUnit)> {
+    let Window::In {
+        period,
+        before: false,
+    } = &window.node
+    else {
+        return None;
+    };
+    // Within a count's range, which PR211 checks.
+    long(window.span, period, MOST_WINDOW_DAYS, MOST_WINDOW_MONTHS)
 }

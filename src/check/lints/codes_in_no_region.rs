@@ -9,11 +9,11 @@
 //! or is not a procedure set would make codes look regionless).
 
 use super::sets::SetResolver;
-use super::visit::rules;
+use super::visit::{rule_conditions, rules, walk};
 use super::{Lint, ModuleCx};
 use crate::codes::CodeSet;
 use crate::diagnostic::{DiagCode, Diagnostic};
-use crate::syntax::ast::{CheckKind, Expr, ExprKind, SetExpr};
+use crate::syntax::ast::{CheckKind, ExprKind, SetExpr};
 use crate::syntax::Span;
 
 /// See the module docs.
@@ -30,23 +30,31 @@ impl Lint for CodesInNoRegion {
         }
         let mut counted: Vec<(&SetExpr, Span)> = Vec::new();
         for rule in rules(cx.module) {
-            for cond in &rule.when {
-                region_counts(cond, &mut counted);
+            for cond in rule_conditions(rule) {
+                walk(cond, &mut |e| {
+                    if let ExprKind::Count {
+                        set,
+                        per_region: Some(at),
+                        ..
+                    } = &e.kind
+                    {
+                        counted.push((set, *at));
+                    }
+                });
             }
             for check in &rule.checks {
-                match &check.kind {
-                    CheckKind::Require(cond) => region_counts(cond, &mut counted),
-                    CheckKind::Limit {
-                        set,
-                        per_region: Some(at),
-                        ..
-                    }
-                    | CheckKind::Interval {
-                        set,
-                        per_region: Some(at),
-                        ..
-                    } => counted.push((set, *at)),
-                    CheckKind::Limit { .. } | CheckKind::Interval { .. } | CheckKind::Always => {}
+                if let CheckKind::Limit {
+                    set,
+                    per_region: Some(at),
+                    ..
+                }
+                | CheckKind::Interval {
+                    set,
+                    per_region: Some(at),
+                    ..
+                } = &check.kind
+                {
+                    counted.push((set, *at));
                 }
             }
         }
@@ -61,7 +69,6 @@ impl Lint for CodesInNoRegion {
             };
             regions = regions.union(&set);
         }
-        let text = |s: Span| cx.file.text.get(s.start..s.end).unwrap_or("");
         for (set, at) in counted {
             let Some(codes) = resolver.resolve(set) else {
                 continue;
@@ -82,7 +89,7 @@ impl Lint for CodesInNoRegion {
                     at,
                     format!(
                         "`{}` holds codes in no region (`{}`), which all count as one region of their own",
-                        text(set.span()),
+                        cx.file.written(set.span()),
                         code.as_string()
                     ),
                 )
@@ -92,29 +99,5 @@ impl Lint for CodesInNoRegion {
                 ),
             );
         }
-    }
-}
-
-/// The sets of the `count(... per region)` inside a condition, with where
-/// each `per region` is.
-fn region_counts<'e>(expr: &'e Expr, out: &mut Vec<(&'e SetExpr, Span)>) {
-    match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => {
-            parts.iter().for_each(|p| region_counts(p, out));
-        }
-        ExprKind::Not(inner) => region_counts(inner, out),
-        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
-            region_counts(lhs, out);
-            region_counts(rhs, out);
-        }
-        ExprKind::In { lhs, .. } => region_counts(lhs, out),
-        ExprKind::Exists { operand, .. } => region_counts(operand, out),
-        ExprKind::Quantified { body, .. } => region_counts(body, out),
-        ExprKind::Count {
-            set,
-            per_region: Some(at),
-            ..
-        } => out.push((set, *at)),
-        ExprKind::Count { .. } | ExprKind::Field(_) | ExprKind::Literal(_) => {}
     }
 }

@@ -32,7 +32,6 @@ use crate::codes::CodeSet;
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::fields::{self, Ty};
 use crate::syntax::ast::{CheckKind, CompareOp, Expr, ExprKind, InOp, InTarget, Literal, Rule};
-use crate::syntax::Span;
 
 /// See the module docs.
 pub struct DeadConditions;
@@ -515,14 +514,13 @@ impl<'e> Values<'e> {
 }
 
 fn report(cx: &ModuleCx<'_, '_>, place: Place<'_>, c: Conflict<'_>) -> Diagnostic {
-    let text = |s: Span| cx.file.text.get(s.start..s.end).unwrap_or("");
     let field = &c.field;
     // Every test of the conjunction, quoted, for the message.
     let tests = || -> Vec<String> {
         c.with
             .iter()
             .chain([&c.at])
-            .map(|e| format!("`{}`", text(e.span)))
+            .map(|e| format!("`{}`", cx.file.written(e.span)))
             .collect()
     };
     let (why, help) = match &c.why {
@@ -590,23 +588,13 @@ fn join_and(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use crate::diagnostic::DiagCode;
-    use crate::policies::Policies;
 
     /// Whether `when CONDITION` makes PR403, in a policy with `tpi`, `drugs`, `dx`.
     fn dead(condition: &str) -> bool {
         let text = format!(
             "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n codes dx = icd10 M79.18\n rule A {{ when {condition} deny CO-1 }}\n rule B {{ when line.procedure in drugs and line.diagnoses any in dx deny CO-1 }}\n rule C {{ when line.procedure in tpi deny CO-1 }}\n}}"
         );
-        let loaded = Policies::from_source("t.policy", &text);
-        assert!(
-            !loaded.has_errors(),
-            "{condition}: {:?}",
-            loaded.diagnostics
-        );
-        loaded
-            .diagnostics
-            .iter()
-            .any(|d| d.code == DiagCode::DeadCondition)
+        !super::super::tests::lint_messages(&text, DiagCode::DeadCondition).is_empty()
     }
 
     #[test]

@@ -113,6 +113,20 @@ pub fn check_workspace(ws: &Workspace, diags: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
 
+    /// The messages of code `code` that the one-file policy `text` makes; the
+    /// text must load without errors (a lint's test is about its warnings, not
+    /// a typo in the fixture).
+    pub(super) fn lint_messages(text: &str, code: DiagCode) -> Vec<String> {
+        let loaded = crate::policies::Policies::from_source("t.policy", text);
+        assert!(!loaded.has_errors(), "{text}: {:?}", loaded.diagnostics);
+        loaded
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.code == code)
+            .map(|d| d.message)
+            .collect()
+    }
+
     #[test]
     fn each_lint_has_its_own_lint_code() {
         let mut seen = std::collections::HashSet::new();

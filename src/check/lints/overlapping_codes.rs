@@ -114,7 +114,6 @@ fn check_list(cx: &ModuleCx<'_, '_>, list: &CodeList, diags: &mut Vec<Diagnostic
         .iter()
         .filter_map(|e| Cover::of(&e.node, e.span))
         .collect();
-    let text = |span: Span| cx.file.text.get(span.start..span.end).unwrap_or("");
     let partners = overlapping_pairs(&covers);
     for ((j, b), partners) in covers.iter().enumerate().zip(&partners) {
         // The most telling reason to flag `b`: a repeat or a covered code, then
@@ -137,7 +136,7 @@ fn check_list(cx: &ModuleCx<'_, '_>, list: &CodeList, diags: &mut Vec<Diagnostic
         }
         let Some((i, finding)) = best else { continue };
         let Some(a) = covers.get(i) else { continue };
-        let (at, other) = (text(b.span), text(a.span));
+        let (at, other) = (cx.file.written(b.span), cx.file.written(a.span));
         let diag = match finding {
             Finding::Twice => Diagnostic::new(
                 DiagCode::OverlappingCodes,

@@ -14,7 +14,7 @@
 //!   adjudicate this claim/service") with RARC N706 ("Missing
 //!   documentation") says it.
 
-use super::visit::rules;
+use super::visit::{rules, walk};
 use super::{Lint, ModuleCx};
 use crate::diagnostic::{DiagCode, Diagnostic};
 use crate::syntax::ast::{Action, CheckKind, Expr, ExprKind, Verb};
@@ -99,37 +99,25 @@ fn carc_of(action: &Action) -> Option<(&crate::syntax::Spanned<String>, &str)> {
 
 /// True when the condition reads a documentation fact anywhere.
 fn reads_fact(expr: &Expr) -> bool {
-    match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().any(reads_fact),
-        ExprKind::Not(inner) => reads_fact(inner),
-        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
-            reads_fact(lhs) || reads_fact(rhs)
+    let mut reads = false;
+    walk(expr, &mut |e| {
+        if let ExprKind::Field(parts) = &e.kind {
+            reads |= parts.first().is_some_and(|p| p.node == "facts");
         }
-        ExprKind::In { lhs, .. } => reads_fact(lhs),
-        ExprKind::Exists { operand, .. } => reads_fact(operand),
-        ExprKind::Quantified { body, .. } => reads_fact(body),
-        ExprKind::Field(parts) => parts.first().is_some_and(|p| p.node == "facts"),
-        ExprKind::Count { .. } | ExprKind::Literal(_) => false,
-    }
+    });
+    reads
 }
 
 #[cfg(test)]
 mod tests {
     use crate::diagnostic::DiagCode;
-    use crate::policies::Policies;
 
     /// How many PR406 warnings one rule body makes.
     fn warnings(body: &str) -> usize {
         let text = format!(
             "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n rule A {{ when line.procedure in tpi\n {body} }}\n}}"
         );
-        let loaded = Policies::from_source("t.policy", &text);
-        assert!(!loaded.has_errors(), "{body}: {:?}", loaded.diagnostics);
-        loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == DiagCode::RemarkCodes)
-            .count()
+        super::super::tests::lint_messages(&text, DiagCode::RemarkCodes).len()
     }
 
     #[test]

@@ -98,13 +98,8 @@ fn check_body(cx: &ModuleCx<'_, '_>, quantifier: &Expr, body: &Expr, diags: &mut
 
 /// The name of the `other.` field an expression reads, if it is one.
 fn other_field(expr: &Expr) -> Option<&str> {
-    match &expr.kind {
-        ExprKind::Field(parts) => match parts.as_slice() {
-            [record, name] if record.node == "other" => Some(name.node.as_str()),
-            _ => None,
-        },
-        _ => None,
-    }
+    expr.field()
+        .and_then(|(record, name)| (record == "other").then_some(name))
 }
 
 #[cfg(test)]
@@ -117,14 +112,7 @@ mod tests {
         let text = format!(
             "policy t {{ payer p version \"1\" effective 2024-01-01.. source \"s\"\n codes tpi = cpt 20552, 20553\n codes guidance = cpt 77002\n rule A {{ when line.procedure in guidance\n when {cond}\n deny CO-50 rarc N115 }}\n}}"
         );
-        let loaded = Policies::from_source("t.policy", &text);
-        assert!(!loaded.has_errors(), "{cond}: {:?}", loaded.diagnostics);
-        loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == DiagCode::SameDayCondition)
-            .map(|d| d.message.clone())
-            .collect()
+        super::super::tests::lint_messages(&text, DiagCode::SameDayCondition)
     }
 
     #[test]

@@ -38,40 +38,26 @@ pub fn limits<'m>(module: &'m Module) -> impl Iterator<Item = LimitCheck<'m>> {
 /// Every set expression a rule writes: in `when` and `require` conditions,
 /// `count(...)`, `limit` and `interval`.
 pub fn rule_sets<'e>(rule: &'e Rule, out: &mut Vec<&'e SetExpr>) {
-    for cond in &rule.when {
+    for cond in rule_conditions(rule) {
         expr_sets(cond, out);
     }
     for check in &rule.checks {
-        match &check.kind {
-            CheckKind::Require(cond) => expr_sets(cond, out),
-            CheckKind::Limit { set, .. } | CheckKind::Interval { set, .. } => out.push(set),
-            CheckKind::Always => {}
+        if let CheckKind::Limit { set, .. } | CheckKind::Interval { set, .. } = &check.kind {
+            out.push(set);
         }
     }
 }
 
-/// Every set expression inside a condition.
+/// Every set expression inside a condition: of `in SET` and `count(...)`.
 pub fn expr_sets<'e>(expr: &'e Expr, out: &mut Vec<&'e SetExpr>) {
-    match &expr.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) => {
-            parts.iter().for_each(|p| expr_sets(p, out));
+    walk(expr, &mut |e| match &e.kind {
+        ExprKind::In {
+            rhs: InTarget::Set(set),
+            ..
         }
-        ExprKind::Not(inner) => expr_sets(inner, out),
-        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Has { lhs, rhs } => {
-            expr_sets(lhs, out);
-            expr_sets(rhs, out);
-        }
-        ExprKind::In { lhs, rhs, .. } => {
-            expr_sets(lhs, out);
-            if let InTarget::Set(set) = rhs {
-                out.push(set);
-            }
-        }
-        ExprKind::Exists { operand, .. } => expr_sets(operand, out),
-        ExprKind::Quantified { body, .. } => expr_sets(body, out),
-        ExprKind::Count { set, .. } => out.push(set),
-        ExprKind::Field(_) | ExprKind::Literal(_) => {}
-    }
+        | ExprKind::Count { set, .. } => out.push(set),
+        _ => {}
+    });
 }
 
 /// Every condition a rule writes: its `when` clauses and `require` checks.

@@ -32,23 +32,24 @@ impl Lint for ZeroCharges {
             {
                 continue;
             }
-            let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
+            let (set, action) = (
+                cx.file.written(set.span()),
+                cx.file.written(check.action.span),
+            );
             diags.push(
                 Diagnostic::new(
                     DiagCode::ChargesLimitOfZero,
                     cx.file,
                     max.span,
                     format!(
-                        "a `charges` limit of `{}` denies every service in `{}` billed above 0",
-                        text(max.span),
-                        text(set.span())
+                        "a `charges` limit of `{}` denies every service in `{set}` billed above 0",
+                        cx.file.written(max.span)
                     ),
                 )
                 .with_label("only a line billed at 0 is within this limit")
                 .with_help(format!(
                     "write the amount the charges may add up to, e.g. `to 2410.00`; to deny \
-                         the set's lines whatever they bill, use a bare action: `{}`",
-                    text(check.action.span)
+                     the set's lines whatever they bill, use a bare action: `{action}`"
                 )),
             );
         }

@@ -29,21 +29,22 @@ impl Lint for ZeroLimit {
             if max.node != LimitMax::Whole(0) || measure == Some(Measure::Charges) {
                 continue;
             }
-            let text = |s: crate::syntax::Span| cx.file.text.get(s.start..s.end).unwrap_or("");
+            let (set, action) = (
+                cx.file.written(set.span()),
+                cx.file.written(check.action.span),
+            );
             diags.push(
-                    Diagnostic::new(
-                        DiagCode::ZeroLimit,
-                        cx.file,
-                        max.span,
-                        format!("a limit of 0 denies every service in `{}`", text(set.span())),
-                    )
-                    .with_label("no service is ever within this limit")
-                    .with_help(format!(
-                        "use a bare action instead: `{}`, with `when line.procedure in {}` to choose the lines",
-                        text(check.action.span),
-                        text(set.span())
-                    )),
-                );
+                Diagnostic::new(
+                    DiagCode::ZeroLimit,
+                    cx.file,
+                    max.span,
+                    format!("a limit of 0 denies every service in `{set}`"),
+                )
+                .with_label("no service is ever within this limit")
+                .with_help(format!(
+                    "use a bare action instead: `{action}`, with `when line.procedure in {set}` to choose the lines"
+                )),
+            );
         }
     }
 }

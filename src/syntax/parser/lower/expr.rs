@@ -80,19 +80,19 @@ impl Lower {
                     .then(|| Span::new(span.start, span.start + "sum".len()));
                 let mut set = SetExpr::Ref(Spanned::new(String::new(), span));
                 let mut window = Spanned::new(Window::SameDay, span);
-                let mut scope = None;
-                let mut per_code = false;
-                let mut per_region = None;
                 let parts: Vec<Pair<'_, Rule>> = kids(pair).collect();
                 let (measure, _) = self.measure(parts.get(1..).unwrap_or_default());
                 let bilateral = self.bilateral(&parts);
+                // A limit's and an interval's `per ...`, read the same way.
+                let (per_code, per_region, scope) = self.scopes(&parts);
                 for p in parts {
                     match p.as_rule() {
                         Rule::window => window = self.window(p),
-                        Rule::site_scope => scope = Some(self.site_scope(p)),
-                        Rule::code_scope => per_code = true,
-                        Rule::region_scope => per_region = Some(self.span(&p)),
-                        Rule::measure | Rule::bilateral => {}
+                        Rule::measure
+                        | Rule::bilateral
+                        | Rule::code_scope
+                        | Rule::region_scope
+                        | Rule::site_scope => {}
                         _ => set = self.set_expr(p),
                     }
                 }
