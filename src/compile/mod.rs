@@ -322,25 +322,17 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         }
                         (None, ast::LimitMax::Whole(max)) => Err(max),
                     };
+                    let of = Counting {
+                        set,
+                        window,
+                        per_code: *per_code,
+                        per_region,
+                        scope,
+                        counts_line,
+                    };
                     match bound {
-                        Ok(max) => CheckKind::Require(Cond::Within(Box::new(LimitOf {
-                            set,
-                            max,
-                            window,
-                            per_code: *per_code,
-                            per_region,
-                            scope,
-                            counts_line,
-                        }))),
-                        Err(max) => CheckKind::Limit {
-                            set,
-                            max,
-                            window,
-                            per_code: *per_code,
-                            per_region,
-                            scope,
-                            counts_line,
-                        },
+                        Ok(max) => CheckKind::Require(Cond::Within(Box::new(LimitOf { of, max }))),
+                        Err(max) => CheckKind::Limit { of, max },
                     }
                 }
                 AstCheck::Interval {

@@ -140,26 +140,13 @@ pub struct Check {
 pub enum CheckKind {
     /// Fails when the condition is false.
     Require(Cond),
-    /// Fails when the services of the set in `window`, which ends on the
-    /// date of service, this one included, exceed `max`.
+    /// Fails when the services `of` counts, this one included, exceed
+    /// `max`.
     Limit {
-        /// Counted services.
-        set: SetId,
+        /// What is counted, and over which dates.
+        of: Counting,
         /// Most allowed.
         max: u32,
-        /// Which dates count: `CountWindow::Within` a rolling period,
-        /// `CountWindow::CalendarYear` or `CountWindow::FromFirst`.
-        window: CountWindow,
-        /// Only services with the line's own procedure code count.
-        per_code: bool,
-        /// `per region`: only services in the line's region count.
-        per_region: Option<Regional>,
-        /// Site matching.
-        scope: Option<SiteScope>,
-        /// True when every line the rule runs on is in `set` (the rule's
-        /// trigger is a subset of it): the line counts itself without a
-        /// search.
-        counts_line: bool,
     },
     /// Fails when a service of the set lies less than `period` before this one
     /// (and not on the same day).
@@ -186,11 +173,21 @@ pub enum CheckKind {
 /// back a `Why`, cost every claim about 20 instructions).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LimitOf {
-    /// Counted services.
-    pub set: SetId,
+    /// What is counted, and over which dates.
+    pub of: Counting,
     /// Most allowed, and of what.
     pub max: Bound,
-    /// Which dates count, as for [`CheckKind::Limit`].
+}
+
+/// What a limit counts, of lines ([`CheckKind::Limit`]) or of units or
+/// charges ([`LimitOf`]) alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Counting {
+    /// Counted services.
+    pub set: SetId,
+    /// Which dates count: `CountWindow::Within` a rolling period,
+    /// `CountWindow::CalendarYear` or `CountWindow::FromFirst`; the window
+    /// ends on the date of service.
     pub window: CountWindow,
     /// Only services with the line's own procedure code count.
     pub per_code: bool,
@@ -198,8 +195,8 @@ pub struct LimitOf {
     pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
-    /// True when every line the rule runs on is in `set` (see
-    /// [`CheckKind::Limit`]).
+    /// True when every line the rule runs on is in `set` (the rule's
+    /// trigger is a subset of it): the line counts itself without a search.
     pub counts_line: bool,
 }
 

@@ -75,7 +75,10 @@ fn a_limit_counts_the_line_without_a_search_only_when_its_trigger_is_in_the_set(
             matches!(
                 r.checks[0].kind,
                 CheckKind::Limit {
-                    counts_line: true,
+                    of: Counting {
+                        counts_line: true,
+                        ..
+                    },
                     ..
                 }
             )
@@ -100,9 +103,8 @@ fn a_set_counted_per_region_is_split_once_by_region() {
         .rules
         .iter()
         .map(|r| match r.checks[0].kind {
-            CheckKind::Limit { per_region, .. } | CheckKind::Interval { per_region, .. } => {
-                per_region
-            }
+            CheckKind::Limit { of, .. } => of.per_region,
+            CheckKind::Interval { per_region, .. } => per_region,
             _ => None,
         })
         .collect();

@@ -225,26 +225,10 @@ impl<'a> LineCx<'a> {
         match &check.kind {
             CheckKind::Require(cond) => (!self.test(cond, None)).then_some(Why::Required(index)),
             CheckKind::Always => Some(Why::Always(index)),
-            CheckKind::Limit {
-                set,
-                max,
-                window,
-                per_code,
-                per_region,
-                scope,
-                counts_line,
-            } => {
-                let counted = self.regional(*set, *per_region);
-                // A rolling window, nearly every limit's, in place; the
-                // others out of line.
-                let (from, to) = match window {
-                    CountWindow::Within(period) => {
-                        (period.before_day(dos, self.day).succ(), self.day)
-                    }
-                    _ => self.reach(*window, counted, *per_code, *scope),
-                };
-                let earlier = self.counted(counted, from, to, *per_code, *scope);
-                let this = u32::from(self.counts_itself(*set, *counts_line));
+            CheckKind::Limit { of, max } => {
+                let (counted, from, to) = self.span(of);
+                let earlier = self.counted(counted, from, to, of.per_code, of.scope);
+                let this = u32::from(self.counts_itself(of.set, of.counts_line));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
                     index,
@@ -527,6 +511,24 @@ impl<'a> LineCx<'a> {
             self.region.set(Some(region));
             region
         })
+    }
+
+    /// The set a limit counts on this line (its region's part, when per
+    /// region) and the days of its window: a rolling window, nearly every
+    /// limit's, in place; the others through [`LineCx::reach`].
+    #[inline(always)]
+    pub(super) fn span(&self, of: &Counting) -> (usize, Day, Day) {
+        let counted = self.regional(of.set, of.per_region);
+        let (from, to) = match of.window {
+            CountWindow::Within(period) => (
+                period
+                    .before_day(self.line.date_of_service, self.day)
+                    .succ(),
+                self.day,
+            ),
+            window => self.reach(window, counted, of.per_code, of.scope),
+        };
+        (counted, from, to)
     }
 
     /// The first and last days of `window` for this line, the window of a

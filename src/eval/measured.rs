@@ -57,19 +57,10 @@ impl<'a> LineCx<'a> {
     /// What a limit of units or charges adds up on this line: the services
     /// of its window and this line when its procedure is in the set.
     fn limit_totals(&self, limit: &LimitOf) -> Measured {
-        let LimitOf {
-            set,
-            max,
-            window,
-            per_code,
-            per_region,
-            scope,
-            counts_line,
-        } = *limit;
-        let counted = self.regional(set, per_region);
-        let (from, to) = self.reach(window, counted, per_code, scope);
-        let looked_at = self.looked_at(counted, from, to, per_code, scope);
-        let this = self.counts_itself(set, counts_line);
+        let LimitOf { of, max } = *limit;
+        let (counted, from, to) = self.span(&of);
+        let looked_at = self.looked_at(counted, from, to, of.per_code, of.scope);
+        let this = self.counts_itself(of.set, of.counts_line);
         let (total, fails) = match max {
             Bound::Units { max, bilateral } => {
                 let line = self.line;

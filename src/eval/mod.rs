@@ -50,8 +50,8 @@ use crate::claims::{
     LineDecision, Outcome, PolicyRef, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
-    Bound, Check, CheckKind, Cond, Count, CountWindow, Decimal, InOp, LimitOf, Measure, Period,
-    Policy, Program, Quant, Regional, Rule, Value,
+    Bound, Check, CheckKind, Cond, Count, CountWindow, Counting, Decimal, InOp, LimitOf, Measure,
+    Period, Policy, Program, Quant, Regional, Rule, Value,
 };
 use crate::days::Day;
 use crate::fields::FieldId;

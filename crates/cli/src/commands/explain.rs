@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::internal::{CheckKind, Cond, Rule, SiteScope};
+use payer_rules::internal::{CheckKind, Cond, Counting, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
@@ -20,30 +20,24 @@ fn counted(per_code: bool, per_region: bool, scope: Option<SiteScope>) -> String
     format!("{code}{region}{site}")
 }
 
+/// A limit of lines, units or charges, as the policy says it.
+fn at_most(max: &dyn std::fmt::Display, of: &Counting) -> String {
+    format!(
+        "at most {max} per {}{}, this service included",
+        of.window,
+        counted(of.per_code, of.per_region.is_some(), of.scope)
+    )
+}
+
 fn describe(rule: &Rule) -> Vec<String> {
     rule.checks
         .iter()
         .map(|c| {
             let what = match &c.kind {
-                CheckKind::Require(Cond::Within(limit)) => format!(
-                    "at most {} per {}{}, this service included",
-                    limit.max,
-                    limit.window,
-                    counted(limit.per_code, limit.per_region.is_some(), limit.scope)
-                ),
+                CheckKind::Require(Cond::Within(limit)) => at_most(&limit.max, &limit.of),
                 CheckKind::Require(_) => "require its condition".to_string(),
                 CheckKind::Always => "always, when the rule applies".to_string(),
-                CheckKind::Limit {
-                    max,
-                    window,
-                    per_code,
-                    per_region,
-                    scope,
-                    ..
-                } => format!(
-                    "at most {max} per {window}{}, this service included",
-                    counted(*per_code, per_region.is_some(), *scope)
-                ),
+                CheckKind::Limit { of, max } => at_most(max, of),
                 CheckKind::Interval {
                     period,
                     per_code,
