@@ -51,24 +51,37 @@ impl LoadedService {
 /// The services of a row's `services` JSON, for the cache; `Err` names what
 /// does not read, for the store's "corrupt" error.
 pub(in crate::history) fn load_services(json: &str) -> Result<Vec<LoadedService>, String> {
+    read_services(json)?
+        .map(|read| {
+            let (date, s, charge) = read?;
+            let procedure = CodeKey::parse(&s.procedure)
+                .ok_or_else(|| format!("procedure `{}`", s.procedure))?;
+            Ok(LoadedService {
+                date,
+                procedure,
+                site: s.site,
+                units: s.units,
+                bilateral: s.modifier_50,
+                charge,
+            })
+        })
+        .collect()
+}
+
+/// A service of a `services` JSON with its date and charge read, or what
+/// does not read.
+type ReadService = Result<(NaiveDate, ServiceJson, Option<f64>), String>;
+
+/// The services of a `services` JSON, each with its date and charge read
+/// (what both the cache and `history show` refuse a row for).
+fn read_services(json: &str) -> Result<impl Iterator<Item = ReadService>, String> {
     let parsed: Vec<ServiceJson> =
         serde_json::from_str(json).map_err(|e| format!("services `{json}`: {e}"))?;
-    let mut out = Vec::with_capacity(parsed.len());
-    for s in parsed {
+    Ok(parsed.into_iter().map(|s| {
         let date = parse_date(&s.date).ok_or_else(|| format!("date `{}`", s.date))?;
-        let procedure =
-            CodeKey::parse(&s.procedure).ok_or_else(|| format!("procedure `{}`", s.procedure))?;
         let charge = s.charge.as_deref().map(parse_charge).transpose()?;
-        out.push(LoadedService {
-            date,
-            procedure,
-            site: s.site,
-            units: s.units,
-            bilateral: s.modifier_50,
-            charge,
-        });
-    }
-    Ok(out)
+        Ok((date, s, charge))
+    }))
 }
 
 /// A stored charge: the shortest decimal of the claim's double, which
@@ -89,13 +102,8 @@ pub(in crate::history) fn push_service_rows(
     payer: Option<&str>,
     services: &str,
 ) -> Result<(), String> {
-    let parsed: Vec<ServiceJson> =
-        serde_json::from_str(services).map_err(|e| format!("services `{services}`: {e}"))?;
-    for s in parsed {
-        let date = parse_date(&s.date).ok_or_else(|| format!("date `{}`", s.date))?;
-        if let Some(charge) = &s.charge {
-            parse_charge(charge)?;
-        }
+    for read in read_services(services)? {
+        let (date, s, _) = read?;
         out.push(ServiceRow {
             payer: payer.map(str::to_owned),
             claim: claim.to_owned(),
