@@ -180,7 +180,7 @@ pub struct LimitOf {
 }
 
 /// What a limit counts, of lines ([`CheckKind::Limit`]) or of units or
-/// charges ([`LimitOf`]) alike.
+/// charges (`LimitOf`) alike.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Counting {
     /// Counted services.
