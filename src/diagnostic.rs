@@ -143,6 +143,7 @@ diag_codes! {
     WindowWord          = "PR311", Error,   "a count's window is written with the wrong word: `within` for a rolling length, `in` for a calendar year or an anchored period";
     SameDayField        = "PR314", Error,   "`other.` inside `some/no other service on same day (...)` reads a field the history does not keep";
     SameDayEvery        = "PR315", Error,   "`every other service on same day (...)`: only `some` and `no` range over same-day services";
+    BadModifierFilter   = "PR316", Error,   "`with modifier` names something that is not a modifier, or more than 8 modifiers";
     NoRegions           = "PR312", Error,   "`per region`, `line.region` or `other.region` in a module that has no regions";
     UnknownRegion       = "PR313", Error,   "a region's name is compared with text that names no region";
     OverlappingCodes    = "PR401", Warning, "a code list names a code twice or covers it with two entries";

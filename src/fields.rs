@@ -166,13 +166,11 @@ fields! {
 /// read inside `some/no other service on same day (...)`, whose other
 /// services include earlier claims' (PR314 for any other). `line.region`
 /// is the region of the procedure code, so a stored service has one too.
-/// The history keeps of the modifiers only whether 50 was among them, so
-/// `line.modifiers` is not here: it would read `[]` or `["50"]` of an
-/// earlier claim's service and all of them of this claim's lines. A field
-/// the history comes to keep is added here and to what the evaluator reads
-/// of a stored service (`eval::line::as_line`).
+/// A field the history comes to keep is added here and to what the
+/// evaluator reads of a stored service (`eval::line::as_line`).
 pub const HISTORY_FIELDS: &[FieldId] = &[
     FieldId::LineProcedure,
+    FieldId::LineModifiers,
     FieldId::LineUnits,
     FieldId::LineSite,
     FieldId::LineRegion,

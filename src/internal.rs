@@ -8,7 +8,9 @@ pub use crate::check::lints::LINT_CODES;
 pub use crate::check::{check, check_workspace, Checked};
 pub use crate::claims::{for_log, read_claims_str, ClaimSlot};
 pub use crate::codes::icd10;
-pub use crate::compile::plan::{CheckKind, Cond, Counting, Policy, Rule, SiteScope};
+pub use crate::compile::plan::{
+    CheckKind, Cond, Counting, ModifierFilter, Policy, Rule, SiteScope,
+};
 pub use crate::diagnostic::{region, Region};
 pub use crate::eval::parallel::{evaluate_lines, Tally};
 pub use crate::eval::Lookahead;

@@ -7,6 +7,6 @@
 /// The rows `history show` lists, as [`crate::SqliteHistory`] reads them.
 pub use crate::history::sqlite::{ClaimRow, ServiceRow};
 pub use crate::history::{
-    ContentHash, DecisionParts, Member, NewClaim, Query, Service, SiteId, SiteScope, Status,
-    StoredDecision, Version, Window,
+    ContentHash, DecisionParts, Member, ModifierCodes, ModifierFilter, NewClaim, Query, Service,
+    SiteId, SiteScope, Status, StoredDecision, Version, Window,
 };

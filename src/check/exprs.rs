@@ -257,10 +257,12 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                 measure,
                 bilateral,
                 sum,
+                modifiers,
                 ..
             } => {
                 self.diags
                     .extend(regions::per_region(*per_region, self.scope, self.file));
+                super::measures::with_modifiers(modifiers.as_ref(), self.file, self.diags);
                 let keyword = if sum.is_some() { "sum" } else { "count" };
                 if let Some(kind) = self.set(set) {
                     if kind != SetKind::Procedure {
@@ -497,13 +499,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                     && matches!(self.in_quantifier, Some((_, Others::SameDayServices)))
                     && !fields::HISTORY_FIELDS.contains(&def.id) =>
             {
-                // The history keeps one thing of the modifiers (modifier 50,
-                // for `bilateral as K`): not the list `other.modifiers` is.
-                let kept = if def.id == fields::FieldId::LineModifiers {
-                    "the history keeps of them only whether 50 was among them"
-                } else {
-                    "the history does not keep it"
-                };
+                let kept = "the history does not keep it";
                 self.push(
                     DiagCode::SameDayField,
                     span,

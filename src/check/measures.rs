@@ -1,12 +1,14 @@
-//! What a limit or a count adds up: a limit's most (PR211, PR215) and the
-//! `bilateral as K` clause (PR308, PR211); `count`'s and `sum`'s types are
-//! the expression checker's (PR309).
+//! What a limit or a count adds up: a limit's most (PR211, PR215), the
+//! `bilateral as K` clause (PR308, PR211) and the `with modifier` clause
+//! (PR316); `count`'s and `sum`'s types are the expression checker's
+//! (PR309).
 
 use std::sync::Arc;
 
 use super::positive;
+use crate::codes::ModifierFilter;
 use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
-use crate::syntax::ast::{LimitMax, Measure};
+use crate::syntax::ast::{LimitMax, Measure, WithModifiers};
 use crate::syntax::Spanned;
 
 /// A limit's most: a whole number from 0 to 100000 of lines or units
@@ -111,6 +113,72 @@ pub(super) fn bilateral_clause(
                 "a line with modifier 50 counts its units as billed (`bilateral as 1`) or twice \
                  (`bilateral as 2`)",
             ),
+        );
+    }
+}
+
+/// PR316 for a `with modifier` clause (of a limit, an interval, a count or
+/// a sum) that names something other than a modifier (two letters or
+/// digits, as claims carry them) or more than [`ModifierFilter::MAX`]
+/// different modifiers: the history could never match it.
+pub(super) fn with_modifiers(
+    clause: Option<&WithModifiers>,
+    file: &Arc<SourceFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(clause) = clause else { return };
+    let before = diags.len();
+    for code in &clause.codes {
+        if ModifierFilter::of([code.node.as_str()]).is_none() {
+            // Several modifiers in one string (`"GP, GN"`): name the fix.
+            let parts: Vec<&str> = code
+                .node
+                .split([',', '/', ' '])
+                .filter(|p| !p.is_empty())
+                .collect();
+            let help = if parts.len() > 1 && ModifierFilter::of(parts.iter().copied()).is_some() {
+                let apart: Vec<String> = parts.iter().map(|p| format!("\"{p}\"")).collect();
+                format!(
+                    "write each modifier in quotes of its own, joined by `or`: `with modifier {}`",
+                    apart.join(" or ")
+                )
+            } else {
+                "a modifier is two letters or digits, as claims carry them: `with modifier \"GP\" or \"GN\"`"
+                    .to_string()
+            };
+            diags.push(
+                Diagnostic::new(
+                    DiagCode::BadModifierFilter,
+                    file,
+                    code.span,
+                    format!("`{}` is not a modifier", code.node),
+                )
+                .with_help(help),
+            );
+        }
+    }
+    if diags.len() == before
+        && ModifierFilter::of(clause.codes.iter().map(|c| c.node.as_str())).is_none()
+    {
+        let mut different: Vec<String> = clause
+            .codes
+            .iter()
+            .map(|c| c.node.to_ascii_uppercase())
+            .collect();
+        different.sort_unstable();
+        different.dedup();
+        diags.push(
+            Diagnostic::new(
+                DiagCode::BadModifierFilter,
+                file,
+                clause.span,
+                format!(
+                    "`with modifier` names {} different modifiers; at most {} count together",
+                    different.len(),
+                    ModifierFilter::MAX
+                ),
+            )
+            .with_help("split the rule in two, each counting some of the modifiers"),
         );
     }
 }

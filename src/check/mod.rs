@@ -508,11 +508,13 @@ fn check_rule(
                 per_region,
                 measure,
                 bilateral,
+                modifiers,
                 ..
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
                 diags.extend(regions::per_region(*per_region, scope, file));
+                measures::with_modifiers(modifiers.as_ref(), file, diags);
                 // The whole period is underlined and quoted, as it always was.
                 if let Period::Rolling { length, .. } | Period::Anchored { length, .. } =
                     &period.node
@@ -535,11 +537,13 @@ fn check_rule(
                 set,
                 period,
                 per_region,
+                modifiers,
                 ..
             } => {
                 check_set_literals(set, in_force, file, diags);
                 counted_set(set, scope, file, diags);
                 diags.extend(regions::per_region(*per_region, scope, file));
+                measures::with_modifiers(modifiers.as_ref(), file, diags);
                 match &period.node {
                     Period::Rolling { length, .. } => {
                         positive(length, "an interval", true, file, diags);

@@ -295,10 +295,12 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     per_code,
                     per_region,
                     scope,
+                    modifiers,
                     measure,
                     bilateral,
                 } => {
                     let set = self.set(set)?;
+                    let modifiers = self.modifiers(modifiers.as_ref())?;
                     let k = bilateral.as_ref().map_or(1, |k| k.node);
                     let window = period_window(&period.node);
                     let per_region = self.regional(set, *per_region)?;
@@ -328,6 +330,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         per_code: *per_code,
                         per_region,
                         scope,
+                        modifiers,
                         counts_line,
                     };
                     match bound {
@@ -341,6 +344,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     per_code,
                     per_region,
                     scope,
+                    modifiers,
                 } => {
                     // The checker refuses the others (PR310).
                     let AstPeriod::Rolling { length, unit } = &period.node else {
@@ -356,6 +360,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         per_code: *per_code,
                         per_region: self.regional(set, *per_region)?,
                         scope: scope.as_ref().map(|s| site_scope(s.node)),
+                        modifiers: self.modifiers(modifiers.as_ref())?,
                     }
                 }
                 AstCheck::Always => CheckKind::Always,
@@ -586,6 +591,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 per_code,
                 per_region,
                 scope,
+                modifiers,
                 measure,
                 bilateral,
                 sum,
@@ -627,11 +633,27 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     per_code: *per_code,
                     per_region: self.regional(set, *per_region)?,
                     scope: scope.as_ref().map(|s| site_scope(s.node)),
+                    modifiers: self.modifiers(modifiers.as_ref())?,
                     measure,
                 })
             }
             _ => return self.err("a condition where a value belongs"),
         })
+    }
+
+    /// A `with modifier` clause's filter; every service without one. The
+    /// checker refuses what does not make one (PR316).
+    fn modifiers(
+        &self,
+        clause: Option<&ast::WithModifiers>,
+    ) -> Result<ModifierFilter, CompileError> {
+        let Some(clause) = clause else {
+            return Ok(ModifierFilter::ANY);
+        };
+        match ModifierFilter::of(clause.codes.iter().map(|c| c.node.as_str())) {
+            Some(filter) => Ok(filter),
+            None => self.err("a `with modifier` the checker would have refused"),
+        }
     }
 
     fn constant(&self, lit: &Literal) -> Result<Const, CompileError> {

@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::claims::Reason;
 use crate::codes::CodeKey;
 pub use crate::codes::CodeSet;
+pub use crate::codes::ModifierFilter;
 use crate::days::Day;
 use crate::fields::FieldId;
 pub use crate::history::SiteScope;
@@ -161,6 +162,8 @@ pub enum CheckKind {
         per_region: Option<Regional>,
         /// Site matching.
         scope: Option<SiteScope>,
+        /// `with modifier`: only services billed with one of these count.
+        modifiers: ModifierFilter,
     },
     /// Fails whenever the rule applies.
     Always,
@@ -195,8 +198,12 @@ pub struct Counting {
     pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
+    /// `with modifier`: only services billed with one of these count (the
+    /// line itself too); [`ModifierFilter::ANY`] without it.
+    pub modifiers: ModifierFilter,
     /// True when every line the rule runs on is in `set` (the rule's
-    /// trigger is a subset of it): the line counts itself without a search.
+    /// trigger is a subset of it): the line counts itself without a search
+    /// of the set (its modifiers are still looked at, with `with modifier`).
     pub counts_line: bool,
 }
 
@@ -506,6 +513,9 @@ pub struct Count {
     pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
+    /// `with modifier`: only services billed with one of these count;
+    /// [`ModifierFilter::ANY`] without it.
+    pub modifiers: ModifierFilter,
     /// What is added up: services, their units or their charges.
     pub measure: Measure,
 }

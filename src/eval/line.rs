@@ -12,6 +12,17 @@ pub(super) fn service(line: &Line, day: Day) -> Service<'_> {
     Service::on(day, line.procedure, line.site.as_deref())
         .with_units(line.units, is_bilateral(line))
         .with_charge(line.charge)
+        .with_modifiers(modifier_codes(line))
+}
+
+/// A line's modifiers as the history keeps them (validation leaves two
+/// letters or digits each, at most four).
+#[inline]
+pub(super) fn modifier_codes(line: &Line) -> ModifierCodes {
+    if line.modifiers.is_empty() {
+        return ModifierCodes::NONE;
+    }
+    ModifierCodes::of_line(line.modifiers.iter().map(|m| m.as_str()))
 }
 
 /// Whether a line carries modifier 50 (bilateral procedure). Modifiers are
@@ -26,17 +37,26 @@ pub(super) fn is_bilateral(line: &Line) -> bool {
 /// ([`crate::fields::HISTORY_FIELDS`], which is all the checker lets
 /// `other.` read there, PR314) are the service's: its code (and so its
 /// region, which `LineCx::region_name` finds from it), site, date, units
-/// (without the modifier-50 flag kept with them) and charge (the claim's
-/// double, read back exactly by every store). The rest are empty: the
-/// modifiers too, though the history keeps whether 50 was among them, as
-/// nothing reads them (`other.modifiers` is PR314 there).
+/// (without the modifier-50 flag kept with them), charge (the claim's
+/// double, read back exactly by every store) and modifiers (with `50` when
+/// the service carried it, as a service stored before history kept the
+/// modifiers did not say otherwise). The rest are empty.
 pub(super) fn as_line(service: &Service<'_>) -> Line {
+    let mut modifiers: crate::claims::model::Modifiers = service
+        .modifiers()
+        .iter()
+        .map(|m| Text::from(m.as_str()))
+        .collect();
+    if service.bilateral() && !modifiers.iter().any(|m| m.as_str() == "50") {
+        // A row of before the modifiers were kept: 50 is all it says.
+        let _ = modifiers.try_push(Text::from("50"));
+    }
     Line {
         line: 0,
         date_of_service: service.date(),
         procedure: service.procedure,
         procedure_text: Text::default(),
-        modifiers: Default::default(),
+        modifiers,
         units: service.units(),
         diagnosis_pointers: Default::default(),
         site: service.site.map(Text::from),
@@ -206,15 +226,17 @@ impl<'a> LineCx<'a> {
         (TraceOutcome::Passed, None)
     }
 
-    /// Whether a limit of `set` counts the line being decided: its
-    /// procedure is in the set (known at compile time, `counts_line`, when
-    /// every line the rule runs on is).
+    /// Whether a limit counts the line being decided: its procedure is in
+    /// the limit's set (known at compile time, `counts_line`, when every
+    /// line the rule runs on is), and, `with modifier`, it was billed with
+    /// one of them.
     #[inline(always)]
-    pub(super) fn counts_itself(&self, set: usize, counts_line: bool) -> bool {
-        counts_line
+    pub(super) fn counts_itself(&self, of: &Counting) -> bool {
+        (of.counts_line
             || self
-                .set(set)
-                .is_some_and(|s| s.contains(self.line.procedure))
+                .set(of.set)
+                .is_some_and(|s| s.contains(self.line.procedure)))
+            && (of.modifiers.is_any() || of.modifiers.admits(modifier_codes(self.line)))
     }
 
     /// `Some(why)` when check number `index` fails.
@@ -227,8 +249,8 @@ impl<'a> LineCx<'a> {
             CheckKind::Always => Some(Why::Always(index)),
             CheckKind::Limit { of, max } => {
                 let (counted, from, to) = self.span(of);
-                let earlier = self.counted(counted, from, to, of.per_code, of.scope);
-                let this = u32::from(self.counts_itself(of.set, of.counts_line));
+                let earlier = self.counted(counted, from, to, of.per_code, of.scope, of.modifiers);
+                let this = u32::from(self.counts_itself(of));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
                     index,
@@ -244,11 +266,12 @@ impl<'a> LineCx<'a> {
                 per_code,
                 per_region,
                 scope,
+                modifiers,
             } => {
                 let from = period.before_day(dos, self.day).succ();
                 let to = self.day.pred();
                 let counted = self.regional(*set, *per_region);
-                let earlier = self.counted(counted, from, to, *per_code, *scope);
+                let earlier = self.counted(counted, from, to, *per_code, *scope, *modifiers);
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -479,10 +502,12 @@ impl<'a> LineCx<'a> {
         }
         let set = self.regional(c.set, c.per_region);
         let (from, to) = match c.window {
-            CountWindow::FromFirst(_) => self.reach(c.window, set, c.per_code, c.scope),
+            CountWindow::FromFirst(_) => {
+                self.reach(c.window, set, c.per_code, c.scope, c.modifiers)
+            }
             window => window.days(self.line.date_of_service, self.day),
         };
-        self.counted(set, from, to, c.per_code, c.scope)
+        self.counted(set, from, to, c.per_code, c.scope, c.modifiers)
     }
 
     /// The set a count of `set` counts: with `per region`, its codes in the
@@ -526,7 +551,7 @@ impl<'a> LineCx<'a> {
                     .succ(),
                 self.day,
             ),
-            window => self.reach(window, counted, of.per_code, of.scope),
+            window => self.reach(window, counted, of.per_code, of.scope, of.modifiers),
         };
         (counted, from, to)
     }
@@ -547,9 +572,13 @@ impl<'a> LineCx<'a> {
         set: usize,
         per_code: bool,
         scope: Option<crate::history::SiteScope>,
+        modifiers: ModifierFilter,
     ) -> (Day, Day) {
         match window {
-            CountWindow::FromFirst(period) => (self.anchor(period, set, per_code, scope), self.day),
+            CountWindow::FromFirst(period) => (
+                self.anchor(period, set, per_code, scope, modifiers),
+                self.day,
+            ),
             _ => window.days(self.line.date_of_service, self.day),
         }
     }
@@ -570,9 +599,10 @@ impl<'a> LineCx<'a> {
         set: usize,
         per_code: bool,
         scope: Option<crate::history::SiteScope>,
+        modifiers: ModifierFilter,
     ) -> Day {
         let to = self.day;
-        let Some(c) = self.looked_at(set, Day::MIN, to, per_code, scope) else {
+        let Some(c) = self.looked_at(set, Day::MIN, to, per_code, scope, modifiers) else {
             return to;
         };
         // The earliest service that counts from day `from` to the line's.
@@ -611,8 +641,9 @@ impl<'a> LineCx<'a> {
         to: Day,
         per_code: bool,
         scope: Option<crate::history::SiteScope>,
+        modifiers: ModifierFilter,
     ) -> u32 {
-        let Some(c) = self.looked_at(set, from, to, per_code, scope) else {
+        let Some(c) = self.looked_at(set, from, to, per_code, scope, modifiers) else {
             return 0;
         };
         let here = self.earlier_in(&c).count();
@@ -634,6 +665,7 @@ impl<'a> LineCx<'a> {
         to: Day,
         per_code: bool,
         scope: Option<crate::history::SiteScope>,
+        modifiers: ModifierFilter,
     ) -> Option<Counted<'a>> {
         if self.nothing_to_count() {
             return None;
@@ -648,6 +680,7 @@ impl<'a> LineCx<'a> {
                 None => SiteId::NONE,
                 Some(_) => self.site_id(),
             },
+            modifiers,
         })
     }
 
@@ -664,6 +697,7 @@ impl<'a> LineCx<'a> {
             set,
             code,
             scope,
+            modifiers,
             ..
         } = *c;
         let site = self.line.site.as_deref();
@@ -671,7 +705,10 @@ impl<'a> LineCx<'a> {
             .iter()
             .zip(self.earlier_days)
             .filter(move |((_, s), &day)| {
-                day >= from && day <= to && counts_service(set, code, scope, site, s)
+                day >= from
+                    && day <= to
+                    && counts_service(set, code, scope, site, s)
+                    && modifiers.admits(s.modifiers())
             })
             .map(|((_, s), &day)| (s, day))
     }

@@ -104,6 +104,11 @@ fn value(g: &mut Gen, sets: usize) -> Value {
             per_code: g.flip(),
             per_region: None,
             scope: g.pick(&[None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)]),
+            modifiers: g.pick(&[
+                ModifierFilter::ANY,
+                ModifierFilter::ANY,
+                ModifierFilter::of(["50"]).unwrap_or_default(),
+            ]),
             measure: g.pick(&[
                 Measure::Lines,
                 Measure::Lines,

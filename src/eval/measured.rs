@@ -59,8 +59,8 @@ impl<'a> LineCx<'a> {
     fn limit_totals(&self, limit: &LimitOf) -> Measured {
         let LimitOf { of, max } = *limit;
         let (counted, from, to) = self.span(&of);
-        let looked_at = self.looked_at(counted, from, to, of.per_code, of.scope);
-        let this = self.counts_itself(of.set, of.counts_line);
+        let looked_at = self.looked_at(counted, from, to, of.per_code, of.scope, of.modifiers);
+        let this = self.counts_itself(&of);
         let (total, fails) = match max {
             Bound::Units { max, bilateral } => {
                 let line = self.line;
@@ -123,8 +123,8 @@ impl<'a> LineCx<'a> {
     pub(super) fn measured(&self, c: &Count) -> Val<'a> {
         let looked_at = || {
             let set = self.regional(c.set, c.per_region);
-            let (from, to) = self.reach(c.window, set, c.per_code, c.scope);
-            self.looked_at(set, from, to, c.per_code, c.scope)
+            let (from, to) = self.reach(c.window, set, c.per_code, c.scope, c.modifiers);
+            self.looked_at(set, from, to, c.per_code, c.scope, c.modifiers)
         };
         match c.measure {
             Measure::Lines => Val::Int(i64::from(self.count(c))),

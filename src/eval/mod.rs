@@ -23,6 +23,8 @@ mod lowered_tests;
 #[cfg(test)]
 mod many_tests;
 mod measured;
+#[cfg(test)]
+mod modifier_tests;
 pub mod parallel;
 #[cfg(test)]
 mod region_tests;
@@ -57,7 +59,8 @@ use crate::days::Day;
 use crate::fields::FieldId;
 use crate::history::{
     counts_service, weight, ContentHash, Counted, DecisionParts, HistoryStore, Member,
-    MemoryHistory, NewClaim, Service, SiteId, Status, StoredDecision, Window,
+    MemoryHistory, ModifierCodes, ModifierFilter, NewClaim, Service, SiteId, Status,
+    StoredDecision, Window,
 };
 use crate::policies::{Policies, Selection};
 pub use batch::Batch;

@@ -1,6 +1,6 @@
 //! Tests of what `other.` reads inside `some/no other service on same day
-//! (...)` besides the code and the site: `other.units`, `other.charge` and
-//! `other.region`, each read of another line of the same claim and of a
+//! (...)` besides the code and the site: `other.units`, `other.charge`,
+//! `other.region` and `other.modifiers`, each read of another line of the same claim and of a
 //! service of an earlier claim, on their boundaries (units at a threshold
 //! and with modifier 50, a charge at a threshold, a service without a
 //! charge, a code in no region); run against each store, the durable ones
@@ -14,7 +14,8 @@ use super::*;
 /// Rules that read each kept field of a same-day service, for payer `p`:
 /// `U` the units of a TPI, `C` and `C0` its charge (over 100.10, and none),
 /// `R` the region of another epidural, `NR` an injection in no region (a
-/// TPI; guidance, the line's own code, is in no region too).
+/// TPI; guidance, the line's own code, is in no region too), `M` a TPI
+/// billed with 59 or XS.
 const POLICY: &str = "policy t \"test\" {\n payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n \
     codes esi = cpt 62320, 62321, 62322, 62323, 64479, 64480, 64483, 64484\n \
     codes tpi = cpt 20552, 20553\n codes guidance = cpt 77003\n codes visit = cpt 99213\n \
@@ -25,7 +26,8 @@ const POLICY: &str = "policy t \"test\" {\n payer p\n version \"1\"\n effective 
     rule C { when line.procedure in visit\n when some other service on same day (other.procedure in tpi and other.charge > 100.10)\n review CO-252 rarc N706 }\n \
     rule C0 { when line.procedure in visit\n when some other service on same day (other.procedure in tpi and other.charge is missing)\n review CO-252 rarc N706 }\n \
     rule R { when line.procedure in esi\n when some other service on same day (other.procedure in esi and other.region == line.region)\n review CO-252 rarc N706 }\n \
-    rule NR { when line.procedure in guidance\n when some other service on same day (other.procedure in injected and other.region is missing)\n review CO-252 rarc N706 }\n}\n";
+    rule NR { when line.procedure in guidance\n when some other service on same day (other.procedure in injected and other.region is missing)\n review CO-252 rarc N706 }\n \
+    rule M { when line.procedure in guidance\n when some other service on same day (other.procedure in tpi and other.modifiers any in [\"59\", \"XS\"])\n review CO-252 rarc N706 }\n}\n";
 
 fn policies() -> Policies {
     support_tests::checked(Policies::from_source("t.policy", POLICY), |_| false)
@@ -156,9 +158,27 @@ fn regions_of_another_line_and_of_an_earlier_claim<H: Probe>(mut e: Engine<H>) {
     assert_eq!(fired(&mut e, &c), [vec!["R"], vec![], vec!["R"]]);
 }
 
+fn modifiers_of_another_line_and_of_an_earlier_claim<H: Probe>(mut e: Engine<H>) {
+    // NR fires on each: the TPI is in no region.
+    for (n, (extra, want)) in [
+        ("", rules(&["NR"])),
+        (r#","modifiers":["XS"]"#, rules(&["NR", "M"])),
+        // Modifier 50, kept apart too, is among the modifiers read.
+        (r#","modifiers":["50","59"]"#, rules(&["NR", "M"])),
+        (r#","modifiers":["GP","KX"]"#, rules(&["NR"])),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = both_ways(&mut e, &format!("M{n}"), "77003", ("20552", extra));
+        assert_eq!(got, want, "{extra}");
+    }
+}
+
 per_store!(
     "same-day-fields":
     units_of_another_line_and_of_an_earlier_claim,
+    modifiers_of_another_line_and_of_an_earlier_claim,
     charges_of_another_line_and_of_an_earlier_claim,
     regions_of_another_line_and_of_an_earlier_claim,
 );

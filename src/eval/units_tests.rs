@@ -8,16 +8,16 @@ use super::*;
 
 const HEADER: &str = "payer p\n version \"1\"\n effective 2024-01-01..\n source \"test\"\n codes tpi = cpt 20552, 20553\n codes drugs = hcpcs J*\n codes therapy = cpt 97110, 97140\n";
 
-fn policies(rules: &str) -> Policies {
+pub(super) fn policies(rules: &str) -> Policies {
     support_tests::load_policy(HEADER, rules, support_tests::unused_sets)
 }
 
-fn engine(rules: &str) -> Engine {
+pub(super) fn engine(rules: &str) -> Engine {
     Engine::new(policies(rules))
 }
 
 /// A claim of patient P; each line is the inside of a line object.
-fn claim(id: &str, lines: &[&str]) -> String {
+pub(super) fn claim(id: &str, lines: &[&str]) -> String {
     let lines: Vec<String> = lines.iter().map(|l| format!("{{{l}}}")).collect();
     format!(
         r#"{{"id":"{id}","payer":"p","patient":{{"id":"P"}},"diagnoses":["M79.18"],"lines":[{}]}}"#,
@@ -26,13 +26,16 @@ fn claim(id: &str, lines: &[&str]) -> String {
 }
 
 /// A line on `date` of `code` with more fields (`"units":3`, ...).
-fn line(date: &str, code: &str, more: &str) -> String {
+pub(super) fn line(date: &str, code: &str, more: &str) -> String {
     let sep = if more.is_empty() { "" } else { "," };
     format!(r#""date_of_service":"{date}","procedure":"{code}"{sep}{more}"#)
 }
 
 /// Decides each claim in turn; per claim, per line, the rules that fired.
-fn fired<H: HistoryStore>(e: &mut Engine<H>, claims: &[String]) -> Vec<Vec<Vec<String>>> {
+pub(super) fn fired<H: HistoryStore>(
+    e: &mut Engine<H>,
+    claims: &[String],
+) -> Vec<Vec<Vec<String>>> {
     claims
         .iter()
         .enumerate()
@@ -47,7 +50,7 @@ fn fired<H: HistoryStore>(e: &mut Engine<H>, claims: &[String]) -> Vec<Vec<Vec<S
 }
 
 /// One claim of one line each: the rules that fired on each.
-fn each_line<H: HistoryStore>(e: &mut Engine<H>, lines: &[String]) -> Vec<Vec<String>> {
+pub(super) fn each_line<H: HistoryStore>(e: &mut Engine<H>, lines: &[String]) -> Vec<Vec<String>> {
     let claims: Vec<String> = lines
         .iter()
         .enumerate()

@@ -258,6 +258,31 @@ policy p \"t\" {
         assert_eq!(check_stable(text), want);
     }
 
+    /// `with modifier` keeps its place after the per-scopes and before
+    /// `bilateral as`, in limits, intervals, counts and sums alike, with
+    /// single spaces around each `or`.
+    #[test]
+    fn with_modifier_clauses_keep_their_place_and_spacing() {
+        let text = "policy p { codes therapy = cpt 97110, 97140\n rule R { when sum( therapy charges in calendar year per code  with   modifier \"GP\"  or\"GN\" ) >= 2410.00 and count(therapy units within 30 days before per site with modifier \"GO\" bilateral as 2)>1 limit therapy charges to 2410.00 per calendar year with modifier \"GP\" or \"GN\" else review OA-133 interval therapy at least 2 days per code per region per site or unsited with modifier \"GO\"\n else deny CO-151 } }";
+        let want = "policy p {
+  codes therapy = cpt 97110, 97140
+  rule R {
+    when sum(therapy charges in calendar year per code with modifier \"GP\" or \"GN\") >= 2410.00 and count(therapy units within 30 days before per site with modifier \"GO\" bilateral as 2) > 1
+    limit therapy charges to 2410.00 per calendar year with modifier \"GP\" or \"GN\"
+      else review OA-133
+    interval therapy at least 2 days per code per region per site or unsited with modifier \"GO\"
+      else deny CO-151
+  }
+}
+";
+        let once = check_stable(text);
+        assert_eq!(once, want);
+        assert!(same_tree(
+            &syntax::parse(text).file,
+            &syntax::parse(&once).file
+        ));
+    }
+
     #[test]
     fn imports_literals_and_quantifiers() {
         let text = "import \"a.policy\"\nimport   \"b.policy\"\npolicy p { rule R { when line.modifiers any in [ \"59\" ,\"XS\" ] or some other line(other.procedure in cpt 1-2,3*) when facts.x == -1.5 or line.procedure in (tpi -drugs) allow } }";

@@ -6,11 +6,12 @@ use super::window::BILATERAL;
 use super::*;
 
 /// A stored service: sites are interned, so recording allocates nothing once a
-/// patient and a site have been seen. 32 bytes: units and modifier 50 fill
-/// what was padding, and the charge is the one field more, kept beside the
-/// others rather than in a list of its own (a second list per patient cost
-/// each new patient an allocation and each service a second store, where
-/// the counts of lines scan a patient's few services either way).
+/// patient and a site have been seen. 40 bytes: units and modifier 50 fill
+/// what was padding, and the charge and the modifiers are the fields more,
+/// kept beside the others rather than in lists of their own (a second list
+/// per patient cost each new patient an allocation and each service a
+/// second store, where the counts of lines scan a patient's few services
+/// either way).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Entry {
     /// The date of service, as a day number: windows compare it with theirs.
@@ -27,7 +28,13 @@ pub(super) struct Entry {
     units: u32,
     /// The charge; NaN for none (a claim's charge is a finite number).
     charge: f64,
+    /// The modifiers billed, for counts `with modifier`.
+    pub(super) modifiers: ModifierCodes,
 }
+
+// What a patient's services cost in memory: a change of size shows here
+// and in `docs/performance.md`'s figures.
+const _: () = assert!(std::mem::size_of::<Entry>() == 40);
 
 impl Entry {
     /// A service as stored, its site interned in `sites`.
@@ -40,6 +47,7 @@ impl Entry {
             version,
             units: service.units,
             charge: service.charge,
+            modifiers: service.modifiers,
         }
     }
 
@@ -53,6 +61,7 @@ impl Entry {
             day: self.day,
             units: self.units,
             charge: self.charge,
+            modifiers: self.modifiers,
         }
     }
 

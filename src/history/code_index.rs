@@ -64,13 +64,23 @@ impl Days {
         }
     }
 
-    /// The earliest day on or after `from`.
-    fn first(&self, from: Day) -> Option<Day> {
+    /// The earliest day on or after `from` of a service that `admitted`
+    /// (given its place among the book's services) takes.
+    fn first(&self, from: Day, admitted: impl Fn(usize) -> bool) -> Option<Day> {
+        let start = self.sorted.partition_point(|d| d.0 < from);
         let sorted = self
             .sorted
-            .get(self.sorted.partition_point(|d| d.0 < from))
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .find(|d| admitted(d.1 as usize))
             .map(|d| d.0);
-        let recent = self.recent.iter().map(|d| d.0).filter(|d| *d >= from).min();
+        let recent = self
+            .recent
+            .iter()
+            .filter(|d| d.0 >= from && admitted(d.1 as usize))
+            .map(|d| d.0)
+            .min();
         match (sorted, recent) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -133,13 +143,17 @@ impl CodeIndex {
     }
 
     /// What [`Window::first`] finds, from the index: the earliest day on or
-    /// after `c.from` of a service `c` counts (`c.to` aside).
-    pub(super) fn first(&self, c: &Counted<'_>) -> Option<Day> {
-        self.counted(c).filter_map(|days| days.first(c.from)).min()
+    /// after `c.from` of a service `c` counts (`c.to` aside), of those
+    /// `admitted` takes by their place among the book's services (the
+    /// index knows procedures and sites, not modifiers).
+    pub(super) fn first(&self, c: &Counted<'_>, admitted: impl Fn(usize) -> bool) -> Option<Day> {
+        self.counted(c)
+            .filter_map(|days| days.first(c.from, &admitted))
+            .min()
     }
 
     /// Calls `f` with the place among the book's services of each service
-    /// `c` counts: what [`Window::units`] and [`Window::charges`] add up,
+    /// `c` counts by procedure and site (the caller reads its modifiers): what [`Window::units`] and [`Window::charges`] add up,
     /// found by a search in each counted pair's days rather than by reading
     /// the whole book.
     pub(super) fn each(&self, c: &Counted<'_>, mut f: impl FnMut(usize)) {
@@ -159,7 +173,8 @@ impl CodeIndex {
         })
     }
 
-    /// What [`Window::count`] counts, from the index.
+    /// What [`Window::count`] counts without `with modifier`, from the
+    /// index.
     pub(super) fn count(&self, c: &Counted<'_>) -> usize {
         self.counted(c).map(|days| days.count(c.from, c.to)).sum()
     }

@@ -56,6 +56,7 @@ use crate::codes::CodeSet;
 use crate::days::Day;
 use crate::hint;
 
+pub use crate::codes::{ModifierCodes, ModifierFilter};
 pub use any::{is_postgres_url, HistoryDb};
 #[cfg(test)]
 pub use content_hash::canonical_bytes;

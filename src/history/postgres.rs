@@ -28,15 +28,17 @@
 //! - `claims(patient, payer, seq, id, hash, status, replaces, replaced_by,
 //!   services, decision)`: one row per claim version, with its counted
 //!   services (`jsonb`, `[[line, date, procedure, site, units, modifier_50,
-//!   charge], ...]`, as SQLite keeps them; a row of schema 1 has the first
-//!   four items and reads as 1 unit, no modifier 50, no charge) and its
+//!   charge, modifiers], ...]`, as SQLite keeps them; a row of schema 1 has
+//!   the first four items and reads as 1 unit, no modifier 50, no charge; a
+//!   row of schema 2, or of a line without modifiers, has no eighth item and
+//!   reads as billed with none) and its
 //!   decision (`jsonb`: policy, version, claim decision and each line's
 //!   action and reasons), written together. `PARTITION BY HASH (patient)` in
 //!   [`PARTITIONS`] partitions. Unique indexes keep one row per content of a
 //!   claim id and at most one current version per claim id, whatever a
 //!   caller does.
 //! - `services`: a view of the counted services (with `units`,
-//!   `modifier_50` and `charge`), one row per service.
+//!   `modifier_50`, `charge` and `modifiers`), one row per service.
 //! - `claim_seq`: the sequence of `seq`; `schema_version(version)`.
 //!
 //! Rows carry a `payer` column: the history is per payer and member (a
@@ -80,7 +82,7 @@ use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonPa
 use conn::{Db, LoadedVersion, NewRow};
 
 /// The schema this program writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Hash partitions of `claims`. Fixed at creation: changing it means moving
 /// every row.

@@ -32,10 +32,13 @@
 //!   payer's claims decides after the upgrade exactly as before it. Retiring
 //!   such a row (a replacement or void of a claim stored before the upgrade)
 //!   drops the cache, since every payer's history of the member held it. A version's counted services are a JSON array in its
-//!   row (`[[line, date, procedure, site, units, modifier_50, charge], ...]`,
-//!   the charge the exact decimal as a string; a row stored before schema 4
-//!   has the first four items only, and its services read as 1 unit, no
-//!   modifier 50 and no charge, which sums as 0) and its decision in a compact
+//!   row (`[[line, date, procedure, site, units, modifier_50, charge,
+//!   modifiers], ...]`, the charge the exact decimal as a string, the
+//!   modifiers an array left out when the line had none; a row stored before
+//!   schema 4 has the first four items only, and its services read as 1 unit,
+//!   no modifier 50 and no charge, which sums as 0; one stored before schema
+//!   5 has no modifiers, and its services read as billed with none, which a
+//!   count `with modifier` does not count) and its decision in a compact
 //!   form, so a claim's decision and history are one row, written together. The
 //!   decision is `[policy, version, "decision", [["action", reason, ...], ...]]`
 //!   (and `[[policy, version], ...]` last when several policies applied) with
@@ -49,7 +52,7 @@
 //!   commits cheap. The member id leads, so that `history show` finds a
 //!   member's rows of every payer with it too.
 //! - `services`: a view of the counted services (with their `payer`, `units`,
-//!   `modifier_50` and `charge`), one row per service, for people querying
+//!   `modifier_50`, `charge` and `modifiers`), one row per service, for people querying
 //!   the file with `sqlite3`.
 //! - `texts(id, text)`: policy ids, versions and reasons (as JSON), each once.
 //! - `schema_version(version)`.
@@ -68,8 +71,8 @@ use rustc_hash::FxHashMap;
 
 use super::worker::Worker;
 use super::{
-    ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, NewClaim, Service, Status,
-    StoredDecision, Version, Window,
+    ContentHash, DecisionParts, HistoryStore, Member, MemoryHistory, ModifierCodes, NewClaim,
+    Service, Status, StoredDecision, Version, Window,
 };
 use crate::claims::validate::parse_date;
 use crate::claims::{Action, ClaimDecision, Decision, PolicyRef, Reason, ReasonParts};
@@ -81,7 +84,7 @@ pub(super) use services::{
 
 /// The schema this program writes. Each entry of [`MIGRATIONS`] takes a file
 /// from the version before it to its own.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migration `i` takes schema version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -127,6 +130,17 @@ const MIGRATIONS: &[&str] = &[
                 s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site,
                 coalesce(s.value ->> 4, 1) AS units, coalesce(s.value ->> 5, 0) AS modifier_50,
                 s.value ->> 6 AS charge
+         FROM claims AS c, json_each(c.services) AS s
+         WHERE c.status IN ('active', 'imported');",
+    // 5: each service's modifiers, as an eighth item of its `services`
+    // entry when the line had any (a JSON array); rows stored before read
+    // as billed with none (module docs).
+    "DROP VIEW services;
+     CREATE VIEW services AS
+         SELECT c.payer AS payer, c.patient AS patient, c.id AS claim, s.value ->> 0 AS line,
+                s.value ->> 1 AS date, s.value ->> 2 AS procedure, s.value ->> 3 AS site,
+                coalesce(s.value ->> 4, 1) AS units, coalesce(s.value ->> 5, 0) AS modifier_50,
+                s.value ->> 6 AS charge, coalesce(s.value -> 7, '[]') AS modifiers
          FROM claims AS c, json_each(c.services) AS s
          WHERE c.status IN ('active', 'imported');",
 ];
@@ -277,6 +291,9 @@ pub struct ServiceRow {
     /// The charge, the exact decimal as stored; `None` when the line had
     /// none or the row was stored before history kept charges.
     pub charge: Option<String>,
+    /// The modifiers billed, in order (none for a row stored before
+    /// history kept them).
+    pub modifiers: Vec<String>,
 }
 
 /// A claim version row, in arrival order.

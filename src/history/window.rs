@@ -37,6 +37,8 @@ pub struct Service<'a> {
     pub(super) units: u32,
     /// The charge; NaN for none (a claim's charge is a finite number).
     pub(super) charge: f64,
+    /// The modifiers billed (see [`Service::with_modifiers`]).
+    pub(super) modifiers: ModifierCodes,
 }
 
 impl<'a> Service<'a> {
@@ -55,6 +57,7 @@ impl<'a> Service<'a> {
             day,
             units: 1,
             charge: f64::NAN,
+            modifiers: ModifierCodes::NONE,
         }
     }
 
@@ -76,6 +79,22 @@ impl<'a> Service<'a> {
     pub fn with_charge(mut self, charge: Option<f64>) -> Service<'a> {
         self.charge = charge.unwrap_or(f64::NAN);
         self
+    }
+
+    /// The same service billed with `modifiers` (what `with modifier`
+    /// looks at; modifier 50 is also kept apart, by
+    /// [`Service::with_units`]).
+    #[inline]
+    pub fn with_modifiers(mut self, modifiers: ModifierCodes) -> Service<'a> {
+        self.modifiers = modifiers;
+        self
+    }
+
+    /// The modifiers billed: none for a service stored before history kept
+    /// them.
+    #[inline]
+    pub fn modifiers(&self) -> ModifierCodes {
+        self.modifiers
     }
 
     /// The date of service.
@@ -126,6 +145,7 @@ impl PartialEq for Service<'_> {
             && self.day == other.day
             && self.units == other.units
             && self.charge() == other.charge()
+            && self.modifiers == other.modifiers
     }
 }
 
@@ -161,14 +181,19 @@ pub struct Query<'a> {
     pub scope: Option<SiteScope>,
     /// The site of the line being decided.
     pub site: Option<&'a str>,
+    /// Only services billed with one of these modifiers count (`with
+    /// modifier`); [`ModifierFilter::ANY`] for every service.
+    pub modifiers: ModifierFilter,
 }
 
 impl<'a> Query<'a> {
-    /// True when `service` is one this query counts (window, set, code, site).
+    /// True when `service` is one this query counts (window, set, code,
+    /// site, modifiers).
     pub fn matches(&self, service: &Service<'_>) -> bool {
         service.date() >= self.from
             && service.date() <= self.to
             && counts_service(self.set, self.code, self.scope, self.site, service)
+            && self.modifiers.admits(service.modifiers)
     }
 
     /// What the query counts among `window`'s services (the member's), as
@@ -184,12 +209,15 @@ impl<'a> Query<'a> {
                 Some(_) => window.site(self.site),
                 None => SiteId::NONE,
             },
+            modifiers: self.modifiers,
         }
     }
 }
 
 /// Whether a count of `set` (only procedure `code`, when given; at a site
-/// matching `site` under `scope`) counts `service`, its window aside: the
+/// matching `site` under `scope`) counts `service`, its window and its
+/// modifiers aside (a count `with modifier` also asks
+/// [`ModifierFilter::admits`]): the
 /// rule of [`Query::matches`] and of the evaluator's count of a claim's
 /// earlier lines, which compares days instead of dates.
 #[inline]
@@ -260,7 +288,7 @@ impl Window<'_> {
         if let Some(index) = self.index {
             let entries = self.entries;
             index.each(c, |at| {
-                if let Some(e) = entries.get(at) {
+                if let Some(e) = entries.get(at).filter(|e| c.admits(e)) {
                     f(e);
                 }
             });
@@ -270,7 +298,7 @@ impl Window<'_> {
             if e.day < c.from {
                 break;
             }
-            if c.counts(e.procedure, e.site) {
+            if c.counts_entry(e) {
                 f(e);
             }
         }
@@ -304,6 +332,9 @@ impl Window<'_> {
     #[inline]
     pub fn count(&self, c: &Counted<'_>) -> u32 {
         if let Some(index) = self.index {
+            if !c.modifiers.is_any() {
+                return self.count_by_modifiers(index, c);
+            }
             return u32::try_from(index.count(c)).unwrap_or(u32::MAX);
         }
         // The scan runs back from the window's end and stops at the first
@@ -313,9 +344,23 @@ impl Window<'_> {
             if e.day < c.from {
                 break;
             }
-            n += usize::from(c.counts(e.procedure, e.site));
+            n += usize::from(c.counts_entry(e));
         }
         u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// What [`Window::count`] counts `with modifier`, from a large book's
+    /// index: the index finds the services of each (procedure, site) pair
+    /// in the window, and each one's modifiers are then read. Out of line:
+    /// few counts have a filter.
+    #[inline(never)]
+    fn count_by_modifiers(&self, index: &CodeIndex, c: &Counted<'_>) -> u32 {
+        let mut n = 0u32;
+        let entries = self.entries;
+        index.each(c, |at| {
+            n = n.saturating_add(u32::from(entries.get(at).is_some_and(|e| c.admits(e))));
+        });
+        n
     }
 
     /// The services dated on or before day `to`, by day. Every window ends
@@ -340,7 +385,9 @@ impl Window<'_> {
     /// a book with an index, a search in each procedure and site it counts.
     pub fn first(&self, c: &Counted<'_>) -> Option<Day> {
         if let Some(index) = self.index {
-            return index.first(c).filter(|d| *d <= c.to);
+            let entries = self.entries;
+            let admitted = |at: usize| entries.get(at).is_some_and(|e| c.admits(e));
+            return index.first(c, admitted).filter(|d| *d <= c.to);
         }
         // Without an index the services are in date order.
         let all = self.entries;
@@ -349,7 +396,7 @@ impl Window<'_> {
             .unwrap_or_default()
             .iter()
             .take_while(|e| e.day <= c.to)
-            .find(|e| c.counts(e.procedure, e.site))
+            .find(|e| c.counts_entry(e))
             .map(|e| e.day)
     }
 }
@@ -373,6 +420,9 @@ pub struct Counted<'a> {
     /// The site of the line being decided, of [`Window::site`]
     /// ([`SiteId::NONE`] when `scope` is `None`).
     pub site: SiteId,
+    /// Only services billed with one of these modifiers count (`with
+    /// modifier`); [`ModifierFilter::ANY`] for every service.
+    pub modifiers: ModifierFilter,
 }
 
 impl Counted<'_> {
@@ -389,6 +439,20 @@ impl Counted<'_> {
                 Some(SiteScope::Strict) => at == site,
                 Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
             }
+    }
+
+    /// Whether a stored service counts, its day aside: its procedure and
+    /// site ([`Counted::counts`]) and its modifiers.
+    #[inline(always)]
+    pub(super) fn counts_entry(&self, e: &Entry) -> bool {
+        self.counts(e.procedure, e.site) && self.admits(e)
+    }
+
+    /// Whether a stored service's modifiers are ones `c` looks at (`with
+    /// modifier`; every service's without one).
+    #[inline(always)]
+    pub(super) fn admits(&self, e: &Entry) -> bool {
+        self.modifiers.admits(e.modifiers)
     }
 }
 

@@ -280,6 +280,9 @@ pub enum CheckKind {
         per_region: Option<Span>,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
+        /// `with modifier "GP" or "GN"`: only services billed with one of
+        /// these count.
+        modifiers: Option<WithModifiers>,
     },
     /// `interval SET at least D days|months [per code] [per region] [per site] else ACTION`:
     /// fails when a service in SET was given less than D days (or months) before
@@ -298,9 +301,23 @@ pub enum CheckKind {
         per_region: Option<Span>,
         /// Whether only services at the same site count.
         scope: Option<Spanned<SiteScope>>,
+        /// `with modifier "GP" or "GN"`: only services billed with one of
+        /// these count.
+        modifiers: Option<WithModifiers>,
     },
     /// A bare action: fails whenever the rule applies.
     Always,
+}
+
+/// `with modifier "GP" or "GN"` after a limit's, an interval's, a count's
+/// or a sum's window: only services billed with at least one of the
+/// modifiers count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WithModifiers {
+    /// The modifiers, as written (the checker says whether each is one).
+    pub codes: Vec<Spanned<String>>,
+    /// The whole clause.
+    pub span: Span,
 }
 
 /// The most a limit allows, as written.
@@ -516,6 +533,9 @@ pub enum ExprKind {
         per_region: Option<Span>,
         /// Whether only the same site counts.
         scope: Option<Spanned<SiteScope>>,
+        /// `with modifier "GP" or "GN"`: only services billed with one of
+        /// these count.
+        modifiers: Option<WithModifiers>,
         /// `units` or `charges`; lines when absent.
         measure: Option<Spanned<Measure>>,
         /// `bilateral as K`: the K of a count of units.

@@ -55,6 +55,8 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::kw_code => "`code`",
         R::kw_site => "`site`",
         R::unsited | R::kw_unsited => "`or unsited`",
+        R::modifier_scope | R::kw_with => "`with modifier`",
+        R::kw_modifier => "`modifier`",
         R::kw_to => "`to`",
         R::kw_at => "`at`",
         R::kw_least => "`least`",

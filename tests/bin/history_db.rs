@@ -425,7 +425,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let services: i64 = conn
         .query_row(
             "SELECT count(*) FROM services WHERE patient = 'PAT-1'",
@@ -1006,7 +1006,7 @@ fn a_schema_2_database_upgrades_and_decides_as_before() {
         let version: i64 = conn
             .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(version, 4);
+        assert_eq!(version, 5);
         let no_payer: i64 = conn
             .query_row("SELECT count(*) FROM claims WHERE payer IS NULL", [], |r| {
                 r.get(0)
@@ -1231,7 +1231,7 @@ fn units_and_charges_count_across_runs_and_a_schema_3_file_reads_one_unit_and_no
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     drop(conn);
     let show = run(&[
         "history",

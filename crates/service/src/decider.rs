@@ -460,7 +460,8 @@ fn history(engine: &Deciding, payer: &str, member: &str) -> Result<HistoryRows, 
         rows.push(
             serde_json::json!({"patient": member, "payer": s.payer, "date": s.date,
             "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line,
-            "units": s.units, "modifier_50": s.modifier_50, "charge": s.charge}),
+            "units": s.units, "modifier_50": s.modifier_50, "charge": s.charge,
+                       "modifiers": s.modifiers}),
         );
     }
     for c in &claims {

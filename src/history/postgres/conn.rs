@@ -582,5 +582,20 @@ fn migrations() -> Vec<String> {
              FROM claims AS c, jsonb_array_elements(c.services) AS s
              WHERE c.status IN ('active', 'imported');"
         .to_string();
-    vec![first, second]
+    // 3: each service's modifiers, as an eighth item of its `services`
+    // entry when the line had any; rows stored before read as billed with
+    // none (`with modifier` counts none of them).
+    let third = "CREATE OR REPLACE VIEW services AS
+             SELECT c.patient, c.payer, c.id AS claim, (s.value ->> 0)::int AS line,
+                    (s.value ->> 1)::date AS date, s.value ->> 2 AS procedure,
+                    s.value ->> 3 AS site,
+                    coalesce((s.value ->> 4)::int, 1) AS units,
+                    coalesce((s.value ->> 5)::boolean, false) AS modifier_50,
+                    (s.value ->> 6)::numeric AS charge,
+                    ARRAY(SELECT jsonb_array_elements_text(coalesce(s.value -> 7, '[]'::jsonb)))
+                        AS modifiers
+             FROM claims AS c, jsonb_array_elements(c.services) AS s
+             WHERE c.status IN ('active', 'imported');"
+        .to_string();
+    vec![first, second, third]
 }

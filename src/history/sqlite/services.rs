@@ -5,11 +5,13 @@
 use super::*;
 
 /// A service as kept in a row's `services` JSON: `[line, "date",
-/// "procedure", site, units, modifier_50, "charge"]`, the site and charge
-/// `null` when none, the charge the exact decimal as text. Rows written
-/// before the last three were kept (SQLite schema 3 and older, PostgreSQL
-/// schema 1) have four items and read as 1 unit, no modifier 50 and no
-/// charge.
+/// "procedure", site, units, modifier_50, "charge", ["modifier", ...]]`,
+/// the site and charge `null` when none, the charge the exact decimal as
+/// text, the modifiers left out when the line had none. Rows written
+/// before units, modifier 50 and the charge were kept (SQLite schema 3 and
+/// older, PostgreSQL schema 1) have four items and read as 1 unit, no
+/// modifier 50 and no charge; rows written before the modifiers were
+/// (SQLite schema 4, PostgreSQL schema 2) read as billed with none.
 #[derive(Debug, serde::Deserialize)]
 pub(in crate::history) struct ServiceJson {
     line: u32,
@@ -22,6 +24,8 @@ pub(in crate::history) struct ServiceJson {
     modifier_50: bool,
     #[serde(default)]
     charge: Option<String>,
+    #[serde(default)]
+    modifiers: Vec<String>,
 }
 
 fn one_unit() -> u32 {
@@ -37,6 +41,7 @@ pub(in crate::history) struct LoadedService {
     pub(in crate::history) units: u32,
     pub(in crate::history) bilateral: bool,
     pub(in crate::history) charge: Option<f64>,
+    pub(in crate::history) modifiers: ModifierCodes,
 }
 
 impl LoadedService {
@@ -45,6 +50,7 @@ impl LoadedService {
         Service::new(self.date, self.procedure, self.site.as_deref())
             .with_units(self.units, self.bilateral)
             .with_charge(self.charge)
+            .with_modifiers(self.modifiers)
     }
 }
 
@@ -56,6 +62,8 @@ pub(in crate::history) fn load_services(json: &str) -> Result<Vec<LoadedService>
             let (date, s, charge) = read?;
             let procedure = CodeKey::parse(&s.procedure)
                 .ok_or_else(|| format!("procedure `{}`", s.procedure))?;
+            let modifiers = ModifierCodes::of(s.modifiers.iter().map(String::as_str))
+                .ok_or_else(|| format!("modifiers `{}`", s.modifiers.join(",")))?;
             Ok(LoadedService {
                 date,
                 procedure,
@@ -63,6 +71,7 @@ pub(in crate::history) fn load_services(json: &str) -> Result<Vec<LoadedService>
                 units: s.units,
                 bilateral: s.modifier_50,
                 charge,
+                modifiers,
             })
         })
         .collect()
@@ -114,6 +123,7 @@ pub(in crate::history) fn push_service_rows(
             units: s.units,
             modifier_50: s.modifier_50,
             charge: s.charge,
+            modifiers: s.modifiers,
         });
     }
     Ok(())
@@ -127,7 +137,7 @@ pub(in crate::history) fn sort_service_rows(rows: &mut [ServiceRow]) {
 }
 
 /// `[[line, "date", "procedure", "site" or null, units, modifier_50,
-/// "charge" or null], ...]`, written by hand: this is on the path of every
+/// "charge" or null, ["modifier", ...] when any], ...]`, written by hand: this is on the path of every
 /// claim. A charge is written as the shortest decimal that reads back as
 /// the claim's double (Rust's `Display` of a double), in quotes so that
 /// nothing reading the file takes it for a double again.
@@ -155,6 +165,14 @@ pub(in crate::history) fn services_json(services: &[(u32, Service<'_>)]) -> Stri
             Some(charge) => {
                 let _ = write!(out, "\"{charge}\"");
             }
+        }
+        // Two letters or digits each: nothing to escape.
+        for (i, m) in s.modifiers().iter().enumerate() {
+            out.push_str(if i == 0 { ",[\"" } else { "\",\"" });
+            out.push_str(&m);
+        }
+        if !s.modifiers().is_empty() {
+            out.push_str("\"]");
         }
         out.push(']');
     }

@@ -92,16 +92,20 @@ fn a_read_only_open_takes_no_lock_and_refuses_an_old_schema() {
 /// A claim's services with their units, modifier 50 and charge, stored and
 /// read back from the file: by a new store's cache and by `history show`.
 #[test]
-fn units_modifier_50_and_charges_survive_the_file() {
+fn units_modifiers_and_charges_survive_the_file() {
     let dir = temp_dir("units");
     let path = dir.join("h.db");
     let member = Member::new("medicare", "P1");
     let date = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
     let code = CodeKey::parse("20552").unwrap();
+    let billed = |m: &[&str]| crate::history::ModifierCodes::of(m.iter().copied()).unwrap();
     let two = Service::new(date, code, Some("knee"))
         .with_units(2, true)
-        .with_charge(Some(0.1));
-    let cents = Service::new(date, code, None).with_charge(Some(1234.07));
+        .with_charge(Some(0.1))
+        .with_modifiers(billed(&["50", "XS"]));
+    let cents = Service::new(date, code, None)
+        .with_charge(Some(1234.07))
+        .with_modifiers(billed(&["GP"]));
     let plain = Service::new(date, code, None);
     let services = [(1, two), (2, cents), (3, plain)];
     {
@@ -127,40 +131,43 @@ fn units_modifier_50_and_charges_survive_the_file() {
     want.sort_by_key(|s| s.charge().map(|c| c.to_bits()));
     assert_eq!(loaded, want);
     let rows = store.services_of(Some("medicare"), "P1").unwrap();
-    let got: Vec<(u32, u32, bool, Option<&str>)> = rows
+    let got: Vec<(u32, u32, bool, Option<&str>, String)> = rows
         .iter()
-        .map(|r| (r.line, r.units, r.modifier_50, r.charge.as_deref()))
+        .map(|r| {
+            let m = r.modifiers.join(",");
+            (r.line, r.units, r.modifier_50, r.charge.as_deref(), m)
+        })
         .collect();
     assert_eq!(
         got,
         [
-            (1, 2, true, Some("0.1")),
-            (2, 1, false, Some("1234.07")),
-            (3, 1, false, None)
+            (1, 2, true, Some("0.1"), "50,XS".into()),
+            (2, 1, false, Some("1234.07"), "GP".into()),
+            (3, 1, false, None, String::new())
         ]
     );
     drop(store);
     let conn = Connection::open(&path).unwrap();
-    let view: Vec<(i64, i64, Option<String>)> = conn
-        .prepare("SELECT units, modifier_50, charge FROM services ORDER BY line")
+    let view: Vec<(i64, i64, Option<String>, String)> = conn
+        .prepare("SELECT units, modifier_50, charge, modifiers FROM services ORDER BY line")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
     assert_eq!(
         view,
         [
-            (2, 1, Some("0.1".into())),
-            (1, 0, Some("1234.07".into())),
-            (1, 0, None)
+            (2, 1, Some("0.1".into()), r#"["50","XS"]"#.into()),
+            (1, 0, Some("1234.07".into()), r#"["GP"]"#.into()),
+            (1, 0, None, "[]".into())
         ]
     );
 }
 
 /// A file of schema 3 (services of four items: line, date, procedure,
 /// site) is upgraded in place when opened for writing; its services read as
-/// 1 unit, no modifier 50 and no charge, in the cache, in `history show`'s
+/// 1 unit, no modifiers and no charge, in the cache, in `history show`'s
 /// rows and in the `services` view, and sum as 0.
 #[test]
 fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge() {
@@ -204,6 +211,7 @@ fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge()
     let tpi = crate::codes::CodeSet::from_entries(&[crate::codes::CodeEntry::Code("20552".into())]);
     let day = crate::days::Day::of(date);
     let c = crate::history::Counted {
+        modifiers: crate::history::ModifierFilter::ANY,
         from: day,
         to: day,
         set: &tpi,
@@ -221,10 +229,12 @@ fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge()
     assert_eq!(got, [(1, false, None)]);
     drop(store);
     let conn = Connection::open(&path).unwrap();
-    let view: (i64, i64, Option<String>) = conn
-        .query_row("SELECT units, modifier_50, charge FROM services", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+    let view: (i64, i64, Option<String>, String) = conn
+        .query_row(
+            "SELECT units, modifier_50, charge, modifiers FROM services",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
         .unwrap();
-    assert_eq!(view, (1, 0, None));
+    assert_eq!(view, (1, 0, None, "[]".into()));
 }

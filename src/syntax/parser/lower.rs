@@ -414,6 +414,7 @@ impl Lower {
                             per_code,
                             per_region,
                             scope,
+                            modifiers: self.with_modifiers(rest),
                         }
                     }
                     _ => unconditional(),
@@ -430,6 +431,7 @@ impl Lower {
                     per_code,
                     per_region,
                     scope,
+                    modifiers: self.with_modifiers(rest),
                 }
             }
             _ => unconditional(),
@@ -530,6 +532,18 @@ impl Lower {
             .find(|p| p.as_rule() == Rule::site_scope)
             .map(|p| self.site_scope(p.clone()));
         (per_code, per_region, scope)
+    }
+
+    /// A `with modifier "A" or "B"` among a count's or a check's parts.
+    fn with_modifiers(&self, parts: &[Pair<'_, Rule>]) -> Option<WithModifiers> {
+        let clause = parts.iter().find(|p| p.as_rule() == Rule::modifier_scope)?;
+        Some(WithModifiers {
+            codes: kids(clause.clone())
+                .filter(|p| p.as_rule() == Rule::string)
+                .map(|p| self.string(&p))
+                .collect(),
+            span: self.span(clause),
+        })
     }
 
     fn site_scope(&self, pair: Pair<'_, Rule>) -> Spanned<SiteScope> {

@@ -5,11 +5,16 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::internal::{CheckKind, Cond, Counting, Rule, SiteScope};
+use payer_rules::internal::{CheckKind, Cond, Counting, ModifierFilter, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
-fn counted(per_code: bool, per_region: bool, scope: Option<SiteScope>) -> String {
+fn counted(
+    per_code: bool,
+    per_region: bool,
+    scope: Option<SiteScope>,
+    modifiers: ModifierFilter,
+) -> String {
     let code = if per_code { " per code" } else { "" };
     let region = if per_region { " per region" } else { "" };
     let site = match scope {
@@ -17,7 +22,12 @@ fn counted(per_code: bool, per_region: bool, scope: Option<SiteScope>) -> String
         Some(SiteScope::Strict) => " per site",
         Some(SiteScope::OrUnsited) => " per site or unsited",
     };
-    format!("{code}{region}{site}")
+    let billed = if modifiers.is_any() {
+        String::new()
+    } else {
+        format!(" with modifier {modifiers}")
+    };
+    format!("{code}{region}{site}{billed}")
 }
 
 /// A limit of lines, units or charges, as the policy says it.
@@ -25,7 +35,7 @@ fn at_most(max: &dyn std::fmt::Display, of: &Counting) -> String {
     format!(
         "at most {max} per {}{}, this service included",
         of.window,
-        counted(of.per_code, of.per_region.is_some(), of.scope)
+        counted(of.per_code, of.per_region.is_some(), of.scope, of.modifiers)
     )
 }
 
@@ -43,10 +53,11 @@ fn describe(rule: &Rule) -> Vec<String> {
                     per_code,
                     per_region,
                     scope,
+                    modifiers,
                     ..
                 } => format!(
                     "at least {period} since the last service{}",
-                    counted(*per_code, per_region.is_some(), *scope)
+                    counted(*per_code, per_region.is_some(), *scope, *modifiers)
                 ),
             };
             let a = &c.reason;

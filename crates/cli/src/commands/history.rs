@@ -130,7 +130,8 @@ fn show(db: &std::path::Path, patient: &str, payer: Option<&str>, as_json: bool)
                 "{}",
                 json!({"patient": patient, "payer": s.payer, "date": s.date,
                        "procedure": s.procedure, "site": s.site, "claim": s.claim, "line": s.line,
-                       "units": s.units, "modifier_50": s.modifier_50, "charge": s.charge})
+                       "units": s.units, "modifier_50": s.modifier_50, "charge": s.charge,
+                       "modifiers": s.modifiers})
             );
         }
         for c in &claims {
@@ -203,8 +204,13 @@ fn show_section(
             } else {
                 &s.claim
             };
+            let billed = if s.modifiers.is_empty() {
+                String::new()
+            } else {
+                format!(", modifiers {}", s.modifiers.join(","))
+            };
             outln!(
-                "  {}  {:<5}  {:<16} {claim} line {}",
+                "  {}  {:<5}  {:<16} {claim} line {}{billed}",
                 s.date,
                 s.procedure,
                 s.site.as_deref().unwrap_or("-"),

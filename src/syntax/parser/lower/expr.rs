@@ -85,6 +85,7 @@ impl Lower {
                 let bilateral = self.bilateral(&parts);
                 // A limit's and an interval's `per ...`, read the same way.
                 let (per_code, per_region, scope) = self.scopes(&parts);
+                let modifiers = self.with_modifiers(&parts);
                 for p in parts {
                     match p.as_rule() {
                         Rule::window => window = self.window(p),
@@ -92,7 +93,8 @@ impl Lower {
                         | Rule::bilateral
                         | Rule::code_scope
                         | Rule::region_scope
-                        | Rule::site_scope => {}
+                        | Rule::site_scope
+                        | Rule::modifier_scope => {}
                         _ => set = self.set_expr(p),
                     }
                 }
@@ -103,6 +105,7 @@ impl Lower {
                         per_code,
                         per_region,
                         scope,
+                        modifiers,
                         measure,
                         bilateral,
                         sum,
