@@ -445,7 +445,7 @@ fn an_older_database_is_upgraded_and_a_newer_one_refused() {
     assert!(newer.stdout.is_empty());
     let err = text(&newer.stderr);
     assert!(
-        err.contains("schema version 99, newer than the 4 this payer-rules understands"),
+        err.contains("schema version 99, newer than the 5 this payer-rules understands"),
         "{err}"
     );
     let foreign = dir.join("foreign.db");
