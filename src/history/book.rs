@@ -5,19 +5,20 @@
 use super::window::BILATERAL;
 use super::*;
 
-/// A stored service: sites are interned, so recording allocates nothing once a
-/// patient and a site have been seen. 40 bytes: units and modifier 50 fill
-/// what was padding, and the charge and the modifiers are the fields more,
-/// kept beside the others rather than in lists of their own (a second list
-/// per patient cost each new patient an allocation and each service a
-/// second store, where the counts of lines scan a patient's few services
-/// either way).
+/// A stored service: its site and modifiers are interned together (a
+/// mark, see [`Marks`]), so recording allocates nothing once a patient and
+/// a mark have been seen. 32 bytes: units and modifier 50 fill what was
+/// padding, and the charge is the one field more, kept beside the others
+/// rather than in a list of its own (a second list per patient cost each
+/// new patient an allocation and each service a second store, where the
+/// counts of lines scan a patient's few services either way).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Entry {
     /// The date of service, as a day number: windows compare it with theirs.
     pub(super) day: Day,
-    /// Index into `Sites::names` plus one; 0 for no site.
-    pub(super) site: u32,
+    /// Its site and modifiers, as a mark of the store's [`Marks`]; 0 for
+    /// no site and no modifiers.
+    pub(super) mark: u32,
     pub(super) procedure: CodeKey,
     /// The [`Version::tag`] of the claim version that put it here, or
     /// [`NO_VERSION`] for a service recorded without a claim. A version's
@@ -28,40 +29,38 @@ pub(super) struct Entry {
     units: u32,
     /// The charge; NaN for none (a claim's charge is a finite number).
     charge: f64,
-    /// The modifiers billed, for counts `with modifier`.
-    pub(super) modifiers: ModifierCodes,
 }
 
 // What a patient's services cost in memory: a change of size shows here
 // and in `docs/performance.md`'s figures.
-const _: () = assert!(std::mem::size_of::<Entry>() == 40);
+const _: () = assert!(std::mem::size_of::<Entry>() == 32);
 
 impl Entry {
-    /// A service as stored, its site interned in `sites`.
+    /// A service as stored, its site and modifiers interned in `marks`.
     #[inline]
-    pub(super) fn new(service: &Service<'_>, sites: &mut Sites, version: u32) -> Entry {
+    pub(super) fn new(service: &Service<'_>, marks: &mut Marks, version: u32) -> Entry {
         Entry {
             day: service.day,
             procedure: service.procedure,
-            site: sites.intern(service.site),
+            mark: marks.intern(service.site, service.modifiers),
             version,
             units: service.units,
             charge: service.charge,
-            modifiers: service.modifiers,
         }
     }
 
-    /// The service it stands for, its site's name from `sites` (none
-    /// without them).
+    /// The service it stands for, its site's name and its modifiers from
+    /// `marks` (none without them).
     #[inline]
-    pub(super) fn service<'s>(&self, sites: Option<&'s Sites>) -> Service<'s> {
+    pub(super) fn service<'s>(&self, marks: Option<&'s Marks>) -> Service<'s> {
+        let (site, modifiers) = marks.map_or((0, ModifierCodes::NONE), |m| m.of(self.mark));
         Service {
             procedure: self.procedure,
-            site: sites.and_then(|s| s.name(self.site)),
+            site: marks.and_then(|m| m.sites.name(site)),
             day: self.day,
             units: self.units,
             charge: self.charge,
-            modifiers: self.modifiers,
+            modifiers,
         }
     }
 
@@ -117,7 +116,7 @@ pub(super) struct PatientBook {
     /// member id, whose book this is.
     pub(super) payer: u32,
     pub(super) services: Vec<Entry>,
-    /// `services` by procedure and site, once there are many (see
+    /// `services` by procedure and mark, once there are many (see
     /// [`CodeIndex`]); kept in step with them.
     pub(super) index: Option<Box<CodeIndex>>,
     pub(super) claims: ClaimIndex,

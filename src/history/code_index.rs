@@ -1,22 +1,24 @@
-//! A large book's services by procedure and site, for counts in time
-//! logarithmic in the patient's history. A count scans its window's services
-//! one by one, which is quickest for the few services nearly every patient
-//! has; but one member with 100,000 claims made every claim's counts scan
-//! tens of thousands of services (quadratic: 14 s). A book past
-//! [`CodeIndex::FROM`] services also keeps, for each procedure and site it
-//! holds, the days of its services sorted: a count then looks at each such
-//! list that it counts (a patient has few) and finds its window's days by two
-//! binary searches.
+//! A large book's services by procedure and mark (site and modifiers), for
+//! counts in time logarithmic in the patient's history. A count scans its
+//! window's services one by one, which is quickest for the few services
+//! nearly every patient has; but one member with 100,000 claims made every
+//! claim's counts scan tens of thousands of services (quadratic: 14 s). A
+//! book past [`CodeIndex::FROM`] services also keeps, for each procedure and
+//! mark it holds, the days of its services sorted: a count then looks at
+//! each such list that it counts (a patient has few; whether a list counts
+//! is known from its procedure and mark, `with modifier` included) and finds
+//! its window's days by two binary searches.
 
 use super::book::Entry;
 use super::window::Counted;
 use super::*;
 
-/// The days of a book's services, by procedure and site id.
+/// The days of a book's services, by procedure and mark (see [`Marks`]).
 #[derive(Debug, Default)]
 pub(super) struct CodeIndex {
-    /// (procedure, site id) and that pair's days; few pairs per patient, so a
-    /// list searched in order.
+    /// (procedure, mark) and that pair's days; few pairs per patient, so a
+    /// list searched in order. A count decides by a pair whether its
+    /// services count (code, site and modifiers alike), never by a service.
     lists: Vec<((CodeKey, u32), Days)>,
 }
 
@@ -64,23 +66,13 @@ impl Days {
         }
     }
 
-    /// The earliest day on or after `from` of a service that `admitted`
-    /// (given its place among the book's services) takes.
-    fn first(&self, from: Day, admitted: impl Fn(usize) -> bool) -> Option<Day> {
-        let start = self.sorted.partition_point(|d| d.0 < from);
+    /// The earliest day on or after `from`.
+    fn first(&self, from: Day) -> Option<Day> {
         let sorted = self
             .sorted
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .find(|d| admitted(d.1 as usize))
+            .get(self.sorted.partition_point(|d| d.0 < from))
             .map(|d| d.0);
-        let recent = self
-            .recent
-            .iter()
-            .filter(|d| d.0 >= from && admitted(d.1 as usize))
-            .map(|d| d.0)
-            .min();
+        let recent = self.recent.iter().map(|d| d.0).filter(|d| *d >= from).min();
         match (sorted, recent) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -120,7 +112,7 @@ impl CodeIndex {
     /// of more than `u32::MAX` services is beyond memory; past it a service
     /// would be kept at place `u32::MAX`, which names no service there.
     pub(super) fn add(&mut self, e: &Entry, at: usize) {
-        let key = (e.procedure, e.site);
+        let key = (e.procedure, e.mark);
         let list = match self.lists.iter().position(|(k, _)| *k == key) {
             Some(list) => list,
             None => {
@@ -133,31 +125,34 @@ impl CodeIndex {
         }
     }
 
-    /// The days of the (procedure, site) pairs `c` counts.
+    /// The days of the (procedure, mark) pairs `c` counts, the marks
+    /// looked up in `marks`.
     #[inline]
-    fn counted<'s>(&'s self, c: &'s Counted<'s>) -> impl Iterator<Item = &'s Days> {
+    fn counted<'s>(
+        &'s self,
+        c: &'s Counted<'s>,
+        marks: Option<&'s Marks>,
+    ) -> impl Iterator<Item = &'s Days> {
         self.lists
             .iter()
-            .filter(|((procedure, at), _)| c.counts(*procedure, *at))
+            .filter(move |((procedure, mark), _)| c.counts(*procedure, *mark, marks))
             .map(|(_, days)| days)
     }
 
     /// What [`Window::first`] finds, from the index: the earliest day on or
-    /// after `c.from` of a service `c` counts (`c.to` aside), of those
-    /// `admitted` takes by their place among the book's services (the
-    /// index knows procedures and sites, not modifiers).
-    pub(super) fn first(&self, c: &Counted<'_>, admitted: impl Fn(usize) -> bool) -> Option<Day> {
-        self.counted(c)
-            .filter_map(|days| days.first(c.from, &admitted))
+    /// after `c.from` of a service `c` counts (`c.to` aside).
+    pub(super) fn first(&self, c: &Counted<'_>, marks: Option<&Marks>) -> Option<Day> {
+        self.counted(c, marks)
+            .filter_map(|days| days.first(c.from))
             .min()
     }
 
     /// Calls `f` with the place among the book's services of each service
-    /// `c` counts by procedure and site (the caller reads its modifiers): what [`Window::units`] and [`Window::charges`] add up,
+    /// `c` counts: what [`Window::units`] and [`Window::charges`] add up,
     /// found by a search in each counted pair's days rather than by reading
     /// the whole book.
-    pub(super) fn each(&self, c: &Counted<'_>, mut f: impl FnMut(usize)) {
-        for days in self.counted(c) {
+    pub(super) fn each(&self, c: &Counted<'_>, marks: Option<&Marks>, mut f: impl FnMut(usize)) {
+        for days in self.counted(c, marks) {
             let (sorted, recent) = days.between(c.from, c.to);
             sorted.iter().chain(recent).for_each(|d| f(d.1 as usize));
         }
@@ -173,9 +168,10 @@ impl CodeIndex {
         })
     }
 
-    /// What [`Window::count`] counts without `with modifier`, from the
-    /// index.
-    pub(super) fn count(&self, c: &Counted<'_>) -> usize {
-        self.counted(c).map(|days| days.count(c.from, c.to)).sum()
+    /// What [`Window::count`] counts, from the index.
+    pub(super) fn count(&self, c: &Counted<'_>, marks: Option<&Marks>) -> usize {
+        self.counted(c, marks)
+            .map(|days| days.count(c.from, c.to))
+            .sum()
     }
 }

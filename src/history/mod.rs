@@ -70,7 +70,7 @@ pub use window::{counts_service, weight, Counted, Query, Service, SiteId, SiteSc
 
 use book::{grow_by, replacer, Entry, PatientBook, Versions, NO_VERSION};
 use code_index::CodeIndex;
-use memory::{ArenaRef, Sites};
+use memory::{ArenaRef, Marks, Sites};
 
 /// Whose history: a member id as the payer issued it, and that payer (the
 /// claim's `payer`, the id that selects its policy; for 837P input, the payer

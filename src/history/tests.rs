@@ -198,6 +198,7 @@ fn a_window_visits_the_services_of_one_day() {
                 s.units(),
                 s.bilateral(),
                 s.charge().map(f64::to_bits),
+                s.modifiers().to_string(),
             )
         };
         let mut days_with_services = 0;
@@ -525,6 +526,39 @@ fn sites_are_found_by_name_before_and_after_the_map() {
     }
     assert_eq!(sites.intern(None), 0);
     assert_eq!(sites.name(0), None);
+}
+
+#[test]
+fn marks_are_found_before_and_after_the_map() {
+    // Pairs of site and modifiers: no site and no modifiers is mark 0, and
+    // the same site with other modifiers (or none) is another mark.
+    let mut marks = Marks::default();
+    let billed = [
+        ModifierCodes::NONE,
+        ModifierCodes::of(["GP"]).unwrap_or_default(),
+        ModifierCodes::of(["GP", "KX"]).unwrap_or_default(),
+    ];
+    assert_eq!(marks.intern(None, ModifierCodes::NONE), 0);
+    assert_eq!(marks.of(0), (0, ModifierCodes::NONE));
+    let mut pairs = Vec::new();
+    for site in [None, Some("a"), Some("b"), Some("c"), Some("d")] {
+        for modifiers in billed {
+            if site.is_none() && modifiers.is_empty() {
+                continue;
+            }
+            pairs.push((site, modifiers));
+            let mark = marks.intern(site, modifiers);
+            assert_eq!(mark as usize, pairs.len());
+            for (n, (site, modifiers)) in pairs.iter().enumerate() {
+                let mark = n as u32 + 1;
+                assert_eq!(marks.intern(*site, *modifiers), mark);
+                let (id, got) = marks.of(mark);
+                assert_eq!((marks.sites.name(id), got), (*site, *modifiers));
+            }
+        }
+    }
+    assert!(pairs.len() > Marks::FEW);
+    assert_eq!(marks.of(u32::MAX), (0, ModifierCodes::NONE));
 }
 
 #[test]

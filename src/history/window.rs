@@ -240,10 +240,10 @@ pub fn counts_service(
 pub struct Window<'a> {
     /// The services, by day.
     pub(super) entries: &'a [Entry],
-    /// The entries by procedure and site, when the patient has many.
+    /// The entries by procedure and mark (site and modifiers), when the patient has many.
     pub(super) index: Option<&'a CodeIndex>,
-    /// The store's site names, which `entries` hold by id.
-    pub(super) sites: Option<&'a Sites>,
+    /// The store's sites and modifiers, which `entries` hold by mark.
+    pub(super) marks: Option<&'a Marks>,
 }
 
 /// A site as a [`Window`] knows it: 0 for none, `u32::MAX` for one never
@@ -272,8 +272,8 @@ impl Window<'_> {
 
     /// The id of a line's site, for [`Window::count`].
     pub fn site(&self, site: Option<&str>) -> SiteId {
-        SiteId(match (site, self.sites) {
-            (Some(s), Some(sites)) => sites.id(s).unwrap_or(u32::MAX),
+        SiteId(match (site, self.marks) {
+            (Some(s), Some(marks)) => marks.sites.id(s).unwrap_or(u32::MAX),
             (Some(_), None) => u32::MAX,
             (None, _) => 0,
         })
@@ -281,14 +281,15 @@ impl Window<'_> {
 
     /// Calls `f` with each service `c` counts: what [`Window::count`]
     /// counts, for the sums of units and charges. A book with an index
-    /// finds them in the days of the (procedure, site) pairs `c` counts;
+    /// finds them in the days of the (procedure, mark) pairs `c` counts;
     /// others are read from the window's end back to its start, as counts
     /// are.
     fn each(&self, c: &Counted<'_>, mut f: impl FnMut(&Entry)) {
+        let marks = self.marks;
         if let Some(index) = self.index {
             let entries = self.entries;
-            index.each(c, |at| {
-                if let Some(e) = entries.get(at).filter(|e| c.admits(e)) {
+            index.each(c, marks, |at| {
+                if let Some(e) = entries.get(at) {
                     f(e);
                 }
             });
@@ -298,7 +299,7 @@ impl Window<'_> {
             if e.day < c.from {
                 break;
             }
-            if c.counts_entry(e) {
+            if c.counts(e.procedure, e.mark, marks) {
                 f(e);
             }
         }
@@ -331,11 +332,9 @@ impl Window<'_> {
     /// a `Counted` built in place, which then needs no copy in memory.
     #[inline]
     pub fn count(&self, c: &Counted<'_>) -> u32 {
+        let marks = self.marks;
         if let Some(index) = self.index {
-            if !c.modifiers.is_any() {
-                return self.count_by_modifiers(index, c);
-            }
-            return u32::try_from(index.count(c)).unwrap_or(u32::MAX);
+            return u32::try_from(index.count(c, marks)).unwrap_or(u32::MAX);
         }
         // The scan runs back from the window's end and stops at the first
         // service before the window.
@@ -344,23 +343,9 @@ impl Window<'_> {
             if e.day < c.from {
                 break;
             }
-            n += usize::from(c.counts_entry(e));
+            n += usize::from(c.counts(e.procedure, e.mark, marks));
         }
         u32::try_from(n).unwrap_or(u32::MAX)
-    }
-
-    /// What [`Window::count`] counts `with modifier`, from a large book's
-    /// index: the index finds the services of each (procedure, site) pair
-    /// in the window, and each one's modifiers are then read. Out of line:
-    /// few counts have a filter.
-    #[inline(never)]
-    fn count_by_modifiers(&self, index: &CodeIndex, c: &Counted<'_>) -> u32 {
-        let mut n = 0u32;
-        let entries = self.entries;
-        index.each(c, |at| {
-            n = n.saturating_add(u32::from(entries.get(at).is_some_and(|e| c.admits(e))));
-        });
-        n
     }
 
     /// The services dated on or before day `to`, by day. Every window ends
@@ -382,12 +367,11 @@ impl Window<'_> {
     /// The day of the earliest service `c` counts, if any: where an
     /// anchored period (`12 months from first`) starts. A search for the
     /// window's start and a scan to the first service that counts, or, for
-    /// a book with an index, a search in each procedure and site it counts.
+    /// a book with an index, a search in each procedure and mark it counts.
     pub fn first(&self, c: &Counted<'_>) -> Option<Day> {
+        let marks = self.marks;
         if let Some(index) = self.index {
-            let entries = self.entries;
-            let admitted = |at: usize| entries.get(at).is_some_and(|e| c.admits(e));
-            return index.first(c, admitted).filter(|d| *d <= c.to);
+            return index.first(c, marks).filter(|d| *d <= c.to);
         }
         // Without an index the services are in date order.
         let all = self.entries;
@@ -396,7 +380,7 @@ impl Window<'_> {
             .unwrap_or_default()
             .iter()
             .take_while(|e| e.day <= c.to)
-            .find(|e| c.counts_entry(e))
+            .find(|e| c.counts(e.procedure, e.mark, marks))
             .map(|e| e.day)
     }
 }
@@ -426,33 +410,27 @@ pub struct Counted<'a> {
 }
 
 impl Counted<'_> {
-    /// Whether a stored service of `procedure` at site id `at` counts, its
-    /// day aside: [`counts_service`] on ids. The code is compared first: an
-    /// equality, where membership is a search.
+    /// Whether a stored service of `procedure` with mark `mark` (its site
+    /// and modifiers, of `marks`) counts, its day aside: [`counts_service`]
+    /// and [`ModifierFilter::admits`] on ids. The code is compared first
+    /// (an equality, where membership is a search); the mark is looked up
+    /// only by a count that matches sites or modifiers.
     #[inline(always)]
-    pub(super) fn counts(&self, procedure: CodeKey, at: u32) -> bool {
+    pub(super) fn counts(&self, procedure: CodeKey, mark: u32, marks: Option<&Marks>) -> bool {
+        if !(self.code.is_none_or(|c| c == procedure) && self.set.contains(procedure)) {
+            return false;
+        }
+        if self.scope.is_none() && self.modifiers.is_any() {
+            return true;
+        }
+        let (at, billed) = marks.map_or((0, ModifierCodes::NONE), |m| m.of(mark));
         let site = self.site.0;
-        self.code.is_none_or(|c| c == procedure)
-            && self.set.contains(procedure)
-            && match self.scope {
-                None => true,
-                Some(SiteScope::Strict) => at == site,
-                Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
-            }
-    }
-
-    /// Whether a stored service counts, its day aside: its procedure and
-    /// site ([`Counted::counts`]) and its modifiers.
-    #[inline(always)]
-    pub(super) fn counts_entry(&self, e: &Entry) -> bool {
-        self.counts(e.procedure, e.site) && self.admits(e)
-    }
-
-    /// Whether a stored service's modifiers are ones `c` looks at (`with
-    /// modifier`; every service's without one).
-    #[inline(always)]
-    pub(super) fn admits(&self, e: &Entry) -> bool {
-        self.modifiers.admits(e.modifiers)
+        let sited = match self.scope {
+            None => true,
+            Some(SiteScope::Strict) => at == site,
+            Some(SiteScope::OrUnsited) => site == 0 || at == 0 || at == site,
+        };
+        sited && self.modifiers.admits(billed)
     }
 }
 
@@ -461,7 +439,7 @@ impl<'a> Window<'a> {
     /// first that does): what a same-day quantifier asks of the services of
     /// earlier claims. Each service of the day is given, with its units,
     /// modifier 50 and charge (what `other.units` and `other.charge` read):
-    /// a book with an index finds the day in each (procedure, site) pair's
+    /// a book with an index finds the day in each (procedure, mark) pair's
     /// days (see `code_index.rs`), so that a member with 100,000 services is
     /// not scanned service by service; others are in date order and are
     /// scanned back from the day's last service.
@@ -469,9 +447,9 @@ impl<'a> Window<'a> {
         if self.entries.is_empty() {
             return false;
         }
-        let sites = self.sites;
+        let marks = self.marks;
         // Made only for a service of the day: most days have none.
-        let service = |e: &Entry| e.service(sites);
+        let service = |e: &Entry| e.service(marks);
         if let Some(index) = self.index {
             let entries = self.entries;
             return index.any_on(day, |at| entries.get(at).is_some_and(|e| test(&service(e))));
