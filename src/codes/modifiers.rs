@@ -5,8 +5,10 @@
 //!
 //! A modifier is two letters or digits (claim validation uppercases it), so
 //! it packs into two bytes, and a line's four (the most `CLAIMS.md` and
-//! 837P's SV101 allow) into one word: a store keeps them in eight bytes a
-//! service and compares them as numbers, without an allocation.
+//! 837P's SV101 allow) into one word, compared as numbers without an
+//! allocation. The memory store interns each service's word with its site
+//! (a mark, `history::memory::Marks`); the databases keep the modifiers as
+//! JSON text.
 
 use std::fmt;
 
@@ -34,7 +36,8 @@ fn unpack(code: Packed) -> [u8; 2] {
 /// The modifiers a line was billed with, as history keeps them: up to four,
 /// in the order billed, two bytes each in one word (the first in the low
 /// 16 bits). A service stored before history kept modifiers reads as
-/// billed with none but its modifier 50, which the store kept apart.
+/// billed with none but its modifier 50, which the store kept apart (see
+/// [`ModifierCodes::with_bilateral`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct ModifierCodes(u64);
 
@@ -85,8 +88,33 @@ impl ModifierCodes {
 
     /// The modifiers, in order, as text.
     pub fn iter(self) -> impl Iterator<Item = String> {
-        self.packed()
-            .map(|c| String::from_utf8_lossy(&unpack(c)).into_owned())
+        self.bytes()
+            .map(|c| String::from_utf8_lossy(&c).into_owned())
+    }
+
+    /// The modifiers, in order, as their two ASCII bytes (for writing them
+    /// without an allocation).
+    pub fn bytes(self) -> impl Iterator<Item = [u8; 2]> {
+        self.packed().map(unpack)
+    }
+
+    /// Whether modifier `code` is among them.
+    pub fn has(self, code: &str) -> bool {
+        pack(code).is_some_and(|c| self.packed().any(|m| m == c))
+    }
+
+    /// The same modifiers with `50` among them: what a service stored with
+    /// the modifier-50 flag alone (before history kept the modifiers) was
+    /// billed with, as far as history knows. Unchanged when 50 is there or
+    /// there are four already.
+    pub fn with_bilateral(self) -> ModifierCodes {
+        let Some(free) = (0..Self::MAX).find(|i| (self.0 >> (16 * i)) & 0xffff == 0) else {
+            return self;
+        };
+        if self.has("50") {
+            return self;
+        }
+        ModifierCodes(self.0 | (u64::from(pack("50").unwrap_or(0)) << (16 * free)))
     }
 }
 
@@ -184,6 +212,18 @@ mod tests {
         assert_eq!(ModifierCodes::of([]), Some(ModifierCodes::NONE));
         assert!(ModifierCodes::NONE.is_empty());
         assert_eq!(ModifierCodes::NONE.to_string(), "");
+        assert!(codes.has("KX") && codes.has("kx") && !codes.has("50"));
+        assert_eq!(codes.bytes().next(), Some(*b"GP"));
+    }
+
+    #[test]
+    fn with_bilateral_adds_50_where_there_is_room() {
+        let of = |m: &[&str]| ModifierCodes::of(m.iter().copied()).unwrap();
+        assert_eq!(ModifierCodes::NONE.with_bilateral(), of(&["50"]));
+        assert_eq!(of(&["GP"]).with_bilateral(), of(&["GP", "50"]));
+        assert_eq!(of(&["50", "XS"]).with_bilateral(), of(&["50", "XS"]));
+        let full = of(&["GP", "KX", "59", "XU"]);
+        assert_eq!(full.with_bilateral(), full);
     }
 
     #[test]

@@ -38,19 +38,15 @@ pub(super) fn is_bilateral(line: &Line) -> bool {
 /// `other.` read there, PR314) are the service's: its code (and so its
 /// region, which `LineCx::region_name` finds from it), site, date, units
 /// (without the modifier-50 flag kept with them), charge (the claim's
-/// double, read back exactly by every store) and modifiers (with `50` when
-/// the service carried it, as a service stored before history kept the
-/// modifiers did not say otherwise). The rest are empty.
+/// double, read back exactly by every store) and modifiers (`50` alone for
+/// a service stored with the flag before history kept the modifiers: the
+/// memory store adds it, see `Entry::new`). The rest are empty.
 pub(super) fn as_line(service: &Service<'_>) -> Line {
-    let mut modifiers: crate::claims::model::Modifiers = service
+    let modifiers: crate::claims::model::Modifiers = service
         .modifiers()
         .iter()
         .map(|m| Text::from(m.as_str()))
         .collect();
-    if service.bilateral() && !modifiers.iter().any(|m| m.as_str() == "50") {
-        // A row of before the modifiers were kept: 50 is all it says.
-        let _ = modifiers.try_push(Text::from("50"));
-    }
     Line {
         line: 0,
         date_of_service: service.date(),

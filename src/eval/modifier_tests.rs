@@ -120,7 +120,7 @@ fn counts_and_intervals_take_the_clause_too() {
 #[test]
 fn a_large_history_counts_by_modifier_from_its_index() {
     // 300 services (a book of 256 or more keeps an index by procedure and
-    // site, which knows nothing of modifiers): 150 of PT at 1.00 and 150
+    // mark, a mark being a site and modifiers): 150 of PT at 1.00 and 150
     // of OT at 0.50, alternating, through 2024.
     let mut e = engine(DISCIPLINES);
     let history: Vec<String> = (0..300)
@@ -205,4 +205,40 @@ fn modifiers_stored_in_a_file_count_after_it_is_opened_again() {
     let want: [&[&str]; 2] = [&[], &["OT"]];
     assert_eq!(got, want);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_anchored_period_starts_at_the_first_service_billed_with_the_modifiers() {
+    // Once per 12 months from the first OT service: a PT service before it
+    // neither anchors the period nor counts.
+    let mut e = engine(
+        "rule OT1 { when line.procedure in therapy limit therapy to 1 per 12 months from first with modifier \"GO\" else deny CO-119 rarc N640 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-01-10", "97110", r#""modifiers":["GP"]"#),
+            // The first OT service anchors 2025-03-01 to 2026-02-28.
+            line("2025-03-01", "97110", r#""modifiers":["GO"]"#),
+            line("2025-06-01", "97110", r#""modifiers":["GO"]"#),
+            // Had the PT service anchored, its period would have ended on
+            // 2026-01-09 and this line started another.
+            line("2026-02-28", "97140", r#""modifiers":["GO"]"#),
+            line("2026-03-01", "97140", r#""modifiers":["GO"]"#),
+        ],
+    );
+    let want: [&[&str]; 5] = [&[], &[], &["OT1"], &["OT1"], &[]];
+    assert_eq!(got, want);
+    // On one claim: a PT line first, then two OT lines of a new period;
+    // the first OT line anchors it, the second is over.
+    let claims = [claim(
+        "N",
+        &[
+            &line("2027-05-01", "97110", r#""modifiers":["GP"]"#),
+            &line("2027-05-01", "97110", r#""modifiers":["GO"]"#),
+            &line("2027-05-02", "97140", r#""modifiers":["GO","KX"]"#),
+        ],
+    )];
+    let want = vec![vec![vec![], vec![], vec!["OT1".to_string()]]];
+    assert_eq!(fired(&mut e, &claims), want);
 }

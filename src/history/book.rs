@@ -36,13 +36,21 @@ pub(super) struct Entry {
 const _: () = assert!(std::mem::size_of::<Entry>() == 32);
 
 impl Entry {
-    /// A service as stored, its site and modifiers interned in `marks`.
+    /// A service as stored, its site and modifiers interned in `marks`. A
+    /// service with the modifier-50 flag and no `50` among its modifiers (a
+    /// row stored before history kept them) is kept billed with 50, so that
+    /// `with modifier "50"` and `other.modifiers` read it as the flag says.
     #[inline]
     pub(super) fn new(service: &Service<'_>, marks: &mut Marks, version: u32) -> Entry {
+        let billed = if service.bilateral() {
+            service.modifiers.with_bilateral()
+        } else {
+            service.modifiers
+        };
         Entry {
             day: service.day,
             procedure: service.procedure,
-            mark: marks.intern(service.site, service.modifiers),
+            mark: marks.intern(service.site, billed),
             version,
             units: service.units,
             charge: service.charge,

@@ -16,8 +16,9 @@ use super::*;
 /// The days of a book's services, by procedure and mark (see [`Marks`]).
 #[derive(Debug, Default)]
 pub(super) struct CodeIndex {
-    /// (procedure, mark) and that pair's days; few pairs per patient, so a
-    /// list searched in order. A count decides by a pair whether its
+    /// (procedure, mark) and that pair's days; few pairs per patient (a
+    /// patient bills few sites and few lists of modifiers, each list in
+    /// the order billed), so a list searched in order. A count decides by a pair whether its
     /// services count (code, site and modifiers alike), never by a service.
     lists: Vec<((CodeKey, u32), Days)>,
 }

@@ -375,8 +375,8 @@ impl MemoryHistory {
             _ => None,
         };
         let index = self.book_index(claim.member);
-        // The book and the sites are fields apart: sites are interned as the
-        // entries go in, with the book found once.
+        // The book and the marks are fields apart: sites and modifiers are
+        // interned as the entries go in, with the book found once.
         let Some(book) = self.books.get_mut(index) else {
             return seq;
         };

@@ -169,9 +169,10 @@ fn a_window_counts_what_the_query_matches() {
 fn a_window_visits_the_services_of_one_day() {
     // Generated services, recorded out of date order: `any_on` gives a
     // small book's services of the day (scanned) and a large one's (found
-    // in its index by procedure and site) one by one, each with its units,
-    // modifier 50 and charge (a same-day quantifier's `other.units` and
-    // `other.charge`); both are exactly the day's services, twins included,
+    // in its index by procedure and mark) one by one, each with its units,
+    // modifier 50, charge and modifiers (a same-day quantifier's
+    // `other.units`, `other.charge` and `other.modifiers`); both are
+    // exactly the day's services, twins included,
     // and a test that holds stops the visit.
     let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let base = date("2025-12-01");

@@ -17,14 +17,16 @@ pub enum SiteScope {
 }
 
 /// One counted service of a member, as the store is given it: the date,
-/// procedure and site counts match on, and the units, modifier 50 and
-/// charge that counts of units and sums of charges add up (see
-/// [`Service::with_units`], [`Service::with_charge`]).
+/// procedure, site and modifiers counts match on (see
+/// [`Service::with_modifiers`]), and the units, modifier 50 and charge that
+/// counts of units and sums of charges add up (see [`Service::with_units`],
+/// [`Service::with_charge`]).
 ///
-/// The three are kept as a store's book keeps them (a packed word, a double
-/// with NaN for none) and the date as its day number too, so that storing a
-/// service copies it rather than converting it: a claim's services are
-/// built and stored on the path of every claim.
+/// Units, modifier 50 and charge are kept as a store's book keeps them (a
+/// packed word, a double with NaN for none) and the date as its day number
+/// too, so that storing a service copies them rather than converting them:
+/// a claim's services are built and stored on the path of every claim. The
+/// book interns the site and the modifiers together (a mark).
 #[derive(Debug, Clone, Copy)]
 pub struct Service<'a> {
     /// The procedure code.
@@ -438,7 +440,8 @@ impl<'a> Window<'a> {
     /// Whether some service on day `day` meets `test` (stopping at the
     /// first that does): what a same-day quantifier asks of the services of
     /// earlier claims. Each service of the day is given, with its units,
-    /// modifier 50 and charge (what `other.units` and `other.charge` read):
+    /// modifier 50, charge and modifiers (what `other.units`, `other.charge`
+    /// and `other.modifiers` read):
     /// a book with an index finds the day in each (procedure, mark) pair's
     /// days (see `code_index.rs`), so that a member with 100,000 services is
     /// not scanned service by service; others are in date order and are

@@ -958,7 +958,7 @@ fn each_payer_counts_only_its_own_claims_of_a_member() {
     );
 }
 
-/// Turns a file of schema 4 back into what schema 2 wrote: the same rows
+/// Turns a file of the current schema back into what schema 2 wrote: the same rows
 /// without their payer.
 fn downgrade_to_schema_2(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap_or_else(|e| panic!("{e}"));
@@ -1267,5 +1267,96 @@ fn units_and_charges_count_across_runs_and_a_schema_3_file_reads_one_unit_and_no
             row("E", 1, false, None),
             row("G", 1, false, Some("0.01")),
         ]
+    );
+}
+
+/// The modifiers a line was billed with reach the history file, from JSON
+/// and from 837P alike (SV101's modifiers): the Medicare therapy sums are
+/// kept per discipline across runs, `history show` lists each service's
+/// modifiers (text and `--json`), and `explain` says which modifiers a limit
+/// counts.
+#[test]
+fn modifiers_reach_the_history_from_json_and_837p_and_history_show_lists_them() {
+    let dir = temp_dir("modifiers");
+    let therapy = |id: &str, date: &str, code: &str, modifier: &str, charge: &str| {
+        format!(
+            r#"{{"id":"{id}","payer":"medicare","patient":{{"id":"M1"}},"diagnoses":["M54.50"],"lines":[{{"line":1,"date_of_service":"{date}","procedure":"{code}","modifiers":["{modifier}"],"charge":{charge}}}]}}"#
+        )
+    };
+    // 2,000.00 of PT, then 400.00 of OT (its own sum: allowed), then
+    // 400.00 of SLP (PT and SLP together 2,400.00, past $2,330: K1 pends).
+    let first = [therapy("T1", "2024-03-04", "97110", "GP", "2000.00")];
+    let later = [
+        therapy("T2", "2024-04-01", "97530", "GO", "400.00"),
+        therapy("T3", "2024-05-01", "92507", "GN", "400.00"),
+    ];
+    let json = |claims: &[String]| claims.join("\n") + "\n";
+    let x12 = |claims: &[String]| {
+        let read: Vec<payer_rules::Claim> = read_claims_str(&json(claims), InputFormat::JsonLines)
+            .into_iter()
+            .map(|c| c.unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let bytes = payer_rules::internal::write_837p(&read, Vec::new(), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"))
+    };
+    for (format, first_text, later_text) in [
+        ("json", json(&first), json(&later)),
+        ("837p", x12(&first), x12(&later)),
+    ] {
+        let db = dir.join(format!("{format}.db"));
+        let first_path = write(&dir.join(format!("first.{format}")), &first_text);
+        let later_path = write(&dir.join(format!("later.{format}")), &later_text);
+        let one = run(&["eval", "-q", "--db", &s(&db), &first_path]);
+        assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+        let two = run(&["eval", "-q", "--db", &s(&db), &later_path]);
+        assert_eq!(two.status.code(), Some(0), "{}", text(&two.stderr));
+        let decided: Vec<(String, String)> = lines_json(&two)
+            .iter()
+            .map(|d| {
+                let rules: Vec<&str> = d["lines"][0]["reasons"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["rule"].as_str())
+                    .collect();
+                (
+                    d["decision"].as_str().unwrap_or("?").to_string(),
+                    rules.join(","),
+                )
+            })
+            .collect();
+        let want = [("allow", ""), ("review", "K1")].map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(decided, want, "{format}");
+        let show = run(&[
+            "history",
+            "show",
+            "--db",
+            &s(&db),
+            "--patient",
+            "M1",
+            "--json",
+        ]);
+        assert_eq!(show.status.code(), Some(0), "{}", text(&show.stderr));
+        let billed: Vec<String> = lines_json(&show)
+            .iter()
+            .filter(|r| r.get("date").is_some())
+            .map(|r| r["modifiers"].to_string())
+            .collect();
+        assert_eq!(billed, [r#"["GP"]"#, r#"["GO"]"#, r#"["GN"]"#], "{format}");
+        let show = run(&["history", "show", "--db", &s(&db), "--patient", "M1"]);
+        let shown = text(&show.stdout);
+        assert!(
+            shown.contains("T2 line 1, modifiers GO"),
+            "{format}: {shown}"
+        );
+    }
+    let explain = run(&["explain", "--policies", "policies", "K3"]);
+    assert_eq!(explain.status.code(), Some(0), "{}", text(&explain.stderr));
+    assert!(
+        text(&explain.stdout)
+            .contains(r#"per calendar year with modifier "GO", this service included"#),
+        "{}",
+        text(&explain.stdout)
     );
 }

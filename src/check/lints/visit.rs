@@ -16,6 +16,10 @@ pub struct LimitCheck<'m> {
     pub max: &'m Spanned<LimitMax>,
     /// `units` or `charges`; lines when `None`.
     pub measure: Option<Measure>,
+    /// True with `with modifier`: the line then counts itself only when
+    /// billed with one of the modifiers, so a limit of 0 does not fail on
+    /// every line of the set.
+    pub with_modifiers: bool,
 }
 
 /// Every `limit` check of the module's rules.
@@ -24,12 +28,17 @@ pub fn limits<'m>(module: &'m Module) -> impl Iterator<Item = LimitCheck<'m>> {
         .flat_map(|rule| rule.checks.iter())
         .filter_map(|check| match &check.kind {
             CheckKind::Limit {
-                set, max, measure, ..
+                set,
+                max,
+                measure,
+                modifiers,
+                ..
             } => Some(LimitCheck {
                 check,
                 set,
                 max,
                 measure: measure.as_ref().map(|m| m.node),
+                with_modifiers: modifiers.is_some(),
             }),
             _ => None,
         })

@@ -26,9 +26,14 @@ impl Lint for ZeroCharges {
             set,
             max,
             measure,
+            with_modifiers,
         } in limits(cx.module)
         {
-            if measure != Some(Measure::Charges) || max.node.decimal().is_none_or(|d| !d.is_zero())
+            // `with modifier`: a line without those modifiers does not count
+            // its charge, so it is not denied for it (see PR405's lint).
+            if measure != Some(Measure::Charges)
+                || max.node.decimal().is_none_or(|d| !d.is_zero())
+                || with_modifiers
             {
                 continue;
             }

@@ -3,6 +3,9 @@
 //! says that plainly. A `charges` limit of 0 is PR407's.
 //!
 //! A window or interval of 0 days stays an error (PR211): it has no meaning.
+//! A limit `with modifier` is left alone: a line billed without those
+//! modifiers does not count itself, so it passes while the history holds
+//! none of them, and no bare action says the same.
 
 use super::visit::{limits, LimitCheck};
 use super::{Lint, ModuleCx};
@@ -23,10 +26,12 @@ impl Lint for ZeroLimit {
             set,
             max,
             measure,
+            with_modifiers,
         } in limits(cx.module)
         {
             // A `charges` limit of 0 passes a service billed at 0: PR407.
-            if max.node != LimitMax::Whole(0) || measure == Some(Measure::Charges) {
+            if max.node != LimitMax::Whole(0) || measure == Some(Measure::Charges) || with_modifiers
+            {
                 continue;
             }
             let (set, action) = (

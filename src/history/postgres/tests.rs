@@ -114,12 +114,12 @@ fn the_schema_is_created_once_partitioned_by_member_and_a_newer_one_refused() {
 }
 
 /// A database of schema 1 (services of four items) is upgraded in place:
-/// its rows read as 1 unit, no modifier 50 and no charge; a claim stored
-/// after keeps its lines' units, modifier 50 and exact charges, in the
+/// its rows read as 1 unit, no modifier 50, no charge and no modifiers; a
+/// claim stored after keeps its lines' units, modifiers and exact charges, in the
 /// rows `history show` lists, in the `services` view and in a new node's
 /// cache.
 #[test]
-fn a_schema_1_database_upgrades_and_keeps_units_modifier_50_and_charges() {
+fn a_schema_1_database_upgrades_and_keeps_units_modifiers_and_charges() {
     let Some(url) = database("units") else {
         return;
     };
@@ -149,7 +149,7 @@ fn a_schema_1_database_upgrades_and_keeps_units_modifier_50_and_charges() {
     );
     let mut e = engine(&url);
     assert_eq!(e.history().schema_version().unwrap(), SCHEMA_VERSION);
-    let text = r#"{"id":"NEW-1","payer":"p","patient":{"id":"P1"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2025-03-04","procedure":"20553","units":3,"modifiers":["50"],"charge":0.1},{"date_of_service":"2025-03-04","procedure":"J3301","charge":1234.07}]}"#;
+    let text = r#"{"id":"NEW-1","payer":"p","patient":{"id":"P1"},"diagnoses":["M79.18"],"lines":[{"date_of_service":"2025-03-04","procedure":"20553","units":3,"modifiers":["50","XS"],"charge":0.1},{"date_of_service":"2025-03-04","procedure":"J3301","charge":1234.07}]}"#;
     let new = read_claims_str(text, InputFormat::JsonLines)
         .remove(0)
         .unwrap();
@@ -184,6 +184,17 @@ fn a_schema_1_database_upgrades_and_keeps_units_modifier_50_and_charges() {
         view.trim().replace('\x1f', " "),
         "20552 1 f -\n20553 3 t 0.1\nJ3301 1 f 1234.07"
     );
+    // The modifiers (schema 3): in the rows, the view's `text[]` and below
+    // in a new node's cache; the schema 1 row has none.
+    let billed: Vec<String> = rows.iter().map(|r| r.modifiers.join(",")).collect();
+    assert_eq!(billed, ["", "50,XS", ""]);
+    let view = cluster
+        .psql(
+            db,
+            "SELECT procedure || ':' || array_to_string(modifiers, ',') FROM services ORDER BY date, procedure",
+        )
+        .unwrap();
+    assert_eq!(view.trim(), "20552:\n20553:50,XS\nJ3301:");
     drop(e);
     let mut node = PgHistory::connect(&url, Duration::from_secs(30)).unwrap();
     let member = Member::new("p", "P1");
@@ -202,6 +213,13 @@ fn a_schema_1_database_upgrades_and_keeps_units_modifier_50_and_charges() {
             (1, false, Some(1234.07))
         ]
     );
+    let billed: Vec<String> = node
+        .cache
+        .services(member)
+        .iter()
+        .map(|s| s.modifiers().to_string())
+        .collect();
+    assert_eq!(billed, ["", "50,XS", ""]);
 }
 
 /// Two nodes, one member: the second node's batch waits for the first's

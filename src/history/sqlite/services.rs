@@ -59,11 +59,9 @@ impl LoadedService {
 pub(in crate::history) fn load_services(json: &str) -> Result<Vec<LoadedService>, String> {
     read_services(json)?
         .map(|read| {
-            let (date, s, charge) = read?;
+            let (date, s, charge, modifiers) = read?;
             let procedure = CodeKey::parse(&s.procedure)
                 .ok_or_else(|| format!("procedure `{}`", s.procedure))?;
-            let modifiers = ModifierCodes::of(s.modifiers.iter().map(String::as_str))
-                .ok_or_else(|| format!("modifiers `{}`", s.modifiers.join(",")))?;
             Ok(LoadedService {
                 date,
                 procedure,
@@ -77,19 +75,22 @@ pub(in crate::history) fn load_services(json: &str) -> Result<Vec<LoadedService>
         .collect()
 }
 
-/// A service of a `services` JSON with its date and charge read, or what
-/// does not read.
-type ReadService = Result<(NaiveDate, ServiceJson, Option<f64>), String>;
+/// A service of a `services` JSON with its date, charge and modifiers
+/// read, or what does not read.
+type ReadService = Result<(NaiveDate, ServiceJson, Option<f64>, ModifierCodes), String>;
 
-/// The services of a `services` JSON, each with its date and charge read
-/// (what both the cache and `history show` refuse a row for).
+/// The services of a `services` JSON, each with its date, charge and
+/// modifiers read (what both the cache and `history show` refuse a row
+/// for: a modifier that is not two letters or digits, or more than four).
 fn read_services(json: &str) -> Result<impl Iterator<Item = ReadService>, String> {
     let parsed: Vec<ServiceJson> =
         serde_json::from_str(json).map_err(|e| format!("services `{json}`: {e}"))?;
     Ok(parsed.into_iter().map(|s| {
         let date = parse_date(&s.date).ok_or_else(|| format!("date `{}`", s.date))?;
         let charge = s.charge.as_deref().map(parse_charge).transpose()?;
-        Ok((date, s, charge))
+        let modifiers = ModifierCodes::of(s.modifiers.iter().map(String::as_str))
+            .ok_or_else(|| format!("modifiers `{}`", s.modifiers.join(",")))?;
+        Ok((date, s, charge, modifiers))
     }))
 }
 
@@ -112,7 +113,7 @@ pub(in crate::history) fn push_service_rows(
     services: &str,
 ) -> Result<(), String> {
     for read in read_services(services)? {
-        let (date, s, _) = read?;
+        let (date, s, _, _) = read?;
         out.push(ServiceRow {
             payer: payer.map(str::to_owned),
             claim: claim.to_owned(),
@@ -167,9 +168,10 @@ pub(in crate::history) fn services_json(services: &[(u32, Service<'_>)]) -> Stri
             }
         }
         // Two letters or digits each: nothing to escape.
-        for (i, m) in s.modifiers().iter().enumerate() {
+        for (i, [a, b]) in s.modifiers().bytes().enumerate() {
             out.push_str(if i == 0 { ",[\"" } else { "\",\"" });
-            out.push_str(&m);
+            out.push(char::from(a));
+            out.push(char::from(b));
         }
         if !s.modifiers().is_empty() {
             out.push_str("\"]");

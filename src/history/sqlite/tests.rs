@@ -238,3 +238,116 @@ fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge()
         .unwrap();
     assert_eq!(view, (1, 0, None, "[]".into()));
 }
+
+/// A file of schema 4 (services of seven items, without their modifiers)
+/// is upgraded in place when opened for writing; a service that carried
+/// modifier 50 reads as billed with 50 alone, one that did not as billed
+/// with none: `with modifier "50"` counts the first, `with modifier "GP"`
+/// neither, and the view lists no modifiers for either.
+#[test]
+fn a_schema_4_file_upgrades_and_its_services_read_as_billed_with_50_at_most() {
+    let dir = temp_dir("schema-4");
+    let path = dir.join("h.db");
+    drop(SqliteHistory::open(&path, Duration::from_secs(5)).unwrap());
+    {
+        let conn = Connection::open(&path).unwrap();
+        // Back to what schema 4 wrote: its view, its version, a row of it.
+        conn.execute_batch(
+            "DROP VIEW services;
+             CREATE VIEW services AS
+                 SELECT c.payer AS payer, c.patient AS patient, c.id AS claim,
+                        s.value ->> 0 AS line, s.value ->> 1 AS date,
+                        s.value ->> 2 AS procedure, s.value ->> 3 AS site,
+                        coalesce(s.value ->> 4, 1) AS units,
+                        coalesce(s.value ->> 5, 0) AS modifier_50,
+                        s.value ->> 6 AS charge
+                 FROM claims AS c, json_each(c.services) AS s
+                 WHERE c.status IN ('active', 'imported');
+             UPDATE schema_version SET version = 4;
+             INSERT INTO claims (seq, patient, id, hash, status, services, payer)
+                 VALUES (1, 'P1', 'OLD-1', zeroblob(16), 'imported',
+                         '[[1,\"2025-03-04\",\"20552\",\"cervical\",2,true,\"10\"],
+                           [2,\"2025-03-04\",\"20552\",null,1,false,null]]', 'medicare');",
+        )
+        .unwrap();
+    }
+    let refused = SqliteHistory::open_read_only(&path).unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Outdated { found: 4, .. }),
+        "{refused}"
+    );
+    let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let member = Member::new("medicare", "P1");
+    store.load(member).unwrap();
+    let mut billed: Vec<String> = store
+        .cache
+        .services(member)
+        .iter()
+        .map(|s| s.modifiers().to_string())
+        .collect();
+    billed.sort();
+    assert_eq!(billed, ["", "50"]);
+    let window = store.window(member);
+    let tpi = crate::codes::CodeSet::from_entries(&[crate::codes::CodeEntry::Code("20552".into())]);
+    let day = crate::days::Day::of(NaiveDate::from_ymd_opt(2025, 3, 4).unwrap());
+    let counted = |modifiers| crate::history::Counted {
+        modifiers,
+        from: day,
+        to: day,
+        set: &tpi,
+        code: None,
+        scope: None,
+        site: SiteId::NONE,
+    };
+    let filter = |m: &str| crate::history::ModifierFilter::of([m]).unwrap();
+    assert_eq!(
+        window.count(&counted(crate::history::ModifierFilter::ANY)),
+        2
+    );
+    assert_eq!(window.count(&counted(filter("50"))), 1);
+    assert_eq!(window.count(&counted(filter("GP"))), 0);
+    let rows = store.services_of(None, "P1").unwrap();
+    assert!(rows.iter().all(|r| r.modifiers.is_empty()), "{rows:?}");
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let view: Vec<String> = conn
+        .prepare("SELECT modifiers FROM services ORDER BY line")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(view, ["[]", "[]"]);
+}
+
+/// A row whose modifiers are not modifiers (one letter, or five of them)
+/// is refused as corrupt, by the cache and by `history show`'s rows alike,
+/// naming the modifiers.
+#[test]
+fn a_row_with_modifiers_that_are_not_is_corrupt_for_the_cache_and_history_show() {
+    for (n, modifiers) in [r#"["G"]"#, r#"["GP","GO","GN","KX","59"]"#]
+        .into_iter()
+        .enumerate()
+    {
+        let dir = temp_dir(&format!("corrupt-modifiers-{n}"));
+        let path = dir.join("h.db");
+        drop(SqliteHistory::open(&path, Duration::from_secs(5)).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute(
+                "INSERT INTO claims (seq, patient, id, hash, status, services, payer)
+                 VALUES (1, 'P1', 'C-1', zeroblob(16), 'imported', ?1, 'medicare')",
+                [format!(
+                    r#"[[1,"2025-03-04","97110",null,1,false,null,{modifiers}]]"#
+                )],
+            )
+            .unwrap();
+        }
+        let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
+        let loaded = store.load(Member::new("medicare", "P1")).unwrap_err();
+        assert!(loaded.to_string().contains("modifiers"), "{loaded}");
+        let shown = store.services_of(None, "P1").unwrap_err();
+        assert!(shown.to_string().contains("modifiers"), "{shown}");
+    }
+}
