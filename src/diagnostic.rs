@@ -138,7 +138,7 @@ diag_codes! {
     RuleWithoutCheck    = "PR306", Error,   "a rule has no check or action";
     UnreachableCheck    = "PR307", Error,   "a check follows a bare action and can never run";
     BilateralWithoutUnits = "PR308", Error, "`bilateral as` is given where no units are counted";
-    MeasureMismatch     = "PR309", Error,   "`count` is asked for charges, or `sum` for lines or units";
+    MeasureMismatch     = "PR309", Error,   "`count` is asked for charges, or `sum` for lines, units or dates";
     CalendarInterval    = "PR310", Error,   "an interval is measured in a calendar year or an anchored period";
     WindowWord          = "PR311", Error,   "a count's window is written with the wrong word: `within` for a rolling length, `in` for a calendar year or an anchored period";
     SameDayField        = "PR314", Error,   "`other.` inside `some/no other service on same day (...)` reads a field the history does not keep";

@@ -287,8 +287,8 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
     }
 
     /// The type of a `count` (`sum` when `sum` is its keyword's span) of
-    /// `measure`: a whole number of lines or units, an exact amount of
-    /// charges; a `count` of charges or a `sum` of anything else is PR309.
+    /// `measure`: a whole number of lines, units or dates, an exact amount
+    /// of charges; a `count` of charges or a `sum` of anything else is PR309.
     fn measure(
         &mut self,
         sum: Option<Span>,
@@ -298,7 +298,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
         let (at, message, help) = match (sum, measure) {
             (Some(_), Some(m)) if m.node == Measure::Charges => return Ty::Number,
             (None, None) => return Ty::Int,
-            (None, Some(m)) if m.node == Measure::Units => return Ty::Int,
+            (None, Some(m)) if matches!(m.node, Measure::Units | Measure::Dates) => return Ty::Int,
             (Some(at), _) => {
                 let counted = measure.map_or("lines", |m| m.node.word());
                 (
@@ -306,7 +306,11 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
                     format!("`sum` adds up charges, not {counted}"),
                     format!(
                         "write `sum({set} charges ...)` for the amounts billed, or `count({set}{} ...)` for the {counted}",
-                        if counted == "units" { " units" } else { "" },
+                        match counted {
+                            "units" => " units",
+                            "dates" => " dates",
+                            _ => "",
+                        },
                         set = self.source(set.span())
                     ),
                 )
@@ -314,7 +318,7 @@ impl<'a, 'w> ExprChecker<'a, 'w> {
             // A count of charges.
             (None, Some(m)) => (
                 m.span,
-                "`count` counts lines or units, not charges".to_string(),
+                "`count` counts lines, units or dates, not charges".to_string(),
                 format!(
                     "add up the amounts billed with `sum({} charges ...)`",
                     self.source(set.span())

@@ -48,11 +48,7 @@ pub(super) fn limit_max(
             );
         }
         (measure, LimitMax::Decimal(_)) => {
-            let what = if measure == Some(Measure::Units) {
-                "units"
-            } else {
-                "lines"
-            };
+            let what = measure.map_or("lines", Measure::word);
             diags.push(
                 Diagnostic::new(
                     DiagCode::LimitNotWhole,

@@ -310,7 +310,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             (Some(t), Some(s)) => t.difference(s).is_empty(),
                             _ => false,
                         });
-                    // A limit of units or charges (`Ok`), or of lines (`Err`, its most).
+                    // A limit of units, charges or dates (`Ok`), or of lines (`Err`, its most).
                     let bound = match (measure.as_ref().map(|m| m.node), max.node) {
                         (Some(ast::Measure::Charges), max) => match max.decimal() {
                             Some(amount) => Ok(Bound::Charges(amount)),
@@ -321,6 +321,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         }
                         (Some(ast::Measure::Units), ast::LimitMax::Whole(max)) => {
                             Ok(Bound::Units { max, bilateral: k })
+                        }
+                        (Some(ast::Measure::Dates), ast::LimitMax::Whole(max)) => {
+                            Ok(Bound::Dates(max))
                         }
                         (None, ast::LimitMax::Whole(max)) => Err(max),
                     };
@@ -602,6 +605,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                         bilateral: bilateral.as_ref().map_or(1, |k| k.node),
                     },
                     (None, None) => Measure::Lines,
+                    (None, Some(ast::Measure::Dates)) => Measure::Dates,
                     _ => return self.err("a `count` of charges or a `sum` of lines or units"),
                 };
                 // The checker refuses the other combinations (PR311).

@@ -169,7 +169,7 @@ pub enum CheckKind {
     Always,
 }
 
-/// A limit of units or charges (`limit SET units ...`, `limit SET charges
+/// A limit of units, charges or dates (`limit SET units ...`, `limit SET charges
 /// ...`): compiled as the `require` of [`Cond::Within`] it, not as a check
 /// kind of its own, so that the check loop every rule runs, and the limits
 /// of lines in it, are the code they were (a kind more, whose call gave
@@ -207,7 +207,7 @@ pub struct Counting {
     pub counts_line: bool,
 }
 
-/// What a limit of units or charges allows at most.
+/// What a limit of units, charges or dates allows at most.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Bound {
     /// So many units of service.
@@ -220,6 +220,8 @@ pub enum Bound {
     },
     /// Charges adding up to this amount at most, exactly.
     Charges(Decimal),
+    /// So many distinct dates of service at most (sessions).
+    Dates(u32),
 }
 
 /// As `explain` says it: `6 units`, `2410.00 in charges`.
@@ -232,6 +234,7 @@ impl std::fmt::Display for Bound {
                 "{max} units (a line with modifier 50 weighing {bilateral} times its units)"
             ),
             Bound::Charges(max) => write!(f, "{max} in charges"),
+            Bound::Dates(max) => write!(f, "{max} dates of service"),
         }
     }
 }
@@ -248,6 +251,8 @@ pub enum Measure {
     },
     /// Charges, exactly: `sum(SET charges ...)`.
     Charges,
+    /// Distinct dates of service: `count(SET dates ...)`.
+    Dates,
 }
 
 /// A length of time: so many days or calendar months.
@@ -348,7 +353,7 @@ pub enum Cond {
     },
     /// A fact used as a condition: true only when it is the boolean `true`.
     Truthy(Value),
-    /// The line is within a limit of units or charges (`LimitOf`): what
+    /// The line is within a limit of units, charges or dates (`LimitOf`): what
     /// its window's services add up to, this line's included, is not more
     /// than the limit allows.
     Within(Box<LimitOf>),

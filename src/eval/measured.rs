@@ -1,5 +1,5 @@
-//! Limits, counts and sums of units and charges on one line (`limit SET
-//! units|charges`, `count(SET units ...)`, `sum(SET charges ...)`): what the
+//! Limits, counts and sums of units, charges and dates on one line (`limit SET
+//! units|charges|dates`, `count(SET units|dates ...)`, `sum(SET charges ...)`): what the
 //! services of a window add up to, the history's and the claim's earlier
 //! lines'. Out of the way of `line.rs`'s hot paths: a line of policies that
 //! use none of them reaches none of this.
@@ -7,7 +7,7 @@
 use super::line::{is_bilateral, LineCx};
 use super::*;
 
-/// What a limit of units or charges added up on a line.
+/// What a limit of units, charges or dates added up on a line.
 struct Measured {
     from: Day,
     to: Day,
@@ -15,14 +15,15 @@ struct Measured {
     fails: bool,
 }
 
-/// A total of units, or of charges.
+/// A total of units, of charges or of dates.
 enum Total {
     Units(u64),
     Amount(Decimal),
+    Dates(u64),
 }
 
 impl<'a> LineCx<'a> {
-    /// Whether the line is within a limit of units or charges
+    /// Whether the line is within a limit of units, charges or dates
     /// ([`Cond::Within`]). Out of line, as the conditions' rarer leaves are.
     #[cold]
     #[inline(never)]
@@ -30,7 +31,7 @@ impl<'a> LineCx<'a> {
         !self.limit_totals(limit).fails
     }
 
-    /// The trace's text of a limit of units or charges that failed: what
+    /// The trace's text of a limit of units, charges or dates that failed: what
     /// its services added up to, from when to when, against its most;
     /// worked out again, only under `--explain`, rather than carried in a
     /// `Why` by every check of every rule.
@@ -41,7 +42,7 @@ impl<'a> LineCx<'a> {
         let (from, to) = (m.from.date(), m.to.date());
         let n = index + 1;
         let max = match limit.max {
-            Bound::Units { max, .. } => max.to_string(),
+            Bound::Units { max, .. } | Bound::Dates(max) => max.to_string(),
             Bound::Charges(max) => max.to_string(),
         };
         Some(match m.total {
@@ -51,10 +52,13 @@ impl<'a> LineCx<'a> {
             Total::Amount(total) => {
                 format!("check #{n}: charges of {total} from {from} to {to}, more than {max}")
             }
+            Total::Dates(total) => {
+                format!("check #{n}: {total} dates of service from {from} to {to}, more than {max}")
+            }
         })
     }
 
-    /// What a limit of units or charges adds up on this line: the services
+    /// What a limit of units, charges or dates adds up on this line: the services
     /// of its window and this line when its procedure is in the set.
     fn limit_totals(&self, limit: &LimitOf) -> Measured {
         let LimitOf { of, max } = *limit;
@@ -79,6 +83,10 @@ impl<'a> LineCx<'a> {
                 };
                 let total = self.charges_summed(looked_at).saturating_add(own);
                 (Total::Amount(total), total > max)
+            }
+            Bound::Dates(max) => {
+                let total = self.dates_counted(looked_at, this.then_some(self.day));
+                (Total::Dates(total), total > u64::from(max))
             }
         };
         Measured {
@@ -116,8 +124,22 @@ impl<'a> LineCx<'a> {
             })
     }
 
-    /// The value of a count of units (a whole number) or a sum of charges
-    /// (an exact decimal).
+    /// How many distinct dates of service the services `c` looks at have
+    /// (the history's and this claim's earlier lines'), with `own` (the
+    /// line's day, when a limit counts the line) among them.
+    fn dates_counted(&self, c: Option<Counted<'a>>, own: Option<Day>) -> u64 {
+        let mut days: SmallVec<[Day; 16]> = own.into_iter().collect();
+        if let Some(c) = c {
+            self.window.days(&c, |day| days.push(day));
+            days.extend(self.earlier_in(&c).map(|(_, day)| day));
+        }
+        days.sort_unstable();
+        days.dedup();
+        u64::try_from(days.len()).unwrap_or(u64::MAX)
+    }
+
+    /// The value of a count of units or of dates (a whole number) or a sum
+    /// of charges (an exact decimal).
     #[cold]
     #[inline(never)]
     pub(super) fn measured(&self, c: &Count) -> Val<'a> {
@@ -132,6 +154,9 @@ impl<'a> LineCx<'a> {
                 i64::try_from(self.units_summed(looked_at(), bilateral)).unwrap_or(i64::MAX),
             ),
             Measure::Charges => Val::Sum(self.charges_summed(looked_at())),
+            Measure::Dates => {
+                Val::Int(i64::try_from(self.dates_counted(looked_at(), None)).unwrap_or(i64::MAX))
+            }
         }
     }
 }

@@ -374,3 +374,71 @@ fn units_and_charges_take_calendar_years_and_anchored_periods() {
     let want: [&[&str]; 3] = [&[], &["A"], &[]];
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_limit_of_dates_counts_sessions_not_lines() {
+    // Two dates of TPI in 30 days at most: a second line on a date already
+    // counted is the same session; a third date is over.
+    let mut e = engine(
+        "rule D { when line.procedure in tpi limit tpi dates to 2 per 30 days else deny CO-151 rarc N640 }\n\
+         rule C { when line.procedure in therapy and count(tpi dates within 30 days) >= 2 review CO-252 rarc N706 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-01-01", "20552", ""),
+            // Another claim, the same date: one session still.
+            line("2025-01-01", "20553", ""),
+            line("2025-01-05", "20552", ""),
+            // A third date: over (and, denied, not history).
+            line("2025-01-10", "20552", ""),
+            // Two dates of TPI in the 30 days (January 1 and 5).
+            line("2025-01-10", "97110", ""),
+            // 30 days on, January 1 has left the window: one date.
+            line("2025-01-31", "97140", ""),
+        ],
+    );
+    let want: [&[&str]; 6] = [&[], &[], &[], &["D"], &["C"], &[]];
+    assert_eq!(got, want);
+    // On one claim: two lines of one date are one session; a line of the
+    // next date is a second; a third date is over. A limit of lines would
+    // have stopped the second line.
+    let claims = [claim(
+        "S",
+        &[
+            &line("2025-03-01", "20552", ""),
+            &line("2025-03-01", "20553", ""),
+            &line("2025-03-02", "20552", ""),
+            &line("2025-03-03", "20552", ""),
+        ],
+    )];
+    let want = vec![vec![vec![], vec![], vec![], vec!["D".to_string()]]];
+    assert_eq!(fired(&mut e, &claims), want);
+}
+
+#[test]
+fn a_limit_of_dates_says_how_many_dates_it_counted() {
+    let mut e = engine(
+        "rule D { when line.procedure in tpi limit tpi dates to 1 per 30 days else deny CO-151 rarc N640 }",
+    )
+    .explain(true);
+    let text = [
+        claim("A", &[&line("2025-01-01", "20552", "")]),
+        claim("B", &[&line("2025-01-02", "20552", "")]),
+    ];
+    let mut details = Vec::new();
+    for (i, t) in text.iter().enumerate() {
+        let c = support_tests::read_claim(t);
+        if let Outcome::Decision(d) = e.evaluate(&c, i + 1) {
+            for l in &d.lines {
+                for step in l.trace.iter().flatten() {
+                    details.extend(step.detail.clone().filter(|d| d.contains("more than")));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        details,
+        ["check #1: 2 dates of service from 2024-12-04 to 2025-01-02, more than 1"]
+    );
+}

@@ -36,7 +36,7 @@ impl Why {
         }
     }
 
-    /// The trace's text (a limit of units or charges has its own, see
+    /// The trace's text (a limit of units, charges or dates has its own, see
     /// `LineCx::measured_detail`).
     pub(super) fn describe(self) -> String {
         match self {

@@ -680,6 +680,13 @@ fn units_and_charges_add_up_what_a_count_counts() {
             let c = q.in_window(&window);
             assert_eq!(window.units(&c, k), units, "{q:?} as {k}");
             assert_eq!(window.charges(&c), Decimal::new(cents, 2), "{q:?}");
+            // The dates a count of `dates` gathers: each service's once.
+            let mut days: Vec<Day> = matched.iter().map(|s| s.day()).collect();
+            let mut got = Vec::new();
+            window.days(&c, |d| got.push(d));
+            days.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, days, "{q:?}");
             nonzero += usize::from(units > 0);
         }
         assert!(nonzero > 300, "{nonzero} windows held services");

@@ -307,6 +307,13 @@ impl Window<'_> {
         }
     }
 
+    /// Calls `f` with the date of service (its day) of each service `c`
+    /// counts, in no particular order and once per service: what a count of
+    /// distinct dates (`dates`) gathers.
+    pub fn days(&self, c: &Counted<'_>, mut f: impl FnMut(Day)) {
+        self.each(c, |e| f(e.day));
+    }
+
     /// The units of the services `c` counts, each weighing its units, times
     /// `bilateral` when it carried modifier 50.
     pub fn units(&self, c: &Counted<'_>, bilateral: u32) -> u64 {

@@ -257,10 +257,10 @@ pub struct Check {
 pub enum CheckKind {
     /// `require EXPR else ACTION`: fails when EXPR is false.
     Require(Expr),
-    /// `limit SET [units|charges] to N per PERIOD [per code] [per region]
+    /// `limit SET [units|charges|dates] to N per PERIOD [per code] [per region]
     /// [per site] [bilateral as K] else ACTION`: fails when the services in
     /// SET within the period, this one included, would be more than N
-    /// (lines), or their units or charges more than N.
+    /// (lines), or their units, charges or distinct dates of service more than N.
     Limit {
         /// Which services count.
         set: SetExpr,
@@ -348,6 +348,9 @@ pub enum Measure {
     Units,
     /// `charges`: the services' charges, as exact decimals.
     Charges,
+    /// `dates`: the distinct dates of service of the services (sessions:
+    /// two services on one date are one).
+    Dates,
 }
 
 impl Measure {
@@ -356,6 +359,7 @@ impl Measure {
         match self {
             Measure::Units => "units",
             Measure::Charges => "charges",
+            Measure::Dates => "dates",
         }
     }
 }

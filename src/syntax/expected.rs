@@ -76,7 +76,7 @@ pub(crate) fn describe(rule: R) -> Option<&'static str> {
         R::kw_service => "`service`",
         R::count | R::kw_count => "`count(...)`",
         R::sum | R::kw_sum => "`sum(...)`",
-        R::measure | R::kw_units | R::kw_charges => "`units` or `charges`",
+        R::measure | R::kw_units | R::kw_charges | R::kw_dates => "`units`, `charges` or `dates`",
         R::bilateral | R::kw_bilateral => "`bilateral as`",
         R::kw_as => "`as`",
         R::amount => "a number",

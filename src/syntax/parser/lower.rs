@@ -456,8 +456,8 @@ impl Lower {
         self.spanned(pair, max)
     }
 
-    /// The optional `units` or `charges` first among `parts`, and the parts
-    /// after it.
+    /// The optional `units`, `charges` or `dates` first among `parts`, and
+    /// the parts after it.
     fn measure<'p, 'i>(
         &self,
         parts: &'p [Pair<'i, Rule>],
@@ -466,6 +466,8 @@ impl Lower {
             Some((p, rest)) if p.as_rule() == Rule::measure => {
                 let measure = if p.as_str().starts_with("charges") {
                     Measure::Charges
+                } else if p.as_str().starts_with("dates") {
+                    Measure::Dates
                 } else {
                     Measure::Units
                 };
