@@ -504,6 +504,33 @@ fn the_diagnostic_table_lists_every_code() {
 }
 
 #[test]
+fn the_keyword_list_is_the_grammars() {
+    // The words `grammar/policy.pest`'s `keyword` rule reserves, against the
+    // block after "may not be a keyword:" in docs/language.md.
+    let grammar = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("grammar/policy.pest"));
+    let rule = grammar
+        .split("\nkeyword = @{")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}").next())
+        .unwrap_or_else(|| panic!("no `keyword` rule in grammar/policy.pest"));
+    let mut reserved: Vec<&str> = rule.split('"').skip(1).step_by(2).collect();
+    let doc = read(&docs_dir().join("language.md"));
+    let block = doc
+        .split("may not be a keyword:")
+        .nth(1)
+        .and_then(|rest| rest.split("```text").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .unwrap_or_else(|| panic!("no keyword block in docs/language.md"));
+    let mut documented: Vec<&str> = block.split_whitespace().collect();
+    reserved.sort_unstable();
+    documented.sort_unstable();
+    assert_eq!(
+        documented, reserved,
+        "docs/language.md's keyword list vs grammar/policy.pest's `keyword` rule"
+    );
+}
+
+#[test]
 fn wrapping_replaces_the_sets_an_item_defines() {
     let wrapped = wrap("codes tpi = cpt 20553\n");
     assert_eq!(wrapped.matches("codes tpi").count(), 1, "{wrapped}");
