@@ -126,7 +126,7 @@ diag_codes! {
     TooManyRules        = "PR212", Error,   "a policy holds more rules than one policy can (65,536, its imports' included)";
     SetTooDeep          = "PR213", Error,   "a code set nests too deeply (more than 64 levels of sets and parentheses)";
     DiagnosisNotInForce = "PR214", Error,   "an ICD-10-CM code is billable in none of the years its policy is in force";
-    LimitNotWhole       = "PR215", Error,   "a limit of lines or units is not a whole number";
+    LimitNotWhole       = "PR215", Error,   "a limit of lines, units or dates is not a whole number";
     OverlappingRegions  = "PR225", Error,   "two regions of a module hold the same procedure code";
     RegionNotProcedures = "PR226", Error,   "a region's set is not a set of procedure codes";
     DuplicateRegion     = "PR227", Error,   "two regions have the same name";

@@ -355,6 +355,9 @@ fn operand() -> impl Strategy<Value = Tokens> {
         Just(toks("count ( tpi in 12 months from first per site )")),
         Just(toks("count ( tpi within 2 months per code per region )")),
         Just(toks("sum ( tpi charges in calendar year per region )")),
+        Just(toks(
+            "count ( tpi dates within 12 months per site with modifier \"59\" )"
+        )),
         Just(toks("line.region")),
     ]
 }
@@ -474,6 +477,7 @@ fn check() -> impl Strategy<Value = Tokens> {
                 Just(("units", "6", "")),
                 Just(("units", "6", "bilateral as 2")),
                 Just(("charges", "2410.00", "")),
+                Just(("dates", "4", "")),
             ],
             prop_oneof![
                 Just("per day"),

@@ -88,6 +88,8 @@ const TOKENS: &[&str] = &[
     "sum(",
     "units",
     "charges",
+    "dates",
+    "with modifier \"GP\" or \"GN\"",
     "bilateral as 2",
     "2410.00",
     "within",

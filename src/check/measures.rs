@@ -11,7 +11,7 @@ use crate::diagnostic::{DiagCode, Diagnostic, SourceFile};
 use crate::syntax::ast::{LimitMax, Measure, WithModifiers};
 use crate::syntax::Spanned;
 
-/// A limit's most: a whole number from 0 to 100000 of lines or units
+/// A limit's most: a whole number from 0 to 100000 of lines, units or dates
 /// (PR211, and PR215 for a fraction), any amount of at most 28 significant
 /// digits for `charges`.
 pub(super) fn limit_max(

@@ -317,7 +317,8 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             None => return self.err("an amount out of range"),
                         },
                         (_, ast::LimitMax::Decimal(_)) => {
-                            return self.err("a limit of lines or units that is not a whole number")
+                            return self
+                                .err("a limit of lines, units or dates that is not a whole number")
                         }
                         (Some(ast::Measure::Units), ast::LimitMax::Whole(max)) => {
                             Ok(Bound::Units { max, bilateral: k })
@@ -606,7 +607,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     },
                     (None, None) => Measure::Lines,
                     (None, Some(ast::Measure::Dates)) => Measure::Dates,
-                    _ => return self.err("a `count` of charges or a `sum` of lines or units"),
+                    _ => {
+                        return self.err("a `count` of charges or a `sum` of lines, units or dates")
+                    }
                 };
                 // The checker refuses the other combinations (PR311).
                 let window = match &window.node {

@@ -129,9 +129,17 @@ impl<'a> LineCx<'a> {
     /// line's day, when a limit counts the line) among them.
     fn dates_counted(&self, c: Option<Counted<'a>>, own: Option<Day>) -> u64 {
         let mut days: SmallVec<[Day; 16]> = own.into_iter().collect();
+        // Services come by day (a scan newest first, an index list in date
+        // order): a day like the last one gathered is left out at once, so
+        // the list holds about the distinct days, not every service.
+        let mut add = |day: Day| {
+            if days.last() != Some(&day) {
+                days.push(day);
+            }
+        };
         if let Some(c) = c {
-            self.window.days(&c, |day| days.push(day));
-            days.extend(self.earlier_in(&c).map(|(_, day)| day));
+            self.window.days(&c, &mut add);
+            self.earlier_in(&c).for_each(|(_, day)| add(day));
         }
         days.sort_unstable();
         days.dedup();

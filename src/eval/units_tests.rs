@@ -442,3 +442,95 @@ fn a_limit_of_dates_says_how_many_dates_it_counted() {
         ["check #1: 2 dates of service from 2024-12-04 to 2025-01-02, more than 1"]
     );
 }
+
+#[test]
+fn dates_take_the_scopes_and_windows_lines_take() {
+    // Per site: a date counts for a site where a service of that site (or,
+    // with `or unsited`, one without a site) was given on it.
+    let mut e = engine(
+        "rule D { when line.procedure in tpi limit tpi dates to 1 per 30 days per site else deny CO-151 rarc N640 }\n\
+         rule B { when line.procedure in therapy and count(tpi dates within 30 days before) >= 2 review CO-252 rarc N706 }\n\
+         rule S { when line.procedure in therapy and count(tpi dates on same day) >= 1 review CO-252 rarc N706 }",
+    );
+    let site = |s: &str| format!(r#""site":"{s}""#);
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-05-01", "20552", &site("neck")),
+            // Another site, the same date: its own date, its own count.
+            line("2025-05-01", "20552", &site("back")),
+            // The neck again on the same date: still one date there.
+            line("2025-05-01", "20553", &site("neck")),
+            // The neck on another date: two dates there.
+            line("2025-05-03", "20552", &site("neck")),
+            // `before` leaves today out: May 1 only (May 3's line was
+            // denied, not history). On the same day: none on May 4.
+            line("2025-05-04", "97110", ""),
+            line("2025-05-04", "20552", &site("hip")),
+            // Before May 5: May 1 and May 4; on May 5 itself, none.
+            line("2025-05-05", "97110", ""),
+            // On the same day: the hip's TPI of May 4.
+            line("2025-05-04", "97140", ""),
+        ],
+    );
+    let want: [&[&str]; 8] = [&[], &[], &[], &["D"], &[], &[], &["B"], &["S"]];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_limit_of_dates_with_modifier_counts_the_line_date_only_when_it_carries_one() {
+    let mut e = engine(
+        "rule D { when line.procedure in tpi limit tpi dates to 1 per 30 days with modifier \"59\" else deny CO-151 rarc N640 }",
+    );
+    let got = each_line(
+        &mut e,
+        &[
+            line("2025-06-01", "20552", r#""modifiers":["59"]"#),
+            // Without 59: its date is not counted, and June 1's is the one.
+            line("2025-06-02", "20552", ""),
+            // With 59 on another date: two dates billed with 59.
+            line("2025-06-03", "20552", r#""modifiers":["59"]"#),
+        ],
+    );
+    let want: [&[&str]; 3] = [&[], &[], &["D"]];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_large_history_counts_its_dates_from_the_index() {
+    // 300 TPI services (a book of 256 or more counts from its index), three
+    // a day at two sites, over 100 days of 2024: 100 dates.
+    let mut e = engine(
+        "rule D { when line.procedure in tpi limit tpi dates to 100 per calendar year else deny CO-151 rarc N640 }\n\
+         rule C { when line.procedure in therapy and count(tpi dates in calendar year) == 100 review CO-252 rarc N706 }",
+    );
+    let history: Vec<String> = (0..300)
+        .map(|i| {
+            let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()
+                + chrono::Days::new(i / 3);
+            let site = if i % 3 == 0 { "neck" } else { "back" };
+            claim(
+                &format!("H{i}"),
+                &[&line(
+                    &date.to_string(),
+                    "20552",
+                    &format!(r#""site":"{site}""#),
+                )],
+            )
+        })
+        .collect();
+    let quiet = fired(&mut e, &history);
+    assert!(quiet.iter().flatten().all(Vec::is_empty), "{quiet:?}");
+    let got = each_line(
+        &mut e,
+        &[
+            line("2024-12-01", "97110", ""),
+            // One of the 100 dates again: still 100.
+            line("2024-04-09", "20553", ""),
+            // A 101st date.
+            line("2024-12-02", "20552", ""),
+        ],
+    );
+    let want: [&[&str]; 3] = [&["C"], &[], &["D"]];
+    assert_eq!(got, want);
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::internal::{CheckKind, Cond, Counting, ModifierFilter, Rule, SiteScope};
+use payer_rules::internal::{Bound, CheckKind, Cond, Counting, ModifierFilter, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
@@ -30,12 +30,14 @@ fn counted(
     format!("{code}{region}{site}{billed}")
 }
 
-/// A limit of lines, units or charges, as the policy says it.
-fn at_most(max: &dyn std::fmt::Display, of: &Counting) -> String {
+/// A limit of lines, units, charges or dates, as the policy says it; a
+/// limit of dates counts the line's date, not the line (`dates`).
+fn at_most(max: &dyn std::fmt::Display, of: &Counting, dates: bool) -> String {
     format!(
-        "at most {max} per {}{}, this service included",
+        "at most {max} per {}{}, this {} included",
         of.window,
-        counted(of.per_code, of.per_region.is_some(), of.scope, of.modifiers)
+        counted(of.per_code, of.per_region.is_some(), of.scope, of.modifiers),
+        if dates { "service's date" } else { "service" }
     )
 }
 
@@ -44,10 +46,12 @@ fn describe(rule: &Rule) -> Vec<String> {
         .iter()
         .map(|c| {
             let what = match &c.kind {
-                CheckKind::Require(Cond::Within(limit)) => at_most(&limit.max, &limit.of),
+                CheckKind::Require(Cond::Within(limit)) => {
+                    at_most(&limit.max, &limit.of, matches!(limit.max, Bound::Dates(_)))
+                }
                 CheckKind::Require(_) => "require its condition".to_string(),
                 CheckKind::Always => "always, when the rule applies".to_string(),
-                CheckKind::Limit { of, max } => at_most(max, of),
+                CheckKind::Limit { of, max } => at_most(max, of, false),
                 CheckKind::Interval {
                     period,
                     per_code,
