@@ -9,7 +9,7 @@ pub use crate::check::{check, check_workspace, Checked};
 pub use crate::claims::{for_log, read_claims_str, ClaimSlot};
 pub use crate::codes::icd10;
 pub use crate::compile::plan::{
-    Bound, CheckKind, Cond, Counting, ModifierFilter, Policy, Rule, SiteScope,
+    Bound, CheckKind, Cond, Counting, Match, ModifierFilter, Policy, Rule, SiteScope,
 };
 pub use crate::diagnostic::{region, Region};
 pub use crate::eval::parallel::{evaluate_lines, Tally};

@@ -300,11 +300,9 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     bilateral,
                 } => {
                     let set = self.set(set)?;
-                    let modifiers = self.modifiers(modifiers.as_ref())?;
+                    let matching = self.matching(set, *per_code, *per_region, scope, modifiers)?;
                     let k = bilateral.as_ref().map_or(1, |k| k.node);
                     let window = period_window(&period.node);
-                    let per_region = self.regional(set, *per_region)?;
-                    let scope = scope.as_ref().map(|s| site_scope(s.node));
                     let counts_line =
                         trigger.is_some_and(|t| match (self.sets.get(t), self.sets.get(set)) {
                             (Some(t), Some(s)) => t.difference(s).is_empty(),
@@ -331,10 +329,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                     let of = Counting {
                         set,
                         window,
-                        per_code: *per_code,
-                        per_region,
-                        scope,
-                        modifiers,
+                        matching,
                         counts_line,
                     };
                     match bound {
@@ -361,10 +356,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                             length: length.node,
                             unit: *unit,
                         },
-                        per_code: *per_code,
-                        per_region: self.regional(set, *per_region)?,
-                        scope: scope.as_ref().map(|s| site_scope(s.node)),
-                        modifiers: self.modifiers(modifiers.as_ref())?,
+                        matching: self.matching(set, *per_code, *per_region, scope, modifiers)?,
                     }
                 }
                 AstCheck::Always => CheckKind::Always,
@@ -637,10 +629,7 @@ impl<'a, 'w> Compiler<'a, 'w> {
                 Value::Count(Count {
                     set,
                     window,
-                    per_code: *per_code,
-                    per_region: self.regional(set, *per_region)?,
-                    scope: scope.as_ref().map(|s| site_scope(s.node)),
-                    modifiers: self.modifiers(modifiers.as_ref())?,
+                    matching: self.matching(set, *per_code, *per_region, scope, modifiers)?,
                     measure,
                 })
             }
@@ -648,19 +637,33 @@ impl<'a, 'w> Compiler<'a, 'w> {
         })
     }
 
-    /// A `with modifier` clause's filter; every service without one. The
-    /// checker refuses what does not make one (PR316).
-    fn modifiers(
-        &self,
-        clause: Option<&ast::WithModifiers>,
-    ) -> Result<ModifierFilter, CompileError> {
-        let Some(clause) = clause else {
-            return Ok(ModifierFilter::ANY);
+    /// Which services of `set` a limit, an interval or a count looks at:
+    /// its `per code`, `per region` (the set's split by region), site scope
+    /// and `with modifier` (every service without one; the checker refuses
+    /// a clause that makes no filter, PR316).
+    fn matching(
+        &mut self,
+        set: SetId,
+        per_code: bool,
+        per_region: Option<Span>,
+        scope: &Option<crate::syntax::Spanned<ast::SiteScope>>,
+        modifiers: &Option<ast::WithModifiers>,
+    ) -> Result<Match, CompileError> {
+        let modifiers = match modifiers {
+            None => ModifierFilter::ANY,
+            Some(clause) => {
+                match ModifierFilter::of(clause.codes.iter().map(|c| c.node.as_str())) {
+                    Some(filter) => filter,
+                    None => return self.err("a `with modifier` the checker would have refused"),
+                }
+            }
         };
-        match ModifierFilter::of(clause.codes.iter().map(|c| c.node.as_str())) {
-            Some(filter) => Ok(filter),
-            None => self.err("a `with modifier` the checker would have refused"),
-        }
+        Ok(Match {
+            per_code,
+            per_region: self.regional(set, per_region)?,
+            scope: scope.as_ref().map(|s| site_scope(s.node)),
+            modifiers,
+        })
     }
 
     fn constant(&self, lit: &Literal) -> Result<Const, CompileError> {

@@ -156,14 +156,8 @@ pub enum CheckKind {
         set: SetId,
         /// Least time apart.
         period: Period,
-        /// Only services with the line's own procedure code count.
-        per_code: bool,
-        /// `per region`: only services in the line's region count.
-        per_region: Option<Regional>,
-        /// Site matching.
-        scope: Option<SiteScope>,
-        /// `with modifier`: only services billed with one of these count.
-        modifiers: ModifierFilter,
+        /// Which of the set's services count.
+        matching: Match,
     },
     /// Fails whenever the rule applies.
     Always,
@@ -192,19 +186,30 @@ pub struct Counting {
     /// `CountWindow::CalendarYear` or `CountWindow::FromFirst`; the window
     /// ends on the date of service.
     pub window: CountWindow,
+    /// Which of the set's services count (the line itself too, for its
+    /// modifiers).
+    pub matching: Match,
+    /// True when every line the rule runs on is in `set` (the rule's
+    /// trigger is a subset of it): the line counts itself without a search
+    /// of the set (its modifiers are still looked at, with `with modifier`).
+    pub counts_line: bool,
+}
+
+/// Which services of its set a limit, an interval or a count looks at,
+/// besides their dates: the language's `per code`, `per region`, `per site
+/// [or unsited]` and `with modifier`, one value that every form which
+/// counts history carries and hands to the evaluator whole.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
     /// Only services with the line's own procedure code count.
     pub per_code: bool,
     /// `per region`: only services in the line's region count.
     pub per_region: Option<Regional>,
     /// Site matching.
     pub scope: Option<SiteScope>,
-    /// `with modifier`: only services billed with one of these count (the
-    /// line itself too); [`ModifierFilter::ANY`] without it.
+    /// `with modifier`: only services billed with one of these count;
+    /// [`ModifierFilter::ANY`] without it.
     pub modifiers: ModifierFilter,
-    /// True when every line the rule runs on is in `set` (the rule's
-    /// trigger is a subset of it): the line counts itself without a search
-    /// of the set (its modifiers are still looked at, with `with modifier`).
-    pub counts_line: bool,
 }
 
 /// What a limit of units, charges or dates allows at most.
@@ -512,16 +517,9 @@ pub struct Count {
     pub set: SetId,
     /// Which dates count.
     pub window: CountWindow,
-    /// Only services with the line's own procedure code count.
-    pub per_code: bool,
-    /// `per region`: only services in the line's region count.
-    pub per_region: Option<Regional>,
-    /// Site matching.
-    pub scope: Option<SiteScope>,
-    /// `with modifier`: only services billed with one of these count;
-    /// [`ModifierFilter::ANY`] without it.
-    pub modifiers: ModifierFilter,
-    /// What is added up: services, their units or their charges.
+    /// Which of the set's services count.
+    pub matching: Match,
+    /// What is added up: services, their units, charges or dates.
     pub measure: Measure,
 }
 

@@ -103,8 +103,8 @@ fn a_set_counted_per_region_is_split_once_by_region() {
         .rules
         .iter()
         .map(|r| match r.checks[0].kind {
-            CheckKind::Limit { of, .. } => of.per_region,
-            CheckKind::Interval { per_region, .. } => per_region,
+            CheckKind::Limit { of, .. } => of.matching.per_region,
+            CheckKind::Interval { matching, .. } => matching.per_region,
             _ => None,
         })
         .collect();

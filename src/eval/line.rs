@@ -232,7 +232,8 @@ impl<'a> LineCx<'a> {
             || self
                 .set(of.set)
                 .is_some_and(|s| s.contains(self.line.procedure)))
-            && (of.modifiers.is_any() || of.modifiers.admits(modifier_codes(self.line)))
+            && (of.matching.modifiers.is_any()
+                || of.matching.modifiers.admits(modifier_codes(self.line)))
     }
 
     /// `Some(why)` when check number `index` fails.
@@ -245,7 +246,7 @@ impl<'a> LineCx<'a> {
             CheckKind::Always => Some(Why::Always(index)),
             CheckKind::Limit { of, max } => {
                 let (counted, from, to) = self.span(of);
-                let earlier = self.counted(counted, from, to, of.per_code, of.scope, of.modifiers);
+                let earlier = self.counted(counted, from, to, &of.matching);
                 let this = u32::from(self.counts_itself(of));
                 let total = earlier.saturating_add(this);
                 (total > *max).then_some(Why::Limit {
@@ -259,15 +260,12 @@ impl<'a> LineCx<'a> {
             CheckKind::Interval {
                 set,
                 period,
-                per_code,
-                per_region,
-                scope,
-                modifiers,
+                matching,
             } => {
                 let from = period.before_day(dos, self.day).succ();
                 let to = self.day.pred();
-                let counted = self.regional(*set, *per_region);
-                let earlier = self.counted(counted, from, to, *per_code, *scope, *modifiers);
+                let counted = self.regional(*set, matching.per_region);
+                let earlier = self.counted(counted, from, to, matching);
                 (earlier > 0).then_some(Why::Interval {
                     index,
                     earlier,
@@ -496,14 +494,12 @@ impl<'a> LineCx<'a> {
         if self.nothing_to_count() {
             return 0;
         }
-        let set = self.regional(c.set, c.per_region);
+        let set = self.regional(c.set, c.matching.per_region);
         let (from, to) = match c.window {
-            CountWindow::FromFirst(_) => {
-                self.reach(c.window, set, c.per_code, c.scope, c.modifiers)
-            }
+            CountWindow::FromFirst(_) => self.reach(c.window, set, &c.matching),
             window => window.days(self.line.date_of_service, self.day),
         };
-        self.counted(set, from, to, c.per_code, c.scope, c.modifiers)
+        self.counted(set, from, to, &c.matching)
     }
 
     /// The set a count of `set` counts: with `per region`, its codes in the
@@ -539,7 +535,7 @@ impl<'a> LineCx<'a> {
     /// limit's, in place; the others through [`LineCx::reach`].
     #[inline(always)]
     pub(super) fn span(&self, of: &Counting) -> (usize, Day, Day) {
-        let counted = self.regional(of.set, of.per_region);
+        let counted = self.regional(of.set, of.matching.per_region);
         let (from, to) = match of.window {
             CountWindow::Within(period) => (
                 period
@@ -547,14 +543,14 @@ impl<'a> LineCx<'a> {
                     .succ(),
                 self.day,
             ),
-            window => self.reach(window, counted, of.per_code, of.scope, of.modifiers),
+            window => self.reach(window, counted, &of.matching),
         };
         (counted, from, to)
     }
 
     /// The first and last days of `window` for this line, the window of a
-    /// count or a limit of `set` (of the line's own procedure when
-    /// `per_code`, at a site matching under `scope`): any form that counts or
+    /// count or a limit of the services of `set` that `matching` takes: any
+    /// form that counts or
     /// sums history takes its days from here, so that every window works
     /// for every form. Only an anchored window looks at the history. Out of
     /// line: the hot paths work out the windows they meet most (a limit's
@@ -562,26 +558,16 @@ impl<'a> LineCx<'a> {
     /// the others, which kept the instructions per claim of policies without
     /// the calendar windows where they were (`docs/performance.md`).
     #[inline(never)]
-    pub(super) fn reach(
-        &self,
-        window: CountWindow,
-        set: usize,
-        per_code: bool,
-        scope: Option<crate::history::SiteScope>,
-        modifiers: ModifierFilter,
-    ) -> (Day, Day) {
+    pub(super) fn reach(&self, window: CountWindow, set: usize, matching: &Match) -> (Day, Day) {
         match window {
-            CountWindow::FromFirst(period) => (
-                self.anchor(period, set, per_code, scope, modifiers),
-                self.day,
-            ),
+            CountWindow::FromFirst(period) => (self.anchor(period, set, matching), self.day),
             _ => window.days(self.line.date_of_service, self.day),
         }
     }
 
     /// The first day of the anchored period of `period` (`P from first`)
     /// that the line's date falls in, for the services of `set` that a count
-    /// with `per_code` and `scope` counts: the history's and this claim's
+    /// with `matching` counts: the history's and this claim's
     /// earlier lines', up to the line's date (later ones do not move it). The
     /// first such service is the first anchor; the first one on or after
     /// [`Period::after_anchor`] of an anchor is the next. When the last
@@ -589,16 +575,9 @@ impl<'a> LineCx<'a> {
     /// the line's date starts a period: its own day. A search per period
     /// the history spans, not a walk over every service.
     #[inline(never)]
-    fn anchor(
-        &self,
-        period: Period,
-        set: usize,
-        per_code: bool,
-        scope: Option<crate::history::SiteScope>,
-        modifiers: ModifierFilter,
-    ) -> Day {
+    fn anchor(&self, period: Period, set: usize, matching: &Match) -> Day {
         let to = self.day;
-        let Some(c) = self.looked_at(set, Day::MIN, to, per_code, scope, modifiers) else {
+        let Some(c) = self.looked_at(set, Day::MIN, to, matching) else {
             return to;
         };
         // The earliest service that counts from day `from` to the line's.
@@ -627,19 +606,10 @@ impl<'a> LineCx<'a> {
         }
     }
 
-    /// The services of `set` from day `from` to day `to` (of the line's own
-    /// procedure when `per_code`, at a site that matches under `scope`): the
-    /// history's and this claim's earlier lines'.
-    pub(super) fn counted(
-        &self,
-        set: usize,
-        from: Day,
-        to: Day,
-        per_code: bool,
-        scope: Option<crate::history::SiteScope>,
-        modifiers: ModifierFilter,
-    ) -> u32 {
-        let Some(c) = self.looked_at(set, from, to, per_code, scope, modifiers) else {
+    /// The services of `set` from day `from` to day `to` that `matching`
+    /// takes: the history's and this claim's earlier lines'.
+    pub(super) fn counted(&self, set: usize, from: Day, to: Day, matching: &Match) -> u32 {
+        let Some(c) = self.looked_at(set, from, to, matching) else {
             return 0;
         };
         let here = self.earlier_in(&c).count();
@@ -649,8 +619,8 @@ impl<'a> LineCx<'a> {
     }
 
     /// What a count, a sum or an anchored period's search of `set` from day
-    /// `from` to day `to` looks at (of the line's own procedure when
-    /// `per_code`, at a site that matches under `scope`); `None` when there
+    /// `from` to day `to` looks at (the services `matching` takes, by code,
+    /// site and modifiers); `None` when there
     /// is nothing to count (see [`LineCx::nothing_to_count`]) or no such
     /// set. A count that does not match sites does not look the site up.
     #[inline(always)]
@@ -659,9 +629,7 @@ impl<'a> LineCx<'a> {
         set: usize,
         from: Day,
         to: Day,
-        per_code: bool,
-        scope: Option<crate::history::SiteScope>,
-        modifiers: ModifierFilter,
+        matching: &Match,
     ) -> Option<Counted<'a>> {
         if self.nothing_to_count() {
             return None;
@@ -670,13 +638,13 @@ impl<'a> LineCx<'a> {
             from,
             to,
             set: self.set(set)?,
-            code: per_code.then_some(self.line.procedure),
-            scope,
-            site: match scope {
+            code: matching.per_code.then_some(self.line.procedure),
+            scope: matching.scope,
+            site: match matching.scope {
                 None => SiteId::NONE,
                 Some(_) => self.site_id(),
             },
-            modifiers,
+            modifiers: matching.modifiers,
         })
     }
 

@@ -4,6 +4,7 @@
 //! history, must come out the same both ways.
 
 use super::*;
+use crate::codes::ModifierFilter;
 use chrono::NaiveDate;
 
 use crate::claims::{read_claims_str, InputFormat};
@@ -101,14 +102,16 @@ fn value(g: &mut Gen, sets: usize) -> Value {
                     unit: TimeUnit::Months,
                 }),
             ]),
-            per_code: g.flip(),
-            per_region: None,
-            scope: g.pick(&[None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)]),
-            modifiers: g.pick(&[
-                ModifierFilter::ANY,
-                ModifierFilter::ANY,
-                ModifierFilter::of(["50"]).unwrap_or_default(),
-            ]),
+            matching: Match {
+                per_code: g.flip(),
+                per_region: None,
+                scope: g.pick(&[None, Some(SiteScope::Strict), Some(SiteScope::OrUnsited)]),
+                modifiers: g.pick(&[
+                    ModifierFilter::ANY,
+                    ModifierFilter::ANY,
+                    ModifierFilter::of(["50"]).unwrap_or_default(),
+                ]),
+            },
             measure: g.pick(&[
                 Measure::Lines,
                 Measure::Lines,

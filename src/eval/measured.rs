@@ -63,7 +63,7 @@ impl<'a> LineCx<'a> {
     fn limit_totals(&self, limit: &LimitOf) -> Measured {
         let LimitOf { of, max } = *limit;
         let (counted, from, to) = self.span(&of);
-        let looked_at = self.looked_at(counted, from, to, of.per_code, of.scope, of.modifiers);
+        let looked_at = self.looked_at(counted, from, to, &of.matching);
         let this = self.counts_itself(&of);
         let (total, fails) = match max {
             Bound::Units { max, bilateral } => {
@@ -152,9 +152,9 @@ impl<'a> LineCx<'a> {
     #[inline(never)]
     pub(super) fn measured(&self, c: &Count) -> Val<'a> {
         let looked_at = || {
-            let set = self.regional(c.set, c.per_region);
-            let (from, to) = self.reach(c.window, set, c.per_code, c.scope, c.modifiers);
-            self.looked_at(set, from, to, c.per_code, c.scope, c.modifiers)
+            let set = self.regional(c.set, c.matching.per_region);
+            let (from, to) = self.reach(c.window, set, &c.matching);
+            self.looked_at(set, from, to, &c.matching)
         };
         match c.measure {
             Measure::Lines => Val::Int(i64::from(self.count(c))),

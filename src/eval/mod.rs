@@ -52,15 +52,14 @@ use crate::claims::{
     LineDecision, Outcome, PolicyRef, Reason, Text, TraceOutcome, TraceStep,
 };
 use crate::compile::plan::{
-    Bound, Check, CheckKind, Cond, Count, CountWindow, Counting, Decimal, InOp, LimitOf, Measure,
-    Period, Policy, Program, Quant, Regional, Rule, Value,
+    Bound, Check, CheckKind, Cond, Count, CountWindow, Counting, Decimal, InOp, LimitOf, Match,
+    Measure, Period, Policy, Program, Quant, Regional, Rule, Value,
 };
 use crate::days::Day;
 use crate::fields::FieldId;
 use crate::history::{
     counts_service, weight, ContentHash, Counted, DecisionParts, HistoryStore, Member,
-    MemoryHistory, ModifierCodes, ModifierFilter, NewClaim, Service, SiteId, Status,
-    StoredDecision, Window,
+    MemoryHistory, ModifierCodes, NewClaim, Service, SiteId, Status, StoredDecision, Window,
 };
 use crate::policies::{Policies, Selection};
 pub use batch::Batch;

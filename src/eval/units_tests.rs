@@ -268,6 +268,23 @@ fn a_sum_of_charges_compares_exactly() {
     assert_eq!(got, want);
 }
 
+/// Decides each claim in turn (under `--explain`); the traces' texts of the
+/// limits that failed, what they added up.
+fn failed_limits(e: &mut Engine, claims: &[String]) -> Vec<String> {
+    let mut details = Vec::new();
+    for (i, t) in claims.iter().enumerate() {
+        let c = support_tests::read_claim(t);
+        if let Outcome::Decision(d) = e.evaluate(&c, i + 1) {
+            for l in &d.lines {
+                for step in l.trace.iter().flatten() {
+                    details.extend(step.detail.clone().filter(|d| d.contains("more than")));
+                }
+            }
+        }
+    }
+    details
+}
+
 #[test]
 fn the_trace_says_what_a_limit_of_units_or_charges_added_up() {
     let mut e = engine(&format!(
@@ -279,17 +296,7 @@ fn the_trace_says_what_a_limit_of_units_or_charges_added_up() {
         claim("B", &[&line("2025-01-11", "20552", r#""units":1"#)]),
         claim("C", &[&line("2025-01-11", "97110", r#""charge":2410.01"#)]),
     ];
-    let mut details = Vec::new();
-    for (i, t) in text.iter().enumerate() {
-        let c = support_tests::read_claim(t);
-        if let Outcome::Decision(d) = e.evaluate(&c, i + 1) {
-            for l in &d.lines {
-                for step in l.trace.iter().flatten() {
-                    details.extend(step.detail.clone().filter(|d| d.contains("more than")));
-                }
-            }
-        }
-    }
+    let details = failed_limits(&mut e, &text);
     assert_eq!(
         details,
         [
@@ -426,17 +433,7 @@ fn a_limit_of_dates_says_how_many_dates_it_counted() {
         claim("A", &[&line("2025-01-01", "20552", "")]),
         claim("B", &[&line("2025-01-02", "20552", "")]),
     ];
-    let mut details = Vec::new();
-    for (i, t) in text.iter().enumerate() {
-        let c = support_tests::read_claim(t);
-        if let Outcome::Decision(d) = e.evaluate(&c, i + 1) {
-            for l in &d.lines {
-                for step in l.trace.iter().flatten() {
-                    details.extend(step.detail.clone().filter(|d| d.contains("more than")));
-                }
-            }
-        }
-    }
+    let details = failed_limits(&mut e, &text);
     assert_eq!(
         details,
         ["check #1: 2 dates of service from 2024-12-04 to 2025-01-02, more than 1"]

@@ -165,40 +165,68 @@ fn units_modifiers_and_charges_survive_the_file() {
     );
 }
 
+/// A file of an older schema, as that schema wrote it: a current file whose
+/// `services` view is made again as `view` (that schema's), whose version is
+/// set back to `version`, with the claim rows of `rows` (an INSERT). The
+/// read-only open refuses it as outdated, naming `version`; the writable
+/// open, returned, upgrades it.
+fn file_of_schema(test: &str, version: i64, view: &str, rows: &str) -> (PathBuf, SqliteHistory) {
+    let path = temp_dir(test).join("h.db");
+    drop(SqliteHistory::open(&path, Duration::from_secs(5)).unwrap());
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "DROP VIEW services; {view}; UPDATE schema_version SET version = {version}; {rows};"
+        ))
+        .unwrap();
+    }
+    let refused = SqliteHistory::open_read_only(&path).unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Outdated { found, .. } if found == version),
+        "{refused}"
+    );
+    let store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    (path, store)
+}
+
+/// What a count of 20552 on 2025-03-04 looks at, of the services billed
+/// as `modifiers` lets through.
+fn on_2025_03_04(
+    tpi: &crate::codes::CodeSet,
+    modifiers: crate::history::ModifierFilter,
+) -> crate::history::Counted<'_> {
+    let day = crate::days::Day::of(NaiveDate::from_ymd_opt(2025, 3, 4).unwrap());
+    crate::history::Counted {
+        modifiers,
+        from: day,
+        to: day,
+        set: tpi,
+        code: None,
+        scope: None,
+        site: SiteId::NONE,
+    }
+}
+
 /// A file of schema 3 (services of four items: line, date, procedure,
 /// site) is upgraded in place when opened for writing; its services read as
 /// 1 unit, no modifiers and no charge, in the cache, in `history show`'s
 /// rows and in the `services` view, and sum as 0.
 #[test]
 fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge() {
-    let dir = temp_dir("schema-3");
-    let path = dir.join("h.db");
-    drop(SqliteHistory::open(&path, Duration::from_secs(5)).unwrap());
-    {
-        let conn = Connection::open(&path).unwrap();
-        // Back to what schema 3 wrote: its view, its version, a row of it.
-        conn.execute_batch(
-            "DROP VIEW services;
-             CREATE VIEW services AS
-                 SELECT c.payer AS payer, c.patient AS patient, c.id AS claim,
-                        s.value ->> 0 AS line, s.value ->> 1 AS date,
-                        s.value ->> 2 AS procedure, s.value ->> 3 AS site
-                 FROM claims AS c, json_each(c.services) AS s
-                 WHERE c.status IN ('active', 'imported');
-             UPDATE schema_version SET version = 3;
-             INSERT INTO claims (seq, patient, id, hash, status, services, payer)
-                 VALUES (1, 'P1', 'OLD-1', zeroblob(16), 'imported',
-                         '[[1,\"2025-03-04\",\"20552\",\"cervical\"]]', 'medicare');",
-        )
-        .unwrap();
-    }
-    let refused = SqliteHistory::open_read_only(&path).unwrap_err();
-    assert!(
-        matches!(refused, StoreError::Outdated { found: 3, .. }),
-        "{refused}"
+    let (path, mut store) = file_of_schema(
+        "schema-3",
+        3,
+        "CREATE VIEW services AS
+             SELECT c.payer AS payer, c.patient AS patient, c.id AS claim,
+                    s.value ->> 0 AS line, s.value ->> 1 AS date,
+                    s.value ->> 2 AS procedure, s.value ->> 3 AS site
+             FROM claims AS c, json_each(c.services) AS s
+             WHERE c.status IN ('active', 'imported')",
+        "INSERT INTO claims (seq, patient, id, hash, status, services, payer)
+             VALUES (1, 'P1', 'OLD-1', zeroblob(16), 'imported',
+                     '[[1,\"2025-03-04\",\"20552\",\"cervical\"]]', 'medicare')",
     );
-    let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let member = Member::new("medicare", "P1");
     store.load(member).unwrap();
     let date = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
@@ -209,16 +237,7 @@ fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge()
     );
     let window = store.window(member);
     let tpi = crate::codes::CodeSet::from_entries(&[crate::codes::CodeEntry::Code("20552".into())]);
-    let day = crate::days::Day::of(date);
-    let c = crate::history::Counted {
-        modifiers: crate::history::ModifierFilter::ANY,
-        from: day,
-        to: day,
-        set: &tpi,
-        code: None,
-        scope: None,
-        site: SiteId::NONE,
-    };
+    let c = on_2025_03_04(&tpi, crate::history::ModifierFilter::ANY);
     assert_eq!(window.units(&c, 2), 1);
     assert_eq!(window.charges(&c), rust_decimal::Decimal::ZERO);
     let rows = store.services_of(None, "P1").unwrap();
@@ -246,38 +265,18 @@ fn a_schema_3_file_upgrades_and_its_services_read_as_one_unit_without_a_charge()
 /// neither, and the view lists no modifiers for either.
 #[test]
 fn a_schema_4_file_upgrades_and_its_services_read_as_billed_with_50_at_most() {
-    let dir = temp_dir("schema-4");
-    let path = dir.join("h.db");
-    drop(SqliteHistory::open(&path, Duration::from_secs(5)).unwrap());
-    {
-        let conn = Connection::open(&path).unwrap();
-        // Back to what schema 4 wrote: its view, its version, a row of it.
-        conn.execute_batch(
-            "DROP VIEW services;
-             CREATE VIEW services AS
-                 SELECT c.payer AS payer, c.patient AS patient, c.id AS claim,
-                        s.value ->> 0 AS line, s.value ->> 1 AS date,
-                        s.value ->> 2 AS procedure, s.value ->> 3 AS site,
-                        coalesce(s.value ->> 4, 1) AS units,
-                        coalesce(s.value ->> 5, 0) AS modifier_50,
-                        s.value ->> 6 AS charge
-                 FROM claims AS c, json_each(c.services) AS s
-                 WHERE c.status IN ('active', 'imported');
-             UPDATE schema_version SET version = 4;
-             INSERT INTO claims (seq, patient, id, hash, status, services, payer)
-                 VALUES (1, 'P1', 'OLD-1', zeroblob(16), 'imported',
-                         '[[1,\"2025-03-04\",\"20552\",\"cervical\",2,true,\"10\"],
-                           [2,\"2025-03-04\",\"20552\",null,1,false,null]]', 'medicare');",
-        )
-        .unwrap();
-    }
-    let refused = SqliteHistory::open_read_only(&path).unwrap_err();
-    assert!(
-        matches!(refused, StoreError::Outdated { found: 4, .. }),
-        "{refused}"
+    // Schema 4's view is what migration 4 made.
+    let (path, mut store) = file_of_schema(
+        "schema-4",
+        4,
+        MIGRATIONS[3]
+            .trim_start_matches("DROP VIEW services;")
+            .trim_end_matches(';'),
+        "INSERT INTO claims (seq, patient, id, hash, status, services, payer)
+             VALUES (1, 'P1', 'OLD-1', zeroblob(16), 'imported',
+                     '[[1,\"2025-03-04\",\"20552\",\"cervical\",2,true,\"10\"],
+                       [2,\"2025-03-04\",\"20552\",null,1,false,null]]', 'medicare')",
     );
-    let mut store = SqliteHistory::open(&path, Duration::from_secs(5)).unwrap();
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let member = Member::new("medicare", "P1");
     store.load(member).unwrap();
     let mut billed: Vec<String> = store
@@ -290,16 +289,7 @@ fn a_schema_4_file_upgrades_and_its_services_read_as_billed_with_50_at_most() {
     assert_eq!(billed, ["", "50"]);
     let window = store.window(member);
     let tpi = crate::codes::CodeSet::from_entries(&[crate::codes::CodeEntry::Code("20552".into())]);
-    let day = crate::days::Day::of(NaiveDate::from_ymd_opt(2025, 3, 4).unwrap());
-    let counted = |modifiers| crate::history::Counted {
-        modifiers,
-        from: day,
-        to: day,
-        set: &tpi,
-        code: None,
-        scope: None,
-        site: SiteId::NONE,
-    };
+    let counted = |modifiers| on_2025_03_04(&tpi, modifiers);
     let filter = |m: &str| crate::history::ModifierFilter::of([m]).unwrap();
     assert_eq!(
         window.count(&counted(crate::history::ModifierFilter::ANY)),

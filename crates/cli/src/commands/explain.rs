@@ -5,27 +5,26 @@ use std::path::PathBuf;
 
 use super::report::print_diagnostics;
 use super::{EXIT_FAILED, EXIT_OK};
-use payer_rules::internal::{Bound, CheckKind, Cond, Counting, ModifierFilter, Rule, SiteScope};
+use payer_rules::internal::{Bound, CheckKind, Cond, Counting, Match, Rule, SiteScope};
 use payer_rules::Policies;
 
 /// Which earlier services a limit or interval counts, as the policy says it.
-fn counted(
-    per_code: bool,
-    per_region: bool,
-    scope: Option<SiteScope>,
-    modifiers: ModifierFilter,
-) -> String {
-    let code = if per_code { " per code" } else { "" };
-    let region = if per_region { " per region" } else { "" };
-    let site = match scope {
+fn counted(m: &Match) -> String {
+    let code = if m.per_code { " per code" } else { "" };
+    let region = if m.per_region.is_some() {
+        " per region"
+    } else {
+        ""
+    };
+    let site = match m.scope {
         None => "",
         Some(SiteScope::Strict) => " per site",
         Some(SiteScope::OrUnsited) => " per site or unsited",
     };
-    let billed = if modifiers.is_any() {
+    let billed = if m.modifiers.is_any() {
         String::new()
     } else {
-        format!(" with modifier {modifiers}")
+        format!(" with modifier {}", m.modifiers)
     };
     format!("{code}{region}{site}{billed}")
 }
@@ -36,7 +35,7 @@ fn at_most(max: &dyn std::fmt::Display, of: &Counting, dates: bool) -> String {
     format!(
         "at most {max} per {}{}, this {} included",
         of.window,
-        counted(of.per_code, of.per_region.is_some(), of.scope, of.modifiers),
+        counted(&of.matching),
         if dates { "service's date" } else { "service" }
     )
 }
@@ -53,15 +52,10 @@ fn describe(rule: &Rule) -> Vec<String> {
                 CheckKind::Always => "always, when the rule applies".to_string(),
                 CheckKind::Limit { of, max } => at_most(max, of, false),
                 CheckKind::Interval {
-                    period,
-                    per_code,
-                    per_region,
-                    scope,
-                    modifiers,
-                    ..
+                    period, matching, ..
                 } => format!(
                     "at least {period} since the last service{}",
-                    counted(*per_code, per_region.is_some(), *scope, *modifiers)
+                    counted(matching)
                 ),
             };
             let a = &c.reason;
